@@ -1,0 +1,138 @@
+"""verblijfsregels: assess applicants against the IND residence rules and explain why."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date
+from pathlib import Path
+
+import click
+
+from engine.errors import VerblijfsregelsError
+
+FORMATS = click.Choice(["text", "json"])
+
+
+class UsageError(click.ClickException):
+    """Bad input: one line on stderr, exit code 2, no traceback."""
+
+    exit_code = 2
+
+    def show(self, file=None) -> None:
+        click.echo(f"fout: {self.format_message()}", err=True, file=file)
+
+
+def _peildatum(ctx: click.Context, param: click.Parameter, value: str | None) -> date:
+    if value is None:
+        return date.today()
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise UsageError(f"--peildatum: kreeg {value!r}; verwacht een datum als JJJJ-MM-DD") from None
+
+
+def _engine():
+    from engine.assess import Engine
+
+    try:
+        return Engine()
+    except VerblijfsregelsError as exc:
+        raise UsageError(f"kennisbank: {exc}") from None
+
+
+def _assessments(file: Path, goals: list[str], peildatum: date):
+    from engine.facts import read_applicant_file
+
+    eng = _engine()
+    try:
+        applicant = read_applicant_file(eng.kb, file)
+        return eng, [eng.assess(applicant, goal, peildatum) for goal in goals or sorted(eng.kb.goals)]
+    except VerblijfsregelsError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _emit_json(data) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+peildatum_option = click.option(
+    "--peildatum", callback=_peildatum, metavar="JJJJ-MM-DD",
+    help="Reference date for every date-dependent rule (default: today).",
+)
+format_option = click.option("--format", "fmt", type=FORMATS, default="text", show_default=True,
+                             help="Dutch text or the versioned JSON proof.")
+file_argument = click.argument("file", type=click.Path(path_type=Path, dir_okay=True, exists=False))
+
+
+@click.group()
+@click.version_option(package_name="verblijfsregels")
+def main() -> None:
+    """Assess applicants against the IND residence-permit rules and explain the outcome in Dutch."""
+
+
+@main.command()
+@file_argument
+@click.option("--goal", metavar="DOEL", help="Goal to assess (default: every goal).")
+@peildatum_option
+@format_option
+def assess(file: Path, goal: str | None, peildatum: date, fmt: str) -> None:
+    """Assess the applicant in FILE (YAML or JSON) and justify the outcome."""
+    from explain import render_assessment
+
+    eng, results = _assessments(file, [goal] if goal else [], peildatum)
+    if fmt == "json":
+        payload = [r.to_json(eng.kb) for r in results]
+        _emit_json(payload[0] if goal else payload)
+        return
+    click.echo("\n".join(render_assessment(r, eng.kb) for r in results), nl=False)
+
+
+@main.command("why-not")
+@file_argument
+@click.option("--goal", metavar="DOEL", required=True, help="Goal to explain.")
+@peildatum_option
+@format_option
+def why_not(file: Path, goal: str, peildatum: date, fmt: str) -> None:
+    """List every route to the goal with the conditions that fail or are unknown."""
+    from explain import render_why_not
+
+    eng, (result,) = _assessments(file, [goal], peildatum)
+    if fmt == "json":
+        _emit_json(result.to_json(eng.kb))
+        return
+    click.echo(render_why_not(result, eng.kb), nl=False)
+
+
+@main.command()
+@format_option
+def rules(fmt: str) -> None:
+    """List every rule with its id, Dutch label and source."""
+    from explain import render_rules
+
+    eng = _engine()
+    if fmt == "json":
+        _emit_json([
+            {"id": r.id, "label": r.label, "kind": r.kind, "conclusion": eng.kb.conclusion_of(r),
+             "exception_to": r.exception_to, "source": {"file": r.source.file, "quote": r.source.quote}}
+            for r in eng.kb.rules.values()
+        ])
+        return
+    click.echo(render_rules(eng.kb), nl=False)
+
+
+@main.command()
+def schema() -> None:
+    """Print the JSON Schema of an applicant file."""
+    from engine.facts import json_schema
+    from engine.model import load_knowledge_base
+
+    try:
+        kb = load_knowledge_base()
+    except VerblijfsregelsError as exc:
+        raise UsageError(f"kennisbank: {exc}") from None
+    _emit_json(json_schema(kb))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""verblijfsregels engine: load applicant facts, evaluate the rules, build proofs."""

@@ -1,0 +1,112 @@
+"""Assess an applicant for a goal: evaluate, decide the outcome, build the proof."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from engine.compiler import Program, compile_knowledge_base
+from engine.datalog import DatalogProgram
+from engine.errors import InputError
+from engine.facts import Applicant, check_against_peildatum, engine_facts, quantity_values
+from engine.model import KB_DIR, KnowledgeBase, load_knowledge_base
+from engine.proof import CONFLICT, ProofBuilder, ProofNode, unknown_facts
+
+PROOF_FORMAT = "verblijfsregels/assessment"
+PROOF_VERSION = 1
+
+ELIGIBLE = "eligible"
+NOT_ELIGIBLE = "not_eligible"
+UNDETERMINED = "undetermined"
+OUT_OF_SCOPE = "out_of_scope"
+
+
+@dataclass
+class Assessment:
+    goal: str
+    goal_label: str
+    peildatum: date
+    outcome: str
+    proof: ProofNode
+    scope: ProofNode | None
+    unknown_facts: list[str]
+    consequences: list[dict[str, Any]] = field(default_factory=list)
+    facts: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self, kb: KnowledgeBase) -> dict[str, Any]:
+        return {
+            "format": PROOF_FORMAT,
+            "version": PROOF_VERSION,
+            "goal": self.goal,
+            "goal_label": self.goal_label,
+            "peildatum": self.peildatum.isoformat(),
+            "outcome": self.outcome,
+            "unknown_facts": [
+                {"fact": name, "label": kb.facts[name].label, "question": kb.facts[name].question,
+                 "open_norm": kb.facts[name].open_norm}
+                for name in self.unknown_facts
+            ],
+            "proof": self.proof.to_json(),
+            "scope": self.scope.to_json() if self.scope else None,
+            "consequences": self.consequences,
+        }
+
+
+class Engine:
+    """A knowledge base compiled once, ready to assess applicants."""
+
+    def __init__(self, kb_dir: Path = KB_DIR):
+        self.kb = load_knowledge_base(kb_dir)
+        self.program: Program = compile_knowledge_base(self.kb)
+        models = {}
+        for goal in self.kb.goals.values():
+            roots = [goal.conclusion] + ([goal.out_of_scope] if goal.out_of_scope else [])
+            models[goal.id] = self.program.reachable(roots)
+        base = sorted(set(self.kb.facts) | set(self.kb.quantities))
+        self.datalog = DatalogProgram(self.program.clauses, models, base)
+
+    def assess(self, applicant: Applicant, goal: str, peildatum: date) -> Assessment:
+        kb = self.kb
+        if goal not in kb.goals:
+            raise InputError("--goal", f"onbekend doel '{goal}'; toegestaan: {', '.join(sorted(kb.goals))}")
+        check_against_peildatum(applicant, peildatum)
+        quantities = quantity_values(kb, applicant, peildatum)
+        values = self.datalog.evaluate(engine_facts(kb, applicant, quantities), goal)
+        inputs = {**applicant.values, **quantities}
+        builder = ProofBuilder(self.program, values, inputs)
+        spec = kb.goals[goal]
+        proof = builder.build(spec.conclusion)
+        scope = builder.build(spec.out_of_scope) if spec.out_of_scope else None
+        goal_value = builder.value(spec.conclusion)
+        scope_value = builder.value(spec.out_of_scope) if spec.out_of_scope else False
+
+        unknown: list[str] = []
+        if scope_value is True:
+            outcome = OUT_OF_SCOPE
+        elif scope_value is False and goal_value in (True, False):
+            outcome = ELIGIBLE if goal_value else NOT_ELIGIBLE
+        else:
+            outcome = UNDETERMINED
+            for part in (proof, scope):
+                if part is not None and part.value in (None, CONFLICT):
+                    unknown.extend(n for n in unknown_facts(part) if n not in unknown)
+
+        consequences = [
+            {"rule_id": r.id, "label": r.label, "source": {"file": r.source.file, "quote": r.source.quote},
+             "explanation": r.explanation}
+            for r in kb.rules.values()
+            if r.kind == "gevolg" and goal in r.goals
+        ]
+        return Assessment(
+            goal=goal,
+            goal_label=spec.label,
+            peildatum=peildatum,
+            outcome=outcome,
+            proof=proof,
+            scope=scope,
+            unknown_facts=unknown,
+            consequences=consequences,
+            facts=dict(applicant.values),
+        )

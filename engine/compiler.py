@@ -1,0 +1,247 @@
+"""Compile rule declarations into three-valued Datalog clauses and a node graph.
+
+Every predicate `p` becomes a binary relation `p(Applicant, Value)` with Value True or False; an
+applicant with neither fact has `p` unknown. Kleene's connectives then need no negation as
+failure: `niet p` is true where `p` is false, `alle` is false where one operand is false, and so
+on. The program is positive, so it has one least model whatever the evaluation order, and an
+absent fact can never be mistaken for a false one.
+
+The node graph mirrors the clauses one to one; proofs walk it with the values the engine
+derived. Nothing here imports pyDatalog: `engine.datalog` turns the clauses into pyDatalog terms.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from engine.model import COMPARATORS, All, Any_, Atom, Compare, Expr, KnowledgeBase, Not, Source
+
+NEGATED = {">=": "<", ">": "<=", "<=": ">", "<": ">=", "==": "!=", "in": "not in"}
+
+
+@dataclass(frozen=True)
+class Lit:
+    """`predicate(Applicant, value)`"""
+    predicate: str
+    value: bool
+
+
+@dataclass(frozen=True)
+class Cmp:
+    """`predicate(Applicant, N) & (N operator constant)`"""
+    predicate: str
+    operator: str
+    constant: Any
+
+
+@dataclass(frozen=True)
+class Clause:
+    head: str
+    value: bool
+    body: tuple[Lit | Cmp, ...]
+
+
+@dataclass
+class Node:
+    id: str
+    kind: str  # fact quantity compare not all any none consent rule exception conclusion consensus
+    label: str
+    children: list[str] = field(default_factory=list)
+    rule_id: str | None = None
+    source: Source | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Program:
+    clauses: list[Clause]
+    nodes: dict[str, Node]
+
+    def reachable(self, roots: list[str]) -> list[str]:
+        """Node ids reachable from `roots`, in a stable order."""
+        seen: dict[str, None] = {}
+        stack = list(reversed(roots))
+        while stack:
+            nid = stack.pop()
+            if nid in seen:
+                continue
+            seen[nid] = None
+            stack.extend(reversed(self.nodes[nid].children))
+        return list(seen)
+
+
+def safe(rule_id: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]", "_", rule_id)
+
+
+class _Compiler:
+    def __init__(self, kb: KnowledgeBase):
+        self.kb = kb
+        self.nodes: dict[str, Node] = {}
+        self.clauses: list[Clause] = []
+
+    def add(self, head: str, value: bool, *body: Lit | Cmp) -> None:
+        self.clauses.append(Clause(head, value, tuple(body)))
+
+    # -- names --------------------------------------------------------------------------------
+
+    def name(self, name: str) -> str:
+        """The node of a fact, quantity or derived conclusion."""
+        if name in self.nodes:
+            return name
+        kb = self.kb
+        if name in kb.facts:
+            fact = kb.facts[name]
+            self.nodes[name] = Node(name, "fact", fact.label, detail={"open_norm": fact.open_norm})
+        elif name in kb.quantities:
+            q = kb.quantities[name]
+            self.nodes[name] = Node(
+                name, "quantity", q.label, children=list(q.inputs), rule_id=q.rule_id, source=q.source,
+                detail={"unit": q.unit},
+            )
+            for inp in q.inputs:
+                self.name(inp)
+        elif name in kb.disagreement_for:
+            dis = kb.disagreements[kb.disagreement_for[name]]
+            node = Node(name, "consensus", dis.label, rule_id=dis.id, detail={"explanation": dis.explanation})
+            self.nodes[name] = node
+            node.children = [self.rule(rid) for rid in dis.rule_ids]
+            self.add(name, True, *(Lit(c, True) for c in node.children))
+            self.add(name, False, *(Lit(c, False) for c in node.children))
+        else:
+            rule_ids = kb.rules_for[name]
+            node = Node(name, "conclusion", kb.label_of(name))
+            self.nodes[name] = node
+            node.children = [self.rule(rid) for rid in rule_ids]
+            for child in node.children:
+                self.add(name, True, Lit(child, True))
+            self.add(name, False, *(Lit(c, False) for c in node.children))
+        return name
+
+    # -- expressions --------------------------------------------------------------------------
+
+    def expr(self, e: Expr, owner: str, path: str) -> str:
+        if isinstance(e, Atom):
+            return self.name(e.name)
+        nid = f"{owner}__{path}"
+        if isinstance(e, Compare):
+            self.name(e.name)
+            op = COMPARATORS[e.comparator]
+            value = list(e.value) if isinstance(e.value, tuple) else e.value
+            self.nodes[nid] = Node(
+                nid, "compare", self.kb.label_of(e.name), children=[e.name],
+                detail={"comparator": e.comparator, "value": value, "name": e.name},
+            )
+            self.add(nid, True, Cmp(e.name, op, e.value))
+            self.add(nid, False, Cmp(e.name, NEGATED[op], e.value))
+            return nid
+        if isinstance(e, Not):
+            child = self.expr(e.operand, owner, f"{path}n")
+            self.nodes[nid] = Node(nid, "not", "niet", children=[child])
+            self.add(nid, True, Lit(child, False))
+            self.add(nid, False, Lit(child, True))
+            return nid
+        children = [self.expr(op, owner, f"{path}{i}") for i, op in enumerate(e.operands)]
+        if isinstance(e, All):
+            self.nodes[nid] = Node(nid, "all", "alle", children=children)
+            self.add(nid, True, *(Lit(c, True) for c in children))
+            for c in children:
+                self.add(nid, False, Lit(c, False))
+        else:
+            assert isinstance(e, Any_)
+            self.nodes[nid] = Node(nid, "any", "een van", children=children)
+            for c in children:
+                self.add(nid, True, Lit(c, True))
+            self.add(nid, False, *(Lit(c, False) for c in children))
+        return nid
+
+    # -- rules and exceptions -----------------------------------------------------------------
+
+    def rule(self, rule_id: str) -> str:
+        nid = f"rule_{safe(rule_id)}"
+        if nid in self.nodes:
+            return nid
+        kb = self.kb
+        rule = kb.rules[rule_id]
+        node = Node(nid, "rule", rule.label, rule_id=rule.id, source=rule.source,
+                    detail={"explanation": rule.explanation, "reference": rule.reference})
+        self.nodes[nid] = node
+        base = self.expr(rule.conditions, nid, "c") if rule.conditions is not None else None
+        exceptions = [self.exception(eid) for eid in kb.exceptions_of.get(rule_id, [])]
+        if base is None:
+            raise AssertionError(f"rule {rule_id} has no conditions")
+        if not exceptions:
+            node.children = [base]
+            self.add(nid, True, Lit(base, True))
+            self.add(nid, False, Lit(base, False))
+            return nid
+
+        node.children = [base, *(e.id for e in exceptions)]
+        node.detail["exceptions"] = [e.rule_id for e in exceptions]
+        none_applies = f"{nid}__geen_uitzondering"
+        self.nodes[none_applies] = Node(none_applies, "none", "geen uitzondering van toepassing",
+                                        children=[e.detail["applies"] for e in exceptions])
+        self.add(none_applies, True, *(Lit(e.detail["applies"], False) for e in exceptions))
+        for e in exceptions:
+            self.add(none_applies, False, Lit(e.detail["applies"], True))
+        # An applicable exception decides; otherwise the rule's own conditions do. Where it is
+        # unknown whether an exception applies, the outcome is still known if both agree.
+        for value in (True, False):
+            for e in exceptions:
+                applies, body = e.detail["applies"], e.detail["body"]
+                if body is None:
+                    if value:
+                        self.add(nid, True, Lit(applies, True))
+                else:
+                    self.add(nid, value, Lit(applies, True), Lit(body, value))
+            self.add(nid, value, Lit(none_applies, True), Lit(base, value))
+            agree: list[Lit] = []
+            for e in exceptions:
+                body = e.detail["body"]
+                if body is None and value:
+                    continue  # an exception without conditions can only make the rule hold
+                consent = f"{e.id}__stemt_in_{'waar' if value else 'onwaar'}"
+                if consent not in self.nodes:
+                    kids = [e.detail["applies"]] + ([body] if body else [])
+                    self.nodes[consent] = Node(consent, "consent", "uitzondering leidt tot dezelfde uitkomst", children=kids)
+                    self.add(consent, True, Lit(e.detail["applies"], False))
+                    if body is not None:
+                        self.add(consent, True, Lit(body, value))
+                agree.append(Lit(consent, True))
+            self.add(nid, value, Lit(base, value), *agree)
+        return nid
+
+    def exception(self, rule_id: str) -> Node:
+        nid = f"exception_{safe(rule_id)}"
+        rule = self.kb.rules[rule_id]
+        applies = self.expr(rule.applies_when, nid, "a")
+        body = self.expr(rule.conditions, nid, "v") if rule.conditions is not None else None
+        node = Node(nid, "exception", rule.label, rule_id=rule.id, source=rule.source,
+                    children=[applies] + ([body] if body else []),
+                    detail={"applies": applies, "body": body, "explanation": rule.explanation,
+                            "exception_to": rule.exception_to})
+        self.nodes[nid] = node
+        # the exception node itself: true where it applies and (if it has conditions) they hold
+        if body is None:
+            self.add(nid, True, Lit(applies, True))
+        else:
+            self.add(nid, True, Lit(applies, True), Lit(body, True))
+            self.add(nid, False, Lit(body, False))
+        self.add(nid, False, Lit(applies, False))
+        return node
+
+
+def compile_knowledge_base(kb: KnowledgeBase) -> Program:
+    compiler = _Compiler(kb)
+    for rule in kb.rules.values():
+        if rule.kind == "regel":
+            compiler.name(rule.conclusion)
+    for dis in kb.disagreements.values():
+        compiler.name(dis.conclusion)
+    for goal in kb.goals.values():
+        compiler.name(goal.conclusion)
+        if goal.out_of_scope:
+            compiler.name(goal.out_of_scope)
+    return Program(compiler.clauses, compiler.nodes)

@@ -1,0 +1,495 @@
+"""The rule model: declarations read from `kb/` and checked before anything is compiled.
+
+Every rule is declared once, as data; evaluation, proofs, why-not answers and listings are all
+derived from these objects. Nothing here knows about pyDatalog.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Union
+
+import yaml
+
+from engine.errors import KnowledgeBaseError
+
+KB_DIR = Path(__file__).resolve().parent.parent / "kb"
+
+RULE_ID = re.compile(r"^[A-G][0-9]*(\.[a-z0-9_]+)?$|^[A-G][0-9]+(\+[A-G][0-9]+)+$")
+NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+FACT_TYPES = ("bool", "datum", "tekst", "keuze", "bedrag", "vergunningen")
+COMPARATORS = {
+    "minstens": ">=",
+    "meer_dan": ">",
+    "hoogstens": "<=",
+    "minder_dan": "<",
+    "is": "==",
+    "in": "in",
+}
+
+
+# -- expressions ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Atom:
+    name: str
+
+
+@dataclass(frozen=True)
+class Not:
+    operand: "Expr"
+
+
+@dataclass(frozen=True)
+class All:
+    operands: tuple["Expr", ...]
+
+
+@dataclass(frozen=True)
+class Any_:
+    operands: tuple["Expr", ...]
+
+
+@dataclass(frozen=True)
+class Compare:
+    name: str
+    comparator: str  # a key of COMPARATORS
+    value: Any
+
+
+Expr = Union[Atom, Not, All, Any_, Compare]
+
+
+# -- declarations -----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Source:
+    file: str
+    quote: str
+
+
+@dataclass(frozen=True)
+class Fact:
+    name: str
+    type: str
+    label: str
+    question: str
+    changeable: bool
+    open_norm: bool = False
+    values: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Quantity:
+    name: str
+    type: str  # getal | bool
+    label: str
+    function: str
+    inputs: tuple[str, ...]
+    parameters: tuple[tuple[str, Any], ...] = ()
+    unit: str = ""
+    rule_id: str | None = None
+    source: Source | None = None
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    label: str
+    source: Source
+    conclusion: str | None = None
+    conditions: Expr | None = None
+    exception_to: str | None = None
+    applies_when: Expr | None = None
+    kind: str = "regel"  # regel | uitzondering | gevolg
+    goals: tuple[str, ...] = ()
+    explanation: str = ""
+    reference: str = ""
+    file: str = ""
+
+
+@dataclass(frozen=True)
+class Disagreement:
+    id: str
+    label: str
+    conclusion: str
+    rule_ids: tuple[str, ...]
+    explanation: str
+
+
+@dataclass(frozen=True)
+class Goal:
+    id: str
+    label: str
+    conclusion: str
+    out_of_scope: str | None
+
+
+@dataclass
+class KnowledgeBase:
+    facts: dict[str, Fact]
+    period_fields: dict[str, dict[str, str]]
+    quantities: dict[str, Quantity]
+    rules: dict[str, Rule]
+    disagreements: dict[str, Disagreement]
+    goals: dict[str, Goal]
+    # derived indexes, filled by `index()`
+    rules_for: dict[str, list[str]] = field(default_factory=dict)
+    exceptions_of: dict[str, list[str]] = field(default_factory=dict)
+    disagreement_for: dict[str, str] = field(default_factory=dict)
+
+    def index(self) -> None:
+        self.rules_for = {}
+        self.exceptions_of = {}
+        for rule in self.rules.values():
+            if rule.exception_to:
+                self.exceptions_of.setdefault(rule.exception_to, []).append(rule.id)
+            elif rule.conclusion:
+                self.rules_for.setdefault(rule.conclusion, []).append(rule.id)
+        self.disagreement_for = {d.conclusion: d.id for d in self.disagreements.values()}
+
+    def conclusion_of(self, rule: Rule) -> str | None:
+        if rule.exception_to:
+            return self.rules[rule.exception_to].conclusion
+        return rule.conclusion
+
+    def derived_predicates(self) -> set[str]:
+        return set(self.rules_for) | set(self.disagreement_for)
+
+    def label_of(self, name: str) -> str:
+        if name in self.facts:
+            return self.facts[name].label
+        if name in self.quantities:
+            return self.quantities[name].label
+        if name in self.disagreement_for:
+            return self.disagreements[self.disagreement_for[name]].label
+        rules = self.rules_for.get(name, [])
+        if rules:
+            return self.rules[rules[0]].label
+        return name.replace("_", " ")
+
+
+# -- loading ----------------------------------------------------------------------------------
+
+def _read_yaml(path: Path) -> Any:
+    try:
+        with path.open(encoding="utf-8") as handle:
+            return yaml.load(handle, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except yaml.YAMLError as exc:
+        raise KnowledgeBaseError(f"{path.name}: geen geldige YAML ({exc})") from None
+
+
+def _where(path: Path, key: str) -> str:
+    return f"{path.parent.name}/{path.name} [{key}]"
+
+
+def parse_expr(raw: Any, where: str) -> Expr:
+    if isinstance(raw, str):
+        return Atom(raw)
+    if isinstance(raw, dict):
+        if "waarde" in raw:
+            ops = [k for k in raw if k != "waarde"]
+            if len(ops) != 1 or ops[0] not in COMPARATORS:
+                raise KnowledgeBaseError(
+                    f"{where}: een vergelijking heeft 'waarde' en precies één van "
+                    f"{', '.join(COMPARATORS)}; kreeg {sorted(raw)}"
+                )
+            value = raw[ops[0]]
+            if ops[0] == "in":
+                if not isinstance(value, list) or not value:
+                    raise KnowledgeBaseError(f"{where}: 'in' verwacht een niet-lege lijst")
+                value = tuple(value)
+            return Compare(raw["waarde"], ops[0], value)
+        if len(raw) != 1:
+            raise KnowledgeBaseError(f"{where}: een voorwaarde heeft één sleutel (alle, een_van, niet, waarde); kreeg {sorted(raw)}")
+        (key, value), = raw.items()
+        if key == "niet":
+            return Not(parse_expr(value, where))
+        if key in ("alle", "een_van"):
+            if not isinstance(value, list) or not value:
+                raise KnowledgeBaseError(f"{where}: '{key}' verwacht een niet-lege lijst")
+            operands = tuple(parse_expr(v, where) for v in value)
+            return All(operands) if key == "alle" else Any_(operands)
+        raise KnowledgeBaseError(f"{where}: onbekende sleutel '{key}' (toegestaan: alle, een_van, niet, waarde)")
+    raise KnowledgeBaseError(f"{where}: een voorwaarde is een naam of een mapping, geen {type(raw).__name__}")
+
+
+def _source(raw: Any, where: str) -> Source:
+    if not isinstance(raw, dict) or not raw.get("bestand") or not raw.get("citaat"):
+        raise KnowledgeBaseError(f"{where}: 'bron' moet 'bestand' en 'citaat' hebben")
+    return Source(str(raw["bestand"]), str(raw["citaat"]).strip())
+
+
+def _rule(raw: dict, path: Path) -> Rule:
+    rid = str(raw.get("id", ""))
+    where = _where(path, rid or "?")
+    if not RULE_ID.match(rid):
+        raise KnowledgeBaseError(f"{where}: regel-id '{rid}' noemt geen inventarisrij (zoals C13 of A9.mensenhandel)")
+    allowed = {"id", "label", "conclusie", "bron", "voorwaarden", "uitzondering_op", "van_toepassing_als",
+               "soort", "doelen", "toelichting", "verwijzing"}
+    extra = set(raw) - allowed
+    if extra:
+        raise KnowledgeBaseError(f"{where}: onbekende sleutel(s) {sorted(extra)}; toegestaan: {sorted(allowed)}")
+    if not raw.get("label"):
+        raise KnowledgeBaseError(f"{where}: elke regel heeft een Nederlands 'label'")
+    kind = raw.get("soort", "regel")
+    exception_to = raw.get("uitzondering_op")
+    if exception_to:
+        kind = "uitzondering"
+        if raw.get("conclusie"):
+            raise KnowledgeBaseError(f"{where}: een uitzondering neemt de conclusie over van de regel waarop zij een uitzondering is")
+        if "van_toepassing_als" not in raw:
+            raise KnowledgeBaseError(f"{where}: een uitzondering heeft 'van_toepassing_als'")
+    elif kind == "regel":
+        if not raw.get("conclusie") or "voorwaarden" not in raw:
+            raise KnowledgeBaseError(f"{where}: een regel heeft 'conclusie' en 'voorwaarden'")
+    elif kind == "gevolg":
+        if not raw.get("doelen"):
+            raise KnowledgeBaseError(f"{where}: een gevolg noemt de 'doelen' waarvoor het geldt")
+    else:
+        raise KnowledgeBaseError(f"{where}: 'soort' is regel of gevolg, niet '{kind}'")
+    conditions = parse_expr(raw["voorwaarden"], where) if "voorwaarden" in raw else None
+    applies = parse_expr(raw["van_toepassing_als"], where) if "van_toepassing_als" in raw else None
+    return Rule(
+        id=rid,
+        label=" ".join(str(raw["label"]).split()),
+        source=_source(raw.get("bron"), where),
+        conclusion=raw.get("conclusie"),
+        conditions=conditions,
+        exception_to=exception_to,
+        applies_when=applies,
+        kind=kind,
+        goals=tuple(raw.get("doelen", ())),
+        explanation=" ".join(str(raw.get("toelichting", "")).split()),
+        reference=" ".join(str(raw.get("verwijzing", "")).split()),
+        file=f"{path.parent.name}/{path.name}",
+    )
+
+
+def load_knowledge_base(directory: Path = KB_DIR) -> KnowledgeBase:
+    """Read and check every declaration under `directory`."""
+    vocab = _read_yaml(directory / "feiten.yaml")
+    facts: dict[str, Fact] = {}
+    for name, raw in vocab["feiten"].items():
+        where = _where(directory / "feiten.yaml", name)
+        if not NAME.match(name):
+            raise KnowledgeBaseError(f"{where}: feitnamen zijn Nederlandse snake_case")
+        if raw.get("type") not in FACT_TYPES:
+            raise KnowledgeBaseError(f"{where}: type '{raw.get('type')}' onbekend; toegestaan: {', '.join(FACT_TYPES)}")
+        if not raw.get("vraag") or not raw.get("label") or "wijzigbaar" not in raw:
+            raise KnowledgeBaseError(f"{where}: elk feit heeft 'label', 'vraag' en 'wijzigbaar'")
+        facts[name] = Fact(
+            name=name,
+            type=raw["type"],
+            label=" ".join(str(raw["label"]).split()),
+            question=" ".join(str(raw["vraag"]).split()),
+            changeable=bool(raw["wijzigbaar"]),
+            open_norm=bool(raw.get("open_norm", False)),
+            values=tuple(str(v) for v in raw.get("waarden", ())),
+        )
+    period_fields = {k: dict(v) for k, v in vocab.get("vergunningsperiode", {}).items()}
+
+    quantities: dict[str, Quantity] = {}
+    for name, raw in _read_yaml(directory / "grootheden.yaml")["grootheden"].items():
+        where = _where(directory / "grootheden.yaml", name)
+        quantities[name] = Quantity(
+            name=name,
+            type=raw["type"],
+            label=" ".join(str(raw["label"]).split()),
+            function=raw["functie"],
+            inputs=tuple(raw["invoer"]),
+            parameters=tuple(sorted((raw.get("parameters") or {}).items())),
+            unit=raw.get("eenheid", ""),
+            rule_id=raw.get("regel"),
+            source=_source(raw["bron"], where) if "bron" in raw else None,
+        )
+
+    rules: dict[str, Rule] = {}
+    for path in sorted((directory / "regels").glob("*.yaml")):
+        for raw in _read_yaml(path)["regels"]:
+            rule = _rule(raw, path)
+            if rule.id in rules:
+                raise KnowledgeBaseError(f"{_where(path, rule.id)}: regel-id '{rule.id}' is al gedeclareerd in {rules[rule.id].file}")
+            rules[rule.id] = rule
+
+    disagreements: dict[str, Disagreement] = {}
+    for raw in _read_yaml(directory / "bronverschillen.yaml")["bronverschillen"]:
+        disagreements[raw["id"]] = Disagreement(
+            id=raw["id"],
+            label=raw["label"],
+            conclusion=raw["conclusie"],
+            rule_ids=tuple(raw["regels"]),
+            explanation=" ".join(str(raw.get("toelichting", "")).split()),
+        )
+
+    goals = {
+        gid: Goal(gid, raw["label"], raw["conclusie"], raw.get("buiten_bereik"))
+        for gid, raw in _read_yaml(directory / "doelen.yaml")["doelen"].items()
+    }
+    kb = KnowledgeBase(facts, period_fields, quantities, rules, disagreements, goals)
+    kb.index()
+    check_knowledge_base(kb)
+    return kb
+
+
+# -- checks -----------------------------------------------------------------------------------
+
+def expr_names(expr: Expr | None) -> list[tuple[str, bool]]:
+    """(name, positive) for every name an expression reads; `positive` is False under a `niet`."""
+    out: list[tuple[str, bool]] = []
+
+    def walk(e: Expr | None, positive: bool) -> None:
+        if e is None:
+            return
+        if isinstance(e, Atom):
+            out.append((e.name, positive))
+        elif isinstance(e, Compare):
+            out.append((e.name, positive))
+        elif isinstance(e, Not):
+            walk(e.operand, not positive)
+        else:
+            for op in e.operands:
+                walk(op, positive)
+
+    walk(expr, True)
+    return out
+
+
+def dependency_edges(kb: KnowledgeBase) -> list[tuple[str, str, bool]]:
+    """(head, body predicate, positive) for every dependency the declarations create.
+
+    An exception overrides its rule: the rule's conclusion holds only where the exception does
+    not apply, so the exception's applicability is a negative dependency.
+    """
+    edges: list[tuple[str, str, bool]] = []
+    for rule in kb.rules.values():
+        head = kb.conclusion_of(rule)
+        if head is None:
+            continue
+        for name, positive in expr_names(rule.conditions):
+            edges.append((head, name, positive))
+        for name, _ in expr_names(rule.applies_when):
+            edges.append((head, name, False))
+    for dis in kb.disagreements.values():
+        for rid in dis.rule_ids:
+            rule = kb.rules[rid]
+            for name, positive in expr_names(rule.conditions):
+                edges.append((dis.conclusion, name, positive))
+    return edges
+
+
+def _strongly_connected(nodes: set[str], edges: list[tuple[str, str, bool]]) -> list[set[str]]:
+    graph: dict[str, list[str]] = {n: [] for n in nodes}
+    for head, body, _ in edges:
+        graph.setdefault(head, []).append(body)
+        graph.setdefault(body, [])
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    result: list[set[str]] = []
+    counter = [0]
+
+    def visit(v: str) -> None:  # iterative Tarjan would be longer; the graph is small
+        index[v] = low[v] = counter[0]
+        counter[0] += 1
+        stack.append(v)
+        on_stack.add(v)
+        for w in graph[v]:
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on_stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            component = set()
+            while True:
+                w = stack.pop()
+                on_stack.discard(w)
+                component.add(w)
+                if w == v:
+                    break
+            result.append(component)
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return result
+
+
+def check_knowledge_base(kb: KnowledgeBase) -> None:
+    """Reject what would make evaluation wrong: undeclared names, recursion through negation."""
+    derived = kb.derived_predicates()
+    inputs = set(kb.facts) | set(kb.quantities)
+    clash = derived & inputs
+    if clash:
+        raise KnowledgeBaseError(f"conclusie(s) {sorted(clash)} hebben dezelfde naam als een invoerfeit of grootheid")
+
+    declared = derived | inputs
+    for rule in kb.rules.values():
+        where = f"{rule.file} [{rule.id}]"
+        if rule.exception_to and rule.exception_to not in kb.rules:
+            raise KnowledgeBaseError(f"{where}: uitzondering op onbekende regel '{rule.exception_to}'")
+        if rule.exception_to and kb.rules[rule.exception_to].exception_to:
+            raise KnowledgeBaseError(f"{where}: een uitzondering op een uitzondering wordt niet ondersteund")
+        for expr in (rule.conditions, rule.applies_when):
+            _check_expr(kb, expr, declared, where)
+        for goal in rule.goals:
+            if goal not in kb.goals:
+                raise KnowledgeBaseError(f"{where}: onbekend doel '{goal}'")
+        if rule.source.file and not re.match(r"^\d{3}_[0-9a-f]+\.txt$", rule.source.file):
+            raise KnowledgeBaseError(f"{where}: bronbestand '{rule.source.file}' is geen bestandsnaam uit shared/seeds")
+    for dis in kb.disagreements.values():
+        for rid in dis.rule_ids:
+            if rid not in kb.rules or kb.rules[rid].kind != "regel":
+                raise KnowledgeBaseError(f"bronverschil {dis.id}: '{rid}' is geen gedeclareerde regel")
+        if dis.conclusion in kb.rules_for:
+            raise KnowledgeBaseError(f"bronverschil {dis.id}: '{dis.conclusion}' wordt ook door een regel geconcludeerd")
+    for q in kb.quantities.values():
+        for name in q.inputs:
+            if name not in kb.facts:
+                raise KnowledgeBaseError(f"grootheid {q.name}: invoer '{name}' is geen gedeclareerd feit")
+    for goal in kb.goals.values():
+        for name in (goal.conclusion, goal.out_of_scope):
+            if name and name not in derived:
+                raise KnowledgeBaseError(f"doel {goal.id}: '{name}' wordt door geen regel geconcludeerd")
+
+    edges = dependency_edges(kb)
+    for component in _strongly_connected(declared, edges):
+        negative = sorted(
+            (h, b) for h, b, positive in edges if not positive and h in component and b in component
+        )
+        if negative and (len(component) > 1 or any(h == b for h, b in negative)):
+            cycle = " -> ".join(sorted(component))
+            raise KnowledgeBaseError(
+                f"recursie via negatie: {cycle} (negatief via {negative[0][0]} -> {negative[0][1]}); "
+                "zo'n regelset heeft geen eenduidige betekenis"
+            )
+
+
+def _check_expr(kb: KnowledgeBase, expr: Expr | None, declared: set[str], where: str) -> None:
+    if expr is None:
+        return
+    if isinstance(expr, Atom):
+        if expr.name not in declared:
+            raise KnowledgeBaseError(f"{where}: '{expr.name}' is niet gedeclareerd (geen feit, grootheid of conclusie)")
+        if expr.name in kb.facts and kb.facts[expr.name].type != "bool":
+            raise KnowledgeBaseError(f"{where}: '{expr.name}' is geen ja/nee-feit; vergelijk het met 'waarde'")
+        if expr.name in kb.quantities and kb.quantities[expr.name].type != "bool":
+            raise KnowledgeBaseError(f"{where}: grootheid '{expr.name}' is een getal; vergelijk haar met 'waarde'")
+    elif isinstance(expr, Compare):
+        if expr.name not in kb.facts and expr.name not in kb.quantities:
+            raise KnowledgeBaseError(f"{where}: '{expr.name}' is niet gedeclareerd als feit of grootheid")
+        fact = kb.facts.get(expr.name)
+        if fact is not None and fact.type == "keuze":
+            wanted = expr.value if isinstance(expr.value, tuple) else (expr.value,)
+            unknown = [v for v in wanted if v not in fact.values]
+            if unknown:
+                raise KnowledgeBaseError(f"{where}: waarde(n) {unknown} niet toegestaan voor '{expr.name}' ({', '.join(fact.values)})")
+    elif isinstance(expr, Not):
+        _check_expr(kb, expr.operand, declared, where)
+    else:
+        for op in expr.operands:
+            _check_expr(kb, op, declared, where)

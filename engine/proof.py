@@ -1,0 +1,184 @@
+"""Proof trees built from the node graph and the values the engine derived.
+
+A proof keeps what explains the value of its root: for a true conjunction every condition, for
+a false one the failing conditions, for a false disjunction every alternative, for an unknown
+node the unknown parts. Leaves are input facts; every inner node is a declared rule, exception,
+source disagreement or a connective inside one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from engine.compiler import Node, Program
+
+CONFLICT = "conflict"
+
+
+@dataclass
+class ProofNode:
+    node: str
+    kind: str
+    label: str
+    value: Any  # True, False, None (unknown), CONFLICT, or a fact's / quantity's value
+    rule_id: str | None = None
+    source: dict[str, str] | None = None
+    explanation: str = ""
+    detail: dict[str, Any] = field(default_factory=dict)
+    children: list["ProofNode"] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"node": self.node, "kind": self.kind, "label": self.label, "value": _json_value(self.value)}
+        if self.rule_id:
+            out["rule_id"] = self.rule_id
+        if self.source:
+            out["source"] = dict(self.source)
+        if self.explanation:
+            out["explanation"] = self.explanation
+        if self.detail:
+            out["detail"] = {k: _json_value(v) for k, v in sorted(self.detail.items())}
+        out["children"] = [c.to_json() for c in self.children]
+        return out
+
+    def walk(self):
+        yield self
+        for child in self.children:
+            yield from child.walk()
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, (list, tuple)):
+        return [_json_value(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _json_value(v) for k, v in sorted(value.items())}
+    return value
+
+
+class ProofBuilder:
+    def __init__(self, program: Program, values: dict[str, set[Any]], inputs: dict[str, Any]):
+        self.nodes = program.nodes
+        self.values = values
+        self.inputs = inputs
+        self._shown: set[str] = set()  # rules and disagreements already expanded in this proof
+
+    def value(self, nid: str) -> Any:
+        node = self.nodes[nid]
+        if node.kind == "fact" and nid in self.inputs:
+            return self.inputs[nid]
+        found = self.values.get(nid, set())
+        if not found:
+            return None
+        if len(found) > 1:
+            return CONFLICT
+        return next(iter(found))
+
+    def _leaf_source(self, node: Node) -> dict[str, str] | None:
+        return {"file": node.source.file, "quote": node.source.quote} if node.source else None
+
+    def _make(self, node: Node, value: Any, children: list[ProofNode], **detail: Any) -> ProofNode:
+        merged = {k: v for k, v in node.detail.items() if k in ("unit", "comparator", "name", "open_norm", "reference") and v}
+        if node.kind == "compare":
+            merged["threshold"] = node.detail["value"]
+        merged.update(detail)
+        return ProofNode(
+            node=node.id,
+            kind=node.kind,
+            label=node.label,
+            value=value,
+            rule_id=node.rule_id,
+            source=self._leaf_source(node),
+            explanation=node.detail.get("explanation", ""),
+            detail=merged,
+            children=children,
+        )
+
+    def build(self, nid: str) -> ProofNode:
+        node = self.nodes[nid]
+        v = self.value(nid)
+        kind = node.kind
+        if kind == "fact":
+            return self._make(node, v, [])
+        if kind == "quantity":
+            return self._make(node, v, [self._make(self.nodes[i], self.inputs.get(i), []) for i in node.children])
+        if kind == "compare":
+            return self._make(node, v, [self.build(node.children[0])])
+        if kind == "conclusion" and len(node.children) == 1:
+            return self.build(node.children[0])
+        if kind in ("rule", "consensus") and nid in self._shown:
+            return self._make(node, v, [], shown_above=True)
+        if kind in ("rule", "consensus"):
+            self._shown.add(nid)
+        if kind == "rule":
+            return self._rule(node, v)
+        if kind == "exception":
+            applies = self.build(node.detail["applies"])
+            kids = [applies]
+            if node.detail["body"] and applies.value is not False:
+                kids.append(self.build(node.detail["body"]))
+            return self._make(node, v, kids, exception_to=node.detail["exception_to"])
+        if kind == "consensus":
+            kids = [self.build(c) for c in node.children]
+            disagree = len({k.value for k in kids}) > 1
+            return self._make(node, v, kids, sources_disagree=disagree)
+        return self._make(node, v, [self.build(c) for c in self._relevant(node, v)])
+
+    def _relevant(self, node: Node, v: Any) -> list[str]:
+        kids = node.children
+        if node.kind == "not":
+            return kids
+        conjunctive = node.kind == "all"
+        if v is True:
+            return kids if conjunctive else [c for c in kids if self.value(c) is True]
+        if v is False:
+            # the failing conditions, and beside them what is still unknown (it would matter
+            # once the failing ones are repaired)
+            return [c for c in kids if self.value(c) is not True] if conjunctive else kids
+        return [c for c in kids if self.value(c) not in (True, False)] or kids
+
+    def _rule(self, node: Node, v: Any) -> ProofNode:
+        base_id = node.children[0]
+        exceptions = [self.build(e) for e in node.children[1:]]
+        applied = [e for e in exceptions if e.children and e.children[0].value is True]
+        kids: list[ProofNode] = []
+        if not applied:
+            base = self.build(base_id)
+            # a rule's own list of conditions reads better without an extra "alle" level
+            kids.extend(base.children if base.kind == "all" else [base])
+        if applied:
+            kids.extend(applied)
+        elif v is not True:
+            # a false rule shows why no exception saves it; an unknown one, which might
+            kids.extend(e for e in exceptions if v is False or e.children[0].value is not False)
+        if exceptions:
+            return self._make(node, v, kids, overridden=bool(applied))
+        return self._make(node, v, kids)
+
+
+def unknown_facts(proof: ProofNode) -> list[str]:
+    """Input facts that are unknown somewhere under an undecided node, in proof order."""
+    found: dict[str, None] = {}
+
+    def walk(p: ProofNode, undecided: bool) -> None:
+        undecided = undecided or p.value is None or p.value == CONFLICT
+        if p.kind == "fact":
+            if p.value is None and undecided:
+                found[p.node] = None
+            return
+        if p.kind == "quantity" and p.value is None:
+            for child in p.children:
+                if child.value is None:
+                    found[child.node] = None
+            if all(child.value is not None for child in p.children):
+                # every input is known but the rule needs a detail inside one of them
+                for child in p.children:
+                    found[child.node] = None
+            return
+        for child in p.children:
+            walk(child, undecided)
+
+    walk(proof, False)
+    return list(found)

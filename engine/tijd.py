@@ -1,0 +1,128 @@
+"""Date arithmetic for the quantities declared in kb/grootheden.yaml.
+
+Only calendar arithmetic lives here; every threshold that matters in law is in the rules.
+Permit periods are inclusive of both their start and end date; an absent end means the permit
+still runs. A birthday on 29 February falls on 1 March in a common year.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any, Callable, Sequence
+
+Period = tuple[date, date | None, dict]  # (van, tot, the whole period as given)
+
+
+def add_years(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February in a common year
+        return date(day.year + years, 3, 1)
+
+
+def full_years(start: date, end: date) -> int:
+    """Whole years from `start` to `end` (negative when `end` is earlier)."""
+    years = end.year - start.year
+    if add_years(start, years) > end:
+        years -= 1
+    return years
+
+
+def _periods(vergunningen: Sequence[dict], peildatum: date) -> list[tuple[date, date]]:
+    """Merged inclusive intervals, cut off at the peildatum; adjoining periods join."""
+    spans = sorted(
+        (p["van"], min(p.get("tot") or peildatum, peildatum))
+        for p in vergunningen
+        if p["van"] <= peildatum
+    )
+    merged: list[tuple[date, date]] = []
+    for start, end in spans:
+        if merged and start <= merged[-1][1] + timedelta(days=1):
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def _covering(vergunningen: Sequence[dict], peildatum: date) -> list[dict]:
+    return [
+        p for p in vergunningen
+        if p["van"] <= peildatum and (p.get("tot") is None or p["tot"] >= peildatum)
+    ]
+
+
+def _current_chain_start(vergunningen: Sequence[dict], peildatum: date) -> date | None:
+    for start, end in _periods(vergunningen, peildatum):
+        if start <= peildatum <= end and _covering(vergunningen, peildatum):
+            return start
+    return None
+
+
+# -- the functions named in kb/grootheden.yaml ------------------------------------------------
+
+def volle_jaren_tot_peildatum(peildatum: date, geboortedatum: date) -> int:
+    return full_years(geboortedatum, peildatum)
+
+
+def volle_jaren_tussen(peildatum: date, begin: date, einde: date) -> int:
+    return full_years(begin, einde)
+
+
+def jaren_ononderbroken_vergunning_vanaf_leeftijd(
+    peildatum: date, verblijfsvergunningen: Sequence[dict], geboortedatum: date, vanaf_leeftijd: int
+) -> int:
+    start = _current_chain_start(verblijfsvergunningen, peildatum)
+    if start is None:
+        return 0
+    start = max(start, add_years(geboortedatum, vanaf_leeftijd))
+    return max(0, full_years(start, peildatum)) if start <= peildatum else 0
+
+
+def ononderbroken_vergunning_sinds_leeftijd(
+    peildatum: date, verblijfsvergunningen: Sequence[dict], geboortedatum: date, leeftijd: int
+) -> bool:
+    start = _current_chain_start(verblijfsvergunningen, peildatum)
+    return start is not None and start <= add_years(geboortedatum, leeftijd)
+
+
+def jaren_in_bezit_van_vergunning(peildatum: date, verblijfsvergunningen: Sequence[dict]) -> int:
+    """Whole calendar years per merged period, plus the leftover days of all periods in 365s."""
+    years = 0
+    leftover_days = 0
+    for start, end in _periods(verblijfsvergunningen, peildatum):
+        # an ongoing period counts up to the peildatum, an ended one up to and including its end
+        stop = end if end == peildatum else end + timedelta(days=1)
+        whole = full_years(start, stop)
+        years += whole
+        leftover_days += (stop - add_years(start, whole)).days
+    return years + leftover_days // 365
+
+
+def heeft_geldige_vergunning_op_peildatum(peildatum: date, verblijfsvergunningen: Sequence[dict]) -> bool:
+    return bool(_covering(verblijfsvergunningen, peildatum))
+
+
+def huidige_vergunning_niet_tijdelijk(peildatum: date, verblijfsvergunningen: Sequence[dict]) -> bool | None:
+    covering = _covering(verblijfsvergunningen, peildatum)
+    if not covering:
+        return False
+    flags = [p.get("niet_tijdelijk") for p in covering]
+    if any(flag is True for flag in flags):
+        return True
+    if all(flag is False for flag in flags):
+        return False
+    return None
+
+
+FUNCTIONS: dict[str, Callable[..., Any]] = {
+    f.__name__: f
+    for f in (
+        volle_jaren_tot_peildatum,
+        volle_jaren_tussen,
+        jaren_ononderbroken_vergunning_vanaf_leeftijd,
+        ononderbroken_vergunning_sinds_leeftijd,
+        jaren_in_bezit_van_vergunning,
+        heeft_geldige_vergunning_op_peildatum,
+        huidige_vergunning_niet_tijdelijk,
+    )
+}

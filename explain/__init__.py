@@ -1,0 +1,135 @@
+"""Dutch justifications rendered from proofs through Jinja2 templates.
+
+One Environment with StrictUndefined: a template that asks for something a proof does not have
+fails loudly instead of printing an empty string. Rule labels and sources come from the proofs,
+which come from the declarations, so a new rule needs no template change.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+MONTHS = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus",
+          "september", "oktober", "november", "december")
+OUTCOME_WORDS = {
+    "eligible": "komt in aanmerking",
+    "not_eligible": "komt niet in aanmerking",
+    "undetermined": "nog niet te bepalen",
+    "out_of_scope": "valt buiten deze kennisbank",
+}
+COMPARATOR_WORDS = {
+    "minstens": "is minstens",
+    "meer_dan": "is meer dan",
+    "hoogstens": "is hoogstens",
+    "minder_dan": "is minder dan",
+    "is": "is",
+    "in": "is een van",
+}
+
+
+def dutch_date(value: date | str) -> str:
+    if isinstance(value, str):
+        value = date.fromisoformat(value)
+    return f"{value.day} {MONTHS[value.month - 1]} {value.year}"
+
+
+def status(value: Any) -> str:
+    """How a condition's truth value reads in a justification."""
+    if value is True:
+        return "voldaan"
+    if value is False:
+        return "niet voldaan"
+    if value == "conflict":
+        return "tegenstrijdig afgeleid"
+    return "onbekend"
+
+
+def fact_value(value: Any, unit: str = "") -> str:
+    """How an input fact or quantity reads."""
+    if value is True:
+        return "ja"
+    if value is False:
+        return "nee"
+    if value is None:
+        return "onbekend"
+    if isinstance(value, date):
+        return dutch_date(value)
+    if isinstance(value, (list, tuple)):
+        return "; ".join(period(p) for p in value) or "geen"
+    if unit == "jaar":
+        return f"{value} jaar"
+    return str(value)
+
+
+def period(p: Any) -> str:
+    if not isinstance(p, dict):
+        return str(p)
+    end = dutch_date(p["tot"]) if p.get("tot") else "heden"
+    parts = [f"{dutch_date(p['van'])} tot en met {end}" if p.get("tot") else f"vanaf {dutch_date(p['van'])}"]
+    if p.get("verblijfsdoel"):
+        parts.append(str(p["verblijfsdoel"]))
+    if p.get("niet_tijdelijk") is True:
+        parts.append("niet-tijdelijk doel")
+    elif p.get("niet_tijdelijk") is False:
+        parts.append("tijdelijk doel")
+    return ", ".join(parts)
+
+
+def threshold(value: Any) -> str:
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+def source_file(name: str) -> str:
+    """Seed files are cited by their three-digit number, as the inventory does."""
+    return name.split("_", 1)[0]
+
+
+_ENV = Environment(
+    loader=FileSystemLoader(str(Path(__file__).resolve().parent / "templates")),
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=True,
+    autoescape=False,
+)
+_ENV.filters.update(
+    dutch_date=dutch_date, status=status, fact_value=fact_value, threshold=threshold, source_file=source_file,
+)
+_ENV.globals.update(outcome_words=OUTCOME_WORDS, comparator_words=COMPARATOR_WORDS)
+
+
+def _context(assessment: Any, kb: Any) -> dict[str, Any]:
+    data = assessment.to_json(kb)
+    data["proof"] = assessment.proof
+    data["scope"] = assessment.scope
+    data["peildatum"] = assessment.peildatum
+    return data
+
+
+def render_assessment(assessment: Any, kb: Any) -> str:
+    """The justification of one assessment: conclusion first, then the reasons."""
+    return _ENV.get_template("assessment.txt.j2").render(**_context(assessment, kb))
+
+
+def render_why_not(assessment: Any, kb: Any) -> str:
+    """Every route to the goal with what fails or is unknown on it."""
+    return _ENV.get_template("why_not.txt.j2").render(**_context(assessment, kb))
+
+
+def render_rules(kb: Any) -> str:
+    """Every rule: id, label, source."""
+    rules = sorted(kb.rules.values(), key=lambda r: _rule_order(r.id))
+    return _ENV.get_template("rules.txt.j2").render(rules=rules, disagreements=list(kb.disagreements.values()))
+
+
+def _rule_order(rule_id: str) -> tuple:
+    import re
+
+    parts = re.split(r"(\d+)", rule_id)
+    return tuple(int(p) if p.isdigit() else p for p in parts)

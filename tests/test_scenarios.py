@@ -1,0 +1,67 @@
+"""YAML scenarios: each file's name is a sentence saying what the law gives in that situation.
+
+A scenario names a base applicant (tests/scenarios/basis/), the changes to it (`wijzig`; null
+makes a fact unknown), the goal and peildatum, and what must come out: the outcome, optionally
+the value of named rules in the proof and the unknown facts.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+import yaml
+
+from engine.facts import parse_applicant
+
+HERE = Path(__file__).resolve().parent / "scenarios"
+FILES = sorted(p for p in HERE.rglob("*.yaml") if p.parent.name != "basis")
+STATUS = {"voldaan": True, "niet voldaan": False, "onbekend": None}
+
+
+def load_scenario(path: Path) -> dict:
+    spec = yaml.safe_load(path.read_text(encoding="utf-8"))
+    facts: dict = {}
+    if "basis" in spec:
+        facts.update(yaml.safe_load((HERE / "basis" / f"{spec['basis']}.yaml").read_text(encoding="utf-8")))
+    for name, value in (spec.get("wijzig") or {}).items():
+        if value is None:
+            facts.pop(name, None)
+        else:
+            facts[name] = value
+    spec["facts"] = facts
+    return spec
+
+
+def rule_values(proof) -> dict[str, list]:
+    found: dict[str, list] = {}
+    for node in proof.walk():
+        if node.rule_id:
+            found.setdefault(node.rule_id, []).append(node.value)
+    return found
+
+
+@pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
+def test_scenario(path: Path, engine):
+    spec = load_scenario(path)
+    applicant = parse_applicant(engine.kb, spec["facts"])
+    peildatum = spec["peildatum"] if isinstance(spec["peildatum"], date) else date.fromisoformat(spec["peildatum"])
+    result = engine.assess(applicant, spec["doel"], peildatum)
+    expected = spec["verwacht"]
+    assert result.outcome == expected["uitkomst"], path.stem
+    values = rule_values(result.proof)
+    if result.scope is not None:
+        for rid, vals in rule_values(result.scope).items():
+            values.setdefault(rid, []).extend(vals)
+    for rid, word in (expected.get("regels") or {}).items():
+        assert rid in values, f"{rid} staat niet in het bewijs"
+        assert STATUS[word] in values[rid], f"{rid}: verwacht {word}, bewijs zegt {values[rid]}"
+    if "onbekende_feiten" in expected:
+        assert sorted(result.unknown_facts) == sorted(expected["onbekende_feiten"])
+
+
+def test_scenario_names_are_sentences():
+    for path in FILES:
+        words = path.stem.split("_")
+        assert len(words) >= 4, f"{path.name}: de naam van een scenario is een zin"
