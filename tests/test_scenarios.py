@@ -2,7 +2,8 @@
 
 A scenario names a base applicant (tests/scenarios/basis/), the changes to it (`wijzig`; null
 makes a fact unknown), the goal and peildatum, and what must come out: the outcome, optionally
-the value of named rules in the proof and the unknown facts.
+the value of named rules in the proof (`regels`), the unknown facts (`onbekende_feiten`) and
+the consequence rules shown with an eligible outcome (`gevolgen`).
 """
 
 from __future__ import annotations
@@ -57,6 +58,9 @@ def test_scenario(path: Path, engine):
     for rid, word in (expected.get("regels") or {}).items():
         assert rid in values, f"{rid} staat niet in het bewijs"
         assert STATUS[word] in values[rid], f"{rid}: verwacht {word}, bewijs zegt {values[rid]}"
+    if "gevolgen" in expected:
+        shown = [c["rule_id"] for c in result.consequences] if result.outcome == "eligible" else []
+        assert sorted(shown) == sorted(expected["gevolgen"])
     if "onbekende_feiten" in expected:
         assert sorted(result.unknown_facts) == sorted(expected["onbekende_feiten"])
 
