@@ -7,6 +7,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from engine.cache import cached, content_key
 from engine.compiler import Program, compile_knowledge_base
 from engine.datalog import DatalogProgram
 from engine.errors import InputError
@@ -58,12 +59,17 @@ class Engine:
     """A knowledge base compiled once, ready to assess applicants."""
 
     def __init__(self, kb_dir: Path = KB_DIR):
-        self.kb = load_knowledge_base(kb_dir)
-        self.program: Program = compile_knowledge_base(self.kb)
+        def build() -> tuple[KnowledgeBase, Program]:
+            kb = load_knowledge_base(kb_dir)
+            return kb, compile_knowledge_base(kb)
+
+        self.kb, self.program = cached(content_key(kb_dir), build)
         models = {}
         for goal in self.kb.goals.values():
             roots = [goal.conclusion] + ([goal.out_of_scope] if goal.out_of_scope else [])
-            models[goal.id] = self.program.reachable(roots)
+            # inputs are known without asking the engine; the model holds what it derives
+            models[goal.id] = [n for n in self.program.reachable(roots)
+                               if self.program.nodes[n].kind not in ("fact", "quantity")]
         base = sorted(set(self.kb.facts) | set(self.kb.quantities))
         self.datalog = DatalogProgram(self.program.clauses, models, base)
 

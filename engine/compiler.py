@@ -110,6 +110,9 @@ class _Compiler:
             node.children = [self.rule(rid) for rid in dis.rule_ids]
             self.add(name, True, *(Lit(c, True) for c in node.children))
             self.add(name, False, *(Lit(c, False) for c in node.children))
+        elif len(kb.rules_for[name]) == 1:
+            # one rule, one predicate: the rule's node carries the conclusion's name
+            self.rule(kb.rules_for[name][0])
         else:
             rule_ids = kb.rules_for[name]
             node = Node(name, "conclusion", kb.label_of(name))
@@ -159,8 +162,14 @@ class _Compiler:
 
     # -- rules and exceptions -----------------------------------------------------------------
 
+    def rule_node_id(self, rule_id: str) -> str:
+        rule = self.kb.rules[rule_id]
+        if rule.conclusion and len(self.kb.rules_for.get(rule.conclusion, ())) == 1:
+            return rule.conclusion
+        return f"rule_{safe(rule_id)}"
+
     def rule(self, rule_id: str) -> str:
-        nid = f"rule_{safe(rule_id)}"
+        nid = self.rule_node_id(rule_id)
         if nid in self.nodes:
             return nid
         kb = self.kb

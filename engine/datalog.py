@@ -1,8 +1,12 @@
 """The one module that talks to pyDatalog.
 
-Clauses arrive as `engine.compiler.Clause` objects and become pyDatalog terms through its Python
-API; no text is ever handed to `pyDatalog.load` or `ask`, so applicant data can never be read as
-program code. Applicant values enter only as Python objects in asserted facts.
+Clauses arrive as `engine.compiler.Clause` objects and become pyDatalog engine literals and
+clauses as Python objects; no text is ever handed to `pyDatalog.load` or `ask`, so applicant data
+can never be read as program code. Applicant values enter only as constants in asserted facts.
+
+We build `pyEngine` literals directly with the same constructors pyDatalog's own parser calls
+(`Term_of`, `Var`, `Literal`, `Clause`, `assert_`). The parser's operator-overloading objects
+cost about 0.1 s for this rule base, which is most of a cold start.
 """
 
 from __future__ import annotations
@@ -10,16 +14,24 @@ from __future__ import annotations
 import itertools
 from typing import Any, Iterable
 
-from pyDatalog import pyDatalog
-from pyDatalog.pyParser import Term
+from pyDatalog import pyDatalog, pyEngine
 
 from engine.compiler import Clause, Cmp, Lit
 
-_APPLICANT = Term("A")
-_VALUE = Term("V")
-_NODE = Term("N")
+_OPERATORS = {">=": ">=", ">": ">", "<=": "<=", "<": "<", "==": "==", "!=": "!=",
+              "in": "_pyD_in", "not in": "_pyD_not_in"}
 _ids = itertools.count(1)
 _active: list["DatalogProgram | None"] = [None]  # whose Logic this thread currently holds
+
+
+def _const(value: Any):
+    if isinstance(value, (tuple, list)):
+        return pyEngine.Term_of([pyEngine.Term_of(v) for v in value])
+    return pyEngine.Term_of(value)
+
+
+def _literal(predicate: str, *terms) -> Any:
+    return pyEngine.Literal(predicate, list(terms), len(terms), None)
 
 
 class DatalogProgram:
@@ -29,56 +41,40 @@ class DatalogProgram:
         pyDatalog.Logic()  # a fresh, empty logic for this thread
         self._logic = pyDatalog.Logic(True)
         _active[0] = self
-        self._terms: dict[str, Term] = {}
+        applicant, value, node = pyEngine.Var("A"), pyEngine.Var("V"), pyEngine.Var("N")
+        consts = {True: _const(True), False: _const(False)}
         for clause in clauses:
-            head = self._term(clause.head)(_APPLICANT, clause.value)
-            body = None
-            for i, literal in enumerate(clause.body):
-                part = self._literal(literal, i)
-                body = part if body is None else body & part
-            head <= body
-        self._models: dict[str, Term] = {}
+            head = _literal(clause.head, applicant, consts[clause.value])
+            body = []
+            for i, lit in enumerate(clause.body):
+                if isinstance(lit, Lit):
+                    body.append(_literal(lit.predicate, applicant, consts[lit.value]))
+                else:
+                    assert isinstance(lit, Cmp)
+                    var = pyEngine.Var(f"N{i}")
+                    body.append(_literal(lit.predicate, applicant, var))
+                    body.append(_literal(_OPERATORS[lit.operator], var, _const(lit.constant)))
+            pyEngine.assert_(pyEngine.Clause(head, body))
+        self._models: dict[str, str] = {}
         for name, nodes in models.items():
-            model = Term(f"model__{name}")
+            model = f"model__{name}"
             self._models[name] = model
-            for node in nodes:
-                model(_APPLICANT, node, _VALUE) <= self._term(node)(_APPLICANT, _VALUE)
+            for nid in nodes:
+                head = _literal(model, applicant, _const(nid), value)
+                pyEngine.assert_(pyEngine.Clause(head, [_literal(nid, applicant, value)]))
         # pyDatalog only knows a predicate once it has had a clause or a fact
         for pred in base_predicates:
-            pyDatalog.assert_fact(pred, 0, None)
-            pyDatalog.retract_fact(pred, 0, None)
+            self._retract(self._assert(pred, 0, None))
 
-    def _term(self, name: str) -> Term:
-        term = self._terms.get(name)
-        if term is None:
-            term = self._terms[name] = Term(name)
-        return term
+    @staticmethod
+    def _assert(predicate: str, applicant: int, value: Any):
+        clause = pyEngine.Clause(_literal(predicate, _const(applicant), _const(value)), [])
+        pyEngine.assert_(clause)
+        return clause
 
-    def _literal(self, literal: Lit | Cmp, position: int):
-        if isinstance(literal, Lit):
-            return self._term(literal.predicate)(_APPLICANT, literal.value)
-        var = Term(f"N{position}")
-        value = list(literal.constant) if isinstance(literal.constant, tuple) else literal.constant
-        op = literal.operator
-        if op == "in":
-            comparison = var.in_(value)
-        elif op == "not in":
-            comparison = var.not_in_(value)
-        elif op == ">=":
-            comparison = var >= value
-        elif op == ">":
-            comparison = var > value
-        elif op == "<=":
-            comparison = var <= value
-        elif op == "<":
-            comparison = var < value
-        elif op == "==":
-            comparison = var == value
-        elif op == "!=":
-            comparison = var != value
-        else:
-            raise ValueError(op)
-        return self._term(literal.predicate)(_APPLICANT, var) & comparison
+    @staticmethod
+    def _retract(clause) -> None:
+        pyEngine.retract(clause)
 
     def evaluate(self, facts: list[tuple[str, Any]], model: str) -> dict[str, set[Any]]:
         """Assert one applicant's facts, read the model, retract them again.
@@ -92,13 +88,12 @@ class DatalogProgram:
         asserted = []
         try:
             for pred, value in facts:
-                pyDatalog.assert_fact(pred, applicant, value)
-                asserted.append((pred, value))
-            rows = self._models[model](applicant, _NODE, _VALUE).data
+                asserted.append(self._assert(pred, applicant, value))
+            rows = _literal(self._models[model], _const(applicant), pyEngine.Var("N"), pyEngine.Var("V")).ask()
         finally:
-            for pred, value in asserted:
-                pyDatalog.retract_fact(pred, applicant, value)
+            for clause in asserted:
+                self._retract(clause)
         values: dict[str, set[Any]] = {}
-        for node, value in rows:
+        for _, node, value in rows or ():
             values.setdefault(node, set()).add(value)
         return values

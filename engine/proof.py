@@ -67,8 +67,8 @@ class ProofBuilder:
 
     def value(self, nid: str) -> Any:
         node = self.nodes[nid]
-        if node.kind == "fact" and nid in self.inputs:
-            return self.inputs[nid]
+        if node.kind in ("fact", "quantity"):
+            return self.inputs.get(nid)
         found = self.values.get(nid, set())
         if not found:
             return None

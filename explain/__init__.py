@@ -11,7 +11,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import Environment, FileSystemBytecodeCache, FileSystemLoader, StrictUndefined
+
+from engine.cache import cache_dir
 
 MONTHS = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus",
           "september", "oktober", "november", "december")
@@ -90,8 +92,17 @@ def source_file(name: str) -> str:
     return name.split("_", 1)[0]
 
 
+def _bytecode_cache() -> FileSystemBytecodeCache | None:
+    directory = cache_dir()
+    if directory is None:
+        return None
+    (directory / "jinja").mkdir(exist_ok=True)
+    return FileSystemBytecodeCache(str(directory / "jinja"))
+
+
 _ENV = Environment(
     loader=FileSystemLoader(str(Path(__file__).resolve().parent / "templates")),
+    bytecode_cache=_bytecode_cache(),  # compiling the templates is most of a cold start's render
     undefined=StrictUndefined,
     trim_blocks=True,
     lstrip_blocks=True,

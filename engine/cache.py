@@ -1,0 +1,64 @@
+"""A per-user cache for work that only depends on the knowledge base, never on applicants.
+
+Parsed declarations and the compiled node graph are pickled under a key made from the bytes
+of every file they came from, so a changed rule is re-read and re-checked. Applicant data never
+goes here. If the cache directory cannot be written, everything still works, only slower.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import tempfile
+from pathlib import Path
+from typing import Any, Callable
+
+ENGINE_DIR = Path(__file__).resolve().parent
+
+
+def cache_dir() -> Path | None:
+    if os.environ.get("VERBLIJFSREGELS_NO_CACHE"):
+        return None
+    base = os.environ.get("VERBLIJFSREGELS_CACHE") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "verblijfsregels"
+    )
+    path = Path(base)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return path if os.access(path, os.W_OK) else None
+
+
+def content_key(*roots: Path) -> str:
+    digest = hashlib.sha256()
+    for root in roots:
+        files = sorted(root.rglob("*.yaml")) if root.is_dir() else [root]
+        for f in files:
+            digest.update(str(f.relative_to(root) if root.is_dir() else f.name).encode())
+            digest.update(f.read_bytes())
+    for name in ("model.py", "compiler.py", "cache.py"):
+        digest.update((ENGINE_DIR / name).read_bytes())
+    return digest.hexdigest()[:32]
+
+
+def cached(key: str, build: Callable[[], Any]) -> Any:
+    directory = cache_dir()
+    if directory is None:
+        return build()
+    path = directory / f"kb-{key}.pickle"
+    try:
+        with path.open("rb") as handle:
+            return pickle.load(handle)
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+        pass
+    value = build()
+    try:
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".kb-")
+        with os.fdopen(fd, "wb") as handle:
+            pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)
+    except OSError:
+        pass
+    return value
