@@ -69,7 +69,8 @@ class Engine:
             roots = [goal.conclusion] + ([goal.out_of_scope] if goal.out_of_scope else [])
             # inputs are known without asking the engine; the model holds what it derives
             models[goal.id] = [n for n in self.program.reachable(roots)
-                               if self.program.nodes[n].kind not in ("fact", "quantity")]
+                               if self.program.nodes[n].kind not in ("fact", "quantity")
+                               and not self.program.nodes[n].view]
         base = sorted(set(self.kb.facts) | set(self.kb.quantities))
         self.datalog = DatalogProgram(self.program.clauses, models, base)
 

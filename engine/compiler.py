@@ -46,12 +46,17 @@ class Clause:
 @dataclass
 class Node:
     id: str
-    kind: str  # fact quantity compare not all any none consent rule exception conclusion consensus
+    kind: str  # fact quantity compare not all any consent rule exception conclusion consensus
     label: str
     children: list[str] = field(default_factory=list)
     rule_id: str | None = None
     source: Source | None = None
     detail: dict[str, Any] = field(default_factory=dict)
+    # A view has no predicate of its own: its value follows from its children's (a `niet`
+    # is its operand with the truth value flipped, a rule without exceptions is its
+    # conditions, an exception is "applies and holds").
+    # Fewer predicates is most of what makes an assessment fast in pyDatalog.
+    view: bool = False
 
 
 @dataclass
@@ -85,6 +90,33 @@ class _Compiler:
     def add(self, head: str, value: bool, *body: Lit | Cmp) -> None:
         self.clauses.append(Clause(head, value, tuple(body)))
 
+    def lit(self, nid: str, value: bool) -> Lit:
+        return Lit(nid, value)  # views are resolved once everything is compiled: `resolve_views`
+
+    def resolve(self, lit: Lit | Cmp, seen: frozenset[str] = frozenset()) -> Lit | Cmp:
+        """The literal on a real predicate that says the same as `lit`, seen through views."""
+        if isinstance(lit, Cmp):
+            return lit
+        node = self.nodes[lit.predicate]
+        if node.kind == "not":
+            return self.resolve(Lit(node.children[0], not lit.value), seen)
+        if node.view and node.kind == "rule":
+            if lit.predicate in seen:
+                # a cycle of rules that are nothing but each other: give one its own predicate
+                node.view = False
+                self.add(node.id, True, Lit(node.children[0], True))
+                self.add(node.id, False, Lit(node.children[0], False))
+                return lit
+            return self.resolve(Lit(node.children[0], lit.value), seen | {lit.predicate})
+        return lit
+
+    def resolve_views(self) -> None:
+        done = 0
+        while done < len(self.clauses):  # resolving may add clauses for broken cycles
+            clause = self.clauses[done]
+            self.clauses[done] = Clause(clause.head, clause.value, tuple(self.resolve(b) for b in clause.body))
+            done += 1
+
     # -- names --------------------------------------------------------------------------------
 
     def name(self, name: str) -> str:
@@ -108,8 +140,8 @@ class _Compiler:
             node = Node(name, "consensus", dis.label, rule_id=dis.id, detail={"explanation": dis.explanation})
             self.nodes[name] = node
             node.children = [self.rule(rid) for rid in dis.rule_ids]
-            self.add(name, True, *(Lit(c, True) for c in node.children))
-            self.add(name, False, *(Lit(c, False) for c in node.children))
+            self.add(name, True, *(self.lit(c, True) for c in node.children))
+            self.add(name, False, *(self.lit(c, False) for c in node.children))
         elif len(kb.rules_for[name]) == 1:
             # one rule, one predicate: the rule's node carries the conclusion's name
             self.rule(kb.rules_for[name][0])
@@ -119,8 +151,8 @@ class _Compiler:
             self.nodes[name] = node
             node.children = [self.rule(rid) for rid in rule_ids]
             for child in node.children:
-                self.add(name, True, Lit(child, True))
-            self.add(name, False, *(Lit(c, False) for c in node.children))
+                self.add(name, True, self.lit(child, True))
+            self.add(name, False, *(self.lit(c, False) for c in node.children))
         return name
 
     # -- expressions --------------------------------------------------------------------------
@@ -142,22 +174,20 @@ class _Compiler:
             return nid
         if isinstance(e, Not):
             child = self.expr(e.operand, owner, f"{path}n")
-            self.nodes[nid] = Node(nid, "not", "niet", children=[child])
-            self.add(nid, True, Lit(child, False))
-            self.add(nid, False, Lit(child, True))
+            self.nodes[nid] = Node(nid, "not", "niet", children=[child], view=True)
             return nid
         children = [self.expr(op, owner, f"{path}{i}") for i, op in enumerate(e.operands)]
         if isinstance(e, All):
             self.nodes[nid] = Node(nid, "all", "alle", children=children)
-            self.add(nid, True, *(Lit(c, True) for c in children))
+            self.add(nid, True, *(self.lit(c, True) for c in children))
             for c in children:
-                self.add(nid, False, Lit(c, False))
+                self.add(nid, False, self.lit(c, False))
         else:
             assert isinstance(e, Any_)
             self.nodes[nid] = Node(nid, "any", "een van", children=children)
             for c in children:
-                self.add(nid, True, Lit(c, True))
-            self.add(nid, False, *(Lit(c, False) for c in children))
+                self.add(nid, True, self.lit(c, True))
+            self.add(nid, False, *(self.lit(c, False) for c in children))
         return nid
 
     # -- rules and exceptions -----------------------------------------------------------------
@@ -183,43 +213,34 @@ class _Compiler:
             raise AssertionError(f"rule {rule_id} has no conditions")
         if not exceptions:
             node.children = [base]
-            self.add(nid, True, Lit(base, True))
-            self.add(nid, False, Lit(base, False))
+            node.view = True  # the rule holds exactly where its conditions do
             return nid
 
         node.children = [base, *(e.id for e in exceptions)]
         node.detail["exceptions"] = [e.rule_id for e in exceptions]
-        none_applies = f"{nid}__geen_uitzondering"
-        self.nodes[none_applies] = Node(none_applies, "none", "geen uitzondering van toepassing",
-                                        children=[e.detail["applies"] for e in exceptions])
-        self.add(none_applies, True, *(Lit(e.detail["applies"], False) for e in exceptions))
-        for e in exceptions:
-            self.add(none_applies, False, Lit(e.detail["applies"], True))
-        # An applicable exception decides; otherwise the rule's own conditions do. Where it is
-        # unknown whether an exception applies, the outcome is still known if both agree.
+        # An applicable exception decides. Otherwise the rule's own conditions decide -- and they
+        # still do where it is unknown whether an exception applies, as long as that exception
+        # would lead to the same value ("consents"). Not applying is one way to consent, so
+        # "no exception applies" needs no clause of its own.
         for value in (True, False):
+            consents: list[Lit] = []
             for e in exceptions:
                 applies, body = e.detail["applies"], e.detail["body"]
                 if body is None:
+                    # without conditions of its own an exception can only make the rule hold
                     if value:
-                        self.add(nid, True, Lit(applies, True))
-                else:
-                    self.add(nid, value, Lit(applies, True), Lit(body, value))
-            self.add(nid, value, Lit(none_applies, True), Lit(base, value))
-            agree: list[Lit] = []
-            for e in exceptions:
-                body = e.detail["body"]
-                if body is None and value:
-                    continue  # an exception without conditions can only make the rule hold
+                        self.add(nid, True, self.lit(applies, True))
+                    else:
+                        consents.append(self.lit(applies, False))
+                    continue
+                self.add(nid, value, self.lit(applies, True), self.lit(body, value))
                 consent = f"{e.id}__stemt_in_{'waar' if value else 'onwaar'}"
-                if consent not in self.nodes:
-                    kids = [e.detail["applies"]] + ([body] if body else [])
-                    self.nodes[consent] = Node(consent, "consent", "uitzondering leidt tot dezelfde uitkomst", children=kids)
-                    self.add(consent, True, Lit(e.detail["applies"], False))
-                    if body is not None:
-                        self.add(consent, True, Lit(body, value))
-                agree.append(Lit(consent, True))
-            self.add(nid, value, Lit(base, value), *agree)
+                self.nodes[consent] = Node(consent, "consent", "uitzondering leidt tot dezelfde uitkomst",
+                                           children=[applies, body])
+                self.add(consent, True, self.lit(applies, False))
+                self.add(consent, True, self.lit(body, value))
+                consents.append(self.lit(consent, True))
+            self.add(nid, value, self.lit(base, value), *consents)
         return nid
 
     def exception(self, rule_id: str) -> Node:
@@ -232,13 +253,7 @@ class _Compiler:
                     detail={"applies": applies, "body": body, "explanation": rule.explanation,
                             "exception_to": rule.exception_to})
         self.nodes[nid] = node
-        # the exception node itself: true where it applies and (if it has conditions) they hold
-        if body is None:
-            self.add(nid, True, Lit(applies, True))
-        else:
-            self.add(nid, True, Lit(applies, True), Lit(body, True))
-            self.add(nid, False, Lit(body, False))
-        self.add(nid, False, Lit(applies, False))
+        node.view = True  # its value is "applies and (if it has conditions) they hold"
         return node
 
 
@@ -253,4 +268,5 @@ def compile_knowledge_base(kb: KnowledgeBase) -> Program:
         compiler.name(goal.conclusion)
         if goal.out_of_scope:
             compiler.name(goal.out_of_scope)
+    compiler.resolve_views()
     return Program(compiler.clauses, compiler.nodes)

@@ -41,7 +41,7 @@ class DatalogProgram:
         pyDatalog.Logic()  # a fresh, empty logic for this thread
         self._logic = pyDatalog.Logic(True)
         _active[0] = self
-        applicant, value, node = pyEngine.Var("A"), pyEngine.Var("V"), pyEngine.Var("N")
+        applicant = pyEngine.Var("A")
         consts = {True: _const(True), False: _const(False)}
         for clause in clauses:
             head = _literal(clause.head, applicant, consts[clause.value])
@@ -60,8 +60,11 @@ class DatalogProgram:
             model = f"model__{name}"
             self._models[name] = model
             for nid in nodes:
-                head = _literal(model, applicant, _const(nid), value)
-                pyEngine.assert_(pyEngine.Clause(head, [_literal(nid, applicant, value)]))
+                # one clause per truth value: `p(A, True)` and `p(A, False)` are the subgoals the
+                # rule bodies table anyway, where `p(A, V)` would be a third one (twice the work)
+                for truth in (True, False):
+                    head = _literal(model, applicant, _const(nid), consts[truth])
+                    pyEngine.assert_(pyEngine.Clause(head, [_literal(nid, applicant, consts[truth])]))
         # pyDatalog only knows a predicate once it has had a clause or a fact
         for pred in base_predicates:
             self._retract(self._assert(pred, 0, None))

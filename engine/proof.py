@@ -69,12 +69,28 @@ class ProofBuilder:
         node = self.nodes[nid]
         if node.kind in ("fact", "quantity"):
             return self.inputs.get(nid)
+        if node.view:
+            return self._view_value(node)
         found = self.values.get(nid, set())
         if not found:
             return None
         if len(found) > 1:
             return CONFLICT
         return next(iter(found))
+
+    def _view_value(self, node: Node) -> Any:
+        if node.kind == "not":
+            child = self.value(node.children[0])
+            return (not child) if child in (True, False) else child
+        if node.kind == "rule":
+            return self.value(node.children[0])
+        # an exception: it applies and, if it has conditions of its own, they hold (Kleene and)
+        parts = [self.value(c) for c in node.children]
+        if any(p is False for p in parts):
+            return False
+        if all(p is True for p in parts):
+            return True
+        return CONFLICT if CONFLICT in parts else None
 
     def _leaf_source(self, node: Node) -> dict[str, str] | None:
         return {"file": node.source.file, "quote": node.source.quote} if node.source else None

@@ -116,11 +116,18 @@ _ENV.globals.update(outcome_words=OUTCOME_WORDS, comparator_words=COMPARATOR_WOR
 
 
 def _context(assessment: Any, kb: Any) -> dict[str, Any]:
-    data = assessment.to_json(kb)
-    data["proof"] = assessment.proof
-    data["scope"] = assessment.scope
-    data["peildatum"] = assessment.peildatum
-    return data
+    return {
+        "goal_label": assessment.goal_label,
+        "peildatum": assessment.peildatum,
+        "outcome": assessment.outcome,
+        "proof": assessment.proof,
+        "scope": assessment.scope,
+        "consequences": assessment.consequences,
+        "unknown_facts": [
+            {"fact": n, "label": kb.facts[n].label, "question": kb.facts[n].question, "open_norm": kb.facts[n].open_norm}
+            for n in assessment.unknown_facts
+        ],
+    }
 
 
 def render_assessment(assessment: Any, kb: Any) -> str:
