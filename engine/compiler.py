@@ -111,6 +111,9 @@ class _Compiler:
         return lit
 
     def resolve_views(self) -> None:
+        for node in list(self.nodes.values()):
+            if node.view and node.kind == "rule":
+                self.resolve(Lit(node.id, True))  # gives a rule in a cycle of views its predicate
         done = 0
         while done < len(self.clauses):  # resolving may add clauses for broken cycles
             clause = self.clauses[done]

@@ -66,7 +66,7 @@ class DatalogProgram:
                     head = _literal(model, applicant, _const(nid), consts[truth])
                     pyEngine.assert_(pyEngine.Clause(head, [_literal(nid, applicant, consts[truth])]))
         # pyDatalog only knows a predicate once it has had a clause or a fact
-        for pred in base_predicates:
+        for pred in [*base_predicates, *self._models.values()]:
             self._retract(self._assert(pred, 0, None))
 
     @staticmethod

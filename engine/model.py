@@ -173,7 +173,9 @@ class KnowledgeBase:
 
 # -- loading ----------------------------------------------------------------------------------
 
-def _read_yaml(path: Path) -> Any:
+def _read_yaml(path: Path, default: Any = None) -> Any:
+    if default is not None and not path.exists():
+        return default
     try:
         with path.open(encoding="utf-8") as handle:
             return yaml.load(handle, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
@@ -292,7 +294,7 @@ def load_knowledge_base(directory: Path = KB_DIR) -> KnowledgeBase:
     period_fields = {k: dict(v) for k, v in vocab.get("vergunningsperiode", {}).items()}
 
     quantities: dict[str, Quantity] = {}
-    for name, raw in _read_yaml(directory / "grootheden.yaml")["grootheden"].items():
+    for name, raw in _read_yaml(directory / "grootheden.yaml", {"grootheden": {}})["grootheden"].items():
         where = _where(directory / "grootheden.yaml", name)
         quantities[name] = Quantity(
             name=name,
@@ -315,7 +317,7 @@ def load_knowledge_base(directory: Path = KB_DIR) -> KnowledgeBase:
             rules[rule.id] = rule
 
     disagreements: dict[str, Disagreement] = {}
-    for raw in _read_yaml(directory / "bronverschillen.yaml")["bronverschillen"]:
+    for raw in _read_yaml(directory / "bronverschillen.yaml", {"bronverschillen": []})["bronverschillen"]:
         disagreements[raw["id"]] = Disagreement(
             id=raw["id"],
             label=raw["label"],

@@ -1,0 +1,143 @@
+"""The loader refuses rule bases that would give wrong answers, with a message naming the rule."""
+
+from __future__ import annotations
+
+import textwrap
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from engine.assess import Engine
+from engine.errors import KnowledgeBaseError
+from engine.facts import parse_applicant
+from engine.model import load_knowledge_base
+
+SOURCE = "bron: {bestand: 003_453b3a8f2812a451.txt, citaat: Voorwaarden}"
+
+
+def seeded(tmp_path: Path, rules: str, goal: str = "p") -> Path:
+    """A minimal rule base with facts a, b and the given rules; the goal concludes `goal`."""
+    (tmp_path / "regels").mkdir()
+    (tmp_path / "feiten.yaml").write_text(textwrap.dedent("""
+        feiten:
+          a: {type: bool, label: a, vraag: a?, wijzigbaar: true}
+          b: {type: bool, label: b, vraag: b?, wijzigbaar: true}
+    """), encoding="utf-8")
+    (tmp_path / "doelen.yaml").write_text(f"doelen:\n  doel: {{label: doel, conclusie: {goal}}}\n", encoding="utf-8")
+    (tmp_path / "regels" / "r.yaml").write_text(textwrap.dedent(rules), encoding="utf-8")
+    return tmp_path
+
+
+def test_a_well_formed_seeded_rule_base_loads(tmp_path):
+    kb = load_knowledge_base(seeded(tmp_path, f"""
+        regels:
+          - {{id: C1, label: p, conclusie: p, voorwaarden: {{alle: [a, b]}}, {SOURCE}}}
+    """))
+    assert list(kb.rules) == ["C1"]
+
+
+def test_an_undeclared_predicate_is_rejected_naming_the_rule(tmp_path):
+    with pytest.raises(KnowledgeBaseError, match=r"\[C1\].*'onbekend_feit' is niet gedeclareerd"):
+        load_knowledge_base(seeded(tmp_path, f"""
+            regels:
+              - {{id: C1, label: p, conclusie: p, voorwaarden: {{alle: [a, onbekend_feit]}}, {SOURCE}}}
+        """))
+
+
+def test_recursion_through_negation_is_rejected(tmp_path):
+    with pytest.raises(KnowledgeBaseError, match="recursie via negatie"):
+        load_knowledge_base(seeded(tmp_path, f"""
+            regels:
+              - {{id: C1, label: p, conclusie: p, voorwaarden: {{alle: [a, {{niet: q}}]}}, {SOURCE}}}
+              - {{id: C2, label: q, conclusie: q, voorwaarden: {{alle: [b, p]}}, {SOURCE}}}
+        """))
+
+
+def test_a_rule_negating_itself_is_rejected(tmp_path):
+    with pytest.raises(KnowledgeBaseError, match="recursie via negatie"):
+        load_knowledge_base(seeded(tmp_path, f"""
+            regels:
+              - {{id: C1, label: p, conclusie: p, voorwaarden: {{alle: [a, {{niet: p}}]}}, {SOURCE}}}
+        """))
+
+
+def test_an_exception_depending_on_the_rule_it_overrides_is_recursion_through_negation(tmp_path):
+    with pytest.raises(KnowledgeBaseError, match="recursie via negatie"):
+        load_knowledge_base(seeded(tmp_path, f"""
+            regels:
+              - {{id: C1, label: p, conclusie: p, voorwaarden: a, {SOURCE}}}
+              - {{id: C1.x, label: x, uitzondering_op: C1, van_toepassing_als: p, {SOURCE}}}
+        """))
+
+
+def test_duplicate_rule_ids_are_rejected(tmp_path):
+    with pytest.raises(KnowledgeBaseError, match="al gedeclareerd"):
+        load_knowledge_base(seeded(tmp_path, f"""
+            regels:
+              - {{id: C1, label: p, conclusie: p, voorwaarden: a, {SOURCE}}}
+              - {{id: C1, label: q, conclusie: q, voorwaarden: b, {SOURCE}}}
+        """))
+
+
+def test_a_rule_id_must_name_an_inventory_row(tmp_path):
+    with pytest.raises(KnowledgeBaseError, match="noemt geen inventarisrij"):
+        load_knowledge_base(seeded(tmp_path, f"""
+            regels:
+              - {{id: regel1, label: p, conclusie: p, voorwaarden: a, {SOURCE}}}
+        """))
+
+
+def test_an_exception_to_an_unknown_rule_is_rejected(tmp_path):
+    with pytest.raises(KnowledgeBaseError, match="uitzondering op onbekende regel 'C9'"):
+        load_knowledge_base(seeded(tmp_path, f"""
+            regels:
+              - {{id: C1, label: p, conclusie: p, voorwaarden: a, {SOURCE}}}
+              - {{id: C1.x, label: x, uitzondering_op: C9, van_toepassing_als: b, {SOURCE}}}
+        """))
+
+
+def test_positive_recursion_is_allowed_and_leaves_an_unfounded_cycle_unknown(tmp_path):
+    # p <= q, q <= p: nothing grounds either, so in the least model neither is true or false
+    engine = Engine(seeded(tmp_path, f"""
+        regels:
+          - {{id: C1, label: p, conclusie: p, voorwaarden: q, {SOURCE}}}
+          - {{id: C2, label: q, conclusie: q, voorwaarden: p, {SOURCE}}}
+    """))
+    result = engine.assess(parse_applicant(engine.kb, {"a": True}), "doel", date(2026, 1, 1))
+    assert result.outcome == "undetermined"
+
+
+@pytest.mark.parametrize(
+    "a, b, expected",
+    [(True, True, "eligible"), (True, False, "eligible"), (False, False, "not_eligible"),
+     (False, None, "undetermined"), (None, True, "eligible")],
+)
+def test_an_exception_without_conditions_can_only_make_its_rule_hold(tmp_path, a, b, expected):
+    engine = Engine(seeded(tmp_path, f"""
+        regels:
+          - {{id: C1, label: p, conclusie: p, voorwaarden: a, {SOURCE}}}
+          - {{id: C1.x, label: x, uitzondering_op: C1, van_toepassing_als: b, {SOURCE}}}
+    """))
+    facts = {k: v for k, v in {"a": a, "b": b}.items() if v is not None}
+    assert engine.assess(parse_applicant(engine.kb, facts), "doel", date(2026, 1, 1)).outcome == expected
+
+
+@pytest.mark.parametrize(
+    "a, b, expected",
+    [
+        (True, True, "not_eligible"),   # exception applies and its condition (niet a) fails
+        (False, True, "eligible"),      # exception applies: niet a holds
+        (True, False, "eligible"),      # exception does not apply: the rule's own condition a
+        (True, None, "undetermined"),   # rule says yes, exception would say no
+        (False, None, "undetermined"),  # rule says no, exception would say yes
+    ],
+)
+def test_an_applicable_exception_replaces_the_rules_conditions(tmp_path, a, b, expected):
+    engine = Engine(seeded(tmp_path, f"""
+        regels:
+          - {{id: C1, label: p, conclusie: p, voorwaarden: a, {SOURCE}}}
+          - {{id: C1.x, label: x, uitzondering_op: C1, van_toepassing_als: b, voorwaarden: {{niet: a}}, {SOURCE}}}
+    """))
+    facts = {k: v for k, v in {"a": a, "b": b}.items() if v is not None}
+    assert engine.assess(parse_applicant(engine.kb, facts), "doel", date(2026, 1, 1)).outcome == expected
