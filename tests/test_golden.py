@@ -1,0 +1,47 @@
+"""Golden files pin the Dutch justifications word for word.
+
+After an intended change to a template or a label, regenerate with
+`UPDATE_GOLDEN=1 pytest tests/test_golden.py` and review the diff like any other change.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from engine.facts import read_applicant_file
+from explain import render_assessment, render_rules, render_why_not
+
+ROOT = Path(__file__).resolve().parent.parent
+GOLDEN = ROOT / "tests" / "golden"
+GOAL = "onbepaalde_tijd_regulier"
+
+CASES = [
+    # (golden file, applicant file, peildatum, renderer)
+    ("voorbeeld_komt_in_aanmerking.txt", ROOT / "voorbeelden" / "aanvrager.yaml", "2026-11-22", "assess"),
+    ("voorbeeld_in_2020_waarom_niet.txt", ROOT / "voorbeelden" / "aanvrager.yaml", "2020-11-22", "why-not"),
+    ("voorbeeld_waarom_niet_als_het_wel_kan.txt", ROOT / "voorbeelden" / "aanvrager.yaml", "2026-11-22", "why-not"),
+    ("hier_geboren_nationale_veiligheid_onbekend.txt", GOLDEN / "hier_geboren_nationale_veiligheid_onbekend.yaml", "2026-11-22", "assess"),
+    ("asielvergunninghouder_buiten_bereik.txt", GOLDEN / "asielvergunninghouder.yaml", "2026-11-22", "assess"),
+]
+
+
+def check(name: str, text: str) -> None:
+    path = GOLDEN / name
+    if os.environ.get("UPDATE_GOLDEN"):
+        path.write_text(text, encoding="utf-8")
+    assert text == path.read_text(encoding="utf-8"), f"{name} differs; see the docstring to update"
+
+
+@pytest.mark.parametrize("name, applicant, peildatum, renderer", CASES, ids=[c[0] for c in CASES])
+def test_rendered_justification_matches_golden_file(engine, name, applicant, peildatum, renderer):
+    result = engine.assess(read_applicant_file(engine.kb, applicant), GOAL, date.fromisoformat(peildatum))
+    render = render_assessment if renderer == "assess" else render_why_not
+    check(name, render(result, engine.kb))
+
+
+def test_rule_listing_matches_golden_file(engine):
+    check("regels.txt", render_rules(engine.kb))
