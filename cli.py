@@ -122,8 +122,15 @@ def rules(fmt: str) -> None:
 
 
 @main.command()
-def schema() -> None:
-    """Print the JSON Schema of an applicant file."""
+@click.option("--kind", type=click.Choice(["applicant", "assessment"]), default="applicant", show_default=True,
+              help="The applicant file, or the JSON that assess --format json prints.")
+def schema(kind: str) -> None:
+    """Print the JSON Schema of an applicant file or of an assessment."""
+    if kind == "assessment":
+        from engine.assess import ASSESSMENT_SCHEMA
+
+        click.echo(ASSESSMENT_SCHEMA.read_text(encoding="utf-8"), nl=False)
+        return
     from engine.facts import json_schema
     from engine.model import load_knowledge_base
 

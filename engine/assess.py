@@ -15,6 +15,7 @@ from engine.facts import Applicant, check_against_peildatum, engine_facts, quant
 from engine.model import KB_DIR, KnowledgeBase, load_knowledge_base
 from engine.proof import CONFLICT, ProofBuilder, ProofNode, unknown_facts
 
+ASSESSMENT_SCHEMA = Path(__file__).resolve().parent / "assessment.schema.json"
 PROOF_FORMAT = "verblijfsregels/assessment"
 PROOF_VERSION = 1
 

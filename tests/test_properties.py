@@ -60,6 +60,23 @@ def test_the_answer_does_not_depend_on_the_order_of_facts(engine, facts, random)
     assert json.dumps(first, sort_keys=False) == json.dumps(second, sort_keys=False)
 
 
+_assessment_validator = None
+
+
+@given(aanvragers(PEILDATUM))
+def test_every_assessment_json_fits_the_published_schema(engine, facts):
+    global _assessment_validator
+    if _assessment_validator is None:
+        import fastjsonschema
+
+        from engine.assess import ASSESSMENT_SCHEMA
+
+        schema = json.loads(ASSESSMENT_SCHEMA.read_text(encoding="utf-8"))
+        _assessment_validator = fastjsonschema.compile(schema, formats={"date": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"})
+    result = engine.assess(parse_applicant(engine.kb, facts), GOAL, PEILDATUM)
+    _assessment_validator(json.loads(json.dumps(result.to_json(engine.kb))))
+
+
 @given(aanvragers(PEILDATUM))
 def test_undetermined_exactly_when_some_deciding_fact_is_unknown(engine, facts):
     result = engine.assess(parse_applicant(engine.kb, facts), GOAL, PEILDATUM)
