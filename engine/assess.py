@@ -14,6 +14,7 @@ from engine.errors import InputError
 from engine.facts import Applicant, check_against_peildatum, engine_facts, quantity_values
 from engine.model import KB_DIR, KnowledgeBase, load_knowledge_base
 from engine.proof import CONFLICT, ProofBuilder, ProofNode, unknown_facts
+from engine.tijd import add_duration
 
 ASSESSMENT_SCHEMA = Path(__file__).resolve().parent / "assessment.schema.json"
 PROOF_FORMAT = "verblijfsregels/assessment"
@@ -35,6 +36,7 @@ class Assessment:
     scope: ProofNode | None
     unknown_facts: list[str]
     consequences: list[dict[str, Any]] = field(default_factory=list)
+    terms: list[dict[str, Any]] = field(default_factory=list)
     facts: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self, kb: KnowledgeBase) -> dict[str, Any]:
@@ -53,6 +55,11 @@ class Assessment:
             "proof": self.proof.to_json(),
             "scope": self.scope.to_json() if self.scope else None,
             "consequences": self.consequences,
+            "terms": [
+                {**t, "start_date": t["start_date"].isoformat() if t["start_date"] else None,
+                 "date": t["date"].isoformat() if t["date"] else None}
+                for t in self.terms
+            ],
         }
 
 
@@ -107,6 +114,18 @@ class Engine:
             for r in kb.rules.values()
             if r.kind == "gevolg" and goal in r.goals
         ]
+        terms = []
+        for r in kb.rules.values():
+            if r.kind != "termijn" or goal not in r.goals:
+                continue
+            start = inputs.get(r.start)
+            unit, amount = r.duration
+            terms.append({
+                "rule_id": r.id, "label": r.label,
+                "source": {"file": r.source.file, "quote": r.source.quote}, "explanation": r.explanation,
+                "start": r.start, "start_label": kb.label_of(r.start), "start_date": start,
+                "duration": {unit: amount}, "date": add_duration(start, unit, amount) if start else None,
+            })
         return Assessment(
             goal=goal,
             goal_label=spec.label,
@@ -116,5 +135,6 @@ class Engine:
             scope=scope,
             unknown_facts=unknown,
             consequences=consequences,
+            terms=terms,
             facts=dict(applicant.values),
         )

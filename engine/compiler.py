@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from engine.model import COMPARATORS, All, Any_, Atom, Compare, Expr, KnowledgeBase, Not, Source
@@ -172,8 +173,10 @@ class _Compiler:
                 nid, "compare", self.kb.label_of(e.name), children=[e.name],
                 detail={"comparator": e.comparator, "value": value, "name": e.name},
             )
-            self.add(nid, True, Cmp(e.name, op, e.value))
-            self.add(nid, False, Cmp(e.name, NEGATED[op], e.value))
+            # dates are compared as day numbers: the engine sees them as integers
+            constant = e.value.toordinal() if isinstance(e.value, date) else e.value
+            self.add(nid, True, Cmp(e.name, op, constant))
+            self.add(nid, False, Cmp(e.name, NEGATED[op], constant))
             return nid
         if isinstance(e, Not):
             child = self.expr(e.operand, owner, f"{path}n")
@@ -208,9 +211,19 @@ class _Compiler:
         kb = self.kb
         rule = kb.rules[rule_id]
         node = Node(nid, "rule", rule.label, rule_id=rule.id, source=rule.source,
-                    detail={"explanation": rule.explanation, "reference": rule.reference})
+                    detail={"explanation": rule.explanation, "reference": rule.reference,
+                            "valid_from": rule.valid_from, "valid_until": rule.valid_until})
         self.nodes[nid] = node
-        base = self.expr(rule.conditions, nid, "c") if rule.conditions is not None else None
+        conditions = rule.conditions
+        if conditions is not None and (rule.valid_from or rule.valid_until):
+            # a rule in force for a period holds only for peildata inside it
+            period: list[Expr] = []
+            if rule.valid_from:
+                period.append(Compare("peildatum", "minstens", rule.valid_from))
+            if rule.valid_until:
+                period.append(Compare("peildatum", "minder_dan", rule.valid_until))
+            conditions = All((*period, conditions))
+        base = self.expr(conditions, nid, "c") if conditions is not None else None
         exceptions = [self.exception(eid) for eid in kb.exceptions_of.get(rule_id, [])]
         if base is None:
             raise AssertionError(f"rule {rule_id} has no conditions")

@@ -311,10 +311,13 @@ def quantity_values(kb: KnowledgeBase, applicant: Applicant, peildatum: date) ->
 
 def engine_facts(kb: KnowledgeBase, applicant: Applicant, quantities: dict[str, Any]) -> list[tuple[str, Any]]:
     """(predicate, value) pairs to assert: scalar facts as given, plus computed quantities."""
-    facts = [
-        (name, value)
-        for name, value in sorted(applicant.values.items())
-        if kb.facts[name].type in ("bool", "keuze", "tekst", "bedrag")
-    ]
-    facts.extend(sorted(quantities.items()))
+    facts: list[tuple[str, Any]] = []
+    for name, value in sorted(applicant.values.items()):
+        kind = kb.facts[name].type
+        if kind in ("bool", "keuze", "tekst", "bedrag"):
+            facts.append((name, value))
+        elif kind == "datum":
+            facts.append((name, value.toordinal()))  # rules compare dates as day numbers
+    for name, value in sorted(quantities.items()):
+        facts.append((name, value.toordinal() if isinstance(value, date) else value))
     return facts

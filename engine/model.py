@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any, Union
 
@@ -17,6 +18,8 @@ from engine.errors import KnowledgeBaseError
 
 KB_DIR = Path(__file__).resolve().parent.parent / "kb"
 
+INVENTORY_ROW = re.compile(r"^[A-G][0-9]+$")
+DURATION_UNITS = ("dagen", "weken", "maanden", "jaren")
 RULE_ID = re.compile(r"^[A-G][0-9]*(\.[a-z0-9_]+)?$|^[A-G][0-9]+(\+[A-G][0-9]+)+$")
 NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 FACT_TYPES = ("bool", "datum", "tekst", "keuze", "bedrag", "vergunningen")
@@ -108,6 +111,11 @@ class Rule:
     explanation: str = ""
     reference: str = ""
     file: str = ""
+    valid_from: date | None = None  # a rule with a period holds only for peildata inside it
+    valid_until: date | None = None  # exclusive
+    start: str | None = None  # a term (soort: termijn) runs from this date fact or quantity ...
+    duration: tuple[str, int] | None = None  # ... for this long: ("dagen" | "weken" | "maanden" | "jaren", n)
+    covers: tuple[str, ...] = ()  # further inventory rows this declaration encodes
 
 
 @dataclass(frozen=True)
@@ -173,9 +181,7 @@ class KnowledgeBase:
 
 # -- loading ----------------------------------------------------------------------------------
 
-def _read_yaml(path: Path, default: Any = None) -> Any:
-    if default is not None and not path.exists():
-        return default
+def _read_yaml(path: Path) -> Any:
     try:
         with path.open(encoding="utf-8") as handle:
             return yaml.load(handle, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
@@ -230,7 +236,7 @@ def _rule(raw: dict, path: Path) -> Rule:
     if not RULE_ID.match(rid):
         raise KnowledgeBaseError(f"{where}: regel-id '{rid}' noemt geen inventarisrij (zoals C13 of A9.mensenhandel)")
     allowed = {"id", "label", "conclusie", "bron", "voorwaarden", "uitzondering_op", "van_toepassing_als",
-               "soort", "doelen", "toelichting", "verwijzing"}
+               "soort", "doelen", "toelichting", "verwijzing", "geldig_van", "geldig_tot", "vanaf", "duur", "dekt"}
     extra = set(raw) - allowed
     if extra:
         raise KnowledgeBaseError(f"{where}: onbekende sleutel(s) {sorted(extra)}; toegestaan: {sorted(allowed)}")
@@ -247,11 +253,25 @@ def _rule(raw: dict, path: Path) -> Rule:
     elif kind == "regel":
         if not raw.get("conclusie") or "voorwaarden" not in raw:
             raise KnowledgeBaseError(f"{where}: een regel heeft 'conclusie' en 'voorwaarden'")
-    elif kind == "gevolg":
+    elif kind in ("gevolg", "termijn"):
         if not raw.get("doelen"):
-            raise KnowledgeBaseError(f"{where}: een gevolg noemt de 'doelen' waarvoor het geldt")
+            raise KnowledgeBaseError(f"{where}: een {kind} noemt de 'doelen' waarvoor het geldt")
     else:
-        raise KnowledgeBaseError(f"{where}: 'soort' is regel of gevolg, niet '{kind}'")
+        raise KnowledgeBaseError(f"{where}: 'soort' is regel, gevolg of termijn, niet '{kind}'")
+    duration = None
+    if kind == "termijn":
+        raw_duration = raw.get("duur")
+        if not isinstance(raw_duration, dict) or len(raw_duration) != 1 or next(iter(raw_duration)) not in DURATION_UNITS:
+            raise KnowledgeBaseError(f"{where}: een termijn heeft 'duur' met één van {', '.join(DURATION_UNITS)}")
+        (unit, amount), = raw_duration.items()
+        duration = (unit, int(amount))
+    for key in ("geldig_van", "geldig_tot"):
+        if key in raw and not isinstance(raw[key], date):
+            raise KnowledgeBaseError(f"{where}: '{key}' is een datum (JJJJ-MM-DD)")
+    covers = tuple(str(c) for c in raw.get("dekt", ()))
+    for row in covers:
+        if not INVENTORY_ROW.match(row):
+            raise KnowledgeBaseError(f"{where}: 'dekt' noemt inventarisrijen zoals D1; kreeg '{row}'")
     conditions = parse_expr(raw["voorwaarden"], where) if "voorwaarden" in raw else None
     applies = parse_expr(raw["van_toepassing_als"], where) if "van_toepassing_als" in raw else None
     return Rule(
@@ -267,69 +287,111 @@ def _rule(raw: dict, path: Path) -> Rule:
         explanation=" ".join(str(raw.get("toelichting", "")).split()),
         reference=" ".join(str(raw.get("verwijzing", "")).split()),
         file=f"{path.parent.name}/{path.name}",
+        valid_from=raw.get("geldig_van"),
+        valid_until=raw.get("geldig_tot"),
+        start=raw.get("vanaf"),
+        duration=duration,
+        covers=covers,
     )
 
 
+SECTIONS = ("feiten", "vergunningsperiode", "grootheden", "regels", "bronverschillen", "doelen")
+
+
+def _fact(name: str, raw: dict, where: str) -> Fact:
+    if not NAME.match(name):
+        raise KnowledgeBaseError(f"{where}: feitnamen zijn Nederlandse snake_case")
+    if raw.get("type") not in FACT_TYPES:
+        raise KnowledgeBaseError(f"{where}: type '{raw.get('type')}' onbekend; toegestaan: {', '.join(FACT_TYPES)}")
+    if not raw.get("vraag") or not raw.get("label") or "wijzigbaar" not in raw:
+        raise KnowledgeBaseError(f"{where}: elk feit heeft 'label', 'vraag' en 'wijzigbaar'")
+    if raw["type"] == "keuze" and not raw.get("waarden"):
+        raise KnowledgeBaseError(f"{where}: een keuzefeit noemt zijn 'waarden'")
+    return Fact(
+        name=name,
+        type=raw["type"],
+        label=" ".join(str(raw["label"]).split()),
+        question=" ".join(str(raw["vraag"]).split()),
+        changeable=bool(raw["wijzigbaar"]),
+        open_norm=bool(raw.get("open_norm", False)),
+        values=tuple(str(v) for v in raw.get("waarden", ())),
+    )
+
+
+def _quantity(name: str, raw: dict, where: str) -> Quantity:
+    if raw.get("type") not in ("getal", "bool", "datum"):
+        raise KnowledgeBaseError(f"{where}: het type van een grootheid is getal, bool of datum")
+    return Quantity(
+        name=name,
+        type=raw["type"],
+        label=" ".join(str(raw["label"]).split()),
+        function=raw["functie"],
+        inputs=tuple(raw.get("invoer", ())),
+        parameters=tuple(sorted((raw.get("parameters") or {}).items())),
+        unit=raw.get("eenheid", ""),
+        rule_id=raw.get("regel"),
+        source=_source(raw["bron"], where) if "bron" in raw else None,
+    )
+
+
+def _files(directory: Path) -> list[Path]:
+    """The shared declaration files first, then one file per legal domain under regels/."""
+    shared = [directory / f"{name}.yaml" for name in ("feiten", "grootheden", "bronverschillen", "doelen")]
+    return [p for p in shared if p.exists()] + sorted((directory / "regels").glob("*.yaml"))
+
+
 def load_knowledge_base(directory: Path = KB_DIR) -> KnowledgeBase:
-    """Read and check every declaration under `directory`."""
-    vocab = _read_yaml(directory / "feiten.yaml")
+    """Read and check every declaration under `directory`.
+
+    Any file may declare any section (`feiten`, `grootheden`, `regels`, `bronverschillen`,
+    `doelen`), so a legal domain keeps its facts, rules and goals together; a name declared
+    twice is an error naming both places.
+    """
     facts: dict[str, Fact] = {}
-    for name, raw in vocab["feiten"].items():
-        where = _where(directory / "feiten.yaml", name)
-        if not NAME.match(name):
-            raise KnowledgeBaseError(f"{where}: feitnamen zijn Nederlandse snake_case")
-        if raw.get("type") not in FACT_TYPES:
-            raise KnowledgeBaseError(f"{where}: type '{raw.get('type')}' onbekend; toegestaan: {', '.join(FACT_TYPES)}")
-        if not raw.get("vraag") or not raw.get("label") or "wijzigbaar" not in raw:
-            raise KnowledgeBaseError(f"{where}: elk feit heeft 'label', 'vraag' en 'wijzigbaar'")
-        facts[name] = Fact(
-            name=name,
-            type=raw["type"],
-            label=" ".join(str(raw["label"]).split()),
-            question=" ".join(str(raw["vraag"]).split()),
-            changeable=bool(raw["wijzigbaar"]),
-            open_norm=bool(raw.get("open_norm", False)),
-            values=tuple(str(v) for v in raw.get("waarden", ())),
-        )
-    period_fields = {k: dict(v) for k, v in vocab.get("vergunningsperiode", {}).items()}
-
+    period_fields: dict[str, dict[str, str]] = {}
     quantities: dict[str, Quantity] = {}
-    for name, raw in _read_yaml(directory / "grootheden.yaml", {"grootheden": {}})["grootheden"].items():
-        where = _where(directory / "grootheden.yaml", name)
-        quantities[name] = Quantity(
-            name=name,
-            type=raw["type"],
-            label=" ".join(str(raw["label"]).split()),
-            function=raw["functie"],
-            inputs=tuple(raw["invoer"]),
-            parameters=tuple(sorted((raw.get("parameters") or {}).items())),
-            unit=raw.get("eenheid", ""),
-            rule_id=raw.get("regel"),
-            source=_source(raw["bron"], where) if "bron" in raw else None,
-        )
-
     rules: dict[str, Rule] = {}
-    for path in sorted((directory / "regels").glob("*.yaml")):
-        for raw in _read_yaml(path)["regels"]:
-            rule = _rule(raw, path)
-            if rule.id in rules:
-                raise KnowledgeBaseError(f"{_where(path, rule.id)}: regel-id '{rule.id}' is al gedeclareerd in {rules[rule.id].file}")
-            rules[rule.id] = rule
-
     disagreements: dict[str, Disagreement] = {}
-    for raw in _read_yaml(directory / "bronverschillen.yaml", {"bronverschillen": []})["bronverschillen"]:
-        disagreements[raw["id"]] = Disagreement(
-            id=raw["id"],
-            label=raw["label"],
-            conclusion=raw["conclusie"],
-            rule_ids=tuple(raw["regels"]),
-            explanation=" ".join(str(raw.get("toelichting", "")).split()),
-        )
+    goals: dict[str, Goal] = {}
+    origin: dict[tuple[str, str], str] = {}
 
-    goals = {
-        gid: Goal(gid, raw["label"], raw["conclusie"], raw.get("buiten_bereik"))
-        for gid, raw in _read_yaml(directory / "doelen.yaml")["doelen"].items()
-    }
+    def claim(section: str, name: str, path: Path) -> None:
+        key = (section, name)
+        if key in origin:
+            raise KnowledgeBaseError(f"{_where(path, name)}: '{name}' is al gedeclareerd in {origin[key]}")
+        origin[key] = f"{path.parent.name}/{path.name}"
+
+    for path in _files(directory):
+        data = _read_yaml(path) or {}
+        if not isinstance(data, dict):
+            raise KnowledgeBaseError(f"{path.name}: verwacht een mapping met secties {', '.join(SECTIONS)}")
+        unknown = set(data) - set(SECTIONS)
+        if unknown:
+            raise KnowledgeBaseError(f"{path.name}: onbekende sectie(s) {sorted(unknown)}; toegestaan: {', '.join(SECTIONS)}")
+        for name, raw in (data.get("feiten") or {}).items():
+            claim("feit", name, path)
+            facts[name] = _fact(name, raw, _where(path, name))
+        for name, raw in (data.get("vergunningsperiode") or {}).items():
+            period_fields[name] = dict(raw)
+        for name, raw in (data.get("grootheden") or {}).items():
+            claim("grootheid", name, path)
+            quantities[name] = _quantity(name, raw, _where(path, name))
+        for raw in data.get("regels") or ():
+            rule = _rule(raw, path)
+            claim("regel", rule.id, path)
+            rules[rule.id] = rule
+        for raw in data.get("bronverschillen") or ():
+            claim("regel", raw["id"], path)
+            disagreements[raw["id"]] = Disagreement(
+                id=raw["id"],
+                label=raw["label"],
+                conclusion=raw["conclusie"],
+                rule_ids=tuple(raw["regels"]),
+                explanation=" ".join(str(raw.get("toelichting", "")).split()),
+            )
+        for gid, raw in (data.get("doelen") or {}).items():
+            claim("doel", gid, path)
+            goals[gid] = Goal(gid, raw["label"], raw["conclusie"], raw.get("buiten_bereik"))
     kb = KnowledgeBase(facts, period_fields, quantities, rules, disagreements, goals)
     kb.index()
     check_knowledge_base(kb)
@@ -441,6 +503,13 @@ def check_knowledge_base(kb: KnowledgeBase) -> None:
         for goal in rule.goals:
             if goal not in kb.goals:
                 raise KnowledgeBaseError(f"{where}: onbekend doel '{goal}'")
+        if rule.start is not None:
+            kind = kb.facts[rule.start].type if rule.start in kb.facts else (
+                kb.quantities[rule.start].type if rule.start in kb.quantities else None)
+            if kind != "datum":
+                raise KnowledgeBaseError(f"{where}: 'vanaf' noemt een datumfeit of datumgrootheid, niet '{rule.start}'")
+        if (rule.valid_from or rule.valid_until) and "peildatum" not in kb.quantities:
+            raise KnowledgeBaseError(f"{where}: een regel met een geldigheidsperiode vraagt de grootheid 'peildatum'")
         if rule.source.file and not re.match(r"^\d{3}_[0-9a-f]+\.txt$", rule.source.file):
             raise KnowledgeBaseError(f"{where}: bronbestand '{rule.source.file}' is geen bestandsnaam uit shared/seeds")
     for dis in kb.disagreements.values():

@@ -96,7 +96,8 @@ class ProofBuilder:
         return {"file": node.source.file, "quote": node.source.quote} if node.source else None
 
     def _make(self, node: Node, value: Any, children: list[ProofNode], **detail: Any) -> ProofNode:
-        merged = {k: v for k, v in node.detail.items() if k in ("unit", "comparator", "name", "open_norm", "reference") and v}
+        merged = {k: v for k, v in node.detail.items()
+                  if k in ("unit", "comparator", "name", "open_norm", "reference", "valid_from", "valid_until") and v}
         if node.kind == "compare":
             merged["threshold"] = node.detail["value"]
         merged.update(detail)
@@ -155,6 +156,18 @@ class ProofBuilder:
             return [c for c in kids if self.value(c) is not True] if conjunctive else kids
         return [c for c in kids if self.value(c) not in (True, False)] or kids
 
+    def _period(self, node: Node) -> dict[str, Any]:
+        """Whether the peildatum lies outside the rule's period: lapsed, or not yet in force."""
+        peildatum = self.inputs.get("peildatum")
+        start, end = node.detail.get("valid_from"), node.detail.get("valid_until")
+        if peildatum is None:
+            return {}
+        if end and peildatum >= end:
+            return {"lapsed_since": end}
+        if start and peildatum < start:
+            return {"not_yet_since": start}
+        return {}
+
     def _rule(self, node: Node, v: Any) -> ProofNode:
         base_id = node.children[0]
         exceptions = [self.build(e) for e in node.children[1:]]
@@ -169,9 +182,10 @@ class ProofBuilder:
         elif v is not True:
             # a false rule shows why no exception saves it; an unknown one, which might
             kids.extend(e for e in exceptions if v is False or e.children[0].value is not False)
+        extra = self._period(node)
         if exceptions:
-            return self._make(node, v, kids, overridden=bool(applied))
-        return self._make(node, v, kids)
+            extra["overridden"] = bool(applied)
+        return self._make(node, v, kids, **extra)
 
 
 def unknown_facts(proof: ProofNode) -> list[str]:

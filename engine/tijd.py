@@ -20,6 +20,30 @@ def add_years(day: date, years: int) -> date:
         return date(day.year + years, 3, 1)
 
 
+def add_months(day: date, months: int) -> date:
+    """Same day of the month, or the month's last day where it has no such day (31 jan + 1 = 28/29 feb)."""
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    for candidate in (day.day, 30, 29, 28):
+        try:
+            return date(year, month, min(day.day, candidate))
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")
+
+
+def add_duration(day: date, unit: str, amount: int) -> date:
+    if unit == "dagen":
+        return day + timedelta(days=amount)
+    if unit == "weken":
+        return day + timedelta(weeks=amount)
+    if unit == "maanden":
+        return add_months(day, amount)
+    if unit == "jaren":
+        return add_years(day, amount)
+    raise ValueError(unit)
+
+
 def full_years(start: date, end: date) -> int:
     """Whole years from `start` to `end` (negative when `end` is earlier)."""
     years = end.year - start.year
@@ -59,6 +83,10 @@ def _current_chain_start(vergunningen: Sequence[dict], peildatum: date) -> date 
 
 
 # -- the functions named in kb/grootheden.yaml ------------------------------------------------
+
+def peildatum(peildatum: date) -> date:
+    return peildatum
+
 
 def volle_jaren_tot_peildatum(peildatum: date, geboortedatum: date) -> int:
     return full_years(geboortedatum, peildatum)
@@ -117,6 +145,7 @@ def huidige_vergunning_niet_tijdelijk(peildatum: date, verblijfsvergunningen: Se
 FUNCTIONS: dict[str, Callable[..., Any]] = {
     f.__name__: f
     for f in (
+        peildatum,
         volle_jaren_tot_peildatum,
         volle_jaren_tussen,
         jaren_ononderbroken_vergunning_vanaf_leeftijd,

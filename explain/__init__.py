@@ -84,7 +84,15 @@ def period(p: Any) -> str:
 def threshold(value: Any) -> str:
     if isinstance(value, (list, tuple)):
         return ", ".join(str(v) for v in value)
+    if isinstance(value, date):
+        return dutch_date(value)
     return str(value)
+
+
+def duration(value: dict[str, int]) -> str:
+    (unit, amount), = value.items()
+    singular = {"dagen": "dag", "weken": "week", "maanden": "maand", "jaren": "jaar"}
+    return f"{amount} {singular[unit] if amount == 1 else unit}"
 
 
 def source_file(name: str) -> str:
@@ -111,6 +119,7 @@ _ENV = Environment(
 )
 _ENV.filters.update(
     dutch_date=dutch_date, status=status, fact_value=fact_value, threshold=threshold, source_file=source_file,
+    duration=duration,
 )
 _ENV.globals.update(outcome_words=OUTCOME_WORDS, comparator_words=COMPARATOR_WORDS)
 
@@ -123,6 +132,7 @@ def _context(assessment: Any, kb: Any) -> dict[str, Any]:
         "proof": assessment.proof,
         "scope": assessment.scope,
         "consequences": assessment.consequences,
+        "terms": assessment.terms,
         "unknown_facts": [
             {"fact": n, "label": kb.facts[n].label, "question": kb.facts[n].question, "open_norm": kb.facts[n].open_norm}
             for n in assessment.unknown_facts
