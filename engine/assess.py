@@ -75,6 +75,8 @@ class Engine:
         models = {}
         for goal in self.kb.goals.values():
             roots = [goal.conclusion] + ([goal.out_of_scope] if goal.out_of_scope else [])
+            roots += [r.conclusion for r in self.kb.rules.values()
+                      if r.kind in ("gevolg", "termijn") and r.conclusion and goal.id in r.goals]
             # inputs are known without asking the engine; the model holds what it derives
             models[goal.id] = [n for n in self.program.reachable(roots)
                                if self.program.nodes[n].kind not in ("fact", "quantity")
@@ -108,15 +110,23 @@ class Engine:
                 if part is not None and part.value in (None, CONFLICT):
                     unknown.extend(n for n in unknown_facts(part) if n not in unknown)
 
-        consequences = [
-            {"rule_id": r.id, "label": r.label, "source": {"file": r.source.file, "quote": r.source.quote},
-             "explanation": r.explanation}
-            for r in kb.rules.values()
-            if r.kind == "gevolg" and goal in r.goals
-        ]
+        consequences = []
+        for r in kb.rules.values():
+            if r.kind != "gevolg" or goal not in r.goals:
+                continue
+            applies = builder.value(r.conclusion) if r.conclusion else True
+            if applies is False:
+                continue
+            consequences.append({
+                "rule_id": r.id, "label": r.label, "source": {"file": r.source.file, "quote": r.source.quote},
+                "explanation": r.explanation, "form": r.form, "applies": applies,
+                "proof": builder.build(r.conclusion).to_json() if r.conclusion else None,
+            })
         terms = []
         for r in kb.rules.values():
             if r.kind != "termijn" or goal not in r.goals:
+                continue
+            if r.conclusion and builder.value(r.conclusion) is False:
                 continue
             start = inputs.get(r.start)
             unit, amount = r.duration

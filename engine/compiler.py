@@ -276,7 +276,7 @@ class _Compiler:
 def compile_knowledge_base(kb: KnowledgeBase) -> Program:
     compiler = _Compiler(kb)
     for rule in kb.rules.values():
-        if rule.kind == "regel":
+        if rule.conclusion and not rule.exception_to:
             compiler.name(rule.conclusion)
     for dis in kb.disagreements.values():
         compiler.name(dis.conclusion)

@@ -116,6 +116,7 @@ class Rule:
     start: str | None = None  # a term (soort: termijn) runs from this date fact or quantity ...
     duration: tuple[str, int] | None = None  # ... for this long: ("dagen" | "weken" | "maanden" | "jaren", n)
     covers: tuple[str, ...] = ()  # further inventory rows this declaration encodes
+    form: str | None = None  # the application form a consequence points to
 
 
 @dataclass(frozen=True)
@@ -236,7 +237,8 @@ def _rule(raw: dict, path: Path) -> Rule:
     if not RULE_ID.match(rid):
         raise KnowledgeBaseError(f"{where}: regel-id '{rid}' noemt geen inventarisrij (zoals C13 of A9.mensenhandel)")
     allowed = {"id", "label", "conclusie", "bron", "voorwaarden", "uitzondering_op", "van_toepassing_als",
-               "soort", "doelen", "toelichting", "verwijzing", "geldig_van", "geldig_tot", "vanaf", "duur", "dekt"}
+               "soort", "doelen", "toelichting", "verwijzing", "geldig_van", "geldig_tot", "vanaf", "duur", "dekt",
+               "formulier"}
     extra = set(raw) - allowed
     if extra:
         raise KnowledgeBaseError(f"{where}: onbekende sleutel(s) {sorted(extra)}; toegestaan: {sorted(allowed)}")
@@ -273,12 +275,16 @@ def _rule(raw: dict, path: Path) -> Rule:
         if not INVENTORY_ROW.match(row):
             raise KnowledgeBaseError(f"{where}: 'dekt' noemt inventarisrijen zoals D1; kreeg '{row}'")
     conditions = parse_expr(raw["voorwaarden"], where) if "voorwaarden" in raw else None
+    conclusion = raw.get("conclusie")
+    if kind in ("gevolg", "termijn") and conditions is not None and not conclusion:
+        # a consequence that holds only under conditions is a rule with a conclusion of its own
+        conclusion = f"{kind}_" + re.sub(r"[^a-z0-9]+", "_", rid.lower())
     applies = parse_expr(raw["van_toepassing_als"], where) if "van_toepassing_als" in raw else None
     return Rule(
         id=rid,
         label=" ".join(str(raw["label"]).split()),
         source=_source(raw.get("bron"), where),
-        conclusion=raw.get("conclusie"),
+        conclusion=conclusion,
         conditions=conditions,
         exception_to=exception_to,
         applies_when=applies,
@@ -292,6 +298,7 @@ def _rule(raw: dict, path: Path) -> Rule:
         start=raw.get("vanaf"),
         duration=duration,
         covers=covers,
+        form=str(raw["formulier"]) if "formulier" in raw else None,
     )
 
 
