@@ -77,15 +77,18 @@ def main() -> None:
 @peildatum_option
 @format_option
 def assess(file: Path, goal: str | None, peildatum: date, fmt: str) -> None:
-    """Assess the applicant in FILE (YAML or JSON) and justify the outcome."""
-    from explain import render_assessment
+    """Assess the applicant in FILE (YAML or JSON) and justify the outcome.
+
+    Without --goal, assess every goal and print an overview.
+    """
+    from explain import render_assessment, render_overview
 
     eng, results = _assessments(file, [goal] if goal else [], peildatum)
     if fmt == "json":
         payload = [r.to_json(eng.kb) for r in results]
         _emit_json(payload[0] if goal else payload)
         return
-    click.echo("\n".join(render_assessment(r, eng.kb) for r in results), nl=False)
+    click.echo(render_assessment(results[0], eng.kb) if goal else render_overview(results, eng.kb), nl=False)
 
 
 @main.command("why-not")

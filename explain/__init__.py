@@ -150,6 +150,50 @@ def render_why_not(assessment: Any, kb: Any) -> str:
     return _ENV.get_template("why_not.txt.j2").render(**_context(assessment, kb))
 
 
+def _first_failure(proof: Any) -> str:
+    """One line why a goal fails: down the first failing rule to the deepest one that fails."""
+    if proof.kind == "conclusion":
+        return "geen van de routes is vervuld"
+    path, node = [], proof
+    while True:
+        if node.rule_id:
+            path.append(node.rule_id)
+        failing = [c for c in node.children if c.value is False and c.kind in ("rule", "consensus", "all", "any")]
+        if not failing:
+            break
+        node = failing[0]
+    deepest = next((n for n in reversed(list(_chain(proof, path))) if n.rule_id), proof)
+    return f"{' > '.join(path)}: {deepest.label} — niet voldaan"
+
+
+def _chain(proof: Any, path: list[str]):
+    node = proof
+    yield node
+    while True:
+        failing = [c for c in node.children if c.value is False and c.kind in ("rule", "consensus", "all", "any")]
+        if not failing:
+            return
+        node = failing[0]
+        yield node
+
+
+def render_overview(assessments: list[Any], kb: Any) -> str:
+    """Every goal in one list: what the person may apply for, what not and why, what is open."""
+    items = [
+        {
+            "goal": a.goal,
+            "goal_label": a.goal_label,
+            "outcome": a.outcome,
+            "reason": _first_failure(a.proof) if a.outcome == "not_eligible" else "",
+            "deciding": [kb.facts[n].label for n in a.unknown_facts] or ["tegenstrijdige afleidingen"],
+            "reference": a.scope.detail.get("reference", "") if a.scope is not None else "",
+        }
+        for a in assessments
+    ]
+    peildatum = assessments[0].peildatum if assessments else date.today()
+    return _ENV.get_template("overview.txt.j2").render(items=items, peildatum=peildatum)
+
+
 def render_rules(kb: Any) -> str:
     """Every rule: id, label, source."""
     rules = sorted(kb.rules.values(), key=lambda r: _rule_order(r.id))
