@@ -109,11 +109,25 @@ def why_not(file: Path, goal: str, peildatum: date, fmt: str) -> None:
 
 @main.command()
 @format_option
-def rules(fmt: str) -> None:
+@click.option("--inventory", is_flag=True, help="Map every inventory row (A1…G9) to the rules that encode it.")
+def rules(fmt: str, inventory: bool) -> None:
     """List every rule with its id, Dutch label and source."""
-    from explain import render_rules
+    from explain import render_inventory, render_rules
 
     eng = _engine()
+    if inventory:
+        from engine.inventory import inventory as build_inventory
+
+        try:
+            rows = build_inventory(eng.kb)
+        except VerblijfsregelsError as exc:
+            raise UsageError(f"kennisbank: {exc}") from None
+        if fmt == "json":
+            _emit_json([{"id": r.id, "description": r.description, "encoded_by": list(r.encoded_by),
+                         "not_encoded": r.not_encoded or None} for r in rows])
+        else:
+            click.echo(render_inventory(rows), nl=False)
+        return
     if fmt == "json":
         _emit_json([
             {"id": r.id, "label": r.label, "kind": r.kind, "conclusion": eng.kb.conclusion_of(r),

@@ -200,6 +200,11 @@ def render_rules(kb: Any) -> str:
     return _ENV.get_template("rules.txt.j2").render(rules=rules, disagreements=list(kb.disagreements.values()))
 
 
+def render_inventory(rows: list[Any]) -> str:
+    """Every inventory row with the declarations that encode it, or why none does."""
+    return _ENV.get_template("inventory.txt.j2").render(rows=rows)
+
+
 def _rule_order(rule_id: str) -> tuple:
     import re
 
