@@ -55,6 +55,8 @@ def _fact_schema(kb: KnowledgeBase, name: str) -> dict[str, Any]:
         entry: dict[str, Any] = {"title": spec["label"]}
         if kind == "datum":
             entry.update(type="string", format="date", pattern=DATE_PATTERN)
+        elif kind == "keuze":
+            entry.update(enum=list(spec["waarden"]))
         elif kind == "bool":
             entry.update(type="boolean")
         else:

@@ -326,15 +326,22 @@ def _fact(name: str, raw: dict, where: str) -> Fact:
 
 
 def _quantity(name: str, raw: dict, where: str) -> Quantity:
-    if raw.get("type") not in ("getal", "bool", "datum"):
-        raise KnowledgeBaseError(f"{where}: het type van een grootheid is getal, bool of datum")
+    if raw.get("type") not in ("getal", "bool", "datum", "tekst"):
+        raise KnowledgeBaseError(f"{where}: het type van een grootheid is getal, bool, datum of tekst")
+    function = raw.get("functie")
+    from engine.tijd import FUNCTIONS  # only calendar arithmetic; no rules live there
+
+    if function not in FUNCTIONS:
+        raise KnowledgeBaseError(f"{where}: onbekende functie '{function}'; beschikbaar: {', '.join(sorted(FUNCTIONS))}")
     return Quantity(
         name=name,
         type=raw["type"],
         label=" ".join(str(raw["label"]).split()),
         function=raw["functie"],
         inputs=tuple(raw.get("invoer", ())),
-        parameters=tuple(sorted((raw.get("parameters") or {}).items())),
+        parameters=tuple(sorted(
+            (k, tuple(v) if isinstance(v, list) else v) for k, v in (raw.get("parameters") or {}).items()
+        )),
         unit=raw.get("eenheid", ""),
         rule_id=raw.get("regel"),
         source=_source(raw["bron"], where) if "bron" in raw else None,

@@ -142,6 +142,44 @@ def huidige_vergunning_niet_tijdelijk(peildatum: date, verblijfsvergunningen: Se
     return None
 
 
+def _with_purpose(vergunningen: Sequence[dict], doelen: Sequence[str]) -> list[dict] | None:
+    """The periods for one of `doelen`; None when a period's purpose is not given."""
+    if any(p.get("verblijfsdoel") is None for p in vergunningen):
+        return None
+    return [p for p in vergunningen if p["verblijfsdoel"] in doelen]
+
+
+def huidig_verblijfsdoel(peildatum: date, verblijfsvergunningen: Sequence[dict]) -> str | None:
+    """The purpose of the permit valid on the peildatum; 'geen' without one."""
+    covering = _covering(verblijfsvergunningen, peildatum)
+    if not covering:
+        return "geen"
+    latest = max(covering, key=lambda p: p["van"])
+    return latest.get("verblijfsdoel")
+
+
+def vergunning_gehad_voor_doel(peildatum: date, verblijfsvergunningen: Sequence[dict], doelen: Sequence[str]) -> bool | None:
+    """Had (or has) a permit for one of `doelen`, begun on or before the peildatum."""
+    started = [p for p in verblijfsvergunningen if p["van"] <= peildatum]
+    if any(p.get("verblijfsdoel") in doelen for p in started):
+        return True
+    if any(p.get("verblijfsdoel") is None for p in started):
+        return None
+    return False
+
+
+def jaren_vergunning_voor_doel(peildatum: date, verblijfsvergunningen: Sequence[dict], doelen: Sequence[str]) -> int | None:
+    """Whole years with a permit for one of `doelen`, up to the peildatum."""
+    periods = _with_purpose(verblijfsvergunningen, doelen)
+    return None if periods is None else jaren_in_bezit_van_vergunning(peildatum, periods)
+
+
+def begin_vergunning_voor_doel(peildatum: date, verblijfsvergunningen: Sequence[dict], doelen: Sequence[str]) -> date | None:
+    """Start of the unbroken run of permits for one of `doelen` that is valid on the peildatum."""
+    periods = _with_purpose(verblijfsvergunningen, doelen)
+    return None if periods is None else _current_chain_start(periods, peildatum)
+
+
 FUNCTIONS: dict[str, Callable[..., Any]] = {
     f.__name__: f
     for f in (
@@ -153,5 +191,9 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
         jaren_in_bezit_van_vergunning,
         heeft_geldige_vergunning_op_peildatum,
         huidige_vergunning_niet_tijdelijk,
+        huidig_verblijfsdoel,
+        vergunning_gehad_voor_doel,
+        jaren_vergunning_voor_doel,
+        begin_vergunning_voor_doel,
     )
 }

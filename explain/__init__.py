@@ -64,7 +64,7 @@ def fact_value(value: Any, unit: str = "") -> str:
         return "; ".join(period(p) for p in value) or "geen"
     if unit == "jaar":
         return f"{value} jaar"
-    return str(value)
+    return str(value).replace("_", " ") if isinstance(value, str) else str(value)
 
 
 def period(p: Any) -> str:
@@ -73,7 +73,7 @@ def period(p: Any) -> str:
     end = dutch_date(p["tot"]) if p.get("tot") else "heden"
     parts = [f"{dutch_date(p['van'])} tot en met {end}" if p.get("tot") else f"vanaf {dutch_date(p['van'])}"]
     if p.get("verblijfsdoel"):
-        parts.append(str(p["verblijfsdoel"]))
+        parts.append(str(p["verblijfsdoel"]).replace("_", " "))
     if p.get("niet_tijdelijk") is True:
         parts.append("niet-tijdelijk doel")
     elif p.get("niet_tijdelijk") is False:
