@@ -108,6 +108,43 @@ def why_not(file: Path, goal: str, peildatum: date, fmt: str) -> None:
 
 
 @main.command()
+@file_argument
+@click.option("--goal", metavar="DOEL", help="Fees of the forms this goal points to.")
+@click.option("--form", metavar="NUMMER", help="Fee of one application form (e.g. 7027).")
+@click.option("--voorrang", metavar="BRONNEN",
+              help="Where sources give different amounts, prefer them in this order (e.g. 002,001).")
+@peildatum_option
+@format_option
+def fees(file: Path, goal: str | None, form: str | None, voorrang: str | None, peildatum: date, fmt: str) -> None:
+    """Say which form applies and what it costs, with the exception that decided the amount."""
+    from engine.fees import fees_for
+    from engine.facts import read_applicant_file
+    from explain import render_fees
+
+    if bool(goal) == bool(form):
+        raise UsageError("geef precies één van --goal of --form")
+    eng = _engine()
+    precedence = [p.strip() for p in (voorrang or "").split(",") if p.strip()]
+    try:
+        applicant = read_applicant_file(eng.kb, file)
+        if goal:
+            result = eng.assess(applicant, goal, peildatum)
+            forms = [c["form"] for c in result.consequences if c["form"]]
+            if not forms:
+                raise UsageError(f"de bronnen noemen geen aanvraagformulier voor doel '{goal}' in deze situatie")
+        else:
+            forms = [form]
+        answers = [fees_for(eng, applicant, f, peildatum, precedence) for f in dict.fromkeys(forms)]
+    except VerblijfsregelsError as exc:
+        raise UsageError(str(exc)) from None
+    if fmt == "json":
+        payload = [a.to_json() for a in answers]
+        _emit_json(payload[0] if form else payload)
+        return
+    click.echo("\n".join(render_fees(a, eng.kb) for a in answers), nl=False)
+
+
+@main.command()
 @format_option
 @click.option("--inventory", is_flag=True, help="Map every inventory row (A1…G9) to the rules that encode it.")
 def rules(fmt: str, inventory: bool) -> None:

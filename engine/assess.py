@@ -81,18 +81,27 @@ class Engine:
             models[goal.id] = [n for n in self.program.reachable(roots)
                                if self.program.nodes[n].kind not in ("fact", "quantity")
                                and not self.program.nodes[n].view]
+        for number in self.kb.forms:
+            roots = [self.program.fee_nodes[f.id] for f in self.kb.fee_rules.values()
+                     if f.form == number and f.id in self.program.fee_nodes]
+            models[f"form_{number}"] = [n for n in self.program.reachable(roots)
+                                        if self.program.nodes[n].kind not in ("fact", "quantity")
+                                        and not self.program.nodes[n].view]
         base = sorted(set(self.kb.facts) | set(self.kb.quantities))
         self.datalog = DatalogProgram(self.program.clauses, models, base)
+
+    def evaluate(self, applicant: Applicant, model: str, peildatum: date) -> ProofBuilder:
+        """Derive every node of one model (a goal, or `form_N`) for one applicant."""
+        check_against_peildatum(applicant, peildatum)
+        quantities = quantity_values(self.kb, applicant, peildatum)
+        values = self.datalog.evaluate(engine_facts(self.kb, applicant, quantities), model)
+        return ProofBuilder(self.program, values, {**applicant.values, **quantities})
 
     def assess(self, applicant: Applicant, goal: str, peildatum: date) -> Assessment:
         kb = self.kb
         if goal not in kb.goals:
             raise InputError("--goal", f"onbekend doel '{goal}'; toegestaan: {', '.join(sorted(kb.goals))}")
-        check_against_peildatum(applicant, peildatum)
-        quantities = quantity_values(kb, applicant, peildatum)
-        values = self.datalog.evaluate(engine_facts(kb, applicant, quantities), goal)
-        inputs = {**applicant.values, **quantities}
-        builder = ProofBuilder(self.program, values, inputs)
+        builder = self.evaluate(applicant, goal, peildatum)
         spec = kb.goals[goal]
         proof = builder.build(spec.conclusion)
         scope = builder.build(spec.out_of_scope) if spec.out_of_scope else None

@@ -64,6 +64,7 @@ class Node:
 class Program:
     clauses: list[Clause]
     nodes: dict[str, Node]
+    fee_nodes: dict[str, str] = field(default_factory=dict)  # fee rule id -> node of "applies when"
 
     def reachable(self, roots: list[str]) -> list[str]:
         """Node ids reachable from `roots`, in a stable order."""
@@ -284,5 +285,10 @@ def compile_knowledge_base(kb: KnowledgeBase) -> Program:
         compiler.name(goal.conclusion)
         if goal.out_of_scope:
             compiler.name(goal.out_of_scope)
+    fee_nodes = {
+        fee.id: compiler.expr(fee.applies_when, f"fee_{safe(fee.id)}", "a")
+        for fee in kb.fee_rules.values()
+        if fee.applies_when is not None
+    }
     compiler.resolve_views()
-    return Program(compiler.clauses, compiler.nodes)
+    return Program(compiler.clauses, compiler.nodes, fee_nodes)

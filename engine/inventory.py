@@ -38,6 +38,12 @@ def inventory(kb: KnowledgeBase, directory: Path = KB_DIR) -> list[InventoryRow]
     for dis in kb.disagreements.values():
         for row in rows_of_declaration(dis.id):
             encoders.setdefault(row, []).append(dis.id)
+    for fee in kb.fee_rules.values():
+        for row in rows_of_declaration(fee.id, fee.covers):
+            encoders.setdefault(row, []).append(fee.id)
+    for fee_range in kb.fee_ranges.values():
+        for row in rows_of_declaration(fee_range.id):
+            encoders.setdefault(row, []).append(fee_range.id)
     for q in kb.quantities.values():
         if q.rule_id:
             encoders.setdefault(q.rule_id, []).append(f"grootheid {q.name}")

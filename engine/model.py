@@ -129,6 +129,59 @@ class Disagreement:
 
 
 @dataclass(frozen=True)
+class Form:
+    number: str
+    label: str
+    source: Source
+
+
+@dataclass(frozen=True)
+class ParameterValue:
+    valid_from: date | None  # None: the source is undated; the value holds until a dated one
+    value: int  # euro cents
+    source: Source
+
+
+@dataclass(frozen=True)
+class Parameter:
+    name: str
+    label: str
+    values: tuple[ParameterValue, ...]
+
+    def at(self, peildatum: date) -> ParameterValue | None:
+        """The value in force on the peildatum: the latest one that started on or before it."""
+        candidates = [v for v in self.values if v.valid_from is None or v.valid_from <= peildatum]
+        if not candidates:
+            return None
+        return max(candidates, key=lambda v: v.valid_from or date.min)
+
+
+@dataclass(frozen=True)
+class FeeRule:
+    """One amount for one form according to one source; exceptions override the rule they name."""
+
+    id: str
+    form: str
+    label: str
+    source: Source
+    parameter: str
+    applies_when: Expr | None = None
+    exception_to: str | None = None
+    explanation: str = ""
+    file: str = ""
+    covers: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class FeeRange:
+    id: str
+    label: str
+    minimum: int
+    maximum: int
+    source: Source
+
+
+@dataclass(frozen=True)
 class Goal:
     id: str
     label: str
@@ -144,6 +197,10 @@ class KnowledgeBase:
     rules: dict[str, Rule]
     disagreements: dict[str, Disagreement]
     goals: dict[str, Goal]
+    forms: dict[str, Form] = field(default_factory=dict)
+    parameters: dict[str, Parameter] = field(default_factory=dict)
+    fee_rules: dict[str, FeeRule] = field(default_factory=dict)
+    fee_ranges: dict[str, FeeRange] = field(default_factory=dict)
     # derived indexes, filled by `index()`
     rules_for: dict[str, list[str]] = field(default_factory=dict)
     exceptions_of: dict[str, list[str]] = field(default_factory=dict)
@@ -302,7 +359,8 @@ def _rule(raw: dict, path: Path) -> Rule:
     )
 
 
-SECTIONS = ("feiten", "vergunningsperiode", "grootheden", "regels", "bronverschillen", "doelen")
+SECTIONS = ("feiten", "vergunningsperiode", "grootheden", "regels", "bronverschillen", "doelen",
+            "formulieren", "parameters", "leges", "leges_bandbreedte")
 
 
 def _fact(name: str, raw: dict, where: str) -> Fact:
@@ -348,6 +406,51 @@ def _quantity(name: str, raw: dict, where: str) -> Quantity:
     )
 
 
+def _parameter(name: str, raw: dict, where: str) -> Parameter:
+    if raw.get("eenheid") != "eurocent":
+        raise KnowledgeBaseError(f"{where}: bedragen zijn gehele eurocenten ('eenheid: eurocent')")
+    values = []
+    for item in raw.get("waarden") or ():
+        value = item.get("waarde")
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise KnowledgeBaseError(f"{where}: 'waarde' is een niet-negatief geheel aantal eurocenten, geen {value!r}")
+        valid_from = item.get("vanaf")
+        if valid_from is not None and not isinstance(valid_from, date):
+            raise KnowledgeBaseError(f"{where}: 'vanaf' is een datum of leeg (ongedateerde bron)")
+        values.append(ParameterValue(valid_from, value, _source(item.get("bron"), where)))
+    if not values:
+        raise KnowledgeBaseError(f"{where}: een parameter heeft minstens één waarde")
+    return Parameter(name, " ".join(str(raw.get("label", name)).split()), tuple(values))
+
+
+def _fee_rule(raw: dict, path: Path) -> FeeRule:
+    rid = str(raw.get("id", ""))
+    where = _where(path, rid or "?")
+    if not RULE_ID.match(rid):
+        raise KnowledgeBaseError(f"{where}: regel-id '{rid}' noemt geen inventarisrij (zoals G4 of G4.mensenhandel)")
+    allowed = {"id", "label", "formulier", "bron", "bedrag", "van_toepassing_als", "uitzondering_op", "toelichting", "dekt"}
+    extra = set(raw) - allowed
+    if extra:
+        raise KnowledgeBaseError(f"{where}: onbekende sleutel(s) {sorted(extra)}; toegestaan: {sorted(allowed)}")
+    for key in ("label", "formulier", "bedrag"):
+        if not raw.get(key):
+            raise KnowledgeBaseError(f"{where}: een legesregel heeft '{key}'")
+    if raw.get("uitzondering_op") and "van_toepassing_als" not in raw:
+        raise KnowledgeBaseError(f"{where}: een uitzondering heeft 'van_toepassing_als'")
+    return FeeRule(
+        id=rid,
+        form=str(raw["formulier"]),
+        label=" ".join(str(raw["label"]).split()),
+        source=_source(raw.get("bron"), where),
+        parameter=raw["bedrag"],
+        applies_when=parse_expr(raw["van_toepassing_als"], where) if "van_toepassing_als" in raw else None,
+        exception_to=raw.get("uitzondering_op"),
+        explanation=" ".join(str(raw.get("toelichting", "")).split()),
+        file=f"{path.parent.name}/{path.name}",
+        covers=tuple(str(c) for c in raw.get("dekt", ())),
+    )
+
+
 def _files(directory: Path) -> list[Path]:
     """The shared declaration files first, then one file per legal domain under regels/."""
     shared = [directory / f"{name}.yaml" for name in ("feiten", "grootheden", "bronverschillen", "doelen")]
@@ -367,6 +470,10 @@ def load_knowledge_base(directory: Path = KB_DIR) -> KnowledgeBase:
     rules: dict[str, Rule] = {}
     disagreements: dict[str, Disagreement] = {}
     goals: dict[str, Goal] = {}
+    forms: dict[str, Form] = {}
+    parameters: dict[str, Parameter] = {}
+    fee_rules: dict[str, FeeRule] = {}
+    fee_ranges: dict[str, FeeRange] = {}
     origin: dict[tuple[str, str], str] = {}
 
     def claim(section: str, name: str, path: Path) -> None:
@@ -406,7 +513,23 @@ def load_knowledge_base(directory: Path = KB_DIR) -> KnowledgeBase:
         for gid, raw in (data.get("doelen") or {}).items():
             claim("doel", gid, path)
             goals[gid] = Goal(gid, raw["label"], raw["conclusie"], raw.get("buiten_bereik"))
-    kb = KnowledgeBase(facts, period_fields, quantities, rules, disagreements, goals)
+        for number, raw in (data.get("formulieren") or {}).items():
+            claim("formulier", str(number), path)
+            forms[str(number)] = Form(str(number), " ".join(str(raw["label"]).split()),
+                                      _source(raw.get("bron"), _where(path, str(number))))
+        for name, raw in (data.get("parameters") or {}).items():
+            claim("parameter", name, path)
+            parameters[name] = _parameter(name, raw, _where(path, name))
+        for raw in data.get("leges") or ():
+            fee = _fee_rule(raw, path)
+            claim("regel", fee.id, path)
+            fee_rules[fee.id] = fee
+        for raw in data.get("leges_bandbreedte") or ():
+            claim("regel", raw["id"], path)
+            fee_ranges[raw["id"]] = FeeRange(raw["id"], raw["label"], int(raw["minimum"]), int(raw["maximum"]),
+                                             _source(raw.get("bron"), _where(path, raw["id"])))
+    kb = KnowledgeBase(facts, period_fields, quantities, rules, disagreements, goals,
+                       forms, parameters, fee_rules, fee_ranges)
     kb.index()
     check_knowledge_base(kb)
     return kb
@@ -532,6 +655,30 @@ def check_knowledge_base(kb: KnowledgeBase) -> None:
                 raise KnowledgeBaseError(f"bronverschil {dis.id}: '{rid}' is geen gedeclareerde regel")
         if dis.conclusion in kb.rules_for:
             raise KnowledgeBaseError(f"bronverschil {dis.id}: '{dis.conclusion}' wordt ook door een regel geconcludeerd")
+    for fee in kb.fee_rules.values():
+        where = f"{fee.file} [{fee.id}]"
+        if fee.form not in kb.forms:
+            raise KnowledgeBaseError(f"{where}: onbekend formulier '{fee.form}'")
+        if fee.parameter not in kb.parameters:
+            raise KnowledgeBaseError(f"{where}: onbekende parameter '{fee.parameter}'")
+        _check_expr(kb, fee.applies_when, declared, where)
+        if fee.exception_to:
+            base = kb.fee_rules.get(fee.exception_to)
+            if base is None:
+                raise KnowledgeBaseError(f"{where}: uitzondering op onbekende legesregel '{fee.exception_to}'")
+            if base.form != fee.form or base.source.file != fee.source.file:
+                raise KnowledgeBaseError(f"{where}: een uitzondering geldt voor hetzelfde formulier en dezelfde bron als {base.id}")
+    roots: dict[tuple[str, str], str] = {}
+    for fee in kb.fee_rules.values():
+        if not fee.exception_to:
+            key = (fee.form, fee.source.file)
+            if key in roots:
+                raise KnowledgeBaseError(
+                    f"{fee.file} [{fee.id}]: formulier {fee.form} heeft volgens {fee.source.file} al een basisbedrag ({roots[key]})")
+            roots[key] = fee.id
+    for rule in kb.rules.values():
+        if rule.form and rule.form not in kb.forms and kb.forms:
+            raise KnowledgeBaseError(f"{rule.file} [{rule.id}]: onbekend formulier '{rule.form}'")
     for q in kb.quantities.values():
         for name in q.inputs:
             if name not in kb.facts:

@@ -89,6 +89,14 @@ def threshold(value: Any) -> str:
     return str(value)
 
 
+def euro(cents: int | None) -> str:
+    """Euro cents in Dutch notation: € 1.057,00."""
+    if cents is None:
+        return "geen bedrag bekend op de peildatum"
+    whole, rest = divmod(cents, 100)
+    return f"€ {whole:,}".replace(",", ".") + f",{rest:02d}"
+
+
 def duration(value: dict[str, int]) -> str:
     (unit, amount), = value.items()
     singular = {"dagen": "dag", "weken": "week", "maanden": "maand", "jaren": "jaar"}
@@ -119,7 +127,7 @@ _ENV = Environment(
 )
 _ENV.filters.update(
     dutch_date=dutch_date, status=status, fact_value=fact_value, threshold=threshold, source_file=source_file,
-    duration=duration,
+    duration=duration, euro=euro,
 )
 _ENV.globals.update(outcome_words=OUTCOME_WORDS, comparator_words=COMPARATOR_WORDS)
 
@@ -198,6 +206,19 @@ def render_rules(kb: Any) -> str:
     """Every rule: id, label, source."""
     rules = sorted(kb.rules.values(), key=lambda r: _rule_order(r.id))
     return _ENV.get_template("rules.txt.j2").render(rules=rules, disagreements=list(kb.disagreements.values()))
+
+
+def render_fees(answer: Any, kb: Any) -> str:
+    """Which amount a form costs, per source, with the exception that decided it."""
+    data = answer.to_json()
+    data["peildatum"] = answer.peildatum
+    labels = lambda names: [kb.facts[n].label if n in kb.facts else n for n in names]  # noqa: E731
+    for source in data["per_source"]:
+        source["unknown_labels"] = labels(source["unknown_facts"])
+        for alternative in source["alternatives"]:
+            alternative["unknown_labels"] = labels(alternative["unknown_facts"])
+    data["applicable"] = [s for s in data["per_source"] if s["applies"] is True]
+    return _ENV.get_template("fees.txt.j2").render(**data)
 
 
 def render_inventory(rows: list[Any]) -> str:

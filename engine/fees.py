@@ -1,0 +1,193 @@
+"""Fees (leges): which amount a form costs for an applicant, per source, with every exception.
+
+Each source states its own fee tree for a form: a base amount and exceptions that override the
+rule they name (and may themselves be overridden). The Datalog program derives whether each
+exception applies; here the tree is walked: the first applicable exception in declaration order
+wins, one whose applicability is unknown becomes an alternative ("kan ... zijn als ..."), and a
+second applicable sibling with another amount is reported as an overlap the sources leave open.
+Where sources give different amounts the answer shows all of them; a precedence the user sets
+picks one, and the answer says that it did.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from engine.errors import InputError
+from engine.facts import Applicant
+from engine.model import FeeRule, KnowledgeBase
+from engine.proof import ProofBuilder, unknown_facts
+
+FEES_FORMAT = "verblijfsregels/fees"
+FEES_VERSION = 1
+
+
+@dataclass
+class SourceFee:
+    source_file: str
+    amount: int | None  # euro cents; None where no value is in force on the peildatum
+    decided_by: list[dict[str, Any]]  # the chain of fee rules from the base to the one that decided
+    alternatives: list[dict[str, Any]] = field(default_factory=list)
+    overlaps: list[dict[str, Any]] = field(default_factory=list)
+    applies: bool | None = True  # None: the source speaks about a situation not yet known to be this one
+    unknown_facts: list[str] = field(default_factory=list)
+
+
+@dataclass
+class FeeAnswer:
+    form: str
+    form_label: str
+    peildatum: date
+    per_source: list[SourceFee]
+    precedence: list[str]
+    chosen_source: str | None
+    ranges: list[dict[str, Any]]
+
+    @property
+    def applicable(self) -> list[SourceFee]:
+        return [s for s in self.per_source if s.applies is True]
+
+    @property
+    def amounts(self) -> list[int | None]:
+        return sorted({s.amount for s in self.applicable}, key=lambda a: (a is None, a))
+
+    @property
+    def agreed(self) -> bool:
+        return len(self.amounts) == 1
+
+    @property
+    def amount(self) -> int | None:
+        if self.chosen_source is not None:
+            return next(s.amount for s in self.per_source if s.source_file == self.chosen_source)
+        return self.amounts[0] if self.agreed else None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "format": FEES_FORMAT,
+            "version": FEES_VERSION,
+            "form": self.form,
+            "form_label": self.form_label,
+            "peildatum": self.peildatum.isoformat(),
+            "amount": self.amount,
+            "sources_agree": self.agreed,
+            "precedence": {"order": self.precedence, "applied": self.chosen_source is not None and not self.agreed,
+                           "chosen_source": self.chosen_source},
+            "per_source": [
+                {"source_file": s.source_file, "applies": s.applies, "unknown_facts": s.unknown_facts,
+                 "amount": s.amount, "decided_by": s.decided_by,
+                 "alternatives": s.alternatives, "overlaps": s.overlaps}
+                for s in self.per_source
+            ],
+            "range_notes": self.ranges,
+        }
+
+
+def _rule_json(fee: FeeRule, kb: KnowledgeBase, peildatum: date) -> dict[str, Any]:
+    value = kb.parameters[fee.parameter].at(peildatum)
+    return {
+        "rule_id": fee.id, "label": fee.label,
+        "source": {"file": fee.source.file, "quote": fee.source.quote},
+        "parameter": fee.parameter,
+        "amount": value.value if value else None,
+        "amount_source": {"file": value.source.file, "quote": value.source.quote} if value else None,
+        "explanation": fee.explanation,
+    }
+
+
+class FeeCalculator:
+    def __init__(self, kb: KnowledgeBase, program_fee_nodes: dict[str, str]):
+        self.kb = kb
+        self.fee_nodes = program_fee_nodes
+        self.children: dict[str, list[FeeRule]] = {}
+        self.roots: dict[str, list[FeeRule]] = {}
+        for fee in kb.fee_rules.values():  # declaration order is the order of precedence among siblings
+            if fee.exception_to:
+                self.children.setdefault(fee.exception_to, []).append(fee)
+            else:
+                self.roots.setdefault(fee.form, []).append(fee)
+
+    def answer(self, builder: ProofBuilder, form: str, peildatum: date, precedence: list[str]) -> FeeAnswer:
+        kb = self.kb
+        if form not in kb.forms:
+            raise InputError("--form", f"onbekend formulier '{form}'; toegestaan: {', '.join(sorted(kb.forms))}")
+        per_source = []
+        for root in self.roots.get(form, []):
+            # a source may speak only about one situation (002: victims of violence)
+            applies = self._applies(builder, root) if root.id in self.fee_nodes else True
+            if applies is False:
+                continue
+            fee = self._walk(builder, root, peildatum)
+            if applies is not True:
+                fee.applies = None
+                fee.unknown_facts = unknown_facts(builder.build(self.fee_nodes[root.id]))
+            per_source.append(fee)
+        per_source.sort(key=lambda s: s.source_file)
+        applicable = [s for s in per_source if s.applies is True]
+        chosen = None
+        if len({s.amount for s in applicable}) > 1 and precedence:
+            for prefix in precedence:
+                match = [s for s in applicable if s.source_file.split("_", 1)[0] == prefix or s.source_file == prefix]
+                if match:
+                    chosen = match[0].source_file
+                    break
+        ranges = []
+        for fee_range in kb.fee_ranges.values():
+            outside = [s.source_file for s in per_source
+                       if s.amount is not None and not fee_range.minimum <= s.amount <= fee_range.maximum]
+            if outside:
+                ranges.append({"rule_id": fee_range.id, "label": fee_range.label, "minimum": fee_range.minimum,
+                               "maximum": fee_range.maximum, "outside_for": outside,
+                               "source": {"file": fee_range.source.file, "quote": fee_range.source.quote}})
+        return FeeAnswer(form, kb.forms[form].label, peildatum, per_source, precedence, chosen, ranges)
+
+    def _applies(self, builder: ProofBuilder, fee: FeeRule) -> Any:
+        return builder.value(self.fee_nodes[fee.id])
+
+    def _walk(self, builder: ProofBuilder, root: FeeRule, peildatum: date) -> SourceFee:
+        chain = [root]
+        alternatives: list[dict[str, Any]] = []
+        overlaps: list[dict[str, Any]] = []
+        node = root
+        while True:
+            decided = None
+            for child in self.children.get(node.id, []):
+                applies = self._applies(builder, child)
+                if applies is True and decided is None:
+                    decided = child
+                elif applies is True:
+                    other = self._amount_of(decided, peildatum)
+                    mine = self._amount_of(child, peildatum)
+                    if other != mine:
+                        overlaps.append({"applied": decided.id, "also_applies": child.id, "amount_not_used": mine})
+                elif applies is not False and decided is None:
+                    proof = builder.build(self.fee_nodes[child.id])
+                    alternatives.append({
+                        **_rule_json(child, self.kb, peildatum),
+                        "unknown_facts": unknown_facts(proof),
+                    })
+            if decided is None:
+                break
+            chain.append(decided)
+            node = decided
+        value = self.kb.parameters[node.parameter].at(peildatum)
+        return SourceFee(
+            source_file=root.source.file,
+            amount=value.value if value else None,
+            decided_by=[_rule_json(f, self.kb, peildatum) for f in chain],
+            alternatives=alternatives,
+            overlaps=overlaps,
+        )
+
+    def _amount_of(self, fee: FeeRule, peildatum: date) -> int | None:
+        value = self.kb.parameters[fee.parameter].at(peildatum)
+        return value.value if value else None
+
+
+def fees_for(engine: Any, applicant: Applicant, form: str, peildatum: date, precedence: list[str] | None = None) -> FeeAnswer:
+    builder = engine.evaluate(applicant, f"form_{form}", peildatum) if form in engine.kb.forms else None
+    if builder is None:
+        raise InputError("--form", f"onbekend formulier '{form}'; toegestaan: {', '.join(sorted(engine.kb.forms))}")
+    calculator = FeeCalculator(engine.kb, engine.program.fee_nodes)
+    return calculator.answer(builder, form, peildatum, list(precedence or []))
