@@ -41,13 +41,13 @@ def _engine():
         raise UsageError(f"kennisbank: {exc}") from None
 
 
-def _assessments(file: Path, goals: list[str], peildatum: date):
+def _assessments(file: Path, goals: list[str], peildatum: date, precedence: list[str] | None = None):
     from engine.facts import read_applicant_file
 
     eng = _engine()
     try:
         applicant = read_applicant_file(eng.kb, file)
-        return eng, [eng.assess(applicant, goal, peildatum) for goal in goals or sorted(eng.kb.goals)]
+        return eng, [eng.assess(applicant, goal, peildatum, precedence) for goal in goals or sorted(eng.kb.goals)]
     except VerblijfsregelsError as exc:
         raise UsageError(str(exc)) from None
 
@@ -60,6 +60,16 @@ peildatum_option = click.option(
     "--peildatum", callback=_peildatum, metavar="JJJJ-MM-DD",
     help="Reference date for every date-dependent rule (default: today).",
 )
+voorrang_option = click.option(
+    "--voorrang", metavar="BRONNEN",
+    help="Where sources give different amounts, prefer them in this order (e.g. 002,001); the answer says so.",
+)
+
+
+def _precedence(voorrang: str | None) -> list[str]:
+    return [p.strip() for p in (voorrang or "").split(",") if p.strip()]
+
+
 format_option = click.option("--format", "fmt", type=FORMATS, default="text", show_default=True,
                              help="Dutch text or the versioned JSON proof.")
 file_argument = click.argument("file", type=click.Path(path_type=Path, dir_okay=True, exists=False))
@@ -75,15 +85,16 @@ def main() -> None:
 @file_argument
 @click.option("--goal", metavar="DOEL", help="Goal to assess (default: every goal).")
 @peildatum_option
+@voorrang_option
 @format_option
-def assess(file: Path, goal: str | None, peildatum: date, fmt: str) -> None:
+def assess(file: Path, goal: str | None, peildatum: date, voorrang: str | None, fmt: str) -> None:
     """Assess the applicant in FILE (YAML or JSON) and justify the outcome.
 
     Without --goal, assess every goal and print an overview.
     """
     from explain import render_assessment, render_overview
 
-    eng, results = _assessments(file, [goal] if goal else [], peildatum)
+    eng, results = _assessments(file, [goal] if goal else [], peildatum, _precedence(voorrang))
     if fmt == "json":
         payload = [r.to_json(eng.kb) for r in results]
         _emit_json(payload[0] if goal else payload)
@@ -111,8 +122,7 @@ def why_not(file: Path, goal: str, peildatum: date, fmt: str) -> None:
 @file_argument
 @click.option("--goal", metavar="DOEL", help="Fees of the forms this goal points to.")
 @click.option("--form", metavar="NUMMER", help="Fee of one application form (e.g. 7027).")
-@click.option("--voorrang", metavar="BRONNEN",
-              help="Where sources give different amounts, prefer them in this order (e.g. 002,001).")
+@voorrang_option
 @peildatum_option
 @format_option
 def fees(file: Path, goal: str | None, form: str | None, voorrang: str | None, peildatum: date, fmt: str) -> None:
@@ -124,7 +134,7 @@ def fees(file: Path, goal: str | None, form: str | None, voorrang: str | None, p
     if bool(goal) == bool(form):
         raise UsageError("geef precies één van --goal of --form")
     eng = _engine()
-    precedence = [p.strip() for p in (voorrang or "").split(",") if p.strip()]
+    precedence = _precedence(voorrang)
     try:
         applicant = read_applicant_file(eng.kb, file)
         if goal:
@@ -176,14 +186,15 @@ def rules(fmt: str, inventory: bool) -> None:
 
 
 @main.command()
-@click.option("--kind", type=click.Choice(["applicant", "assessment"]), default="applicant", show_default=True,
-              help="The applicant file, or the JSON that assess --format json prints.")
+@click.option("--kind", type=click.Choice(["applicant", "assessment", "fees"]), default="applicant",
+              show_default=True, help="The applicant file, or the JSON that assess or fees prints.")
 def schema(kind: str) -> None:
-    """Print the JSON Schema of an applicant file or of an assessment."""
-    if kind == "assessment":
+    """Print the JSON Schema of an applicant file, an assessment or a fee answer."""
+    if kind in ("assessment", "fees"):
         from engine.assess import ASSESSMENT_SCHEMA
 
-        click.echo(ASSESSMENT_SCHEMA.read_text(encoding="utf-8"), nl=False)
+        path = ASSESSMENT_SCHEMA if kind == "assessment" else ASSESSMENT_SCHEMA.with_name("fees.schema.json")
+        click.echo(path.read_text(encoding="utf-8"), nl=False)
         return
     from engine.facts import json_schema
     from engine.model import load_knowledge_base

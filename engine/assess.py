@@ -37,6 +37,7 @@ class Assessment:
     unknown_facts: list[str]
     consequences: list[dict[str, Any]] = field(default_factory=list)
     terms: list[dict[str, Any]] = field(default_factory=list)
+    fees: list[Any] = field(default_factory=list)  # engine.fees.FeeAnswer per form the route points to
     facts: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self, kb: KnowledgeBase) -> dict[str, Any]:
@@ -60,6 +61,7 @@ class Assessment:
                  "date": t["date"].isoformat() if t["date"] else None}
                 for t in self.terms
             ],
+            "fees": [f.to_json() for f in self.fees],
         }
 
 
@@ -97,7 +99,8 @@ class Engine:
         values = self.datalog.evaluate(engine_facts(self.kb, applicant, quantities), model)
         return ProofBuilder(self.program, values, {**applicant.values, **quantities})
 
-    def assess(self, applicant: Applicant, goal: str, peildatum: date) -> Assessment:
+    def assess(self, applicant: Applicant, goal: str, peildatum: date,
+               precedence: list[str] | None = None) -> Assessment:
         kb = self.kb
         if goal not in kb.goals:
             raise InputError("--goal", f"onbekend doel '{goal}'; toegestaan: {', '.join(sorted(kb.goals))}")
@@ -145,6 +148,13 @@ class Engine:
                 "start": r.start, "start_label": kb.label_of(r.start), "start_date": start,
                 "duration": {unit: amount}, "date": add_duration(start, unit, amount) if start else None,
             })
+        fees = []
+        if outcome in (ELIGIBLE, UNDETERMINED):
+            from engine.fees import fees_for
+
+            for number in dict.fromkeys(c["form"] for c in consequences if c["form"]):
+                if number in kb.forms:
+                    fees.append(fees_for(self, applicant, number, peildatum, precedence))
         return Assessment(
             goal=goal,
             goal_label=spec.label,
@@ -155,5 +165,6 @@ class Engine:
             unknown_facts=unknown,
             consequences=consequences,
             terms=terms,
+            fees=fees,
             facts=dict(applicant.values),
         )

@@ -66,8 +66,12 @@ class DatalogProgram:
                     head = _literal(model, applicant, _const(nid), consts[truth])
                     pyEngine.assert_(pyEngine.Clause(head, [_literal(nid, applicant, consts[truth])]))
         # pyDatalog only knows a predicate once it has had a clause or a fact
-        for pred in [*base_predicates, *self._models.values()]:
+        for pred in base_predicates:
             self._retract(self._assert(pred, 0, None))
+        for pred in self._models.values():  # a model may be empty (a form without exceptions)
+            clause = pyEngine.Clause(_literal(pred, _const(0), _const(None), _const(None)), [])
+            pyEngine.assert_(clause)
+            pyEngine.retract(clause)
 
     @staticmethod
     def _assert(predicate: str, applicant: int, value: Any):

@@ -6,6 +6,7 @@ derived from these objects. Nothing here knows about pyDatalog.
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -16,7 +17,8 @@ import yaml
 
 from engine.errors import KnowledgeBaseError
 
-KB_DIR = Path(__file__).resolve().parent.parent / "kb"
+# VERBLIJFSREGELS_KB points the engine at another rule base (a changed copy, a seeded test base)
+KB_DIR = Path(os.environ.get("VERBLIJFSREGELS_KB") or Path(__file__).resolve().parent.parent / "kb")
 
 INVENTORY_ROW = re.compile(r"^[A-G][0-9]+$")
 DURATION_UNITS = ("dagen", "weken", "maanden", "jaren")

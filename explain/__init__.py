@@ -141,6 +141,7 @@ def _context(assessment: Any, kb: Any) -> dict[str, Any]:
         "scope": assessment.scope,
         "consequences": assessment.consequences,
         "terms": assessment.terms,
+        "fees": [f.to_json() for f in assessment.fees],
         "unknown_facts": [
             {"fact": n, "label": kb.facts[n].label, "question": kb.facts[n].question, "open_norm": kb.facts[n].open_norm}
             for n in assessment.unknown_facts

@@ -3,7 +3,8 @@
 A scenario names a base applicant (tests/scenarios/basis/), the changes to it (`wijzig`; null
 makes a fact unknown), the goal and peildatum, and what must come out: the outcome, optionally
 the value of named rules in the proof (`regels`), the unknown facts (`onbekende_feiten`) and
-the consequence rules shown with an eligible outcome (`gevolgen`).
+the consequence rules shown with an eligible outcome (`gevolgen`). A fee scenario has `leges`
+instead of `doel` (see `check_fees`).
 """
 
 from __future__ import annotations
@@ -43,11 +44,36 @@ def rule_values(proof) -> dict[str, list]:
     return found
 
 
+def check_fees(engine, applicant, peildatum, spec) -> None:
+    """`leges: {formulier, bedrag?, per_bron?: {"001": cents}, eens?: bool, voorrang?: [..], beslist_door?: [ids]}`"""
+    from engine.fees import fees_for
+
+    expected = spec["leges"]
+    answer = fees_for(engine, applicant, str(expected["formulier"]), peildatum, expected.get("voorrang"))
+    data = answer.to_json()
+    if "bedrag" in expected:
+        assert data["amount"] == expected["bedrag"], data
+    if "per_bron" in expected:
+        got = {s["source_file"].split("_", 1)[0]: s["amount"] for s in data["per_source"] if s["applies"] is True}
+        assert got == {str(k): v for k, v in expected["per_bron"].items()}
+    if "eens" in expected:
+        assert data["sources_agree"] is expected["eens"]
+    if "beslist_door" in expected:
+        chains = [[d["rule_id"] for d in s["decided_by"]] for s in data["per_source"] if s["applies"] is True]
+        assert any(chain[-1] == expected["beslist_door"] for chain in chains), chains
+    if "alternatieven" in expected:
+        alternatives = sorted(a["rule_id"] for s in data["per_source"] for a in s["alternatives"])
+        assert alternatives == sorted(expected["alternatieven"])
+
+
 @pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
 def test_scenario(path: Path, engine):
     spec = load_scenario(path)
     applicant = parse_applicant(engine.kb, spec["facts"])
     peildatum = spec["peildatum"] if isinstance(spec["peildatum"], date) else date.fromisoformat(spec["peildatum"])
+    if "leges" in spec:
+        check_fees(engine, applicant, peildatum, spec)
+        return
     result = engine.assess(applicant, spec["doel"], peildatum)
     expected = spec["verwacht"]
     assert result.outcome == expected["uitkomst"], path.stem
