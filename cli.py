@@ -105,17 +105,32 @@ def assess(file: Path, goal: str | None, peildatum: date, voorrang: str | None, 
 @main.command("why-not")
 @file_argument
 @click.option("--goal", metavar="DOEL", required=True, help="Goal to explain.")
+@click.option("--max-changes", type=click.IntRange(0, 5), default=3, show_default=True,
+              help="Largest set of changes tried when looking for repairs (0: no repairs).")
 @peildatum_option
 @format_option
-def why_not(file: Path, goal: str, peildatum: date, fmt: str) -> None:
-    """List every route to the goal with the conditions that fail or are unknown."""
+def why_not(file: Path, goal: str, max_changes: int, peildatum: date, fmt: str) -> None:
+    """List every route to the goal with what fails, and the smallest changes that would help."""
+    from engine.facts import read_applicant_file
+    from engine.repairs import find_repairs
     from explain import render_why_not
 
     eng, (result,) = _assessments(file, [goal], peildatum)
+    applicant = read_applicant_file(eng.kb, file)
+    repairs = find_repairs(eng, applicant, goal, peildatum, max_changes) if max_changes else None
     if fmt == "json":
-        _emit_json(result.to_json(eng.kb))
+        _emit_json({
+            "format": "verblijfsregels/why-not", "version": 1,
+            "assessment": result.to_json(eng.kb),
+            "repairs": None if repairs is None else {
+                "repairs": [r.to_json() for r in repairs.repairs],
+                "candidates": repairs.candidates,
+                "max_changes": repairs.searched_up_to,
+                "exhaustive": repairs.exhaustive,
+            },
+        })
         return
-    click.echo(render_why_not(result, eng.kb), nl=False)
+    click.echo(render_why_not(result, eng.kb, repairs), nl=False)
 
 
 @main.command()

@@ -154,9 +154,46 @@ def render_assessment(assessment: Any, kb: Any) -> str:
     return _ENV.get_template("assessment.txt.j2").render(**_context(assessment, kb))
 
 
-def render_why_not(assessment: Any, kb: Any) -> str:
-    """Every route to the goal with what fails or is unknown on it."""
-    return _ENV.get_template("why_not.txt.j2").render(**_context(assessment, kb))
+def _grouped_repairs(repairs: list[Any], kb: Any) -> list[dict[str, Any]]:
+    """Repairs that differ only in which value one choice fact gets read as one: "A2, B1 of C2"."""
+    groups: dict[tuple, dict[str, Any]] = {}
+    for r in repairs:
+        choice = [c for c in r.changes if kb.facts[c.fact].type == "keuze"]
+        varying = choice[0] if len(choice) == 1 else None
+        key = (r.from_date, tuple((c.fact, str(c.value)) for c in r.changes if c is not varying),
+               varying.fact if varying else None)
+        group = groups.get(key)
+        if group is None:
+            groups[key] = group = {
+                "changes": [{"label": kb.facts[c.fact].label, "value": c.value, "old": c.old, "fact": c.fact}
+                            for c in r.changes],
+                "from_date": r.from_date,
+                "fulfilled_by_time": r.fulfilled_by_time,
+            }
+        elif varying is not None:
+            for change in group["changes"]:
+                if change["fact"] == varying.fact:
+                    values = change["value"] if isinstance(change["value"], list) else [change["value"]]
+                    change["value"] = values + [varying.value]
+    for group in groups.values():
+        for change in group["changes"]:
+            if isinstance(change["value"], list):
+                change["value"] = ", ".join(change["value"][:-1]) + " of " + change["value"][-1]
+    return list(groups.values())
+
+
+def render_why_not(assessment: Any, kb: Any, repairs: Any = None) -> str:
+    """Every route to the goal with what fails or is unknown on it, then what would help."""
+    context = _context(assessment, kb)
+    context["repairs"] = None
+    if repairs is not None:
+        context["repairs"] = {
+            "items": _grouped_repairs(repairs.repairs, kb),
+            "candidates": [kb.facts[c].label for c in repairs.candidates],
+            "max_changes": repairs.searched_up_to,
+            "exhaustive": repairs.exhaustive,
+        }
+    return _ENV.get_template("why_not.txt.j2").render(**context)
 
 
 def _first_failure(proof: Any) -> str:
