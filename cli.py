@@ -119,8 +119,12 @@ def why_not(file: Path, goal: str, max_changes: int, peildatum: date, fmt: str) 
     applicant = read_applicant_file(eng.kb, file)
     repairs = find_repairs(eng, applicant, goal, peildatum, max_changes) if max_changes else None
     if fmt == "json":
+        from engine.proof import failing_conditions
+
         _emit_json({
             "format": "verblijfsregels/why-not", "version": 1,
+            "failing": [{"rule_id": n.rule_id, "label": n.label, "value": n.value}
+                        for n in failing_conditions(result.proof, result.scope)],
             "assessment": result.to_json(eng.kb),
             "repairs": None if repairs is None else {
                 "repairs": [r.to_json() for r in repairs.repairs],
@@ -167,6 +171,121 @@ def fees(file: Path, goal: str | None, form: str | None, voorrang: str | None, p
         _emit_json(payload[0] if form else payload)
         return
     click.echo("\n".join(render_fees(a, eng.kb) for a in answers), nl=False)
+
+
+UNKNOWN_ANSWERS = ("?", "weet niet", "onbekend")
+
+
+def _ask_value(eng, question, data: dict, peildatum: date):
+    """Ask until the answer is valid; returns the value, or None for "weet niet"."""
+    from engine.facts import check_against_peildatum, parse_applicant
+    from engine.interview import parse_answer
+
+    if question.type == "vergunningen":
+        return _ask_periods(eng, question, data, peildatum)
+    hint = {"bool": "ja/nee", "keuze": "/".join(question.values), "datum": "JJJJ-MM-DD",
+            "bedrag": "eurocenten"}.get(question.type, "tekst")
+    while True:
+        text = click.prompt(f"{question.question} [{hint}, of ? als u het niet weet]", prompt_suffix=" ",
+                            default="", show_default=False)
+        if text.strip().lower() in UNKNOWN_ANSWERS:
+            return None
+        try:
+            value = parse_answer(question.type, text, question.values)
+            check_against_peildatum(parse_applicant(eng.kb, {**data, question.fact: value}), peildatum)
+            return value
+        except (ValueError, VerblijfsregelsError) as exc:
+            click.echo(f"  Dat antwoord past niet: {exc}. Probeer het opnieuw.")
+
+
+def _ask_periods(eng, question, data: dict, peildatum: date):
+    from engine.facts import parse_applicant
+
+    purposes = eng.kb.period_fields["verblijfsdoel"]["waarden"]
+    click.echo(question.question)
+    periods: list[dict] = []
+    while True:
+        more = click.prompt(f"  {'Een' if not periods else 'Nog een'} vergunning opgeven? [ja/nee]",
+                            prompt_suffix=" ", default="", show_default=False).strip().lower()
+        if more in UNKNOWN_ANSWERS and not periods:
+            return None
+        if more in ("nee", "n"):
+            return periods
+        if more not in ("ja", "j"):
+            click.echo("  Antwoord ja of nee.")
+            continue
+        period = {}
+        for field, prompt, optional in (("van", "begindatum [JJJJ-MM-DD]", False),
+                                        ("tot", "einddatum [JJJJ-MM-DD, leeg als zij nog loopt]", True),
+                                        ("verblijfsdoel", f"verblijfsdoel [{'/'.join(purposes)}]", True),
+                                        ("niet_tijdelijk", "is het doel niet-tijdelijk? [ja/nee, leeg als onbekend]", True)):
+            while True:
+                text = click.prompt(f"    {prompt}", prompt_suffix=" ", default="", show_default=False).strip()
+                if not text and optional:
+                    break
+                value = {"ja": True, "nee": False}.get(text.lower(), text) if field == "niet_tijdelijk" else text
+                try:
+                    parse_applicant(eng.kb, {**data, question.fact: [*periods, {**period, field: value}]})
+                    period[field] = value
+                    break
+                except VerblijfsregelsError as exc:
+                    click.echo(f"    Dat antwoord past niet: {exc}. Probeer het opnieuw.")
+        periods.append(period)
+
+
+@main.command()
+@click.option("--goal", metavar="DOEL", help="Goal to settle (default: every goal).")
+@click.option("--answers", "answers_file", type=click.Path(path_type=Path), help="Answers given earlier (an applicant file).")
+@click.option("--save", "save_file", type=click.Path(path_type=Path), help="Write all answers as an applicant file.")
+@click.option("--next", "next_only", is_flag=True, help="Print the next question as JSON and stop.")
+@peildatum_option
+def interview(goal: str | None, answers_file: Path | None, save_file: Path | None, next_only: bool,
+              peildatum: date) -> None:
+    """Ask, in Dutch, only the questions whose answer can still change the outcome."""
+    import yaml
+
+    from engine.facts import read_applicant_file
+    from engine.interview import applicant_file, assessments, next_question
+    from explain import render_assessment, render_overview
+
+    eng = _engine()
+    if goal and goal not in eng.kb.goals:
+        raise UsageError(f"--goal: onbekend doel '{goal}'; toegestaan: {', '.join(sorted(eng.kb.goals))}")
+    goals = [goal] if goal else sorted(eng.kb.goals)
+    data: dict = {}
+    try:
+        if answers_file is not None:
+            data = dict(read_applicant_file(eng.kb, answers_file).values)
+        if next_only:
+            question = next_question(eng, data, goals, peildatum)
+            results = assessments(eng, data, goals, peildatum)
+            _emit_json({
+                "format": "verblijfsregels/interview-step", "version": 1,
+                "done": question is None,
+                "question": question.to_json() if question else None,
+                "outcomes": {r.goal: r.outcome for r in results},
+            })
+            return
+        skipped: set[str] = set()
+        try:
+            while True:
+                question = next_question(eng, data, goals, peildatum, frozenset(skipped))
+                if question is None:
+                    break
+                value = _ask_value(eng, question, data, peildatum)
+                if value is None:
+                    skipped.add(question.fact)
+                else:
+                    data[question.fact] = value
+        finally:
+            if save_file is not None:
+                save_file.write_text(
+                    yaml.safe_dump(applicant_file(data), allow_unicode=True, sort_keys=False), encoding="utf-8")
+        results = assessments(eng, data, goals, peildatum)
+    except VerblijfsregelsError as exc:
+        raise UsageError(str(exc)) from None
+    click.echo("")
+    click.echo(render_assessment(results[0], eng.kb) if goal else render_overview(results, eng.kb), nl=False)
 
 
 @main.command()

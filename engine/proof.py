@@ -212,3 +212,30 @@ def unknown_facts(proof: ProofNode) -> list[str]:
 
     walk(proof, False)
     return list(found)
+
+
+def failing_conditions(proof: ProofNode, scope: ProofNode | None = None) -> list[ProofNode]:
+    """The rules on the way to the goal that fail or are unknown: what why-not lists.
+
+    Under a `niet` a rule that does not hold is what is wanted, so polarity flips there; an
+    exception that does not apply is not a failure of its own. A scope rule that sends the
+    applicant elsewhere is a reason too.
+    """
+    out: list[ProofNode] = []
+
+    def walk(node: ProofNode, positive: bool) -> None:
+        if node.kind == "not":
+            positive = not positive
+        elif node.kind in ("rule", "consensus", "compare") and not node.detail.get("shown_above"):
+            wanted = True if positive else False
+            if node.value is not wanted:
+                out.append(node)
+        if node.kind == "exception":
+            return
+        for child in node.children:
+            walk(child, positive)
+
+    walk(proof, True)
+    if scope is not None and scope.value is not False:
+        out.extend(n for n in scope.walk() if n.kind == "rule" and n.value is not False)
+    return out
