@@ -114,6 +114,11 @@ class ProofBuilder:
         )
 
     def build(self, nid: str) -> ProofNode:
+        """The proof rooted at `nid`; a rule is worked out once per proof, later mentions refer back."""
+        self._shown = set()
+        return self._build(nid)
+
+    def _build(self, nid: str) -> ProofNode:
         node = self.nodes[nid]
         v = self.value(nid)
         kind = node.kind
@@ -122,9 +127,9 @@ class ProofBuilder:
         if kind == "quantity":
             return self._make(node, v, [self._make(self.nodes[i], self.inputs.get(i), []) for i in node.children])
         if kind == "compare":
-            return self._make(node, v, [self.build(node.children[0])])
+            return self._make(node, v, [self._build(node.children[0])])
         if kind == "conclusion" and len(node.children) == 1:
-            return self.build(node.children[0])
+            return self._build(node.children[0])
         if kind in ("rule", "consensus") and nid in self._shown:
             return self._make(node, v, [], shown_above=True)
         if kind in ("rule", "consensus"):
@@ -132,16 +137,16 @@ class ProofBuilder:
         if kind == "rule":
             return self._rule(node, v)
         if kind == "exception":
-            applies = self.build(node.detail["applies"])
+            applies = self._build(node.detail["applies"])
             kids = [applies]
             if node.detail["body"] and applies.value is not False:
-                kids.append(self.build(node.detail["body"]))
+                kids.append(self._build(node.detail["body"]))
             return self._make(node, v, kids, exception_to=node.detail["exception_to"])
         if kind == "consensus":
-            kids = [self.build(c) for c in node.children]
+            kids = [self._build(c) for c in node.children]
             disagree = len({k.value for k in kids}) > 1
             return self._make(node, v, kids, sources_disagree=disagree)
-        return self._make(node, v, [self.build(c) for c in self._relevant(node, v)])
+        return self._make(node, v, [self._build(c) for c in self._relevant(node, v)])
 
     def _relevant(self, node: Node, v: Any) -> list[str]:
         kids = node.children
@@ -170,18 +175,23 @@ class ProofBuilder:
 
     def _rule(self, node: Node, v: Any) -> ProofNode:
         base_id = node.children[0]
-        exceptions = [self.build(e) for e in node.children[1:]]
-        applied = [e for e in exceptions if e.children and e.children[0].value is True]
+        exception_ids = node.children[1:]
+
+        def applies(eid: str) -> Any:
+            return self.value(self.nodes[eid].detail["applies"])
+
+        applied = [e for e in exception_ids if applies(e) is True]
         kids: list[ProofNode] = []
         if not applied:
-            base = self.build(base_id)
+            base = self._build(base_id)
             # a rule's own list of conditions reads better without an extra "alle" level
             kids.extend(base.children if base.kind == "all" else [base])
         if applied:
-            kids.extend(applied)
+            kids.extend(self._build(e) for e in applied)
         elif v is not True:
             # a false rule shows why no exception saves it; an unknown one, which might
-            kids.extend(e for e in exceptions if v is False or e.children[0].value is not False)
+            kids.extend(self._build(e) for e in exception_ids if v is False or applies(e) is not False)
+        exceptions = exception_ids
         extra = self._period(node)
         if exceptions:
             extra["overridden"] = bool(applied)
