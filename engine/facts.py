@@ -150,8 +150,8 @@ def _plain(value: Any) -> Any:
 
 def _field_path(path: list[Any]) -> str:
     out = ""
-    for part in path[1:]:  # path[0] is "data"
-        if isinstance(part, int):
+    for part in path[1:]:  # path[0] is "data"; list positions come as text ("0")
+        if isinstance(part, int) or (isinstance(part, str) and part.isdigit()):
             out += f"[{part}]"
         else:
             out += ("." if out else "") + str(part)
@@ -167,7 +167,7 @@ def _explain(kb: KnowledgeBase, exc: Any, data: dict[str, Any]) -> InputError:
         allowed = sorted(definition.get("properties", {}))
         container = data
         for part in path[1:]:
-            container = container[part]
+            container = container[int(part)] if isinstance(container, list) else container[part]
         extra = sorted(k for k in container if k not in allowed)
         name = (field + "." if field else "") + str(extra[0])
         close = difflib.get_close_matches(str(extra[0]), allowed, n=1)
@@ -270,6 +270,48 @@ def check_against_peildatum(applicant: Applicant, peildatum: date) -> None:
             raise InputError(name, f"{value} ligt na de peildatum {peildatum}")
 
 
+class _ApplicantLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """Safe YAML that keeps dates as text and refuses a key given twice.
+
+    Keeping dates as text lets the applicant validation name the field of an impossible date
+    (PyYAML would fail on 2020-02-30 without saying where); a repeated key would otherwise make
+    the last value silently win over the first.
+    """
+
+
+_ApplicantLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+class DuplicateKey(Exception):
+    def __init__(self, key: Any, line: int | None):
+        self.key, self.line = key, line
+
+
+def _mapping_without_duplicates(loader: Any, node: Any, deep: bool = False) -> dict:
+    seen: dict[Any, None] = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            raise DuplicateKey(key, key_node.start_mark.line + 1)
+        seen[key] = None
+    return yaml.SafeLoader.construct_mapping(loader, node, deep=deep)
+
+
+_ApplicantLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_without_duplicates)
+
+
+def _json_pairs(pairs: list[tuple[str, Any]]) -> dict:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise DuplicateKey(key, None)
+        out[key] = value
+    return out
+
+
 def read_applicant_file(kb: KnowledgeBase, path: Path) -> Applicant:
     """Read a YAML or JSON applicant file."""
     try:
@@ -284,9 +326,12 @@ def read_applicant_file(kb: KnowledgeBase, path: Path) -> Applicant:
         raise InputError("", f"kan {path} niet lezen: {exc.strerror}") from None
     try:
         if path.suffix.lower() == ".json":
-            data = json.loads(text)
+            data = json.loads(text, object_pairs_hook=_json_pairs)
         else:
-            data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+            data = yaml.load(text, Loader=_ApplicantLoader)  # noqa: S506 - a safe loader
+    except DuplicateKey as exc:
+        where = f" (regel {exc.line})" if exc.line else ""
+        raise InputError(str(exc.key), f"staat twee keer in {path.name}{where}; geef elk feit één keer") from None
     except json.JSONDecodeError as exc:
         raise InputError("", f"{path.name} is geen geldige JSON (regel {exc.lineno}, kolom {exc.colno}: {exc.msg})") from None
     except yaml.YAMLError as exc:
