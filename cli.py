@@ -320,6 +320,107 @@ def rules(fmt: str, inventory: bool) -> None:
 
 
 @main.command()
+@click.argument("input_file", metavar="INPUT", type=click.Path(path_type=Path, dir_okay=True, exists=False))
+@click.option("--out", "out_file", type=click.Path(path_type=Path), required=True,
+              help="Result file: one row per input row, in order (.csv or .jsonl).")
+@click.option("--input-format", type=click.Choice(["csv", "jsonl"]), help="Default: from the INPUT suffix.")
+@click.option("--out-format", type=click.Choice(["csv", "jsonl"]), help="Default: from the --out suffix.")
+@click.option("--jobs", type=click.IntRange(1, 64), default=1, show_default=True, help="Worker processes.")
+@click.option("--compare-peildatum", metavar="JJJJ-MM-DD", help="Also run at this peildatum and report what changes.")
+@click.option("--compare-kb", type=click.Path(path_type=Path, file_okay=False, exists=True),
+              help="Also run against this rule base (a kb/ directory) and report what changes.")
+@peildatum_option
+@voorrang_option
+@click.option("--format", "fmt", type=FORMATS, default="text", show_default=True, help="Format of the comparison report.")
+@click.pass_context
+def batch(ctx: click.Context, input_file: Path, out_file: Path, input_format: str | None, out_format: str | None,
+          jobs: int, compare_peildatum: str | None, compare_kb: Path | None, peildatum: date, voorrang: str | None,
+          fmt: str) -> None:
+    """Assess every applicant of a caseload (CSV or JSON Lines) for every goal, with fees.
+
+    A bad row becomes an error row naming its number and field, and the run goes on; the exit
+    code is 1 when any row failed. With --compare-peildatum or --compare-kb each row is assessed
+    twice and a report of changed outcomes and fees per goal is printed.
+    """
+    from engine.batch import Comparison, Evaluators, count_rows, input_format as guess_format, read_rows, run_batch, Writer
+
+    if compare_peildatum and compare_kb:
+        raise UsageError("--compare-peildatum en --compare-kb: kies er één")
+    other = _peildatum(ctx, None, compare_peildatum) if compare_peildatum else None
+    eng = _engine()
+    try:
+        in_fmt = guess_format(input_file, input_format)
+        if out_format is None:
+            suffix = out_file.suffix.lower()
+            if suffix not in (".csv", ".jsonl", ".ndjson"):
+                raise UsageError(f"--out: kan het formaat van {out_file.name} niet afleiden; gebruik .csv of .jsonl, of --out-format")
+            out_format = "csv" if suffix == ".csv" else "jsonl"
+        if input_file.resolve() == out_file.resolve():
+            raise UsageError("--out: mag niet het invoerbestand zijn (de invoer blijft onaangeroerd)")
+        runs: list[tuple[str | None, date]] = [(None, peildatum)]
+        if other is not None:
+            runs.append((None, other))
+        if compare_kb is not None:
+            from engine.assess import Engine
+
+            try:
+                Engine(compare_kb)
+            except VerblijfsregelsError as exc:
+                raise UsageError(f"--compare-kb: {exc}") from None
+            runs.append((str(compare_kb.resolve()), peildatum))
+        rows = read_rows(eng.kb, input_file, in_fmt)
+        first = next(rows, None)  # header and file problems surface before the output is touched
+    except VerblijfsregelsError as exc:
+        raise UsageError(str(exc)) from None
+
+    import itertools
+
+    goals = sorted(eng.kb.goals)
+    fee_goals = [g for g in goals if any(r.kind == "gevolg" and g in r.goals and r.form in eng.kb.forms
+                                         for r in eng.kb.rules.values())]
+    suffixes = ("",) if len(runs) == 1 else ("_a", "_b")
+    writer = Writer(out_file, out_format, goals, fee_goals, suffixes)
+    labels = (f"peildatum {peildatum}", f"peildatum {other}" if other else f"kennisbank {compare_kb}")
+    comparison = Comparison(labels) if len(runs) > 1 else None
+    failed = 0
+    bar = None
+    if sys.stderr.isatty():
+        bar = click.progressbar(length=count_rows(input_file, in_fmt), label="beoordelen", file=sys.stderr)
+        bar.__enter__()
+
+    def on_chunk(results):
+        nonlocal failed
+        writer.write(results)
+        for result in results:
+            failed += bool(result["fout"])
+            if comparison:
+                comparison.add(result)
+        if bar is not None:
+            bar.update(len(results))
+
+    try:
+        all_rows = itertools.chain([first], rows) if first is not None else iter(())
+        run_batch(all_rows, Evaluators(tuple(runs), tuple(_precedence(voorrang))), jobs, on_chunk)
+    except VerblijfsregelsError as exc:
+        raise UsageError(str(exc)) from None
+    finally:
+        writer.close()
+        if bar is not None:
+            bar.__exit__(None, None, None)
+    if comparison:
+        report = comparison.to_json()
+        if fmt == "json":
+            _emit_json(report)
+        else:
+            from explain import render_comparison
+
+            click.echo(render_comparison(report), nl=False)
+    if failed:
+        click.echo(f"{failed} rij(en) met een fout; zie de kolom 'fout' in {out_file}", err=True)
+        ctx.exit(1)
+
+
+@main.command()
 @click.option("--kind", type=click.Choice(["applicant", "assessment", "fees"]), default="applicant",
               show_default=True, help="The applicant file, or the JSON that assess or fees prints.")
 def schema(kind: str) -> None:

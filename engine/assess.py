@@ -26,6 +26,15 @@ UNDETERMINED = "undetermined"
 OUT_OF_SCOPE = "out_of_scope"
 
 
+def decide(goal_value: Any, scope_value: Any) -> str:
+    """The outcome from the values of a goal's conclusion and of its out-of-scope predicate."""
+    if scope_value is True:
+        return OUT_OF_SCOPE
+    if scope_value is False and goal_value in (True, False):
+        return ELIGIBLE if goal_value else NOT_ELIGIBLE
+    return UNDETERMINED
+
+
 @dataclass
 class Assessment:
     goal: str
@@ -89,8 +98,9 @@ class Engine:
             models[f"form_{number}"] = [n for n in self.program.reachable(roots)
                                         if self.program.nodes[n].kind not in ("fact", "quantity")
                                         and not self.program.nodes[n].view]
-        base = sorted(set(self.kb.facts) | set(self.kb.quantities))
-        self.datalog = DatalogProgram(self.program.clauses, models, base)
+        self.models = models
+        self.base_predicates = sorted(set(self.kb.facts) | set(self.kb.quantities))
+        self.datalog = DatalogProgram(self.program.clauses, models, self.base_predicates)
 
     def evaluate(self, applicant: Applicant, model: str, peildatum: date) -> ProofBuilder:
         """Derive every node of one model (a goal, or `form_N`) for one applicant."""
@@ -112,12 +122,8 @@ class Engine:
         scope_value = builder.value(spec.out_of_scope) if spec.out_of_scope else False
 
         unknown: list[str] = []
-        if scope_value is True:
-            outcome = OUT_OF_SCOPE
-        elif scope_value is False and goal_value in (True, False):
-            outcome = ELIGIBLE if goal_value else NOT_ELIGIBLE
-        else:
-            outcome = UNDETERMINED
+        outcome = decide(goal_value, scope_value)
+        if outcome == UNDETERMINED:
             for part in (proof, scope):
                 if part is not None and part.value in (None, CONFLICT):
                     unknown.extend(n for n in unknown_facts(part) if n not in unknown)

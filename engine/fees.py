@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, Callable
 
 from engine.errors import InputError
 from engine.facts import Applicant
@@ -109,19 +109,29 @@ class FeeCalculator:
                 self.roots.setdefault(fee.form, []).append(fee)
 
     def answer(self, builder: ProofBuilder, form: str, peildatum: date, precedence: list[str]) -> FeeAnswer:
+        return self.answer_from(builder.value, builder.build, form, peildatum, precedence)
+
+    def answer_from(self, value: Callable[[str], Any], build: Callable[[str], Any] | None, form: str,
+                    peildatum: date, precedence: list[str]) -> FeeAnswer:
+        """The answer from node values alone; `build` (a proof builder) names unknown facts.
+
+        Without `build` (batch runs) alternatives and unknown facts are left empty: the amounts
+        and who decided them are the same.
+        """
         kb = self.kb
         if form not in kb.forms:
             raise InputError("--form", f"onbekend formulier '{form}'; toegestaan: {', '.join(sorted(kb.forms))}")
         per_source = []
         for root in self.roots.get(form, []):
             # a source may speak only about one situation (002: victims of violence)
-            applies = self._applies(builder, root) if root.id in self.fee_nodes else True
+            applies = value(self.fee_nodes[root.id]) if root.id in self.fee_nodes else True
             if applies is False:
                 continue
-            fee = self._walk(builder, root, peildatum)
+            fee = self._walk(value, build, root, peildatum)
             if applies is not True:
                 fee.applies = None
-                fee.unknown_facts = unknown_facts(builder.build(self.fee_nodes[root.id]))
+                if build is not None:
+                    fee.unknown_facts = unknown_facts(build(self.fee_nodes[root.id]))
             per_source.append(fee)
         per_source.sort(key=lambda s: s.source_file)
         applicable = [s for s in per_source if s.applies is True]
@@ -142,10 +152,8 @@ class FeeCalculator:
                                "source": {"file": fee_range.source.file, "quote": fee_range.source.quote}})
         return FeeAnswer(form, kb.forms[form].label, peildatum, per_source, precedence, chosen, ranges)
 
-    def _applies(self, builder: ProofBuilder, fee: FeeRule) -> Any:
-        return builder.value(self.fee_nodes[fee.id])
-
-    def _walk(self, builder: ProofBuilder, root: FeeRule, peildatum: date) -> SourceFee:
+    def _walk(self, value: Callable[[str], Any], build: Callable[[str], Any] | None, root: FeeRule,
+              peildatum: date) -> SourceFee:
         chain = [root]
         alternatives: list[dict[str, Any]] = []
         overlaps: list[dict[str, Any]] = []
@@ -153,7 +161,7 @@ class FeeCalculator:
         while True:
             decided = None
             for child in self.children.get(node.id, []):
-                applies = self._applies(builder, child)
+                applies = value(self.fee_nodes[child.id])
                 if applies is True and decided is None:
                     decided = child
                 elif applies is True:
@@ -162,19 +170,18 @@ class FeeCalculator:
                     if other != mine:
                         overlaps.append({"applied": decided.id, "also_applies": child.id, "amount_not_used": mine})
                 elif applies is not False and decided is None:
-                    proof = builder.build(self.fee_nodes[child.id])
                     alternatives.append({
                         **_rule_json(child, self.kb, peildatum),
-                        "unknown_facts": unknown_facts(proof),
+                        "unknown_facts": unknown_facts(build(self.fee_nodes[child.id])) if build else [],
                     })
             if decided is None:
                 break
             chain.append(decided)
             node = decided
-        value = self.kb.parameters[node.parameter].at(peildatum)
+        in_force = self.kb.parameters[node.parameter].at(peildatum)
         return SourceFee(
             source_file=root.source.file,
-            amount=value.value if value else None,
+            amount=in_force.value if in_force else None,
             decided_by=[_rule_json(f, self.kb, peildatum) for f in chain],
             alternatives=alternatives,
             overlaps=overlaps,

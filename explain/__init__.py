@@ -259,6 +259,11 @@ def render_fees(answer: Any, kb: Any) -> str:
     return _ENV.get_template("fees.txt.j2").render(**data)
 
 
+def render_comparison(report: dict[str, Any]) -> str:
+    """What changes per goal between two batch runs (two peildata or two rule bases)."""
+    return _ENV.get_template("comparison.txt.j2").render(**report)
+
+
 def render_inventory(rows: list[Any]) -> str:
     """Every inventory row with the declarations that encode it, or why none does."""
     return _ENV.get_template("inventory.txt.j2").render(rows=rows)

@@ -1,0 +1,450 @@
+"""Batch assessment of a caseload: every goal and its fees, per applicant, in chunks.
+
+Rows are read lazily, parsed and validated one by one (a bad row becomes an error row naming its
+number and field; the run goes on), evaluated a chunk at a time by `engine.setwise`, and written
+in input order. Workers (`jobs`) each take whole chunks; at most two chunks per worker are in
+flight, so memory stays flat however long the caseload. Nothing about an applicant is logged.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import multiprocessing
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator
+
+from engine.assess import ELIGIBLE, UNDETERMINED, Engine, decide
+from engine.errors import InputError
+from engine.facts import (Applicant, DuplicateKey, _json_pairs, check_against_peildatum, engine_facts,
+                          parse_applicant, quantity_values)
+from engine.fees import FeeCalculator
+from engine.proof import CONFLICT
+from engine.setwise import SetwiseProgram
+
+CHUNK = 2000
+BOOL_WORDS = {"true": True, "ja": True, "false": False, "nee": False}
+RESULT_FORMAT = "verblijfsregels/batch-row"
+RESULT_VERSION = 1
+
+
+@dataclass
+class Row:
+    number: int  # 1-based: the record in a CSV file (header excluded), the line in a JSON Lines file
+    data: dict[str, Any] | None
+    error: str | None = None
+
+
+# -- reading --------------------------------------------------------------------------------------
+
+def input_format(path: Path, given: str | None) -> str:
+    if given:
+        return given
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return "csv"
+    if suffix in (".jsonl", ".ndjson"):
+        return "jsonl"
+    raise InputError("INPUT", f"kan het formaat van {path.name} niet afleiden; gebruik .csv of .jsonl, of --input-format")
+
+
+def read_rows(kb: Any, path: Path, fmt: str) -> Iterator[Row]:
+    """Every row of the caseload, in order; problems with one row stay with that row."""
+    try:
+        handle = path.open(encoding="utf-8", newline="")
+    except FileNotFoundError:
+        raise InputError("INPUT", f"bestand niet gevonden: {path}") from None
+    except IsADirectoryError:
+        raise InputError("INPUT", f"{path} is een map, geen bestand") from None
+    with handle:
+        try:
+            if fmt == "csv":
+                yield from _csv_rows(kb, handle, path)
+            else:
+                yield from _jsonl_rows(handle)
+        except UnicodeDecodeError:
+            raise InputError("INPUT", f"{path} is geen UTF-8-tekst") from None
+
+
+def _csv_rows(kb: Any, handle: Any, path: Path) -> Iterator[Row]:
+    reader = csv.reader(handle)
+    header = next(reader, None)
+    if header is None:
+        return
+    import difflib
+
+    seen: set[str] = set()
+    for name in header:
+        if name in seen:
+            raise InputError("INPUT", f"kolom '{name}' staat twee keer in de kop van {path.name}")
+        seen.add(name)
+        if name not in kb.facts:
+            close = difflib.get_close_matches(name, list(kb.facts), n=1)
+            hint = f"; bedoelt u '{close[0]}'?" if close else "; kolommen heten naar de feiten (verblijfsregels schema)"
+            raise InputError("INPUT", f"onbekende kolom '{name}' in {path.name}{hint}")
+    for number, cells in enumerate(reader, start=1):
+        if not cells:  # an empty line: every cell empty, so every fact unknown
+            cells = [""] * len(header)
+        if len(cells) != len(header):
+            yield Row(number, None, f"rij {number}: {len(cells)} waarden, de kop heeft {len(header)} kolommen")
+            continue
+        try:
+            yield Row(number, _csv_values(kb, dict(zip(header, cells))))
+        except InputError as exc:
+            yield Row(number, None, f"rij {number}, {exc}")
+
+
+def _csv_values(kb: Any, cells: dict[str, str]) -> dict[str, Any]:
+    """CSV text to the values an applicant file holds; an empty cell is an unknown fact."""
+    data: dict[str, Any] = {}
+    for name, text in cells.items():
+        if text.strip() == "":
+            continue
+        kind = kb.facts[name].type
+        if kind == "bool":
+            word = text.strip().lower()
+            if word not in BOOL_WORDS:
+                raise InputError(name, f"kreeg {text!r}; toegestaan: true, false, ja, nee (leeg = onbekend)")
+            data[name] = BOOL_WORDS[word]
+        elif kind == "bedrag":
+            try:
+                data[name] = int(text.strip())
+            except ValueError:
+                raise InputError(name, f"kreeg {text!r}; een bedrag is een geheel aantal eurocenten") from None
+        elif kind == "vergunningen":
+            try:
+                data[name] = json.loads(text, object_pairs_hook=_json_pairs)
+            except (json.JSONDecodeError, DuplicateKey):
+                raise InputError(name, "verwacht een JSON-lijst van perioden, zoals "
+                                       '[{"van": "2019-01-01", "verblijfsdoel": "familie_of_gezinslid"}]') from None
+        else:
+            data[name] = text
+    return data
+
+
+def _jsonl_rows(handle: Any) -> Iterator[Row]:
+    for number, line in enumerate(handle, start=1):
+        if not line.strip():
+            continue  # a blank line holds no applicant
+        try:
+            data = json.loads(line, object_pairs_hook=_json_pairs)
+        except json.JSONDecodeError as exc:
+            yield Row(number, None, f"rij {number}: geen geldige JSON (kolom {exc.colno}: {exc.msg})")
+            continue
+        except DuplicateKey as exc:
+            yield Row(number, None, f"rij {number}, veld '{exc.key}': staat twee keer in de rij; geef elk feit één keer")
+            continue
+        yield Row(number, data)
+
+
+def count_rows(path: Path, fmt: str) -> int:
+    """Rows in the caseload, for the progress bar only."""
+    with path.open(encoding="utf-8", newline="") as handle:
+        if fmt == "csv":
+            return max(0, sum(1 for _ in csv.reader(handle)) - 1)
+        return sum(1 for line in handle if line.strip())
+
+
+# -- evaluating -----------------------------------------------------------------------------------
+
+class CaseloadEvaluator:
+    """Outcome of every goal, and the fee of every form a goal points to, for chunks of applicants."""
+
+    def __init__(self, engine: Engine, peildatum: date, precedence: Iterable[str] = ()):
+        self.engine = engine
+        self.kb = kb = engine.kb
+        self.peildatum = peildatum
+        self.precedence = list(precedence)
+        self.setwise = SetwiseProgram(engine.program, engine.base_predicates)
+        self.goals = sorted(kb.goals)
+        self.forms_of_goal = {
+            goal: [(r.conclusion, r.form) for r in kb.rules.values()
+                   if r.kind == "gevolg" and goal in r.goals and r.form in kb.forms]
+            for goal in self.goals
+        }
+        self.fees = FeeCalculator(kb, engine.program.fee_nodes)
+        needed: dict[str, None] = {}
+        for goal in self.goals:
+            spec = kb.goals[goal]
+            needed[spec.conclusion] = None
+            if spec.out_of_scope:
+                needed[spec.out_of_scope] = None
+            for conclusion, _ in self.forms_of_goal[goal]:
+                if conclusion:
+                    needed[conclusion] = None
+        if any(self.forms_of_goal.values()):
+            for nid in engine.program.fee_nodes.values():
+                needed[nid] = None
+        self.needed = list(needed)
+
+    def parse(self, row: Row) -> Applicant | str:
+        if row.error is not None:
+            return row.error
+        try:
+            applicant = parse_applicant(self.kb, row.data)
+            check_against_peildatum(applicant, self.peildatum)
+        except InputError as exc:
+            return f"rij {row.number}, {exc}"
+        return applicant
+
+    def evaluate(self, rows: list[Row]) -> list[dict[str, Any]]:
+        parsed = [self.parse(row) for row in rows]
+        applicants = [(i, a) for i, a in enumerate(parsed) if isinstance(a, Applicant)]
+        inputs = []
+        chunk_facts = []
+        for _, applicant in applicants:
+            quantities = quantity_values(self.kb, applicant, self.peildatum)
+            inputs.append({**applicant.values, **quantities})
+            chunk_facts.append(engine_facts(self.kb, applicant, quantities))
+        values = self.setwise.run(chunk_facts)
+        columns = self._columns(values)
+        results: list[dict[str, Any]] = [
+            {"rij": row.number, "fout": p if isinstance(p, str) else None, "uitkomsten": {}, "leges": {}}
+            for row, p in zip(rows, parsed)
+        ]
+        for position, (i, _) in enumerate(applicants):
+            results[i].update(self._one(position, columns, inputs[position]))
+        return results
+
+    def _columns(self, values: Any) -> dict[str, tuple[str, str]]:
+        nodes = self.engine.program.nodes
+        memo: dict[str, tuple[int, int]] = {}
+        everyone = (1 << values.size) - 1
+
+        def masks(nid: str) -> tuple[int, int]:
+            if nid in memo:
+                return memo[nid]
+            node = nodes[nid]
+            if node.view and node.kind == "not":
+                true, false = masks(node.children[0])
+                out = (false, true)
+            elif node.view and node.kind == "rule":
+                out = masks(node.children[0])
+            elif node.view:  # an exception: it applies and its own conditions hold (Kleene and)
+                true, false = everyone, 0
+                for child in node.children:
+                    t, f = masks(child)
+                    true &= t
+                    false |= f
+                out = (true, false)
+            else:
+                out = (values.masks.get((nid, True), 0), values.masks.get((nid, False), 0))
+            memo[nid] = out
+            return out
+
+        width = values.size
+        return {nid: tuple(format(m, f"0{width}b")[::-1] if width else "" for m in masks(nid))
+                for nid in self.needed}
+
+    def _one(self, i: int, columns: dict[str, tuple[str, str]], inputs: dict[str, Any]) -> dict[str, Any]:
+        nodes = self.engine.program.nodes
+
+        def value(nid: str) -> Any:
+            if nodes[nid].kind in ("fact", "quantity") and not (nid in columns):
+                return inputs.get(nid)
+            true, false = columns[nid]
+            t, f = true[i] == "1", false[i] == "1"
+            if t and f:
+                return CONFLICT
+            return True if t else (False if f else None)
+
+        outcomes: dict[str, str] = {}
+        fees: dict[str, list[dict[str, Any]]] = {}
+        answers: dict[str, dict[str, Any]] = {}
+        for goal in self.goals:
+            spec = self.kb.goals[goal]
+            scope = value(spec.out_of_scope) if spec.out_of_scope else False
+            outcome = decide(value(spec.conclusion), scope)
+            outcomes[goal] = outcome
+            if outcome not in (ELIGIBLE, UNDETERMINED):
+                continue
+            forms = [form for conclusion, form in self.forms_of_goal[goal]
+                     if (value(conclusion) if conclusion else True) is not False]
+            for form in dict.fromkeys(forms):
+                if form not in answers:
+                    answer = self.fees.answer_from(value, None, form, self.peildatum, self.precedence)
+                    answers[form] = {
+                        "formulier": form,
+                        "bedrag": answer.amount,
+                        "bronnen_eens": answer.agreed,
+                        "per_bron": {s.source_file: s.amount for s in answer.applicable},
+                        "voorrang": answer.chosen_source if not answer.agreed else None,
+                    }
+                fees.setdefault(goal, []).append(answers[form])
+        return {"uitkomsten": outcomes, "leges": fees}
+
+
+# -- writing --------------------------------------------------------------------------------------
+
+def fee_text(fees: list[dict[str, Any]]) -> str:
+    """'7027=105700'; sources that disagree: '7027=001_...:105700|002_...:20700'; none known: '7027=onbekend'."""
+    parts = []
+    for fee in fees:
+        if fee["bedrag"] is not None:
+            amount = str(fee["bedrag"])
+        elif fee["per_bron"]:
+            amount = "|".join(f"{src}:{'onbekend' if cents is None else cents}" for src, cents in sorted(fee["per_bron"].items()))
+        else:
+            amount = "onbekend"
+        parts.append(f"{fee['formulier']}={amount}")
+    return ";".join(parts)
+
+
+class Writer:
+    def __init__(self, path: Path, fmt: str, goals: list[str], goals_with_fees: list[str], suffixes: tuple[str, ...] = ("",)):
+        self.handle = path.open("w", encoding="utf-8", newline="")
+        self.fmt = fmt
+        self.goals = goals
+        self.fee_goals = goals_with_fees
+        self.suffixes = suffixes
+        if fmt == "csv":
+            self.csv = csv.writer(self.handle, lineterminator="\n")
+            header = ["rij", "fout"]
+            for suffix in suffixes:
+                header += [f"{g}{suffix}" for g in goals] + [f"leges_{g}{suffix}" for g in goals_with_fees]
+            self.csv.writerow(header)
+
+    def write(self, results: list[dict[str, Any]]) -> None:
+        if self.fmt == "jsonl":
+            for result in results:
+                self.handle.write(json.dumps({"format": RESULT_FORMAT, "version": RESULT_VERSION, **result},
+                                             ensure_ascii=False, sort_keys=True) + "\n")
+            return
+        for result in results:
+            runs = result["runs"] if "runs" in result else [result]
+            row = [result["rij"], result["fout"] or ""]
+            for run in runs:
+                row += [run["uitkomsten"].get(g, "") for g in self.goals]
+                row += [fee_text(run["leges"].get(g, [])) for g in self.fee_goals]
+            self.csv.writerow(row)
+
+    def close(self) -> None:
+        self.handle.close()
+
+
+# -- running --------------------------------------------------------------------------------------
+
+_worker: list[Any] = []
+
+
+def _init_worker(factory: Callable[[], list[CaseloadEvaluator]]) -> None:
+    _worker[:] = factory()
+
+
+def _work(rows: list[Row]) -> list[dict[str, Any]]:
+    return _combine(rows, [e.evaluate(rows) for e in _worker])
+
+
+def _combine(rows: list[Row], runs: list[list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    if len(runs) == 1:
+        return runs[0]
+    return [{"rij": row.number, "fout": per_run[0]["fout"],
+             "runs": [{"uitkomsten": r["uitkomsten"], "leges": r["leges"]} for r in per_run]}
+            for row, per_run in zip(rows, zip(*runs))]
+
+
+def _chunks(rows: Iterable[Row], size: int) -> Iterator[list[Row]]:
+    chunk: list[Row] = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def run_batch(rows: Iterable[Row], evaluators: Callable[[], list[CaseloadEvaluator]], jobs: int,
+              on_chunk: Callable[[list[dict[str, Any]]], None], chunk_size: int = CHUNK) -> None:
+    """Evaluate every row with each evaluator (one, or two to compare) and hand results on in order."""
+    chunks = _chunks(rows, chunk_size)
+    if jobs <= 1:
+        local = evaluators()
+        for chunk in chunks:
+            on_chunk(_combine(chunk, [e.evaluate(chunk) for e in local]))
+        return
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    with context.Pool(jobs, initializer=_init_worker, initargs=(evaluators,)) as pool:
+        pending: list[Any] = []
+        for chunk in chunks:
+            pending.append(pool.apply_async(_work, (chunk,)))
+            if len(pending) >= 2 * jobs:  # bounded: memory stays flat on long caseloads
+                on_chunk(pending.pop(0).get())
+        for result in pending:
+            on_chunk(result.get())
+
+
+@dataclass
+class Comparison:
+    """How outcomes and fees change between run A and run B."""
+
+    labels: tuple[str, str]
+    rows: int = 0
+    errors: int = 0
+
+    def __post_init__(self) -> None:
+        self.outcomes: dict[str, Counter] = {}
+        self.fees: dict[str, Counter] = {}
+        self.examples: dict[tuple[str, str, str], list[int]] = {}
+
+    def add(self, result: dict[str, Any]) -> None:
+        self.rows += 1
+        if result["fout"]:
+            self.errors += 1
+            return
+        a, b = result["runs"]
+        for goal, before in a["uitkomsten"].items():
+            after = b["uitkomsten"].get(goal, "")
+            self.outcomes.setdefault(goal, Counter())[(before, after)] += 1
+            if before != after:
+                self._example(("uitkomst", goal, f"{before} -> {after}"), result["rij"])
+        for goal in sorted(set(a["leges"]) | set(b["leges"])):
+            before, after = fee_text(a["leges"].get(goal, [])), fee_text(b["leges"].get(goal, []))
+            if before != after:
+                self.fees.setdefault(goal, Counter())[(before or "-", after or "-")] += 1
+                self._example(("leges", goal, f"{before or '-'} -> {after or '-'}"), result["rij"])
+
+    def _example(self, key: tuple[str, str, str], row: int) -> None:
+        rows = self.examples.setdefault(key, [])
+        if len(rows) < 5:
+            rows.append(row)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "format": "verblijfsregels/batch-compare", "version": 1,
+            "a": self.labels[0], "b": self.labels[1], "rows": self.rows, "error_rows": self.errors,
+            "outcomes": {
+                goal: [{"from": f, "to": t, "count": n,
+                        "example_rows": self.examples.get(("uitkomst", goal, f"{f} -> {t}"), []) if f != t else []}
+                       for (f, t), n in sorted(counter.items())]
+                for goal, counter in sorted(self.outcomes.items())
+            },
+            "fees": {
+                goal: [{"from": f, "to": t, "count": n, "example_rows": self.examples.get(("leges", goal, f"{f} -> {t}"), [])}
+                       for (f, t), n in sorted(counter.items())]
+                for goal, counter in sorted(self.fees.items())
+            },
+        }
+
+
+@dataclass(frozen=True)
+class Evaluators:
+    """What each worker builds: one evaluator per run (two when comparing). Picklable for `spawn`."""
+
+    runs: tuple[tuple[str | None, date], ...]  # (kb directory or None for kb/, peildatum)
+    precedence: tuple[str, ...] = ()
+
+    def __call__(self) -> list[CaseloadEvaluator]:
+        from engine.model import KB_DIR
+
+        engines: dict[str | None, Engine] = {}
+        out = []
+        for kb_dir, peildatum in self.runs:
+            if kb_dir not in engines:
+                engines[kb_dir] = Engine(Path(kb_dir) if kb_dir else KB_DIR)
+            out.append(CaseloadEvaluator(engines[kb_dir], peildatum, self.precedence))
+        return out

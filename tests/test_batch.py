@@ -1,0 +1,193 @@
+"""Batch assessment: the set-at-a-time backend against pyDatalog, and the `batch` command."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import random
+from datetime import date
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from cli import main
+from engine.assess import Engine
+from engine.batch import CaseloadEvaluator, Row, fee_text
+from engine.caseload import caseload
+from engine.datalog import DatalogProgram
+from engine.facts import _ApplicantLoader, engine_facts, parse_applicant, quantity_values
+
+PEILDATUM = date(2026, 11, 23)
+DIFFERENTIAL_SIZE = 2000 if os.environ.get("CI") else 600
+
+
+BASES = Path(__file__).resolve().parent / "scenarios" / "basis"
+
+
+def bases() -> tuple[dict, ...]:
+    """The scenario base applicants: each meets a route, so variants of them reach every outcome."""
+    return tuple(yaml.load(p.read_text(encoding="utf-8"), Loader=_ApplicantLoader) for p in sorted(BASES.glob("*.yaml")))
+
+
+@pytest.fixture(scope="module")
+def generated(engine: Engine):
+    return list(caseload(engine.kb, DIFFERENTIAL_SIZE, seed=20261123, peildatum=PEILDATUM, bases=bases()))
+
+
+def test_the_setwise_backend_derives_exactly_what_pydatalog_derives_for_every_node(engine, generated):
+    derived = [n for n, node in engine.program.nodes.items() if node.kind not in ("fact", "quantity") and not node.view]
+    reference = DatalogProgram(engine.program.clauses, {"alles": derived}, engine.base_predicates)
+    evaluator = CaseloadEvaluator(engine, PEILDATUM)
+    applicants = [parse_applicant(engine.kb, data) for data in generated]
+    facts = [engine_facts(engine.kb, a, quantity_values(engine.kb, a, PEILDATUM)) for a in applicants]
+    chunk = evaluator.setwise.run(facts)
+    mismatches = [i for i, f in enumerate(facts) if reference.evaluate(f, "alles") != chunk.values_of(i, derived)]
+    assert mismatches == [], f"{len(mismatches)} of {len(facts)} applicants differ, first: {generated[mismatches[0]]}"
+
+
+def test_batch_outcomes_and_fees_are_those_of_assess(engine, generated):
+    sample = generated[:150]
+    results = CaseloadEvaluator(engine, PEILDATUM).evaluate([Row(i + 1, d) for i, d in enumerate(sample)])
+    seen_outcomes = set()
+    for data, result in zip(sample, results):
+        applicant = parse_applicant(engine.kb, data)
+        assert result["fout"] is None
+        for goal in sorted(engine.kb.goals):
+            assessment = engine.assess(applicant, goal, PEILDATUM)
+            assert result["uitkomsten"][goal] == assessment.outcome, (goal, data)
+            seen_outcomes.add(assessment.outcome)
+            expected = [{"formulier": f.form, "bedrag": f.amount,
+                         "per_bron": {s.source_file: s.amount for s in f.applicable}} for f in assessment.fees]
+            got = [{k: fee[k] for k in ("formulier", "bedrag", "per_bron")} for fee in result["leges"].get(goal, [])]
+            assert got == expected, (goal, data)
+    assert {"eligible", "not_eligible", "undetermined"} <= seen_outcomes  # the sample exercises real decisions
+
+
+def test_the_same_row_gives_the_same_result_at_any_position_in_a_chunk(engine, generated):
+    rows = [Row(i + 1, d) for i, d in enumerate(generated[:200])]
+    evaluator = CaseloadEvaluator(engine, PEILDATUM)
+    forward = evaluator.evaluate(rows)
+    shuffled = rows[:]
+    random.Random(7).shuffle(shuffled)
+    backward = {r["rij"]: r for r in evaluator.evaluate(shuffled)}
+    assert forward == [backward[r["rij"]] for r in forward]
+
+
+# --- the command ---------------------------------------------------------------------------------
+
+def run(*args):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def write_jsonl(path: Path, rows: list[dict]) -> None:
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+
+
+def test_every_input_row_gets_one_result_row_in_order_and_bad_rows_name_row_and_field(tmp_path, engine, generated):
+    rows = generated[:30]
+    rows[4] = {**rows[4], "geboortedatum": "2020-02-30"}
+    rows[9] = {**rows[9], "heeft_zorgverzekering": "ja"}
+    rows[11] = {**rows[11], "geboortedatm": "2000-01-01"}
+    source = tmp_path / "zaken.jsonl"
+    write_jsonl(source, rows)
+    before = source.read_bytes()
+    out = tmp_path / "uit.jsonl"
+    result = run("batch", source, "--out", out, "--peildatum", PEILDATUM.isoformat())
+    assert result.exit_code == 1, result.output
+    assert source.read_bytes() == before
+    lines = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [line["rij"] for line in lines] == list(range(1, 31))
+    errors = {line["rij"]: line["fout"] for line in lines if line["fout"]}
+    assert set(errors) == {5, 10, 12}
+    assert "rij 5" in errors[5] and "geboortedatum" in errors[5] and "JJJJ-MM-DD" in errors[5]
+    assert "rij 10" in errors[10] and "heeft_zorgverzekering" in errors[10]
+    assert "rij 12" in errors[12] and "bedoelt u 'geboortedatum'?" in errors[12]
+    assert all(set(line["uitkomsten"]) == set(engine.kb.goals) for line in lines if not line["fout"])
+
+
+def test_a_clean_caseload_exits_0_and_csv_input_gives_the_same_outcomes_as_json_lines(tmp_path, engine, generated):
+    rows = generated[:40]
+    jsonl = tmp_path / "zaken.jsonl"
+    write_jsonl(jsonl, rows)
+    names = sorted({k for r in rows for k in r})
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(names)
+    for r in rows:
+        writer.writerow(["" if k not in r else json.dumps(r[k]) if isinstance(r[k], list)
+                         else ("ja" if r[k] is True else "nee" if r[k] is False else r[k]) for k in names])
+    table = tmp_path / "zaken.csv"
+    table.write_text(buffer.getvalue(), encoding="utf-8")
+    a, b = tmp_path / "a.csv", tmp_path / "b.csv"
+    assert run("batch", jsonl, "--out", a, "--peildatum", PEILDATUM.isoformat()).exit_code == 0
+    assert run("batch", table, "--out", b, "--peildatum", PEILDATUM.isoformat()).exit_code == 0
+    assert a.read_bytes() == b.read_bytes()
+    header = a.read_text(encoding="utf-8").splitlines()[0].split(",")
+    assert header[:2] == ["rij", "fout"] and set(engine.kb.goals) <= set(header)
+
+
+def test_the_output_is_byte_identical_with_two_processes_and_with_facts_in_another_order(tmp_path, generated):
+    rows = generated[:300]
+    first, second = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    write_jsonl(first, rows)
+    write_jsonl(second, [dict(sorted(r.items(), reverse=True)) for r in rows])
+    one, two = tmp_path / "een.jsonl", tmp_path / "twee.jsonl"
+    assert run("batch", first, "--out", one, "--peildatum", PEILDATUM.isoformat()).exit_code == 0
+    assert run("batch", second, "--out", two, "--peildatum", PEILDATUM.isoformat(), "--jobs", "2").exit_code == 0
+    assert one.read_bytes() == two.read_bytes()
+
+
+def test_compare_reports_changed_outcomes_with_example_rows(tmp_path):
+    # Five years of permit reached between the two peildata: C2's term is met only at the second.
+    row = {**yaml.load((BASES / "voldoet_aan_alles.yaml").read_text(encoding="utf-8"), Loader=_ApplicantLoader),
+           "datum_aankomst_nederland": "2022-01-01", "uitzondering_vijfjaartermijn_van_toepassing": False,
+           "verblijfsvergunningen": [{"van": "2022-01-01", "verblijfsdoel": "echtgenoot_of_partner"}]}
+    source = tmp_path / "zaken.jsonl"
+    write_jsonl(source, [row, row])
+    out = tmp_path / "uit.csv"
+    result = run("batch", source, "--out", out, "--peildatum", "2026-11-23", "--compare-peildatum", "2027-06-01",
+                 "--format", "json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["rows"] == 2 and report["error_rows"] == 0
+    changes = {(c["from"], c["to"]): c for c in report["outcomes"]["onbepaalde_tijd_regulier"]}
+    assert any(f != t and c["example_rows"] == [1, 2] for (f, t), c in changes.items()), changes
+    header = out.read_text(encoding="utf-8").splitlines()[0].split(",")
+    assert "onbepaalde_tijd_regulier_a" in header and "onbepaalde_tijd_regulier_b" in header
+    text = run("batch", source, "--out", out, "--peildatum", "2026-11-23", "--compare-peildatum", "2027-06-01")
+    assert "Vergelijking van 2 aanvrager(s)" in text.output and "(bijvoorbeeld rij 1, 2)" in text.output
+
+
+@pytest.mark.parametrize("header,expected", [
+    ("geboortedatm\n2000-01-01\n", "bedoelt u 'geboortedatum'?"),
+    ("geboortedatum,geboortedatum\n2000-01-01,2000-01-01\n", "twee keer"),
+])
+def test_a_bad_csv_header_stops_before_writing_with_one_line_and_exit_code_2(tmp_path, header, expected):
+    source = tmp_path / "zaken.csv"
+    source.write_text(header, encoding="utf-8")
+    out = tmp_path / "uit.csv"
+    result = run("batch", source, "--out", out)
+    assert result.exit_code == 2
+    assert result.output.startswith("fout:") and expected in result.output and len(result.output.splitlines()) == 1
+    assert not out.exists()
+
+
+def test_a_csv_cell_that_is_not_a_yes_or_no_names_row_field_and_allowed_values(tmp_path):
+    source = tmp_path / "zaken.csv"
+    source.write_text("heeft_zorgverzekering\nja\nmisschien\n\n", encoding="utf-8")
+    out = tmp_path / "uit.csv"
+    assert run("batch", source, "--out", out).exit_code == 1
+    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert [r["rij"] for r in rows] == ["1", "2", "3"]  # an empty record is a row with every fact unknown
+    assert rows[0]["fout"] == "" and rows[2]["fout"] == ""
+    assert "rij 2" in rows[1]["fout"] and "heeft_zorgverzekering" in rows[1]["fout"] and "ja, nee" in rows[1]["fout"]
+
+
+def test_fee_text_shows_disagreeing_sources_each_with_its_amount():
+    fees = [{"formulier": "7027", "bedrag": None, "per_bron": {"002_b.txt": 20700, "001_a.txt": 105700}},
+            {"formulier": "7026", "bedrag": 0, "per_bron": {"001_a.txt": 0}}]
+    assert fee_text(fees) == "7027=001_a.txt:105700|002_b.txt:20700;7026=0"
