@@ -47,7 +47,9 @@ def _assessments(file: Path, goals: list[str], peildatum: date, precedence: list
     eng = _engine()
     try:
         applicant = read_applicant_file(eng.kb, file)
-        return eng, [eng.assess(applicant, goal, peildatum, precedence) for goal in goals or sorted(eng.kb.goals)]
+        if len(goals) == 1:
+            return eng, [eng.assess(applicant, goals[0], peildatum, precedence)]
+        return eng, eng.assess_all(applicant, peildatum, precedence, goals or None)
     except VerblijfsregelsError as exc:
         raise UsageError(str(exc)) from None
 

@@ -24,6 +24,7 @@ ELIGIBLE = "eligible"
 NOT_ELIGIBLE = "not_eligible"
 UNDETERMINED = "undetermined"
 OUT_OF_SCOPE = "out_of_scope"
+ALL = "*"  # the model of every derived node
 
 
 def decide(goal_value: Any, scope_value: Any) -> str:
@@ -98,6 +99,8 @@ class Engine:
             models[f"form_{number}"] = [n for n in self.program.reachable(roots)
                                         if self.program.nodes[n].kind not in ("fact", "quantity")
                                         and not self.program.nodes[n].view]
+        # every derived node: one query answers all goals and forms at once (the overview)
+        models[ALL] = [n for n, node in self.program.nodes.items() if node.kind not in ("fact", "quantity") and not node.view]
         self.models = models
         self.base_predicates = sorted(set(self.kb.facts) | set(self.kb.quantities))
         self.datalog = DatalogProgram(self.program.clauses, models, self.base_predicates)
@@ -109,12 +112,22 @@ class Engine:
         values = self.datalog.evaluate(engine_facts(self.kb, applicant, quantities), model)
         return ProofBuilder(self.program, values, {**applicant.values, **quantities})
 
+    def assess_all(self, applicant: Applicant, peildatum: date, precedence: list[str] | None = None,
+                   goals: list[str] | None = None) -> list[Assessment]:
+        """Every goal (or the given ones) from a single evaluation of the whole program."""
+        values = self.evaluate(applicant, ALL, peildatum).values
+        return [self.assess(applicant, goal, peildatum, precedence, values) for goal in goals or sorted(self.kb.goals)]
+
     def assess(self, applicant: Applicant, goal: str, peildatum: date,
-               precedence: list[str] | None = None) -> Assessment:
+               precedence: list[str] | None = None, values: dict[str, set[Any]] | None = None) -> Assessment:
+        """One goal; `values` (from evaluating the model ALL) saves evaluating the goal's own."""
         kb = self.kb
         if goal not in kb.goals:
             raise InputError("--goal", f"onbekend doel '{goal}'; toegestaan: {', '.join(sorted(kb.goals))}")
-        builder = self.evaluate(applicant, goal, peildatum)
+        if values is None:
+            builder = self.evaluate(applicant, goal, peildatum)
+        else:
+            builder = ProofBuilder(self.program, values, {**applicant.values, **quantity_values(kb, applicant, peildatum)})
         spec = kb.goals[goal]
         proof = builder.build(spec.conclusion)
         scope = builder.build(spec.out_of_scope) if spec.out_of_scope else None
@@ -160,7 +173,7 @@ class Engine:
 
             for number in dict.fromkeys(c["form"] for c in consequences if c["form"]):
                 if number in kb.forms:
-                    fees.append(fees_for(self, applicant, number, peildatum, precedence))
+                    fees.append(fees_for(self, applicant, number, peildatum, precedence, values))
         return Assessment(
             goal=goal,
             goal_label=spec.label,

@@ -192,9 +192,16 @@ class FeeCalculator:
         return value.value if value else None
 
 
-def fees_for(engine: Any, applicant: Applicant, form: str, peildatum: date, precedence: list[str] | None = None) -> FeeAnswer:
-    builder = engine.evaluate(applicant, f"form_{form}", peildatum) if form in engine.kb.forms else None
-    if builder is None:
+def fees_for(engine: Any, applicant: Applicant, form: str, peildatum: date, precedence: list[str] | None = None,
+             values: dict[str, set[Any]] | None = None) -> FeeAnswer:
+    """The fee of `form`; `values` from an evaluation of every node saves evaluating the form's model."""
+    if form not in engine.kb.forms:
         raise InputError("--form", f"onbekend formulier '{form}'; toegestaan: {', '.join(sorted(engine.kb.forms))}")
+    if values is None:
+        builder = engine.evaluate(applicant, f"form_{form}", peildatum)
+    else:
+        from engine.facts import quantity_values
+
+        builder = ProofBuilder(engine.program, values, {**applicant.values, **quantity_values(engine.kb, applicant, peildatum)})
     calculator = FeeCalculator(engine.kb, engine.program.fee_nodes)
     return calculator.answer(builder, form, peildatum, list(precedence or []))

@@ -46,7 +46,9 @@ def _question(kb: Any, name: str) -> Question:
 
 def assessments(engine: Any, answers: dict[str, Any], goals: list[str], peildatum: date) -> list[Assessment]:
     applicant = parse_applicant(engine.kb, answers)
-    return [engine.assess(applicant, goal, peildatum) for goal in goals]
+    if len(goals) == 1:
+        return [engine.assess(applicant, goals[0], peildatum)]
+    return engine.assess_all(applicant, peildatum, goals=goals)
 
 
 def _outcomes(engine: Any, answers: dict[str, Any], goals: list[str], peildatum: date) -> tuple[str, ...]:
