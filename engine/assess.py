@@ -99,8 +99,6 @@ class Engine:
             models[f"form_{number}"] = [n for n in self.program.reachable(roots)
                                         if self.program.nodes[n].kind not in ("fact", "quantity")
                                         and not self.program.nodes[n].view]
-        # every derived node: one query answers all goals and forms at once (the overview)
-        models[ALL] = [n for n, node in self.program.nodes.items() if node.kind not in ("fact", "quantity") and not node.view]
         self.models = models
         self.base_predicates = sorted(set(self.kb.facts) | set(self.kb.quantities))
         self.datalog = DatalogProgram(self.program.clauses, models, self.base_predicates)
@@ -115,6 +113,9 @@ class Engine:
     def assess_all(self, applicant: Applicant, peildatum: date, precedence: list[str] | None = None,
                    goals: list[str] | None = None) -> list[Assessment]:
         """Every goal (or the given ones) from a single evaluation of the whole program."""
+        if not self.datalog.has_model(ALL):  # built on first use: a single-goal cold start does without
+            self.datalog.add_model(ALL, [n for n, node in self.program.nodes.items()
+                                         if node.kind not in ("fact", "quantity") and not node.view])
         values = self.evaluate(applicant, ALL, peildatum).values
         return [self.assess(applicant, goal, peildatum, precedence, values) for goal in goals or sorted(self.kb.goals)]
 

@@ -57,21 +57,31 @@ class DatalogProgram:
             pyEngine.assert_(pyEngine.Clause(head, body))
         self._models: dict[str, str] = {}
         for name, nodes in models.items():
-            model = f"model__{name}"
-            self._models[name] = model
-            for nid in nodes:
-                # one clause per truth value: `p(A, True)` and `p(A, False)` are the subgoals the
-                # rule bodies table anyway, where `p(A, V)` would be a third one (twice the work)
-                for truth in (True, False):
-                    head = _literal(model, applicant, _const(nid), consts[truth])
-                    pyEngine.assert_(pyEngine.Clause(head, [_literal(nid, applicant, consts[truth])]))
+            self.add_model(name, nodes)
         # pyDatalog only knows a predicate once it has had a clause or a fact
         for pred in base_predicates:
             self._retract(self._assert(pred, 0, None))
-        for pred in self._models.values():  # a model may be empty (a form without exceptions)
-            clause = pyEngine.Clause(_literal(pred, _const(0), _const(None), _const(None)), [])
-            pyEngine.assert_(clause)
-            pyEngine.retract(clause)
+
+    def add_model(self, name: str, nodes: list[str]) -> None:
+        """A query predicate that reads every node in `nodes` for one applicant."""
+        if _active[0] is not self:
+            pyDatalog.Logic(self._logic)
+            _active[0] = self
+        applicant = pyEngine.Var("A")
+        model = f"model__{name}"
+        self._models[name] = model
+        for nid in nodes:
+            # one clause per truth value: `p(A, True)` and `p(A, False)` are the subgoals the
+            # rule bodies table anyway, where `p(A, V)` would be a third one (twice the work)
+            for truth in (True, False):
+                head = _literal(model, applicant, _const(nid), _const(truth))
+                pyEngine.assert_(pyEngine.Clause(head, [_literal(nid, applicant, _const(truth))]))
+        clause = pyEngine.Clause(_literal(model, _const(0), _const(None), _const(None)), [])
+        pyEngine.assert_(clause)  # pyDatalog knows a predicate only once it had a clause (a model may be empty)
+        pyEngine.retract(clause)
+
+    def has_model(self, name: str) -> bool:
+        return name in self._models
 
     @staticmethod
     def _assert(predicate: str, applicant: int, value: Any):
