@@ -158,6 +158,11 @@ def huidig_verblijfsdoel(peildatum: date, verblijfsvergunningen: Sequence[dict])
     return latest.get("verblijfsdoel")
 
 
+def vergunning_gehad(peildatum: date, verblijfsvergunningen: Sequence[dict]) -> bool:
+    """Had (or has) a Dutch residence permit of any purpose, begun on or before the peildatum."""
+    return any(p["van"] <= peildatum for p in verblijfsvergunningen)
+
+
 def vergunning_gehad_voor_doel(peildatum: date, verblijfsvergunningen: Sequence[dict], doelen: Sequence[str]) -> bool | None:
     """Had (or has) a permit for one of `doelen`, begun on or before the peildatum."""
     started = [p for p in verblijfsvergunningen if p["van"] <= peildatum]
@@ -192,6 +197,7 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
         heeft_geldige_vergunning_op_peildatum,
         huidige_vergunning_niet_tijdelijk,
         huidig_verblijfsdoel,
+        vergunning_gehad,
         vergunning_gehad_voor_doel,
         jaren_vergunning_voor_doel,
         begin_vergunning_voor_doel,
