@@ -87,10 +87,10 @@ class SetwiseProgram:
         """Evaluate the program for every applicant's engine facts (`engine.facts.engine_facts`)."""
         size = len(chunk)
         hits: dict[Any, list[int]] = {}
-        literal_set, comparisons = self._literal_set, self._comparisons
+        comparisons = self._comparisons
         for i, facts in enumerate(chunk):
             for predicate, value in facts:
-                if type(value) is bool and (predicate, value) in literal_set:
+                if type(value) is bool:  # every yes/no input, also one a view reads directly
                     hits.setdefault((predicate, value), []).append(i)
                 for cmp, test, constant in comparisons.get(predicate, ()):
                     try:
