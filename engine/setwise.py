@@ -47,6 +47,12 @@ class ChunkValues:
     def values_of(self, index: int, predicates: Iterable[str]) -> dict[str, set[bool]]:
         """The shape `DatalogProgram.evaluate` returns, for one applicant of the chunk."""
         out: dict[str, set[bool]] = {}
+        if self.size == 1:  # one applicant: read the few derived literals instead of every predicate
+            wanted = set(predicates)
+            for (predicate, truth), mask in sorted(self.masks.items()):
+                if mask and predicate in wanted:
+                    out.setdefault(predicate, set()).add(truth)
+            return out
         for predicate in predicates:
             for truth in (True, False):
                 if self.masks.get((predicate, truth), 0) >> index & 1:
