@@ -319,6 +319,10 @@ def rules(fmt: str, inventory: bool) -> None:
             {"id": r.id, "label": r.label, "kind": r.kind, "conclusion": eng.kb.conclusion_of(r),
              "exception_to": r.exception_to, "source": {"file": r.source.file, "quote": r.source.quote}}
             for r in eng.kb.rules.values()
+        ] + [
+            {"id": f.id, "label": f.label, "kind": "leges", "form": f.form, "parameter": f.parameter,
+             "exception_to": f.exception_to, "source": {"file": f.source.file, "quote": f.source.quote}}
+            for f in eng.kb.fee_rules.values()
         ])
         return
     click.echo(render_rules(eng.kb), nl=False)

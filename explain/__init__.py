@@ -243,7 +243,9 @@ def render_overview(assessments: list[Any], kb: Any) -> str:
 def render_rules(kb: Any) -> str:
     """Every rule: id, label, source."""
     rules = sorted(kb.rules.values(), key=lambda r: _rule_order(r.id))
-    return _ENV.get_template("rules.txt.j2").render(rules=rules, disagreements=list(kb.disagreements.values()))
+    fee_rules = sorted(kb.fee_rules.values(), key=lambda f: _rule_order(f.id))
+    return _ENV.get_template("rules.txt.j2").render(rules=rules, disagreements=list(kb.disagreements.values()),
+                                                    fee_rules=fee_rules, fee_ranges=list(kb.fee_ranges.values()))
 
 
 def render_fees(answer: Any, kb: Any) -> str:
