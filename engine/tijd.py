@@ -96,6 +96,13 @@ def volle_jaren_tussen(peildatum: date, begin: date, einde: date) -> int:
     return full_years(begin, einde)
 
 
+def volle_jaren_in_periode(peildatum: date, begin: date, einde: date) -> int:
+    """Whole years in a period from `begin` up to and including its last day `einde`, counted no
+    further than the peildatum (like an ended permit in `jaren_in_bezit_van_vergunning`)."""
+    stop = min(einde + timedelta(days=1), peildatum)
+    return max(0, full_years(begin, stop)) if begin <= stop else 0
+
+
 def jaren_ononderbroken_vergunning_vanaf_leeftijd(
     peildatum: date, verblijfsvergunningen: Sequence[dict], geboortedatum: date, vanaf_leeftijd: int
 ) -> int:
@@ -191,6 +198,7 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
         peildatum,
         volle_jaren_tot_peildatum,
         volle_jaren_tussen,
+        volle_jaren_in_periode,
         jaren_ononderbroken_vergunning_vanaf_leeftijd,
         ononderbroken_vergunning_sinds_leeftijd,
         jaren_in_bezit_van_vergunning,

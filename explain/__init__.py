@@ -82,11 +82,12 @@ def period(p: Any) -> str:
 
 
 def threshold(value: Any) -> str:
+    """A comparison's constant; choice values read like the fact's value (no underscores)."""
     if isinstance(value, (list, tuple)):
-        return ", ".join(str(v) for v in value)
+        return ", ".join(threshold(v) for v in value)
     if isinstance(value, date):
         return dutch_date(value)
-    return str(value)
+    return str(value).replace("_", " ") if isinstance(value, str) else str(value)
 
 
 def euro(cents: int | None) -> str:
