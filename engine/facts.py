@@ -213,15 +213,19 @@ def _parse_date(value: str, field: str) -> date:
         raise InputError(field, f"kreeg {value!r}; dat is geen bestaande datum (JJJJ-MM-DD)") from None
 
 
-def parse_applicant(kb: KnowledgeBase, data: Any) -> Applicant:
-    """Validate raw data (as read from YAML or JSON) and convert dates; raises InputError."""
+def parse_applicant(kb: KnowledgeBase, data: Any, json_values: bool = False) -> Applicant:
+    """Validate raw data (as read from YAML or JSON) and convert dates; raises InputError.
+
+    `json_values`: the data holds only JSON values (no YAML dates), so no validation copy is needed;
+    the data is still never changed.
+    """
     if not isinstance(data, dict):
         kind = "leeg" if data is None else type(data).__name__
         raise InputError("", f"een aanvragersbestand is een mapping van feitnamen naar waarden, geen {kind}")
     for key in data:
         if not isinstance(key, str):
             raise InputError(str(key), "feitnamen zijn tekst")
-    plain = _plain(data)
+    plain = data if json_values else _plain(data)
     try:
         _validator(kb)(plain)
     except Exception as exc:  # fastjsonschema.JsonSchemaValueException, imported lazily
@@ -342,11 +346,20 @@ def read_applicant_file(kb: KnowledgeBase, path: Path) -> Applicant:
     return parse_applicant(kb, data)
 
 
+_quantity_order: dict[int, list] = {}
+
+
+def _sorted_quantities(kb: KnowledgeBase) -> list:
+    order = _quantity_order.get(id(kb))
+    if order is None:
+        order = _quantity_order[id(kb)] = sorted(kb.quantities.items())
+    return order
+
+
 def quantity_values(kb: KnowledgeBase, applicant: Applicant, peildatum: date) -> dict[str, Any]:
     """Every quantity whose inputs are known, computed at the peildatum."""
     out: dict[str, Any] = {}
-    for name in sorted(kb.quantities):
-        q = kb.quantities[name]
+    for name, q in _sorted_quantities(kb):
         if any(i not in applicant.values for i in q.inputs):
             continue
         function = tijd.FUNCTIONS[q.function]
