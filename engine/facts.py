@@ -87,7 +87,6 @@ def json_schema(kb: KnowledgeBase) -> dict[str, Any]:
     }
 
 
-_validators: dict[int, Any] = {}
 GENERATED = Path(__file__).resolve().parent / "aanvrager_validator.py"
 
 
@@ -120,7 +119,7 @@ def write_validator() -> None:
 
 
 def _validator(kb: KnowledgeBase):
-    validator = _validators.get(id(kb))
+    validator = getattr(kb, "_validator", None)  # on the KB itself: an id() can be reused
     if validator is None:
         schema = json_schema(kb)
         try:
@@ -133,7 +132,7 @@ def _validator(kb: KnowledgeBase):
             import fastjsonschema
 
             validator = fastjsonschema.compile(schema, formats={"date": DATE_PATTERN})
-        _validators[id(kb)] = validator
+        object.__setattr__(kb, "_validator", validator)
     return validator
 
 
@@ -346,13 +345,11 @@ def read_applicant_file(kb: KnowledgeBase, path: Path) -> Applicant:
     return parse_applicant(kb, data)
 
 
-_quantity_order: dict[int, list] = {}
-
-
 def _sorted_quantities(kb: KnowledgeBase) -> list:
-    order = _quantity_order.get(id(kb))
-    if order is None:
-        order = _quantity_order[id(kb)] = sorted(kb.quantities.items())
+    order = getattr(kb, "_sorted_quantities", None)
+    if order is None:  # kept on the knowledge base itself: an id() could be reused by another one
+        order = sorted(kb.quantities.items())
+        object.__setattr__(kb, "_sorted_quantities", order)
     return order
 
 
