@@ -13,6 +13,16 @@ def _citations(kb):
     for q in kb.quantities.values():
         if q.source:
             yield q.name, q.source
+    # fees: the rules, every dated value of every amount, the ranges and the forms cite their source too
+    for fee in kb.fee_rules.values():
+        yield fee.id, fee.source
+    for parameter in kb.parameters.values():
+        for value in parameter.values:
+            yield f"{parameter.name} ({value.valid_from or 'ongedateerd'})", value.source
+    for fee_range in kb.fee_ranges.values():
+        yield fee_range.id, fee_range.source
+    for form in kb.forms.values():
+        yield f"formulier {form.number}", form.source
 
 
 def test_every_rule_cites_a_seed_file_by_name(kb):
