@@ -168,7 +168,7 @@ def fees(file: Path, goal: str | None, form: str | None, voorrang: str | None, p
                 raise UsageError(f"de bronnen noemen geen aanvraagformulier voor doel '{goal}' in deze situatie")
         else:
             forms = [form]
-        answers = [fees_for(eng, applicant, f, peildatum, precedence) for f in dict.fromkeys(forms)]
+        answers = [fees_for(eng, applicant, f, peildatum, precedence, reductions=True) for f in dict.fromkeys(forms)]
     except VerblijfsregelsError as exc:
         raise UsageError(str(exc)) from None
     if fmt == "json":

@@ -6,7 +6,9 @@ exception applies; here the tree is walked: the first applicable exception in de
 wins, one whose applicability is unknown becomes an alternative ("kan ... zijn als ..."), and a
 second applicable sibling with another amount is reported as an overlap the sources leave open.
 Where sources give different amounts the answer shows all of them; a precedence the user sets
-picks one, and the answer says that it did.
+picks one, and the answer says that it did. An exception that does not apply only because of
+facts the applicant can still change (`wijzigbaar`, such as sending a document) is named as a
+reduction within reach, with the smallest verified set of changes that brings it about.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Callable
+
+import itertools
 
 from engine.errors import InputError
 from engine.facts import Applicant
@@ -33,6 +37,7 @@ class SourceFee:
     overlaps: list[dict[str, Any]] = field(default_factory=list)
     applies: bool | None = True  # None: the source speaks about a situation not yet known to be this one
     unknown_facts: list[str] = field(default_factory=list)
+    reductions: list[dict[str, Any]] = field(default_factory=list)  # lower amounts the applicant can still reach
 
 
 @dataclass
@@ -77,7 +82,7 @@ class FeeAnswer:
             "per_source": [
                 {"source_file": s.source_file, "applies": s.applies, "unknown_facts": s.unknown_facts,
                  "amount": s.amount, "decided_by": s.decided_by,
-                 "alternatives": s.alternatives, "overlaps": s.overlaps}
+                 "alternatives": s.alternatives, "overlaps": s.overlaps, "reductions": s.reductions}
                 for s in self.per_source
             ],
             "range_notes": self.ranges,
@@ -192,9 +197,90 @@ class FeeCalculator:
         return value.value if value else None
 
 
+MAX_CHANGES = 3  # as many changes as why-not tries
+
+
+def _changeable_failing_facts(kb: KnowledgeBase, proof: Any) -> list[tuple[str, list[Any]]]:
+    """The changeable yes/no and choice facts under a false exception, each with its other values."""
+    seen: dict[str, Any] = {}
+    for node in proof.walk():
+        if node.kind == "fact" and node.node in kb.facts and kb.facts[node.node].changeable:
+            seen.setdefault(node.node, node.value)
+    out = []
+    for name, current in seen.items():
+        fact = kb.facts[name]
+        if fact.type == "bool":
+            out.append((name, [v for v in (True, False) if v is not current]))
+        elif fact.type == "keuze":
+            out.append((name, [v for v in fact.values if v != current]))
+    return out
+
+
+def _reductions(engine: Any, applicant: Applicant, answer: FeeAnswer, builder: ProofBuilder) -> None:
+    """Per source: each exception with a lower amount that fails only on changeable facts.
+
+    Change sets are tried smallest first and each is verified by working out the fee again: the
+    changed applicant's amount from this source is the exception's, or the exception becomes an
+    alternative that still depends on unknown facts (then those are named). Supersets of a set
+    that already reaches the exception are not tried, so every set is minimal.
+    """
+    kb = engine.kb
+    fee_nodes = engine.program.fee_nodes
+    calculator = FeeCalculator(kb, fee_nodes)
+    for source in answer.applicable:
+        if source.amount is None:
+            continue
+        for fee in kb.fee_rules.values():
+            if (fee.form != answer.form or fee.source.file != source.source_file or not fee.exception_to
+                    or fee.id not in fee_nodes or builder.value(fee_nodes[fee.id]) is not False):
+                continue
+            target = calculator._amount_of(fee, answer.peildatum)
+            if target is None or target >= source.amount:
+                continue
+            candidates = _changeable_failing_facts(kb, builder.build(fee_nodes[fee.id]))
+            found: list[frozenset[str]] = []
+            for size in range(1, min(MAX_CHANGES, len(candidates)) + 1):
+                for combo in itertools.combinations(candidates, size):
+                    names = frozenset(name for name, _ in combo)
+                    if any(f <= names for f in found):
+                        continue
+                    for choice in itertools.product(*(values for _, values in combo)):
+                        changes = [(name, value) for (name, _), value in zip(combo, choice)]
+                        reached = _reached(engine, applicant, answer, source.source_file, fee, changes)
+                        if reached is None:
+                            continue
+                        found.append(names)
+                        source.reductions.append({
+                            **_rule_json(fee, kb, answer.peildatum),
+                            "changes": [{"fact": n, "value": v, "old": applicant.values.get(n)} for n, v in changes],
+                            "unknown_facts": reached,
+                        })
+                        break
+
+
+def _reached(engine: Any, applicant: Applicant, answer: FeeAnswer, source_file: str, fee: FeeRule,
+             changes: list[tuple[str, Any]]) -> list[str] | None:
+    """None if the changes do not bring `fee` about; else the facts still unknown for it (maybe none)."""
+    changed = Applicant({**applicant.values, **dict(changes)})
+    again = fees_for(engine, changed, answer.form, answer.peildatum)
+    for source in again.per_source:
+        if source.source_file != source_file or source.applies is not True:
+            continue
+        if source.decided_by[-1]["rule_id"] == fee.id:
+            return []
+        for alternative in source.alternatives:
+            if alternative["rule_id"] == fee.id:
+                return alternative["unknown_facts"]
+    return None
+
+
 def fees_for(engine: Any, applicant: Applicant, form: str, peildatum: date, precedence: list[str] | None = None,
-             values: dict[str, set[Any]] | None = None) -> FeeAnswer:
-    """The fee of `form`; `values` from an evaluation of every node saves evaluating the form's model."""
+             values: dict[str, set[Any]] | None = None, reductions: bool = False) -> FeeAnswer:
+    """The fee of `form`; `values` from an evaluation of every node saves evaluating the form's model.
+
+    With `reductions` each source also names the lower amounts the applicant can still reach by
+    changing changeable facts (this works the fee out again per candidate change).
+    """
     if form not in engine.kb.forms:
         raise InputError("--form", f"onbekend formulier '{form}'; toegestaan: {', '.join(sorted(engine.kb.forms))}")
     if values is None:
@@ -204,4 +290,7 @@ def fees_for(engine: Any, applicant: Applicant, form: str, peildatum: date, prec
 
         builder = ProofBuilder(engine.program, values, {**applicant.values, **quantity_values(engine.kb, applicant, peildatum)})
     calculator = FeeCalculator(engine.kb, engine.program.fee_nodes)
-    return calculator.answer(builder, form, peildatum, list(precedence or []))
+    answer = calculator.answer(builder, form, peildatum, list(precedence or []))
+    if reductions:
+        _reductions(engine, applicant, answer, builder)
+    return answer

@@ -258,6 +258,10 @@ def render_fees(answer: Any, kb: Any) -> str:
         source["unknown_labels"] = labels(source["unknown_facts"])
         for alternative in source["alternatives"]:
             alternative["unknown_labels"] = labels(alternative["unknown_facts"])
+        for reduction in source.get("reductions", ()):
+            reduction["unknown_labels"] = labels(reduction["unknown_facts"])
+            for change in reduction["changes"]:
+                change["label"] = kb.label_of(change["fact"])
     data["applicable"] = [s for s in data["per_source"] if s["applies"] is True]
     return _ENV.get_template("fees.txt.j2").render(**data)
 

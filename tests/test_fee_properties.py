@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from pathlib import Path
+
+import fastjsonschema
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -110,3 +113,34 @@ def test_the_amount_does_not_depend_on_the_order_of_facts(engine, situation, for
 def test_the_fee_facts_cover_every_exception_and_the_age():
     assert "geboortedatum" in FEE_FACTS  # minors: G4.minderjarig_na_familie, G8.minderjarig
     assert {"stuurt_inkomensverklaring_t2_mee", "stuurt_bewijs_leningaanvragen_mee"} <= set(FEE_FACTS)
+
+
+FEES_SCHEMA = json.loads((Path(__file__).resolve().parent.parent / "engine" / "fees.schema.json").read_text(encoding="utf-8"))
+_validate_fees = fastjsonschema.compile(FEES_SCHEMA, formats={"date": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"})
+
+
+@given(situation=volledige_situaties(), form=st.sampled_from(FORMS))
+def test_every_reduction_is_verified_lower_and_fits_the_schema(engine, situation, form):
+    """A reduction named beside an amount is reached by exactly its changes, to changeable facts."""
+    result = fees_for(engine, parse_applicant(engine.kb, situation), form, PEILDATUM, reductions=True)
+    _validate_fees(result.to_json())
+    for fee in result.per_source:
+        for reduction in fee.reductions:
+            assert reduction["amount"] < fee.amount
+            assert reduction["unknown_facts"] == [], "in a complete situation nothing stays open"
+            changes = {c["fact"]: c["value"] for c in reduction["changes"]}
+            assert all(engine.kb.facts[name].changeable for name in changes)
+            changed = answer(engine, {**situation, **changes}, form)
+            again = next(s for s in changed.per_source if s.source_file == fee.source_file)
+            assert again.amount == reduction["amount"]
+            assert again.decided_by[-1]["rule_id"] == reduction["rule_id"]
+
+
+def test_documents_not_sent_leave_the_base_amount_and_name_the_reduction(engine):
+    situation = {"beroep_artikel_8_evrm_op": "familie_of_gezinsleven", "heeft_onvoldoende_inkomen": True,
+                 "stuurt_inkomensverklaring_t2_mee": False, "stuurt_bewijs_leningaanvragen_mee": False}
+    result = fees_for(engine, parse_applicant(engine.kb, situation), "7018", PEILDATUM, reductions=True)
+    (fee,) = result.per_source
+    assert fee.amount == 17400 and fee.decided_by[-1]["rule_id"] == "G2"
+    assert [(r["rule_id"], r["amount"], sorted(c["fact"] for c in r["changes"])) for r in fee.reductions] == [
+        ("G2.artikel_8_evrm", 0, ["stuurt_bewijs_leningaanvragen_mee", "stuurt_inkomensverklaring_t2_mee"])]

@@ -49,12 +49,14 @@ FEE_CASES = [
     ("leges_7027_bronnen_verschillen.txt", GOLDEN / "slachtoffer_geweld_met_gezinsvergunning.yaml", "7027", []),
     ("leges_7027_voorrang_002.txt", GOLDEN / "slachtoffer_geweld_met_gezinsvergunning.yaml", "7027", ["002", "001"]),
     ("leges_7018_stukken_onbekend.txt", ROOT / "voorbeelden" / "aanvrager.yaml", "7018", []),
+    ("leges_7018_stukken_niet_meegestuurd.txt", GOLDEN / "artikel_8_zonder_stukken.yaml", "7018", []),
 ]
 
 
 @pytest.mark.parametrize("name, applicant, form, precedence", FEE_CASES, ids=[c[0] for c in FEE_CASES])
 def test_rendered_fee_answer_matches_golden_file(engine, name, applicant, form, precedence):
-    answer = fees_for(engine, read_applicant_file(engine.kb, applicant), form, date(2026, 11, 23), precedence)
+    answer = fees_for(engine, read_applicant_file(engine.kb, applicant), form, date(2026, 11, 23), precedence,
+                      reductions=True)  # as `verblijfsregels fees` answers
     check(name, render_fees(answer, engine.kb))
 
 

@@ -46,11 +46,12 @@ def rule_values(proof) -> dict[str, list]:
 
 def check_fees(engine, applicant, peildatum, spec) -> None:
     """`leges: {formulier, bedrag?, per_bron?: {"001": cents}, eens?, voorrang?: [..], beslist_door?: id,
-    alternatieven?: [ids], overlappingen?: [[applied, also]], buiten_bandbreedte?: [ids]}`"""
+    alternatieven?: [ids], overlappingen?: [[applied, also]], buiten_bandbreedte?: [ids],
+    verlagingen?: {id: {fact: value}}}`"""
     from engine.fees import fees_for
 
     expected = spec["leges"]
-    answer = fees_for(engine, applicant, str(expected["formulier"]), peildatum, expected.get("voorrang"))
+    answer = fees_for(engine, applicant, str(expected["formulier"]), peildatum, expected.get("voorrang"), reductions=True)
     data = answer.to_json()
     if "bedrag" in expected:
         assert data["amount"] == expected["bedrag"], data
@@ -72,6 +73,10 @@ def check_fees(engine, applicant, peildatum, spec) -> None:
     if "alternatieven" in expected:
         alternatives = sorted(a["rule_id"] for s in data["per_source"] for a in s["alternatives"])
         assert alternatives == sorted(expected["alternatieven"])
+    if "verlagingen" in expected:  # {rule id: {fact: new value}}: lower amounts within the applicant's reach
+        reductions = {r["rule_id"]: {c["fact"]: c["value"] for c in r["changes"]}
+                      for s in data["per_source"] for r in s["reductions"]}
+        assert reductions == expected["verlagingen"], reductions
 
 
 @pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
