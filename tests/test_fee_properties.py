@@ -11,13 +11,14 @@ from datetime import date
 from pathlib import Path
 
 import fastjsonschema
+import pytest
 
 from hypothesis import given
 from hypothesis import strategies as st
 
 from engine.facts import parse_applicant
 from engine.fees import fees_for
-from engine.model import expr_names, load_knowledge_base
+from engine.model import KB_DIR, expr_names, load_knowledge_base
 
 PEILDATUM = date(2026, 11, 23)
 KB = load_knowledge_base()
@@ -144,3 +145,38 @@ def test_documents_not_sent_leave_the_base_amount_and_name_the_reduction(engine)
     assert fee.amount == 17400 and fee.decided_by[-1]["rule_id"] == "G2"
     assert [(r["rule_id"], r["amount"], sorted(c["fact"] for c in r["changes"])) for r in fee.reductions] == [
         ("G2.artikel_8_evrm", 0, ["stuurt_bewijs_leningaanvragen_mee", "stuurt_inkomensverklaring_t2_mee"])]
+
+
+def _kb_copy_with(tmp_path, old: str, new: str):
+    """A copy of the knowledge base with one change in leges.yaml."""
+    import shutil
+
+    target = tmp_path / "kb"
+    shutil.copytree(Path(KB_DIR), target)
+    leges = target / "regels" / "leges.yaml"
+    text = leges.read_text(encoding="utf-8")
+    assert text.count(old) == 1
+    leges.write_text(text.replace(old, new), encoding="utf-8")
+    return target
+
+
+def test_the_peildatum_picks_the_value_in_force(tmp_path):
+    """A dated value holds from its date; before it the undated one stays in force (issue 4)."""
+    from engine.assess import Engine
+
+    old = '''      - {vanaf: null, waarde: 5800, bron: {bestand: 001_656115d499998806.txt, citaat: "Deze aanvraag kost € 58."}}'''
+    kb_dir = _kb_copy_with(tmp_path, old, old + '''
+      - {vanaf: 2027-01-01, waarde: 6100, bron: {bestand: 001_656115d499998806.txt, citaat: "Deze aanvraag kost € 58."}}''')
+    dated = Engine(kb_dir)
+    nobody = parse_applicant(dated.kb, {})
+    assert fees_for(dated, nobody, "7031", date(2026, 12, 31)).amount == 5800
+    assert fees_for(dated, nobody, "7031", date(2027, 1, 1)).amount == 6100
+
+
+def test_an_amount_written_into_a_fee_rule_is_refused(tmp_path):
+    """Amounts are parameters with a source, never literals in a rule."""
+    from engine.errors import KnowledgeBaseError
+
+    kb_dir = _kb_copy_with(tmp_path, "    bedrag: leges_7031\n", "    bedrag: 5800\n")
+    with pytest.raises(KnowledgeBaseError, match="onbekende parameter"):
+        load_knowledge_base(kb_dir)
