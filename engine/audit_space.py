@@ -137,6 +137,10 @@ class AtomSpace:
         for node in program.nodes.values():
             if node.kind not in ("quantity", "compare"):
                 read_as_literal.update(c for c in node.children if c in base)
+        # a fee rule whose condition is one yes/no fact reads that fact itself
+        read_as_literal.update(n for n in program.fee_nodes.values() if n in base)
+        for goal in kb.goals.values():
+            read_as_literal.update(n for n in (goal.conclusion, goal.out_of_scope) if n in base)
         self.order = program.reachable(self.roots()) + sorted(program.nodes)
         self.bool_vars: dict[str, int] = {}
         self.domains: dict[str, Domain] = {}
