@@ -396,20 +396,24 @@ class Auditor:
     # -- gaps ---------------------------------------------------------------------------------------
 
     def cycles(self) -> list[list[str]]:
-        """Groups of derived predicates that depend on each other (positive recursion)."""
-        from engine.compiler import Lit
-        from engine.setwise import _strata
-
-        heads: dict[str, set[str]] = {}
-        by_head: dict[str, list] = {}
-        for clause in self.program.clauses:
-            heads.setdefault(clause.head, set()).update(b.predicate for b in clause.body if isinstance(b, Lit))
-            by_head.setdefault(clause.head, []).append(clause)
+        """Groups of conclusions that depend on each other (positive recursion; the loader refuses
+        recursion through negation)."""
+        kb = self.kb
+        edges = dependency_edges(kb)
+        nodes = kb.derived_predicates()
         out = []
-        for group in _strata(by_head):
-            if len(group) > 1 or group[0] in heads.get(group[0], ()):
-                out.append(group)
-        return out
+        for component in _strongly_connected(nodes, edges):
+            if len(component) > 1 or any(h == b for h, b, _ in edges if h in component):
+                if component & nodes:
+                    out.append(sorted(component & nodes))
+        return sorted(out)
+
+    def cycle_rules(self, group: list[str]) -> list[str]:
+        kb = self.kb
+        rules = [r for name in group for r in kb.rules_for.get(name, [])]
+        rules += [e for r in list(rules) for e in kb.exceptions_of.get(r, [])]
+        rules += [kb.disagreements[kb.disagreement_for[n]].id for n in group if n in kb.disagreement_for]
+        return rules
 
     def ill_typed(self) -> list[tuple[str, Compare, str]]:
         """(owner id, comparison, why) for comparisons that can be neither true nor false."""
@@ -458,8 +462,7 @@ class Auditor:
                             n.detail.get("sources_disagree") for n in proof.walk())
 
                     w = self.witness(open_, [pred], holds, f"{what} blijft open terwijl alles bekend is", goal=gid)
-                    stuck = [self.program.nodes[n].rule_id for g in self._cycles for n in g
-                             if self.program.nodes[n].rule_id]
+                    stuck = [r for g in self._cycles for r in self.cycle_rules(g)]
                     self.add(Finding(
                         "leemte", f"leemte/{gid}" + ("" if pred == goal.conclusion else "/buiten_bereik"),
                         f"{gid}: {what} slaagt niet, faalt niet en is niet onbepaald door een onbekend feit",
@@ -553,7 +556,8 @@ class Auditor:
                     if not route(b):
                         return False
                     answer = self.fee_answer(b, r.form)
-                    return all(s.amount is None for s in answer.per_source if s.applies is True)
+                    # nothing to ask: no source that might still apply, none that gives an amount
+                    return all(s.applies is True and s.amount is None for s in answer.per_source)
 
                 nodes += [self.program.fee_nodes[f.id] for f in kb.fee_rules.values()
                           if f.form == rule.form and f.id in self.program.fee_nodes]
@@ -686,7 +690,10 @@ class Auditor:
 
     def dead(self) -> None:
         kb, bdd, sym = self.kb, self.bdd, self.sym
+        in_cycle = {r for g in self.cycles() for r in self.cycle_rules(g)}
         for rule in kb.rules.values():
+            if rule.id in in_cycle:
+                continue  # reported as a cycle: nothing outside it can make these rules hold
             if rule.exception_to:
                 applies = sym.expr(rule.applies_when)[0]
                 if not self.sat(applies):
@@ -874,13 +881,13 @@ class Auditor:
                 self.add(Finding("ongebruikt", f"ongebruikt/parameter/{name}", f"parameter '{name}' wordt nergens gebruikt",
                                  f"'{param.label}' heeft een bedrag, maar geen legesregel gebruikt het.", []))
         for group in self.cycles():
-            rules = [self.program.nodes[n].rule_id for n in group if self.program.nodes[n].rule_id]
+            rules = self.cycle_rules(group)
             self.add(Finding("kringloop", "kringloop/" + "+".join(sorted(rules or group)),
                              "regels die elkaar als voorwaarde hebben",
-                             "Deze afleidingen hangen in een kring van elkaar af ("
-                             + " -> ".join(self.program.nodes[n].label for n in group)
-                             + "). Niets buiten de kring kan ze waar of onwaar maken, zodat de uitkomst open kan "
-                             "blijven terwijl elk feit bekend is.", [self.ref(r) for r in dict.fromkeys(rules)]))
+                             "Deze conclusies hangen in een kring van elkaar af ("
+                             + " -> ".join(kb.label_of(n) for n in group)
+                             + "). Niets buiten de kring kan ze waar maken, zodat de regels nooit gelden en de "
+                             "uitkomst open kan blijven terwijl elk feit bekend is.", [self.ref(r) for r in rules]))
         for owner, e, why in self.ill_typed():
             self.add(Finding("vergelijking", f"vergelijking/{owner}/{e.name}",
                              f"{owner}: vergelijking met '{e.name}' is nooit waar of onwaar",

@@ -97,7 +97,7 @@ def _representatives(kind: str, cmps: list[Cmp], choices: tuple[str, ...]) -> li
     if kind == "bool":
         candidates: list[Any] = [False, True]
     elif kind in ("number", "date"):
-        numbers = sorted({c for c in constants if isinstance(c, int) and not isinstance(c, bool)})
+        numbers = sorted({c for c in constants if isinstance(c, int) and not isinstance(c, bool)}) or [0]
         candidates = sorted({n + d for n in numbers for d in (-1, 0, 1)})
         candidates += sorted({c for c in constants if not (isinstance(c, int) and not isinstance(c, bool))}, key=repr)
     else:
@@ -198,6 +198,9 @@ class AtomSpace:
         labels = []
         edges = [None, *points, None]
         for rep in d.reps:
+            if not points or not isinstance(rep, int) or isinstance(rep, bool):
+                labels.append(repr(rep) if not isinstance(rep, int) else "elk getal")
+                continue
             signature = d.signature(rep)
             # the integer intervals between consecutive change points with this class's comparisons,
             # adjoining ones joined
