@@ -433,6 +433,7 @@ class Cluster:
     atoms: list[str]
     samples: int = 0
     found: dict[tuple, dict[str, Any]] = field(default_factory=dict)  # classes -> applicant data
+    score: dict[tuple, tuple[int, int]] = field(default_factory=dict)  # classes -> how odd that data reads
     stopped: str = ""
 
 
@@ -613,20 +614,39 @@ class DateLibrary:
                 key = self.classes(cluster, data)
             except (TypeError, ValueError, KeyError):
                 continue
-            if key is None or key in cluster.found:
+            if key is None:
                 continue
             plain = applicant_file(data)
+            score = self._oddness(plain)
+            if key in cluster.found and score >= cluster.score[key]:
+                continue
             try:
                 applicant = parse_applicant(self.space.kb, plain)
                 check_against_peildatum(applicant, self.space.peildatum)
             except VerblijfsregelsError:
                 continue
-            key = self.classes(cluster, applicant.values)
-            if key is None or key in cluster.found:
+            if self.classes(cluster, applicant.values) != key:
                 continue
+            if key not in cluster.found:
+                since_new = 0
             cluster.found[key] = plain
-            since_new = 0
+            cluster.score[key] = score
         cluster.stopped = "maximum bereikt"
+
+    def _oddness(self, plain: dict[str, Any]) -> tuple[int, int]:
+        """How unlikely a situation reads: dates after the peildatum, then the number of periods.
+
+        Of the situations that give the same classes, the plainest is kept as the witness.
+        """
+        peildatum = self.space.peildatum.isoformat()
+        future, parts = 0, 0
+        for value in plain.values():
+            items = value if isinstance(value, list) else [value]
+            for item in items:
+                fields = item.values() if isinstance(item, dict) else [item]
+                parts += isinstance(item, dict)
+                future += sum(1 for v in fields if isinstance(v, str) and len(v) == 10 and v[4] == "-" and v > peildatum)
+        return future, parts
 
     def situation_for(self, cluster: Cluster, assignment: dict[int, bool]) -> dict[str, Any]:
         key = tuple(self.space.class_in(a, assignment) for a in cluster.atoms)
