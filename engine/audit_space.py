@@ -80,6 +80,7 @@ class Domain:
     vars: list[int] = field(default_factory=list)
     labels: list[str] = field(default_factory=list)
     _index: dict[tuple[bool, ...], int] = field(default_factory=dict)
+    _memo: dict[Any, int | None] = field(default_factory=dict)
 
     def signature(self, value: Any) -> tuple[bool, ...]:
         return tuple(test(c.operator, value, c.constant) for c in self.cmps)
@@ -87,7 +88,13 @@ class Domain:
     def index_of(self, value: Any) -> int | None:
         if not self._index:
             self._index = {self.signature(rep): i for i, rep in enumerate(self.reps)}
-        return self._index.get(self.signature(value))
+        try:
+            return self._memo[value]
+        except KeyError:
+            got = self._memo[value] = self._index.get(self.signature(value))
+            return got
+        except TypeError:  # not hashable
+            return self._index.get(self.signature(value))
 
 
 def _representatives(kind: str, cmps: list[Cmp], choices: tuple[str, ...]) -> list[Any]:
@@ -444,6 +451,7 @@ class DateLibrary:
         self.space = space
         kb = space.kb
         self.max_samples, self.patience = max_samples, patience
+        self._reader_cache: dict[int, list[tuple]] = {}
         atoms = set(space.atom_order())
         parent: dict[str, str] = {}
 
@@ -578,27 +586,36 @@ class DateLibrary:
 
     def classes(self, cluster: Cluster, values: dict[str, Any]) -> tuple | None:
         """The atom classes a dated situation gives, or None when one stays unknown."""
-        space, kb, peildatum = self.space, self.space.kb, self.space.peildatum
         key = []
-        for a in cluster.atoms:
-            q = kb.quantities.get(a)
-            if q is not None:
-                value = tijd.FUNCTIONS[q.function](peildatum, *(values[i] for i in q.inputs), **dict(q.parameters))
-            else:
-                value = values.get(a)
+        for atom, function, inputs, parameters, domain in self._readers(cluster):
+            value = function(self.space.peildatum, *(values[i] for i in inputs), **parameters) if function else values.get(atom)
             if value is None:
                 return None
-            value = _engine_constant(value)
-            if a in space.bool_vars:
+            if isinstance(value, date):
+                value = value.toordinal()
+            if domain is None:
                 if not isinstance(value, bool):
                     return None
                 key.append(value)
             else:
-                index = space.domains[a].index_of(value)
+                index = domain.index_of(value)
                 if index is None:
                     return None
                 key.append(index)
         return tuple(key)
+
+    def _readers(self, cluster: Cluster) -> list[tuple]:
+        got = self._reader_cache.get(id(cluster))
+        if got is None:
+            kb = self.space.kb
+            got = []
+            for a in cluster.atoms:
+                q = kb.quantities.get(a)
+                function = tijd.FUNCTIONS[q.function] if q is not None else None
+                got.append((a, function, q.inputs if q else (), dict(q.parameters) if q else {},
+                            self.space.domains.get(a)))
+            self._reader_cache[id(cluster)] = got
+        return got
 
     def _explore(self, cluster: Cluster, rng: random.Random) -> None:
         grid = self._grid(cluster)
@@ -616,10 +633,10 @@ class DateLibrary:
                 continue
             if key is None:
                 continue
-            plain = applicant_file(data)
-            score = self._oddness(plain)
+            score = self._oddness(data)
             if key in cluster.found and score >= cluster.score[key]:
                 continue
+            plain = applicant_file(data)
             try:
                 applicant = parse_applicant(self.space.kb, plain)
                 check_against_peildatum(applicant, self.space.peildatum)
@@ -633,19 +650,19 @@ class DateLibrary:
             cluster.score[key] = score
         cluster.stopped = "maximum bereikt"
 
-    def _oddness(self, plain: dict[str, Any]) -> tuple[int, int]:
+    def _oddness(self, data: dict[str, Any]) -> tuple[int, int]:
         """How unlikely a situation reads: dates after the peildatum, then the number of periods.
 
         Of the situations that give the same classes, the plainest is kept as the witness.
         """
-        peildatum = self.space.peildatum.isoformat()
+        peildatum = self.space.peildatum
         future, parts = 0, 0
-        for value in plain.values():
-            items = value if isinstance(value, list) else [value]
-            for item in items:
-                fields = item.values() if isinstance(item, dict) else [item]
-                parts += isinstance(item, dict)
-                future += sum(1 for v in fields if isinstance(v, str) and len(v) == 10 and v[4] == "-" and v > peildatum)
+        for value in data.values():
+            if isinstance(value, list):
+                parts += len(value)
+                future += sum(1 for p in value for v in p.values() if isinstance(v, date) and v > peildatum)
+            elif isinstance(value, date) and value > peildatum:
+                future += 1
         return future, parts
 
     def situation_for(self, cluster: Cluster, assignment: dict[int, bool]) -> dict[str, Any]:
