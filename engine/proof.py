@@ -199,16 +199,23 @@ class ProofBuilder:
 
 
 def unknown_facts(proof: ProofNode) -> list[str]:
-    """Input facts that are unknown somewhere under an undecided node, in proof order."""
+    """Input facts that are unknown somewhere under an undecided node, in proof order.
+
+    A node that is decided (true or false) stays so whatever its unknown parts turn out to be
+    (the logic is monotone), so the walk collects nothing below it: under a bronverschil whose
+    sources disagree, a source that is already false does not make its open facts deciding.
+    """
     found: dict[str, None] = {}
 
     def walk(p: ProofNode, undecided: bool) -> None:
-        undecided = undecided or p.value is None or p.value == CONFLICT
+        # `undecided`: the parent's value is still open
         if p.kind == "fact":
             if p.value is None and undecided:
                 found[p.node] = None
             return
         if p.kind == "quantity" and p.value is None:
+            if not undecided:
+                return
             for child in p.children:
                 if child.value is None:
                     found[child.node] = None
@@ -217,10 +224,11 @@ def unknown_facts(proof: ProofNode) -> list[str]:
                 for child in p.children:
                     found[child.node] = None
             return
+        open_here = undecided and p.value not in (True, False)
         for child in p.children:
-            walk(child, undecided)
+            walk(child, open_here)
 
-    walk(proof, False)
+    walk(proof, proof.value is None or proof.value == CONFLICT)
     return list(found)
 
 
