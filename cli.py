@@ -429,6 +429,69 @@ def batch(ctx: click.Context, input_file: Path, out_file: Path, input_format: st
         ctx.exit(1)
 
 
+class _OneLineErrors(click.Command):
+    """Bad options in one line `fout: ...` with exit code 2, like every other bad input."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except click.NoSuchOption as exc:
+            raise UsageError(f"onbekende optie '{exc.option_name}'; zie --help") from None
+        except click.BadOptionUsage as exc:
+            raise UsageError(f"{exc.option_name}: {exc.message}") from None
+        except click.UsageError as exc:
+            raise UsageError(exc.format_message().replace("\n", " ")) from None
+
+
+def _audit_format(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    if value not in ("text", "json", "html"):
+        raise UsageError(f"--format: kreeg {value!r}; toegestaan: text, json, html")
+    return value
+
+
+@main.command(cls=_OneLineErrors)
+@peildatum_option
+@click.option("--format", "fmt", default="text", show_default=True, callback=_audit_format, metavar="text|json|html",
+              help="Dutch text, the versioned JSON report, or one HTML page with the rule graph.")
+@click.option("--strict", is_flag=True, help="Exit 1 when a finding of severity 'fout' is not explained in kb/.")
+@click.option("--graph", is_flag=True, help="Print the rule dependency graph as Graphviz DOT instead of the report.")
+@click.pass_context
+def audit(ctx: click.Context, peildatum: date, fmt: str, strict: bool, graph: bool) -> None:
+    """Check the whole rule base: conflicts, gaps, dead and redundant rules, sources, time, structure.
+
+    Every finding names its rules and sources and, where a situation is involved, a minimal
+    applicant file that reproduces it. The search covers every situation the rules can tell
+    apart; the report says how many per goal.
+    """
+    import os
+
+    from engine.audit import audit_directory
+    from engine.model import KB_DIR
+
+    kb_dir = Path(os.environ.get("VERBLIJFSREGELS_KB") or KB_DIR)
+    try:
+        report = audit_directory(kb_dir, peildatum)
+    except VerblijfsregelsError as exc:
+        raise UsageError(f"audit: {exc}") from None
+    if graph:
+        if not report.graph:
+            raise UsageError(f"kennisbank: {report.findings[0].message}")
+        click.echo(report.graph, nl=False)
+    elif fmt == "json":
+        _emit_json(report.to_json())
+    elif fmt == "html":
+        from engine.audit_graph import svg
+        from explain import render_audit_html
+
+        click.echo(render_audit_html(report, svg(report.graph) if report.graph else None), nl=False)
+    else:
+        from explain import render_audit
+
+        click.echo(render_audit(report), nl=False)
+    if strict and report.failed:
+        ctx.exit(1)
+
+
 @main.command()
 @click.option("--kind", type=click.Choice(["applicant", "assessment", "fees"]), default="applicant",
               show_default=True, help="The applicant file, or the JSON that assess or fees prints.")
