@@ -9,7 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from engine.facts import parse_applicant
-from tests.strategies import aanvragers, hier_opgegroeide_volwassenen
+from engine.strategies import aanvragers
+from tests.strategies import hier_opgegroeide_volwassenen
 
 PEILDATUM = date(2026, 11, 22)
 GOAL = "onbepaalde_tijd_regulier"
