@@ -423,6 +423,36 @@ def batch(ctx: click.Context, input_file: Path, out_file: Path, input_format: st
 
 
 @main.command()
+@click.option("--data", "data_file", type=click.Path(path_type=Path), metavar="FILE",
+              help="Recorded coverage (default: $VERBLIJFSREGELS_COVERAGE or .kb-coverage.json).")
+@click.option("--context", "contexts", multiple=True, metavar="PREFIX",
+              help="Only what these test files recorded, e.g. tests/test_scenarios.py (repeatable).")
+@format_option
+def coverage(data_file: Path | None, contexts: tuple[str, ...], fmt: str) -> None:
+    """Which rules fired, which exceptions applied and which conditions were seen both true and false.
+
+    Record with `pytest --kb-coverage=FILE` (or VERBLIJFSREGELS_COVERAGE=FILE for any run).
+    """
+    import os
+
+    from engine import coverage as cov
+
+    path = data_file or Path(os.environ.get(cov.ENV) or cov.DEFAULT_DATA)
+    if not path.exists():
+        raise UsageError(f"--data: {path} bestaat niet; neem eerst op met: pytest --kb-coverage={path}")
+    try:
+        data = cov.read_data(path)
+    except (ValueError, KeyError) as exc:
+        raise UsageError(f"--data: {exc}") from None
+    with cov.paused():
+        rep = cov.report(_engine(), data, list(contexts) or None)
+    if fmt == "json":
+        _emit_json(rep)
+        return
+    click.echo(cov.render_text(rep), nl=False)
+
+
+@main.command()
 @click.option("--kind", type=click.Choice(["applicant", "assessment", "fees"]), default="applicant",
               show_default=True, help="The applicant file, or the JSON that assess or fees prints.")
 def schema(kind: str) -> None:

@@ -7,6 +7,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from engine import coverage
 from engine.cache import cached, content_key
 from engine.compiler import Program, compile_knowledge_base
 from engine.datalog import DatalogProgram
@@ -108,7 +109,10 @@ class Engine:
         check_against_peildatum(applicant, peildatum)
         quantities = quantity_values(self.kb, applicant, peildatum)
         values = self.datalog.evaluate(engine_facts(self.kb, applicant, quantities), model)
-        return ProofBuilder(self.program, values, {**applicant.values, **quantities})
+        builder = ProofBuilder(self.program, values, {**applicant.values, **quantities})
+        if coverage.recorder is not None:  # rule coverage, only when asked for (engine/coverage.py)
+            coverage.recorder.record(self, model, builder)
+        return builder
 
     def assess_all(self, applicant: Applicant, peildatum: date, precedence: list[str] | None = None,
                    goals: list[str] | None = None) -> list[Assessment]:
