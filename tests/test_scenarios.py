@@ -66,9 +66,11 @@ def check_fees(engine, applicant, peildatum, spec) -> None:
         assert alternatives == sorted(expected["alternatieven"])
 
 
-@pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
-def test_scenario(path: Path, engine):
-    spec = load_scenario(path)
+def check_scenario(engine, spec: dict, name: str = "") -> None:
+    """Every expectation of one scenario; AssertionError names the first that fails.
+
+    `verblijfsregels mutate` runs this same function against every mutant of the rule base.
+    """
     applicant = parse_applicant(engine.kb, spec["facts"])
     peildatum = spec["peildatum"] if isinstance(spec["peildatum"], date) else date.fromisoformat(spec["peildatum"])
     if "leges" in spec:
@@ -76,7 +78,7 @@ def test_scenario(path: Path, engine):
         return
     result = engine.assess(applicant, spec["doel"], peildatum)
     expected = spec["verwacht"]
-    assert result.outcome == expected["uitkomst"], path.stem
+    assert result.outcome == expected["uitkomst"], f"{name}: {result.outcome}"
     values = rule_values(result.proof)
     if result.scope is not None:
         for rid, vals in rule_values(result.scope).items():
@@ -89,6 +91,11 @@ def test_scenario(path: Path, engine):
         assert sorted(shown) == sorted(expected["gevolgen"])
     if "onbekende_feiten" in expected:
         assert sorted(result.unknown_facts) == sorted(expected["onbekende_feiten"])
+
+
+@pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
+def test_scenario(path: Path, engine):
+    check_scenario(engine, load_scenario(path), path.stem)
 
 
 def test_scenario_names_are_sentences():
