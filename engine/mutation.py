@@ -577,8 +577,9 @@ def _init_worker(kb_dir: Path, tests_dir: Path, examples: int, backend: str) -> 
 
 def _run_in_worker(index_and_id: tuple[int, str]) -> tuple[int, Result]:
     index, _ = index_and_id
-    mutant = _MUTANTS[index]
-    return index, _worker.run(mutant)
+    result = _worker.run(_MUTANTS[index])
+    result.mutant = None  # its change is a closure; the parent has the same list of mutants
+    return index, result
 
 
 _MUTANTS: list[Mutant] = []

@@ -295,7 +295,7 @@ def basisaanvragers(directory: Path | None = None) -> st.SearchStrategy[dict[str
     bases = _bases(directory)
     if not bases:
         return st.nothing()
-    return st.sampled_from(sorted(bases)).map(lambda name: dict(bases[name]))
+    return st.builds(dict, st.sampled_from([bases[name] for name in sorted(bases)]))  # a copy each time
 
 
 @st.composite

@@ -27,6 +27,8 @@ def pytest_addoption(parser):
     parser.addoption("--kb-coverage", metavar="FILE", default=None,
                      help="Record which rules, exceptions and conditions the tests exercise "
                           "(verblijfsregels coverage --data FILE prints the table).")
+    parser.addoption("--kb-mutation", action="store_true", default=False,
+                     help="Also run the full mutation test of the knowledge base (score at least 95 %).")
 
 
 def pytest_configure(config):

@@ -129,7 +129,8 @@ def fact_additions(draw, kb: KnowledgeBase):
         value = born if facts.get(kit.HIER_GEBOREN) is True and born else draw(
             kit.datums(born or date(PEILDATUM.year - 90, 1, 1), PEILDATUM))
     elif name == kit.GEBOORTEDATUM:
-        latest = min([PEILDATUM, arrived] + [p["van"] for p in facts.get("verblijfsvergunningen") or ()])
+        latest = min([d for d in (PEILDATUM, arrived) if d is not None]
+                     + [p["van"] for p in facts.get("verblijfsvergunningen") or ()])
         value = draw(kit.datums(date(PEILDATUM.year - 90, 1, 1), latest))
         if facts.get(kit.HIER_GEBOREN) is True and arrived:
             value = arrived
