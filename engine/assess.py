@@ -164,7 +164,7 @@ class Engine:
                 continue
             if r.conclusion and builder.value(r.conclusion) is False:
                 continue
-            start = inputs.get(r.start)
+            start = builder.inputs.get(r.start)
             unit, amount = r.duration
             terms.append({
                 "rule_id": r.id, "label": r.label,
