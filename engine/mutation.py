@@ -44,6 +44,7 @@ from engine.facts import (Applicant, check_against_peildatum, engine_facts, pars
 from engine.model import KB_DIR, KnowledgeBase, _files, load_knowledge_base
 from engine.proof import ProofBuilder
 from engine.setwise import SetwiseProgram
+from engine.tijd import add_duration
 
 ROOT = Path(__file__).resolve().parent.parent
 TESTS_DIR = ROOT / "tests"
@@ -317,13 +318,13 @@ def enumerate_mutants(kb_dir: Path = KB_DIR) -> list[Mutant]:
                                 f"grootheid {name}: {key} {value} → {new}", _setter(place, lambda old, new=new: new))
         for name, raw in (data.get("parameters") or {}).items():
             for j, value in enumerate(raw.get("waarden") or ()):
-                amount = value.get("bedrag") if isinstance(value, dict) else None
+                amount = value.get("waarde") if isinstance(value, dict) else None
                 if not isinstance(amount, int):
                     continue
                 different = [a for a in amounts if a != amount]
                 new = min(different, key=lambda a: (abs(a - amount), a)) if different else amount + 100
                 add(f"{name}:waarden[{j}]:bedrag", name, "parameter", f"parameter {name}: {amount} → {new} eurocent",
-                    _setter(("parameters", name, "waarden", j, "bedrag"), lambda old, new=new: new))
+                    _setter(("parameters", name, "waarden", j, "waarde"), lambda old, new=new: new))
     return out
 
 
@@ -442,6 +443,8 @@ class Differential:
             for r in kb.rules.values():
                 if r.kind in ("gevolg", "termijn") and r.conclusion:
                     answer[r.id] = builder.value(r.conclusion)
+                if r.kind == "termijn" and r.duration and builder.inputs.get(r.start) is not None:
+                    answer[f"termijn {r.id}"] = add_duration(builder.inputs[r.start], *r.duration)
             for form in sorted(kb.forms):
                 fee = calculator.answer_from(builder.value, None, form, self.peildatum, [])
                 answer[f"formulier {form}"] = sorted((s.source_file, s.amount, s.applies) for s in fee.per_source)
@@ -515,6 +518,8 @@ def reachable_targets(engine: Engine) -> set[str]:
     found = {program.nodes[n].rule_id for n in reach if program.nodes[n].rule_id}
     found |= {n for n in reach if program.nodes[n].kind == "quantity"}
     found |= set(kb.fee_rules) | set(kb.parameters)
+    # consequences and terms are part of every assessment of their goals, with or without conditions
+    found |= {r.id for r in kb.rules.values() if r.kind in ("gevolg", "termijn") and set(r.goals) & set(kb.goals)}
     return found
 
 

@@ -154,6 +154,24 @@ def _value_strategy(kb: KnowledgeBase, name: str, born: date | None, peildatum: 
     raise AssertionError(f"unknown fact type {fact.type}")
 
 
+_STATIC: dict[tuple[int, str], st.SearchStrategy[Any] | None] = {}
+
+
+def _static(kb: KnowledgeBase, name: str) -> st.SearchStrategy[Any] | None:
+    """The (unknown or) value strategy of a fact that does not depend on dates, built once:
+    building strategies anew for every draw is most of what generating an applicant costs."""
+    key = (id(kb), name)
+    if key not in _STATIC:
+        kind = kb.facts[name].type
+        _STATIC[key] = None if kind in ("datum", "vergunningen") else onbekend_of(_value_strategy(kb, name, None, date.today()))
+    return _STATIC[key]
+
+
+@lru_cache(maxsize=16)
+def _births(peildatum: date) -> st.SearchStrategy[date | None]:
+    return onbekend_of(geboortedatums(peildatum))
+
+
 @st.composite
 def aanvragers(draw, peildatum: date, kb: KnowledgeBase | None = None, **vast: Any) -> dict[str, Any]:
     """Any applicant at `peildatum`: every fact of the vocabulary known or unknown.
@@ -164,11 +182,11 @@ def aanvragers(draw, peildatum: date, kb: KnowledgeBase | None = None, **vast: A
     kb = _kb(kb)
     facts: dict[str, Any] = {}
     born = vast.get(GEBOORTEDATUM) if GEBOORTEDATUM in vast else (
-        draw(onbekend_of(geboortedatums(peildatum))) if GEBOORTEDATUM in kb.facts else None)
+        draw(_births(peildatum)) if GEBOORTEDATUM in kb.facts else None)
     if born is not None:
         facts[GEBOORTEDATUM] = born
     here = vast.get(HIER_GEBOREN) if HIER_GEBOREN in vast else (
-        draw(onbekend_of(st.booleans())) if HIER_GEBOREN in kb.facts else None)
+        draw(_static(kb, HIER_GEBOREN)) if HIER_GEBOREN in kb.facts else None)
     if here is not None:
         facts[HIER_GEBOREN] = here
     if AANKOMST in vast:
@@ -189,7 +207,10 @@ def aanvragers(draw, peildatum: date, kb: KnowledgeBase | None = None, **vast: A
     for name in sorted(kb.facts):
         if name in (GEBOORTEDATUM, HIER_GEBOREN, AANKOMST) or name in vast:
             continue
-        value = draw(onbekend_of(_value_strategy(kb, name, start, peildatum)))
+        strategy = _static(kb, name)
+        if strategy is None:
+            strategy = onbekend_of(_value_strategy(kb, name, start, peildatum))
+        value = draw(strategy)
         if value is not None:
             facts[name] = value
     for name, value in vast.items():
