@@ -474,7 +474,9 @@ def __getattr__(name: str) -> Any:
         reason = beschikbaar(name)
         if reason is None:
             return ROUTES[name][0]
-        raise AttributeError(f"strategie {name} wordt niet aangeboden: {reason}")
+        # ImportError, so that `from engine.strategies import ...` says why (an AttributeError
+        # would become a bare "cannot import name")
+        raise ImportError(f"strategie {name} wordt niet aangeboden: {reason}", name=name)
     raise AttributeError(f"module 'engine.strategies' has no attribute '{name}'")
 
 
