@@ -390,7 +390,7 @@ def _hier_opgegroeide_volwassenen(draw, peildatum: date, kb: KnowledgeBase | Non
     if here:
         arrived = born
     else:
-        arrived = draw(datums(born, add_years(born, 3) - timedelta(days=1)))
+        arrived = draw(datums(born + timedelta(days=1), add_years(born, 3) - timedelta(days=1)))
     facts = draw(aanvragers(peildatum, kb, **{GEBOORTEDATUM: born, AANKOMST: arrived}))
     if here:
         facts[HIER_GEBOREN] = True
