@@ -85,6 +85,7 @@ class Engine:
             return kb, compile_knowledge_base(kb)
 
         self.kb, self.program = cached(content_key(kb_dir), build)
+        self.kb_dir = kb_dir
         models = {}
         for goal in self.kb.goals.values():
             roots = [goal.conclusion] + ([goal.out_of_scope] if goal.out_of_scope else [])

@@ -116,15 +116,22 @@ class Recorder:
         self.counts: dict[str, dict[str, list[int]]] = {}
         self.evaluations: Counter[str] = Counter()
         self.paused = 0
-        self._plans: dict[tuple[int, str], Plan] = {}
 
     def record(self, engine: Any, model: str, builder: Any) -> None:
         if self.paused:
             return
-        key = (id(engine.program), model)
-        plan = self._plans.get(key)
+        plans = engine.__dict__.get("_coverage_plans")
+        if plans is None:
+            # only the rule base under test counts: not a seeded test base or a --compare-kb copy
+            from engine.model import KB_DIR
+
+            same = Path(getattr(engine, "kb_dir", KB_DIR)).resolve() == Path(KB_DIR).resolve()
+            plans = engine._coverage_plans = {} if same else False
+        if plans is False:
+            return
+        plan = plans.get(model)
         if plan is None:
-            plan = self._plans[key] = Plan(engine, model)
+            plan = plans[model] = Plan(engine, model)
         context = os.environ.get(CONTEXT_ENV, "")
         counts = self.counts.setdefault(context, {})
         self.evaluations[context] += 1

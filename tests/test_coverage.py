@@ -91,3 +91,21 @@ def test_the_coverage_command_without_data_says_how_to_record(tmp_path):
     result = CliRunner().invoke(main, ["coverage", "--data", str(tmp_path / "geen.json")])
     assert result.exit_code == 2
     assert "--kb-coverage" in result.output
+
+
+def test_only_the_rule_base_under_test_is_recorded(engine, tmp_path, monkeypatch):
+    import shutil
+
+    from engine.assess import Engine
+    from engine.model import KB_DIR
+
+    copy = tmp_path / "kb"
+    shutil.copytree(KB_DIR, copy, ignore=shutil.ignore_patterns("__pycache__", "*.py"))
+    other = Engine(copy)
+    recorder = coverage.Recorder(tmp_path / "dekking.json")
+    monkeypatch.setattr(coverage, "recorder", recorder)
+    goal = sorted(engine.kb.goals)[0]
+    other.evaluate(parse_applicant(other.kb, {}), goal, PEILDATUM)
+    assert not recorder.evaluations
+    engine.evaluate(parse_applicant(engine.kb, {}), goal, PEILDATUM)
+    assert sum(recorder.evaluations.values()) == 1
