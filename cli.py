@@ -41,7 +41,8 @@ def _engine():
         raise UsageError(f"kennisbank: {exc}") from None
 
 
-def _assessments(file: Path, goals: list[str], peildatum: date, precedence: list[str] | None = None):
+def _assessments(file: Path, goals: list[str], peildatum: date, precedence: list[str] | None = None,
+                 backend: str = "setwise"):
     from engine.facts import read_applicant_file
 
     eng = _engine()
@@ -49,7 +50,7 @@ def _assessments(file: Path, goals: list[str], peildatum: date, precedence: list
         applicant = read_applicant_file(eng.kb, file)
         if len(goals) == 1:
             return eng, [eng.assess(applicant, goals[0], peildatum, precedence)]
-        return eng, eng.assess_all(applicant, peildatum, precedence, goals or None)
+        return eng, eng.assess_all(applicant, peildatum, precedence, goals or None, backend)
     except VerblijfsregelsError as exc:
         raise UsageError(str(exc)) from None
 
@@ -88,15 +89,17 @@ def main() -> None:
 @click.option("--goal", metavar="DOEL", help="Goal to assess (default: every goal).")
 @peildatum_option
 @voorrang_option
+@click.option("--backend", type=click.Choice(["setwise", "datalog"]), default="setwise", show_default=True,
+              help="Without --goal: evaluate every goal at once with the set-at-a-time evaluator, or with pyDatalog (the reference).")
 @format_option
-def assess(file: Path, goal: str | None, peildatum: date, voorrang: str | None, fmt: str) -> None:
+def assess(file: Path, goal: str | None, peildatum: date, voorrang: str | None, backend: str, fmt: str) -> None:
     """Assess the applicant in FILE (YAML or JSON) and justify the outcome.
 
     Without --goal, assess every goal and print an overview.
     """
     from explain import render_assessment, render_overview
 
-    eng, results = _assessments(file, [goal] if goal else [], peildatum, _precedence(voorrang))
+    eng, results = _assessments(file, [goal] if goal else [], peildatum, _precedence(voorrang), backend)
     if fmt == "json":
         payload = [r.to_json(eng.kb) for r in results]
         _emit_json(payload[0] if goal else payload)
@@ -316,6 +319,10 @@ def rules(fmt: str, inventory: bool) -> None:
             {"id": r.id, "label": r.label, "kind": r.kind, "conclusion": eng.kb.conclusion_of(r),
              "exception_to": r.exception_to, "source": {"file": r.source.file, "quote": r.source.quote}}
             for r in eng.kb.rules.values()
+        ] + [
+            {"id": f.id, "label": f.label, "kind": "leges", "form": f.form, "parameter": f.parameter,
+             "exception_to": f.exception_to, "source": {"file": f.source.file, "quote": f.source.quote}}
+            for f in eng.kb.fee_rules.values()
         ])
         return
     click.echo(render_rules(eng.kb), nl=False)

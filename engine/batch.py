@@ -179,12 +179,13 @@ class CaseloadEvaluator:
             for nid in engine.program.fee_nodes.values():
                 needed[nid] = None
         self.needed = list(needed)
+        self._situations: dict[str, dict[str, Any]] = {}
 
     def parse(self, row: Row) -> Applicant | str:
         if row.error is not None:
             return row.error
         try:
-            applicant = parse_applicant(self.kb, row.data)
+            applicant = parse_applicant(self.kb, row.data, json_values=True)
             check_against_peildatum(applicant, self.peildatum)
         except InputError as exc:
             return f"rij {row.number}, {exc}"
@@ -240,6 +241,17 @@ class CaseloadEvaluator:
                 for nid in self.needed}
 
     def _one(self, i: int, columns: dict[str, tuple[str, str]], inputs: dict[str, Any]) -> dict[str, Any]:
+        # Outcomes and fees follow from the values of the needed nodes alone: applicants in the
+        # same situation share one answer (read-only), so each distinct situation is worked out once.
+        key = "".join(true[i] + false[i] for true, false in columns.values())
+        found = self._situations.get(key)
+        if found is None:
+            found = self._work_out(i, columns, inputs)
+            if len(self._situations) < 200_000:
+                self._situations[key] = found
+        return found
+
+    def _work_out(self, i: int, columns: dict[str, tuple[str, str]], inputs: dict[str, Any]) -> dict[str, Any]:
         nodes = self.engine.program.nodes
 
         def value(nid: str) -> Any:

@@ -87,7 +87,6 @@ def json_schema(kb: KnowledgeBase) -> dict[str, Any]:
     }
 
 
-_validators: dict[int, Any] = {}
 GENERATED = Path(__file__).resolve().parent / "aanvrager_validator.py"
 
 
@@ -120,7 +119,7 @@ def write_validator() -> None:
 
 
 def _validator(kb: KnowledgeBase):
-    validator = _validators.get(id(kb))
+    validator = getattr(kb, "_validator", None)  # on the KB itself: an id() can be reused
     if validator is None:
         schema = json_schema(kb)
         try:
@@ -133,7 +132,7 @@ def _validator(kb: KnowledgeBase):
             import fastjsonschema
 
             validator = fastjsonschema.compile(schema, formats={"date": DATE_PATTERN})
-        _validators[id(kb)] = validator
+        object.__setattr__(kb, "_validator", validator)
     return validator
 
 
@@ -213,15 +212,19 @@ def _parse_date(value: str, field: str) -> date:
         raise InputError(field, f"kreeg {value!r}; dat is geen bestaande datum (JJJJ-MM-DD)") from None
 
 
-def parse_applicant(kb: KnowledgeBase, data: Any) -> Applicant:
-    """Validate raw data (as read from YAML or JSON) and convert dates; raises InputError."""
+def parse_applicant(kb: KnowledgeBase, data: Any, json_values: bool = False) -> Applicant:
+    """Validate raw data (as read from YAML or JSON) and convert dates; raises InputError.
+
+    `json_values`: the data holds only JSON values (no YAML dates), so no validation copy is needed;
+    the data is still never changed.
+    """
     if not isinstance(data, dict):
         kind = "leeg" if data is None else type(data).__name__
         raise InputError("", f"een aanvragersbestand is een mapping van feitnamen naar waarden, geen {kind}")
     for key in data:
         if not isinstance(key, str):
             raise InputError(str(key), "feitnamen zijn tekst")
-    plain = _plain(data)
+    plain = data if json_values else _plain(data)
     try:
         _validator(kb)(plain)
     except Exception as exc:  # fastjsonschema.JsonSchemaValueException, imported lazily
@@ -342,11 +345,18 @@ def read_applicant_file(kb: KnowledgeBase, path: Path) -> Applicant:
     return parse_applicant(kb, data)
 
 
+def _sorted_quantities(kb: KnowledgeBase) -> list:
+    order = getattr(kb, "_sorted_quantities", None)
+    if order is None:  # kept on the knowledge base itself: an id() could be reused by another one
+        order = sorted(kb.quantities.items())
+        object.__setattr__(kb, "_sorted_quantities", order)
+    return order
+
+
 def quantity_values(kb: KnowledgeBase, applicant: Applicant, peildatum: date) -> dict[str, Any]:
     """Every quantity whose inputs are known, computed at the peildatum."""
     out: dict[str, Any] = {}
-    for name in sorted(kb.quantities):
-        q = kb.quantities[name]
+    for name, q in _sorted_quantities(kb):
         if any(i not in applicant.values for i in q.inputs):
             continue
         function = tijd.FUNCTIONS[q.function]

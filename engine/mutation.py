@@ -73,6 +73,9 @@ class SetwiseEngine(Engine):
         self.derived = [n for n, node in self.program.nodes.items()
                         if node.kind not in ("fact", "quantity") and not node.view]
         self.models = {}
+        self.kb_dir = kb_dir
+        self._setwise = self.setwise
+        self._datalog = None
 
     def evaluate(self, applicant: Applicant, model: str, peildatum: date) -> ProofBuilder:
         check_against_peildatum(applicant, peildatum)
@@ -80,16 +83,23 @@ class SetwiseEngine(Engine):
         chunk = self.setwise.run([engine_facts(self.kb, applicant, quantities)])
         return ProofBuilder(self.program, chunk.values_of(0, self.derived), {**applicant.values, **quantities})
 
-    def assess_all(self, applicant, peildatum, precedence=None, goals=None):
+    def assess_all(self, applicant, peildatum, precedence=None, goals=None, backend="setwise"):
         values = self.evaluate(applicant, ALL, peildatum).values
         return [self.assess(applicant, goal, peildatum, precedence, values) for goal in goals or sorted(self.kb.goals)]
+
+
+class DatalogEngine(Engine):
+    """The pyDatalog engine for every evaluation, the overview of every goal included."""
+
+    def assess_all(self, applicant, peildatum, precedence=None, goals=None, backend="datalog"):
+        return super().assess_all(applicant, peildatum, precedence, goals, backend="datalog")
 
 
 def _datalog_engine(kb_dir: Path) -> Engine:
     import os
 
     os.environ["VERBLIJFSREGELS_NO_CACHE"] = "1"  # a worker: mutants are never cached
-    return Engine(kb_dir)
+    return DatalogEngine(kb_dir)
 
 
 # -- mutants ------------------------------------------------------------------------------------

@@ -47,6 +47,12 @@ class ChunkValues:
     def values_of(self, index: int, predicates: Iterable[str]) -> dict[str, set[bool]]:
         """The shape `DatalogProgram.evaluate` returns, for one applicant of the chunk."""
         out: dict[str, set[bool]] = {}
+        if self.size == 1:  # one applicant: read the few derived literals instead of every predicate
+            wanted = set(predicates)
+            for (predicate, truth), mask in sorted(self.masks.items()):
+                if mask and predicate in wanted:
+                    out.setdefault(predicate, set()).add(truth)
+            return out
         for predicate in predicates:
             for truth in (True, False):
                 if self.masks.get((predicate, truth), 0) >> index & 1:
@@ -87,10 +93,10 @@ class SetwiseProgram:
         """Evaluate the program for every applicant's engine facts (`engine.facts.engine_facts`)."""
         size = len(chunk)
         hits: dict[Any, list[int]] = {}
-        literal_set, comparisons = self._literal_set, self._comparisons
+        comparisons = self._comparisons
         for i, facts in enumerate(chunk):
             for predicate, value in facts:
-                if type(value) is bool and (predicate, value) in literal_set:
+                if type(value) is bool:  # every yes/no input, also one a view reads directly
                     hits.setdefault((predicate, value), []).append(i)
                 for cmp, test, constant in comparisons.get(predicate, ()):
                     try:

@@ -154,17 +154,18 @@ def _value_strategy(kb: KnowledgeBase, name: str, born: date | None, peildatum: 
     raise AssertionError(f"unknown fact type {fact.type}")
 
 
-_STATIC: dict[tuple[int, str], st.SearchStrategy[Any] | None] = {}
-
-
 def _static(kb: KnowledgeBase, name: str) -> st.SearchStrategy[Any] | None:
     """The (unknown or) value strategy of a fact that does not depend on dates, built once:
-    building strategies anew for every draw is most of what generating an applicant costs."""
-    key = (id(kb), name)
-    if key not in _STATIC:
+    building strategies anew for every draw is most of what generating an applicant costs.
+    Kept on the knowledge base itself (an id() could be reused by another one)."""
+    cache = getattr(kb, "_fact_strategies", None)
+    if cache is None:
+        cache = {}
+        object.__setattr__(kb, "_fact_strategies", cache)
+    if name not in cache:
         kind = kb.facts[name].type
-        _STATIC[key] = None if kind in ("datum", "vergunningen") else onbekend_of(_value_strategy(kb, name, None, date.today()))
-    return _STATIC[key]
+        cache[name] = None if kind in ("datum", "vergunningen") else onbekend_of(_value_strategy(kb, name, None, date.today()))
+    return cache[name]
 
 
 @lru_cache(maxsize=16)

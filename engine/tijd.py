@@ -96,6 +96,13 @@ def volle_jaren_tussen(peildatum: date, begin: date, einde: date) -> int:
     return full_years(begin, einde)
 
 
+def volle_jaren_in_periode(peildatum: date, begin: date, einde: date) -> int:
+    """Whole years in a period from `begin` up to and including its last day `einde`, counted no
+    further than the peildatum (like an ended permit in `jaren_in_bezit_van_vergunning`)."""
+    stop = min(einde + timedelta(days=1), peildatum)
+    return max(0, full_years(begin, stop)) if begin <= stop else 0
+
+
 def jaren_ononderbroken_vergunning_vanaf_leeftijd(
     peildatum: date, verblijfsvergunningen: Sequence[dict], geboortedatum: date, vanaf_leeftijd: int
 ) -> int:
@@ -158,6 +165,11 @@ def huidig_verblijfsdoel(peildatum: date, verblijfsvergunningen: Sequence[dict])
     return latest.get("verblijfsdoel")
 
 
+def vergunning_gehad(peildatum: date, verblijfsvergunningen: Sequence[dict]) -> bool:
+    """Had (or has) a Dutch residence permit of any purpose, begun on or before the peildatum."""
+    return any(p["van"] <= peildatum for p in verblijfsvergunningen)
+
+
 def vergunning_gehad_voor_doel(peildatum: date, verblijfsvergunningen: Sequence[dict], doelen: Sequence[str]) -> bool | None:
     """Had (or has) a permit for one of `doelen`, begun on or before the peildatum."""
     started = [p for p in verblijfsvergunningen if p["van"] <= peildatum]
@@ -186,12 +198,14 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
         peildatum,
         volle_jaren_tot_peildatum,
         volle_jaren_tussen,
+        volle_jaren_in_periode,
         jaren_ononderbroken_vergunning_vanaf_leeftijd,
         ononderbroken_vergunning_sinds_leeftijd,
         jaren_in_bezit_van_vergunning,
         heeft_geldige_vergunning_op_peildatum,
         huidige_vergunning_niet_tijdelijk,
         huidig_verblijfsdoel,
+        vergunning_gehad,
         vergunning_gehad_voor_doel,
         jaren_vergunning_voor_doel,
         begin_vergunning_voor_doel,

@@ -82,11 +82,12 @@ def period(p: Any) -> str:
 
 
 def threshold(value: Any) -> str:
+    """A comparison's constant; choice values read like the fact's value (no underscores)."""
     if isinstance(value, (list, tuple)):
-        return ", ".join(str(v) for v in value)
+        return ", ".join(threshold(v) for v in value)
     if isinstance(value, date):
         return dutch_date(value)
-    return str(value)
+    return str(value).replace("_", " ") if isinstance(value, str) else str(value)
 
 
 def euro(cents: int | None) -> str:
@@ -243,7 +244,9 @@ def render_overview(assessments: list[Any], kb: Any) -> str:
 def render_rules(kb: Any) -> str:
     """Every rule: id, label, source."""
     rules = sorted(kb.rules.values(), key=lambda r: _rule_order(r.id))
-    return _ENV.get_template("rules.txt.j2").render(rules=rules, disagreements=list(kb.disagreements.values()))
+    fee_rules = sorted(kb.fee_rules.values(), key=lambda f: _rule_order(f.id))
+    return _ENV.get_template("rules.txt.j2").render(rules=rules, disagreements=list(kb.disagreements.values()),
+                                                    fee_rules=fee_rules, fee_ranges=list(kb.fee_ranges.values()))
 
 
 def render_fees(answer: Any, kb: Any) -> str:

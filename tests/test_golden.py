@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from engine.facts import read_applicant_file
-from explain import render_assessment, render_rules, render_why_not
+from engine.fees import fees_for
+from explain import render_assessment, render_fees, render_rules, render_why_not
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = ROOT / "tests" / "golden"
@@ -41,6 +42,20 @@ def test_rendered_justification_matches_golden_file(engine, name, applicant, pei
     result = engine.assess(read_applicant_file(engine.kb, applicant), GOAL, date.fromisoformat(peildatum))
     render = render_assessment if renderer == "assess" else render_why_not
     check(name, render(result, engine.kb))
+
+
+FEE_CASES = [
+    # (golden file, applicant file, form, precedence)
+    ("leges_7027_bronnen_verschillen.txt", GOLDEN / "slachtoffer_geweld_met_gezinsvergunning.yaml", "7027", []),
+    ("leges_7027_voorrang_002.txt", GOLDEN / "slachtoffer_geweld_met_gezinsvergunning.yaml", "7027", ["002", "001"]),
+    ("leges_7018_stukken_onbekend.txt", ROOT / "voorbeelden" / "aanvrager.yaml", "7018", []),
+]
+
+
+@pytest.mark.parametrize("name, applicant, form, precedence", FEE_CASES, ids=[c[0] for c in FEE_CASES])
+def test_rendered_fee_answer_matches_golden_file(engine, name, applicant, form, precedence):
+    answer = fees_for(engine, read_applicant_file(engine.kb, applicant), form, date(2026, 11, 23), precedence)
+    check(name, render_fees(answer, engine.kb))
 
 
 def test_rule_listing_matches_golden_file(engine):

@@ -93,21 +93,18 @@ def _goal_outcomes(engine, facts: dict[str, Any]) -> dict[str, Any]:
     return {a.goal: a for a in engine.assess_all(applicant, PEILDATUM)}
 
 
-_SOURCES: dict[int, list] = {}
-
-
 def _addition_sources(kb: KnowledgeBase) -> list:
     """Any applicant, or a variant of a scenario base that is eligible for some goal."""
-    key = id(kb)
-    if key not in _SOURCES:
+    sources = getattr(kb, "_addition_sources", None)  # on the KB itself: an id() can be reused
+    if sources is None:
         sources = [kit.aanvragers(PEILDATUM, kb)]
         for goal in sorted(kb.goals):
             try:
                 sources.append(kit.aanvragers_voor_doel(goal, PEILDATUM))
             except LookupError:
                 pass
-        _SOURCES[key] = sources
-    return _SOURCES[key]
+        object.__setattr__(kb, "_addition_sources", sources)
+    return sources
 
 
 @st.composite
@@ -247,9 +244,11 @@ def check_proof_shape(engine, facts: dict[str, Any]) -> None:
                 else:
                     assert node.kind in ("all", "any", "not", "compare", "conclusion"), (goal, node.kind)
                 if not node.children:
-                    # a leaf is an input fact, or a rule already worked out elsewhere in this proof
-                    assert node.kind == "fact" or (node.detail.get("shown_above") and node.node in expanded), \
-                        (goal, node.node, node.kind)
+                    # a leaf is an input: a fact of the applicant or the peildatum itself (a quantity
+                    # without inputs), or a rule already worked out elsewhere in this proof
+                    assert node.kind == "fact" \
+                        or (node.kind == "quantity" and not kb.quantities[node.node].inputs) \
+                        or (node.detail.get("shown_above") and node.node in expanded), (goal, node.node, node.kind)
 
 
 def _from_json(data: dict[str, Any]):

@@ -45,7 +45,8 @@ def rule_values(proof) -> dict[str, list]:
 
 
 def check_fees(engine, applicant, peildatum, spec) -> None:
-    """`leges: {formulier, bedrag?, per_bron?: {"001": cents}, eens?: bool, voorrang?: [..], beslist_door?: [ids]}`"""
+    """`leges: {formulier, bedrag?, per_bron?: {"001": cents}, eens?, voorrang?: [..], beslist_door?: id,
+    alternatieven?: [ids], overlappingen?: [[applied, also]], buiten_bandbreedte?: [ids]}`"""
     from engine.fees import fees_for
 
     expected = spec["leges"]
@@ -61,6 +62,13 @@ def check_fees(engine, applicant, peildatum, spec) -> None:
     if "beslist_door" in expected:
         chains = [[d["rule_id"] for d in s["decided_by"]] for s in data["per_source"] if s["applies"] is True]
         assert any(chain[-1] == expected["beslist_door"] for chain in chains), chains
+    if "overlappingen" in expected:
+        overlaps = sorted([o["applied"], o["also_applies"]] for s in data["per_source"] for o in s["overlaps"])
+        assert overlaps == sorted(expected["overlappingen"]), overlaps
+    if "buiten_bandbreedte" in expected:
+        assert sorted(r["rule_id"] for r in data["range_notes"]) == sorted(expected["buiten_bandbreedte"])
+    if "voorrang" in expected:
+        assert data["precedence"]["applied"] is True and data["precedence"]["chosen_source"].startswith(expected["voorrang"][0])
     if "alternatieven" in expected:
         alternatives = sorted(a["rule_id"] for s in data["per_source"] for a in s["alternatives"])
         assert alternatives == sorted(expected["alternatieven"])
