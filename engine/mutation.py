@@ -143,9 +143,19 @@ def _setter(path: tuple, make: Callable[[Any], Any]) -> Callable[[Any], None]:
     return apply
 
 
-def _deleter(path: tuple) -> Callable[[Any], None]:
+def _exception_dropper(section: str, rule_id: str) -> Callable[[Any], None]:
+    """Drop the exception `rule_id` and, with it, the exceptions declared on it (fee trees nest)."""
     def apply(data: Any) -> None:
-        del _get(data, path[:-1])[path[-1]]
+        gone = {rule_id}
+        rules = data[section]
+        changed = True
+        while changed:
+            changed = False
+            for raw in rules:
+                if raw.get("uitzondering_op") in gone and raw.get("id") not in gone:
+                    gone.add(raw.get("id"))
+                    changed = True
+        data[section] = [raw for raw in rules if raw.get("id") not in gone]
     return apply
 
 
@@ -273,7 +283,7 @@ def enumerate_mutants(kb_dir: Path = KB_DIR) -> list[Mutant]:
             base = ("regels", i)
             if raw.get("uitzondering_op"):
                 add(f"{rid}:uitzondering_weg", rid, "regel", f"{rid}: uitzondering op {raw['uitzondering_op']} weggelaten",
-                    _deleter(base))
+                    _exception_dropper("regels", rid))
             for key in ("voorwaarden", "van_toepassing_als"):
                 if key in raw:
                     for place, op, description, apply in _expr_mutants(kb, raw[key], base, (key,), rid):
@@ -294,15 +304,18 @@ def enumerate_mutants(kb_dir: Path = KB_DIR) -> list[Mutant]:
             rid = str(raw.get("id"))
             base = ("leges", i)
             if raw.get("uitzondering_op"):
-                add(f"{rid}:uitzondering_weg", rid, "leges", f"{rid}: uitzondering op {raw['uitzondering_op']} weggelaten",
-                    _deleter(base))
+                add(f"{rid}:uitzondering_weg", rid, "leges",
+                    f"{rid}: uitzondering op {raw['uitzondering_op']} weggelaten (met de uitzonderingen erop)",
+                    _exception_dropper("leges", rid))
             if "van_toepassing_als" in raw:
                 for place, op, description, apply in _expr_mutants(kb, raw["van_toepassing_als"], base,
                                                                    ("van_toepassing_als",), rid):
                     add(f"{rid}:{place}:{op}", rid, "leges", description, apply)
-            others = sorted(p for p in kb.parameters if p != raw.get("bedrag"))
-            if others:
-                other = min(others, key=lambda p: (abs(_amount(kb, p) - _amount(kb, raw["bedrag"])), p))
+            # another parameter with another amount: the nearest one, as a slip between two lines would be
+            own = _amount(kb, raw["bedrag"]) if raw.get("bedrag") in kb.parameters else None
+            others = sorted(p for p in kb.parameters if p != raw.get("bedrag") and _amount(kb, p) != own)
+            if others and own is not None:
+                other = min(others, key=lambda p: (abs(_amount(kb, p) - own), p))
                 add(f"{rid}:bedrag:wissel", rid, "leges", f"{rid}: bedrag {raw['bedrag']} → {other}",
                     _setter(base + ("bedrag",), lambda old, other=other: other))
         for i, raw in enumerate(data.get("bronverschillen") or ()):
@@ -408,36 +421,46 @@ class Checks:
 # -- differential check -----------------------------------------------------------------------------
 
 class Differential:
-    """Observable answers (outcome per goal, fee per form and source) for a fixed caseload."""
+    """Observable answers (outcome per goal, consequences, term dates, fee per form and source)
+    for a fixed generated caseload, to find an applicant for whom a surviving mutant answers
+    differently, and to shrink that applicant to the few facts that make the difference."""
 
     def __init__(self, size: int, peildatum: date, tests_dir: Path):
         from engine.caseload import caseload
         from engine.facts import _ApplicantLoader
 
         self.peildatum = peildatum
-        kb = load_knowledge_base()
-        bases = tuple(yaml.load(p.read_text(encoding="utf-8"), Loader=_ApplicantLoader)
-                      for p in sorted((tests_dir / "scenarios" / "basis").glob("*.yaml")))
+        self.kb = load_knowledge_base()  # the vocabulary, which mutants keep
         self.bases = {p.stem: yaml.load(p.read_text(encoding="utf-8"), Loader=_ApplicantLoader)
                       for p in sorted((tests_dir / "scenarios" / "basis").glob("*.yaml"))}
         self.data: list[dict[str, Any]] = []
         self.applicants: list[Applicant] = []
-        for raw in caseload(kb, size, seed=7, peildatum=peildatum, bases=bases):
-            try:
-                applicant = parse_applicant(kb, raw)
-                check_against_peildatum(applicant, peildatum)
-            except VerblijfsregelsError:
-                continue
-            self.data.append(raw)
-            self.applicants.append(applicant)
+        for raw in caseload(self.kb, size, seed=7, peildatum=peildatum, bases=tuple(self.bases.values())):
+            applicant = self._parse(raw)
+            if applicant is not None:
+                self.data.append(raw)
+                self.applicants.append(applicant)
+        self.original: SetwiseEngine | None = None
         self.reference: list[dict[str, Any]] | None = None
 
-    def answers(self, engine: SetwiseEngine) -> list[dict[str, Any]]:
+    def set_reference(self, engine: SetwiseEngine) -> None:
+        self.original = engine
+        self.reference = self.answers(engine)
+
+    def _parse(self, data: dict[str, Any]) -> Applicant | None:
+        try:
+            applicant = parse_applicant(self.kb, data)
+            check_against_peildatum(applicant, self.peildatum)
+        except VerblijfsregelsError:
+            return None
+        return applicant
+
+    def answers(self, engine: SetwiseEngine, applicants: list[Applicant] | None = None) -> list[dict[str, Any]]:
         from engine.fees import FeeCalculator
 
         kb, program = engine.kb, engine.program
         facts, inputs = [], []
-        for applicant in self.applicants:
+        for applicant in self.applicants if applicants is None else applicants:
             quantities = quantity_values(kb, applicant, self.peildatum)
             facts.append(engine_facts(kb, applicant, quantities))
             inputs.append({**applicant.values, **quantities})
@@ -461,28 +484,64 @@ class Differential:
             out.append(answer)
         return out
 
+    def _differs(self, engine: SetwiseEngine, data: dict[str, Any]) -> bool:
+        applicant = self._parse(data)
+        if applicant is None:
+            return False
+        return self.answers(self.original, [applicant]) != self.answers(engine, [applicant])
+
     def witness(self, engine: SetwiseEngine) -> tuple[dict[str, Any], dict[str, Any]] | None:
-        """The applicant with the fewest facts whose answers the mutant changes, and what changed."""
+        """An applicant whose answers the mutant changes, shrunk to the facts that matter (as
+        `basis` + `wijzig` where a scenario base is close), and what changed."""
         mutant = self.answers(engine)
         differing = [i for i, (a, b) in enumerate(zip(self.reference, mutant)) if a != b]
         if not differing:
             return None
-        described = {i: self.as_scenario(self.data[i]) for i in differing}
-        best = min(differing, key=lambda i: (len(described[i].get("wijzig", described[i])), i))
-        changed = {k: {"origineel": self.reference[best][k], "mutant": mutant[best].get(k)}
-                   for k in self.reference[best] if self.reference[best][k] != mutant[best].get(k)}
-        return described[best], changed
+        candidates = [self._shrink(engine, self.data[i]) for i in sorted(differing, key=lambda i: len(self.data[i]))[:5]]
+        best = min(candidates, key=lambda c: (len(c.get("wijzig", c)), json_key(c)))
+        data = self._as_data(best)
+        before, after = self.answers(self.original, [self._parse(data)])[0], self.answers(engine, [self._parse(data)])[0]
+        changed = {k: {"origineel": before[k], "mutant": after.get(k)} for k in before if before[k] != after.get(k)}
+        return best, changed
 
-    def as_scenario(self, data: dict[str, Any]) -> dict[str, Any]:
-        """The applicant as a scenario writes it: the nearest base and the changes to it."""
-        best: dict[str, Any] = data
-        size = len(data)
+    def _as_data(self, described: dict[str, Any]) -> dict[str, Any]:
+        if "basis" not in described:
+            return dict(described)
+        data = dict(self.bases[described["basis"]])
+        for key, value in described["wijzig"].items():
+            if value is None:
+                data.pop(key, None)
+            else:
+                data[key] = value
+        return data
+
+    def _shrink(self, engine: SetwiseEngine, data: dict[str, Any]) -> dict[str, Any]:
+        """Leave out every fact, or undo every change to the nearest base, that the difference
+        does not need (one pass, greedy, in a stable order)."""
+        plain = dict(data)
+        for key in sorted(plain):
+            trial = {k: v for k, v in plain.items() if k != key}
+            if self._differs(engine, trial):
+                plain = trial
+        best: dict[str, Any] = plain
         for name, base in self.bases.items():
             changes = {k: v for k, v in data.items() if base.get(k) != v}
             changes.update({k: None for k in base if k not in data})
-            if len(changes) < size:
-                best, size = {"basis": name, "wijzig": changes}, len(changes)
+            if len(changes) >= len(best.get("wijzig", best)):
+                continue
+            for key in sorted(changes):
+                trial = {k: v for k, v in changes.items() if k != key}
+                if self._differs(engine, self._as_data({"basis": name, "wijzig": trial})):
+                    changes = trial
+            if len(changes) < len(best.get("wijzig", best)):
+                best = {"basis": name, "wijzig": changes}
         return best
+
+
+def json_key(value: Any) -> str:
+    import json
+
+    return json.dumps(_plain(value), sort_keys=True)
 
 
 # -- running ------------------------------------------------------------------------------------------
@@ -692,7 +751,7 @@ def run_mutation(kb_dir: Path = KB_DIR, tests_dir: Path = TESTS_DIR, limit: int 
         if survivors and differential:
             diff = Differential(differential, date(2026, 11, 22), tests_dir)
             size = len(diff.applicants)
-            diff.reference = diff.answers(original)
+            diff.set_reference(original)
             tmp = Path(tempfile.mkdtemp(prefix="verblijfsregels-mutant-"))
             try:
                 copy_dir = tmp / "kb"
