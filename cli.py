@@ -493,6 +493,92 @@ def audit(ctx: click.Context, peildatum: date, fmt: str, strict: bool, graph: bo
 
 
 @main.command()
+@click.option("--data", "data_file", type=click.Path(path_type=Path), metavar="FILE",
+              help="Recorded coverage (default: $VERBLIJFSREGELS_COVERAGE or .kb-coverage.json).")
+@click.option("--context", "contexts", multiple=True, metavar="PREFIX",
+              help="Only what these test files recorded, e.g. tests/test_scenarios.py (repeatable).")
+@format_option
+def coverage(data_file: Path | None, contexts: tuple[str, ...], fmt: str) -> None:
+    """Which rules fired, which exceptions applied and which conditions were seen both true and false.
+
+    Record with `pytest --kb-coverage=FILE` (or VERBLIJFSREGELS_COVERAGE=FILE for any run).
+    """
+    import os
+
+    from engine import coverage as cov
+
+    path = data_file or Path(os.environ.get(cov.ENV) or cov.DEFAULT_DATA)
+    if not path.exists():
+        raise UsageError(f"--data: {path} bestaat niet; neem eerst op met: pytest --kb-coverage={path}")
+    try:
+        data = cov.read_data(path)
+    except (ValueError, KeyError) as exc:
+        raise UsageError(f"--data: {exc}") from None
+    with cov.paused():
+        rep = cov.report(_engine(), data, list(contexts) or None)
+    if fmt == "json":
+        _emit_json(rep)
+        return
+    click.echo(cov.render_text(rep), nl=False)
+
+
+@main.command()
+@click.option("--limit", type=click.IntRange(1), metavar="N", help="Only the first N mutants.")
+@click.option("--jobs", type=click.IntRange(1, 64), default=1, show_default=True, help="Worker processes.")
+@click.option("--only", multiple=True, metavar="ID",
+              help="Only mutants of this declaration (rule id, quantity, parameter; repeatable).")
+@click.option("--examples", type=click.IntRange(1), default=20, show_default=True,
+              help="Examples per property and mutant (derandomized, the same for every mutant).")
+@click.option("--diff", "differential", type=click.IntRange(0), default=1500, show_default=True,
+              help="Generated applicants for the differential check of survivors (0: skip).")
+@click.option("--equivalents", type=click.Path(path_type=Path), metavar="FILE",
+              help="Survivors known to be equivalent, with reasons (default: tests/mutation_equivalents.yaml).")
+@click.option("--backend", type=click.Choice(["setwise", "datalog"]), default="setwise", show_default=True,
+              help="Evaluator for the mutants.")
+@click.option("--min-score", type=click.FloatRange(0, 100), metavar="PCT",
+              help="Exit with code 1 when the mutation score is lower.")
+@format_option
+@click.pass_context
+def mutate(ctx: click.Context, limit: int | None, jobs: int, only: tuple[str, ...], examples: int, differential: int,
+           equivalents: Path | None, backend: str, min_score: float | None, fmt: str) -> None:
+    """Change the rule declarations one small step at a time and report the mutants the tests miss.
+
+    Every mutant is checked with the scenarios of tests/scenarios and the properties of
+    tests/test_invariants.py; a survivor is listed with why it is equivalent, or with an
+    applicant for whom it changes the answer.
+    """
+    from engine import mutation
+
+    if not (mutation.TESTS_DIR / "test_scenarios.py").exists():
+        raise UsageError(f"mutate heeft de tests nodig ({mutation.TESTS_DIR} ontbreekt): draai het vanuit de broncode")
+    bar = None
+    if sys.stderr.isatty():
+        bar = click.progressbar(length=1, label="mutanten", file=sys.stderr)
+        bar.__enter__()
+
+    def progress(done: int, total: int) -> None:
+        if bar is not None:
+            bar.length = total
+            bar.update(done - bar.pos)
+
+    try:
+        report = mutation.run_mutation(limit=limit, jobs=jobs, only=list(only) or None, examples=examples,
+                                       differential=differential, equivalents=equivalents or mutation.EQUIVALENTS,
+                                       backend=backend, progress=progress)
+    except (VerblijfsregelsError, ValueError) as exc:
+        raise UsageError(str(exc)) from None
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+    if fmt == "json":
+        _emit_json(report.to_json())
+    else:
+        click.echo(mutation.render_text(report), nl=False)
+    if report.baseline_failure or (min_score is not None and (report.score or 0) < min_score):
+        ctx.exit(1)
+
+
+@main.command()
 @click.option("--kind", type=click.Choice(["applicant", "assessment", "fees"]), default="applicant",
               show_default=True, help="The applicant file, or the JSON that assess or fees prints.")
 def schema(kind: str) -> None:

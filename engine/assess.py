@@ -7,6 +7,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from engine import coverage
 from engine.cache import cached, content_key
 from engine.compiler import Program, compile_knowledge_base
 from engine.datalog import DatalogProgram
@@ -84,6 +85,7 @@ class Engine:
             return kb, compile_knowledge_base(kb)
 
         self.kb, self.program = cached(content_key(kb_dir), build)
+        self.kb_dir = kb_dir
         models = {}
         for goal in self.kb.goals.values():
             roots = [goal.conclusion] + ([goal.out_of_scope] if goal.out_of_scope else [])
@@ -116,7 +118,10 @@ class Engine:
         check_against_peildatum(applicant, peildatum)
         quantities = quantity_values(self.kb, applicant, peildatum)
         values = self.datalog.evaluate(engine_facts(self.kb, applicant, quantities), model)
-        return ProofBuilder(self.program, values, {**applicant.values, **quantities})
+        builder = ProofBuilder(self.program, values, {**applicant.values, **quantities})
+        if coverage.recorder is not None:  # rule coverage, only when asked for (engine/coverage.py)
+            coverage.recorder.record(self, model, builder)
+        return builder
 
     def assess_all(self, applicant: Applicant, peildatum: date, precedence: list[str] | None = None,
                    goals: list[str] | None = None, backend: str = "setwise") -> list[Assessment]:
@@ -139,6 +144,8 @@ class Engine:
             check_against_peildatum(applicant, peildatum)
             quantities = quantity_values(self.kb, applicant, peildatum)
             values = self._setwise.run([engine_facts(self.kb, applicant, quantities)]).values_of(0, derived)
+            if coverage.recorder is not None:  # rule coverage, only when asked for (engine/coverage.py)
+                coverage.recorder.record(self, ALL, ProofBuilder(self.program, values, {**applicant.values, **quantities}))
         return [self.assess(applicant, goal, peildatum, precedence, values) for goal in goals or sorted(self.kb.goals)]
 
     def assess(self, applicant: Applicant, goal: str, peildatum: date,

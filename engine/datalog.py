@@ -79,6 +79,8 @@ class DatalogProgram:
         clause = pyEngine.Clause(_literal(model, _const(0), _const(None), _const(None)), [])
         pyEngine.assert_(clause)  # pyDatalog knows a predicate only once it had a clause (a model may be empty)
         pyEngine.retract(clause)
+        # switching logics copies them (pyDatalog.Logic(logic)): keep the copy that now holds the model
+        self._logic = pyDatalog.Logic(True)
 
     def has_model(self, name: str) -> bool:
         return name in self._models

@@ -2,9 +2,9 @@
 
 A scenario names a base applicant (tests/scenarios/basis/), the changes to it (`wijzig`; null
 makes a fact unknown), the goal and peildatum, and what must come out: the outcome, optionally
-the value of named rules in the proof (`regels`), the unknown facts (`onbekende_feiten`) and
-the consequence rules shown with an eligible outcome (`gevolgen`). A fee scenario has `leges`
-instead of `doel` (see `check_fees`).
+the value of named rules in the proof (`regels`), the unknown facts (`onbekende_feiten`), the
+consequence rules shown with an eligible outcome (`gevolgen`) and the dates terms give
+(`termijnen`). A fee scenario has `leges` instead of `doel` (see `check_fees`).
 """
 
 from __future__ import annotations
@@ -74,9 +74,11 @@ def check_fees(engine, applicant, peildatum, spec) -> None:
         assert alternatives == sorted(expected["alternatieven"])
 
 
-@pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
-def test_scenario(path: Path, engine):
-    spec = load_scenario(path)
+def check_scenario(engine, spec: dict, name: str = "") -> None:
+    """Every expectation of one scenario; AssertionError names the first that fails.
+
+    `verblijfsregels mutate` runs this same function against every mutant of the rule base.
+    """
     applicant = parse_applicant(engine.kb, spec["facts"])
     peildatum = spec["peildatum"] if isinstance(spec["peildatum"], date) else date.fromisoformat(spec["peildatum"])
     if "leges" in spec:
@@ -84,7 +86,7 @@ def test_scenario(path: Path, engine):
         return
     result = engine.assess(applicant, spec["doel"], peildatum)
     expected = spec["verwacht"]
-    assert result.outcome == expected["uitkomst"], path.stem
+    assert result.outcome == expected["uitkomst"], f"{name}: {result.outcome}"
     values = rule_values(result.proof)
     if result.scope is not None:
         for rid, vals in rule_values(result.scope).items():
@@ -97,6 +99,16 @@ def test_scenario(path: Path, engine):
         assert sorted(shown) == sorted(expected["gevolgen"])
     if "onbekende_feiten" in expected:
         assert sorted(result.unknown_facts) == sorted(expected["onbekende_feiten"])
+    for rid, day in (expected.get("termijnen") or {}).items():
+        # `termijnen: {E15: 2026-04-01}`: the date a term gives (null: its start date is unknown)
+        dates = {t["rule_id"]: t["date"] for t in result.terms}
+        assert rid in dates, f"termijn {rid} staat niet in de beoordeling"
+        assert dates[rid] == day, f"termijn {rid}: verwacht {day}, kreeg {dates[rid]}"
+
+
+@pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
+def test_scenario(path: Path, engine):
+    check_scenario(engine, load_scenario(path), path.stem)
 
 
 def test_scenario_names_are_sentences():
