@@ -56,6 +56,8 @@ KILLED = "killed"
 SURVIVED = "survived"
 EQUIVALENT = "equivalent"  # listed in the equivalents file with a reason
 UNREACHABLE = "unreachable"  # no goal, consequence or form reads what was changed
+# Survivors are looked for at one fixed date so that the report is the same on every run.
+DIFFERENTIAL_PEILDATUM = date(2026, 11, 22)
 INVALID = "invalid"  # the knowledge base refuses the mutant (a check in engine/model.py)
 
 
@@ -749,7 +751,7 @@ def run_mutation(kb_dir: Path = KB_DIR, tests_dir: Path = TESTS_DIR, limit: int 
         survivors = [r for r in ordered if r.status == SURVIVED]
         size = 0
         if survivors and differential:
-            diff = Differential(differential, date(2026, 11, 22), tests_dir)
+            diff = Differential(differential, DIFFERENTIAL_PEILDATUM, tests_dir)
             size = len(diff.applicants)
             diff.set_reference(original)
             tmp = Path(tempfile.mkdtemp(prefix="verblijfsregels-mutant-"))
@@ -803,7 +805,8 @@ def render_text(report: Report) -> str:
         lines.append(f"  {r.mutant.id}  ({r.mutant.file})")
         lines.append(f"    {r.mutant.description}")
         if r.witness is not None:
-            lines.append("    verschil zichtbaar voor deze aanvrager (peildatum 2026-11-22); een scenario met haar doodt hem:")
+            lines.append(f"    verschil zichtbaar voor deze aanvrager (peildatum {DIFFERENTIAL_PEILDATUM.isoformat()}); "
+                         "een scenario met haar doodt hem:")
             for key, change in r.changed.items():
                 lines.append(f"      {key}: {_plain(change['origineel'])} → {_plain(change['mutant'])}")
             dumped = yaml.safe_dump(_plain(r.witness), allow_unicode=True, sort_keys=False, default_flow_style=None, width=1000)
@@ -821,6 +824,11 @@ def render_text(report: Report) -> str:
         lines.append("")
         lines.append("Verouderd in tests/mutation_equivalents.yaml (gedood of bestaat niet meer):")
         lines.extend(f"  {m}" for m in report.stale_equivalents)
+    unreachable = [r for r in report.results if r.status == UNREACHABLE]
+    if unreachable:
+        lines.append("")
+        lines.append("Onbereikbaar (geen doel, gevolg, termijn of formulier leest deze declaratie):")
+        lines.extend(f"  {r.mutant.id}: {r.mutant.description}" for r in unreachable)
     invalid = [r for r in report.results if r.status == INVALID]
     if invalid:
         lines.append("")
