@@ -36,6 +36,18 @@ class Row:
     number: int  # 1-based: the record in a CSV file (header excluded), the line in a JSON Lines file
     data: dict[str, Any] | None
     error: str | None = None
+    text: str | None = None  # a JSON Lines row not yet decoded: decoding is left to the workers
+
+    def decoded(self) -> Row:
+        if self.text is None:
+            return self
+        number = self.number
+        try:
+            return Row(number, json.loads(self.text, object_pairs_hook=_json_pairs))
+        except json.JSONDecodeError as exc:
+            return Row(number, None, f"rij {number}: geen geldige JSON (kolom {exc.colno}: {exc.msg})")
+        except DuplicateKey as exc:
+            return Row(number, None, f"rij {number}, veld '{exc.key}': staat twee keer in de rij; geef elk feit één keer")
 
 
 # -- reading --------------------------------------------------------------------------------------
@@ -129,15 +141,7 @@ def _jsonl_rows(handle: Any) -> Iterator[Row]:
     for number, line in enumerate(handle, start=1):
         if not line.strip():
             continue  # a blank line holds no applicant
-        try:
-            data = json.loads(line, object_pairs_hook=_json_pairs)
-        except json.JSONDecodeError as exc:
-            yield Row(number, None, f"rij {number}: geen geldige JSON (kolom {exc.colno}: {exc.msg})")
-            continue
-        except DuplicateKey as exc:
-            yield Row(number, None, f"rij {number}, veld '{exc.key}': staat twee keer in de rij; geef elk feit één keer")
-            continue
-        yield Row(number, data)
+        yield Row(number, None, text=line)
 
 
 def count_rows(path: Path, fmt: str) -> int:
@@ -175,11 +179,17 @@ class CaseloadEvaluator:
             for conclusion, _ in self.forms_of_goal[goal]:
                 if conclusion:
                     needed[conclusion] = None
+        # the nodes an outcome (with the forms it points to) reads, and those each form's fee reads
+        self.goal_nodes = list(needed)
         if any(self.forms_of_goal.values()):
             for nid in engine.program.fee_nodes.values():
                 needed[nid] = None
         self.needed = list(needed)
-        self._situations: dict[str, dict[str, Any]] = {}
+        self.form_nodes = {form: [engine.program.fee_nodes[f.id] for f in kb.fee_rules.values()
+                                  if f.form == form and f.id in engine.program.fee_nodes]
+                           for form in kb.forms}
+        self._situations: dict[str, tuple[dict[str, str], dict[str, list[str]]]] = {}
+        self._fees: dict[str, dict[str, dict[str, Any]]] = {}
 
     def parse(self, row: Row) -> Applicant | str:
         if row.error is not None:
@@ -192,6 +202,7 @@ class CaseloadEvaluator:
         return applicant
 
     def evaluate(self, rows: list[Row]) -> list[dict[str, Any]]:
+        rows = [row.decoded() for row in rows]
         parsed = [self.parse(row) for row in rows]
         applicants = [(i, a) for i, a in enumerate(parsed) if isinstance(a, Applicant)]
         inputs = []
@@ -241,52 +252,61 @@ class CaseloadEvaluator:
                 for nid in self.needed}
 
     def _one(self, i: int, columns: dict[str, tuple[str, str]], inputs: dict[str, Any]) -> dict[str, Any]:
-        # Outcomes and fees follow from the values of the needed nodes alone: applicants in the
-        # same situation share one answer (read-only), so each distinct situation is worked out once.
-        key = "".join(true[i] + false[i] for true, false in columns.values())
+        # Outcomes follow from the goal nodes alone, and a form's fee from the nodes of that form's
+        # fee rules alone: applicants in the same situation share one answer (read-only), so each
+        # distinct situation is worked out once, per goal set and per form.
+        key = "".join(true[i] + false[i] for true, false in (columns[n] for n in self.goal_nodes))
         found = self._situations.get(key)
         if found is None:
-            found = self._work_out(i, columns, inputs)
+            found = self._outcomes(i, columns)
             if len(self._situations) < 200_000:
                 self._situations[key] = found
-        return found
-
-    def _work_out(self, i: int, columns: dict[str, tuple[str, str]], inputs: dict[str, Any]) -> dict[str, Any]:
-        nodes = self.engine.program.nodes
-
-        def value(nid: str) -> Any:
-            if nodes[nid].kind in ("fact", "quantity") and not (nid in columns):
-                return inputs.get(nid)
-            true, false = columns[nid]
-            t, f = true[i] == "1", false[i] == "1"
-            if t and f:
-                return CONFLICT
-            return True if t else (False if f else None)
-
-        outcomes: dict[str, str] = {}
+        outcomes, forms_of_goal = found
         fees: dict[str, list[dict[str, Any]]] = {}
-        answers: dict[str, dict[str, Any]] = {}
+        for goal, forms in forms_of_goal.items():
+            fees[goal] = [self._fee(form, i, columns) for form in forms]
+        return {"uitkomsten": outcomes, "leges": fees}
+
+    def _value(self, nid: str, i: int, columns: dict[str, tuple[str, str]]) -> Any:
+        true, false = columns[nid]
+        t, f = true[i] == "1", false[i] == "1"
+        if t and f:
+            return CONFLICT
+        return True if t else (False if f else None)
+
+    def _outcomes(self, i: int, columns: dict[str, tuple[str, str]]) -> tuple[dict[str, str], dict[str, list[str]]]:
+        outcomes: dict[str, str] = {}
+        forms_of_goal: dict[str, list[str]] = {}
         for goal in self.goals:
             spec = self.kb.goals[goal]
-            scope = value(spec.out_of_scope) if spec.out_of_scope else False
-            outcome = decide(value(spec.conclusion), scope)
+            scope = self._value(spec.out_of_scope, i, columns) if spec.out_of_scope else False
+            outcome = decide(self._value(spec.conclusion, i, columns), scope)
             outcomes[goal] = outcome
             if outcome not in (ELIGIBLE, UNDETERMINED):
                 continue
             forms = [form for conclusion, form in self.forms_of_goal[goal]
-                     if (value(conclusion) if conclusion else True) is not False]
-            for form in dict.fromkeys(forms):
-                if form not in answers:
-                    answer = self.fees.answer_from(value, None, form, self.peildatum, self.precedence)
-                    answers[form] = {
-                        "formulier": form,
-                        "bedrag": answer.amount,
-                        "bronnen_eens": answer.agreed,
-                        "per_bron": {s.source_file: s.amount for s in answer.applicable},
-                        "voorrang": answer.chosen_source if not answer.agreed else None,
-                    }
-                fees.setdefault(goal, []).append(answers[form])
-        return {"uitkomsten": outcomes, "leges": fees}
+                     if (self._value(conclusion, i, columns) if conclusion else True) is not False]
+            if forms:
+                forms_of_goal[goal] = list(dict.fromkeys(forms))
+        return outcomes, forms_of_goal
+
+    def _fee(self, form: str, i: int, columns: dict[str, tuple[str, str]]) -> dict[str, Any]:
+        key = "".join(true[i] + false[i] for true, false in (columns[n] for n in self.form_nodes[form]))
+        memo = self._fees.setdefault(form, {})
+        found = memo.get(key)
+        if found is None:
+            answer = self.fees.answer_from(lambda nid: self._value(nid, i, columns), None, form,
+                                           self.peildatum, self.precedence)
+            found = {
+                "formulier": form,
+                "bedrag": answer.amount,
+                "bronnen_eens": answer.agreed,
+                "per_bron": {s.source_file: s.amount for s in answer.applicable},
+                "voorrang": answer.chosen_source if not answer.agreed else None,
+            }
+            if len(memo) < 200_000:
+                memo[key] = found
+        return found
 
 
 # -- writing --------------------------------------------------------------------------------------
@@ -347,6 +367,7 @@ def _init_worker(factory: Callable[[], list[CaseloadEvaluator]]) -> None:
 
 
 def _work(rows: list[Row]) -> list[dict[str, Any]]:
+    rows = [row.decoded() for row in rows]  # once, for both runs of a comparison
     return _combine(rows, [e.evaluate(rows) for e in _worker])
 
 
@@ -376,6 +397,7 @@ def run_batch(rows: Iterable[Row], evaluators: Callable[[], list[CaseloadEvaluat
     if jobs <= 1:
         local = evaluators()
         for chunk in chunks:
+            chunk = [row.decoded() for row in chunk]
             on_chunk(_combine(chunk, [e.evaluate(chunk) for e in local]))
         return
     methods = multiprocessing.get_all_start_methods()

@@ -248,10 +248,16 @@ def parse_applicant(kb: KnowledgeBase, data: Any, json_values: bool = False) -> 
                 if period.get("tot") is not None and period["tot"] < period["van"]:
                     raise InputError(f"{name}[{i}].tot", f"einddatum {period['tot']} ligt voor begindatum {period['van']}")
                 periods.append(period)
-            value = tuple(sorted(periods, key=lambda p: (p["van"], p.get("tot") or date.max, json.dumps(p, default=str, sort_keys=True))))
+            value = tuple(sorted(periods, key=_period_order))
         values[name] = value
     _check_consistency(values)
     return Applicant(values)
+
+
+def _period_order(period: dict[str, Any]) -> tuple:
+    # by start, then end; the remaining fields only break ties, so that any order in the file
+    # gives the same tuple (output is byte-identical whatever the order of facts)
+    return (period["van"], period.get("tot") or date.max, sorted((k, repr(v)) for k, v in period.items()))
 
 
 def _check_consistency(values: dict[str, Any]) -> None:
@@ -346,9 +352,11 @@ def read_applicant_file(kb: KnowledgeBase, path: Path) -> Applicant:
 
 
 def _sorted_quantities(kb: KnowledgeBase) -> list:
+    """(name, function, inputs, parameters) per quantity, by name; built once per knowledge base."""
     order = getattr(kb, "_sorted_quantities", None)
     if order is None:  # kept on the knowledge base itself: an id() could be reused by another one
-        order = sorted(kb.quantities.items())
+        order = [(name, tijd.FUNCTIONS[q.function], tuple(q.inputs), dict(q.parameters))
+                 for name, q in sorted(kb.quantities.items())]
         object.__setattr__(kb, "_sorted_quantities", order)
     return order
 
@@ -356,22 +364,38 @@ def _sorted_quantities(kb: KnowledgeBase) -> list:
 def quantity_values(kb: KnowledgeBase, applicant: Applicant, peildatum: date) -> dict[str, Any]:
     """Every quantity whose inputs are known, computed at the peildatum."""
     out: dict[str, Any] = {}
-    for name, q in _sorted_quantities(kb):
-        if any(i not in applicant.values for i in q.inputs):
-            continue
-        function = tijd.FUNCTIONS[q.function]
-        value = function(peildatum, *(applicant.values[i] for i in q.inputs), **dict(q.parameters))
-        if value is not None:
-            out[name] = value
+    known = applicant.values
+    for name, function, inputs, parameters in _sorted_quantities(kb):
+        args = []
+        for i in inputs:
+            if i not in known:
+                break
+            args.append(known[i])
+        else:
+            value = function(peildatum, *args, **parameters)
+            if value is not None:
+                out[name] = value
     return out
+
+
+def _fact_kinds(kb: KnowledgeBase) -> dict[str, str]:
+    kinds = getattr(kb, "_fact_kinds", None)
+    if kinds is None:  # kept on the knowledge base, like _sorted_quantities
+        kinds = {name: fact.type for name, fact in kb.facts.items()}
+        object.__setattr__(kb, "_fact_kinds", kinds)
+    return kinds
+
+
+_SCALAR_KINDS = frozenset(("bool", "keuze", "tekst", "bedrag"))
 
 
 def engine_facts(kb: KnowledgeBase, applicant: Applicant, quantities: dict[str, Any]) -> list[tuple[str, Any]]:
     """(predicate, value) pairs to assert: scalar facts as given, plus computed quantities."""
+    kinds = _fact_kinds(kb)
     facts: list[tuple[str, Any]] = []
     for name, value in sorted(applicant.values.items()):
-        kind = kb.facts[name].type
-        if kind in ("bool", "keuze", "tekst", "bedrag"):
+        kind = kinds[name]
+        if kind in _SCALAR_KINDS:
             facts.append((name, value))
         elif kind == "datum":
             facts.append((name, value.toordinal()))  # rules compare dates as day numbers
