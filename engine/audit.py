@@ -23,8 +23,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from engine.audit_space import AtomSpace, DateLibrary, Symbolic, bitwise, compare_of, situation
-from engine.bdd import FALSE, TRUE
+from dd.autoref import Function
+
+from engine.audit_space import AtomSpace, DateLibrary, Symbolic, all_of, any_of, bitwise, compare_of, situation
 from engine.compiler import safe
 from engine.errors import KnowledgeBaseError, VerblijfsregelsError
 from engine.facts import check_against_peildatum, engine_facts, parse_applicant, quantity_values
@@ -200,7 +201,7 @@ class Auditor:
         self.bdd = self.space.bdd
         self.sym = Symbolic(self.space)
         self.library = DateLibrary(self.space, seed=seed)
-        self.valid = self.bdd.and_(self.space.constraint, self.library.constraint)
+        self.valid = self.space.constraint & self.library.constraint
         self.setwise = SetwiseProgram(self.program, engine.base_predicates)
         self.derived = [n for n, node in self.program.nodes.items() if node.kind not in ("fact", "quantity") and not node.view]
         self.findings: list[Finding] = []
@@ -242,12 +243,12 @@ class Auditor:
                 return gid
         return None
 
-    def sat(self, condition: int) -> bool:
-        return self.bdd.and_(condition, self.valid) != FALSE
+    def sat(self, condition: Function) -> bool:
+        return (condition & self.valid) != self.bdd.false
 
-    def conceivable(self, condition: int) -> bool:
+    def conceivable(self, condition: Function) -> bool:
         """Satisfiable by the atoms alone, whether or not dates can produce it."""
-        return self.bdd.and_(condition, self.space.constraint) != FALSE
+        return (condition & self.space.constraint) != self.bdd.false
 
     # -- evaluating applicant files ---------------------------------------------------------------
 
@@ -278,11 +279,13 @@ class Auditor:
                 engine.datalog.add_model(ALL, self.derived)
         return engine.evaluate(applicant, model, self.peildatum)
 
-    def witness(self, condition: int, nodes: list[str], holds: Callable[[ProofBuilder], bool], label: str,
+    def witness(self, condition: Function, nodes: list[str], holds: Callable[[ProofBuilder], bool], label: str,
                 goal: str | None = None, form: str | None = None) -> Witness | None:
         """A minimal applicant file for which `holds`, found among the situations in `condition`."""
-        bdd = self.bdd
-        assignment = bdd.sat_one(bdd.and_(condition, self.valid))
+        # dd's pick walks low (false) branches first and sets the support's variables off that path
+        # to false: the least satisfying assignment in variable order, so witnesses are stable
+        # (tests/test_audit.py pins this)
+        assignment = self.bdd.pick(condition & self.valid)
         if assignment is None:
             return None
         if goal is None and form is None:
@@ -345,12 +348,12 @@ class Auditor:
 
     def conflicts(self) -> None:
         bdd, sym, nodes = self.bdd, self.sym, self.program.nodes
-        both = {n: bdd.and_(*sym.pair(n)) for n in nodes if nodes[n].kind not in ("fact", "quantity")}
+        both = {n: sym.true(n) & sym.false(n) for n in nodes if nodes[n].kind not in ("fact", "quantity")}
         for nid, node in nodes.items():
-            if node.kind in ("fact", "quantity") or node.view or both[nid] == FALSE:
+            if node.kind in ("fact", "quantity") or node.view or both[nid] == bdd.false:
                 continue
-            inherited = bdd.any_(both[c] for c in node.children if c in both)
-            origin = bdd.and_(both[nid], bdd.not_(inherited))
+            inherited = any_of(bdd, (both[c] for c in node.children if c in both))
+            origin = both[nid] & ~inherited
             if not self.sat(origin):
                 if self.conceivable(origin):
                     self.unrealised.append(f"tegenstrijdig/{node.rule_id or nid}")
@@ -375,7 +378,7 @@ class Auditor:
             goal = self.kb.goals[gid]
             if not goal.out_of_scope:
                 continue
-            condition = bdd.and_(sym.true(goal.conclusion), sym.true(goal.out_of_scope))
+            condition = sym.true(goal.conclusion) & sym.true(goal.out_of_scope)
             if not self.sat(condition):
                 if self.conceivable(condition):
                     self.unrealised.append(f"tegenstrijdig/buiten_bereik/{gid}")
@@ -450,7 +453,7 @@ class Auditor:
                     if not pred:
                         continue
                     t, f = resolved.pair(pred)
-                    open_ = bdd.and_(bdd.not_(t), bdd.not_(f))
+                    open_ = ~t & ~f
                     if not self.sat(open_):
                         continue
 
@@ -483,28 +486,26 @@ class Auditor:
                 roots.setdefault(fee.form, []).append(fee)
         return roots, children
 
-    def _applies(self, fee: FeeRule) -> int:
-        return TRUE if fee.applies_when is None else self.sym.expr(fee.applies_when)[0]
+    def _applies(self, fee: FeeRule) -> Function:
+        return self.bdd.true if fee.applies_when is None else self.sym.expr(fee.applies_when)[0]
 
-    def _chosen(self) -> tuple[dict[str, int], dict[str, int]]:
+    def _chosen(self) -> tuple[dict[str, Function], dict[str, Function]]:
         """Per fee rule: situations in which the walk reaches it, and in which it decides the amount."""
         bdd = self.bdd
         roots, children = self._fee_tree()
-        chosen: dict[str, int] = {}
-        final: dict[str, int] = {}
-
-        def walk(fee: FeeRule, reached: int) -> None:
+        chosen: dict[str, Function] = {}
+        final: dict[str, Function] = {}
+        # a loop, not a recursive closure: diagrams must not sit in a reference cycle (audit_space.AtomSpace)
+        stack = [(root, self._applies(root)) for form in roots for root in roots[form]]
+        while stack:
+            fee, reached = stack.pop()
             chosen[fee.id] = reached
-            none_before = TRUE
+            none_before = bdd.true
             for child in children.get(fee.id, []):
                 applies = self._applies(child)
-                walk(child, bdd.and_(reached, bdd.and_(applies, none_before)))
-                none_before = bdd.and_(none_before, bdd.not_(applies))
-            final[fee.id] = bdd.and_(reached, none_before)
-
-        for form in roots:
-            for root in roots[form]:
-                walk(root, self._applies(root))
+                stack.append((child, reached & applies & none_before))
+                none_before &= ~applies
+            final[fee.id] = reached & none_before
         return chosen, final
 
     def amount(self, fee: FeeRule) -> int | None:
@@ -522,12 +523,12 @@ class Auditor:
         chosen, final = self._chosen()
         for gid in sorted(kb.goals):
             goal = kb.goals[gid]
-            eligible = bdd.and_(sym.true(goal.conclusion), sym.false(goal.out_of_scope) if goal.out_of_scope else TRUE)
+            eligible = sym.true(goal.conclusion) & (sym.false(goal.out_of_scope) if goal.out_of_scope else bdd.true)
             for rule in kb.rules.values():
                 if rule.kind != "gevolg" or gid not in rule.goals or not rule.form or rule.form not in kb.forms:
                     continue
-                applies = sym.true(rule.conclusion) if rule.conclusion else TRUE
-                form_applies = bdd.and_(eligible, applies)
+                applies = sym.true(rule.conclusion) if rule.conclusion else bdd.true
+                form_applies = eligible & applies
                 nodes = [goal.conclusion] + ([goal.out_of_scope] if goal.out_of_scope else []) + (
                     [rule.conclusion] if rule.conclusion else [])
 
@@ -544,11 +545,10 @@ class Auditor:
                             f"Regel {rule.id} wijst formulier {rule.form} aan, maar geen legesregel noemt een bedrag "
                             "voor dat formulier.", [self.ref(rule.id)], [w] if w else []))
                     continue
-                no_amount = bdd.all_(
-                    bdd.or_(bdd.not_(self._applies(root)),
-                            bdd.any_(final[f.id] for f in self._subtree(root) if self.amount(f) is None))
-                    for root in roots[rule.form])
-                condition = bdd.and_(form_applies, no_amount)
+                no_amount = all_of(bdd, (
+                    ~self._applies(root) | any_of(bdd, (final[f.id] for f in self._subtree(root) if self.amount(f) is None))
+                    for root in roots[rule.form]))
+                condition = form_applies & no_amount
                 if not self.sat(condition):
                     continue
 
@@ -612,7 +612,7 @@ class Auditor:
                     a, b = self.amount(first), self.amount(second)
                     if a == b:
                         continue
-                    condition = bdd.and_(chosen[first.id], self._applies(second))
+                    condition = chosen[first.id] & self._applies(second)
                     if not self.sat(condition):
                         continue
                     form = first.form
@@ -644,7 +644,7 @@ class Auditor:
                         a, b = self.amount(l1), self.amount(l2)
                         if a == b:
                             continue
-                        condition = bdd.and_(final[l1.id], final[l2.id])
+                        condition = final[l1.id] & final[l2.id]
                         if not self.sat(condition):
                             continue
                         nodes = [self.program.fee_nodes[f.id] for f in kb.fee_rules.values()
@@ -682,7 +682,7 @@ class Auditor:
 
     # -- dead rules ----------------------------------------------------------------------------------
 
-    def _unrealised_note(self, condition: int) -> str:
+    def _unrealised_note(self, condition: Function) -> str:
         if self.conceivable(condition):
             return (" (de voorwaarden zijn alleen te vervullen bij een combinatie van leeftijden, termijnen of datums "
                     "die de audit met geen enkele datum kon maken)")
@@ -712,7 +712,7 @@ class Auditor:
                 continue
             exceptions = kb.exceptions_of.get(rule.id, [])
             if exceptions:
-                none_applies = bdd.all_(sym.expr(kb.rules[e].applies_when)[1] for e in exceptions)
+                none_applies = all_of(bdd, (sym.expr(kb.rules[e].applies_when)[1] for e in exceptions))
                 if not self.sat(none_applies):
                     self.add(Finding("altijd_opzij", f"altijd_opzij/{rule.id}",
                                      f"{rule.id}: altijd opzij gezet door een uitzondering",
@@ -726,8 +726,8 @@ class Auditor:
         kb, bdd, sym = self.kb, self.bdd, self.sym
         order = {rid: i for i, rid in enumerate(kb.rules)}
 
-        def implies(a: int, b: int) -> bool:
-            return bdd.and_(bdd.and_(a, self.valid), bdd.not_(b)) == FALSE
+        def implies(a: Function, b: Function) -> bool:
+            return ((a & self.valid) & ~b) == bdd.false
 
         for conclusion, rule_ids in kb.rules_for.items():
             if len(rule_ids) < 2:
@@ -775,7 +775,7 @@ class Auditor:
             witnesses = []
             for r1, r2 in itertools.permutations(dis.rule_ids, 2):
                 n1, n2 = self.rule_node(kb.rules[r1]), self.rule_node(kb.rules[r2])
-                condition = bdd.and_(sym.true(n1), sym.false(n2))
+                condition = sym.true(n1) & sym.false(n2)
                 if not self.sat(condition):
                     continue
                 w = self.witness(condition, [n1, n2, dis.conclusion],
@@ -944,7 +944,7 @@ class Auditor:
             exhaustive = False
         constants = [(n, v) for n, v in space.constants.items()]
         rows = []
-        columns: dict[int, int] = {}
+        columns: dict[str, int] = {}
         for i, combo in enumerate(combos):
             facts = list(constants)
             for a, cls in zip(atoms, combo):

@@ -17,7 +17,7 @@ fills them in, and the audit examines all of those. (An answer that stays open w
 known -- a gap -- is a property of fully known situations by definition.)
 
 `Symbolic` evaluates the compiled clauses once over that whole space with binary decision
-diagrams (engine.bdd): per literal a diagram of the situations that derive it, exactly what
+diagrams (the `dd` library): per literal a diagram of the situations that derive it, exactly what
 engine.setwise computes per applicant as bits, here for all situations at once.
 
 Quantities come from dates. Which combinations of their classes real dates can produce is found
@@ -34,15 +34,36 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any, Iterable
 
+from dd.autoref import BDD, Function
+
 from engine import tijd
-from engine.bdd import BDD, FALSE, TRUE
 from engine.compiler import NEGATED, Clause, Cmp, Lit, Program
 from engine.errors import VerblijfsregelsError
 from engine.facts import check_against_peildatum, parse_applicant
 from engine.model import COMPARATORS, All, Any_, Atom, Compare, Expr, KnowledgeBase, Not
 from engine.setwise import _OPERATORS, _strata
 
-Pair = tuple[int, int]  # (situations where a node is derived true, where it is derived false)
+Pair = tuple[Function, Function]  # (situations where a node is derived true, where it is derived false)
+
+
+# dd's operators are binary; these fold a sequence and stop as soon as the result is settled,
+# which keeps the fixpoint and the long conjunctions of the checks cheap.
+def all_of(bdd: BDD, fs: Iterable[Function]) -> Function:
+    out = bdd.true
+    for f in fs:
+        out &= f
+        if out == bdd.false:
+            break
+    return out
+
+
+def any_of(bdd: BDD, fs: Iterable[Function]) -> Function:
+    out = bdd.false
+    for f in fs:
+        out |= f
+        if out == bdd.true:
+            break
+    return out
 
 
 def test(operator: str, value: Any, constant: Any) -> bool:
@@ -77,7 +98,7 @@ class Domain:
     kind: str  # number | date | choice | bool
     reps: list[Any]
     cmps: list[Cmp]
-    vars: list[int] = field(default_factory=list)
+    vars: list[str] = field(default_factory=list)  # names of its BDD variables
     labels: list[str] = field(default_factory=list)
     _index: dict[tuple[bool, ...], int] = field(default_factory=dict)
     _memo: dict[Any, int | None] = field(default_factory=dict)
@@ -127,6 +148,13 @@ class AtomSpace:
     def __init__(self, kb: KnowledgeBase, program: Program, peildatum: date):
         self.kb, self.program, self.peildatum = kb, program, peildatum
         self.bdd = BDD()
+        # Levels stay in creation order: sizes and the witnesses `pick` returns (the least
+        # satisfying assignment in that order) must not depend on when dd would reorder.
+        self.bdd.configure(reordering=False)
+        # dd's pure-Python manager checks, when it is freed, that no diagram still refers to it.
+        # Freed by reference counting the diagrams always go first; freed by the cycle collector
+        # together with diagrams, in any order, it prints an error. So diagrams (and the objects
+        # holding them) are kept out of reference cycles: loops instead of recursive closures.
         base = set(kb.facts) | set(kb.quantities)
         self.constants: dict[str, Any] = {}
         for q in kb.quantities.values():
@@ -149,7 +177,7 @@ class AtomSpace:
         for goal in kb.goals.values():
             read_as_literal.update(n for n in (goal.conclusion, goal.out_of_scope) if n in base)
         self.order = program.reachable(self.roots()) + sorted(program.nodes)
-        self.bool_vars: dict[str, int] = {}
+        self.bool_vars: dict[str, str] = {}  # atom -> its BDD variable
         self.domains: dict[str, Domain] = {}
         for name in dict.fromkeys(self.order):
             if name not in base or name in self.constants:
@@ -159,17 +187,18 @@ class AtomSpace:
                 domain = Domain(name, kind, [], list(cmps[name]))
                 choices = kb.facts[name].values if name in kb.facts else ()
                 domain.reps = _representatives(kind, domain.cmps, choices)
-                domain.vars = [self.bdd.new_var(f"{name}>={j}") for j in range(1, len(domain.reps))]
+                domain.vars = [f"{name}>={j}" for j in range(1, len(domain.reps))]
+                self.bdd.declare(*domain.vars)
                 domain.labels = self._labels(domain)
                 self.domains[name] = domain
             elif name in read_as_literal:
-                self.bool_vars[name] = self.bdd.new_var(name)
-        bdd = self.bdd
-        self.constraint = bdd.all_(
-            bdd.or_(self._y(d, j), bdd.not_(self._y(d, j + 1)))
+                self.bdd.declare(name)
+                self.bool_vars[name] = name
+        self.constraint = all_of(self.bdd, (
+            self._y(d, j) | ~self._y(d, j + 1)
             for d in self.domains.values() for j in range(1, len(d.reps) - 1)
-        )
-        self._cmp_cache: dict[Cmp, int] = {}
+        ))
+        self._cmp_cache: dict[Cmp, Function] = {}
 
     def roots(self) -> list[str]:
         """Goal conclusions, their out-of-scope predicates and consequences, then fee conditions."""
@@ -236,47 +265,47 @@ class AtomSpace:
 
     # -- diagrams ----------------------------------------------------------------------------
 
-    def _y(self, d: Domain, j: int) -> int:
+    def _y(self, d: Domain, j: int) -> Function:
         if j <= 0:
-            return TRUE
+            return self.bdd.true
         if j >= len(d.reps):
-            return FALSE
+            return self.bdd.false
         return self.bdd.var(d.vars[j - 1])
 
-    def in_classes(self, d: Domain, indices: Iterable[int]) -> int:
+    def in_classes(self, d: Domain, indices: Iterable[int]) -> Function:
         """Situations where the domain's class is one of `indices`."""
-        bdd = self.bdd
-        out = FALSE
+        out = self.bdd.false
         run: list[int] = []
         for i in sorted(set(indices)) + [None]:  # type: ignore[list-item]
             if run and (i is None or i != run[-1] + 1):
-                out = bdd.or_(out, bdd.and_(self._y(d, run[0]), bdd.not_(self._y(d, run[-1] + 1))))
+                out |= self._y(d, run[0]) & ~self._y(d, run[-1] + 1)
                 run = []
             if i is not None:
                 run.append(i)
         return out
 
-    def literal(self, predicate: str, value: bool) -> int:
+    def literal(self, predicate: str, value: bool) -> Function:
+        bdd = self.bdd
         if predicate in self.constants:
-            return TRUE if self.constants[predicate] is value else FALSE
+            return bdd.true if self.constants[predicate] is value else bdd.false
         if predicate in self.bool_vars:
-            v = self.bool_vars[predicate]
-            return self.bdd.var(v) if value else self.bdd.nvar(v)
+            v = bdd.var(self.bool_vars[predicate])
+            return v if value else ~v
         if predicate in self.domains:
             d = self.domains[predicate]
             return self.in_classes(d, [i for i, rep in enumerate(d.reps) if rep is value])
-        return FALSE  # read by nothing: never asserted
+        return bdd.false  # read by nothing: never asserted
 
-    def compare(self, cmp: Cmp) -> int:
+    def compare(self, cmp: Cmp) -> Function:
         out = self._cmp_cache.get(cmp)
         if out is None:
             if cmp.predicate in self.constants:
-                out = TRUE if test(cmp.operator, self.constants[cmp.predicate], cmp.constant) else FALSE
+                out = self.bdd.true if test(cmp.operator, self.constants[cmp.predicate], cmp.constant) else self.bdd.false
             elif cmp.predicate in self.domains:
                 d = self.domains[cmp.predicate]
                 out = self.in_classes(d, [i for i, rep in enumerate(d.reps) if test(cmp.operator, rep, cmp.constant)])
             else:
-                out = FALSE
+                out = self.bdd.false
             self._cmp_cache[cmp] = out
         return out
 
@@ -294,7 +323,7 @@ class AtomSpace:
                 out.append(name)
         return out
 
-    def variables_of(self, atoms: Iterable[str]) -> list[int]:
+    def variables_of(self, atoms: Iterable[str]) -> list[str]:
         out = []
         for a in atoms:
             if a in self.bool_vars:
@@ -303,7 +332,7 @@ class AtomSpace:
                 out.extend(self.domains[a].vars)
         return out
 
-    def value_in(self, atom: str, assignment: dict[int, bool]) -> Any:
+    def value_in(self, atom: str, assignment: dict[str, bool]) -> Any:
         """The atom's engine value in an assignment (absent variables count as false)."""
         if atom in self.bool_vars:
             return assignment.get(self.bool_vars[atom], False)
@@ -314,14 +343,14 @@ class AtomSpace:
                 index = j
         return d.reps[index]
 
-    def class_in(self, atom: str, assignment: dict[int, bool]) -> Any:
+    def class_in(self, atom: str, assignment: dict[str, bool]) -> Any:
         """True/False for a yes/no atom, the class index for a compared one."""
         if atom in self.bool_vars:
             return assignment.get(self.bool_vars[atom], False)
         d = self.domains[atom]
         return sum(1 for v in d.vars if assignment.get(v, False))
 
-    def cube(self, atom: str, cls: Any) -> int:
+    def cube(self, atom: str, cls: Any) -> Function:
         if atom in self.bool_vars:
             return self.literal(atom, bool(cls))
         return self.in_classes(self.domains[atom], [cls])
@@ -355,15 +384,15 @@ class Symbolic:
             for head, clauses in by_head.items():
                 if self.nodes[head].kind == "consensus":
                     by_head[head] = [Clause(head, c.value, c.body[:1]) for c in clauses]
-        masks: dict[Any, int] = {}
+        masks: dict[Any, Function] = {}
 
-        def get(key: Any) -> int:
+        def get(key: Any) -> Function:
             got = masks.get(key)
             if got is None:
                 if isinstance(key, Cmp):
                     got = space.compare(key)
                 elif key[0] in by_head:
-                    return FALSE
+                    return bdd.false
                 else:
                     got = space.literal(*key)
                 masks[key] = got
@@ -376,9 +405,9 @@ class Symbolic:
             while changed:  # a positive program: the least fixpoint, reached from below
                 changed = False
                 for head, value, body in rules:
-                    derived = bdd.all_(get(k) for k in body)
-                    old = masks.get((head, value), FALSE)
-                    new = bdd.or_(old, derived)
+                    derived = all_of(bdd, (get(k) for k in body))
+                    old = masks.get((head, value), bdd.false)
+                    new = old | derived
                     if new != old:
                         masks[(head, value)] = new
                         changed = True
@@ -391,7 +420,7 @@ class Symbolic:
         if node.kind in ("fact", "quantity"):
             return self.space.literal(nid, True), self.space.literal(nid, False)
         if not node.view:
-            return self.masks.get((nid, True), FALSE), self.masks.get((nid, False), FALSE)
+            return self.masks.get((nid, True), self.bdd.false), self.masks.get((nid, False), self.bdd.false)
         got = self._views.get(nid)
         if got is None:
             bdd = self.bdd
@@ -402,14 +431,14 @@ class Symbolic:
                 got = self.pair(node.children[0])
             else:  # an exception: it applies and its own conditions (if any) hold
                 parts = [self.pair(c) for c in node.children]
-                got = (bdd.all_(t for t, _ in parts), bdd.any_(f for _, f in parts))
+                got = (all_of(bdd, (t for t, _ in parts)), any_of(bdd, (f for _, f in parts)))
             self._views[nid] = got
         return got
 
-    def true(self, nid: str) -> int:
+    def true(self, nid: str) -> Function:
         return self.pair(nid)[0]
 
-    def false(self, nid: str) -> int:
+    def false(self, nid: str) -> Function:
         return self.pair(nid)[1]
 
     def expr(self, e: Expr) -> Pair:
@@ -425,9 +454,9 @@ class Symbolic:
             return f, t
         parts = [self.expr(op) for op in e.operands]
         if isinstance(e, All):
-            return bdd.all_(t for t, _ in parts), bdd.any_(f for _, f in parts)
+            return all_of(bdd, (t for t, _ in parts)), any_of(bdd, (f for _, f in parts))
         assert isinstance(e, Any_)
-        return bdd.any_(t for t, _ in parts), bdd.all_(f for _, f in parts)
+        return any_of(bdd, (t for t, _ in parts)), all_of(bdd, (f for _, f in parts))
 
 
 # -- dates: which combinations of quantity classes real dates produce ---------------------------
@@ -488,10 +517,10 @@ class DateLibrary:
         for cluster in self.clusters:
             self._explore(cluster, rng)
         bdd = space.bdd
-        self.constraint = bdd.all_(
-            bdd.any_(bdd.all_(space.cube(a, cls) for a, cls in zip(c.atoms, key)) for key in c.found)
+        self.constraint = all_of(bdd, (
+            any_of(bdd, (all_of(bdd, (space.cube(a, cls) for a, cls in zip(c.atoms, key))) for key in c.found))
             for c in self.clusters
-        )
+        ))
 
     # -- generation ------------------------------------------------------------------------------
 
@@ -665,7 +694,7 @@ class DateLibrary:
                 future += 1
         return future, parts
 
-    def situation_for(self, cluster: Cluster, assignment: dict[int, bool]) -> dict[str, Any]:
+    def situation_for(self, cluster: Cluster, assignment: dict[str, bool]) -> dict[str, Any]:
         key = tuple(self.space.class_in(a, assignment) for a in cluster.atoms)
         return dict(cluster.found[key])
 
@@ -684,7 +713,7 @@ def applicant_file(data: dict[str, Any]) -> dict[str, Any]:
     return {k: plain(v) for k, v in data.items()}
 
 
-def situation(space: AtomSpace, library: DateLibrary, assignment: dict[int, bool], atoms: Iterable[str]) -> dict[str, Any]:
+def situation(space: AtomSpace, library: DateLibrary, assignment: dict[str, bool], atoms: Iterable[str]) -> dict[str, Any]:
     """An applicant file that gives `atoms` the values of `assignment` (absent variables: false)."""
     kb = space.kb
     wanted = list(atoms)
@@ -703,16 +732,26 @@ def situation(space: AtomSpace, library: DateLibrary, assignment: dict[int, bool
     return data
 
 
-def bitwise(bdd: BDD, roots: list[int], columns: dict[int, int], full: int) -> dict[int, int]:
-    """Each diagram evaluated for many assignments at once: bit i is its value for assignment i."""
-    memo: dict[int, int] = {FALSE: 0, TRUE: full}
+def bitwise(bdd: BDD, roots: list[Function], columns: dict[str, int], full: int) -> dict[Function, int]:
+    """Each diagram evaluated for many assignments at once: bit i is its value for assignment i.
 
-    def walk(n: int) -> int:
-        got = memo.get(n)
-        if got is None:
-            column = columns.get(bdd._var[n], 0)
-            got = (column & walk(bdd._high[n])) | (~column & full & walk(bdd._low[n]))
-            memo[n] = got
-        return got
+    `columns` maps a variable to the assignments (bits) in which it is true. dd has no evaluation
+    of one diagram under many assignments, and one `let` per assignment would rebuild diagrams
+    for each of thousands of rows; one walk over the shared nodes does them all.
+    """
+    memo: dict[Function, int] = {bdd.false: 0, bdd.true: full}
+    return {r: _bits(r, memo, columns, full) for r in roots}
 
-    return {r: walk(r) for r in roots}
+
+def _bits(u: Function, memo: dict[Function, int], columns: dict[str, int], full: int) -> int:
+    # a module function, not a recursive closure: diagrams must not sit in a reference cycle (AtomSpace)
+    got = memo.get(u)
+    if got is None:
+        column = columns.get(u.var, 0)
+        got = (column & _bits(u.high, memo, columns, full)) | (~column & full & _bits(u.low, memo, columns, full))
+        # dd keeps f and not-f as one node: low and high are those of the stored node, and a
+        # negated edge to it stands for its complement
+        if u.negated:
+            got ^= full
+        memo[u] = got
+    return got
