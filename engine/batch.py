@@ -17,9 +17,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
-from engine.assess import ELIGIBLE, UNDETERMINED, Engine, decide
+from engine.assess import ELIGIBLE, NOT_ELIGIBLE, OUT_OF_SCOPE, UNDETERMINED, Engine
 from engine.errors import InputError
-from engine.facts import (Applicant, DuplicateKey, _json_pairs, check_against_peildatum, engine_facts,
+from engine.facts import (Applicant, DuplicateKey, _json_pairs, check_against_peildatum, engine_input_names,
                           parse_applicant, quantity_values)
 from engine.fees import FeeCalculator
 from engine.proof import CONFLICT
@@ -154,6 +154,8 @@ def count_rows(path: Path, fmt: str) -> int:
 
 # -- evaluating -----------------------------------------------------------------------------------
 
+_OUTCOME_OF_CODE = {"0": UNDETERMINED, "1": OUT_OF_SCOPE, "2": ELIGIBLE, "4": NOT_ELIGIBLE}
+
 class CaseloadEvaluator:
     """Outcome of every goal, and the fee of every form a goal points to, for chunks of applicants."""
 
@@ -163,6 +165,7 @@ class CaseloadEvaluator:
         self.peildatum = peildatum
         self.precedence = list(precedence)
         self.setwise = SetwiseProgram(engine.program, engine.base_predicates)
+        self.engine_inputs = engine_input_names(kb)
         self.goals = sorted(kb.goals)
         self.forms_of_goal = {
             goal: [(r.conclusion, r.form) for r in kb.rules.values()
@@ -179,8 +182,7 @@ class CaseloadEvaluator:
             for conclusion, _ in self.forms_of_goal[goal]:
                 if conclusion:
                     needed[conclusion] = None
-        # the nodes an outcome (with the forms it points to) reads, and those each form's fee reads
-        self.goal_nodes = list(needed)
+        # the nodes each form's fee reads
         if any(self.forms_of_goal.values()):
             for nid in engine.program.fee_nodes.values():
                 needed[nid] = None
@@ -188,7 +190,6 @@ class CaseloadEvaluator:
         self.form_nodes = {form: [engine.program.fee_nodes[f.id] for f in kb.fee_rules.values()
                                   if f.form == form and f.id in engine.program.fee_nodes]
                            for form in kb.forms}
-        self._situations: dict[str, tuple[dict[str, str], dict[str, list[str]]]] = {}
         self._fees: dict[str, dict[str, dict[str, Any]]] = {}
 
     def parse(self, row: Row) -> Applicant | str:
@@ -205,23 +206,22 @@ class CaseloadEvaluator:
         rows = [row.decoded() for row in rows]
         parsed = [self.parse(row) for row in rows]
         applicants = [(i, a) for i, a in enumerate(parsed) if isinstance(a, Applicant)]
-        inputs = []
-        chunk_facts = []
-        for _, applicant in applicants:
-            quantities = quantity_values(self.kb, applicant, self.peildatum)
-            inputs.append({**applicant.values, **quantities})
-            chunk_facts.append(engine_facts(self.kb, applicant, quantities))
-        values = self.setwise.run(chunk_facts)
-        columns = self._columns(values)
+        inputs = [{**applicant.values, **quantity_values(self.kb, applicant, self.peildatum)}
+                  for _, applicant in applicants]
+        values = self.setwise.run_inputs(inputs, self.engine_inputs)
+        columns, situation = self._columns(values)
         results: list[dict[str, Any]] = [
             {"rij": row.number, "fout": p if isinstance(p, str) else None, "uitkomsten": {}, "leges": {}}
             for row, p in zip(rows, parsed)
         ]
         for position, (i, _) in enumerate(applicants):
-            results[i].update(self._one(position, columns, inputs[position]))
+            results[i].update(self._one(position, columns, situation))
         return results
 
-    def _columns(self, values: Any) -> dict[str, tuple[str, str]]:
+    def _columns(self, values: Any) -> tuple[dict[str, tuple[str, str]], list[str]]:
+        """Per needed node its true and false column ('0'/'1' per applicant); and the situation
+        columns: per goal a column of outcome codes, per form a goal points to a column saying
+        whether it may apply. Outcomes and forms are read from the situation columns alone."""
         nodes = self.engine.program.nodes
         memo: dict[str, tuple[int, int]] = {}
         everyone = (1 << values.size) - 1
@@ -248,23 +248,44 @@ class CaseloadEvaluator:
             return out
 
         width = values.size
-        return {nid: tuple(format(m, f"0{width}b")[::-1] if width else "" for m in masks(nid))
-                for nid in self.needed}
 
-    def _one(self, i: int, columns: dict[str, tuple[str, str]], inputs: dict[str, Any]) -> dict[str, Any]:
-        # Outcomes follow from the goal nodes alone, and a form's fee from the nodes of that form's
-        # fee rules alone: applicants in the same situation share one answer (read-only), so each
-        # distinct situation is worked out once, per goal set and per form.
-        key = "".join(true[i] + false[i] for true, false in (columns[n] for n in self.goal_nodes))
-        found = self._situations.get(key)
-        if found is None:
-            found = self._outcomes(i, columns)
-            if len(self._situations) < 200_000:
-                self._situations[key] = found
-        outcomes, forms_of_goal = found
+        def column(mask: int) -> str:
+            return format(mask, f"0{width}b")[::-1] if width else ""
+
+        situation = []
+        for goal in self.goals:
+            spec = self.kb.goals[goal]
+            ct, cf = masks(spec.conclusion)
+            st, sf = masks(spec.out_of_scope) if spec.out_of_scope else (0, everyone)
+            # engine.assess.decide for a whole chunk at once (a value both true and false is a
+            # conflict): one hex digit per applicant, '1' out of scope, '2' eligible, '4' not eligible,
+            # '0' undetermined; the '0'/'1' columns read as hex add digit by digit without carries
+            out_of_scope = st & ~sf
+            in_scope = sf & ~st
+            codes = (int(column(out_of_scope) or "0", 16) + 2 * int(column(in_scope & ct & ~cf) or "0", 16)
+                     + 4 * int(column(in_scope & cf & ~ct) or "0", 16))
+            forms = []
+            for conclusion, form in self.forms_of_goal[goal]:
+                if conclusion:
+                    t, f = masks(conclusion)
+                    forms.append((form, column(everyone & ~(f & ~t))))  # not false (a conflict is not false)
+                else:
+                    forms.append((form, "1" * width))
+            situation.append((goal, format(codes, f"0{width}x") if width else "", forms))
+        return {nid: tuple(column(m) for m in masks(nid)) for nid in self.needed}, situation
+
+    def _one(self, i: int, columns: dict[str, tuple[str, str]], situation: list[Any]) -> dict[str, Any]:
+        # A form's fee follows from the nodes of that form's fee rules alone: applicants in the same
+        # situation share one answer (read-only), so each is worked out once per form.
+        outcomes: dict[str, str] = {}
         fees: dict[str, list[dict[str, Any]]] = {}
-        for goal, forms in forms_of_goal.items():
-            fees[goal] = [self._fee(form, i, columns) for form in forms]
+        for goal, codes, forms in situation:
+            code = codes[i]
+            outcomes[goal] = _OUTCOME_OF_CODE[code]
+            if forms and code in "02":
+                chosen = dict.fromkeys(form for form, may_apply in forms if may_apply[i] == "1")
+                if chosen:
+                    fees[goal] = [self._fee(form, i, columns) for form in chosen]
         return {"uitkomsten": outcomes, "leges": fees}
 
     def _value(self, nid: str, i: int, columns: dict[str, tuple[str, str]]) -> Any:
@@ -273,22 +294,6 @@ class CaseloadEvaluator:
         if t and f:
             return CONFLICT
         return True if t else (False if f else None)
-
-    def _outcomes(self, i: int, columns: dict[str, tuple[str, str]]) -> tuple[dict[str, str], dict[str, list[str]]]:
-        outcomes: dict[str, str] = {}
-        forms_of_goal: dict[str, list[str]] = {}
-        for goal in self.goals:
-            spec = self.kb.goals[goal]
-            scope = self._value(spec.out_of_scope, i, columns) if spec.out_of_scope else False
-            outcome = decide(self._value(spec.conclusion, i, columns), scope)
-            outcomes[goal] = outcome
-            if outcome not in (ELIGIBLE, UNDETERMINED):
-                continue
-            forms = [form for conclusion, form in self.forms_of_goal[goal]
-                     if (self._value(conclusion, i, columns) if conclusion else True) is not False]
-            if forms:
-                forms_of_goal[goal] = list(dict.fromkeys(forms))
-        return outcomes, forms_of_goal
 
     def _fee(self, form: str, i: int, columns: dict[str, tuple[str, str]]) -> dict[str, Any]:
         key = "".join(true[i] + false[i] for true, false in (columns[n] for n in self.form_nodes[form]))
@@ -345,12 +350,22 @@ class Writer:
                 self.handle.write(json.dumps({"format": RESULT_FORMAT, "version": RESULT_VERSION, **result},
                                              ensure_ascii=False, sort_keys=True) + "\n")
             return
+        texts: dict[tuple[int, ...], str] = {}  # rows of one chunk share their fee answers (see _fee)
+
+        def text_of(fees: list[dict[str, Any]]) -> str:
+            key = tuple(map(id, fees))
+            found = texts.get(key)
+            if found is None:
+                found = texts[key] = fee_text(fees)
+            return found
+
         for result in results:
             runs = result["runs"] if "runs" in result else [result]
             row = [result["rij"], result["fout"] or ""]
             for run in runs:
                 row += [run["uitkomsten"].get(g, "") for g in self.goals]
-                row += [fee_text(run["leges"].get(g, [])) for g in self.fee_goals]
+                leges = run["leges"]
+                row += [text_of(leges[g]) if g in leges else "" for g in self.fee_goals]
             self.csv.writerow(row)
 
     def close(self) -> None:

@@ -232,13 +232,14 @@ def parse_applicant(kb: KnowledgeBase, data: Any, json_values: bool = False) -> 
             raise
         raise _explain(kb, exc, plain) from None
     values: dict[str, Any] = {}
+    kinds = _fact_kinds(kb)
     for name, value in plain.items():
         if value is None:
             continue
-        fact = kb.facts[name]
-        if fact.type == "datum":
+        kind = kinds[name]
+        if kind == "datum":
             value = _parse_date(value, name)
-        elif fact.type == "vergunningen":
+        elif kind == "vergunningen":
             periods = []
             for i, raw in enumerate(value):
                 period = dict(raw)
@@ -313,7 +314,10 @@ _ApplicantLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
 
 
 def _json_pairs(pairs: list[tuple[str, Any]]) -> dict:
-    out: dict[str, Any] = {}
+    out = dict(pairs)
+    if len(out) == len(pairs):  # no key twice: the common case, without a loop in Python
+        return out
+    out = {}
     for key, value in pairs:
         if key in out:
             raise DuplicateKey(key, None)
@@ -387,6 +391,12 @@ def _fact_kinds(kb: KnowledgeBase) -> dict[str, str]:
 
 
 _SCALAR_KINDS = frozenset(("bool", "keuze", "tekst", "bedrag"))
+
+
+def engine_input_names(kb: KnowledgeBase) -> frozenset[str]:
+    """The names `engine_facts` asserts when known: scalar and date facts, and every quantity."""
+    return frozenset([name for name, kind in _fact_kinds(kb).items() if kind in _SCALAR_KINDS or kind == "datum"]
+                     + list(kb.quantities))
 
 
 def engine_facts(kb: KnowledgeBase, applicant: Applicant, quantities: dict[str, Any]) -> list[tuple[str, Any]]:
