@@ -5,17 +5,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine import coverage
 from engine.cache import cached, content_key
 from engine.compiler import Program, compile_knowledge_base
-from engine.datalog import DatalogProgram
 from engine.errors import InputError
 from engine.facts import Applicant, check_against_peildatum, engine_facts, quantity_values
 from engine.model import KB_DIR, KnowledgeBase, load_knowledge_base
 from engine.proof import CONFLICT, ProofBuilder, ProofNode, unknown_facts
 from engine.tijd import add_duration
+
+if TYPE_CHECKING:
+    from engine.datalog import DatalogProgram
 
 ASSESSMENT_SCHEMA = Path(__file__).resolve().parent / "assessment.schema.json"
 PROOF_FORMAT = "verblijfsregels/assessment"
@@ -104,12 +106,25 @@ class Engine:
         self.models = models
         self._setwise: Any = None
         self.base_predicates = sorted(set(self.kb.facts) | set(self.kb.quantities))
-        self._datalog: DatalogProgram | None = None
+        self._datalog: Any = None
+
+    def _consequences_and_terms(self, goal: str) -> tuple[list[Any], list[Any]]:
+        """A goal's consequence and term rules in declaration order, listed once per engine."""
+        table = getattr(self, "_goal_rules", None)  # subclasses (engine.mutation) skip __init__
+        if table is None:
+            rules = list(self.kb.rules.values())
+            table = {g: ([r for r in rules if r.kind == "gevolg" and g in r.goals],
+                         [r for r in rules if r.kind == "termijn" and g in r.goals])
+                     for g in self.kb.goals}
+            self._goal_rules = table
+        return table[goal]
 
     @property
     def datalog(self) -> DatalogProgram:
         """The pyDatalog program, loaded on first use (an overview with the setwise backend needs none)."""
         if self._datalog is None:
+            from engine.datalog import DatalogProgram  # imports pyDatalog: an overview needs neither
+
             self._datalog = DatalogProgram(self.program.clauses, self.models, self.base_predicates)
         return self._datalog
 
@@ -135,7 +150,8 @@ class Engine:
         if backend == "datalog":
             if not self.datalog.has_model(ALL):  # built on first use: a single-goal cold start does without
                 self.datalog.add_model(ALL, derived)
-            values = self.evaluate(applicant, ALL, peildatum).values
+            builder = self.evaluate(applicant, ALL, peildatum)
+            values, inputs = builder.values, builder.inputs
         else:
             if self._setwise is None:
                 from engine.setwise import SetwiseProgram
@@ -144,20 +160,27 @@ class Engine:
             check_against_peildatum(applicant, peildatum)
             quantities = quantity_values(self.kb, applicant, peildatum)
             values = self._setwise.run([engine_facts(self.kb, applicant, quantities)]).values_of(0, derived)
+            inputs = {**applicant.values, **quantities}
             if coverage.recorder is not None:  # rule coverage, only when asked for (engine/coverage.py)
-                coverage.recorder.record(self, ALL, ProofBuilder(self.program, values, {**applicant.values, **quantities}))
-        return [self.assess(applicant, goal, peildatum, precedence, values) for goal in goals or sorted(self.kb.goals)]
+                coverage.recorder.record(self, ALL, ProofBuilder(self.program, values, inputs))
+        return [self.assess(applicant, goal, peildatum, precedence, values, inputs)
+                for goal in goals or sorted(self.kb.goals)]
 
     def assess(self, applicant: Applicant, goal: str, peildatum: date,
-               precedence: list[str] | None = None, values: dict[str, set[Any]] | None = None) -> Assessment:
-        """One goal; `values` (from evaluating the model ALL) saves evaluating the goal's own."""
+               precedence: list[str] | None = None, values: dict[str, set[Any]] | None = None,
+               inputs: dict[str, Any] | None = None) -> Assessment:
+        """One goal; `values` (from evaluating the model ALL) saves evaluating the goal's own, and
+        `inputs` (the applicant's facts with the quantities at the peildatum, never changed here)
+        saves working the quantities out again per goal."""
         kb = self.kb
         if goal not in kb.goals:
             raise InputError("--goal", f"onbekend doel '{goal}'; toegestaan: {', '.join(sorted(kb.goals))}")
         if values is None:
             builder = self.evaluate(applicant, goal, peildatum)
         else:
-            builder = ProofBuilder(self.program, values, {**applicant.values, **quantity_values(kb, applicant, peildatum)})
+            if inputs is None:
+                inputs = {**applicant.values, **quantity_values(kb, applicant, peildatum)}
+            builder = ProofBuilder(self.program, values, inputs)
         spec = kb.goals[goal]
         proof = builder.build(spec.conclusion)
         scope = builder.build(spec.out_of_scope) if spec.out_of_scope else None
@@ -172,9 +195,8 @@ class Engine:
                     unknown.extend(n for n in unknown_facts(part) if n not in unknown)
 
         consequences = []
-        for r in kb.rules.values():
-            if r.kind != "gevolg" or goal not in r.goals:
-                continue
+        gevolgen, termijnen = self._consequences_and_terms(goal)
+        for r in gevolgen:
             applies = builder.value(r.conclusion) if r.conclusion else True
             if applies is False:
                 continue
@@ -184,9 +206,7 @@ class Engine:
                 "proof": builder.build(r.conclusion).to_json() if r.conclusion else None,
             })
         terms = []
-        for r in kb.rules.values():
-            if r.kind != "termijn" or goal not in r.goals:
-                continue
+        for r in termijnen:
             if r.conclusion and builder.value(r.conclusion) is False:
                 continue
             start = builder.inputs.get(r.start)
@@ -203,7 +223,7 @@ class Engine:
 
             for number in dict.fromkeys(c["form"] for c in consequences if c["form"]):
                 if number in kb.forms:
-                    fees.append(fees_for(self, applicant, number, peildatum, precedence, values))
+                    fees.append(fees_for(self, applicant, number, peildatum, precedence, values, builder.inputs))
         return Assessment(
             goal=goal,
             goal_label=spec.label,

@@ -56,11 +56,12 @@ class DatalogProgram:
                     body.append(_literal(_OPERATORS[lit.operator], var, _const(lit.constant)))
             pyEngine.assert_(pyEngine.Clause(head, body))
         self._models: dict[str, str] = {}
-        for name, nodes in models.items():
-            self.add_model(name, nodes)
+        # a model's query clauses are added on its first use: a cold start asks for one goal
+        self._pending: dict[str, list[str]] = dict(models)
         # pyDatalog only knows a predicate once it has had a clause or a fact
         for pred in base_predicates:
             self._retract(self._assert(pred, 0, None))
+        self._logic = pyDatalog.Logic(True)
 
     def add_model(self, name: str, nodes: list[str]) -> None:
         """A query predicate that reads every node in `nodes` for one applicant."""
@@ -70,6 +71,7 @@ class DatalogProgram:
         applicant = pyEngine.Var("A")
         model = f"model__{name}"
         self._models[name] = model
+        self._pending.pop(name, None)
         for nid in nodes:
             # one clause per truth value: `p(A, True)` and `p(A, False)` are the subgoals the
             # rule bodies table anyway, where `p(A, V)` would be a third one (twice the work)
@@ -83,7 +85,7 @@ class DatalogProgram:
         self._logic = pyDatalog.Logic(True)
 
     def has_model(self, name: str) -> bool:
-        return name in self._models
+        return name in self._models or name in self._pending
 
     @staticmethod
     def _assert(predicate: str, applicant: int, value: Any):
@@ -103,6 +105,8 @@ class DatalogProgram:
         if _active[0] is not self:
             pyDatalog.Logic(self._logic)  # shares our clauses and facts; only the tables are new
             _active[0] = self
+        if model not in self._models:
+            self.add_model(model, self._pending[model])
         applicant = next(_ids)
         asserted = []
         try:

@@ -193,15 +193,18 @@ class FeeCalculator:
 
 
 def fees_for(engine: Any, applicant: Applicant, form: str, peildatum: date, precedence: list[str] | None = None,
-             values: dict[str, set[Any]] | None = None) -> FeeAnswer:
-    """The fee of `form`; `values` from an evaluation of every node saves evaluating the form's model."""
+             values: dict[str, set[Any]] | None = None, inputs: dict[str, Any] | None = None) -> FeeAnswer:
+    """The fee of `form`; `values` from an evaluation of every node saves evaluating the form's model,
+    `inputs` (facts and quantities at the peildatum) saves working the quantities out again."""
     if form not in engine.kb.forms:
         raise InputError("--form", f"onbekend formulier '{form}'; toegestaan: {', '.join(sorted(engine.kb.forms))}")
     if values is None:
         builder = engine.evaluate(applicant, f"form_{form}", peildatum)
     else:
-        from engine.facts import quantity_values
+        if inputs is None:
+            from engine.facts import quantity_values
 
-        builder = ProofBuilder(engine.program, values, {**applicant.values, **quantity_values(engine.kb, applicant, peildatum)})
+            inputs = {**applicant.values, **quantity_values(engine.kb, applicant, peildatum)}
+        builder = ProofBuilder(engine.program, values, inputs)
     calculator = FeeCalculator(engine.kb, engine.program.fee_nodes)
     return calculator.answer(builder, form, peildatum, list(precedence or []))

@@ -139,6 +139,7 @@ def _bytecode_cache() -> FileSystemBytecodeCache | None:
 _ENV = Environment(
     loader=FileSystemLoader(str(Path(__file__).resolve().parent / "templates")),
     bytecode_cache=_bytecode_cache(),  # compiling the templates is most of a cold start's render
+    auto_reload=False,  # the templates ship with the code: no stat of each template per render
     undefined=StrictUndefined,
     trim_blocks=True,
     lstrip_blocks=True,
