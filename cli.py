@@ -9,9 +9,7 @@ from pathlib import Path
 
 import click
 
-from engine.errors import VerblijfsregelsError
-
-FORMATS = click.Choice(["text", "json"])
+from engine.errors import VerblijfsregelsError, escaped, visible
 
 
 class UsageError(click.ClickException):
@@ -20,7 +18,82 @@ class UsageError(click.ClickException):
     exit_code = 2
 
     def show(self, file=None) -> None:
-        click.echo(f"fout: {self.format_message()}", err=True, file=file)
+        # escaped once more here: whatever a message quotes, a control character in it must not
+        # reach the terminal nor break the line
+        click.echo(f"fout: {escaped(self.format_message())}", err=True, file=file)
+
+
+class Keuze(click.Choice):
+    """click.Choice that says in Dutch what it got and what is allowed."""
+
+    def convert(self, value, param, ctx):
+        try:
+            return super().convert(value, param, ctx)
+        except click.BadParameter:
+            self.fail(f"kreeg '{visible(str(value))}'; toegestaan: {', '.join(map(str, self.choices))}", param, ctx)
+
+
+FORMATS = Keuze(["text", "json"])
+
+
+def _parameter_name(param: click.Parameter | None) -> str:
+    if param is None:
+        return ""
+    if isinstance(param, click.Argument):
+        return param.human_readable_name
+    return max(param.opts, key=len)
+
+
+def _range_words(kind: click.ParamType) -> str:
+    low, high = getattr(kind, "min", None), getattr(kind, "max", None)
+    if low is not None and high is not None:
+        return f"van {low} tot en met {high}"
+    return f"van minstens {low}" if low is not None else f"van hoogstens {high}"
+
+
+_HELP_WITHOUT_ARGUMENTS = getattr(click.exceptions, "NoArgsIsHelpError", ())
+
+
+class _OneLineParsing:
+    """Bad options and arguments in one line `fout: ...` with exit code 2, like every other bad input."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)  # type: ignore[misc]
+        except _HELP_WITHOUT_ARGUMENTS:
+            raise  # no arguments at all: click shows the help, which is what was asked for
+        except click.NoSuchOption as exc:
+            raise UsageError(f"onbekende optie '{visible(exc.option_name)}'; zie --help") from None
+        except click.MissingParameter as exc:
+            raise UsageError(f"{_parameter_name(exc.param)}: ontbreekt; zie --help") from None
+        except click.BadParameter as exc:
+            kind = exc.param.type if exc.param is not None else None
+            if isinstance(kind, (click.IntRange, click.FloatRange)):
+                message = f"verwacht een getal {_range_words(kind)}"
+            else:
+                message = visible(exc.message, 200)
+            raise UsageError(f"{_parameter_name(exc.param)}: {message}") from None
+        except click.BadOptionUsage as exc:
+            raise UsageError(f"{visible(exc.option_name)}: vraagt een waarde; zie --help") from None
+        except click.UsageError as exc:
+            if "unexpected extra argument" in exc.message:
+                raise UsageError("te veel argumenten; zie --help") from None
+            raise UsageError(f"{visible(exc.format_message(), 200)}; zie --help") from None
+
+
+class _OneLineErrors(_OneLineParsing, click.Command):
+    pass
+
+
+class _Main(_OneLineParsing, click.Group):
+    command_class = _OneLineErrors
+
+    def resolve_command(self, ctx: click.Context, args: list[str]):
+        try:
+            return super().resolve_command(ctx, args)
+        except click.UsageError:
+            raise UsageError(f"onbekende opdracht '{visible(args[0]) if args else ''}'; "
+                             f"toegestaan: {', '.join(sorted(self.commands))}") from None
 
 
 def _peildatum(ctx: click.Context, param: click.Parameter, value: str | None) -> date:
@@ -28,8 +101,8 @@ def _peildatum(ctx: click.Context, param: click.Parameter, value: str | None) ->
         return date.today()
     try:
         return date.fromisoformat(value)
-    except ValueError:
-        raise UsageError(f"--peildatum: kreeg {value!r}; verwacht een datum als JJJJ-MM-DD") from None
+    except ValueError:  # the peildatum is no applicant data: it may be quoted back
+        raise UsageError(f"--peildatum: kreeg '{visible(value)}'; verwacht een datum als JJJJ-MM-DD") from None
 
 
 def _engine():
@@ -78,7 +151,7 @@ format_option = click.option("--format", "fmt", type=FORMATS, default="text", sh
 file_argument = click.argument("file", type=click.Path(path_type=Path, dir_okay=True, exists=False))
 
 
-@click.group()
+@click.group(cls=_Main)
 @click.version_option(package_name="verblijfsregels")
 def main() -> None:
     """Assess applicants against the IND residence-permit rules and explain the outcome in Dutch."""
@@ -89,7 +162,7 @@ def main() -> None:
 @click.option("--goal", metavar="DOEL", help="Goal to assess (default: every goal).")
 @peildatum_option
 @voorrang_option
-@click.option("--backend", type=click.Choice(["setwise", "datalog"]), default="setwise", show_default=True,
+@click.option("--backend", type=Keuze(["setwise", "datalog"]), default="setwise", show_default=True,
               help="Without --goal: evaluate every goal at once with the set-at-a-time evaluator, or with pyDatalog (the reference).")
 @format_option
 def assess(file: Path, goal: str | None, peildatum: date, voorrang: str | None, backend: str, fmt: str) -> None:
@@ -120,9 +193,13 @@ def why_not(file: Path, goal: str, max_changes: int, peildatum: date, fmt: str) 
     from engine.repairs import find_repairs
     from explain import render_why_not
 
-    eng, (result,) = _assessments(file, [goal], peildatum)
-    applicant = read_applicant_file(eng.kb, file)
-    repairs = find_repairs(eng, applicant, goal, peildatum, max_changes) if max_changes else None
+    eng = _engine()
+    try:
+        applicant = read_applicant_file(eng.kb, file)
+        result = eng.assess(applicant, goal, peildatum)
+        repairs = find_repairs(eng, applicant, goal, peildatum, max_changes) if max_changes else None
+    except VerblijfsregelsError as exc:
+        raise UsageError(str(exc)) from None
     if fmt == "json":
         from engine.proof import failing_conditions
 
@@ -181,10 +258,9 @@ def fees(file: Path, goal: str | None, form: str | None, voorrang: str | None, p
 UNKNOWN_ANSWERS = ("?", "weet niet", "onbekend")
 
 
-def _ask_value(eng, question, data: dict, peildatum: date):
+def _ask_value(eng, question, data: dict, goals: list[str], peildatum: date):
     """Ask until the answer is valid; returns the value, or None for "weet niet"."""
-    from engine.facts import check_against_peildatum, parse_applicant
-    from engine.interview import parse_answer
+    from engine.interview import AnswerError, assessments, parse_answer
 
     if question.type == "vergunningen":
         return _ask_periods(eng, question, data, peildatum)
@@ -197,9 +273,11 @@ def _ask_value(eng, question, data: dict, peildatum: date):
             return None
         try:
             value = parse_answer(question.type, text, question.values)
-            check_against_peildatum(parse_applicant(eng.kb, {**data, question.fact: value}), peildatum)
+            # assessed here, not only validated: an answer can be valid yet unusable (a term
+            # from 9999-12-31 ends after the calendar), and then it is asked again
+            assessments(eng, {**data, question.fact: value}, goals, peildatum)
             return value
-        except (ValueError, VerblijfsregelsError) as exc:
+        except (AnswerError, VerblijfsregelsError) as exc:
             click.echo(f"  Dat antwoord past niet: {exc}. Probeer het opnieuw.")
 
 
@@ -249,18 +327,24 @@ def interview(goal: str | None, answers_file: Path | None, save_file: Path | Non
     """Ask, in Dutch, only the questions whose answer can still change the outcome."""
     import yaml
 
-    from engine.facts import read_applicant_file
+    from engine.facts import load_applicant_file, parse_applicant
     from engine.interview import applicant_file, assessments, next_question
     from explain import render_assessment, render_overview
 
     eng = _engine()
     if goal and goal not in eng.kb.goals:
-        raise UsageError(f"--goal: onbekend doel '{goal}'; toegestaan: {', '.join(sorted(eng.kb.goals))}")
+        raise UsageError(f"--goal: onbekend doel '{visible(goal)}'; toegestaan: {', '.join(sorted(eng.kb.goals))}")
+    if answers_file is not None and save_file is not None and save_file.resolve() == answers_file.resolve():
+        raise UsageError("--save: mag niet het antwoordenbestand zijn (de invoer blijft onaangeroerd); kies een ander bestand")
     goals = [goal] if goal else sorted(eng.kb.goals)
     data: dict = {}
     try:
         if answers_file is not None:
-            data = dict(read_applicant_file(eng.kb, answers_file).values)
+            raw = load_applicant_file(answers_file)
+            parse_applicant(eng.kb, raw, json_values=True)
+            # the answers as written (dates as text), not as parsed: --save writes them back
+            # unchanged, and a fact left empty (unknown) may still be asked
+            data = {name: value for name, value in raw.items() if value is not None}
         if next_only:
             question = next_question(eng, data, goals, peildatum)
             results = assessments(eng, data, goals, peildatum)
@@ -277,7 +361,7 @@ def interview(goal: str | None, answers_file: Path | None, save_file: Path | Non
                 question = next_question(eng, data, goals, peildatum, frozenset(skipped))
                 if question is None:
                     break
-                value = _ask_value(eng, question, data, peildatum)
+                value = _ask_value(eng, question, data, goals, peildatum)
                 if value is None:
                     skipped.add(question.fact)
                 else:
@@ -332,8 +416,8 @@ def rules(fmt: str, inventory: bool) -> None:
 @click.argument("input_file", metavar="INPUT", type=click.Path(path_type=Path, dir_okay=True, exists=False))
 @click.option("--out", "out_file", type=click.Path(path_type=Path), required=True,
               help="Result file: one row per input row, in order (.csv or .jsonl).")
-@click.option("--input-format", type=click.Choice(["csv", "jsonl"]), help="Default: from the INPUT suffix.")
-@click.option("--out-format", type=click.Choice(["csv", "jsonl"]), help="Default: from the --out suffix.")
+@click.option("--input-format", type=Keuze(["csv", "jsonl"]), help="Default: from the INPUT suffix.")
+@click.option("--out-format", type=Keuze(["csv", "jsonl"]), help="Default: from the --out suffix.")
 @click.option("--jobs", type=click.IntRange(1, 64), default=1, show_default=True, help="Worker processes.")
 @click.option("--compare-peildatum", metavar="JJJJ-MM-DD", help="Also run at this peildatum and report what changes.")
 @click.option("--compare-kb", type=click.Path(path_type=Path, file_okay=False, exists=True),
@@ -425,31 +509,17 @@ def batch(ctx: click.Context, input_file: Path, out_file: Path, input_format: st
 
             click.echo(render_comparison(report), nl=False)
     if failed:
-        click.echo(f"{failed} rij(en) met een fout; zie de kolom 'fout' in {out_file}", err=True)
+        click.echo(f"{failed} rij(en) met een fout; zie de kolom 'fout' in {escaped(str(out_file))}", err=True)
         ctx.exit(1)
-
-
-class _OneLineErrors(click.Command):
-    """Bad options in one line `fout: ...` with exit code 2, like every other bad input."""
-
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        try:
-            return super().parse_args(ctx, args)
-        except click.NoSuchOption as exc:
-            raise UsageError(f"onbekende optie '{exc.option_name}'; zie --help") from None
-        except click.BadOptionUsage as exc:
-            raise UsageError(f"{exc.option_name}: {exc.message}") from None
-        except click.UsageError as exc:
-            raise UsageError(exc.format_message().replace("\n", " ")) from None
 
 
 def _audit_format(ctx: click.Context, param: click.Parameter, value: str) -> str:
     if value not in ("text", "json", "html"):
-        raise UsageError(f"--format: kreeg {value!r}; toegestaan: text, json, html")
+        raise UsageError(f"--format: kreeg '{visible(value)}'; toegestaan: text, json, html")
     return value
 
 
-@main.command(cls=_OneLineErrors)
+@main.command()
 @peildatum_option
 @click.option("--format", "fmt", default="text", show_default=True, callback=_audit_format, metavar="text|json|html",
               help="Dutch text, the versioned JSON report, or one HTML page with the rule graph.")
@@ -533,7 +603,7 @@ def coverage(data_file: Path | None, contexts: tuple[str, ...], fmt: str) -> Non
               help="Generated applicants for the differential check of survivors (0: skip).")
 @click.option("--equivalents", type=click.Path(path_type=Path), metavar="FILE",
               help="Survivors known to be equivalent, with reasons (default: tests/mutation_equivalents.yaml).")
-@click.option("--backend", type=click.Choice(["setwise", "datalog"]), default="setwise", show_default=True,
+@click.option("--backend", type=Keuze(["setwise", "datalog"]), default="setwise", show_default=True,
               help="Evaluator for the mutants.")
 @click.option("--min-score", type=click.FloatRange(0, 100), metavar="PCT",
               help="Exit with code 1 when the mutation score is lower.")
@@ -579,7 +649,7 @@ def mutate(ctx: click.Context, limit: int | None, jobs: int, only: tuple[str, ..
 
 
 @main.command()
-@click.option("--kind", type=click.Choice(["applicant", "assessment", "fees"]), default="applicant",
+@click.option("--kind", type=Keuze(["applicant", "assessment", "fees"]), default="applicant",
               show_default=True, help="The applicant file, or the JSON that assess or fees prints.")
 def schema(kind: str) -> None:
     """Print the JSON Schema of an applicant file, an assessment or a fee answer."""

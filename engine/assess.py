@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from engine import coverage
 from engine.cache import cached, content_key
 from engine.compiler import Program, compile_knowledge_base
-from engine.errors import InputError
+from engine.errors import InputError, visible
 from engine.facts import Applicant, check_against_peildatum, engine_facts, quantity_values
 from engine.model import KB_DIR, KnowledgeBase, load_knowledge_base
 from engine.proof import CONFLICT, ProofBuilder, ProofNode, unknown_facts
@@ -174,7 +174,7 @@ class Engine:
         saves working the quantities out again per goal."""
         kb = self.kb
         if goal not in kb.goals:
-            raise InputError("--goal", f"onbekend doel '{goal}'; toegestaan: {', '.join(sorted(kb.goals))}")
+            raise InputError("--goal", f"onbekend doel '{visible(goal)}'; toegestaan: {', '.join(sorted(kb.goals))}")
         if values is None:
             builder = self.evaluate(applicant, goal, peildatum)
         else:
@@ -211,11 +211,16 @@ class Engine:
                 continue
             start = builder.inputs.get(r.start)
             unit, amount = r.duration
+            try:
+                end = add_duration(start, unit, amount) if start else None
+            except OverflowError:
+                raise InputError(r.start, f"de termijn {r.id} ({amount} {unit}) vanaf deze datum eindigt na "
+                                          "31 december 9999, buiten de kalender") from None
             terms.append({
                 "rule_id": r.id, "label": r.label,
                 "source": {"file": r.source.file, "quote": r.source.quote}, "explanation": r.explanation,
                 "start": r.start, "start_label": kb.label_of(r.start), "start_date": start,
-                "duration": {unit: amount}, "date": add_duration(start, unit, amount) if start else None,
+                "duration": {unit: amount}, "date": end,
             })
         fees = []
         if outcome in (ELIGIBLE, UNDETERMINED):

@@ -18,14 +18,18 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
 from engine.assess import ELIGIBLE, NOT_ELIGIBLE, OUT_OF_SCOPE, UNDETERMINED, Engine
-from engine.errors import InputError
-from engine.facts import (Applicant, DuplicateKey, _json_pairs, check_against_peildatum, engine_input_names,
-                          parse_applicant, quantity_values)
+from engine.errors import InputError, escaped, visible
+from engine.facts import (MAX_DEPTH, MAX_DIGITS, MAX_FILE_BYTES, Applicant, DuplicateKey, HugeNumber, _key_text,
+                          check_against_peildatum, decode_json, engine_input_names, json_problem, parse_applicant,
+                          quantity_values)
 from engine.fees import FeeCalculator
 from engine.proof import CONFLICT
 from engine.setwise import SetwiseProgram
 
 CHUNK = 2000
+# A row holds one applicant, so it gets the limit of an applicant file (in characters); a longer
+# line is skipped unread and becomes an error row, so a caseload of any length runs in flat memory.
+ROW_LIMIT = MAX_FILE_BYTES
 BOOL_WORDS = {"true": True, "ja": True, "false": False, "nee": False}
 RESULT_FORMAT = "verblijfsregels/batch-row"
 RESULT_VERSION = 1
@@ -43,11 +47,14 @@ class Row:
             return self
         number = self.number
         try:
-            return Row(number, json.loads(self.text, object_pairs_hook=_json_pairs))
+            return Row(number, decode_json(self.text))
         except json.JSONDecodeError as exc:
-            return Row(number, None, f"rij {number}: geen geldige JSON (kolom {exc.colno}: {exc.msg})")
+            return Row(number, None, f"rij {number}: geen geldige JSON (kolom {exc.colno}: {json_problem(exc)})")
         except DuplicateKey as exc:
-            return Row(number, None, f"rij {number}, veld '{exc.key}': staat twee keer in de rij; geef elk feit één keer")
+            error = InputError(_key_text(exc.key), "staat twee keer in de rij; geef elk feit één keer")
+            return Row(number, None, f"rij {number}, {error}")
+        except RecursionError:
+            return Row(number, None, f"rij {number}: te diep genest; een aanvrager heeft hoogstens {MAX_DEPTH} niveaus")
 
 
 # -- reading --------------------------------------------------------------------------------------
@@ -60,44 +67,128 @@ def input_format(path: Path, given: str | None) -> str:
         return "csv"
     if suffix in (".jsonl", ".ndjson"):
         return "jsonl"
-    raise InputError("INPUT", f"kan het formaat van {path.name} niet afleiden; gebruik .csv of .jsonl, of --input-format")
+    raise InputError("INPUT", f"kan het formaat van {visible(path.name)} niet afleiden; gebruik .csv of .jsonl, "
+                              "of --input-format")
+
+
+class _Lines:
+    """The physical lines of a caseload, each read with a bound, so that a bad line spoils its own
+    row only: a line longer than ROW_LIMIT is skipped unread (it is handed on as an empty line),
+    and bytes that are no UTF-8 arrive as lone surrogates (errors="surrogateescape").
+
+    `take_problem` says what was wrong with the lines handed out since it was last called.
+    """
+
+    def __init__(self, handle: Any):
+        self.handle = handle
+        self.problem: str | None = None
+        self.size = 0
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        line = self.handle.readline(ROW_LIMIT + 1)
+        if not line:
+            raise StopIteration
+        if len(line) > ROW_LIMIT:
+            while line and not line.endswith(("\n", "\r")):
+                line = self.handle.readline(ROW_LIMIT + 1)
+            self.problem = self.problem or f"langer dan {ROW_LIMIT} tekens; een rij is één aanvrager"
+            return "\n"
+        self.size += len(line)
+        if not line.isascii() and not _utf8(line):
+            self.problem = self.problem or "geen UTF-8-tekst"
+        return line
+
+    def take_problem(self) -> str | None:
+        problem = self.problem or (f"langer dan {ROW_LIMIT} tekens; een rij is één aanvrager"
+                                   if self.size > ROW_LIMIT else None)
+        self.problem, self.size = None, 0
+        return problem
+
+
+def _utf8(line: str) -> bool:
+    try:
+        line.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: a byte that was no UTF-8
+        return False
+    return True
 
 
 def read_rows(kb: Any, path: Path, fmt: str) -> Iterator[Row]:
     """Every row of the caseload, in order; problems with one row stay with that row."""
+    shown = escaped(str(path))
     try:
-        handle = path.open(encoding="utf-8", newline="")
+        # utf-8-sig: a byte order mark, as spreadsheets write, is not part of the first column's name
+        handle = path.open(encoding="utf-8-sig", errors="surrogateescape", newline="")
     except FileNotFoundError:
-        raise InputError("INPUT", f"bestand niet gevonden: {path}") from None
+        raise InputError("INPUT", f"bestand niet gevonden: {shown}") from None
     except IsADirectoryError:
-        raise InputError("INPUT", f"{path} is een map, geen bestand") from None
+        raise InputError("INPUT", f"{shown} is een map, geen bestand") from None
+    except OSError as exc:
+        raise InputError("INPUT", f"kan {shown} niet lezen: {exc.strerror}") from None
     with handle:
+        lines = _Lines(handle)
+        if fmt == "csv":
+            yield from _csv_rows(kb, lines, path)
+        else:
+            yield from _jsonl_rows(lines)
+
+
+# What the csv module reports, in Dutch; the rest is named as a broken CSV line.
+CSV_PROBLEMS = {
+    "field larger than field limit": f"een cel is langer dan {csv.field_size_limit()} tekens",
+    "new-line character seen in unquoted field": "een regeleinde midden in een cel zonder aanhalingstekens",
+}
+
+
+def _csv_problem(exc: csv.Error) -> str:
+    text = str(exc)
+    return next((dutch for english, dutch in CSV_PROBLEMS.items() if text.startswith(english)),
+                "geen geldige CSV-regel")
+
+
+def _csv_records(lines: _Lines) -> Iterator[tuple[list[str] | None, str | None]]:
+    """(cells, None) per record, or (None, what is wrong); the reader goes on after a bad record."""
+    reader = csv.reader(lines)
+    while True:
         try:
-            if fmt == "csv":
-                yield from _csv_rows(kb, handle, path)
-            else:
-                yield from _jsonl_rows(handle)
-        except UnicodeDecodeError:
-            raise InputError("INPUT", f"{path} is geen UTF-8-tekst") from None
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            lines.take_problem()
+            yield None, _csv_problem(exc)
+            continue
+        problem = lines.take_problem()
+        yield (None, problem) if problem else (cells, None)
 
 
-def _csv_rows(kb: Any, handle: Any, path: Path) -> Iterator[Row]:
-    reader = csv.reader(handle)
-    header = next(reader, None)
-    if header is None:
-        return
+def _csv_rows(kb: Any, lines: _Lines, path: Path) -> Iterator[Row]:
     import difflib
 
+    records = _csv_records(lines)
+    first = next(records, None)
+    if first is None:
+        return
+    header, problem = first
+    name = visible(path.name)
+    if header is None:
+        raise InputError("INPUT", f"de kop van {name}: {problem}")
     seen: set[str] = set()
-    for name in header:
-        if name in seen:
-            raise InputError("INPUT", f"kolom '{name}' staat twee keer in de kop van {path.name}")
-        seen.add(name)
-        if name not in kb.facts:
-            close = difflib.get_close_matches(name, list(kb.facts), n=1)
+    for column in header:
+        if column in seen:
+            raise InputError("INPUT", f"kolom '{visible(column)}' staat twee keer in de kop van {name}")
+        seen.add(column)
+        if column not in kb.facts:
+            close = difflib.get_close_matches(column, list(kb.facts), n=1) if len(column) <= 200 else []
             hint = f"; bedoelt u '{close[0]}'?" if close else "; kolommen heten naar de feiten (verblijfsregels schema)"
-            raise InputError("INPUT", f"onbekende kolom '{name}' in {path.name}{hint}")
-    for number, cells in enumerate(reader, start=1):
+            raise InputError("INPUT", f"onbekende kolom '{visible(column)}' in {name}{hint}")
+    for number, (cells, problem) in enumerate(records, start=1):
+        if cells is None:
+            yield Row(number, None, f"rij {number}: {problem}")
+            continue
         if not cells:  # an empty line: every cell empty, so every fact unknown
             cells = [""] * len(header)
         if len(cells) != len(header):
@@ -110,7 +201,10 @@ def _csv_rows(kb: Any, handle: Any, path: Path) -> Iterator[Row]:
 
 
 def _csv_values(kb: Any, cells: dict[str, str]) -> dict[str, Any]:
-    """CSV text to the values an applicant file holds; an empty cell is an unknown fact."""
+    """CSV text to the values an applicant file holds; an empty cell is an unknown fact.
+
+    A message names the column and what is allowed, never the cell: it ends up in the output.
+    """
     data: dict[str, Any] = {}
     for name, text in cells.items():
         if text.strip() == "":
@@ -119,17 +213,17 @@ def _csv_values(kb: Any, cells: dict[str, str]) -> dict[str, Any]:
         if kind == "bool":
             word = text.strip().lower()
             if word not in BOOL_WORDS:
-                raise InputError(name, f"kreeg {text!r}; toegestaan: true, false, ja, nee (leeg = onbekend)")
+                raise InputError(name, "kreeg een andere tekst; toegestaan: true, false, ja, nee (leeg = onbekend)")
             data[name] = BOOL_WORDS[word]
         elif kind == "bedrag":
-            try:
-                data[name] = int(text.strip())
-            except ValueError:
-                raise InputError(name, f"kreeg {text!r}; een bedrag is een geheel aantal eurocenten") from None
+            digits = text.strip()
+            if not (digits.isascii() and digits.isdigit()):  # int() would also take '١٢', '1_000' and ' +5'
+                raise InputError(name, "kreeg een tekst die geen geheel getal is; een bedrag is een geheel aantal eurocenten")
+            data[name] = int(digits) if len(digits) <= MAX_DIGITS else HugeNumber(len(digits))
         elif kind == "vergunningen":
             try:
-                data[name] = json.loads(text, object_pairs_hook=_json_pairs)
-            except (json.JSONDecodeError, DuplicateKey):
+                data[name] = decode_json(text)
+            except (json.JSONDecodeError, DuplicateKey, RecursionError):
                 raise InputError(name, "verwacht een JSON-lijst van perioden, zoals "
                                        '[{"van": "2019-01-01", "verblijfsdoel": "familie_of_gezinslid"}]') from None
         else:
@@ -137,19 +231,22 @@ def _csv_values(kb: Any, cells: dict[str, str]) -> dict[str, Any]:
     return data
 
 
-def _jsonl_rows(handle: Any) -> Iterator[Row]:
-    for number, line in enumerate(handle, start=1):
-        if not line.strip():
-            continue  # a blank line holds no applicant
-        yield Row(number, None, text=line)
+def _jsonl_rows(lines: _Lines) -> Iterator[Row]:
+    for number, line in enumerate(lines, start=1):
+        problem = lines.take_problem()
+        if problem:
+            yield Row(number, None, f"rij {number}: {problem}")
+        elif line.strip():  # a blank line holds no applicant
+            yield Row(number, None, text=line)
 
 
 def count_rows(path: Path, fmt: str) -> int:
     """Rows in the caseload, for the progress bar only."""
-    with path.open(encoding="utf-8", newline="") as handle:
+    with path.open(encoding="utf-8-sig", errors="surrogateescape", newline="") as handle:
+        lines = _Lines(handle)
         if fmt == "csv":
-            return max(0, sum(1 for _ in csv.reader(handle)) - 1)
-        return sum(1 for line in handle if line.strip())
+            return max(0, sum(1 for _ in _csv_records(lines)) - 1)
+        return sum(1 for line in lines if line.strip())
 
 
 # -- evaluating -----------------------------------------------------------------------------------

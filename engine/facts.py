@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+import os
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -18,10 +19,18 @@ from typing import Any
 import yaml
 
 from engine import tijd
-from engine.errors import InputError
+from engine.errors import InputError, escaped, visible
 from engine.model import KnowledgeBase
 
 SCHEMA_ID = "https://verblijfsregels.nl/schema/aanvrager-1.json"
+
+# Limits on an applicant file. A real one is a few kilobytes with three levels (facts, permit
+# periods, their fields); the limits are far above that and far below what hurts: a file is
+# refused before it is read, a number before it is converted, nesting before it is built.
+MAX_FILE_BYTES = 1024 * 1024
+MAX_DEPTH = 10
+MAX_DIGITS = 100  # Python refuses to convert more than 4300 decimal digits; no amount needs 17
+MAX_AMOUNT = 2**53 - 1  # the largest whole number every JSON reader keeps exact
 DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 TYPE_WORDS = {
     "boolean": "ja of nee (true/false)",
@@ -47,7 +56,7 @@ def _fact_schema(kb: KnowledgeBase, name: str) -> dict[str, Any]:
     if fact.type == "keuze":
         return {**meta, "enum": [*fact.values, None]}
     if fact.type == "bedrag":
-        return {**meta, "type": ["integer", "null"], "minimum": 0, "x-eenheid": "eurocent"}
+        return {**meta, "type": ["integer", "null"], "minimum": 0, "maximum": MAX_AMOUNT, "x-eenheid": "eurocent"}
     assert fact.type == "vergunningen"
     period: dict[str, Any] = {}
     for field, spec in kb.period_fields.items():
@@ -157,15 +166,62 @@ def _validator(kb: KnowledgeBase):
     return validator
 
 
-def _plain(value: Any) -> Any:
-    """A copy with YAML's date objects written back as ISO text, for schema validation."""
+def _iso(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, date) and not isinstance(value, datetime) else value
+
+
+def _plain(data: dict[str, Any]) -> dict[str, Any]:
+    """A copy with date objects written as ISO text where the vocabulary puts dates: a fact's value
+    and the fields of a permit period, for schema validation.
+
+    Only those two levels are copied, so a large or deeply nested value costs nothing here (a
+    date object anywhere else is the wrong type, and validation says so). Data read from a file
+    never needs this: the loaders keep dates as text.
+    """
+    out: dict[str, Any] = {}
+    for name, value in data.items():
+        if isinstance(value, (list, tuple)):
+            value = [{k: _iso(v) for k, v in p.items()} if isinstance(p, dict) else p for p in value]
+        out[name] = _iso(value)
+    return out
+
+
+@dataclass(frozen=True)
+class HugeNumber:
+    """A whole number written with more than MAX_DIGITS digits, left unconverted.
+
+    Converting it would cost time quadratic in its length (Python refuses beyond 4300 digits);
+    kept as this marker it fails validation like any other wrong value, naming its field.
+    """
+
+    digits: int
+
+
+def _json_int(text: str) -> int | HugeNumber:
+    return int(text) if len(text) <= MAX_DIGITS else HugeNumber(len(text))
+
+
+def kind_of(value: Any) -> str:
+    """The sort of value given, in words: an error names it instead of repeating the value."""
+    if value is None:
+        return "een lege waarde"
+    if isinstance(value, bool):
+        return "ja of nee"
+    if isinstance(value, HugeNumber):
+        return f"een getal van {value.digits} cijfers"
+    if isinstance(value, int):
+        return "een geheel getal"
+    if isinstance(value, float):
+        return "een kommagetal"
+    if isinstance(value, str):
+        return "een tekst"
+    if isinstance(value, date):
+        return "een datum"
+    if isinstance(value, (list, tuple)):
+        return "een lijst"
     if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    if isinstance(value, date) and not isinstance(value, datetime):
-        return value.isoformat()
-    return value
+        return "een mapping"
+    return "een waarde van een ander soort"
 
 
 def _field_path(path: list[Any]) -> str:
@@ -183,24 +239,27 @@ def _explain(kb: KnowledgeBase, exc: Any, data: dict[str, Any]) -> InputError:
     field = _field_path(path)
     rule = exc.rule
     definition = exc.definition or {}
+    got = kind_of(exc.value)
     if rule == "additionalProperties":
         allowed = sorted(definition.get("properties", {}))
         container = data
         for part in path[1:]:
-            container = container[int(part)] if isinstance(container, list) else container[part]
-        extra = sorted(k for k in container if k not in allowed)
-        name = (field + "." if field else "") + str(extra[0])
-        close = difflib.get_close_matches(str(extra[0]), allowed, n=1)
+            container = container[int(part)] if isinstance(container, (list, tuple)) else container[part]
+        extra = sorted(str(k) for k in container if k not in allowed)
+        name = (field + "." if field else "") + extra[0]
+        close = difflib.get_close_matches(extra[0], allowed, n=1) if len(extra[0]) <= 200 else []
         hint = f"bedoelt u '{close[0]}'? " if close else ""
         where = "feit" if not field else "veld"
         return InputError(name, f"onbekend {where}; {hint}toegestaan: {', '.join(allowed)}")
     if rule == "required":
         return InputError(field, f"verplicht veld ontbreekt: {', '.join(definition.get('required', []))}")
     if rule == "enum":
-        allowed = [v for v in definition.get("enum", []) if v is not None]
-        return InputError(field, f"kreeg {exc.value!r}; toegestaan: {', '.join(map(str, allowed))} (of leeg)")
+        enum = definition.get("enum", [])
+        allowed = ", ".join(str(v) for v in enum if v is not None) + (" (of leeg)" if None in enum else "")
+        what = "een tekst die er niet bij staat" if isinstance(exc.value, str) else got
+        return InputError(field, f"kreeg {what}; toegestaan: {allowed}")
     if rule in ("pattern", "format"):
-        return InputError(field, f"kreeg {exc.value!r}; verwacht een datum als JJJJ-MM-DD")
+        return InputError(field, "kreeg een tekst die geen datum is; verwacht een datum als JJJJ-MM-DD")
     if rule == "type":
         kinds = definition.get("type")
         kinds = kinds if isinstance(kinds, list) else [kinds]
@@ -208,12 +267,15 @@ def _explain(kb: KnowledgeBase, exc: Any, data: dict[str, Any]) -> InputError:
             wanted = "een datum als JJJJ-MM-DD"
         else:
             wanted = " of ".join(TYPE_WORDS.get(k, k) for k in kinds)
-        return InputError(field, f"kreeg {exc.value!r}; verwacht {wanted}")
+        return InputError(field, f"kreeg {got}; verwacht {wanted}")
     if rule == "minimum":
-        return InputError(field, f"kreeg {exc.value!r}; moet minstens {definition.get('minimum')} zijn")
+        return InputError(field, f"kreeg een te klein getal; moet minstens {definition.get('minimum')} zijn")
+    if rule == "maximum":
+        return InputError(field, f"kreeg een te groot getal; moet hoogstens {definition.get('maximum')} zijn")
     if rule == "minLength":
         return InputError(field, "mag niet leeg zijn")
-    return InputError(field, str(exc.message))
+    # fastjsonschema's own message can quote the value, so only the rule is named
+    return InputError(field, f"voldoet niet aan de regel '{rule}' van het schema (zie: verblijfsregels schema)")
 
 
 @dataclass(frozen=True)
@@ -229,22 +291,29 @@ class Applicant:
 def _parse_date(value: str, field: str) -> date:
     try:
         return date.fromisoformat(value)
-    except ValueError:
-        raise InputError(field, f"kreeg {value!r}; dat is geen bestaande datum (JJJJ-MM-DD)") from None
+    except ValueError:  # the pattern held, so the day does not exist (2020-02-30, 0000-00-00)
+        raise InputError(field, "geen bestaande datum; verwacht een datum als JJJJ-MM-DD") from None
+
+
+def _key_text(key: Any) -> str:
+    if isinstance(key, int) and not isinstance(key, bool) and abs(key) >= 10**MAX_DIGITS:
+        return kind_of(HugeNumber(MAX_DIGITS + 1))  # str() of it would fail or take long
+    return str(key)
 
 
 def parse_applicant(kb: KnowledgeBase, data: Any, json_values: bool = False) -> Applicant:
     """Validate raw data (as read from YAML or JSON) and convert dates; raises InputError.
 
-    `json_values`: the data holds only JSON values (no YAML dates), so no validation copy is needed;
-    the data is still never changed.
+    `json_values`: the data holds only JSON values (no date objects), so no validation copy is
+    needed; the data is still never changed.
     """
     if not isinstance(data, dict):
-        kind = "leeg" if data is None else type(data).__name__
-        raise InputError("", f"een aanvragersbestand is een mapping van feitnamen naar waarden, geen {kind}")
+        if data is None:
+            raise InputError("", "een aanvragersbestand is een mapping van feitnamen naar waarden; dit is leeg")
+        raise InputError("", f"een aanvragersbestand is een mapping van feitnamen naar waarden; kreeg {kind_of(data)}")
     for key in data:
         if not isinstance(key, str):
-            raise InputError(str(key), "feitnamen zijn tekst")
+            raise InputError(_key_text(key), f"feitnamen zijn tekst; kreeg {kind_of(key)}")
     plain = data if json_values else _plain(data)
     try:
         _validator(kb)(plain)
@@ -268,7 +337,7 @@ def parse_applicant(kb: KnowledgeBase, data: Any, json_values: bool = False) -> 
                     if period.get(key) is not None:
                         period[key] = _parse_date(period[key], f"{name}[{i}].{key}")
                 if period.get("tot") is not None and period["tot"] < period["van"]:
-                    raise InputError(f"{name}[{i}].tot", f"einddatum {period['tot']} ligt voor begindatum {period['van']}")
+                    raise InputError(f"{name}[{i}].tot", "de einddatum ligt voor de begindatum")
                 periods.append(period)
             value = tuple(sorted(periods, key=_period_order))
         values[name] = value
@@ -283,22 +352,23 @@ def _period_order(period: dict[str, Any]) -> tuple:
 
 
 def _check_consistency(values: dict[str, Any]) -> None:
+    # the messages name the two fields, not their dates: an error line may end up in a log
     born = values.get("geboortedatum")
     arrived = values.get("datum_aankomst_nederland")
     if born and arrived and arrived < born:
-        raise InputError("datum_aankomst_nederland", f"{arrived} ligt voor de geboortedatum {born}")
+        raise InputError("datum_aankomst_nederland", "ligt voor de geboortedatum")
     if born:
         for i, period in enumerate(values.get("verblijfsvergunningen", ())):
             if period["van"] < born:
-                raise InputError(f"verblijfsvergunningen[{i}].van", f"{period['van']} ligt voor de geboortedatum {born}")
+                raise InputError(f"verblijfsvergunningen[{i}].van", "ligt voor de geboortedatum")
 
 
 def check_against_peildatum(applicant: Applicant, peildatum: date) -> None:
-    """Dates that cannot lie after the peildatum."""
+    """Dates that cannot lie after the peildatum (the peildatum is no applicant data: it is named)."""
     for name in ("geboortedatum", "datum_aankomst_nederland"):
         value = applicant.values.get(name)
         if value and value > peildatum:
-            raise InputError(name, f"{value} ligt na de peildatum {peildatum}")
+            raise InputError(name, f"ligt na de peildatum {peildatum}")
 
 
 class _ApplicantLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
@@ -346,34 +416,168 @@ def _json_pairs(pairs: list[tuple[str, Any]]) -> dict:
     return out
 
 
-def read_applicant_file(kb: KnowledgeBase, path: Path) -> Applicant:
-    """Read a YAML or JSON applicant file."""
+def decode_json(text: str) -> Any:
+    """JSON as an applicant file or a batch row holds it: a key twice raises DuplicateKey, a
+    number too long to convert becomes a HugeNumber, nesting deeper than the parser's recursion
+    allows raises RecursionError."""
+    return json.loads(text, object_pairs_hook=_json_pairs, parse_int=_json_int)
+
+
+# The few messages Python's JSON parser gives, in Dutch; an unknown one is shown as it is.
+JSON_PROBLEMS = {
+    "Expecting value": "hier hoort een waarde",
+    "Expecting ',' delimiter": "hier hoort een komma",
+    "Expecting ':' delimiter": "hier hoort een dubbele punt",
+    "Expecting property name enclosed in double quotes": "hier hoort een naam tussen dubbele aanhalingstekens",
+    "Unterminated string starting at": "een tekst zonder afsluitend aanhalingsteken",
+    "Invalid control character at": "een stuurteken in een tekst",
+    "Invalid \\escape": "een ongeldige \\-code in een tekst",
+    "Invalid \\uXXXX escape": "een ongeldige \\u-code in een tekst",
+    "Extra data": "er staat nog iets na het einde",
+}
+
+
+def json_problem(exc: json.JSONDecodeError) -> str:
+    return JSON_PROBLEMS.get(exc.msg, visible(exc.msg))
+
+
+_YAML_TAG_PREFIX = "tag:yaml.org,2002:"
+_ALLOWED_TAGS = frozenset((None, "!", _YAML_TAG_PREFIX + "str", _YAML_TAG_PREFIX + "seq", _YAML_TAG_PREFIX + "map"))
+
+
+def _yaml_position(stack: list[list[Any]]) -> str:
+    parts: list[str] = []
+    for is_mapping, key, at_key in stack:
+        if is_mapping and at_key:
+            break  # the node is a key of this mapping: it stands where the mapping stands
+        parts.append(f"[{key}]" if not is_mapping else ("." if parts else "") + key)
+    return "".join(parts)
+
+
+def _check_yaml_shape(loader: Any, name: str) -> None:
+    """Walk the YAML events once, before anything is built, and refuse what no applicant file
+    needs and what would make building it explode or fail without naming the field.
+
+    - anchors and aliases: an alias repeats a value without copying it, so ten lines can stand
+      for a billion values ("billion laughs") that building and validating would copy;
+    - tags (!!int, !!timestamp, !!binary, ...): their constructors fail in their own ways on a
+      bad value and produce types no fact has;
+    - a list or mapping as a key, and the merge key `<<`;
+    - nesting deeper than MAX_DEPTH, which building would recurse into;
+    - a plain number of more than MAX_DIGITS digits, which converting would choke on.
+
+    The parser hands out one event at a time, so walking costs no nesting and no expansion.
+    """
+    stack: list[list[Any]] = []  # per open collection: [is_mapping, current key or index, at_key]
+    while loader.check_event():
+        event = loader.get_event()
+        if isinstance(event, yaml.CollectionEndEvent):
+            stack.pop()
+            if stack and stack[-1][0]:
+                stack[-1][2] = True  # a value completed: a key comes next
+            continue
+        if not isinstance(event, yaml.NodeEvent):
+            continue  # stream and document boundaries
+        top = stack[-1] if stack else None
+        if top is not None and not top[0]:
+            top[1] += 1
+        at_key = top is not None and top[0] and top[2]
+
+        def refuse(message: str) -> InputError:
+            where = _yaml_position(stack)
+            return InputError(where, message) if where else InputError("", f"{visible(name)}: {message}")
+
+        if isinstance(event, yaml.AliasEvent) or event.anchor is not None:
+            raise refuse("YAML-ankers en -verwijzingen (&naam, *naam) zijn niet toegestaan; schrijf de waarde uit")
+        tag = getattr(event, "tag", None)
+        if tag not in _ALLOWED_TAGS:
+            shown = "!!" + tag[len(_YAML_TAG_PREFIX):] if tag.startswith(_YAML_TAG_PREFIX) else tag
+            raise refuse(f"de YAML-tag '{visible(shown)}' is niet toegestaan; laat de tag weg")
+        if isinstance(event, yaml.ScalarEvent):
+            plain = event.implicit[0] and tag in (None, "!")
+            if plain and at_key and event.value == "<<":
+                raise refuse("de YAML-samenvoegsleutel '<<' is niet toegestaan; schrijf de feiten uit")
+            if (plain and len(event.value) > MAX_DIGITS
+                    and loader.resolve(yaml.ScalarNode, event.value, event.implicit) == _YAML_TAG_PREFIX + "int"):
+                raise refuse(f"kreeg {kind_of(HugeNumber(len(event.value)))}; hier past hoogstens {MAX_DIGITS}")
+            if top is not None and top[0]:
+                if at_key:
+                    top[1], top[2] = event.value, False
+                else:
+                    top[2] = True
+            continue
+        if at_key:
+            raise refuse("een sleutel is een naam (tekst), geen lijst of mapping")
+        if len(stack) >= MAX_DEPTH:
+            raise refuse(f"te diep genest; een aanvragersbestand heeft hoogstens {MAX_DEPTH} niveaus")
+        stack.append([isinstance(event, yaml.MappingStartEvent), -1, True])
+
+
+def _load_yaml(text: str, name: str) -> Any:
+    loader = _ApplicantLoader(text)
     try:
-        text = path.read_text(encoding="utf-8")
+        _check_yaml_shape(loader, name)
+    finally:
+        loader.dispose()
+    return yaml.load(text, Loader=_ApplicantLoader)  # noqa: S506 - a safe loader
+
+
+def load_applicant_file(path: Path) -> Any:
+    """The data of a YAML or JSON applicant file as written (dates as text); raises InputError.
+
+    The file is only read, never written, and refused unread when larger than MAX_FILE_BYTES.
+    """
+    shown = escaped(str(path))
+    too_large = (f"{shown} is groter dan {MAX_FILE_BYTES // 1024 // 1024} MiB; een aanvragersbestand is "
+                 f"hoogstens {MAX_FILE_BYTES} bytes")
+    try:
+        with path.open("rb") as handle:
+            if os.fstat(handle.fileno()).st_size > MAX_FILE_BYTES:
+                raise InputError("", too_large)
+            raw = handle.read(MAX_FILE_BYTES + 1)  # a pipe or device does not know its size
     except FileNotFoundError:
-        raise InputError("", f"bestand niet gevonden: {path}") from None
+        raise InputError("", f"bestand niet gevonden: {shown}") from None
     except IsADirectoryError:
-        raise InputError("", f"{path} is een map, geen bestand") from None
-    except UnicodeDecodeError:
-        raise InputError("", f"{path} is geen UTF-8-tekst") from None
+        raise InputError("", f"{shown} is een map, geen bestand") from None
     except OSError as exc:
-        raise InputError("", f"kan {path} niet lezen: {exc.strerror}") from None
+        raise InputError("", f"kan {shown} niet lezen: {exc.strerror}") from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise InputError("", too_large)
+    name = path.name
     try:
-        if path.suffix.lower() == ".json":
-            data = json.loads(text, object_pairs_hook=_json_pairs)
-        else:
-            data = yaml.load(text, Loader=_ApplicantLoader)  # noqa: S506 - a safe loader
+        text = raw.decode("utf-8-sig")  # a byte order mark, as some editors write, is no content
+    except UnicodeDecodeError as exc:
+        raise InputError("", f"{shown} is geen UTF-8-tekst (byte {exc.start + 1} past niet)") from None
+    try:
+        data = decode_json(text) if path.suffix.lower() == ".json" else _load_yaml(text, name)
     except DuplicateKey as exc:
         where = f" (regel {exc.line})" if exc.line else ""
-        raise InputError(str(exc.key), f"staat twee keer in {path.name}{where}; geef elk feit één keer") from None
+        raise InputError(_key_text(exc.key), f"staat twee keer in {visible(name)}{where}; geef elk feit één keer") from None
+    except RecursionError:
+        raise InputError("", f"{visible(name)} is te diep genest; een aanvragersbestand heeft hoogstens "
+                             f"{MAX_DEPTH} niveaus") from None
     except json.JSONDecodeError as exc:
-        raise InputError("", f"{path.name} is geen geldige JSON (regel {exc.lineno}, kolom {exc.colno}: {exc.msg})") from None
+        raise InputError("", f"{visible(name)} is geen geldige JSON (regel {exc.lineno}, kolom {exc.colno}: "
+                             f"{json_problem(exc)})") from None
+    except yaml.reader.ReaderError as exc:
+        character = exc.character if isinstance(exc.character, int) else ord(exc.character[:1] or "\0")
+        raise InputError("", f"{visible(name)} is geen geldige YAML: het teken U+{character:04X} (positie "
+                             f"{exc.position + 1}) is in YAML niet toegestaan") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (regel {mark.line + 1}, kolom {mark.column + 1})" if mark else ""
         problem = getattr(exc, "problem", None) or "syntaxfout"
-        raise InputError("", f"{path.name} is geen geldige YAML{where}: {problem}") from None
-    return parse_applicant(kb, data)
+        raise InputError("", f"{visible(name)} is geen geldige YAML{where}: {visible(problem, 200)}") from None
+    if not isinstance(data, dict):
+        got = "is leeg" if data is None else f"is {kind_of(data)}"
+        raise InputError("", f"{visible(name)} {got}; een aanvragersbestand is een mapping van feitnamen naar waarden")
+    return data
+
+
+def read_applicant_file(kb: KnowledgeBase, path: Path) -> Applicant:
+    """Read and validate a YAML or JSON applicant file."""
+    # Both loaders give JSON values only (dates as text, tags refused), so no validation copy.
+    return parse_applicant(kb, load_applicant_file(path), json_values=True)
 
 
 def _sorted_quantities(kb: KnowledgeBase) -> list:

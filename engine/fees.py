@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Callable
 
-from engine.errors import InputError
+from engine.errors import InputError, visible
 from engine.facts import Applicant
 from engine.model import FeeRule, KnowledgeBase
 from engine.proof import ProofBuilder, unknown_facts
@@ -120,7 +120,7 @@ class FeeCalculator:
         """
         kb = self.kb
         if form not in kb.forms:
-            raise InputError("--form", f"onbekend formulier '{form}'; toegestaan: {', '.join(sorted(kb.forms))}")
+            raise InputError("--form", f"onbekend formulier '{visible(form)}'; toegestaan: {', '.join(sorted(kb.forms))}")
         per_source = []
         for root in self.roots.get(form, []):
             # a source may speak only about one situation (002: victims of violence)
@@ -197,7 +197,7 @@ def fees_for(engine: Any, applicant: Applicant, form: str, peildatum: date, prec
     """The fee of `form`; `values` from an evaluation of every node saves evaluating the form's model,
     `inputs` (facts and quantities at the peildatum) saves working the quantities out again."""
     if form not in engine.kb.forms:
-        raise InputError("--form", f"onbekend formulier '{form}'; toegestaan: {', '.join(sorted(engine.kb.forms))}")
+        raise InputError("--form", f"onbekend formulier '{visible(form)}'; toegestaan: {', '.join(sorted(engine.kb.forms))}")
     if values is None:
         builder = engine.evaluate(applicant, f"form_{form}", peildatum)
     else:
