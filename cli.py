@@ -96,13 +96,14 @@ class _Main(_OneLineParsing, click.Group):
                              f"toegestaan: {', '.join(sorted(self.commands))}") from None
 
 
-def _peildatum(ctx: click.Context, param: click.Parameter, value: str | None) -> date:
+def _peildatum(ctx: click.Context | None, param: click.Parameter | None, value: str | None) -> date:
     if value is None:
         return date.today()
     try:
         return date.fromisoformat(value)
-    except ValueError:  # the peildatum is no applicant data: it may be quoted back
-        raise UsageError(f"--peildatum: kreeg '{visible(value)}'; verwacht een datum als JJJJ-MM-DD") from None
+    except ValueError:  # a peildatum is no applicant data: it may be quoted back
+        option = _parameter_name(param) or "--peildatum"
+        raise UsageError(f"{option}: kreeg '{visible(value)}'; verwacht een datum als JJJJ-MM-DD") from None
 
 
 def _engine():
@@ -126,6 +127,14 @@ def _assessments(file: Path, goals: list[str], peildatum: date, precedence: list
         return eng, eng.assess_all(applicant, peildatum, precedence, goals or None, backend)
     except VerblijfsregelsError as exc:
         raise UsageError(str(exc)) from None
+
+
+def _check_writable(path: Path, option: str) -> None:
+    """Before any work: a result that cannot be written is better refused at once than after."""
+    if path.is_dir():
+        raise UsageError(f"{option}: {escaped(str(path))} is een map, geen bestand")
+    if not path.parent.is_dir():
+        raise UsageError(f"{option}: de map {escaped(str(path.parent))} bestaat niet")
 
 
 def _emit_json(data) -> None:
@@ -336,6 +345,8 @@ def interview(goal: str | None, answers_file: Path | None, save_file: Path | Non
         raise UsageError(f"--goal: onbekend doel '{visible(goal)}'; toegestaan: {', '.join(sorted(eng.kb.goals))}")
     if answers_file is not None and save_file is not None and save_file.resolve() == answers_file.resolve():
         raise UsageError("--save: mag niet het antwoordenbestand zijn (de invoer blijft onaangeroerd); kies een ander bestand")
+    if save_file is not None:
+        _check_writable(save_file, "--save")
     goals = [goal] if goal else sorted(eng.kb.goals)
     data: dict = {}
     try:
@@ -368,8 +379,11 @@ def interview(goal: str | None, answers_file: Path | None, save_file: Path | Non
                     data[question.fact] = value
         finally:
             if save_file is not None:
-                save_file.write_text(
-                    yaml.safe_dump(applicant_file(data), allow_unicode=True, sort_keys=False), encoding="utf-8")
+                try:
+                    save_file.write_text(
+                        yaml.safe_dump(applicant_file(data), allow_unicode=True, sort_keys=False), encoding="utf-8")
+                except OSError as exc:
+                    raise UsageError(f"--save: kan {escaped(str(save_file))} niet schrijven: {exc.strerror}") from None
         results = assessments(eng, data, goals, peildatum)
     except VerblijfsregelsError as exc:
         raise UsageError(str(exc)) from None
@@ -419,7 +433,8 @@ def rules(fmt: str, inventory: bool) -> None:
 @click.option("--input-format", type=Keuze(["csv", "jsonl"]), help="Default: from the INPUT suffix.")
 @click.option("--out-format", type=Keuze(["csv", "jsonl"]), help="Default: from the --out suffix.")
 @click.option("--jobs", type=click.IntRange(1, 64), default=1, show_default=True, help="Worker processes.")
-@click.option("--compare-peildatum", metavar="JJJJ-MM-DD", help="Also run at this peildatum and report what changes.")
+@click.option("--compare-peildatum", metavar="JJJJ-MM-DD", callback=lambda ctx, param, value: value and _peildatum(ctx, param, value),
+              help="Also run at this peildatum and report what changes.")
 @click.option("--compare-kb", type=click.Path(path_type=Path, file_okay=False, exists=True),
               help="Also run against this rule base (a kb/ directory) and report what changes.")
 @peildatum_option
@@ -427,7 +442,7 @@ def rules(fmt: str, inventory: bool) -> None:
 @click.option("--format", "fmt", type=FORMATS, default="text", show_default=True, help="Format of the comparison report.")
 @click.pass_context
 def batch(ctx: click.Context, input_file: Path, out_file: Path, input_format: str | None, out_format: str | None,
-          jobs: int, compare_peildatum: str | None, compare_kb: Path | None, peildatum: date, voorrang: str | None,
+          jobs: int, compare_peildatum: date | None, compare_kb: Path | None, peildatum: date, voorrang: str | None,
           fmt: str) -> None:
     """Assess every applicant of a caseload (CSV or JSON Lines) for every goal, with fees.
 
@@ -439,7 +454,7 @@ def batch(ctx: click.Context, input_file: Path, out_file: Path, input_format: st
 
     if compare_peildatum and compare_kb:
         raise UsageError("--compare-peildatum en --compare-kb: kies er één")
-    other = _peildatum(ctx, None, compare_peildatum) if compare_peildatum else None
+    other = compare_peildatum
     eng = _engine()
     try:
         in_fmt = guess_format(input_file, input_format)
@@ -450,6 +465,7 @@ def batch(ctx: click.Context, input_file: Path, out_file: Path, input_format: st
             out_format = "csv" if suffix == ".csv" else "jsonl"
         if input_file.resolve() == out_file.resolve():
             raise UsageError("--out: mag niet het invoerbestand zijn (de invoer blijft onaangeroerd)")
+        _check_writable(out_file, "--out")
         runs: list[tuple[str | None, date]] = [(None, peildatum)]
         if other is not None:
             runs.append((None, other))
@@ -472,7 +488,10 @@ def batch(ctx: click.Context, input_file: Path, out_file: Path, input_format: st
     fee_goals = [g for g in goals if any(r.kind == "gevolg" and g in r.goals and r.form in eng.kb.forms
                                          for r in eng.kb.rules.values())]
     suffixes = ("",) if len(runs) == 1 else ("_a", "_b")
-    writer = Writer(out_file, out_format, goals, fee_goals, suffixes)
+    try:
+        writer = Writer(out_file, out_format, goals, fee_goals, suffixes)
+    except OSError as exc:
+        raise UsageError(f"--out: kan {escaped(str(out_file))} niet schrijven: {exc.strerror}") from None
     labels = (f"peildatum {peildatum}", f"peildatum {other}" if other else f"kennisbank {compare_kb}")
     comparison = Comparison(labels) if len(runs) > 1 else None
     failed = 0

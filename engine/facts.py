@@ -29,6 +29,7 @@ SCHEMA_ID = "https://verblijfsregels.nl/schema/aanvrager-1.json"
 # refused before it is read, a number before it is converted, nesting before it is built.
 MAX_FILE_BYTES = 1024 * 1024
 MAX_DEPTH = 10
+MAX_YAML_VALUES = 20_000  # building a YAML value costs a hundred times what reading JSON does
 MAX_DIGITS = 100  # Python refuses to convert more than 4300 decimal digits; no amount needs 17
 MAX_AMOUNT = 2**53 - 1  # the largest whole number every JSON reader keeps exact
 DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
@@ -246,7 +247,7 @@ def _explain(kb: KnowledgeBase, exc: Any, data: dict[str, Any]) -> InputError:
         for part in path[1:]:
             container = container[int(part)] if isinstance(container, (list, tuple)) else container[part]
         extra = sorted(str(k) for k in container if k not in allowed)
-        name = (field + "." if field else "") + extra[0]
+        name = (field + "." if field else "") + _key_text(extra[0])
         close = difflib.get_close_matches(extra[0], allowed, n=1) if len(extra[0]) <= 200 else []
         hint = f"bedoelt u '{close[0]}'? " if close else ""
         where = "feit" if not field else "veld"
@@ -296,6 +297,9 @@ def _parse_date(value: str, field: str) -> date:
 
 
 def _key_text(key: Any) -> str:
+    """A key as the field an error names."""
+    if key == "":
+        return "(lege naam)"  # an empty field would read as no field at all
     if isinstance(key, int) and not isinstance(key, bool) and abs(key) >= 10**MAX_DIGITS:
         return kind_of(HugeNumber(MAX_DIGITS + 1))  # str() of it would fail or take long
     return str(key)
@@ -445,12 +449,12 @@ _YAML_TAG_PREFIX = "tag:yaml.org,2002:"
 _ALLOWED_TAGS = frozenset((None, "!", _YAML_TAG_PREFIX + "str", _YAML_TAG_PREFIX + "seq", _YAML_TAG_PREFIX + "map"))
 
 
-def _yaml_position(stack: list[list[Any]]) -> str:
+def _position(stack: list[list[Any]]) -> str:
     parts: list[str] = []
     for is_mapping, key, at_key in stack:
         if is_mapping and at_key:
             break  # the node is a key of this mapping: it stands where the mapping stands
-        parts.append(f"[{key}]" if not is_mapping else ("." if parts else "") + key)
+        parts.append(f"[{key}]" if not is_mapping else ("." if parts else "") + _key_text(key))
     return "".join(parts)
 
 
@@ -463,12 +467,14 @@ def _check_yaml_shape(loader: Any, name: str) -> None:
     - tags (!!int, !!timestamp, !!binary, ...): their constructors fail in their own ways on a
       bad value and produce types no fact has;
     - a list or mapping as a key, and the merge key `<<`;
-    - nesting deeper than MAX_DEPTH, which building would recurse into;
+    - nesting deeper than MAX_DEPTH, which building would recurse into, and more than
+      MAX_YAML_VALUES values, which building would take seconds and hundreds of megabytes for;
     - a plain number of more than MAX_DIGITS digits, which converting would choke on.
 
     The parser hands out one event at a time, so walking costs no nesting and no expansion.
     """
     stack: list[list[Any]] = []  # per open collection: [is_mapping, current key or index, at_key]
+    values = 0
     while loader.check_event():
         event = loader.get_event()
         if isinstance(event, yaml.CollectionEndEvent):
@@ -484,9 +490,12 @@ def _check_yaml_shape(loader: Any, name: str) -> None:
         at_key = top is not None and top[0] and top[2]
 
         def refuse(message: str) -> InputError:
-            where = _yaml_position(stack)
+            where = _position(stack)
             return InputError(where, message) if where else InputError("", f"{visible(name)}: {message}")
 
+        values += 1
+        if values > MAX_YAML_VALUES:
+            raise refuse(f"te veel waarden; een aanvragersbestand heeft er hoogstens {MAX_YAML_VALUES}")
         if isinstance(event, yaml.AliasEvent) or event.anchor is not None:
             raise refuse("YAML-ankers en -verwijzingen (&naam, *naam) zijn niet toegestaan; schrijf de waarde uit")
         tag = getattr(event, "tag", None)
@@ -511,6 +520,44 @@ def _check_yaml_shape(loader: Any, name: str) -> None:
         if len(stack) >= MAX_DEPTH:
             raise refuse(f"te diep genest; een aanvragersbestand heeft hoogstens {MAX_DEPTH} niveaus")
         stack.append([isinstance(event, yaml.MappingStartEvent), -1, True])
+
+
+def _too_deep_in_json(text: str) -> str:
+    """The field where a JSON text nests deeper than MAX_DEPTH ('' when it is the top).
+
+    Only called once the parser has given up on the nesting, so a plain walk over the
+    characters costs nothing in the common case.
+    """
+    stack: list[list[Any]] = []  # per open collection: [is_object, current key or index, at_key]
+    i, end = 0, len(text)
+    while i < end:
+        c = text[i]
+        if c == '"':
+            close = i + 1
+            while close < end and text[close] != '"':
+                close += 2 if text[close] == "\\" else 1
+            if stack and stack[-1][0] and stack[-1][2]:
+                try:
+                    stack[-1][1] = json.loads(text[i:close + 1])
+                except ValueError:
+                    stack[-1][1] = text[i + 1:close]
+            i = close + 1
+            continue
+        if c in "[{":
+            if len(stack) >= MAX_DEPTH:
+                return _position(stack)
+            stack.append([c == "{", 0, c == "{"])
+        elif c in "]}" and stack:
+            stack.pop()
+        elif c == ":" and stack:
+            stack[-1][2] = False
+        elif c == "," and stack:
+            if stack[-1][0]:
+                stack[-1][2] = True
+            else:
+                stack[-1][1] += 1
+        i += 1
+    return ""
 
 
 def _load_yaml(text: str, name: str) -> Any:
@@ -553,9 +600,12 @@ def load_applicant_file(path: Path) -> Any:
     except DuplicateKey as exc:
         where = f" (regel {exc.line})" if exc.line else ""
         raise InputError(_key_text(exc.key), f"staat twee keer in {visible(name)}{where}; geef elk feit één keer") from None
-    except RecursionError:
-        raise InputError("", f"{visible(name)} is te diep genest; een aanvragersbestand heeft hoogstens "
-                             f"{MAX_DEPTH} niveaus") from None
+    except RecursionError:  # only JSON: the YAML check refuses deep nesting before building it
+        where = _too_deep_in_json(text)
+        too_deep = f"te diep genest; een aanvragersbestand heeft hoogstens {MAX_DEPTH} niveaus"
+        if where and not where.startswith("["):
+            raise InputError(where, too_deep) from None
+        raise InputError("", f"{visible(name)} is {too_deep}") from None  # the file as a whole
     except json.JSONDecodeError as exc:
         raise InputError("", f"{visible(name)} is geen geldige JSON (regel {exc.lineno}, kolom {exc.colno}: "
                              f"{json_problem(exc)})") from None
