@@ -70,6 +70,8 @@ class _OneLineParsing:
             kind = exc.param.type if exc.param is not None else None
             if isinstance(kind, (click.IntRange, click.FloatRange)):
                 message = f"verwacht een getal {_range_words(kind)}"
+            elif isinstance(kind, click.Path):
+                message = "bestaat niet of is van de verkeerde soort (een map of een bestand)"
             else:
                 message = visible(exc.message, 200)
             raise UsageError(f"{_parameter_name(exc.param)}: {message}") from None

@@ -360,6 +360,7 @@ def kind_of_rejection(message: str, bestand: Bestand | None = None) -> str:
         text = re.sub(r"\S*" + re.escape(bestand.name), "BESTAND", text)
     text = text.removeprefix("BESTAND: ").removeprefix("BESTAND ")
     text = re.split(r"[;(:]", text, maxsplit=1)[0]
+    text = re.sub(r"'[^']*'", "'…'", text)  # a tag or column the input named
     return re.sub(r"\d+", "N", text).strip()
 
 
@@ -470,7 +471,7 @@ def run_batch(bestand: Bestand, peildatum: str, directory: Path) -> str:
                 check_message(row["fout"], bestand, names_field=False)
         assert result.exit_code == (1 if any(row["fout"] for row in rows) else 0)
         if result.exit_code == 1:
-            return "batch 1: " + ", ".join(sorted({kind_of_rejection(r["fout"], bestand) for r in rows if r["fout"]}))
+            return "batch 1: " + " | ".join(sorted({kind_of_rejection(r["fout"], bestand) for r in rows if r["fout"]}))
     return f"batch {outcome}"
 
 
