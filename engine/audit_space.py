@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from typing import Any, Iterable
 
 from dd.autoref import BDD, Function
@@ -44,6 +44,11 @@ from engine.model import COMPARATORS, All, Any_, Atom, Compare, Expr, KnowledgeB
 from engine.setwise import _OPERATORS, _strata
 
 Pair = tuple[Function, Function]  # (situations where a node is derived true, where it is derived false)
+
+
+def _shifted(day: date, days: int) -> date:
+    """`day` moved by `days`, but not past either end of the calendar (a peildatum may be 9999-12-31)."""
+    return date.fromordinal(min(max(day.toordinal() + days, 1), date.max.toordinal()))
 
 
 # dd's operators are binary; these fold a sequence and stop as soon as the result is settled,
@@ -549,7 +554,7 @@ class DateLibrary:
                         mentioned.add(v)
         sums = numbers | {a + b for a in numbers for b in numbers}
         years = sorted({n + d for n in sums for d in (-1, 0, 1) if 0 <= n + d <= 100})
-        around = sorted({d + timedelta(days=k) for d in dates for k in (-1, 0, 1)})
+        around = sorted({_shifted(d, k) for d in dates for k in (-1, 0, 1)})
         choices: dict[str, list[Any]] = {}
         for name, spec in kb.period_fields.items():
             if spec.get("type") == "keuze":
@@ -569,10 +574,12 @@ class DateLibrary:
         anchor = rng.choice([peildatum, peildatum, *anchors])
         y = rng.choice(years)
         if anchor is peildatum:
-            day = tijd.add_years(peildatum, y if rng.random() < 0.1 else -y)
-        else:
+            y = y if rng.random() < 0.1 else -y
+        try:
             day = tijd.add_years(anchor, y)
-        return day + timedelta(days=rng.choice((-1, 0, 0, 1)))
+        except OverflowError:  # a peildatum near an end of the calendar: stay at that end
+            day = date.max if y > 0 else date.min
+        return _shifted(day, rng.choice((-1, 0, 0, 1)))
 
     def _sample(self, cluster: Cluster, rng: random.Random, grid: tuple) -> dict[str, Any]:
         years, around, choices = grid
@@ -591,7 +598,7 @@ class DateLibrary:
                     period: dict[str, Any] = {"van": start}
                     if rng.random() < 0.5:
                         end = (self._date(rng, [start], years, around) if rng.random() < 0.7
-                               else self.space.peildatum + timedelta(days=rng.choice((-1, 0, 1))))
+                               else _shifted(self.space.peildatum, rng.choice((-1, 0, 1))))
                         period["tot"] = max(end, start)
                     for fname, spec in kb.period_fields.items():
                         if fname in ("van", "tot"):

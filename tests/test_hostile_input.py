@@ -367,3 +367,12 @@ def test_a_byte_order_mark_before_the_first_fact_is_no_part_of_its_name(tmp_path
 ])
 def test_a_bad_command_line_gives_one_dutch_line_for_every_command(args, expected):
     assert one_line(run(*args)).startswith(expected)
+
+
+@pytest.mark.parametrize("peildatum", ["9999-12-31", "0001-01-01"])
+def test_the_audit_at_a_peildatum_at_an_end_of_the_calendar_samples_dates_inside_it(peildatum):
+    """Its search for date combinations went years before and after the peildatum, past 9999."""
+    result = run("audit", "--peildatum", peildatum, "--format", "json")
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    assert result.exit_code == 0, result.output[-500:]
+    assert json.loads(result.stdout)["peildatum"] == peildatum
