@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -28,6 +29,7 @@ NOT_ELIGIBLE = "not_eligible"
 UNDETERMINED = "undetermined"
 OUT_OF_SCOPE = "out_of_scope"
 ALL = "*"  # the model of every derived node
+_NEW_PER_THREAD = threading.Lock()
 
 
 def decide(goal_value: Any, scope_value: Any) -> str:
@@ -106,7 +108,7 @@ class Engine:
         self.models = models
         self._setwise: Any = None
         self.base_predicates = sorted(set(self.kb.facts) | set(self.kb.quantities))
-        self._datalog: Any = None
+        self._datalogs = threading.local()
 
     def _consequences_and_terms(self, goal: str) -> tuple[list[Any], list[Any]]:
         """A goal's consequence and term rules in declaration order, listed once per engine."""
@@ -121,12 +123,22 @@ class Engine:
 
     @property
     def datalog(self) -> DatalogProgram:
-        """The pyDatalog program, loaded on first use (an overview with the setwise backend needs none)."""
-        if self._datalog is None:
+        """This thread's pyDatalog program, loaded on its first use in the thread (an overview with
+        the setwise backend needs none).
+
+        One per thread: threads that shared one would see each other's applicants' facts
+        (engine/datalog.py says how). Building one takes about 10 ms.
+        """
+        local = self.__dict__.get("_datalogs")
+        if local is None:  # subclasses (engine.mutation) skip __init__
+            with _NEW_PER_THREAD:
+                local = self.__dict__.setdefault("_datalogs", threading.local())
+        program = getattr(local, "program", None)
+        if program is None:
             from engine.datalog import DatalogProgram  # imports pyDatalog: an overview needs neither
 
-            self._datalog = DatalogProgram(self.program.clauses, self.models, self.base_predicates)
-        return self._datalog
+            program = local.program = DatalogProgram(self.program.clauses, self.models, self.base_predicates)
+        return program
 
     def evaluate(self, applicant: Applicant, model: str, peildatum: date) -> ProofBuilder:
         """Derive every node of one model (a goal, or `form_N`) for one applicant."""

@@ -486,9 +486,18 @@ def _work(rows: list[Row]) -> list[dict[str, Any]]:
 def _combine(rows: list[Row], runs: list[list[dict[str, Any]]]) -> list[dict[str, Any]]:
     if len(runs) == 1:
         return runs[0]
-    return [{"rij": row.number, "fout": per_run[0]["fout"],
+    return [{"rij": row.number, "fout": _run_errors(per_run),
              "runs": [{"uitkomsten": r["uitkomsten"], "leges": r["leges"]} for r in per_run]}
             for row, per_run in zip(rows, zip(*runs))]
+
+
+def _run_errors(per_run: tuple[dict[str, Any], ...]) -> str | None:
+    """A row's error in a comparison: the same in both runs (a bad input), or named per run when
+    only one run refuses it (e.g. a birth date after the second peildatum only)."""
+    errors = [r["fout"] for r in per_run]
+    if len(set(errors)) == 1:
+        return errors[0]
+    return "; ".join(f"run {'AB'[i]}: {e}" for i, e in enumerate(errors) if e)
 
 
 def _chunks(rows: Iterable[Row], size: int) -> Iterator[list[Row]]:

@@ -77,7 +77,6 @@ class SetwiseEngine(Engine):
         self.models = {}
         self.kb_dir = kb_dir
         self._setwise = self.setwise
-        self._datalog = None
 
     def evaluate(self, applicant: Applicant, model: str, peildatum: date) -> ProofBuilder:
         check_against_peildatum(applicant, peildatum)

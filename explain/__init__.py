@@ -50,8 +50,10 @@ def status(value: Any) -> str:
     return "onbekend"
 
 
-def fact_value(value: Any, unit: str = "") -> str:
-    """How an input fact or quantity reads."""
+def fact_value(value: Any, unit: str = "", free_text: bool = False) -> str:
+    """How an input fact or quantity reads; `free_text` (a fact of type tekst) exactly as given."""
+    if free_text and isinstance(value, str):
+        return value
     if value is True:
         return "ja"
     if value is False:
