@@ -9,9 +9,7 @@ from pathlib import Path
 
 import click
 
-from engine.errors import VerblijfsregelsError
-
-FORMATS = click.Choice(["text", "json"])
+from engine.errors import VerblijfsregelsError, escaped, visible
 
 
 class UsageError(click.ClickException):
@@ -20,16 +18,94 @@ class UsageError(click.ClickException):
     exit_code = 2
 
     def show(self, file=None) -> None:
-        click.echo(f"fout: {self.format_message()}", err=True, file=file)
+        # escaped once more here: whatever a message quotes, a control character in it must not
+        # reach the terminal nor break the line
+        click.echo(f"fout: {escaped(self.format_message())}", err=True, file=file)
 
 
-def _peildatum(ctx: click.Context, param: click.Parameter, value: str | None) -> date:
+class Keuze(click.Choice):
+    """click.Choice that says in Dutch what it got and what is allowed."""
+
+    def convert(self, value, param, ctx):
+        try:
+            return super().convert(value, param, ctx)
+        except click.BadParameter:
+            self.fail(f"kreeg '{visible(str(value))}'; toegestaan: {', '.join(map(str, self.choices))}", param, ctx)
+
+
+FORMATS = Keuze(["text", "json"])
+
+
+def _parameter_name(param: click.Parameter | None) -> str:
+    if param is None:
+        return ""
+    if isinstance(param, click.Argument):
+        return param.human_readable_name
+    return max(param.opts, key=len)
+
+
+def _range_words(kind: click.ParamType) -> str:
+    low, high = getattr(kind, "min", None), getattr(kind, "max", None)
+    if low is not None and high is not None:
+        return f"van {low} tot en met {high}"
+    return f"van minstens {low}" if low is not None else f"van hoogstens {high}"
+
+
+_HELP_WITHOUT_ARGUMENTS = getattr(click.exceptions, "NoArgsIsHelpError", ())
+
+
+class _OneLineParsing:
+    """Bad options and arguments in one line `fout: ...` with exit code 2, like every other bad input."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)  # type: ignore[misc]
+        except _HELP_WITHOUT_ARGUMENTS:
+            raise  # no arguments at all: click shows the help, which is what was asked for
+        except click.NoSuchOption as exc:
+            raise UsageError(f"onbekende optie '{visible(exc.option_name)}'; zie --help") from None
+        except click.MissingParameter as exc:
+            raise UsageError(f"{_parameter_name(exc.param)}: ontbreekt; zie --help") from None
+        except click.BadParameter as exc:
+            kind = exc.param.type if exc.param is not None else None
+            if isinstance(kind, (click.IntRange, click.FloatRange)):
+                message = f"verwacht een getal {_range_words(kind)}"
+            elif isinstance(kind, click.Path):
+                message = "bestaat niet of is van de verkeerde soort (een map of een bestand)"
+            else:
+                message = visible(exc.message, 200)
+            raise UsageError(f"{_parameter_name(exc.param)}: {message}") from None
+        except click.BadOptionUsage as exc:
+            raise UsageError(f"{visible(exc.option_name)}: vraagt een waarde; zie --help") from None
+        except click.UsageError as exc:
+            if "unexpected extra argument" in exc.message:
+                raise UsageError("te veel argumenten; zie --help") from None
+            raise UsageError(f"{visible(exc.format_message(), 200)}; zie --help") from None
+
+
+class _OneLineErrors(_OneLineParsing, click.Command):
+    pass
+
+
+class _Main(_OneLineParsing, click.Group):
+    command_class = _OneLineErrors
+
+    def resolve_command(self, ctx: click.Context, args: list[str]):
+        try:
+            return super().resolve_command(ctx, args)
+        except click.UsageError:
+            raise UsageError(f"onbekende opdracht '{visible(args[0]) if args else ''}'; "
+                             f"toegestaan: {', '.join(sorted(self.commands))}") from None
+
+
+def _peildatum(ctx: click.Context | None, param: click.Parameter | None, value: str | None) -> date:
     if value is None:
         return date.today()
     try:
         return date.fromisoformat(value)
-    except ValueError:
-        raise UsageError(f"--peildatum: kreeg {value!r}; verwacht een datum als JJJJ-MM-DD") from None
+    except ValueError:  # a peildatum is no applicant data: it may be quoted back
+        option = _parameter_name(param) or "--peildatum"
+        raise UsageError(f"{option}: kreeg '{visible(value)}'; verwacht een datum als JJJJ-MM-DD") from None
 
 
 def _engine():
@@ -55,6 +131,14 @@ def _assessments(file: Path, goals: list[str], peildatum: date, precedence: list
         raise UsageError(str(exc)) from None
 
 
+def _check_writable(path: Path, option: str) -> None:
+    """Before any work: a result that cannot be written is better refused at once than after."""
+    if path.is_dir():
+        raise UsageError(f"{option}: {escaped(str(path))} is een map, geen bestand")
+    if not path.parent.is_dir():
+        raise UsageError(f"{option}: de map {escaped(str(path.parent))} bestaat niet")
+
+
 def _emit_json(data) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
@@ -78,7 +162,7 @@ format_option = click.option("--format", "fmt", type=FORMATS, default="text", sh
 file_argument = click.argument("file", type=click.Path(path_type=Path, dir_okay=True, exists=False))
 
 
-@click.group()
+@click.group(cls=_Main)
 @click.version_option(package_name="verblijfsregels")
 def main() -> None:
     """Assess applicants against the IND residence-permit rules and explain the outcome in Dutch."""
@@ -89,7 +173,7 @@ def main() -> None:
 @click.option("--goal", metavar="DOEL", help="Goal to assess (default: every goal).")
 @peildatum_option
 @voorrang_option
-@click.option("--backend", type=click.Choice(["setwise", "datalog"]), default="setwise", show_default=True,
+@click.option("--backend", type=Keuze(["setwise", "datalog"]), default="setwise", show_default=True,
               help="Without --goal: evaluate every goal at once with the set-at-a-time evaluator, or with pyDatalog (the reference).")
 @format_option
 def assess(file: Path, goal: str | None, peildatum: date, voorrang: str | None, backend: str, fmt: str) -> None:
@@ -120,9 +204,13 @@ def why_not(file: Path, goal: str, max_changes: int, peildatum: date, fmt: str) 
     from engine.repairs import find_repairs
     from explain import render_why_not
 
-    eng, (result,) = _assessments(file, [goal], peildatum)
-    applicant = read_applicant_file(eng.kb, file)
-    repairs = find_repairs(eng, applicant, goal, peildatum, max_changes) if max_changes else None
+    eng = _engine()
+    try:
+        applicant = read_applicant_file(eng.kb, file)
+        result = eng.assess(applicant, goal, peildatum)
+        repairs = find_repairs(eng, applicant, goal, peildatum, max_changes) if max_changes else None
+    except VerblijfsregelsError as exc:
+        raise UsageError(str(exc)) from None
     if fmt == "json":
         from engine.proof import failing_conditions
 
@@ -181,10 +269,9 @@ def fees(file: Path, goal: str | None, form: str | None, voorrang: str | None, p
 UNKNOWN_ANSWERS = ("?", "weet niet", "onbekend")
 
 
-def _ask_value(eng, question, data: dict, peildatum: date):
+def _ask_value(eng, question, data: dict, goals: list[str], peildatum: date):
     """Ask until the answer is valid; returns the value, or None for "weet niet"."""
-    from engine.facts import check_against_peildatum, parse_applicant
-    from engine.interview import parse_answer
+    from engine.interview import AnswerError, assessments, parse_answer
 
     if question.type == "vergunningen":
         return _ask_periods(eng, question, data, peildatum)
@@ -197,9 +284,11 @@ def _ask_value(eng, question, data: dict, peildatum: date):
             return None
         try:
             value = parse_answer(question.type, text, question.values)
-            check_against_peildatum(parse_applicant(eng.kb, {**data, question.fact: value}), peildatum)
+            # assessed here, not only validated: an answer can be valid yet unusable (a term
+            # from 9999-12-31 ends after the calendar), and then it is asked again
+            assessments(eng, {**data, question.fact: value}, goals, peildatum)
             return value
-        except (ValueError, VerblijfsregelsError) as exc:
+        except (AnswerError, VerblijfsregelsError) as exc:
             click.echo(f"  Dat antwoord past niet: {exc}. Probeer het opnieuw.")
 
 
@@ -249,18 +338,26 @@ def interview(goal: str | None, answers_file: Path | None, save_file: Path | Non
     """Ask, in Dutch, only the questions whose answer can still change the outcome."""
     import yaml
 
-    from engine.facts import read_applicant_file
+    from engine.facts import load_applicant_file, parse_applicant
     from engine.interview import applicant_file, assessments, next_question
     from explain import render_assessment, render_overview
 
     eng = _engine()
     if goal and goal not in eng.kb.goals:
-        raise UsageError(f"--goal: onbekend doel '{goal}'; toegestaan: {', '.join(sorted(eng.kb.goals))}")
+        raise UsageError(f"--goal: onbekend doel '{visible(goal)}'; toegestaan: {', '.join(sorted(eng.kb.goals))}")
+    if answers_file is not None and save_file is not None and save_file.resolve() == answers_file.resolve():
+        raise UsageError("--save: mag niet het antwoordenbestand zijn (de invoer blijft onaangeroerd); kies een ander bestand")
+    if save_file is not None:
+        _check_writable(save_file, "--save")
     goals = [goal] if goal else sorted(eng.kb.goals)
     data: dict = {}
     try:
         if answers_file is not None:
-            data = dict(read_applicant_file(eng.kb, answers_file).values)
+            raw = load_applicant_file(answers_file)
+            parse_applicant(eng.kb, raw, json_values=True)
+            # the answers as written (dates as text), not as parsed: --save writes them back
+            # unchanged, and a fact left empty (unknown) may still be asked
+            data = {name: value for name, value in raw.items() if value is not None}
         if next_only:
             question = next_question(eng, data, goals, peildatum)
             results = assessments(eng, data, goals, peildatum)
@@ -277,15 +374,18 @@ def interview(goal: str | None, answers_file: Path | None, save_file: Path | Non
                 question = next_question(eng, data, goals, peildatum, frozenset(skipped))
                 if question is None:
                     break
-                value = _ask_value(eng, question, data, peildatum)
+                value = _ask_value(eng, question, data, goals, peildatum)
                 if value is None:
                     skipped.add(question.fact)
                 else:
                     data[question.fact] = value
         finally:
             if save_file is not None:
-                save_file.write_text(
-                    yaml.safe_dump(applicant_file(data), allow_unicode=True, sort_keys=False), encoding="utf-8")
+                try:
+                    save_file.write_text(
+                        yaml.safe_dump(applicant_file(data), allow_unicode=True, sort_keys=False), encoding="utf-8")
+                except OSError as exc:
+                    raise UsageError(f"--save: kan {escaped(str(save_file))} niet schrijven: {exc.strerror}") from None
         results = assessments(eng, data, goals, peildatum)
     except VerblijfsregelsError as exc:
         raise UsageError(str(exc)) from None
@@ -332,10 +432,11 @@ def rules(fmt: str, inventory: bool) -> None:
 @click.argument("input_file", metavar="INPUT", type=click.Path(path_type=Path, dir_okay=True, exists=False))
 @click.option("--out", "out_file", type=click.Path(path_type=Path), required=True,
               help="Result file: one row per input row, in order (.csv or .jsonl).")
-@click.option("--input-format", type=click.Choice(["csv", "jsonl"]), help="Default: from the INPUT suffix.")
-@click.option("--out-format", type=click.Choice(["csv", "jsonl"]), help="Default: from the --out suffix.")
+@click.option("--input-format", type=Keuze(["csv", "jsonl"]), help="Default: from the INPUT suffix.")
+@click.option("--out-format", type=Keuze(["csv", "jsonl"]), help="Default: from the --out suffix.")
 @click.option("--jobs", type=click.IntRange(1, 64), default=1, show_default=True, help="Worker processes.")
-@click.option("--compare-peildatum", metavar="JJJJ-MM-DD", help="Also run at this peildatum and report what changes.")
+@click.option("--compare-peildatum", metavar="JJJJ-MM-DD", callback=lambda ctx, param, value: value and _peildatum(ctx, param, value),
+              help="Also run at this peildatum and report what changes.")
 @click.option("--compare-kb", type=click.Path(path_type=Path, file_okay=False, exists=True),
               help="Also run against this rule base (a kb/ directory) and report what changes.")
 @peildatum_option
@@ -343,7 +444,7 @@ def rules(fmt: str, inventory: bool) -> None:
 @click.option("--format", "fmt", type=FORMATS, default="text", show_default=True, help="Format of the comparison report.")
 @click.pass_context
 def batch(ctx: click.Context, input_file: Path, out_file: Path, input_format: str | None, out_format: str | None,
-          jobs: int, compare_peildatum: str | None, compare_kb: Path | None, peildatum: date, voorrang: str | None,
+          jobs: int, compare_peildatum: date | None, compare_kb: Path | None, peildatum: date, voorrang: str | None,
           fmt: str) -> None:
     """Assess every applicant of a caseload (CSV or JSON Lines) for every goal, with fees.
 
@@ -355,7 +456,7 @@ def batch(ctx: click.Context, input_file: Path, out_file: Path, input_format: st
 
     if compare_peildatum and compare_kb:
         raise UsageError("--compare-peildatum en --compare-kb: kies er één")
-    other = _peildatum(ctx, None, compare_peildatum) if compare_peildatum else None
+    other = compare_peildatum
     eng = _engine()
     try:
         in_fmt = guess_format(input_file, input_format)
@@ -366,6 +467,7 @@ def batch(ctx: click.Context, input_file: Path, out_file: Path, input_format: st
             out_format = "csv" if suffix == ".csv" else "jsonl"
         if input_file.resolve() == out_file.resolve():
             raise UsageError("--out: mag niet het invoerbestand zijn (de invoer blijft onaangeroerd)")
+        _check_writable(out_file, "--out")
         runs: list[tuple[str | None, date]] = [(None, peildatum)]
         if other is not None:
             runs.append((None, other))
@@ -388,7 +490,10 @@ def batch(ctx: click.Context, input_file: Path, out_file: Path, input_format: st
     fee_goals = [g for g in goals if any(r.kind == "gevolg" and g in r.goals and r.form in eng.kb.forms
                                          for r in eng.kb.rules.values())]
     suffixes = ("",) if len(runs) == 1 else ("_a", "_b")
-    writer = Writer(out_file, out_format, goals, fee_goals, suffixes)
+    try:
+        writer = Writer(out_file, out_format, goals, fee_goals, suffixes)
+    except OSError as exc:
+        raise UsageError(f"--out: kan {escaped(str(out_file))} niet schrijven: {exc.strerror}") from None
     labels = (f"peildatum {peildatum}", f"peildatum {other}" if other else f"kennisbank {compare_kb}")
     comparison = Comparison(labels) if len(runs) > 1 else None
     failed = 0
@@ -425,12 +530,147 @@ def batch(ctx: click.Context, input_file: Path, out_file: Path, input_format: st
 
             click.echo(render_comparison(report), nl=False)
     if failed:
-        click.echo(f"{failed} rij(en) met een fout; zie de kolom 'fout' in {out_file}", err=True)
+        click.echo(f"{failed} rij(en) met een fout; zie de kolom 'fout' in {escaped(str(out_file))}", err=True)
+        ctx.exit(1)
+
+
+def _audit_format(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    if value not in ("text", "json", "html"):
+        raise UsageError(f"--format: kreeg '{visible(value)}'; toegestaan: text, json, html")
+    return value
+
+
+@main.command()
+@peildatum_option
+@click.option("--format", "fmt", default="text", show_default=True, callback=_audit_format, metavar="text|json|html",
+              help="Dutch text, the versioned JSON report, or one HTML page with the rule graph.")
+@click.option("--strict", is_flag=True, help="Exit 1 when a finding of severity 'fout' is not explained in kb/.")
+@click.option("--graph", is_flag=True, help="Print the rule dependency graph as Graphviz DOT instead of the report.")
+@click.pass_context
+def audit(ctx: click.Context, peildatum: date, fmt: str, strict: bool, graph: bool) -> None:
+    """Check the whole rule base: conflicts, gaps, dead and redundant rules, sources, time, structure.
+
+    Every finding names its rules and sources and, where a situation is involved, a minimal
+    applicant file that reproduces it. The search covers every situation the rules can tell
+    apart; the report says how many per goal.
+    """
+    import os
+
+    from engine.audit import audit_directory
+    from engine.model import KB_DIR
+
+    kb_dir = Path(os.environ.get("VERBLIJFSREGELS_KB") or KB_DIR)
+    try:
+        report = audit_directory(kb_dir, peildatum)
+    except VerblijfsregelsError as exc:
+        raise UsageError(f"audit: {exc}") from None
+    if graph:
+        if not report.graph:
+            raise UsageError(f"kennisbank: {report.findings[0].message}")
+        click.echo(report.graph, nl=False)
+    elif fmt == "json":
+        _emit_json(report.to_json())
+    elif fmt == "html":
+        from engine.audit_graph import svg
+        from explain import render_audit_html
+
+        click.echo(render_audit_html(report, svg(report.graph) if report.graph else None), nl=False)
+    else:
+        from explain import render_audit
+
+        click.echo(render_audit(report), nl=False)
+    if strict and report.failed:
         ctx.exit(1)
 
 
 @main.command()
-@click.option("--kind", type=click.Choice(["applicant", "assessment", "fees"]), default="applicant",
+@click.option("--data", "data_file", type=click.Path(path_type=Path), metavar="FILE",
+              help="Recorded coverage (default: $VERBLIJFSREGELS_COVERAGE or .kb-coverage.json).")
+@click.option("--context", "contexts", multiple=True, metavar="PREFIX",
+              help="Only what these test files recorded, e.g. tests/test_scenarios.py (repeatable).")
+@format_option
+def coverage(data_file: Path | None, contexts: tuple[str, ...], fmt: str) -> None:
+    """Which rules fired, which exceptions applied and which conditions were seen both true and false.
+
+    Record with `pytest --kb-coverage=FILE` (or VERBLIJFSREGELS_COVERAGE=FILE for any run).
+    """
+    import os
+
+    from engine import coverage as cov
+
+    path = data_file or Path(os.environ.get(cov.ENV) or cov.DEFAULT_DATA)
+    if not path.exists():
+        raise UsageError(f"--data: {path} bestaat niet; neem eerst op met: pytest --kb-coverage={path}")
+    try:
+        data = cov.read_data(path)
+    except (ValueError, KeyError) as exc:
+        raise UsageError(f"--data: {exc}") from None
+    with cov.paused():
+        rep = cov.report(_engine(), data, list(contexts) or None)
+    if fmt == "json":
+        _emit_json(rep)
+        return
+    click.echo(cov.render_text(rep), nl=False)
+
+
+@main.command()
+@click.option("--limit", type=click.IntRange(1), metavar="N", help="Only the first N mutants.")
+@click.option("--jobs", type=click.IntRange(1, 64), default=1, show_default=True, help="Worker processes.")
+@click.option("--only", multiple=True, metavar="ID",
+              help="Only mutants of this declaration (rule id, quantity, parameter; repeatable).")
+@click.option("--examples", type=click.IntRange(1), default=20, show_default=True,
+              help="Examples per property and mutant (derandomized, the same for every mutant).")
+@click.option("--diff", "differential", type=click.IntRange(0), default=1500, show_default=True,
+              help="Generated applicants for the differential check of survivors (0: skip).")
+@click.option("--equivalents", type=click.Path(path_type=Path), metavar="FILE",
+              help="Survivors known to be equivalent, with reasons (default: tests/mutation_equivalents.yaml).")
+@click.option("--backend", type=Keuze(["setwise", "datalog"]), default="setwise", show_default=True,
+              help="Evaluator for the mutants.")
+@click.option("--min-score", type=click.FloatRange(0, 100), metavar="PCT",
+              help="Exit with code 1 when the mutation score is lower.")
+@format_option
+@click.pass_context
+def mutate(ctx: click.Context, limit: int | None, jobs: int, only: tuple[str, ...], examples: int, differential: int,
+           equivalents: Path | None, backend: str, min_score: float | None, fmt: str) -> None:
+    """Change the rule declarations one small step at a time and report the mutants the tests miss.
+
+    Every mutant is checked with the scenarios of tests/scenarios and the properties of
+    tests/test_invariants.py; a survivor is listed with why it is equivalent, or with an
+    applicant for whom it changes the answer.
+    """
+    from engine import mutation
+
+    if not (mutation.TESTS_DIR / "test_scenarios.py").exists():
+        raise UsageError(f"mutate heeft de tests nodig ({mutation.TESTS_DIR} ontbreekt): draai het vanuit de broncode")
+    bar = None
+    if sys.stderr.isatty():
+        bar = click.progressbar(length=1, label="mutanten", file=sys.stderr)
+        bar.__enter__()
+
+    def progress(done: int, total: int) -> None:
+        if bar is not None:
+            bar.length = total
+            bar.update(done - bar.pos)
+
+    try:
+        report = mutation.run_mutation(limit=limit, jobs=jobs, only=list(only) or None, examples=examples,
+                                       differential=differential, equivalents=equivalents or mutation.EQUIVALENTS,
+                                       backend=backend, progress=progress)
+    except (VerblijfsregelsError, ValueError) as exc:
+        raise UsageError(str(exc)) from None
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+    if fmt == "json":
+        _emit_json(report.to_json())
+    else:
+        click.echo(mutation.render_text(report), nl=False)
+    if report.baseline_failure or (min_score is not None and (report.score or 0) < min_score):
+        ctx.exit(1)
+
+
+@main.command()
+@click.option("--kind", type=Keuze(["applicant", "assessment", "fees"]), default="applicant",
               show_default=True, help="The applicant file, or the JSON that assess or fees prints.")
 def schema(kind: str) -> None:
     """Print the JSON Schema of an applicant file, an assessment or a fee answer."""

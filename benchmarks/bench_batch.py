@@ -7,7 +7,8 @@ Lines; the batch then runs as a real process, and the peak memory of its whole p
 
     python benchmarks/bench_batch.py [--size 100000] [--jobs 2] [--runs 3]
 
-Goals (issue 8): 100,000 applicants <= 20 s wall on the 2-core machine, <= 1 GiB peak.
+Goals (issue 8): 100,000 applicants <= 20 s wall on the 2-core machine, <= 1 GiB peak, and memory
+flat over the run (the peak per quarter of the run is printed).
 """
 
 from __future__ import annotations
@@ -56,16 +57,16 @@ def tree_rss(pid: int) -> int:
     return total
 
 
-def timed_run(cmd: list[str]) -> tuple[float, int]:
+def timed_run(cmd: list[str]) -> tuple[float, list[tuple[float, int]]]:
+    """Wall time and the (seconds since start, RSS of the process tree) samples of one run."""
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    peak = 0
+    samples: list[tuple[float, int]] = []
     done = threading.Event()
 
     def sample() -> None:
-        nonlocal peak
         while not done.is_set():
-            peak = max(peak, tree_rss(proc.pid))
+            samples.append((time.perf_counter() - start, tree_rss(proc.pid)))
             time.sleep(0.02)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -76,7 +77,17 @@ def timed_run(cmd: list[str]) -> tuple[float, int]:
     sampler.join()
     if rc not in (0, 1):
         raise SystemExit(f"batch stopped with exit code {rc}")
-    return elapsed, peak
+    return elapsed, samples
+
+
+def quarter_peaks(elapsed: float, samples: list[tuple[float, int]]) -> list[int]:
+    """Peak RSS in each quarter of a run: flat from the second quarter on means no growth per
+    applicant (the first quarter holds the start-up of the workers)."""
+    peaks = [0, 0, 0, 0]
+    for t, rss in samples:
+        quarter = min(3, int(4 * t / elapsed))
+        peaks[quarter] = max(peaks[quarter], rss)
+    return peaks
 
 
 def main() -> None:
@@ -108,12 +119,15 @@ def main() -> None:
         runs = [timed_run(cmd) for _ in range(args.runs)]
         rows = sum(1 for _ in out.open(encoding="utf-8")) - 1
     walls = [w for w, _ in runs]
-    peaks = [p for _, p in runs]
+    peaks = [max((rss for _, rss in samples), default=0) for _, samples in runs]
+    quarters = quarter_peaks(*runs[-1])
     print(f"caseload: {args.size} applicants, {len(kb.goals)} goals, {len(kb.forms)} forms; --jobs {args.jobs}; "
           f"{rows} result rows")
     print(f"batch wall time (median of {args.runs}): {statistics.median(walls):.2f} s   (goal <= 20 s)")
     print(f"per applicant: {statistics.median(walls) / args.size * 1e6:.0f} us")
     print(f"peak RSS of the process tree (max of runs): {max(peaks) / 2**20:.0f} MiB   (goal <= 1024 MiB)")
+    print("peak RSS per quarter of the last run (flat = no growth per applicant): "
+          + " / ".join(f"{q / 2**20:.0f}" for q in quarters) + " MiB")
 
 
 if __name__ == "__main__":

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from engine import coverage
 from engine.cache import cached, content_key
 from engine.compiler import Program, compile_knowledge_base
-from engine.datalog import DatalogProgram
-from engine.errors import InputError
+from engine.errors import InputError, visible
 from engine.facts import Applicant, check_against_peildatum, engine_facts, quantity_values
 from engine.model import KB_DIR, KnowledgeBase, load_knowledge_base
 from engine.proof import CONFLICT, ProofBuilder, ProofNode, unknown_facts
 from engine.tijd import add_duration
+
+if TYPE_CHECKING:
+    from engine.datalog import DatalogProgram
 
 ASSESSMENT_SCHEMA = Path(__file__).resolve().parent / "assessment.schema.json"
 PROOF_FORMAT = "verblijfsregels/assessment"
@@ -25,6 +29,7 @@ NOT_ELIGIBLE = "not_eligible"
 UNDETERMINED = "undetermined"
 OUT_OF_SCOPE = "out_of_scope"
 ALL = "*"  # the model of every derived node
+_NEW_PER_THREAD = threading.Lock()
 
 
 def decide(goal_value: Any, scope_value: Any) -> str:
@@ -84,6 +89,7 @@ class Engine:
             return kb, compile_knowledge_base(kb)
 
         self.kb, self.program = cached(content_key(kb_dir), build)
+        self.kb_dir = kb_dir
         models = {}
         for goal in self.kb.goals.values():
             roots = [goal.conclusion] + ([goal.out_of_scope] if goal.out_of_scope else [])
@@ -102,21 +108,47 @@ class Engine:
         self.models = models
         self._setwise: Any = None
         self.base_predicates = sorted(set(self.kb.facts) | set(self.kb.quantities))
-        self._datalog: DatalogProgram | None = None
+        self._datalogs = threading.local()
+
+    def _consequences_and_terms(self, goal: str) -> tuple[list[Any], list[Any]]:
+        """A goal's consequence and term rules in declaration order, listed once per engine."""
+        table = getattr(self, "_goal_rules", None)  # subclasses (engine.mutation) skip __init__
+        if table is None:
+            rules = list(self.kb.rules.values())
+            table = {g: ([r for r in rules if r.kind == "gevolg" and g in r.goals],
+                         [r for r in rules if r.kind == "termijn" and g in r.goals])
+                     for g in self.kb.goals}
+            self._goal_rules = table
+        return table[goal]
 
     @property
     def datalog(self) -> DatalogProgram:
-        """The pyDatalog program, loaded on first use (an overview with the setwise backend needs none)."""
-        if self._datalog is None:
-            self._datalog = DatalogProgram(self.program.clauses, self.models, self.base_predicates)
-        return self._datalog
+        """This thread's pyDatalog program, loaded on its first use in the thread (an overview with
+        the setwise backend needs none).
+
+        One per thread: threads that shared one would see each other's applicants' facts
+        (engine/datalog.py says how). Building one takes about 10 ms.
+        """
+        local = self.__dict__.get("_datalogs")
+        if local is None:  # subclasses (engine.mutation) skip __init__
+            with _NEW_PER_THREAD:
+                local = self.__dict__.setdefault("_datalogs", threading.local())
+        program = getattr(local, "program", None)
+        if program is None:
+            from engine.datalog import DatalogProgram  # imports pyDatalog: an overview needs neither
+
+            program = local.program = DatalogProgram(self.program.clauses, self.models, self.base_predicates)
+        return program
 
     def evaluate(self, applicant: Applicant, model: str, peildatum: date) -> ProofBuilder:
         """Derive every node of one model (a goal, or `form_N`) for one applicant."""
         check_against_peildatum(applicant, peildatum)
         quantities = quantity_values(self.kb, applicant, peildatum)
         values = self.datalog.evaluate(engine_facts(self.kb, applicant, quantities), model)
-        return ProofBuilder(self.program, values, {**applicant.values, **quantities})
+        builder = ProofBuilder(self.program, values, {**applicant.values, **quantities})
+        if coverage.recorder is not None:  # rule coverage, only when asked for (engine/coverage.py)
+            coverage.recorder.record(self, model, builder)
+        return builder
 
     def assess_all(self, applicant: Applicant, peildatum: date, precedence: list[str] | None = None,
                    goals: list[str] | None = None, backend: str = "setwise") -> list[Assessment]:
@@ -130,7 +162,8 @@ class Engine:
         if backend == "datalog":
             if not self.datalog.has_model(ALL):  # built on first use: a single-goal cold start does without
                 self.datalog.add_model(ALL, derived)
-            values = self.evaluate(applicant, ALL, peildatum).values
+            builder = self.evaluate(applicant, ALL, peildatum)
+            values, inputs = builder.values, builder.inputs
         else:
             if self._setwise is None:
                 from engine.setwise import SetwiseProgram
@@ -139,18 +172,27 @@ class Engine:
             check_against_peildatum(applicant, peildatum)
             quantities = quantity_values(self.kb, applicant, peildatum)
             values = self._setwise.run([engine_facts(self.kb, applicant, quantities)]).values_of(0, derived)
-        return [self.assess(applicant, goal, peildatum, precedence, values) for goal in goals or sorted(self.kb.goals)]
+            inputs = {**applicant.values, **quantities}
+            if coverage.recorder is not None:  # rule coverage, only when asked for (engine/coverage.py)
+                coverage.recorder.record(self, ALL, ProofBuilder(self.program, values, inputs))
+        return [self.assess(applicant, goal, peildatum, precedence, values, inputs)
+                for goal in goals or sorted(self.kb.goals)]
 
     def assess(self, applicant: Applicant, goal: str, peildatum: date,
-               precedence: list[str] | None = None, values: dict[str, set[Any]] | None = None) -> Assessment:
-        """One goal; `values` (from evaluating the model ALL) saves evaluating the goal's own."""
+               precedence: list[str] | None = None, values: dict[str, set[Any]] | None = None,
+               inputs: dict[str, Any] | None = None) -> Assessment:
+        """One goal; `values` (from evaluating the model ALL) saves evaluating the goal's own, and
+        `inputs` (the applicant's facts with the quantities at the peildatum, never changed here)
+        saves working the quantities out again per goal."""
         kb = self.kb
         if goal not in kb.goals:
-            raise InputError("--goal", f"onbekend doel '{goal}'; toegestaan: {', '.join(sorted(kb.goals))}")
+            raise InputError("--goal", f"onbekend doel '{visible(goal)}'; toegestaan: {', '.join(sorted(kb.goals))}")
         if values is None:
             builder = self.evaluate(applicant, goal, peildatum)
         else:
-            builder = ProofBuilder(self.program, values, {**applicant.values, **quantity_values(kb, applicant, peildatum)})
+            if inputs is None:
+                inputs = {**applicant.values, **quantity_values(kb, applicant, peildatum)}
+            builder = ProofBuilder(self.program, values, inputs)
         spec = kb.goals[goal]
         proof = builder.build(spec.conclusion)
         scope = builder.build(spec.out_of_scope) if spec.out_of_scope else None
@@ -165,9 +207,8 @@ class Engine:
                     unknown.extend(n for n in unknown_facts(part) if n not in unknown)
 
         consequences = []
-        for r in kb.rules.values():
-            if r.kind != "gevolg" or goal not in r.goals:
-                continue
+        gevolgen, termijnen = self._consequences_and_terms(goal)
+        for r in gevolgen:
             applies = builder.value(r.conclusion) if r.conclusion else True
             if applies is False:
                 continue
@@ -177,18 +218,21 @@ class Engine:
                 "proof": builder.build(r.conclusion).to_json() if r.conclusion else None,
             })
         terms = []
-        for r in kb.rules.values():
-            if r.kind != "termijn" or goal not in r.goals:
-                continue
+        for r in termijnen:
             if r.conclusion and builder.value(r.conclusion) is False:
                 continue
             start = builder.inputs.get(r.start)
             unit, amount = r.duration
+            try:
+                end = add_duration(start, unit, amount) if start else None
+            except OverflowError:
+                raise InputError(r.start, f"de termijn {r.id} ({amount} {unit}) vanaf deze datum eindigt na "
+                                          "31 december 9999, buiten de kalender") from None
             terms.append({
                 "rule_id": r.id, "label": r.label,
                 "source": {"file": r.source.file, "quote": r.source.quote}, "explanation": r.explanation,
                 "start": r.start, "start_label": kb.label_of(r.start), "start_date": start,
-                "duration": {unit: amount}, "date": add_duration(start, unit, amount) if start else None,
+                "duration": {unit: amount}, "date": end,
             })
         fees = []
         if outcome in (ELIGIBLE, UNDETERMINED):
@@ -196,7 +240,7 @@ class Engine:
 
             for number in dict.fromkeys(c["form"] for c in consequences if c["form"]):
                 if number in kb.forms:
-                    fees.append(fees_for(self, applicant, number, peildatum, precedence, values))
+                    fees.append(fees_for(self, applicant, number, peildatum, precedence, values, builder.inputs))
         return Assessment(
             goal=goal,
             goal_label=spec.label,

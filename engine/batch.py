@@ -17,15 +17,19 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
-from engine.assess import ELIGIBLE, UNDETERMINED, Engine, decide
-from engine.errors import InputError
-from engine.facts import (Applicant, DuplicateKey, _json_pairs, check_against_peildatum, engine_facts,
-                          parse_applicant, quantity_values)
+from engine.assess import ELIGIBLE, NOT_ELIGIBLE, OUT_OF_SCOPE, UNDETERMINED, Engine
+from engine.errors import InputError, escaped, visible
+from engine.facts import (MAX_DEPTH, MAX_DIGITS, MAX_FILE_BYTES, Applicant, DuplicateKey, HugeNumber, _key_text,
+                          check_against_peildatum, decode_json, engine_input_names, json_problem, parse_applicant,
+                          quantity_values)
 from engine.fees import FeeCalculator
 from engine.proof import CONFLICT
 from engine.setwise import SetwiseProgram
 
 CHUNK = 2000
+# A row holds one applicant, so it gets the limit of an applicant file (in characters); a longer
+# line is skipped unread and becomes an error row, so a caseload of any length runs in flat memory.
+ROW_LIMIT = MAX_FILE_BYTES
 BOOL_WORDS = {"true": True, "ja": True, "false": False, "nee": False}
 RESULT_FORMAT = "verblijfsregels/batch-row"
 RESULT_VERSION = 1
@@ -36,6 +40,21 @@ class Row:
     number: int  # 1-based: the record in a CSV file (header excluded), the line in a JSON Lines file
     data: dict[str, Any] | None
     error: str | None = None
+    text: str | None = None  # a JSON Lines row not yet decoded: decoding is left to the workers
+
+    def decoded(self) -> Row:
+        if self.text is None:
+            return self
+        number = self.number
+        try:
+            return Row(number, decode_json(self.text))
+        except json.JSONDecodeError as exc:
+            return Row(number, None, f"rij {number}: geen geldige JSON (kolom {exc.colno}: {json_problem(exc)})")
+        except DuplicateKey as exc:
+            error = InputError(_key_text(exc.key), "staat twee keer in de rij; geef elk feit één keer")
+            return Row(number, None, f"rij {number}, {error}")
+        except RecursionError:
+            return Row(number, None, f"rij {number}: te diep genest; een aanvrager heeft hoogstens {MAX_DEPTH} niveaus")
 
 
 # -- reading --------------------------------------------------------------------------------------
@@ -48,44 +67,128 @@ def input_format(path: Path, given: str | None) -> str:
         return "csv"
     if suffix in (".jsonl", ".ndjson"):
         return "jsonl"
-    raise InputError("INPUT", f"kan het formaat van {path.name} niet afleiden; gebruik .csv of .jsonl, of --input-format")
+    raise InputError("INPUT", f"kan het formaat van {visible(path.name)} niet afleiden; gebruik .csv of .jsonl, "
+                              "of --input-format")
+
+
+class _Lines:
+    """The physical lines of a caseload, each read with a bound, so that a bad line spoils its own
+    row only: a line longer than ROW_LIMIT is skipped unread (it is handed on as an empty line),
+    and bytes that are no UTF-8 arrive as lone surrogates (errors="surrogateescape").
+
+    `take_problem` says what was wrong with the lines handed out since it was last called.
+    """
+
+    def __init__(self, handle: Any):
+        self.handle = handle
+        self.problem: str | None = None
+        self.size = 0
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        line = self.handle.readline(ROW_LIMIT + 1)
+        if not line:
+            raise StopIteration
+        if len(line) > ROW_LIMIT:
+            while line and not line.endswith(("\n", "\r")):
+                line = self.handle.readline(ROW_LIMIT + 1)
+            self.problem = self.problem or f"langer dan {ROW_LIMIT} tekens; een rij is één aanvrager"
+            return "\n"
+        self.size += len(line)
+        if not line.isascii() and not _utf8(line):
+            self.problem = self.problem or "geen UTF-8-tekst"
+        return line
+
+    def take_problem(self) -> str | None:
+        problem = self.problem or (f"langer dan {ROW_LIMIT} tekens; een rij is één aanvrager"
+                                   if self.size > ROW_LIMIT else None)
+        self.problem, self.size = None, 0
+        return problem
+
+
+def _utf8(line: str) -> bool:
+    try:
+        line.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: a byte that was no UTF-8
+        return False
+    return True
 
 
 def read_rows(kb: Any, path: Path, fmt: str) -> Iterator[Row]:
     """Every row of the caseload, in order; problems with one row stay with that row."""
+    shown = escaped(str(path))
     try:
-        handle = path.open(encoding="utf-8", newline="")
+        # utf-8-sig: a byte order mark, as spreadsheets write, is not part of the first column's name
+        handle = path.open(encoding="utf-8-sig", errors="surrogateescape", newline="")
     except FileNotFoundError:
-        raise InputError("INPUT", f"bestand niet gevonden: {path}") from None
+        raise InputError("INPUT", f"bestand niet gevonden: {shown}") from None
     except IsADirectoryError:
-        raise InputError("INPUT", f"{path} is een map, geen bestand") from None
+        raise InputError("INPUT", f"{shown} is een map, geen bestand") from None
+    except OSError as exc:
+        raise InputError("INPUT", f"kan {shown} niet lezen: {exc.strerror}") from None
     with handle:
+        lines = _Lines(handle)
+        if fmt == "csv":
+            yield from _csv_rows(kb, lines, path)
+        else:
+            yield from _jsonl_rows(lines)
+
+
+# What the csv module reports, in Dutch; the rest is named as a broken CSV line.
+CSV_PROBLEMS = {
+    "field larger than field limit": f"een cel is langer dan {csv.field_size_limit()} tekens",
+    "new-line character seen in unquoted field": "een regeleinde midden in een cel zonder aanhalingstekens",
+}
+
+
+def _csv_problem(exc: csv.Error) -> str:
+    text = str(exc)
+    return next((dutch for english, dutch in CSV_PROBLEMS.items() if text.startswith(english)),
+                "geen geldige CSV-regel")
+
+
+def _csv_records(lines: _Lines) -> Iterator[tuple[list[str] | None, str | None]]:
+    """(cells, None) per record, or (None, what is wrong); the reader goes on after a bad record."""
+    reader = csv.reader(lines)
+    while True:
         try:
-            if fmt == "csv":
-                yield from _csv_rows(kb, handle, path)
-            else:
-                yield from _jsonl_rows(handle)
-        except UnicodeDecodeError:
-            raise InputError("INPUT", f"{path} is geen UTF-8-tekst") from None
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            lines.take_problem()
+            yield None, _csv_problem(exc)
+            continue
+        problem = lines.take_problem()
+        yield (None, problem) if problem else (cells, None)
 
 
-def _csv_rows(kb: Any, handle: Any, path: Path) -> Iterator[Row]:
-    reader = csv.reader(handle)
-    header = next(reader, None)
-    if header is None:
-        return
+def _csv_rows(kb: Any, lines: _Lines, path: Path) -> Iterator[Row]:
     import difflib
 
+    records = _csv_records(lines)
+    first = next(records, None)
+    if first is None:
+        return
+    header, problem = first
+    name = visible(path.name)
+    if header is None:
+        raise InputError("INPUT", f"de kop van {name}: {problem}")
     seen: set[str] = set()
-    for name in header:
-        if name in seen:
-            raise InputError("INPUT", f"kolom '{name}' staat twee keer in de kop van {path.name}")
-        seen.add(name)
-        if name not in kb.facts:
-            close = difflib.get_close_matches(name, list(kb.facts), n=1)
+    for column in header:
+        if column in seen:
+            raise InputError("INPUT", f"kolom '{visible(column)}' staat twee keer in de kop van {name}")
+        seen.add(column)
+        if column not in kb.facts:
+            close = difflib.get_close_matches(column, list(kb.facts), n=1) if len(column) <= 200 else []
             hint = f"; bedoelt u '{close[0]}'?" if close else "; kolommen heten naar de feiten (verblijfsregels schema)"
-            raise InputError("INPUT", f"onbekende kolom '{name}' in {path.name}{hint}")
-    for number, cells in enumerate(reader, start=1):
+            raise InputError("INPUT", f"onbekende kolom '{visible(column)}' in {name}{hint}")
+    for number, (cells, problem) in enumerate(records, start=1):
+        if cells is None:
+            yield Row(number, None, f"rij {number}: {problem}")
+            continue
         if not cells:  # an empty line: every cell empty, so every fact unknown
             cells = [""] * len(header)
         if len(cells) != len(header):
@@ -98,7 +201,10 @@ def _csv_rows(kb: Any, handle: Any, path: Path) -> Iterator[Row]:
 
 
 def _csv_values(kb: Any, cells: dict[str, str]) -> dict[str, Any]:
-    """CSV text to the values an applicant file holds; an empty cell is an unknown fact."""
+    """CSV text to the values an applicant file holds; an empty cell is an unknown fact.
+
+    A message names the column and what is allowed, never the cell: it ends up in the output.
+    """
     data: dict[str, Any] = {}
     for name, text in cells.items():
         if text.strip() == "":
@@ -107,17 +213,17 @@ def _csv_values(kb: Any, cells: dict[str, str]) -> dict[str, Any]:
         if kind == "bool":
             word = text.strip().lower()
             if word not in BOOL_WORDS:
-                raise InputError(name, f"kreeg {text!r}; toegestaan: true, false, ja, nee (leeg = onbekend)")
+                raise InputError(name, "kreeg een andere tekst; toegestaan: true, false, ja, nee (leeg = onbekend)")
             data[name] = BOOL_WORDS[word]
         elif kind == "bedrag":
-            try:
-                data[name] = int(text.strip())
-            except ValueError:
-                raise InputError(name, f"kreeg {text!r}; een bedrag is een geheel aantal eurocenten") from None
+            digits = text.strip()
+            if not (digits.isascii() and digits.isdigit()):  # int() would also take '١٢', '1_000' and ' +5'
+                raise InputError(name, "kreeg een tekst die geen geheel getal is; een bedrag is een geheel aantal eurocenten")
+            data[name] = int(digits) if len(digits) <= MAX_DIGITS else HugeNumber(len(digits))
         elif kind == "vergunningen":
             try:
-                data[name] = json.loads(text, object_pairs_hook=_json_pairs)
-            except (json.JSONDecodeError, DuplicateKey):
+                data[name] = decode_json(text)
+            except (json.JSONDecodeError, DuplicateKey, RecursionError):
                 raise InputError(name, "verwacht een JSON-lijst van perioden, zoals "
                                        '[{"van": "2019-01-01", "verblijfsdoel": "familie_of_gezinslid"}]') from None
         else:
@@ -125,30 +231,27 @@ def _csv_values(kb: Any, cells: dict[str, str]) -> dict[str, Any]:
     return data
 
 
-def _jsonl_rows(handle: Any) -> Iterator[Row]:
-    for number, line in enumerate(handle, start=1):
-        if not line.strip():
-            continue  # a blank line holds no applicant
-        try:
-            data = json.loads(line, object_pairs_hook=_json_pairs)
-        except json.JSONDecodeError as exc:
-            yield Row(number, None, f"rij {number}: geen geldige JSON (kolom {exc.colno}: {exc.msg})")
-            continue
-        except DuplicateKey as exc:
-            yield Row(number, None, f"rij {number}, veld '{exc.key}': staat twee keer in de rij; geef elk feit één keer")
-            continue
-        yield Row(number, data)
+def _jsonl_rows(lines: _Lines) -> Iterator[Row]:
+    for number, line in enumerate(lines, start=1):
+        problem = lines.take_problem()
+        if problem:
+            yield Row(number, None, f"rij {number}: {problem}")
+        elif line.strip():  # a blank line holds no applicant
+            yield Row(number, None, text=line)
 
 
 def count_rows(path: Path, fmt: str) -> int:
     """Rows in the caseload, for the progress bar only."""
-    with path.open(encoding="utf-8", newline="") as handle:
+    with path.open(encoding="utf-8-sig", errors="surrogateescape", newline="") as handle:
+        lines = _Lines(handle)
         if fmt == "csv":
-            return max(0, sum(1 for _ in csv.reader(handle)) - 1)
-        return sum(1 for line in handle if line.strip())
+            return max(0, sum(1 for _ in _csv_records(lines)) - 1)
+        return sum(1 for line in lines if line.strip())
 
 
 # -- evaluating -----------------------------------------------------------------------------------
+
+_OUTCOME_OF_CODE = {"0": UNDETERMINED, "1": OUT_OF_SCOPE, "2": ELIGIBLE, "4": NOT_ELIGIBLE}
 
 class CaseloadEvaluator:
     """Outcome of every goal, and the fee of every form a goal points to, for chunks of applicants."""
@@ -159,6 +262,7 @@ class CaseloadEvaluator:
         self.peildatum = peildatum
         self.precedence = list(precedence)
         self.setwise = SetwiseProgram(engine.program, engine.base_predicates)
+        self.engine_inputs = engine_input_names(kb)
         self.goals = sorted(kb.goals)
         self.forms_of_goal = {
             goal: [(r.conclusion, r.form) for r in kb.rules.values()
@@ -175,11 +279,15 @@ class CaseloadEvaluator:
             for conclusion, _ in self.forms_of_goal[goal]:
                 if conclusion:
                     needed[conclusion] = None
+        # the nodes each form's fee reads
         if any(self.forms_of_goal.values()):
             for nid in engine.program.fee_nodes.values():
                 needed[nid] = None
         self.needed = list(needed)
-        self._situations: dict[str, dict[str, Any]] = {}
+        self.form_nodes = {form: [engine.program.fee_nodes[f.id] for f in kb.fee_rules.values()
+                                  if f.form == form and f.id in engine.program.fee_nodes]
+                           for form in kb.forms}
+        self._fees: dict[str, dict[str, dict[str, Any]]] = {}
 
     def parse(self, row: Row) -> Applicant | str:
         if row.error is not None:
@@ -192,25 +300,25 @@ class CaseloadEvaluator:
         return applicant
 
     def evaluate(self, rows: list[Row]) -> list[dict[str, Any]]:
+        rows = [row.decoded() for row in rows]
         parsed = [self.parse(row) for row in rows]
         applicants = [(i, a) for i, a in enumerate(parsed) if isinstance(a, Applicant)]
-        inputs = []
-        chunk_facts = []
-        for _, applicant in applicants:
-            quantities = quantity_values(self.kb, applicant, self.peildatum)
-            inputs.append({**applicant.values, **quantities})
-            chunk_facts.append(engine_facts(self.kb, applicant, quantities))
-        values = self.setwise.run(chunk_facts)
-        columns = self._columns(values)
+        inputs = [{**applicant.values, **quantity_values(self.kb, applicant, self.peildatum)}
+                  for _, applicant in applicants]
+        values = self.setwise.run_inputs(inputs, self.engine_inputs)
+        columns, situation = self._columns(values)
         results: list[dict[str, Any]] = [
             {"rij": row.number, "fout": p if isinstance(p, str) else None, "uitkomsten": {}, "leges": {}}
             for row, p in zip(rows, parsed)
         ]
         for position, (i, _) in enumerate(applicants):
-            results[i].update(self._one(position, columns, inputs[position]))
+            results[i].update(self._one(position, columns, situation))
         return results
 
-    def _columns(self, values: Any) -> dict[str, tuple[str, str]]:
+    def _columns(self, values: Any) -> tuple[dict[str, tuple[str, str]], list[str]]:
+        """Per needed node its true and false column ('0'/'1' per applicant); and the situation
+        columns: per goal a column of outcome codes, per form a goal points to a column saying
+        whether it may apply. Outcomes and forms are read from the situation columns alone."""
         nodes = self.engine.program.nodes
         memo: dict[str, tuple[int, int]] = {}
         everyone = (1 << values.size) - 1
@@ -237,56 +345,70 @@ class CaseloadEvaluator:
             return out
 
         width = values.size
-        return {nid: tuple(format(m, f"0{width}b")[::-1] if width else "" for m in masks(nid))
-                for nid in self.needed}
 
-    def _one(self, i: int, columns: dict[str, tuple[str, str]], inputs: dict[str, Any]) -> dict[str, Any]:
-        # Outcomes and fees follow from the values of the needed nodes alone: applicants in the
-        # same situation share one answer (read-only), so each distinct situation is worked out once.
-        key = "".join(true[i] + false[i] for true, false in columns.values())
-        found = self._situations.get(key)
-        if found is None:
-            found = self._work_out(i, columns, inputs)
-            if len(self._situations) < 200_000:
-                self._situations[key] = found
-        return found
+        def column(mask: int) -> str:
+            return format(mask, f"0{width}b")[::-1] if width else ""
 
-    def _work_out(self, i: int, columns: dict[str, tuple[str, str]], inputs: dict[str, Any]) -> dict[str, Any]:
-        nodes = self.engine.program.nodes
-
-        def value(nid: str) -> Any:
-            if nodes[nid].kind in ("fact", "quantity") and not (nid in columns):
-                return inputs.get(nid)
-            true, false = columns[nid]
-            t, f = true[i] == "1", false[i] == "1"
-            if t and f:
-                return CONFLICT
-            return True if t else (False if f else None)
-
-        outcomes: dict[str, str] = {}
-        fees: dict[str, list[dict[str, Any]]] = {}
-        answers: dict[str, dict[str, Any]] = {}
+        situation = []
         for goal in self.goals:
             spec = self.kb.goals[goal]
-            scope = value(spec.out_of_scope) if spec.out_of_scope else False
-            outcome = decide(value(spec.conclusion), scope)
-            outcomes[goal] = outcome
-            if outcome not in (ELIGIBLE, UNDETERMINED):
-                continue
-            forms = [form for conclusion, form in self.forms_of_goal[goal]
-                     if (value(conclusion) if conclusion else True) is not False]
-            for form in dict.fromkeys(forms):
-                if form not in answers:
-                    answer = self.fees.answer_from(value, None, form, self.peildatum, self.precedence)
-                    answers[form] = {
-                        "formulier": form,
-                        "bedrag": answer.amount,
-                        "bronnen_eens": answer.agreed,
-                        "per_bron": {s.source_file: s.amount for s in answer.applicable},
-                        "voorrang": answer.chosen_source if not answer.agreed else None,
-                    }
-                fees.setdefault(goal, []).append(answers[form])
+            ct, cf = masks(spec.conclusion)
+            st, sf = masks(spec.out_of_scope) if spec.out_of_scope else (0, everyone)
+            # engine.assess.decide for a whole chunk at once (a value both true and false is a
+            # conflict): one hex digit per applicant, '1' out of scope, '2' eligible, '4' not eligible,
+            # '0' undetermined; the '0'/'1' columns read as hex add digit by digit without carries
+            out_of_scope = st & ~sf
+            in_scope = sf & ~st
+            codes = (int(column(out_of_scope) or "0", 16) + 2 * int(column(in_scope & ct & ~cf) or "0", 16)
+                     + 4 * int(column(in_scope & cf & ~ct) or "0", 16))
+            forms = []
+            for conclusion, form in self.forms_of_goal[goal]:
+                if conclusion:
+                    t, f = masks(conclusion)
+                    forms.append((form, column(everyone & ~(f & ~t))))  # not false (a conflict is not false)
+                else:
+                    forms.append((form, "1" * width))
+            situation.append((goal, format(codes, f"0{width}x") if width else "", forms))
+        return {nid: tuple(column(m) for m in masks(nid)) for nid in self.needed}, situation
+
+    def _one(self, i: int, columns: dict[str, tuple[str, str]], situation: list[Any]) -> dict[str, Any]:
+        # A form's fee follows from the nodes of that form's fee rules alone: applicants in the same
+        # situation share one answer (read-only), so each is worked out once per form.
+        outcomes: dict[str, str] = {}
+        fees: dict[str, list[dict[str, Any]]] = {}
+        for goal, codes, forms in situation:
+            code = codes[i]
+            outcomes[goal] = _OUTCOME_OF_CODE[code]
+            if forms and code in "02":
+                chosen = dict.fromkeys(form for form, may_apply in forms if may_apply[i] == "1")
+                if chosen:
+                    fees[goal] = [self._fee(form, i, columns) for form in chosen]
         return {"uitkomsten": outcomes, "leges": fees}
+
+    def _value(self, nid: str, i: int, columns: dict[str, tuple[str, str]]) -> Any:
+        true, false = columns[nid]
+        t, f = true[i] == "1", false[i] == "1"
+        if t and f:
+            return CONFLICT
+        return True if t else (False if f else None)
+
+    def _fee(self, form: str, i: int, columns: dict[str, tuple[str, str]]) -> dict[str, Any]:
+        key = "".join(true[i] + false[i] for true, false in (columns[n] for n in self.form_nodes[form]))
+        memo = self._fees.setdefault(form, {})
+        found = memo.get(key)
+        if found is None:
+            answer = self.fees.answer_from(lambda nid: self._value(nid, i, columns), None, form,
+                                           self.peildatum, self.precedence)
+            found = {
+                "formulier": form,
+                "bedrag": answer.amount,
+                "bronnen_eens": answer.agreed,
+                "per_bron": {s.source_file: s.amount for s in answer.applicable},
+                "voorrang": answer.chosen_source if not answer.agreed else None,
+            }
+            if len(memo) < 200_000:
+                memo[key] = found
+        return found
 
 
 # -- writing --------------------------------------------------------------------------------------
@@ -325,12 +447,22 @@ class Writer:
                 self.handle.write(json.dumps({"format": RESULT_FORMAT, "version": RESULT_VERSION, **result},
                                              ensure_ascii=False, sort_keys=True) + "\n")
             return
+        texts: dict[tuple[int, ...], str] = {}  # rows of one chunk share their fee answers (see _fee)
+
+        def text_of(fees: list[dict[str, Any]]) -> str:
+            key = tuple(map(id, fees))
+            found = texts.get(key)
+            if found is None:
+                found = texts[key] = fee_text(fees)
+            return found
+
         for result in results:
             runs = result["runs"] if "runs" in result else [result]
             row = [result["rij"], result["fout"] or ""]
             for run in runs:
                 row += [run["uitkomsten"].get(g, "") for g in self.goals]
-                row += [fee_text(run["leges"].get(g, [])) for g in self.fee_goals]
+                leges = run["leges"]
+                row += [text_of(leges[g]) if g in leges else "" for g in self.fee_goals]
             self.csv.writerow(row)
 
     def close(self) -> None:
@@ -347,15 +479,25 @@ def _init_worker(factory: Callable[[], list[CaseloadEvaluator]]) -> None:
 
 
 def _work(rows: list[Row]) -> list[dict[str, Any]]:
+    rows = [row.decoded() for row in rows]  # once, for both runs of a comparison
     return _combine(rows, [e.evaluate(rows) for e in _worker])
 
 
 def _combine(rows: list[Row], runs: list[list[dict[str, Any]]]) -> list[dict[str, Any]]:
     if len(runs) == 1:
         return runs[0]
-    return [{"rij": row.number, "fout": per_run[0]["fout"],
+    return [{"rij": row.number, "fout": _run_errors(per_run),
              "runs": [{"uitkomsten": r["uitkomsten"], "leges": r["leges"]} for r in per_run]}
             for row, per_run in zip(rows, zip(*runs))]
+
+
+def _run_errors(per_run: tuple[dict[str, Any], ...]) -> str | None:
+    """A row's error in a comparison: the same in both runs (a bad input), or named per run when
+    only one run refuses it (e.g. a birth date after the second peildatum only)."""
+    errors = [r["fout"] for r in per_run]
+    if len(set(errors)) == 1:
+        return errors[0]
+    return "; ".join(f"run {'AB'[i]}: {e}" for i, e in enumerate(errors) if e)
 
 
 def _chunks(rows: Iterable[Row], size: int) -> Iterator[list[Row]]:
@@ -376,6 +518,7 @@ def run_batch(rows: Iterable[Row], evaluators: Callable[[], list[CaseloadEvaluat
     if jobs <= 1:
         local = evaluators()
         for chunk in chunks:
+            chunk = [row.decoded() for row in chunk]
             on_chunk(_combine(chunk, [e.evaluate(chunk) for e in local]))
         return
     methods = multiprocessing.get_all_start_methods()

@@ -131,7 +131,9 @@ class _Compiler:
         kb = self.kb
         if name in kb.facts:
             fact = kb.facts[name]
-            self.nodes[name] = Node(name, "fact", fact.label, detail={"open_norm": fact.open_norm})
+            # free text is shown as typed; a choice value reads with spaces for underscores
+            self.nodes[name] = Node(name, "fact", fact.label,
+                                    detail={"open_norm": fact.open_norm, "free_text": fact.type == "tekst"})
         elif name in kb.quantities:
             q = kb.quantities[name]
             self.nodes[name] = Node(

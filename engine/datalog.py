@@ -7,11 +7,18 @@ can never be read as program code. Applicant values enter only as constants in a
 We build `pyEngine` literals directly with the same constructors pyDatalog's own parser calls
 (`Term_of`, `Var`, `Literal`, `Clause`, `assert_`). The parser's operator-overloading objects
 cost about 0.1 s for this rule base, which is most of a cold start.
+
+A program belongs to the thread that built it. pyDatalog keeps its `Logic` per thread, and a
+switch to another thread's logic is a shallow copy that shares its predicates (and so every
+fact asserted into them): two threads querying one program raise "dictionary changed size
+during iteration" or find a model half added by the other thread. `engine.assess.Engine` keeps
+one program per thread; here a program refuses to be used from any other thread.
 """
 
 from __future__ import annotations
 
 import itertools
+import threading
 from typing import Any, Iterable
 
 from pyDatalog import pyDatalog, pyEngine
@@ -21,7 +28,15 @@ from engine.compiler import Clause, Cmp, Lit
 _OPERATORS = {">=": ">=", ">": ">", "<=": "<=", "<": "<", "==": "==", "!=": "!=",
               "in": "_pyD_in", "not in": "_pyD_not_in"}
 _ids = itertools.count(1)
-_active: list["DatalogProgram | None"] = [None]  # whose Logic this thread currently holds
+
+
+class _Held(threading.local):
+    """Whose Logic this thread's pyDatalog currently holds (pyDatalog's own Logic is per thread)."""
+
+    program: "DatalogProgram | None" = None
+
+
+_held = _Held()
 
 
 def _const(value: Any):
@@ -38,9 +53,10 @@ class DatalogProgram:
     """A loaded rule set in its own pyDatalog `Logic`, queried one applicant at a time."""
 
     def __init__(self, clauses: Iterable[Clause], models: dict[str, list[str]], base_predicates: Iterable[str]):
+        self._thread = threading.get_ident()
         pyDatalog.Logic()  # a fresh, empty logic for this thread
         self._logic = pyDatalog.Logic(True)
-        _active[0] = self
+        _held.program = self
         applicant = pyEngine.Var("A")
         consts = {True: _const(True), False: _const(False)}
         for clause in clauses:
@@ -56,20 +72,20 @@ class DatalogProgram:
                     body.append(_literal(_OPERATORS[lit.operator], var, _const(lit.constant)))
             pyEngine.assert_(pyEngine.Clause(head, body))
         self._models: dict[str, str] = {}
-        for name, nodes in models.items():
-            self.add_model(name, nodes)
+        # a model's query clauses are added on its first use: a cold start asks for one goal
+        self._pending: dict[str, list[str]] = dict(models)
         # pyDatalog only knows a predicate once it has had a clause or a fact
         for pred in base_predicates:
             self._retract(self._assert(pred, 0, None))
+        self._logic = pyDatalog.Logic(True)
 
     def add_model(self, name: str, nodes: list[str]) -> None:
         """A query predicate that reads every node in `nodes` for one applicant."""
-        if _active[0] is not self:
-            pyDatalog.Logic(self._logic)
-            _active[0] = self
+        self._hold()
         applicant = pyEngine.Var("A")
         model = f"model__{name}"
         self._models[name] = model
+        self._pending.pop(name, None)
         for nid in nodes:
             # one clause per truth value: `p(A, True)` and `p(A, False)` are the subgoals the
             # rule bodies table anyway, where `p(A, V)` would be a third one (twice the work)
@@ -79,9 +95,19 @@ class DatalogProgram:
         clause = pyEngine.Clause(_literal(model, _const(0), _const(None), _const(None)), [])
         pyEngine.assert_(clause)  # pyDatalog knows a predicate only once it had a clause (a model may be empty)
         pyEngine.retract(clause)
+        # switching logics copies them (pyDatalog.Logic(logic)): keep the copy that now holds the model
+        self._logic = pyDatalog.Logic(True)
+
+    def _hold(self) -> None:
+        """Make this program's logic the one pyDatalog uses in this thread."""
+        if threading.get_ident() != self._thread:
+            raise RuntimeError("een DatalogProgram hoort bij de thread die het bouwde; gebruik er één per thread")
+        if _held.program is not self:
+            pyDatalog.Logic(self._logic)  # shares our clauses and facts; only the tables are new
+            _held.program = self
 
     def has_model(self, name: str) -> bool:
-        return name in self._models
+        return name in self._models or name in self._pending
 
     @staticmethod
     def _assert(predicate: str, applicant: int, value: Any):
@@ -98,9 +124,9 @@ class DatalogProgram:
 
         Returns node id -> the set of values derived (normally one; two means a conflict).
         """
-        if _active[0] is not self:
-            pyDatalog.Logic(self._logic)  # shares our clauses and facts; only the tables are new
-            _active[0] = self
+        self._hold()
+        if model not in self._models:
+            self.add_model(model, self._pending[model])
         applicant = next(_ids)
         asserted = []
         try:

@@ -1,5 +1,30 @@
 """Errors the user can act on: each names what is wrong and what is allowed."""
 
+from __future__ import annotations
+
+# A name quoted back in a message (a fact name, a column) is cut here: a key of a megabyte would
+# otherwise become a megabyte-long error line. The longest fact name is 74 characters.
+VISIBLE_LIMIT = 100
+
+
+def escaped(text: str) -> str:
+    """`text` with every character a terminal would act on written as an escape (\\x1b, \\u202e).
+
+    A control character in a message could move the cursor, colour the terminal or break the
+    one-line promise; bidi overrides and lone surrogates (from bytes that were no UTF-8) are
+    unprintable in the same sense.
+    """
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
+
+
+def visible(text: str, limit: int = VISIBLE_LIMIT) -> str:
+    """User-given text as it may stand in a one-line message: escaped, and cut when long."""
+    if len(text) > limit:
+        return f"{escaped(text[:limit])}… ({len(text)} tekens)"
+    return escaped(text)
+
 
 class VerblijfsregelsError(Exception):
     """Base class; the CLI turns these into one line and exit code 2."""
@@ -10,8 +35,12 @@ class KnowledgeBaseError(VerblijfsregelsError):
 
 
 class InputError(VerblijfsregelsError):
-    """Applicant data that does not fit the vocabulary."""
+    """Applicant data that does not fit the vocabulary.
+
+    The message names the field and what is allowed, never the value: an error line ends up in
+    terminals, logs and the batch output, and applicant data does not belong there.
+    """
 
     def __init__(self, field: str, message: str):
         self.field = field
-        super().__init__(f"veld '{field}': {message}" if field else message)
+        super().__init__(f"veld '{visible(field)}': {message}" if field else message)

@@ -19,7 +19,7 @@ from typing import Any, Callable
 
 import itertools
 
-from engine.errors import InputError
+from engine.errors import InputError, visible
 from engine.facts import Applicant
 from engine.model import FeeRule, KnowledgeBase
 from engine.proof import ProofBuilder, unknown_facts
@@ -125,7 +125,7 @@ class FeeCalculator:
         """
         kb = self.kb
         if form not in kb.forms:
-            raise InputError("--form", f"onbekend formulier '{form}'; toegestaan: {', '.join(sorted(kb.forms))}")
+            raise InputError("--form", f"onbekend formulier '{visible(form)}'; toegestaan: {', '.join(sorted(kb.forms))}")
         per_source = []
         for root in self.roots.get(form, []):
             # a source may speak only about one situation (002: victims of violence)
@@ -275,20 +275,24 @@ def _reached(engine: Any, applicant: Applicant, answer: FeeAnswer, source_file: 
 
 
 def fees_for(engine: Any, applicant: Applicant, form: str, peildatum: date, precedence: list[str] | None = None,
-             values: dict[str, set[Any]] | None = None, reductions: bool = False) -> FeeAnswer:
-    """The fee of `form`; `values` from an evaluation of every node saves evaluating the form's model.
+             values: dict[str, set[Any]] | None = None, inputs: dict[str, Any] | None = None,
+             reductions: bool = False) -> FeeAnswer:
+    """The fee of `form`; `values` from an evaluation of every node saves evaluating the form's model,
+    `inputs` (facts and quantities at the peildatum) saves working the quantities out again.
 
     With `reductions` each source also names the lower amounts the applicant can still reach by
     changing changeable facts (this works the fee out again per candidate change).
     """
     if form not in engine.kb.forms:
-        raise InputError("--form", f"onbekend formulier '{form}'; toegestaan: {', '.join(sorted(engine.kb.forms))}")
+        raise InputError("--form", f"onbekend formulier '{visible(form)}'; toegestaan: {', '.join(sorted(engine.kb.forms))}")
     if values is None:
         builder = engine.evaluate(applicant, f"form_{form}", peildatum)
     else:
-        from engine.facts import quantity_values
+        if inputs is None:
+            from engine.facts import quantity_values
 
-        builder = ProofBuilder(engine.program, values, {**applicant.values, **quantity_values(engine.kb, applicant, peildatum)})
+            inputs = {**applicant.values, **quantity_values(engine.kb, applicant, peildatum)}
+        builder = ProofBuilder(engine.program, values, inputs)
     calculator = FeeCalculator(engine.kb, engine.program.fee_nodes)
     answer = calculator.answer(builder, form, peildatum, list(precedence or []))
     if reductions:

@@ -13,7 +13,7 @@ from datetime import date
 from typing import Any
 
 from engine.assess import UNDETERMINED, Assessment
-from engine.facts import Applicant, parse_applicant
+from engine.facts import MAX_DIGITS, Applicant, parse_applicant
 
 ENUMERABLE = ("bool", "keuze")
 
@@ -90,8 +90,12 @@ def next_question(engine: Any, answers: dict[str, Any], goals: list[str], peilda
     return _question(kb, candidates[0])
 
 
+class AnswerError(ValueError):
+    """An answer that does not fit the question; the message says what would."""
+
+
 def parse_answer(fact_type: str, text: str, values: tuple[str, ...] = ()) -> Any:
-    """An answer typed in Dutch, as the value an applicant file would hold; ValueError if wrong."""
+    """An answer typed in Dutch, as the value an applicant file would hold; AnswerError if wrong."""
     answer = text.strip()
     if fact_type == "bool":
         lowered = answer.lower()
@@ -99,17 +103,19 @@ def parse_answer(fact_type: str, text: str, values: tuple[str, ...] = ()) -> Any
             return True
         if lowered in ("nee", "n", "no", "false"):
             return False
-        raise ValueError("antwoord ja of nee")
+        raise AnswerError("antwoord ja of nee")
     if fact_type == "keuze":
         if answer in values:
             return answer
-        raise ValueError(f"kies een van: {', '.join(values)}")
+        raise AnswerError(f"kies een van: {', '.join(values)}")
     if fact_type == "bedrag":
-        if answer.isdigit():
+        # ASCII digits only (str.isdigit also takes '²' and '٣', which int() refuses), and no
+        # more of them than a number may have anywhere
+        if answer.isascii() and answer.isdigit() and len(answer) <= MAX_DIGITS:
             return int(answer)
-        raise ValueError("geef een bedrag in gehele eurocenten, bijvoorbeeld 17400 voor € 174")
+        raise AnswerError("geef een bedrag in gehele eurocenten, bijvoorbeeld 17400 voor € 174")
     if not answer:
-        raise ValueError("het antwoord mag niet leeg zijn")
+        raise AnswerError("het antwoord mag niet leeg zijn")
     return answer  # dates and text are checked by the applicant validation
 
 

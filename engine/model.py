@@ -119,6 +119,7 @@ class Rule:
     duration: tuple[str, int] | None = None  # ... for this long: ("dagen" | "weken" | "maanden" | "jaren", n)
     covers: tuple[str, ...] = ()  # further inventory rows this declaration encodes
     form: str | None = None  # the application form a consequence points to
+    audit: "AuditNote | None" = None  # a finding of the audit this rule is known to give, with why
 
 
 @dataclass(frozen=True)
@@ -172,6 +173,7 @@ class FeeRule:
     explanation: str = ""
     file: str = ""
     covers: tuple[str, ...] = ()
+    audit: "AuditNote | None" = None
 
 
 @dataclass(frozen=True)
@@ -191,6 +193,26 @@ class Goal:
     out_of_scope: str | None
 
 
+# Kinds of audit finding (`verblijfsregels audit`); a finding's key is "<kind>/<ids...>".
+AUDIT_KINDS = (
+    "tegenstrijdig", "leemte", "dood", "nooit_van_toepassing", "altijd_opzij", "overschaduwd",
+    "overbodig", "bronverschil", "vervallen", "nog_niet_geldig", "parameter_overlap", "parameter_gat",
+    "ongebruikt", "laadfout", "kringloop", "vergelijking", "verklaring_zonder_bevinding",
+)
+
+
+@dataclass(frozen=True)
+class AuditNote:
+    """A finding the audit gives that is known and explained: it is listed as explained.
+
+    `patterns` are finding keys, `*` matching any part (fnmatch); `where` says where it was declared.
+    """
+
+    patterns: tuple[str, ...]
+    reason: str
+    where: str
+
+
 @dataclass
 class KnowledgeBase:
     facts: dict[str, Fact]
@@ -203,6 +225,7 @@ class KnowledgeBase:
     parameters: dict[str, Parameter] = field(default_factory=dict)
     fee_rules: dict[str, FeeRule] = field(default_factory=dict)
     fee_ranges: dict[str, FeeRange] = field(default_factory=dict)
+    audit_notes: list[AuditNote] = field(default_factory=list)  # section `audit` of any file
     # derived indexes, filled by `index()`
     rules_for: dict[str, list[str]] = field(default_factory=dict)
     exceptions_of: dict[str, list[str]] = field(default_factory=dict)
@@ -297,7 +320,7 @@ def _rule(raw: dict, path: Path) -> Rule:
         raise KnowledgeBaseError(f"{where}: regel-id '{rid}' noemt geen inventarisrij (zoals C13 of A9.mensenhandel)")
     allowed = {"id", "label", "conclusie", "bron", "voorwaarden", "uitzondering_op", "van_toepassing_als",
                "soort", "doelen", "toelichting", "verwijzing", "geldig_van", "geldig_tot", "vanaf", "duur", "dekt",
-               "formulier"}
+               "formulier", "audit"}
     extra = set(raw) - allowed
     if extra:
         raise KnowledgeBaseError(f"{where}: onbekende sleutel(s) {sorted(extra)}; toegestaan: {sorted(allowed)}")
@@ -358,11 +381,50 @@ def _rule(raw: dict, path: Path) -> Rule:
         duration=duration,
         covers=covers,
         form=str(raw["formulier"]) if "formulier" in raw else None,
+        audit=_rule_audit(raw, rid, where),
     )
 
 
+def _rule_audit(raw: dict, rid: str, where: str) -> AuditNote | None:
+    """`audit: {verwacht: dood, reden: ...}`: the audit gives this finding for this rule, and why."""
+    if "audit" not in raw:
+        return None
+    note = raw["audit"]
+    if not isinstance(note, dict) or set(note) != {"verwacht", "reden"}:
+        raise KnowledgeBaseError(f"{where}: 'audit' heeft precies 'verwacht' (een soort bevinding) en 'reden'")
+    kinds = note["verwacht"] if isinstance(note["verwacht"], list) else [note["verwacht"]]
+    for kind in kinds:
+        if kind not in AUDIT_KINDS:
+            raise KnowledgeBaseError(f"{where}: audit verwacht '{kind}'; soorten: {', '.join(AUDIT_KINDS)}")
+    reason = " ".join(str(note["reden"] or "").split())
+    if not reason:
+        raise KnowledgeBaseError(f"{where}: een audit-verklaring noemt de 'reden'")
+    patterns = tuple(p for kind in kinds for p in (f"{kind}/{rid}", f"{kind}/{rid}/*"))
+    return AuditNote(patterns, reason, where)
+
+
+def _audit_section(raw: Any, path: Path) -> list[AuditNote]:
+    """Section `audit`: a list of {sleutel: <finding key or pattern>, reden: ...}."""
+    if not isinstance(raw, list):
+        raise KnowledgeBaseError(f"{path.name}: sectie 'audit' is een lijst van {{sleutel, reden}}")
+    notes = []
+    for item in raw:
+        if not isinstance(item, dict) or set(item) != {"sleutel", "reden"}:
+            raise KnowledgeBaseError(f"{path.name} [audit]: elke verklaring heeft precies 'sleutel' en 'reden'")
+        keys = item["sleutel"] if isinstance(item["sleutel"], list) else [item["sleutel"]]
+        where = _where(path, str(keys[0]))
+        for key in keys:
+            if str(key).split("/", 1)[0] not in AUDIT_KINDS:
+                raise KnowledgeBaseError(f"{where}: sleutel '{key}' begint niet met een soort bevinding ({', '.join(AUDIT_KINDS)})")
+        reason = " ".join(str(item["reden"] or "").split())
+        if not reason:
+            raise KnowledgeBaseError(f"{where}: een audit-verklaring noemt de 'reden'")
+        notes.append(AuditNote(tuple(str(k) for k in keys), reason, where))
+    return notes
+
+
 SECTIONS = ("feiten", "vergunningsperiode", "grootheden", "regels", "bronverschillen", "doelen",
-            "formulieren", "parameters", "leges", "leges_bandbreedte")
+            "formulieren", "parameters", "leges", "leges_bandbreedte", "audit")
 
 
 def _fact(name: str, raw: dict, where: str) -> Fact:
@@ -430,7 +492,8 @@ def _fee_rule(raw: dict, path: Path) -> FeeRule:
     where = _where(path, rid or "?")
     if not RULE_ID.match(rid):
         raise KnowledgeBaseError(f"{where}: regel-id '{rid}' noemt geen inventarisrij (zoals G4 of G4.mensenhandel)")
-    allowed = {"id", "label", "formulier", "bron", "bedrag", "van_toepassing_als", "uitzondering_op", "toelichting", "dekt"}
+    allowed = {"id", "label", "formulier", "bron", "bedrag", "van_toepassing_als", "uitzondering_op", "toelichting", "dekt",
+               "audit"}
     extra = set(raw) - allowed
     if extra:
         raise KnowledgeBaseError(f"{where}: onbekende sleutel(s) {sorted(extra)}; toegestaan: {sorted(allowed)}")
@@ -450,12 +513,13 @@ def _fee_rule(raw: dict, path: Path) -> FeeRule:
         explanation=" ".join(str(raw.get("toelichting", "")).split()),
         file=f"{path.parent.name}/{path.name}",
         covers=tuple(str(c) for c in raw.get("dekt", ())),
+        audit=_rule_audit(raw, rid, where),
     )
 
 
 def _files(directory: Path) -> list[Path]:
     """The shared declaration files first, then one file per legal domain under regels/."""
-    shared = [directory / f"{name}.yaml" for name in ("feiten", "grootheden", "bronverschillen", "doelen")]
+    shared = [directory / f"{name}.yaml" for name in ("feiten", "grootheden", "bronverschillen", "doelen", "audit")]
     return [p for p in shared if p.exists()] + sorted((directory / "regels").glob("*.yaml"))
 
 
@@ -476,6 +540,7 @@ def load_knowledge_base(directory: Path = KB_DIR) -> KnowledgeBase:
     parameters: dict[str, Parameter] = {}
     fee_rules: dict[str, FeeRule] = {}
     fee_ranges: dict[str, FeeRange] = {}
+    audit_notes: list[AuditNote] = []
     origin: dict[tuple[str, str], str] = {}
 
     def claim(section: str, name: str, path: Path) -> None:
@@ -530,8 +595,10 @@ def load_knowledge_base(directory: Path = KB_DIR) -> KnowledgeBase:
             claim("regel", raw["id"], path)
             fee_ranges[raw["id"]] = FeeRange(raw["id"], raw["label"], int(raw["minimum"]), int(raw["maximum"]),
                                              _source(raw.get("bron"), _where(path, raw["id"])))
+        if "audit" in data:
+            audit_notes.extend(_audit_section(data["audit"], path))
     kb = KnowledgeBase(facts, period_fields, quantities, rules, disagreements, goals,
-                       forms, parameters, fee_rules, fee_ranges)
+                       forms, parameters, fee_rules, fee_ranges, audit_notes)
     kb.index()
     check_knowledge_base(kb)
     return kb

@@ -58,11 +58,29 @@ def _json_value(value: Any) -> Any:
     return value
 
 
+_SHOWN_DETAIL = ("unit", "comparator", "name", "open_norm", "free_text", "reference", "valid_from", "valid_until")
+
+
+def _static_details(program: Program) -> dict[str, dict[str, Any]]:
+    """Per node, the detail a proof shows whatever the applicant: worked out once per program."""
+    details = program.__dict__.get("_proof_details")
+    if details is None:
+        details = {}
+        for nid, node in program.nodes.items():
+            merged = {k: v for k, v in node.detail.items() if k in _SHOWN_DETAIL and v}
+            if node.kind == "compare":
+                merged["threshold"] = node.detail["value"]
+            details[nid] = merged
+        program.__dict__["_proof_details"] = details  # a cache on the program, not one of its fields
+    return details
+
+
 class ProofBuilder:
     def __init__(self, program: Program, values: dict[str, set[Any]], inputs: dict[str, Any]):
         self.nodes = program.nodes
         self.values = values
         self.inputs = inputs
+        self._static = _static_details(program)
         self._shown: set[str] = set()  # rules and disagreements already expanded in this proof
 
     def value(self, nid: str) -> Any:
@@ -96,11 +114,7 @@ class ProofBuilder:
         return {"file": node.source.file, "quote": node.source.quote} if node.source else None
 
     def _make(self, node: Node, value: Any, children: list[ProofNode], **detail: Any) -> ProofNode:
-        merged = {k: v for k, v in node.detail.items()
-                  if k in ("unit", "comparator", "name", "open_norm", "reference", "valid_from", "valid_until") and v}
-        if node.kind == "compare":
-            merged["threshold"] = node.detail["value"]
-        merged.update(detail)
+        merged = {**self._static[node.id], **detail}
         return ProofNode(
             node=node.id,
             kind=node.kind,

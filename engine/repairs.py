@@ -102,7 +102,10 @@ def _first_date(engine: Any, applicant: Applicant, goal: str, start: date) -> da
     """First date after `start` on which the applicant is eligible, within the horizon."""
     previous = start
     for months in range(1, HORIZON_MONTHS + 1):
-        day = add_months(start, months)
+        try:
+            day = add_months(start, months)
+        except OverflowError:  # the calendar ends at 9999-12-31 before the horizon does
+            day = date.max
         if _eligible(engine, applicant, goal, day):
             low, high = previous, day  # eligible at high, not at low
             while (high - low).days > 1:
@@ -112,6 +115,8 @@ def _first_date(engine: Any, applicant: Applicant, goal: str, start: date) -> da
                 else:
                     low = middle
             return high
+        if day == date.max:
+            break
         previous = day
     return None
 
@@ -148,7 +153,10 @@ def find_repairs(engine: Any, applicant: Applicant, goal: str, peildatum: date,
     if not repairs:
         # Perhaps time has to pass. Give every candidate fact the value that helps most, find
         # the first date on which that applicant is eligible, and search the minimal sets there.
-        horizon = add_months(peildatum, HORIZON_MONTHS)
+        try:
+            horizon = add_months(peildatum, HORIZON_MONTHS)
+        except OverflowError:
+            horizon = date.max
         helpful = tuple(
             max((Change(name, v, result.facts.get(name)) for v in values),
                 key=lambda c: _score(engine, _with(applicant, (c,)), goal, horizon))

@@ -12,6 +12,7 @@ thousands of generated applicants.
 from __future__ import annotations
 
 import operator
+from datetime import date
 from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 
@@ -82,8 +83,25 @@ class SetwiseProgram:
         self._groups = [[(head, value, tuple(self._key(b) for b in body))
                          for head in group for (value, body) in ((c.value, c.body) for c in by_head[head])]
                         for group in _strata(by_head)]
+        self._keys_of: dict[tuple[str, Any], tuple] = {}
+        self._input_keys_of: dict[tuple[str, Any], tuple] = {}
         self._recursive = [len({h for h, _, _ in g}) > 1 or any((h, True) in b or (h, False) in b for h, _, b in g)
                            for g in self._groups]
+
+    def _fact_keys(self, predicate: str, value: Any) -> tuple:
+        """The literals and comparisons one input fact makes true; the same for every applicant
+        with that fact, so they are worked out once per distinct (predicate, value)."""
+        keys: list[Any] = []
+        if type(value) is bool:  # every yes/no input, also one a view reads directly
+            keys.append((predicate, value))
+        for cmp, test, constant in self._comparisons.get(predicate, ()):
+            try:
+                ok = test(value, constant)
+            except TypeError:  # pyDatalog finds no match for incomparable values either
+                ok = False
+            if ok:
+                keys.append(cmp)
+        return tuple(keys)
 
     @staticmethod
     def _key(item: Lit | Cmp) -> Any:
@@ -93,18 +111,40 @@ class SetwiseProgram:
         """Evaluate the program for every applicant's engine facts (`engine.facts.engine_facts`)."""
         size = len(chunk)
         hits: dict[Any, list[int]] = {}
-        comparisons = self._comparisons
+        keys_of = self._keys_of
         for i, facts in enumerate(chunk):
-            for predicate, value in facts:
-                if type(value) is bool:  # every yes/no input, also one a view reads directly
-                    hits.setdefault((predicate, value), []).append(i)
-                for cmp, test, constant in comparisons.get(predicate, ()):
-                    try:
-                        ok = test(value, constant)
-                    except TypeError:  # pyDatalog finds no match for incomparable values either
-                        ok = False
-                    if ok:
-                        hits.setdefault(cmp, []).append(i)
+            for fact in facts:
+                keys = keys_of.get(fact)
+                if keys is None:
+                    keys = self._fact_keys(*fact)
+                    if len(keys_of) < 200_000:  # bounded: memory stays flat on long caseloads
+                        keys_of[fact] = keys
+                for key in keys:
+                    hits.setdefault(key, []).append(i)
+        return self._derive(size, hits)
+
+    def run_inputs(self, chunk: Sequence[dict[str, Any]], names: frozenset[str]) -> ChunkValues:
+        """Like `run`, from each applicant's input values and quantities as they are (dates as
+        dates): only `names` are read, and a value is turned into its engine fact once per distinct
+        value instead of once per applicant (batch runs)."""
+        size = len(chunk)
+        hits: dict[Any, list[int]] = {}
+        keys_of = self._input_keys_of
+        for i, inputs in enumerate(chunk):
+            for fact in inputs.items():
+                if fact[0] not in names:
+                    continue
+                keys = keys_of.get(fact)
+                if keys is None:
+                    name, value = fact
+                    keys = self._fact_keys(name, value.toordinal() if isinstance(value, date) else value)
+                    if len(keys_of) < 200_000:
+                        keys_of[fact] = keys
+                for key in keys:
+                    hits.setdefault(key, []).append(i)
+        return self._derive(size, hits)
+
+    def _derive(self, size: int, hits: dict[Any, list[int]]) -> ChunkValues:
         masks: dict[Any, int] = {key: _bits(indices, size) for key, indices in hits.items()}
         get = masks.get
         for group, recursive in zip(self._groups, self._recursive):

@@ -13,7 +13,15 @@ from typing import Any, Callable, Sequence
 Period = tuple[date, date | None, dict]  # (van, tot, the whole period as given)
 
 
+def _in_calendar(year: int) -> None:
+    # The same exception as `date + timedelta` past the ends, so callers handle one kind.
+    if not date.min.year <= year <= date.max.year:
+        raise OverflowError(f"jaar {year} valt buiten de kalender (1 tot en met 9999)")
+
+
 def add_years(day: date, years: int) -> date:
+    """The same day `years` later; OverflowError beyond the year 9999 (or before 1)."""
+    _in_calendar(day.year + years)
     try:
         return day.replace(year=day.year + years)
     except ValueError:  # 29 February in a common year
@@ -21,9 +29,11 @@ def add_years(day: date, years: int) -> date:
 
 
 def add_months(day: date, months: int) -> date:
-    """Same day of the month, or the month's last day where it has no such day (31 jan + 1 = 28/29 feb)."""
+    """Same day of the month, or the month's last day where it has no such day (31 jan + 1 = 28/29 feb);
+    OverflowError beyond the year 9999 (or before 1)."""
     index = day.month - 1 + months
     year, month = day.year + index // 12, index % 12 + 1
+    _in_calendar(year)
     for candidate in (day.day, 30, 29, 28):
         try:
             return date(year, month, min(day.day, candidate))
@@ -33,6 +43,7 @@ def add_months(day: date, months: int) -> date:
 
 
 def add_duration(day: date, unit: str, amount: int) -> date:
+    """`day` plus a duration from the rules; OverflowError beyond the year 9999 (or before 1)."""
     if unit == "dagen":
         return day + timedelta(days=amount)
     if unit == "weken":
@@ -42,6 +53,14 @@ def add_duration(day: date, unit: str, amount: int) -> date:
     if unit == "jaren":
         return add_years(day, amount)
     raise ValueError(unit)
+
+
+def _years_later_or_none(day: date, years: int) -> date | None:
+    """`add_years`, or None when that day lies after 9999-12-31: later than any peildatum."""
+    try:
+        return add_years(day, years)
+    except OverflowError:
+        return None
 
 
 def full_years(start: date, end: date) -> int:
@@ -61,7 +80,8 @@ def _periods(vergunningen: Sequence[dict], peildatum: date) -> list[tuple[date, 
     )
     merged: list[tuple[date, date]] = []
     for start, end in spans:
-        if merged and start <= merged[-1][1] + timedelta(days=1):
+        # day numbers: the day after 9999-12-31 is no date, but it is a number
+        if merged and start.toordinal() <= merged[-1][1].toordinal() + 1:
             merged[-1] = (merged[-1][0], max(merged[-1][1], end))
         else:
             merged.append((start, end))
@@ -99,7 +119,7 @@ def volle_jaren_tussen(peildatum: date, begin: date, einde: date) -> int:
 def volle_jaren_in_periode(peildatum: date, begin: date, einde: date) -> int:
     """Whole years in a period from `begin` up to and including its last day `einde`, counted no
     further than the peildatum (like an ended permit in `jaren_in_bezit_van_vergunning`)."""
-    stop = min(einde + timedelta(days=1), peildatum)
+    stop = peildatum if einde >= peildatum else einde + timedelta(days=1)  # einde < peildatum: a real day
     return max(0, full_years(begin, stop)) if begin <= stop else 0
 
 
@@ -109,7 +129,10 @@ def jaren_ononderbroken_vergunning_vanaf_leeftijd(
     start = _current_chain_start(verblijfsvergunningen, peildatum)
     if start is None:
         return 0
-    start = max(start, add_years(geboortedatum, vanaf_leeftijd))
+    from_age = _years_later_or_none(geboortedatum, vanaf_leeftijd)
+    if from_age is None:  # that age is reached after 9999: not by the peildatum
+        return 0
+    start = max(start, from_age)
     return max(0, full_years(start, peildatum)) if start <= peildatum else 0
 
 
@@ -117,7 +140,10 @@ def ononderbroken_vergunning_sinds_leeftijd(
     peildatum: date, verblijfsvergunningen: Sequence[dict], geboortedatum: date, leeftijd: int
 ) -> bool:
     start = _current_chain_start(verblijfsvergunningen, peildatum)
-    return start is not None and start <= add_years(geboortedatum, leeftijd)
+    if start is None:
+        return False
+    birthday = _years_later_or_none(geboortedatum, leeftijd)
+    return birthday is None or start <= birthday  # None: that birthday lies after every date
 
 
 def jaren_in_bezit_van_vergunning(peildatum: date, verblijfsvergunningen: Sequence[dict]) -> int:

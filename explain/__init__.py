@@ -11,7 +11,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemBytecodeCache, FileSystemLoader, StrictUndefined
+from jinja2 import Environment, FileSystemBytecodeCache, FileSystemLoader, StrictUndefined, select_autoescape
 
 from engine.cache import cache_dir
 
@@ -50,8 +50,10 @@ def status(value: Any) -> str:
     return "onbekend"
 
 
-def fact_value(value: Any, unit: str = "") -> str:
-    """How an input fact or quantity reads."""
+def fact_value(value: Any, unit: str = "", free_text: bool = False) -> str:
+    """How an input fact or quantity reads; `free_text` (a fact of type tekst) exactly as given."""
+    if free_text and isinstance(value, str):
+        return value
     if value is True:
         return "ja"
     if value is False:
@@ -104,6 +106,25 @@ def duration(value: dict[str, int]) -> str:
     return f"{amount} {singular[unit] if amount == 1 else unit}"
 
 
+def block(text: str, indent: int = 2, width: int = 100, wrap: bool = True) -> str:
+    """Text indented (and wrapped) as a block, without a trailing newline."""
+    import textwrap
+
+    pad = " " * indent
+    lines = []
+    for line in str(text).rstrip("\n").split("\n"):
+        if wrap and line.strip():
+            lines.extend(textwrap.wrap(line, width - indent, break_long_words=False, break_on_hyphens=False) or [""])
+        else:
+            lines.append(line)
+    return "\n".join(pad + line if line else "" for line in lines)
+
+
+def getal(n: int) -> str:
+    """A whole number with Dutch thousands separators: 9.663.676.416."""
+    return f"{n:,}".replace(",", ".")
+
+
 def source_file(name: str) -> str:
     """Seed files are cited by their three-digit number, as the inventory does."""
     return name.split("_", 1)[0]
@@ -120,15 +141,17 @@ def _bytecode_cache() -> FileSystemBytecodeCache | None:
 _ENV = Environment(
     loader=FileSystemLoader(str(Path(__file__).resolve().parent / "templates")),
     bytecode_cache=_bytecode_cache(),  # compiling the templates is most of a cold start's render
+    auto_reload=False,  # the templates ship with the code: no stat of each template per render
     undefined=StrictUndefined,
     trim_blocks=True,
     lstrip_blocks=True,
     keep_trailing_newline=True,
-    autoescape=False,
+    # only the HTML report is escaped: every other template writes plain text
+    autoescape=select_autoescape(enabled_extensions=("html.j2",), default_for_string=False, default=False),
 )
 _ENV.filters.update(
     dutch_date=dutch_date, status=status, fact_value=fact_value, threshold=threshold, source_file=source_file,
-    duration=duration, euro=euro,
+    duration=duration, euro=euro, block=block, getal=getal,
 )
 _ENV.globals.update(outcome_words=OUTCOME_WORDS, comparator_words=COMPARATOR_WORDS)
 
@@ -274,6 +297,34 @@ def render_comparison(report: dict[str, Any]) -> str:
 def render_inventory(rows: list[Any]) -> str:
     """Every inventory row with the declarations that encode it, or why none does."""
     return _ENV.get_template("inventory.txt.j2").render(rows=rows)
+
+
+def _audit_context(report: Any) -> dict[str, Any]:
+    from engine.audit import CATEGORIES, witness_yaml
+
+    data = report.to_json()
+    for finding, raw in zip(data["findings"], report.findings):
+        for w, witness in zip(finding["witnesses"], raw.witnesses):
+            w["yaml"] = witness_yaml(witness)
+    categories = [{"id": cat, "heading": heading, "findings": [f for f in data["findings"] if f["category"] == cat]}
+                  for cat, heading in CATEGORIES]
+    return {
+        "peildatum": report.peildatum, "summary": data["summary"], "strict_fails": data["strict_fails"],
+        "categories": categories, "coverage": data["coverage"]["goals"], "notes": data["coverage"]["notes"],
+        "dot": report.graph,
+    }
+
+
+def render_audit(report: Any) -> str:
+    """The audit of the rule base as Dutch text: findings per kind, then what the search covered."""
+    return _ENV.get_template("audit.txt.j2").render(**_audit_context(report))
+
+
+def render_audit_html(report: Any, svg: str | None = None) -> str:
+    """The audit as one HTML page: a table per kind of finding, and the rule graph (SVG, or DOT text)."""
+    from markupsafe import Markup
+
+    return _ENV.get_template("audit.html.j2").render(**_audit_context(report), svg=Markup(svg) if svg else None)
 
 
 def _rule_order(rule_id: str) -> tuple:

@@ -23,6 +23,39 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.ge
 PEILDATUM = date(2026, 11, 22)
 
 
+def pytest_addoption(parser):
+    parser.addoption("--kb-coverage", metavar="FILE", default=None,
+                     help="Record which rules, exceptions and conditions the tests exercise "
+                          "(verblijfsregels coverage --data FILE prints the table).")
+    parser.addoption("--kb-mutation", action="store_true", default=False,
+                     help="Also run the full mutation test of the knowledge base (score at least 95 %).")
+
+
+def pytest_configure(config):
+    path = config.getoption("--kb-coverage", default=None)
+    if path:
+        from engine import coverage
+
+        path = Path(path).resolve()
+        path.unlink(missing_ok=True)
+        os.environ[coverage.ENV] = str(path)  # CLI processes started by the tests record too
+        coverage.enable(path)
+
+
+def pytest_runtest_setup(item):
+    from engine import coverage
+
+    if coverage.recorder is not None:
+        os.environ[coverage.CONTEXT_ENV] = item.nodeid.split("::")[0]
+
+
+def pytest_sessionfinish(session, exitstatus):
+    from engine import coverage
+
+    if coverage.recorder is not None:
+        coverage.recorder.flush()
+
+
 @pytest.fixture(scope="session")
 def engine() -> Engine:
     return Engine()

@@ -171,6 +171,20 @@ def test_compare_reports_changed_outcomes_with_example_rows(tmp_path):
     assert "Vergelijking van 2 aanvrager(s)" in text.output and "(bijvoorbeeld rij 1, 2)" in text.output
 
 
+def test_compare_reports_a_row_that_only_the_second_peildatum_refuses_as_an_error_of_run_b(tmp_path):
+    # born between the two peildata: a valid applicant at the first, an impossible one at the second
+    source = tmp_path / "zaken.jsonl"
+    write_jsonl(source, [{"geboortedatum": "2026-12-01"}, {"geboortedatum": "2000-01-01"}])
+    out = tmp_path / "uit.jsonl"
+    result = run("batch", source, "--out", out, "--peildatum", "2027-01-01", "--compare-peildatum", "2026-11-23",
+                 "--format", "json")
+    assert result.exit_code == 1, result.output
+    assert json.loads(result.stdout)["error_rows"] == 1
+    first, second = (json.loads(line) for line in out.read_text(encoding="utf-8").splitlines())
+    assert first["fout"].startswith("run B: ") and "geboortedatum" in first["fout"]
+    assert not second["fout"]
+
+
 @pytest.mark.parametrize("header,expected", [
     ("geboortedatm\n2000-01-01\n", "bedoelt u 'geboortedatum'?"),
     ("geboortedatum,geboortedatum\n2000-01-01,2000-01-01\n", "twee keer"),

@@ -28,7 +28,8 @@ def test_terms_count_from_receiving_the_permit(engine):
     result = _assess(engine, datum_ontvangst_vergunning="2026-12-01", heeft_tbc_onderzoek_aangegeven_bij_aanvraag=True)
     assert result.outcome == "eligible"
     dates = {t["rule_id"]: t["date"] for t in result.terms}
-    assert dates == {"D6": date(2027, 3, 1), "D9": date(2031, 12, 1), "D10.termijn": date(2031, 12, 1)}
+    # A10 (004): a permit for bepaalde tijd is valid at most five years; D9 (000) says five years too
+    assert dates == {"A10": date(2031, 12, 1), "D6": date(2027, 3, 1), "D9": date(2031, 12, 1), "D10.termijn": date(2031, 12, 1)}
 
 
 def test_three_months_from_the_last_day_of_a_month_end_on_the_last_day_of_the_month(engine):
@@ -38,7 +39,7 @@ def test_three_months_from_the_last_day_of_a_month_end_on_the_last_day_of_the_mo
 
 def test_no_ggd_term_without_a_tbc_examination_on_the_application(engine):
     result = _assess(engine, datum_ontvangst_vergunning="2026-12-01", heeft_tbc_onderzoek_aangegeven_bij_aanvraag=False)
-    assert [t["rule_id"] for t in result.terms] == ["D9", "D10.termijn"]
+    assert [t["rule_id"] for t in result.terms] == ["A10", "D9", "D10.termijn"]
 
 
 def test_terms_without_a_date_of_receipt_are_given_in_words(engine):

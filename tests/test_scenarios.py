@@ -2,9 +2,10 @@
 
 A scenario names a base applicant (tests/scenarios/basis/), the changes to it (`wijzig`; null
 makes a fact unknown), the goal and peildatum, and what must come out: the outcome, optionally
-the value of named rules in the proof (`regels`), the unknown facts (`onbekende_feiten`) and
-the consequence rules shown with an eligible outcome (`gevolgen`). A fee scenario has `leges`
-instead of `doel` (see `check_fees`).
+the value of named rules in the proof (`regels`), the unknown facts (`onbekende_feiten`), the
+consequence rules shown with an eligible outcome (`gevolgen`), the consequences whose conditions
+hold whatever the outcome (`geldende_gevolgen`) and the dates terms give (`termijnen`; `geen`:
+the term does not apply). A fee scenario has `leges` instead of `doel` (see `check_fees`).
 """
 
 from __future__ import annotations
@@ -79,9 +80,11 @@ def check_fees(engine, applicant, peildatum, spec) -> None:
         assert reductions == expected["verlagingen"], reductions
 
 
-@pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
-def test_scenario(path: Path, engine):
-    spec = load_scenario(path)
+def check_scenario(engine, spec: dict, name: str = "") -> None:
+    """Every expectation of one scenario; AssertionError names the first that fails.
+
+    `verblijfsregels mutate` runs this same function against every mutant of the rule base.
+    """
     applicant = parse_applicant(engine.kb, spec["facts"])
     peildatum = spec["peildatum"] if isinstance(spec["peildatum"], date) else date.fromisoformat(spec["peildatum"])
     if "leges" in spec:
@@ -89,7 +92,7 @@ def test_scenario(path: Path, engine):
         return
     result = engine.assess(applicant, spec["doel"], peildatum)
     expected = spec["verwacht"]
-    assert result.outcome == expected["uitkomst"], path.stem
+    assert result.outcome == expected["uitkomst"], f"{name}: {result.outcome}"
     values = rule_values(result.proof)
     if result.scope is not None:
         for rid, vals in rule_values(result.scope).items():
@@ -100,8 +103,26 @@ def test_scenario(path: Path, engine):
     if "gevolgen" in expected:
         shown = [c["rule_id"] for c in result.consequences] if result.outcome == "eligible" else []
         assert sorted(shown) == sorted(expected["gevolgen"])
+    if "geldende_gevolgen" in expected:
+        # whatever the outcome: the consequences whose own conditions hold (an advisor sees them
+        # beside an open outcome too)
+        holding = [c["rule_id"] for c in result.consequences if c["applies"] is True]
+        assert sorted(holding) == sorted(expected["geldende_gevolgen"]), holding
     if "onbekende_feiten" in expected:
         assert sorted(result.unknown_facts) == sorted(expected["onbekende_feiten"])
+    for rid, day in (expected.get("termijnen") or {}).items():
+        # `termijnen: {E15: 2026-04-01}`: the date a term gives (null: its start date is unknown)
+        dates = {t["rule_id"]: t["date"] for t in result.terms}
+        if day == "geen":
+            assert rid not in dates, f"termijn {rid} geldt, verwacht: geldt niet"
+            continue
+        assert rid in dates, f"termijn {rid} staat niet in de beoordeling"
+        assert dates[rid] == day, f"termijn {rid}: verwacht {day}, kreeg {dates[rid]}"
+
+
+@pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
+def test_scenario(path: Path, engine):
+    check_scenario(engine, load_scenario(path), path.stem)
 
 
 def test_scenario_names_are_sentences():

@@ -15,7 +15,7 @@ from engine.interview import _values, assessments, next_question
 from engine.proof import failing_conditions
 from engine.repairs import find_repairs
 from tests.conftest import ROOT
-from tests.strategies import aanvragers
+from engine.strategies import aanvragers
 
 PEILDATUM = date(2026, 11, 22)
 GOAL = "onbepaalde_tijd_regulier"

@@ -1,0 +1,70 @@
+"""Benchmark: `verblijfsregels audit` of the real rule base, as a real process.
+
+Prints figures; asserts nothing (speed goals are read, not tested). Each figure is the median of
+a few runs; the phases (build of the atom space, symbolic evaluation, dated situations, checks
+with witnesses, completeness recomputation) are timed once in-process for orientation.
+
+    python benchmarks/bench_audit.py [--runs 3] [--peildatum 2026-11-22]
+
+Goal (issue 6): the full audit in at most 60 s on the 2-core machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def wall(cmd: list[str], runs: int) -> list[float]:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        done = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        times.append(time.perf_counter() - start)
+        if done.returncode not in (0, 1):
+            raise SystemExit(done.stderr.decode())
+    return times
+
+
+def phases(peildatum: date) -> list[tuple[str, float]]:
+    from engine.assess import Engine
+    from engine.audit import Auditor
+
+    out = []
+    start = time.perf_counter()
+    engine = Engine()
+    out.append(("kennisbank laden en compileren", time.perf_counter() - start))
+    start = time.perf_counter()
+    auditor = Auditor(engine, peildatum)
+    out.append(("atomen, beslisdiagrammen en gedateerde situaties", time.perf_counter() - start))
+    start = time.perf_counter()
+    report = auditor.run()
+    out.append((f"controles, getuigen en narekenen ({len(report.findings)} bevindingen)", time.perf_counter() - start))
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3, help="runs of the command")
+    parser.add_argument("--peildatum", default="2026-11-22")
+    args = parser.parse_args()
+    binary = shutil.which("verblijfsregels") or str(Path(sys.executable).with_name("verblijfsregels"))
+    for fmt in ("text", "html"):
+        times = wall([binary, "audit", "--peildatum", args.peildatum, "--format", fmt], args.runs)
+        print(f"verblijfsregels audit --format {fmt}: mediaan {statistics.median(times):.2f} s "
+              f"over {len(times)} runs ({', '.join(f'{t:.2f}' for t in times)}); doel <= 60 s")
+    for name, seconds in phases(date.fromisoformat(args.peildatum)):
+        print(f"  {name}: {seconds:.2f} s")
+
+
+if __name__ == "__main__":
+    main()

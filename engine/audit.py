@@ -1,0 +1,1048 @@
+"""Audit of the whole rule base for legal analysts: conflicts, gaps, dead and redundant rules,
+disagreeing sources, time and structure, each with its rules, their sources and a witness.
+
+The search is over the finite space of situations the rules can tell apart (engine.audit_space):
+every yes/no atom true or false, every compared fact or quantity in each class its thresholds
+create. The compiled program is evaluated over all of them at once with decision diagrams, so
+each check below is exhaustive over that space, and says so per goal. A finding about a
+situation comes with a witness: an applicant file, built from dates the audit constructed and
+made minimal by leaving out facts one at a time while the finding still reproduces, checked
+with the set-at-a-time evaluator and finally with pyDatalog, the reference engine.
+
+Nothing here names a rule of the current knowledge base: the checks read the declarations.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import itertools
+import random
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from dd.autoref import Function
+
+from engine.audit_space import AtomSpace, DateLibrary, Symbolic, all_of, any_of, bitwise, compare_of, situation
+from engine.compiler import safe
+from engine.errors import KnowledgeBaseError, VerblijfsregelsError
+from engine.facts import check_against_peildatum, engine_facts, parse_applicant, quantity_values
+from engine.model import (AUDIT_KINDS, Compare, Expr, FeeRule, KnowledgeBase, Rule, _strongly_connected,
+                          dependency_edges, expr_names)
+from engine.proof import CONFLICT, ProofBuilder, unknown_facts
+from engine.setwise import SetwiseProgram
+
+AUDIT_FORMAT = "verblijfsregels/audit"
+AUDIT_VERSION = 1
+
+ERROR, WARNING, INFO = "fout", "waarschuwing", "info"
+SEVERITY_ORDER = {ERROR: 0, WARNING: 1, INFO: 2}
+# (category, heading) in report order; every kind of finding belongs to one category
+CATEGORIES = [
+    ("tegenstrijdig", "Tegenstrijdigheden"),
+    ("leemte", "Leemten"),
+    ("dood", "Dode regels"),
+    ("overbodig", "Overbodige regels"),
+    ("bronverschil", "Bronverschillen"),
+    ("tijd", "Tijd"),
+    ("structuur", "Structuur"),
+]
+CATEGORY_OF = {
+    "tegenstrijdig": "tegenstrijdig", "leemte": "leemte",
+    "dood": "dood", "nooit_van_toepassing": "dood", "altijd_opzij": "dood", "overschaduwd": "dood",
+    "overbodig": "overbodig", "bronverschil": "bronverschil",
+    "vervallen": "tijd", "nog_niet_geldig": "tijd", "parameter_overlap": "tijd", "parameter_gat": "tijd",
+    "ongebruikt": "structuur", "laadfout": "structuur", "kringloop": "structuur", "vergelijking": "structuur",
+    "verklaring_zonder_bevinding": "structuur",
+}
+SEVERITY_OF = {
+    "tegenstrijdig": ERROR, "leemte": ERROR, "laadfout": ERROR, "kringloop": ERROR, "vergelijking": ERROR,
+    "bronverschil": INFO,
+}
+assert set(CATEGORY_OF) == set(AUDIT_KINDS)
+
+RECOMPUTE_BUDGET = 4096  # fully known situations per goal recomputed concretely by engine.setwise
+
+
+@dataclass
+class Witness:
+    label: str  # what the situation shows, in Dutch
+    applicant: dict[str, Any]  # an applicant file
+    command: str  # how to reproduce it
+    verified: bool  # the finding reproduced with pyDatalog, the reference engine
+
+    def to_json(self) -> dict[str, Any]:
+        return {"label": self.label, "applicant": self.applicant, "command": self.command, "verified": self.verified}
+
+
+@dataclass
+class Finding:
+    kind: str
+    key: str
+    title: str
+    message: str
+    rules: list[dict[str, Any]] = field(default_factory=list)
+    witnesses: list[Witness] = field(default_factory=list)
+    severity: str = ""
+    explained: str | None = None  # the reason the rule base gives, if the finding is known
+    explained_where: str = ""
+
+    def __post_init__(self) -> None:
+        self.severity = self.severity or SEVERITY_OF.get(self.kind, WARNING)
+
+    @property
+    def category(self) -> str:
+        return CATEGORY_OF[self.kind]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind, "category": self.category, "severity": self.severity, "key": self.key,
+            "title": self.title, "message": self.message, "rules": self.rules,
+            "witnesses": [w.to_json() for w in self.witnesses],
+            "explained": None if self.explained is None else {"reason": self.explained, "where": self.explained_where},
+        }
+
+
+@dataclass
+class GoalCoverage:
+    goal: str
+    label: str
+    yes_no_atoms: int
+    compared: list[dict[str, Any]]  # {name, classes: [labels]}
+    known_situations: int  # every atom known
+    situations: int  # each atom may also be unknown
+    recomputed: int  # fully known situations recomputed concretely with engine.setwise
+    recompute_exhaustive: bool
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "goal": self.goal, "label": self.label, "yes_no_atoms": self.yes_no_atoms, "compared": self.compared,
+            "situations_known": self.known_situations, "situations_with_unknown": self.situations,
+            "examined": "all", "method": "symbolic", "exhaustive": True,
+            "recomputed_concretely": self.recomputed, "recompute_exhaustive": self.recompute_exhaustive,
+            "recompute_budget": RECOMPUTE_BUDGET,
+        }
+
+
+@dataclass
+class AuditReport:
+    peildatum: date
+    findings: list[Finding]
+    coverage: list[GoalCoverage] = field(default_factory=list)
+    dates: list[dict[str, Any]] = field(default_factory=list)  # per cluster of date facts
+    notes: list[str] = field(default_factory=list)  # what the search covers, in Dutch
+    graph: str = ""  # DOT
+
+    def counts(self) -> dict[str, int]:
+        open_ = [f for f in self.findings if f.explained is None]
+        return {
+            ERROR: sum(f.severity == ERROR for f in open_),
+            WARNING: sum(f.severity == WARNING for f in open_),
+            INFO: sum(f.severity == INFO for f in open_),
+            "explained": sum(f.explained is not None for f in self.findings),
+        }
+
+    @property
+    def failed(self) -> bool:
+        """An unexplained finding of severity error: what --strict refuses."""
+        return any(f.severity == ERROR and f.explained is None for f in self.findings)
+
+    def by_category(self) -> list[tuple[str, str, list[Finding]]]:
+        return [(cat, heading, [f for f in self.findings if f.category == cat]) for cat, heading in CATEGORIES]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "format": AUDIT_FORMAT, "version": AUDIT_VERSION, "peildatum": self.peildatum.isoformat(),
+            "summary": self.counts(), "strict_fails": self.failed,
+            "findings": [f.to_json() for f in self.findings],
+            "coverage": {"goals": [c.to_json() for c in self.coverage], "dates": self.dates, "notes": self.notes},
+        }
+
+
+def _sort(findings: list[Finding]) -> list[Finding]:
+    order = {cat: i for i, (cat, _) in enumerate(CATEGORIES)}
+    return sorted(findings, key=lambda f: (order[f.category], SEVERITY_ORDER[f.severity], f.key))
+
+
+def euro(cents: int | None) -> str:
+    if cents is None:
+        return "geen bedrag"
+    whole, rest = divmod(cents, 100)
+    return f"€ {whole:,}".replace(",", ".") + f",{rest:02d}"
+
+
+# -- entry points ------------------------------------------------------------------------------------
+
+def audit_directory(kb_dir: Path, peildatum: date) -> AuditReport:
+    """Audit the rule base in `kb_dir`; one that does not load is one finding of its own."""
+    from engine.assess import Engine
+
+    try:
+        engine = Engine(kb_dir)
+    except KnowledgeBaseError as exc:
+        finding = Finding("laadfout", "laadfout", "de kennisbank laadt niet",
+                          f"De kennisbank wordt bij het laden geweigerd: {exc}. Zolang dat zo is, kan geen "
+                          "situatie worden beoordeeld.")
+        report = AuditReport(peildatum, [finding])
+        report.notes.append("De kennisbank laadt niet; alleen de laadfout is gecontroleerd.")
+        return report
+    return Auditor(engine, peildatum).run()
+
+
+class Auditor:
+    def __init__(self, engine: Any, peildatum: date, seed: int = 0):
+        self.engine = engine
+        self.kb: KnowledgeBase = engine.kb
+        self.program = engine.program
+        self.peildatum = peildatum
+        self.space = AtomSpace(self.kb, self.program, peildatum)
+        self.bdd = self.space.bdd
+        self.sym = Symbolic(self.space)
+        self.library = DateLibrary(self.space, seed=seed)
+        self.valid = self.space.constraint & self.library.constraint
+        self.setwise = SetwiseProgram(self.program, engine.base_predicates)
+        self.derived = [n for n, node in self.program.nodes.items() if node.kind not in ("fact", "quantity") and not node.view]
+        self.findings: list[Finding] = []
+        self.unrealised: list[str] = []  # findings only combinations of date classes without an example give
+        self._reach: dict[str, set[str]] = {}
+        self.seed = seed
+
+    # -- helpers ---------------------------------------------------------------------------------
+
+    def rule_node(self, rule: Rule) -> str:
+        if rule.conclusion and len(self.kb.rules_for.get(rule.conclusion, ())) == 1:
+            return rule.conclusion
+        return f"rule_{safe(rule.id)}"
+
+    def ref(self, rid: str) -> dict[str, Any]:
+        kb = self.kb
+        item: Any = kb.rules.get(rid) or kb.fee_rules.get(rid) or kb.fee_ranges.get(rid)
+        if item is not None:
+            return {"id": rid, "label": item.label, "source": {"file": item.source.file, "quote": item.source.quote}}
+        if rid in kb.disagreements:
+            return {"id": rid, "label": kb.disagreements[rid].label, "source": None}
+        return {"id": rid, "label": kb.label_of(rid), "source": None}
+
+    def goal_roots(self, gid: str) -> list[str]:
+        goal = self.kb.goals[gid]
+        roots = [goal.conclusion] + ([goal.out_of_scope] if goal.out_of_scope else [])
+        roots += [r.conclusion for r in self.kb.rules.values() if r.conclusion and gid in r.goals]
+        return roots
+
+    def reach(self, gid: str) -> set[str]:
+        if gid not in self._reach:
+            self._reach[gid] = set(self.program.reachable(self.goal_roots(gid)))
+        return self._reach[gid]
+
+    def goal_for(self, nodes: Iterable[str]) -> str | None:
+        wanted = set(nodes)
+        for gid in sorted(self.kb.goals):
+            if wanted <= self.reach(gid):
+                return gid
+        return None
+
+    def sat(self, condition: Function) -> bool:
+        return (condition & self.valid) != self.bdd.false
+
+    def conceivable(self, condition: Function) -> bool:
+        """Satisfiable by the atoms alone, whether or not dates can produce it."""
+        return (condition & self.space.constraint) != self.bdd.false
+
+    # -- evaluating applicant files ---------------------------------------------------------------
+
+    def values(self, data: dict[str, Any]) -> ProofBuilder | None:
+        """Every node's value for one applicant file, by the set-at-a-time evaluator."""
+        try:
+            applicant = parse_applicant(self.kb, data)
+            check_against_peildatum(applicant, self.peildatum)
+        except VerblijfsregelsError:
+            return None
+        quantities = quantity_values(self.kb, applicant, self.peildatum)
+        chunk = self.setwise.run([engine_facts(self.kb, applicant, quantities)])
+        return ProofBuilder(self.program, chunk.values_of(0, self.derived), {**applicant.values, **quantities})
+
+    def reference(self, data: dict[str, Any], goal: str | None, form: str | None) -> ProofBuilder | None:
+        """The same, by pyDatalog (the reference engine), through the goal's or form's model."""
+        from engine.assess import ALL
+
+        engine = self.engine
+        try:
+            applicant = parse_applicant(self.kb, data)
+        except VerblijfsregelsError:
+            return None
+        model = f"form_{form}" if form else goal
+        if model is None or model not in engine.models:
+            model = ALL
+            if not engine.datalog.has_model(ALL):
+                engine.datalog.add_model(ALL, self.derived)
+        return engine.evaluate(applicant, model, self.peildatum)
+
+    def witness(self, condition: Function, nodes: list[str], holds: Callable[[ProofBuilder], bool], label: str,
+                goal: str | None = None, form: str | None = None) -> Witness | None:
+        """A minimal applicant file for which `holds`, found among the situations in `condition`."""
+        # dd's pick walks low (false) branches first and sets the support's variables off that path
+        # to false: the least satisfying assignment in variable order, so witnesses are stable
+        # (tests/test_audit.py pins this)
+        assignment = self.bdd.pick(condition & self.valid)
+        if assignment is None:
+            return None
+        if goal is None and form is None:
+            goal = self.goal_for(nodes)
+        data = situation(self.space, self.library, assignment, self.space.atoms_under(nodes))
+        builder = self.values(data)
+        if builder is None or not holds(builder):
+            raise AuditError(f"getuige voor '{label}' reproduceert niet: {data}")
+        for name in sorted(data, key=lambda n: (isinstance(data[n], list), n), reverse=True):
+            trial = {k: v for k, v in data.items() if k != name}
+            got = self.values(trial)
+            if got is not None and holds(got):
+                data = trial
+            elif isinstance(data[name], list) and len(data[name]) > 1:
+                for i in reversed(range(len(data[name]))):
+                    shorter = {**data, name: [p for j, p in enumerate(data[name]) if j != i]}
+                    got = self.values(shorter)
+                    if got is not None and holds(got):
+                        data = shorter
+        ref = self.reference(data, goal, form)
+        verified = ref is not None and holds(ref)
+        if form:
+            command = f"verblijfsregels fees getuige.yaml --form {form} --peildatum {self.peildatum.isoformat()}"
+        elif goal:
+            command = f"verblijfsregels assess getuige.yaml --goal {goal} --peildatum {self.peildatum.isoformat()}"
+        else:
+            command = f"verblijfsregels assess getuige.yaml --peildatum {self.peildatum.isoformat()}"
+        ordered = {k: data[k] for k in sorted(data)}
+        return Witness(label, ordered, command, verified)
+
+    def add(self, finding: Finding) -> None:
+        self.findings.append(finding)
+
+    # -- the run ----------------------------------------------------------------------------------
+
+    def run(self) -> AuditReport:
+        self.structure()
+        self.conflicts()
+        self.gaps()
+        self.dead()
+        self.redundant()
+        self.sources()
+        self.fee_trees()
+        self.time()
+        coverage = [self.coverage(gid) for gid in sorted(self.kb.goals)]
+        self.explain()
+        report = AuditReport(self.peildatum, _sort(self.findings), coverage)
+        report.dates = [
+            {"facts": c.facts, "atoms": c.atoms, "samples": c.samples, "combinations": len(c.found),
+             "stopped": c.stopped, "patience": self.library.patience, "max_samples": self.library.max_samples}
+            for c in self.library.clusters
+        ]
+        report.notes = self.completeness_notes()
+        from engine.audit_graph import dot
+
+        report.graph = dot(self.kb, report.findings)
+        return report
+
+    # -- conflicts ---------------------------------------------------------------------------------
+
+    def conflicts(self) -> None:
+        bdd, sym, nodes = self.bdd, self.sym, self.program.nodes
+        both = {n: sym.true(n) & sym.false(n) for n in nodes if nodes[n].kind not in ("fact", "quantity")}
+        for nid, node in nodes.items():
+            if node.kind in ("fact", "quantity") or node.view or both[nid] == bdd.false:
+                continue
+            inherited = any_of(bdd, (both[c] for c in node.children if c in both))
+            origin = both[nid] & ~inherited
+            if not self.sat(origin):
+                if self.conceivable(origin):
+                    self.unrealised.append(f"tegenstrijdig/{node.rule_id or nid}")
+                continue
+            rule_id = node.rule_id or nid
+            w = self.witness(origin, [nid], lambda b, n=nid: b.value(n) == CONFLICT,
+                             f"{node.label}: zowel waar als onwaar afgeleid")
+            rules = [rule_id] if node.rule_id else []
+            if w is not None:
+                builder = self.values(w.applicant)
+                for eid in node.detail.get("exceptions", []):
+                    exception = nodes[f"exception_{safe(eid)}"]
+                    if builder is not None and builder.value(exception.detail["applies"]) is True:
+                        rules.append(eid)
+            self.add(Finding(
+                "tegenstrijdig", f"tegenstrijdig/{rule_id}",
+                f"{rule_id}: waar én onwaar in dezelfde situatie",
+                f"Voor dezelfde situatie leidt de kennisbank '{node.label}' zowel af als waar en als onwaar"
+                + (" (twee uitzonderingen die elk iets anders zeggen)" if len(rules) > 2 else "") + ".",
+                [self.ref(r) for r in rules], [w] if w else []))
+        for gid in sorted(self.kb.goals):
+            goal = self.kb.goals[gid]
+            if not goal.out_of_scope:
+                continue
+            condition = sym.true(goal.conclusion) & sym.true(goal.out_of_scope)
+            if not self.sat(condition):
+                if self.conceivable(condition):
+                    self.unrealised.append(f"tegenstrijdig/buiten_bereik/{gid}")
+                continue
+            w = self.witness(condition, [goal.conclusion, goal.out_of_scope],
+                             lambda b, g=goal: b.value(g.conclusion) is True and b.value(g.out_of_scope) is True,
+                             "komt in aanmerking én valt buiten de kennisbank", goal=gid)
+            rules = self.kb.rules_for.get(goal.out_of_scope, [])
+            routes = self.kb.rules_for.get(goal.conclusion, [])
+            self.add(Finding(
+                "tegenstrijdig", f"tegenstrijdig/buiten_bereik/{gid}",
+                f"{gid}: in aanmerking én buiten bereik",
+                f"Voor dezelfde situatie zeggen de regels dat de aanvrager in aanmerking komt voor '{goal.label}' "
+                "en dat de bronnen hem naar een andere regeling verwijzen. De uitkomst is dan 'valt buiten "
+                "deze kennisbank' (buiten bereik gaat voor); de voorwaarden van de route sluiten dit niet uit.",
+                [self.ref(r) for r in [*routes, *rules]], [w] if w else []))
+
+    # -- gaps ---------------------------------------------------------------------------------------
+
+    def cycles(self) -> list[list[str]]:
+        """Groups of conclusions that depend on each other (positive recursion; the loader refuses
+        recursion through negation)."""
+        kb = self.kb
+        edges = dependency_edges(kb)
+        nodes = kb.derived_predicates()
+        out = []
+        for component in _strongly_connected(nodes, edges):
+            if len(component) > 1 or any(h == b for h, b, _ in edges if h in component):
+                if component & nodes:
+                    out.append(sorted(component & nodes))
+        return sorted(out)
+
+    def cycle_rules(self, group: list[str]) -> list[str]:
+        kb = self.kb
+        rules = [r for name in group for r in kb.rules_for.get(name, [])]
+        rules += [e for r in list(rules) for e in kb.exceptions_of.get(r, [])]
+        rules += [kb.disagreements[kb.disagreement_for[n]].id for n in group if n in kb.disagreement_for]
+        return rules
+
+    def ill_typed(self) -> list[tuple[str, Compare, str]]:
+        """(owner id, comparison, why) for comparisons that can be neither true nor false."""
+        kb = self.kb
+        out = []
+
+        def walk(owner: str, e: Expr | None) -> None:
+            if e is None:
+                return
+            if isinstance(e, Compare):
+                why = _type_problem(kb, e)
+                if why:
+                    out.append((owner, e, why))
+                return
+            for child in getattr(e, "operands", ()) or ([e.operand] if hasattr(e, "operand") else []):
+                walk(owner, child)
+
+        for rule in kb.rules.values():
+            walk(rule.id, rule.conditions)
+            walk(rule.id, rule.applies_when)
+        for fee in kb.fee_rules.values():
+            walk(fee.id, fee.applies_when)
+        return out
+
+    def gaps(self) -> None:
+        kb, bdd = self.kb, self.bdd
+        self._cycles = self.cycles()
+        self._ill_typed = self.ill_typed()
+        if self._cycles or self._ill_typed:
+            resolved = Symbolic(self.space, resolve_disagreements=True)
+            for gid in sorted(kb.goals):
+                goal = kb.goals[gid]
+                for pred, what in ((goal.conclusion, "de route"), (goal.out_of_scope, "de reikwijdte")):
+                    if not pred:
+                        continue
+                    t, f = resolved.pair(pred)
+                    open_ = ~t & ~f
+                    if not self.sat(open_):
+                        continue
+
+                    def holds(b: ProofBuilder, p: str = pred) -> bool:
+                        if b.value(p) is not None:
+                            return False
+                        proof = b.build(p)
+                        return not unknown_facts(proof) and not any(
+                            n.detail.get("sources_disagree") for n in proof.walk())
+
+                    w = self.witness(open_, [pred], holds, f"{what} blijft open terwijl alles bekend is", goal=gid)
+                    stuck = [r for g in self._cycles for r in self.cycle_rules(g)]
+                    self.add(Finding(
+                        "leemte", f"leemte/{gid}" + ("" if pred == goal.conclusion else "/buiten_bereik"),
+                        f"{gid}: {what} slaagt niet, faalt niet en is niet onbepaald door een onbekend feit",
+                        f"In deze situatie is elk feit dat {what} leest bekend, er is geen bronverschil, en toch "
+                        "leidt de kennisbank geen uitkomst af: geen vraag aan de aanvrager kan haar beslissen.",
+                        [self.ref(r) for r in dict.fromkeys(stuck)], [w] if w else []))
+        self.fee_gaps()
+
+    # -- fees ----------------------------------------------------------------------------------------
+
+    def _fee_tree(self) -> tuple[dict[str, list[FeeRule]], dict[str, list[FeeRule]]]:
+        roots: dict[str, list[FeeRule]] = {}
+        children: dict[str, list[FeeRule]] = {}
+        for fee in self.kb.fee_rules.values():
+            if fee.exception_to:
+                children.setdefault(fee.exception_to, []).append(fee)
+            else:
+                roots.setdefault(fee.form, []).append(fee)
+        return roots, children
+
+    def _applies(self, fee: FeeRule) -> Function:
+        return self.bdd.true if fee.applies_when is None else self.sym.expr(fee.applies_when)[0]
+
+    def _chosen(self) -> tuple[dict[str, Function], dict[str, Function]]:
+        """Per fee rule: situations in which the walk reaches it, and in which it decides the amount."""
+        bdd = self.bdd
+        roots, children = self._fee_tree()
+        chosen: dict[str, Function] = {}
+        final: dict[str, Function] = {}
+        # a loop, not a recursive closure: diagrams must not sit in a reference cycle (audit_space.AtomSpace)
+        stack = [(root, self._applies(root)) for form in roots for root in roots[form]]
+        while stack:
+            fee, reached = stack.pop()
+            chosen[fee.id] = reached
+            none_before = bdd.true
+            for child in children.get(fee.id, []):
+                applies = self._applies(child)
+                stack.append((child, reached & applies & none_before))
+                none_before &= ~applies
+            final[fee.id] = reached & none_before
+        return chosen, final
+
+    def amount(self, fee: FeeRule) -> int | None:
+        value = self.kb.parameters[fee.parameter].at(self.peildatum)
+        return value.value if value else None
+
+    def fee_answer(self, b: ProofBuilder, form: str):
+        from engine.fees import FeeCalculator
+
+        return FeeCalculator(self.kb, self.program.fee_nodes).answer_from(b.value, None, form, self.peildatum, [])
+
+    def fee_gaps(self) -> None:
+        kb, bdd, sym = self.kb, self.bdd, self.sym
+        roots, _ = self._fee_tree()
+        chosen, final = self._chosen()
+        for gid in sorted(kb.goals):
+            goal = kb.goals[gid]
+            eligible = sym.true(goal.conclusion) & (sym.false(goal.out_of_scope) if goal.out_of_scope else bdd.true)
+            for rule in kb.rules.values():
+                if rule.kind != "gevolg" or gid not in rule.goals or not rule.form or rule.form not in kb.forms:
+                    continue
+                applies = sym.true(rule.conclusion) if rule.conclusion else bdd.true
+                form_applies = eligible & applies
+                nodes = [goal.conclusion] + ([goal.out_of_scope] if goal.out_of_scope else []) + (
+                    [rule.conclusion] if rule.conclusion else [])
+
+                def route(b: ProofBuilder, g: Any = goal, r: Rule = rule) -> bool:
+                    return (b.value(g.conclusion) is True and (not g.out_of_scope or b.value(g.out_of_scope) is False)
+                            and (not r.conclusion or b.value(r.conclusion) is True))
+
+                if not roots.get(rule.form):
+                    if self.sat(form_applies):
+                        w = self.witness(form_applies, nodes, route, f"formulier {rule.form} is van toepassing", goal=gid)
+                        self.add(Finding(
+                            "leemte", f"leemte/leges/{rule.form}/{rule.id}",
+                            f"formulier {rule.form}: geen legesregel",
+                            f"Regel {rule.id} wijst formulier {rule.form} aan, maar geen legesregel noemt een bedrag "
+                            "voor dat formulier.", [self.ref(rule.id)], [w] if w else []))
+                    continue
+                no_amount = all_of(bdd, (
+                    ~self._applies(root) | any_of(bdd, (final[f.id] for f in self._subtree(root) if self.amount(f) is None))
+                    for root in roots[rule.form]))
+                condition = form_applies & no_amount
+                if not self.sat(condition):
+                    continue
+
+                def holds(b: ProofBuilder, r: Rule = rule, route: Callable = route) -> bool:
+                    if not route(b):
+                        return False
+                    answer = self.fee_answer(b, r.form)
+                    # nothing to ask: no source that might still apply, none that gives an amount
+                    return all(s.applies is True and s.amount is None for s in answer.per_source)
+
+                nodes += [self.program.fee_nodes[f.id] for f in kb.fee_rules.values()
+                          if f.form == rule.form and f.id in self.program.fee_nodes]
+                w = self.witness(condition, nodes, holds, f"formulier {rule.form} geldt, maar zonder bedrag", goal=gid)
+                self.add(Finding(
+                    "leemte", f"leemte/leges/{rule.form}/{rule.id}",
+                    f"formulier {rule.form}: van toepassing zonder bedrag",
+                    f"In deze situatie wijst regel {rule.id} formulier {rule.form} aan, maar geen bron geeft er op "
+                    f"{self.peildatum.isoformat()} een bedrag voor.",
+                    [self.ref(rule.id)] + [self.ref(r.id) for r in roots[rule.form]], [w] if w else []))
+
+    def _subtree(self, fee: FeeRule) -> list[FeeRule]:
+        _, children = self._fee_tree()
+        out, stack = [], [fee]
+        while stack:
+            f = stack.pop()
+            out.append(f)
+            stack.extend(children.get(f.id, []))
+        return out
+
+    def fee_trees(self) -> None:
+        """Fee exceptions that never apply or never decide; two amounts from one source; sources that differ."""
+        kb, bdd = self.kb, self.bdd
+        roots, children = self._fee_tree()
+        chosen, final = self._chosen()
+        for fee in kb.fee_rules.values():
+            applies = self._applies(fee)
+            if fee.exception_to and not self.sat(applies):
+                self.add(Finding("nooit_van_toepassing", f"nooit_van_toepassing/{fee.id}",
+                                 f"{fee.id}: legesuitzondering nooit van toepassing",
+                                 "In geen enkele situatie is aan de voorwaarden van deze uitzondering voldaan"
+                                 + self._unrealised_note(applies) + ".", [self.ref(fee.id)]))
+                continue
+            if fee.exception_to and not self.sat(chosen[fee.id]):
+                earlier = [c.id for c in children[fee.exception_to] if c.id != fee.id]
+                self.add(Finding("overschaduwd", f"overschaduwd/{fee.id}",
+                                 f"{fee.id}: bepaalt nooit het bedrag",
+                                 f"Telkens als deze uitzondering van toepassing is, wordt zij niet bereikt of gaat een "
+                                 f"eerder genoemde uitzondering op {fee.exception_to} voor (de eerste in de volgorde van "
+                                 "de declaraties beslist).", [self.ref(fee.id)] + [self.ref(e) for e in earlier]))
+                continue
+            if children.get(fee.id) and self.sat(chosen[fee.id]) and not self.sat(final[fee.id]):
+                self.add(Finding("altijd_opzij", f"altijd_opzij/{fee.id}",
+                                 f"{fee.id}: het eigen bedrag geldt nooit",
+                                 "Telkens als deze legesregel wordt bereikt, is een van haar uitzonderingen van "
+                                 "toepassing: haar eigen bedrag bepaalt nooit de leges.",
+                                 [self.ref(fee.id)] + [self.ref(c.id) for c in children[fee.id]]))
+        # two amounts from one source: the first applicable exception wins, the other is set aside
+        for parent, kids in children.items():
+            for i, first in enumerate(kids):
+                for second in kids[i + 1:]:
+                    a, b = self.amount(first), self.amount(second)
+                    if a == b:
+                        continue
+                    condition = chosen[first.id] & self._applies(second)
+                    if not self.sat(condition):
+                        continue
+                    form = first.form
+                    nodes = [self.program.fee_nodes[f.id] for f in kb.fee_rules.values()
+                             if f.form == form and f.id in self.program.fee_nodes]
+
+                    def holds(bld: ProofBuilder, x: FeeRule = first, y: FeeRule = second) -> bool:
+                        answer = self.fee_answer(bld, x.form)
+                        return any(o["applied"] == x.id and o["also_applies"] == y.id
+                                   for s in answer.per_source for o in s.overlaps)
+
+                    w = self.witness(condition, nodes, holds, f"{first.id} en {second.id} zijn beide van toepassing",
+                                     form=form)
+                    self.add(Finding(
+                        "tegenstrijdig", f"tegenstrijdig/leges/{first.id}/{second.id}",
+                        f"formulier {form}: twee bedragen uit één bron",
+                        f"Volgens {first.source.file.split('_')[0]} zijn {first.id} ({euro(a)}) en {second.id} "
+                        f"({euro(b)}) in dezelfde situatie allebei van toepassing. De engine neemt {first.id}, de "
+                        "eerste in de volgorde van de declaraties; de bron zegt niet welke voorgaat.",
+                        [self.ref(first.id), self.ref(second.id)], [w] if w else []))
+        # different amounts from different sources for one situation
+        for form, form_roots in roots.items():
+            for r1, r2 in itertools.combinations(sorted(form_roots, key=lambda r: r.source.file), 2):
+                if r1.source.file == r2.source.file:
+                    continue
+                witnesses, pairs = [], []
+                for l1 in self._subtree(r1):
+                    for l2 in self._subtree(r2):
+                        a, b = self.amount(l1), self.amount(l2)
+                        if a == b:
+                            continue
+                        condition = final[l1.id] & final[l2.id]
+                        if not self.sat(condition):
+                            continue
+                        nodes = [self.program.fee_nodes[f.id] for f in kb.fee_rules.values()
+                                 if f.form == form and f.id in self.program.fee_nodes]
+
+                        def holds(bld: ProofBuilder, x: FeeRule = l1, y: FeeRule = l2) -> bool:
+                            decided = {s.source_file: s.decided_by[-1]["rule_id"]
+                                       for s in self.fee_answer(bld, x.form).per_source if s.applies is True}
+                            return decided.get(x.source.file) == x.id and decided.get(y.source.file) == y.id
+
+                        pairs.append(f"{l1.id} {euro(a)} tegenover {l2.id} {euro(b)}")
+                        w = self.witness(condition, nodes, holds, f"{l1.id}: {euro(a)}; {l2.id}: {euro(b)}", form=form)
+                        if w:
+                            witnesses.append(w)
+                if pairs:
+                    s1, s2 = r1.source.file.split("_")[0], r2.source.file.split("_")[0]
+                    involved = dict.fromkeys(f.id for f in [*self._subtree(r1), *self._subtree(r2)])
+                    self.add(Finding(
+                        "bronverschil", f"bronverschil/leges/{form}/{s1}/{s2}",
+                        f"formulier {form}: bron {s1} en bron {s2} noemen een ander bedrag",
+                        f"Voor dezelfde situatie geven de bronnen {s1} en {s2} een ander bedrag voor formulier "
+                        f"{form}: {'; '.join(pairs)}. Het antwoord toont beide; --voorrang kiest.",
+                        [self.ref(i) for i in involved], witnesses))
+        for fee_range in kb.fee_ranges.values():
+            outside = sorted({(p.name, v.value, v.source.file.split("_")[0]) for p in kb.parameters.values()
+                              for v in p.values if not fee_range.minimum <= v.value <= fee_range.maximum})
+            if outside:
+                self.add(Finding(
+                    "bronverschil", f"bronverschil/{fee_range.id}",
+                    f"{fee_range.id}: bedragen buiten de bandbreedte van bron {fee_range.source.file.split('_')[0]}",
+                    f"Bron {fee_range.source.file.split('_')[0]} noemt leges van {euro(fee_range.minimum)} tot "
+                    f"{euro(fee_range.maximum)}; andere bronnen noemen "
+                    + ", ".join(f"{euro(v)} ({name}, bron {s})" for name, v, s in outside) + ".",
+                    [self.ref(fee_range.id)]))
+
+    # -- dead rules ----------------------------------------------------------------------------------
+
+    def _unrealised_note(self, condition: Function) -> str:
+        if self.conceivable(condition):
+            return (" (de voorwaarden zijn alleen te vervullen bij een combinatie van leeftijden, termijnen of datums "
+                    "die de audit met geen enkele datum kon maken)")
+        return ""
+
+    def dead(self) -> None:
+        kb, bdd, sym = self.kb, self.bdd, self.sym
+        in_cycle = {r for g in self.cycles() for r in self.cycle_rules(g)}
+        for rule in kb.rules.values():
+            if rule.id in in_cycle:
+                continue  # reported as a cycle: nothing outside it can make these rules hold
+            if rule.exception_to:
+                applies = sym.expr(rule.applies_when)[0]
+                if not self.sat(applies):
+                    self.add(Finding("nooit_van_toepassing", f"nooit_van_toepassing/{rule.id}",
+                                     f"{rule.id}: uitzondering nooit van toepassing",
+                                     "In geen enkele situatie is voldaan aan 'van toepassing als' van deze uitzondering"
+                                     + self._unrealised_note(applies) + ".", [self.ref(rule.id)]))
+                continue
+            if rule.conditions is None:
+                continue
+            holds = sym.expr(rule.conditions)[0]
+            if not self.sat(holds):
+                self.add(Finding("dood", f"dood/{rule.id}", f"{rule.id}: voorwaarden nooit vervuld",
+                                 "In geen enkele situatie zijn alle voorwaarden van deze regel vervuld"
+                                 + self._unrealised_note(holds) + ".", [self.ref(rule.id)]))
+                continue
+            exceptions = kb.exceptions_of.get(rule.id, [])
+            if exceptions:
+                none_applies = all_of(bdd, (sym.expr(kb.rules[e].applies_when)[1] for e in exceptions))
+                if not self.sat(none_applies):
+                    self.add(Finding("altijd_opzij", f"altijd_opzij/{rule.id}",
+                                     f"{rule.id}: altijd opzij gezet door een uitzondering",
+                                     "In elke situatie is een van de uitzonderingen op deze regel van toepassing: haar "
+                                     "eigen voorwaarden beslissen nooit.",
+                                     [self.ref(rule.id)] + [self.ref(e) for e in exceptions]))
+
+    # -- redundant rules -------------------------------------------------------------------------------
+
+    def redundant(self) -> None:
+        kb, bdd, sym = self.kb, self.bdd, self.sym
+        order = {rid: i for i, rid in enumerate(kb.rules)}
+
+        def implies(a: Function, b: Function) -> bool:
+            return ((a & self.valid) & ~b) == bdd.false
+
+        for conclusion, rule_ids in kb.rules_for.items():
+            if len(rule_ids) < 2:
+                continue
+            holds = {r: sym.true(self.rule_node(kb.rules[r])) for r in rule_ids}
+            for a in rule_ids:
+                if not self.sat(holds[a]):
+                    continue  # dead: reported as such
+                for b in rule_ids:
+                    if b == a or not implies(holds[a], holds[b]):
+                        continue
+                    if implies(holds[b], holds[a]) and order[b] > order[a]:
+                        continue  # equivalent: the later one is reported
+                    self.add(Finding(
+                        "overbodig", f"overbodig/{a}/{b}", f"{a}: valt samen met of onder {b}",
+                        f"Beide regels concluderen '{kb.label_of(conclusion)}'. Telkens als {a} geldt, geldt {b} ook; "
+                        f"{a} voegt dus geen situatie toe.", [self.ref(a), self.ref(b)]))
+                    break
+        for rid, exception_ids in kb.exceptions_of.items():
+            for a in exception_ids:
+                ra = kb.rules[a]
+                applies_a = sym.expr(ra.applies_when)[0]
+                if not self.sat(applies_a):
+                    continue
+                for b in exception_ids:
+                    rb = kb.rules[b]
+                    if b == a or ra.conditions != rb.conditions:
+                        continue
+                    applies_b = sym.expr(rb.applies_when)[0]
+                    if not implies(applies_a, applies_b):
+                        continue
+                    if implies(applies_b, applies_a) and order[b] > order[a]:
+                        continue
+                    self.add(Finding(
+                        "overbodig", f"overbodig/{a}/{b}", f"{a}: valt samen met of onder {b}",
+                        f"Beide zijn uitzonderingen op {rid} met hetzelfde gevolg. Telkens als {a} van toepassing "
+                        f"is, is {b} dat ook.", [self.ref(a), self.ref(b)]))
+                    break
+
+    # -- sources ---------------------------------------------------------------------------------------
+
+    def sources(self) -> None:
+        kb, bdd, sym = self.kb, self.bdd, self.sym
+        for dis in kb.disagreements.values():
+            witnesses = []
+            for r1, r2 in itertools.permutations(dis.rule_ids, 2):
+                n1, n2 = self.rule_node(kb.rules[r1]), self.rule_node(kb.rules[r2])
+                condition = sym.true(n1) & sym.false(n2)
+                if not self.sat(condition):
+                    continue
+                w = self.witness(condition, [n1, n2, dis.conclusion],
+                                 lambda b, x=n1, y=n2: b.value(x) is True and b.value(y) is False,
+                                 f"volgens {r1} wel, volgens {r2} niet")
+                if w:
+                    witnesses.append(w)
+            differ = bool(witnesses)
+            message = dis.explanation or f"De bronnen van {', '.join(dis.rule_ids)} regelen '{dis.label}' verschillend."
+            if not differ:
+                message = (f"Het bronverschil '{dis.label}' is gedeclareerd, maar {' en '.join(dis.rule_ids)} geven in "
+                           "geen enkele situatie een andere uitkomst. " + message)
+            self.add(Finding(
+                "bronverschil", f"bronverschil/{dis.id}", f"{dis.id}: {dis.label}", message,
+                [self.ref(r) for r in dis.rule_ids], witnesses, severity=INFO if differ else WARNING))
+
+    # -- time ------------------------------------------------------------------------------------------
+
+    def time(self) -> None:
+        kb, p = self.kb, self.peildatum
+        for rule in kb.rules.values():
+            start, end = rule.valid_from, rule.valid_until
+            if start and end and start >= end:
+                self.add(Finding("dood", f"dood/{rule.id}", f"{rule.id}: lege geldigheidsperiode",
+                                 f"De regel geldt van {start.isoformat()} tot {end.isoformat()}: op geen enkele peildatum.",
+                                 [self.ref(rule.id)]))
+            elif end and end <= p:
+                self.add(Finding("vervallen", f"vervallen/{rule.id}", f"{rule.id}: vervallen sinds {end.isoformat()}",
+                                 f"De regel geldt tot {end.isoformat()} (niet meer op de peildatum {p.isoformat()}); "
+                                 "voor een latere peildatum zegt het bewijs dat zij vervallen is.", [self.ref(rule.id)]))
+            elif start and start > p:
+                self.add(Finding("nog_niet_geldig", f"nog_niet_geldig/{rule.id}",
+                                 f"{rule.id}: geldt pas vanaf {start.isoformat()}",
+                                 f"De regel geldt vanaf {start.isoformat()}, na de peildatum {p.isoformat()}.",
+                                 [self.ref(rule.id)]))
+        used = {f.parameter for f in kb.fee_rules.values()}
+        for param in kb.parameters.values():
+            starts: dict[date | None, list] = {}
+            for v in param.values:
+                starts.setdefault(v.valid_from, []).append(v)
+            for start, values in starts.items():
+                if len(values) > 1:
+                    when = start.isoformat() if start else "ongedateerd"
+                    self.add(Finding(
+                        "parameter_overlap", f"parameter_overlap/{param.name}/{when}",
+                        f"{param.name}: {len(values)} bedragen die tegelijk ingaan ({when})",
+                        f"'{param.label}' heeft {len(values)} waarden met dezelfde begindatum ({when}): "
+                        + ", ".join(f"{euro(v.value)} (bron {v.source.file.split('_')[0]})" for v in values)
+                        + "; welke geldt is niet bepaald.", []))
+            if None not in starts and param.name in used:
+                first = min(starts)
+                hole = f"Vóór {first.isoformat()} heeft '{param.label}' geen bedrag"
+                self.add(Finding(
+                    "parameter_gat", f"parameter_gat/{param.name}", f"{param.name}: geen bedrag vóór {first.isoformat()}",
+                    hole + (f", ook niet op de peildatum {p.isoformat()}." if p < first else
+                            "; voor een eerdere peildatum geven de leges geen bedrag."), []))
+
+    # -- structure -------------------------------------------------------------------------------------
+
+    def structure(self) -> None:
+        kb = self.kb
+        read: set[str] = set()
+        for rule in kb.rules.values():
+            read.update(n for n, _ in expr_names(rule.conditions))
+            read.update(n for n, _ in expr_names(rule.applies_when))
+            if rule.start:
+                read.add(rule.start)
+        for fee in kb.fee_rules.values():
+            read.update(n for n, _ in expr_names(fee.applies_when))
+        for q in kb.quantities.values():
+            if q.name in read:
+                read.update(q.inputs)
+        for goal in kb.goals.values():
+            read.update(n for n in (goal.conclusion, goal.out_of_scope) if n)
+        for dis in kb.disagreements.values():
+            read.update(kb.rules[r].conclusion for r in dis.rule_ids if kb.rules[r].conclusion)
+        consequences = {r.conclusion for r in kb.rules.values() if r.kind in ("gevolg", "termijn") and r.conclusion}
+        for name, fact in kb.facts.items():
+            if name not in read:
+                self.add(Finding("ongebruikt", f"ongebruikt/{name}", f"feit '{name}' wordt door geen regel gelezen",
+                                 f"Het feit '{fact.label}' staat in de woordenlijst, maar geen regel, legesregel of "
+                                 "grootheid leest het: een antwoord erop verandert geen uitkomst.", []))
+        for name, q in kb.quantities.items():
+            if name not in read and q.inputs:
+                self.add(Finding("ongebruikt", f"ongebruikt/{name}", f"grootheid '{name}' wordt door geen regel gelezen",
+                                 f"De grootheid '{q.label}' wordt berekend, maar geen regel vergelijkt haar.", []))
+        for name in sorted(kb.derived_predicates()):
+            if name in read or name in consequences:
+                continue
+            rules = kb.rules_for.get(name, [])
+            self.add(Finding("ongebruikt", f"ongebruikt/{name}", f"conclusie '{name}' wordt nergens gebruikt",
+                             f"'{kb.label_of(name)}' wordt afgeleid, maar geen doel, regel of legesregel leest het.",
+                             [self.ref(r) for r in rules]))
+        forms_used = {r.form for r in kb.rules.values() if r.form} | {f.form for f in kb.fee_rules.values()}
+        for number, form in kb.forms.items():
+            if number not in forms_used:
+                self.add(Finding("ongebruikt", f"ongebruikt/formulier/{number}", f"formulier {number} wordt nergens genoemd",
+                                 f"Formulier {number} ({form.label}) is gedeclareerd, maar geen gevolg wijst het aan en "
+                                 "geen legesregel noemt een bedrag ervoor.", []))
+        params_used = {f.parameter for f in kb.fee_rules.values()}
+        for name, param in kb.parameters.items():
+            if name not in params_used:
+                self.add(Finding("ongebruikt", f"ongebruikt/parameter/{name}", f"parameter '{name}' wordt nergens gebruikt",
+                                 f"'{param.label}' heeft een bedrag, maar geen legesregel gebruikt het.", []))
+        for group in self.cycles():
+            rules = self.cycle_rules(group)
+            self.add(Finding("kringloop", "kringloop/" + "+".join(sorted(rules or group)),
+                             "regels die elkaar als voorwaarde hebben",
+                             "Deze conclusies hangen in een kring van elkaar af ("
+                             + " -> ".join(kb.label_of(n) for n in group)
+                             + "). Niets buiten de kring kan ze waar maken, zodat de regels nooit gelden en de "
+                             "uitkomst open kan blijven terwijl elk feit bekend is.", [self.ref(r) for r in rules]))
+        for owner, e, why in self.ill_typed():
+            self.add(Finding("vergelijking", f"vergelijking/{owner}/{e.name}",
+                             f"{owner}: vergelijking met '{e.name}' is nooit waar of onwaar",
+                             f"De regel vergelijkt '{e.name}' met {e.value!r}: {why}. Zo'n vergelijking is voor elke "
+                             "aanvrager onbekend.", [self.ref(owner)]))
+
+    # -- explanations ----------------------------------------------------------------------------------
+
+    def explain(self) -> None:
+        kb = self.kb
+        notes = [r.audit for r in kb.rules.values() if r.audit] + [f.audit for f in kb.fee_rules.values() if f.audit]
+        notes += kb.audit_notes
+        used: set[int] = set()
+        for finding in self.findings:
+            for i, note in enumerate(notes):
+                if any(fnmatch.fnmatchcase(finding.key, p) for p in note.patterns):
+                    finding.explained, finding.explained_where = note.reason, note.where
+                    used.add(i)
+                    break
+        for i, note in enumerate(notes):
+            if i not in used:
+                self.add(Finding("verklaring_zonder_bevinding", f"verklaring_zonder_bevinding/{note.patterns[0]}",
+                                 f"verklaring zonder bevinding: {note.patterns[0]}",
+                                 f"{note.where} verklaart '{' of '.join(note.patterns)}', maar de audit vindt zoiets "
+                                 "niet (meer). Verwijder de verklaring of pas de sleutel aan.", []))
+
+    # -- completeness ----------------------------------------------------------------------------------
+
+    def coverage(self, gid: str) -> GoalCoverage:
+        """How many situations the goal's rules tell apart, and a concrete recomputation of them."""
+        space = self.space
+        roots = self.goal_roots(gid)
+        atoms = space.atoms_under(roots)
+        known, with_unknown = space.size(atoms)
+        compared = [{"name": a, "classes": space.domains[a].labels} for a in atoms if a in space.domains]
+        yes_no = sum(1 for a in atoms if a in space.bool_vars)
+        recomputed, exhaustive = self.recompute(gid, atoms, known)
+        return GoalCoverage(gid, self.kb.goals[gid].label, yes_no, compared, known, with_unknown, recomputed, exhaustive)
+
+    def recompute(self, gid: str, atoms: list[str], known: int) -> tuple[int, bool]:
+        """Recompute fully known situations with engine.setwise and compare every derived node.
+
+        All of them when there are at most RECOMPUTE_BUDGET, otherwise a seeded sample of that
+        many. A difference means the audit's reading of the program is wrong: AuditError.
+        """
+        space, bdd = self.space, self.bdd
+        classes = [[False, True] if a in space.bool_vars else list(range(len(space.domains[a].reps))) for a in atoms]
+        if known <= RECOMPUTE_BUDGET:
+            combos = list(itertools.product(*classes))
+            exhaustive = True
+        else:
+            rng = random.Random(f"{self.seed}/{gid}")
+            combos = [tuple(rng.choice(c) for c in classes) for _ in range(RECOMPUTE_BUDGET)]
+            exhaustive = False
+        constants = [(n, v) for n, v in space.constants.items()]
+        rows = []
+        columns: dict[str, int] = {}
+        for i, combo in enumerate(combos):
+            facts = list(constants)
+            for a, cls in zip(atoms, combo):
+                if a in space.bool_vars:
+                    facts.append((a, cls))
+                    if cls:
+                        columns[space.bool_vars[a]] = columns.get(space.bool_vars[a], 0) | (1 << i)
+                else:
+                    d = space.domains[a]
+                    facts.append((a, d.reps[cls]))
+                    for j, v in enumerate(d.vars, start=1):
+                        if cls >= j:
+                            columns[v] = columns.get(v, 0) | (1 << i)
+            rows.append(facts)
+        chunk = self.setwise.run(rows)
+        full = (1 << len(combos)) - 1
+        nodes = [n for n in self.program.reachable(self.goal_roots(gid)) if n in set(self.derived)]
+        wanted = [self.sym.pair(n)[k] for n in nodes for k in (0, 1)]
+        got = bitwise(bdd, wanted, columns, full)
+        for n in nodes:
+            for k, value in ((0, True), (1, False)):
+                symbolic = got[self.sym.pair(n)[k]]
+                concrete = chunk.masks.get((n, value), 0)
+                if symbolic != concrete:
+                    raise AuditError(f"de audit leest {n}={value} anders dan de setwise-evaluator ({gid})")
+        return len(combos), exhaustive
+
+    def completeness_notes(self) -> list[str]:
+        notes = [
+            "Per doel zijn alle situaties onderzocht die de regels van dat doel uit elkaar kunnen houden: elk "
+            "ja/nee-feit en elke ja/nee-grootheid waar of onwaar, elk vergeleken feit en elke vergeleken grootheid in "
+            "elke klasse die de drempels van de regels maken (bij getallen en datums: onder, op en boven elke "
+            "drempel; bij keuzes: elke genoemde waarde en 'een andere waarde'). Het onderzoek is symbolisch "
+            "(beslisdiagrammen over het gecompileerde programma) en daarmee uitputtend.",
+            "'Onbekend' hoeft niet apart te worden onderzocht: het programma is positief (driewaardig, zonder "
+            "negatie als falen), dus een feit invullen voegt alleen afleidingen toe. Wat in een situatie met "
+            "onbekende feiten wordt afgeleid (waar, onwaar of allebei), wordt ook afgeleid in elke situatie die "
+            "ze invult, en die zijn allemaal onderzocht.",
+            "Ter controle is per doel een deel van die situaties (alle, als het er hoogstens "
+            f"{RECOMPUTE_BUDGET} zijn, anders een vaste steekproef van {RECOMPUTE_BUDGET}) concreet nagerekend met "
+            "de setwise-evaluator; elke afgeleide waarde kwam overeen.",
+        ]
+        for c in self.library.clusters:
+            notes.append(
+                f"Datums ({', '.join(c.facts)}): welke combinaties van klassen van {', '.join(c.atoms)} echte datums "
+                f"opleveren, is gezocht met {c.samples} gemaakte situaties op een raster rond de drempels (één dag "
+                f"ervoor en erna); {len(c.found)} combinaties gevonden, gestopt: {c.stopped} "
+                f"(na {self.library.patience} situaties zonder nieuwe combinatie, hoogstens {self.library.max_samples}). "
+                "Getuigen komen alleen uit gevonden combinaties; een bevinding die alleen bij een niet gevonden "
+                "combinatie zou optreden, wordt niet gemeld en hieronder geteld.")
+        if self.unrealised:
+            notes.append("Alleen denkbaar bij combinaties van datumklassen zonder voorbeeld (niet gemeld): "
+                         + ", ".join(sorted(set(self.unrealised))) + ".")
+        if not self._cycles and not self._ill_typed:
+            notes.append(
+                "Leemten in routes: een route kan alleen openblijven terwijl elk feit bekend is door een kring van "
+                "regels of een vergelijking die nooit waar of onwaar is; de kennisbank heeft geen van beide, dus elke "
+                "route slaagt, faalt of is onbepaald met een onbekend feit of een bronverschil als reden.")
+        return notes
+
+
+class AuditError(VerblijfsregelsError):
+    """The audit contradicts the engine: a defect of the audit, never of the rule base."""
+
+
+def _type_problem(kb: KnowledgeBase, e: Compare) -> str:
+    declared = kb.facts[e.name].type if e.name in kb.facts else kb.quantities[e.name].type
+    values = e.value if isinstance(e.value, tuple) else (e.value,)
+    ordering = e.comparator in ("minstens", "meer_dan", "hoogstens", "minder_dan")
+    for v in values:
+        if declared == "datum" and not isinstance(v, date):
+            return "een datum wordt met iets anders dan een datum vergeleken"
+        if declared in ("getal", "bedrag") and (isinstance(v, bool) or not isinstance(v, int)):
+            return "een getal wordt met iets anders dan een getal vergeleken"
+        if declared in ("keuze", "tekst") and not isinstance(v, str):
+            return "een keuze of tekst wordt met iets anders dan tekst vergeleken"
+        if declared == "bool" and not isinstance(v, bool):
+            return "een ja/nee-waarde wordt met iets anders dan ja of nee vergeleken"
+    if ordering and declared in ("keuze", "tekst", "bool"):
+        return "een keuze, tekst of ja/nee-waarde heeft geen volgorde"
+    return ""
+
+
+def witness_yaml(w: Witness) -> str:
+    import yaml
+
+    class _Dumper(yaml.SafeDumper):
+        pass
+
+    def _mapping(dumper: Any, data: dict) -> Any:
+        flow = all(not isinstance(v, (dict, list)) for v in data.values()) and "van" in data
+        return dumper.represent_mapping("tag:yaml.org,2002:map", data.items(), flow_style=flow)
+
+    _Dumper.add_representer(dict, _mapping)
+    data = {k: (date.fromisoformat(v) if isinstance(v, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", v) else v)
+            for k, v in w.applicant.items()}
+    data = {k: ([{kk: (date.fromisoformat(vv) if isinstance(vv, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", vv) else vv)
+                  for kk, vv in p.items()} for p in v] if isinstance(v, list) else v) for k, v in data.items()}
+    if not data:
+        return "{}\n"
+    return yaml.dump(data, Dumper=_Dumper, allow_unicode=True, sort_keys=False, default_flow_style=False, width=120)

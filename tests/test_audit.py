@@ -1,0 +1,678 @@
+"""The audit: each kind of defect, seeded alone into a small rule base, is reported and nothing
+else of severity warning or error is; witnesses reproduce; the real rule base's findings are
+pinned in tests/golden/audit.txt; the command line and the HTML report keep their shape."""
+
+from __future__ import annotations
+
+import gc
+import html.parser
+import itertools
+import json
+import os
+import shutil
+import stat
+import sys
+import textwrap
+from datetime import date
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+from dd.autoref import BDD
+from hypothesis import given
+from hypothesis import strategies as st
+
+from cli import main
+from engine.assess import Engine
+from engine.audit import CATEGORIES, audit_directory
+from engine.audit_space import all_of, any_of, bitwise
+from engine.facts import parse_applicant
+from engine.model import KB_DIR
+from explain import render_audit, render_audit_html
+from tests.test_golden import check
+
+PEILDATUM = date(2026, 11, 22)
+SRC = "bron: {bestand: 003_453b3a8f2812a451.txt, citaat: Voorwaarden}"
+SRC2 = "bron: {bestand: 004_4ee60f9a98cd6659.txt, citaat: Voorwaarden}"
+
+
+def kb_dir(tmp_path: Path, text: str) -> Path:
+    """A rule base from one file: facts, quantities, rules, goals and fees side by side."""
+    (tmp_path / "regels").mkdir(parents=True)
+    (tmp_path / "regels" / "r.yaml").write_text(textwrap.dedent(text), encoding="utf-8")
+    return tmp_path
+
+
+def facts(*names: str) -> str:
+    return "feiten:\n" + "".join(f"  {n}: {{type: bool, label: {n}, vraag: {n}?, wijzigbaar: true}}\n" for n in names)
+
+
+GOAL = "doelen:\n  doel: {label: doel, conclusie: p}\n"
+AGE = """
+  geboortedatum: {type: datum, label: geboortedatum, vraag: geboren?, wijzigbaar: false}
+grootheden:
+  leeftijd: {type: getal, label: leeftijd, functie: volle_jaren_tot_peildatum, invoer: [geboortedatum]}
+  peildatum: {type: datum, label: peildatum, functie: peildatum}
+"""
+
+
+def audit(path: Path):
+    return audit_directory(path, PEILDATUM)
+
+
+def problems(report) -> set[str]:
+    """Keys of the findings of severity error or warning that the rule base does not explain."""
+    return {f.key for f in report.findings if f.severity in ("fout", "waarschuwing") and f.explained is None}
+
+
+def finding(report, key: str):
+    found = [f for f in report.findings if f.key == key]
+    assert found, [f.key for f in report.findings]
+    return found[0]
+
+
+def reproduces_with_pyDatalog(path: Path, witness, check) -> None:
+    """The witness is an applicant file that `assess` loads, and pyDatalog derives the finding from it."""
+    engine = Engine(path)
+    applicant = parse_applicant(engine.kb, witness.applicant)
+    builder = engine.evaluate(applicant, "doel", PEILDATUM)
+    assert check(builder), witness.applicant
+    assert witness.verified
+
+
+# -- one seeded defect per kind ---------------------------------------------------------------------
+
+def test_a_rule_base_without_defects_gives_no_warning_or_error(tmp_path):
+    path = kb_dir(tmp_path, facts("a", "b") + GOAL + f"""
+regels:
+  - {{id: C1, label: p, conclusie: p, voorwaarden: {{alle: [a, b]}}, {SRC}}}
+  - {{id: C1.x, label: x, uitzondering_op: C1, van_toepassing_als: b, voorwaarden: a, {SRC}}}
+""")
+    report = audit(path)
+    assert problems(report) == set()
+    assert not report.failed
+    coverage = report.coverage[0]
+    assert (coverage.yes_no_atoms, coverage.known_situations, coverage.situations) == (2, 4, 9)
+    assert coverage.recomputed == 4 and coverage.recompute_exhaustive
+
+
+def test_two_exceptions_that_say_opposite_things_for_one_situation_are_a_conflict_with_a_witness(tmp_path):
+    path = kb_dir(tmp_path, facts("a", "b") + GOAL + f"""
+regels:
+  - {{id: C1, label: p, conclusie: p, voorwaarden: a, {SRC}}}
+  - {{id: C1.x, label: x, uitzondering_op: C1, van_toepassing_als: b, voorwaarden: a, {SRC}}}
+  - {{id: C1.y, label: y, uitzondering_op: C1, van_toepassing_als: b, voorwaarden: {{niet: a}}, {SRC}}}
+""")
+    report = audit(path)
+    assert problems(report) == {"tegenstrijdig/C1"}
+    f = finding(report, "tegenstrijdig/C1")
+    assert f.severity == "fout" and report.failed
+    assert [r["id"] for r in f.rules] == ["C1", "C1.x", "C1.y"]
+    assert f.rules[0]["source"] == {"file": "003_453b3a8f2812a451.txt", "quote": "Voorwaarden"}
+    (w,) = f.witnesses
+    assert set(w.applicant) == {"a", "b"} and w.applicant["b"] is True  # minimal: both are needed
+    reproduces_with_pyDatalog(path, w, lambda b: b.value("p") == "conflict")
+
+
+def test_a_route_that_is_eligible_and_out_of_scope_for_one_situation_is_a_conflict(tmp_path):
+    path = kb_dir(tmp_path, facts("a", "b") + f"""
+doelen:
+  doel: {{label: doel, conclusie: p, buiten_bereik: q}}
+regels:
+  - {{id: C1, label: p, conclusie: p, voorwaarden: a, {SRC}}}
+  - {{id: C2, label: q, conclusie: q, voorwaarden: b, verwijzing: elders, {SRC}}}
+""")
+    report = audit(path)
+    assert problems(report) == {"tegenstrijdig/buiten_bereik/doel"}
+    (w,) = finding(report, "tegenstrijdig/buiten_bereik/doel").witnesses
+    assert w.applicant == {"a": True, "b": True}
+    reproduces_with_pyDatalog(path, w, lambda b: b.value("p") is True and b.value("q") is True)
+
+
+FEES = """
+formulieren:
+  "1234": {label: formulier, bron: {bestand: 001_656115d499998806.txt, citaat: formulier}}
+parameters:
+  basis: {label: basis, eenheid: eurocent, waarden: [{vanaf: null, waarde: 10000, bron: {bestand: 001_656115d499998806.txt, citaat: honderd}}]}
+  laag: {label: laag, eenheid: eurocent, waarden: [{vanaf: null, waarde: 5000, bron: {bestand: 001_656115d499998806.txt, citaat: vijftig}}]}
+  nul: {label: nul, eenheid: eurocent, waarden: [{vanaf: null, waarde: 0, bron: {bestand: 001_656115d499998806.txt, citaat: niets}}]}
+"""
+FEE_SRC = "bron: {bestand: 001_656115d499998806.txt, citaat: leges}"
+
+
+def test_two_fee_exceptions_of_one_source_with_different_amounts_for_one_situation_are_a_conflict(tmp_path):
+    path = kb_dir(tmp_path, facts("a", "b") + FEES + f"""
+leges:
+  - {{id: G1, label: basis, formulier: "1234", bedrag: basis, {FEE_SRC}}}
+  - {{id: G1.a, label: a, uitzondering_op: G1, formulier: "1234", bedrag: laag, van_toepassing_als: a, {FEE_SRC}}}
+  - {{id: G1.b, label: b, uitzondering_op: G1, formulier: "1234", bedrag: nul, van_toepassing_als: b, {FEE_SRC}}}
+""")
+    report = audit(path)
+    assert problems(report) == {"tegenstrijdig/leges/G1.a/G1.b"}
+    (w,) = finding(report, "tegenstrijdig/leges/G1.a/G1.b").witnesses
+    assert w.applicant == {"a": True, "b": True} and w.verified
+    assert "--form 1234" in w.command
+
+
+def test_a_form_that_applies_without_any_fee_rule_is_a_gap(tmp_path):
+    path = kb_dir(tmp_path, facts("a") + GOAL + FEES.split("parameters:")[0] + f"""
+regels:
+  - {{id: C1, label: p, conclusie: p, voorwaarden: a, {SRC}}}
+  - {{id: C2, label: aanvragen met formulier 1234, soort: gevolg, formulier: "1234", doelen: [doel], {SRC}}}
+""")
+    report = audit(path)
+    assert problems(report) == {"leemte/leges/1234/C2"}
+    f = finding(report, "leemte/leges/1234/C2")
+    assert f.severity == "fout"
+    assert f.witnesses[0].applicant == {"a": True}
+
+
+def test_a_form_whose_only_source_speaks_about_another_situation_is_a_gap_there(tmp_path):
+    path = kb_dir(tmp_path, facts("a", "b") + GOAL + FEES + f"""
+regels:
+  - {{id: C1, label: p, conclusie: p, voorwaarden: a, {SRC}}}
+  - {{id: C2, label: aanvragen met formulier 1234, soort: gevolg, formulier: "1234", doelen: [doel], {SRC}}}
+leges:
+  - {{id: G1, label: alleen bij b, formulier: "1234", bedrag: basis, van_toepassing_als: b, {FEE_SRC}}}
+""")
+    report = audit(path)
+    assert problems(report) == {"leemte/leges/1234/C2", "ongebruikt/parameter/laag", "ongebruikt/parameter/nul"}
+    (w,) = finding(report, "leemte/leges/1234/C2").witnesses
+    assert w.applicant == {"a": True, "b": False} and w.verified
+
+
+def test_a_cycle_of_rules_leaves_a_route_open_with_everything_known(tmp_path):
+    path = kb_dir(tmp_path, facts("a") + GOAL + f"""
+regels:
+  - {{id: C1, label: p, conclusie: p, voorwaarden: {{alle: [a, q]}}, {SRC}}}
+  - {{id: C2, label: q, conclusie: q, voorwaarden: p, {SRC}}}
+""")
+    report = audit(path)
+    # one defect, seen twice: as structure (the cycle) and as the gap it causes
+    assert problems(report) == {"kringloop/C1+C2", "leemte/doel"}
+    (w,) = finding(report, "leemte/doel").witnesses
+    assert w.applicant == {"a": True} and w.verified
+
+
+def test_a_rule_whose_conditions_no_situation_satisfies_is_dead(tmp_path):
+    path = kb_dir(tmp_path, "feiten:" + AGE + GOAL + f"""
+regels:
+  - id: C1
+    label: p
+    conclusie: p
+    {SRC}
+    voorwaarden: {{alle: [{{waarde: leeftijd, minder_dan: 13}}, {{waarde: leeftijd, minstens: 18}}]}}
+""")
+    report = audit(path)
+    assert problems(report) == {"dood/C1"}
+    assert not report.failed  # dead rules are warnings
+
+
+def test_a_rule_needing_ages_that_no_birth_date_gives_is_dead(tmp_path):
+    # 'leeftijd' and 'leeftijd_bij_aankomst' are each satisfiable; together they need arrival before birth
+    path = kb_dir(tmp_path, "feiten:" + AGE.replace("grootheden:", """  datum_aankomst_nederland: {type: datum, label: aankomst, vraag: aankomst?, wijzigbaar: false}
+grootheden:
+  leeftijd_bij_aankomst: {type: getal, label: leeftijd bij aankomst, functie: volle_jaren_tussen, invoer: [geboortedatum, datum_aankomst_nederland]}""") + GOAL + f"""
+regels:
+  - id: C1
+    label: p
+    conclusie: p
+    {SRC}
+    voorwaarden: {{alle: [{{waarde: leeftijd, minder_dan: 3}}, {{waarde: leeftijd_bij_aankomst, minstens: 5}}]}}
+""")
+    report = audit(path)
+    assert problems(report) == {"dood/C1"}
+    assert "met geen enkele datum" in finding(report, "dood/C1").message
+
+
+def test_an_exception_that_never_applies_is_reported(tmp_path):
+    path = kb_dir(tmp_path, facts("a", "b") + GOAL + f"""
+regels:
+  - {{id: C1, label: p, conclusie: p, voorwaarden: a, {SRC}}}
+  - {{id: C1.x, label: x, uitzondering_op: C1, van_toepassing_als: {{alle: [b, {{niet: b}}]}}, {SRC}}}
+""")
+    assert problems(audit(path)) == {"nooit_van_toepassing/C1.x"}
+
+
+def test_a_rule_that_an_exception_always_overrides_is_reported(tmp_path):
+    path = kb_dir(tmp_path, facts("a", "b") + GOAL + f"""
+regels:
+  - {{id: C1, label: p, conclusie: p, voorwaarden: a, {SRC}}}
+  - {{id: C1.x, label: x, uitzondering_op: C1, van_toepassing_als: {{een_van: [b, {{niet: b}}]}}, voorwaarden: b, {SRC}}}
+""")
+    assert problems(audit(path)) == {"altijd_opzij/C1"}
+
+
+def test_a_fee_exception_that_an_earlier_one_always_shadows_is_reported(tmp_path):
+    same = FEES.replace("waarde: 0, bron", "waarde: 5000, bron")  # one amount: no conflict, only the shadow
+    path = kb_dir(tmp_path, facts("a", "b") + same + f"""
+leges:
+  - {{id: G1, label: basis, formulier: "1234", bedrag: basis, {FEE_SRC}}}
+  - {{id: G1.a, label: a, uitzondering_op: G1, formulier: "1234", bedrag: laag, van_toepassing_als: a, {FEE_SRC}}}
+  - {{id: G1.b, label: b, uitzondering_op: G1, formulier: "1234", bedrag: nul, van_toepassing_als: {{alle: [a, b]}}, {FEE_SRC}}}
+""")
+    assert problems(audit(path)) == {"overschaduwd/G1.b"}
+
+
+def test_a_rule_subsumed_by_another_with_the_same_conclusion_is_redundant(tmp_path):
+    path = kb_dir(tmp_path, facts("a", "b") + GOAL + f"""
+regels:
+  - {{id: C1, label: p, conclusie: p, voorwaarden: a, {SRC}}}
+  - {{id: C2, label: p, conclusie: p, voorwaarden: {{alle: [a, b]}}, {SRC}}}
+""")
+    report = audit(path)
+    assert problems(report) == {"overbodig/C2/C1"}
+    assert [r["id"] for r in finding(report, "overbodig/C2/C1").rules] == ["C2", "C1"]
+
+
+def test_a_source_disagreement_is_information_with_a_witness_each_way(tmp_path):
+    path = kb_dir(tmp_path, facts("a", "b") + GOAL + f"""
+regels:
+  - {{id: C1, label: volgens 003, conclusie: p1, voorwaarden: a, {SRC}}}
+  - {{id: B1, label: volgens 004, conclusie: p2, voorwaarden: {{alle: [a, b]}}, {SRC2}}}
+bronverschillen:
+  - {{id: B1+C1, label: onderwerp, conclusie: p, regels: [B1, C1], toelichting: 003 en 004 verschillen}}
+""")
+    report = audit(path)
+    assert problems(report) == set()
+    f = finding(report, "bronverschil/B1+C1")
+    assert f.severity == "info" and f.message == "003 en 004 verschillen"
+    (w,) = f.witnesses  # B1 never holds where C1 does not
+    assert w.applicant == {"a": True, "b": False} and w.label == "volgens C1 wel, volgens B1 niet"
+    reproduces_with_pyDatalog(path, w, lambda b: b.value("p1") is True and b.value("p2") is False)
+
+
+def test_a_source_disagreement_whose_rules_never_differ_is_a_warning(tmp_path):
+    path = kb_dir(tmp_path, facts("a") + GOAL + f"""
+regels:
+  - {{id: C1, label: volgens 003, conclusie: p1, voorwaarden: a, {SRC}}}
+  - {{id: B1, label: volgens 004, conclusie: p2, voorwaarden: a, {SRC2}}}
+bronverschillen:
+  - {{id: B1+C1, label: onderwerp, conclusie: p, regels: [B1, C1]}}
+""")
+    assert problems(audit(path)) == {"bronverschil/B1+C1"}
+
+
+def test_two_sources_with_different_fees_for_one_situation_are_information(tmp_path):
+    path = kb_dir(tmp_path, facts("a") + FEES.replace("vijftig}}]}", "vijftig}}]}\n  ander: {label: ander, eenheid: eurocent, waarden: [{vanaf: null, waarde: 0, bron: {bestand: 002_b3255643ce0e7bad.txt, citaat: niets}}]}").replace("  nul: {label: nul, eenheid: eurocent, waarden: [{vanaf: null, waarde: 0, bron: {bestand: 001_656115d499998806.txt, citaat: niets}}]}\n", "") + f"""
+leges:
+  - {{id: G1, label: basis, formulier: "1234", bedrag: basis, {FEE_SRC}}}
+  - {{id: G1.a, label: a, uitzondering_op: G1, formulier: "1234", bedrag: laag, van_toepassing_als: a, {FEE_SRC}}}
+  - {{id: E1, label: volgens 002, formulier: "1234", bedrag: ander, van_toepassing_als: a, bron: {{bestand: 002_b3255643ce0e7bad.txt, citaat: leges}}}}
+""")
+    report = audit(path)
+    assert problems(report) == set()
+    f = finding(report, "bronverschil/leges/1234/001/002")
+    assert f.severity == "info" and [w.applicant for w in f.witnesses] == [{"a": True}]
+
+
+def test_a_rule_whose_period_has_ended_at_the_peildatum_is_reported_under_time(tmp_path):
+    path = kb_dir(tmp_path, "feiten:\n  a: {type: bool, label: a, vraag: a?, wijzigbaar: true}\n"
+                  "grootheden:\n  peildatum: {type: datum, label: peildatum, functie: peildatum}\n" + GOAL + f"""
+regels:
+  - {{id: C1, label: p, conclusie: p, voorwaarden: a, geldig_van: 2016-04-01, geldig_tot: 2021-04-01, {SRC}}}
+""")
+    report = audit(path)
+    assert problems(report) == {"vervallen/C1"}
+    assert audit_directory(path, date(2020, 1, 1)).findings == []
+
+
+def test_fee_amounts_that_start_on_the_same_day_overlap(tmp_path):
+    path = kb_dir(tmp_path, FEES.replace("[{vanaf: null, waarde: 10000, bron: {bestand: 001_656115d499998806.txt, citaat: honderd}}]",
+                                         "[{vanaf: null, waarde: 10000, bron: {bestand: 001_656115d499998806.txt, citaat: honderd}},"
+                                         " {vanaf: null, waarde: 12000, bron: {bestand: 002_b3255643ce0e7bad.txt, citaat: meer}}]") + f"""
+leges:
+  - {{id: G1, label: basis, formulier: "1234", bedrag: basis, {FEE_SRC}}}
+  - {{id: G1.a, label: a, uitzondering_op: G1, formulier: "1234", bedrag: laag, van_toepassing_als: a, {FEE_SRC}}}
+  - {{id: G1.b, label: b, uitzondering_op: G1.a, formulier: "1234", bedrag: nul, van_toepassing_als: b, {FEE_SRC}}}
+""" + facts("a", "b"))
+    assert problems(audit(path)) == {"parameter_overlap/basis/ongedateerd"}
+
+
+def test_fee_amounts_known_only_from_a_date_leave_a_hole_before_it(tmp_path):
+    path = kb_dir(tmp_path, FEES.replace("vanaf: null, waarde: 10000", "vanaf: 2027-01-01, waarde: 10000") + f"""
+leges:
+  - {{id: G1, label: basis, formulier: "1234", bedrag: basis, {FEE_SRC}}}
+  - {{id: G1.a, label: a, uitzondering_op: G1, formulier: "1234", bedrag: laag, van_toepassing_als: a, {FEE_SRC}}}
+  - {{id: G1.b, label: b, uitzondering_op: G1.a, formulier: "1234", bedrag: nul, van_toepassing_als: b, {FEE_SRC}}}
+""" + facts("a", "b"))
+    report = audit(path)
+    assert problems(report) == {"parameter_gat/basis"}
+    assert "ook niet op de peildatum" in finding(report, "parameter_gat/basis").message
+
+
+def test_a_fact_no_rule_reads_is_unused(tmp_path):
+    path = kb_dir(tmp_path, facts("a", "b") + GOAL + f"""
+regels:
+  - {{id: C1, label: p, conclusie: p, voorwaarden: a, {SRC}}}
+""")
+    assert problems(audit(path)) == {"ongebruikt/b"}
+
+
+def test_a_conclusion_nothing_reads_is_unused(tmp_path):
+    path = kb_dir(tmp_path, facts("a", "b") + GOAL + f"""
+regels:
+  - {{id: C1, label: p, conclusie: p, voorwaarden: a, {SRC}}}
+  - {{id: C2, label: q, conclusie: q, voorwaarden: b, {SRC}}}
+""")
+    report = audit(path)
+    assert problems(report) == {"ongebruikt/q"}
+    assert [r["id"] for r in finding(report, "ongebruikt/q").rules] == ["C2"]
+
+
+def test_a_comparison_of_a_number_with_text_is_a_structure_error(tmp_path):
+    path = kb_dir(tmp_path, "feiten:" + AGE + GOAL + f"""
+regels:
+  - {{id: C1, label: p, conclusie: p, voorwaarden: {{niet: {{waarde: leeftijd, is: achttien}}}}, {SRC}}}
+""")
+    report = audit(path)
+    assert problems(report) == {"vergelijking/C1/leeftijd"}
+    assert report.failed
+
+
+@pytest.mark.parametrize("rules, expected", [
+    (f"""
+  - {{id: C1, label: p, conclusie: p, voorwaarden: {{alle: [a, {{niet: q}}]}}, {SRC}}}
+  - {{id: C2, label: q, conclusie: q, voorwaarden: p, {SRC}}}""", "recursie via negatie"),
+    (f"""
+  - {{id: C1, label: p, conclusie: p, voorwaarden: onbekend_feit, {SRC}}}""", "'onbekend_feit' is niet gedeclareerd"),
+])
+def test_a_rule_base_that_does_not_load_is_one_structure_error(tmp_path, rules, expected):
+    path = kb_dir(tmp_path, facts("a") + GOAL + "regels:" + rules + "\n")
+    report = audit(path)
+    (f,) = report.findings
+    assert f.key == "laadfout" and f.severity == "fout" and expected in f.message
+    assert report.failed
+
+
+# -- explanations -------------------------------------------------------------------------------------
+
+DEAD = facts("a") + GOAL + f"""
+regels:
+  - id: C1
+    label: p
+    conclusie: p
+    {SRC}
+    voorwaarden: {{alle: [a, {{niet: a}}]}}
+"""
+
+
+def test_a_rule_may_declare_the_finding_it_is_known_to_give(tmp_path):
+    path = kb_dir(tmp_path, DEAD.replace("    voorwaarden:", "    audit: {verwacht: dood, reden: zo bedoeld}\n    voorwaarden:"))
+    report = audit(path)
+    f = finding(report, "dood/C1")
+    assert f.explained == "zo bedoeld" and problems(report) == set()
+
+
+def test_an_audit_section_explains_findings_by_key_pattern_and_an_explanation_without_finding_is_reported(tmp_path):
+    path = kb_dir(tmp_path, DEAD)
+    (path / "audit.yaml").write_text(
+        "audit:\n  - {sleutel: 'dood/C*', reden: ontbreekt in de bron}\n"
+        "  - {sleutel: tegenstrijdig/C9, reden: verouderd}\n", encoding="utf-8")
+    report = audit(path)
+    assert finding(report, "dood/C1").explained == "ontbreekt in de bron"
+    assert problems(report) == {"verklaring_zonder_bevinding/tegenstrijdig/C9"}
+
+
+def test_an_explained_error_does_not_fail_strict(tmp_path):
+    path = kb_dir(tmp_path, facts("a", "b") + GOAL + f"""
+regels:
+  - {{id: C1, label: p, conclusie: p, voorwaarden: a, {SRC}}}
+  - {{id: C1.x, label: x, uitzondering_op: C1, van_toepassing_als: b, voorwaarden: a, {SRC}}}
+  - {{id: C1.y, label: y, uitzondering_op: C1, van_toepassing_als: b, voorwaarden: {{niet: a}}, {SRC}}}
+audit:
+  - {{sleutel: tegenstrijdig/C1, reden: de bronnen laten dit open}}
+""")
+    report = audit(path)
+    assert not report.failed and report.counts()["explained"] == 1
+
+
+# -- the command line ---------------------------------------------------------------------------------
+
+def run(path: Path | None, *args: str, monkeypatch=None):
+    if path is not None:
+        monkeypatch.setenv("VERBLIJFSREGELS_KB", str(path))
+    return CliRunner().invoke(main, ["audit", "--peildatum", PEILDATUM.isoformat(), *args])
+
+
+def test_strict_exits_non_zero_on_an_unexplained_error_and_zero_on_warnings(tmp_path, monkeypatch):
+    conflict = kb_dir(tmp_path / "c", facts("a", "b") + GOAL + f"""
+regels:
+  - {{id: C1, label: p, conclusie: p, voorwaarden: a, {SRC}}}
+  - {{id: C1.x, label: x, uitzondering_op: C1, van_toepassing_als: b, voorwaarden: a, {SRC}}}
+  - {{id: C1.y, label: y, uitzondering_op: C1, van_toepassing_als: b, voorwaarden: {{niet: a}}, {SRC}}}
+""")
+    assert run(conflict, monkeypatch=monkeypatch).exit_code == 0
+    strict = run(conflict, "--strict", monkeypatch=monkeypatch)
+    assert strict.exit_code == 1 and "tegenstrijdig/C1" in strict.stdout
+    dead = kb_dir(tmp_path / "d", DEAD)
+    assert run(dead, "--strict", monkeypatch=monkeypatch).exit_code == 0
+
+
+@pytest.mark.parametrize("args, expected", [
+    (["--format", "xml"], "--format"),
+    (["--bogus"], "--bogus"),
+    (["--peildatum", "2026-02-30"], "--peildatum"),
+])
+def test_bad_options_give_one_line_and_exit_code_2(args, expected):
+    result = CliRunner().invoke(main, ["audit", *args])
+    assert result.exit_code == 2 and result.stdout == ""
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("fout:") and expected in line
+
+
+def test_json_is_versioned_and_lists_findings_with_witnesses(tmp_path, monkeypatch):
+    path = kb_dir(tmp_path, facts("a", "b") + f"""
+doelen:
+  doel: {{label: doel, conclusie: p, buiten_bereik: q}}
+regels:
+  - {{id: C1, label: p, conclusie: p, voorwaarden: a, {SRC}}}
+  - {{id: C2, label: q, conclusie: q, voorwaarden: b, verwijzing: elders, {SRC}}}
+""")
+    data = json.loads(run(path, "--format", "json", monkeypatch=monkeypatch).stdout)
+    assert (data["format"], data["version"], data["peildatum"]) == ("verblijfsregels/audit", 1, "2026-11-22")
+    (f,) = data["findings"]
+    assert f["key"] == "tegenstrijdig/buiten_bereik/doel" and f["severity"] == "fout"
+    assert f["witnesses"][0]["applicant"] == {"a": True, "b": True}
+    assert data["coverage"]["goals"][0]["exhaustive"] is True
+
+
+def test_graph_prints_dot_with_every_rule_and_goal(tmp_path, monkeypatch):
+    path = kb_dir(tmp_path, facts("a", "b") + GOAL + f"""
+regels:
+  - {{id: C1, label: "p \\"met\\" aanhalingstekens", conclusie: p, voorwaarden: {{alle: [a, {{niet: b}}]}}, {SRC}}}
+""")
+    out = run(path, "--graph", monkeypatch=monkeypatch).stdout
+    assert out.startswith("digraph regels {") and out.rstrip().endswith("}")
+    assert "r_C1 [" in out and "doel_doel -> r_C1" in out and "r_C1 -> f_b [style=dashed" in out
+    assert '\\"met\\"' in out
+    if shutil.which("dot"):
+        import subprocess
+
+        subprocess.run(["dot", "-Tsvg"], input=out.encode(), check=True, capture_output=True)
+
+
+class _Structure(html.parser.HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.stack: list[str] = []
+        self.h2: list[str] = []
+        self.sections: dict[str, dict[str, int]] = {}
+        self.section: str | None = None
+        self.text: list[str] = []
+        self.svg = 0
+        self._in_h2 = False
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "section":
+            self.section = dict(attrs)["id"]
+            self.sections[self.section] = {}
+        if self.section:
+            self.sections[self.section][tag] = self.sections[self.section].get(tag, 0) + 1
+        self._in_h2 = tag == "h2"
+        self.svg += tag == "svg"
+
+    def handle_endtag(self, tag):
+        if tag == "section":
+            self.section = None
+        self._in_h2 = False
+
+    def handle_data(self, data):
+        if self._in_h2:
+            self.h2.append(data.strip())
+        self.text.append(data)
+
+
+def test_the_html_report_has_a_heading_and_a_table_per_kind_of_finding_and_escapes_text(tmp_path, monkeypatch):
+    path = kb_dir(tmp_path, facts("a", "b") + GOAL + f"""
+regels:
+  - {{id: C1, label: "p <script>alert(1)</script> & meer", conclusie: p, voorwaarden: a, {SRC}}}
+  - {{id: C1.x, label: x, uitzondering_op: C1, van_toepassing_als: b, voorwaarden: a, {SRC}}}
+  - {{id: C1.y, label: y, uitzondering_op: C1, van_toepassing_als: b, voorwaarden: {{niet: a}}, {SRC}}}
+""")
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    page = run(path, "--format", "html", monkeypatch=monkeypatch).stdout
+    parser = _Structure()
+    parser.feed(page)
+    for category, heading in CATEGORIES:
+        assert parser.sections[category].get("h2") == 1 and parser.sections[category].get("table") == 1
+        assert any(h.startswith(heading) for h in parser.h2)
+    assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt; &amp; meer" in page
+    assert "p <script>alert(1)</script> & meer" in "".join(parser.text)  # it reads as written
+    assert "Graphviz is niet geïnstalleerd" in page and parser.svg == 0
+    assert "digraph regels" in "".join(parser.text)
+    assert page.count("<tr class=\"fout\">") == 1
+
+
+def test_the_html_report_draws_the_graph_inline_when_dot_is_installed(tmp_path, monkeypatch):
+    fake = tmp_path / "bin" / "dot"
+    fake.parent.mkdir()
+    fake.write_text("#!/bin/sh\ncat > /dev/null\n"
+                    "printf '<?xml version=\"1.0\"?>\\n<svg xmlns=\"http://www.w3.org/2000/svg\"><text>graaf</text></svg>\\n'\n")
+    fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.setenv("PATH", f"{fake.parent}{os.pathsep}{os.environ['PATH']}")
+    path = kb_dir(tmp_path / "kb", facts("a") + GOAL + f"""
+regels:
+  - {{id: C1, label: p, conclusie: p, voorwaarden: a, {SRC}}}
+""")
+    page = run(path, "--format", "html", monkeypatch=monkeypatch).stdout
+    parser = _Structure()
+    parser.feed(page)
+    assert parser.svg == 1 and "Graphviz is niet" not in page and "<?xml" not in page
+
+
+# -- the real rule base -------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def real_report():
+    return audit_directory(KB_DIR, PEILDATUM)
+
+
+def test_the_audit_of_the_real_rule_base_matches_the_golden_file(real_report):
+    check("audit.txt", render_audit(real_report))
+
+
+def test_every_finding_on_the_real_rule_base_of_severity_warning_or_error_is_explained_in_kb(real_report):
+    assert problems(real_report) == set()
+    assert not real_report.failed
+
+
+def test_every_witness_on_the_real_rule_base_loads_and_reproduces_with_pyDatalog(real_report, kb):
+    witnesses = [w for f in real_report.findings for w in f.witnesses]
+    assert witnesses
+    for w in witnesses:
+        parse_applicant(kb, yaml.safe_load(yaml.safe_dump(w.applicant)))
+        assert w.verified, w.label
+
+
+def test_every_goal_of_the_real_rule_base_is_covered_exhaustively(real_report, kb):
+    assert [c.goal for c in real_report.coverage] == sorted(kb.goals)
+    for c in real_report.coverage:
+        assert c.known_situations >= 1 and c.recomputed == min(c.known_situations, 4096)
+
+
+def test_the_real_html_report_is_well_formed(real_report):
+    parser = _Structure()
+    parser.feed(render_audit_html(real_report))
+    assert [s for s in parser.sections] == [c for c, _ in CATEGORIES] + ["volledigheid", "graaf"]
+
+
+# -- the decision diagrams ----------------------------------------------------------------------------
+# The diagrams come from the dd library; what is tested here is the audit's use of them: the folds,
+# the walk that evaluates a diagram for many situations at once (through dd's negated edges), and
+# the assignment `pick` returns, which the witnesses are built from.
+
+NAMES = ["a", "b>=1", "b>=2", "c"]
+
+formulas = st.recursive(
+    st.sampled_from(NAMES).map(lambda v: ("var", v)),
+    lambda sub: st.one_of(st.tuples(st.just("not"), sub), st.tuples(st.just("and"), sub, sub),
+                          st.tuples(st.just("or"), sub, sub)),
+    max_leaves=12,
+)
+
+
+def _build(bdd: BDD, f):
+    if f[0] == "var":
+        return bdd.var(f[1])
+    if f[0] == "not":
+        return ~_build(bdd, f[1])
+    parts = [_build(bdd, f[1]), _build(bdd, f[2])]
+    return all_of(bdd, parts) if f[0] == "and" else any_of(bdd, parts)
+
+
+def _truth(f, env):
+    if f[0] == "var":
+        return env[f[1]]
+    if f[0] == "not":
+        return not _truth(f[1], env)
+    a, b = _truth(f[1], env), _truth(f[2], env)
+    return (a and b) if f[0] == "and" else (a or b)
+
+
+@given(formulas)
+def test_the_audits_reading_of_a_decision_diagram_agrees_with_the_truth_table(f):
+    bdd = BDD()
+    bdd.configure(reordering=False)
+    bdd.declare(*NAMES)
+    node = _build(bdd, f)
+    rows = [dict(zip(NAMES, bits)) for bits in itertools.product([False, True], repeat=len(NAMES))]
+    truth = [_truth(f, r) for r in rows]
+    columns = {v: sum(1 << i for i, r in enumerate(rows) if r[v]) for v in NAMES}
+    full = (1 << len(rows)) - 1
+    got = bitwise(bdd, [node, ~node], columns, full)
+    assert got[node] == sum(1 << i for i, t in enumerate(truth) if t)
+    assert got[~node] == full ^ got[node]
+    assert (node == bdd.false) == (not any(truth))
+    assert (node == bdd.true) == all(truth)
+    # rows run in variable order, false before true: the first true one is the least, and the
+    # witness is that one (variables off pick's path are read as false)
+    one = bdd.pick(node)
+    first = next((r for r, t in zip(rows, truth) if t), None)
+    assert (one is None) == (first is None)
+    if one is not None:
+        assert {v: one.get(v, False) for v in NAMES} == first
+
+
+def test_an_audit_leaves_no_decision_diagram_in_a_reference_cycle(tmp_path, monkeypatch):
+    """dd's manager, freed by the cycle collector together with diagrams still alive, prints an
+    error from its finalizer; the audit keeps its diagrams out of reference cycles."""
+    path = kb_dir(tmp_path, facts("a", "b") + GOAL + FEES + f"""
+regels:
+  - {{id: C1, label: p, conclusie: p, voorwaarden: a, {SRC}}}
+leges:
+  - {{id: G1, label: basis, formulier: "1234", bedrag: basis, {FEE_SRC}}}
+  - {{id: G1.a, label: a, uitzondering_op: G1, formulier: "1234", bedrag: laag, van_toepassing_als: a, {FEE_SRC}}}
+  - {{id: G1.b, label: b, uitzondering_op: G1.a, formulier: "1234", bedrag: nul, van_toepassing_als: b, {FEE_SRC}}}
+""")
+    gc.collect()
+    unraisable = []
+    monkeypatch.setattr(sys, "unraisablehook", unraisable.append)
+    gc.disable()  # every cycle made during the audit is still there when the audit is gone
+    try:
+        report = audit(path)
+        gc.collect()
+    finally:
+        gc.enable()
+    assert report.coverage and not unraisable, [u.exc_value for u in unraisable]

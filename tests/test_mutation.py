@@ -1,0 +1,120 @@
+"""Mutation testing of the knowledge base: the machinery, on small selections of mutants.
+
+The full run is `verblijfsregels mutate` (README); `pytest --kb-mutation` adds it to the suite
+as a gate (mutation score at least 95 %).
+"""
+
+from __future__ import annotations
+
+import copy
+import shutil
+from datetime import date
+
+import pytest
+import yaml
+
+from engine import mutation
+from engine.facts import parse_applicant
+from engine.model import KB_DIR
+from tests.test_scenarios import FILES, load_scenario
+
+
+def _day(value) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(value)
+
+
+@pytest.fixture(scope="module")
+def mutants():
+    return mutation.enumerate_mutants()
+
+
+_parsed: dict = {}
+
+
+def _data(mutant):
+    if mutant.file not in _parsed:
+        _parsed[mutant.file] = yaml.safe_load((KB_DIR / mutant.file).read_text(encoding="utf-8"))
+    return copy.deepcopy(_parsed[mutant.file])
+
+
+def test_every_mutant_is_one_named_change_to_one_declaration(mutants):
+    assert len({m.id for m in mutants}) == len(mutants)
+    operators = {m.id.rsplit(":", 1)[1].split("[")[0].split(":")[0] for m in mutants}
+    assert {"weglaten", "negeren", "uitzondering_weg"} <= operators
+    assert any(op.startswith("drempel") for op in operators)
+    for m in mutants:
+        original = _data(m)
+        changed = copy.deepcopy(original)
+        m.apply(changed)
+        assert changed != original, m.id
+        assert m.description and m.id.startswith(m.target), m.id
+
+
+def test_the_setwise_engine_of_the_mutants_answers_every_scenario_as_the_pydatalog_engine(engine):
+    fast = mutation.SetwiseEngine()
+    for path in FILES:
+        spec = load_scenario(path)
+        if "doel" not in spec:
+            continue
+        applicant = parse_applicant(engine.kb, spec["facts"])
+        day = _day(spec["peildatum"])
+        assert fast.assess(applicant, spec["doel"], day).to_json(fast.kb) == \
+            engine.assess(applicant, spec["doel"], day).to_json(engine.kb), path.stem
+
+
+def test_changing_c13_is_noticed_by_the_tests():
+    report = mutation.run_mutation(only=["C13"], examples=5, differential=0)
+    assert report.baseline_failure is None
+    assert report.results and all(r.status in (mutation.KILLED, mutation.EQUIVALENT) for r in report.results)
+    assert {r.killed_by.split(" ")[0] for r in report.results if r.killed_by} <= {"scenario", "eigenschap"}
+    assert report.score == 100.0
+
+
+def test_every_listed_equivalent_mutant_exists_and_survives_the_tests(mutants):
+    listed = mutation.load_equivalents(mutation.EQUIVALENTS)
+    assert set(listed) <= {m.id for m in mutants}, "verouderde regels in tests/mutation_equivalents.yaml"
+    if listed:
+        report = mutation.run_mutation(only=sorted(listed), examples=5, differential=0)
+        assert {r.mutant.id: r.status for r in report.results if r.mutant.id in listed} == \
+            {m: mutation.EQUIVALENT for m in listed}
+        assert report.stale_equivalents == []
+
+
+def test_a_survivor_comes_with_the_simplest_applicant_whose_answer_it_changes(mutants, tmp_path):
+    mutant = next(m for m in mutants if m.id == "C15:voorwaarden:weglaten[0]")
+    copy_dir = tmp_path / "kb"
+    shutil.copytree(KB_DIR, copy_dir, ignore=shutil.ignore_patterns("__pycache__", "*.py"))
+    data = yaml.safe_load((copy_dir / mutant.file).read_text(encoding="utf-8"))
+    mutant.apply(data)
+    (copy_dir / mutant.file).write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    diff = mutation.Differential(600, date(2026, 11, 22), mutation.TESTS_DIR)
+    diff.set_reference(mutation.SetwiseEngine())
+    assert diff.witness(mutation.SetwiseEngine()) is None  # the original against itself
+    witness, changed = diff.witness(mutation.SetwiseEngine(copy_dir))
+    assert changed["onbepaalde_tijd_regulier"]["origineel"] == "out_of_scope"
+    assert witness == {"basis": "voldoet_aan_alles", "wijzig": {"heeft_asielvergunning": True}} \
+        or witness == {"heeft_asielvergunning": True}
+
+
+def test_a_mutant_the_knowledge_base_refuses_is_reported_as_invalid(mutants):
+    def point_c13_at_an_unknown_rule(data):
+        next(r for r in data["regels"] if r["id"] == "C13")["uitzondering_op"] = "C99"
+
+    file = next(m for m in mutants if m.id == "C13:uitzondering_weg").file
+    broken = mutation.Mutant("C13:kapot", file, "C13", "regel", "C13 wijst naar een onbekende regel",
+                             point_c13_at_an_unknown_rule)
+    worker = mutation._Worker(KB_DIR, mutation.TESTS_DIR, 3, "setwise")
+    try:
+        result = worker.run(broken)
+    finally:
+        worker.close()
+    assert result.status == mutation.INVALID and "C99" in result.reason
+
+
+@pytest.mark.skipif("not config.getoption('--kb-mutation')", reason="alleen met pytest --kb-mutation (duurt langer)")
+def test_the_mutation_score_of_the_knowledge_base_is_at_least_95_percent():
+    report = mutation.run_mutation(jobs=2, examples=10, differential=0)
+    survivors = [f"{r.mutant.id}: {r.mutant.description}" for r in report.results if r.status == mutation.SURVIVED]
+    assert report.baseline_failure is None
+    assert report.score is not None and report.score >= 95, "\n".join(survivors)
+    assert report.stale_equivalents == []
