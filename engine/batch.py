@@ -406,7 +406,7 @@ class CaseloadEvaluator:
                 "per_bron": {s.source_file: s.amount for s in answer.applicable},
                 "voorrang": answer.chosen_source if not answer.agreed else None,
             }
-            if len(memo) < 200_000:
+            if len(memo) < 20_000:  # bounded; in practice a form has a few hundred situations
                 memo[key] = found
         return found
 

@@ -117,7 +117,7 @@ class SetwiseProgram:
                 keys = keys_of.get(fact)
                 if keys is None:
                     keys = self._fact_keys(*fact)
-                    if len(keys_of) < 200_000:  # bounded: memory stays flat on long caseloads
+                    if len(keys_of) < 20_000:  # bounded: memory stays flat in a long-running process
                         keys_of[fact] = keys
                 for key in keys:
                     hits.setdefault(key, []).append(i)
@@ -137,9 +137,14 @@ class SetwiseProgram:
                 keys = keys_of.get(fact)
                 if keys is None:
                     name, value = fact
-                    keys = self._fact_keys(name, value.toordinal() if isinstance(value, date) else value)
-                    if len(keys_of) < 200_000:
-                        keys_of[fact] = keys
+                    if isinstance(value, date):
+                        # dates are nearly all distinct across a caseload: a cache of them would
+                        # grow with every applicant and hardly ever be hit
+                        keys = self._fact_keys(name, value.toordinal())
+                    else:  # yes/no, choices and whole-number quantities: few distinct values
+                        keys = self._fact_keys(name, value)
+                        if len(keys_of) < 20_000:
+                            keys_of[fact] = keys
                 for key in keys:
                     hits.setdefault(key, []).append(i)
         return self._derive(size, hits)

@@ -76,6 +76,21 @@ def test_one_evaluation_of_every_goal_gives_the_assessments_of_one_evaluation_pe
         assert together == apart
 
 
+def test_the_evaluator_keeps_no_date_of_an_applicant_so_memory_stays_flat_over_a_long_caseload(engine, generated):
+    """Nearly every date in a caseload is new: what the evaluator remembers between chunks (the
+    engine keys of a fact value, a form's fee per situation) may only hold values of which there
+    are few, or it grows with every applicant."""
+    evaluator = CaseloadEvaluator(engine, PEILDATUM)
+    rows = [Row(i + 1, d) for i, d in enumerate(generated)]
+    for start in range(0, len(rows), 200):
+        evaluator.evaluate(rows[start:start + 200])
+    remembered = evaluator.setwise._input_keys_of
+    assert remembered, "the cache of fact values is in use"
+    assert [fact for fact in remembered if isinstance(fact[1], date)] == []
+    kinds = {type(value).__name__ for _, value in remembered}
+    assert kinds <= {"bool", "str", "int"}, kinds
+
+
 def test_the_same_row_gives_the_same_result_at_any_position_in_a_chunk(engine, generated):
     rows = [Row(i + 1, d) for i, d in enumerate(generated[:200])]
     evaluator = CaseloadEvaluator(engine, PEILDATUM)
