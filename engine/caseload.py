@@ -2,7 +2,7 @@
 
 Built from the vocabulary, so a fact added to kb/ is generated without a change here. Every
 applicant is consistent (arrival after birth, permit periods inside the life, in order, dates
-not after the peildatum) and some facts are left unknown. Same seed, same caseload.
+not after the peildatum and in the order the vocabulary declares) and some facts are left unknown. Same seed, same caseload.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import random
 from datetime import date, timedelta
 from typing import Any, Iterator
 
-from engine.model import KnowledgeBase
+from engine.model import KnowledgeBase, date_order
 
 
 def _day(rng: random.Random, start: date, end: date) -> date:
@@ -47,6 +47,14 @@ def applicant_data(kb: KnowledgeBase, rng: random.Random, peildatum: date, unkno
             data[name] = _day(rng, arrived, peildatum).isoformat()
         elif fact.type == "vergunningen":
             data[name] = _periods(kb, rng, arrived, peildatum)
+    # the vocabulary's order of dates (`niet_voor`): a date drawn before one it cannot precede is
+    # drawn again after it (only then is the generator called, so other rows stay as they were)
+    for name, earlier in date_order(kb).items():
+        if data.get(name) is None or name in ("geboortedatum", "datum_aankomst_nederland"):
+            continue
+        lowest = max((data[o] for o in earlier if data.get(o) is not None), default=data[name])
+        if data[name] < lowest:
+            data[name] = _day(rng, date.fromisoformat(lowest), peildatum).isoformat()
     return data
 
 

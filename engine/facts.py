@@ -48,6 +48,8 @@ def _fact_schema(kb: KnowledgeBase, name: str) -> dict[str, Any]:
     meta = {"title": fact.label, "description": fact.question, "x-wijzigbaar": fact.changeable}
     if fact.open_norm:
         meta["x-open-norm"] = True
+    if fact.not_before:
+        meta["x-niet-voor"] = list(fact.not_before)
     if fact.type == "bool":
         return {**meta, "type": ["boolean", "null"]}
     if fact.type == "datum":
@@ -346,6 +348,7 @@ def parse_applicant(kb: KnowledgeBase, data: Any, json_values: bool = False) -> 
             value = tuple(sorted(periods, key=_period_order))
         values[name] = value
     _check_consistency(values)
+    _check_date_order(kb, values)
     return Applicant(values)
 
 
@@ -365,6 +368,17 @@ def _check_consistency(values: dict[str, Any]) -> None:
         for i, period in enumerate(values.get("verblijfsvergunningen", ())):
             if period["van"] < born:
                 raise InputError(f"verblijfsvergunningen[{i}].van", "ligt voor de geboortedatum")
+
+
+def _check_date_order(kb: KnowledgeBase, values: dict[str, Any]) -> None:
+    # the vocabulary's `niet_voor` (engine.model.date_order); nearest declared dates first
+    from engine.model import date_order
+
+    for name, earlier in date_order(kb).items():
+        if values.get(name) is not None:
+            for other in earlier:
+                if values.get(other) is not None and values[name] < values[other]:
+                    raise InputError(name, f"ligt voor {other}; dat kan niet")
 
 
 def check_against_peildatum(applicant: Applicant, peildatum: date) -> None:

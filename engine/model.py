@@ -84,6 +84,7 @@ class Fact:
     changeable: bool
     open_norm: bool = False
     values: tuple[str, ...] = ()
+    not_before: tuple[str, ...] = ()  # `niet_voor`: date facts this date cannot precede
 
 
 @dataclass(frozen=True)
@@ -436,6 +437,11 @@ def _fact(name: str, raw: dict, where: str) -> Fact:
         raise KnowledgeBaseError(f"{where}: elk feit heeft 'label', 'vraag' en 'wijzigbaar'")
     if raw["type"] == "keuze" and not raw.get("waarden"):
         raise KnowledgeBaseError(f"{where}: een keuzefeit noemt zijn 'waarden'")
+    not_before = raw.get("niet_voor") or ()
+    not_before = [not_before] if isinstance(not_before, str) else not_before
+    if not_before and (raw["type"] != "datum" or not isinstance(not_before, list)
+                       or not all(isinstance(n, str) for n in not_before)):
+        raise KnowledgeBaseError(f"{where}: 'niet_voor' hoort bij een datumfeit en noemt een datumfeit of een lijst ervan")
     return Fact(
         name=name,
         type=raw["type"],
@@ -444,6 +450,7 @@ def _fact(name: str, raw: dict, where: str) -> Fact:
         changeable=bool(raw["wijzigbaar"]),
         open_norm=bool(raw.get("open_norm", False)),
         values=tuple(str(v) for v in raw.get("waarden", ())),
+        not_before=tuple(not_before),
     )
 
 
@@ -597,6 +604,7 @@ def load_knowledge_base(directory: Path = KB_DIR) -> KnowledgeBase:
                                              _source(raw.get("bron"), _where(path, raw["id"])))
         if "audit" in data:
             audit_notes.extend(_audit_section(data["audit"], path))
+    _check_date_order(facts, origin)
     kb = KnowledgeBase(facts, period_fields, quantities, rules, disagreements, goals,
                        forms, parameters, fee_rules, fee_ranges, audit_notes)
     kb.index()
@@ -605,6 +613,59 @@ def load_knowledge_base(directory: Path = KB_DIR) -> KnowledgeBase:
 
 
 # -- checks -----------------------------------------------------------------------------------
+
+def _check_date_order(facts: dict[str, Fact], origin: dict[tuple[str, str], str]) -> None:
+    """Every `niet_voor` names another declared date fact, and the order has no cycle."""
+    for name in sorted(facts):
+        for other in facts[name].not_before:
+            if other not in facts or facts[other].type != "datum" or other == name:
+                raise KnowledgeBaseError(f"{origin[('feit', name)]} [{name}]: niet_voor noemt '{other}', "
+                                         "geen ander gedeclareerd datumfeit")
+    state: dict[str, int] = {}
+
+    def visit(name: str, path: list[str]) -> None:
+        if state.get(name) == 2:
+            return
+        if state.get(name) == 1:
+            cycle = path[path.index(name):] + [name]
+            raise KnowledgeBaseError(f"{origin[('feit', name)]} [{name}]: niet_voor maakt een kring: {' → '.join(cycle)}")
+        state[name] = 1
+        for other in facts[name].not_before:
+            visit(other, path + [name])
+        state[name] = 2
+
+    for name in sorted(facts):
+        visit(name, [])
+
+
+def date_order(kb: KnowledgeBase) -> dict[str, tuple[str, ...]]:
+    """Per date fact, every date fact it cannot precede (its `niet_voor`, followed through), the
+    nearest first; the date facts in an order where each comes after those it cannot precede
+    (ties by name). Applicant validation, the strategies and the caseload read the order here."""
+    cached = kb.__dict__.get("_date_order")
+    if cached is not None:
+        return cached
+    dates = sorted(n for n, f in kb.facts.items() if f.type == "datum")
+    before: dict[str, tuple[str, ...]] = {}
+
+    def earlier(name: str) -> tuple[str, ...]:
+        if name not in before:
+            out: list[str] = list(kb.facts[name].not_before)
+            for other in kb.facts[name].not_before:
+                out += [n for n in earlier(other) if n not in out]
+            before[name] = tuple(out)
+        return before[name]
+
+    ordered: dict[str, tuple[str, ...]] = {}
+    remaining = list(dates)
+    while remaining:  # no cycle: the loader refused it
+        ready = [n for n in remaining if all(o in ordered for o in earlier(n))]
+        for name in ready:
+            ordered[name] = earlier(name)
+        remaining = [n for n in remaining if n not in ordered]
+    object.__setattr__(kb, "_date_order", ordered)
+    return ordered
+
 
 def expr_names(expr: Expr | None) -> list[tuple[str, bool]]:
     """(name, positive) for every name an expression reads; `positive` is False under a `niet`."""

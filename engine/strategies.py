@@ -40,7 +40,7 @@ except ImportError as exc:  # pragma: no cover - depends on the installation
         "installeer het met: pip install 'verblijfsregels[kit]'"
     ) from exc
 
-from engine.model import All, Any_, Atom, Compare, Expr, KnowledgeBase, Not, load_knowledge_base
+from engine.model import All, Any_, Atom, Compare, Expr, KnowledgeBase, Not, date_order, load_knowledge_base
 from engine.tijd import add_years
 
 # The facts that anchor a life in time; engine.facts checks the same ones for consistency.
@@ -52,6 +52,7 @@ BASIS_DIR = Path(__file__).resolve().parent.parent / "tests" / "scenarios" / "ba
 __all__ = [
     "aanvragers", "datums", "geboortedatums", "vergunningsperioden", "varianten", "basisaanvragers",
     "aanvragers_voor_doel", "routes", "beschikbaar", "buiten_bereik_uitgesloten", "forceer",
+    "datumfeit", "datum_grenzen",
 ]
 
 
@@ -168,6 +169,33 @@ def _static(kb: KnowledgeBase, name: str) -> st.SearchStrategy[Any] | None:
     return cache[name]
 
 
+def datum_grenzen(name: str, facts: dict[str, Any], peildatum: date, kb: KnowledgeBase | None = None,
+                  start: date | None = None) -> tuple[date, date]:
+    """The first and last day date fact `name` can have beside the known dates in `facts`: not
+    before `start` (default: the birth date, else 90 years back), not before any date it cannot
+    precede (the vocabulary's `niet_voor`, followed through), not after the peildatum nor after a
+    known date that cannot precede it. The first may lie after the last: then no day fits."""
+    kb = _kb(kb)
+    order = date_order(kb)
+    lo = start or facts.get(GEBOORTEDATUM) or add_years(peildatum, -90)
+    hi = peildatum
+    for other in order.get(name, ()):
+        if facts.get(other) is not None:
+            lo = max(lo, facts[other])
+    for later, earlier in order.items():
+        if name in earlier and facts.get(later) is not None:
+            hi = min(hi, facts[later])
+    return lo, hi
+
+
+def datumfeit(name: str, facts: dict[str, Any], peildatum: date, kb: KnowledgeBase | None = None,
+              start: date | None = None) -> st.SearchStrategy[date]:
+    """Days for date fact `name` that keep `facts` consistent (see `datum_grenzen`); shrinks
+    towards the earliest. Nothing when no day fits."""
+    lo, hi = datum_grenzen(name, facts, peildatum, kb, start)
+    return datums(lo, hi) if lo <= hi else st.nothing()
+
+
 @lru_cache(maxsize=16)
 def _births(peildatum: date) -> st.SearchStrategy[date | None]:
     return onbekend_of(geboortedatums(peildatum))
@@ -206,12 +234,18 @@ def aanvragers(draw, peildatum: date, kb: KnowledgeBase | None = None, **vast: A
         facts[AANKOMST] = arrived
     start = max(d for d in (born, arrived, add_years(peildatum, -90)) if d is not None) if arrived or born else None
     for name in sorted(kb.facts):
-        if name in (GEBOORTEDATUM, HIER_GEBOREN, AANKOMST) or name in vast:
+        if name in (GEBOORTEDATUM, HIER_GEBOREN, AANKOMST) or name in vast or kb.facts[name].type == "datum":
             continue
         strategy = _static(kb, name)
         if strategy is None:
             strategy = onbekend_of(_value_strategy(kb, name, start, peildatum))
         value = draw(strategy)
+        if value is not None:
+            facts[name] = value
+    for name in date_order(kb):  # each date after the dates it cannot precede (`niet_voor`)
+        if name in (GEBOORTEDATUM, AANKOMST) or name in vast:
+            continue
+        value = draw(onbekend_of(datumfeit(name, {**facts, **vast}, peildatum, kb, start)))
         if value is not None:
             facts[name] = value
     for name, value in vast.items():

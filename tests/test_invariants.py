@@ -14,19 +14,21 @@ import random
 import subprocess
 import sys
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, Callable
 
 import pytest
 import yaml
-from hypothesis import event, given, settings
+from hypothesis import assume, event, given, settings
+from hypothesis.control import currently_in_test_context
 from hypothesis import strategies as st
 
 from engine import strategies as kit
 from engine.assess import ELIGIBLE, NOT_ELIGIBLE, OUT_OF_SCOPE, UNDETERMINED
 from engine.facts import parse_applicant
 from engine.model import Atom, KnowledgeBase, load_knowledge_base
+from engine.tijd import add_years
 
 PEILDATUM = date(2026, 11, 22)
 ROOT = Path(__file__).resolve().parent.parent
@@ -133,6 +135,11 @@ def fact_additions(draw, kb: KnowledgeBase):
             value = arrived
     elif name == kit.HIER_GEBOREN and born and arrived and born != arrived:
         value = False
+    elif kb.facts[name].type == "datum":  # inside the order the vocabulary declares (`niet_voor`)
+        lo, hi = kit.datum_grenzen(name, facts, PEILDATUM, kb, start)
+        if lo > hi:
+            return facts, None, None
+        value = draw(kit.datums(lo, hi))
     else:
         value = draw(kit._value_strategy(kb, name, start, PEILDATUM))
     return facts, name, value
@@ -142,36 +149,52 @@ def _reach(engine, nid: str) -> set[str]:
     return set(engine.program.reachable([nid]))
 
 
-def _excuses(engine, result, fact: str) -> list[str]:
-    """The declared exceptions, negated conditions and out-of-scope rules in the proof of `result`
-    that read `fact` and go against the goal: what may take eligibility away."""
+def _excuses(engine, goal: str, before, after, result, fact: str) -> list[str]:
+    """What took eligibility for `goal` away when `fact` became true. Only three things count, each a
+    declaration that reads `fact` and whose value the change turned against the goal:
+
+    - a declared exception (`uitzondering_op`) that did not apply before and applies now;
+    - a declared negative condition (`niet: ...` in the conditions of a rule or exception) that
+      held before and no longer holds;
+    - the goal's declared `buiten_bereik`: the sources now send the applicant elsewhere.
+
+    `before` and `after` are the evaluations (node values) of the goal; `result` the assessment
+    after. A comparison such as `{waarde: x, is: false}`, an undeclared negation or any other
+    route does not count.
+    """
     found: list[str] = []
+    nodes = engine.program.nodes
 
     def walk(node, rule_id: str | None) -> None:
         rule_id = node.rule_id or rule_id
-        if node.kind == "not" and node.value is not True and fact in _reach(engine, node.node):
-            found.append(f"niet in {rule_id}")
-        elif node.kind == "exception" and node.children and node.children[0].value is True \
-                and fact in _reach(engine, engine.program.nodes[node.node].detail["applies"]):
-            found.append(f"uitzondering {node.rule_id} op {node.detail.get('exception_to')}")
-        elif node.kind == "compare" and node.detail.get("threshold") is False and node.value is not True \
+        if node.kind == "not" and after.value(node.node) is not True and before.value(node.node) is True \
                 and fact in _reach(engine, node.node):
-            found.append(f"'is onwaar' in {rule_id}")
+            found.append(f"niet '{node.children[0].label if node.children else node.node}' in {rule_id}")
+        elif node.kind == "exception":
+            applies = nodes[node.node].detail["applies"]
+            if after.value(applies) is True and before.value(applies) is not True and fact in _reach(engine, applies):
+                found.append(f"uitzondering {node.rule_id} op {node.detail.get('exception_to')}")
         for child in node.children:
             walk(child, rule_id)
 
     walk(result.proof, None)
-    if result.scope is not None and result.scope.value is True and fact in _reach(engine, result.scope.node):
-        found.append(f"buiten bereik ({', '.join(sorted({n.rule_id for n in result.scope.walk() if n.rule_id}))})")
+    scope = engine.kb.goals[goal].out_of_scope
+    if scope and after.value(scope) is True and before.value(scope) is not True and fact in _reach(engine, scope):
+        rules = sorted({n.rule_id for n in result.scope.walk() if n.rule_id and n.value is True})
+        found.append(f"buiten_bereik van {goal} ({', '.join(rules)})")
     return found
 
 
-def check_adding_a_fact(engine, example) -> None:
+def check_adding_a_fact(engine, example) -> list[str]:
+    """Adding a fact: an unknown fact becoming known never changes a given answer, and a yes/no
+    fact made true takes eligibility away only through one of the excuses `_excuses` names.
+    Returns those excuses, as '<goal>: <excuse>'."""
     facts, name, value = example
     if name is None:
-        return
+        return []
     before = _goal_outcomes(engine, facts)
     after = _goal_outcomes(engine, {**facts, name: value})
+    named: list[str] = []
     for goal, old in before.items():
         new = after[goal]
         if name not in facts:
@@ -179,9 +202,15 @@ def check_adding_a_fact(engine, example) -> None:
             assert old.outcome == UNDETERMINED or new.outcome == old.outcome, (
                 f"{goal}: {old.outcome} werd {new.outcome} toen {name} bekend werd ({value!r})")
         elif old.outcome == ELIGIBLE and new.outcome != ELIGIBLE:
-            why = _excuses(engine, new, name)
-            assert why, f"{goal}: {name} waar maken nam het recht weg zonder uitzondering of 'niet' die het leest"
-            event(f"{name} neemt {goal} weg via {why[0]}")
+            values_before = engine.evaluate(parse_applicant(engine.kb, facts), goal, PEILDATUM)
+            values_after = engine.evaluate(parse_applicant(engine.kb, {**facts, name: value}), goal, PEILDATUM)
+            why = _excuses(engine, goal, values_before, values_after, new, name)
+            assert why, (f"{goal}: {name} waar maken maakte '{ELIGIBLE}' tot '{new.outcome}' zonder gedeclareerde "
+                         f"uitzondering, gedeclareerde 'niet' of buiten_bereik die {name} leest en door de wijziging omsloeg")
+            named += [f"{goal}: {w}" for w in why]
+    if named and currently_in_test_context():
+        event(f"{name} neemt weg: {named[0]}")
+    return named
 
 
 @given(fact_additions(KB))
@@ -283,21 +312,65 @@ def e9_facts(kb: KnowledgeBase) -> list[str]:
 def e9_reason(kb: KnowledgeBase) -> str | None:
     if E9_GOAL not in kb.goals:
         return f"doel {E9_GOAL} is (nog) niet gedeclareerd; E9 test een andere helper"
-    if not e9_facts(kb):
+    if not e9_facts(kb) or "E9" not in kb.rules:
         return "geen declaratie E9 die een ja/nee-feit leest"
+    try:
+        kit.aanvragers_voor_doel(E9_GOAL, PEILDATUM)
+    except LookupError as exc:
+        return str(exc)
     return None
+
+
+def _day(value: Any) -> Any:
+    return date.fromisoformat(value) if isinstance(value, str) else value
 
 
 @st.composite
 def minors_with_e9_fact(draw, kb: KnowledgeBase):
-    born = draw(kit.geboortedatums(PEILDATUM, 0, 17))
-    facts = draw(kit.aanvragers(PEILDATUM, kb, geboortedatum=born))
-    return facts, draw(st.sampled_from(e9_facts(kb)))
+    """(applicant, fact): a minor victim of domestic violence who meets every other condition of
+    the goal: a scenario base applicant eligible for it (as judged by the knowledge base itself,
+    once) with a birth date that makes them younger than 18 on the peildatum (shrinking towards
+    17 years and 364 days) and the relationship fact of E9 true, false or unknown."""
+    bases = kb.__dict__.get("_e9_bases")  # on the KB itself: an id() can be reused
+    if bases is None:
+        bases = kit.aanvragers_voor_doel(E9_GOAL, PEILDATUM, max_wijzigingen=0)
+        object.__setattr__(kb, "_e9_bases", bases)
+    base = draw(bases)
+    facts = {k: ([{**p, "van": _day(p["van"]), **({"tot": _day(p["tot"])} if p.get("tot") else {})} for p in v]
+                 if k == "verblijfsvergunningen" and v else _day(v)) for k, v in base.items()}
+    here = facts.get(kit.HIER_GEBOREN) is True
+    facts.pop(kit.GEBOORTEDATUM, None)
+    if here:
+        facts.pop(kit.AANKOMST, None)
+    # no later than any date that cannot precede a birth (the vocabulary's order) or a permit
+    _, latest = kit.datum_grenzen(kit.GEBOORTEDATUM, facts, PEILDATUM, kb)
+    latest = min([latest] + [p["van"] for p in facts.get("verblijfsvergunningen") or ()])
+    earliest = add_years(PEILDATUM, -18) + timedelta(days=1)
+    assume(earliest <= latest)
+    born = draw(kit.datums(earliest, latest))
+    facts[kit.GEBOORTEDATUM] = born
+    if here:
+        facts[kit.AANKOMST] = born
+    name = draw(st.sampled_from(e9_facts(kb)))
+    value = draw(st.sampled_from([True, False, None]))
+    if value is None:
+        facts.pop(name, None)
+    else:
+        facts[name] = value
+    return facts, name
 
 
 def check_e9(engine, example) -> None:
+    """Under 18 the relationship break is never required: whatever the relationship fact says,
+    the outcome is the same and E9 (the declaration, not its exception) is nowhere in the proof
+    a failing or open condition."""
     facts, name = example
-    outcomes = {value: _assess(engine, {**facts, name: value}, E9_GOAL).outcome for value in (True, False, None)}
+    results = {value: _assess(engine, {**facts, name: value}, E9_GOAL) for value in (True, False, None)}
+    for value, result in results.items():
+        failing = [n.node for n in result.proof.walk() if n.rule_id == "E9" and n.kind == "rule" and n.value is not True]
+        assert not failing, (f"E9: onder 18 is '{engine.kb.rules['E9'].label}' een voorwaarde die faalt of open is "
+                             f"({name} = {value}, uitkomst {result.outcome})")
+    outcomes = {value: r.outcome for value, r in results.items()}
     assert len(set(outcomes.values())) == 1, f"E9: onder 18 hangt {E9_GOAL} af van {name}: {outcomes}"
 
 
@@ -376,3 +449,105 @@ PROPERTIES = [
     Property("buiten_bereik", lambda kb: None, scope_applicants, check_out_of_scope),
     Property("e9_onder_18", e9_reason, minors_with_e9_fact, check_e9),
 ]
+
+
+# -- the properties notice what they are about -------------------------------------------------------
+
+def _properties_fail_for(mutant_id: str, property_name: str) -> str | None:
+    """Run one property (dev profile: 30 examples, derandomized) against the mutant `mutant_id` of
+    the knowledge base; the failure's first line, or None when it holds."""
+    import shutil
+    import tempfile
+
+    from hypothesis import HealthCheck, Phase
+
+    from engine import mutation
+    from engine.model import KB_DIR
+
+    mutant = next(m for m in mutation.enumerate_mutants() if m.id == mutant_id)
+    prop = next(p for p in PROPERTIES if p.name == property_name)
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = Path(tmp) / "kb"
+        shutil.copytree(KB_DIR, copy, ignore=shutil.ignore_patterns("__pycache__", "*.py"))
+        data = yaml.safe_load((copy / mutant.file).read_text(encoding="utf-8"))
+        mutant.apply(data)
+        (copy / mutant.file).write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+        engine = mutation.SetwiseEngine(copy)
+
+        @settings(max_examples=30, derandomize=True, database=None, phases=[Phase.generate],
+                  suppress_health_check=list(HealthCheck))
+        @given(prop.strategy(KB))
+        def run(example):
+            prop.check(engine, example)
+
+        try:
+            run()
+        except AssertionError as exc:
+            return str(exc).splitlines()[0]
+    return None
+
+
+def test_the_e9_property_fails_when_the_exception_for_minors_is_dropped():
+    failure = _properties_fail_for("E9.jonger_dan_18:uitzondering_weg", "e9_onder_18")
+    assert failure is not None and failure.startswith("E9: onder 18"), failure
+
+
+def _seeded_engine(tmp_path: Path, rules: str):
+    """A rule base with yes/no facts a, b, c and goal `doel` concluding p."""
+    import textwrap
+
+    from engine.assess import Engine
+
+    (tmp_path / "regels").mkdir()
+    (tmp_path / "feiten.yaml").write_text(textwrap.dedent("""
+        feiten:
+          a: {type: bool, label: a, vraag: a?, wijzigbaar: true}
+          b: {type: bool, label: b, vraag: b?, wijzigbaar: true}
+          c: {type: bool, label: c, vraag: c?, wijzigbaar: true}
+    """), encoding="utf-8")
+    (tmp_path / "doelen.yaml").write_text("doelen:\n  doel: {label: doel, conclusie: p, buiten_bereik: q}\n", encoding="utf-8")
+    (tmp_path / "regels" / "r.yaml").write_text(textwrap.dedent(rules), encoding="utf-8")
+    return Engine(tmp_path)
+
+
+SOURCE = "bron: {bestand: 003_453b3a8f2812a451.txt, citaat: Voorwaarden}"
+
+
+@pytest.mark.parametrize("rules, named", [
+    (f"""
+     regels:
+       - {{id: C1, label: p, conclusie: p, voorwaarden: {{alle: [a, {{niet: b}}]}}, {SOURCE}}}
+       - {{id: C2, label: q, conclusie: q, voorwaarden: c, {SOURCE}}}
+     """, ["doel: niet 'b' in C1"]),
+    (f"""
+     regels:
+       - {{id: C1, label: p, conclusie: p, voorwaarden: a, {SOURCE}}}
+       - {{id: C3, label: uitz, uitzondering_op: C1, van_toepassing_als: b, voorwaarden: c, {SOURCE}}}
+       - {{id: C2, label: q, conclusie: q, voorwaarden: c, {SOURCE}}}
+     """, ["doel: uitzondering C3 op C1"]),
+    (f"""
+     regels:
+       - {{id: C1, label: p, conclusie: p, voorwaarden: a, {SOURCE}}}
+       - {{id: C2, label: q, conclusie: q, voorwaarden: b, {SOURCE}}}
+     """, ["doel: buiten_bereik van doel (C2)"]),
+])
+def test_adding_a_fact_names_the_declared_exception_negation_or_referral_that_took_eligibility_away(tmp_path, rules, named):
+    engine = _seeded_engine(tmp_path, rules)
+    assert check_adding_a_fact(engine, ({"a": True, "b": False, "c": False}, "b", True)) == named
+
+
+def test_adding_a_fact_is_not_excused_by_a_comparison_that_reads_it_as_false(tmp_path):
+    # {waarde: b, is: false} says what `niet: b` says, but is no declared negative condition
+    engine = _seeded_engine(tmp_path, f"""
+        regels:
+          - {{id: C1, label: p, conclusie: p, voorwaarden: {{alle: [a, {{waarde: b, is: false}}]}}, {SOURCE}}}
+          - {{id: C2, label: q, conclusie: q, voorwaarden: c, {SOURCE}}}
+    """)
+    with pytest.raises(AssertionError, match=r"doel: b waar maken maakte 'eligible' tot 'not_eligible' zonder gedeclareerde"):
+        check_adding_a_fact(engine, ({"a": True, "b": False, "c": False}, "b", True))
+
+
+def test_adding_a_fact_names_the_excuse_in_the_real_rule_base(engine):
+    base = yaml.safe_load((ROOT / "tests" / "scenarios" / "basis" / "slachtoffer_huiselijk_geweld.yaml").read_text())
+    named = check_adding_a_fact(engine, (base, "huiselijk_geweld_heeft_relatie_met_eer", True))
+    assert named == ["huiselijk_geweld: niet 'het huiselijk geweld heeft een relatie met eer(wraak)' in E10"]

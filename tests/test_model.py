@@ -141,3 +141,87 @@ def test_an_applicable_exception_replaces_the_rules_conditions(tmp_path, a, b, e
     """))
     facts = {k: v for k, v in {"a": a, "b": b}.items() if v is not None}
     assert engine.assess(parse_applicant(engine.kb, facts), "doel", date(2026, 1, 1)).outcome == expected
+
+
+# -- the order of dates (`niet_voor`) ---------------------------------------------------------------
+
+def dated(tmp_path: Path, facts: str) -> Path:
+    """A minimal rule base with the given date facts and one goal."""
+    (tmp_path / "regels").mkdir(parents=True)
+    (tmp_path / "feiten.yaml").write_text("feiten:\n" + textwrap.indent(textwrap.dedent(facts), "  "), encoding="utf-8")
+    (tmp_path / "doelen.yaml").write_text("doelen:\n  doel: {label: doel, conclusie: p}\n", encoding="utf-8")
+    (tmp_path / "regels" / "r.yaml").write_text(
+        f"regels:\n  - {{id: C1, label: p, conclusie: p, voorwaarden: {{waarde: begin, minstens: 2000-01-01}}, {SOURCE}}}\n",
+        encoding="utf-8")
+    return tmp_path
+
+
+@pytest.mark.parametrize("declaration, message", [
+    ("niet_voor: onbekend", r"\[einde\]: niet_voor noemt 'onbekend', geen ander gedeclareerd datumfeit"),
+    ("niet_voor: a", r"\[einde\]: niet_voor noemt 'a', geen ander gedeclareerd datumfeit"),
+    ("niet_voor: einde", r"\[einde\]: niet_voor noemt 'einde', geen ander"),
+    ("niet_voor: {x: begin}", r"\[einde\]: 'niet_voor' hoort bij een datumfeit"),
+])
+def test_niet_voor_must_name_another_date_fact_in_one_line_naming_both(tmp_path, declaration, message):
+    with pytest.raises(KnowledgeBaseError, match=message) as info:
+        load_knowledge_base(dated(tmp_path, f"""
+            a: {{type: bool, label: a, vraag: a?, wijzigbaar: true}}
+            begin: {{type: datum, label: begin, vraag: begin?, wijzigbaar: false}}
+            einde: {{type: datum, {declaration}, label: einde, vraag: einde?, wijzigbaar: false}}
+        """))
+    assert "\n" not in str(info.value)
+
+
+def test_niet_voor_on_a_fact_that_is_no_date_and_a_cycle_are_refused(tmp_path):
+    with pytest.raises(KnowledgeBaseError, match=r"\[a\]: 'niet_voor' hoort bij een datumfeit"):
+        load_knowledge_base(dated(tmp_path / "1", """
+            a: {type: bool, niet_voor: begin, label: a, vraag: a?, wijzigbaar: true}
+            begin: {type: datum, label: begin, vraag: begin?, wijzigbaar: false}
+        """))
+    with pytest.raises(KnowledgeBaseError, match=r"niet_voor maakt een kring: begin → einde → begin"):
+        load_knowledge_base(dated(tmp_path / "2", """
+            begin: {type: datum, niet_voor: einde, label: begin, vraag: begin?, wijzigbaar: false}
+            einde: {type: datum, niet_voor: begin, label: einde, vraag: einde?, wijzigbaar: false}
+        """))
+
+
+def test_an_applicant_whose_dates_break_the_declared_order_is_refused_naming_both_fields(tmp_path):
+    from engine.errors import InputError
+    from engine.facts import json_schema
+    from engine.model import date_order
+
+    kb = load_knowledge_base(dated(tmp_path, """
+        begin: {type: datum, label: begin, vraag: begin?, wijzigbaar: false}
+        midden: {type: datum, niet_voor: begin, label: midden, vraag: midden?, wijzigbaar: false}
+        einde: {type: datum, niet_voor: [midden], label: einde, vraag: einde?, wijzigbaar: false}
+    """))
+    assert date_order(kb) == {"begin": (), "midden": ("begin",), "einde": ("midden", "begin")}
+    parse_applicant(kb, {"begin": "2020-01-01", "einde": "2020-01-01"})  # the same day is fine
+    with pytest.raises(InputError, match=r"^veld 'midden': ligt voor begin; dat kan niet$"):
+        parse_applicant(kb, {"begin": "2020-01-02", "midden": "2020-01-01"})
+    # followed through an unknown date in between
+    with pytest.raises(InputError, match=r"^veld 'einde': ligt voor begin; dat kan niet$"):
+        parse_applicant(kb, {"begin": "2020-01-02", "einde": "2020-01-01"})
+    assert json_schema(kb)["properties"]["einde"]["x-niet-voor"] == ["midden"]
+
+
+@pytest.mark.parametrize("later, earlier", [
+    ("einde_geprivilegieerde_status", "begin_geprivilegieerde_status"),
+    ("einde_geprivilegieerde_status", "datum_vestiging_internationale_organisatie"),
+    ("begin_geprivilegieerde_status", "datum_aankomst_nederland"),
+    ("datum_ontvangst_aanvraag", "datum_indienen_aanvraag"),
+    ("datum_positieve_beslissing", "datum_ontvangst_aanvraag"),
+    ("datum_positieve_beslissing", "datum_indienen_aanvraag"),
+    ("datum_ontvangst_vergunning", "datum_positieve_beslissing"),
+    ("datum_indienen_aanvraag", "geboortedatum"),
+])
+def test_assess_refuses_an_applicant_whose_dates_are_in_an_impossible_order(tmp_path, later, earlier):
+    from click.testing import CliRunner
+
+    from cli import main
+
+    path = tmp_path / "aanvrager.yaml"
+    path.write_text(f"{earlier}: 2020-05-02\n{later}: 2020-05-01\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["assess", str(path), "--peildatum", "2026-11-22"])
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr.splitlines() == [f"fout: veld '{later}': ligt voor {earlier}; dat kan niet"]
