@@ -58,6 +58,58 @@ class Plan:
             if nid in reach:
                 self.entries.append((f"leges:{fee_id}", nid))
                 self.entries.extend((f"voorwaarde:{fee_id}|{path}", c) for path, c in fee_conditions(program, nid))
+        # declarations without conditions have no node: (key, how to read their value)
+        self.unconditional: list[tuple[str, Any]] = [
+            (f"{kind}:{rid}", how) for rid, (kind, how, models) in unconditional(engine).items()
+            if model == ALL_MODELS or model in models]
+
+
+ALL_MODELS = "*"  # engine.assess.ALL: one evaluation of every node (not imported: assess imports this module)
+
+
+def unconditional(engine: Any) -> dict[str, tuple[str, Any, set[str]]]:
+    """Declarations without conditions, which have no node of their own: per id, the kind of row,
+    how its value is read from an evaluation, and the models that evaluate it.
+
+    - a consequence (`gevolg`) holds whenever its goal is assessed: always true;
+    - a term (`termijn`) gives a date when its start date is known: true, else unknown;
+    - a fee rule without `van_toepassing_als` (the base amount of a form for a source) decides the
+      amount unless one of its exceptions applies: true when none applies, false when one does,
+      unknown when one may.
+    """
+    found = engine.__dict__.get("_coverage_unconditional")
+    if found is not None:
+        return found
+    program, kb = engine.program, engine.kb
+    found = {}
+    for rule in kb.rules.values():
+        if rule.conclusion is None and rule.kind in ("gevolg", "termijn"):
+            if rule.kind == "gevolg":
+                how = _always_true
+            else:
+                how = (lambda builder, start=rule.start: True if builder.inputs.get(start) is not None else None)
+            found[rule.id] = ("regel", how, set(rule.goals))
+    children: dict[str, list[str]] = {}
+    for fee in kb.fee_rules.values():
+        if fee.exception_to and fee.id in program.fee_nodes:
+            children.setdefault(fee.exception_to, []).append(program.fee_nodes[fee.id])
+    for fee in kb.fee_rules.values():
+        if fee.id not in program.fee_nodes and not fee.exception_to:
+            found[fee.id] = ("leges", (lambda builder, nodes=tuple(children.get(fee.id, ())): _set_aside(builder, nodes)),
+                             {f"form_{fee.form}"})
+    engine._coverage_unconditional = found
+    return found
+
+
+def _always_true(builder: Any) -> bool:
+    return True
+
+
+def _set_aside(builder: Any, exceptions: tuple[str, ...]) -> bool | None:
+    values = [builder.value(n) for n in exceptions]
+    if any(v is True for v in values):
+        return False
+    return True if all(v is False for v in values) else None
 
 
 def model_roots(engine: Any, model: str) -> list[str]:
@@ -141,6 +193,11 @@ class Recorder:
             if slot is None:
                 slot = counts[name] = [0, 0, 0]
             slot[_word(value(nid))] += 1
+        for name, how in plan.unconditional:
+            slot = counts.get(name)
+            if slot is None:
+                slot = counts[name] = [0, 0, 0]
+            slot[_word(how(builder))] += 1
 
     def flush(self) -> None:
         """Merge what was recorded into the data file (locked: test processes write it together)."""
@@ -245,8 +302,9 @@ def report(engine: Any, data: dict[str, Any], contexts: list[str] | None = None)
     reachable = set(program.reachable(every_root))
 
     rows: list[dict[str, Any]] = []
+    free = unconditional(engine)
 
-    def row(kind: str, rid: str, label: str, file: str, nid: str, conds: list[tuple[str, str]]) -> None:
+    def row(kind: str, rid: str, label: str, file: str, nid: str | None, conds: list[tuple[str, str]]) -> None:
         true, false, unknown = counts.get(f"{kind}:{rid}", [0, 0, 0])
         cond_rows = []
         for path, cnid in conds:
@@ -255,16 +313,21 @@ def report(engine: Any, data: dict[str, Any], contexts: list[str] | None = None)
                               "true": ct, "false": cf, "unknown": cu})
         rows.append({
             "id": rid, "kind": kind, "label": label, "file": file,
-            "read_by_a_goal": nid in reachable,
+            # a declaration without conditions is read by its goals or its form
+            "read_by_a_goal": nid in reachable if nid is not None else bool(free[rid][2] & models),
+            "unconditional": nid is None,
             "true": true, "false": false, "unknown": unknown,
             "conditions": cond_rows,
             "conditions_both_ways": sum(1 for c in cond_rows if c["true"] and c["false"]),
         })
 
+    models = set(kb.goals) | {f"form_{number}" for number in kb.forms}
     rule_nodes = {n.rule_id: nid for nid, n in program.nodes.items() if n.kind in ("rule", "exception", "consensus")}
     for rule in kb.rules.values():
         nid = rule_nodes.get(rule.id)
-        if nid is None:  # a consequence or term without conditions: nothing to exercise
+        if nid is None:  # a consequence or term without conditions
+            if rule.id in free:
+                row("regel", rule.id, rule.label, rule.file, None, [])
             continue
         node = program.nodes[nid]
         kind = "uitzondering" if node.kind == "exception" else "regel"
@@ -275,6 +338,8 @@ def report(engine: Any, data: dict[str, Any], contexts: list[str] | None = None)
         nid = program.fee_nodes.get(fee.id)
         if nid is not None:
             row("leges", fee.id, fee.label, fee.file, nid, fee_conditions(program, nid))
+        elif fee.id in free:  # the base amount of a form: no conditions
+            row("leges", fee.id, fee.label, fee.file, None, [])
 
     def summary(kinds: tuple[str, ...]) -> dict[str, int]:
         chosen_rows = [r for r in rows if r["kind"] in kinds]
@@ -294,8 +359,15 @@ def report(engine: Any, data: dict[str, Any], contexts: list[str] | None = None)
         },
         "rules": rows,
         "never_exercised": [r["id"] for r in rows if not r["true"]],
-        "never_false": [r["id"] for r in rows if r["true"] and not r["false"]],
+        # a consequence or term without conditions cannot be false; a base fee can (set aside)
+        "never_false": [r["id"] for r in rows if r["true"] and not r["false"] and _can_be_false(r, kb)],
     }
+
+
+def _can_be_false(row: dict[str, Any], kb: Any) -> bool:
+    if not row["unconditional"]:
+        return True
+    return row["kind"] == "leges" and any(f.exception_to == row["id"] for f in kb.fee_rules.values())
 
 
 def _pct(part: int, whole: int) -> str:
@@ -331,7 +403,7 @@ def render_text(rep: dict[str, Any]) -> str:
     for r in never:
         mark = "" if r["read_by_a_goal"] else " (geen doel leest haar)"
         lines.append(f"  {r['id']} ({r['kind']}): {r['label']}{mark}")
-    never_false = [r for r in rep["rules"] if r["true"] and not r["false"]]
+    never_false = [r for r in rep["rules"] if r["id"] in set(rep["never_false"])]
     lines.append("Nooit onwaar of niet-toegepast gezien:" + (" geen" if not never_false else ""))
     for r in never_false:
         lines.append(f"  {r['id']} ({r['kind']}): {r['label']}")
