@@ -5,7 +5,8 @@ threshold moved by one unit, a choice list widened or narrowed by one value, a p
 amount swapped, an exception dropped, a source dropped from a disagreement); each mutant is
 written to a temporary copy of `kb/`, compiled, and checked with the very functions the test
 suite runs: every scenario of tests/scenarios (`tests.test_scenarios.check_scenario`) and the
-properties of tests/test_invariants.py (`PROPERTIES`, with a fixed, derandomized set of examples).
+properties of tests/test_invariants.py (`PROPERTIES`, with a fixed, derandomized set of examples)
+and, for mutants of fee rules and amounts, the fee properties of tests/test_fee_properties.py.
 A mutant is *killed* when one of them fails.
 
 A survivor is either equivalent (it changes nothing anyone can observe: no goal reads the rule,
@@ -352,6 +353,37 @@ def enumerate_mutants(kb_dir: Path = KB_DIR) -> list[Mutant]:
     return out
 
 
+def change_kind(mutant: Mutant) -> str:
+    """The kind of change a mutant makes, for spreading a sample over them: what is changed
+    (regel, leges, bronverschil, grootheid, parameter) and how."""
+    op = mutant.id.rsplit(":", 1)[1].split("[")[0]
+    if op.startswith("drempel"):
+        how = "drempel"
+    elif op in ("weglaten", "negeren", "niet_weg", "uitzondering_weg", "wissel", "bedrag"):
+        how = op
+    else:
+        how = "keuzelijst"  # a choice list one value wider or narrower
+    return f"{mutant.kind}:{how}"
+
+
+def sample_mutants(mutants: list[Mutant], size: int, seed: int) -> list[Mutant]:
+    """A fixed sample of `size` mutants spread over the kinds of change: in turn from each kind
+    (in name order) a mutant drawn with `random.Random(seed)`, until `size` or none left.
+    Returned in the order of `mutants`."""
+    import random
+
+    rng = random.Random(seed)
+    pools: dict[str, list[Mutant]] = {}
+    for m in mutants:
+        pools.setdefault(change_kind(m), []).append(m)
+    chosen: set[str] = set()
+    while len(chosen) < size and any(pools.values()):
+        for kind in sorted(pools):
+            if pools[kind] and len(chosen) < size:
+                chosen.add(pools[kind].pop(rng.randrange(len(pools[kind]))).id)
+    return [m for m in mutants if m.id in chosen]
+
+
 def _amount(kb: KnowledgeBase, parameter: str) -> int:
     values = kb.parameters[parameter].values
     return values[-1].value if values else 0
@@ -368,6 +400,16 @@ def _import_tests(tests_dir: Path):
     return scenarios, invariants
 
 
+def _fee_properties(tests_dir: Path) -> list:
+    """The fee properties (tests/test_fee_properties.py `PROPERTIES`), if that file exists."""
+    if not (tests_dir / "test_fee_properties.py").exists():
+        return []
+    return list(importlib.import_module(f"{tests_dir.name}.test_fee_properties").PROPERTIES)
+
+
+FEE_KINDS = ("leges", "parameter")  # the mutants the fee properties also check
+
+
 class Checks:
     """The scenario and property checks of the test suite, ready to run against an engine."""
 
@@ -376,6 +418,7 @@ class Checks:
         self.check_scenario = scenarios.check_scenario
         self.scenarios = [(p.stem, scenarios.load_scenario(p)) for p in scenarios.FILES]
         self.properties = invariants.PROPERTIES
+        self.fee_properties = _fee_properties(tests_dir)
         self.examples = examples
         self.kb = load_knowledge_base()  # properties draw from the vocabulary, which mutants keep
         self._runners: dict[str, Callable[[Any], None]] = {}
@@ -402,14 +445,16 @@ class Checks:
             runner = self._runners[prop.name] = runner
         return runner
 
-    def first_failure(self, engine: Engine) -> str | None:
-        """The first scenario or property that fails against `engine`, or None."""
+    def first_failure(self, engine: Engine, mutant: Mutant | None = None) -> str | None:
+        """The first scenario or property that fails against `engine`, or None. The fee properties
+        run for the original and for mutants of fee rules and amounts only."""
         for name, spec in self.scenarios:
             try:
                 self.check_scenario(engine, spec, name)
             except Exception as exc:  # AssertionError, or a crash: either way the tests notice
                 return f"scenario {name}" + ("" if isinstance(exc, AssertionError) else f" ({type(exc).__name__})")
-        for prop in self.properties:
+        fees = self.fee_properties if mutant is None or mutant.kind in FEE_KINDS else []
+        for prop in [*self.properties, *fees]:
             if prop.reason(engine.kb) is not None:
                 continue
             try:
@@ -631,7 +676,7 @@ class _Worker:
                 engine = self.engine(self.copy)
             except VerblijfsregelsError as exc:
                 return Result(mutant, INVALID, reason=str(exc), seconds=time.perf_counter() - start)
-            failure = self.checks.first_failure(engine)
+            failure = self.checks.first_failure(engine, mutant)
             status = KILLED if failure else SURVIVED
             return Result(mutant, status, killed_by=failure, seconds=time.perf_counter() - start)
         finally:
@@ -699,14 +744,16 @@ class Report:
 def run_mutation(kb_dir: Path = KB_DIR, tests_dir: Path = TESTS_DIR, limit: int | None = None, jobs: int = 1,
                  only: list[str] | None = None, examples: int = 20, differential: int = 1500,
                  equivalents: Path = EQUIVALENTS, backend: str = "setwise",
-                 progress: Callable[[int, int], None] | None = None) -> Report:
+                 progress: Callable[[int, int], None] | None = None, ids: list[str] | None = None) -> Report:
+    """`only`: declarations or id prefixes; `ids`: exact mutant ids (both: mutants matching either)."""
     global _MUTANTS
     start = time.perf_counter()
     with coverage.paused():
         mutants = enumerate_mutants(kb_dir)
-        if only:
-            mutants = [m for m in mutants if any(m.target == o or m.target.startswith(f"{o}.") or m.id.startswith(o)
-                                                 for o in only)]
+        if only or ids:
+            exact = set(ids or ())
+            mutants = [m for m in mutants if m.id in exact or any(
+                m.target == o or m.target.startswith(f"{o}.") or m.id.startswith(o) for o in only or ())]
         if limit is not None:
             mutants = mutants[:limit]
         listed = load_equivalents(equivalents)
@@ -773,7 +820,7 @@ def run_mutation(kb_dir: Path = KB_DIR, tests_dir: Path = TESTS_DIR, limit: int 
                 shutil.rmtree(tmp, ignore_errors=True)
         killed_ids = {r.mutant.id for r in ordered if r.status == KILLED}
         all_ids = {m.id for m in mutants}
-        stale = sorted(m for m in listed if m in killed_ids or (m not in all_ids and not only and limit is None))
+        stale = sorted(m for m in listed if m in killed_ids or (m not in all_ids and not only and not ids and limit is None))
     return Report(ordered, time.perf_counter() - start, baseline, stale, size, jobs, backend)
 
 

@@ -7,8 +7,10 @@ drawn from the vocabulary, so a new fee rule is covered without a change here.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any, Callable
 
 import fastjsonschema
 import pytest
@@ -79,27 +81,51 @@ def answer(engine, data: dict, form: str):
     return fees_for(engine, parse_applicant(engine.kb, data), form, PEILDATUM)
 
 
-@given(situation=volledige_situaties(), form=st.sampled_from(FORMS))
-def test_every_form_gets_exactly_one_amount_per_source_in_a_complete_situation(engine, situation, form):
-    result = answer(engine, situation, form)
-    sources = [s.source_file for s in result.per_source]
-    assert len(sources) == len(set(sources)), "a source answers twice for one form"
-    assert result.per_source, f"no source states an amount for form {form}"
-    for fee in result.per_source:
-        assert fee.applies is True, f"{fee.source_file}: whether it speaks about this situation stays open"
-        assert isinstance(fee.amount, int), f"{fee.source_file}: no amount for form {form}"
-        assert fee.alternatives == [], f"{fee.source_file}: an exception stays open in a complete situation"
+@st.composite
+def situaties_en_formulieren(draw, kb=None) -> tuple[dict, tuple[str, ...]]:
+    """(complete situation, (one form,)). `kb` is not read: the fee facts come from the
+    vocabulary, which the mutants of `verblijfsregels mutate` keep."""
+    return draw(volledige_situaties()), (draw(st.sampled_from(FORMS)),)
 
 
-@given(situation=volledige_situaties(), form=st.sampled_from(FORMS))
-def test_a_minor_never_pays_more_than_an_adult_in_the_same_situation(engine, situation, form):
+def situaties_alle_formulieren(kb=None):
+    """(complete situation, every form): what the mutation test checks, with few examples."""
+    return volledige_situaties().map(lambda situation: (situation, tuple(FORMS)))
+
+
+def check_one_amount_per_source(engine, example) -> None:
+    situation, forms = example
+    for form in forms:
+        result = answer(engine, situation, form)
+        sources = [s.source_file for s in result.per_source]
+        assert len(sources) == len(set(sources)), "a source answers twice for one form"
+        assert result.per_source, f"no source states an amount for form {form}"
+        for fee in result.per_source:
+            assert fee.applies is True, f"{fee.source_file}: whether it speaks about this situation stays open"
+            assert isinstance(fee.amount, int), f"{fee.source_file}: no amount for form {form}"
+            assert fee.alternatives == [], f"{fee.source_file}: an exception stays open in a complete situation"
+
+
+@given(situaties_en_formulieren())
+def test_every_form_gets_exactly_one_amount_per_source_in_a_complete_situation(engine, example):
+    check_one_amount_per_source(engine, example)
+
+
+def check_minor_pays_no_more(engine, example) -> None:
+    situation, forms = example
     adult = {**situation, "geboortedatum": "1990-05-01"}
     minor = {**situation, "geboortedatum": "2012-05-01"}
-    adult_fees = {s.source_file: s.amount for s in answer(engine, adult, form).per_source if s.applies is True}
-    minor_fees = {s.source_file: s.amount for s in answer(engine, minor, form).per_source if s.applies is True}
-    assert set(adult_fees) == set(minor_fees)
-    for source, amount in minor_fees.items():
-        assert amount <= adult_fees[source], (source, minor_fees, adult_fees)
+    for form in forms:
+        adult_fees = {s.source_file: s.amount for s in answer(engine, adult, form).per_source if s.applies is True}
+        minor_fees = {s.source_file: s.amount for s in answer(engine, minor, form).per_source if s.applies is True}
+        assert set(adult_fees) == set(minor_fees)
+        for source, amount in minor_fees.items():
+            assert amount <= adult_fees[source], (form, source, minor_fees, adult_fees)
+
+
+@given(situaties_en_formulieren())
+def test_a_minor_never_pays_more_than_an_adult_in_the_same_situation(engine, example):
+    check_minor_pays_no_more(engine, example)
 
 
 @given(situation=volledige_situaties(), form=st.sampled_from(FORMS), order=st.randoms(use_true_random=False))
@@ -120,21 +146,45 @@ FEES_SCHEMA = json.loads((Path(__file__).resolve().parent.parent / "engine" / "f
 _validate_fees = fastjsonschema.compile(FEES_SCHEMA, formats={"date": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"})
 
 
-@given(situation=volledige_situaties(), form=st.sampled_from(FORMS))
-def test_every_reduction_is_verified_lower_and_fits_the_schema(engine, situation, form):
+def check_reductions(engine, example) -> None:
     """A reduction named beside an amount is reached by exactly its changes, to changeable facts."""
-    result = fees_for(engine, parse_applicant(engine.kb, situation), form, PEILDATUM, reductions=True)
-    _validate_fees(result.to_json())
-    for fee in result.per_source:
-        for reduction in fee.reductions:
-            assert reduction["amount"] < fee.amount
-            assert reduction["unknown_facts"] == [], "in a complete situation nothing stays open"
-            changes = {c["fact"]: c["value"] for c in reduction["changes"]}
-            assert all(engine.kb.facts[name].changeable for name in changes)
-            changed = answer(engine, {**situation, **changes}, form)
-            again = next(s for s in changed.per_source if s.source_file == fee.source_file)
-            assert again.amount == reduction["amount"]
-            assert again.decided_by[-1]["rule_id"] == reduction["rule_id"]
+    situation, forms = example
+    for form in forms:
+        result = fees_for(engine, parse_applicant(engine.kb, situation), form, PEILDATUM, reductions=True)
+        _validate_fees(result.to_json())
+        for fee in result.per_source:
+            for reduction in fee.reductions:
+                assert reduction["amount"] < fee.amount
+                assert reduction["unknown_facts"] == [], "in a complete situation nothing stays open"
+                changes = {c["fact"]: c["value"] for c in reduction["changes"]}
+                assert all(engine.kb.facts[name].changeable for name in changes)
+                changed = answer(engine, {**situation, **changes}, form)
+                again = next(s for s in changed.per_source if s.source_file == fee.source_file)
+                assert again.amount == reduction["amount"]
+                assert again.decided_by[-1]["rule_id"] == reduction["rule_id"]
+
+
+@given(situaties_en_formulieren())
+def test_every_reduction_is_verified_lower_and_fits_the_schema(engine, example):
+    check_reductions(engine, example)
+
+
+@dataclass(frozen=True)
+class Property:  # the shape of tests.test_invariants.Property
+    name: str
+    reason: Callable[[Any], str | None]
+    strategy: Callable[[Any], Any]
+    check: Callable[[Any, Any], None]
+
+
+# What `verblijfsregels mutate` also runs against every mutant of a fee rule or an amount, each
+# situation for every form (the order of facts is left out: it tests the engine, which mutants
+# do not change).
+PROPERTIES = [
+    Property("leges_een_bedrag_per_bron", lambda kb: None, situaties_alle_formulieren, check_one_amount_per_source),
+    Property("leges_minderjarige_betaalt_niet_meer", lambda kb: None, situaties_alle_formulieren, check_minor_pays_no_more),
+    Property("leges_verlagingen_kloppen", lambda kb: None, situaties_alle_formulieren, check_reductions),
+]
 
 
 def test_documents_not_sent_leave_the_base_amount_and_name_the_reduction(engine):

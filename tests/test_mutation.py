@@ -62,22 +62,78 @@ def test_the_setwise_engine_of_the_mutants_answers_every_scenario_as_the_pydatal
             engine.assess(applicant, spec["doel"], day).to_json(engine.kb), path.stem
 
 
-def test_changing_c13_is_noticed_by_the_tests():
-    report = mutation.run_mutation(only=["C13"], examples=5, differential=0)
+# The gate in the normal suite: a fixed sample of mutants spread over the kinds of change (one or
+# two of each: a condition dropped or negated, a `niet` removed, a threshold or choice list moved,
+# an exception dropped, an amount swapped, a source dropped from a disagreement, a quantity's
+# parameter moved) must all be noticed. The full run stays opt-in (`pytest --kb-mutation`).
+GATE_SEED = 20261122
+GATE_SIZE = 36
+
+
+@pytest.fixture(scope="module")
+def gate(mutants):
+    """One mutation run for the tests below: the gate's sample, every mutant of C13 and every
+    listed equivalent (one baseline, one set of checks; about 20 s on the 2-core machine)."""
+    sample = mutation.sample_mutants(mutants, GATE_SIZE, GATE_SEED)
+    c13 = [m.id for m in mutants if m.target == "C13"]
+    listed = sorted(mutation.load_equivalents(mutation.EQUIVALENTS))
+    report = mutation.run_mutation(ids=[m.id for m in sample] + c13 + listed, examples=5, differential=0)
     assert report.baseline_failure is None
-    assert report.results and all(r.status in (mutation.KILLED, mutation.EQUIVALENT) for r in report.results)
-    assert {r.killed_by.split(" ")[0] for r in report.results if r.killed_by} <= {"scenario", "eigenschap"}
-    assert report.score == 100.0
+    return report, [m.id for m in sample], c13, listed
 
 
-def test_every_listed_equivalent_mutant_exists_and_survives_the_tests(mutants):
-    listed = mutation.load_equivalents(mutation.EQUIVALENTS)
+def test_the_gate_sample_is_fixed_and_spread_over_every_kind_of_change(mutants):
+    sample = mutation.sample_mutants(mutants, GATE_SIZE, GATE_SEED)
+    assert [m.id for m in sample] == [m.id for m in mutation.sample_mutants(mutants, GATE_SIZE, GATE_SEED)]
+    assert len(sample) == GATE_SIZE
+    kinds = {mutation.change_kind(m) for m in mutants}
+    assert {mutation.change_kind(m) for m in sample} == kinds, "elke soort wijziging komt in de steekproef"
+
+
+def test_every_mutant_of_the_gate_sample_is_killed_or_a_listed_equivalent(gate):
+    report, sample, _, _ = gate
+    results = {r.mutant.id: r for r in report.results}
+    missed = [f"{m}: {results[m].status} ({results[m].mutant.description})" for m in sample
+              if results[m].status not in (mutation.KILLED, mutation.EQUIVALENT, mutation.UNREACHABLE)]
+    assert not missed, "niet opgemerkt door de tests:\n" + "\n".join(missed)
+
+
+def test_changing_c13_is_noticed_by_the_tests(gate):
+    report, _, c13, _ = gate
+    results = [r for r in report.results if r.mutant.id in c13]
+    assert len(results) == len(c13) > 10
+    assert all(r.status in (mutation.KILLED, mutation.EQUIVALENT) for r in results)
+    assert {r.killed_by.split(" ")[0] for r in results if r.killed_by} <= {"scenario", "eigenschap"}
+
+
+def test_every_listed_equivalent_mutant_exists_and_survives_the_tests(mutants, gate):
+    report, _, _, listed = gate
     assert set(listed) <= {m.id for m in mutants}, "verouderde regels in tests/mutation_equivalents.yaml"
-    if listed:
-        report = mutation.run_mutation(only=sorted(listed), examples=5, differential=0)
-        assert {r.mutant.id: r.status for r in report.results if r.mutant.id in listed} == \
-            {m: mutation.EQUIVALENT for m in listed}
-        assert report.stale_equivalents == []
+    assert {r.mutant.id: r.status for r in report.results if r.mutant.id in listed} == \
+        {m: mutation.EQUIVALENT for m in listed}
+    assert report.stale_equivalents == []
+
+
+def test_the_fee_properties_check_the_mutants_of_fees_and_amounts():
+    """The fee properties run for mutants of fee rules and amounts (and only for those): without
+    the scenarios and the other properties, an amount that is not yet in force on the peildatum
+    is still noticed (form 7031 without an amount)."""
+    def later(data):
+        data["parameters"]["leges_7031"]["waarden"][0]["vanaf"] = date(2030, 1, 1)
+
+    checks = mutation.Checks(mutation.TESTS_DIR, 5)
+    checks.scenarios, checks.properties = [], []
+    assert {p.name for p in checks.fee_properties} == {
+        "leges_een_bedrag_per_bron", "leges_minderjarige_betaalt_niet_meer", "leges_verlagingen_kloppen"}
+    worker = mutation._Worker(KB_DIR, mutation.TESTS_DIR, 5, "setwise")
+    worker.checks = checks
+    try:
+        as_fee = worker.run(mutation.Mutant("leges_7031:later", "regels/leges.yaml", "leges_7031", "parameter", "later", later))
+        as_rule = worker.run(mutation.Mutant("leges_7031:later", "regels/leges.yaml", "leges_7031", "regel", "later", later))
+    finally:
+        worker.close()
+    assert as_fee.status == mutation.KILLED and as_fee.killed_by == "eigenschap leges_een_bedrag_per_bron"
+    assert as_rule.status == mutation.SURVIVED  # the fee properties are not run for other mutants
 
 
 def test_a_survivor_comes_with_the_simplest_applicant_whose_answer_it_changes(mutants, tmp_path):
