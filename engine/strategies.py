@@ -14,8 +14,10 @@ same thing `engine.facts.parse_applicant` reads. Facts come from the vocabulary
 (`kb/feiten.yaml` and the `feiten` of every domain file), so a fact added to the knowledge base
 is generated without a change here. Generated applicants are consistent: born before the
 peildatum, arrived in the Netherlands on or after the day of birth (on that day when born here),
-permit periods inside the life and in order, every other date between birth and the peildatum;
-ages and years of residence are never drawn, they follow from the dates. Any fact may be left
+permit periods inside the life and in order, every other date between birth and the peildatum
+and after every date the vocabulary says it cannot precede (`niet_voor` on a date fact, followed
+through: `engine.model.date_order`); ages and years of residence are never drawn, they follow from
+the dates. Any fact may be left
 out (unknown), and leaving it out is what Hypothesis shrinks towards, so a failing example
 reads as the few facts that matter; dates shrink towards round ages, permit lists towards none.
 
