@@ -147,14 +147,30 @@ peildatum_option = click.option(
     "--peildatum", callback=_peildatum, metavar="JJJJ-MM-DD",
     help="Reference date for every date-dependent rule (default: today).",
 )
+def _precedence(voorrang: str | None) -> list[str]:
+    """The sources --voorrang names, in order; a name that is no source the fees cite is refused."""
+    names = [p.strip() for p in (voorrang or "").split(",") if p.strip()]
+    if not names:
+        return []
+    from engine.fees import fee_source_files
+
+    files = fee_source_files(_engine().kb)
+    allowed = sorted({f.split("_", 1)[0] for f in files})
+    for name in names:
+        if name not in allowed and name not in files:
+            raise UsageError(f"--voorrang: onbekende bron '{visible(name)}'; toegestaan: {', '.join(allowed)}")
+    return names
+
+
+def _check_voorrang(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    _precedence(value)  # while the options are read: before any file is opened or written
+    return value
+
+
 voorrang_option = click.option(
-    "--voorrang", metavar="BRONNEN",
+    "--voorrang", metavar="BRONNEN", callback=_check_voorrang,
     help="Where sources give different amounts, prefer them in this order (e.g. 002,001); the answer says so.",
 )
-
-
-def _precedence(voorrang: str | None) -> list[str]:
-    return [p.strip() for p in (voorrang or "").split(",") if p.strip()]
 
 
 format_option = click.option("--format", "fmt", type=FORMATS, default="text", show_default=True,
@@ -254,9 +270,10 @@ def fees(file: Path, goal: str | None, form: str | None, voorrang: str | None, p
             forms = [c["form"] for c in result.consequences if c["form"]]
             if not forms:
                 raise UsageError(f"de bronnen noemen geen aanvraagformulier voor doel '{goal}' in deze situatie")
+            # the fees `assess` shows beside the goal, with the reductions within reach
+            answers = eng.goal_fees(applicant, goal, forms, peildatum, precedence, reductions=True)
         else:
-            forms = [form]
-        answers = [fees_for(eng, applicant, f, peildatum, precedence, reductions=True) for f in dict.fromkeys(forms)]
+            answers = [fees_for(eng, applicant, form, peildatum, precedence, reductions=True)]
     except VerblijfsregelsError as exc:
         raise UsageError(str(exc)) from None
     if fmt == "json":

@@ -160,8 +160,28 @@ class Parameter:
 
 
 @dataclass(frozen=True)
+class Reason:
+    """Why the knowledge base settles something the sources leave open, with where that is written."""
+
+    text: str
+    source: Source
+
+
+@dataclass(frozen=True)
+class FeePrecedence:
+    """A fee exception that goes before sibling exceptions of the same source (`gaat_voor`)."""
+
+    over: tuple[str, ...]
+    reason: Reason
+
+
+@dataclass(frozen=True)
 class FeeRule:
-    """One amount for one form according to one source; exceptions override the rule they name."""
+    """One amount for one form according to one source; exceptions override the rule they name.
+
+    Two sibling exceptions that both apply with different amounts leave the source's amount open,
+    unless one declares `gaat_voor` over the other with a cited reason.
+    """
 
     id: str
     form: str
@@ -174,6 +194,7 @@ class FeeRule:
     file: str = ""
     covers: tuple[str, ...] = ()
     audit: "AuditNote | None" = None
+    precedence: FeePrecedence | None = None
 
 
 @dataclass(frozen=True)
@@ -183,6 +204,23 @@ class FeeRange:
     minimum: int
     maximum: int
     source: Source
+    outdated: Reason | None = None  # `verouderd`: the stated amounts go before this range, and why
+
+
+@dataclass(frozen=True)
+class GoalAssumption:
+    """What applying for a goal says about the application (`aanvraag_voor_doel`): a fact's value.
+
+    Used where the question is asked for one of `goals` and the applicant left `fact` unknown;
+    a value the applicant gave is never overridden.
+    """
+
+    id: str
+    goals: tuple[str, ...]
+    fact: str
+    value: Any
+    source: Source
+    explanation: str = ""
 
 
 @dataclass(frozen=True)
@@ -226,6 +264,7 @@ class KnowledgeBase:
     fee_rules: dict[str, FeeRule] = field(default_factory=dict)
     fee_ranges: dict[str, FeeRange] = field(default_factory=dict)
     audit_notes: list[AuditNote] = field(default_factory=list)  # section `audit` of any file
+    goal_assumptions: dict[str, GoalAssumption] = field(default_factory=dict)  # section `aanvraag_voor_doel`
     # derived indexes, filled by `index()`
     rules_for: dict[str, list[str]] = field(default_factory=dict)
     exceptions_of: dict[str, list[str]] = field(default_factory=dict)
@@ -424,7 +463,7 @@ def _audit_section(raw: Any, path: Path) -> list[AuditNote]:
 
 
 SECTIONS = ("feiten", "vergunningsperiode", "grootheden", "regels", "bronverschillen", "doelen",
-            "formulieren", "parameters", "leges", "leges_bandbreedte", "audit")
+            "formulieren", "parameters", "leges", "leges_bandbreedte", "aanvraag_voor_doel", "audit")
 
 
 def _fact(name: str, raw: dict, where: str) -> Fact:
@@ -493,7 +532,7 @@ def _fee_rule(raw: dict, path: Path) -> FeeRule:
     if not RULE_ID.match(rid):
         raise KnowledgeBaseError(f"{where}: regel-id '{rid}' noemt geen inventarisrij (zoals G4 of G4.mensenhandel)")
     allowed = {"id", "label", "formulier", "bron", "bedrag", "van_toepassing_als", "uitzondering_op", "toelichting", "dekt",
-               "audit"}
+               "audit", "gaat_voor"}
     extra = set(raw) - allowed
     if extra:
         raise KnowledgeBaseError(f"{where}: onbekende sleutel(s) {sorted(extra)}; toegestaan: {sorted(allowed)}")
@@ -502,6 +541,15 @@ def _fee_rule(raw: dict, path: Path) -> FeeRule:
             raise KnowledgeBaseError(f"{where}: een legesregel heeft '{key}'")
     if raw.get("uitzondering_op") and "van_toepassing_als" not in raw:
         raise KnowledgeBaseError(f"{where}: een uitzondering heeft 'van_toepassing_als'")
+    precedence = None
+    if "gaat_voor" in raw:
+        spec = raw["gaat_voor"]
+        if not isinstance(spec, dict) or not spec.get("regels") or set(spec) != {"regels", "reden", "bron"}:
+            raise KnowledgeBaseError(f"{where}: 'gaat_voor' heeft 'regels' (de uitzonderingen waar deze voor gaat), "
+                                     "'reden' en 'bron'")
+        if not raw.get("uitzondering_op"):
+            raise KnowledgeBaseError(f"{where}: alleen een uitzondering kan voor een andere uitzondering gaan")
+        precedence = FeePrecedence(tuple(str(r) for r in spec["regels"]), _reason(spec, where))
     return FeeRule(
         id=rid,
         form=str(raw["formulier"]),
@@ -514,7 +562,51 @@ def _fee_rule(raw: dict, path: Path) -> FeeRule:
         file=f"{path.parent.name}/{path.name}",
         covers=tuple(str(c) for c in raw.get("dekt", ())),
         audit=_rule_audit(raw, rid, where),
+        precedence=precedence,
     )
+
+
+INVENTORY_FILE = "rule-inventory.md"  # shared/rule-inventory.md: a reason may quote it, a rule never
+
+
+def _reason(raw: dict, where: str) -> Reason:
+    """`reden` in words with `bron`: a seed file or the rule inventory, quoted verbatim."""
+    if not raw.get("reden"):
+        raise KnowledgeBaseError(f"{where}: noem de 'reden'")
+    source = _source(raw.get("bron"), where)
+    if source.file != INVENTORY_FILE and not re.match(r"^\d{3}_[0-9a-f]+\.txt$", source.file):
+        raise KnowledgeBaseError(f"{where}: bron '{source.file}' is geen bestand uit shared/seeds en niet {INVENTORY_FILE}")
+    return Reason(" ".join(str(raw["reden"]).split()), source)
+
+
+def _fee_range(raw: dict, path: Path) -> FeeRange:
+    rid = str(raw.get("id", ""))
+    where = _where(path, rid or "?")
+    allowed = {"id", "label", "minimum", "maximum", "bron", "verouderd"}
+    extra = set(raw) - allowed
+    if extra:
+        raise KnowledgeBaseError(f"{where}: onbekende sleutel(s) {sorted(extra)}; toegestaan: {sorted(allowed)}")
+    outdated = None
+    if "verouderd" in raw:
+        if not isinstance(raw["verouderd"], dict) or set(raw["verouderd"]) != {"reden", "bron"}:
+            raise KnowledgeBaseError(f"{where}: 'verouderd' heeft 'reden' en 'bron'")
+        outdated = _reason(raw["verouderd"], where)
+    return FeeRange(rid, raw["label"], int(raw["minimum"]), int(raw["maximum"]), _source(raw.get("bron"), where),
+                    outdated)
+
+
+def _goal_assumption(raw: dict, path: Path) -> GoalAssumption:
+    rid = str(raw.get("id", ""))
+    where = _where(path, rid or "?")
+    if not RULE_ID.match(rid):
+        raise KnowledgeBaseError(f"{where}: id '{rid}' noemt geen inventarisrij (zoals E12.aanvraag_na_geweld)")
+    allowed = {"id", "doelen", "feit", "waarde", "bron", "toelichting"}
+    extra = set(raw) - allowed
+    if extra or not raw.get("doelen") or not raw.get("feit") or "waarde" not in raw:
+        raise KnowledgeBaseError(f"{where}: 'aanvraag_voor_doel' heeft 'doelen', 'feit', 'waarde' en 'bron' "
+                                 f"(en eventueel 'toelichting'){'; onbekend: ' + str(sorted(extra)) if extra else ''}")
+    return GoalAssumption(rid, tuple(str(g) for g in raw["doelen"]), str(raw["feit"]), raw["waarde"],
+                          _source(raw.get("bron"), where), " ".join(str(raw.get("toelichting", "")).split()))
 
 
 def _files(directory: Path) -> list[Path]:
@@ -540,6 +632,7 @@ def load_knowledge_base(directory: Path = KB_DIR) -> KnowledgeBase:
     parameters: dict[str, Parameter] = {}
     fee_rules: dict[str, FeeRule] = {}
     fee_ranges: dict[str, FeeRange] = {}
+    goal_assumptions: dict[str, GoalAssumption] = {}
     audit_notes: list[AuditNote] = []
     origin: dict[tuple[str, str], str] = {}
 
@@ -592,13 +685,17 @@ def load_knowledge_base(directory: Path = KB_DIR) -> KnowledgeBase:
             claim("regel", fee.id, path)
             fee_rules[fee.id] = fee
         for raw in data.get("leges_bandbreedte") or ():
-            claim("regel", raw["id"], path)
-            fee_ranges[raw["id"]] = FeeRange(raw["id"], raw["label"], int(raw["minimum"]), int(raw["maximum"]),
-                                             _source(raw.get("bron"), _where(path, raw["id"])))
+            fee_range = _fee_range(raw, path)
+            claim("regel", fee_range.id, path)
+            fee_ranges[fee_range.id] = fee_range
+        for raw in data.get("aanvraag_voor_doel") or ():
+            assumption = _goal_assumption(raw, path)
+            claim("regel", assumption.id, path)
+            goal_assumptions[assumption.id] = assumption
         if "audit" in data:
             audit_notes.extend(_audit_section(data["audit"], path))
     kb = KnowledgeBase(facts, period_fields, quantities, rules, disagreements, goals,
-                       forms, parameters, fee_rules, fee_ranges, audit_notes)
+                       forms, parameters, fee_rules, fee_ranges, audit_notes, goal_assumptions)
     kb.index()
     check_knowledge_base(kb)
     return kb
@@ -737,6 +834,33 @@ def check_knowledge_base(kb: KnowledgeBase) -> None:
                 raise KnowledgeBaseError(f"{where}: uitzondering op onbekende legesregel '{fee.exception_to}'")
             if base.form != fee.form or base.source.file != fee.source.file:
                 raise KnowledgeBaseError(f"{where}: een uitzondering geldt voor hetzelfde formulier en dezelfde bron als {base.id}")
+    for fee in kb.fee_rules.values():
+        if fee.precedence is None:
+            continue
+        where = f"{fee.file} [{fee.id}]"
+        for other in fee.precedence.over:
+            sibling = kb.fee_rules.get(other)
+            if sibling is None or sibling.id == fee.id or sibling.exception_to != fee.exception_to:
+                raise KnowledgeBaseError(f"{where}: 'gaat_voor' noemt '{other}', geen andere uitzondering op {fee.exception_to}")
+            if sibling.precedence is not None and fee.id in sibling.precedence.over:
+                raise KnowledgeBaseError(f"{where}: {fee.id} en {other} gaan elk voor de ander")
+    said: dict[tuple[str, str], str] = {}
+    for assumption in kb.goal_assumptions.values():
+        where = f"aanvraag_voor_doel [{assumption.id}]"
+        for goal in assumption.goals:
+            if goal not in kb.goals:
+                raise KnowledgeBaseError(f"{where}: onbekend doel '{goal}'")
+            if (goal, assumption.fact) in said:
+                raise KnowledgeBaseError(f"{where}: wat een aanvraag voor {goal} over '{assumption.fact}' zegt, "
+                                         f"staat al in {said[goal, assumption.fact]}")
+            said[goal, assumption.fact] = assumption.id
+        fact = kb.facts.get(assumption.fact)
+        if fact is None:
+            raise KnowledgeBaseError(f"{where}: '{assumption.fact}' is geen gedeclareerd feit")
+        fits = (isinstance(assumption.value, bool) if fact.type == "bool"
+                else assumption.value in fact.values if fact.type == "keuze" else False)
+        if not fits:
+            raise KnowledgeBaseError(f"{where}: waarde {assumption.value!r} past niet bij feit '{fact.name}' ({fact.type})")
     roots: dict[tuple[str, str], str] = {}
     for fee in kb.fee_rules.values():
         if not fee.exception_to:
