@@ -490,7 +490,9 @@ class Auditor:
         return self.bdd.true if fee.applies_when is None else self.sym.expr(fee.applies_when)[0]
 
     def _chosen(self) -> tuple[dict[str, Function], dict[str, Function]]:
-        """Per fee rule: situations in which the walk reaches it, and in which it decides the amount."""
+        """Per fee rule: situations in which the walk reaches it, and in which it ends there (no
+        exception below it applies). The walk follows every applicable exception, in no order; one
+        that an applicable sibling goes before (`gaat_voor`) is not followed."""
         bdd = self.bdd
         roots, children = self._fee_tree()
         chosen: dict[str, Function] = {}
@@ -500,13 +502,24 @@ class Auditor:
         while stack:
             fee, reached = stack.pop()
             chosen[fee.id] = reached
-            none_before = bdd.true
-            for child in children.get(fee.id, []):
-                applies = self._applies(child)
-                stack.append((child, reached & applies & none_before))
-                none_before &= ~applies
-            final[fee.id] = reached & none_before
+            kids = children.get(fee.id, [])
+            none_below = bdd.true
+            for child in kids:
+                followed = self._applies(child)
+                for winner in kids:
+                    if winner.precedence and child.id in winner.precedence.over:
+                        followed &= ~self._applies(winner)
+                stack.append((child, reached & followed))
+                none_below &= ~followed
+            final[fee.id] = reached & none_below
         return chosen, final
+
+    @staticmethod
+    def _leaves(source: Any) -> list[str]:
+        """The fee rules a source's answer ends in: the one that decided, or each it leaves open between."""
+        if source.conflict is None:
+            return [source.decided_by[-1]["rule_id"]]
+        return [b["decided_by"][-1]["rule_id"] for b in source.conflict["branches"]]
 
     def amount(self, fee: FeeRule) -> int | None:
         value = self.kb.parameters[fee.parameter].at(self.peildatum)
@@ -592,12 +605,12 @@ class Auditor:
                                  + self._unrealised_note(applies) + ".", [self.ref(fee.id)]))
                 continue
             if fee.exception_to and not self.sat(chosen[fee.id]):
-                earlier = [c.id for c in children[fee.exception_to] if c.id != fee.id]
+                winners = [c.id for c in children[fee.exception_to] if c.precedence and fee.id in c.precedence.over]
                 self.add(Finding("overschaduwd", f"overschaduwd/{fee.id}",
                                  f"{fee.id}: bepaalt nooit het bedrag",
-                                 f"Telkens als deze uitzondering van toepassing is, wordt zij niet bereikt of gaat een "
-                                 f"eerder genoemde uitzondering op {fee.exception_to} voor (de eerste in de volgorde van "
-                                 "de declaraties beslist).", [self.ref(fee.id)] + [self.ref(e) for e in earlier]))
+                                 f"Telkens als deze uitzondering van toepassing is, wordt {fee.exception_to} niet bereikt "
+                                 "of gaat volgens de kennisbank een andere uitzondering voor (gaat_voor).",
+                                 [self.ref(fee.id)] + [self.ref(e) for e in winners]))
                 continue
             if children.get(fee.id) and self.sat(chosen[fee.id]) and not self.sat(final[fee.id]):
                 self.add(Finding("altijd_opzij", f"altijd_opzij/{fee.id}",
@@ -605,24 +618,25 @@ class Auditor:
                                  "Telkens als deze legesregel wordt bereikt, is een van haar uitzonderingen van "
                                  "toepassing: haar eigen bedrag bepaalt nooit de leges.",
                                  [self.ref(fee.id)] + [self.ref(c.id) for c in children[fee.id]]))
-        # two amounts from one source: the first applicable exception wins, the other is set aside
+        # two amounts from one source: both exceptions apply and the source does not say which goes first
         for parent, kids in children.items():
             for i, first in enumerate(kids):
                 for second in kids[i + 1:]:
+                    pairs = [(l1, l2) for l1 in self._subtree(first) for l2 in self._subtree(second)
+                             if self.amount(l1) != self.amount(l2)]
+                    condition = any_of(bdd, (final[l1.id] & final[l2.id] for l1, l2 in pairs))
+                    if not pairs or not self.sat(condition):
+                        continue
                     a, b = self.amount(first), self.amount(second)
-                    if a == b:
-                        continue
-                    condition = chosen[first.id] & self._applies(second)
-                    if not self.sat(condition):
-                        continue
                     form = first.form
                     nodes = [self.program.fee_nodes[f.id] for f in kb.fee_rules.values()
                              if f.form == form and f.id in self.program.fee_nodes]
+                    mine = ({f.id for f in self._subtree(first)}, {f.id for f in self._subtree(second)})
 
-                    def holds(bld: ProofBuilder, x: FeeRule = first, y: FeeRule = second) -> bool:
+                    def holds(bld: ProofBuilder, x: FeeRule = first, sides: tuple = mine) -> bool:
                         answer = self.fee_answer(bld, x.form)
-                        return any(o["applied"] == x.id and o["also_applies"] == y.id
-                                   for s in answer.per_source for o in s.overlaps)
+                        return any(s.conflict is not None and set(self._leaves(s)) & sides[0] and set(self._leaves(s)) & sides[1]
+                                   for s in answer.per_source if s.source_file == x.source.file)
 
                     w = self.witness(condition, nodes, holds, f"{first.id} en {second.id} zijn beide van toepassing",
                                      form=form)
@@ -630,8 +644,8 @@ class Auditor:
                         "tegenstrijdig", f"tegenstrijdig/leges/{first.id}/{second.id}",
                         f"formulier {form}: twee bedragen uit één bron",
                         f"Volgens {first.source.file.split('_')[0]} zijn {first.id} ({euro(a)}) en {second.id} "
-                        f"({euro(b)}) in dezelfde situatie allebei van toepassing. De engine neemt {first.id}, de "
-                        "eerste in de volgorde van de declaraties; de bron zegt niet welke voorgaat.",
+                        f"({euro(b)}) in dezelfde situatie allebei van toepassing, met een ander bedrag; de bron zegt "
+                        "niet welke voorgaat. `fees` noemt dan beide bedragen met hun citaat en kiest niet.",
                         [self.ref(first.id), self.ref(second.id)], [w] if w else []))
         # different amounts from different sources for one situation
         for form, form_roots in roots.items():
@@ -651,9 +665,9 @@ class Auditor:
                                  if f.form == form and f.id in self.program.fee_nodes]
 
                         def holds(bld: ProofBuilder, x: FeeRule = l1, y: FeeRule = l2) -> bool:
-                            decided = {s.source_file: s.decided_by[-1]["rule_id"]
-                                       for s in self.fee_answer(bld, x.form).per_source if s.applies is True}
-                            return decided.get(x.source.file) == x.id and decided.get(y.source.file) == y.id
+                            ends = {s.source_file: self._leaves(s)
+                                    for s in self.fee_answer(bld, x.form).per_source if s.applies is True}
+                            return x.id in ends.get(x.source.file, ()) and y.id in ends.get(y.source.file, ())
 
                         pairs.append(f"{l1.id} {euro(a)} tegenover {l2.id} {euro(b)}")
                         w = self.witness(condition, nodes, holds, f"{l1.id}: {euro(a)}; {l2.id}: {euro(b)}", form=form)

@@ -244,15 +244,21 @@ regels:
     assert problems(audit(path)) == {"altijd_opzij/C1"}
 
 
-def test_a_fee_exception_that_an_earlier_one_always_shadows_is_reported(tmp_path):
+def test_a_fee_exception_that_a_declared_precedence_always_sets_aside_is_reported(tmp_path):
+    """The order of declaration decides nothing (both exceptions are followed); a `gaat_voor` that
+    always sets an exception aside leaves it never deciding."""
     same = FEES.replace("waarde: 0, bron", "waarde: 5000, bron")  # one amount: no conflict, only the shadow
-    path = kb_dir(tmp_path, facts("a", "b") + same + f"""
+    rules = f"""
 leges:
   - {{id: G1, label: basis, formulier: "1234", bedrag: basis, {FEE_SRC}}}
-  - {{id: G1.a, label: a, uitzondering_op: G1, formulier: "1234", bedrag: laag, van_toepassing_als: a, {FEE_SRC}}}
+  - {{id: G1.a, label: a, uitzondering_op: G1, formulier: "1234", bedrag: laag, van_toepassing_als: a, {FEE_SRC}GAAT_VOOR}}
   - {{id: G1.b, label: b, uitzondering_op: G1, formulier: "1234", bedrag: nul, van_toepassing_als: {{alle: [a, b]}}, {FEE_SRC}}}
-""")
-    assert problems(audit(path)) == {"overschaduwd/G1.b"}
+"""
+    unordered = kb_dir(tmp_path / "zonder", facts("a", "b") + same + rules.replace("GAAT_VOOR", ""))
+    assert problems(audit(unordered)) == set()
+    declared = kb_dir(tmp_path / "met", facts("a", "b") + same + rules.replace(
+        "GAAT_VOOR", ", gaat_voor: {regels: [G1.b], reden: omdat, bron: {bestand: 001_656115d499998806.txt, citaat: leges}}"))
+    assert problems(audit(declared)) == {"overschaduwd/G1.b"}
 
 
 def test_a_rule_subsumed_by_another_with_the_same_conclusion_is_redundant(tmp_path):

@@ -200,8 +200,15 @@ def test_every_reduction_is_verified_lower_and_fits_the_schema(engine, situation
             assert all(engine.kb.facts[name].changeable for name in changes)
             changed = answer(engine, {**situation, **changes}, form)
             again = next(s for s in changed.per_source if s.source_file == fee.source_file)
-            assert again.amount == reduction["amount"]
-            assert again.decided_by[-1]["rule_id"] == reduction["rule_id"]
+            if not reduction["contested_with"]:
+                assert again.amount == reduction["amount"]
+                assert again.decided_by[-1]["rule_id"] == reduction["rule_id"]
+                continue
+            # the source then states this amount beside others and does not say which applies
+            assert again.amount is None
+            ends = {b["decided_by"][-1]["rule_id"]: b["amount"] for b in again.conflict["branches"]}
+            assert ends == {reduction["rule_id"]: reduction["amount"],
+                            **{o["rule_id"]: o["amount"] for o in reduction["contested_with"]}}
 
 
 def test_documents_not_sent_leave_the_base_amount_and_name_the_reduction(engine):
