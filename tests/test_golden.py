@@ -14,7 +14,7 @@ import pytest
 
 from engine.facts import read_applicant_file
 from engine.fees import fees_for
-from explain import render_assessment, render_fees, render_rules, render_why_not
+from explain import render_assessment, render_fees, render_overview, render_rules, render_why_not
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = ROOT / "tests" / "golden"
@@ -44,7 +44,30 @@ def test_rendered_justification_matches_golden_file(engine, name, applicant, pei
     check(name, render(result, engine.kb))
 
 
+VIOLENCE = GOLDEN / "slachtoffer_huiselijk_geweld_zonder_opgave_over_de_aanvraag.yaml"
+OVERVIEW_CASES = [
+    # (golden file, applicant file, peildatum): every goal, with the fee beside each open route
+    ("overzicht_voorbeeld.txt", ROOT / "voorbeelden" / "aanvrager.yaml", "2026-11-22"),
+    ("overzicht_slachtoffer_huiselijk_geweld.txt", VIOLENCE, "2026-11-23"),
+]
+
+
+@pytest.mark.parametrize("name, applicant, peildatum", OVERVIEW_CASES, ids=[c[0] for c in OVERVIEW_CASES])
+def test_rendered_overview_matches_golden_file(engine, name, applicant, peildatum):
+    results = engine.assess_all(read_applicant_file(engine.kb, applicant), date.fromisoformat(peildatum))
+    check(name, render_overview(results, engine.kb))
+
+
+def test_rendered_fees_of_a_violence_goal_match_golden_file(engine):
+    """What applying for the goal implies (E12.aanvraag_na_geweld), then both sources' amounts."""
+    (answer,) = engine.goal_fees(read_applicant_file(engine.kb, VIOLENCE), "huiselijk_geweld", ["7027"],
+                                 date(2026, 11, 23), reductions=True)  # as `fees --goal huiselijk_geweld`
+    check("leges_7027_doel_huiselijk_geweld.txt", render_fees(answer, engine.kb))
+
+
 FEE_CASES = [
+    ("leges_7027_bron_001_zegt_niet_welke.txt", GOLDEN / "slachtoffer_mensenhandel_na_gezinsvergunning.yaml", "7027", []),
+    ("leges_7024_buiten_bandbreedte_004.txt", ROOT / "tests" / "scenarios" / "basis" / "ex_diplomaat_tien_jaar.yaml", "7024", []),
     # (golden file, applicant file, form, precedence)
     ("leges_7027_bronnen_verschillen.txt", GOLDEN / "slachtoffer_geweld_met_gezinsvergunning.yaml", "7027", []),
     ("leges_7027_voorrang_002.txt", GOLDEN / "slachtoffer_geweld_met_gezinsvergunning.yaml", "7027", ["002", "001"]),
