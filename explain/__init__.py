@@ -283,8 +283,11 @@ def render_rules(kb: Any) -> str:
     """Every rule: id, label, source."""
     rules = sorted(kb.rules.values(), key=lambda r: _rule_order(r.id))
     fee_rules = sorted(kb.fee_rules.values(), key=lambda f: _rule_order(f.id))
+    goal_assumptions = [{"id": a.id, "goals": a.goals, "label": kb.facts[a.fact].label, "value": a.value,
+                         "source": a.source} for a in kb.goal_assumptions.values()]
     return _ENV.get_template("rules.txt.j2").render(rules=rules, disagreements=list(kb.disagreements.values()),
-                                                    fee_rules=fee_rules, fee_ranges=list(kb.fee_ranges.values()))
+                                                    fee_rules=fee_rules, fee_ranges=list(kb.fee_ranges.values()),
+                                                    goal_assumptions=goal_assumptions)
 
 
 def fee_view(answer: Any, kb: Any) -> dict[str, Any]:
