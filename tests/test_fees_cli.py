@@ -11,6 +11,7 @@ import pytest
 
 from tests.conftest import ROOT
 from tests.test_cli import assert_one_line_error, run
+from tests.test_fee_properties import _kb_copy_with
 
 GOLDEN = ROOT / "tests" / "golden"
 VICTIM = GOLDEN / "slachtoffer_geweld_met_gezinsvergunning.yaml"  # 001: € 174, 002: € 207
@@ -191,18 +192,6 @@ def test_one_source_with_two_applicable_exceptions_names_both_amounts_and_picks_
     assert "bron 001 noemt € 174,00 of € 391,00 en zegt niet welke geldt" in beside
 
 
-def _kb_copy(tmp_path, old: str, new: str):
-    import shutil
-
-    target = tmp_path / "kb"
-    shutil.copytree(ROOT / "kb", target)
-    leges = target / "regels" / "leges.yaml"
-    text = leges.read_text(encoding="utf-8")
-    assert text.count(old) == 1
-    leges.write_text(text.replace(old, new), encoding="utf-8")
-    return target
-
-
 def test_a_precedence_the_kb_declares_with_a_reason_settles_one_source_and_the_answer_says_so(tmp_path):
     from datetime import date
 
@@ -212,7 +201,7 @@ def test_a_precedence_the_kb_declares_with_a_reason_settles_one_source_and_the_a
     from explain import render_fees
 
     anchor = "    bedrag: leges_7027_mensenhandel_huiselijk_geweld\n"
-    kb_dir = _kb_copy(tmp_path, anchor, anchor + (
+    kb_dir = _kb_copy_with(tmp_path, anchor, anchor + (
         "    gaat_voor:\n      regels: [G4.na_familie]\n      reden: een proefverklaring\n"
         "      bron: {bestand: 001_656115d499998806.txt, citaat: \"Uw aanvraag kost € 391.\"}\n"))
     eng = Engine(kb_dir)
@@ -235,7 +224,7 @@ def test_a_declared_precedence_names_a_sibling_exception(tmp_path, declaration, 
     from engine.model import load_knowledge_base
 
     anchor = "    bedrag: leges_7027_mensenhandel_huiselijk_geweld\n"
-    kb_dir = _kb_copy(tmp_path, anchor, anchor + "    gaat_voor:\n" + declaration + (
+    kb_dir = _kb_copy_with(tmp_path, anchor, anchor + "    gaat_voor:\n" + declaration + (
         "      reden: proef\n      bron: {bestand: 001_656115d499998806.txt, citaat: \"Uw aanvraag kost € 391.\"}\n"))
     with pytest.raises(KnowledgeBaseError, match=message):
         load_knowledge_base(kb_dir)
@@ -283,14 +272,14 @@ def test_the_reason_for_setting_the_range_aside_comes_from_the_kb_not_the_templa
     template = (ROOT / "explain" / "templates" / "fees.txt.j2").read_text(encoding="utf-8")
     assert "verouderd" not in template and "ouder" not in template
     old = "      reden: bron 004 is een pagina van derden, ongedateerd en ouder dan de andere bronnen; haar bandbreedte van de leges is verouderd\n"
-    eng = Engine(_kb_copy(tmp_path / "a", old, "      reden: een andere reden\n"))
+    eng = Engine(_kb_copy_with(tmp_path / "a", old, "      reden: een andere reden\n"))
     text = render_fees(fees_for(eng, read_applicant_file(eng.kb, EX_DIPLOMAT), "7024", date(2026, 11, 23)), eng.kb)
     assert "De kennisbank volgt bron 004 hierin niet: een andere reden." in text
     # without a declared reason the range stands: no amount is picked, and --voorrang can pick one
     start = "    verouderd:\n"
     text_kb = (ROOT / "kb" / "regels" / "leges.yaml").read_text(encoding="utf-8")
     block = text_kb[text_kb.index(start):text_kb.index("\n", text_kb.index("bron: {bestand: rule-inventory.md")) + 1]
-    eng = Engine(_kb_copy(tmp_path / "b", block, ""))
+    eng = Engine(_kb_copy_with(tmp_path / "b", block, ""))
     applicant = read_applicant_file(eng.kb, EX_DIPLOMAT)
     standing = fees_for(eng, applicant, "7024", date(2026, 11, 23))
     assert standing.amount is None and standing.agreed is False and standing.ranges[0]["outdated"] is None
