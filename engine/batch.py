@@ -9,6 +9,7 @@ flight, so memory stays flat however long the caseload. Nothing about an applica
 from __future__ import annotations
 
 import csv
+import difflib
 import json
 import multiprocessing
 import signal
@@ -55,7 +56,13 @@ class Row:
             return Row(number, None, f"rij {number}: geen geldige JSON (kolom {exc.colno}: {json_problem(exc)})")
         except (DuplicateKey, RecursionError) as exc:
             error = json_key_error(self.text, exc, "de rij")
-            return Row(number, None, f"rij {number}, {error}" if error else f"rij {number}: {TOO_DEEP}")
+            return Row(number, None, row_error(number, error or TOO_DEEP))
+
+
+def row_error(number: int, problem: InputError | str) -> str:
+    """A row's error: 'rij 3, veld 'x': …' for a field, 'rij 3: …' for the row as a whole."""
+    field = isinstance(problem, InputError) and problem.field
+    return f"rij {number}, {problem}" if field else f"rij {number}: {problem}"
 
 
 # -- reading --------------------------------------------------------------------------------------
@@ -175,7 +182,8 @@ def _csv_records(lines: _Lines) -> Iterator[tuple[list[str] | None, str | None]]
 def _check_header(kb: Any, header: list[str], name: str) -> None:
     """Every column is a fact, once. A column that is not named like a fact is named by its number:
     a file without a header has an applicant's cells there."""
-    if header and not any(is_name(column) for column in header):
+    facts = list(kb.facts)
+    if header and not any(c in kb.facts or (is_name(c) and difflib.get_close_matches(c, facts, n=1)) for c in header):
         raise InputError("INPUT", f"de eerste regel van {name} is geen kop: geen kolom heeft de naam van een feit; "
                                   "de eerste regel noemt de feiten (verblijfsregels schema)")
     first_of: dict[str, int] = {}
@@ -187,7 +195,7 @@ def _check_header(kb: Any, header: list[str], name: str) -> None:
         first_of[column] = number
         if column not in kb.facts:
             if is_name(column):
-                raise InputError("INPUT", f"{shown} van {name}: {unknown_name(column, list(kb.facts), 'feit')}")
+                raise InputError("INPUT", f"{shown} van {name}: {unknown_name(column, facts, 'feit')}")
             raise InputError("INPUT", f"{shown} van {name} is geen feit uit de woordenlijst ({name_kind(column)}); "
                                       "kolommen heten naar de feiten (verblijfsregels schema)")
 
@@ -214,7 +222,7 @@ def _csv_rows(kb: Any, lines: _Lines, path: Path) -> Iterator[Row]:
         try:
             yield Row(number, _csv_values(kb, dict(zip(header, cells))))
         except InputError as exc:
-            yield Row(number, None, f"rij {number}, {exc}")
+            yield Row(number, None, row_error(number, exc))
 
 
 def _csv_values(kb: Any, cells: dict[str, str]) -> dict[str, Any]:
@@ -313,7 +321,7 @@ class CaseloadEvaluator:
             applicant = parse_applicant(self.kb, row.data, json_values=True)
             check_against_peildatum(applicant, self.peildatum)
         except InputError as exc:
-            return f"rij {row.number}, {exc}"
+            return row_error(row.number, exc)
         return applicant
 
     def evaluate(self, rows: list[Row]) -> list[dict[str, Any]]:
