@@ -333,7 +333,7 @@ def kapotte_bestanden(basis: st.SearchStrategy[dict[str, Any]] | None = None) ->
 
 # -- checks -----------------------------------------------------------------------------------------
 
-ONE_LINE_LIMIT = 10_000  # the longest honest line lists every fact name (about 6,000 characters)
+ONE_LINE_LIMIT = 10_000  # far above the longest honest line (one that lists every goal)
 
 
 # What a batch error row may be about without naming a field: the row as a whole.
