@@ -474,8 +474,7 @@ def interview(goal: str | None, answers_file: Path | None, save_file: Path | Non
     eng = _engine()
     if goal and goal not in eng.kb.goals:
         raise UsageError(f"--goal: onbekend doel '{visible(goal)}'; toegestaan: {', '.join(sorted(eng.kb.goals))}")
-    if answers_file is not None and save_file is not None and (
-            _same_file(save_file, answers_file) or save_file.resolve() == answers_file.resolve()):
+    if answers_file is not None and save_file is not None and _same_file(save_file, answers_file):
         raise UsageError("--save: mag niet het antwoordenbestand zijn, ook niet via een link (de invoer blijft "
                          "onaangeroerd); kies een ander bestand")
     if save_file is not None:
@@ -598,7 +597,7 @@ def batch(ctx: click.Context, input_file: Path, out_file: Path, input_format: st
             if suffix not in (".csv", ".jsonl", ".ndjson"):
                 raise UsageError(f"--out: kan het formaat van {out_file.name} niet afleiden; gebruik .csv of .jsonl, of --out-format")
             out_format = "csv" if suffix == ".csv" else "jsonl"
-        if _same_file(input_file, out_file) or input_file.resolve() == out_file.resolve():
+        if _same_file(input_file, out_file):
             raise UsageError("--out: mag niet het invoerbestand zijn, ook niet via een link (de invoer blijft onaangeroerd)")
         _check_writable(out_file, "--out")
         runs: list[tuple[str | None, date]] = [(None, peildatum)]

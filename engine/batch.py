@@ -266,11 +266,12 @@ def _jsonl_rows(lines: _Lines) -> Iterator[Row]:
 
 
 def count_rows(path: Path, fmt: str) -> int:
-    """Rows in the caseload, for the progress bar only."""
+    """Rows in the caseload, for the progress bar only: it reads the file once more, so only for a
+    regular file (a pipe would lose what this reads)."""
     with path.open(encoding="utf-8-sig", errors="surrogateescape", newline="") as handle:
         lines = _Lines(handle)
         if fmt == "csv":
-            return max(0, sum(1 for _ in _csv_records(lines)) - 1)
+            return max(0, sum(1 for cells, _ in _csv_records(lines) if cells != []) - 1)  # blank lines are no rows
         return sum(1 for line in lines if line.strip())
 
 

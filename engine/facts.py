@@ -599,8 +599,9 @@ def _check_yaml_shape(loader: Any, name: str) -> None:
             plain = event.implicit[0] and tag in (None, "!")
             if plain and at_key and event.value == "<<":
                 raise refuse("de YAML-samenvoegsleutel '<<' is niet toegestaan; schrijf de feiten uit")
-            resolved = loader.resolve(yaml.ScalarNode, event.value, event.implicit) if plain else None
-            if plain and len(event.value) > MAX_DIGITS and resolved == _YAML_TAG_PREFIX + "int":
+            long = len(event.value) > MAX_DIGITS
+            resolved = loader.resolve(yaml.ScalarNode, event.value, event.implicit) if plain and (at_key or long) else None
+            if long and resolved == _YAML_TAG_PREFIX + "int":
                 raise refuse(f"kreeg {kind_of(HugeNumber(len(event.value)))}; hier past hoogstens {MAX_DIGITS}")
             if at_key:
                 # a key is its text and what it resolves to: `1` and '1' are different keys
@@ -639,7 +640,6 @@ def json_place(text: str, find: str) -> list[Any] | None:
                     key = text[i + 1:close]
                 if not top.take_key(key) and find == "twice":
                     return _parts(stack)
-                top.at_key = True  # until the colon
             i = close + 1
             continue
         if c in "[{":
