@@ -71,8 +71,8 @@ BAD_FILES = {
     "empty_file": ("leeg.yaml", "", ["leeg.yaml is leeg", "mapping van feitnamen naar waarden"]),
     "comment_only_file": ("commentaar.yaml", "# nog niets ingevuld\n", ["commentaar.yaml is leeg", "mapping van feitnamen naar waarden"]),
     "unknown_fact": ("onbekend.yaml", "geboortedatm: 1991-03-14\n",
-                     ["veld 'geboortedatm'", "onbekend feit", "bedoelt u 'geboortedatum'?", "toegestaan:",
-                      "heeft_zorgverzekering"]),
+                     ["veld 'geboortedatm'", "onbekend feit", "bedoelt u 'geboortedatum'?",
+                      "alle feiten: verblijfsregels schema"]),
     "wrong_type": ("type.yaml", 'heeft_zorgverzekering: "ja"\n',
                    ["veld 'heeft_zorgverzekering'", "kreeg een tekst", "true/false"]),
     "enum_given_a_number_in_json": ("type.json", '{"inburgeringsexamen_gehaald_niveau": 2}',
@@ -102,7 +102,8 @@ BAD_FILES = {
                                    ["veld 'verblijfsvergunningen[0].van'", "ligt voor de geboortedatum"]),
     "periods_not_a_list": ("periode.yaml", "verblijfsvergunningen: {van: 2020-01-01}\n",
                            ["veld 'verblijfsvergunningen'", "een lijst"]),
-    "fact_name_not_text": ("sleutel.yaml", "1: true\n", ["veld '1'", "feitnamen zijn tekst"]),
+    "fact_name_not_text": ("sleutel.yaml", "heeft_zorgverzekering: true\n1: true\n",
+                           ["sleutel 2: feitnamen zijn tekst; kreeg een geheel getal"]),
 }
 
 # Cases that once crashed with a traceback; kept so they never do again.
@@ -516,3 +517,39 @@ def test_the_version_option_names_the_program():
     result = run("--version")
     assert result.exit_code == 0
     assert re.search(r"\d+\.\d+", result.stdout)
+
+
+def test_an_unknown_fact_suggests_the_closest_and_points_to_the_schema_instead_of_listing_every_fact(tmp_path):
+    path = tmp_path / "onbekend.yaml"
+    path.write_text("heeft_zorgverzekering: true\ngeboortedatm: 1991-03-14\n", encoding="utf-8")
+    line = assert_one_line_error(run("assess", path, "--peildatum", PEILDATUM), "bedoelt u 'geboortedatum'?")
+    assert "heeft_nationaliteit_eu_eer_of_zwitserland" not in line and len(line) < 200, line
+
+
+# A real process running this checkout's cli.py (the console script may belong to another).
+CLI = [sys.executable, str(ROOT / "cli.py")]
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+@pytest.mark.parametrize("args", [
+    ["assess", str(EXAMPLE), "--peildatum", PEILDATUM, "--format", "json"],
+    ["assess", str(EXAMPLE), "--peildatum", PEILDATUM],
+    ["why-not", str(EXAMPLE), "--peildatum", PEILDATUM, "--goal", GOAL, "--max-changes", "0", "--format", "json"],
+    ["rules"],
+    ["schema"],
+], ids=["assess-json", "assess-text", "why-not", "rules", "schema"])
+def test_output_to_a_full_disk_gives_one_line_without_a_traceback(args):
+    with open("/dev/full", "w") as full:
+        proc = subprocess.run([*CLI, *args], stdout=full, stderr=subprocess.PIPE, text=True, timeout=120)
+    assert "Traceback" not in proc.stderr and "Exception ignored" not in proc.stderr, proc.stderr[-2000:]
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.splitlines() == ["fout: kan de uitvoer niet schrijven: No space left on device"]
+
+
+def test_a_closed_pipe_ends_quietly(tmp_path):
+    """`verblijfsregels rules | head -1`: the reader has what it wanted; no traceback, no complaint."""
+    proc = subprocess.Popen([*CLI, "rules"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()  # before it writes: its first write finds the pipe closed
+    stderr = proc.stderr.read().decode()
+    proc.wait(timeout=120)
+    assert stderr == "" and proc.returncode != 0
