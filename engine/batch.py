@@ -36,7 +36,7 @@ CHUNK = 2000
 ROW_LIMIT = MAX_FILE_BYTES
 BOOL_WORDS = {"true": True, "ja": True, "false": False, "nee": False}
 RESULT_FORMAT = "verblijfsregels/batch-row"
-RESULT_VERSION = 1
+RESULT_VERSION = 2  # 2: a source's amount in per_bron may be a list (it states several)
 
 
 @dataclass
@@ -314,6 +314,17 @@ class CaseloadEvaluator:
                                   if f.form == form and f.id in engine.program.fee_nodes]
                            for form in kb.forms}
         self._fees: dict[str, dict[str, dict[str, Any]]] = {}
+        # What applying for a goal says about the application (`aanvraag_voor_doel`) fills facts the
+        # applicant left open, for that goal's fees only, as `fees --goal` does; goals that imply the
+        # same facts share one extra evaluation per chunk.
+        implied: dict[str, dict[str, Any]] = {}
+        for assumption in kb.goal_assumptions.values():
+            for goal in assumption.goals:
+                implied.setdefault(goal, {})[assumption.fact] = assumption.value
+        self.implied_groups: dict[tuple[tuple[str, Any], ...], list[str]] = {}
+        for goal in self.goals:
+            if implied.get(goal) and self.forms_of_goal[goal]:
+                self.implied_groups.setdefault(tuple(sorted(implied[goal].items())), []).append(goal)
 
     def parse(self, row: Row) -> Applicant | str:
         if row.error is not None:
@@ -333,13 +344,29 @@ class CaseloadEvaluator:
                   for _, applicant in applicants]
         values = self.setwise.run_inputs(inputs, self.engine_inputs)
         columns, situation = self._columns(values)
+        fee_columns = {}
+        for facts, goals in self.implied_groups.items():
+            filled = [self._with_implied(applicant, facts) for _, applicant in applicants]
+            if any(f is not None for f in filled):
+                implied_inputs = [i if f is None else f for i, f in zip(inputs, filled)]
+                implied_columns, _ = self._columns(self.setwise.run_inputs(implied_inputs, self.engine_inputs))
+                fee_columns.update(dict.fromkeys(goals, implied_columns))
         results: list[dict[str, Any]] = [
             {"rij": row.number, "fout": p if isinstance(p, str) else None, "uitkomsten": {}, "leges": {}}
             for row, p in zip(rows, parsed)
         ]
         for position, (i, _) in enumerate(applicants):
-            results[i].update(self._one(position, columns, situation))
+            results[i].update(self._one(position, columns, situation, fee_columns))
         return results
+
+    def _with_implied(self, applicant: Applicant, facts: tuple[tuple[str, Any], ...]) -> dict[str, Any] | None:
+        """The inputs with the implied facts the applicant left open filled in; None if none was open
+        (a value the applicant gave always stays)."""
+        open_facts = {fact: value for fact, value in facts if applicant.values.get(fact) is None}
+        if not open_facts:
+            return None
+        changed = Applicant({**applicant.values, **open_facts})
+        return {**changed.values, **quantity_values(self.kb, changed, self.peildatum)}
 
     def _columns(self, values: Any) -> tuple[dict[str, tuple[str, str]], list[str]]:
         """Per needed node its true and false column ('0'/'1' per applicant); and the situation
@@ -397,7 +424,8 @@ class CaseloadEvaluator:
             situation.append((goal, format(codes, f"0{width}x") if width else "", forms))
         return {nid: tuple(column(m) for m in masks(nid)) for nid in self.needed}, situation
 
-    def _one(self, i: int, columns: dict[str, tuple[str, str]], situation: list[Any]) -> dict[str, Any]:
+    def _one(self, i: int, columns: dict[str, tuple[str, str]], situation: list[Any],
+             fee_columns: dict[str, dict[str, tuple[str, str]]]) -> dict[str, Any]:
         # A form's fee follows from the nodes of that form's fee rules alone: applicants in the same
         # situation share one answer (read-only), so each is worked out once per form.
         outcomes: dict[str, str] = {}
@@ -408,7 +436,7 @@ class CaseloadEvaluator:
             if forms and code in "02":
                 chosen = dict.fromkeys(form for form, may_apply in forms if may_apply[i] == "1")
                 if chosen:
-                    fees[goal] = [self._fee(form, i, columns) for form in chosen]
+                    fees[goal] = [self._fee(form, i, fee_columns.get(goal, columns)) for form in chosen]
         return {"uitkomsten": outcomes, "leges": fees}
 
     def _value(self, nid: str, i: int, columns: dict[str, tuple[str, str]]) -> Any:
@@ -429,7 +457,9 @@ class CaseloadEvaluator:
                 "formulier": form,
                 "bedrag": answer.amount,
                 "bronnen_eens": answer.agreed,
-                "per_bron": {s.source_file: s.amount for s in answer.applicable},
+                # a source that states several amounts and not which applies: all of them
+                "per_bron": {s.source_file: s.amount if s.conflict is None else s.stated_amounts
+                             for s in answer.applicable},
                 "voorrang": answer.chosen_source if not answer.agreed else None,
             }
             if len(memo) < 20_000:  # bounded; in practice a form has a few hundred situations
@@ -439,14 +469,21 @@ class CaseloadEvaluator:
 
 # -- writing --------------------------------------------------------------------------------------
 
+def _cents_text(cents: int | list[int | None] | None) -> str:
+    if isinstance(cents, list):  # the source states each of these and not which applies
+        return "/".join(_cents_text(c) for c in cents)
+    return "onbekend" if cents is None else str(cents)
+
+
 def fee_text(fees: list[dict[str, Any]]) -> str:
-    """'7027=105700'; sources that disagree: '7027=001_...:105700|002_...:20700'; none known: '7027=onbekend'."""
+    """'7027=105700'; sources that disagree: '7027=001_...:105700|002_...:20700'; a source that states
+    two amounts and not which: '7027=001_...:5800/39100'; none known: '7027=onbekend'."""
     parts = []
     for fee in fees:
         if fee["bedrag"] is not None:
             amount = str(fee["bedrag"])
         elif fee["per_bron"]:
-            amount = "|".join(f"{src}:{'onbekend' if cents is None else cents}" for src, cents in sorted(fee["per_bron"].items()))
+            amount = "|".join(f"{src}:{_cents_text(cents)}" for src, cents in sorted(fee["per_bron"].items()))
         else:
             amount = "onbekend"
         parts.append(f"{fee['formulier']}={amount}")
