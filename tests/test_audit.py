@@ -16,6 +16,7 @@ import textwrap
 from datetime import date
 from pathlib import Path
 
+import html5lib
 import pytest
 import yaml
 from click.testing import CliRunner
@@ -524,6 +525,54 @@ class _Structure(html.parser.HTMLParser):
         self.text.append(data)
 
 
+VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+
+
+class _Written(html.parser.HTMLParser):
+    """Each element with its parent, as the markup writes them; an end tag must close the open element."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stack: list[str] = []
+        self.pairs: list[tuple[str, str | None]] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.pairs.append((tag, self.stack[-1] if self.stack else None))
+        if tag not in VOID:
+            self.stack.append(tag)
+
+    def handle_startendtag(self, tag, attrs):  # <path/> in an inline SVG
+        self.pairs.append((tag, self.stack[-1] if self.stack else None))
+
+    def handle_endtag(self, tag):
+        assert self.stack and self.stack[-1] == tag, f"</{tag}> closes <{self.stack[-1] if self.stack else ''}>"
+        self.stack.pop()
+
+
+def assert_valid_html(page: str) -> None:
+    """A strict HTML5 parse (html5lib, the browsers' algorithm) reports no error, and builds exactly
+    the nesting the markup writes: a <blockquote> written inside a <p> would close the paragraph,
+    and the browser would show another tree than the template meant."""
+    parser = html5lib.HTMLParser(namespaceHTMLElements=False)
+    tree = parser.parse(page)
+    lines = page.splitlines()
+    assert not parser.errors, [(err, lines[line - 1][max(0, col - 60):col + 20]) for (line, col), err, _ in parser.errors[:3]]
+    parsed: list[tuple[str, str | None]] = []
+    stack = [(tree, None)]
+    while stack:
+        element, parent = stack.pop()
+        if not isinstance(element.tag, str):
+            continue  # a comment
+        name = element.tag.rsplit("}", 1)[-1].lower()
+        parsed.append((name, parent))
+        stack.extend((child, name) for child in reversed(list(element)))
+    written = _Written()
+    written.feed(page)
+    written.close()
+    assert not written.stack, f"not closed: {written.stack}"
+    assert written.pairs == parsed, next((w, p) for w, p in zip(written.pairs, parsed) if w != p)
+
+
 def test_the_html_report_has_a_heading_and_a_table_per_kind_of_finding_and_escapes_text(tmp_path, monkeypatch):
     path = kb_dir(tmp_path, facts("a", "b") + GOAL + f"""
 regels:
@@ -533,6 +582,7 @@ regels:
 """)
     monkeypatch.setattr(shutil, "which", lambda name: None)
     page = run(path, "--format", "html", monkeypatch=monkeypatch).stdout
+    assert_valid_html(page)
     parser = _Structure()
     parser.feed(page)
     for category, heading in CATEGORIES:
@@ -557,6 +607,7 @@ regels:
   - {{id: C1, label: p, conclusie: p, voorwaarden: a, {SRC}}}
 """)
     page = run(path, "--format", "html", monkeypatch=monkeypatch).stdout
+    assert_valid_html(page)
     parser = _Structure()
     parser.feed(page)
     assert parser.svg == 1 and "Graphviz is niet" not in page and "<?xml" not in page
@@ -592,9 +643,11 @@ def test_every_goal_of_the_real_rule_base_is_covered_exhaustively(real_report, k
         assert c.known_situations >= 1 and c.recomputed == min(c.known_situations, 4096)
 
 
-def test_the_real_html_report_is_well_formed(real_report):
+def test_the_real_html_report_is_valid_html5_with_the_nesting_it_writes(real_report):
+    page = render_audit_html(real_report)
+    assert_valid_html(page)
     parser = _Structure()
-    parser.feed(render_audit_html(real_report))
+    parser.feed(page)
     assert [s for s in parser.sections] == [c for c, _ in CATEGORIES] + ["volledigheid", "graaf"]
 
 
