@@ -900,11 +900,14 @@ class Auditor:
         kb = self.kb
         notes = [r.audit for r in kb.rules.values() if r.audit] + [f.audit for f in kb.fee_rules.values() if f.audit]
         notes += kb.audit_notes
+        # an explanation for some peildata only (a rule that has ended): at others it is not in force
+        notes = [n for n in notes if n.covers(self.peildatum)]
         used: set[int] = set()
         for finding in self.findings:
             for i, note in enumerate(notes):
                 if any(fnmatch.fnmatchcase(finding.key, p) for p in note.patterns):
-                    finding.explained, finding.explained_where = note.reason, note.where
+                    finding.explained = note.reason
+                    finding.explained_where = note.where + (f", {note.dates()}" if note.dates() else "")
                     used.add(i)
                     break
         for i, note in enumerate(notes):

@@ -28,6 +28,7 @@ from cli import main
 from engine.assess import Engine
 from engine.audit import CATEGORIES, audit_directory
 from engine.audit_space import all_of, any_of, bitwise
+from engine.errors import KnowledgeBaseError
 from engine.facts import parse_applicant
 from engine.model import KB_DIR
 from explain import render_audit, render_audit_html
@@ -414,6 +415,28 @@ def test_an_audit_section_explains_findings_by_key_pattern_and_an_explanation_wi
     report = audit(path)
     assert finding(report, "dood/C1").explained == "ontbreekt in de bron"
     assert problems(report) == {"verklaring_zonder_bevinding/tegenstrijdig/C9"}
+
+
+def test_an_explanation_for_some_peildata_explains_there_and_is_not_missed_at_other_peildata(tmp_path):
+    path = kb_dir(tmp_path, "feiten:\n  a: {type: bool, label: a, vraag: a?, wijzigbaar: true}\n"
+                  "grootheden:\n  peildatum: {type: datum, label: peildatum, functie: peildatum}\n" + GOAL + f"""
+regels:
+  - {{id: C1, label: p, conclusie: p, voorwaarden: a, geldig_van: 2016-04-01, geldig_tot: 2021-04-01, {SRC}}}
+""")
+    (path / "audit.yaml").write_text(
+        "audit:\n  - {sleutel: vervallen/C1, peildata: {vanaf: 2021-04-01}, reden: de pilot is afgelopen}\n"
+        "  - {sleutel: nog_niet_geldig/C1, peildata: {tot: 2016-04-01}, reden: de pilot begint later}\n",
+        encoding="utf-8")
+    for peildatum, explained in [(date(2026, 11, 22), "vervallen/C1"), (date(2021, 4, 1), "vervallen/C1"),
+                                 (date(2015, 1, 1), "nog_niet_geldig/C1"), (date(2016, 3, 31), "nog_niet_geldig/C1")]:
+        report = audit_directory(path, peildatum)
+        assert [(f.key, f.explained is not None) for f in report.findings] == [(explained, True)], peildatum
+    assert audit_directory(path, date(2018, 1, 1)).findings == []
+    for wrong in ("{vanaf: 2021-04-01, tot: 2016-04-01}", "{van: 2021-04-01}", "{vanaf: morgen}"):
+        (path / "audit.yaml").write_text(f"audit:\n  - {{sleutel: vervallen/C1, peildata: {wrong}, reden: r}}\n",
+                                         encoding="utf-8")
+        with pytest.raises(KnowledgeBaseError, match="peildata"):
+            Engine(path)
 
 
 def test_an_explained_error_does_not_fail_strict(tmp_path):
