@@ -134,6 +134,8 @@ class AuditReport:
     dates: list[dict[str, Any]] = field(default_factory=list)  # per cluster of date facts
     notes: list[str] = field(default_factory=list)  # what the search covers, in Dutch
     graph: str = ""  # DOT
+    routes: dict[str, Any] = field(default_factory=dict)  # the search for routes open with every fact known
+    unrealised: list[str] = field(default_factory=list)  # findings only combinations without dates would give
 
     def counts(self) -> dict[str, int]:
         open_ = [f for f in self.findings if f.explained is None]
@@ -157,7 +159,8 @@ class AuditReport:
             "format": AUDIT_FORMAT, "version": AUDIT_VERSION, "peildatum": self.peildatum.isoformat(),
             "summary": self.counts(), "strict_fails": self.failed,
             "findings": [f.to_json() for f in self.findings],
-            "coverage": {"goals": [c.to_json() for c in self.coverage], "dates": self.dates, "notes": self.notes},
+            "coverage": {"goals": [c.to_json() for c in self.coverage], "dates": self.dates, "routes": self.routes,
+                         "unrealised": self.unrealised, "notes": self.notes},
         }
 
 
@@ -243,8 +246,14 @@ class Auditor:
                 return gid
         return None
 
-    def sat(self, condition: Function) -> bool:
-        return (condition & self.valid) != self.bdd.false
+    def sat(self, condition: Function, what: str | None = None) -> bool:
+        """Satisfiable by a situation with dated examples. When not, but by the atoms alone (a
+        combination of date classes the search found no dates for), `what` is recorded: the
+        finding it would have been, had that combination been possible."""
+        got = (condition & self.valid) != self.bdd.false
+        if not got and what is not None and self.conceivable(condition):
+            self.unrealised.append(what)
+        return got
 
     def conceivable(self, condition: Function) -> bool:
         """Satisfiable by the atoms alone, whether or not dates can produce it."""
@@ -339,6 +348,8 @@ class Auditor:
             for c in self.library.clusters
         ]
         report.notes = self.completeness_notes()
+        report.routes = {"checked": self.route_checks, "open_with_everything_known": list(self.route_gaps)}
+        report.unrealised = sorted(set(self.unrealised))
         from engine.audit_graph import dot
 
         report.graph = dot(self.kb, report.findings)
@@ -442,36 +453,50 @@ class Auditor:
         return out
 
     def gaps(self) -> None:
-        kb, bdd = self.kb, self.bdd
+        """Routes (and scopes) that stay open in a situation where every atom they read is known.
+
+        Searched over every situation, whatever the cause (a cycle, a comparison that is never true
+        or false, or anything else): each source disagreement is read as its first source says, so
+        that the deliberate "the sources differ" is not a gap.
+        """
+        kb = self.kb
         self._cycles = self.cycles()
         self._ill_typed = self.ill_typed()
-        if self._cycles or self._ill_typed:
-            resolved = Symbolic(self.space, resolve_disagreements=True)
-            for gid in sorted(kb.goals):
-                goal = kb.goals[gid]
-                for pred, what in ((goal.conclusion, "de route"), (goal.out_of_scope, "de reikwijdte")):
-                    if not pred:
-                        continue
-                    t, f = resolved.pair(pred)
-                    open_ = ~t & ~f
-                    if not self.sat(open_):
-                        continue
+        resolved = Symbolic(self.space, resolve_disagreements=True)
+        self.route_checks = 0
+        self.route_gaps: list[str] = []
+        for gid in sorted(kb.goals):
+            goal = kb.goals[gid]
+            for pred, what in ((goal.conclusion, "de route"), (goal.out_of_scope, "de reikwijdte")):
+                if not pred:
+                    continue
+                self.route_checks += 1
+                t, f = resolved.pair(pred)
+                open_ = ~t & ~f
+                key = f"leemte/{gid}" + ("" if pred == goal.conclusion else "/buiten_bereik")
+                if not self.sat(open_, key):
+                    continue
 
-                    def holds(b: ProofBuilder, p: str = pred) -> bool:
-                        if b.value(p) is not None:
-                            return False
-                        proof = b.build(p)
-                        return not unknown_facts(proof) and not any(
-                            n.detail.get("sources_disagree") for n in proof.walk())
+                def holds(b: ProofBuilder, p: str = pred) -> bool:
+                    if b.value(p) is not None:
+                        return False
+                    proof = b.build(p)
+                    return not unknown_facts(proof) and not any(
+                        n.detail.get("sources_disagree") for n in proof.walk())
 
-                    w = self.witness(open_, [pred], holds, f"{what} blijft open terwijl alles bekend is", goal=gid)
-                    stuck = [r for g in self._cycles for r in self.cycle_rules(g)]
-                    self.add(Finding(
-                        "leemte", f"leemte/{gid}" + ("" if pred == goal.conclusion else "/buiten_bereik"),
-                        f"{gid}: {what} slaagt niet, faalt niet en is niet onbepaald door een onbekend feit",
-                        f"In deze situatie is elk feit dat {what} leest bekend, er is geen bronverschil, en toch "
-                        "leidt de kennisbank geen uitkomst af: geen vraag aan de aanvrager kan haar beslissen.",
-                        [self.ref(r) for r in dict.fromkeys(stuck)], [w] if w else []))
+                w = self.witness(open_, [pred], holds, f"{what} blijft open terwijl alles bekend is", goal=gid)
+                reach = self.program.reachable([pred])
+                stuck = [r for g in self._cycles if set(g) & set(reach) for r in self.cycle_rules(g)]
+                stuck += [owner for owner, _, _ in self._ill_typed
+                          if owner in kb.rules and self.rule_node(kb.rules[owner]) in reach]
+                stuck = stuck or kb.rules_for.get(pred, [])
+                self.route_gaps.append(key)
+                self.add(Finding(
+                    "leemte", key,
+                    f"{gid}: {what} slaagt niet, faalt niet en is niet onbepaald door een onbekend feit",
+                    f"In deze situatie is elk feit dat {what} leest bekend, er is geen bronverschil, en toch "
+                    "leidt de kennisbank geen uitkomst af: geen vraag aan de aanvrager kan haar beslissen.",
+                    [self.ref(r) for r in dict.fromkeys(stuck)], [w] if w else []))
         self.fee_gaps()
 
     # -- fees ----------------------------------------------------------------------------------------
@@ -1001,11 +1026,13 @@ class Auditor:
         if self.unrealised:
             notes.append("Alleen denkbaar bij combinaties van datumklassen zonder voorbeeld (niet gemeld): "
                          + ", ".join(sorted(set(self.unrealised))) + ".")
-        if not self._cycles and not self._ill_typed:
-            notes.append(
-                "Leemten in routes: een route kan alleen openblijven terwijl elk feit bekend is door een kring van "
-                "regels of een vergelijking die nooit waar of onwaar is; de kennisbank heeft geen van beide, dus elke "
-                "route slaagt, faalt of is onbepaald met een onbekend feit of een bronverschil als reden.")
+        found = len(self.route_gaps)
+        notes.append(
+            f"Leemten in routes: voor elk doel is gezocht naar een situatie waarin elk feit bekend is en de route "
+            f"(of de reikwijdte) toch slaagt noch faalt, met elk bronverschil gelezen zoals de eerste bron het zegt "
+            f"({self.route_checks} routes en reikwijdten, symbolisch over alle situaties); "
+            + ("geen gevonden: elke route slaagt, faalt of is onbepaald met een onbekend feit of een bronverschil als "
+               "reden." if not found else f"gevonden bij {found}, elk hierboven gemeld als leemte met een getuige."))
         return notes
 
 

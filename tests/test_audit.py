@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 
 from cli import main
 from engine.assess import Engine
-from engine.audit import CATEGORIES, audit_directory
+from engine.audit import CATEGORIES, Auditor, audit_directory
 from engine.audit_space import all_of, any_of, bitwise
 from engine.errors import KnowledgeBaseError
 from engine.facts import parse_applicant
@@ -94,6 +94,8 @@ regels:
     report = audit(path)
     assert problems(report) == set()
     assert not report.failed
+    assert report.routes == {"checked": 1, "open_with_everything_known": []}
+    assert any(n.startswith("Leemten in routes: voor elk doel is gezocht") and "geen gevonden" in n for n in report.notes)
     coverage = report.coverage[0]
     assert (coverage.yes_no_atoms, coverage.known_situations, coverage.situations) == (2, 4, 9)
     assert coverage.recomputed == 4 and coverage.recompute_exhaustive
@@ -195,6 +197,24 @@ regels:
     assert problems(report) == {"kringloop/C1+C2", "leemte/doel"}
     (w,) = finding(report, "leemte/doel").witnesses
     assert w.applicant == {"a": True} and w.verified
+    assert report.routes == {"checked": 1, "open_with_everything_known": ["leemte/doel"]}
+
+
+def test_routes_open_with_everything_known_are_searched_not_inferred_from_cycles(tmp_path, monkeypatch):
+    """The search finds the gap by evaluating every situation, also when nothing tells it where to look."""
+    path = kb_dir(tmp_path, facts("a") + GOAL + f"""
+regels:
+  - {{id: C1, label: p, conclusie: p, voorwaarden: {{alle: [a, q]}}, {SRC}}}
+  - {{id: C2, label: q, conclusie: q, voorwaarden: p, {SRC}}}
+""")
+    monkeypatch.setattr(Auditor, "cycles", lambda self: [])
+    monkeypatch.setattr(Auditor, "ill_typed", lambda self: [])
+    report = audit(path)
+    f = finding(report, "leemte/doel")
+    assert [r["id"] for r in f.rules] == ["C1"]  # the route's own rule: no cycle was named
+    (w,) = f.witnesses
+    assert w.applicant == {"a": True} and w.verified
+    assert any("gevonden bij 1" in n for n in report.notes)
 
 
 def test_a_rule_whose_conditions_no_situation_satisfies_is_dead(tmp_path):
