@@ -816,6 +816,60 @@ class Auditor:
             self.add(Finding(
                 "bronverschil", f"bronverschil/{dis.id}", f"{dis.id}: {dis.label}", message,
                 [self.ref(r) for r in dis.rule_ids], witnesses, severity=INFO if differ else WARNING))
+        self.undeclared_sources()
+
+    def source_pairs(self) -> list[tuple[Rule, Rule, str]]:
+        """Rules of two seed files about one matter, not joined by a source disagreement: (rule,
+        rule, what they share). One matter: the same conclusion, or the same inventory row and a
+        fact or quantity they both read (rows like D3 list separate cases, each with its own facts)."""
+        kb = self.kb
+        joined = {frozenset(p) for dis in kb.disagreements.values() for p in itertools.combinations(dis.rule_ids, 2)}
+        rules = sorted((r for r in kb.rules.values() if r.kind == "regel" and r.conclusion), key=lambda r: r.id)
+        atoms: dict[str, set[str]] = {}
+
+        def reads(rule: Rule) -> set[str]:
+            if rule.id not in atoms:
+                atoms[rule.id] = set(self.space.atoms_under([self.rule_node(rule)]))
+            return atoms[rule.id]
+
+        out = []
+        for r1, r2 in itertools.combinations(rules, 2):
+            if r1.source.file == r2.source.file or frozenset((r1.id, r2.id)) in joined:
+                continue
+            if r1.conclusion == r2.conclusion:
+                out.append((r1, r2, f"beide concluderen '{kb.label_of(r1.conclusion)}'"))
+            elif r1.id.split(".")[0] == r2.id.split(".")[0] and reads(r1) & reads(r2):
+                shared = sorted(reads(r1) & reads(r2))
+                out.append((r1, r2, f"beide coderen inventarisrij {r1.id.split('.')[0]} en lezen "
+                                    + ", ".join(f"'{a}'" for a in shared)))
+        return out
+
+    def undeclared_sources(self) -> None:
+        """Two seed files that state one matter differently without a `bronverschillen` entry."""
+        sym = self.sym
+        for r1, r2, shared in self.source_pairs():
+            n1, n2 = self.rule_node(r1), self.rule_node(r2)
+            key = f"bronverschil/ongedeclareerd/{r1.id}/{r2.id}"
+            witnesses = []
+            for a, b, na, nb in ((r1, r2, n1, n2), (r2, r1, n2, n1)):
+                condition = sym.true(na) & sym.false(nb)
+                if not self.sat(condition, key):
+                    continue
+                w = self.witness(condition, [na, nb], lambda bld, x=na, y=nb: bld.value(x) is True and bld.value(y) is False,
+                                 f"volgens {a.id} (bron {a.source.file.split('_')[0]}) wel, volgens {b.id} "
+                                 f"(bron {b.source.file.split('_')[0]}) niet")
+                if w:
+                    witnesses.append(w)
+            if not witnesses:
+                continue  # two sources, one matter, the same answer in every situation
+            s1, s2 = r1.source.file.split("_")[0], r2.source.file.split("_")[0]
+            self.add(Finding(
+                "bronverschil", key, f"{r1.id} (bron {s1}) en {r2.id} (bron {s2}): verschil zonder bronverschil",
+                f"De regels komen uit verschillende bronnen en gaan over hetzelfde ({shared}), maar geven in "
+                "dezelfde situatie een andere uitkomst, en geen bronverschil (sectie 'bronverschillen') verbindt ze: "
+                "het bewijs laat het verschil niet zien. Verbind ze met een bronverschil als de bronnen hetzelfde "
+                "verschillend regelen, of verklaar in kb/audit.yaml waarom niet.",
+                [self.ref(r1.id), self.ref(r2.id)], witnesses, severity=WARNING))
 
     # -- time ------------------------------------------------------------------------------------------
 

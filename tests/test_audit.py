@@ -316,6 +316,45 @@ bronverschillen:
     assert problems(audit(path)) == {"bronverschil/B1+C1"}
 
 
+def test_two_sources_concluding_one_predicate_differently_without_a_source_disagreement_are_reported(tmp_path):
+    path = kb_dir(tmp_path, facts("a", "b") + GOAL + f"""
+regels:
+  - {{id: C1, label: volgens 003, conclusie: p, voorwaarden: a, {SRC}}}
+  - {{id: B1, label: volgens 004, conclusie: p, voorwaarden: b, {SRC2}}}
+""")
+    report = audit(path)
+    assert problems(report) == {"bronverschil/ongedeclareerd/B1/C1"}
+    f = finding(report, "bronverschil/ongedeclareerd/B1/C1")
+    assert f.severity == "waarschuwing" and [r["id"] for r in f.rules] == ["B1", "C1"]
+    assert [(w.label, w.applicant) for w in f.witnesses] == [
+        ("volgens B1 (bron 004) wel, volgens C1 (bron 003) niet", {"a": False, "b": True}),
+        ("volgens C1 (bron 003) wel, volgens B1 (bron 004) niet", {"a": True, "b": False})]
+    reproduces_with_pyDatalog(path, f.witnesses[0], lambda b: b.value("rule_B1") is True and b.value("rule_C1") is False)
+    reproduces_with_pyDatalog(path, f.witnesses[1], lambda b: b.value("rule_C1") is True and b.value("rule_B1") is False)
+
+
+@pytest.mark.parametrize("second, joined, expected", [
+    ("{alle: [a, b]}", False, {"bronverschil/ongedeclareerd/C1/C1.b"}),  # one row, one fact, another answer
+    ("b", False, set()),  # one row, separate cases: nothing read in common
+    ("{alle: [a, {een_van: [b, {niet: b}]}]}", False, set()),  # two sources, the same answer everywhere
+    ("{alle: [a, b]}", True, set()),  # declared: the proof shows the difference
+])
+def test_two_sources_coding_one_inventory_row_differently_are_reported_unless_declared(tmp_path, second, joined, expected):
+    path = kb_dir(tmp_path, facts("a", "b") + GOAL + f"""
+regels:
+  - {{id: C1, label: volgens 003, conclusie: p1, voorwaarden: a, {SRC}}}
+  - {{id: C1.b, label: volgens 004, conclusie: p2, voorwaarden: {second}, {SRC2}}}
+""" + ("""bronverschillen:
+  - {id: C1+C1.b, label: onderwerp, conclusie: p, regels: [C1, C1.b]}
+""" if joined else f"""  - {{id: C2, label: p, conclusie: p, voorwaarden: {{een_van: [p1, p2]}}, {SRC}}}
+"""))
+    report = audit(path)
+    assert problems(report) == expected
+    if expected:
+        (w,) = finding(report, "bronverschil/ongedeclareerd/C1/C1.b").witnesses
+        assert w.applicant == {"a": True, "b": False} and w.verified
+
+
 def test_two_sources_with_different_fees_for_one_situation_are_information(tmp_path):
     path = kb_dir(tmp_path, facts("a") + FEES.replace("vijftig}}]}", "vijftig}}]}\n  ander: {label: ander, eenheid: eurocent, waarden: [{vanaf: null, waarde: 0, bron: {bestand: 002_b3255643ce0e7bad.txt, citaat: niets}}]}").replace("  nul: {label: nul, eenheid: eurocent, waarden: [{vanaf: null, waarde: 0, bron: {bestand: 001_656115d499998806.txt, citaat: niets}}]}\n", "") + f"""
 leges:
