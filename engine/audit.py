@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import fnmatch
 import itertools
+import math
 import random
 import re
 from dataclasses import dataclass, field
@@ -115,12 +116,22 @@ class GoalCoverage:
     situations: int  # each atom may also be unknown
     recomputed: int  # fully known situations recomputed concretely with engine.setwise
     recompute_exhaustive: bool
+    # per cluster of date facts the goal reads: which combinations of its classes dates gave
+    dates: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def exhaustive(self) -> bool:
+        """Every situation examined: every combination of the classes that come from dates was
+        found with real dates (a combination without an example is neither shown possible nor
+        impossible, so the situations with it are not examined)."""
+        return all(not d["without_example"] for d in self.dates)
 
     def to_json(self) -> dict[str, Any]:
         return {
             "goal": self.goal, "label": self.label, "yes_no_atoms": self.yes_no_atoms, "compared": self.compared,
             "situations_known": self.known_situations, "situations_with_unknown": self.situations,
-            "examined": "all", "method": "symbolic", "exhaustive": True,
+            "examined": "all" if self.exhaustive else "all_with_dated_examples", "method": "symbolic",
+            "exhaustive": self.exhaustive, "date_combinations": self.dates,
             "recomputed_concretely": self.recomputed, "recompute_exhaustive": self.recompute_exhaustive,
             "recompute_budget": RECOMPUTE_BUDGET,
         }
@@ -365,9 +376,7 @@ class Auditor:
                 continue
             inherited = any_of(bdd, (both[c] for c in node.children if c in both))
             origin = both[nid] & ~inherited
-            if not self.sat(origin):
-                if self.conceivable(origin):
-                    self.unrealised.append(f"tegenstrijdig/{node.rule_id or nid}")
+            if not self.sat(origin, f"tegenstrijdig/{node.rule_id or nid}"):
                 continue
             rule_id = node.rule_id or nid
             w = self.witness(origin, [nid], lambda b, n=nid: b.value(n) == CONFLICT,
@@ -390,9 +399,7 @@ class Auditor:
             if not goal.out_of_scope:
                 continue
             condition = sym.true(goal.conclusion) & sym.true(goal.out_of_scope)
-            if not self.sat(condition):
-                if self.conceivable(condition):
-                    self.unrealised.append(f"tegenstrijdig/buiten_bereik/{gid}")
+            if not self.sat(condition, f"tegenstrijdig/buiten_bereik/{gid}"):
                 continue
             w = self.witness(condition, [goal.conclusion, goal.out_of_scope],
                              lambda b, g=goal: b.value(g.conclusion) is True and b.value(g.out_of_scope) is True,
@@ -562,7 +569,7 @@ class Auditor:
                             and (not r.conclusion or b.value(r.conclusion) is True))
 
                 if not roots.get(rule.form):
-                    if self.sat(form_applies):
+                    if self.sat(form_applies, f"leemte/leges/{rule.form}/{rule.id}"):
                         w = self.witness(form_applies, nodes, route, f"formulier {rule.form} is van toepassing", goal=gid)
                         self.add(Finding(
                             "leemte", f"leemte/leges/{rule.form}/{rule.id}",
@@ -574,7 +581,7 @@ class Auditor:
                     ~self._applies(root) | any_of(bdd, (final[f.id] for f in self._subtree(root) if self.amount(f) is None))
                     for root in roots[rule.form]))
                 condition = form_applies & no_amount
-                if not self.sat(condition):
+                if not self.sat(condition, f"leemte/leges/{rule.form}/{rule.id}"):
                     continue
 
                 def holds(b: ProofBuilder, r: Rule = rule, route: Callable = route) -> bool:
@@ -622,14 +629,15 @@ class Auditor:
                                  f"{fee.id}: bepaalt nooit het bedrag",
                                  f"Telkens als deze uitzondering van toepassing is, wordt zij niet bereikt of gaat een "
                                  f"eerder genoemde uitzondering op {fee.exception_to} voor (de eerste in de volgorde van "
-                                 "de declaraties beslist).", [self.ref(fee.id)] + [self.ref(e) for e in earlier]))
+                                 "de declaraties beslist)" + self._depends_note(chosen[fee.id]) + ".",
+                                 [self.ref(fee.id)] + [self.ref(e) for e in earlier]))
                 continue
             if children.get(fee.id) and self.sat(chosen[fee.id]) and not self.sat(final[fee.id]):
                 self.add(Finding("altijd_opzij", f"altijd_opzij/{fee.id}",
                                  f"{fee.id}: het eigen bedrag geldt nooit",
                                  "Telkens als deze legesregel wordt bereikt, is een van haar uitzonderingen van "
-                                 "toepassing: haar eigen bedrag bepaalt nooit de leges.",
-                                 [self.ref(fee.id)] + [self.ref(c.id) for c in children[fee.id]]))
+                                 "toepassing: haar eigen bedrag bepaalt nooit de leges" + self._depends_note(final[fee.id])
+                                 + ".", [self.ref(fee.id)] + [self.ref(c.id) for c in children[fee.id]]))
         # two amounts from one source: the first applicable exception wins, the other is set aside
         for parent, kids in children.items():
             for i, first in enumerate(kids):
@@ -638,7 +646,7 @@ class Auditor:
                     if a == b:
                         continue
                     condition = chosen[first.id] & self._applies(second)
-                    if not self.sat(condition):
+                    if not self.sat(condition, f"tegenstrijdig/leges/{first.id}/{second.id}"):
                         continue
                     form = first.form
                     nodes = [self.program.fee_nodes[f.id] for f in kb.fee_rules.values()
@@ -670,7 +678,7 @@ class Auditor:
                         if a == b:
                             continue
                         condition = final[l1.id] & final[l2.id]
-                        if not self.sat(condition):
+                        if not self.sat(condition, f"bronverschil/leges/{form}/{l1.id}/{l2.id}"):
                             continue
                         nodes = [self.program.fee_nodes[f.id] for f in kb.fee_rules.values()
                                  if f.form == form and f.id in self.program.fee_nodes]
@@ -713,6 +721,13 @@ class Auditor:
                     "die de audit met geen enkele datum kon maken)")
         return ""
 
+    def _depends_note(self, condition: Function) -> str:
+        """For a finding that says some situation does not exist: unless dates make it impossible."""
+        if self.conceivable(condition) and not self.sat(condition):
+            return (" (behalve bij een combinatie van leeftijden, termijnen of datums waarvoor de audit geen datums "
+                    "vond: daar zou het wel kunnen)")
+        return ""
+
     def dead(self) -> None:
         kb, bdd, sym = self.kb, self.bdd, self.sym
         in_cycle = {r for g in self.cycles() for r in self.cycle_rules(g)}
@@ -742,7 +757,7 @@ class Auditor:
                     self.add(Finding("altijd_opzij", f"altijd_opzij/{rule.id}",
                                      f"{rule.id}: altijd opzij gezet door een uitzondering",
                                      "In elke situatie is een van de uitzonderingen op deze regel van toepassing: haar "
-                                     "eigen voorwaarden beslissen nooit.",
+                                     "eigen voorwaarden beslissen nooit" + self._depends_note(none_applies) + ".",
                                      [self.ref(rule.id)] + [self.ref(e) for e in exceptions]))
 
     # -- redundant rules -------------------------------------------------------------------------------
@@ -769,7 +784,8 @@ class Auditor:
                     self.add(Finding(
                         "overbodig", f"overbodig/{a}/{b}", f"{a}: valt samen met of onder {b}",
                         f"Beide regels concluderen '{kb.label_of(conclusion)}'. Telkens als {a} geldt, geldt {b} ook; "
-                        f"{a} voegt dus geen situatie toe.", [self.ref(a), self.ref(b)]))
+                        f"{a} voegt dus geen situatie toe" + self._depends_note(holds[a] & ~holds[b]) + ".",
+                        [self.ref(a), self.ref(b)]))
                     break
         for rid, exception_ids in kb.exceptions_of.items():
             for a in exception_ids:
@@ -789,7 +805,8 @@ class Auditor:
                     self.add(Finding(
                         "overbodig", f"overbodig/{a}/{b}", f"{a}: valt samen met of onder {b}",
                         f"Beide zijn uitzonderingen op {rid} met hetzelfde gevolg. Telkens als {a} van toepassing "
-                        f"is, is {b} dat ook.", [self.ref(a), self.ref(b)]))
+                        f"is, is {b} dat ook" + self._depends_note(applies_a & ~applies_b) + ".",
+                        [self.ref(a), self.ref(b)]))
                     break
 
     # -- sources ---------------------------------------------------------------------------------------
@@ -801,7 +818,7 @@ class Auditor:
             for r1, r2 in itertools.permutations(dis.rule_ids, 2):
                 n1, n2 = self.rule_node(kb.rules[r1]), self.rule_node(kb.rules[r2])
                 condition = sym.true(n1) & sym.false(n2)
-                if not self.sat(condition):
+                if not self.sat(condition, f"bronverschil/{dis.id}/{r1}/{r2}"):
                     continue
                 w = self.witness(condition, [n1, n2, dis.conclusion],
                                  lambda b, x=n1, y=n2: b.value(x) is True and b.value(y) is False,
@@ -1007,7 +1024,32 @@ class Auditor:
         compared = [{"name": a, "classes": space.domains[a].labels} for a in atoms if a in space.domains]
         yes_no = sum(1 for a in atoms if a in space.bool_vars)
         recomputed, exhaustive = self.recompute(gid, atoms, known)
-        return GoalCoverage(gid, self.kb.goals[gid].label, yes_no, compared, known, with_unknown, recomputed, exhaustive)
+        return GoalCoverage(gid, self.kb.goals[gid].label, yes_no, compared, known, with_unknown, recomputed, exhaustive,
+                            self.date_coverage(atoms))
+
+    def date_coverage(self, atoms: list[str]) -> list[dict[str, Any]]:
+        """Per cluster of date facts: how many combinations of the classes of `atoms` it makes,
+        how many the dated situations gave, and the others as a short list of patterns."""
+        space, out = self.space, []
+        for c in self.library.clusters:
+            names, sizes, seen = self.library.projection(c, atoms)
+            if not names:
+                continue
+            classes = [[False, True] if a in space.bool_vars else list(range(n)) for a, n in zip(names, sizes)]
+            missing = [combo for combo in itertools.product(*classes) if combo not in seen]
+            out.append({
+                "facts": c.facts, "atoms": names, "combinations": math.prod(sizes),
+                "with_example": math.prod(sizes) - len(missing),
+                "without_example": [{a: self.class_label(a, v) for a, v in zip(names, cube) if v is not None}
+                                    for cube in cube_cover(classes, missing)],
+                "search": c.stopped, "samples": c.samples,
+            })
+        return out
+
+    def class_label(self, atom: str, value: Any) -> str:
+        if atom in self.space.bool_vars:
+            return "ja" if value else "nee"
+        return self.space.domains[atom].labels[value]
 
     def recompute(self, gid: str, atoms: list[str], known: int) -> tuple[int, bool]:
         """Recompute fully known situations with engine.setwise and compare every derived node.
@@ -1060,34 +1102,69 @@ class Auditor:
             "ja/nee-feit en elke ja/nee-grootheid waar of onwaar, elk vergeleken feit en elke vergeleken grootheid in "
             "elke klasse die de drempels van de regels maken (bij getallen en datums: onder, op en boven elke "
             "drempel; bij keuzes: elke genoemde waarde en 'een andere waarde'). Het onderzoek is symbolisch "
-            "(beslisdiagrammen over het gecompileerde programma) en daarmee uitputtend.",
+            "(beslisdiagrammen over het gecompileerde programma). Uitputtend heet het voor een doel als bovendien "
+            "elke combinatie van de klassen die uit datums komen (leeftijden, termijnen, vergunningen) met echte "
+            "datums is gevonden. Anders staan bij het doel de combinaties zonder voorbeeld: situaties met zo'n "
+            "combinatie zijn alleen symbolisch bekeken, en een bevinding die alleen daar zou optreden, wordt niet "
+            "gemeld (er is geen getuige) maar onderaan genoemd.",
             "'Onbekend' hoeft niet apart te worden onderzocht: het programma is positief (driewaardig, zonder "
             "negatie als falen), dus een feit invullen voegt alleen afleidingen toe. Wat in een situatie met "
             "onbekende feiten wordt afgeleid (waar, onwaar of allebei), wordt ook afgeleid in elke situatie die "
-            "ze invult, en die zijn allemaal onderzocht.",
+            "ze invult, en die zijn onderzocht.",
             "Ter controle is per doel een deel van die situaties (alle, als het er hoogstens "
             f"{RECOMPUTE_BUDGET} zijn, anders een vaste steekproef van {RECOMPUTE_BUDGET}) concreet nagerekend met "
             "de setwise-evaluator; elke afgeleide waarde kwam overeen.",
         ]
-        for c in self.library.clusters:
+        lib = self.library
+        for c in lib.clusters:
+            stop = (f"na {lib.patience} situaties op rij zonder nieuwe combinatie" if c.stopped ==
+                    "geen nieuwe combinatie" else f"bij het maximum van {lib.max_samples} situaties")
+            combined = (f", en in {c.combined} situaties die de vergunningsperioden van twee gevonden situaties "
+                        f"samennemen (iemand die beide had; {c.combined_new} gaven een nieuwe combinatie)"
+                        if c.combined else "")
             notes.append(
                 f"Datums ({', '.join(c.facts)}): welke combinaties van klassen van {', '.join(c.atoms)} echte datums "
-                f"opleveren, is gezocht met {c.samples} gemaakte situaties op een raster rond de drempels (één dag "
-                f"ervoor en erna); {len(c.found)} combinaties gevonden, gestopt: {c.stopped} "
-                f"(na {self.library.patience} situaties zonder nieuwe combinatie, hoogstens {self.library.max_samples}). "
-                "Getuigen komen alleen uit gevonden combinaties; een bevinding die alleen bij een niet gevonden "
-                "combinatie zou optreden, wordt niet gemeld en hieronder geteld.")
-        if self.unrealised:
-            notes.append("Alleen denkbaar bij combinaties van datumklassen zonder voorbeeld (niet gemeld): "
-                         + ", ".join(sorted(set(self.unrealised))) + ".")
+                f"opleveren, is gezocht in {c.samples} gemaakte situaties op een raster rond de drempels (één dag "
+                f"ervoor en erna; gestopt: {stop}){combined}: {len(c.found)} combinaties gevonden. Zoeken bewijst "
+                "niet dat een andere combinatie onmogelijk is; bij elk doel staat welke combinaties die het "
+                "onderscheidt niet gevonden zijn. Getuigen komen alleen uit gevonden combinaties.")
+        unrealised = sorted(set(self.unrealised))
+        notes.append("Bevindingen die alleen bij een combinatie van datumklassen zonder voorbeeld zouden optreden "
+                     "(niet gemeld, want zonder getuige): "
+                     + (f"{len(unrealised)}: {', '.join(unrealised)}." if unrealised else "geen."))
         found = len(self.route_gaps)
         notes.append(
             f"Leemten in routes: voor elk doel is gezocht naar een situatie waarin elk feit bekend is en de route "
             f"(of de reikwijdte) toch slaagt noch faalt, met elk bronverschil gelezen zoals de eerste bron het zegt "
-            f"({self.route_checks} routes en reikwijdten, symbolisch over alle situaties); "
+            f"({self.route_checks} routes en reikwijdten, symbolisch); "
             + ("geen gevonden: elke route slaagt, faalt of is onbepaald met een onbekend feit of een bronverschil als "
                "reden." if not found else f"gevonden bij {found}, elk hierboven gemeld als leemte met een getuige."))
         return notes
+
+
+def cube_cover(classes: list[list[Any]], combinations: list[tuple]) -> list[tuple]:
+    """A short list of patterns (None: any class) that covers exactly `combinations`: each
+    combination widened, one position at a time, as far as it stays inside them, then a greedy
+    choice of the widest patterns until every combination is covered."""
+    inside = set(combinations)
+
+    def members(cube: tuple) -> list[tuple]:
+        return list(itertools.product(*[cls if v is None else [v] for v, cls in zip(cube, classes)]))
+
+    primes: dict[tuple, None] = {}
+    for combo in combinations:
+        cube = combo
+        for i in range(len(cube)):
+            wider = cube[:i] + (None,) + cube[i + 1:]
+            if all(m in inside for m in members(wider)):
+                cube = wider
+        primes[cube] = None
+    chosen, left = [], set(inside)
+    while left:
+        best = max(primes, key=lambda c: (len(left.intersection(members(c))), sum(v is None for v in c)))
+        chosen.append(best)
+        left.difference_update(members(best))
+    return chosen
 
 
 class AuditError(VerblijfsregelsError):

@@ -248,6 +248,63 @@ regels:
     assert "met geen enkele datum" in finding(report, "dood/C1").message
 
 
+AGES = "feiten:" + AGE.replace("grootheden:", """  datum_aankomst_nederland: {type: datum, label: aankomst, vraag: aankomst?, wijzigbaar: false}
+grootheden:
+  leeftijd_bij_aankomst: {type: getal, label: leeftijd bij aankomst, functie: volle_jaren_tussen, invoer: [geboortedatum, datum_aankomst_nederland]}""")
+
+
+def test_a_goal_whose_date_classes_are_not_all_found_with_real_dates_is_not_called_exhaustive(tmp_path):
+    path = kb_dir(tmp_path, AGES + GOAL + f"""
+regels:
+  - id: C1
+    label: p
+    conclusie: p
+    {SRC}
+    voorwaarden: {{een_van: [{{waarde: leeftijd, minder_dan: 3}}, {{waarde: leeftijd_bij_aankomst, minstens: 5}}]}}
+""")
+    report = audit(path)
+    (c,) = report.coverage
+    assert not c.exhaustive and c.to_json()["exhaustive"] is False and c.to_json()["examined"] == "all_with_dated_examples"
+    (d,) = c.dates
+    assert (d["atoms"], d["combinations"], d["with_example"]) == (["leeftijd", "leeftijd_bij_aankomst"], 4, 3)
+    assert d["without_example"] == [{"leeftijd": "< 3", "leeftijd_bij_aankomst": ">= 5"}]
+    text = render_audit(report)
+    assert "4 situaties met alles bekend (9 met onbekend); NIET UITPUTTEND" in text
+    assert "3 van de 4 combinaties met echte datums gevonden; zonder voorbeeld" in text
+    assert "    - leeftijd: < 3, leeftijd_bij_aankomst: >= 5\n" in text
+    assert "uitputtend." not in text.replace("NIET UITPUTTEND", "")
+    assert "<strong>niet uitputtend</strong>" in render_audit_html(report)
+
+
+def test_a_goal_whose_date_classes_are_all_found_is_exhaustive_and_the_report_counts_hidden_findings(tmp_path):
+    path = kb_dir(tmp_path, "feiten:" + AGE + GOAL + f"""
+regels:
+  - {{id: C1, label: p, conclusie: p, voorwaarden: {{waarde: leeftijd, minstens: 18}}, {SRC}}}
+""")
+    report = audit(path)
+    (c,) = report.coverage
+    assert c.exhaustive and c.dates[0]["with_example"] == c.dates[0]["combinations"] == 2
+    assert "2 van de 2 combinaties met echte datums gevonden (alle)." in render_audit(report)
+    assert report.unrealised == []
+    assert any(n.startswith("Bevindingen die alleen bij een combinatie") and n.endswith("zonder getuige): geen.")
+               for n in report.notes)
+
+
+def test_a_conflict_only_dates_that_no_one_has_would_give_is_counted_not_reported(tmp_path):
+    impossible = "{alle: [{waarde: leeftijd, minder_dan: 3}, {waarde: leeftijd_bij_aankomst, minstens: 5}]}"
+    path = kb_dir(tmp_path, AGES + GOAL + f"""
+regels:
+  - {{id: C1, label: p, conclusie: p, voorwaarden: {{waarde: leeftijd, minstens: 3}}, {SRC}}}
+  - {{id: C1.x, label: x, uitzondering_op: C1, van_toepassing_als: {impossible}, voorwaarden: {{waarde: leeftijd, minstens: 3}}, {SRC}}}
+  - {{id: C1.y, label: y, uitzondering_op: C1, van_toepassing_als: {impossible}, voorwaarden: {{waarde: leeftijd, minder_dan: 3}}, {SRC}}}
+""")
+    report = audit(path)
+    assert "tegenstrijdig/C1" not in problems(report)
+    assert report.unrealised == ["tegenstrijdig/C1"]
+    assert any(n.endswith("zonder getuige): 1: tegenstrijdig/C1.") for n in report.notes)
+    assert "met geen enkele datum kon maken" in finding(report, "nooit_van_toepassing/C1.x").message
+
+
 def test_an_exception_that_never_applies_is_reported(tmp_path):
     path = kb_dir(tmp_path, facts("a", "b") + GOAL + f"""
 regels:
@@ -719,10 +776,19 @@ def test_every_witness_on_the_real_rule_base_loads_and_reproduces_with_pyDatalog
         assert w.verified, w.label
 
 
-def test_every_goal_of_the_real_rule_base_is_covered_exhaustively(real_report, kb):
+def test_every_goal_of_the_real_rule_base_says_truly_whether_its_search_was_exhaustive(real_report, kb):
     assert [c.goal for c in real_report.coverage] == sorted(kb.goals)
+    text = render_audit(real_report)
     for c in real_report.coverage:
         assert c.known_situations >= 1 and c.recomputed == min(c.known_situations, 4096)
+        # exhaustive exactly when every combination of its date classes was found with real dates
+        assert c.exhaustive == all(d["with_example"] == d["combinations"] for d in c.dates)
+        assert c.to_json()["exhaustive"] is c.exhaustive
+        assert all(len(d["without_example"]) >= 1 for d in c.dates if d["with_example"] < d["combinations"])
+        line = text.split(f"\n- {c.goal}: ", 1)[1].split("\n")[1]
+        assert line.endswith("alle onderzocht, uitputtend.") == c.exhaustive, line
+    assert any(c.exhaustive and c.dates for c in real_report.coverage)
+    assert any(not c.exhaustive for c in real_report.coverage)  # the dates of permits: not all combinations found
 
 
 def test_the_real_html_report_is_valid_html5_with_the_nesting_it_writes(real_report):
