@@ -3,8 +3,10 @@ disagreeing sources, time and structure, each with its rules, their sources and 
 
 The search is over the finite space of situations the rules can tell apart (engine.audit_space):
 every yes/no atom true or false, every compared fact or quantity in each class its thresholds
-create. The compiled program is evaluated over all of them at once with decision diagrams, so
-each check below is exhaustive over that space, and says so per goal. A finding about a
+create. The compiled program is evaluated over all of them at once with decision diagrams. Which
+combinations of the classes that come from dates are real is searched for (audit_space.DateLibrary);
+a goal is called exhaustive only when every combination of its date classes was found, and the
+report lists the others per goal. A finding about a
 situation comes with a witness: an applicant file, built from dates the audit constructed and
 made minimal by leaving out facts one at a time while the finding still reproduces, checked
 with the set-at-a-time evaluator and finally with pyDatalog, the reference engine.

@@ -231,36 +231,27 @@ regels:
     assert not report.failed  # dead rules are warnings
 
 
+AGES = "feiten:" + AGE.replace("grootheden:", """  datum_aankomst_nederland: {type: datum, label: aankomst, vraag: aankomst?, wijzigbaar: false}
+grootheden:
+  leeftijd_bij_aankomst: {type: getal, label: leeftijd bij aankomst, functie: volle_jaren_tussen, invoer: [geboortedatum, datum_aankomst_nederland]}""")
+IMPOSSIBLE_AGES = "{waarde: leeftijd, minder_dan: 3}, {waarde: leeftijd_bij_aankomst, minstens: 5}"
+
+
 def test_a_rule_needing_ages_that_no_birth_date_gives_is_dead(tmp_path):
     # 'leeftijd' and 'leeftijd_bij_aankomst' are each satisfiable; together they need arrival before birth
-    path = kb_dir(tmp_path, "feiten:" + AGE.replace("grootheden:", """  datum_aankomst_nederland: {type: datum, label: aankomst, vraag: aankomst?, wijzigbaar: false}
-grootheden:
-  leeftijd_bij_aankomst: {type: getal, label: leeftijd bij aankomst, functie: volle_jaren_tussen, invoer: [geboortedatum, datum_aankomst_nederland]}""") + GOAL + f"""
+    path = kb_dir(tmp_path, AGES + GOAL + f"""
 regels:
-  - id: C1
-    label: p
-    conclusie: p
-    {SRC}
-    voorwaarden: {{alle: [{{waarde: leeftijd, minder_dan: 3}}, {{waarde: leeftijd_bij_aankomst, minstens: 5}}]}}
+  - {{id: C1, label: p, conclusie: p, {SRC}, voorwaarden: {{alle: [{IMPOSSIBLE_AGES}]}}}}
 """)
     report = audit(path)
     assert problems(report) == {"dood/C1"}
     assert "met geen enkele datum" in finding(report, "dood/C1").message
 
 
-AGES = "feiten:" + AGE.replace("grootheden:", """  datum_aankomst_nederland: {type: datum, label: aankomst, vraag: aankomst?, wijzigbaar: false}
-grootheden:
-  leeftijd_bij_aankomst: {type: getal, label: leeftijd bij aankomst, functie: volle_jaren_tussen, invoer: [geboortedatum, datum_aankomst_nederland]}""")
-
-
 def test_a_goal_whose_date_classes_are_not_all_found_with_real_dates_is_not_called_exhaustive(tmp_path):
     path = kb_dir(tmp_path, AGES + GOAL + f"""
 regels:
-  - id: C1
-    label: p
-    conclusie: p
-    {SRC}
-    voorwaarden: {{een_van: [{{waarde: leeftijd, minder_dan: 3}}, {{waarde: leeftijd_bij_aankomst, minstens: 5}}]}}
+  - {{id: C1, label: p, conclusie: p, {SRC}, voorwaarden: {{een_van: [{IMPOSSIBLE_AGES}]}}}}
 """)
     report = audit(path)
     (c,) = report.coverage
@@ -291,7 +282,7 @@ regels:
 
 
 def test_a_conflict_only_dates_that_no_one_has_would_give_is_counted_not_reported(tmp_path):
-    impossible = "{alle: [{waarde: leeftijd, minder_dan: 3}, {waarde: leeftijd_bij_aankomst, minstens: 5}]}"
+    impossible = f"{{alle: [{IMPOSSIBLE_AGES}]}}"
     path = kb_dir(tmp_path, AGES + GOAL + f"""
 regels:
   - {{id: C1, label: p, conclusie: p, voorwaarden: {{waarde: leeftijd, minstens: 3}}, {SRC}}}
