@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Union
 
@@ -244,11 +244,46 @@ class AuditNote:
     """A finding the audit gives that is known and explained: it is listed as explained.
 
     `patterns` are finding keys, `*` matching any part (fnmatch); `where` says where it was declared.
+    A finding that only occurs at some peildata (a rule that has ended, or not yet begun) is
+    explained for those: `peildata: {vanaf, tot}` (from inclusive, until exclusive, like
+    `geldig_van`/`geldig_tot`). At another peildatum the note neither explains nor is missed.
     """
 
     patterns: tuple[str, ...]
     reason: str
     where: str
+    from_: date | None = None
+    until: date | None = None
+
+    def covers(self, peildatum: date) -> bool:
+        return (self.from_ is None or self.from_ <= peildatum) and (self.until is None or peildatum < self.until)
+
+    def dates(self) -> str:
+        """The peildata it covers, in Dutch ('' for all)."""
+        if self.from_ and self.until:
+            return f"peildata van {self.from_.isoformat()} tot {self.until.isoformat()}"
+        if self.from_:
+            return f"peildata vanaf {self.from_.isoformat()}"
+        if self.until:
+            return f"peildata vóór {self.until.isoformat()}"
+        return ""
+
+
+def _note_dates(raw: Any, where: str) -> tuple[date | None, date | None]:
+    """`peildata: {vanaf: D, tot: D}` of an audit explanation (either may be left out)."""
+    if raw is None:
+        return None, None
+    if not isinstance(raw, dict) or not raw or set(raw) - {"vanaf", "tot"}:
+        raise KnowledgeBaseError(f"{where}: 'peildata' heeft 'vanaf' en/of 'tot' (datums)")
+    got = []
+    for key in ("vanaf", "tot"):
+        value = raw.get(key)
+        if value is not None and (not isinstance(value, date) or isinstance(value, datetime)):
+            raise KnowledgeBaseError(f"{where}: peildata '{key}' is een datum (JJJJ-MM-DD)")
+        got.append(value)
+    if got[0] and got[1] and got[0] >= got[1]:
+        raise KnowledgeBaseError(f"{where}: peildata 'vanaf' ligt niet vóór 'tot'")
+    return got[0], got[1]
 
 
 @dataclass
@@ -429,8 +464,9 @@ def _rule_audit(raw: dict, rid: str, where: str) -> AuditNote | None:
     if "audit" not in raw:
         return None
     note = raw["audit"]
-    if not isinstance(note, dict) or set(note) != {"verwacht", "reden"}:
-        raise KnowledgeBaseError(f"{where}: 'audit' heeft precies 'verwacht' (een soort bevinding) en 'reden'")
+    if not isinstance(note, dict) or not {"verwacht", "reden"} <= set(note) <= {"verwacht", "reden", "peildata"}:
+        raise KnowledgeBaseError(f"{where}: 'audit' heeft 'verwacht' (een soort bevinding) en 'reden', en naar "
+                                 "keuze 'peildata'")
     kinds = note["verwacht"] if isinstance(note["verwacht"], list) else [note["verwacht"]]
     for kind in kinds:
         if kind not in AUDIT_KINDS:
@@ -439,17 +475,18 @@ def _rule_audit(raw: dict, rid: str, where: str) -> AuditNote | None:
     if not reason:
         raise KnowledgeBaseError(f"{where}: een audit-verklaring noemt de 'reden'")
     patterns = tuple(p for kind in kinds for p in (f"{kind}/{rid}", f"{kind}/{rid}/*"))
-    return AuditNote(patterns, reason, where)
+    return AuditNote(patterns, reason, where, *_note_dates(note.get("peildata"), where))
 
 
 def _audit_section(raw: Any, path: Path) -> list[AuditNote]:
-    """Section `audit`: a list of {sleutel: <finding key or pattern>, reden: ...}."""
+    """Section `audit`: a list of {sleutel: <finding key or pattern>, reden: ..., peildata?: {vanaf?, tot?}}."""
     if not isinstance(raw, list):
         raise KnowledgeBaseError(f"{path.name}: sectie 'audit' is een lijst van {{sleutel, reden}}")
     notes = []
     for item in raw:
-        if not isinstance(item, dict) or set(item) != {"sleutel", "reden"}:
-            raise KnowledgeBaseError(f"{path.name} [audit]: elke verklaring heeft precies 'sleutel' en 'reden'")
+        if not isinstance(item, dict) or not {"sleutel", "reden"} <= set(item) <= {"sleutel", "reden", "peildata"}:
+            raise KnowledgeBaseError(f"{path.name} [audit]: elke verklaring heeft 'sleutel' en 'reden', en naar keuze "
+                                     "'peildata'")
         keys = item["sleutel"] if isinstance(item["sleutel"], list) else [item["sleutel"]]
         where = _where(path, str(keys[0]))
         for key in keys:
@@ -458,7 +495,7 @@ def _audit_section(raw: Any, path: Path) -> list[AuditNote]:
         reason = " ".join(str(item["reden"] or "").split())
         if not reason:
             raise KnowledgeBaseError(f"{where}: een audit-verklaring noemt de 'reden'")
-        notes.append(AuditNote(tuple(str(k) for k in keys), reason, where))
+        notes.append(AuditNote(tuple(str(k) for k in keys), reason, where, *_note_dates(item.get("peildata"), where)))
     return notes
 
 
