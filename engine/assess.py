@@ -180,10 +180,11 @@ class Engine:
 
     def assess(self, applicant: Applicant, goal: str, peildatum: date,
                precedence: list[str] | None = None, values: dict[str, set[Any]] | None = None,
-               inputs: dict[str, Any] | None = None) -> Assessment:
+               inputs: dict[str, Any] | None = None, every_failure: bool = False) -> Assessment:
         """One goal; `values` (from evaluating the model ALL) saves evaluating the goal's own, and
         `inputs` (the applicant's facts with the quantities at the peildatum, never changed here)
-        saves working the quantities out again per goal."""
+        saves working the quantities out again per goal. `every_failure` (why-not) makes the proof
+        show every condition that is not met on every route, also where the outcome is open."""
         kb = self.kb
         if goal not in kb.goals:
             raise InputError("--goal", f"onbekend doel '{visible(goal)}'; toegestaan: {', '.join(sorted(kb.goals))}")
@@ -193,6 +194,7 @@ class Engine:
             if inputs is None:
                 inputs = {**applicant.values, **quantity_values(kb, applicant, peildatum)}
             builder = ProofBuilder(self.program, values, inputs)
+        builder.every_failure = every_failure
         spec = kb.goals[goal]
         proof = builder.build(spec.conclusion)
         scope = builder.build(spec.out_of_scope) if spec.out_of_scope else None
@@ -202,7 +204,12 @@ class Engine:
         unknown: list[str] = []
         outcome = decide(goal_value, scope_value)
         if outcome == UNDETERMINED:
-            for part in (proof, scope):
+            parts = (proof, scope)
+            if every_failure:  # the deciding facts are those of the proof assess shows
+                builder.every_failure = False
+                parts = (builder.build(spec.conclusion), builder.build(spec.out_of_scope) if spec.out_of_scope else None)
+                builder.every_failure = True
+            for part in parts:
                 if part is not None and part.value in (None, CONFLICT):
                     unknown.extend(n for n in unknown_facts(part) if n not in unknown)
 
