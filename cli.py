@@ -287,9 +287,43 @@ def _ask_value(eng, question, data: dict, goals: list[str], peildatum: date):
             click.echo(f"  Dat antwoord past niet: {exc}. Probeer het opnieuw.")
 
 
+def _ask_period_details(eng, question, data: dict):
+    """Fill in what periods given earlier leave out; None if nothing was filled in."""
+    from engine.facts import parse_applicant
+    from explain import period
+
+    purposes = eng.kb.period_fields["verblijfsdoel"]["waarden"]
+    periods = [dict(p) for p in data[question.fact]]
+    filled = False
+    click.echo("Van deze vergunning(en) ontbreekt nog iets dat de uitkomst kan beslissen.")
+    for gap in question.incomplete:
+        index = gap["index"]
+        shown = parse_applicant(eng.kb, {question.fact: [periods[index]]}).values[question.fact][0]
+        click.echo(f"  Vergunning {period(shown)}:")
+        for field in gap["missing"]:
+            prompt = (f"verblijfsdoel [{'/'.join(purposes)}, leeg als onbekend]" if field == "verblijfsdoel"
+                      else "is het doel niet-tijdelijk? [ja/nee, leeg als onbekend]")
+            while True:
+                text = click.prompt(f"    {prompt}", prompt_suffix=" ", default="", show_default=False).strip()
+                if not text or text.lower() in UNKNOWN_ANSWERS:
+                    break
+                value = {"ja": True, "nee": False}.get(text.lower(), text) if field == "niet_tijdelijk" else text
+                changed = [*periods[:index], {**periods[index], field: value}, *periods[index + 1:]]
+                try:
+                    parse_applicant(eng.kb, {**data, question.fact: changed})
+                    periods = changed
+                    filled = True
+                    break
+                except VerblijfsregelsError as exc:
+                    click.echo(f"    Dat antwoord past niet: {exc}. Probeer het opnieuw.")
+    return periods if filled else None
+
+
 def _ask_periods(eng, question, data: dict, peildatum: date):
     from engine.facts import parse_applicant
 
+    if question.fact in data:
+        return _ask_period_details(eng, question, data)
     purposes = eng.kb.period_fields["verblijfsdoel"]["waarden"]
     click.echo(question.question)
     periods: list[dict] = []

@@ -25,14 +25,57 @@ ENGINE_SCALARS = ("bool", "keuze", "tekst", "bedrag")  # asserted as given (engi
 Variant = tuple[Mapping[str, Any], date]  # changes (None: make unknown) and the peildatum
 
 
-def setwise_of(engine: Any) -> Any:
-    """The engine's set-at-a-time evaluator, built on first use (as `Engine.assess_all` does)."""
-    program = getattr(engine, "_setwise", None)
+def setwise_for(engine: Any, roots: Sequence[str]) -> Any:
+    """A set-at-a-time evaluator of the clauses `roots` depend on, built once per engine and set
+    of roots: a goal reads a fifth of the program, and evaluating only that is as much faster."""
+    cache = engine.__dict__.setdefault("_setwise_for", {})  # a cache on the engine, not a field
+    key = tuple(sorted(roots))
+    program = cache.get(key)
     if program is None:
+        from engine.compiler import Program
         from engine.setwise import SetwiseProgram
 
-        program = engine._setwise = SetwiseProgram(engine.program, engine.base_predicates)
+        by_head: dict[str, list[Any]] = {}
+        for clause in engine.program.clauses:
+            by_head.setdefault(clause.head, []).append(clause)
+        # the clauses the roots depend on, through clause bodies (the node graph leaves out the
+        # helper predicates of exceptions) and through the node graph (views have no clauses)
+        reached: set[str] = set()
+        stack = list(engine.program.reachable(list(key)))
+        while stack:
+            head = stack.pop()
+            if head in reached:
+                continue
+            reached.add(head)
+            for clause in by_head.get(head, ()):
+                stack.extend(b.predicate for b in clause.body)
+        clauses = [c for c in engine.program.clauses if c.head in reached]
+        program = cache[key] = SetwiseProgram(Program(clauses, engine.program.nodes), engine.base_predicates)
     return program
+
+
+EVERY = object()  # as a change: assert every value of the fact at once (see Probe.decidable_by)
+
+
+def _literals(builder: ProofBuilder, nid: str) -> set[bool]:
+    """The truth values derived for a node, both where facts were asserted with every value."""
+    node = builder.nodes[nid]
+    if node.kind in ("fact", "quantity"):
+        value = builder.inputs.get(nid)
+        return {value} if isinstance(value, bool) else set()
+    if not node.view:
+        return set(builder.values.get(nid, ()))
+    if node.kind == "not":
+        return {not v for v in _literals(builder, node.children[0])}
+    if node.kind == "rule":
+        return _literals(builder, node.children[0])
+    parts = [_literals(builder, c) for c in node.children]  # an exception: applies and holds
+    out = set()
+    if all(True in p for p in parts):
+        out.add(True)
+    if any(False in p for p in parts):
+        out.add(False)
+    return out
 
 
 def _through_views(program: Any, roots: list[str]) -> list[str]:
@@ -66,7 +109,7 @@ class Probe:
         self.kb = kb
         self.roots = [(kb.goals[g].conclusion, kb.goals[g].out_of_scope) for g in self.goals]
         self.values = dict(applicant.values)
-        self._setwise = setwise_of(engine)
+        self._setwise = setwise_for(engine, [n for pair in self.roots for n in pair if n])
         self.quantity_inputs = {i for q in kb.quantities.values() for i in q.inputs}
         self._days: dict[date, tuple[dict[str, Any], dict[str, Any]]] = {}
         self._needed = _through_views(engine.program, [n for pair in self.roots for n in pair if n])
@@ -82,6 +125,13 @@ class Probe:
 
     def _row(self, changes: Mapping[str, Any], day: date) -> tuple[list[tuple[str, Any]], dict[str, Any]]:
         """The engine facts of one variant, and its inputs (facts and quantities) for a proof."""
+        every = [name for name, value in changes.items() if value is EVERY]
+        if every:
+            row, inputs = self._row({k: (None if v is EVERY else v) for k, v in changes.items()}, day)
+            for name in every:
+                fact = self.kb.facts[name]
+                row.extend((name, v) for v in ([True, False] if fact.type == "bool" else fact.values))
+            return row, inputs
         values = dict(self.values)
         for name, value in changes.items():
             if value is None:
@@ -120,6 +170,33 @@ class Probe:
         for builder in self.builders(variants):
             out.append(tuple(decide(builder.value(conclusion), builder.value(scope) if scope else False)
                              for conclusion, scope in self.roots))
+        return out
+
+    def decidable_by(self, name: str, variants: Sequence[Variant]) -> list[tuple[bool, ...]]:
+        """Per variant and goal: whether the fact `name` can help decide the outcome there.
+
+        Meant for variants that give facts the value EVERY: each of their values is asserted at
+        once. The program is positive, so what no combination of those values derives is not
+        derived here either. A fact helps decide a goal only through the predicates it feeds:
+        the out-of-scope one becoming true (or false, with the conclusion decided), or the
+        conclusion becoming decided while the applicant is not sent elsewhere. False here means
+        no answers to the EVERY facts let an answer to `name` decide that goal.
+        """
+        program = self.engine.program
+        cones = self.__dict__.setdefault("_cones", {})
+        out = []
+        for builder in self.builders(variants):
+            row = []
+            for conclusion, scope in self.roots:
+                for root in (conclusion, scope):
+                    if root and root not in cones:
+                        cones[root] = set(program.reachable([root]))
+                concl = _literals(builder, conclusion)
+                outside = _literals(builder, scope) if scope else {False}
+                via_scope = bool(scope) and name in cones[scope] and (True in outside or (False in outside and bool(concl)))
+                via_conclusion = name in cones[conclusion] and False in outside and bool(concl)
+                row.append(via_scope or via_conclusion)
+            out.append(tuple(row))
         return out
 
     def levels(self, variants: Sequence[Variant]) -> list[str]:
