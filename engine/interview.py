@@ -12,8 +12,9 @@ first; ties keep the order in which the proof names them, so the order is stable
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from engine.assess import UNDETERMINED, Assessment, decide
@@ -36,7 +37,8 @@ class Question:
     fields: tuple[dict[str, Any], ...] = ()  # a permit history: the fields of one period
     incomplete: tuple[dict[str, Any], ...] = ()  # periods already given that lack a detail
     # answers to other open questions, then to this one (last), under which this answer changes an
-    # outcome: why a yes/no or choice question is asked (None: dates and permits, or unproven)
+    # outcome: why the question is asked (None: a date or permit history for which none of the
+    # answers tried is one, asked because the proof names it as deciding)
     witness: tuple[tuple[str, Any], ...] | None = None
 
     def to_json(self) -> dict[str, Any]:
@@ -85,12 +87,12 @@ def incomplete_periods(kb: Any, value: Any) -> tuple[dict[str, Any], ...]:
 def _question(kb: Any, name: str, answers: dict[str, Any] | None = None,
               found: tuple[dict[str, Any], Any] | None = None) -> Question:
     fact = kb.facts[name]
+    why = tuple(sorted(found[0].items())) + ((name, found[1]),) if found else None
     if fact.type == "vergunningen":
         given = (answers or {}).get(name)
         return Question(name, fact.label, fact.question, fact.type, fact.values, fact.open_norm,
-                        period_fields(kb), incomplete_periods(kb, given) if given is not None else ())
-    return Question(name, fact.label, fact.question, fact.type, fact.values, fact.open_norm,
-                    witness=tuple(sorted(found[0].items())) + ((name, found[1]),) if found else None)
+                        period_fields(kb), incomplete_periods(kb, given) if given is not None else (), why)
+    return Question(name, fact.label, fact.question, fact.type, fact.values, fact.open_norm, witness=why)
 
 
 def assessments(engine: Any, answers: dict[str, Any], goals: list[str], peildatum: date) -> list[Assessment]:
@@ -165,31 +167,41 @@ def _openness(program: Any, above: set[str], name: str, builder: Any) -> int:
 
 
 def witness(probe: Probe, name: str, others: list[str], peildatum: date,
-            budget: int = WITNESS_BUDGET) -> tuple[dict[str, Any], Any] | bool | None:
+            budget: int = WITNESS_BUDGET, values: list[Any] | None = None) -> tuple[dict[str, Any], Any] | bool | None:
     """Answers to `others` (yes/no and choice facts; absent: still unknown) and an answer to
     `name` that, given them, changes an outcome: the proof that `name` is worth asking. False if
-    there is none, None if the search ran out of budget first.
+    there is none, None if the search ran out of budget first (or, for a fact whose answers
+    cannot be listed, found none among `values`, the answers tried).
 
     A local search first: from no answers, the answers to the others that let the difference
     between the answers to `name` reach most nodes towards the goals (each step tries every
-    single change at once, in one run). Then a depth-first search over partial answers, which
-    stops wherever the outcome is already decided (an unknown fact that becomes known only adds
-    derivations, so nothing changes a decided outcome) and so proves there is none."""
+    single change at once, in one run). Then, for a yes/no or choice fact, a depth-first search
+    over partial answers, which stops wherever the outcome is already decided (an unknown fact
+    that becomes known only adds derivations, so nothing changes a decided outcome) or where,
+    with every answer to the rest asserted at once, an answer to `name` cannot help decide any
+    goal; so it proves there is none."""
     kb = probe.kb
-    values = _values(kb, name)
+    enumerable = values is None
+    values = _values(kb, name) if values is None else list(values)
+    if not values:
+        return None
+    # the local search follows a few answers; every one is tried on the assignment it reaches
+    few = values if len(values) <= 8 else [values[round(i * (len(values) - 1) / 7)] for i in range(8)]
     others = [o for o in others if o != name and kb.facts[o].type in ENUMERABLE]
     roots = [n for pair in probe.roots for n in pair if n]
     program = probe.engine.program
     above = _ancestors(program, roots, name)
     above_set = set(above)
     shown = list(dict.fromkeys([*above, *(c for n in above for c in program.nodes[n].children)]))
-    width = 1 + len(values)
+    spent = [0]
 
-    def judge(assignments: list[dict[str, Any]]) -> list[tuple[Any, int]]:
-        """Per assignment: a witness answer (or None) and how far the answers' difference reaches
-        (-1: the outcome is decided without an answer)."""
+    def judge(assignments: list[dict[str, Any]], tried: list[Any]) -> list[tuple[Any, int]]:
+        """Per assignment: an answer that changes an outcome (or None) and how far the difference
+        between the answers reaches (-1: the outcome is decided without an answer)."""
+        width = 1 + len(tried)
         variants = [(changes, peildatum) for fixed in assignments
-                    for changes in (fixed, *({**fixed, name: v} for v in values))]
+                    for changes in (fixed, *({**fixed, name: v} for v in tried))]
+        spent[0] += len(variants)
         builders = probe.builders(variants, shown)
         out = []
         for i in range(len(assignments)):
@@ -198,29 +210,26 @@ def witness(probe: Probe, name: str, others: list[str], peildatum: date,
             if all(o != UNDETERMINED for o in outcomes[0]):
                 out.append((None, -1))
                 continue
-            hit = next((v for v, o in zip(values, outcomes[1:]) if o != outcomes[0]), None)
-            if hit is None and any(o != outcomes[0] for o in outcomes[1:]):
-                hit = values[0]
+            hit = next((v for v, o in zip(tried, outcomes[1:]) if o != outcomes[0]), None)
+            changed = any(o != outcomes[0] for o in outcomes[1:])
             reach = sum(1 for n in above if len({repr(b.value(n)) for b in group}) > 1)
-            out.append((hit if any(o != outcomes[0] for o in outcomes[1:]) else None,
-                        1000 * reach + _openness(program, above_set, name, group[0])))
+            out.append((hit if changed else None, 1000 * reach + _openness(program, above_set, name, group[0])))
         return out
 
     current: dict[str, Any] = {}
-    (hit, score), = judge([current])
+    (hit, score), = judge([current], values)
     if hit is not None:
         return current, hit
-    # An answer changes an outcome only by deciding it. If with every answer to the others
-    # asserted at once an answer to `name` cannot help decide any goal, no answers can.
-    everything = {o: EVERY for o in others}
-    if not any(any(row) for row in probe.decidable_by(name, [({**everything, name: v}, peildatum) for v in values])):
-        return False
-    spent = 1
-    while others and spent < budget:
+    if enumerable:
+        # An answer changes an outcome only by deciding it. If with every answer to the others
+        # asserted at once an answer to `name` cannot help decide any goal, no answers can.
+        everything = {o: EVERY for o in others}
+        if not any(any(row) for row in probe.decidable_by(name, [({**everything, name: v}, peildatum) for v in values])):
+            return False
+    while others and spent[0] < budget:
         moves = [{**{k: v for k, v in current.items() if k != o}, **({o: x} if x is not None else {})}
                  for o in others for x in [*_values(kb, o), None] if current.get(o) != x]
-        judged = judge(moves)
-        spent += len(moves)
+        judged = judge(moves, few)
         for move, (hit, _) in zip(moves, judged):
             if hit is not None:
                 return move, hit
@@ -228,8 +237,14 @@ def witness(probe: Probe, name: str, others: list[str], peildatum: date,
         if judged[best][1] <= score:
             break  # no single change lets the difference reach further
         current, score = moves[best], judged[best][1]
+        if len(few) < len(values):
+            (hit, _), = judge([current], values)
+            if hit is not None:
+                return current, hit
+    if not enumerable:
+        return None
 
-    left = [max(budget - spent, 0) // width + 1]
+    left = [max(budget - spent[0], 0) // (1 + len(values)) + 1]
 
     def search(fixed: dict[str, Any], rest: list[str]) -> tuple[dict[str, Any], Any] | bool | None:
         if left[0] <= 0:
@@ -258,6 +273,71 @@ def witness(probe: Probe, name: str, others: list[str], peildatum: date,
     return search({}, others)
 
 
+def candidate_answers(engine: Any, answers: dict[str, Any], name: str, peildatum: date) -> list[Any]:
+    """Answers worth trying for a date or a permit history, as an applicant file holds them:
+    one day either side of every whole-year threshold the rules compare a quantity of it with,
+    counted from the peildatum and from the other dates it is compared with; for permits no
+    permit, or one permit for each purpose (non-temporary or not) begun on such a day and still
+    running. Only answers the applicant file validation accepts next to `answers`."""
+    from engine.tijd import add_years
+
+    kb, program = engine.kb, engine.program
+    fact = kb.facts[name]
+    readers = [q for q in kb.quantities.values() if name in q.inputs]
+    reader_names = {q.name for q in readers}
+    years = {0}
+    for node in program.nodes.values():
+        if node.kind == "compare" and node.detail.get("name") in reader_names:
+            constant = node.detail.get("value")
+            if isinstance(constant, int) and not isinstance(constant, bool) and 0 <= constant <= 120:
+                years.add(constant)
+    applicant = parse_applicant(kb, {k: v for k, v in answers.items() if k != name})
+    anchors = [peildatum] + [applicant.values[i] for q in readers for i in q.inputs
+                             if i != name and isinstance(applicant.values.get(i), date)]
+    days: set[date] = set()
+    for anchor in anchors:
+        for k in years:
+            for sign in (-1, 1):
+                try:
+                    day = add_years(anchor, sign * k)
+                except OverflowError:
+                    continue
+                for shift in (-1, 0, 1):
+                    try:
+                        days.add(day + timedelta(days=shift))
+                    except OverflowError:
+                        continue
+    days = {d for d in days if d <= peildatum}
+    out: list[Any] = []
+    if fact.type == "vergunningen" and name in answers:  # periods given without a detail: fill it in
+        given = [dict(p) for p in answers[name]]
+        tries = []
+        for gap in incomplete_periods(kb, given):
+            options = [list(kb.period_fields["verblijfsdoel"].get("waarden", ())) if d == "verblijfsdoel" else [True, False]
+                       for d in gap["missing"]]
+            for combination in itertools.product(*options):
+                filled = [dict(p) for p in given]
+                filled[gap["index"]].update(zip(gap["missing"], combination))
+                tries.append(filled)
+    elif fact.type == "datum":
+        tries: list[Any] = sorted(days)
+    elif fact.type == "vergunningen":
+        purposes = list(kb.period_fields.get("verblijfsdoel", {}).get("waarden", ()))
+        starts = sorted({d for d in days if d <= peildatum})
+        starts = [starts[0], starts[len(starts) // 2], starts[-1]] if starts else []
+        tries = [[]] + [[{"van": start, "verblijfsdoel": purpose, "niet_tijdelijk": lasting}]
+                        for purpose in purposes for lasting in (True, False) for start in starts]
+    else:
+        return []
+    for value in tries:
+        try:
+            parsed = parse_applicant(kb, {**answers, name: value})
+        except Exception:  # a date before the birth date, a permit before it: not a possible answer
+            continue
+        out.append(parsed.values.get(name, value))
+    return out
+
+
 def next_question(engine: Any, answers: dict[str, Any], goals: list[str], peildatum: date,
                   skipped: frozenset[str] = frozenset()) -> Question | None:
     """The next question to ask, or None once the outcome is decided (or nothing asked can help)."""
@@ -283,7 +363,15 @@ def next_question(engine: Any, answers: dict[str, Any], goals: list[str], peilda
     unproven = []
     for name in candidates:
         if kb.facts[name].type not in ENUMERABLE:
-            return _question(kb, name, answers)
+            # Every answer to a date or permit history cannot be tried; it is asked because the
+            # proof names it, unless even every value of what the rules read of it, with every
+            # answer to the other open yes/no and choice questions, cannot help decide a goal.
+            everything = {o: EVERY for o in others if o != name and kb.facts[o].type in ENUMERABLE}
+            if not any(probe.decidable_by(name, [({**everything, name: EVERY}, peildatum)])[0]):
+                continue
+            tries = candidate_answers(engine, answers, name, peildatum)
+            found = witness(probe, name, others, peildatum, values=tries) if tries else None
+            return _question(kb, name, answers, found or None)
         found = witness(probe, name, others, peildatum)
         if found:
             return _question(kb, name, answers, found)

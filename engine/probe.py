@@ -14,6 +14,7 @@ from datetime import date
 from typing import Any, Iterable, Mapping, Sequence
 
 from engine.assess import ELIGIBLE, NOT_ELIGIBLE, OUT_OF_SCOPE, UNDETERMINED, decide
+from engine.compiler import Cmp
 from engine.facts import Applicant, engine_facts, quantity_values
 from engine.proof import ProofBuilder
 
@@ -114,6 +115,31 @@ class Probe:
         self._days: dict[date, tuple[dict[str, Any], dict[str, Any]]] = {}
         self._needed = _through_views(engine.program, [n for pair in self.roots for n in pair if n])
         self.evaluated = 0  # variants evaluated so far: what a search spent
+        self._readers: dict[str, list[str]] = {}
+        for quantity in kb.quantities.values():
+            for i in quantity.inputs:
+                self._readers.setdefault(i, []).append(quantity.name)
+
+    def _quantity_values(self, quantity: str) -> list[Any]:
+        """Values of a quantity, one in every class its comparisons make (as the engine sees them:
+        dates as day numbers), or both truth values of a yes/no quantity."""
+        cache = self.engine.program.__dict__.setdefault("_quantity_representatives", {})
+        if quantity not in cache:
+            if self.kb.quantities[quantity].type == "bool":
+                cache[quantity] = [True, False]
+            else:
+                values: dict[str, Any] = {}
+                for clause in self.engine.program.clauses:
+                    for item in clause.body:
+                        if isinstance(item, Cmp) and item.predicate == quantity:
+                            constants = item.constant if isinstance(item.constant, (tuple, list)) else (item.constant,)
+                            for c in constants:
+                                near = [c - 1, c, c + 1] if isinstance(c, int) and not isinstance(c, bool) else [c]
+                                for v in near:
+                                    values[repr(v)] = v
+                values["other"] = "\x00another value"  # a text no comparison names
+                cache[quantity] = list(values.values())
+        return cache[quantity]
 
     def _base(self, day: date) -> tuple[dict[str, Any], dict[str, Any]]:
         """The unchanged applicant's quantities and engine facts at `day`, worked out once."""
@@ -130,7 +156,11 @@ class Probe:
             row, inputs = self._row({k: (None if v is EVERY else v) for k, v in changes.items()}, day)
             for name in every:
                 fact = self.kb.facts[name]
-                row.extend((name, v) for v in ([True, False] if fact.type == "bool" else fact.values))
+                if fact.type in ("bool", "keuze"):
+                    row.extend((name, v) for v in ([True, False] if fact.type == "bool" else fact.values))
+                else:  # a date or permit history: every value each quantity read from it can take
+                    for quantity in self._readers.get(name, ()):
+                        row.extend((quantity, v) for v in self._quantity_values(quantity))
             return row, inputs
         values = dict(self.values)
         for name, value in changes.items():
