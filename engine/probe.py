@@ -120,26 +120,28 @@ class Probe:
             for i in quantity.inputs:
                 self._readers.setdefault(i, []).append(quantity.name)
 
-    def _quantity_values(self, quantity: str) -> list[Any]:
-        """Values of a quantity, one in every class its comparisons make (as the engine sees them:
-        dates as day numbers), or both truth values of a yes/no quantity."""
-        cache = self.engine.program.__dict__.setdefault("_quantity_representatives", {})
-        if quantity not in cache:
-            if self.kb.quantities[quantity].type == "bool":
-                cache[quantity] = [True, False]
+    def _representatives(self, predicate: str) -> list[Any]:
+        """Values of an input (a fact or a quantity), one in every class its comparisons make (as
+        the engine sees them: dates as day numbers), or both truth values of a yes/no quantity."""
+        cache = self.engine.program.__dict__.setdefault("_representatives", {})
+        if predicate not in cache:
+            quantity = self.kb.quantities.get(predicate)
+            if quantity is not None and quantity.type == "bool":
+                cache[predicate] = [True, False]
             else:
                 values: dict[str, Any] = {}
                 for clause in self.engine.program.clauses:
                     for item in clause.body:
-                        if isinstance(item, Cmp) and item.predicate == quantity:
+                        if isinstance(item, Cmp) and item.predicate == predicate:
                             constants = item.constant if isinstance(item.constant, (tuple, list)) else (item.constant,)
                             for c in constants:
                                 near = [c - 1, c, c + 1] if isinstance(c, int) and not isinstance(c, bool) else [c]
                                 for v in near:
                                     values[repr(v)] = v
-                values["other"] = "\x00another value"  # a text no comparison names
-                cache[quantity] = list(values.values())
-        return cache[quantity]
+                if values:
+                    values["other"] = "\x00another value"  # a text no comparison names
+                cache[predicate] = list(values.values())
+        return cache[predicate]
 
     def _base(self, day: date) -> tuple[dict[str, Any], dict[str, Any]]:
         """The unchanged applicant's quantities and engine facts at `day`, worked out once."""
@@ -158,9 +160,10 @@ class Probe:
                 fact = self.kb.facts[name]
                 if fact.type in ("bool", "keuze"):
                     row.extend((name, v) for v in ([True, False] if fact.type == "bool" else fact.values))
-                else:  # a date or permit history: every value each quantity read from it can take
-                    for quantity in self._readers.get(name, ()):
-                        row.extend((quantity, v) for v in self._quantity_values(quantity))
+                else:  # a date, text, amount or permit history: every value the rules tell apart,
+                    # of the fact itself and of each quantity read from it
+                    for predicate in (name, *self._readers.get(name, ())):
+                        row.extend((predicate, v) for v in self._representatives(predicate))
             return row, inputs
         values = dict(self.values)
         for name, value in changes.items():
