@@ -2,12 +2,15 @@
 
 The candidates are the unknown facts the proof names as deciding (each sits below undecided
 nodes only), and a permit history that is given but still lacks a detail a rule reads (a period
-without its purpose). A yes/no or choice question is asked only if some answer to it changes the
-outcome, now or together with answers to the other yes/no and choice questions still open: a
-search over those answers (`engine.probe`, pruned where the outcome is decided) finds the
-witness or shows there is none. Dates and permit histories cannot be enumerated; they are asked
-when the proof names them as deciding. Questions whose answer settles an outcome at once come
-first; ties keep the order in which the proof names them, so the order is stable.
+without its purpose). A question is asked with a witness: answers to other open questions and an
+answer to it under which the outcome changes, found with many variants at once (`engine.probe`).
+A yes/no or choice question without one is not asked once that is proven: a search over partial
+answers to the other open yes/no and choice questions, pruned where the outcome is decided and
+where, with every answer to the rest asserted at once, no answer to it helps decide a goal. A
+date or permit history cannot be enumerated: it is tried with answers around every threshold the
+rules read of it, and left out only when even every value of what the rules read of it cannot
+help decide. Questions whose answer settles an outcome at once come first; ties keep the order in
+which the proof names them, so the order is stable.
 """
 
 from __future__ import annotations

@@ -29,7 +29,6 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any
 
 from engine.assess import ELIGIBLE, UNDETERMINED, decide
@@ -39,9 +38,9 @@ from engine.probe import LEVEL, NO, POSSIBLE, SURE, Probe
 from engine.setwise import _OPERATORS
 from engine.tijd import add_months
 
-WHY_NOT_SCHEMA = Path(__file__).resolve().parent / "why_not.schema.json"
 WHY_NOT_FORMAT = "verblijfsregels/why-not"
-WHY_NOT_VERSION = 2  # 2: conditional repairs (certain, unknown_facts), exhaustive over the goal's rule graph
+WHY_NOT_VERSION = 2  # 2: conditional repairs (certain, unknown_facts), exhaustive over the goal's rule graph;
+# the schema is engine/why_not.schema.json (`verblijfsregels schema --kind why-not`)
 
 MAX_CHANGES = 3
 HORIZON_MONTHS = 12 * 12

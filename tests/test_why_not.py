@@ -282,6 +282,24 @@ def _plain(value):
     return [dict(p) for p in value] if isinstance(value, tuple) else value
 
 
+def run_interview(engine, goal: str, facts: dict, on_question=None) -> dict:
+    """The answers an interview for `goal` gets from `facts` (what they lack is skipped);
+    `on_question(answers, skipped, question)` sees each question before it is answered."""
+    answers: dict = {}
+    skipped: set[str] = set()
+    for _ in range(80):
+        question = next_question(engine, answers, [goal], PEILDATUM, frozenset(skipped))
+        if question is None:
+            break
+        if on_question is not None:
+            on_question(answers, skipped, question)
+        if question.fact in facts and question.fact not in answers:
+            answers[question.fact] = facts[question.fact]
+        else:
+            skipped.add(question.fact)  # the applicant does not know, or cannot say more
+    return answers
+
+
 def test_the_interview_never_asks_a_question_whose_answer_cannot_change_the_outcome(engine):
     """Property 4(b), for every question along a whole interview, for several goals, without
     discarding examples: a question comes with a witness (answers to other open questions, and
@@ -293,12 +311,8 @@ def test_the_interview_never_asks_a_question_whose_answer_cannot_change_the_outc
     @given(interview_cases())
     def check(case):
         goal, facts = case
-        answers: dict = {}
-        skipped: set[str] = set()
-        for _ in range(80):
-            question = next_question(engine, answers, [goal], PEILDATUM, frozenset(skipped))
-            if question is None:
-                break
+
+        def confirm(answers, skipped, question):
             result = assessments(engine, answers, [goal], PEILDATUM)[0]
             assert result.outcome == "undetermined" and question.fact in result.unknown_facts
             assert question.witness is not None, question.fact
@@ -310,10 +324,8 @@ def test_the_interview_never_asks_a_question_whose_answer_cannot_change_the_outc
             assert before != after, (question.fact, given_answers, answer)
             seen[question.type] += 1
             event(f"{goal}: {question.type}")
-            if question.fact in facts and question.fact not in answers:
-                answers[question.fact] = facts[question.fact]
-            else:
-                skipped.add(question.fact)  # the applicant does not know, or cannot say more
+
+        run_interview(engine, goal, facts, confirm)
         seen["interviews"] += 1
 
     check()
@@ -325,17 +337,7 @@ def test_the_interview_never_asks_a_question_whose_answer_cannot_change_the_outc
 def test_an_interview_answered_from_a_complete_applicant_reaches_the_outcome_of_assess(engine, case):
     goal, facts = case
     expected = engine.assess(parse_applicant(engine.kb, facts), goal, PEILDATUM).outcome
-    answers: dict = {}
-    skipped: set[str] = set()
-    for _ in range(80):
-        question = next_question(engine, answers, [goal], PEILDATUM, frozenset(skipped))
-        if question is None:
-            break
-        if question.fact in facts and question.fact not in answers:
-            answers[question.fact] = facts[question.fact]
-        else:
-            skipped.add(question.fact)  # the applicant does not know either
-    final = assessments(engine, answers, [goal], PEILDATUM)[0].outcome
+    final = assessments(engine, run_interview(engine, goal, facts), [goal], PEILDATUM)[0].outcome
     assert final == expected
 
 
