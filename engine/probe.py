@@ -15,7 +15,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from engine.assess import ELIGIBLE, NOT_ELIGIBLE, OUT_OF_SCOPE, UNDETERMINED, decide
 from engine.compiler import Cmp
-from engine.facts import Applicant, engine_facts, quantity_values
+from engine.facts import Applicant, _sorted_quantities, engine_facts
 from engine.proof import ProofBuilder
 
 SURE, POSSIBLE, NO = "sure", "possible", "no"  # eligible; undetermined; not eligible or elsewhere
@@ -113,7 +113,10 @@ class Probe:
         self._setwise = setwise_for(engine, [n for pair in self.roots for n in pair if n])
         self.quantity_inputs = {i for q in kb.quantities.values() for i in q.inputs}
         self._days: dict[date, tuple[dict[str, Any], dict[str, Any]]] = {}
-        self._needed = _through_views(engine.program, [n for pair in self.roots for n in pair if n])
+        roots = [n for pair in self.roots for n in pair if n]
+        self._needed = _through_views(engine.program, roots)
+        read = set(engine.program.reachable(roots))
+        self._quantities = [q for q in _sorted_quantities(kb) if q[0] in read or q[0] == "peildatum"]
         self.evaluated = 0  # variants evaluated so far: what a search spent
         self._readers: dict[str, list[str]] = {}
         for quantity in kb.quantities.values():
@@ -143,11 +146,21 @@ class Probe:
                 cache[predicate] = list(values.values())
         return cache[predicate]
 
+    def _quantity_values(self, values: Mapping[str, Any], day: date) -> dict[str, Any]:
+        """`engine.facts.quantity_values`, for the quantities the goals read only."""
+        out: dict[str, Any] = {}
+        for name, function, inputs, parameters in self._quantities:
+            if all(i in values for i in inputs):
+                value = function(day, *(values[i] for i in inputs), **parameters)
+                if value is not None:
+                    out[name] = value
+        return out
+
     def _base(self, day: date) -> tuple[dict[str, Any], dict[str, Any]]:
         """The unchanged applicant's quantities and engine facts at `day`, worked out once."""
         cached = self._days.get(day)
         if cached is None:
-            quantities = quantity_values(self.kb, Applicant(self.values), day)
+            quantities = self._quantity_values(self.values, day)
             cached = self._days[day] = (quantities, dict(engine_facts(self.kb, Applicant(self.values), quantities)))
         return cached
 
@@ -172,7 +185,7 @@ class Probe:
             else:
                 values[name] = value
         if any(name in self.quantity_inputs or self.kb.facts[name].type not in ENGINE_SCALARS for name in changes):
-            quantities = quantity_values(self.kb, Applicant(values), day)
+            quantities = self._quantity_values(values, day)
             return engine_facts(self.kb, Applicant(values), quantities), {**values, **quantities}
         quantities, facts = self._base(day)
         facts = dict(facts)
