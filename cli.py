@@ -348,13 +348,13 @@ def assess(file: Path, goal: str | None, peildatum: date, voorrang: str | None, 
 def why_not(file: Path, goal: str, max_changes: int, peildatum: date, fmt: str) -> None:
     """List every route to the goal with what fails, and the smallest changes that would help."""
     from engine.facts import read_applicant_file
-    from engine.repairs import find_repairs
+    from engine.repairs import WHY_NOT_FORMAT, WHY_NOT_VERSION, find_repairs
     from explain import render_why_not
 
     eng = _engine()
     try:
         applicant = read_applicant_file(eng.kb, file)
-        result = eng.assess(applicant, goal, peildatum)
+        result = eng.assess(applicant, goal, peildatum, every_failure=True)
         repairs = find_repairs(eng, applicant, goal, peildatum, max_changes) if max_changes else None
     except VerblijfsregelsError as exc:
         raise UsageError(str(exc)) from None
@@ -362,16 +362,11 @@ def why_not(file: Path, goal: str, max_changes: int, peildatum: date, fmt: str) 
         from engine.proof import failing_conditions
 
         _emit_json({
-            "format": "verblijfsregels/why-not", "version": 1,
+            "format": WHY_NOT_FORMAT, "version": WHY_NOT_VERSION,
             "failing": [{"rule_id": n.rule_id, "label": n.label, "value": n.value}
                         for n in failing_conditions(result.proof, result.scope)],
             "assessment": result.to_json(eng.kb),
-            "repairs": None if repairs is None else {
-                "repairs": [r.to_json() for r in repairs.repairs],
-                "candidates": repairs.candidates,
-                "max_changes": repairs.searched_up_to,
-                "exhaustive": repairs.exhaustive,
-            },
+            "repairs": None if repairs is None else repairs.to_json(),
         })
         return
     _echo(render_why_not(result, eng.kb, repairs), nl=False)
@@ -439,9 +434,43 @@ def _ask_value(eng, question, data: dict, goals: list[str], peildatum: date):
             _echo(f"  Dat antwoord past niet: {exc}. Probeer het opnieuw.")
 
 
+def _ask_period_details(eng, question, data: dict):
+    """Fill in what periods given earlier leave out; None if nothing was filled in."""
+    from engine.facts import parse_applicant
+    from explain import period
+
+    purposes = eng.kb.period_fields["verblijfsdoel"]["waarden"]
+    periods = [dict(p) for p in data[question.fact]]
+    filled = False
+    _echo("Van deze vergunning(en) ontbreekt nog iets dat de uitkomst kan beslissen.")
+    for gap in question.incomplete:
+        index = gap["index"]
+        shown = parse_applicant(eng.kb, {question.fact: [periods[index]]}).values[question.fact][0]
+        _echo(f"  Vergunning {period(shown)}:")
+        for field in gap["missing"]:
+            prompt = (f"verblijfsdoel [{'/'.join(purposes)}, leeg als onbekend]" if field == "verblijfsdoel"
+                      else "is het doel niet-tijdelijk? [ja/nee, leeg als onbekend]")
+            while True:
+                text = _prompt(f"    {prompt}").strip()
+                if not text or text.lower() in UNKNOWN_ANSWERS:
+                    break
+                value = {"ja": True, "nee": False}.get(text.lower(), text) if field == "niet_tijdelijk" else text
+                changed = [*periods[:index], {**periods[index], field: value}, *periods[index + 1:]]
+                try:
+                    parse_applicant(eng.kb, {**data, question.fact: changed})
+                    periods = changed
+                    filled = True
+                    break
+                except VerblijfsregelsError as exc:
+                    _echo(f"    Dat antwoord past niet: {exc}. Probeer het opnieuw.")
+    return periods if filled else None
+
+
 def _ask_periods(eng, question, data: dict, peildatum: date):
     from engine.facts import parse_applicant
 
+    if question.fact in data:
+        return _ask_period_details(eng, question, data)
     purposes = eng.kb.period_fields["verblijfsdoel"]["waarden"]
     _echo(question.question)
     periods: list[dict] = []
@@ -849,15 +878,16 @@ def mutate(ctx: click.Context, limit: int | None, jobs: int, only: tuple[str, ..
 
 
 @main.command()
-@click.option("--kind", type=Keuze(["applicant", "assessment", "fees"]), default="applicant",
-              show_default=True, help="The applicant file, or the JSON that assess or fees prints.")
+@click.option("--kind", type=Keuze(["applicant", "assessment", "fees", "why-not", "interview-step"]),
+              default="applicant", show_default=True,
+              help="The applicant file, or the JSON that assess, fees, why-not or interview --next prints.")
 def schema(kind: str) -> None:
-    """Print the JSON Schema of an applicant file, an assessment or a fee answer."""
-    if kind in ("assessment", "fees"):
+    """Print the JSON Schema of an applicant file, an assessment, a fee answer, a why-not or an interview step."""
+    if kind != "applicant":
         from engine.assess import ASSESSMENT_SCHEMA
 
-        path = ASSESSMENT_SCHEMA if kind == "assessment" else ASSESSMENT_SCHEMA.with_name("fees.schema.json")
-        _echo(path.read_text(encoding="utf-8"), nl=False)
+        name = {"assessment": "assessment", "fees": "fees", "why-not": "why_not", "interview-step": "interview_step"}[kind]
+        _echo(ASSESSMENT_SCHEMA.with_name(f"{name}.schema.json").read_text(encoding="utf-8"), nl=False)
         return
     from engine.facts import json_schema
     from engine.model import load_knowledge_base

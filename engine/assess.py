@@ -184,10 +184,13 @@ class Engine:
 
     def assess(self, applicant: Applicant, goal: str, peildatum: date,
                precedence: list[str] | None = None, values: dict[str, set[Any]] | None = None,
-               inputs: dict[str, Any] | None = None, backend: str = "setwise") -> Assessment:
+               inputs: dict[str, Any] | None = None, backend: str = "setwise",
+               every_failure: bool = False) -> Assessment:
         """One goal; `values` (from evaluating the model ALL with `backend`) saves evaluating the
         goal's own, and `inputs` (the applicant's facts with the quantities at the peildatum, never
-        changed here) saves working the quantities out again per goal.
+        changed here) saves working the quantities out again per goal. `every_failure` (why-not)
+        makes the proof show every condition that is not met on every route, also where the
+        outcome is open.
 
         The fees are those of the forms the goal's consequences point to, for the application as
         the goal describes it (`engine.fees.goal_applicant`): the answer `fees --goal` gives."""
@@ -200,6 +203,7 @@ class Engine:
             if inputs is None:
                 inputs = {**applicant.values, **quantity_values(kb, applicant, peildatum)}
             builder = ProofBuilder(self.program, values, inputs)
+        builder.every_failure = every_failure
         spec = kb.goals[goal]
         proof = builder.build(spec.conclusion)
         scope = builder.build(spec.out_of_scope) if spec.out_of_scope else None
@@ -209,7 +213,12 @@ class Engine:
         unknown: list[str] = []
         outcome = decide(goal_value, scope_value)
         if outcome == UNDETERMINED:
-            for part in (proof, scope):
+            parts = (proof, scope)
+            if every_failure:  # the deciding facts are those of the proof assess shows
+                builder.every_failure = False
+                parts = (builder.build(spec.conclusion), builder.build(spec.out_of_scope) if spec.out_of_scope else None)
+                builder.every_failure = True
+            for part in parts:
                 if part is not None and part.value in (None, CONFLICT):
                     unknown.extend(n for n in unknown_facts(part) if n not in unknown)
 

@@ -189,31 +189,39 @@ def render_assessment(assessment: Any, kb: Any) -> str:
     return _ENV.get_template("assessment.txt.j2").render(**_context(assessment, kb))
 
 
+def _either(values: list[Any]) -> str:
+    """Values as they read, joined Dutch style: "A2, B1 of C2"."""
+    words = [fact_value(v) for v in values]
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " of " + words[-1]
+
+
 def _grouped_repairs(repairs: list[Any], kb: Any) -> list[dict[str, Any]]:
     """Repairs that differ only in which value one choice fact gets read as one: "A2, B1 of C2"."""
     groups: dict[tuple, dict[str, Any]] = {}
     for r in repairs:
         choice = [c for c in r.changes if kb.facts[c.fact].type == "keuze"]
         varying = choice[0] if len(choice) == 1 else None
-        key = (r.from_date, tuple((c.fact, str(c.value)) for c in r.changes if c is not varying),
-               varying.fact if varying else None)
+        key = (r.certain, r.from_date, tuple((c.fact, str(c.value)) for c in r.changes if c is not varying),
+               varying.fact if varying else None, tuple((c.fact, c.needed) for c in r.conditions))
         group = groups.get(key)
         if group is None:
             groups[key] = group = {
-                "changes": [{"label": kb.facts[c.fact].label, "value": c.value, "old": c.old, "fact": c.fact}
+                "changes": [{"label": kb.facts[c.fact].label, "value": [c.value], "old": c.old, "fact": c.fact}
                             for c in r.changes],
                 "from_date": r.from_date,
                 "fulfilled_by_time": r.fulfilled_by_time,
+                "certain": r.certain,
+                "conditions": [{"label": kb.facts[c.fact].label,
+                                "needed": _either(list(c.needed)) if c.needed is not None else None}
+                               for c in r.conditions],
             }
         elif varying is not None:
             for change in group["changes"]:
                 if change["fact"] == varying.fact:
-                    values = change["value"] if isinstance(change["value"], list) else [change["value"]]
-                    change["value"] = values + [varying.value]
+                    change["value"].append(varying.value)
     for group in groups.values():
         for change in group["changes"]:
-            if isinstance(change["value"], list):
-                change["value"] = ", ".join(change["value"][:-1]) + " of " + change["value"][-1]
+            change["value"] = _either(change["value"])
     return list(groups.values())
 
 
@@ -225,8 +233,12 @@ def render_why_not(assessment: Any, kb: Any, repairs: Any = None) -> str:
         context["repairs"] = {
             "items": _grouped_repairs(repairs.repairs, kb),
             "candidates": [kb.facts[c].label for c in repairs.candidates],
+            "not_tried": [kb.facts[c].label for c in repairs.not_tried],
             "max_changes": repairs.searched_up_to,
             "exhaustive": repairs.exhaustive,
+            "larger_exist": repairs.larger_exist,
+            "nothing_helps": repairs.nothing_helps,
+            "horizon": repairs.horizon,
         }
     return _ENV.get_template("why_not.txt.j2").render(**context)
 

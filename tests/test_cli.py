@@ -340,7 +340,7 @@ def test_why_not_explains_the_goal_in_text_and_json():
     assert text.stdout.startswith("Waarom niet:")
     assert "Conclusie:" in text.stdout
     data = json.loads(run("why-not", EXAMPLE, "--goal", GOAL, "--peildatum", PEILDATUM, "--format", "json").stdout)
-    assert data["format"] == "verblijfsregels/why-not" and data["version"] == 1
+    assert data["format"] == "verblijfsregels/why-not" and data["version"] == 2
     assert data["failing"] == []
     assert data["assessment"]["outcome"] == "eligible"
 
