@@ -154,7 +154,7 @@ class _Compiler:
             self.rule(kb.rules_for[name][0])
         else:
             rule_ids = kb.rules_for[name]
-            node = Node(name, "conclusion", kb.label_of(name))
+            node = Node(name, "conclusion", _conclusion_label(kb, name, rule_ids))
             self.nodes[name] = node
             node.children = [self.rule(rid) for rid in rule_ids]
             for child in node.children:
@@ -274,6 +274,17 @@ class _Compiler:
         self.nodes[nid] = node
         node.view = True  # its value is "applies and (if it has conditions) they hold"
         return node
+
+
+def _conclusion_label(kb: KnowledgeBase, name: str, rule_ids: list[str]) -> str:
+    """A conclusion that several rules derive reads as what they share: the goal it answers, the
+    pointer elsewhere of that goal, or else the rules' own labels."""
+    for goal in kb.goals.values():
+        if goal.conclusion == name:
+            return goal.label
+        if goal.out_of_scope == name:
+            return f"de bronnen verwijzen naar een andere regeling dan deze ({goal.label})"
+    return " of ".join(kb.rules[rid].label for rid in rule_ids)
 
 
 def compile_knowledge_base(kb: KnowledgeBase) -> Program:

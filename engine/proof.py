@@ -160,7 +160,13 @@ class ProofBuilder:
             kids = [self._build(c) for c in node.children]
             disagree = len({k.value for k in kids}) > 1
             return self._make(node, v, kids, sources_disagree=disagree)
-        return self._make(node, v, [self._build(c) for c in self._relevant(node, v)])
+        kids = [self._build(c) for c in self._relevant(node, v)]
+        if kind == "conclusion":
+            # several rules conclude it: the pointers elsewhere of those that hold are its own
+            references = [k.detail["reference"] for k in kids if k.value is True and k.detail.get("reference")]
+            if references:
+                return self._make(node, v, kids, reference=" ".join(dict.fromkeys(references)))
+        return self._make(node, v, kids)
 
     def _relevant(self, node: Node, v: Any) -> list[str]:
         kids = node.children

@@ -141,3 +141,22 @@ def test_an_applicable_exception_replaces_the_rules_conditions(tmp_path, a, b, e
     """))
     facts = {k: v for k, v in {"a": a, "b": b}.items() if v is not None}
     assert engine.assess(parse_applicant(engine.kb, facts), "doel", date(2026, 1, 1)).outcome == expected
+
+
+def test_a_pointer_elsewhere_that_two_rules_conclude_names_its_goal_and_the_reference_that_holds(tmp_path):
+    path = seeded(tmp_path, f"""
+        regels:
+          - {{id: C1, label: p, conclusie: p, voorwaarden: a, {SOURCE}}}
+          - {{id: C15.asiel, label: asiel, conclusie: weg, voorwaarden: a, verwijzing: naar de asielpagina, {SOURCE}}}
+          - {{id: C15.ex_geprivilegieerde, label: geprivilegieerd, conclusie: weg, voorwaarden: b,
+             verwijzing: naar de pagina voor geprivilegieerden, {SOURCE}}}
+    """)
+    (path / "doelen.yaml").write_text("doelen:\n  doel: {label: het doel, conclusie: p, buiten_bereik: weg}\n",
+                                      encoding="utf-8")
+    engine = Engine(path)
+    result = engine.assess(parse_applicant(engine.kb, {"a": True, "b": False}), "doel", date(2026, 1, 1))
+    assert result.outcome == "out_of_scope"
+    assert result.scope.label == "de bronnen verwijzen naar een andere regeling dan deze (het doel)"
+    assert result.scope.detail["reference"] == "naar de asielpagina"
+    both = engine.assess(parse_applicant(engine.kb, {"a": True, "b": True}), "doel", date(2026, 1, 1))
+    assert both.scope.detail["reference"] == "naar de asielpagina naar de pagina voor geprivilegieerden"
