@@ -213,9 +213,16 @@ class _Compiler:
             return nid
         kb = self.kb
         rule = kb.rules[rule_id]
-        node = Node(nid, "rule", rule.label, rule_id=rule.id, source=rule.source,
-                    detail={"explanation": rule.explanation, "reference": rule.reference,
-                            "valid_from": rule.valid_from, "valid_until": rule.valid_until})
+        detail = {"explanation": rule.explanation, "reference": rule.reference,
+                  "valid_from": rule.valid_from, "valid_until": rule.valid_until}
+        if rule.assumption is not None:
+            # no seed states it: the proof shows the assumption, never a quote
+            a = rule.assumption
+            detail["assumption"] = {"basis": a.basis, "reason": a.reason}
+            detail["explanation"] = " ".join(filter(None, (
+                f"Aanname, geen citaat uit de bronnen ({a.basis}): {a.reason}", rule.explanation)))
+        node = Node(nid, "rule", rule.label, rule_id=rule.id,
+                    source=None if rule.assumption is not None else rule.source, detail=detail)
         self.nodes[nid] = node
         conditions = rule.conditions
         if conditions is not None and (rule.valid_from or rule.valid_until):

@@ -58,7 +58,8 @@ def _json_value(value: Any) -> Any:
     return value
 
 
-_SHOWN_DETAIL = ("unit", "comparator", "name", "open_norm", "free_text", "reference", "valid_from", "valid_until")
+_SHOWN_DETAIL = ("unit", "comparator", "name", "open_norm", "free_text", "reference", "valid_from", "valid_until",
+                 "assumption")
 
 
 def _static_details(program: Program) -> dict[str, dict[str, Any]]:
