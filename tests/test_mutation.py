@@ -119,3 +119,11 @@ def test_the_mutation_score_of_the_knowledge_base_is_at_least_95_percent():
     assert report.baseline_failure is None
     assert report.score is not None and report.score >= 95, "\n".join(survivors)
     assert report.stale_equivalents == []
+
+
+def test_the_quantity_a_term_runs_from_is_reachable_and_its_mutants_are_killed(mutants):
+    from engine.mutation import SetwiseEngine, reachable_targets
+
+    assert "begin_ononderbroken_vergunning_vanaf_8" in reachable_targets(SetwiseEngine())
+    report = mutation.run_mutation(only=["begin_ononderbroken_vergunning_vanaf_8"], examples=3, differential=0)
+    assert report.results and {r.status for r in report.results} == {mutation.KILLED}
