@@ -51,6 +51,7 @@ CATEGORIES = [
     ("bronverschil", "Bronverschillen"),
     ("tijd", "Tijd"),
     ("structuur", "Structuur"),
+    ("aanname", "Aannames"),
 ]
 CATEGORY_OF = {
     "tegenstrijdig": "tegenstrijdig", "leemte": "leemte",
@@ -58,11 +59,11 @@ CATEGORY_OF = {
     "overbodig": "overbodig", "bronverschil": "bronverschil",
     "vervallen": "tijd", "nog_niet_geldig": "tijd", "parameter_overlap": "tijd", "parameter_gat": "tijd",
     "ongebruikt": "structuur", "laadfout": "structuur", "kringloop": "structuur", "vergelijking": "structuur",
-    "verklaring_zonder_bevinding": "structuur",
+    "verklaring_zonder_bevinding": "structuur", "aanname": "aanname",
 }
 SEVERITY_OF = {
     "tegenstrijdig": ERROR, "leemte": ERROR, "laadfout": ERROR, "kringloop": ERROR, "vergelijking": ERROR,
-    "bronverschil": INFO,
+    "bronverschil": INFO, "aanname": INFO,
 }
 assert set(CATEGORY_OF) == set(AUDIT_KINDS)
 
@@ -236,6 +237,8 @@ class Auditor:
         kb = self.kb
         item: Any = kb.rules.get(rid) or kb.fee_rules.get(rid) or kb.fee_ranges.get(rid)
         if item is not None:
+            if getattr(item, "assumption", None) is not None:  # no seed states it: no quote to show
+                return {"id": rid, "label": item.label, "source": None}
             return {"id": rid, "label": item.label, "source": {"file": item.source.file, "quote": item.source.quote}}
         if rid in kb.disagreements:
             return {"id": rid, "label": kb.disagreements[rid].label, "source": None}
@@ -344,6 +347,7 @@ class Auditor:
     # -- the run ----------------------------------------------------------------------------------
 
     def run(self) -> AuditReport:
+        self.assumptions()
         self.structure()
         self.conflicts()
         self.gaps()
@@ -1005,6 +1009,23 @@ class Auditor:
                              f"{owner}: vergelijking met '{e.name}' is nooit waar of onwaar",
                              f"De regel vergelijkt '{e.name}' met {e.value!r}: {why}. Zo'n vergelijking is voor elke "
                              "aanvrager onbekend.", [self.ref(owner)]))
+
+    # -- assumptions -----------------------------------------------------------------------------------
+
+    def assumptions(self) -> None:
+        """Every declaration that no seed states (`aanname`), with its basis and what rests on it."""
+        kb = self.kb
+        for rule in kb.rules.values():
+            if rule.assumption is None:
+                continue
+            users = [r.id for r in kb.rules.values()
+                     if rule.conclusion in {n for e in (r.conditions, r.applies_when) for n, _ in expr_names(e)}]
+            users += [f.id for f in kb.fee_rules.values() if rule.conclusion in {n for n, _ in expr_names(f.applies_when)}]
+            self.add(Finding(
+                "aanname", f"aanname/{rule.id}", f"{rule.id}: {rule.label}",
+                f"Geen citaat uit de bronnen: een aanname. Grondslag: {rule.assumption.basis}. "
+                f"{rule.assumption.reason} Berust erop: {', '.join(users) if users else 'geen regel'}.",
+                [self.ref(rule.id)] + [self.ref(u) for u in users]))
 
     # -- explanations ----------------------------------------------------------------------------------
 

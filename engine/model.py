@@ -23,6 +23,9 @@ KB_DIR = Path(os.environ.get("VERBLIJFSREGELS_KB") or Path(__file__).resolve().p
 INVENTORY_ROW = re.compile(r"^[A-G][0-9]+$")
 DURATION_UNITS = ("dagen", "weken", "maanden", "jaren")
 RULE_ID = re.compile(r"^[A-G][0-9]*(\.[a-z0-9_]+)?$|^[A-G][0-9]+(\+[A-G][0-9]+)+$")
+# An assumption (`aanname`) is a declaration the seeds do not state: it names no inventory row.
+ASSUMPTION_ID = re.compile(r"^aanname\.[a-z0-9_]+$")
+ASSUMPTION_FILE = "aanname"  # Rule.source.file of an assumption: never a seed file
 NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 FACT_TYPES = ("bool", "datum", "tekst", "keuze", "bedrag", "vergunningen")
 COMPARATORS = {
@@ -76,6 +79,17 @@ class Source:
 
 
 @dataclass(frozen=True)
+class Assumption:
+    """What a declaration rests on when no seed states it: a legal basis and why it is needed.
+
+    Declared as `aanname: {grondslag, reden}` instead of `bron`; proofs show it as an assumption,
+    never as a quote, and `verblijfsregels audit` lists every one."""
+
+    basis: str  # e.g. "art. 1:233 BW"
+    reason: str  # why the seeds need it (they use a word without defining it, ...)
+
+
+@dataclass(frozen=True)
 class Fact:
     name: str
     type: str
@@ -120,6 +134,9 @@ class Rule:
     covers: tuple[str, ...] = ()  # further inventory rows this declaration encodes
     form: str | None = None  # the application form a consequence points to
     audit: "AuditNote | None" = None  # a finding of the audit this rule is known to give, with why
+    # set for a declaration no seed states (`aanname` instead of `bron`); its `source` is then
+    # Source(ASSUMPTION_FILE, basis), which lists read as "bron aanname: <basis>"
+    assumption: Assumption | None = None
 
 
 @dataclass(frozen=True)
@@ -235,7 +252,7 @@ class Goal:
 AUDIT_KINDS = (
     "tegenstrijdig", "leemte", "dood", "nooit_van_toepassing", "altijd_opzij", "overschaduwd",
     "overbodig", "bronverschil", "vervallen", "nog_niet_geldig", "parameter_overlap", "parameter_gat",
-    "ongebruikt", "laadfout", "kringloop", "vergelijking", "verklaring_zonder_bevinding",
+    "ongebruikt", "laadfout", "kringloop", "vergelijking", "verklaring_zonder_bevinding", "aanname",
 )
 
 
@@ -390,11 +407,12 @@ def _source(raw: Any, where: str) -> Source:
 def _rule(raw: dict, path: Path) -> Rule:
     rid = str(raw.get("id", ""))
     where = _where(path, rid or "?")
-    if not RULE_ID.match(rid):
+    assumption = _assumption(raw, rid, where)
+    if not RULE_ID.match(rid) and assumption is None:
         raise KnowledgeBaseError(f"{where}: regel-id '{rid}' noemt geen inventarisrij (zoals C13 of A9.mensenhandel)")
     allowed = {"id", "label", "conclusie", "bron", "voorwaarden", "uitzondering_op", "van_toepassing_als",
                "soort", "doelen", "toelichting", "verwijzing", "geldig_van", "geldig_tot", "vanaf", "duur", "dekt",
-               "formulier", "audit"}
+               "formulier", "audit", "aanname"}
     extra = set(raw) - allowed
     if extra:
         raise KnowledgeBaseError(f"{where}: onbekende sleutel(s) {sorted(extra)}; toegestaan: {sorted(allowed)}")
@@ -439,7 +457,7 @@ def _rule(raw: dict, path: Path) -> Rule:
     return Rule(
         id=rid,
         label=" ".join(str(raw["label"]).split()),
-        source=_source(raw.get("bron"), where),
+        source=Source(ASSUMPTION_FILE, assumption.basis) if assumption else _source(raw.get("bron"), where),
         conclusion=conclusion,
         conditions=conditions,
         exception_to=exception_to,
@@ -456,7 +474,28 @@ def _rule(raw: dict, path: Path) -> Rule:
         covers=covers,
         form=str(raw["formulier"]) if "formulier" in raw else None,
         audit=_rule_audit(raw, rid, where),
+        assumption=assumption,
     )
+
+
+def _assumption(raw: dict, rid: str, where: str) -> Assumption | None:
+    """`aanname: {grondslag, reden}`: a plain rule that no seed states, with id aanname.<naam>."""
+    if "aanname" not in raw:
+        if ASSUMPTION_ID.match(rid):
+            raise KnowledgeBaseError(f"{where}: een id aanname.<naam> is voor een declaratie met 'aanname'")
+        return None
+    if not ASSUMPTION_ID.match(rid):
+        raise KnowledgeBaseError(f"{where}: een declaratie met 'aanname' heeft een id aanname.<naam>; zij codeert geen inventarisrij")
+    if "bron" in raw:
+        raise KnowledgeBaseError(f"{where}: een aanname heeft geen 'bron' (geen citaat uit de bronnen) maar 'aanname'")
+    if raw.get("uitzondering_op") or raw.get("soort", "regel") != "regel":
+        raise KnowledgeBaseError(f"{where}: alleen een regel kan een aanname zijn, geen uitzondering, gevolg of termijn")
+    note = raw["aanname"]
+    basis = " ".join(str(note.get("grondslag") or "").split()) if isinstance(note, dict) else ""
+    reason = " ".join(str(note.get("reden") or "").split()) if isinstance(note, dict) else ""
+    if not isinstance(note, dict) or set(note) != {"grondslag", "reden"} or not basis or not reason:
+        raise KnowledgeBaseError(f"{where}: 'aanname' heeft precies 'grondslag' (bijvoorbeeld een wetsartikel) en 'reden'")
+    return Assumption(basis, reason)
 
 
 def _rule_audit(raw: dict, rid: str, where: str) -> AuditNote | None:
@@ -850,7 +889,7 @@ def check_knowledge_base(kb: KnowledgeBase) -> None:
                 raise KnowledgeBaseError(f"{where}: 'vanaf' noemt een datumfeit of datumgrootheid, niet '{rule.start}'")
         if (rule.valid_from or rule.valid_until) and "peildatum" not in kb.quantities:
             raise KnowledgeBaseError(f"{where}: een regel met een geldigheidsperiode vraagt de grootheid 'peildatum'")
-        if rule.source.file and not re.match(r"^\d{3}_[0-9a-f]+\.txt$", rule.source.file):
+        if rule.assumption is None and rule.source.file and not re.match(r"^\d{3}_[0-9a-f]+\.txt$", rule.source.file):
             raise KnowledgeBaseError(f"{where}: bronbestand '{rule.source.file}' is geen bestandsnaam uit shared/seeds")
     for dis in kb.disagreements.values():
         for rid in dis.rule_ids:

@@ -58,7 +58,8 @@ def _json_value(value: Any) -> Any:
     return value
 
 
-_SHOWN_DETAIL = ("unit", "comparator", "name", "open_norm", "free_text", "reference", "valid_from", "valid_until")
+_SHOWN_DETAIL = ("unit", "comparator", "name", "open_norm", "free_text", "reference", "valid_from", "valid_until",
+                 "assumption")
 
 
 def _static_details(program: Program) -> dict[str, dict[str, Any]]:
@@ -165,7 +166,13 @@ class ProofBuilder:
             kids = [self._build(c) for c in node.children]
             disagree = len({k.value for k in kids}) > 1
             return self._make(node, v, kids, sources_disagree=disagree)
-        return self._make(node, v, [self._build(c) for c in self._relevant(node, v)])
+        kids = [self._build(c) for c in self._relevant(node, v)]
+        if kind == "conclusion":
+            # several rules conclude it: the pointers elsewhere of those that hold are its own
+            references = [k.detail["reference"] for k in kids if k.value is True and k.detail.get("reference")]
+            if references:
+                return self._make(node, v, kids, reference=" ".join(dict.fromkeys(references)))
+        return self._make(node, v, kids)
 
     def _relevant(self, node: Node, v: Any) -> list[str]:
         kids = node.children

@@ -101,6 +101,27 @@ regels:
     assert coverage.recomputed == 4 and coverage.recompute_exhaustive
 
 
+def test_every_assumption_is_listed_with_its_basis_and_the_rules_that_rest_on_it(tmp_path):
+    path = kb_dir(tmp_path, "feiten:" + AGE + GOAL + f"""
+regels:
+  - {{id: C4, label: p, conclusie: p, voorwaarden: {{niet: minderjarig}}, {SRC}}}
+  - id: aanname.minderjarig
+    label: minderjarig
+    conclusie: minderjarig
+    aanname: {{grondslag: art. 1:233 BW, reden: De bronnen zeggen niet wie minderjarig is.}}
+    voorwaarden: {{waarde: leeftijd, minder_dan: 18}}
+""")
+    report = audit(path)
+    found = finding(report, "aanname/aanname.minderjarig")
+    assert (found.kind, found.category, found.severity) == ("aanname", "aanname", "info")
+    assert "art. 1:233 BW" in found.message and "De bronnen zeggen niet wie minderjarig is." in found.message
+    # the assumption itself has no quote; the rule that rests on it is listed with its own source
+    assert found.rules[0] == {"id": "aanname.minderjarig", "label": "minderjarig", "source": None}
+    assert [r["id"] for r in found.rules[1:]] == ["C4"] and found.rules[1]["source"]["quote"] == "Voorwaarden"
+    assert problems(report) == set()
+    assert "== Aannames (1) ==" in render_audit(report)
+
+
 def test_two_exceptions_that_say_opposite_things_for_one_situation_are_a_conflict_with_a_witness(tmp_path):
     path = kb_dir(tmp_path, facts("a", "b") + GOAL + f"""
 regels:

@@ -161,8 +161,30 @@ def _excuses(engine, result, fact: str) -> list[str]:
             walk(child, rule_id)
 
     walk(result.proof, None)
-    if result.scope is not None and result.scope.value is True and fact in _reach(engine, result.scope.node):
+    # a pointer elsewhere that reads the fact and now holds, or may hold (it waits on other facts:
+    # E2.humanitair_tijdelijk sends EU citizens away unless another route than violence holds)
+    if result.scope is not None and result.scope.value is not False and fact in _reach(engine, result.scope.node):
         found.append(f"buiten bereik ({', '.join(sorted({n.rule_id for n in result.scope.walk() if n.rule_id}))})")
+    return found
+
+
+def _broken_derivation(engine, old, facts: dict[str, Any], fact: str) -> list[str]:
+    """The `niet`s of the old, eligible proof that read `fact` and no longer hold with the new facts.
+
+    A proof that is still open shows only its open parts, so a route that the fact made false
+    drops out of it (humanitair_tijdelijk: the violence route fails through E7's `niet` while
+    buitenschuld is still open); the old proof still shows where that route broke."""
+    values = engine.evaluate(parse_applicant(engine.kb, facts), old.goal, PEILDATUM)
+    found: list[str] = []
+
+    def walk(node, rule_id: str | None) -> None:
+        rule_id = node.rule_id or rule_id
+        if node.kind == "not" and values.value(node.node) is not True and fact in _reach(engine, node.node):
+            found.append(f"niet in {rule_id} (in het bewijs van daarvoor)")
+        for child in node.children:
+            walk(child, rule_id)
+
+    walk(old.proof, None)
     return found
 
 
@@ -179,7 +201,7 @@ def check_adding_a_fact(engine, example) -> None:
             assert old.outcome == UNDETERMINED or new.outcome == old.outcome, (
                 f"{goal}: {old.outcome} werd {new.outcome} toen {name} bekend werd ({value!r})")
         elif old.outcome == ELIGIBLE and new.outcome != ELIGIBLE:
-            why = _excuses(engine, new, name)
+            why = _excuses(engine, new, name) or _broken_derivation(engine, old, {**facts, name: value}, name)
             assert why, f"{goal}: {name} waar maken nam het recht weg zonder uitzondering of 'niet' die het leest"
             event(f"{name} neemt {goal} weg via {why[0]}")
 
