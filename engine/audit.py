@@ -857,8 +857,10 @@ class Auditor:
 
     def source_pairs(self) -> list[tuple[Rule, Rule, str]]:
         """Rules of two seed files about one matter, not joined by a source disagreement: (rule,
-        rule, what they share). One matter: the same conclusion, or the same inventory row and a
-        fact or quantity they both read (rows like D3 list separate cases, each with its own facts)."""
+        rule, what they share). One matter: the same inventory row, and the same conclusion or a fact
+        or quantity they both read (rows like D3 list separate cases, each with its own facts). Rules
+        of different rows that conclude one predicate are separate routes to it (the four routes to
+        humanitair tijdelijk: E13, F7, F8, F10), not two sources on one matter."""
         kb = self.kb
         joined = {frozenset(p) for dis in kb.disagreements.values() for p in itertools.combinations(dis.rule_ids, 2)}
         rules = sorted((r for r in kb.rules.values() if r.kind == "regel" and r.conclusion), key=lambda r: r.id)
@@ -873,9 +875,11 @@ class Auditor:
         for r1, r2 in itertools.combinations(rules, 2):
             if r1.source.file == r2.source.file or frozenset((r1.id, r2.id)) in joined:
                 continue
+            if r1.id.split(".")[0] != r2.id.split(".")[0]:
+                continue
             if r1.conclusion == r2.conclusion:
                 out.append((r1, r2, f"beide concluderen '{kb.label_of(r1.conclusion)}'"))
-            elif r1.id.split(".")[0] == r2.id.split(".")[0] and reads(r1) & reads(r2):
+            elif reads(r1) & reads(r2):
                 shared = sorted(reads(r1) & reads(r2))
                 out.append((r1, r2, f"beide coderen inventarisrij {r1.id.split('.')[0]} en lezen "
                                     + ", ".join(f"'{a}'" for a in shared)))

@@ -395,17 +395,27 @@ def test_two_sources_concluding_one_predicate_differently_without_a_source_disag
     path = kb_dir(tmp_path, facts("a", "b") + GOAL + f"""
 regels:
   - {{id: C1, label: volgens 003, conclusie: p, voorwaarden: a, {SRC}}}
-  - {{id: B1, label: volgens 004, conclusie: p, voorwaarden: b, {SRC2}}}
+  - {{id: C1.b, label: volgens 004, conclusie: p, voorwaarden: b, {SRC2}}}
 """)
     report = audit(path)
-    assert problems(report) == {"bronverschil/ongedeclareerd/B1/C1"}
-    f = finding(report, "bronverschil/ongedeclareerd/B1/C1")
-    assert f.severity == "waarschuwing" and [r["id"] for r in f.rules] == ["B1", "C1"]
+    assert problems(report) == {"bronverschil/ongedeclareerd/C1/C1.b"}
+    f = finding(report, "bronverschil/ongedeclareerd/C1/C1.b")
+    assert f.severity == "waarschuwing" and [r["id"] for r in f.rules] == ["C1", "C1.b"]
     assert [(w.label, w.applicant) for w in f.witnesses] == [
-        ("volgens B1 (bron 004) wel, volgens C1 (bron 003) niet", {"a": False, "b": True}),
-        ("volgens C1 (bron 003) wel, volgens B1 (bron 004) niet", {"a": True, "b": False})]
-    reproduces_with_pyDatalog(path, f.witnesses[0], lambda b: b.value("rule_B1") is True and b.value("rule_C1") is False)
-    reproduces_with_pyDatalog(path, f.witnesses[1], lambda b: b.value("rule_C1") is True and b.value("rule_B1") is False)
+        ("volgens C1 (bron 003) wel, volgens C1.b (bron 004) niet", {"a": True, "b": False}),
+        ("volgens C1.b (bron 004) wel, volgens C1 (bron 003) niet", {"a": False, "b": True})]
+    reproduces_with_pyDatalog(path, f.witnesses[0], lambda b: b.value("rule_C1") is True and b.value("rule_C1_b") is False)
+    reproduces_with_pyDatalog(path, f.witnesses[1], lambda b: b.value("rule_C1_b") is True and b.value("rule_C1") is False)
+
+
+def test_rules_of_two_inventory_rows_concluding_one_predicate_are_two_routes_not_a_source_disagreement(tmp_path):
+    """E13 (002) and F10 (001) both lead to humanitair tijdelijk: separate routes, each its own row."""
+    path = kb_dir(tmp_path, facts("a", "b") + GOAL + f"""
+regels:
+  - {{id: C1, label: volgens 003, conclusie: p, voorwaarden: a, {SRC}}}
+  - {{id: B1, label: volgens 004, conclusie: p, voorwaarden: b, {SRC2}}}
+""")
+    assert not [f for f in audit(path).findings if f.key.startswith("bronverschil/ongedeclareerd/")]
 
 
 @pytest.mark.parametrize("second, joined, expected", [
