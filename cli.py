@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import errno
+import itertools
 import json
+import os
+import stat
 import sys
+import tempfile
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -21,6 +27,122 @@ class UsageError(click.ClickException):
         # escaped once more here: whatever a message quotes, a control character in it must not
         # reach the terminal nor break the line
         click.echo(f"fout: {escaped(self.format_message())}", err=True, file=file)
+
+
+class Interrupted(UsageError):
+    """Ctrl-C: one line saying what was (not) written, and the exit code a shell gives SIGINT."""
+
+    exit_code = 130
+
+
+def _echo(text: str = "", nl: bool = True) -> None:
+    """Print a result on stdout. A result that cannot be written (a full disk, /dev/full) ends the
+    command with one line; a closed pipe (`| head`) is left to click, which ends quietly."""
+    try:
+        click.echo(text, nl=nl)
+    except OSError as exc:
+        raise _output_failed(exc) from None
+
+
+def _output_failed(exc: OSError) -> Exception:
+    if exc.errno == errno.EPIPE:
+        return exc
+    # What could not be written stays in the buffer, and Python writes it once more on exit
+    # ("Exception ignored ..."): from here on stdout goes nowhere.
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):
+        fd = None  # not a file (click's test runner)
+    if fd is not None:
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, fd)
+        os.close(null)
+    return UsageError(f"kan de uitvoer niet schrijven: {exc.strerror}")
+
+
+def _prompt(text: str) -> str:
+    try:
+        return click.prompt(text, prompt_suffix=" ", default="", show_default=False)
+    except OSError as exc:
+        raise _output_failed(exc) from None
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    """Whether two paths are one file: also through a hard or symbolic link, or another spelling."""
+    try:
+        return os.path.samefile(a, b)
+    except (OSError, ValueError):  # one does not exist (yet): they cannot be the same
+        return False
+
+
+class _ResultFile:
+    """The result file `path` of option `option`, as a context giving a text handle.
+
+    It is written to a temporary file beside it and renamed over `path` only when the block ends
+    without an error: an interrupted or failed run leaves `path` as it was (or absent), never half
+    written, and never writes into another file that `path` is a hard link of. A path that is no
+    regular file (a device like /dev/null, a pipe) is written to directly (`in_place` is False).
+    An OSError writing to the handle is the caller's to turn into `failed(exc)`.
+    """
+
+    def __init__(self, path: Path, option: str):
+        self.path, self.option = path, option
+        self.target = Path(os.path.realpath(path))  # a symbolic link: its target gets the result
+        self.temporary: str | None = None
+        self.handle = None
+        try:
+            self.mode: int | None = os.stat(self.target).st_mode
+        except FileNotFoundError:
+            self.mode = None
+        except OSError as exc:
+            raise self.failed(exc) from None
+        self.in_place = self.mode is None or stat.S_ISREG(self.mode)
+
+    def failed(self, exc: OSError) -> UsageError:
+        return UsageError(f"{self.option}: kan {escaped(str(self.path))} niet schrijven: {exc.strerror}")
+
+    def __enter__(self):
+        try:
+            if not self.in_place:
+                self.handle = open(self.target, "w", encoding="utf-8", newline="")
+                return self.handle
+            fd, self.temporary = tempfile.mkstemp(dir=self.target.parent, prefix=f".{self.target.name}.",
+                                                  suffix=".deel")
+            self.handle = os.fdopen(fd, "w", encoding="utf-8", newline="")
+            return self.handle
+        except OSError as exc:
+            self._discard()
+            raise self.failed(exc) from None
+
+    def __exit__(self, kind, exc, tb) -> None:
+        if kind is not None:
+            self._discard()
+            return
+        try:
+            self.handle.close()  # flushes: a full disk shows here
+            if self.temporary is not None:
+                mode = self.mode
+                if mode is None:
+                    umask = os.umask(0)
+                    os.umask(umask)
+                    mode = 0o666 & ~umask  # what a new file gets
+                os.chmod(self.temporary, stat.S_IMODE(mode))
+                os.replace(self.temporary, self.target)
+                self.temporary = None
+        except OSError as exc:
+            raise self.failed(exc) from None
+        finally:
+            self._discard()
+
+    def _discard(self) -> None:
+        if self.handle is not None:
+            try:
+                self.handle.close()
+            except OSError:
+                pass  # what was written is thrown away anyway
+        if self.temporary is not None and os.path.exists(self.temporary):
+            os.unlink(self.temporary)
+            self.temporary = None
 
 
 class Keuze(click.Choice):
@@ -90,6 +212,15 @@ class _OneLineErrors(_OneLineParsing, click.Command):
 class _Main(_OneLineParsing, click.Group):
     command_class = _OneLineErrors
 
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        finally:
+            try:  # what is still buffered: a full disk must show here, not as Python's complaint on exit
+                sys.stdout.flush()
+            except OSError as exc:
+                raise _output_failed(exc) from None
+
     def resolve_command(self, ctx: click.Context, args: list[str]):
         try:
             return super().resolve_command(ctx, args)
@@ -140,21 +271,37 @@ def _check_writable(path: Path, option: str) -> None:
 
 
 def _emit_json(data) -> None:
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+    _echo(json.dumps(data, ensure_ascii=False, indent=2))
 
 
 peildatum_option = click.option(
     "--peildatum", callback=_peildatum, metavar="JJJJ-MM-DD",
     help="Reference date for every date-dependent rule (default: today).",
 )
+def _precedence(voorrang: str | None) -> list[str]:
+    """The sources --voorrang names, in order; a name that is no source the fees cite is refused."""
+    names = [p.strip() for p in (voorrang or "").split(",") if p.strip()]
+    if not names:
+        return []
+    from engine.fees import fee_source_files
+
+    files = fee_source_files(_engine().kb)
+    allowed = sorted({f.split("_", 1)[0] for f in files})
+    for name in names:
+        if name not in allowed and name not in files:
+            raise UsageError(f"--voorrang: onbekende bron '{visible(name)}'; toegestaan: {', '.join(allowed)}")
+    return names
+
+
+def _check_voorrang(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    _precedence(value)  # while the options are read: before any file is opened or written
+    return value
+
+
 voorrang_option = click.option(
-    "--voorrang", metavar="BRONNEN",
+    "--voorrang", metavar="BRONNEN", callback=_check_voorrang,
     help="Where sources give different amounts, prefer them in this order (e.g. 002,001); the answer says so.",
 )
-
-
-def _precedence(voorrang: str | None) -> list[str]:
-    return [p.strip() for p in (voorrang or "").split(",") if p.strip()]
 
 
 format_option = click.option("--format", "fmt", type=FORMATS, default="text", show_default=True,
@@ -188,7 +335,7 @@ def assess(file: Path, goal: str | None, peildatum: date, voorrang: str | None, 
         payload = [r.to_json(eng.kb) for r in results]
         _emit_json(payload[0] if goal else payload)
         return
-    click.echo(render_assessment(results[0], eng.kb) if goal else render_overview(results, eng.kb), nl=False)
+    _echo(render_assessment(results[0], eng.kb) if goal else render_overview(results, eng.kb), nl=False)
 
 
 @main.command("why-not")
@@ -201,13 +348,13 @@ def assess(file: Path, goal: str | None, peildatum: date, voorrang: str | None, 
 def why_not(file: Path, goal: str, max_changes: int, peildatum: date, fmt: str) -> None:
     """List every route to the goal with what fails, and the smallest changes that would help."""
     from engine.facts import read_applicant_file
-    from engine.repairs import find_repairs
+    from engine.repairs import WHY_NOT_FORMAT, WHY_NOT_VERSION, find_repairs
     from explain import render_why_not
 
     eng = _engine()
     try:
         applicant = read_applicant_file(eng.kb, file)
-        result = eng.assess(applicant, goal, peildatum)
+        result = eng.assess(applicant, goal, peildatum, every_failure=True)
         repairs = find_repairs(eng, applicant, goal, peildatum, max_changes) if max_changes else None
     except VerblijfsregelsError as exc:
         raise UsageError(str(exc)) from None
@@ -215,19 +362,14 @@ def why_not(file: Path, goal: str, max_changes: int, peildatum: date, fmt: str) 
         from engine.proof import failing_conditions
 
         _emit_json({
-            "format": "verblijfsregels/why-not", "version": 1,
+            "format": WHY_NOT_FORMAT, "version": WHY_NOT_VERSION,
             "failing": [{"rule_id": n.rule_id, "label": n.label, "value": n.value}
                         for n in failing_conditions(result.proof, result.scope)],
             "assessment": result.to_json(eng.kb),
-            "repairs": None if repairs is None else {
-                "repairs": [r.to_json() for r in repairs.repairs],
-                "candidates": repairs.candidates,
-                "max_changes": repairs.searched_up_to,
-                "exhaustive": repairs.exhaustive,
-            },
+            "repairs": None if repairs is None else repairs.to_json(),
         })
         return
-    click.echo(render_why_not(result, eng.kb, repairs), nl=False)
+    _echo(render_why_not(result, eng.kb, repairs), nl=False)
 
 
 @main.command()
@@ -254,16 +396,17 @@ def fees(file: Path, goal: str | None, form: str | None, voorrang: str | None, p
             forms = [c["form"] for c in result.consequences if c["form"]]
             if not forms:
                 raise UsageError(f"de bronnen noemen geen aanvraagformulier voor doel '{goal}' in deze situatie")
+            # the fees `assess` shows beside the goal, with the reductions within reach
+            answers = eng.goal_fees(applicant, goal, forms, peildatum, precedence, reductions=True)
         else:
-            forms = [form]
-        answers = [fees_for(eng, applicant, f, peildatum, precedence, reductions=True) for f in dict.fromkeys(forms)]
+            answers = [fees_for(eng, applicant, form, peildatum, precedence, reductions=True)]
     except VerblijfsregelsError as exc:
         raise UsageError(str(exc)) from None
     if fmt == "json":
         payload = [a.to_json() for a in answers]
         _emit_json(payload[0] if form else payload)
         return
-    click.echo("\n".join(render_fees(a, eng.kb) for a in answers), nl=False)
+    _echo("\n".join(render_fees(a, eng.kb) for a in answers), nl=False)
 
 
 UNKNOWN_ANSWERS = ("?", "weet niet", "onbekend")
@@ -278,8 +421,7 @@ def _ask_value(eng, question, data: dict, goals: list[str], peildatum: date):
     hint = {"bool": "ja/nee", "keuze": "/".join(question.values), "datum": "JJJJ-MM-DD",
             "bedrag": "eurocenten"}.get(question.type, "tekst")
     while True:
-        text = click.prompt(f"{question.question} [{hint}, of ? als u het niet weet]", prompt_suffix=" ",
-                            default="", show_default=False)
+        text = _prompt(f"{question.question} [{hint}, of ? als u het niet weet]")
         if text.strip().lower() in UNKNOWN_ANSWERS:
             return None
         try:
@@ -289,24 +431,57 @@ def _ask_value(eng, question, data: dict, goals: list[str], peildatum: date):
             assessments(eng, {**data, question.fact: value}, goals, peildatum)
             return value
         except (AnswerError, VerblijfsregelsError) as exc:
-            click.echo(f"  Dat antwoord past niet: {exc}. Probeer het opnieuw.")
+            _echo(f"  Dat antwoord past niet: {exc}. Probeer het opnieuw.")
+
+
+def _ask_period_details(eng, question, data: dict):
+    """Fill in what periods given earlier leave out; None if nothing was filled in."""
+    from engine.facts import parse_applicant
+    from explain import period
+
+    purposes = eng.kb.period_fields["verblijfsdoel"]["waarden"]
+    periods = [dict(p) for p in data[question.fact]]
+    filled = False
+    _echo("Van deze vergunning(en) ontbreekt nog iets dat de uitkomst kan beslissen.")
+    for gap in question.incomplete:
+        index = gap["index"]
+        shown = parse_applicant(eng.kb, {question.fact: [periods[index]]}).values[question.fact][0]
+        _echo(f"  Vergunning {period(shown)}:")
+        for field in gap["missing"]:
+            prompt = (f"verblijfsdoel [{'/'.join(purposes)}, leeg als onbekend]" if field == "verblijfsdoel"
+                      else "is het doel niet-tijdelijk? [ja/nee, leeg als onbekend]")
+            while True:
+                text = _prompt(f"    {prompt}").strip()
+                if not text or text.lower() in UNKNOWN_ANSWERS:
+                    break
+                value = {"ja": True, "nee": False}.get(text.lower(), text) if field == "niet_tijdelijk" else text
+                changed = [*periods[:index], {**periods[index], field: value}, *periods[index + 1:]]
+                try:
+                    parse_applicant(eng.kb, {**data, question.fact: changed})
+                    periods = changed
+                    filled = True
+                    break
+                except VerblijfsregelsError as exc:
+                    _echo(f"    Dat antwoord past niet: {exc}. Probeer het opnieuw.")
+    return periods if filled else None
 
 
 def _ask_periods(eng, question, data: dict, peildatum: date):
     from engine.facts import parse_applicant
 
+    if question.fact in data:
+        return _ask_period_details(eng, question, data)
     purposes = eng.kb.period_fields["verblijfsdoel"]["waarden"]
-    click.echo(question.question)
+    _echo(question.question)
     periods: list[dict] = []
     while True:
-        more = click.prompt(f"  {'Een' if not periods else 'Nog een'} vergunning opgeven? [ja/nee]",
-                            prompt_suffix=" ", default="", show_default=False).strip().lower()
+        more = _prompt(f"  {'Een' if not periods else 'Nog een'} vergunning opgeven? [ja/nee]").strip().lower()
         if more in UNKNOWN_ANSWERS and not periods:
             return None
         if more in ("nee", "n"):
             return periods
         if more not in ("ja", "j"):
-            click.echo("  Antwoord ja of nee.")
+            _echo("  Antwoord ja of nee.")
             continue
         period = {}
         for field, prompt, optional in (("van", "begindatum [JJJJ-MM-DD]", False),
@@ -314,7 +489,7 @@ def _ask_periods(eng, question, data: dict, peildatum: date):
                                         ("verblijfsdoel", f"verblijfsdoel [{'/'.join(purposes)}]", True),
                                         ("niet_tijdelijk", "is het doel niet-tijdelijk? [ja/nee, leeg als onbekend]", True)):
             while True:
-                text = click.prompt(f"    {prompt}", prompt_suffix=" ", default="", show_default=False).strip()
+                text = _prompt(f"    {prompt}").strip()
                 if not text and optional:
                     break
                 value = {"ja": True, "nee": False}.get(text.lower(), text) if field == "niet_tijdelijk" else text
@@ -323,7 +498,7 @@ def _ask_periods(eng, question, data: dict, peildatum: date):
                     period[field] = value
                     break
                 except VerblijfsregelsError as exc:
-                    click.echo(f"    Dat antwoord past niet: {exc}. Probeer het opnieuw.")
+                    _echo(f"    Dat antwoord past niet: {exc}. Probeer het opnieuw.")
         periods.append(period)
 
 
@@ -345,8 +520,9 @@ def interview(goal: str | None, answers_file: Path | None, save_file: Path | Non
     eng = _engine()
     if goal and goal not in eng.kb.goals:
         raise UsageError(f"--goal: onbekend doel '{visible(goal)}'; toegestaan: {', '.join(sorted(eng.kb.goals))}")
-    if answers_file is not None and save_file is not None and save_file.resolve() == answers_file.resolve():
-        raise UsageError("--save: mag niet het antwoordenbestand zijn (de invoer blijft onaangeroerd); kies een ander bestand")
+    if answers_file is not None and save_file is not None and _same_file(save_file, answers_file):
+        raise UsageError("--save: mag niet het antwoordenbestand zijn, ook niet via een link (de invoer blijft "
+                         "onaangeroerd); kies een ander bestand")
     if save_file is not None:
         _check_writable(save_file, "--save")
     goals = [goal] if goal else sorted(eng.kb.goals)
@@ -381,16 +557,17 @@ def interview(goal: str | None, answers_file: Path | None, save_file: Path | Non
                     data[question.fact] = value
         finally:
             if save_file is not None:
-                try:
-                    save_file.write_text(
-                        yaml.safe_dump(applicant_file(data), allow_unicode=True, sort_keys=False), encoding="utf-8")
-                except OSError as exc:
-                    raise UsageError(f"--save: kan {escaped(str(save_file))} niet schrijven: {exc.strerror}") from None
+                saved = _ResultFile(save_file, "--save")
+                with saved as handle:
+                    try:
+                        handle.write(yaml.safe_dump(applicant_file(data), allow_unicode=True, sort_keys=False))
+                    except OSError as exc:
+                        raise saved.failed(exc) from None
         results = assessments(eng, data, goals, peildatum)
     except VerblijfsregelsError as exc:
         raise UsageError(str(exc)) from None
-    click.echo("")
-    click.echo(render_assessment(results[0], eng.kb) if goal else render_overview(results, eng.kb), nl=False)
+    _echo("")
+    _echo(render_assessment(results[0], eng.kb) if goal else render_overview(results, eng.kb), nl=False)
 
 
 @main.command()
@@ -412,7 +589,7 @@ def rules(fmt: str, inventory: bool) -> None:
             _emit_json([{"id": r.id, "description": r.description, "encoded_by": list(r.encoded_by),
                          "not_encoded": r.not_encoded or None} for r in rows])
         else:
-            click.echo(render_inventory(rows), nl=False)
+            _echo(render_inventory(rows), nl=False)
         return
     if fmt == "json":
         _emit_json([
@@ -425,7 +602,7 @@ def rules(fmt: str, inventory: bool) -> None:
             for f in eng.kb.fee_rules.values()
         ])
         return
-    click.echo(render_rules(eng.kb), nl=False)
+    _echo(render_rules(eng.kb), nl=False)
 
 
 @main.command()
@@ -452,12 +629,13 @@ def batch(ctx: click.Context, input_file: Path, out_file: Path, input_format: st
     code is 1 when any row failed. With --compare-peildatum or --compare-kb each row is assessed
     twice and a report of changed outcomes and fees per goal is printed.
     """
-    from engine.batch import Comparison, Evaluators, count_rows, input_format as guess_format, read_rows, run_batch, Writer
+    from engine.batch import Comparison, Evaluators, Writer, goals_with_fees, input_format as guess_format, read_rows, run_batch
 
     if compare_peildatum and compare_kb:
         raise UsageError("--compare-peildatum en --compare-kb: kies er één")
     other = compare_peildatum
     eng = _engine()
+    kbs = [eng.kb]
     try:
         in_fmt = guess_format(input_file, input_format)
         if out_format is None:
@@ -465,62 +643,57 @@ def batch(ctx: click.Context, input_file: Path, out_file: Path, input_format: st
             if suffix not in (".csv", ".jsonl", ".ndjson"):
                 raise UsageError(f"--out: kan het formaat van {out_file.name} niet afleiden; gebruik .csv of .jsonl, of --out-format")
             out_format = "csv" if suffix == ".csv" else "jsonl"
-        if input_file.resolve() == out_file.resolve():
-            raise UsageError("--out: mag niet het invoerbestand zijn (de invoer blijft onaangeroerd)")
+        if _same_file(input_file, out_file):
+            raise UsageError("--out: mag niet het invoerbestand zijn, ook niet via een link (de invoer blijft onaangeroerd)")
         _check_writable(out_file, "--out")
         runs: list[tuple[str | None, date]] = [(None, peildatum)]
         if other is not None:
             runs.append((None, other))
         if compare_kb is not None:
-            from engine.assess import Engine
-
-            try:
-                Engine(compare_kb)
-            except VerblijfsregelsError as exc:
-                raise UsageError(f"--compare-kb: {exc}") from None
+            kbs.append(_comparison_kb(compare_kb))
             runs.append((str(compare_kb.resolve()), peildatum))
         rows = read_rows(eng.kb, input_file, in_fmt)
         first = next(rows, None)  # header and file problems surface before the output is touched
     except VerblijfsregelsError as exc:
         raise UsageError(str(exc)) from None
 
-    import itertools
-
-    goals = sorted(eng.kb.goals)
-    fee_goals = [g for g in goals if any(r.kind == "gevolg" and g in r.goals and r.form in eng.kb.forms
-                                         for r in eng.kb.rules.values())]
+    # two rule bases may have different goals: every goal of either gets its columns
+    goals = sorted(set().union(*(kb.goals for kb in kbs)))
+    fee_goals = sorted(set().union(*map(goals_with_fees, kbs)))
     suffixes = ("",) if len(runs) == 1 else ("_a", "_b")
-    try:
-        writer = Writer(out_file, out_format, goals, fee_goals, suffixes)
-    except OSError as exc:
-        raise UsageError(f"--out: kan {escaped(str(out_file))} niet schrijven: {exc.strerror}") from None
     labels = (f"peildatum {peildatum}", f"peildatum {other}" if other else f"kennisbank {compare_kb}")
     comparison = Comparison(labels) if len(runs) > 1 else None
     failed = 0
-    bar = None
-    if sys.stderr.isatty():
-        bar = click.progressbar(length=count_rows(input_file, in_fmt), label="beoordelen", file=sys.stderr)
-        bar.__enter__()
-
-    def on_chunk(results):
-        nonlocal failed
-        writer.write(results)
-        for result in results:
-            failed += bool(result["fout"])
-            if comparison:
-                comparison.add(result)
-        if bar is not None:
-            bar.update(len(results))
-
+    result_file = _ResultFile(out_file, "--out")
     try:
-        all_rows = itertools.chain([first], rows) if first is not None else iter(())
-        run_batch(all_rows, Evaluators(tuple(runs), tuple(_precedence(voorrang))), jobs, on_chunk)
-    except VerblijfsregelsError as exc:
-        raise UsageError(str(exc)) from None
-    finally:
-        writer.close()
-        if bar is not None:
-            bar.__exit__(None, None, None)
+        with result_file as handle, _progress(input_file, in_fmt) as bar:
+            try:
+                writer = Writer(handle, out_format, goals, fee_goals, suffixes)
+            except OSError as exc:
+                raise result_file.failed(exc) from None
+
+            def on_chunk(results):
+                nonlocal failed
+                try:
+                    writer.write(results)
+                except OSError as exc:
+                    raise result_file.failed(exc) from None
+                for result in results:
+                    failed += bool(result["fout"])
+                    if comparison:
+                        comparison.add(result)
+                if bar is not None:
+                    bar.update(len(results))
+
+            try:
+                all_rows = itertools.chain([first], rows) if first is not None else iter(())
+                run_batch(all_rows, Evaluators(tuple(runs), tuple(_precedence(voorrang))), jobs, on_chunk)
+            except VerblijfsregelsError as exc:
+                raise UsageError(str(exc)) from None
+    except KeyboardInterrupt:
+        shown = escaped(str(out_file))
+        raise Interrupted(f"onderbroken; {shown} is niet geschreven (de vorige inhoud, als die er was, blijft)"
+                          if result_file.in_place else f"onderbroken; {shown} is onvolledig") from None
     if comparison:
         report = comparison.to_json()
         if fmt == "json":
@@ -528,10 +701,45 @@ def batch(ctx: click.Context, input_file: Path, out_file: Path, input_format: st
         else:
             from explain import render_comparison
 
-            click.echo(render_comparison(report), nl=False)
+            _echo(render_comparison(report), nl=False)
     if failed:
         click.echo(f"{failed} rij(en) met een fout; zie de kolom 'fout' in {escaped(str(out_file))}", err=True)
         ctx.exit(1)
+
+
+def _comparison_kb(directory: Path):
+    """The rule base of --compare-kb: it must load, and have goals and facts (any directory loads)."""
+    from engine.assess import Engine
+
+    try:
+        kb = Engine(directory).kb
+    except VerblijfsregelsError as exc:
+        raise UsageError(f"--compare-kb: {exc}") from None
+    if not kb.goals or not kb.facts:
+        raise UsageError(f"--compare-kb: {escaped(str(directory))} is geen kennisbank (geen doelen of geen feiten); "
+                         "geef een map zoals kb/")
+    return kb
+
+
+@contextmanager
+def _progress(input_file: Path, fmt: str):
+    """The progress bar on a terminal (None elsewhere). The rows are counted beforehand only in a
+    regular file: a pipe or FIFO can be read once, and counting would consume the caseload."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    try:
+        regular = stat.S_ISREG(os.stat(input_file).st_mode)
+    except OSError:
+        regular = False
+    if regular:
+        from engine.batch import count_rows
+
+        bar = click.progressbar(length=count_rows(input_file, fmt), label="beoordelen", file=sys.stderr)
+    else:  # no total: the bar shows how many rows are done
+        bar = click.progressbar(itertools.repeat(None), label="beoordelen", show_pos=True, file=sys.stderr)
+    with bar:
+        yield bar
 
 
 def _audit_format(ctx: click.Context, param: click.Parameter, value: str) -> str:
@@ -567,18 +775,18 @@ def audit(ctx: click.Context, peildatum: date, fmt: str, strict: bool, graph: bo
     if graph:
         if not report.graph:
             raise UsageError(f"kennisbank: {report.findings[0].message}")
-        click.echo(report.graph, nl=False)
+        _echo(report.graph, nl=False)
     elif fmt == "json":
         _emit_json(report.to_json())
     elif fmt == "html":
         from engine.audit_graph import svg
         from explain import render_audit_html
 
-        click.echo(render_audit_html(report, svg(report.graph) if report.graph else None), nl=False)
+        _echo(render_audit_html(report, svg(report.graph) if report.graph else None), nl=False)
     else:
         from explain import render_audit
 
-        click.echo(render_audit(report), nl=False)
+        _echo(render_audit(report), nl=False)
     if strict and report.failed:
         ctx.exit(1)
 
@@ -610,7 +818,7 @@ def coverage(data_file: Path | None, contexts: tuple[str, ...], fmt: str) -> Non
     if fmt == "json":
         _emit_json(rep)
         return
-    click.echo(cov.render_text(rep), nl=False)
+    _echo(cov.render_text(rep), nl=False)
 
 
 @main.command()
@@ -664,21 +872,22 @@ def mutate(ctx: click.Context, limit: int | None, jobs: int, only: tuple[str, ..
     if fmt == "json":
         _emit_json(report.to_json())
     else:
-        click.echo(mutation.render_text(report), nl=False)
+        _echo(mutation.render_text(report), nl=False)
     if report.baseline_failure or (min_score is not None and (report.score or 0) < min_score):
         ctx.exit(1)
 
 
 @main.command()
-@click.option("--kind", type=Keuze(["applicant", "assessment", "fees"]), default="applicant",
-              show_default=True, help="The applicant file, or the JSON that assess or fees prints.")
+@click.option("--kind", type=Keuze(["applicant", "assessment", "fees", "why-not", "interview-step"]),
+              default="applicant", show_default=True,
+              help="The applicant file, or the JSON that assess, fees, why-not or interview --next prints.")
 def schema(kind: str) -> None:
-    """Print the JSON Schema of an applicant file, an assessment or a fee answer."""
-    if kind in ("assessment", "fees"):
+    """Print the JSON Schema of an applicant file, an assessment, a fee answer, a why-not or an interview step."""
+    if kind != "applicant":
         from engine.assess import ASSESSMENT_SCHEMA
 
-        path = ASSESSMENT_SCHEMA if kind == "assessment" else ASSESSMENT_SCHEMA.with_name("fees.schema.json")
-        click.echo(path.read_text(encoding="utf-8"), nl=False)
+        name = {"assessment": "assessment", "fees": "fees", "why-not": "why_not", "interview-step": "interview_step"}[kind]
+        _echo(ASSESSMENT_SCHEMA.with_name(f"{name}.schema.json").read_text(encoding="utf-8"), nl=False)
         return
     from engine.facts import json_schema
     from engine.model import load_knowledge_base

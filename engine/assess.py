@@ -158,32 +158,42 @@ class Engine:
         millisecond); "datalog" asks pyDatalog, the reference. tests/test_batch.py checks that
         both derive the same value for every node on thousands of generated applicants.
         """
+        values, inputs = self._evaluate_all(applicant, peildatum, backend)
+        return [self.assess(applicant, goal, peildatum, precedence, values, inputs, backend)
+                for goal in goals or sorted(self.kb.goals)]
+
+    def _evaluate_all(self, applicant: Applicant, peildatum: date, backend: str) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The value of every derived node and the inputs (facts, quantities), from one evaluation."""
         derived = [n for n, node in self.program.nodes.items() if node.kind not in ("fact", "quantity") and not node.view]
         if backend == "datalog":
             if not self.datalog.has_model(ALL):  # built on first use: a single-goal cold start does without
                 self.datalog.add_model(ALL, derived)
             builder = self.evaluate(applicant, ALL, peildatum)
-            values, inputs = builder.values, builder.inputs
-        else:
-            if self._setwise is None:
-                from engine.setwise import SetwiseProgram
+            return builder.values, builder.inputs
+        if self._setwise is None:
+            from engine.setwise import SetwiseProgram
 
-                self._setwise = SetwiseProgram(self.program, self.base_predicates)
-            check_against_peildatum(applicant, peildatum)
-            quantities = quantity_values(self.kb, applicant, peildatum)
-            values = self._setwise.run([engine_facts(self.kb, applicant, quantities)]).values_of(0, derived)
-            inputs = {**applicant.values, **quantities}
-            if coverage.recorder is not None:  # rule coverage, only when asked for (engine/coverage.py)
-                coverage.recorder.record(self, ALL, ProofBuilder(self.program, values, inputs))
-        return [self.assess(applicant, goal, peildatum, precedence, values, inputs)
-                for goal in goals or sorted(self.kb.goals)]
+            self._setwise = SetwiseProgram(self.program, self.base_predicates)
+        check_against_peildatum(applicant, peildatum)
+        quantities = quantity_values(self.kb, applicant, peildatum)
+        values = self._setwise.run([engine_facts(self.kb, applicant, quantities)]).values_of(0, derived)
+        inputs = {**applicant.values, **quantities}
+        if coverage.recorder is not None:  # rule coverage, only when asked for (engine/coverage.py)
+            coverage.recorder.record(self, ALL, ProofBuilder(self.program, values, inputs))
+        return values, inputs
 
     def assess(self, applicant: Applicant, goal: str, peildatum: date,
                precedence: list[str] | None = None, values: dict[str, set[Any]] | None = None,
-               inputs: dict[str, Any] | None = None) -> Assessment:
-        """One goal; `values` (from evaluating the model ALL) saves evaluating the goal's own, and
-        `inputs` (the applicant's facts with the quantities at the peildatum, never changed here)
-        saves working the quantities out again per goal."""
+               inputs: dict[str, Any] | None = None, backend: str = "setwise",
+               every_failure: bool = False) -> Assessment:
+        """One goal; `values` (from evaluating the model ALL with `backend`) saves evaluating the
+        goal's own, and `inputs` (the applicant's facts with the quantities at the peildatum, never
+        changed here) saves working the quantities out again per goal. `every_failure` (why-not)
+        makes the proof show every condition that is not met on every route, also where the
+        outcome is open.
+
+        The fees are those of the forms the goal's consequences point to, for the application as
+        the goal describes it (`engine.fees.goal_applicant`): the answer `fees --goal` gives."""
         kb = self.kb
         if goal not in kb.goals:
             raise InputError("--goal", f"onbekend doel '{visible(goal)}'; toegestaan: {', '.join(sorted(kb.goals))}")
@@ -193,6 +203,7 @@ class Engine:
             if inputs is None:
                 inputs = {**applicant.values, **quantity_values(kb, applicant, peildatum)}
             builder = ProofBuilder(self.program, values, inputs)
+        builder.every_failure = every_failure
         spec = kb.goals[goal]
         proof = builder.build(spec.conclusion)
         scope = builder.build(spec.out_of_scope) if spec.out_of_scope else None
@@ -202,7 +213,12 @@ class Engine:
         unknown: list[str] = []
         outcome = decide(goal_value, scope_value)
         if outcome == UNDETERMINED:
-            for part in (proof, scope):
+            parts = (proof, scope)
+            if every_failure:  # the deciding facts are those of the proof assess shows
+                builder.every_failure = False
+                parts = (builder.build(spec.conclusion), builder.build(spec.out_of_scope) if spec.out_of_scope else None)
+                builder.every_failure = True
+            for part in parts:
                 if part is not None and part.value in (None, CONFLICT):
                     unknown.extend(n for n in unknown_facts(part) if n not in unknown)
 
@@ -236,11 +252,8 @@ class Engine:
             })
         fees = []
         if outcome in (ELIGIBLE, UNDETERMINED):
-            from engine.fees import fees_for
-
-            for number in dict.fromkeys(c["form"] for c in consequences if c["form"]):
-                if number in kb.forms:
-                    fees.append(fees_for(self, applicant, number, peildatum, precedence, values, builder.inputs))
+            fees = self.goal_fees(applicant, goal, [c["form"] for c in consequences if c["form"]], peildatum,
+                                  precedence, values, builder.inputs, backend)
         return Assessment(
             goal=goal,
             goal_label=spec.label,
@@ -254,3 +267,20 @@ class Engine:
             fees=fees,
             facts=dict(applicant.values),
         )
+
+    def goal_fees(self, applicant: Applicant, goal: str, forms: list[str], peildatum: date,
+                  precedence: list[str] | None = None, values: dict[str, set[Any]] | None = None,
+                  inputs: dict[str, Any] | None = None, backend: str = "setwise", reductions: bool = False) -> list[Any]:
+        """The fee of each form (once, in order) for an application for `goal`.
+
+        What applying for the goal says about the application fills facts the applicant left open
+        (`aanvraag_voor_doel`); then the node values are worked out again for that applicant, with
+        the same backend as `values` came from (an overview never loads pyDatalog).
+        """
+        from engine.fees import fees_for, goal_applicant
+
+        fee_applicant, assumptions = goal_applicant(self.kb, applicant, goal)
+        if fee_applicant is not applicant:
+            values, inputs = self._evaluate_all(fee_applicant, peildatum, backend) if values is not None else (None, None)
+        return [fees_for(self, fee_applicant, number, peildatum, precedence, values, inputs, reductions, assumptions)
+                for number in dict.fromkeys(forms) if number in self.kb.forms]

@@ -3,8 +3,10 @@ disagreeing sources, time and structure, each with its rules, their sources and 
 
 The search is over the finite space of situations the rules can tell apart (engine.audit_space):
 every yes/no atom true or false, every compared fact or quantity in each class its thresholds
-create. The compiled program is evaluated over all of them at once with decision diagrams, so
-each check below is exhaustive over that space, and says so per goal. A finding about a
+create. The compiled program is evaluated over all of them at once with decision diagrams. Which
+combinations of the classes that come from dates are real is searched for (audit_space.DateLibrary);
+a goal is called exhaustive only when every combination of its date classes was found, and the
+report lists the others per goal. A finding about a
 situation comes with a witness: an applicant file, built from dates the audit constructed and
 made minimal by leaving out facts one at a time while the finding still reproduces, checked
 with the set-at-a-time evaluator and finally with pyDatalog, the reference engine.
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import fnmatch
 import itertools
+import math
 import random
 import re
 from dataclasses import dataclass, field
@@ -48,6 +51,7 @@ CATEGORIES = [
     ("bronverschil", "Bronverschillen"),
     ("tijd", "Tijd"),
     ("structuur", "Structuur"),
+    ("aanname", "Aannames"),
 ]
 CATEGORY_OF = {
     "tegenstrijdig": "tegenstrijdig", "leemte": "leemte",
@@ -55,11 +59,11 @@ CATEGORY_OF = {
     "overbodig": "overbodig", "bronverschil": "bronverschil",
     "vervallen": "tijd", "nog_niet_geldig": "tijd", "parameter_overlap": "tijd", "parameter_gat": "tijd",
     "ongebruikt": "structuur", "laadfout": "structuur", "kringloop": "structuur", "vergelijking": "structuur",
-    "verklaring_zonder_bevinding": "structuur",
+    "verklaring_zonder_bevinding": "structuur", "aanname": "aanname",
 }
 SEVERITY_OF = {
     "tegenstrijdig": ERROR, "leemte": ERROR, "laadfout": ERROR, "kringloop": ERROR, "vergelijking": ERROR,
-    "bronverschil": INFO,
+    "bronverschil": INFO, "aanname": INFO,
 }
 assert set(CATEGORY_OF) == set(AUDIT_KINDS)
 
@@ -115,12 +119,22 @@ class GoalCoverage:
     situations: int  # each atom may also be unknown
     recomputed: int  # fully known situations recomputed concretely with engine.setwise
     recompute_exhaustive: bool
+    # per cluster of date facts the goal reads: which combinations of its classes dates gave
+    dates: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def exhaustive(self) -> bool:
+        """Every situation examined: every combination of the classes that come from dates was
+        found with real dates (a combination without an example is neither shown possible nor
+        impossible, so the situations with it are not examined)."""
+        return all(not d["without_example"] for d in self.dates)
 
     def to_json(self) -> dict[str, Any]:
         return {
             "goal": self.goal, "label": self.label, "yes_no_atoms": self.yes_no_atoms, "compared": self.compared,
             "situations_known": self.known_situations, "situations_with_unknown": self.situations,
-            "examined": "all", "method": "symbolic", "exhaustive": True,
+            "examined": "all" if self.exhaustive else "all_with_dated_examples", "method": "symbolic",
+            "exhaustive": self.exhaustive, "date_combinations": self.dates,
             "recomputed_concretely": self.recomputed, "recompute_exhaustive": self.recompute_exhaustive,
             "recompute_budget": RECOMPUTE_BUDGET,
         }
@@ -134,6 +148,8 @@ class AuditReport:
     dates: list[dict[str, Any]] = field(default_factory=list)  # per cluster of date facts
     notes: list[str] = field(default_factory=list)  # what the search covers, in Dutch
     graph: str = ""  # DOT
+    routes: dict[str, Any] = field(default_factory=dict)  # the search for routes open with every fact known
+    unrealised: list[str] = field(default_factory=list)  # findings only combinations without dates would give
 
     def counts(self) -> dict[str, int]:
         open_ = [f for f in self.findings if f.explained is None]
@@ -157,7 +173,8 @@ class AuditReport:
             "format": AUDIT_FORMAT, "version": AUDIT_VERSION, "peildatum": self.peildatum.isoformat(),
             "summary": self.counts(), "strict_fails": self.failed,
             "findings": [f.to_json() for f in self.findings],
-            "coverage": {"goals": [c.to_json() for c in self.coverage], "dates": self.dates, "notes": self.notes},
+            "coverage": {"goals": [c.to_json() for c in self.coverage], "dates": self.dates, "routes": self.routes,
+                         "unrealised": self.unrealised, "notes": self.notes},
         }
 
 
@@ -220,6 +237,8 @@ class Auditor:
         kb = self.kb
         item: Any = kb.rules.get(rid) or kb.fee_rules.get(rid) or kb.fee_ranges.get(rid)
         if item is not None:
+            if getattr(item, "assumption", None) is not None:  # no seed states it: no quote to show
+                return {"id": rid, "label": item.label, "source": None}
             return {"id": rid, "label": item.label, "source": {"file": item.source.file, "quote": item.source.quote}}
         if rid in kb.disagreements:
             return {"id": rid, "label": kb.disagreements[rid].label, "source": None}
@@ -243,8 +262,14 @@ class Auditor:
                 return gid
         return None
 
-    def sat(self, condition: Function) -> bool:
-        return (condition & self.valid) != self.bdd.false
+    def sat(self, condition: Function, what: str | None = None) -> bool:
+        """Satisfiable by a situation with dated examples. When not, but by the atoms alone (a
+        combination of date classes the search found no dates for), `what` is recorded: the
+        finding it would have been, had that combination been possible."""
+        got = (condition & self.valid) != self.bdd.false
+        if not got and what is not None and self.conceivable(condition):
+            self.unrealised.append(what)
+        return got
 
     def conceivable(self, condition: Function) -> bool:
         """Satisfiable by the atoms alone, whether or not dates can produce it."""
@@ -322,6 +347,7 @@ class Auditor:
     # -- the run ----------------------------------------------------------------------------------
 
     def run(self) -> AuditReport:
+        self.assumptions()
         self.structure()
         self.conflicts()
         self.gaps()
@@ -339,6 +365,8 @@ class Auditor:
             for c in self.library.clusters
         ]
         report.notes = self.completeness_notes()
+        report.routes = {"checked": self.route_checks, "open_with_everything_known": list(self.route_gaps)}
+        report.unrealised = sorted(set(self.unrealised))
         from engine.audit_graph import dot
 
         report.graph = dot(self.kb, report.findings)
@@ -354,9 +382,7 @@ class Auditor:
                 continue
             inherited = any_of(bdd, (both[c] for c in node.children if c in both))
             origin = both[nid] & ~inherited
-            if not self.sat(origin):
-                if self.conceivable(origin):
-                    self.unrealised.append(f"tegenstrijdig/{node.rule_id or nid}")
+            if not self.sat(origin, f"tegenstrijdig/{node.rule_id or nid}"):
                 continue
             rule_id = node.rule_id or nid
             w = self.witness(origin, [nid], lambda b, n=nid: b.value(n) == CONFLICT,
@@ -379,9 +405,7 @@ class Auditor:
             if not goal.out_of_scope:
                 continue
             condition = sym.true(goal.conclusion) & sym.true(goal.out_of_scope)
-            if not self.sat(condition):
-                if self.conceivable(condition):
-                    self.unrealised.append(f"tegenstrijdig/buiten_bereik/{gid}")
+            if not self.sat(condition, f"tegenstrijdig/buiten_bereik/{gid}"):
                 continue
             w = self.witness(condition, [goal.conclusion, goal.out_of_scope],
                              lambda b, g=goal: b.value(g.conclusion) is True and b.value(g.out_of_scope) is True,
@@ -442,36 +466,50 @@ class Auditor:
         return out
 
     def gaps(self) -> None:
-        kb, bdd = self.kb, self.bdd
+        """Routes (and scopes) that stay open in a situation where every atom they read is known.
+
+        Searched over every situation, whatever the cause (a cycle, a comparison that is never true
+        or false, or anything else): each source disagreement is read as its first source says, so
+        that the deliberate "the sources differ" is not a gap.
+        """
+        kb = self.kb
         self._cycles = self.cycles()
         self._ill_typed = self.ill_typed()
-        if self._cycles or self._ill_typed:
-            resolved = Symbolic(self.space, resolve_disagreements=True)
-            for gid in sorted(kb.goals):
-                goal = kb.goals[gid]
-                for pred, what in ((goal.conclusion, "de route"), (goal.out_of_scope, "de reikwijdte")):
-                    if not pred:
-                        continue
-                    t, f = resolved.pair(pred)
-                    open_ = ~t & ~f
-                    if not self.sat(open_):
-                        continue
+        resolved = Symbolic(self.space, resolve_disagreements=True)
+        self.route_checks = 0
+        self.route_gaps: list[str] = []
+        for gid in sorted(kb.goals):
+            goal = kb.goals[gid]
+            for pred, what in ((goal.conclusion, "de route"), (goal.out_of_scope, "de reikwijdte")):
+                if not pred:
+                    continue
+                self.route_checks += 1
+                t, f = resolved.pair(pred)
+                open_ = ~t & ~f
+                key = f"leemte/{gid}" + ("" if pred == goal.conclusion else "/buiten_bereik")
+                if not self.sat(open_, key):
+                    continue
 
-                    def holds(b: ProofBuilder, p: str = pred) -> bool:
-                        if b.value(p) is not None:
-                            return False
-                        proof = b.build(p)
-                        return not unknown_facts(proof) and not any(
-                            n.detail.get("sources_disagree") for n in proof.walk())
+                def holds(b: ProofBuilder, p: str = pred) -> bool:
+                    if b.value(p) is not None:
+                        return False
+                    proof = b.build(p)
+                    return not unknown_facts(proof) and not any(
+                        n.detail.get("sources_disagree") for n in proof.walk())
 
-                    w = self.witness(open_, [pred], holds, f"{what} blijft open terwijl alles bekend is", goal=gid)
-                    stuck = [r for g in self._cycles for r in self.cycle_rules(g)]
-                    self.add(Finding(
-                        "leemte", f"leemte/{gid}" + ("" if pred == goal.conclusion else "/buiten_bereik"),
-                        f"{gid}: {what} slaagt niet, faalt niet en is niet onbepaald door een onbekend feit",
-                        f"In deze situatie is elk feit dat {what} leest bekend, er is geen bronverschil, en toch "
-                        "leidt de kennisbank geen uitkomst af: geen vraag aan de aanvrager kan haar beslissen.",
-                        [self.ref(r) for r in dict.fromkeys(stuck)], [w] if w else []))
+                w = self.witness(open_, [pred], holds, f"{what} blijft open terwijl alles bekend is", goal=gid)
+                reach = self.program.reachable([pred])
+                stuck = [r for g in self._cycles if set(g) & set(reach) for r in self.cycle_rules(g)]
+                stuck += [owner for owner, _, _ in self._ill_typed
+                          if owner in kb.rules and self.rule_node(kb.rules[owner]) in reach]
+                stuck = stuck or kb.rules_for.get(pred, [])
+                self.route_gaps.append(key)
+                self.add(Finding(
+                    "leemte", key,
+                    f"{gid}: {what} slaagt niet, faalt niet en is niet onbepaald door een onbekend feit",
+                    f"In deze situatie is elk feit dat {what} leest bekend, er is geen bronverschil, en toch "
+                    "leidt de kennisbank geen uitkomst af: geen vraag aan de aanvrager kan haar beslissen.",
+                    [self.ref(r) for r in dict.fromkeys(stuck)], [w] if w else []))
         self.fee_gaps()
 
     # -- fees ----------------------------------------------------------------------------------------
@@ -490,7 +528,9 @@ class Auditor:
         return self.bdd.true if fee.applies_when is None else self.sym.expr(fee.applies_when)[0]
 
     def _chosen(self) -> tuple[dict[str, Function], dict[str, Function]]:
-        """Per fee rule: situations in which the walk reaches it, and in which it decides the amount."""
+        """Per fee rule: situations in which the walk reaches it, and in which it ends there (no
+        exception below it applies). The walk follows every applicable exception, in no order; one
+        that an applicable sibling goes before (`gaat_voor`) is not followed."""
         bdd = self.bdd
         roots, children = self._fee_tree()
         chosen: dict[str, Function] = {}
@@ -500,13 +540,24 @@ class Auditor:
         while stack:
             fee, reached = stack.pop()
             chosen[fee.id] = reached
-            none_before = bdd.true
-            for child in children.get(fee.id, []):
-                applies = self._applies(child)
-                stack.append((child, reached & applies & none_before))
-                none_before &= ~applies
-            final[fee.id] = reached & none_before
+            kids = children.get(fee.id, [])
+            none_below = bdd.true
+            for child in kids:
+                followed = self._applies(child)
+                for winner in kids:
+                    if winner.precedence and child.id in winner.precedence.over:
+                        followed &= ~self._applies(winner)
+                stack.append((child, reached & followed))
+                none_below &= ~followed
+            final[fee.id] = reached & none_below
         return chosen, final
+
+    @staticmethod
+    def _leaves(source: Any) -> list[str]:
+        """The fee rules a source's answer ends in: the one that decided, or each it leaves open between."""
+        if source.conflict is None:
+            return [source.decided_by[-1]["rule_id"]]
+        return [b["decided_by"][-1]["rule_id"] for b in source.conflict["branches"]]
 
     def amount(self, fee: FeeRule) -> int | None:
         value = self.kb.parameters[fee.parameter].at(self.peildatum)
@@ -537,7 +588,7 @@ class Auditor:
                             and (not r.conclusion or b.value(r.conclusion) is True))
 
                 if not roots.get(rule.form):
-                    if self.sat(form_applies):
+                    if self.sat(form_applies, f"leemte/leges/{rule.form}/{rule.id}"):
                         w = self.witness(form_applies, nodes, route, f"formulier {rule.form} is van toepassing", goal=gid)
                         self.add(Finding(
                             "leemte", f"leemte/leges/{rule.form}/{rule.id}",
@@ -549,7 +600,7 @@ class Auditor:
                     ~self._applies(root) | any_of(bdd, (final[f.id] for f in self._subtree(root) if self.amount(f) is None))
                     for root in roots[rule.form]))
                 condition = form_applies & no_amount
-                if not self.sat(condition):
+                if not self.sat(condition, f"leemte/leges/{rule.form}/{rule.id}"):
                     continue
 
                 def holds(b: ProofBuilder, r: Rule = rule, route: Callable = route) -> bool:
@@ -592,37 +643,39 @@ class Auditor:
                                  + self._unrealised_note(applies) + ".", [self.ref(fee.id)]))
                 continue
             if fee.exception_to and not self.sat(chosen[fee.id]):
-                earlier = [c.id for c in children[fee.exception_to] if c.id != fee.id]
+                winners = [c.id for c in children[fee.exception_to] if c.precedence and fee.id in c.precedence.over]
                 self.add(Finding("overschaduwd", f"overschaduwd/{fee.id}",
                                  f"{fee.id}: bepaalt nooit het bedrag",
-                                 f"Telkens als deze uitzondering van toepassing is, wordt zij niet bereikt of gaat een "
-                                 f"eerder genoemde uitzondering op {fee.exception_to} voor (de eerste in de volgorde van "
-                                 "de declaraties beslist).", [self.ref(fee.id)] + [self.ref(e) for e in earlier]))
+                                 f"Telkens als deze uitzondering van toepassing is, wordt {fee.exception_to} niet bereikt "
+                                 "of gaat volgens de kennisbank een andere uitzondering voor (gaat_voor)"
+                                 + self._depends_note(chosen[fee.id]) + ".",
+                                 [self.ref(fee.id)] + [self.ref(e) for e in winners]))
                 continue
             if children.get(fee.id) and self.sat(chosen[fee.id]) and not self.sat(final[fee.id]):
                 self.add(Finding("altijd_opzij", f"altijd_opzij/{fee.id}",
                                  f"{fee.id}: het eigen bedrag geldt nooit",
                                  "Telkens als deze legesregel wordt bereikt, is een van haar uitzonderingen van "
-                                 "toepassing: haar eigen bedrag bepaalt nooit de leges.",
-                                 [self.ref(fee.id)] + [self.ref(c.id) for c in children[fee.id]]))
-        # two amounts from one source: the first applicable exception wins, the other is set aside
+                                 "toepassing: haar eigen bedrag bepaalt nooit de leges" + self._depends_note(final[fee.id])
+                                 + ".", [self.ref(fee.id)] + [self.ref(c.id) for c in children[fee.id]]))
+        # two amounts from one source: both exceptions apply and the source does not say which goes first
         for parent, kids in children.items():
             for i, first in enumerate(kids):
                 for second in kids[i + 1:]:
+                    pairs = [(l1, l2) for l1 in self._subtree(first) for l2 in self._subtree(second)
+                             if self.amount(l1) != self.amount(l2)]
+                    condition = any_of(bdd, (final[l1.id] & final[l2.id] for l1, l2 in pairs))
+                    if not pairs or not self.sat(condition, f"tegenstrijdig/leges/{first.id}/{second.id}"):
+                        continue
                     a, b = self.amount(first), self.amount(second)
-                    if a == b:
-                        continue
-                    condition = chosen[first.id] & self._applies(second)
-                    if not self.sat(condition):
-                        continue
                     form = first.form
                     nodes = [self.program.fee_nodes[f.id] for f in kb.fee_rules.values()
                              if f.form == form and f.id in self.program.fee_nodes]
+                    mine = ({f.id for f in self._subtree(first)}, {f.id for f in self._subtree(second)})
 
-                    def holds(bld: ProofBuilder, x: FeeRule = first, y: FeeRule = second) -> bool:
+                    def holds(bld: ProofBuilder, x: FeeRule = first, sides: tuple = mine) -> bool:
                         answer = self.fee_answer(bld, x.form)
-                        return any(o["applied"] == x.id and o["also_applies"] == y.id
-                                   for s in answer.per_source for o in s.overlaps)
+                        return any(s.conflict is not None and set(self._leaves(s)) & sides[0] and set(self._leaves(s)) & sides[1]
+                                   for s in answer.per_source if s.source_file == x.source.file)
 
                     w = self.witness(condition, nodes, holds, f"{first.id} en {second.id} zijn beide van toepassing",
                                      form=form)
@@ -630,8 +683,8 @@ class Auditor:
                         "tegenstrijdig", f"tegenstrijdig/leges/{first.id}/{second.id}",
                         f"formulier {form}: twee bedragen uit één bron",
                         f"Volgens {first.source.file.split('_')[0]} zijn {first.id} ({euro(a)}) en {second.id} "
-                        f"({euro(b)}) in dezelfde situatie allebei van toepassing. De engine neemt {first.id}, de "
-                        "eerste in de volgorde van de declaraties; de bron zegt niet welke voorgaat.",
+                        f"({euro(b)}) in dezelfde situatie allebei van toepassing, met een ander bedrag; de bron zegt "
+                        "niet welke voorgaat. `fees` noemt dan beide bedragen met hun citaat en kiest niet.",
                         [self.ref(first.id), self.ref(second.id)], [w] if w else []))
         # different amounts from different sources for one situation
         for form, form_roots in roots.items():
@@ -645,15 +698,15 @@ class Auditor:
                         if a == b:
                             continue
                         condition = final[l1.id] & final[l2.id]
-                        if not self.sat(condition):
+                        if not self.sat(condition, f"bronverschil/leges/{form}/{l1.id}/{l2.id}"):
                             continue
                         nodes = [self.program.fee_nodes[f.id] for f in kb.fee_rules.values()
                                  if f.form == form and f.id in self.program.fee_nodes]
 
                         def holds(bld: ProofBuilder, x: FeeRule = l1, y: FeeRule = l2) -> bool:
-                            decided = {s.source_file: s.decided_by[-1]["rule_id"]
-                                       for s in self.fee_answer(bld, x.form).per_source if s.applies is True}
-                            return decided.get(x.source.file) == x.id and decided.get(y.source.file) == y.id
+                            ends = {s.source_file: self._leaves(s)
+                                    for s in self.fee_answer(bld, x.form).per_source if s.applies is True}
+                            return x.id in ends.get(x.source.file, ()) and y.id in ends.get(y.source.file, ())
 
                         pairs.append(f"{l1.id} {euro(a)} tegenover {l2.id} {euro(b)}")
                         w = self.witness(condition, nodes, holds, f"{l1.id}: {euro(a)}; {l2.id}: {euro(b)}", form=form)
@@ -688,6 +741,13 @@ class Auditor:
                     "die de audit met geen enkele datum kon maken)")
         return ""
 
+    def _depends_note(self, condition: Function) -> str:
+        """For a finding that says some situation does not exist: unless dates make it impossible."""
+        if self.conceivable(condition) and not self.sat(condition):
+            return (" (behalve bij een combinatie van leeftijden, termijnen of datums waarvoor de audit geen datums "
+                    "vond: daar zou het wel kunnen)")
+        return ""
+
     def dead(self) -> None:
         kb, bdd, sym = self.kb, self.bdd, self.sym
         in_cycle = {r for g in self.cycles() for r in self.cycle_rules(g)}
@@ -717,7 +777,7 @@ class Auditor:
                     self.add(Finding("altijd_opzij", f"altijd_opzij/{rule.id}",
                                      f"{rule.id}: altijd opzij gezet door een uitzondering",
                                      "In elke situatie is een van de uitzonderingen op deze regel van toepassing: haar "
-                                     "eigen voorwaarden beslissen nooit.",
+                                     "eigen voorwaarden beslissen nooit" + self._depends_note(none_applies) + ".",
                                      [self.ref(rule.id)] + [self.ref(e) for e in exceptions]))
 
     # -- redundant rules -------------------------------------------------------------------------------
@@ -744,7 +804,8 @@ class Auditor:
                     self.add(Finding(
                         "overbodig", f"overbodig/{a}/{b}", f"{a}: valt samen met of onder {b}",
                         f"Beide regels concluderen '{kb.label_of(conclusion)}'. Telkens als {a} geldt, geldt {b} ook; "
-                        f"{a} voegt dus geen situatie toe.", [self.ref(a), self.ref(b)]))
+                        f"{a} voegt dus geen situatie toe" + self._depends_note(holds[a] & ~holds[b]) + ".",
+                        [self.ref(a), self.ref(b)]))
                     break
         for rid, exception_ids in kb.exceptions_of.items():
             for a in exception_ids:
@@ -764,7 +825,8 @@ class Auditor:
                     self.add(Finding(
                         "overbodig", f"overbodig/{a}/{b}", f"{a}: valt samen met of onder {b}",
                         f"Beide zijn uitzonderingen op {rid} met hetzelfde gevolg. Telkens als {a} van toepassing "
-                        f"is, is {b} dat ook.", [self.ref(a), self.ref(b)]))
+                        f"is, is {b} dat ook" + self._depends_note(applies_a & ~applies_b) + ".",
+                        [self.ref(a), self.ref(b)]))
                     break
 
     # -- sources ---------------------------------------------------------------------------------------
@@ -776,7 +838,7 @@ class Auditor:
             for r1, r2 in itertools.permutations(dis.rule_ids, 2):
                 n1, n2 = self.rule_node(kb.rules[r1]), self.rule_node(kb.rules[r2])
                 condition = sym.true(n1) & sym.false(n2)
-                if not self.sat(condition):
+                if not self.sat(condition, f"bronverschil/{dis.id}/{r1}/{r2}"):
                     continue
                 w = self.witness(condition, [n1, n2, dis.conclusion],
                                  lambda b, x=n1, y=n2: b.value(x) is True and b.value(y) is False,
@@ -791,6 +853,64 @@ class Auditor:
             self.add(Finding(
                 "bronverschil", f"bronverschil/{dis.id}", f"{dis.id}: {dis.label}", message,
                 [self.ref(r) for r in dis.rule_ids], witnesses, severity=INFO if differ else WARNING))
+        self.undeclared_sources()
+
+    def source_pairs(self) -> list[tuple[Rule, Rule, str]]:
+        """Rules of two seed files about one matter, not joined by a source disagreement: (rule,
+        rule, what they share). One matter: the same inventory row, and the same conclusion or a fact
+        or quantity they both read (rows like D3 list separate cases, each with its own facts). Rules
+        of different rows that conclude one predicate are separate routes to it (the four routes to
+        humanitair tijdelijk: E13, F7, F8, F10), not two sources on one matter."""
+        kb = self.kb
+        joined = {frozenset(p) for dis in kb.disagreements.values() for p in itertools.combinations(dis.rule_ids, 2)}
+        rules = sorted((r for r in kb.rules.values() if r.kind == "regel" and r.conclusion), key=lambda r: r.id)
+        atoms: dict[str, set[str]] = {}
+
+        def reads(rule: Rule) -> set[str]:
+            if rule.id not in atoms:
+                atoms[rule.id] = set(self.space.atoms_under([self.rule_node(rule)]))
+            return atoms[rule.id]
+
+        out = []
+        for r1, r2 in itertools.combinations(rules, 2):
+            if r1.source.file == r2.source.file or frozenset((r1.id, r2.id)) in joined:
+                continue
+            if r1.id.split(".")[0] != r2.id.split(".")[0]:
+                continue
+            if r1.conclusion == r2.conclusion:
+                out.append((r1, r2, f"beide concluderen '{kb.label_of(r1.conclusion)}'"))
+            elif reads(r1) & reads(r2):
+                shared = sorted(reads(r1) & reads(r2))
+                out.append((r1, r2, f"beide coderen inventarisrij {r1.id.split('.')[0]} en lezen "
+                                    + ", ".join(f"'{a}'" for a in shared)))
+        return out
+
+    def undeclared_sources(self) -> None:
+        """Two seed files that state one matter differently without a `bronverschillen` entry."""
+        sym = self.sym
+        for r1, r2, shared in self.source_pairs():
+            n1, n2 = self.rule_node(r1), self.rule_node(r2)
+            key = f"bronverschil/ongedeclareerd/{r1.id}/{r2.id}"
+            witnesses = []
+            for a, b, na, nb in ((r1, r2, n1, n2), (r2, r1, n2, n1)):
+                condition = sym.true(na) & sym.false(nb)
+                if not self.sat(condition, key):
+                    continue
+                w = self.witness(condition, [na, nb], lambda bld, x=na, y=nb: bld.value(x) is True and bld.value(y) is False,
+                                 f"volgens {a.id} (bron {a.source.file.split('_')[0]}) wel, volgens {b.id} "
+                                 f"(bron {b.source.file.split('_')[0]}) niet")
+                if w:
+                    witnesses.append(w)
+            if not witnesses:
+                continue  # two sources, one matter, the same answer in every situation
+            s1, s2 = r1.source.file.split("_")[0], r2.source.file.split("_")[0]
+            self.add(Finding(
+                "bronverschil", key, f"{r1.id} (bron {s1}) en {r2.id} (bron {s2}): verschil zonder bronverschil",
+                f"De regels komen uit verschillende bronnen en gaan over hetzelfde ({shared}), maar geven in "
+                "dezelfde situatie een andere uitkomst, en geen bronverschil (sectie 'bronverschillen') verbindt ze: "
+                "het bewijs laat het verschil niet zien. Verbind ze met een bronverschil als de bronnen hetzelfde "
+                "verschillend regelen, of verklaar in kb/audit.yaml waarom niet.",
+                [self.ref(r1.id), self.ref(r2.id)], witnesses, severity=WARNING))
 
     # -- time ------------------------------------------------------------------------------------------
 
@@ -894,17 +1014,37 @@ class Auditor:
                              f"De regel vergelijkt '{e.name}' met {e.value!r}: {why}. Zo'n vergelijking is voor elke "
                              "aanvrager onbekend.", [self.ref(owner)]))
 
+    # -- assumptions -----------------------------------------------------------------------------------
+
+    def assumptions(self) -> None:
+        """Every declaration that no seed states (`aanname`), with its basis and what rests on it."""
+        kb = self.kb
+        for rule in kb.rules.values():
+            if rule.assumption is None:
+                continue
+            users = [r.id for r in kb.rules.values()
+                     if rule.conclusion in {n for e in (r.conditions, r.applies_when) for n, _ in expr_names(e)}]
+            users += [f.id for f in kb.fee_rules.values() if rule.conclusion in {n for n, _ in expr_names(f.applies_when)}]
+            self.add(Finding(
+                "aanname", f"aanname/{rule.id}", f"{rule.id}: {rule.label}",
+                f"Geen citaat uit de bronnen: een aanname. Grondslag: {rule.assumption.basis}. "
+                f"{rule.assumption.reason} Berust erop: {', '.join(users) if users else 'geen regel'}.",
+                [self.ref(rule.id)] + [self.ref(u) for u in users]))
+
     # -- explanations ----------------------------------------------------------------------------------
 
     def explain(self) -> None:
         kb = self.kb
         notes = [r.audit for r in kb.rules.values() if r.audit] + [f.audit for f in kb.fee_rules.values() if f.audit]
         notes += kb.audit_notes
+        # an explanation for some peildata only (a rule that has ended): at others it is not in force
+        notes = [n for n in notes if n.covers(self.peildatum)]
         used: set[int] = set()
         for finding in self.findings:
             for i, note in enumerate(notes):
                 if any(fnmatch.fnmatchcase(finding.key, p) for p in note.patterns):
-                    finding.explained, finding.explained_where = note.reason, note.where
+                    finding.explained = note.reason
+                    finding.explained_where = note.where + (f", {note.dates()}" if note.dates() else "")
                     used.add(i)
                     break
         for i, note in enumerate(notes):
@@ -925,7 +1065,32 @@ class Auditor:
         compared = [{"name": a, "classes": space.domains[a].labels} for a in atoms if a in space.domains]
         yes_no = sum(1 for a in atoms if a in space.bool_vars)
         recomputed, exhaustive = self.recompute(gid, atoms, known)
-        return GoalCoverage(gid, self.kb.goals[gid].label, yes_no, compared, known, with_unknown, recomputed, exhaustive)
+        return GoalCoverage(gid, self.kb.goals[gid].label, yes_no, compared, known, with_unknown, recomputed, exhaustive,
+                            self.date_coverage(atoms))
+
+    def date_coverage(self, atoms: list[str]) -> list[dict[str, Any]]:
+        """Per cluster of date facts: how many combinations of the classes of `atoms` it makes,
+        how many the dated situations gave, and the others as a short list of patterns."""
+        space, out = self.space, []
+        for c in self.library.clusters:
+            names, sizes, seen = self.library.projection(c, atoms)
+            if not names:
+                continue
+            classes = [[False, True] if a in space.bool_vars else list(range(n)) for a, n in zip(names, sizes)]
+            missing = [combo for combo in itertools.product(*classes) if combo not in seen]
+            out.append({
+                "facts": c.facts, "atoms": names, "combinations": math.prod(sizes),
+                "with_example": math.prod(sizes) - len(missing),
+                "without_example": [{a: self.class_label(a, v) for a, v in zip(names, cube) if v is not None}
+                                    for cube in cube_cover(classes, missing)],
+                "search": c.stopped, "samples": c.samples,
+            })
+        return out
+
+    def class_label(self, atom: str, value: Any) -> str:
+        if atom in self.space.bool_vars:
+            return "ja" if value else "nee"
+        return self.space.domains[atom].labels[value]
 
     def recompute(self, gid: str, atoms: list[str], known: int) -> tuple[int, bool]:
         """Recompute fully known situations with engine.setwise and compare every derived node.
@@ -978,32 +1143,69 @@ class Auditor:
             "ja/nee-feit en elke ja/nee-grootheid waar of onwaar, elk vergeleken feit en elke vergeleken grootheid in "
             "elke klasse die de drempels van de regels maken (bij getallen en datums: onder, op en boven elke "
             "drempel; bij keuzes: elke genoemde waarde en 'een andere waarde'). Het onderzoek is symbolisch "
-            "(beslisdiagrammen over het gecompileerde programma) en daarmee uitputtend.",
+            "(beslisdiagrammen over het gecompileerde programma). Uitputtend heet het voor een doel als bovendien "
+            "elke combinatie van de klassen die uit datums komen (leeftijden, termijnen, vergunningen) met echte "
+            "datums is gevonden. Anders staan bij het doel de combinaties zonder voorbeeld: situaties met zo'n "
+            "combinatie zijn alleen symbolisch bekeken, en een bevinding die alleen daar zou optreden, wordt niet "
+            "gemeld (er is geen getuige) maar onderaan genoemd.",
             "'Onbekend' hoeft niet apart te worden onderzocht: het programma is positief (driewaardig, zonder "
             "negatie als falen), dus een feit invullen voegt alleen afleidingen toe. Wat in een situatie met "
             "onbekende feiten wordt afgeleid (waar, onwaar of allebei), wordt ook afgeleid in elke situatie die "
-            "ze invult, en die zijn allemaal onderzocht.",
+            "ze invult, en die zijn onderzocht.",
             "Ter controle is per doel een deel van die situaties (alle, als het er hoogstens "
             f"{RECOMPUTE_BUDGET} zijn, anders een vaste steekproef van {RECOMPUTE_BUDGET}) concreet nagerekend met "
             "de setwise-evaluator; elke afgeleide waarde kwam overeen.",
         ]
-        for c in self.library.clusters:
+        lib = self.library
+        for c in lib.clusters:
+            stop = (f"na {lib.patience} situaties op rij zonder nieuwe combinatie" if c.stopped ==
+                    "geen nieuwe combinatie" else f"bij het maximum van {lib.max_samples} situaties")
+            combined = (f", en in {c.combined} situaties die de vergunningsperioden van twee gevonden situaties "
+                        f"samennemen (iemand die beide had; {c.combined_new} gaven een nieuwe combinatie)"
+                        if c.combined else "")
             notes.append(
                 f"Datums ({', '.join(c.facts)}): welke combinaties van klassen van {', '.join(c.atoms)} echte datums "
-                f"opleveren, is gezocht met {c.samples} gemaakte situaties op een raster rond de drempels (één dag "
-                f"ervoor en erna); {len(c.found)} combinaties gevonden, gestopt: {c.stopped} "
-                f"(na {self.library.patience} situaties zonder nieuwe combinatie, hoogstens {self.library.max_samples}). "
-                "Getuigen komen alleen uit gevonden combinaties; een bevinding die alleen bij een niet gevonden "
-                "combinatie zou optreden, wordt niet gemeld en hieronder geteld.")
-        if self.unrealised:
-            notes.append("Alleen denkbaar bij combinaties van datumklassen zonder voorbeeld (niet gemeld): "
-                         + ", ".join(sorted(set(self.unrealised))) + ".")
-        if not self._cycles and not self._ill_typed:
-            notes.append(
-                "Leemten in routes: een route kan alleen openblijven terwijl elk feit bekend is door een kring van "
-                "regels of een vergelijking die nooit waar of onwaar is; de kennisbank heeft geen van beide, dus elke "
-                "route slaagt, faalt of is onbepaald met een onbekend feit of een bronverschil als reden.")
+                f"opleveren, is gezocht in {c.samples} gemaakte situaties op een raster rond de drempels (één dag "
+                f"ervoor en erna; gestopt: {stop}){combined}: {len(c.found)} combinaties gevonden. Zoeken bewijst "
+                "niet dat een andere combinatie onmogelijk is; bij elk doel staat welke combinaties die het "
+                "onderscheidt niet gevonden zijn. Getuigen komen alleen uit gevonden combinaties.")
+        unrealised = sorted(set(self.unrealised))
+        notes.append("Bevindingen die alleen bij een combinatie van datumklassen zonder voorbeeld zouden optreden "
+                     "(niet gemeld, want zonder getuige): "
+                     + (f"{len(unrealised)}: {', '.join(unrealised)}." if unrealised else "geen."))
+        found = len(self.route_gaps)
+        notes.append(
+            f"Leemten in routes: voor elk doel is gezocht naar een situatie waarin elk feit bekend is en de route "
+            f"(of de reikwijdte) toch slaagt noch faalt, met elk bronverschil gelezen zoals de eerste bron het zegt "
+            f"({self.route_checks} routes en reikwijdten, symbolisch); "
+            + ("geen gevonden: elke route slaagt, faalt of is onbepaald met een onbekend feit of een bronverschil als "
+               "reden." if not found else f"gevonden bij {found}, elk hierboven gemeld als leemte met een getuige."))
         return notes
+
+
+def cube_cover(classes: list[list[Any]], combinations: list[tuple]) -> list[tuple]:
+    """A short list of patterns (None: any class) that covers exactly `combinations`: each
+    combination widened, one position at a time, as far as it stays inside them, then a greedy
+    choice of the widest patterns until every combination is covered."""
+    inside = set(combinations)
+
+    def members(cube: tuple) -> list[tuple]:
+        return list(itertools.product(*[cls if v is None else [v] for v, cls in zip(cube, classes)]))
+
+    primes: dict[tuple, None] = {}
+    for combo in combinations:
+        cube = combo
+        for i in range(len(cube)):
+            wider = cube[:i] + (None,) + cube[i + 1:]
+            if all(m in inside for m in members(wider)):
+                cube = wider
+        primes[cube] = None
+    chosen, left = [], set(inside)
+    while left:
+        best = max(primes, key=lambda c: (len(left.intersection(members(c))), sum(v is None for v in c)))
+        chosen.append(best)
+        left.difference_update(members(best))
+    return chosen
 
 
 class AuditError(VerblijfsregelsError):

@@ -474,17 +474,21 @@ class Cluster:
     atoms: list[str]
     samples: int = 0
     found: dict[tuple, dict[str, Any]] = field(default_factory=dict)  # classes -> applicant data
+    raw: dict[tuple, dict[str, Any]] = field(default_factory=dict)  # classes -> the same data, as dates
     score: dict[tuple, tuple[int, int]] = field(default_factory=dict)  # classes -> how odd that data reads
     stopped: str = ""
+    combined: int = 0  # situations made from the permits of two found ones (DateLibrary._combine)
+    combined_new: int = 0  # of which gave a combination of classes not found before
 
 
 class DateLibrary:
     """Dated situations on a grid around the thresholds, one per combination of atom classes."""
 
-    def __init__(self, space: AtomSpace, seed: int = 0, max_samples: int = 40000, patience: int = 4000):
+    def __init__(self, space: AtomSpace, seed: int = 0, max_samples: int = 20000, patience: int = 4000,
+                 max_combined: int = 10000):
         self.space = space
         kb = space.kb
-        self.max_samples, self.patience = max_samples, patience
+        self.max_samples, self.patience, self.max_combined = max_samples, patience, max_combined
         self._reader_cache: dict[int, list[tuple]] = {}
         atoms = set(space.atom_order())
         parent: dict[str, str] = {}
@@ -521,11 +525,23 @@ class DateLibrary:
         rng = random.Random(seed)
         for cluster in self.clusters:
             self._explore(cluster, rng)
+            self._combine(cluster, rng)
         bdd = space.bdd
-        self.constraint = all_of(bdd, (
-            any_of(bdd, (all_of(bdd, (space.cube(a, cls) for a, cls in zip(c.atoms, key))) for key in c.found))
-            for c in self.clusters
-        ))
+        self.constraint = all_of(bdd, (self._union(c.atoms, list(c.found)) for c in self.clusters))
+
+    def _union(self, atoms: list[str], keys: list[tuple], depth: int = 0) -> Function:
+        """The situations whose classes of `atoms` are one of `keys`, built along the variable
+        order like a trie (an OR of thousands of cubes one by one is many times slower)."""
+        bdd = self.space.bdd
+        if depth == len(atoms):
+            return bdd.true if keys else bdd.false
+        groups: dict[Any, list[tuple]] = {}
+        for key in keys:
+            groups.setdefault(key[depth], []).append(key)
+        out = bdd.false
+        for cls in sorted(groups, key=int):
+            out |= self.space.cube(atoms[depth], cls) & self._union(atoms, groups[cls], depth + 1)
+        return out
 
     # -- generation ------------------------------------------------------------------------------
 
@@ -653,6 +669,32 @@ class DateLibrary:
             self._reader_cache[id(cluster)] = got
         return got
 
+    def _consider(self, cluster: Cluster, data: dict[str, Any]) -> bool:
+        """Keep a dated situation if it is the first, or the plainest, valid applicant for the
+        classes it gives; True when those classes are new."""
+        try:
+            key = self.classes(cluster, data)
+        except (TypeError, ValueError, KeyError):
+            return False
+        if key is None:
+            return False
+        score = self._oddness(data)
+        if key in cluster.found and score >= cluster.score[key]:
+            return False
+        plain = applicant_file(data)
+        try:
+            applicant = parse_applicant(self.space.kb, plain)
+            check_against_peildatum(applicant, self.space.peildatum)
+        except VerblijfsregelsError:
+            return False
+        if self.classes(cluster, applicant.values) != key:
+            return False
+        new = key not in cluster.found
+        cluster.found[key] = plain
+        cluster.raw[key] = data
+        cluster.score[key] = score
+        return new
+
     def _explore(self, cluster: Cluster, rng: random.Random) -> None:
         grid = self._grid(cluster)
         since_new = 0
@@ -662,29 +704,42 @@ class DateLibrary:
                 return
             cluster.samples += 1
             since_new += 1
-            data = self._sample(cluster, rng, grid)
-            try:
-                key = self.classes(cluster, data)
-            except (TypeError, ValueError, KeyError):
-                continue
-            if key is None:
-                continue
-            score = self._oddness(data)
-            if key in cluster.found and score >= cluster.score[key]:
-                continue
-            plain = applicant_file(data)
-            try:
-                applicant = parse_applicant(self.space.kb, plain)
-                check_against_peildatum(applicant, self.space.peildatum)
-            except VerblijfsregelsError:
-                continue
-            if self.classes(cluster, applicant.values) != key:
-                continue
-            if key not in cluster.found:
+            if self._consider(cluster, self._sample(cluster, rng, grid)):
                 since_new = 0
-            cluster.found[key] = plain
-            cluster.score[key] = score
         cluster.stopped = "maximum bereikt"
+
+    def _combine(self, cluster: Cluster, rng: random.Random) -> None:
+        """The permit periods of two situations found, together: someone who had both. Whether a
+        permit for a purpose was ever held, and the years for it, add up this way, so situations
+        with more purposes than one sample draws periods come within reach."""
+        kb = self.space.kb
+        names = [n for n in cluster.facts if kb.facts[n].type == "vergunningen"]
+        if not names or len(cluster.found) < 2:
+            return
+        name = names[0]
+        keys = list(cluster.found)
+        since_new = 0
+        while cluster.combined < self.max_combined and since_new < self.patience:
+            cluster.combined += 1
+            since_new += 1
+            first, second = cluster.raw[rng.choice(keys)], cluster.raw[rng.choice(keys)]
+            data = {k: ([dict(p) for p in v] if isinstance(v, list) else v) for k, v in first.items()}
+            extra = [dict(p) for p in second.get(name) or () if rng.random() < 0.7]
+            data[name] = sorted([*(data.get(name) or ()), *extra], key=lambda p: p["van"])
+            before = len(cluster.found)
+            if self._consider(cluster, data):
+                since_new = 0
+                cluster.combined_new += 1
+                keys.extend(list(cluster.found)[before:])
+
+    def projection(self, cluster: Cluster, atoms: Iterable[str]) -> tuple[list[str], list[int], set[tuple]]:
+        """The cluster's atoms among `atoms`, the number of classes of each, and the combinations of
+        their classes that the dated situations gave."""
+        wanted = set(atoms)
+        names = [a for a in cluster.atoms if a in wanted]
+        index = [cluster.atoms.index(a) for a in names]
+        sizes = [2 if a in self.space.bool_vars else len(self.space.domains[a].reps) for a in names]
+        return names, sizes, {tuple(key[i] for i in index) for key in cluster.found}
 
     def _oddness(self, data: dict[str, Any]) -> tuple[int, int]:
         """How unlikely a situation reads: dates after the peildatum, then the number of periods.

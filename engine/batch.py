@@ -9,19 +9,23 @@ flight, so memory stays flat however long the caseload. Nothing about an applica
 from __future__ import annotations
 
 import csv
+import difflib
 import json
 import multiprocessing
+import signal
+import threading
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
 from engine.assess import ELIGIBLE, NOT_ELIGIBLE, OUT_OF_SCOPE, UNDETERMINED, Engine
-from engine.errors import InputError, escaped, visible
-from engine.facts import (MAX_DEPTH, MAX_DIGITS, MAX_FILE_BYTES, Applicant, DuplicateKey, HugeNumber, _key_text,
-                          check_against_peildatum, decode_json, engine_input_names, json_problem, parse_applicant,
-                          quantity_values)
+from engine.errors import InputError, escaped, is_name, visible
+from engine.facts import (MAX_DIGITS, MAX_FILE_BYTES, TOO_DEEP, Applicant, DuplicateKey, HugeNumber,
+                          check_against_peildatum, decode_json, engine_input_names, json_key_error, json_problem,
+                          name_kind, parse_applicant, quantity_values, unknown_name)
 from engine.fees import FeeCalculator
 from engine.proof import CONFLICT
 from engine.setwise import SetwiseProgram
@@ -32,12 +36,12 @@ CHUNK = 2000
 ROW_LIMIT = MAX_FILE_BYTES
 BOOL_WORDS = {"true": True, "ja": True, "false": False, "nee": False}
 RESULT_FORMAT = "verblijfsregels/batch-row"
-RESULT_VERSION = 1
+RESULT_VERSION = 2  # 2: a source's amount in per_bron may be a list (it states several)
 
 
 @dataclass
 class Row:
-    number: int  # 1-based: the record in a CSV file (header excluded), the line in a JSON Lines file
+    number: int  # 1-based: the record in a CSV file (header excluded, blank lines counted), the line in a JSON Lines file
     data: dict[str, Any] | None
     error: str | None = None
     text: str | None = None  # a JSON Lines row not yet decoded: decoding is left to the workers
@@ -50,11 +54,15 @@ class Row:
             return Row(number, decode_json(self.text))
         except json.JSONDecodeError as exc:
             return Row(number, None, f"rij {number}: geen geldige JSON (kolom {exc.colno}: {json_problem(exc)})")
-        except DuplicateKey as exc:
-            error = InputError(_key_text(exc.key), "staat twee keer in de rij; geef elk feit één keer")
-            return Row(number, None, f"rij {number}, {error}")
-        except RecursionError:
-            return Row(number, None, f"rij {number}: te diep genest; een aanvrager heeft hoogstens {MAX_DEPTH} niveaus")
+        except (DuplicateKey, RecursionError) as exc:
+            error = json_key_error(self.text, exc, "de rij")
+            return Row(number, None, row_error(number, error or TOO_DEEP))
+
+
+def row_error(number: int, problem: InputError | str) -> str:
+    """A row's error: 'rij 3, veld 'x': …' for a field, 'rij 3: …' for the row as a whole."""
+    field = isinstance(problem, InputError) and problem.field
+    return f"rij {number}, {problem}" if field else f"rij {number}: {problem}"
 
 
 # -- reading --------------------------------------------------------------------------------------
@@ -88,18 +96,24 @@ class _Lines:
         return self
 
     def __next__(self) -> str:
-        line = self.handle.readline(ROW_LIMIT + 1)
+        line = self._readline()
         if not line:
             raise StopIteration
         if len(line) > ROW_LIMIT:
             while line and not line.endswith(("\n", "\r")):
-                line = self.handle.readline(ROW_LIMIT + 1)
+                line = self._readline()
             self.problem = self.problem or f"langer dan {ROW_LIMIT} tekens; een rij is één aanvrager"
             return "\n"
         self.size += len(line)
         if not line.isascii() and not _utf8(line):
             self.problem = self.problem or "geen UTF-8-tekst"
         return line
+
+    def _readline(self) -> str:
+        try:
+            return self.handle.readline(ROW_LIMIT + 1)
+        except OSError as exc:  # a disk or device that fails halfway: the whole run stops
+            raise InputError("INPUT", f"kan {escaped(str(self.handle.name))} niet verder lezen: {exc.strerror}") from None
 
     def take_problem(self) -> str | None:
         problem = self.problem or (f"langer dan {ROW_LIMIT} tekens; een rij is één aanvrager"
@@ -165,9 +179,28 @@ def _csv_records(lines: _Lines) -> Iterator[tuple[list[str] | None, str | None]]
         yield (None, problem) if problem else (cells, None)
 
 
-def _csv_rows(kb: Any, lines: _Lines, path: Path) -> Iterator[Row]:
-    import difflib
+def _check_header(kb: Any, header: list[str], name: str) -> None:
+    """Every column is a fact, once. A column that is not named like a fact is named by its number:
+    a file without a header has an applicant's cells there."""
+    facts = list(kb.facts)
+    if header and not any(c in kb.facts or (is_name(c) and difflib.get_close_matches(c, facts, n=1)) for c in header):
+        raise InputError("INPUT", f"de eerste regel van {name} is geen kop: geen kolom heeft de naam van een feit; "
+                                  "de eerste regel noemt de feiten (verblijfsregels schema)")
+    first_of: dict[str, int] = {}
+    for number, column in enumerate(header, start=1):
+        shown = f"kolom {number} ('{column}')" if is_name(column) else f"kolom {number}"
+        if column in first_of:
+            raise InputError("INPUT", f"{shown} van {name} staat twee keer in de kop (ook kolom {first_of[column]}); "
+                                      "geef elk feit één keer")
+        first_of[column] = number
+        if column not in kb.facts:
+            if is_name(column):
+                raise InputError("INPUT", f"{shown} van {name}: {unknown_name(column, facts, 'feit')}")
+            raise InputError("INPUT", f"{shown} van {name} is geen feit uit de woordenlijst ({name_kind(column)}); "
+                                      "kolommen heten naar de feiten (verblijfsregels schema)")
 
+
+def _csv_rows(kb: Any, lines: _Lines, path: Path) -> Iterator[Row]:
     records = _csv_records(lines)
     first = next(records, None)
     if first is None:
@@ -176,28 +209,20 @@ def _csv_rows(kb: Any, lines: _Lines, path: Path) -> Iterator[Row]:
     name = visible(path.name)
     if header is None:
         raise InputError("INPUT", f"de kop van {name}: {problem}")
-    seen: set[str] = set()
-    for column in header:
-        if column in seen:
-            raise InputError("INPUT", f"kolom '{visible(column)}' staat twee keer in de kop van {name}")
-        seen.add(column)
-        if column not in kb.facts:
-            close = difflib.get_close_matches(column, list(kb.facts), n=1) if len(column) <= 200 else []
-            hint = f"; bedoelt u '{close[0]}'?" if close else "; kolommen heten naar de feiten (verblijfsregels schema)"
-            raise InputError("INPUT", f"onbekende kolom '{visible(column)}' in {name}{hint}")
+    _check_header(kb, header, name)
     for number, (cells, problem) in enumerate(records, start=1):
         if cells is None:
             yield Row(number, None, f"rij {number}: {problem}")
             continue
-        if not cells:  # an empty line: every cell empty, so every fact unknown
-            cells = [""] * len(header)
+        if not cells:  # a blank line holds no applicant (it keeps its number, as in JSON Lines)
+            continue
         if len(cells) != len(header):
             yield Row(number, None, f"rij {number}: {len(cells)} waarden, de kop heeft {len(header)} kolommen")
             continue
         try:
             yield Row(number, _csv_values(kb, dict(zip(header, cells))))
         except InputError as exc:
-            yield Row(number, None, f"rij {number}, {exc}")
+            yield Row(number, None, row_error(number, exc))
 
 
 def _csv_values(kb: Any, cells: dict[str, str]) -> dict[str, Any]:
@@ -241,11 +266,12 @@ def _jsonl_rows(lines: _Lines) -> Iterator[Row]:
 
 
 def count_rows(path: Path, fmt: str) -> int:
-    """Rows in the caseload, for the progress bar only."""
+    """Rows in the caseload, for the progress bar only: it reads the file once more, so only for a
+    regular file (a pipe would lose what this reads)."""
     with path.open(encoding="utf-8-sig", errors="surrogateescape", newline="") as handle:
         lines = _Lines(handle)
         if fmt == "csv":
-            return max(0, sum(1 for _ in _csv_records(lines)) - 1)
+            return max(0, sum(1 for cells, _ in _csv_records(lines) if cells != []) - 1)  # blank lines are no rows
         return sum(1 for line in lines if line.strip())
 
 
@@ -288,6 +314,17 @@ class CaseloadEvaluator:
                                   if f.form == form and f.id in engine.program.fee_nodes]
                            for form in kb.forms}
         self._fees: dict[str, dict[str, dict[str, Any]]] = {}
+        # What applying for a goal says about the application (`aanvraag_voor_doel`) fills facts the
+        # applicant left open, for that goal's fees only, as `fees --goal` does; goals that imply the
+        # same facts share one extra evaluation per chunk.
+        implied: dict[str, dict[str, Any]] = {}
+        for assumption in kb.goal_assumptions.values():
+            for goal in assumption.goals:
+                implied.setdefault(goal, {})[assumption.fact] = assumption.value
+        self.implied_groups: dict[tuple[tuple[str, Any], ...], list[str]] = {}
+        for goal in self.goals:
+            if implied.get(goal) and self.forms_of_goal[goal]:
+                self.implied_groups.setdefault(tuple(sorted(implied[goal].items())), []).append(goal)
 
     def parse(self, row: Row) -> Applicant | str:
         if row.error is not None:
@@ -296,7 +333,7 @@ class CaseloadEvaluator:
             applicant = parse_applicant(self.kb, row.data, json_values=True)
             check_against_peildatum(applicant, self.peildatum)
         except InputError as exc:
-            return f"rij {row.number}, {exc}"
+            return row_error(row.number, exc)
         return applicant
 
     def evaluate(self, rows: list[Row]) -> list[dict[str, Any]]:
@@ -307,13 +344,29 @@ class CaseloadEvaluator:
                   for _, applicant in applicants]
         values = self.setwise.run_inputs(inputs, self.engine_inputs)
         columns, situation = self._columns(values)
+        fee_columns = {}
+        for facts, goals in self.implied_groups.items():
+            filled = [self._with_implied(applicant, facts) for _, applicant in applicants]
+            if any(f is not None for f in filled):
+                implied_inputs = [i if f is None else f for i, f in zip(inputs, filled)]
+                implied_columns, _ = self._columns(self.setwise.run_inputs(implied_inputs, self.engine_inputs))
+                fee_columns.update(dict.fromkeys(goals, implied_columns))
         results: list[dict[str, Any]] = [
             {"rij": row.number, "fout": p if isinstance(p, str) else None, "uitkomsten": {}, "leges": {}}
             for row, p in zip(rows, parsed)
         ]
         for position, (i, _) in enumerate(applicants):
-            results[i].update(self._one(position, columns, situation))
+            results[i].update(self._one(position, columns, situation, fee_columns))
         return results
+
+    def _with_implied(self, applicant: Applicant, facts: tuple[tuple[str, Any], ...]) -> dict[str, Any] | None:
+        """The inputs with the implied facts the applicant left open filled in; None if none was open
+        (a value the applicant gave always stays)."""
+        open_facts = {fact: value for fact, value in facts if applicant.values.get(fact) is None}
+        if not open_facts:
+            return None
+        changed = Applicant({**applicant.values, **open_facts})
+        return {**changed.values, **quantity_values(self.kb, changed, self.peildatum)}
 
     def _columns(self, values: Any) -> tuple[dict[str, tuple[str, str]], list[str]]:
         """Per needed node its true and false column ('0'/'1' per applicant); and the situation
@@ -371,7 +424,8 @@ class CaseloadEvaluator:
             situation.append((goal, format(codes, f"0{width}x") if width else "", forms))
         return {nid: tuple(column(m) for m in masks(nid)) for nid in self.needed}, situation
 
-    def _one(self, i: int, columns: dict[str, tuple[str, str]], situation: list[Any]) -> dict[str, Any]:
+    def _one(self, i: int, columns: dict[str, tuple[str, str]], situation: list[Any],
+             fee_columns: dict[str, dict[str, tuple[str, str]]]) -> dict[str, Any]:
         # A form's fee follows from the nodes of that form's fee rules alone: applicants in the same
         # situation share one answer (read-only), so each is worked out once per form.
         outcomes: dict[str, str] = {}
@@ -382,7 +436,7 @@ class CaseloadEvaluator:
             if forms and code in "02":
                 chosen = dict.fromkeys(form for form, may_apply in forms if may_apply[i] == "1")
                 if chosen:
-                    fees[goal] = [self._fee(form, i, columns) for form in chosen]
+                    fees[goal] = [self._fee(form, i, fee_columns.get(goal, columns)) for form in chosen]
         return {"uitkomsten": outcomes, "leges": fees}
 
     def _value(self, nid: str, i: int, columns: dict[str, tuple[str, str]]) -> Any:
@@ -403,7 +457,9 @@ class CaseloadEvaluator:
                 "formulier": form,
                 "bedrag": answer.amount,
                 "bronnen_eens": answer.agreed,
-                "per_bron": {s.source_file: s.amount for s in answer.applicable},
+                # a source that states several amounts and not which applies: all of them
+                "per_bron": {s.source_file: s.amount if s.conflict is None else s.stated_amounts
+                             for s in answer.applicable},
                 "voorrang": answer.chosen_source if not answer.agreed else None,
             }
             if len(memo) < 20_000:  # bounded; in practice a form has a few hundred situations
@@ -413,23 +469,42 @@ class CaseloadEvaluator:
 
 # -- writing --------------------------------------------------------------------------------------
 
+def _cents_text(cents: int | list[int | None] | None) -> str:
+    if isinstance(cents, list):  # the source states each of these and not which applies
+        return "/".join(_cents_text(c) for c in cents)
+    return "onbekend" if cents is None else str(cents)
+
+
 def fee_text(fees: list[dict[str, Any]]) -> str:
-    """'7027=105700'; sources that disagree: '7027=001_...:105700|002_...:20700'; none known: '7027=onbekend'."""
+    """'7027=105700'; sources that disagree: '7027=001_...:105700|002_...:20700'; a source that states
+    two amounts and not which: '7027=001_...:5800/39100'; none known: '7027=onbekend'."""
     parts = []
     for fee in fees:
         if fee["bedrag"] is not None:
             amount = str(fee["bedrag"])
         elif fee["per_bron"]:
-            amount = "|".join(f"{src}:{'onbekend' if cents is None else cents}" for src, cents in sorted(fee["per_bron"].items()))
+            amount = "|".join(f"{src}:{_cents_text(cents)}" for src, cents in sorted(fee["per_bron"].items()))
         else:
             amount = "onbekend"
         parts.append(f"{fee['formulier']}={amount}")
     return ";".join(parts)
 
 
+def goals_with_fees(kb: Any) -> list[str]:
+    """The goals that point to a form with a fee: each gets a column `leges_<doel>`."""
+    return sorted(g for g in kb.goals if any(r.kind == "gevolg" and g in r.goals and r.form in kb.forms
+                                             for r in kb.rules.values()))
+
+
 class Writer:
-    def __init__(self, path: Path, fmt: str, goals: list[str], goals_with_fees: list[str], suffixes: tuple[str, ...] = ("",)):
-        self.handle = path.open("w", encoding="utf-8", newline="")
+    """Result rows to an open text handle (opened with newline=""): CSV or JSON Lines.
+
+    `goals` are those of every run (two rule bases may differ); a goal a run does not have
+    leaves its cell empty."""
+
+    def __init__(self, handle: Any, fmt: str, goals: list[str], goals_with_fees: list[str],
+                 suffixes: tuple[str, ...] = ("",)):
+        self.handle = handle
         self.fmt = fmt
         self.goals = goals
         self.fee_goals = goals_with_fees
@@ -465,9 +540,6 @@ class Writer:
                 row += [text_of(leges[g]) if g in leges else "" for g in self.fee_goals]
             self.csv.writerow(row)
 
-    def close(self) -> None:
-        self.handle.close()
-
 
 # -- running --------------------------------------------------------------------------------------
 
@@ -475,6 +547,9 @@ _worker: list[Any] = []
 
 
 def _init_worker(factory: Callable[[], list[CaseloadEvaluator]]) -> None:
+    # Ctrl-C on a terminal reaches every process of the group: the main process stops the run and
+    # the pool; a worker that also took it would print a traceback of its own.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _worker[:] = factory()
 
 
@@ -523,7 +598,9 @@ def run_batch(rows: Iterable[Row], evaluators: Callable[[], list[CaseloadEvaluat
         return
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-    with context.Pool(jobs, initializer=_init_worker, initargs=(evaluators,)) as pool:
+    with _workers_ignoring_ctrl_c():
+        pool = context.Pool(jobs, initializer=_init_worker, initargs=(evaluators,))
+    with pool:  # on any exception, Ctrl-C too, the pool is terminated: no worker outlives the run
         pending: list[Any] = []
         for chunk in chunks:
             pending.append(pool.apply_async(_work, (chunk,)))
@@ -531,6 +608,20 @@ def run_batch(rows: Iterable[Row], evaluators: Callable[[], list[CaseloadEvaluat
                 on_chunk(pending.pop(0).get())
         for result in pending:
             on_chunk(result.get())
+
+
+@contextmanager
+def _workers_ignoring_ctrl_c() -> Iterator[None]:
+    """Processes started in this block ignore SIGINT from their first instruction on (the worker
+    initializer does so too, but only once it runs); the main process keeps its own handling."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread may set handlers; its handling is what workers inherit anyway
+        return
+    before = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, before)
 
 
 @dataclass
@@ -552,8 +643,9 @@ class Comparison:
             self.errors += 1
             return
         a, b = result["runs"]
-        for goal, before in a["uitkomsten"].items():
-            after = b["uitkomsten"].get(goal, "")
+        # a goal of only one rule base is reported too, with outcome "" (no such goal) in the other run
+        for goal in a["uitkomsten"].keys() | b["uitkomsten"].keys():  # counted per goal; the report sorts
+            before, after = a["uitkomsten"].get(goal, ""), b["uitkomsten"].get(goal, "")
             self.outcomes.setdefault(goal, Counter())[(before, after)] += 1
             if before != after:
                 self._example(("uitkomst", goal, f"{before} -> {after}"), result["rij"])

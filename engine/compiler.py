@@ -154,7 +154,7 @@ class _Compiler:
             self.rule(kb.rules_for[name][0])
         else:
             rule_ids = kb.rules_for[name]
-            node = Node(name, "conclusion", kb.label_of(name))
+            node = Node(name, "conclusion", _conclusion_label(kb, name, rule_ids))
             self.nodes[name] = node
             node.children = [self.rule(rid) for rid in rule_ids]
             for child in node.children:
@@ -213,9 +213,16 @@ class _Compiler:
             return nid
         kb = self.kb
         rule = kb.rules[rule_id]
-        node = Node(nid, "rule", rule.label, rule_id=rule.id, source=rule.source,
-                    detail={"explanation": rule.explanation, "reference": rule.reference,
-                            "valid_from": rule.valid_from, "valid_until": rule.valid_until})
+        detail = {"explanation": rule.explanation, "reference": rule.reference,
+                  "valid_from": rule.valid_from, "valid_until": rule.valid_until}
+        if rule.assumption is not None:
+            # no seed states it: the proof shows the assumption, never a quote
+            a = rule.assumption
+            detail["assumption"] = {"basis": a.basis, "reason": a.reason}
+            detail["explanation"] = " ".join(filter(None, (
+                f"Aanname, geen citaat uit de bronnen ({a.basis}): {a.reason}", rule.explanation)))
+        node = Node(nid, "rule", rule.label, rule_id=rule.id,
+                    source=None if rule.assumption is not None else rule.source, detail=detail)
         self.nodes[nid] = node
         conditions = rule.conditions
         if conditions is not None and (rule.valid_from or rule.valid_until):
@@ -274,6 +281,17 @@ class _Compiler:
         self.nodes[nid] = node
         node.view = True  # its value is "applies and (if it has conditions) they hold"
         return node
+
+
+def _conclusion_label(kb: KnowledgeBase, name: str, rule_ids: list[str]) -> str:
+    """A conclusion that several rules derive reads as what they share: the goal it answers, the
+    pointer elsewhere of that goal, or else the rules' own labels."""
+    for goal in kb.goals.values():
+        if goal.conclusion == name:
+            return goal.label
+        if goal.out_of_scope == name:
+            return f"de bronnen verwijzen naar een andere regeling dan deze ({goal.label})"
+    return " of ".join(kb.rules[rid].label for rid in rule_ids)
 
 
 def compile_knowledge_base(kb: KnowledgeBase) -> Program:

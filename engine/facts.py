@@ -19,7 +19,7 @@ from typing import Any
 import yaml
 
 from engine import tijd
-from engine.errors import InputError, escaped, visible
+from engine.errors import InputError, escaped, is_name, visible
 from engine.model import KnowledgeBase
 
 SCHEMA_ID = "https://verblijfsregels.nl/schema/aanvrager-1.json"
@@ -29,6 +29,7 @@ SCHEMA_ID = "https://verblijfsregels.nl/schema/aanvrager-1.json"
 # refused before it is read, a number before it is converted, nesting before it is built.
 MAX_FILE_BYTES = 1024 * 1024
 MAX_DEPTH = 10
+TOO_DEEP = f"te diep genest; een aanvragersbestand heeft hoogstens {MAX_DEPTH} niveaus"
 MAX_YAML_VALUES = 20_000  # building a YAML value costs a hundred times what reading JSON does
 MAX_DIGITS = 100  # Python refuses to convert more than 4300 decimal digits; no amount needs 17
 MAX_AMOUNT = 2**53 - 1  # the largest whole number every JSON reader keeps exact
@@ -244,16 +245,7 @@ def _explain(kb: KnowledgeBase, exc: Any, data: dict[str, Any]) -> InputError:
     definition = exc.definition or {}
     got = kind_of(exc.value)
     if rule == "additionalProperties":
-        allowed = sorted(definition.get("properties", {}))
-        container = data
-        for part in path[1:]:
-            container = container[int(part)] if isinstance(container, (list, tuple)) else container[part]
-        extra = sorted(str(k) for k in container if k not in allowed)
-        name = (field + "." if field else "") + _key_text(extra[0])
-        close = difflib.get_close_matches(extra[0], allowed, n=1) if len(extra[0]) <= 200 else []
-        hint = f"bedoelt u '{close[0]}'? " if close else ""
-        where = "feit" if not field else "veld"
-        return InputError(name, f"onbekend {where}; {hint}toegestaan: {', '.join(allowed)}")
+        return _unknown_key(exc, data, path, sorted(definition.get("properties", {})))
     if rule == "required":
         return InputError(field, f"verplicht veld ontbreekt: {', '.join(definition.get('required', []))}")
     if rule == "enum":
@@ -281,6 +273,75 @@ def _explain(kb: KnowledgeBase, exc: Any, data: dict[str, Any]) -> InputError:
     return InputError(field, f"voldoet niet aan de regel '{rule}' van het schema (zie: verblijfsregels schema)")
 
 
+# More allowed names than this are not listed in an error (there are some 150 facts): the error
+# suggests the closest and points to the schema instead.
+LISTED_NAMES = 10
+
+
+def allowed_names(allowed: list[str], schema_words: str = "alle feiten") -> str:
+    """What an error about an unknown name says is allowed."""
+    if len(allowed) <= LISTED_NAMES:
+        return f"toegestaan: {', '.join(allowed)}"
+    return f"{schema_words}: verblijfsregels schema"
+
+
+def name_kind(key: Any) -> str:
+    """What a name that may not be quoted is, in words."""
+    if key == "":
+        return "lege naam"
+    return "geen naam" if isinstance(key, str) else kind_of(key)
+
+
+def unknown_name(name: str, allowed: list[str], what: str, schema_words: str = "alle feiten") -> str:
+    """The message for a name that is a name (is_name) but not one of `allowed`."""
+    close = difflib.get_close_matches(name, allowed, n=1)
+    hint = f"bedoelt u '{close[0]}'? " if close else ""
+    return f"onbekend {what}; {hint}{allowed_names(allowed, schema_words)}"
+
+
+def _unknown_key(exc: Any, data: dict[str, Any], path: list[Any], allowed: list[str]) -> InputError:
+    container = data
+    for part in path[1:]:
+        container = container[int(part)] if isinstance(container, (list, tuple)) else container[part]
+    keys = list(container)
+    extra = min((k for k in keys if k not in allowed), key=str)
+    parts: list[Any] = [int(p) if isinstance(p, int) or p.isdigit() else Key(p, 0) for p in path[1:]]
+    parts.append(Key(extra, keys.index(extra) + 1))
+    top = len(path) == 1
+    if is_name(extra):
+        return error_at(parts, unknown_name(extra, allowed, "feit" if top else "veld"))
+    what = "feit uit de woordenlijst" if top else "veld van een vergunningsperiode"
+    return error_at(parts, f"is geen {what} ({name_kind(extra)}); {allowed_names(allowed)}")
+
+
+@dataclass(frozen=True)
+class Key:
+    """A key of a mapping in the input, with its place among that mapping's keys (from 1).
+
+    An error names the field at a key by its name when the name may be quoted (`is_name`), and
+    otherwise by its place (`sleutel 3`): a key like `1937-06-17` or `Jansen` may be applicant data.
+    """
+
+    name: Any
+    position: int
+
+
+def where(parts: list[Any]) -> tuple[str, bool]:
+    """The field at `parts` (Keys and list indexes) as an error names it: (text, by position)."""
+    out = ""
+    for part in parts:
+        if isinstance(part, Key) and not is_name(part.name):
+            place = f"sleutel {part.position}"
+            return (f"veld '{out}', {place}" if out else place), True
+        out += f"[{part}]" if not isinstance(part, Key) else ("." if out else "") + part.name
+    return out, False
+
+
+def error_at(parts: list[Any], message: str) -> InputError:
+    field, by_position = where(parts)
+    return InputError(field, message, by_position=by_position)
+
+
 @dataclass(frozen=True)
 class Applicant:
     """Validated facts of one applicant; absent names are unknown."""
@@ -298,15 +359,6 @@ def _parse_date(value: str, field: str) -> date:
         raise InputError(field, "geen bestaande datum; verwacht een datum als JJJJ-MM-DD") from None
 
 
-def _key_text(key: Any) -> str:
-    """A key as the field an error names."""
-    if key == "":
-        return "(lege naam)"  # an empty field would read as no field at all
-    if isinstance(key, int) and not isinstance(key, bool) and abs(key) >= 10**MAX_DIGITS:
-        return kind_of(HugeNumber(MAX_DIGITS + 1))  # str() of it would fail or take long
-    return str(key)
-
-
 def parse_applicant(kb: KnowledgeBase, data: Any, json_values: bool = False) -> Applicant:
     """Validate raw data (as read from YAML or JSON) and convert dates; raises InputError.
 
@@ -317,9 +369,9 @@ def parse_applicant(kb: KnowledgeBase, data: Any, json_values: bool = False) -> 
         if data is None:
             raise InputError("", "een aanvragersbestand is een mapping van feitnamen naar waarden; dit is leeg")
         raise InputError("", f"een aanvragersbestand is een mapping van feitnamen naar waarden; kreeg {kind_of(data)}")
-    for key in data:
+    for position, key in enumerate(data, start=1):
         if not isinstance(key, str):
-            raise InputError(_key_text(key), f"feitnamen zijn tekst; kreeg {kind_of(key)}")
+            raise error_at([Key(key, position)], f"feitnamen zijn tekst; kreeg {kind_of(key)}")
     plain = data if json_values else _plain(data)
     try:
         _validator(kb)(plain)
@@ -409,6 +461,9 @@ class DuplicateKey(Exception):
         self.key, self.line = key, line
 
 
+TWICE = "staat twee keer in {}; geef elke naam één keer"
+
+
 def _mapping_without_duplicates(loader: Any, node: Any, deep: bool = False) -> dict:
     seen: dict[Any, None] = {}
     for key_node, _ in node.value:
@@ -463,13 +518,51 @@ _YAML_TAG_PREFIX = "tag:yaml.org,2002:"
 _ALLOWED_TAGS = frozenset((None, "!", _YAML_TAG_PREFIX + "str", _YAML_TAG_PREFIX + "seq", _YAML_TAG_PREFIX + "map"))
 
 
-def _position(stack: list[list[Any]]) -> str:
-    parts: list[str] = []
-    for is_mapping, key, at_key in stack:
-        if is_mapping and at_key:
+class _Open:
+    """A collection open in a walk over YAML events or JSON text: where in it the walk is."""
+
+    __slots__ = ("is_mapping", "key", "at_key", "count", "seen")
+
+    def __init__(self, is_mapping: bool):
+        self.is_mapping = is_mapping
+        self.key: Any = -1  # a mapping: the current key; a list: the current index
+        self.at_key = is_mapping  # a mapping: the next node is a key
+        self.count = 0  # a mapping: keys so far
+        self.seen: set[Any] = set()  # a mapping: its keys so far
+
+    def take_key(self, key: Any, identity: Any = None) -> bool:
+        """The next key of this mapping; False when the mapping had it already."""
+        self.key, self.at_key = key, False
+        self.count += 1
+        identity = key if identity is None else identity
+        if identity in self.seen:
+            return False
+        self.seen.add(identity)
+        return True
+
+
+def _parts(stack: list[_Open]) -> list[Any]:
+    """The path (Keys and list indexes) to the node the walk is at."""
+    parts: list[Any] = []
+    for entry in stack:
+        if entry.is_mapping and entry.at_key:
             break  # the node is a key of this mapping: it stands where the mapping stands
-        parts.append(f"[{key}]" if not is_mapping else ("." if parts else "") + _key_text(key))
-    return "".join(parts)
+        parts.append(Key(entry.key, entry.count) if entry.is_mapping else entry.key)
+    return parts
+
+
+def _tag_words(tag: str) -> str:
+    """A YAML tag as an error names it: a tag of YAML's own with a plain name as written
+    ('!!int'); any other tag by its kind, since a tag can be any text (applicant data too)."""
+    if tag.startswith(_YAML_TAG_PREFIX):
+        short = tag[len(_YAML_TAG_PREFIX):]
+        if is_name(short):
+            return f"de YAML-tag '!!{short}'"
+        if short.startswith("python/"):
+            return "een YAML-tag voor Python-objecten (!!python/…)"
+    elif tag.startswith("!"):
+        return "een eigen YAML-tag (!…)"
+    return "een YAML-tag"
 
 
 def _check_yaml_shape(loader: Any, name: str) -> None:
@@ -481,31 +574,32 @@ def _check_yaml_shape(loader: Any, name: str) -> None:
     - tags (!!int, !!timestamp, !!binary, ...): their constructors fail in their own ways on a
       bad value and produce types no fact has;
     - a list or mapping as a key, and the merge key `<<`;
+    - a key given twice in one mapping (named with its whole path, which building cannot do);
     - nesting deeper than MAX_DEPTH, which building would recurse into, and more than
       MAX_YAML_VALUES values, which building would take seconds and hundreds of megabytes for;
     - a plain number of more than MAX_DIGITS digits, which converting would choke on.
 
     The parser hands out one event at a time, so walking costs no nesting and no expansion.
     """
-    stack: list[list[Any]] = []  # per open collection: [is_mapping, current key or index, at_key]
+    stack: list[_Open] = []
     values = 0
     while loader.check_event():
         event = loader.get_event()
         if isinstance(event, yaml.CollectionEndEvent):
             stack.pop()
-            if stack and stack[-1][0]:
-                stack[-1][2] = True  # a value completed: a key comes next
+            if stack and stack[-1].is_mapping:
+                stack[-1].at_key = True  # a value completed: a key comes next
             continue
         if not isinstance(event, yaml.NodeEvent):
             continue  # stream and document boundaries
         top = stack[-1] if stack else None
-        if top is not None and not top[0]:
-            top[1] += 1
-        at_key = top is not None and top[0] and top[2]
+        if top is not None and not top.is_mapping:
+            top.key += 1
+        at_key = top is not None and top.is_mapping and top.at_key
 
         def refuse(message: str) -> InputError:
-            where = _position(stack)
-            return InputError(where, message) if where else InputError("", f"{visible(name)}: {message}")
+            parts = _parts(stack)
+            return error_at(parts, message) if parts else InputError("", f"{visible(name)}: {message}")
 
         values += 1
         if values > MAX_YAML_VALUES:
@@ -514,35 +608,37 @@ def _check_yaml_shape(loader: Any, name: str) -> None:
             raise refuse("YAML-ankers en -verwijzingen (&naam, *naam) zijn niet toegestaan; schrijf de waarde uit")
         tag = getattr(event, "tag", None)
         if tag not in _ALLOWED_TAGS:
-            shown = "!!" + tag[len(_YAML_TAG_PREFIX):] if tag.startswith(_YAML_TAG_PREFIX) else tag
-            raise refuse(f"de YAML-tag '{visible(shown)}' is niet toegestaan; laat de tag weg")
+            raise refuse(f"{_tag_words(tag)} is niet toegestaan; laat de tag weg")
         if isinstance(event, yaml.ScalarEvent):
             plain = event.implicit[0] and tag in (None, "!")
             if plain and at_key and event.value == "<<":
                 raise refuse("de YAML-samenvoegsleutel '<<' is niet toegestaan; schrijf de feiten uit")
-            if (plain and len(event.value) > MAX_DIGITS
-                    and loader.resolve(yaml.ScalarNode, event.value, event.implicit) == _YAML_TAG_PREFIX + "int"):
+            long = len(event.value) > MAX_DIGITS
+            resolved = loader.resolve(yaml.ScalarNode, event.value, event.implicit) if plain and (at_key or long) else None
+            if long and resolved == _YAML_TAG_PREFIX + "int":
                 raise refuse(f"kreeg {kind_of(HugeNumber(len(event.value)))}; hier past hoogstens {MAX_DIGITS}")
-            if top is not None and top[0]:
-                if at_key:
-                    top[1], top[2] = event.value, False
-                else:
-                    top[2] = True
+            if at_key:
+                # a key is its text and what it resolves to: `1` and '1' are different keys
+                if not top.take_key(event.value, (event.value, resolved)):
+                    raise refuse(TWICE.format(f"{visible(name)} (regel {event.start_mark.line + 1})"))
+            elif top is not None and top.is_mapping:
+                top.at_key = True
             continue
         if at_key:
             raise refuse("een sleutel is een naam (tekst), geen lijst of mapping")
         if len(stack) >= MAX_DEPTH:
-            raise refuse(f"te diep genest; een aanvragersbestand heeft hoogstens {MAX_DEPTH} niveaus")
-        stack.append([isinstance(event, yaml.MappingStartEvent), -1, True])
+            raise refuse(TOO_DEEP)
+        stack.append(_Open(isinstance(event, yaml.MappingStartEvent)))
 
 
-def _too_deep_in_json(text: str) -> str:
-    """The field where a JSON text nests deeper than MAX_DEPTH ('' when it is the top).
+def json_place(text: str, find: str) -> list[Any] | None:
+    """Where a JSON text nests deeper than MAX_DEPTH (`find` "deep"; [] when it is the top) or
+    first gives a key twice in one object ("twice"): the path, or None when it does not.
 
-    Only called once the parser has given up on the nesting, so a plain walk over the
-    characters costs nothing in the common case.
+    Only called once the parser has given up, so a plain walk over the characters costs nothing
+    in the common case.
     """
-    stack: list[list[Any]] = []  # per open collection: [is_object, current key or index, at_key]
+    stack: list[_Open] = []
     i, end = 0, len(text)
     while i < end:
         c = text[i]
@@ -550,28 +646,48 @@ def _too_deep_in_json(text: str) -> str:
             close = i + 1
             while close < end and text[close] != '"':
                 close += 2 if text[close] == "\\" else 1
-            if stack and stack[-1][0] and stack[-1][2]:
+            top = stack[-1] if stack else None
+            if top is not None and top.is_mapping and top.at_key:
                 try:
-                    stack[-1][1] = json.loads(text[i:close + 1])
+                    key = json.loads(text[i:close + 1])
                 except ValueError:
-                    stack[-1][1] = text[i + 1:close]
+                    key = text[i + 1:close]
+                if not top.take_key(key) and find == "twice":
+                    return _parts(stack)
             i = close + 1
             continue
         if c in "[{":
-            if len(stack) >= MAX_DEPTH:
-                return _position(stack)
-            stack.append([c == "{", 0, c == "{"])
+            if len(stack) >= MAX_DEPTH and find == "deep":
+                return _parts(stack)
+            stack.append(_Open(c == "{"))
+            if c == "[":
+                stack[-1].key = 0
         elif c in "]}" and stack:
             stack.pop()
         elif c == ":" and stack:
-            stack[-1][2] = False
+            stack[-1].at_key = False
         elif c == "," and stack:
-            if stack[-1][0]:
-                stack[-1][2] = True
+            if stack[-1].is_mapping:
+                stack[-1].at_key = True
             else:
-                stack[-1][1] += 1
+                stack[-1].key += 1
         i += 1
-    return ""
+    return None
+
+
+def json_key_error(text: str, exc: DuplicateKey | RecursionError, whole: str) -> InputError | None:
+    """The error for a key given twice, or nesting too deep, in a JSON text, at the field where it
+    is; None for nesting too deep outside any field (the text as a whole is too deep). `whole`
+    names the text ("aanvrager.json", "de rij")."""
+    if isinstance(exc, DuplicateKey):
+        parts = json_place(text, "twice")
+        if parts:
+            return error_at(parts, TWICE.format(whole))
+        return InputError("", f"{whole}: een naam {TWICE.format('één mapping')}")
+    parts = json_place(text, "deep")
+    if parts and isinstance(parts[0], Key):
+        return error_at(parts, TOO_DEEP)
+    return None
 
 
 def _load_yaml(text: str, name: str) -> Any:
@@ -609,17 +725,14 @@ def load_applicant_file(path: Path) -> Any:
         text = raw.decode("utf-8-sig")  # a byte order mark, as some editors write, is no content
     except UnicodeDecodeError as exc:
         raise InputError("", f"{shown} is geen UTF-8-tekst (byte {exc.start + 1} past niet)") from None
+    is_json = path.suffix.lower() == ".json"
     try:
-        data = decode_json(text) if path.suffix.lower() == ".json" else _load_yaml(text, name)
-    except DuplicateKey as exc:
-        where = f" (regel {exc.line})" if exc.line else ""
-        raise InputError(_key_text(exc.key), f"staat twee keer in {visible(name)}{where}; geef elk feit één keer") from None
-    except RecursionError:  # only JSON: the YAML check refuses deep nesting before building it
-        where = _too_deep_in_json(text)
-        too_deep = f"te diep genest; een aanvragersbestand heeft hoogstens {MAX_DEPTH} niveaus"
-        if where and not where.startswith("["):
-            raise InputError(where, too_deep) from None
-        raise InputError("", f"{visible(name)} is {too_deep}") from None  # the file as a whole
+        data = decode_json(text) if is_json else _load_yaml(text, name)
+    except (DuplicateKey, RecursionError) as exc:  # RecursionError: only JSON (the YAML walk refuses depth)
+        if is_json:
+            raise json_key_error(text, exc, visible(name)) or InputError("", f"{visible(name)} is {TOO_DEEP}") from None
+        # the walk finds a key given twice unless the keys only resolve alike (1 and 01: not names)
+        raise InputError("", f"{visible(name)}: een sleutel {TWICE.format(f'dezelfde mapping (regel {exc.line})')}") from None
     except json.JSONDecodeError as exc:
         raise InputError("", f"{visible(name)} is geen geldige JSON (regel {exc.lineno}, kolom {exc.colno}: "
                              f"{json_problem(exc)})") from None

@@ -2,13 +2,24 @@
 
 Each source states its own fee tree for a form: a base amount and exceptions that override the
 rule they name (and may themselves be overridden). The Datalog program derives whether each
-exception applies; here the tree is walked: the first applicable exception in declaration order
-wins, one whose applicability is unknown becomes an alternative ("kan ... zijn als ..."), and a
-second applicable sibling with another amount is reported as an overlap the sources leave open.
+exception applies; here the tree is walked down every applicable exception. Where two
+exceptions of one source both apply and lead to different amounts, the source does not say which
+one holds: the answer shows every amount with its quote and picks none, unless the knowledge base
+declares that one goes first (`gaat_voor`, with a cited reason), and then the answer says so. The
+order in which exceptions are declared never decides. An exception whose applicability is unknown
+becomes an alternative ("kan ... zijn als ...").
+
 Where sources give different amounts the answer shows all of them; a precedence the user sets
-picks one, and the answer says that it did. An exception that does not apply only because of
-facts the applicant can still change (`wijzigbaar`, such as sending a document) is named as a
-reduction within reach, with the smallest verified set of changes that brings it about.
+picks one, and the answer says that it did. A range a source states (G9) that an amount falls
+outside of is a disagreement too: it is shown, and set aside only where the knowledge base says
+why (`verouderd`). An exception that does not apply only because of facts the applicant can still
+change (`wijzigbaar`, such as sending a document) is named as a reduction within reach, with the
+smallest verified set of changes that brings it about.
+
+Asked for a goal, the fee uses what applying for that goal says about the application
+(`aanvraag_voor_doel`, e.g. an application for a violence victim's permit is one after violence)
+where the applicant left that fact open; a value the applicant gave stays, and the answer says
+that it differs.
 """
 
 from __future__ import annotations
@@ -25,19 +36,47 @@ from engine.model import FeeRule, KnowledgeBase
 from engine.proof import ProofBuilder, unknown_facts
 
 FEES_FORMAT = "verblijfsregels/fees"
-FEES_VERSION = 1
+FEES_VERSION = 2
+
+
+def _prefix(source_file: str) -> str:
+    return source_file.split("_", 1)[0]
+
+
+def fee_source_files(kb: KnowledgeBase) -> list[str]:
+    """The seed files fees cite: the sources --voorrang may name (by file name or three-digit number)."""
+    files = {f.source.file for f in kb.fee_rules.values()} | {r.source.file for r in kb.fee_ranges.values()}
+    files |= {v.source.file for p in kb.parameters.values() for v in p.values}
+    return sorted(files)
 
 
 @dataclass
 class SourceFee:
     source_file: str
-    amount: int | None  # euro cents; None where no value is in force on the peildatum
+    amount: int | None  # euro cents; None where no value is in force, or the source states several and not which
     decided_by: list[dict[str, Any]]  # the chain of fee rules from the base to the one that decided
     alternatives: list[dict[str, Any]] = field(default_factory=list)
-    overlaps: list[dict[str, Any]] = field(default_factory=list)
+    # the source states more than one amount for this situation and does not say which applies:
+    # {"at": rule id where the exceptions part, "branches": [{"amount", "decided_by": [rules below "at"]}]}
+    conflict: dict[str, Any] | None = None
+    # exceptions set aside because the knowledge base declares that another goes first (`gaat_voor`)
+    declared_precedence: list[dict[str, Any]] = field(default_factory=list)
     applies: bool | None = True  # None: the source speaks about a situation not yet known to be this one
     unknown_facts: list[str] = field(default_factory=list)
     reductions: list[dict[str, Any]] = field(default_factory=list)  # lower amounts the applicant can still reach
+
+    @property
+    def stated_amounts(self) -> list[int | None]:
+        """Every amount this source states for the situation, also those a declared precedence set aside."""
+        found = {self.amount} if self.conflict is None else {b["amount"] for b in self.conflict["branches"]}
+        found |= {o["amount"] for p in self.declared_precedence for o in p["over"]}
+        return sorted(found, key=lambda a: (a is None, a))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"source_file": self.source_file, "applies": self.applies, "unknown_facts": self.unknown_facts,
+                "amount": self.amount, "stated_amounts": self.stated_amounts, "decided_by": self.decided_by,
+                "conflict": self.conflict, "declared_precedence": self.declared_precedence,
+                "alternatives": self.alternatives, "reductions": self.reductions}
 
 
 @dataclass
@@ -49,6 +88,7 @@ class FeeAnswer:
     precedence: list[str]
     chosen_source: str | None
     ranges: list[dict[str, Any]]
+    assumptions: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def applicable(self) -> list[SourceFee]:
@@ -56,17 +96,19 @@ class FeeAnswer:
 
     @property
     def amounts(self) -> list[int | None]:
-        return sorted({s.amount for s in self.applicable}, key=lambda a: (a is None, a))
+        """Every amount the applicable sources state for this situation."""
+        return sorted({a for s in self.applicable for a in s.stated_amounts}, key=lambda a: (a is None, a))
 
     @property
     def agreed(self) -> bool:
-        return len(self.amounts) == 1
+        """Every stated amount and range agrees: one amount, no source that states two, no range it falls outside."""
+        return len(self.amounts) == 1 and not self.ranges
 
     @property
     def amount(self) -> int | None:
         if self.chosen_source is not None:
             return next(s.amount for s in self.per_source if s.source_file == self.chosen_source)
-        return self.amounts[0] if self.agreed else None
+        return _settled(self.applicable, self.ranges)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -77,16 +119,21 @@ class FeeAnswer:
             "peildatum": self.peildatum.isoformat(),
             "amount": self.amount,
             "sources_agree": self.agreed,
-            "precedence": {"order": self.precedence, "applied": self.chosen_source is not None and not self.agreed,
+            "precedence": {"order": self.precedence, "applied": self.chosen_source is not None,
                            "chosen_source": self.chosen_source},
-            "per_source": [
-                {"source_file": s.source_file, "applies": s.applies, "unknown_facts": s.unknown_facts,
-                 "amount": s.amount, "decided_by": s.decided_by,
-                 "alternatives": s.alternatives, "overlaps": s.overlaps, "reductions": s.reductions}
-                for s in self.per_source
-            ],
+            "per_source": [s.to_json() for s in self.per_source],
             "range_notes": self.ranges,
+            "assumptions": self.assumptions,
         }
+
+
+def _settled(applicable: list[SourceFee], ranges: list[dict[str, Any]]) -> int | None:
+    """The amount where nothing stated is left open: every applicable source states the same single
+    amount, and no range it falls outside of stands (one the knowledge base declares outdated does not)."""
+    if any(s.conflict is not None for s in applicable) or any(r["outdated"] is None for r in ranges):
+        return None
+    amounts = {s.amount for s in applicable}
+    return amounts.pop() if len(amounts) == 1 else None
 
 
 def _rule_json(fee: FeeRule, kb: KnowledgeBase, peildatum: date) -> dict[str, Any]:
@@ -101,13 +148,17 @@ def _rule_json(fee: FeeRule, kb: KnowledgeBase, peildatum: date) -> dict[str, An
     }
 
 
+def _reason_json(reason: Any) -> dict[str, Any]:
+    return {"reason": reason.text, "source": {"file": reason.source.file, "quote": reason.source.quote}}
+
+
 class FeeCalculator:
     def __init__(self, kb: KnowledgeBase, program_fee_nodes: dict[str, str]):
         self.kb = kb
         self.fee_nodes = program_fee_nodes
         self.children: dict[str, list[FeeRule]] = {}
         self.roots: dict[str, list[FeeRule]] = {}
-        for fee in kb.fee_rules.values():  # declaration order is the order of precedence among siblings
+        for fee in kb.fee_rules.values():
             if fee.exception_to:
                 self.children.setdefault(fee.exception_to, []).append(fee)
             else:
@@ -139,62 +190,134 @@ class FeeCalculator:
                     fee.unknown_facts = unknown_facts(build(self.fee_nodes[root.id]))
             per_source.append(fee)
         per_source.sort(key=lambda s: s.source_file)
-        applicable = [s for s in per_source if s.applies is True]
-        chosen = None
-        if len({s.amount for s in applicable}) > 1 and precedence:
-            for prefix in precedence:
-                match = [s for s in applicable if s.source_file.split("_", 1)[0] == prefix or s.source_file == prefix]
-                if match:
-                    chosen = match[0].source_file
-                    break
         ranges = []
         for fee_range in kb.fee_ranges.values():
             outside = [s.source_file for s in per_source
-                       if s.amount is not None and not fee_range.minimum <= s.amount <= fee_range.maximum]
+                       if any(a is not None and not fee_range.minimum <= a <= fee_range.maximum for a in s.stated_amounts)]
             if outside:
                 ranges.append({"rule_id": fee_range.id, "label": fee_range.label, "minimum": fee_range.minimum,
                                "maximum": fee_range.maximum, "outside_for": outside,
-                               "source": {"file": fee_range.source.file, "quote": fee_range.source.quote}})
+                               "source": {"file": fee_range.source.file, "quote": fee_range.source.quote},
+                               "outdated": _reason_json(fee_range.outdated) if fee_range.outdated else None})
+        chosen = self._chosen_source([s for s in per_source if s.applies is True], ranges, precedence)
         return FeeAnswer(form, kb.forms[form].label, peildatum, per_source, precedence, chosen, ranges)
+
+    @staticmethod
+    def _chosen_source(applicable: list[SourceFee], ranges: list[dict[str, Any]], precedence: list[str]) -> str | None:
+        """The source the user's order picks, only where what is stated leaves the amount open."""
+        if not precedence or not applicable:
+            return None
+        if _settled(applicable, ranges) is not None:
+            return None  # nothing to choose: the precedence changes nothing
+        amounts = {a for s in applicable for a in s.stated_amounts}
+        standing = [r for r in ranges if r["outdated"] is None]
+        if len(amounts) < 2 and not standing:
+            return None  # one source leaves its own amount open: an order of sources cannot settle that
+
+        def rank(name: str) -> int:
+            return next((i for i, p in enumerate(precedence) if name == p or _prefix(name) == p), len(precedence))
+
+        first = min(applicable, key=lambda s: rank(s.source_file))
+        if rank(first.source_file) == len(precedence):
+            return None  # the order names none of these sources
+        if any(rank(r["source"]["file"]) < rank(first.source_file) for r in standing):
+            return None  # the user puts the range first: it states no amount to pay
+        return first.source_file
 
     def _walk(self, value: Callable[[str], Any], build: Callable[[str], Any] | None, root: FeeRule,
               peildatum: date) -> SourceFee:
-        chain = [root]
-        alternatives: list[dict[str, Any]] = []
-        overlaps: list[dict[str, Any]] = []
-        node = root
-        while True:
-            decided = None
-            for child in self.children.get(node.id, []):
-                applies = value(self.fee_nodes[child.id])
-                if applies is True and decided is None:
-                    decided = child
-                elif applies is True:
-                    other = self._amount_of(decided, peildatum)
-                    mine = self._amount_of(child, peildatum)
-                    if other != mine:
-                        overlaps.append({"applied": decided.id, "also_applies": child.id, "amount_not_used": mine})
-                elif applies is not False and decided is None:
-                    alternatives.append({
-                        **_rule_json(child, self.kb, peildatum),
-                        "unknown_facts": unknown_facts(build(self.fee_nodes[child.id])) if build else [],
-                    })
-            if decided is None:
-                break
-            chain.append(decided)
-            node = decided
-        in_force = self.kb.parameters[node.parameter].at(peildatum)
+        alternatives: dict[str, dict[str, Any]] = {}
+        declared: list[dict[str, Any]] = []
+        branches = self._branches(value, build, root, peildatum, alternatives, declared)
+        amounts = {self._amount_of(chain[-1], peildatum) for chain in branches}
+        conflict = None
+        if len(amounts) == 1:
+            chain = branches[0]  # the same amount whichever applicable exception is followed
+        else:
+            common = 0
+            while all(len(c) > common + 1 and c[common].id == branches[0][common].id for c in branches):
+                common += 1
+            chain = branches[0][:common]
+            conflict = {
+                "at": chain[-1].id,
+                "branches": [{"amount": self._amount_of(c[-1], peildatum),
+                              "decided_by": [_rule_json(f, self.kb, peildatum) for f in c[common:]]} for c in branches],
+            }
         return SourceFee(
             source_file=root.source.file,
-            amount=in_force.value if in_force else None,
+            amount=self._amount_of(chain[-1], peildatum) if conflict is None else None,
             decided_by=[_rule_json(f, self.kb, peildatum) for f in chain],
-            alternatives=alternatives,
-            overlaps=overlaps,
+            alternatives=list(alternatives.values()),
+            conflict=conflict,
+            declared_precedence=declared,
         )
+
+    def _branches(self, value: Callable[[str], Any], build: Callable[[str], Any] | None, node: FeeRule,
+                  peildatum: date, alternatives: dict[str, dict[str, Any]],
+                  declared: list[dict[str, Any]]) -> list[list[FeeRule]]:
+        """Every chain from `node` down through applicable exceptions to one that no exception overrides.
+
+        Siblings are all followed, in no order of precedence; one that an applicable sibling goes
+        before (`gaat_voor`, declared with a reason) is set aside and the answer says so.
+        """
+        applicable = []
+        for child in self.children.get(node.id, []):
+            applies = value(self.fee_nodes[child.id])
+            if applies is True:
+                applicable.append(child)
+            elif applies is not False and child.id not in alternatives:
+                alternatives[child.id] = {
+                    **_rule_json(child, self.kb, peildatum),
+                    "unknown_facts": unknown_facts(build(self.fee_nodes[child.id])) if build else [],
+                }
+        if not applicable:
+            return [[node]]
+        kept = []
+        for child in applicable:
+            winners = [w for w in applicable if w.precedence and child.id in w.precedence.over]
+            if not winners:
+                kept.append(child)
+                continue
+            for winner in winners:
+                set_aside = sorted({self._amount_of(c[-1], peildatum)
+                                    for c in self._branches(value, None, child, peildatum, {}, [])},
+                                   key=lambda a: (a is None, a))
+                declared.append({"rule_id": winner.id, "over": [{"rule_id": child.id, "amount": a} for a in set_aside],
+                                 **_reason_json(winner.precedence.reason)})
+        return [[node, *chain] for child in kept
+                for chain in self._branches(value, build, child, peildatum, alternatives, declared)]
 
     def _amount_of(self, fee: FeeRule, peildatum: date) -> int | None:
         value = self.kb.parameters[fee.parameter].at(peildatum)
         return value.value if value else None
+
+
+def goal_applicant(kb: KnowledgeBase, applicant: Applicant, goal: str | None) -> tuple[Applicant, list[dict[str, Any]]]:
+    """The applicant as the fees of `goal` see it, and what applying for the goal said.
+
+    A fact the applicant left open takes the value the goal declares (`aanvraag_voor_doel`,
+    `applied: true`); a value the applicant gave stays, and where it differs the note says so
+    (`applied: false`).
+    """
+    if goal is None:
+        return applicant, []
+    values = dict(applicant.values)
+    notes = []
+    for assumption in kb.goal_assumptions.values():
+        if goal not in assumption.goals:
+            continue
+        given = applicant.values.get(assumption.fact)
+        if given == assumption.value:
+            continue
+        if given is None:
+            values[assumption.fact] = assumption.value
+        notes.append({
+            "rule_id": assumption.id, "goal": goal, "fact": assumption.fact, "label": kb.facts[assumption.fact].label,
+            "value": assumption.value, "given": given, "applied": given is None,
+            "source": {"file": assumption.source.file, "quote": assumption.source.quote},
+            "explanation": assumption.explanation,
+        })
+    return (Applicant(values) if values != applicant.values else applicant), notes
 
 
 MAX_CHANGES = 3  # as many changes as why-not tries
@@ -221,8 +344,10 @@ def _reductions(engine: Any, applicant: Applicant, answer: FeeAnswer, builder: P
 
     Change sets are tried smallest first and each is verified by working out the fee again: the
     changed applicant's amount from this source is the exception's, or the exception becomes an
-    alternative that still depends on unknown facts (then those are named). Supersets of a set
-    that already reaches the exception are not tried, so every set is minimal.
+    alternative that still depends on unknown facts (then those are named), or the source then
+    states the exception's amount beside another without saying which applies (then the other
+    amounts are named, `contested_with`). Supersets of a set that already reaches the exception
+    are not tried, so every set is minimal.
     """
     kb = engine.kb
     fee_nodes = engine.program.fee_nodes
@@ -250,38 +375,60 @@ def _reductions(engine: Any, applicant: Applicant, answer: FeeAnswer, builder: P
                         if reached is None:
                             continue
                         found.append(names)
+                        unknown, contested = reached
                         source.reductions.append({
                             **_rule_json(fee, kb, answer.peildatum),
                             "changes": [{"fact": n, "value": v, "old": applicant.values.get(n)} for n, v in changes],
-                            "unknown_facts": reached,
+                            "unknown_facts": unknown,
+                            "contested_with": contested,
                         })
                         break
 
 
 def _reached(engine: Any, applicant: Applicant, answer: FeeAnswer, source_file: str, fee: FeeRule,
-             changes: list[tuple[str, Any]]) -> list[str] | None:
-    """None if the changes do not bring `fee` about; else the facts still unknown for it (maybe none)."""
+             changes: list[tuple[str, Any]]) -> tuple[list[str], list[dict[str, Any]]] | None:
+    """None if the changes do not bring `fee` about; else the facts still unknown for it (maybe none)
+    and the other exceptions whose amounts the source then states beside it (maybe none)."""
     changed = Applicant({**applicant.values, **dict(changes)})
     again = fees_for(engine, changed, answer.form, answer.peildatum)
     for source in again.per_source:
         if source.source_file != source_file or source.applies is not True:
             continue
-        if source.decided_by[-1]["rule_id"] == fee.id:
-            return []
+        if source.conflict is None and source.decided_by[-1]["rule_id"] == fee.id:
+            return [], []
+        if source.conflict is not None:
+            leaves = [(b["decided_by"][-1]["rule_id"], b["amount"]) for b in source.conflict["branches"]]
+            if any(rule_id == fee.id for rule_id, _ in leaves):
+                return [], [{"rule_id": r, "amount": a} for r, a in leaves if r != fee.id]
         for alternative in source.alternatives:
             if alternative["rule_id"] == fee.id:
-                return alternative["unknown_facts"]
+                return alternative["unknown_facts"], []
     return None
+
+
+def _facts_read(engine: Any, form: str) -> set[str]:
+    """The input facts the fee rules of `form` read, through every rule and quantity below them."""
+    program = engine.program
+    roots = [program.fee_nodes[f.id] for f in engine.kb.fee_rules.values() if f.form == form and f.id in program.fee_nodes]
+    names = set()
+    for nid in program.reachable(roots):
+        node = program.nodes[nid]
+        if node.kind == "fact":
+            names.add(nid)
+        elif node.kind == "quantity":
+            names.update(engine.kb.quantities[nid].inputs if nid in engine.kb.quantities else ())
+    return names
 
 
 def fees_for(engine: Any, applicant: Applicant, form: str, peildatum: date, precedence: list[str] | None = None,
              values: dict[str, set[Any]] | None = None, inputs: dict[str, Any] | None = None,
-             reductions: bool = False) -> FeeAnswer:
+             reductions: bool = False, assumptions: list[dict[str, Any]] | None = None) -> FeeAnswer:
     """The fee of `form`; `values` from an evaluation of every node saves evaluating the form's model,
     `inputs` (facts and quantities at the peildatum) saves working the quantities out again.
 
     With `reductions` each source also names the lower amounts the applicant can still reach by
-    changing changeable facts (this works the fee out again per candidate change).
+    changing changeable facts (this works the fee out again per candidate change). `assumptions`
+    (from `goal_applicant`, whose applicant this is) are reported where the form's rules read them.
     """
     if form not in engine.kb.forms:
         raise InputError("--form", f"onbekend formulier '{visible(form)}'; toegestaan: {', '.join(sorted(engine.kb.forms))}")
@@ -295,6 +442,9 @@ def fees_for(engine: Any, applicant: Applicant, form: str, peildatum: date, prec
         builder = ProofBuilder(engine.program, values, inputs)
     calculator = FeeCalculator(engine.kb, engine.program.fee_nodes)
     answer = calculator.answer(builder, form, peildatum, list(precedence or []))
+    if assumptions:
+        read = _facts_read(engine, form)
+        answer.assumptions = [a for a in assumptions if a["fact"] in read]
     if reductions:
         _reductions(engine, applicant, answer, builder)
     return answer

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Union
 
@@ -23,6 +23,9 @@ KB_DIR = Path(os.environ.get("VERBLIJFSREGELS_KB") or Path(__file__).resolve().p
 INVENTORY_ROW = re.compile(r"^[A-G][0-9]+$")
 DURATION_UNITS = ("dagen", "weken", "maanden", "jaren")
 RULE_ID = re.compile(r"^[A-G][0-9]*(\.[a-z0-9_]+)?$|^[A-G][0-9]+(\+[A-G][0-9]+)+$")
+# An assumption (`aanname`) is a declaration the seeds do not state: it names no inventory row.
+ASSUMPTION_ID = re.compile(r"^aanname\.[a-z0-9_]+$")
+ASSUMPTION_FILE = "aanname"  # Rule.source.file of an assumption: never a seed file
 NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 FACT_TYPES = ("bool", "datum", "tekst", "keuze", "bedrag", "vergunningen")
 COMPARATORS = {
@@ -76,6 +79,17 @@ class Source:
 
 
 @dataclass(frozen=True)
+class Assumption:
+    """What a declaration rests on when no seed states it: a legal basis and why it is needed.
+
+    Declared as `aanname: {grondslag, reden}` instead of `bron`; proofs show it as an assumption,
+    never as a quote, and `verblijfsregels audit` lists every one."""
+
+    basis: str  # e.g. "art. 1:233 BW"
+    reason: str  # why the seeds need it (they use a word without defining it, ...)
+
+
+@dataclass(frozen=True)
 class Fact:
     name: str
     type: str
@@ -121,6 +135,9 @@ class Rule:
     covers: tuple[str, ...] = ()  # further inventory rows this declaration encodes
     form: str | None = None  # the application form a consequence points to
     audit: "AuditNote | None" = None  # a finding of the audit this rule is known to give, with why
+    # set for a declaration no seed states (`aanname` instead of `bron`); its `source` is then
+    # Source(ASSUMPTION_FILE, basis), which lists read as "bron aanname: <basis>"
+    assumption: Assumption | None = None
 
 
 @dataclass(frozen=True)
@@ -161,8 +178,28 @@ class Parameter:
 
 
 @dataclass(frozen=True)
+class Reason:
+    """Why the knowledge base settles something the sources leave open, with where that is written."""
+
+    text: str
+    source: Source
+
+
+@dataclass(frozen=True)
+class FeePrecedence:
+    """A fee exception that goes before sibling exceptions of the same source (`gaat_voor`)."""
+
+    over: tuple[str, ...]
+    reason: Reason
+
+
+@dataclass(frozen=True)
 class FeeRule:
-    """One amount for one form according to one source; exceptions override the rule they name."""
+    """One amount for one form according to one source; exceptions override the rule they name.
+
+    Two sibling exceptions that both apply with different amounts leave the source's amount open,
+    unless one declares `gaat_voor` over the other with a cited reason.
+    """
 
     id: str
     form: str
@@ -175,6 +212,7 @@ class FeeRule:
     file: str = ""
     covers: tuple[str, ...] = ()
     audit: "AuditNote | None" = None
+    precedence: FeePrecedence | None = None
 
 
 @dataclass(frozen=True)
@@ -184,6 +222,23 @@ class FeeRange:
     minimum: int
     maximum: int
     source: Source
+    outdated: Reason | None = None  # `verouderd`: the stated amounts go before this range, and why
+
+
+@dataclass(frozen=True)
+class GoalAssumption:
+    """What applying for a goal says about the application (`aanvraag_voor_doel`): a fact's value.
+
+    Used where the question is asked for one of `goals` and the applicant left `fact` unknown;
+    a value the applicant gave is never overridden.
+    """
+
+    id: str
+    goals: tuple[str, ...]
+    fact: str
+    value: Any
+    source: Source
+    explanation: str = ""
 
 
 @dataclass(frozen=True)
@@ -198,7 +253,7 @@ class Goal:
 AUDIT_KINDS = (
     "tegenstrijdig", "leemte", "dood", "nooit_van_toepassing", "altijd_opzij", "overschaduwd",
     "overbodig", "bronverschil", "vervallen", "nog_niet_geldig", "parameter_overlap", "parameter_gat",
-    "ongebruikt", "laadfout", "kringloop", "vergelijking", "verklaring_zonder_bevinding",
+    "ongebruikt", "laadfout", "kringloop", "vergelijking", "verklaring_zonder_bevinding", "aanname",
 )
 
 
@@ -207,11 +262,46 @@ class AuditNote:
     """A finding the audit gives that is known and explained: it is listed as explained.
 
     `patterns` are finding keys, `*` matching any part (fnmatch); `where` says where it was declared.
+    A finding that only occurs at some peildata (a rule that has ended, or not yet begun) is
+    explained for those: `peildata: {vanaf, tot}` (from inclusive, until exclusive, like
+    `geldig_van`/`geldig_tot`). At another peildatum the note neither explains nor is missed.
     """
 
     patterns: tuple[str, ...]
     reason: str
     where: str
+    from_: date | None = None
+    until: date | None = None
+
+    def covers(self, peildatum: date) -> bool:
+        return (self.from_ is None or self.from_ <= peildatum) and (self.until is None or peildatum < self.until)
+
+    def dates(self) -> str:
+        """The peildata it covers, in Dutch ('' for all)."""
+        if self.from_ and self.until:
+            return f"peildata van {self.from_.isoformat()} tot {self.until.isoformat()}"
+        if self.from_:
+            return f"peildata vanaf {self.from_.isoformat()}"
+        if self.until:
+            return f"peildata vóór {self.until.isoformat()}"
+        return ""
+
+
+def _note_dates(raw: Any, where: str) -> tuple[date | None, date | None]:
+    """`peildata: {vanaf: D, tot: D}` of an audit explanation (either may be left out)."""
+    if raw is None:
+        return None, None
+    if not isinstance(raw, dict) or not raw or set(raw) - {"vanaf", "tot"}:
+        raise KnowledgeBaseError(f"{where}: 'peildata' heeft 'vanaf' en/of 'tot' (datums)")
+    got = []
+    for key in ("vanaf", "tot"):
+        value = raw.get(key)
+        if value is not None and (not isinstance(value, date) or isinstance(value, datetime)):
+            raise KnowledgeBaseError(f"{where}: peildata '{key}' is een datum (JJJJ-MM-DD)")
+        got.append(value)
+    if got[0] and got[1] and got[0] >= got[1]:
+        raise KnowledgeBaseError(f"{where}: peildata 'vanaf' ligt niet vóór 'tot'")
+    return got[0], got[1]
 
 
 @dataclass
@@ -227,6 +317,7 @@ class KnowledgeBase:
     fee_rules: dict[str, FeeRule] = field(default_factory=dict)
     fee_ranges: dict[str, FeeRange] = field(default_factory=dict)
     audit_notes: list[AuditNote] = field(default_factory=list)  # section `audit` of any file
+    goal_assumptions: dict[str, GoalAssumption] = field(default_factory=dict)  # section `aanvraag_voor_doel`
     # derived indexes, filled by `index()`
     rules_for: dict[str, list[str]] = field(default_factory=dict)
     exceptions_of: dict[str, list[str]] = field(default_factory=dict)
@@ -317,11 +408,12 @@ def _source(raw: Any, where: str) -> Source:
 def _rule(raw: dict, path: Path) -> Rule:
     rid = str(raw.get("id", ""))
     where = _where(path, rid or "?")
-    if not RULE_ID.match(rid):
+    assumption = _assumption(raw, rid, where)
+    if not RULE_ID.match(rid) and assumption is None:
         raise KnowledgeBaseError(f"{where}: regel-id '{rid}' noemt geen inventarisrij (zoals C13 of A9.mensenhandel)")
     allowed = {"id", "label", "conclusie", "bron", "voorwaarden", "uitzondering_op", "van_toepassing_als",
                "soort", "doelen", "toelichting", "verwijzing", "geldig_van", "geldig_tot", "vanaf", "duur", "dekt",
-               "formulier", "audit"}
+               "formulier", "audit", "aanname"}
     extra = set(raw) - allowed
     if extra:
         raise KnowledgeBaseError(f"{where}: onbekende sleutel(s) {sorted(extra)}; toegestaan: {sorted(allowed)}")
@@ -366,7 +458,7 @@ def _rule(raw: dict, path: Path) -> Rule:
     return Rule(
         id=rid,
         label=" ".join(str(raw["label"]).split()),
-        source=_source(raw.get("bron"), where),
+        source=Source(ASSUMPTION_FILE, assumption.basis) if assumption else _source(raw.get("bron"), where),
         conclusion=conclusion,
         conditions=conditions,
         exception_to=exception_to,
@@ -383,7 +475,28 @@ def _rule(raw: dict, path: Path) -> Rule:
         covers=covers,
         form=str(raw["formulier"]) if "formulier" in raw else None,
         audit=_rule_audit(raw, rid, where),
+        assumption=assumption,
     )
+
+
+def _assumption(raw: dict, rid: str, where: str) -> Assumption | None:
+    """`aanname: {grondslag, reden}`: a plain rule that no seed states, with id aanname.<naam>."""
+    if "aanname" not in raw:
+        if ASSUMPTION_ID.match(rid):
+            raise KnowledgeBaseError(f"{where}: een id aanname.<naam> is voor een declaratie met 'aanname'")
+        return None
+    if not ASSUMPTION_ID.match(rid):
+        raise KnowledgeBaseError(f"{where}: een declaratie met 'aanname' heeft een id aanname.<naam>; zij codeert geen inventarisrij")
+    if "bron" in raw:
+        raise KnowledgeBaseError(f"{where}: een aanname heeft geen 'bron' (geen citaat uit de bronnen) maar 'aanname'")
+    if raw.get("uitzondering_op") or raw.get("soort", "regel") != "regel":
+        raise KnowledgeBaseError(f"{where}: alleen een regel kan een aanname zijn, geen uitzondering, gevolg of termijn")
+    note = raw["aanname"]
+    basis = " ".join(str(note.get("grondslag") or "").split()) if isinstance(note, dict) else ""
+    reason = " ".join(str(note.get("reden") or "").split()) if isinstance(note, dict) else ""
+    if not isinstance(note, dict) or set(note) != {"grondslag", "reden"} or not basis or not reason:
+        raise KnowledgeBaseError(f"{where}: 'aanname' heeft precies 'grondslag' (bijvoorbeeld een wetsartikel) en 'reden'")
+    return Assumption(basis, reason)
 
 
 def _rule_audit(raw: dict, rid: str, where: str) -> AuditNote | None:
@@ -391,8 +504,9 @@ def _rule_audit(raw: dict, rid: str, where: str) -> AuditNote | None:
     if "audit" not in raw:
         return None
     note = raw["audit"]
-    if not isinstance(note, dict) or set(note) != {"verwacht", "reden"}:
-        raise KnowledgeBaseError(f"{where}: 'audit' heeft precies 'verwacht' (een soort bevinding) en 'reden'")
+    if not isinstance(note, dict) or not {"verwacht", "reden"} <= set(note) <= {"verwacht", "reden", "peildata"}:
+        raise KnowledgeBaseError(f"{where}: 'audit' heeft 'verwacht' (een soort bevinding) en 'reden', en naar "
+                                 "keuze 'peildata'")
     kinds = note["verwacht"] if isinstance(note["verwacht"], list) else [note["verwacht"]]
     for kind in kinds:
         if kind not in AUDIT_KINDS:
@@ -401,17 +515,18 @@ def _rule_audit(raw: dict, rid: str, where: str) -> AuditNote | None:
     if not reason:
         raise KnowledgeBaseError(f"{where}: een audit-verklaring noemt de 'reden'")
     patterns = tuple(p for kind in kinds for p in (f"{kind}/{rid}", f"{kind}/{rid}/*"))
-    return AuditNote(patterns, reason, where)
+    return AuditNote(patterns, reason, where, *_note_dates(note.get("peildata"), where))
 
 
 def _audit_section(raw: Any, path: Path) -> list[AuditNote]:
-    """Section `audit`: a list of {sleutel: <finding key or pattern>, reden: ...}."""
+    """Section `audit`: a list of {sleutel: <finding key or pattern>, reden: ..., peildata?: {vanaf?, tot?}}."""
     if not isinstance(raw, list):
         raise KnowledgeBaseError(f"{path.name}: sectie 'audit' is een lijst van {{sleutel, reden}}")
     notes = []
     for item in raw:
-        if not isinstance(item, dict) or set(item) != {"sleutel", "reden"}:
-            raise KnowledgeBaseError(f"{path.name} [audit]: elke verklaring heeft precies 'sleutel' en 'reden'")
+        if not isinstance(item, dict) or not {"sleutel", "reden"} <= set(item) <= {"sleutel", "reden", "peildata"}:
+            raise KnowledgeBaseError(f"{path.name} [audit]: elke verklaring heeft 'sleutel' en 'reden', en naar keuze "
+                                     "'peildata'")
         keys = item["sleutel"] if isinstance(item["sleutel"], list) else [item["sleutel"]]
         where = _where(path, str(keys[0]))
         for key in keys:
@@ -420,12 +535,12 @@ def _audit_section(raw: Any, path: Path) -> list[AuditNote]:
         reason = " ".join(str(item["reden"] or "").split())
         if not reason:
             raise KnowledgeBaseError(f"{where}: een audit-verklaring noemt de 'reden'")
-        notes.append(AuditNote(tuple(str(k) for k in keys), reason, where))
+        notes.append(AuditNote(tuple(str(k) for k in keys), reason, where, *_note_dates(item.get("peildata"), where)))
     return notes
 
 
 SECTIONS = ("feiten", "vergunningsperiode", "grootheden", "regels", "bronverschillen", "doelen",
-            "formulieren", "parameters", "leges", "leges_bandbreedte", "audit")
+            "formulieren", "parameters", "leges", "leges_bandbreedte", "aanvraag_voor_doel", "audit")
 
 
 def _fact(name: str, raw: dict, where: str) -> Fact:
@@ -500,7 +615,7 @@ def _fee_rule(raw: dict, path: Path) -> FeeRule:
     if not RULE_ID.match(rid):
         raise KnowledgeBaseError(f"{where}: regel-id '{rid}' noemt geen inventarisrij (zoals G4 of G4.mensenhandel)")
     allowed = {"id", "label", "formulier", "bron", "bedrag", "van_toepassing_als", "uitzondering_op", "toelichting", "dekt",
-               "audit"}
+               "audit", "gaat_voor"}
     extra = set(raw) - allowed
     if extra:
         raise KnowledgeBaseError(f"{where}: onbekende sleutel(s) {sorted(extra)}; toegestaan: {sorted(allowed)}")
@@ -509,6 +624,15 @@ def _fee_rule(raw: dict, path: Path) -> FeeRule:
             raise KnowledgeBaseError(f"{where}: een legesregel heeft '{key}'")
     if raw.get("uitzondering_op") and "van_toepassing_als" not in raw:
         raise KnowledgeBaseError(f"{where}: een uitzondering heeft 'van_toepassing_als'")
+    precedence = None
+    if "gaat_voor" in raw:
+        spec = raw["gaat_voor"]
+        if not isinstance(spec, dict) or not spec.get("regels") or set(spec) != {"regels", "reden", "bron"}:
+            raise KnowledgeBaseError(f"{where}: 'gaat_voor' heeft 'regels' (de uitzonderingen waar deze voor gaat), "
+                                     "'reden' en 'bron'")
+        if not raw.get("uitzondering_op"):
+            raise KnowledgeBaseError(f"{where}: alleen een uitzondering kan voor een andere uitzondering gaan")
+        precedence = FeePrecedence(tuple(str(r) for r in spec["regels"]), _reason(spec, where))
     return FeeRule(
         id=rid,
         form=str(raw["formulier"]),
@@ -521,7 +645,51 @@ def _fee_rule(raw: dict, path: Path) -> FeeRule:
         file=f"{path.parent.name}/{path.name}",
         covers=tuple(str(c) for c in raw.get("dekt", ())),
         audit=_rule_audit(raw, rid, where),
+        precedence=precedence,
     )
+
+
+INVENTORY_FILE = "rule-inventory.md"  # shared/rule-inventory.md: a reason may quote it, a rule never
+
+
+def _reason(raw: dict, where: str) -> Reason:
+    """`reden` in words with `bron`: a seed file or the rule inventory, quoted verbatim."""
+    if not raw.get("reden"):
+        raise KnowledgeBaseError(f"{where}: noem de 'reden'")
+    source = _source(raw.get("bron"), where)
+    if source.file != INVENTORY_FILE and not re.match(r"^\d{3}_[0-9a-f]+\.txt$", source.file):
+        raise KnowledgeBaseError(f"{where}: bron '{source.file}' is geen bestand uit shared/seeds en niet {INVENTORY_FILE}")
+    return Reason(" ".join(str(raw["reden"]).split()), source)
+
+
+def _fee_range(raw: dict, path: Path) -> FeeRange:
+    rid = str(raw.get("id", ""))
+    where = _where(path, rid or "?")
+    allowed = {"id", "label", "minimum", "maximum", "bron", "verouderd"}
+    extra = set(raw) - allowed
+    if extra:
+        raise KnowledgeBaseError(f"{where}: onbekende sleutel(s) {sorted(extra)}; toegestaan: {sorted(allowed)}")
+    outdated = None
+    if "verouderd" in raw:
+        if not isinstance(raw["verouderd"], dict) or set(raw["verouderd"]) != {"reden", "bron"}:
+            raise KnowledgeBaseError(f"{where}: 'verouderd' heeft 'reden' en 'bron'")
+        outdated = _reason(raw["verouderd"], where)
+    return FeeRange(rid, raw["label"], int(raw["minimum"]), int(raw["maximum"]), _source(raw.get("bron"), where),
+                    outdated)
+
+
+def _goal_assumption(raw: dict, path: Path) -> GoalAssumption:
+    rid = str(raw.get("id", ""))
+    where = _where(path, rid or "?")
+    if not RULE_ID.match(rid):
+        raise KnowledgeBaseError(f"{where}: id '{rid}' noemt geen inventarisrij (zoals E12.aanvraag_na_geweld)")
+    allowed = {"id", "doelen", "feit", "waarde", "bron", "toelichting"}
+    extra = set(raw) - allowed
+    if extra or not raw.get("doelen") or not raw.get("feit") or "waarde" not in raw:
+        raise KnowledgeBaseError(f"{where}: 'aanvraag_voor_doel' heeft 'doelen', 'feit', 'waarde' en 'bron' "
+                                 f"(en eventueel 'toelichting'){'; onbekend: ' + str(sorted(extra)) if extra else ''}")
+    return GoalAssumption(rid, tuple(str(g) for g in raw["doelen"]), str(raw["feit"]), raw["waarde"],
+                          _source(raw.get("bron"), where), " ".join(str(raw.get("toelichting", "")).split()))
 
 
 def _files(directory: Path) -> list[Path]:
@@ -547,6 +715,7 @@ def load_knowledge_base(directory: Path = KB_DIR) -> KnowledgeBase:
     parameters: dict[str, Parameter] = {}
     fee_rules: dict[str, FeeRule] = {}
     fee_ranges: dict[str, FeeRange] = {}
+    goal_assumptions: dict[str, GoalAssumption] = {}
     audit_notes: list[AuditNote] = []
     origin: dict[tuple[str, str], str] = {}
 
@@ -599,14 +768,18 @@ def load_knowledge_base(directory: Path = KB_DIR) -> KnowledgeBase:
             claim("regel", fee.id, path)
             fee_rules[fee.id] = fee
         for raw in data.get("leges_bandbreedte") or ():
-            claim("regel", raw["id"], path)
-            fee_ranges[raw["id"]] = FeeRange(raw["id"], raw["label"], int(raw["minimum"]), int(raw["maximum"]),
-                                             _source(raw.get("bron"), _where(path, raw["id"])))
+            fee_range = _fee_range(raw, path)
+            claim("regel", fee_range.id, path)
+            fee_ranges[fee_range.id] = fee_range
+        for raw in data.get("aanvraag_voor_doel") or ():
+            assumption = _goal_assumption(raw, path)
+            claim("regel", assumption.id, path)
+            goal_assumptions[assumption.id] = assumption
         if "audit" in data:
             audit_notes.extend(_audit_section(data["audit"], path))
     _check_date_order(facts, origin)
     kb = KnowledgeBase(facts, period_fields, quantities, rules, disagreements, goals,
-                       forms, parameters, fee_rules, fee_ranges, audit_notes)
+                       forms, parameters, fee_rules, fee_ranges, audit_notes, goal_assumptions)
     kb.index()
     check_knowledge_base(kb)
     return kb
@@ -777,7 +950,7 @@ def check_knowledge_base(kb: KnowledgeBase) -> None:
                 raise KnowledgeBaseError(f"{where}: 'vanaf' noemt een datumfeit of datumgrootheid, niet '{rule.start}'")
         if (rule.valid_from or rule.valid_until) and "peildatum" not in kb.quantities:
             raise KnowledgeBaseError(f"{where}: een regel met een geldigheidsperiode vraagt de grootheid 'peildatum'")
-        if rule.source.file and not re.match(r"^\d{3}_[0-9a-f]+\.txt$", rule.source.file):
+        if rule.assumption is None and rule.source.file and not re.match(r"^\d{3}_[0-9a-f]+\.txt$", rule.source.file):
             raise KnowledgeBaseError(f"{where}: bronbestand '{rule.source.file}' is geen bestandsnaam uit shared/seeds")
     for dis in kb.disagreements.values():
         for rid in dis.rule_ids:
@@ -798,6 +971,33 @@ def check_knowledge_base(kb: KnowledgeBase) -> None:
                 raise KnowledgeBaseError(f"{where}: uitzondering op onbekende legesregel '{fee.exception_to}'")
             if base.form != fee.form or base.source.file != fee.source.file:
                 raise KnowledgeBaseError(f"{where}: een uitzondering geldt voor hetzelfde formulier en dezelfde bron als {base.id}")
+    for fee in kb.fee_rules.values():
+        if fee.precedence is None:
+            continue
+        where = f"{fee.file} [{fee.id}]"
+        for other in fee.precedence.over:
+            sibling = kb.fee_rules.get(other)
+            if sibling is None or sibling.id == fee.id or sibling.exception_to != fee.exception_to:
+                raise KnowledgeBaseError(f"{where}: 'gaat_voor' noemt '{other}', geen andere uitzondering op {fee.exception_to}")
+            if sibling.precedence is not None and fee.id in sibling.precedence.over:
+                raise KnowledgeBaseError(f"{where}: {fee.id} en {other} gaan elk voor de ander")
+    said: dict[tuple[str, str], str] = {}
+    for assumption in kb.goal_assumptions.values():
+        where = f"aanvraag_voor_doel [{assumption.id}]"
+        for goal in assumption.goals:
+            if goal not in kb.goals:
+                raise KnowledgeBaseError(f"{where}: onbekend doel '{goal}'")
+            if (goal, assumption.fact) in said:
+                raise KnowledgeBaseError(f"{where}: wat een aanvraag voor {goal} over '{assumption.fact}' zegt, "
+                                         f"staat al in {said[goal, assumption.fact]}")
+            said[goal, assumption.fact] = assumption.id
+        fact = kb.facts.get(assumption.fact)
+        if fact is None:
+            raise KnowledgeBaseError(f"{where}: '{assumption.fact}' is geen gedeclareerd feit")
+        fits = (isinstance(assumption.value, bool) if fact.type == "bool"
+                else assumption.value in fact.values if fact.type == "keuze" else False)
+        if not fits:
+            raise KnowledgeBaseError(f"{where}: waarde {assumption.value!r} past niet bij feit '{fact.name}' ({fact.type})")
     roots: dict[tuple[str, str], str] = {}
     for fee in kb.fee_rules.values():
         if not fee.exception_to:

@@ -635,6 +635,9 @@ def reachable_targets(engine: Engine) -> set[str]:
     found |= set(kb.fee_rules) | set(kb.parameters)
     # consequences and terms are part of every assessment of their goals, with or without conditions
     found |= {r.id for r in kb.rules.values() if r.kind in ("gevolg", "termijn") and set(r.goals) & set(kb.goals)}
+    # so is the quantity a term runs from: its date is in the answer (D10.termijn, E20)
+    found |= {r.start for r in kb.rules.values()
+              if r.kind == "termijn" and r.start in kb.quantities and set(r.goals) & set(kb.goals)}
     return found
 
 

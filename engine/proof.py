@@ -58,7 +58,8 @@ def _json_value(value: Any) -> Any:
     return value
 
 
-_SHOWN_DETAIL = ("unit", "comparator", "name", "open_norm", "free_text", "reference", "valid_from", "valid_until")
+_SHOWN_DETAIL = ("unit", "comparator", "name", "open_norm", "free_text", "reference", "valid_from", "valid_until",
+                 "assumption")
 
 
 def _static_details(program: Program) -> dict[str, dict[str, Any]]:
@@ -76,8 +77,13 @@ def _static_details(program: Program) -> dict[str, dict[str, Any]]:
 
 
 class ProofBuilder:
-    def __init__(self, program: Program, values: dict[str, set[Any]], inputs: dict[str, Any]):
+    def __init__(self, program: Program, values: dict[str, set[Any]], inputs: dict[str, Any],
+                 every_failure: bool = False):
         self.nodes = program.nodes
+        # why-not: every condition that is not met on every route, also the false alternatives of
+        # an `een_van` (or of a goal's routes) whose outcome is still open, and every exception
+        # of a rule that does not hold
+        self.every_failure = every_failure
         self.values = values
         self.inputs = inputs
         self._static = _static_details(program)
@@ -160,7 +166,13 @@ class ProofBuilder:
             kids = [self._build(c) for c in node.children]
             disagree = len({k.value for k in kids}) > 1
             return self._make(node, v, kids, sources_disagree=disagree)
-        return self._make(node, v, [self._build(c) for c in self._relevant(node, v)])
+        kids = [self._build(c) for c in self._relevant(node, v)]
+        if kind == "conclusion":
+            # several rules conclude it: the pointers elsewhere of those that hold are its own
+            references = [k.detail["reference"] for k in kids if k.value is True and k.detail.get("reference")]
+            if references:
+                return self._make(node, v, kids, reference=" ".join(dict.fromkeys(references)))
+        return self._make(node, v, kids)
 
     def _relevant(self, node: Node, v: Any) -> list[str]:
         kids = node.children
@@ -169,7 +181,7 @@ class ProofBuilder:
         conjunctive = node.kind == "all"
         if v is True:
             return kids if conjunctive else [c for c in kids if self.value(c) is True]
-        if v is False:
+        if v is False or self.every_failure:
             # the failing conditions, and beside them what is still unknown (it would matter
             # once the failing ones are repaired)
             return [c for c in kids if self.value(c) is not True] if conjunctive else kids
@@ -204,7 +216,8 @@ class ProofBuilder:
             kids.extend(self._build(e) for e in applied)
         elif v is not True:
             # a false rule shows why no exception saves it; an unknown one, which might
-            kids.extend(self._build(e) for e in exception_ids if v is False or applies(e) is not False)
+            kids.extend(self._build(e) for e in exception_ids
+                        if v is False or self.every_failure or applies(e) is not False)
         exceptions = exception_ids
         extra = self._period(node)
         if exceptions:

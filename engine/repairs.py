@@ -1,11 +1,27 @@
 """Counterfactual repairs: the smallest changes that would make an applicant eligible.
 
-Candidates are the changeable facts (`wijzigbaar: true` in the vocabulary) that occur in the
-why-not proof, each with the values it does not have now. Sets are tried smallest first; a set
-is kept only if re-assessing the changed applicant gives *eligible* and no set already kept is
-part of it, so every repair is verified and minimal. Waiting is a repair too: where the changes
-alone do not suffice, future peildata are scanned (month by month, then day by day) for the first
-date on which they do, and the answer names the conditions that time fulfils.
+Candidates are every changeable fact (`wijzigbaar: true` in the vocabulary) with a finite set of
+values that the goal's conclusion or its out-of-scope predicate can reach in the compiled
+program, whatever the applicant's proof happens to show. A choice fact's values are tried one
+per class of values the rules cannot tell apart (A2 … C2 where every rule asks "at least A2"),
+and reported for every value of the class.
+
+Sets of changes are tried smallest first, all variants of one size in one set-at-a-time run
+(`engine.probe`). A set is a *sure* repair if the changed applicant is eligible and no smaller
+sure repair is part of it; a *conditional* repair if the outcome becomes undetermined while the
+applicant now, and every smaller set, gives "not eligible" (or "elsewhere"): then the unknown
+facts that still decide it are named, with the values under which eligibility stays possible.
+Sure repairs come first. Every reported repair is verified by re-assessing the changed applicant
+with `Engine.assess`.
+
+Waiting is a repair too. Future peildata are scanned month by month up to twelve years ahead;
+the outcome of any set of changes can only differ between two dates where a date threshold of
+the goal's rules (an age, a term, a rule's period) flips, so the search is repeated only there,
+and a set found there gets the first day (by bisection) on which it works. A repair (changes,
+date) is kept only if no kept repair needs a part of its changes and no later date. The answer
+says whether it is exhaustive: every set of every size was looked at (beyond `max_changes` only
+to know whether larger repairs exist), every changeable fact had a finite set of values, and no
+budget ran out. Only then does "nothing you can change helps" get said.
 """
 
 from __future__ import annotations
@@ -15,12 +31,21 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from engine.assess import ELIGIBLE, Assessment
+from engine.assess import ELIGIBLE, UNDETERMINED, decide
+from engine.compiler import Cmp
 from engine.facts import Applicant
+from engine.probe import LEVEL, NO, POSSIBLE, SURE, Probe
+from engine.setwise import _OPERATORS
 from engine.tijd import add_months
+
+WHY_NOT_FORMAT = "verblijfsregels/why-not"
+WHY_NOT_VERSION = 2  # 2: conditional repairs (certain, unknown_facts), exhaustive over the goal's rule graph;
+# the schema is engine/why_not.schema.json (`verblijfsregels schema --kind why-not`)
 
 MAX_CHANGES = 3
 HORIZON_MONTHS = 12 * 12
+BUDGET = 20_000  # variants per date spent on sets larger than max_changes (only to know whether any help)
+ENUMERABLE = ("bool", "keuze")
 
 
 @dataclass(frozen=True)
@@ -30,95 +55,214 @@ class Change:
     old: Any  # the value now (None: unknown)
 
 
+@dataclass(frozen=True)
+class Condition:
+    """An unknown fact that still decides a conditional repair."""
+    fact: str
+    needed: tuple[Any, ...] | None  # the values that keep eligibility possible; None: each may
+
+
 @dataclass
 class Repair:
     changes: tuple[Change, ...]
     from_date: date | None = None  # waiting until this date is part of the repair
     fulfilled_by_time: list[dict[str, str]] = field(default_factory=list)
+    certain: bool = True  # False: the outcome becomes undetermined, decided by `conditions`
+    conditions: tuple[Condition, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {
             "changes": [{"fact": c.fact, "value": c.value, "old": c.old} for c in self.changes],
             "from_date": self.from_date.isoformat() if self.from_date else None,
             "fulfilled_by_time": self.fulfilled_by_time,
+            "certain": self.certain,
+            "unknown_facts": [{"fact": c.fact, "needed": None if c.needed is None else list(c.needed)}
+                              for c in self.conditions],
         }
 
 
 @dataclass
 class RepairAnswer:
     repairs: list[Repair]
-    candidates: list[str]  # changeable facts that were tried
-    searched_up_to: int  # largest set size tried
-    exhaustive: bool  # every set up to that size was tried
+    candidates: list[str]  # changeable facts with finite values the goal can reach: all were tried
+    searched_up_to: int  # largest set of changes reported (max_changes)
+    exhaustive: bool  # the repairs are every minimal repair there is, up to the horizon
+    not_tried: list[str] = field(default_factory=list)  # changeable facts without finite values
+    larger_exist: bool = False  # some minimal repair needs more than `searched_up_to` changes
+    horizon: date | None = None  # the last peildatum waited for
+
+    @property
+    def nothing_helps(self) -> bool:
+        """Proven: no change the applicant can make, and no waiting, makes them (possibly) eligible."""
+        return not self.repairs and self.exhaustive
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "repairs": [r.to_json() for r in self.repairs],
+            "candidates": self.candidates,
+            "not_tried": self.not_tried,
+            "max_changes": self.searched_up_to,
+            "exhaustive": self.exhaustive,
+            "larger_exist": self.larger_exist,
+            "nothing_helps": self.nothing_helps,
+            "horizon": self.horizon.isoformat() if self.horizon else None,
+        }
 
 
-def _candidates(engine: Any, result: Assessment) -> list[tuple[str, list[Any]]]:
-    kb = engine.kb
-    seen: dict[str, None] = {}
-    for root in filter(None, (result.proof, result.scope)):
-        for node in root.walk():
-            if node.kind == "fact" and node.node in kb.facts and kb.facts[node.node].changeable:
-                seen[node.node] = None
-    out = []
-    for name in seen:
-        fact = kb.facts[name]
-        current = result.facts.get(name)
-        if fact.type == "bool":
-            values = [v for v in (True, False) if v is not current]
-        elif fact.type == "keuze":
-            values = [v for v in fact.values if v != current]
-        else:
-            continue  # dates, amounts and permit histories are not tried: there is no finite set of values
-        out.append((name, values))
+def changeable_facts(engine: Any, goal: str) -> tuple[list[str], list[str]]:
+    """The changeable facts the goal's conclusion and scope reach in the compiled program: those
+    with a finite set of values, and the others (dates, amounts, permits; not tried)."""
+    kb, program = engine.kb, engine.program
+    spec = kb.goals[goal]
+    roots = [spec.conclusion] + ([spec.out_of_scope] if spec.out_of_scope else [])
+    reached = [n for n in program.reachable(roots)
+               if program.nodes[n].kind == "fact" and n in kb.facts and kb.facts[n].changeable]
+    finite = [n for n in reached if kb.facts[n].type in ENUMERABLE]
+    return finite, [n for n in reached if n not in finite]
+
+
+def value_classes(engine: Any, name: str) -> list[tuple[Any, ...]]:
+    """A fact's values grouped by what every comparison in the program says of them: values of
+    one class are indistinguishable to the rules. Yes/no facts: one class per value."""
+    fact = engine.kb.facts[name]
+    if fact.type == "bool":
+        return [(True,), (False,)]
+    cache = engine.program.__dict__.setdefault("_value_classes", {})  # a cache, not a field
+    if name not in cache:
+        comparisons = list({repr(c): c for clause in engine.program.clauses for c in clause.body
+                            if isinstance(c, Cmp) and c.predicate == name}.values())
+        groups: dict[tuple[bool, ...], list[Any]] = {}
+        for value in fact.values:
+            signature = tuple(bool(_OPERATORS[c.operator](value, c.constant)) for c in comparisons)
+            groups.setdefault(signature, []).append(value)
+        cache[name] = [tuple(g) for g in groups.values()]
+    return cache[name]
+
+
+Combo = frozenset  # of (fact, representative value)
+
+
+@dataclass
+class _Search:
+    """Minimal sets found so far, over every date searched (a later date's sets must not contain
+    an earlier one's: waiting longer for more changes is never minimal)."""
+    sure: list[Combo] = field(default_factory=list)
+    possible: list[Combo] = field(default_factory=list)
+    found: list[tuple[Combo, str, date]] = field(default_factory=list)  # reported, in order found
+    complete: bool = True
+    larger: bool = False
+
+
+def _options(engine: Any, facts: list[str], values: dict[str, Any]) -> dict[str, dict[Any, tuple[Any, ...]]]:
+    """Per fact: representative -> the values it stands for, leaving out the class of the value now."""
+    out = {}
+    for name in facts:
+        current = values.get(name)
+        out[name] = {cls[0]: cls for cls in value_classes(engine, name) if current not in cls}
     return out
 
 
-def _with(applicant: Applicant, changes: tuple[Change, ...]) -> Applicant:
-    values = dict(applicant.values)
-    for change in changes:
-        values[change.fact] = change.value
-    return Applicant(values)
+def _search_at(probe: Probe, facts: list[str], options: dict[str, dict[Any, tuple]], day: date, limit: int,
+               state: _Search) -> None:
+    """Every minimal set of changes at `day` not containing one found earlier; sets larger than
+    `limit` are only looked at to know whether one exists."""
+    base = probe.level({}, day)
+    empty: Combo = frozenset()
+    if base == SURE:
+        if not any(s <= empty for s in state.sure):
+            state.sure.append(empty)
+            state.found.append((empty, SURE, day))
+        return
+    if base == POSSIBLE and not any(s <= empty for s in state.sure + state.possible):
+        state.possible.append(empty)
+        state.found.append((empty, POSSIBLE, day))
+    if probe.level({name: None for name in facts}, day) == NO:
+        return  # with every changeable fact unknown the goal already fails: no value of them helps
+    spent = 0
+    for size in range(1, len(facts) + 1):
+        batch: list[Combo] = []
+        for names in itertools.combinations(facts, size):
+            for reps in itertools.product(*(options[n] for n in names)):
+                combo = frozenset(zip(names, reps))
+                if not any(s <= combo for s in state.sure):
+                    batch.append(combo)
+        if not batch:
+            return  # every larger set contains a sure repair too
+        if size > limit and spent + len(batch) > BUDGET:
+            state.complete = False
+            return
+        levels = probe.levels([(dict(combo), day) for combo in batch])
+        if size > limit:
+            spent += len(batch)
+        sure_before, possible_before = list(state.sure), list(state.possible)
+        new = False
+        for combo, level in zip(batch, levels):
+            if level == SURE:
+                state.sure.append(combo)
+                new = True
+            elif level == POSSIBLE and not any(s <= combo for s in possible_before + sure_before):
+                state.possible.append(combo)
+                new = True
+            else:
+                continue
+            if size <= limit:
+                state.found.append((combo, level, day))
+        if size > limit and new:
+            state.larger = True  # a minimal repair needs more changes than asked for
+            return
 
 
-def _eligible(engine: Any, applicant: Applicant, goal: str, peildatum: date) -> bool:
-    return engine.assess(applicant, goal, peildatum).outcome == ELIGIBLE
-
-
-def _minimal_sets(engine: Any, applicant: Applicant, goal: str, peildatum: date,
-                  options: list[Change], limit: int) -> list[tuple[Change, ...]]:
-    found: list[tuple[Change, ...]] = []
-    for size in range(1, limit + 1):
-        for combo in itertools.combinations(options, size):
-            if len({c.fact for c in combo}) < size:
-                continue  # two values for one fact
-            if any(set(f) <= set(combo) for f in found):
-                continue  # a smaller repair is already part of this set
-            if _eligible(engine, _with(applicant, combo), goal, peildatum):
-                found.append(combo)
-    return found
-
-
-def _first_date(engine: Any, applicant: Applicant, goal: str, start: date) -> date | None:
-    """First date after `start` on which the applicant is eligible, within the horizon."""
-    previous = start
+def _scan_dates(peildatum: date) -> list[date]:
+    dates = []
     for months in range(1, HORIZON_MONTHS + 1):
         try:
-            day = add_months(start, months)
+            day = add_months(peildatum, months)
         except OverflowError:  # the calendar ends at 9999-12-31 before the horizon does
             day = date.max
-        if _eligible(engine, applicant, goal, day):
-            low, high = previous, day  # eligible at high, not at low
-            while (high - low).days > 1:
-                middle = low + timedelta(days=(high - low).days // 2)
-                if _eligible(engine, applicant, goal, middle):
-                    high = middle
-                else:
-                    low = middle
-            return high
+        if day > peildatum and (not dates or day > dates[-1]):
+            dates.append(day)
         if day == date.max:
             break
-        previous = day
-    return None
+    return dates
+
+
+def _signatures(probe: Probe, facts: list[str], days: list[date]) -> list[tuple[tuple, str]]:
+    """Per day: the values of the comparisons on date-dependent quantities (the outcome of any
+    set of changes can differ only between days where these differ) and the outcome's level with
+    every changeable fact unknown."""
+    program = probe.engine.program
+    roots = [n for n in probe.roots[0] if n]
+    quantities = probe.kb.quantities
+    # what the rules read of a quantity: comparisons with a threshold, or a yes/no quantity itself
+    read = [n for n in program.reachable(roots)
+            if (program.nodes[n].kind == "compare" and program.nodes[n].detail["name"] in quantities)
+            or (program.nodes[n].kind == "quantity" and quantities[n].type == "bool")]
+    free = {name: None for name in facts}
+    # a changeable fact a quantity reads would make the quantities differ per set of changes:
+    # then every day is searched
+    per_day = any(name in probe.quantity_inputs for name in facts)
+    out = []
+    for builder, day in zip(probe.builders([(free, d) for d in days], read), days):
+        conclusion, out_of_scope = probe.roots[0]
+        scope = builder.value(out_of_scope) if out_of_scope else False
+        signature = tuple(builder.value(n) for n in read) + ((day,) if per_day else ())
+        out.append((signature, LEVEL[decide(builder.value(conclusion), scope)]))
+    return out
+
+
+def _first_day(probe: Probe, changes: dict[str, Any], level: str, low: date, high: date) -> date:
+    """The first day after `low` (where `changes` do not reach `level`) on which they do, up to `high`."""
+    def reaches(day: date) -> bool:
+        got = probe.level(changes, day)
+        return got == SURE if level == SURE else got != NO
+
+    while (high - low).days > 1:
+        middle = low + timedelta(days=(high - low).days // 2)
+        if reaches(middle):
+            high = middle
+        else:
+            low = middle
+    return high
 
 
 def _fulfilled_by_time(engine: Any, applicant: Applicant, goal: str, before: date, after: date) -> list[dict[str, str]]:
@@ -135,40 +279,84 @@ def _fulfilled_by_time(engine: Any, applicant: Applicant, goal: str, before: dat
     return [{"rule_id": program.nodes[n].rule_id, "label": program.nodes[n].label} for n in deepest]
 
 
-def _score(engine: Any, applicant: Applicant, goal: str, day: date) -> tuple[bool, int]:
-    result = engine.assess(applicant, goal, day)
-    return result.outcome == ELIGIBLE, sum(1 for n in result.proof.walk() if n.rule_id and n.value is True)
+def _conditions(engine: Any, probe: Probe, changes: dict[str, Any], day: date,
+                unknown: list[str]) -> tuple[Condition, ...] | None:
+    """The unknown facts that decide a conditional repair, each with the values that keep
+    eligibility possible; None if some fact has no such value (then it is not possible after all)."""
+    kb = engine.kb
+    out = []
+    for name in unknown:
+        fact = kb.facts[name]
+        if fact.type not in ENUMERABLE:
+            out.append(Condition(name, None))
+            continue
+        values = [True, False] if fact.type == "bool" else list(fact.values)
+        levels = probe.levels([({**changes, name: v}, day) for v in values])
+        needed = tuple(v for v, level in zip(values, levels) if level != NO)
+        if not needed:
+            return None
+        out.append(Condition(name, None if len(needed) == len(values) else needed))
+    return tuple(out)
+
+
+def _with(applicant: Applicant, changes: tuple[Change, ...]) -> Applicant:
+    values = dict(applicant.values)
+    for change in changes:
+        values[change.fact] = change.value
+    return Applicant(values)
 
 
 def find_repairs(engine: Any, applicant: Applicant, goal: str, peildatum: date,
                  max_changes: int = MAX_CHANGES) -> RepairAnswer:
+    facts, not_tried = changeable_facts(engine, goal)
     result = engine.assess(applicant, goal, peildatum)
     if result.outcome == ELIGIBLE:
-        return RepairAnswer([], [], 0, True)
-    candidates = _candidates(engine, result)
-    options = [Change(name, v, result.facts.get(name)) for name, values in candidates for v in values]
-    limit = min(max_changes, len(candidates))
-    sets = _minimal_sets(engine, applicant, goal, peildatum, options, limit)
-    repairs = [Repair(s) for s in sets]
-    if not repairs:
-        # Perhaps time has to pass. Give every candidate fact the value that helps most, find
-        # the first date on which that applicant is eligible, and search the minimal sets there.
-        try:
-            horizon = add_months(peildatum, HORIZON_MONTHS)
-        except OverflowError:
-            horizon = date.max
-        helpful = tuple(
-            max((Change(name, v, result.facts.get(name)) for v in values),
-                key=lambda c: _score(engine, _with(applicant, (c,)), goal, horizon))
-            for name, values in candidates
-        )
-        day = _first_date(engine, _with(applicant, helpful), goal, peildatum)
-        if day is not None:
-            sets = [()] if _eligible(engine, applicant, goal, day) else _minimal_sets(
-                engine, applicant, goal, day, options, limit)
-            for combo in sets:
-                changed = _with(applicant, combo)
-                first = _first_date(engine, changed, goal, peildatum) or day
-                repairs.append(Repair(combo, first, _fulfilled_by_time(engine, changed, goal, peildatum, first)))
-    repairs.sort(key=lambda r: (len(r.changes), r.from_date or date.min, [(c.fact, str(c.value)) for c in r.changes]))
-    return RepairAnswer(repairs, [name for name, _ in candidates], limit, limit == len(candidates))
+        return RepairAnswer([], facts, max_changes, True, not_tried)
+    probe = Probe(engine, applicant, goal)
+    options = _options(engine, facts, applicant.values)
+    state = _Search()
+    _search_at(probe, facts, options, peildatum, max_changes, state)
+
+    # waiting: search again wherever a date threshold flips
+    days = _scan_dates(peildatum)
+    signatures = _signatures(probe, facts, [peildatum, *days])
+    seen = {signatures[0][0]}
+    previous = peildatum
+    for day, (signature, free_level) in zip(days, signatures[1:]):
+        if signature not in seen:
+            seen.add(signature)
+            if free_level != NO:
+                before = len(state.found)
+                _search_at(probe, facts, options, day, max_changes, state)
+                for i in range(before, len(state.found)):
+                    combo, level, _ = state.found[i]
+                    state.found[i] = (combo, level, _first_day(probe, dict(combo), level, previous, day))
+        previous = day
+
+    repairs = []
+    for combo, level, day in state.found:
+        if day == peildatum and not combo:
+            continue  # undetermined now: that is the why-not itself, not a repair
+        names = sorted(name for name, _ in combo)
+        reps = dict(combo)
+        for chosen in itertools.product(*(options[name][reps[name]] for name in names)):
+            changes = tuple(Change(name, value, applicant.values.get(name)) for name, value in zip(names, chosen))
+            changed = _with(applicant, changes)
+            again = engine.assess(changed, goal, day)  # verified with the reference evaluator
+            if again.outcome != (ELIGIBLE if level == SURE else UNDETERMINED):
+                continue
+            conditions: tuple[Condition, ...] = ()
+            if level == POSSIBLE:
+                found = _conditions(engine, probe, {c.fact: c.value for c in changes}, day, again.unknown_facts)
+                if found is None:
+                    continue
+                conditions = found
+            waited = day if day != peildatum else None
+            repairs.append(Repair(changes, waited,
+                                  _fulfilled_by_time(engine, changed, goal, peildatum, day) if waited else [],
+                                  level == SURE, conditions))
+    repairs.sort(key=lambda r: (not r.certain, len(r.changes), r.from_date or date.min,
+                                [(c.fact, str(c.value)) for c in r.changes]))
+    exhaustive = state.complete and not state.larger and not not_tried
+    return RepairAnswer(repairs, facts, max_changes, exhaustive, not_tried, state.larger,
+                        days[-1] if days else peildatum)

@@ -53,8 +53,8 @@ BASIS_DIR = Path(__file__).resolve().parent.parent / "tests" / "scenarios" / "ba
 
 __all__ = [
     "aanvragers", "datums", "geboortedatums", "vergunningsperioden", "varianten", "basisaanvragers",
-    "aanvragers_voor_doel", "routes", "beschikbaar", "buiten_bereik_uitgesloten", "forceer",
-    "datumfeit", "datum_grenzen",
+    "aanvragers_voor_doel", "bijna_geschikte_aanvragers", "routes", "beschikbaar", "buiten_bereik_uitgesloten",
+    "forceer", "datumfeit", "datum_grenzen",
 ]
 
 
@@ -404,6 +404,54 @@ def aanvragers_voor_doel(doel: str, peildatum: date, uitkomst: str = "eligible",
     if not chosen:
         raise LookupError(f"geen basisaanvrager in {basis_dir or BASIS_DIR} heeft uitkomst {uitkomst} voor {doel} op {peildatum}")
     return st.sampled_from(chosen).flatmap(lambda base: varianten(base, engine.kb, **kwargs))
+
+
+@lru_cache(maxsize=32)
+def _eligible_bases(doel: str, peildatum: date, kb_dir: Path | None, basis_dir: Path | None) -> tuple[list[dict[str, Any]], list[str]]:
+    """The scenario bases eligible for `doel` on `peildatum`, and the changeable yes/no and choice
+    facts the goal reads (engine.repairs.changeable_facts)."""
+    from engine.facts import parse_applicant
+    from engine.repairs import changeable_facts
+
+    engine = _engine(kb_dir)
+    if doel not in engine.kb.goals:
+        raise LookupError(f"doel '{doel}' is niet gedeclareerd")
+    chosen = []
+    for data in _bases(basis_dir).values():
+        try:
+            if engine.assess(parse_applicant(engine.kb, data), doel, peildatum).outcome == "eligible":
+                chosen.append(data)
+        except Exception:  # a base that does not fit this vocabulary or peildatum is no anchor
+            continue
+    return chosen, changeable_facts(engine, doel)[0]
+
+
+@st.composite
+def bijna_geschikte_aanvragers(draw, doel: str, peildatum: date, max_wijzigingen: int = 2,
+                               kb_dir: Path | None = None, basis_dir: Path | None = None
+                               ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Near-eligible applicants: a scenario base applicant eligible for `doel` on `peildatum`
+    with 1 to `max_wijzigingen` changeable yes/no or choice facts that the goal reads (and the
+    base states) given another value. Yields `(aanvrager, basis)`: undoing the changes is a
+    repair, so repairs exist unless the changes did not matter. Shrinks towards one change to
+    the first such fact of the first base. Raises LookupError when no base is eligible or the
+    goal reads no changeable fact of one.
+    """
+    bases, facts = _eligible_bases(doel, peildatum, kb_dir, basis_dir)
+    kb = _engine(kb_dir).kb
+    usable = [(b, [n for n in facts if b.get(n) is not None]) for b in bases]
+    usable = [(b, names) for b, names in usable if names]
+    if not usable:
+        raise LookupError(f"geen basisaanvrager die in aanmerking komt voor {doel} op {peildatum} "
+                          "heeft een wijzigbaar feit dat het doel leest")
+    base, names = draw(st.sampled_from(usable))
+    chosen = draw(st.lists(st.sampled_from(names), min_size=1, max_size=min(max_wijzigingen, len(names)), unique=True))
+    data = dict(base)
+    for name in chosen:
+        fact = kb.facts[name]
+        options = [v for v in ((True, False) if fact.type == "bool" else fact.values) if v != base[name]]
+        data[name] = draw(st.sampled_from(options))
+    return data, dict(base)
 
 
 @lru_cache(maxsize=4)

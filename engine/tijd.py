@@ -123,16 +123,26 @@ def volle_jaren_in_periode(peildatum: date, begin: date, einde: date) -> int:
     return max(0, full_years(begin, stop)) if begin <= stop else 0
 
 
+def begin_ononderbroken_vergunning_vanaf_leeftijd(
+    peildatum: date, verblijfsvergunningen: Sequence[dict], geboortedatum: date, vanaf_leeftijd: int
+) -> date | None:
+    """Where counting the unbroken run of permits valid on the peildatum starts when only the years
+    from `vanaf_leeftijd` count: the run's first day, or that birthday if it is later (also when
+    it lies after the peildatum). None without a permit on the peildatum, or when that birthday
+    lies after 9999."""
+    start = _current_chain_start(verblijfsvergunningen, peildatum)
+    if start is None:
+        return None
+    from_age = _years_later_or_none(geboortedatum, vanaf_leeftijd)
+    return None if from_age is None else max(start, from_age)
+
+
 def jaren_ononderbroken_vergunning_vanaf_leeftijd(
     peildatum: date, verblijfsvergunningen: Sequence[dict], geboortedatum: date, vanaf_leeftijd: int
 ) -> int:
-    start = _current_chain_start(verblijfsvergunningen, peildatum)
-    if start is None:
+    start = begin_ononderbroken_vergunning_vanaf_leeftijd(peildatum, verblijfsvergunningen, geboortedatum, vanaf_leeftijd)
+    if start is None:  # no permit now, or that age is reached after 9999: no years by the peildatum
         return 0
-    from_age = _years_later_or_none(geboortedatum, vanaf_leeftijd)
-    if from_age is None:  # that age is reached after 9999: not by the peildatum
-        return 0
-    start = max(start, from_age)
     return max(0, full_years(start, peildatum)) if start <= peildatum else 0
 
 
@@ -225,6 +235,7 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
         volle_jaren_tot_peildatum,
         volle_jaren_tussen,
         volle_jaren_in_periode,
+        begin_ononderbroken_vergunning_vanaf_leeftijd,
         jaren_ononderbroken_vergunning_vanaf_leeftijd,
         ononderbroken_vergunning_sinds_leeftijd,
         jaren_in_bezit_van_vergunning,

@@ -130,6 +130,17 @@ def source_file(name: str) -> str:
     return name.split("_", 1)[0]
 
 
+def source_name(name: str) -> str:
+    """How a cited file reads in a sentence: "bron 001", or "de regelinventaris" (shared/rule-inventory.md)."""
+    return "de regelinventaris" if name == "rule-inventory.md" else f"bron {source_file(name)}"
+
+
+def euros(amounts: list[int | None]) -> str:
+    """Amounts as alternatives: "€ 391,00 of € 174,00"."""
+    words = [euro(a) for a in amounts]
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " of " + words[-1]
+
+
 def _bytecode_cache() -> FileSystemBytecodeCache | None:
     directory = cache_dir()
     if directory is None:
@@ -151,7 +162,7 @@ _ENV = Environment(
 )
 _ENV.filters.update(
     dutch_date=dutch_date, status=status, fact_value=fact_value, threshold=threshold, source_file=source_file,
-    duration=duration, euro=euro, block=block, getal=getal,
+    source_name=source_name, duration=duration, euro=euro, euros=euros, block=block, getal=getal,
 )
 _ENV.globals.update(outcome_words=OUTCOME_WORDS, comparator_words=COMPARATOR_WORDS)
 
@@ -165,7 +176,7 @@ def _context(assessment: Any, kb: Any) -> dict[str, Any]:
         "scope": assessment.scope,
         "consequences": assessment.consequences,
         "terms": assessment.terms,
-        "fees": [f.to_json() for f in assessment.fees],
+        "fees": [fee_view(f, kb) for f in assessment.fees],
         "unknown_facts": [
             {"fact": n, "label": kb.facts[n].label, "question": kb.facts[n].question, "open_norm": kb.facts[n].open_norm}
             for n in assessment.unknown_facts
@@ -178,31 +189,39 @@ def render_assessment(assessment: Any, kb: Any) -> str:
     return _ENV.get_template("assessment.txt.j2").render(**_context(assessment, kb))
 
 
+def _either(values: list[Any]) -> str:
+    """Values as they read, joined Dutch style: "A2, B1 of C2"."""
+    words = [fact_value(v) for v in values]
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " of " + words[-1]
+
+
 def _grouped_repairs(repairs: list[Any], kb: Any) -> list[dict[str, Any]]:
     """Repairs that differ only in which value one choice fact gets read as one: "A2, B1 of C2"."""
     groups: dict[tuple, dict[str, Any]] = {}
     for r in repairs:
         choice = [c for c in r.changes if kb.facts[c.fact].type == "keuze"]
         varying = choice[0] if len(choice) == 1 else None
-        key = (r.from_date, tuple((c.fact, str(c.value)) for c in r.changes if c is not varying),
-               varying.fact if varying else None)
+        key = (r.certain, r.from_date, tuple((c.fact, str(c.value)) for c in r.changes if c is not varying),
+               varying.fact if varying else None, tuple((c.fact, c.needed) for c in r.conditions))
         group = groups.get(key)
         if group is None:
             groups[key] = group = {
-                "changes": [{"label": kb.facts[c.fact].label, "value": c.value, "old": c.old, "fact": c.fact}
+                "changes": [{"label": kb.facts[c.fact].label, "value": [c.value], "old": c.old, "fact": c.fact}
                             for c in r.changes],
                 "from_date": r.from_date,
                 "fulfilled_by_time": r.fulfilled_by_time,
+                "certain": r.certain,
+                "conditions": [{"label": kb.facts[c.fact].label,
+                                "needed": _either(list(c.needed)) if c.needed is not None else None}
+                               for c in r.conditions],
             }
         elif varying is not None:
             for change in group["changes"]:
                 if change["fact"] == varying.fact:
-                    values = change["value"] if isinstance(change["value"], list) else [change["value"]]
-                    change["value"] = values + [varying.value]
+                    change["value"].append(varying.value)
     for group in groups.values():
         for change in group["changes"]:
-            if isinstance(change["value"], list):
-                change["value"] = ", ".join(change["value"][:-1]) + " of " + change["value"][-1]
+            change["value"] = _either(change["value"])
     return list(groups.values())
 
 
@@ -214,8 +233,12 @@ def render_why_not(assessment: Any, kb: Any, repairs: Any = None) -> str:
         context["repairs"] = {
             "items": _grouped_repairs(repairs.repairs, kb),
             "candidates": [kb.facts[c].label for c in repairs.candidates],
+            "not_tried": [kb.facts[c].label for c in repairs.not_tried],
             "max_changes": repairs.searched_up_to,
             "exhaustive": repairs.exhaustive,
+            "larger_exist": repairs.larger_exist,
+            "nothing_helps": repairs.nothing_helps,
+            "horizon": repairs.horizon,
         }
     return _ENV.get_template("why_not.txt.j2").render(**context)
 
@@ -257,6 +280,10 @@ def render_overview(assessments: list[Any], kb: Any) -> str:
             "reason": _first_failure(a.proof) if a.outcome == "not_eligible" else "",
             "deciding": [kb.facts[n].label for n in a.unknown_facts] or ["tegenstrijdige afleidingen"],
             "reference": a.scope.detail.get("reference", "") if a.scope is not None else "",
+            # the fee beside each route that is open, as `fees --goal` gives it; a form whose
+            # consequence may still not apply is marked
+            "fees": [{**fee_view(f, kb), "form_certain": any(c["form"] == f.form and c["applies"] is True
+                                                              for c in a.consequences)} for f in a.fees],
         }
         for a in assessments
     ]
@@ -268,12 +295,16 @@ def render_rules(kb: Any) -> str:
     """Every rule: id, label, source."""
     rules = sorted(kb.rules.values(), key=lambda r: _rule_order(r.id))
     fee_rules = sorted(kb.fee_rules.values(), key=lambda f: _rule_order(f.id))
+    goal_assumptions = [{"id": a.id, "goals": a.goals, "label": kb.facts[a.fact].label, "value": a.value,
+                         "source": a.source} for a in kb.goal_assumptions.values()]
     return _ENV.get_template("rules.txt.j2").render(rules=rules, disagreements=list(kb.disagreements.values()),
-                                                    fee_rules=fee_rules, fee_ranges=list(kb.fee_ranges.values()))
+                                                    fee_rules=fee_rules, fee_ranges=list(kb.fee_ranges.values()),
+                                                    goal_assumptions=goal_assumptions)
 
 
-def render_fees(answer: Any, kb: Any) -> str:
-    """Which amount a form costs, per source, with the exception that decided it."""
+def fee_view(answer: Any, kb: Any) -> dict[str, Any]:
+    """A fee answer's JSON with what the templates read besides: fact labels, the amounts each source
+    states (those it leaves open between, or its one amount), and the sources that apply."""
     data = answer.to_json()
     data["peildatum"] = answer.peildatum
     labels = lambda names: [kb.facts[n].label if n in kb.facts else n for n in names]  # noqa: E731
@@ -285,8 +316,17 @@ def render_fees(answer: Any, kb: Any) -> str:
             reduction["unknown_labels"] = labels(reduction["unknown_facts"])
             for change in reduction["changes"]:
                 change["label"] = kb.label_of(change["fact"])
+        conflict = source["conflict"]
+        source["open_amounts"] = (sorted({b["amount"] for b in conflict["branches"]}, key=lambda a: (a is None, a))
+                                  if conflict else [source["amount"]])
     data["applicable"] = [s for s in data["per_source"] if s["applies"] is True]
-    return _ENV.get_template("fees.txt.j2").render(**data)
+    data["standing_ranges"] = [r for r in data["range_notes"] if r["outdated"] is None]
+    return data
+
+
+def render_fees(answer: Any, kb: Any) -> str:
+    """Which amount a form costs, per source, with the exception that decided it."""
+    return _ENV.get_template("fees.txt.j2").render(**fee_view(answer, kb))
 
 
 def render_comparison(report: dict[str, Any]) -> str:

@@ -16,6 +16,7 @@ import textwrap
 from datetime import date
 from pathlib import Path
 
+import html5lib
 import pytest
 import yaml
 from click.testing import CliRunner
@@ -25,8 +26,9 @@ from hypothesis import strategies as st
 
 from cli import main
 from engine.assess import Engine
-from engine.audit import CATEGORIES, audit_directory
+from engine.audit import CATEGORIES, Auditor, audit_directory
 from engine.audit_space import all_of, any_of, bitwise
+from engine.errors import KnowledgeBaseError
 from engine.facts import parse_applicant
 from engine.model import KB_DIR
 from explain import render_audit, render_audit_html
@@ -92,9 +94,32 @@ regels:
     report = audit(path)
     assert problems(report) == set()
     assert not report.failed
+    assert report.routes == {"checked": 1, "open_with_everything_known": []}
+    assert any(n.startswith("Leemten in routes: voor elk doel is gezocht") and "geen gevonden" in n for n in report.notes)
     coverage = report.coverage[0]
     assert (coverage.yes_no_atoms, coverage.known_situations, coverage.situations) == (2, 4, 9)
     assert coverage.recomputed == 4 and coverage.recompute_exhaustive
+
+
+def test_every_assumption_is_listed_with_its_basis_and_the_rules_that_rest_on_it(tmp_path):
+    path = kb_dir(tmp_path, "feiten:" + AGE + GOAL + f"""
+regels:
+  - {{id: C4, label: p, conclusie: p, voorwaarden: {{niet: minderjarig}}, {SRC}}}
+  - id: aanname.minderjarig
+    label: minderjarig
+    conclusie: minderjarig
+    aanname: {{grondslag: art. 1:233 BW, reden: De bronnen zeggen niet wie minderjarig is.}}
+    voorwaarden: {{waarde: leeftijd, minder_dan: 18}}
+""")
+    report = audit(path)
+    found = finding(report, "aanname/aanname.minderjarig")
+    assert (found.kind, found.category, found.severity) == ("aanname", "aanname", "info")
+    assert "art. 1:233 BW" in found.message and "De bronnen zeggen niet wie minderjarig is." in found.message
+    # the assumption itself has no quote; the rule that rests on it is listed with its own source
+    assert found.rules[0] == {"id": "aanname.minderjarig", "label": "minderjarig", "source": None}
+    assert [r["id"] for r in found.rules[1:]] == ["C4"] and found.rules[1]["source"]["quote"] == "Voorwaarden"
+    assert problems(report) == set()
+    assert "== Aannames (1) ==" in render_audit(report)
 
 
 def test_two_exceptions_that_say_opposite_things_for_one_situation_are_a_conflict_with_a_witness(tmp_path):
@@ -193,6 +218,24 @@ regels:
     assert problems(report) == {"kringloop/C1+C2", "leemte/doel"}
     (w,) = finding(report, "leemte/doel").witnesses
     assert w.applicant == {"a": True} and w.verified
+    assert report.routes == {"checked": 1, "open_with_everything_known": ["leemte/doel"]}
+
+
+def test_routes_open_with_everything_known_are_searched_not_inferred_from_cycles(tmp_path, monkeypatch):
+    """The search finds the gap by evaluating every situation, also when nothing tells it where to look."""
+    path = kb_dir(tmp_path, facts("a") + GOAL + f"""
+regels:
+  - {{id: C1, label: p, conclusie: p, voorwaarden: {{alle: [a, q]}}, {SRC}}}
+  - {{id: C2, label: q, conclusie: q, voorwaarden: p, {SRC}}}
+""")
+    monkeypatch.setattr(Auditor, "cycles", lambda self: [])
+    monkeypatch.setattr(Auditor, "ill_typed", lambda self: [])
+    report = audit(path)
+    f = finding(report, "leemte/doel")
+    assert [r["id"] for r in f.rules] == ["C1"]  # the route's own rule: no cycle was named
+    (w,) = f.witnesses
+    assert w.applicant == {"a": True} and w.verified
+    assert any("gevonden bij 1" in n for n in report.notes)
 
 
 def test_a_rule_whose_conditions_no_situation_satisfies_is_dead(tmp_path):
@@ -209,21 +252,69 @@ regels:
     assert not report.failed  # dead rules are warnings
 
 
+AGES = "feiten:" + AGE.replace("grootheden:", """  datum_aankomst_nederland: {type: datum, label: aankomst, vraag: aankomst?, wijzigbaar: false}
+grootheden:
+  leeftijd_bij_aankomst: {type: getal, label: leeftijd bij aankomst, functie: volle_jaren_tussen, invoer: [geboortedatum, datum_aankomst_nederland]}""")
+IMPOSSIBLE_AGES = "{waarde: leeftijd, minder_dan: 3}, {waarde: leeftijd_bij_aankomst, minstens: 5}"
+
+
 def test_a_rule_needing_ages_that_no_birth_date_gives_is_dead(tmp_path):
     # 'leeftijd' and 'leeftijd_bij_aankomst' are each satisfiable; together they need arrival before birth
-    path = kb_dir(tmp_path, "feiten:" + AGE.replace("grootheden:", """  datum_aankomst_nederland: {type: datum, label: aankomst, vraag: aankomst?, wijzigbaar: false}
-grootheden:
-  leeftijd_bij_aankomst: {type: getal, label: leeftijd bij aankomst, functie: volle_jaren_tussen, invoer: [geboortedatum, datum_aankomst_nederland]}""") + GOAL + f"""
+    path = kb_dir(tmp_path, AGES + GOAL + f"""
 regels:
-  - id: C1
-    label: p
-    conclusie: p
-    {SRC}
-    voorwaarden: {{alle: [{{waarde: leeftijd, minder_dan: 3}}, {{waarde: leeftijd_bij_aankomst, minstens: 5}}]}}
+  - {{id: C1, label: p, conclusie: p, {SRC}, voorwaarden: {{alle: [{IMPOSSIBLE_AGES}]}}}}
 """)
     report = audit(path)
     assert problems(report) == {"dood/C1"}
     assert "met geen enkele datum" in finding(report, "dood/C1").message
+
+
+def test_a_goal_whose_date_classes_are_not_all_found_with_real_dates_is_not_called_exhaustive(tmp_path):
+    path = kb_dir(tmp_path, AGES + GOAL + f"""
+regels:
+  - {{id: C1, label: p, conclusie: p, {SRC}, voorwaarden: {{een_van: [{IMPOSSIBLE_AGES}]}}}}
+""")
+    report = audit(path)
+    (c,) = report.coverage
+    assert not c.exhaustive and c.to_json()["exhaustive"] is False and c.to_json()["examined"] == "all_with_dated_examples"
+    (d,) = c.dates
+    assert (d["atoms"], d["combinations"], d["with_example"]) == (["leeftijd", "leeftijd_bij_aankomst"], 4, 3)
+    assert d["without_example"] == [{"leeftijd": "< 3", "leeftijd_bij_aankomst": ">= 5"}]
+    text = render_audit(report)
+    assert "4 situaties met alles bekend (9 met onbekend); NIET UITPUTTEND" in text
+    assert "3 van de 4 combinaties met echte datums gevonden; zonder voorbeeld" in text
+    assert "    - leeftijd: < 3, leeftijd_bij_aankomst: >= 5\n" in text
+    assert "uitputtend." not in text.replace("NIET UITPUTTEND", "")
+    assert "<strong>niet uitputtend</strong>" in render_audit_html(report)
+
+
+def test_a_goal_whose_date_classes_are_all_found_is_exhaustive_and_the_report_counts_hidden_findings(tmp_path):
+    path = kb_dir(tmp_path, "feiten:" + AGE + GOAL + f"""
+regels:
+  - {{id: C1, label: p, conclusie: p, voorwaarden: {{waarde: leeftijd, minstens: 18}}, {SRC}}}
+""")
+    report = audit(path)
+    (c,) = report.coverage
+    assert c.exhaustive and c.dates[0]["with_example"] == c.dates[0]["combinations"] == 2
+    assert "2 van de 2 combinaties met echte datums gevonden (alle)." in render_audit(report)
+    assert report.unrealised == []
+    assert any(n.startswith("Bevindingen die alleen bij een combinatie") and n.endswith("zonder getuige): geen.")
+               for n in report.notes)
+
+
+def test_a_conflict_only_dates_that_no_one_has_would_give_is_counted_not_reported(tmp_path):
+    impossible = f"{{alle: [{IMPOSSIBLE_AGES}]}}"
+    path = kb_dir(tmp_path, AGES + GOAL + f"""
+regels:
+  - {{id: C1, label: p, conclusie: p, voorwaarden: {{waarde: leeftijd, minstens: 3}}, {SRC}}}
+  - {{id: C1.x, label: x, uitzondering_op: C1, van_toepassing_als: {impossible}, voorwaarden: {{waarde: leeftijd, minstens: 3}}, {SRC}}}
+  - {{id: C1.y, label: y, uitzondering_op: C1, van_toepassing_als: {impossible}, voorwaarden: {{waarde: leeftijd, minder_dan: 3}}, {SRC}}}
+""")
+    report = audit(path)
+    assert "tegenstrijdig/C1" not in problems(report)
+    assert report.unrealised == ["tegenstrijdig/C1"]
+    assert any(n.endswith("zonder getuige): 1: tegenstrijdig/C1.") for n in report.notes)
+    assert "met geen enkele datum kon maken" in finding(report, "nooit_van_toepassing/C1.x").message
 
 
 def test_an_exception_that_never_applies_is_reported(tmp_path):
@@ -244,15 +335,21 @@ regels:
     assert problems(audit(path)) == {"altijd_opzij/C1"}
 
 
-def test_a_fee_exception_that_an_earlier_one_always_shadows_is_reported(tmp_path):
+def test_a_fee_exception_that_a_declared_precedence_always_sets_aside_is_reported(tmp_path):
+    """The order of declaration decides nothing (both exceptions are followed); a `gaat_voor` that
+    always sets an exception aside leaves it never deciding."""
     same = FEES.replace("waarde: 0, bron", "waarde: 5000, bron")  # one amount: no conflict, only the shadow
-    path = kb_dir(tmp_path, facts("a", "b") + same + f"""
+    rules = f"""
 leges:
   - {{id: G1, label: basis, formulier: "1234", bedrag: basis, {FEE_SRC}}}
-  - {{id: G1.a, label: a, uitzondering_op: G1, formulier: "1234", bedrag: laag, van_toepassing_als: a, {FEE_SRC}}}
+  - {{id: G1.a, label: a, uitzondering_op: G1, formulier: "1234", bedrag: laag, van_toepassing_als: a, {FEE_SRC}GAAT_VOOR}}
   - {{id: G1.b, label: b, uitzondering_op: G1, formulier: "1234", bedrag: nul, van_toepassing_als: {{alle: [a, b]}}, {FEE_SRC}}}
-""")
-    assert problems(audit(path)) == {"overschaduwd/G1.b"}
+"""
+    unordered = kb_dir(tmp_path / "zonder", facts("a", "b") + same + rules.replace("GAAT_VOOR", ""))
+    assert problems(audit(unordered)) == set()
+    declared = kb_dir(tmp_path / "met", facts("a", "b") + same + rules.replace(
+        "GAAT_VOOR", ", gaat_voor: {regels: [G1.b], reden: omdat, bron: {bestand: 001_656115d499998806.txt, citaat: leges}}"))
+    assert problems(audit(declared)) == {"overschaduwd/G1.b"}
 
 
 def test_a_rule_subsumed_by_another_with_the_same_conclusion_is_redundant(tmp_path):
@@ -292,6 +389,55 @@ bronverschillen:
   - {{id: B1+C1, label: onderwerp, conclusie: p, regels: [B1, C1]}}
 """)
     assert problems(audit(path)) == {"bronverschil/B1+C1"}
+
+
+def test_two_sources_concluding_one_predicate_differently_without_a_source_disagreement_are_reported(tmp_path):
+    path = kb_dir(tmp_path, facts("a", "b") + GOAL + f"""
+regels:
+  - {{id: C1, label: volgens 003, conclusie: p, voorwaarden: a, {SRC}}}
+  - {{id: C1.b, label: volgens 004, conclusie: p, voorwaarden: b, {SRC2}}}
+""")
+    report = audit(path)
+    assert problems(report) == {"bronverschil/ongedeclareerd/C1/C1.b"}
+    f = finding(report, "bronverschil/ongedeclareerd/C1/C1.b")
+    assert f.severity == "waarschuwing" and [r["id"] for r in f.rules] == ["C1", "C1.b"]
+    assert [(w.label, w.applicant) for w in f.witnesses] == [
+        ("volgens C1 (bron 003) wel, volgens C1.b (bron 004) niet", {"a": True, "b": False}),
+        ("volgens C1.b (bron 004) wel, volgens C1 (bron 003) niet", {"a": False, "b": True})]
+    reproduces_with_pyDatalog(path, f.witnesses[0], lambda b: b.value("rule_C1") is True and b.value("rule_C1_b") is False)
+    reproduces_with_pyDatalog(path, f.witnesses[1], lambda b: b.value("rule_C1_b") is True and b.value("rule_C1") is False)
+
+
+def test_rules_of_two_inventory_rows_concluding_one_predicate_are_two_routes_not_a_source_disagreement(tmp_path):
+    """E13 (002) and F10 (001) both lead to humanitair tijdelijk: separate routes, each its own row."""
+    path = kb_dir(tmp_path, facts("a", "b") + GOAL + f"""
+regels:
+  - {{id: C1, label: volgens 003, conclusie: p, voorwaarden: a, {SRC}}}
+  - {{id: B1, label: volgens 004, conclusie: p, voorwaarden: b, {SRC2}}}
+""")
+    assert not [f for f in audit(path).findings if f.key.startswith("bronverschil/ongedeclareerd/")]
+
+
+@pytest.mark.parametrize("second, joined, expected", [
+    ("{alle: [a, b]}", False, {"bronverschil/ongedeclareerd/C1/C1.b"}),  # one row, one fact, another answer
+    ("b", False, set()),  # one row, separate cases: nothing read in common
+    ("{alle: [a, {een_van: [b, {niet: b}]}]}", False, set()),  # two sources, the same answer everywhere
+    ("{alle: [a, b]}", True, set()),  # declared: the proof shows the difference
+])
+def test_two_sources_coding_one_inventory_row_differently_are_reported_unless_declared(tmp_path, second, joined, expected):
+    path = kb_dir(tmp_path, facts("a", "b") + GOAL + f"""
+regels:
+  - {{id: C1, label: volgens 003, conclusie: p1, voorwaarden: a, {SRC}}}
+  - {{id: C1.b, label: volgens 004, conclusie: p2, voorwaarden: {second}, {SRC2}}}
+""" + ("""bronverschillen:
+  - {id: C1+C1.b, label: onderwerp, conclusie: p, regels: [C1, C1.b]}
+""" if joined else f"""  - {{id: C2, label: p, conclusie: p, voorwaarden: {{een_van: [p1, p2]}}, {SRC}}}
+"""))
+    report = audit(path)
+    assert problems(report) == expected
+    if expected:
+        (w,) = finding(report, "bronverschil/ongedeclareerd/C1/C1.b").witnesses
+        assert w.applicant == {"a": True, "b": False} and w.verified
 
 
 def test_two_sources_with_different_fees_for_one_situation_are_information(tmp_path):
@@ -415,6 +561,28 @@ def test_an_audit_section_explains_findings_by_key_pattern_and_an_explanation_wi
     assert problems(report) == {"verklaring_zonder_bevinding/tegenstrijdig/C9"}
 
 
+def test_an_explanation_for_some_peildata_explains_there_and_is_not_missed_at_other_peildata(tmp_path):
+    path = kb_dir(tmp_path, "feiten:\n  a: {type: bool, label: a, vraag: a?, wijzigbaar: true}\n"
+                  "grootheden:\n  peildatum: {type: datum, label: peildatum, functie: peildatum}\n" + GOAL + f"""
+regels:
+  - {{id: C1, label: p, conclusie: p, voorwaarden: a, geldig_van: 2016-04-01, geldig_tot: 2021-04-01, {SRC}}}
+""")
+    (path / "audit.yaml").write_text(
+        "audit:\n  - {sleutel: vervallen/C1, peildata: {vanaf: 2021-04-01}, reden: de pilot is afgelopen}\n"
+        "  - {sleutel: nog_niet_geldig/C1, peildata: {tot: 2016-04-01}, reden: de pilot begint later}\n",
+        encoding="utf-8")
+    for peildatum, explained in [(date(2026, 11, 22), "vervallen/C1"), (date(2021, 4, 1), "vervallen/C1"),
+                                 (date(2015, 1, 1), "nog_niet_geldig/C1"), (date(2016, 3, 31), "nog_niet_geldig/C1")]:
+        report = audit_directory(path, peildatum)
+        assert [(f.key, f.explained is not None) for f in report.findings] == [(explained, True)], peildatum
+    assert audit_directory(path, date(2018, 1, 1)).findings == []
+    for wrong in ("{vanaf: 2021-04-01, tot: 2016-04-01}", "{van: 2021-04-01}", "{vanaf: morgen}"):
+        (path / "audit.yaml").write_text(f"audit:\n  - {{sleutel: vervallen/C1, peildata: {wrong}, reden: r}}\n",
+                                         encoding="utf-8")
+        with pytest.raises(KnowledgeBaseError, match="peildata"):
+            Engine(path)
+
+
 def test_an_explained_error_does_not_fail_strict(tmp_path):
     path = kb_dir(tmp_path, facts("a", "b") + GOAL + f"""
 regels:
@@ -524,6 +692,54 @@ class _Structure(html.parser.HTMLParser):
         self.text.append(data)
 
 
+VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+
+
+class _Written(html.parser.HTMLParser):
+    """Each element with its parent, as the markup writes them; an end tag must close the open element."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stack: list[str] = []
+        self.pairs: list[tuple[str, str | None]] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.pairs.append((tag, self.stack[-1] if self.stack else None))
+        if tag not in VOID:
+            self.stack.append(tag)
+
+    def handle_startendtag(self, tag, attrs):  # <path/> in an inline SVG
+        self.pairs.append((tag, self.stack[-1] if self.stack else None))
+
+    def handle_endtag(self, tag):
+        assert self.stack and self.stack[-1] == tag, f"</{tag}> closes <{self.stack[-1] if self.stack else ''}>"
+        self.stack.pop()
+
+
+def assert_valid_html(page: str) -> None:
+    """A strict HTML5 parse (html5lib, the browsers' algorithm) reports no error, and builds exactly
+    the nesting the markup writes: a <blockquote> written inside a <p> would close the paragraph,
+    and the browser would show another tree than the template meant."""
+    parser = html5lib.HTMLParser(namespaceHTMLElements=False)
+    tree = parser.parse(page)
+    lines = page.splitlines()
+    assert not parser.errors, [(err, lines[line - 1][max(0, col - 60):col + 20]) for (line, col), err, _ in parser.errors[:3]]
+    parsed: list[tuple[str, str | None]] = []
+    stack = [(tree, None)]
+    while stack:
+        element, parent = stack.pop()
+        if not isinstance(element.tag, str):
+            continue  # a comment
+        name = element.tag.rsplit("}", 1)[-1].lower()
+        parsed.append((name, parent))
+        stack.extend((child, name) for child in reversed(list(element)))
+    written = _Written()
+    written.feed(page)
+    written.close()
+    assert not written.stack, f"not closed: {written.stack}"
+    assert written.pairs == parsed, next((w, p) for w, p in zip(written.pairs, parsed) if w != p)
+
+
 def test_the_html_report_has_a_heading_and_a_table_per_kind_of_finding_and_escapes_text(tmp_path, monkeypatch):
     path = kb_dir(tmp_path, facts("a", "b") + GOAL + f"""
 regels:
@@ -533,6 +749,7 @@ regels:
 """)
     monkeypatch.setattr(shutil, "which", lambda name: None)
     page = run(path, "--format", "html", monkeypatch=monkeypatch).stdout
+    assert_valid_html(page)
     parser = _Structure()
     parser.feed(page)
     for category, heading in CATEGORIES:
@@ -557,6 +774,7 @@ regels:
   - {{id: C1, label: p, conclusie: p, voorwaarden: a, {SRC}}}
 """)
     page = run(path, "--format", "html", monkeypatch=monkeypatch).stdout
+    assert_valid_html(page)
     parser = _Structure()
     parser.feed(page)
     assert parser.svg == 1 and "Graphviz is niet" not in page and "<?xml" not in page
@@ -586,15 +804,26 @@ def test_every_witness_on_the_real_rule_base_loads_and_reproduces_with_pyDatalog
         assert w.verified, w.label
 
 
-def test_every_goal_of_the_real_rule_base_is_covered_exhaustively(real_report, kb):
+def test_every_goal_of_the_real_rule_base_says_truly_whether_its_search_was_exhaustive(real_report, kb):
     assert [c.goal for c in real_report.coverage] == sorted(kb.goals)
+    text = render_audit(real_report)
     for c in real_report.coverage:
         assert c.known_situations >= 1 and c.recomputed == min(c.known_situations, 4096)
+        # exhaustive exactly when every combination of its date classes was found with real dates
+        assert c.exhaustive == all(d["with_example"] == d["combinations"] for d in c.dates)
+        assert c.to_json()["exhaustive"] is c.exhaustive
+        assert all(len(d["without_example"]) >= 1 for d in c.dates if d["with_example"] < d["combinations"])
+        line = text.split(f"\n- {c.goal}: ", 1)[1].split("\n")[1]
+        assert line.endswith("alle onderzocht, uitputtend.") == c.exhaustive, line
+    assert any(c.exhaustive and c.dates for c in real_report.coverage)
+    assert any(not c.exhaustive for c in real_report.coverage)  # the dates of permits: not all combinations found
 
 
-def test_the_real_html_report_is_well_formed(real_report):
+def test_the_real_html_report_is_valid_html5_with_the_nesting_it_writes(real_report):
+    page = render_audit_html(real_report)
+    assert_valid_html(page)
     parser = _Structure()
-    parser.feed(render_audit_html(real_report))
+    parser.feed(page)
     assert [s for s in parser.sections] == [c for c, _ in CATEGORIES] + ["volledigheid", "graaf"]
 
 

@@ -6,7 +6,13 @@ import csv
 import io
 import json
 import os
+import pty
 import random
+import signal
+import subprocess
+import sys
+import threading
+import time
 from datetime import date
 from pathlib import Path
 
@@ -15,11 +21,15 @@ import yaml
 from click.testing import CliRunner
 
 from cli import main
+from engine import batch as batch_module
 from engine.assess import Engine
 from engine.batch import CaseloadEvaluator, Row, fee_text
 from engine.caseload import caseload
 from engine.datalog import DatalogProgram
+from engine.errors import InputError
 from engine.facts import _ApplicantLoader, engine_facts, parse_applicant, quantity_values
+from tests import vrije_tekst
+from tests.conftest import ROOT
 
 PEILDATUM = date(2026, 11, 23)
 DIFFERENTIAL_SIZE = 2000 if os.environ.get("CI") else 600
@@ -60,11 +70,27 @@ def test_batch_outcomes_and_fees_are_those_of_assess(engine, generated):
             assessment = engine.assess(applicant, goal, PEILDATUM)
             assert result["uitkomsten"][goal] == assessment.outcome, (goal, data)
             seen_outcomes.add(assessment.outcome)
-            expected = [{"formulier": f.form, "bedrag": f.amount,
-                         "per_bron": {s.source_file: s.amount for s in f.applicable}} for f in assessment.fees]
+            expected = [{"formulier": f.form, "bedrag": f.amount, "per_bron": per_source(f)} for f in assessment.fees]
             got = [{k: fee[k] for k in ("formulier", "bedrag", "per_bron")} for fee in result["leges"].get(goal, [])]
             assert got == expected, (goal, data)
     assert {"eligible", "not_eligible", "undetermined"} <= seen_outcomes  # the sample exercises real decisions
+
+
+def per_source(fee) -> dict:
+    """Each applicable source's amount, or every amount it states when it does not say which applies."""
+    return {s.source_file: s.amount if s.conflict is None else s.stated_amounts for s in fee.applicable}
+
+
+def test_batch_fees_of_a_violence_goal_are_those_of_assess_for_an_application_after_violence(engine):
+    """Asked for a violence goal, the application is one after violence (E12.aanvraag_na_geweld):
+    batch fills that fact where the applicant left it open, as `fees --goal` does."""
+    data = yaml.load((Path(__file__).resolve().parent / "golden" / "slachtoffer_huiselijk_geweld_zonder_opgave_over_de_aanvraag.yaml")
+                     .read_text(encoding="utf-8"), Loader=_ApplicantLoader)
+    (result,) = CaseloadEvaluator(engine, PEILDATUM).evaluate([Row(1, data)])
+    assessment = engine.assess(parse_applicant(engine.kb, data), "huiselijk_geweld", PEILDATUM)
+    expected = [{"formulier": f.form, "bedrag": f.amount, "per_bron": per_source(f)} for f in assessment.fees]
+    assert sorted(expected[0]["per_bron"].values()) == [17400, 20700]  # 001 € 174 and 002 € 207
+    assert [{k: fee[k] for k in ("formulier", "bedrag", "per_bron")} for fee in result["leges"]["huiselijk_geweld"]] == expected
 
 
 @pytest.mark.parametrize("backend", ["setwise", "datalog"])
@@ -220,8 +246,8 @@ def test_a_csv_cell_that_is_not_a_yes_or_no_names_row_field_and_allowed_values(t
     out = tmp_path / "uit.csv"
     assert run("batch", source, "--out", out).exit_code == 1
     rows = list(csv.DictReader(out.open(encoding="utf-8")))
-    assert [r["rij"] for r in rows] == ["1", "2", "3"]  # an empty record is a row with every fact unknown
-    assert rows[0]["fout"] == "" and rows[2]["fout"] == ""
+    assert [r["rij"] for r in rows] == ["1", "2"]  # the blank line at the end holds no applicant
+    assert rows[0]["fout"] == ""
     assert "rij 2" in rows[1]["fout"] and "heeft_zorgverzekering" in rows[1]["fout"] and "ja, nee" in rows[1]["fout"]
 
 
@@ -229,3 +255,210 @@ def test_fee_text_shows_disagreeing_sources_each_with_its_amount():
     fees = [{"formulier": "7027", "bedrag": None, "per_bron": {"002_b.txt": 20700, "001_a.txt": 105700}},
             {"formulier": "7026", "bedrag": 0, "per_bron": {"001_a.txt": 0}}]
     assert fee_text(fees) == "7027=001_a.txt:105700|002_b.txt:20700;7026=0"
+
+
+def test_a_source_that_states_two_amounts_and_not_which_is_written_with_both(engine):
+    """001 gives a trafficking victim after a family stay both € 391 and € 174 and does not say
+    which applies (scenario 'volwassen slachtoffer mensenhandel na familieverblijf'): batch names
+    both instead of 'onbekend'."""
+    data = {"geboortedatum": "1990-01-01", "is_slachtoffer_mensenhandel": True, "aanvraag_na_geweld": False,
+            "aanvraag_na_achterlating": False, "aanvraag_regeling_langdurig_verblijvende_kinderen": False,
+            "verblijfsvergunningen": [{"van": "2020-01-01", "verblijfsdoel": "familie_of_gezinslid"}]}
+    (result,) = CaseloadEvaluator(engine, PEILDATUM).evaluate([Row(1, data)])
+    texts = {fee_text(fees) for fees in result["leges"].values()}
+    assert any("001_656115d499998806.txt:17400/39100" in text for text in texts), texts
+
+
+def test_blank_lines_in_a_csv_caseload_are_no_applicants_and_rows_keep_their_numbers(tmp_path):
+    """A spreadsheet's export ending in an empty line (\r\n\r\n) once gave a phantom applicant
+    with every fact unknown; a row's number stays the record after the header, blank ones counted."""
+    source = tmp_path / "zaken.csv"
+    source.write_bytes(b"heeft_zorgverzekering,geboortedatum\r\nja,1991-03-14\r\n\r\nmisschien,\r\n\r\n")
+    out = tmp_path / "uit.jsonl"
+    assert run("batch", source, "--out", out, "--peildatum", PEILDATUM.isoformat()).exit_code == 1
+    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [r["rij"] for r in rows] == [1, 3]
+    assert rows[0]["fout"] is None and rows[1]["fout"].startswith("rij 3, veld 'heeft_zorgverzekering'")
+    # one column: an applicant with that fact unknown is written as "" (as csv.writer does), not as a blank line
+    source.write_text('heeft_zorgverzekering\n""\n\n', encoding="utf-8")
+    assert run("batch", source, "--out", out, "--peildatum", PEILDATUM.isoformat()).exit_code == 0
+    assert [json.loads(line)["rij"] for line in out.read_text(encoding="utf-8").splitlines()] == [1]
+
+
+# --- operator situations: pipes, links, full disks, Ctrl-C ----------------------------------------
+
+# A real process running this checkout's cli.py (the console script may belong to another).
+CLI = [sys.executable, str(ROOT / "cli.py")]
+SMALL = {"geboortedatum": "1991-03-14", "heeft_zorgverzekering": True}
+
+
+def one_line_error(stderr: str) -> str:
+    assert "Traceback" not in stderr and "Exception ignored" not in stderr, stderr[-2000:]
+    lines = stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("fout: "), lines[:5]
+    return lines[0]
+
+
+def test_a_caseload_read_from_a_fifo_is_assessed_whole_with_a_progress_bar_on_a_terminal(tmp_path):
+    """Counting the rows for the bar read the pipe once more and so took rows away from the run."""
+    fifo = tmp_path / "zaken.jsonl"
+    os.mkfifo(fifo)
+    count = 3000  # more than a pipe holds, so the writer is still writing when the run starts
+    text = "".join(json.dumps({**SMALL, "heeft_zorgverzekering": i % 2 == 0}) + "\n" for i in range(count))
+
+    def feed():
+        with open(fifo, "w", encoding="utf-8") as handle:
+            handle.write(text)
+
+    threading.Thread(target=feed, daemon=True).start()
+    out = tmp_path / "uit.jsonl"
+    terminal, child_side = pty.openpty()
+    shown: list[bytes] = []
+
+    def drain():
+        while True:
+            try:
+                chunk = os.read(terminal, 4096)
+            except OSError:  # the child closed the terminal
+                return
+            if not chunk:
+                return
+            shown.append(chunk)
+
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
+    proc = subprocess.run([*CLI, "batch", str(fifo), "--out", str(out), "--peildatum", PEILDATUM.isoformat()],
+                          stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=child_side, timeout=120)
+    os.close(child_side)
+    reader.join(5)
+    os.close(terminal)
+    assert proc.returncode == 0
+    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [r["rij"] for r in rows] == list(range(1, count + 1))
+    assert b"beoordelen" in b"".join(shown)  # the bar was there: the terminal path was taken
+
+
+def test_out_may_not_be_the_input_through_a_hard_link_and_the_input_stays_whole(tmp_path):
+    source = tmp_path / "zaken.jsonl"
+    write_jsonl(source, [SMALL, SMALL])
+    before = source.read_bytes()
+    link = tmp_path / "uit.jsonl"
+    os.link(source, link)
+    result = run("batch", source, "--out", link, "--peildatum", PEILDATUM.isoformat())
+    assert result.exit_code == 2 and "--out: mag niet het invoerbestand zijn" in result.output, result.output
+    assert source.read_bytes() == before
+
+
+@pytest.mark.parametrize("failure,code,expected", [
+    (KeyboardInterrupt, 130, "fout: onderbroken; "),
+    (lambda: InputError("INPUT", "kan zaken.jsonl niet verder lezen: Input/output error"), 2, "fout: veld 'INPUT'"),
+], ids=["ctrl-c", "read-error"])
+def test_a_run_that_stops_halfway_leaves_the_earlier_out_file_as_it_was(tmp_path, monkeypatch, failure, code, expected):
+    source = tmp_path / "zaken.jsonl"
+    write_jsonl(source, [SMALL] * 3)
+    out = tmp_path / "uit.jsonl"
+    out.write_text("de vorige uitvoer\n", encoding="utf-8")
+    written = []
+
+    def write_then_fail(self, results):
+        real_write(self, results)
+        written.append(len(results))
+        raise failure()
+
+    real_write = batch_module.Writer.write
+    monkeypatch.setattr(batch_module.Writer, "write", write_then_fail)
+    result = run("batch", source, "--out", out, "--peildatum", PEILDATUM.isoformat())
+    assert written == [3]  # results were written (to the temporary file) before the run stopped
+    assert result.exit_code == code, result.output
+    assert result.stdout == "" and one_line_error(result.stderr).startswith(expected)
+    assert out.read_text(encoding="utf-8") == "de vorige uitvoer\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["uit.jsonl", "zaken.jsonl"]  # no temporary file left
+
+
+def test_a_finished_run_replaces_the_out_file_whole_and_keeps_its_permissions(tmp_path):
+    source = tmp_path / "zaken.jsonl"
+    write_jsonl(source, [SMALL] * 2)
+    out = tmp_path / "uit.jsonl"
+    out.write_text("oud\n" * 1000, encoding="utf-8")
+    out.chmod(0o640)
+    assert run("batch", source, "--out", out, "--peildatum", PEILDATUM.isoformat()).exit_code == 0
+    assert [json.loads(line)["rij"] for line in out.read_text(encoding="utf-8").splitlines()] == [1, 2]
+    assert out.stat().st_mode & 0o777 == 0o640
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["uit.jsonl", "zaken.jsonl"]
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_an_out_file_on_a_full_disk_gives_one_line_without_a_traceback(tmp_path):
+    source = tmp_path / "zaken.jsonl"
+    write_jsonl(source, [SMALL] * 3)
+    proc = subprocess.run([*CLI, "batch", str(source), "--out", "/dev/full", "--out-format", "jsonl",
+                           "--peildatum", PEILDATUM.isoformat()], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and proc.stdout == ""
+    line = one_line_error(proc.stderr)
+    assert line.startswith("fout: --out: kan /dev/full niet schrijven") and "1991" not in line
+
+
+def test_ctrl_c_during_a_run_with_two_processes_says_so_in_one_line_exits_130_and_writes_nothing(tmp_path):
+    source = tmp_path / "zaken.jsonl"
+    source.write_text((json.dumps(SMALL) + "\n") * 60_000, encoding="utf-8")
+    out = tmp_path / "uit.jsonl"
+    out.write_text("de vorige uitvoer\n", encoding="utf-8")
+    proc = subprocess.Popen([*CLI, "batch", str(source), "--out", str(out), "--jobs", "2",
+                             "--peildatum", PEILDATUM.isoformat()],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            start_new_session=True)  # its own process group, as a terminal's job is
+    try:
+        deadline = time.monotonic() + 60
+        earlier = out.stat().st_size
+        while time.monotonic() < deadline and proc.poll() is None:  # until results are being written
+            if any(p.stat().st_size not in (0, earlier) for p in tmp_path.iterdir() if p != source):
+                break
+            time.sleep(0.02)
+        assert proc.poll() is None, "the run ended before it could be interrupted"
+        os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C does: every process of the group gets it
+        stdout, stderr = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert proc.returncode == 130, stderr.decode()[-2000:]
+    assert stdout == b""
+    line = one_line_error(stderr.decode())
+    assert line.startswith("fout: onderbroken; ") and "niet geschreven" in line
+    assert out.read_text(encoding="utf-8") == "de vorige uitvoer\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["uit.jsonl", "zaken.jsonl"]
+
+
+# --- comparing two rule bases --------------------------------------------------------------------
+
+def test_compare_kb_refuses_a_directory_that_is_no_rule_base_in_one_line_naming_the_option(tmp_path):
+    source = tmp_path / "zaken.jsonl"
+    write_jsonl(source, [SMALL])
+    empty = tmp_path / "leeg"
+    empty.mkdir()
+    out = tmp_path / "uit.jsonl"
+    result = run("batch", source, "--out", out, "--compare-kb", empty)
+    assert result.exit_code == 2 and result.stdout == ""
+    line = one_line_error(result.stderr)
+    assert line.startswith("fout: --compare-kb: ") and "geen kennisbank" in line
+    assert not out.exists()
+
+
+def test_compare_kb_reports_a_goal_that_only_the_second_rule_base_has(tmp_path):
+    other = vrije_tekst.write_kb(tmp_path / "kb")
+    source = tmp_path / "zaken.jsonl"
+    write_jsonl(source, [SMALL, SMALL])
+    out = tmp_path / "uit.csv"
+    result = run("batch", source, "--out", out, "--compare-kb", other, "--peildatum", PEILDATUM.isoformat(),
+                 "--format", "json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert list(report["outcomes"]) == sorted(report["outcomes"])
+    (change,) = report["outcomes"][vrije_tekst.GOAL]
+    assert change["from"] == "" and change["to"] and change["count"] == 2 and change["example_rows"] == [1, 2]
+    header = out.read_text(encoding="utf-8").splitlines()[0].split(",")
+    assert f"{vrije_tekst.GOAL}_b" in header and f"{vrije_tekst.GOAL}_a" in header
+    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert rows[0][f"{vrije_tekst.GOAL}_a"] == "" and rows[0][f"{vrije_tekst.GOAL}_b"] == change["to"]
+    text = run("batch", source, "--out", out, "--compare-kb", other, "--peildatum", PEILDATUM.isoformat())
+    assert f"- {vrije_tekst.GOAL}: 2 veranderd" in text.output and "geen doel in deze kennisbank ->" in text.output

@@ -11,6 +11,7 @@ import pytest
 
 from tests.conftest import ROOT
 from tests.test_cli import assert_one_line_error, run
+from tests.test_fee_properties import _kb_copy_with
 
 GOLDEN = ROOT / "tests" / "golden"
 VICTIM = GOLDEN / "slachtoffer_geweld_met_gezinsvergunning.yaml"  # 001: € 174, 002: € 207
@@ -89,3 +90,200 @@ def test_goal_and_form_together_or_neither_is_refused():
 
 def test_an_unknown_form_is_refused_naming_the_forms():
     assert_one_line_error(fees(VICTIM, "--form", "9999"), "9999", "7027")
+
+
+# -- beside each open route (assess), what applying for a goal implies, one source with two amounts,
+#    --voorrang naming a source the fees do not cite, and the range of bron 004 (G9) --------------
+
+HG = GOLDEN / "slachtoffer_huiselijk_geweld_zonder_opgave_over_de_aanvraag.yaml"  # aanvraag_na_geweld open
+TRAFFICKING = GOLDEN / "slachtoffer_mensenhandel_na_gezinsvergunning.yaml"  # 001: € 391 and € 174
+
+
+def assess(*args: str):
+    return run("assess", *args, "--peildatum", PEILDATUM)
+
+
+def _without_reductions(answer: dict) -> dict:
+    return {**answer, "per_source": [{**s, "reductions": []} for s in answer["per_source"]]}
+
+
+def test_the_overview_shows_beside_each_open_route_the_fee_that_fees_gives_for_that_goal(fees_schema):
+    overview = json.loads(assess(HG, "--format", "json").stdout)
+    text = assess(HG).stdout
+    seen = 0
+    for assessment in overview:
+        if assessment["outcome"] not in ("eligible", "undetermined"):
+            assert assessment["fees"] == []
+            continue
+        for fee in assessment["fees"]:
+            fees_schema(fee)
+            assert f"formulier {fee['form']} ({fee['form_label']}): " in text
+            seen += 1
+        if assessment["fees"]:
+            given = json.loads(fees(HG, "--goal", assessment["goal"], "--format", "json").stdout)
+            assert [_without_reductions(a) for a in given] == assessment["fees"], assessment["goal"]
+    assert seen >= 5
+    block = text.split("verblijfsvergunning als slachtoffer van (dreigend) huiselijk geweld (huiselijk_geweld)")[1]
+    assert block.split("\n- ")[0].count("leges: formulier 7027") == 1
+    assert "de bronnen verschillen: bron 001 € 174,00" in block.split("\n- ")[0]
+    assert ", bron 002 € 207,00" in block.split("\n- ")[0]
+    closed = text.split("Komt niet in aanmerking voor:")[1]
+    assert "leges" not in closed.split("Voor de motivering")[0]
+
+
+def test_asked_for_a_violence_goal_the_application_is_one_after_violence_so_both_sources_show(fees_schema):
+    """E12.aanvraag_na_geweld: 001 (€ 174) and 002 (€ 207) both speak, and the answer says they differ."""
+    for goal in ("huiselijk_geweld", "eergerelateerd_geweld"):
+        (answer,) = json.loads(fees(HG, "--goal", goal, "--format", "json").stdout)
+        fees_schema(answer)
+        assert answer["amount"] is None and answer["sources_agree"] is False
+        assert {s["source_file"][:3]: (s["applies"], s["amount"]) for s in answer["per_source"]} == {
+            "001": (True, 17400), "002": (True, 20700)}
+        (assumption,) = answer["assumptions"]
+        assert assumption["fact"] == "aanvraag_na_geweld" and assumption["applied"] is True and assumption["given"] is None
+        assert assumption["source"]["file"].startswith("002") and assumption["goal"] == goal
+    text = fees(HG, "--goal", "huiselijk_geweld").stdout
+    assert "Voor dit doel (huiselijk_geweld) gaat de kennisbank uit van: doet de aanvraag na" in text
+    assert "De bronnen noemen verschillende bedragen voor deze situatie: bron 001: € 174,00; bron 002: € 207,00." in text
+    leges = assess(HG, "--goal", "huiselijk_geweld").stdout.split("Leges:")[1]
+    assert "de bronnen verschillen: bron 001 € 174,00" in leges and "bron 002 € 207,00" in leges
+    assert "Voor dit doel geldt: doet de aanvraag na" in leges
+
+
+def test_asked_for_the_form_alone_or_another_goal_nothing_is_assumed():
+    (answer,) = [json.loads(fees(HG, "--form", "7027", "--format", "json").stdout)]
+    assert answer["assumptions"] == []
+    assert {s["source_file"][:3]: s["applies"] for s in answer["per_source"]} == {"001": True, "002": None}
+    (other,) = json.loads(fees(HG, "--goal", "humanitair_niet_tijdelijk", "--format", "json").stdout)
+    assert other["assumptions"] == [] and other["amount"] == 17400
+
+
+def test_a_value_the_applicant_gave_is_never_overridden_and_the_answer_says_it_differs(tmp_path, fees_schema):
+    said_no = tmp_path / "nee.yaml"
+    said_no.write_text(HG.read_text(encoding="utf-8") + "aanvraag_na_geweld: false\n", encoding="utf-8")
+    (answer,) = json.loads(fees(said_no, "--goal", "huiselijk_geweld", "--format", "json").stdout)
+    fees_schema(answer)
+    (assumption,) = answer["assumptions"]
+    assert assumption["applied"] is False and assumption["given"] is False and assumption["value"] is True
+    assert [s["source_file"][:3] for s in answer["per_source"]] == ["001"]  # 002 speaks only after violence
+    assert answer["amount"] == 17400
+    text = fees(said_no, "--goal", "huiselijk_geweld").stdout
+    assert "Let op: u gaf op ‘doet de aanvraag na (een dreiging van) huiselijk of eergerelateerd geweld’: nee." in text
+    assert "de leges hieronder volgen uw opgave" in text
+    said_yes = tmp_path / "ja.yaml"
+    said_yes.write_text(HG.read_text(encoding="utf-8") + "aanvraag_na_geweld: true\n", encoding="utf-8")
+    (same,) = json.loads(fees(said_yes, "--goal", "huiselijk_geweld", "--format", "json").stdout)
+    assert same["assumptions"] == [] and same["amount"] is None  # nothing assumed: the applicant said so
+
+
+def test_one_source_with_two_applicable_exceptions_names_both_amounts_and_picks_none(fees_schema):
+    text = fees(TRAFFICKING, "--form", "7027").stdout
+    assert "Bron 001 noemt voor deze situatie € 174,00 of € 391,00 en zegt niet welke geldt. De kennisbank kiest niet." in text
+    assert "Bedrag:" not in text and "--voorrang" not in text  # an order of sources cannot settle one source
+    assert "Uw aanvraag kost € 391." in text and "Dit bedrag geldt ook als u de aanvraag doet na huiselijk geweld" in text
+    data = json.loads(fees(TRAFFICKING, "--form", "7027", "--format", "json").stdout)
+    fees_schema(data)
+    (source,) = data["per_source"]
+    assert data["amount"] is None and data["sources_agree"] is False and source["amount"] is None
+    assert source["conflict"]["at"] == "G4" and source["stated_amounts"] == [17400, 39100]
+    assert {b["decided_by"][-1]["rule_id"]: b["amount"] for b in source["conflict"]["branches"]} == {
+        "G4.mensenhandel": 39100, "G4.na_familie": 17400}
+    beside = assess(TRAFFICKING, "--goal", "slachtoffer_mensenhandel").stdout.split("Leges:")[1]
+    assert "bron 001 noemt € 174,00 of € 391,00 en zegt niet welke geldt" in beside
+
+
+def test_a_precedence_the_kb_declares_with_a_reason_settles_one_source_and_the_answer_says_so(tmp_path):
+    from datetime import date
+
+    from engine.assess import Engine
+    from engine.facts import read_applicant_file
+    from engine.fees import fees_for
+    from explain import render_fees
+
+    anchor = "    bedrag: leges_7027_mensenhandel_huiselijk_geweld\n"
+    kb_dir = _kb_copy_with(tmp_path, anchor, anchor + (
+        "    gaat_voor:\n      regels: [G4.na_familie]\n      reden: een proefverklaring\n"
+        "      bron: {bestand: 001_656115d499998806.txt, citaat: \"Uw aanvraag kost € 391.\"}\n"))
+    eng = Engine(kb_dir)
+    answer = fees_for(eng, read_applicant_file(eng.kb, TRAFFICKING), "7027", date(2026, 11, 23))
+    (source,) = answer.per_source
+    assert answer.amount == 39100 and source.conflict is None and answer.agreed is False
+    assert source.declared_precedence == [{"rule_id": "G4.mensenhandel", "over": [{"rule_id": "G4.na_familie", "amount": 17400}],
+                                           "reason": "een proefverklaring",
+                                           "source": {"file": "001_656115d499998806.txt", "quote": "Uw aanvraag kost € 391."}}]
+    text = render_fees(answer, eng.kb)
+    assert "de kennisbank laat G4.mensenhandel voorgaan: een proefverklaring." in text
+
+
+@pytest.mark.parametrize("declaration, message", [
+    ("      regels: [G2.turks]\n", "geen andere uitzondering op G4"),
+    ("      regels: [G4.mensenhandel]\n", "geen andere uitzondering op G4"),
+])
+def test_a_declared_precedence_names_a_sibling_exception(tmp_path, declaration, message):
+    from engine.errors import KnowledgeBaseError
+    from engine.model import load_knowledge_base
+
+    anchor = "    bedrag: leges_7027_mensenhandel_huiselijk_geweld\n"
+    kb_dir = _kb_copy_with(tmp_path, anchor, anchor + "    gaat_voor:\n" + declaration + (
+        "      reden: proef\n      bron: {bestand: 001_656115d499998806.txt, citaat: \"Uw aanvraag kost € 391.\"}\n"))
+    with pytest.raises(KnowledgeBaseError, match=message):
+        load_knowledge_base(kb_dir)
+
+
+@pytest.mark.parametrize("command", ["fees", "batch"])
+def test_an_unknown_source_in_voorrang_is_refused_naming_the_option_and_the_sources(tmp_path, command):
+    out = tmp_path / "uit.csv"
+    if command == "fees":
+        result = fees(VICTIM, "--form", "7027", "--voorrang", "002,xyz")
+    else:
+        source = tmp_path / "in.csv"
+        source.write_text("geboortedatum\n1990-05-01\n", encoding="utf-8")
+        result = run("batch", source, "--out", out, "--voorrang", "xyz")
+    assert_one_line_error(result, "--voorrang", "'xyz'", "toegestaan: 001, 002, 004")
+    assert not out.exists()  # refused before anything was written
+
+
+def test_voorrang_takes_the_sources_fees_cite_by_number_or_file_name():
+    for order in ("002,001", "004,001", "002_b3255643ce0e7bad.txt,001"):
+        assert fees(VICTIM, "--form", "7027", "--voorrang", order).exit_code == 0, order
+    assert_one_line_error(fees(VICTIM, "--form", "7027", "--voorrang", "003"), "--voorrang", "'003'")  # 003 states no fee
+
+
+def test_the_range_of_bron_004_is_a_disagreement_set_aside_with_the_reason_the_kb_cites(fees_schema):
+    data = json.loads(fees(EX_DIPLOMAT, "--form", "7024", "--format", "json").stdout)
+    fees_schema(data)
+    assert data["amount"] == 137900 and data["sources_agree"] is False
+    (note,) = data["range_notes"]
+    assert note["rule_id"] == "G9" and note["outdated"]["source"] == {
+        "file": "rule-inventory.md", "quote": "third-party page, undated and older: its fee range is out of date"}
+    text = fees(EX_DIPLOMAT, "--form", "7024").stdout
+    assert "De kennisbank volgt bron 004 hierin niet: " + note["outdated"]["reason"] in text
+    assert "De regelinventaris: “third-party page, undated and older: its fee range is out of date”" in text
+
+
+def test_the_reason_for_setting_the_range_aside_comes_from_the_kb_not_the_template(tmp_path):
+    from datetime import date
+
+    from engine.assess import Engine
+    from engine.facts import read_applicant_file
+    from engine.fees import fees_for
+    from explain import render_fees
+
+    template = (ROOT / "explain" / "templates" / "fees.txt.j2").read_text(encoding="utf-8")
+    assert "verouderd" not in template and "ouder" not in template
+    old = "      reden: bron 004 is een pagina van derden, ongedateerd en ouder dan de andere bronnen; haar bandbreedte van de leges is verouderd\n"
+    eng = Engine(_kb_copy_with(tmp_path / "a", old, "      reden: een andere reden\n"))
+    text = render_fees(fees_for(eng, read_applicant_file(eng.kb, EX_DIPLOMAT), "7024", date(2026, 11, 23)), eng.kb)
+    assert "De kennisbank volgt bron 004 hierin niet: een andere reden." in text
+    # without a declared reason the range stands: no amount is picked, and --voorrang can pick one
+    start = "    verouderd:\n"
+    text_kb = (ROOT / "kb" / "regels" / "leges.yaml").read_text(encoding="utf-8")
+    block = text_kb[text_kb.index(start):text_kb.index("\n", text_kb.index("bron: {bestand: rule-inventory.md")) + 1]
+    eng = Engine(_kb_copy_with(tmp_path / "b", block, ""))
+    applicant = read_applicant_file(eng.kb, EX_DIPLOMAT)
+    standing = fees_for(eng, applicant, "7024", date(2026, 11, 23))
+    assert standing.amount is None and standing.agreed is False and standing.ranges[0]["outdated"] is None
+    assert "De kennisbank kiest niet; met --voorrang kiest u zelf welke bron voorgaat." in render_fees(standing, eng.kb)
+    chosen = fees_for(eng, applicant, "7024", date(2026, 11, 23), ["001", "004"])
+    assert chosen.amount == 137900 and chosen.chosen_source.startswith("001")
+    assert fees_for(eng, applicant, "7024", date(2026, 11, 23), ["004", "001"]).amount is None

@@ -10,8 +10,11 @@ benchmarks/fuzz_inputs.py runs over 100,000 inputs):
 
 - no exception but the expected one-line error: no traceback;
 - exit code 0 or 2 (batch: 0, or 1 when a row was bad, or 2 when the file as a whole is);
-- a rejection is one line `fout: ...` naming a field, the file or the option;
-- that line holds no control character and repeats no value the applicant gave;
+- a rejection is one line `fout: ...` naming a field (by name, or by place when its name is no
+  name: `sleutel 3`), the file or the option; a batch error row names its row and the field, or
+  says what is wrong with the row as a whole;
+- that line holds no control character and repeats no value the applicant gave, nor a key that
+  is no name;
 - the input file's bytes and modification time are unchanged.
 
 The command line runs with one engine for all examples (building it reads only kb/, never the
@@ -20,6 +23,7 @@ input), so that the CI profile's examples cost seconds, not minutes.
 
 from __future__ import annotations
 
+import copy
 import csv
 import io
 import json
@@ -40,7 +44,7 @@ from hypothesis import strategies as st
 import cli
 from engine import batch as batch_module
 from engine.assess import Engine
-from engine.errors import InputError
+from engine.errors import InputError, escaped, is_name
 from engine.facts import MAX_FILE_BYTES, load_applicant_file, read_applicant_file
 from engine.interview import AnswerError, parse_answer
 from engine.model import load_knowledge_base
@@ -145,7 +149,7 @@ def _strings(value: Any) -> Iterator[str]:
 def maak_bestand(feiten: dict[str, Any], fmt: str, name: str, verminkingen: list[Verminking]) -> Bestand:
     """Write `feiten` as `fmt` with each Verminking applied: first to the facts, then to the
     text, then to the bytes."""
-    entries: list[list[Any]] = [[k, v] for k, v in feiten.items()]
+    entries: list[list[Any]] = [[k, copy.deepcopy(v)] for k, v in feiten.items()]  # `feiten` stays as given
     secrets = [s for s in _strings(feiten)]
     anchor = None
     top = None
@@ -167,8 +171,10 @@ def maak_bestand(feiten: dict[str, Any], fmt: str, name: str, verminkingen: list
             else:
                 entries.append([DATE_FACTS[v.plek % len(DATE_FACTS)], v.waarde])
             secrets.append(v.waarde)
-        elif v.soort == "sleutel" and entries:
+        elif v.soort in ("sleutel", "geheime_sleutel") and entries:
             entries[i][0] = v.waarde
+            if v.soort == "geheime_sleutel" and not is_name(v.waarde):  # a key of our own making: no name,
+                secrets.append(v.waarde)  # so it may be applicant data, and an error names its place instead
         elif v.soort == "tikfout" and entries:
             key = entries[i][0]
             j = v.waarde % max(1, len(key))
@@ -193,7 +199,7 @@ def maak_bestand(feiten: dict[str, Any], fmt: str, name: str, verminkingen: list
     for v in byte_changes:
         j = v.plek % (len(data) + 1)
         data = data[:j] + v.waarde + data[j:]
-    names = tuple(str(k) for k, _ in entries)
+    names = tuple(str(k) for k, _ in entries if is_name(k))
     kept = tuple(dict.fromkeys(s for s in secrets if _is_secret(s, names)))
     return Bestand(name, data, kept, names)
 
@@ -254,14 +260,14 @@ def grote_getallen() -> st.SearchStrategy[Verminking]:
 def lange_teksten() -> st.SearchStrategy[Verminking]:
     lengths = st.integers(100, 300_000)
     return (st.builds(Verminking, st.just("geheim"), plekken, lengths.map(lambda n: ("geheim" * (n // 6 + 1))[:n]))
-            | st.builds(Verminking, st.just("sleutel"), plekken, lengths.map(lambda n: "s" * n)))
+            | st.builds(Verminking, st.just("geheime_sleutel"), plekken, lengths.map(lambda n: "s" * n)))
 
 
 @lru_cache(maxsize=None)
 def stuurtekens() -> st.SearchStrategy[Verminking]:
     controls = st.text(st.characters(categories=["Cc", "Cf", "Zl", "Zp"]) | st.sampled_from("ab\x1b[31m"), min_size=1, max_size=20)
     return (st.builds(Verminking, st.just("geheim"), plekken, controls.map(lambda s: "geheim" + s))
-            | st.builds(Verminking, st.just("sleutel"), plekken, controls.map(lambda s: "k" + s))
+            | st.builds(Verminking, st.just("geheime_sleutel"), plekken, controls.map(lambda s: "sleutel" + s))
             | st.builds(Verminking, st.just("teken"), plekken, controls))
 
 
@@ -327,19 +333,37 @@ def kapotte_bestanden(basis: st.SearchStrategy[dict[str, Any]] | None = None) ->
 
 # -- checks -----------------------------------------------------------------------------------------
 
-ONE_LINE_LIMIT = 10_000  # the longest honest line lists every fact name (about 6,000 characters)
+ONE_LINE_LIMIT = 10_000  # far above the longest honest line (one that lists every goal)
 
 
-def check_message(message: str, bestand: Bestand | None = None, *, names_field: bool = True) -> None:
-    """One line, printable, not endless, naming what it is about, repeating no given value."""
+# What a batch error row may be about without naming a field: the row as a whole.
+WHOLE_ROW = ("geen geldige JSON", "langer dan", "geen UTF-8-tekst", "een cel is langer", "een regeleinde midden",
+             "geen geldige CSV-regel", "te diep genest", "een aanvragersbestand is een mapping")
+NAMED_FIELD = re.compile(r"veld '|sleutel \d+: ")
+
+
+def check_message(message: str, bestand: Bestand | None = None, *, names_field: bool = True,
+                  row: int | None = None) -> None:
+    """One line, printable, not endless, naming what it is about, repeating no given value.
+
+    `row`: the message is a batch error row of that number; it names the row and then the field,
+    or says what is wrong with the row as a whole (WHOLE_ROW, or a count of cells)."""
     assert message and "\n" not in message and "\r" not in message, repr(message)
     assert message.isprintable(), f"stuurteken in de melding: {message!r}"
     assert len(message) <= ONE_LINE_LIMIT, f"melding van {len(message)} tekens"
-    if names_field:
-        named = "veld '" in message or "--" in message or (bestand is not None and bestand.name in message)
+    if row is not None:
+        rest = message.removeprefix(f"rij {row}")
+        assert rest != message, f"de foutrij noemt haar rij niet: {message!r}"
+        named = (rest.startswith(", ") and NAMED_FIELD.match(rest[2:]) is not None) or (
+            rest.startswith(": ") and (rest[2:].startswith(WHOLE_ROW) or re.match(r"\d+ waarden, de kop heeft", rest[2:])))
+        assert named, f"de foutrij noemt geen veld en gaat niet over de hele rij: {message!r}"
+    elif names_field:
+        named = (NAMED_FIELD.search(message) is not None or "--" in message
+                 or (bestand is not None and bestand.name in message))
         assert named, f"de melding noemt geen veld, bestand of optie: {message!r}"
     for secret in bestand.secrets if bestand is not None else ():
-        assert secret not in message, f"de melding herhaalt een gegeven waarde {secret[:40]!r}: {message[:300]!r}"
+        assert secret not in message and escaped(secret) not in message, \
+            f"de melding herhaalt een gegeven waarde {secret[:40]!r}: {message[:300]!r}"
 
 
 def check_loader(path: Path, bestand: Bestand) -> str:
@@ -355,7 +379,7 @@ def check_loader(path: Path, bestand: Bestand) -> str:
 def kind_of_rejection(message: str, bestand: Bestand | None = None) -> str:
     """What a rejection is about, without the names in it, for counting."""
     text = re.sub(r"^rij \d+[,:] ", "", message.removeprefix("fout: "))
-    text = re.sub(r"^veld '.*?': ", "", text)
+    text = re.sub(r"^(veld '.*?'(, sleutel \d+)?|sleutel \d+): ", "", text)
     if bestand is not None and bestand.name:
         text = re.sub(r"\S*" + re.escape(bestand.name), "BESTAND", text)
     text = text.removeprefix("BESTAND: ").removeprefix("BESTAND ")
@@ -467,8 +491,7 @@ def run_batch(bestand: Bestand, peildatum: str, directory: Path) -> str:
         assert numbers == sorted(set(numbers)), numbers
         for row in rows:
             if row["fout"]:
-                assert row["fout"].startswith(f"rij {row['rij']}"), row["fout"]
-                check_message(row["fout"], bestand, names_field=False)
+                check_message(row["fout"], bestand, row=row["rij"])
         assert result.exit_code == (1 if any(row["fout"] for row in rows) else 0)
         if result.exit_code == 1:
             return "batch 1: " + " | ".join(sorted({kind_of_rejection(r["fout"], bestand) for r in rows if r["fout"]}))
@@ -564,16 +587,36 @@ def test_a_typed_answer_is_a_value_of_its_type_or_one_line_that_does_not_repeat_
     check_parse_answer(fact_type, text, ("geen", "A1", "A2"))
 
 
-def test_the_strategies_reach_every_kind_of_damage():
+def test_the_strategies_reach_every_kind_of_damage(tmp_path):
     """Each Verminking soort changes the file it is applied to (a strategy that silently does
     nothing would leave its damage untested)."""
     base = {"geboortedatum": "1991-03-14", "verblijfsvergunningen": [{"van": "2016-09-01"}], "heeft_zorgverzekering": True}
     plain = maak_bestand(base, "yaml", "a.yaml", []).data
     samples = [Verminking("waarde", 2, [1]), Verminking("geheim", 2, "geheim\x1b"), Verminking("rauw", 2, "9" * 5000), Verminking("datum", 3, "0000-00-00"),
-               Verminking("sleutel", 0, "x"), Verminking("tikfout", 0, 3), Verminking("dubbel", 0), Verminking("anker", 0),
+               Verminking("sleutel", 0, "x"), Verminking("geheime_sleutel", 0, "sleutel\x1b"), Verminking("tikfout", 0, 3), Verminking("dubbel", 0), Verminking("anker", 0),
                Verminking("lachen", 0, 3), Verminking("top", 0, "[]"), Verminking("teken", 5, "{"),
                Verminking("afkappen", 5), Verminking("bytes", 5, b"\xff")]
     for sample in samples:
         assert maak_bestand(base, "yaml", "a.yaml", [sample]).data != plain, sample
     assert MAX_FILE_BYTES > max(len(b"".join([plain] * 100)), 300_000 * 2)  # the long strings stay below the limit
-    assert load_applicant_file  # the loader the benchmark also feeds
+    # undamaged, the file is the applicant itself: what a check finds comes from the damage alone
+    path = tmp_path / "a.yaml"
+    path.write_bytes(plain)
+    assert load_applicant_file(path) == base
+    assert read_applicant_file(KB, path).known() == sorted(base)
+    # a key of our own making that is no name counts as applicant data: no message may repeat it
+    secret_key = maak_bestand(base, "yaml", "a.yaml", [Verminking("geheime_sleutel", 0, "s" * 150)])
+    assert "s" * 150 in secret_key.secrets and "s" * 150 not in secret_key.names
+
+
+def test_batch_error_rows_name_their_field_or_say_that_the_whole_row_is_wrong(same_engine, tmp_path):
+    """The batch check above, on one row of each kind: a row that is no mapping or no JSON is wrong
+    as a whole; every other error names its field, by name or (a key that is no name) by place."""
+    rows = ["[]", '{"a": ', '{"heeft_zorgverzekering": "ja"}', '{"Jansen1937": true}',
+            '{"verblijfsvergunningen": [{"van": "2020-01-01", "van": "2021-01-01"}]}',
+            '{"verblijfsvergunningen": ' + "[" * 50 + "]" * 50 + "}", "[" * 50 + "]" * 50]
+    bestand = Bestand("zaken.jsonl", ("\n".join(rows) + "\n").encode(), secrets=("Jansen1937",))
+    outcome = run_batch(bestand, "2026-11-22", tmp_path)
+    assert outcome.startswith("batch 1: ")
+    errors = [json.loads(line)["fout"] for line in (tmp_path / "uit.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert len(errors) == len(rows) and all(errors)

@@ -14,7 +14,8 @@ import pytest
 
 from engine.facts import read_applicant_file
 from engine.fees import fees_for
-from explain import render_assessment, render_fees, render_rules, render_why_not
+from engine.repairs import find_repairs
+from explain import render_assessment, render_fees, render_overview, render_rules, render_why_not
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = ROOT / "tests" / "golden"
@@ -27,6 +28,11 @@ CASES = [
     ("voorbeeld_waarom_niet_als_het_wel_kan.txt", ROOT / "voorbeelden" / "aanvrager.yaml", "2026-11-22", "why-not"),
     ("hier_geboren_nationale_veiligheid_onbekend.txt", GOLDEN / "hier_geboren_nationale_veiligheid_onbekend.yaml", "2026-11-22", "assess"),
     ("asielvergunninghouder_buiten_bereik.txt", GOLDEN / "asielvergunninghouder.yaml", "2026-11-22", "assess"),
+    # why-not with repairs: every route to the exam (issue 5), a conditional repair, nothing helps
+    ("waarom_niet_zonder_examen_en_brp.txt", GOLDEN / "zonder_examen_en_brp.yaml", "2025-06-01", "why-not"),
+    ("waarom_niet_brp_nee_openbare_orde_onbekend.txt", GOLDEN / "brp_nee_openbare_orde_onbekend.yaml", "2025-06-01",
+     "why-not"),
+    ("waarom_niet_gevaar_openbare_orde.txt", GOLDEN / "gevaar_openbare_orde.yaml", "2025-06-01", "why-not"),
 ]
 
 
@@ -39,12 +45,39 @@ def check(name: str, text: str) -> None:
 
 @pytest.mark.parametrize("name, applicant, peildatum, renderer", CASES, ids=[c[0] for c in CASES])
 def test_rendered_justification_matches_golden_file(engine, name, applicant, peildatum, renderer):
-    result = engine.assess(read_applicant_file(engine.kb, applicant), GOAL, date.fromisoformat(peildatum))
-    render = render_assessment if renderer == "assess" else render_why_not
-    check(name, render(result, engine.kb))
+    data = read_applicant_file(engine.kb, applicant)
+    day = date.fromisoformat(peildatum)
+    if renderer == "assess":
+        check(name, render_assessment(engine.assess(data, GOAL, day), engine.kb))
+    else:  # as `verblijfsregels why-not` answers: every failing condition, then the repairs
+        result = engine.assess(data, GOAL, day, every_failure=True)
+        check(name, render_why_not(result, engine.kb, find_repairs(engine, data, GOAL, day)))
+
+
+VIOLENCE = GOLDEN / "slachtoffer_huiselijk_geweld_zonder_opgave_over_de_aanvraag.yaml"
+OVERVIEW_CASES = [
+    # (golden file, applicant file, peildatum): every goal, with the fee beside each open route
+    ("overzicht_voorbeeld.txt", ROOT / "voorbeelden" / "aanvrager.yaml", "2026-11-22"),
+    ("overzicht_slachtoffer_huiselijk_geweld.txt", VIOLENCE, "2026-11-23"),
+]
+
+
+@pytest.mark.parametrize("name, applicant, peildatum", OVERVIEW_CASES, ids=[c[0] for c in OVERVIEW_CASES])
+def test_rendered_overview_matches_golden_file(engine, name, applicant, peildatum):
+    results = engine.assess_all(read_applicant_file(engine.kb, applicant), date.fromisoformat(peildatum))
+    check(name, render_overview(results, engine.kb))
+
+
+def test_rendered_fees_of_a_violence_goal_match_golden_file(engine):
+    """What applying for the goal implies (E12.aanvraag_na_geweld), then both sources' amounts."""
+    (answer,) = engine.goal_fees(read_applicant_file(engine.kb, VIOLENCE), "huiselijk_geweld", ["7027"],
+                                 date(2026, 11, 23), reductions=True)  # as `fees --goal huiselijk_geweld`
+    check("leges_7027_doel_huiselijk_geweld.txt", render_fees(answer, engine.kb))
 
 
 FEE_CASES = [
+    ("leges_7027_bron_001_zegt_niet_welke.txt", GOLDEN / "slachtoffer_mensenhandel_na_gezinsvergunning.yaml", "7027", []),
+    ("leges_7024_buiten_bandbreedte_004.txt", ROOT / "tests" / "scenarios" / "basis" / "ex_diplomaat_tien_jaar.yaml", "7024", []),
     # (golden file, applicant file, form, precedence)
     ("leges_7027_bronnen_verschillen.txt", GOLDEN / "slachtoffer_geweld_met_gezinsvergunning.yaml", "7027", []),
     ("leges_7027_voorrang_002.txt", GOLDEN / "slachtoffer_geweld_met_gezinsvergunning.yaml", "7027", ["002", "001"]),

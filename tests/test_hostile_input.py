@@ -7,6 +7,7 @@ control characters to the terminal; tests/test_fuzz.py looks for more of the sam
 from __future__ import annotations
 
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -113,12 +114,16 @@ def test_an_alias_of_a_small_value_is_refused_too_naming_where_it_stands(tmp_pat
     ("geboortedatum: !!timestamp abc\n", "veld 'geboortedatum': de YAML-tag '!!timestamp' is niet toegestaan"),
     ("heeft_zorgverzekering: !!bool misschien\n", "veld 'heeft_zorgverzekering': de YAML-tag '!!bool'"),
     ("heeft_zorgverzekering: !!int abc\n", "de YAML-tag '!!int'"),
-    ("heeft_zorgverzekering: !!python/object:os.system x\n", "de YAML-tag '!!python/object:os.system'"),
+    ("heeft_zorgverzekering: !!python/object:os.system x\n", "een YAML-tag voor Python-objecten (!!python/…)"),
+    ("geboortedatum: !BSN123456789 1991-03-14\n", "veld 'geboortedatum': een eigen YAML-tag (!…) is niet toegestaan"),
+    ("geboortedatum: !<tag:jansen.nl,2024:bsn> 1991-03-14\n", "veld 'geboortedatum': een YAML-tag is niet toegestaan"),
     ("? [a, b]\n: 1\n", "een sleutel is een naam (tekst), geen lijst of mapping"),
     ("<<: {heeft_zorgverzekering: true}\n", "de YAML-samenvoegsleutel '<<' is niet toegestaan"),
 ])
 def test_yaml_tags_list_keys_and_merge_keys_give_one_line_instead_of_a_traceback(tmp_path, text, expected):
-    assert expected in one_line(run("assess", write(tmp_path, "tag.yaml", text), "--peildatum", PEILDATUM))
+    line = one_line(run("assess", write(tmp_path, "tag.yaml", text), "--peildatum", PEILDATUM))
+    assert expected in line
+    assert "BSN" not in line and "jansen" not in line and "os.system" not in line  # a tag is any text: never quoted
 
 
 # -- 3. huge numbers -------------------------------------------------------------------------------
@@ -151,8 +156,8 @@ def test_control_characters_in_a_key_are_shown_escaped_never_raw(tmp_path):
     path = tmp_path / "stuur.json"
     path.write_text(json.dumps({"gebo\u0007\u001b[31mrte": "2000-01-01"}), encoding="utf-8")
     line = one_line(run("assess", path, "--peildatum", PEILDATUM))
-    assert "veld 'gebo\\x07\\x1b[31mrte': onbekend feit" in line
-    assert "\x1b" not in line and "\x07" not in line
+    assert "sleutel 1: is geen feit uit de woordenlijst (geen naam)" in line  # no name: named by its place
+    assert "\x1b" not in line and "\x07" not in line and "gebo" not in line
 
 
 def test_a_control_character_in_a_yaml_file_is_named_by_its_code_point(tmp_path):
@@ -164,7 +169,8 @@ def test_a_key_of_a_hundred_thousand_characters_is_cut_in_the_message(tmp_path):
     path = tmp_path / "lang.json"
     path.write_text(json.dumps({"x" * 100_000: 1}), encoding="utf-8")
     line = one_line(run("assess", path, "--peildatum", PEILDATUM))
-    assert "… (100000 tekens)" in line and len(line) < 8000
+    assert "sleutel 1: is geen feit uit de woordenlijst (geen naam)" in line and "xxxx" not in line
+    assert len(line) < 300
 
 
 def test_a_file_name_with_a_newline_and_an_escape_stays_on_one_line(tmp_path):
@@ -174,7 +180,7 @@ def test_a_file_name_with_a_newline_and_an_escape_stays_on_one_line(tmp_path):
 
 def test_an_empty_key_is_named_as_an_empty_name(tmp_path):
     path = write(tmp_path, "leeg.json", '{"": true}')
-    assert "veld '(lege naam)': onbekend feit" in one_line(run("assess", path, "--peildatum", PEILDATUM))
+    assert "sleutel 1: is geen feit uit de woordenlijst (lege naam)" in one_line(run("assess", path, "--peildatum", PEILDATUM))
 
 
 # -- 5. no applicant data in errors ----------------------------------------------------------------
@@ -190,6 +196,68 @@ def test_an_empty_key_is_named_as_an_empty_name(tmp_path):
 def test_an_error_names_the_field_and_the_kind_of_value_but_never_the_value(tmp_path, text, field, kind, value):
     line = one_line(run("assess", write(tmp_path, "privé.yaml", text), "--peildatum", PEILDATUM))
     assert f"veld '{field}'" in line and kind in line and value not in line
+
+
+@pytest.mark.parametrize("name,text,expected,secret", [
+    ("privé.json", '{"heeft_zorgverzekering": true, "Jansen": "1937-06-17"}',
+     "fout: sleutel 2: is geen feit uit de woordenlijst (geen naam); alle feiten: verblijfsregels schema", "Jansen"),
+    ("privé.yaml", "heeft_zorgverzekering: true\n123456789: ja\n",
+     "fout: sleutel 2: feitnamen zijn tekst; kreeg een geheel getal", "123456789"),
+    ("privé.yaml", "verblijfsvergunningen:\n  - {van: 2020-01-01, 1937-06-17: x}\n",
+     "fout: veld 'verblijfsvergunningen[0]', sleutel 2: is geen veld van een vergunningsperiode (geen naam); "
+     "toegestaan: niet_tijdelijk, tot, van, verblijfsdoel", "1937"),
+    ("privé.yaml", "1937-06-17:\n  x: !!int 3\n", "fout: sleutel 1: de YAML-tag '!!int' is niet toegestaan", "1937"),
+    ("privé.json", '{"Jansen": ' + "[" * 5000 + "]" * 5000 + "}", "fout: sleutel 1: te diep genest", "Jansen"),
+    ("privé.yaml", "geboortedatm: 1991-03-14\n",
+     "fout: veld 'geboortedatm': onbekend feit; bedoelt u 'geboortedatum'? alle feiten: verblijfsregels schema", None),
+], ids=["name", "number", "period", "tag-under-it", "deep-under-it", "a-name-is-quoted"])
+def test_a_name_in_the_input_is_quoted_only_when_it_looks_like_a_name_otherwise_its_place_is_given(
+        tmp_path, name, text, expected, secret):
+    """A key like a date, a number or a surname may be applicant data: the error names its place."""
+    line = one_line(run("assess", write(tmp_path, name, text), "--peildatum", PEILDATUM))
+    assert line.startswith(expected), line
+    assert secret is None or secret not in line
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("1937-06-17,ja,Jansen\n1980-01-01,nee,De Vries\n",
+     "de eerste regel van zaken.csv is geen kop: geen kolom heeft de naam van een feit"),
+    ("geboortedatum,heeft_zorgverzekering,1937-06-17\n", "kolom 3 van zaken.csv is geen feit uit de woordenlijst (geen naam)"),
+    ("geboortedatum,Jansen\n", "kolom 2 van zaken.csv is geen feit uit de woordenlijst (geen naam)"),
+    ("geboortedatum,\n", "kolom 2 van zaken.csv is geen feit uit de woordenlijst (lege naam)"),
+    ("geboortedatum,geboortedatm\n", "kolom 2 ('geboortedatm') van zaken.csv: onbekend feit; bedoelt u 'geboortedatum'?"),
+    ("geboortedatum,heeft_zorgverzekering,geboortedatum\n",
+     "kolom 3 ('geboortedatum') van zaken.csv staat twee keer in de kop (ook kolom 1)"),
+], ids=["no-header", "a-date", "a-surname", "empty", "a-typo", "twice"])
+def test_a_csv_header_error_never_quotes_a_cell_that_is_no_name(tmp_path, text, expected):
+    """A file without a header once had its first applicant's cells quoted as unknown columns."""
+    out = tmp_path / "uit.csv"
+    line = one_line(run("batch", write(tmp_path, "zaken.csv", text), "--out", out))
+    assert expected in line, line
+    assert "1937" not in line and "Jansen" not in line and "Vries" not in line
+    assert "heeft_nationaliteit_eu_eer_of_zwitserland" not in line  # not every fact listed
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("name,text", [
+    ("dubbel.yaml", "verblijfsvergunningen:\n  - {van: 2016-09-01}\n  - {van: 2020-01-01, tot: 2021-01-01, van: 2019-01-01}\n"),
+    ("dubbel.json", '{"verblijfsvergunningen": [{"van": "2016-09-01"}, {"van": "2020-01-01", "van": "2019-01-01"}]}'),
+])
+def test_a_key_given_twice_inside_a_permit_period_is_named_with_its_whole_path(tmp_path, name, text):
+    line = one_line(run("assess", write(tmp_path, name, text), "--peildatum", PEILDATUM))
+    assert line.startswith(f"fout: veld 'verblijfsvergunningen[1].van': staat twee keer in {name}"), line
+
+
+def test_a_batch_row_with_a_key_twice_in_a_permit_period_names_the_whole_path(tmp_path):
+    source = write(tmp_path, "zaken.jsonl", '{"heeft_zorgverzekering": true}\n'
+                                            '{"verblijfsvergunningen": [{"van": "2020-01-01", "van": "2019-01-01"}]}\n'
+                                            '{"Jansen": true}\n')
+    out = tmp_path / "uit.jsonl"
+    assert run("batch", source, "--out", out, "--peildatum", PEILDATUM).exit_code == 1
+    errors = [json.loads(line)["fout"] for line in out.read_text(encoding="utf-8").splitlines()]
+    assert errors[0] is None
+    assert errors[1].startswith("rij 2, veld 'verblijfsvergunningen[0].van': staat twee keer in de rij")
+    assert errors[2].startswith("rij 3, sleutel 1: is geen feit uit de woordenlijst (geen naam)")
 
 
 def test_a_batch_error_row_names_row_and_column_but_not_the_cell(tmp_path):
@@ -348,6 +416,33 @@ def test_interview_refuses_to_save_over_its_own_answers_file(tmp_path):
     line = one_line(run("interview", "--answers", answers, "--save", answers, "--peildatum", PEILDATUM))
     assert "--save: mag niet het antwoordenbestand zijn" in line
     assert answers.read_bytes() == EXAMPLE.read_bytes()
+
+
+def test_interview_refuses_to_save_over_its_answers_file_through_a_hard_link(tmp_path):
+    answers = tmp_path / "antwoorden.yaml"
+    answers.write_bytes(EXAMPLE.read_bytes())
+    link = tmp_path / "opgeslagen.yaml"
+    os.link(answers, link)
+    line = one_line(run("interview", "--answers", answers, "--save", link, "--peildatum", PEILDATUM, "--goal", GOAL))
+    assert "--save: mag niet het antwoordenbestand zijn" in line
+    assert answers.read_bytes() == EXAMPLE.read_bytes()
+
+
+def test_interview_save_is_written_whole_or_not_at_all(tmp_path, monkeypatch):
+    """The answers are written to a temporary file and renamed: a failure leaves the earlier file."""
+    import cli
+
+    saved = tmp_path / "opgeslagen.yaml"
+    saved.write_text("heeft_zorgverzekering: true\n", encoding="utf-8")
+
+    def fail(*_args, **_kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(cli.os, "replace", fail)
+    result = run("interview", "--goal", GOAL, "--peildatum", PEILDATUM, "--save", saved)
+    assert result.exit_code == 2 and result.stderr.splitlines()[-1].startswith("fout: --save: kan ")
+    assert saved.read_text(encoding="utf-8") == "heeft_zorgverzekering: true\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["opgeslagen.yaml"]  # no temporary file left
 
 
 def test_a_byte_order_mark_before_the_first_fact_is_no_part_of_its_name(tmp_path):

@@ -29,7 +29,50 @@ def test_terms_count_from_receiving_the_permit(engine):
     assert result.outcome == "eligible"
     dates = {t["rule_id"]: t["date"] for t in result.terms}
     # A10 (004): a permit for bepaalde tijd is valid at most five years; D9 (000) says five years too
-    assert dates == {"A10": date(2031, 12, 1), "D6": date(2027, 3, 1), "D9": date(2031, 12, 1), "D10.termijn": date(2031, 12, 1)}
+    # D10.termijn does not: the family permit since 1 March 2019 already counts (below)
+    assert dates == {"A10": date(2031, 12, 1), "D6": date(2027, 3, 1), "D9": date(2031, 12, 1), "D10.termijn": date(2024, 3, 1)}
+
+
+def test_the_permanent_permit_term_counts_the_years_the_applicant_already_had_a_permit(engine):
+    """D10 (000): 'Hebt u 5 jaar een verblijfsvergunning gehad?'. The family permit since 1 March 2019
+    counts; the date is not five years after the new permit arrives (it was 1 December 2031)."""
+    result = _assess(engine, datum_ontvangst_vergunning="2026-12-01")
+    term = {t["rule_id"]: t for t in result.terms}["D10.termijn"]
+    assert (term["start_date"], term["date"]) == (date(2019, 3, 1), date(2024, 3, 1))
+    assert term["start"] == "begin_ononderbroken_vergunning_vanaf_8"
+
+
+def test_the_permanent_permit_term_agrees_with_the_five_years_c2_counts(engine):
+    """On the date D10.termijn gives, C2 (003: 5 years in a row, from age 8) holds; a day earlier not."""
+    from engine.facts import parse_applicant as parse
+
+    facts = {"geboortedatum": "1990-05-01", "verblijfsvergunningen": [
+        {"van": "2012-01-01", "tot": "2016-12-31", "verblijfsdoel": "anders", "niet_tijdelijk": False},
+        {"van": "2019-03-01", "verblijfsdoel": "familie_of_gezinslid", "niet_tijdelijk": False}],
+        "uitzondering_vijfjaartermijn_van_toepassing": False}  # 003 names none; here none applies
+    day = {t["rule_id"]: t["date"] for t in _assess(engine, verblijfsvergunningen=facts["verblijfsvergunningen"]).terms}["D10.termijn"]
+    # the gap in 2017-2019 breaks the run: only the years since 1 March 2019 certainly count
+    assert day == date(2024, 3, 1)
+    for peil, holds in ((day, True), (date(2024, 2, 29), False)):
+        builder = engine.evaluate(parse(engine.kb, facts), "onbepaalde_tijd_regulier", peil)
+        assert builder.value("c2_vijf_jaar_achter_elkaar") is holds, peil
+
+
+def test_a_child_counts_the_permanent_permit_term_from_its_eighth_birthday(engine):
+    # 003 (C3, C4): only the years from age 8 count; a child with a permit since birth reaches 5 at 13
+    result = _assess(engine, geboortedatum="2015-06-10",
+                     verblijfsvergunningen=[{"van": "2015-06-10", "verblijfsdoel": "familie_of_gezinslid",
+                                             "niet_tijdelijk": False}])
+    term = {t["rule_id"]: t for t in result.terms}["D10.termijn"]
+    assert (term["start_date"], term["date"]) == (date(2023, 6, 10), date(2028, 6, 10))
+
+
+def test_without_a_permit_on_the_peildatum_the_permanent_permit_term_has_no_date(engine):
+    # which earlier, interrupted years count, the sources leave open (D10 does not say 'achter
+    # elkaar', C2 does): the term is given in words, never as a date that may be wrong
+    ended = [{"van": "2019-03-01", "tot": "2026-10-31", "verblijfsdoel": "familie_of_gezinslid", "niet_tijdelijk": False}]
+    term = {t["rule_id"]: t for t in _assess(engine, verblijfsvergunningen=ended).terms}["D10.termijn"]
+    assert term["date"] is None and term["start_date"] is None
 
 
 def test_three_months_from_the_last_day_of_a_month_end_on_the_last_day_of_the_month(engine):
@@ -44,7 +87,8 @@ def test_no_ggd_term_without_a_tbc_examination_on_the_application(engine):
 
 def test_terms_without_a_date_of_receipt_are_given_in_words(engine):
     result = _assess(engine, datum_ontvangst_vergunning=None)
-    assert result.terms and all(t["date"] is None for t in result.terms)
+    from_receipt = [t for t in result.terms if t["start"] == "datum_ontvangst_vergunning"]
+    assert from_receipt and all(t["date"] is None for t in from_receipt)
 
 
 def test_the_7027_fee_is_shown_beside_the_route(engine):

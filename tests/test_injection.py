@@ -347,7 +347,8 @@ def test_the_html_template_escapes_every_value_it_shows():
             strict_fails=True, categories=[{"id": "tegenstrijdig", "heading": value, "findings": [finding]}],
             coverage=[{"goal": value, "yes_no_atoms": 1, "compared": [{"name": value, "classes": [value]}],
                        "situations_known": 1, "situations_with_unknown": 1, "recomputed_concretely": 1,
-                       "recompute_exhaustive": True}],
+                       "recompute_exhaustive": True, "exhaustive": False,
+                       "date_combinations": [{"with_example": 1, "combinations": 2, "without_example": [{value: value}]}]}],
             notes=[value], dot=value, svg=None)
         escaped = str(escape(value))
         assert page.count(escaped) >= 15, value  # printed as text: a Jinja value is not run either

@@ -149,38 +149,47 @@ def _reach(engine, nid: str) -> set[str]:
     return set(engine.program.reachable([nid]))
 
 
-def _excuses(engine, goal: str, before, after, result, fact: str) -> list[str]:
+def _excuses(engine, goal: str, before, after, old, new, fact: str) -> list[str]:
     """What took eligibility for `goal` away when `fact` became true. Only three things count, each a
     declaration that reads `fact` and whose value the change turned against the goal:
 
     - a declared exception (`uitzondering_op`) that did not apply before and applies now;
     - a declared negative condition (`niet: ...` in the conditions of a rule or exception) that
-      held before and no longer holds;
-    - the goal's declared `buiten_bereik`: the sources now send the applicant elsewhere.
+      held before and no longer holds; looked for in the new proof and in the old, eligible one
+      (a proof that is still open shows only its open parts, so a route the fact made false drops
+      out of it: humanitair_tijdelijk's violence route fails through E7's `niet` while buitenschuld
+      is still open; the old proof still shows where that route broke);
+    - the goal's declared `buiten_bereik`, which did not hold before and now holds or may hold (it
+      waits on other facts: E2.humanitair_tijdelijk sends EU citizens away unless a route other
+      than violence holds).
 
-    `before` and `after` are the evaluations (node values) of the goal; `result` the assessment
-    after. A comparison such as `{waarde: x, is: false}`, an undeclared negation or any other
-    route does not count.
+    `before` and `after` are the evaluations (node values) of the goal, `old` and `new` the
+    assessments. A comparison such as `{waarde: x, is: false}`, an undeclared negation or any
+    other route does not count.
     """
     found: list[str] = []
+    seen: set[str] = set()
     nodes = engine.program.nodes
 
-    def walk(node, rule_id: str | None) -> None:
+    def walk(node, rule_id: str | None, where: str) -> None:
         rule_id = node.rule_id or rule_id
-        if node.kind == "not" and after.value(node.node) is not True and before.value(node.node) is True \
-                and fact in _reach(engine, node.node):
-            found.append(f"niet '{node.children[0].label if node.children else node.node}' in {rule_id}")
-        elif node.kind == "exception":
+        if node.kind == "not" and node.node not in seen and after.value(node.node) is not True \
+                and before.value(node.node) is True and fact in _reach(engine, node.node):
+            seen.add(node.node)
+            found.append(f"niet '{node.children[0].label if node.children else node.node}' in {rule_id}{where}")
+        elif node.kind == "exception" and node.node not in seen:
             applies = nodes[node.node].detail["applies"]
             if after.value(applies) is True and before.value(applies) is not True and fact in _reach(engine, applies):
+                seen.add(node.node)
                 found.append(f"uitzondering {node.rule_id} op {node.detail.get('exception_to')}")
         for child in node.children:
-            walk(child, rule_id)
+            walk(child, rule_id, where)
 
-    walk(result.proof, None)
+    walk(new.proof, None, "")
+    walk(old.proof, None, " (in het bewijs van daarvoor)")
     scope = engine.kb.goals[goal].out_of_scope
-    if scope and after.value(scope) is True and before.value(scope) is not True and fact in _reach(engine, scope):
-        rules = sorted({n.rule_id for n in result.scope.walk() if n.rule_id and n.value is True})
+    if scope and after.value(scope) is not False and before.value(scope) is False and fact in _reach(engine, scope):
+        rules = sorted({n.rule_id for n in new.scope.walk() if n.rule_id and n.value is not False})
         found.append(f"buiten_bereik van {goal} ({', '.join(rules)})")
     return found
 
@@ -204,7 +213,7 @@ def check_adding_a_fact(engine, example) -> list[str]:
         elif old.outcome == ELIGIBLE and new.outcome != ELIGIBLE:
             values_before = engine.evaluate(parse_applicant(engine.kb, facts), goal, PEILDATUM)
             values_after = engine.evaluate(parse_applicant(engine.kb, {**facts, name: value}), goal, PEILDATUM)
-            why = _excuses(engine, goal, values_before, values_after, new, name)
+            why = _excuses(engine, goal, values_before, values_after, old, new, name)
             assert why, (f"{goal}: {name} waar maken maakte '{ELIGIBLE}' tot '{new.outcome}' zonder gedeclareerde "
                          f"uitzondering, gedeclareerde 'niet' of buiten_bereik die {name} leest en door de wijziging omsloeg")
             named += [f"{goal}: {w}" for w in why]
@@ -550,4 +559,9 @@ def test_adding_a_fact_is_not_excused_by_a_comparison_that_reads_it_as_false(tmp
 def test_adding_a_fact_names_the_excuse_in_the_real_rule_base(engine):
     base = yaml.safe_load((ROOT / "tests" / "scenarios" / "basis" / "slachtoffer_huiselijk_geweld.yaml").read_text())
     named = check_adding_a_fact(engine, (base, "huiselijk_geweld_heeft_relatie_met_eer", True))
-    assert named == ["huiselijk_geweld: niet 'het huiselijk geweld heeft een relatie met eer(wraak)' in E10"]
+    assert named == [
+        "huiselijk_geweld: niet 'het huiselijk geweld heeft een relatie met eer(wraak)' in E10",
+        # humanitair_tijdelijk stays open through another route: the violence route that broke is
+        # named from the proof before the change
+        "humanitair_tijdelijk: niet 'het huiselijk geweld heeft een relatie met eer(wraak)' in E10 (in het bewijs van daarvoor)",
+    ]

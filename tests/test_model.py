@@ -225,3 +225,70 @@ def test_assess_refuses_an_applicant_whose_dates_are_in_an_impossible_order(tmp_
     result = CliRunner().invoke(main, ["assess", str(path), "--peildatum", "2026-11-22"])
     assert result.exit_code == 2 and result.stdout == ""
     assert result.stderr.splitlines() == [f"fout: veld '{later}': ligt voor {earlier}; dat kan niet"]
+
+
+def test_a_pointer_elsewhere_that_two_rules_conclude_names_its_goal_and_the_reference_that_holds(tmp_path):
+    path = seeded(tmp_path, f"""
+        regels:
+          - {{id: C1, label: p, conclusie: p, voorwaarden: a, {SOURCE}}}
+          - {{id: C15.asiel, label: asiel, conclusie: weg, voorwaarden: a, verwijzing: naar de asielpagina, {SOURCE}}}
+          - {{id: C15.ex_geprivilegieerde, label: geprivilegieerd, conclusie: weg, voorwaarden: b,
+             verwijzing: naar de pagina voor geprivilegieerden, {SOURCE}}}
+    """)
+    (path / "doelen.yaml").write_text("doelen:\n  doel: {label: het doel, conclusie: p, buiten_bereik: weg}\n",
+                                      encoding="utf-8")
+    engine = Engine(path)
+    result = engine.assess(parse_applicant(engine.kb, {"a": True, "b": False}), "doel", date(2026, 1, 1))
+    assert result.outcome == "out_of_scope"
+    assert result.scope.label == "de bronnen verwijzen naar een andere regeling dan deze (het doel)"
+    assert result.scope.detail["reference"] == "naar de asielpagina"
+    both = engine.assess(parse_applicant(engine.kb, {"a": True, "b": True}), "doel", date(2026, 1, 1))
+    assert both.scope.detail["reference"] == "naar de asielpagina naar de pagina voor geprivilegieerden"
+
+
+ASSUMPTION = "aanname: {grondslag: art. 1:233 BW, reden: De bronnen gebruiken het woord zonder het te definiëren.}"
+
+
+def test_an_assumption_is_a_declaration_with_a_legal_basis_instead_of_a_seed_quote(tmp_path):
+    kb = load_knowledge_base(seeded(tmp_path, f"""
+        regels:
+          - {{id: C4, label: p, conclusie: p, voorwaarden: q, {SOURCE}}}
+          - {{id: aanname.q, label: q, conclusie: q, voorwaarden: a, {ASSUMPTION}}}
+    """))
+    rule = kb.rules["aanname.q"]
+    assert rule.assumption.basis == "art. 1:233 BW"
+    assert rule.assumption.reason == "De bronnen gebruiken het woord zonder het te definiëren."
+    assert kb.rules["C4"].assumption is None
+
+
+@pytest.mark.parametrize("rule, message", [
+    # an assumption has no seed quote, and a seed-quoted rule is no assumption
+    (f"{{id: aanname.q, label: q, conclusie: q, voorwaarden: a, {ASSUMPTION}, {SOURCE}}}", "aanname.*geen 'bron'"),
+    (f"{{id: C5, label: q, conclusie: q, voorwaarden: a, {ASSUMPTION}}}", "aanname\\.<naam>"),
+    ("{id: aanname.q, label: q, conclusie: q, voorwaarden: a, " + SOURCE + "}", "aanname\\.<naam>"),
+    ("{id: aanname.q, label: q, conclusie: q, voorwaarden: a, aanname: {grondslag: art. 1:233 BW}}", "precies 'grondslag'.* en 'reden'"),
+    # only a plain rule can be an assumption: no exception, consequence or term
+    (f"{{id: aanname.q, label: q, uitzondering_op: C4, van_toepassing_als: a, {ASSUMPTION}}}", "alleen een regel"),
+])
+def test_a_malformed_assumption_is_rejected(tmp_path, rule, message):
+    with pytest.raises(KnowledgeBaseError, match=message):
+        load_knowledge_base(seeded(tmp_path, f"""
+            regels:
+              - {{id: C4, label: p, conclusie: p, voorwaarden: q, {SOURCE}}}
+              - {rule}
+        """))
+
+
+def test_a_proof_shows_an_assumption_as_such_and_never_as_a_seed_quote(tmp_path):
+    engine = Engine(seeded(tmp_path, f"""
+        regels:
+          - {{id: C4, label: p, conclusie: p, voorwaarden: q, {SOURCE}}}
+          - {{id: aanname.q, label: q, conclusie: q, voorwaarden: a, {ASSUMPTION}}}
+    """))
+    result = engine.assess(parse_applicant(engine.kb, {"a": True}), "doel", date(2026, 1, 1))
+    node = next(n for n in result.proof.walk() if n.rule_id == "aanname.q")
+    assert node.source is None  # a `source` in a proof is a verbatim quote of a seed file
+    assert node.detail["assumption"] == {"basis": "art. 1:233 BW",
+                                         "reason": "De bronnen gebruiken het woord zonder het te definiëren."}
+    assert node.explanation.startswith("Aanname, geen citaat uit de bronnen (art. 1:233 BW):")
+    assert "source" not in node.to_json() and node.to_json()["detail"]["assumption"]["basis"] == "art. 1:233 BW"

@@ -137,7 +137,8 @@ def test_the_fee_properties_check_the_mutants_of_fees_and_amounts():
 
 
 def test_a_survivor_comes_with_the_simplest_applicant_whose_answer_it_changes(mutants, tmp_path):
-    mutant = next(m for m in mutants if m.id == "C15:voorwaarden:weglaten[0]")
+    # C15.asiel turned round: whoever has no asylum permit is sent elsewhere
+    mutant = next(m for m in mutants if m.id == "C15.asiel:voorwaarden:negeren")
     copy_dir = tmp_path / "kb"
     shutil.copytree(KB_DIR, copy_dir, ignore=shutil.ignore_patterns("__pycache__", "*.py"))
     data = yaml.safe_load((copy_dir / mutant.file).read_text(encoding="utf-8"))
@@ -147,9 +148,9 @@ def test_a_survivor_comes_with_the_simplest_applicant_whose_answer_it_changes(mu
     diff.set_reference(mutation.SetwiseEngine())
     assert diff.witness(mutation.SetwiseEngine()) is None  # the original against itself
     witness, changed = diff.witness(mutation.SetwiseEngine(copy_dir))
-    assert changed["onbepaalde_tijd_regulier"]["origineel"] == "out_of_scope"
-    assert witness == {"basis": "voldoet_aan_alles", "wijzig": {"heeft_asielvergunning": True}} \
-        or witness == {"heeft_asielvergunning": True}
+    assert changed["onbepaalde_tijd_regulier"] == {"origineel": "eligible", "mutant": "out_of_scope"}
+    # the simplest: a base applicant of the scenarios as it is, nothing changed
+    assert witness["wijzig"] == {} and witness["basis"] in {"voldoet_aan_alles", "kind_van_dertien_dat_aan_alles_voldoet"}
 
 
 def test_a_mutant_the_knowledge_base_refuses_is_reported_as_invalid(mutants):
@@ -174,3 +175,11 @@ def test_the_mutation_score_of_the_knowledge_base_is_at_least_95_percent():
     assert report.baseline_failure is None
     assert report.score is not None and report.score >= 95, "\n".join(survivors)
     assert report.stale_equivalents == []
+
+
+def test_the_quantity_a_term_runs_from_is_reachable_and_its_mutants_are_killed(mutants):
+    from engine.mutation import SetwiseEngine, reachable_targets
+
+    assert "begin_ononderbroken_vergunning_vanaf_8" in reachable_targets(SetwiseEngine())
+    report = mutation.run_mutation(only=["begin_ononderbroken_vergunning_vanaf_8"], examples=3, differential=0)
+    assert report.results and {r.status for r in report.results} == {mutation.KILLED}

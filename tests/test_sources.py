@@ -9,7 +9,8 @@ from tests.conftest import SEEDS
 
 def _citations(kb):
     for rule in kb.rules.values():
-        yield rule.id, rule.source
+        if rule.assumption is None:  # an assumption cites no seed: see the test below
+            yield rule.id, rule.source
     for q in kb.quantities.values():
         if q.source:
             yield q.name, q.source
@@ -23,6 +24,18 @@ def _citations(kb):
         yield fee_range.id, fee_range.source
     for form in kb.forms.values():
         yield f"formulier {form.number}", form.source
+    for assumption in kb.goal_assumptions.values():
+        yield assumption.id, assumption.source
+
+
+def _reasons(kb):
+    """Why the knowledge base settles what the sources leave open: quoting a seed or the rule inventory."""
+    for fee in kb.fee_rules.values():
+        if fee.precedence:
+            yield f"{fee.id} gaat_voor", fee.precedence.reason.source
+    for fee_range in kb.fee_ranges.values():
+        if fee_range.outdated:
+            yield f"{fee_range.id} verouderd", fee_range.outdated.source
 
 
 def test_every_rule_cites_a_seed_file_by_name(kb):
@@ -41,6 +54,16 @@ def test_every_quote_occurs_verbatim_in_its_seed(kb):
     assert missing == []
 
 
+def test_a_declaration_without_a_seed_quote_is_an_explicit_assumption_with_a_legal_basis(kb):
+    """Only `aanname.*` declarations go without a quote, and each says what it rests on instead."""
+    assumptions = {rid: r for rid, r in kb.rules.items() if r.assumption is not None}
+    assert all(rid.startswith("aanname.") for rid in assumptions)
+    assert all(r.assumption.basis and r.assumption.reason and r.source.file == "aanname" for r in assumptions.values())
+    # 'minderjarig': the seeds use the word without defining it; 18 is the age of majority (art. 1:233 BW)
+    minderjarig = kb.rules[kb.rules_for["minderjarig"][0]]
+    assert minderjarig.id == "aanname.minderjarig" and "1:233 BW" in minderjarig.assumption.basis
+
+
 def test_the_committed_applicant_validator_matches_the_vocabulary(kb):
     from engine import aanvrager_validator
     from engine.facts import schema_digest, validation_schema
@@ -49,3 +72,16 @@ def test_the_committed_applicant_validator_matches_the_vocabulary(kb):
         "kb/feiten.yaml changed: regenerate with "
         "python -c \"import engine.facts as f; f.write_validator()\""
     )
+
+
+@pytest.mark.skipif(not SEEDS.is_dir(), reason="shared/seeds is not beside the checkout")
+def test_every_reason_quotes_its_seed_or_the_rule_inventory_verbatim(kb):
+    texts = {p.name: p.read_text(encoding="utf-8") for p in SEEDS.glob("*.txt")}
+    inventory = SEEDS.parent / "rule-inventory.md"
+    if inventory.exists():
+        texts["rule-inventory.md"] = inventory.read_text(encoding="utf-8")
+    reasons = list(_reasons(kb))
+    assert any(source.file == "rule-inventory.md" for _, source in reasons)  # G9: the range of 004 is out of date
+    missing = [f"{rid}: {source.file}: {source.quote!r}" for rid, source in reasons
+               if source.file not in texts or source.quote not in texts[source.file]]
+    assert missing == []

@@ -30,3 +30,27 @@ def test_volle_jaren_in_periode_counts_the_last_day_and_stops_at_the_peildatum()
     assert volle_jaren_in_periode(peil, date(2020, 1, 1), date(2019, 1, 1)) == 0
     # 29 februari: een volle jaar loopt tot en met 28 februari van het volgende jaar
     assert volle_jaren_in_periode(peil, date(2016, 2, 29), date(2017, 2, 28)) == 1
+
+
+def test_begin_of_the_unbroken_run_counted_from_an_age_is_where_the_c_rules_start_counting():
+    from engine.tijd import begin_ononderbroken_vergunning_vanaf_leeftijd as begin
+    from engine.tijd import jaren_ononderbroken_vergunning_vanaf_leeftijd as jaren
+
+    born = date(1990, 5, 1)
+    running = [{"van": date(2019, 3, 1)}]
+    assert begin(date(2026, 11, 22), running, born, 8) == date(2019, 3, 1)
+    # adjoining permits are one run; a gap starts a new one
+    adjoining = [{"van": date(2012, 1, 1), "tot": date(2019, 2, 28)}, {"van": date(2019, 3, 1)}]
+    assert begin(date(2026, 11, 22), adjoining, born, 8) == date(2012, 1, 1)
+    gap = [{"van": date(2012, 1, 1), "tot": date(2019, 2, 27)}, {"van": date(2019, 3, 1)}]
+    assert begin(date(2026, 11, 22), gap, born, 8) == date(2019, 3, 1)
+    # before the age the counting starts on that birthday, also when it lies after the peildatum
+    child = date(2015, 6, 10)
+    assert begin(date(2026, 11, 22), [{"van": child}], child, 8) == date(2023, 6, 10)
+    assert begin(date(2020, 1, 1), [{"van": child}], child, 8) == date(2023, 6, 10)
+    # no permit on the peildatum: no run to count from
+    assert begin(date(2026, 11, 22), [{"van": date(2012, 1, 1), "tot": date(2019, 2, 27)}], born, 8) is None
+    assert begin(date(2026, 11, 22), [], born, 8) is None
+    # the same start as the years C2 counts: 5 full years are reached exactly 5 years after it
+    for peil in (date(2024, 2, 29), date(2024, 3, 1)):
+        assert (jaren(peil, running, born, 8) >= 5) == (peil >= date(2024, 3, 1))
