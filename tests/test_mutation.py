@@ -73,7 +73,7 @@ GATE_SIZE = 36
 @pytest.fixture(scope="module")
 def gate(mutants):
     """One mutation run for the tests below: the gate's sample, every mutant of C13 and every
-    listed equivalent (one baseline, one set of checks; about 20 s on the 2-core machine)."""
+    listed equivalent (one baseline, one set of checks; about 25 s on the 2-core machine)."""
     sample = mutation.sample_mutants(mutants, GATE_SIZE, GATE_SEED)
     c13 = [m.id for m in mutants if m.target == "C13"]
     listed = sorted(mutation.load_equivalents(mutation.EQUIVALENTS))
