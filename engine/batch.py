@@ -321,10 +321,20 @@ class CaseloadEvaluator:
         for assumption in kb.goal_assumptions.values():
             for goal in assumption.goals:
                 implied.setdefault(goal, {})[assumption.fact] = assumption.value
+        # facts a quantity reads: filling one in means working the quantities out again
+        self.quantity_inputs = {name for q in kb.quantities.values() for name in q.inputs}
         self.implied_groups: dict[tuple[tuple[str, Any], ...], list[str]] = {}
         for goal in self.goals:
             if implied.get(goal) and self.forms_of_goal[goal]:
                 self.implied_groups.setdefault(tuple(sorted(implied[goal].items())), []).append(goal)
+        # a group's fees read only the clauses under its forms' fee rules: evaluate just those
+        from engine.probe import setwise_for
+
+        self.implied_setwise = {
+            facts: setwise_for(engine, sorted({n for g in goals for _, form in self.forms_of_goal[g]
+                                               for n in self.form_nodes[form]}))
+            for facts, goals in self.implied_groups.items()
+        }
 
     def parse(self, row: Row) -> Applicant | str:
         if row.error is not None:
@@ -344,13 +354,19 @@ class CaseloadEvaluator:
                   for _, applicant in applicants]
         values = self.setwise.run_inputs(inputs, self.engine_inputs)
         columns, situation = self._columns(values)
-        fee_columns = {}
+        # goal -> (columns of the applicants whose fees for it read implied facts, position -> index there)
+        fee_columns: dict[str, tuple[dict[str, tuple[str, str]], dict[int, int]]] = {}
+        codes_of = {goal: codes for goal, codes, _ in situation}
         for facts, goals in self.implied_groups.items():
-            filled = [self._with_implied(applicant, facts) for _, applicant in applicants]
-            if any(f is not None for f in filled):
-                implied_inputs = [i if f is None else f for i, f in zip(inputs, filled)]
-                implied_columns, _ = self._columns(self.setwise.run_inputs(implied_inputs, self.engine_inputs))
-                fee_columns.update(dict.fromkeys(goals, implied_columns))
+            # only where a fee is shown (the goal is open: eligible or undetermined) and a fact is open
+            chosen = [(position, filled) for position, (_, applicant) in enumerate(applicants)
+                      if any(codes_of[g][position] in "02" for g in goals)
+                      and (filled := self._with_implied(applicant, inputs[position], facts)) is not None]
+            if chosen:
+                implied_values = self.implied_setwise[facts].run_inputs([f for _, f in chosen], self.engine_inputs)
+                implied_columns, _ = self._columns(implied_values)
+                index = {position: k for k, (position, _) in enumerate(chosen)}
+                fee_columns.update(dict.fromkeys(goals, (implied_columns, index)))
         results: list[dict[str, Any]] = [
             {"rij": row.number, "fout": p if isinstance(p, str) else None, "uitkomsten": {}, "leges": {}}
             for row, p in zip(rows, parsed)
@@ -359,12 +375,15 @@ class CaseloadEvaluator:
             results[i].update(self._one(position, columns, situation, fee_columns))
         return results
 
-    def _with_implied(self, applicant: Applicant, facts: tuple[tuple[str, Any], ...]) -> dict[str, Any] | None:
+    def _with_implied(self, applicant: Applicant, inputs: dict[str, Any],
+                      facts: tuple[tuple[str, Any], ...]) -> dict[str, Any] | None:
         """The inputs with the implied facts the applicant left open filled in; None if none was open
         (a value the applicant gave always stays)."""
         open_facts = {fact: value for fact, value in facts if applicant.values.get(fact) is None}
         if not open_facts:
             return None
+        if self.quantity_inputs.isdisjoint(open_facts):
+            return {**inputs, **open_facts}
         changed = Applicant({**applicant.values, **open_facts})
         return {**changed.values, **quantity_values(self.kb, changed, self.peildatum)}
 
@@ -425,7 +444,7 @@ class CaseloadEvaluator:
         return {nid: tuple(column(m) for m in masks(nid)) for nid in self.needed}, situation
 
     def _one(self, i: int, columns: dict[str, tuple[str, str]], situation: list[Any],
-             fee_columns: dict[str, dict[str, tuple[str, str]]]) -> dict[str, Any]:
+             fee_columns: dict[str, tuple[dict[str, tuple[str, str]], dict[int, int]]]) -> dict[str, Any]:
         # A form's fee follows from the nodes of that form's fee rules alone: applicants in the same
         # situation share one answer (read-only), so each is worked out once per form.
         outcomes: dict[str, str] = {}
@@ -436,7 +455,11 @@ class CaseloadEvaluator:
             if forms and code in "02":
                 chosen = dict.fromkeys(form for form, may_apply in forms if may_apply[i] == "1")
                 if chosen:
-                    fees[goal] = [self._fee(form, i, fee_columns.get(goal, columns)) for form in chosen]
+                    implied = fee_columns.get(goal)
+                    if implied is not None and i in implied[1]:
+                        fees[goal] = [self._fee(form, implied[1][i], implied[0]) for form in chosen]
+                    else:
+                        fees[goal] = [self._fee(form, i, columns) for form in chosen]
         return {"uitkomsten": outcomes, "leges": fees}
 
     def _value(self, nid: str, i: int, columns: dict[str, tuple[str, str]]) -> Any:
