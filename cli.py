@@ -629,7 +629,8 @@ def batch(ctx: click.Context, input_file: Path, out_file: Path, input_format: st
     code is 1 when any row failed. With --compare-peildatum or --compare-kb each row is assessed
     twice and a report of changed outcomes and fees per goal is printed.
     """
-    from engine.batch import Comparison, Evaluators, Writer, goals_with_fees, input_format as guess_format, read_rows, run_batch
+    from engine.batch import (Comparison, Evaluators, Job, RowFormat, Writer, goals_with_fees, input_format as guess_format,
+                              read_rows, run_batch)
 
     if compare_peildatum and compare_kb:
         raise UsageError("--compare-peildatum en --compare-kb: kies er één")
@@ -658,9 +659,10 @@ def batch(ctx: click.Context, input_file: Path, out_file: Path, input_format: st
         raise UsageError(str(exc)) from None
 
     # two rule bases may have different goals: every goal of either gets its columns
-    goals = sorted(set().union(*(kb.goals for kb in kbs)))
-    fee_goals = sorted(set().union(*map(goals_with_fees, kbs)))
+    goals = tuple(sorted(set().union(*(kb.goals for kb in kbs))))
+    fee_goals = tuple(sorted(set().union(*map(goals_with_fees, kbs))))
     suffixes = ("",) if len(runs) == 1 else ("_a", "_b")
+    row_format = RowFormat(out_format, goals, fee_goals, suffixes)
     labels = (f"peildatum {peildatum}", f"peildatum {other}" if other else f"kennisbank {compare_kb}")
     comparison = Comparison(labels) if len(runs) > 1 else None
     failed = 0
@@ -668,26 +670,28 @@ def batch(ctx: click.Context, input_file: Path, out_file: Path, input_format: st
     try:
         with result_file as handle, _progress(input_file, in_fmt) as bar:
             try:
-                writer = Writer(handle, out_format, goals, fee_goals, suffixes)
+                writer = Writer(handle, row_format)
             except OSError as exc:
                 raise result_file.failed(exc) from None
 
-            def on_chunk(results):
+            def on_chunk(done):
                 nonlocal failed
                 try:
-                    writer.write(results)
+                    writer.write(done)
                 except OSError as exc:
                     raise result_file.failed(exc) from None
-                for result in results:
-                    failed += bool(result["fout"])
-                    if comparison:
+                failed += done.failed
+                if comparison:
+                    for result in done.results:
                         comparison.add(result)
                 if bar is not None:
-                    bar.update(len(results))
+                    bar.update(done.rows)
 
             try:
                 all_rows = itertools.chain([first], rows) if first is not None else iter(())
-                run_batch(all_rows, Evaluators(tuple(runs), tuple(_precedence(voorrang))), jobs, on_chunk)
+                job = Job(Evaluators(tuple(runs), tuple(_precedence(voorrang))), row_format,
+                          keep_results=comparison is not None)
+                run_batch(all_rows, job, jobs, on_chunk)
             except VerblijfsregelsError as exc:
                 raise UsageError(str(exc)) from None
     except KeyboardInterrupt:

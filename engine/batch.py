@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import difflib
+import io
 import json
 import multiprocessing
 import signal
@@ -519,32 +520,31 @@ def goals_with_fees(kb: Any) -> list[str]:
                                              for r in kb.rules.values()))
 
 
-class Writer:
-    """Result rows to an open text handle (opened with newline=""): CSV or JSON Lines.
+@dataclass(frozen=True)
+class RowFormat:
+    """How result rows are written: CSV or JSON Lines. Picklable: each worker formats its own chunks,
+    so the main process only reads rows and writes text.
 
     `goals` are those of every run (two rule bases may differ); a goal a run does not have
     leaves its cell empty."""
 
-    def __init__(self, handle: Any, fmt: str, goals: list[str], goals_with_fees: list[str],
-                 suffixes: tuple[str, ...] = ("",)):
-        self.handle = handle
-        self.fmt = fmt
-        self.goals = goals
-        self.fee_goals = goals_with_fees
-        self.suffixes = suffixes
-        if fmt == "csv":
-            self.csv = csv.writer(self.handle, lineterminator="\n")
-            header = ["rij", "fout"]
-            for suffix in suffixes:
-                header += [f"{g}{suffix}" for g in goals] + [f"leges_{g}{suffix}" for g in goals_with_fees]
-            self.csv.writerow(header)
+    fmt: str
+    goals: tuple[str, ...]
+    fee_goals: tuple[str, ...]
+    suffixes: tuple[str, ...] = ("",)
 
-    def write(self, results: list[dict[str, Any]]) -> None:
+    def header(self) -> str:
+        if self.fmt != "csv":
+            return ""
+        header = ["rij", "fout"]
+        for suffix in self.suffixes:
+            header += [f"{g}{suffix}" for g in self.goals] + [f"leges_{g}{suffix}" for g in self.fee_goals]
+        return self._csv_text([header])
+
+    def text(self, results: list[dict[str, Any]]) -> str:
         if self.fmt == "jsonl":
-            for result in results:
-                self.handle.write(json.dumps({"format": RESULT_FORMAT, "version": RESULT_VERSION, **result},
-                                             ensure_ascii=False, sort_keys=True) + "\n")
-            return
+            return "".join(json.dumps({"format": RESULT_FORMAT, "version": RESULT_VERSION, **result},
+                                      ensure_ascii=False, sort_keys=True) + "\n" for result in results)
         texts: dict[tuple[int, ...], str] = {}  # rows of one chunk share their fee answers (see _fee)
 
         def text_of(fees: list[dict[str, Any]]) -> str:
@@ -554,31 +554,78 @@ class Writer:
                 found = texts[key] = fee_text(fees)
             return found
 
+        rows = []
         for result in results:
             runs = result["runs"] if "runs" in result else [result]
             row = [result["rij"], result["fout"] or ""]
             for run in runs:
-                row += [run["uitkomsten"].get(g, "") for g in self.goals]
-                leges = run["leges"]
+                outcomes, leges = run["uitkomsten"], run["leges"]
+                row += [outcomes.get(g, "") for g in self.goals]
                 row += [text_of(leges[g]) if g in leges else "" for g in self.fee_goals]
-            self.csv.writerow(row)
+            rows.append(row)
+        return self._csv_text(rows)
+
+    @staticmethod
+    def _csv_text(rows: list[list[Any]]) -> str:
+        buffer = io.StringIO(newline="")
+        csv.writer(buffer, lineterminator="\n").writerows(rows)
+        return buffer.getvalue()
+
+
+@dataclass(frozen=True)
+class Done:
+    """A chunk's results as the main process gets them back: the text to write, how many rows
+    it holds and how many failed, and the results themselves only when a comparison needs them."""
+
+    text: str
+    rows: int
+    failed: int
+    results: list[dict[str, Any]] | None
+
+
+class Writer:
+    """The header, then each chunk's text, to an open text handle (opened with newline="")."""
+
+    def __init__(self, handle: Any, row_format: RowFormat):
+        self.handle = handle
+        self.handle.write(row_format.header())
+
+    def write(self, done: Done) -> None:
+        self.handle.write(done.text)
 
 
 # -- running --------------------------------------------------------------------------------------
 
-_worker: list[Any] = []
+@dataclass(frozen=True)
+class Job:
+    """What every worker needs: how to build its evaluators, how to write rows, and whether the
+    results go back too (a comparison counts them in the main process)."""
+
+    evaluators: Callable[[], list[CaseloadEvaluator]]
+    row_format: RowFormat
+    keep_results: bool = False
 
 
-def _init_worker(factory: Callable[[], list[CaseloadEvaluator]]) -> None:
+_worker: list[Any] = []  # (job, evaluators) in a worker process
+
+
+def _init_worker(job: Job) -> None:
     # Ctrl-C on a terminal reaches every process of the group: the main process stops the run and
     # the pool; a worker that also took it would print a traceback of its own.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _worker[:] = factory()
+    _worker[:] = [job, job.evaluators()]
 
 
-def _work(rows: list[Row]) -> list[dict[str, Any]]:
+def _work(rows: list[Row]) -> Done:
+    job, evaluators = _worker
+    return _finish(job, evaluators, rows)
+
+
+def _finish(job: Job, evaluators: list[CaseloadEvaluator], rows: list[Row]) -> Done:
     rows = [row.decoded() for row in rows]  # once, for both runs of a comparison
-    return _combine(rows, [e.evaluate(rows) for e in _worker])
+    results = _combine(rows, [e.evaluate(rows) for e in evaluators])
+    return Done(job.row_format.text(results), len(results), sum(1 for r in results if r["fout"]),
+                results if job.keep_results else None)
 
 
 def _combine(rows: list[Row], runs: list[list[dict[str, Any]]]) -> list[dict[str, Any]]:
@@ -609,20 +656,20 @@ def _chunks(rows: Iterable[Row], size: int) -> Iterator[list[Row]]:
         yield chunk
 
 
-def run_batch(rows: Iterable[Row], evaluators: Callable[[], list[CaseloadEvaluator]], jobs: int,
-              on_chunk: Callable[[list[dict[str, Any]]], None], chunk_size: int = CHUNK) -> None:
-    """Evaluate every row with each evaluator (one, or two to compare) and hand results on in order."""
+def run_batch(rows: Iterable[Row], job: Job, jobs: int, on_chunk: Callable[[Done], None],
+              chunk_size: int = CHUNK) -> None:
+    """Evaluate every row with each of the job's evaluators (one, or two to compare) and hand each
+    chunk on, formatted, in order."""
     chunks = _chunks(rows, chunk_size)
     if jobs <= 1:
-        local = evaluators()
+        local = job.evaluators()
         for chunk in chunks:
-            chunk = [row.decoded() for row in chunk]
-            on_chunk(_combine(chunk, [e.evaluate(chunk) for e in local]))
+            on_chunk(_finish(job, local, chunk))
         return
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
     with _workers_ignoring_ctrl_c():
-        pool = context.Pool(jobs, initializer=_init_worker, initargs=(evaluators,))
+        pool = context.Pool(jobs, initializer=_init_worker, initargs=(job,))
     with pool:  # on any exception, Ctrl-C too, the pool is terminated: no worker outlives the run
         pending: list[Any] = []
         for chunk in chunks:

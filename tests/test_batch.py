@@ -360,9 +360,9 @@ def test_a_run_that_stops_halfway_leaves_the_earlier_out_file_as_it_was(tmp_path
     out.write_text("de vorige uitvoer\n", encoding="utf-8")
     written = []
 
-    def write_then_fail(self, results):
-        real_write(self, results)
-        written.append(len(results))
+    def write_then_fail(self, done):
+        real_write(self, done)
+        written.append(done.rows)
         raise failure()
 
     real_write = batch_module.Writer.write
