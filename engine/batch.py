@@ -355,8 +355,9 @@ class CaseloadEvaluator:
                   for _, applicant in applicants]
         values = self.setwise.run_inputs(inputs, self.engine_inputs)
         columns, situation = self._columns(values)
-        # goal -> (columns of the applicants whose fees for it read implied facts, position -> index there)
-        fee_columns: dict[str, tuple[dict[str, tuple[str, str]], dict[int, int]]] = {}
+        # goal -> (columns of the applicants whose fees for it read implied facts, their fee keys
+        # (see _fee_keys), position -> index there)
+        implied_keys: dict[str, tuple[dict[str, tuple[str, str]], dict[str, list[tuple[str, ...]]], dict[int, int]]] = {}
         codes_of = {goal: codes for goal, codes, _ in situation}
         for facts, goals in self.implied_groups.items():
             # only where a fee is shown (the goal is open: eligible or undetermined) and a fact is open
@@ -367,13 +368,25 @@ class CaseloadEvaluator:
                 implied_values = self.implied_setwise[facts].run_inputs([f for _, f in chosen], self.engine_inputs)
                 implied_columns, _ = self._columns(implied_values)
                 index = {position: k for k, (position, _) in enumerate(chosen)}
-                fee_columns.update(dict.fromkeys(goals, (implied_columns, index)))
+                implied_keys.update(dict.fromkeys(goals, (implied_columns, self._fee_keys(implied_columns, len(chosen)), index)))
         results: list[dict[str, Any]] = [
             {"rij": row.number, "fout": p if isinstance(p, str) else None, "uitkomsten": {}, "leges": {}}
             for row, p in zip(rows, parsed)
         ]
+        # per applicant, read across the columns at once (zip runs in C): the outcome code of every
+        # goal, and per form the values of the nodes its fee reads (the key of a fee situation)
+        width = len(applicants)
+        codes = list(zip(*[c for _, c, _ in situation])) if situation else [()] * width
+        fee_keys = self._fee_keys(columns, width)
+        with_forms = [(k, goal, forms) for k, (goal, _, forms) in enumerate(situation) if forms]
+        outcomes_of: dict[tuple[str, ...], dict[str, str]] = {}
         for position, (i, _) in enumerate(applicants):
-            results[i].update(self._one(position, columns, situation, fee_columns))
+            key = codes[position]
+            outcomes = outcomes_of.get(key)
+            if outcomes is None:  # shared, read-only, by the rows of this chunk in the same situation
+                outcomes = outcomes_of[key] = {goal: _OUTCOME_OF_CODE[c] for goal, c in zip(self.goals, key)}
+            results[i]["uitkomsten"] = outcomes
+            results[i]["leges"] = self._fees_of(position, key, with_forms, columns, fee_keys, implied_keys)
         return results
 
     def _with_implied(self, applicant: Applicant, inputs: dict[str, Any],
@@ -444,24 +457,34 @@ class CaseloadEvaluator:
             situation.append((goal, format(codes, f"0{width}x") if width else "", forms))
         return {nid: tuple(column(m) for m in masks(nid)) for nid in self.needed}, situation
 
-    def _one(self, i: int, columns: dict[str, tuple[str, str]], situation: list[Any],
-             fee_columns: dict[str, tuple[dict[str, tuple[str, str]], dict[int, int]]]) -> dict[str, Any]:
-        # A form's fee follows from the nodes of that form's fee rules alone: applicants in the same
-        # situation share one answer (read-only), so each is worked out once per form.
-        outcomes: dict[str, str] = {}
+    def _fee_keys(self, columns: dict[str, tuple[str, str]], width: int) -> dict[str, list[tuple[str, ...]]]:
+        """Per form, per applicant: the true and false value of every node the form's fee reads."""
+        out = {}
+        for form, nodes in self.form_nodes.items():
+            parts = [column for n in nodes for column in columns[n]]
+            out[form] = list(zip(*parts)) if parts else [()] * width
+        return out
+
+    def _fees_of(self, i: int, codes: tuple[str, ...], with_forms: list[tuple[int, str, list[tuple[str, str]]]],
+                 columns: dict[str, tuple[str, str]], fee_keys: dict[str, list[tuple[str, ...]]],
+                 implied_keys: dict[str, tuple[dict[str, tuple[str, str]], dict[str, list[tuple[str, ...]]], dict[int, int]]]
+                 ) -> dict[str, list[dict[str, Any]]]:
+        """The fees of the forms applicant `i` may apply with, for each goal open to it (eligible or
+        undetermined)."""
         fees: dict[str, list[dict[str, Any]]] = {}
-        for goal, codes, forms in situation:
-            code = codes[i]
-            outcomes[goal] = _OUTCOME_OF_CODE[code]
-            if forms and code in "02":
-                chosen = dict.fromkeys(form for form, may_apply in forms if may_apply[i] == "1")
-                if chosen:
-                    implied = fee_columns.get(goal)
-                    if implied is not None and i in implied[1]:
-                        fees[goal] = [self._fee(form, implied[1][i], implied[0]) for form in chosen]
-                    else:
-                        fees[goal] = [self._fee(form, i, columns) for form in chosen]
-        return {"uitkomsten": outcomes, "leges": fees}
+        for k, goal, forms in with_forms:
+            if codes[k] not in "02":
+                continue
+            chosen = dict.fromkeys(form for form, may_apply in forms if may_apply[i] == "1")
+            if not chosen:
+                continue
+            implied = implied_keys.get(goal)
+            if implied is not None and i in implied[2]:  # its fees read facts the goal implies
+                j = implied[2][i]
+                fees[goal] = [self._fee(form, implied[1][form][j], j, implied[0]) for form in chosen]
+            else:
+                fees[goal] = [self._fee(form, fee_keys[form][i], i, columns) for form in chosen]
+        return fees
 
     def _value(self, nid: str, i: int, columns: dict[str, tuple[str, str]]) -> Any:
         true, false = columns[nid]
@@ -470,8 +493,9 @@ class CaseloadEvaluator:
             return CONFLICT
         return True if t else (False if f else None)
 
-    def _fee(self, form: str, i: int, columns: dict[str, tuple[str, str]]) -> dict[str, Any]:
-        key = "".join(true[i] + false[i] for true, false in (columns[n] for n in self.form_nodes[form]))
+    def _fee(self, form: str, key: tuple[str, ...], i: int, columns: dict[str, tuple[str, str]]) -> dict[str, Any]:
+        # A form's fee follows from the nodes of that form's fee rules alone (`key`): applicants in
+        # the same situation share one answer (read-only), so each is worked out once per form.
         memo = self._fees.setdefault(form, {})
         found = memo.get(key)
         if found is None:

@@ -379,17 +379,16 @@ def parse_applicant(kb: KnowledgeBase, data: Any, json_values: bool = False) -> 
         if not hasattr(exc, "rule"):
             raise
         raise _explain(kb, exc, plain) from None
-    values: dict[str, Any] = {}
-    kinds = _fact_kinds(kb)
-    for name, value in plain.items():
-        if value is None:
-            continue
-        kind = kinds[name]
-        if kind == "datum":
-            value = _parse_date(value, name)
-        elif kind == "vergunningen":
+    values = {name: value for name, value in plain.items() if value is not None}
+    # only dates and permit periods are converted; each keeps its place in the mapping
+    date_names, period_names = _converted_names(kb)
+    for name in date_names:
+        if name in values:
+            values[name] = _parse_date(values[name], name)
+    for name in period_names:
+        if name in values:
             periods = []
-            for i, raw in enumerate(value):
+            for i, raw in enumerate(values[name]):
                 period = dict(raw)
                 for key in ("van", "tot"):
                     if period.get(key) is not None:
@@ -397,8 +396,7 @@ def parse_applicant(kb: KnowledgeBase, data: Any, json_values: bool = False) -> 
                 if period.get("tot") is not None and period["tot"] < period["van"]:
                     raise InputError(f"{name}[{i}].tot", "de einddatum ligt voor de begindatum")
                 periods.append(period)
-            value = tuple(sorted(periods, key=_period_order))
-        values[name] = value
+            values[name] = tuple(sorted(periods, key=_period_order))
     _check_consistency(values)
     _check_date_order(kb, values)
     return Applicant(values)
@@ -782,6 +780,18 @@ def quantity_values(kb: KnowledgeBase, applicant: Applicant, peildatum: date) ->
             if value is not None:
                 out[name] = value
     return out
+
+
+def _converted_names(kb: KnowledgeBase) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The date facts and the permit-period facts, each sorted by name: of two bad dates the first
+    by name is reported, whatever the order of the facts in the file."""
+    names = getattr(kb, "_converted_names", None)
+    if names is None:  # kept on the knowledge base, like _sorted_quantities
+        kinds = _fact_kinds(kb)
+        names = (tuple(sorted(n for n, k in kinds.items() if k == "datum")),
+                 tuple(sorted(n for n, k in kinds.items() if k == "vergunningen")))
+        object.__setattr__(kb, "_converted_names", names)
+    return names
 
 
 def _fact_kinds(kb: KnowledgeBase) -> dict[str, str]:

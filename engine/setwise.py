@@ -129,24 +129,38 @@ class SetwiseProgram:
         value instead of once per applicant (batch runs)."""
         size = len(chunk)
         hits: dict[Any, list[int]] = {}
-        keys_of = self._input_keys_of
+        # yes/no, choices and whole numbers take few distinct values: the applicants are grouped by
+        # value first, so each group is added to the literals of that value at once
+        by_fact: dict[tuple[str, Any], list[int]] = {}
         for i, inputs in enumerate(chunk):
             for fact in inputs.items():
-                if fact[0] not in names:
+                name, value = fact
+                if name not in names:
                     continue
-                keys = keys_of.get(fact)
-                if keys is None:
-                    name, value = fact
-                    if isinstance(value, date):
-                        # dates are nearly all distinct across a caseload: a cache of them would
-                        # grow with every applicant and hardly ever be hit
-                        keys = self._fact_keys(name, value.toordinal())
-                    else:  # yes/no, choices and whole-number quantities: few distinct values
-                        keys = self._fact_keys(name, value)
-                        if len(keys_of) < 20_000:
-                            keys_of[fact] = keys
-                for key in keys:
-                    hits.setdefault(key, []).append(i)
+                if type(value) is date:
+                    # dates are nearly all distinct across a caseload: grouping or caching them
+                    # would only cost (a cache would grow with every applicant)
+                    for key in self._fact_keys(name, value.toordinal()):
+                        hits.setdefault(key, []).append(i)
+                else:
+                    group = by_fact.get(fact)
+                    if group is None:
+                        by_fact[fact] = [i]
+                    else:
+                        group.append(i)
+        keys_of = self._input_keys_of
+        for fact, group in by_fact.items():
+            keys = keys_of.get(fact)
+            if keys is None:
+                keys = self._fact_keys(*fact)
+                if len(keys_of) < 20_000:  # bounded: memory stays flat in a long-running process
+                    keys_of[fact] = keys
+            for key in keys:
+                found = hits.get(key)
+                if found is None:
+                    hits[key] = group[:]  # a copy: another value may add to this literal too
+                else:
+                    found += group
         return self._derive(size, hits)
 
     def _derive(self, size: int, hits: dict[Any, list[int]]) -> ChunkValues:
