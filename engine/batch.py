@@ -1,9 +1,10 @@
 """Batch assessment of a caseload: every goal and its fees, per applicant, in chunks.
 
 Rows are read lazily, parsed and validated one by one (a bad row becomes an error row naming its
-number and field; the run goes on), evaluated a chunk at a time by `engine.setwise`, and written
-in input order. Workers (`jobs`) each take whole chunks; at most two chunks per worker are in
-flight, so memory stays flat however long the caseload. Nothing about an applicant is logged.
+number and field; the run goes on), evaluated a chunk at a time by `engine.setwise`, formatted
+as output text by the process that evaluated them, and written in input order. Workers (`jobs`)
+each take whole chunks; at most two chunks per worker are in flight, so memory stays flat however
+long the caseload. Nothing about an applicant is logged.
 """
 
 from __future__ import annotations

@@ -59,6 +59,21 @@ def test_the_setwise_backend_derives_exactly_what_pydatalog_derives_for_every_no
     assert mismatches == [], f"{len(mismatches)} of {len(facts)} applicants differ, first: {generated[mismatches[0]]}"
 
 
+def test_batch_input_reading_derives_what_engine_facts_derive_for_every_applicant(engine, generated):
+    """Batch runs read input values as they are (dates as dates, grouped by value) instead of
+    building engine facts per applicant: the literals must be the same, so the differential test
+    above covers batch too."""
+    evaluator = CaseloadEvaluator(engine, PEILDATUM)
+    applicants = [parse_applicant(engine.kb, data) for data in generated]
+    quantities = [quantity_values(engine.kb, a, PEILDATUM) for a in applicants]
+    facts = [engine_facts(engine.kb, a, q) for a, q in zip(applicants, quantities)]
+    inputs = [{**a.values, **q} for a, q in zip(applicants, quantities)]
+    expected = {k: m for k, m in evaluator.setwise.run(facts).masks.items() if m}
+    got = {k: m for k, m in evaluator.setwise.run_inputs(inputs, evaluator.engine_inputs).masks.items() if m}
+    assert got == expected
+    assert len(expected) > 100  # the caseload sets many literals, not a few
+
+
 def test_batch_outcomes_and_fees_are_those_of_assess(engine, generated):
     sample = generated[:150]
     results = CaseloadEvaluator(engine, PEILDATUM).evaluate([Row(i + 1, d) for i, d in enumerate(sample)])
