@@ -594,7 +594,9 @@ def rules(fmt: str, inventory: bool) -> None:
     if fmt == "json":
         _emit_json([
             {"id": r.id, "label": r.label, "kind": r.kind, "conclusion": eng.kb.conclusion_of(r),
-             "exception_to": r.exception_to, "source": {"file": r.source.file, "quote": r.source.quote}}
+             "exception_to": r.exception_to, "source": {"file": r.source.file, "quote": r.source.quote},
+             # no seed states an assumption: its "source" holds its legal basis, and this says so
+             "assumption": {"basis": r.assumption.basis, "reason": r.assumption.reason} if r.assumption else None}
             for r in eng.kb.rules.values()
         ] + [
             {"id": f.id, "label": f.label, "kind": "leges", "form": f.form, "parameter": f.parameter,

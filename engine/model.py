@@ -136,7 +136,7 @@ class Rule:
     form: str | None = None  # the application form a consequence points to
     audit: "AuditNote | None" = None  # a finding of the audit this rule is known to give, with why
     # set for a declaration no seed states (`aanname` instead of `bron`); its `source` is then
-    # Source(ASSUMPTION_FILE, basis), which lists read as "bron aanname: <basis>"
+    # Source(ASSUMPTION_FILE, basis); proofs, `rules` and the audit show the assumption instead
     assumption: Assumption | None = None
 
 

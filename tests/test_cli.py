@@ -385,6 +385,21 @@ def test_rules_lists_every_rule_of_the_knowledge_base(engine):
         assert fee_range.outdated is None or fee_range.outdated.source.quote in result.stdout
 
 
+def test_rules_shows_an_assumption_as_an_assumption_with_its_basis_and_reason_never_as_a_source(engine):
+    assumptions = [r for r in engine.kb.rules.values() if r.assumption]
+    assert assumptions, "the knowledge base declares an assumption (aanname.minderjarig)"
+    text = run("rules").stdout
+    assert "Bron aanname" not in text
+    for rule in assumptions:
+        entry = text.split(f"\n{rule.id} (aanname): ", 1)[1].split("\n", 2)
+        assert entry[1] == (f"  Geen citaat uit de bronnen: een aanname. Grondslag: {rule.assumption.basis}. "
+                            f"{rule.assumption.reason}")
+    listed = {r["id"]: r["assumption"] for r in json.loads(run("rules", "--format", "json").stdout) if "assumption" in r}
+    assert {i for i, a in listed.items() if a} == {r.id for r in assumptions}
+    for rule in assumptions:
+        assert listed[rule.id] == {"basis": rule.assumption.basis, "reason": rule.assumption.reason}
+
+
 def test_rules_json_is_a_list_with_id_label_and_source_for_every_rule(engine):
     result = run("rules", "--format", "json")
     assert result.exit_code == 0, result.output
