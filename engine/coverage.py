@@ -17,6 +17,7 @@ from __future__ import annotations
 import atexit
 import json
 import os
+import threading
 from collections import Counter
 from contextlib import contextmanager
 from pathlib import Path
@@ -163,15 +164,33 @@ def _walk_operand(program: Any, nid: str, path: str, owner: str) -> list[tuple[s
 
 
 class Recorder:
+    """Counts per context what each evaluation makes of every rule and condition.
+
+    Threads that share one engine record together: the counts are updated under a lock, and a
+    pause (`paused()`) holds for the thread that asked for it only."""
+
     def __init__(self, path: Path):
         self.path = Path(path)
         self.counts: dict[str, dict[str, list[int]]] = {}
         self.evaluations: Counter[str] = Counter()
-        self.paused = 0
+        self._lock = threading.Lock()
+        self._local = threading.local()
+
+    @property
+    def paused(self) -> int:
+        return getattr(self._local, "paused", 0)
+
+    @paused.setter
+    def paused(self, depth: int) -> None:
+        self._local.paused = depth
 
     def record(self, engine: Any, model: str, builder: Any) -> None:
         if self.paused:
             return
+        with self._lock:
+            self._record(engine, model, builder)
+
+    def _record(self, engine: Any, model: str, builder: Any) -> None:
         plans = engine.__dict__.get("_coverage_plans")
         if plans is None:
             # only the rule base under test counts: not a seeded test base or a --compare-kb copy
@@ -201,6 +220,10 @@ class Recorder:
 
     def flush(self) -> None:
         """Merge what was recorded into the data file (locked: test processes write it together)."""
+        with self._lock:
+            self._flush()
+
+    def _flush(self) -> None:
         if not self.evaluations:
             return
         import fcntl

@@ -193,3 +193,48 @@ def test_only_the_rule_base_under_test_is_recorded(engine, tmp_path, monkeypatch
     assert not recorder.evaluations
     engine.evaluate(parse_applicant(engine.kb, {}), goal, PEILDATUM)
     assert sum(recorder.evaluations.values()) == 1
+
+
+def test_threads_sharing_one_engine_record_every_evaluation_and_a_pause_holds_for_its_own_thread(engine, tmp_path, monkeypatch):
+    import sys
+    import threading
+
+    goal = sorted(engine.kb.goals)[0]
+    applicant = parse_applicant(engine.kb, {"geboortedatum": "2001-02-03", "heeft_geldig_reisdocument": True})
+    engine.evaluate(applicant, goal, PEILDATUM)  # the goal's program is built before the threads race
+
+    def recorded(threads: int, per_thread: int, paused_threads: int = 0) -> coverage.Recorder:
+        recorder = coverage.Recorder(tmp_path / f"dekking_{threads}.json")
+        monkeypatch.setattr(coverage, "recorder", recorder)
+        start = threading.Barrier(threads)
+
+        def work(index: int) -> None:
+            start.wait(timeout=60)
+            if index < paused_threads:
+                with coverage.paused():
+                    for _ in range(per_thread):
+                        engine.evaluate(applicant, goal, PEILDATUM)
+            else:
+                for _ in range(per_thread):
+                    engine.evaluate(applicant, goal, PEILDATUM)
+
+        workers = [threading.Thread(target=work, args=(i,)) for i in range(threads)]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join(timeout=120)
+        return recorder
+
+    one = recorded(1, 8)
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-5)  # switch threads often, so that a lost update would show
+    try:
+        eight = recorded(8, 8)
+        half_paused = recorded(8, 8, paused_threads=4)
+    finally:
+        sys.setswitchinterval(interval)
+    assert sum(eight.evaluations.values()) == 64
+    assert eight.counts == {c: {n: [8 * k for k in slot] for n, slot in counts.items()} for c, counts in one.counts.items()}
+    assert sum(half_paused.evaluations.values()) == 32  # the four paused threads recorded nothing, the others all
+    assert half_paused.counts == {c: {n: [4 * k for k in slot] for n, slot in counts.items()}
+                                  for c, counts in one.counts.items()}
