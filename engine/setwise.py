@@ -111,17 +111,19 @@ class SetwiseProgram:
         """Evaluate the program for every applicant's engine facts (`engine.facts.engine_facts`)."""
         size = len(chunk)
         hits: dict[Any, list[int]] = {}
-        keys_of = self._keys_of
         for i, facts in enumerate(chunk):
             for fact in facts:
-                keys = keys_of.get(fact)
-                if keys is None:
-                    keys = self._fact_keys(*fact)
-                    if len(keys_of) < 20_000:  # bounded: memory stays flat in a long-running process
-                        keys_of[fact] = keys
-                for key in keys:
+                for key in self._cached_keys(self._keys_of, fact):
                     hits.setdefault(key, []).append(i)
         return self._derive(size, hits)
+
+    def _cached_keys(self, cache: dict[tuple[str, Any], tuple], fact: tuple[str, Any]) -> tuple:
+        keys = cache.get(fact)
+        if keys is None:
+            keys = self._fact_keys(*fact)
+            if len(cache) < 20_000:  # bounded: memory stays flat in a long-running process
+                cache[fact] = keys
+        return keys
 
     def run_inputs(self, chunk: Sequence[dict[str, Any]], names: frozenset[str]) -> ChunkValues:
         """Like `run`, from each applicant's input values and quantities as they are (dates as
@@ -148,14 +150,8 @@ class SetwiseProgram:
                         by_fact[fact] = [i]
                     else:
                         group.append(i)
-        keys_of = self._input_keys_of
         for fact, group in by_fact.items():
-            keys = keys_of.get(fact)
-            if keys is None:
-                keys = self._fact_keys(*fact)
-                if len(keys_of) < 20_000:  # bounded: memory stays flat in a long-running process
-                    keys_of[fact] = keys
-            for key in keys:
+            for key in self._cached_keys(self._input_keys_of, fact):
                 found = hits.get(key)
                 if found is None:
                     hits[key] = group[:]  # a copy: another value may add to this literal too
