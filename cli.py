@@ -29,6 +29,13 @@ class UsageError(click.ClickException):
         click.echo(f"fout: {escaped(self.format_message())}", err=True, file=file)
 
 
+class OutputError(UsageError):
+    """A result that cannot be written (a full disk, no permission): one line, and exit code 74
+    (EX_IOERR of sysexits.h), so that a script can tell it from bad input (2)."""
+
+    exit_code = 74
+
+
 class Interrupted(UsageError):
     """Ctrl-C: one line saying what was (not) written, and the exit code a shell gives SIGINT."""
 
@@ -57,7 +64,7 @@ def _output_failed(exc: OSError) -> Exception:
         null = os.open(os.devnull, os.O_WRONLY)
         os.dup2(null, fd)
         os.close(null)
-    return UsageError(f"kan de uitvoer niet schrijven: {exc.strerror}")
+    return OutputError(f"kan de uitvoer niet schrijven: {exc.strerror}")
 
 
 def _prompt(text: str) -> str:
@@ -98,8 +105,8 @@ class _ResultFile:
             raise self.failed(exc) from None
         self.in_place = self.mode is None or stat.S_ISREG(self.mode)
 
-    def failed(self, exc: OSError) -> UsageError:
-        return UsageError(f"{self.option}: kan {escaped(str(self.path))} niet schrijven: {exc.strerror}")
+    def failed(self, exc: OSError) -> OutputError:
+        return OutputError(f"{self.option}: kan {escaped(str(self.path))} niet schrijven: {exc.strerror}")
 
     def __enter__(self):
         try:

@@ -408,7 +408,7 @@ def test_an_out_file_on_a_full_disk_gives_one_line_without_a_traceback(tmp_path)
     write_jsonl(source, [SMALL] * 3)
     proc = subprocess.run([*CLI, "batch", str(source), "--out", "/dev/full", "--out-format", "jsonl",
                            "--peildatum", PEILDATUM.isoformat()], capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.returncode == 74 and proc.stdout == ""  # EX_IOERR: not bad input (2)
     line = one_line_error(proc.stderr)
     assert line.startswith("fout: --out: kan /dev/full niet schrijven") and "1991" not in line
 

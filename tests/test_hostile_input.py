@@ -440,7 +440,7 @@ def test_interview_save_is_written_whole_or_not_at_all(tmp_path, monkeypatch):
 
     monkeypatch.setattr(cli.os, "replace", fail)
     result = run("interview", "--goal", GOAL, "--peildatum", PEILDATUM, "--save", saved)
-    assert result.exit_code == 2 and result.stderr.splitlines()[-1].startswith("fout: --save: kan ")
+    assert result.exit_code == 74 and result.stderr.splitlines()[-1].startswith("fout: --save: kan ")
     assert saved.read_text(encoding="utf-8") == "heeft_zorgverzekering: true\n"
     assert [p.name for p in tmp_path.iterdir()] == ["opgeslagen.yaml"]  # no temporary file left
 
