@@ -155,6 +155,9 @@ def read_rows(kb: Any, path: Path, fmt: str) -> Iterator[Row]:
 # What the csv module reports, in Dutch; the rest is named as a broken CSV line.
 CSV_PROBLEMS = {
     "field larger than field limit": f"een cel is langer dan {csv.field_size_limit()} tekens",
+    "unexpected end of data": "een aanhalingsteken gaat open en sluit niet op deze regel (een cel loopt niet over "
+                              "meer regels: één regel is één aanvrager)",
+    "',' expected after '\"'": "tekst na het sluitende aanhalingsteken van een cel",
     "new-line character seen in unquoted field": "een regeleinde midden in een cel zonder aanhalingstekens",
 }
 
@@ -166,19 +169,22 @@ def _csv_problem(exc: csv.Error) -> str:
 
 
 def _csv_records(lines: _Lines) -> Iterator[tuple[list[str] | None, str | None]]:
-    """(cells, None) per record, or (None, what is wrong); the reader goes on after a bad record."""
-    reader = csv.reader(lines)
-    while True:
+    """(cells, None) per line, or (None, what is wrong with it).
+
+    One physical line is one record: a quote that does not close on its line spoils that line
+    only, instead of swallowing the applicants of the lines after it, and row N stays line N+1.
+    Strict parsing: a malformed cell is an error row, never silently mended."""
+    for line in lines:
+        problem = lines.take_problem()
+        if problem:
+            yield None, problem
+            continue
         try:
-            cells = next(reader)
-        except StopIteration:
-            return
+            cells = next(csv.reader((line,), strict=True), [])
         except csv.Error as exc:
-            lines.take_problem()
             yield None, _csv_problem(exc)
             continue
-        problem = lines.take_problem()
-        yield (None, problem) if problem else (cells, None)
+        yield cells, None
 
 
 def _check_header(kb: Any, header: list[str], name: str) -> None:
@@ -234,16 +240,18 @@ def _csv_values(kb: Any, cells: dict[str, str]) -> dict[str, Any]:
     """
     data: dict[str, Any] = {}
     for name, text in cells.items():
+        kind = kb.facts[name].type
+        if kind != "tekst":  # spaces around a cell are layout, as spreadsheets pad them; free text keeps them
+            text = text.strip()
         if text.strip() == "":
             continue
-        kind = kb.facts[name].type
         if kind == "bool":
-            word = text.strip().lower()
+            word = text.lower()
             if word not in BOOL_WORDS:
                 raise InputError(name, "kreeg een andere tekst; toegestaan: true, false, ja, nee (leeg = onbekend)")
             data[name] = BOOL_WORDS[word]
         elif kind == "bedrag":
-            digits = text.strip()
+            digits = text
             if not (digits.isascii() and digits.isdigit()):  # int() would also take '١٢', '1_000' and ' +5'
                 raise InputError(name, "kreeg een tekst die geen geheel getal is; een bedrag is een geheel aantal eurocenten")
             data[name] = int(digits) if len(digits) <= MAX_DIGITS else HugeNumber(len(digits))
@@ -274,7 +282,9 @@ def count_rows(path: Path, fmt: str) -> int:
         lines = _Lines(handle)
         if fmt == "csv":
             return max(0, sum(1 for cells, _ in _csv_records(lines) if cells != []) - 1)  # blank lines are no rows
-        return sum(1 for line in lines if line.strip())
+        # a row per line with something on it, and per line with a problem (an over-long line is
+        # handed on empty, but still becomes an error row)
+        return sum(1 for line in lines if lines.take_problem() or line.strip())
 
 
 # -- evaluating -----------------------------------------------------------------------------------

@@ -300,6 +300,48 @@ def test_blank_lines_in_a_csv_caseload_are_no_applicants_and_rows_keep_their_num
     assert [json.loads(line)["rij"] for line in out.read_text(encoding="utf-8").splitlines()] == [1]
 
 
+@pytest.mark.parametrize("broken,problem", [
+    ('ja,"1991-03-14', "aanhalingsteken gaat open en sluit niet op deze regel"),
+    ('"ja"x,1991-03-14', "tekst na het sluitende aanhalingsteken"),
+], ids=["quote-left-open", "text-after-the-quote"])
+def test_a_broken_quote_in_a_csv_line_spoils_that_line_only_and_every_later_applicant_keeps_its_row(tmp_path, broken, problem):
+    """One stray quote once swallowed the applicants of the lines after it (the csv module reads on
+    until the quote closes): no result row for them, and every later row number shifted."""
+    source = tmp_path / "zaken.csv"
+    good = "ja,1991-03-14"
+    source.write_text("\n".join(["heeft_zorgverzekering,geboortedatum", good, good, broken, good, good, "misschien,1991-03-14"])
+                      + "\n", encoding="utf-8")
+    out = tmp_path / "uit.jsonl"
+    assert run("batch", source, "--out", out, "--peildatum", PEILDATUM.isoformat()).exit_code == 1
+    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [r["rij"] for r in rows] == [1, 2, 3, 4, 5, 6]
+    assert rows[2]["fout"].startswith("rij 3: ") and problem in rows[2]["fout"]
+    assert [r["fout"] for r in rows[:2] + rows[3:5]] == [None] * 4
+    assert rows[0]["uitkomsten"] == rows[1]["uitkomsten"] == rows[3]["uitkomsten"] == rows[4]["uitkomsten"]
+    assert rows[5]["fout"].startswith("rij 6, veld 'heeft_zorgverzekering'")  # the last line is still its own row
+
+
+def test_spaces_around_csv_cells_are_layout_for_every_kind_of_fact(tmp_path):
+    source = tmp_path / "zaken.csv"
+    source.write_text("heeft_zorgverzekering,geboortedatum,inburgeringsexamen_gehaald_niveau\n"
+                      "ja,1991-03-14,A2\n  JA , 1991-03-14 , A2 \n", encoding="utf-8")
+    out = tmp_path / "uit.jsonl"
+    assert run("batch", source, "--out", out, "--peildatum", PEILDATUM.isoformat()).exit_code == 0
+    plain, padded = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert padded["fout"] is None and padded["uitkomsten"] == plain["uitkomsten"] and padded["leges"] == plain["leges"]
+
+
+def test_the_progress_bar_counts_every_row_the_run_writes_an_over_long_line_too(tmp_path):
+    source = tmp_path / "zaken.jsonl"
+    source.write_text(json.dumps(SMALL) + "\n" + "x" * (batch_module.ROW_LIMIT + 10) + "\n\n" + json.dumps(SMALL) + "\n",
+                      encoding="utf-8")
+    out = tmp_path / "uit.jsonl"
+    assert run("batch", source, "--out", out, "--peildatum", PEILDATUM.isoformat()).exit_code == 1
+    written = out.read_text(encoding="utf-8").splitlines()
+    assert [json.loads(line)["rij"] for line in written] == [1, 2, 4]
+    assert batch_module.count_rows(source, "jsonl") == len(written)
+
+
 # --- operator situations: pipes, links, full disks, Ctrl-C ----------------------------------------
 
 # A real process running this checkout's cli.py (the console script may belong to another).
