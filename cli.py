@@ -6,6 +6,7 @@ import errno
 import itertools
 import json
 import os
+import re
 import stat
 import sys
 import tempfile
@@ -621,6 +622,9 @@ def rules(fmt: str, inventory: bool) -> None:
 @click.option("--input-format", type=Keuze(["csv", "jsonl"]), help="Default: from the INPUT suffix.")
 @click.option("--out-format", type=Keuze(["csv", "jsonl"]), help="Default: from the --out suffix.")
 @click.option("--jobs", type=click.IntRange(1, 64), default=1, show_default=True, help="Worker processes.")
+@click.option("--compare", "compare", metavar="JJJJ-MM-DD|MAP",
+              help="Also run at this peildatum, or against this rule base (a kb/ directory), and report what "
+                   "changes: --compare-peildatum or --compare-kb, whichever the value is.")
 @click.option("--compare-peildatum", metavar="JJJJ-MM-DD", callback=lambda ctx, param, value: value and _peildatum(ctx, param, value),
               help="Also run at this peildatum and report what changes.")
 @click.option("--compare-kb", type=click.Path(path_type=Path, file_okay=False, exists=True),
@@ -630,8 +634,8 @@ def rules(fmt: str, inventory: bool) -> None:
 @click.option("--format", "fmt", type=FORMATS, default="text", show_default=True, help="Format of the comparison report.")
 @click.pass_context
 def batch(ctx: click.Context, input_file: Path, out_file: Path, input_format: str | None, out_format: str | None,
-          jobs: int, compare_peildatum: date | None, compare_kb: Path | None, peildatum: date, voorrang: str | None,
-          fmt: str) -> None:
+          jobs: int, compare: str | None, compare_peildatum: date | None, compare_kb: Path | None, peildatum: date,
+          voorrang: str | None, fmt: str) -> None:
     """Assess every applicant of a caseload (CSV or JSON Lines) for every goal, with fees.
 
     A bad row becomes an error row naming its number and field, and the run goes on; the exit
@@ -641,8 +645,15 @@ def batch(ctx: click.Context, input_file: Path, out_file: Path, input_format: st
     from engine.batch import (Comparison, Evaluators, Job, RowFormat, Writer, goals_with_fees, input_format as guess_format,
                               read_rows, run_batch)
 
+    if compare is not None:
+        if compare_peildatum or compare_kb:
+            raise UsageError("--compare met --compare-peildatum of --compare-kb: kies er één")
+        compare_peildatum, compare_kb = _comparison_target(compare)
     if compare_peildatum and compare_kb:
         raise UsageError("--compare-peildatum en --compare-kb: kies er één")
+    if fmt == "json" and not (compare_peildatum or compare_kb):
+        raise UsageError("--format json: alleen voor het rapport van een vergelijking (--compare); "
+                         "de rijen zelf staan in --out")
     other = compare_peildatum
     eng = _engine()
     kbs = [eng.kb]
@@ -718,6 +729,24 @@ def batch(ctx: click.Context, input_file: Path, out_file: Path, input_format: st
     if failed:
         click.echo(f"{failed} rij(en) met een fout; zie de kolom 'fout' in {escaped(str(out_file))}", err=True)
         ctx.exit(1)
+
+
+def _comparison_target(value: str) -> tuple[date | None, Path | None]:
+    """--compare: a date is a second peildatum, a directory a second rule base."""
+    if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):  # a directory named like a date: use --compare-kb
+        return _compare_date(value), None
+    path = Path(value)
+    if path.is_dir():
+        return None, path
+    raise UsageError(f"--compare: kreeg '{visible(value)}'; verwacht een peildatum (JJJJ-MM-DD) of een map met een "
+                     "kennisbank (zoals kb/)")
+
+
+def _compare_date(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise UsageError(f"--compare: kreeg '{visible(value)}'; geen bestaande datum (JJJJ-MM-DD)") from None
 
 
 def _comparison_kb(directory: Path):

@@ -227,6 +227,37 @@ def test_compare_reports_changed_outcomes_with_example_rows(tmp_path):
     assert "Vergelijking van 2 aanvrager(s)" in text.output and "(bijvoorbeeld rij 1, 2)" in text.output
 
 
+def test_compare_takes_a_peildatum_or_a_rule_base_directory_and_says_so_when_it_is_neither(tmp_path):
+    """`batch --compare` (the option the issue names) is --compare-peildatum for a date and
+    --compare-kb for a directory; the report is the same as through the explicit option."""
+    source = tmp_path / "zaken.jsonl"
+    write_jsonl(source, [SMALL, {**SMALL, "geboortedatum": "2010-01-01"}])
+    out = tmp_path / "uit.csv"
+    common = ("batch", source, "--out", out, "--peildatum", PEILDATUM.isoformat(), "--format", "json")
+    by_date = run(*common, "--compare", "2030-01-01")
+    assert by_date.exit_code == 0, by_date.output
+    assert by_date.output == run(*common, "--compare-peildatum", "2030-01-01").output
+    assert json.loads(by_date.output)["b"] == "peildatum 2030-01-01"
+    kb = ROOT / "kb"
+    by_kb = run(*common, "--compare", kb)
+    assert by_kb.exit_code == 0, by_kb.output
+    assert by_kb.output == run(*common, "--compare-kb", kb).output
+    for value, expected in [("nergens", "fout: --compare: kreeg 'nergens'; verwacht een peildatum (JJJJ-MM-DD) of een map"),
+                            ("2030-02-30", "fout: --compare: kreeg '2030-02-30'; geen bestaande datum")]:
+        refused = run(*common, "--compare", value)
+        assert refused.exit_code == 2 and refused.stderr.startswith(expected), refused.output
+    both = run(*common, "--compare", "2030-01-01", "--compare-kb", kb)
+    assert both.exit_code == 2 and "kies er één" in both.stderr
+
+
+def test_a_json_report_is_only_asked_of_a_comparison(tmp_path):
+    source = tmp_path / "zaken.jsonl"
+    write_jsonl(source, [SMALL])
+    result = run("batch", source, "--out", tmp_path / "uit.csv", "--format", "json")
+    assert result.exit_code == 2 and result.stderr.startswith("fout: --format json: alleen voor het rapport van een vergelijking")
+    assert not (tmp_path / "uit.csv").exists()
+
+
 def test_compare_reports_a_row_that_only_the_second_peildatum_refuses_as_an_error_of_run_b(tmp_path):
     # born between the two peildata: a valid applicant at the first, an impossible one at the second
     source = tmp_path / "zaken.jsonl"
