@@ -156,7 +156,7 @@ class Engine:
 
         `backend` "setwise" evaluates the compiled clauses with engine.setwise (a fraction of a
         millisecond); "datalog" asks pyDatalog, the reference. tests/test_batch.py checks that
-        both derive the same value for every node on thousands of generated applicants.
+        both derive the same value for every node on 2,000 generated applicants (in CI).
         """
         values, inputs = self._evaluate_all(applicant, peildatum, backend)
         return [self.assess(applicant, goal, peildatum, precedence, values, inputs, backend)

@@ -6,7 +6,7 @@ i, so a clause body is a handful of big-integer ANDs for the chunk instead of a 
 applicant. The program is positive (three-valued, no negation as failure), so evaluating each
 strongly connected group of predicates to its fixpoint, in dependency order, gives the same least
 model pyDatalog computes. pyDatalog stays the reference: tests/test_batch.py compares both on
-thousands of generated applicants.
+2,000 generated applicants (in CI), node by node and goal by goal.
 """
 
 from __future__ import annotations

@@ -22,12 +22,13 @@ from click.testing import CliRunner
 
 from cli import main
 from engine import batch as batch_module
-from engine.assess import Engine
+from engine.assess import Engine, decide
 from engine.batch import CaseloadEvaluator, Row, fee_text
 from engine.caseload import caseload
 from engine.datalog import DatalogProgram
 from engine.errors import InputError
 from engine.facts import _ApplicantLoader, engine_facts, parse_applicant, quantity_values
+from engine.proof import ProofBuilder
 from tests import vrije_tekst
 from tests.conftest import ROOT
 
@@ -48,15 +49,45 @@ def generated(engine: Engine):
     return list(caseload(engine.kb, DIFFERENTIAL_SIZE, seed=20261123, peildatum=PEILDATUM, bases=bases()))
 
 
-def test_the_setwise_backend_derives_exactly_what_pydatalog_derives_for_every_node(engine, generated):
+@pytest.fixture(scope="module")
+def reference(engine: Engine, generated):
+    """pyDatalog's value of every derived node for every generated applicant: the reference."""
     derived = [n for n, node in engine.program.nodes.items() if node.kind not in ("fact", "quantity") and not node.view]
-    reference = DatalogProgram(engine.program.clauses, {"alles": derived}, engine.base_predicates)
-    evaluator = CaseloadEvaluator(engine, PEILDATUM)
+    program = DatalogProgram(engine.program.clauses, {"alles": derived}, engine.base_predicates)
     applicants = [parse_applicant(engine.kb, data) for data in generated]
-    facts = [engine_facts(engine.kb, a, quantity_values(engine.kb, a, PEILDATUM)) for a in applicants]
-    chunk = evaluator.setwise.run(facts)
-    mismatches = [i for i, f in enumerate(facts) if reference.evaluate(f, "alles") != chunk.values_of(i, derived)]
+    quantities = [quantity_values(engine.kb, a, PEILDATUM) for a in applicants]
+    facts = [engine_facts(engine.kb, a, q) for a, q in zip(applicants, quantities)]
+    values = [program.evaluate(f, "alles") for f in facts]
+    inputs = [{**a.values, **q} for a, q in zip(applicants, quantities)]
+    return derived, facts, values, inputs
+
+
+def test_the_setwise_backend_derives_exactly_what_pydatalog_derives_for_every_node(engine, generated, reference):
+    derived, facts, values, _ = reference
+    chunk = CaseloadEvaluator(engine, PEILDATUM).setwise.run(facts)
+    mismatches = [i for i, v in enumerate(values) if v != chunk.values_of(i, derived)]
     assert mismatches == [], f"{len(mismatches)} of {len(facts)} applicants differ, first: {generated[mismatches[0]]}"
+
+
+def test_batch_outcomes_of_every_goal_are_what_pydatalog_decides_for_every_generated_applicant(engine, generated, reference):
+    """The whole batch path (reading inputs by value, outcome codes per chunk, several chunks) against
+    the reference: the outcome `engine.assess` decides from pyDatalog's values, for every goal."""
+    _, _, values, inputs = reference
+    evaluator = CaseloadEvaluator(engine, PEILDATUM)
+    rows = [Row(i + 1, data) for i, data in enumerate(generated)]
+    results = [r for start in range(0, len(rows), 250) for r in evaluator.evaluate(rows[start:start + 250])]
+    mismatches = []
+    seen = set()
+    for result, value, given in zip(results, values, inputs):
+        builder = ProofBuilder(engine.program, value, given)
+        for goal, spec in sorted(engine.kb.goals.items()):
+            scope = builder.value(spec.out_of_scope) if spec.out_of_scope else False
+            expected = decide(builder.value(spec.conclusion), scope)
+            seen.add(expected)
+            if result["uitkomsten"][goal] != expected:
+                mismatches.append((result["rij"], goal, expected, result["uitkomsten"][goal]))
+    assert mismatches == [], f"{len(mismatches)} differ, first: {mismatches[:3]}"
+    assert {"eligible", "not_eligible", "undetermined", "out_of_scope"} <= seen  # every outcome is exercised
 
 
 def test_batch_input_reading_derives_what_engine_facts_derive_for_every_applicant(engine, generated):
@@ -204,6 +235,26 @@ def test_the_output_is_byte_identical_with_two_processes_and_with_facts_in_anoth
     assert run("batch", first, "--out", one, "--peildatum", PEILDATUM.isoformat()).exit_code == 0
     assert run("batch", second, "--out", two, "--peildatum", PEILDATUM.isoformat(), "--jobs", "2").exit_code == 0
     assert one.read_bytes() == two.read_bytes()
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+def test_two_processes_taking_many_small_chunks_write_every_row_in_input_order(engine, generated, fmt):
+    """The CLI's chunks hold 2000 rows, so a small caseload is one chunk for one worker: with chunks
+    of 7 rows, two workers take turns and their chunks come back in any order."""
+    rows = [Row(i + 1, None, text=json.dumps(data)) for i, data in enumerate(generated[:150])]
+    rows[40] = Row(41, None, text="{kapot")  # an error row in the middle keeps its place too
+    row_format = batch_module.RowFormat(fmt, tuple(sorted(engine.kb.goals)), tuple(batch_module.goals_with_fees(engine.kb)))
+    job = batch_module.Job(batch_module.Evaluators(((None, PEILDATUM),)), row_format)
+    texts = {}
+    for jobs in (1, 2):
+        done: list = []
+        batch_module.run_batch(iter(rows), job, jobs, done.append, chunk_size=7)
+        texts[jobs] = "".join(d.text for d in done)
+        assert [d.rows for d in done] == [7] * 21 + [3] and sum(d.failed for d in done) == 1
+    assert texts[1] == texts[2]
+    numbers = [json.loads(line)["rij"] for line in texts[2].splitlines()] if fmt == "jsonl" else \
+        [int(line.split(",", 1)[0]) for line in texts[2].splitlines()]
+    assert numbers == list(range(1, 151))
 
 
 def test_compare_reports_changed_outcomes_with_example_rows(tmp_path):
