@@ -38,7 +38,9 @@ CHUNK = 2000
 ROW_LIMIT = MAX_FILE_BYTES
 BOOL_WORDS = {"true": True, "ja": True, "false": False, "nee": False}
 RESULT_FORMAT = "verblijfsregels/batch-row"
-RESULT_VERSION = 2  # 2: a source's amount in per_bron may be a list (it states several)
+RESULT_VERSION = 3  # 2: a source's amount in per_bron may be a list (it states several); 3: mogelijk_ook
+COMPARE_FORMAT = "verblijfsregels/batch-compare"
+COMPARE_VERSION = 2  # 2: fee changes per goal and form, each form's fee alone
 
 
 @dataclass
@@ -520,6 +522,9 @@ class CaseloadEvaluator:
                 "per_bron": {s.source_file: s.amount if s.conflict is None else s.stated_amounts
                              for s in answer.applicable},
                 "voorrang": answer.chosen_source if not answer.agreed else None,
+                # what the fee may turn out to be instead, depending on facts still unknown
+                # ("kan anders zijn" in assess); [] when nothing unknown can change it
+                "mogelijk_ook": answer.open_alternatives,
             }
             if len(memo) < 20_000:  # bounded; in practice a form has a few hundred situations
                 memo[key] = found
@@ -534,19 +539,26 @@ def _cents_text(cents: int | list[int | None] | None) -> str:
     return "onbekend" if cents is None else str(cents)
 
 
+POSSIBLY = "~"  # before each amount the fee may turn out to be instead (mogelijk_ook)
+
+
+def amount_text(fee: dict[str, Any]) -> str:
+    """One form's fee, without the form: '105700'; sources that disagree: '001_...:105700|002_...:20700';
+    a source that states two amounts and not which: '001_...:5800/39100'; none known: 'onbekend'.
+    Each amount it may turn out to be instead, depending on facts still unknown, follows with '~'
+    before it: '105700~16800~17400~39100' (ascending; a settled fee has none)."""
+    if fee["bedrag"] is not None:
+        amount = str(fee["bedrag"])
+    elif fee["per_bron"]:
+        amount = "|".join(f"{src}:{_cents_text(cents)}" for src, cents in sorted(fee["per_bron"].items()))
+    else:
+        amount = "onbekend"
+    return amount + "".join(POSSIBLY + _cents_text(c) for c in fee.get("mogelijk_ook", ()))
+
+
 def fee_text(fees: list[dict[str, Any]]) -> str:
-    """'7027=105700'; sources that disagree: '7027=001_...:105700|002_...:20700'; a source that states
-    two amounts and not which: '7027=001_...:5800/39100'; none known: '7027=onbekend'."""
-    parts = []
-    for fee in fees:
-        if fee["bedrag"] is not None:
-            amount = str(fee["bedrag"])
-        elif fee["per_bron"]:
-            amount = "|".join(f"{src}:{_cents_text(cents)}" for src, cents in sorted(fee["per_bron"].items()))
-        else:
-            amount = "onbekend"
-        parts.append(f"{fee['formulier']}={amount}")
-    return ";".join(parts)
+    """The fee of every form, '7027=105700;7018=17400~0~6800' (see amount_text)."""
+    return ";".join(f"{fee['formulier']}={amount_text(fee)}" for fee in fees)
 
 
 def goals_with_fees(kb: Any) -> list[str]:
@@ -729,9 +741,16 @@ def _workers_ignoring_ctrl_c() -> Iterator[None]:
         signal.signal(signal.SIGINT, before)
 
 
+NO_FEE = "-"  # a form's fee not shown in a run: the route is not open there, or the form does not apply
+
+
 @dataclass
 class Comparison:
-    """How outcomes and fees change between run A and run B."""
+    """How outcomes and fees change between run A and run B.
+
+    Fees are compared per goal and per form: a change in the fee of one form is counted apart
+    from the other forms the goal points to, with that form's fee alone before and after
+    (`amount_text`, or NO_FEE where the run shows no fee for it)."""
 
     labels: tuple[str, str]
     rows: int = 0
@@ -739,8 +758,8 @@ class Comparison:
 
     def __post_init__(self) -> None:
         self.outcomes: dict[str, Counter] = {}
-        self.fees: dict[str, Counter] = {}
-        self.examples: dict[tuple[str, str, str], list[int]] = {}
+        self.fees: dict[str, dict[str, Counter]] = {}  # goal -> form -> (before, after) -> applicants
+        self.examples: dict[tuple[str, ...], list[int]] = {}
 
     def add(self, result: dict[str, Any]) -> None:
         self.rows += 1
@@ -753,32 +772,44 @@ class Comparison:
             before, after = a["uitkomsten"].get(goal, ""), b["uitkomsten"].get(goal, "")
             self.outcomes.setdefault(goal, Counter())[(before, after)] += 1
             if before != after:
-                self._example(("uitkomst", goal, f"{before} -> {after}"), result["rij"])
-        for goal in sorted(set(a["leges"]) | set(b["leges"])):
-            before, after = fee_text(a["leges"].get(goal, [])), fee_text(b["leges"].get(goal, []))
-            if before != after:
-                self.fees.setdefault(goal, Counter())[(before or "-", after or "-")] += 1
-                self._example(("leges", goal, f"{before or '-'} -> {after or '-'}"), result["rij"])
+                self._example(("uitkomst", goal, before, after), result["rij"])
+        for goal in a["leges"].keys() | b["leges"].keys():
+            fees_a = {fee["formulier"]: fee for fee in a["leges"].get(goal, ())}
+            fees_b = {fee["formulier"]: fee for fee in b["leges"].get(goal, ())}
+            per_form = self.fees.setdefault(goal, {})
+            for form in fees_a.keys() | fees_b.keys():
+                changes = per_form.setdefault(form, Counter())
+                fee_a, fee_b = fees_a.get(form), fees_b.get(form)
+                before = amount_text(fee_a) if fee_a is not None else NO_FEE
+                after = amount_text(fee_b) if fee_b is not None else NO_FEE
+                if before != after:
+                    changes[(before, after)] += 1
+                    self._example(("leges", goal, form, before, after), result["rij"])
 
-    def _example(self, key: tuple[str, str, str], row: int) -> None:
+    def _example(self, key: tuple[str, ...], row: int) -> None:
         rows = self.examples.setdefault(key, [])
         if len(rows) < 5:
             rows.append(row)
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "format": "verblijfsregels/batch-compare", "version": 1,
+            "format": COMPARE_FORMAT, "version": COMPARE_VERSION,
             "a": self.labels[0], "b": self.labels[1], "rows": self.rows, "error_rows": self.errors,
             "outcomes": {
                 goal: [{"from": f, "to": t, "count": n,
-                        "example_rows": self.examples.get(("uitkomst", goal, f"{f} -> {t}"), []) if f != t else []}
+                        "example_rows": self.examples.get(("uitkomst", goal, f, t), []) if f != t else []}
                        for (f, t), n in sorted(counter.items())]
                 for goal, counter in sorted(self.outcomes.items())
             },
+            # per goal, every form whose fee either run shows, with the applicants whose fee for it changed
+            # ([] where none did)
             "fees": {
-                goal: [{"from": f, "to": t, "count": n, "example_rows": self.examples.get(("leges", goal, f"{f} -> {t}"), [])}
-                       for (f, t), n in sorted(counter.items())]
-                for goal, counter in sorted(self.fees.items())
+                goal: {
+                    form: [{"from": f, "to": t, "count": n, "example_rows": self.examples[("leges", goal, form, f, t)]}
+                           for (f, t), n in sorted(counter.items())]
+                    for form, counter in sorted(per_form.items())
+                }
+                for goal, per_form in sorted(self.fees.items())
             },
         }
 

@@ -100,6 +100,13 @@ class FeeAnswer:
         return sorted({a for s in self.applicable for a in s.stated_amounts}, key=lambda a: (a is None, a))
 
     @property
+    def open_alternatives(self) -> list[int | None]:
+        """The other amounts the fee may turn out to be, depending on facts still unknown: the amount
+        of every exception of an applicable source whose applicability is unknown, once each, sorted
+        (what `assess` shows as "kan anders zijn"); empty when nothing unknown can change it."""
+        return sorted({a["amount"] for s in self.applicable for a in s.alternatives}, key=lambda a: (a is None, a))
+
+    @property
     def agreed(self) -> bool:
         """Every stated amount and range agrees: one amount, no source that states two, no range it falls outside."""
         return len(self.amounts) == 1 and not self.ranges

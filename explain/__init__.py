@@ -331,7 +331,10 @@ def render_fees(answer: Any, kb: Any) -> str:
 
 def render_comparison(report: dict[str, Any]) -> str:
     """What changes per goal between two batch runs (two peildata or two rule bases)."""
-    return _ENV.get_template("comparison.txt.j2").render(**report)
+    # every fee text a change names: the report explains a mark once, only where one is shown
+    fee_texts = sorted({c[end] for forms in report["fees"].values() for changes in forms.values()
+                        for c in changes for end in ("from", "to")})
+    return _ENV.get_template("comparison.txt.j2").render(**report, fee_texts=fee_texts)
 
 
 def render_inventory(rows: list[Any]) -> str:

@@ -601,3 +601,179 @@ def test_compare_kb_reports_a_goal_that_only_the_second_rule_base_has(tmp_path):
     assert rows[0][f"{vrije_tekst.GOAL}_a"] == "" and rows[0][f"{vrije_tekst.GOAL}_b"] == change["to"]
     text = run("batch", source, "--out", out, "--compare-kb", other, "--peildatum", PEILDATUM.isoformat())
     assert f"- {vrije_tekst.GOAL}: 2 veranderd" in text.output and "geen doel in deze kennisbank ->" in text.output
+
+
+# --- fees that depend on unknown facts, and fee changes per form ---------------------------------
+
+EXAMPLE = ROOT / "voorbeelden" / "aanvrager.yaml"  # the applicant of tests/golden/overzicht_voorbeeld.txt
+EXAMPLE_DAY = date(2026, 11, 22)
+VIOLENCE = Path(__file__).resolve().parent / "golden" / "slachtoffer_huiselijk_geweld_zonder_opgave_over_de_aanvraag.yaml"
+# the example applicant with every fact answered that decides an exception to the fee of form 7027
+SETTLED_7027 = {"is_slachtoffer_mensenhandel": False, "is_getuige_mensenhandel": False,
+                "is_slachtoffer_huiselijk_geweld": False, "aanvraag_na_geweld": False, "aanvraag_na_achterlating": False,
+                "aanvraag_regeling_langdurig_verblijvende_kinderen": False}
+
+
+def applicant_data(path: Path) -> dict:
+    return yaml.load(path.read_text(encoding="utf-8"), Loader=_ApplicantLoader)
+
+
+def json_ready(data: dict) -> dict:
+    """An applicant as a JSON Lines row: dates as text."""
+    def plain(value):
+        if isinstance(value, list):
+            return [plain(v) for v in value]
+        if isinstance(value, dict):
+            return {k: plain(v) for k, v in value.items()}
+        return value.isoformat() if isinstance(value, date) else value
+    return plain(data)
+
+
+def other_amounts_assess_shows(fee) -> list:
+    """What `assess` shows after "kan anders zijn": the amount of every exception of an applicable
+    source whose applicability is still unknown, once each."""
+    return sorted({alternative["amount"] for source in fee.applicable for alternative in source.alternatives})
+
+
+@pytest.mark.parametrize("path, day", [(EXAMPLE, EXAMPLE_DAY), (VIOLENCE, PEILDATUM)], ids=["voorbeeld", "huiselijk_geweld"])
+def test_a_fee_that_depends_on_unknown_facts_names_in_batch_the_other_amounts_assess_names(engine, path, day):
+    """`assess` says "€ 1.057,00 (kan anders zijn, …: € 391,00, € 174,00 of € 168,00)": an analyst
+    reading the batch row must see the same uncertainty, not a settled € 1.057."""
+    data = applicant_data(path)
+    (result,) = CaseloadEvaluator(engine, day).evaluate([Row(1, data)])
+    applicant = parse_applicant(engine.kb, data)
+    seen = []
+    for goal, fees in result["leges"].items():
+        expected = {f.form: other_amounts_assess_shows(f) for f in engine.assess(applicant, goal, day).fees}
+        assert {fee["formulier"]: fee["mogelijk_ook"] for fee in fees} == expected, goal
+        seen += [fee["mogelijk_ook"] for fee in fees]
+    assert any(seen), "the applicant has a fee that depends on unknown facts"
+    if path == EXAMPLE:  # golden overzicht_voorbeeld.txt: € 1.057 for 7027, or € 391, € 174 or € 168
+        (fee,) = [f for f in result["leges"]["humanitair_niet_tijdelijk"] if f["formulier"] == "7027"]
+        assert (fee["bedrag"], fee["mogelijk_ook"]) == (105700, [16800, 17400, 39100])
+        assert fee_text([fee]) == "7027=105700~16800~17400~39100"
+
+
+def test_a_settled_fee_names_no_other_amount_and_keeps_its_plain_csv_text(engine):
+    data = {**applicant_data(EXAMPLE), **SETTLED_7027}
+    (result,) = CaseloadEvaluator(engine, EXAMPLE_DAY).evaluate([Row(1, data)])
+    (fee,) = result["leges"]["humanitair_niet_tijdelijk"]
+    (answer,) = engine.assess(parse_applicant(engine.kb, data), "humanitair_niet_tijdelijk", EXAMPLE_DAY).fees
+    assert other_amounts_assess_shows(answer) == []  # assess: € 1.057,00, no "kan anders zijn"
+    assert fee["mogelijk_ook"] == [] and fee_text([fee]) == "7027=105700"
+
+
+def parse_fee_cell(cell: str) -> list[dict]:
+    """A `leges_<doel>` cell as README describes it: forms joined by ';', each 'form=amount'; the amount
+    is cents, 'onbekend', or per source 'file:cents' joined by '|' (a source that states several and
+    not which: 'cents/cents'); each '~cents' after it is an amount the fee may turn out to be instead."""
+    def cents(word):
+        return None if word == "onbekend" else int(word)
+
+    fees = []
+    for part in cell.split(";"):
+        form, amount = part.split("=")
+        amount, *possible = amount.split("~")
+        per_source = None
+        if ":" in amount:
+            per_source = {}
+            for piece in amount.split("|"):
+                source, stated = piece.split(":")
+                per_source[source] = [cents(w) for w in stated.split("/")] if "/" in stated else cents(stated)
+            amount = "onbekend"
+        fees.append({"formulier": form, "bedrag": cents(amount), "per_bron": per_source,
+                     "mogelijk_ook": [cents(w) for w in possible]})
+    return fees
+
+
+def test_the_csv_fee_cell_reads_back_to_the_amounts_and_other_possible_amounts_of_the_json_lines_row(tmp_path):
+    trafficking = {"geboortedatum": "1990-01-01", "is_slachtoffer_mensenhandel": True, "aanvraag_na_geweld": False,
+                   "aanvraag_na_achterlating": False, "aanvraag_regeling_langdurig_verblijvende_kinderen": False,
+                   "verblijfsvergunningen": [{"van": "2020-01-01", "verblijfsdoel": "familie_of_gezinslid"}]}
+    rows = [json_ready(applicant_data(EXAMPLE)), json_ready({**applicant_data(EXAMPLE), **SETTLED_7027}),
+            json_ready(applicant_data(VIOLENCE)), trafficking]
+    source = tmp_path / "zaken.jsonl"
+    write_jsonl(source, rows)
+    as_csv, as_jsonl = tmp_path / "uit.csv", tmp_path / "uit.jsonl"
+    for out in (as_csv, as_jsonl):
+        assert run("batch", source, "--out", out, "--peildatum", PEILDATUM.isoformat()).exit_code == 0
+    lines = [json.loads(line) for line in as_jsonl.read_text(encoding="utf-8").splitlines()]
+    assert {(line["format"], line["version"]) for line in lines} == {("verblijfsregels/batch-row", 3)}
+    cells = list(csv.DictReader(as_csv.open(encoding="utf-8")))
+    notations = set()
+    for line, cell in zip(lines, cells):
+        for goal, fees in line["leges"].items():
+            expected = [{"formulier": f["formulier"], "bedrag": f["bedrag"], "mogelijk_ook": f["mogelijk_ook"],
+                         "per_bron": f["per_bron"] if f["bedrag"] is None else None} for f in fees]
+            assert parse_fee_cell(cell[f"leges_{goal}"]) == expected, (goal, cell[f"leges_{goal}"])
+            notations |= {mark for mark in "|/~" if mark in cell[f"leges_{goal}"]}
+    assert notations == {"|", "/", "~"}  # the rows exercise every notation, also together
+
+
+def write_kb_with_another_7027_base_amount(directory: Path) -> Path:
+    """kb/ copied, with the base fee of form 7027 (G4) set to another amount (that of 7024, € 1.379)."""
+    import shutil
+
+    shutil.copytree(ROOT / "kb", directory)
+    fees = directory / "regels" / "leges.yaml"
+    text = fees.read_text(encoding="utf-8")
+    assert text.count("\n    bedrag: leges_7027\n") == 1
+    fees.write_text(text.replace("\n    bedrag: leges_7027\n", "\n    bedrag: leges_7024\n"), encoding="utf-8")
+    return directory
+
+
+def test_compare_kb_counts_fee_changes_per_route_and_form_and_leaves_the_other_forms_unchanged(tmp_path):
+    """Only 7027's base amount differs: per route, 7027 changes once per (before, after), whatever
+    the applicants' 7018 fees are; 7018 and every other form stay unchanged."""
+    other = write_kb_with_another_7027_base_amount(tmp_path / "kb")
+    example = applicant_data(EXAMPLE)
+    rows = [example, example, {**example, "heeft_turkse_nationaliteit": True}, {**example, **SETTLED_7027}]
+    source = tmp_path / "zaken.jsonl"
+    write_jsonl(source, [json_ready(r) for r in rows])
+    out = tmp_path / "uit.csv"
+    args = ["batch", source, "--out", out, "--compare-kb", other, "--peildatum", EXAMPLE_DAY.isoformat()]
+    result = run(*args, "--format", "json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert (report["format"], report["version"]) == ("verblijfsregels/batch-compare", 2)
+    cells = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert len({c["leges_artikel_8_evrm_a"].split(";")[0] for c in cells}) == 2  # two different 7018 fees
+    uncertain = {"from": "105700~16800~17400~39100", "to": "137900~16800~17400~39100", "count": 3, "example_rows": [1, 2, 3]}
+    settled = {"from": "105700", "to": "137900", "count": 1, "example_rows": [4]}
+    assert report["fees"]["artikel_8_evrm"] == {"7018": [], "7027": [settled, uncertain]}
+    assert report["fees"]["humanitair_niet_tijdelijk"] == {"7027": [settled, uncertain]}
+    changed = {(goal, form) for goal, forms in report["fees"].items() for form, changes in forms.items() if changes}
+    assert {form for _, form in changed} == {"7027"}
+    assert report["outcomes"] and all(c["from"] == c["to"] for cs in report["outcomes"].values() for c in cs)
+    text = run(*args).output
+    section = text[text.index("- artikel_8_evrm:\n", text.index("Leges")):]
+    assert section.startswith("- artikel_8_evrm:\n"
+                              "    formulier 7018: geen verandering\n"
+                              "    formulier 7027: 4 veranderd\n"
+                              "        105700 -> 137900: 1 (bijvoorbeeld rij 4)\n"
+                              "        105700~16800~17400~39100 -> 137900~16800~17400~39100: 3 (bijvoorbeeld rij 1, 2, 3)\n")
+    assert "~ gaat vooraf aan een bedrag dat het ook kan zijn" in text
+
+
+def test_compare_says_a_fee_is_missing_because_the_route_is_not_open_in_that_run_and_sees_other_amounts_change(tmp_path):
+    """A child placed until majority (scenario 'een kind dat morgen achttien wordt …') turns 18 between
+    the two peildata: the route closes, so its fees are gone, and the reduced fee for a minor
+    (€ 58) is no longer among the amounts the violence routes' fee may turn out to be."""
+    row = {"geboortedatum": "2008-11-23", "centrale_autoriteit_nederland_heeft_vooraf_ingestemd": True,
+           "centrale_autoriteit_land_van_herkomst_heeft_vooraf_ingestemd": True,
+           "gezag_geregeld_door_autoriteiten_land_van_herkomst": True,
+           "duur_plaatsing_haags_kinderbeschermingsverdrag": "tot_meerderjarigheid"}
+    source = tmp_path / "zaken.jsonl"
+    write_jsonl(source, [row])
+    args = ["batch", source, "--out", tmp_path / "uit.csv", "--peildatum", "2026-11-22", "--compare-peildatum", "2026-11-23"]
+    report = json.loads(run(*args, "--format", "json").stdout)
+    goal = "haags_kinderbeschermingsverdrag_tot_meerderjarigheid"
+    assert [(c["from"], c["to"]) for c in report["outcomes"][goal]] == [("eligible", "not_eligible")]
+    fees = report["fees"][goal]
+    assert set(fees) == {"7027", "7055"}
+    assert all(change["to"] == "-" and change["example_rows"] == [1] for (change,) in fees.values())
+    (change,) = report["fees"]["huiselijk_geweld"]["7027"]
+    assert (change["from"], change["to"]) == ("17400~5800~16800~39100", "17400~16800~39100")
+    text = run(*args).output
+    assert f"        {fees['7055'][0]['from']} -> -: 1 (bijvoorbeeld rij 1)" in text
+    assert text.count("- = geen leges: de route staat in die run niet open") == 1
