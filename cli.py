@@ -688,7 +688,7 @@ def batch(ctx: click.Context, input_file: Path, out_file: Path, input_format: st
     failed = 0
     result_file = _ResultFile(out_file, "--out")
     try:
-        with result_file as handle, _progress(input_file, in_fmt) as bar:
+        with result_file as handle, _progress(eng.kb, input_file, in_fmt) as bar:
             try:
                 writer = Writer(handle, row_format)
             except OSError as exc:
@@ -764,7 +764,7 @@ def _comparison_kb(directory: Path):
 
 
 @contextmanager
-def _progress(input_file: Path, fmt: str):
+def _progress(kb, input_file: Path, fmt: str):
     """The progress bar on a terminal (None elsewhere). The rows are counted beforehand only in a
     regular file: a pipe or FIFO can be read once, and counting would consume the caseload."""
     if not sys.stderr.isatty():
@@ -777,7 +777,7 @@ def _progress(input_file: Path, fmt: str):
     if regular:
         from engine.batch import count_rows
 
-        bar = click.progressbar(length=count_rows(input_file, fmt), label="beoordelen", file=sys.stderr)
+        bar = click.progressbar(length=count_rows(kb, input_file, fmt), label="beoordelen", file=sys.stderr)
     else:  # no total: the bar shows how many rows are done
         bar = click.progressbar(itertools.repeat(None), label="beoordelen", show_pos=True, file=sys.stderr)
     with bar:

@@ -170,23 +170,70 @@ def _csv_problem(exc: csv.Error) -> str:
                 "geen geldige CSV-regel")
 
 
-def _csv_records(lines: _Lines) -> Iterator[tuple[list[str] | None, str | None]]:
-    """(cells, None) per line, or (None, what is wrong with it).
+class _Taken:
+    """The physical lines csv.reader takes for one record, each with what was wrong with it, so a
+    record can be traced back to its lines."""
 
-    One physical line is one record: a quote that does not close on its line spoils that line
-    only, instead of swallowing the applicants of the lines after it, and row N stays line N+1.
-    Strict parsing: a malformed cell is an error row, never silently mended."""
-    for line in lines:
-        problem = lines.take_problem()
-        if problem:
-            yield None, problem
-            continue
+    def __init__(self, lines: _Lines):
+        self.lines = lines
+        self.taken: list[tuple[str, str | None]] = []
+
+    def __iter__(self) -> _Taken:
+        return self
+
+    def __next__(self) -> str:
+        line = next(self.lines)
+        self.taken.append((line, self.lines.take_problem()))
+        return line
+
+    def take(self) -> list[tuple[str, str | None]]:
+        taken, self.taken = self.taken, []
+        return taken
+
+
+def _one_line(line: str) -> tuple[list[str] | None, str | None]:
+    """A physical line as a record of its own, parsed strictly: a malformed cell is an error, never
+    silently mended."""
+    try:
+        return next(csv.reader((line,), strict=True), []), None
+    except csv.Error as exc:
+        return None, _csv_problem(exc)
+
+
+def _csv_records(lines: _Lines, accept: Callable[[list[str]], bool] = lambda cells: False
+                 ) -> Iterator[tuple[list[str] | None, str | None]]:
+    """(cells, None) per record, or (None, what is wrong with it).
+
+    A record is one line. A quoted cell may run over several lines only where `accept` says the
+    whole record makes sense that way (the caller: a newline only inside free text, and as many
+    cells as the header). Anything else the csv module reads over several lines (a stray quote
+    that opens and closes lines later, or never) is split back into its lines, each a record of
+    its own: the stray quote spoils its own line only, instead of swallowing the applicants on the
+    lines after it."""
+    source = _Taken(lines)
+    reader = csv.reader(source)
+    while True:
         try:
-            cells = next(csv.reader((line,), strict=True), [])
+            cells, problem = next(reader), None
+        except StopIteration:
+            for line, line_problem in source.take():  # lines the reader took without a record
+                yield (None, line_problem) if line_problem else _one_line(line)
+            return
         except csv.Error as exc:
-            yield None, _csv_problem(exc)
+            cells, problem = None, _csv_problem(exc)
+        taken = source.take()
+        if len(taken) == 1:
+            line, line_problem = taken[0]
+            if line_problem or problem:
+                yield None, line_problem or problem
+            else:  # parsed once more, strictly, where a quote could hide a malformed cell
+                yield _one_line(line) if '"' in line else (cells, None)
             continue
-        yield cells, None
+        if problem is None and not any(p for _, p in taken) and cells is not None and accept(cells):
+            yield cells, None
+            continue
+        for line, line_problem in taken:
+            yield (None, line_problem) if line_problem else _one_line(line)
 
 
 def _check_header(kb: Any, header: list[str], name: str) -> None:
@@ -210,9 +257,29 @@ def _check_header(kb: Any, header: list[str], name: str) -> None:
                                       "kolommen heten naar de feiten (verblijfsregels schema)")
 
 
-def _csv_rows(kb: Any, lines: _Lines, path: Path) -> Iterator[Row]:
-    records = _csv_records(lines)
+def _over_lines(kb: Any, header: list[str]) -> Callable[[list[str]], bool]:
+    """Whether a record the csv module read over several lines is one applicant: as many cells as
+    the header, and a line break only inside free text (no other kind of value holds one)."""
+    def accept(cells: list[str]) -> bool:
+        return len(cells) == len(header) and all(
+            kb.facts[column].type == "tekst" or ("\n" not in cell and "\r" not in cell)
+            for column, cell in zip(header, cells))
+    return accept
+
+
+def _header_and_records(kb: Any, lines: _Lines) -> tuple[tuple[list[str] | None, str | None] | None, Iterator]:
+    """The first record (the header; None for an empty file) and the records after it, which may
+    run over several lines where the header's columns allow it (`_over_lines`)."""
+    header_of: list[list[str]] = []
+    records = _csv_records(lines, lambda cells: bool(header_of) and _over_lines(kb, header_of[0])(cells))
     first = next(records, None)
+    if first is not None and first[0] is not None:
+        header_of.append(first[0])
+    return first, records
+
+
+def _csv_rows(kb: Any, lines: _Lines, path: Path) -> Iterator[Row]:
+    first, records = _header_and_records(kb, lines)
     if first is None:
         return
     header, problem = first
@@ -277,13 +344,14 @@ def _jsonl_rows(lines: _Lines) -> Iterator[Row]:
             yield Row(number, None, text=line)
 
 
-def count_rows(path: Path, fmt: str) -> int:
+def count_rows(kb: Any, path: Path, fmt: str) -> int:
     """Rows in the caseload, for the progress bar only: it reads the file once more, so only for a
     regular file (a pipe would lose what this reads)."""
     with path.open(encoding="utf-8-sig", errors="surrogateescape", newline="") as handle:
         lines = _Lines(handle)
         if fmt == "csv":
-            return max(0, sum(1 for cells, _ in _csv_records(lines) if cells != []) - 1)  # blank lines are no rows
+            first, records = _header_and_records(kb, lines)
+            return 0 if first is None else sum(1 for cells, _ in records if cells != [])  # blank lines are no rows
         # a row per line with something on it, and per line with a problem (an over-long line is
         # handed on empty, but still becomes an error row)
         return sum(1 for line in lines if lines.take_problem() or line.strip())

@@ -421,7 +421,7 @@ def test_the_progress_bar_counts_every_row_the_run_writes_an_over_long_line_too(
     assert run("batch", source, "--out", out, "--peildatum", PEILDATUM.isoformat()).exit_code == 1
     written = out.read_text(encoding="utf-8").splitlines()
     assert [json.loads(line)["rij"] for line in written] == [1, 2, 4]
-    assert batch_module.count_rows(source, "jsonl") == len(written)
+    assert batch_module.count_rows(None, source, "jsonl") == len(written)
 
 
 # --- operator situations: pipes, links, full disks, Ctrl-C ----------------------------------------

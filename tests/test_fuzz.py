@@ -338,7 +338,8 @@ ONE_LINE_LIMIT = 10_000  # far above the longest honest line (one that lists eve
 
 # What a batch error row may be about without naming a field: the row as a whole.
 WHOLE_ROW = ("geen geldige JSON", "langer dan", "geen UTF-8-tekst", "een cel is langer", "een regeleinde midden",
-             "geen geldige CSV-regel", "te diep genest", "een aanvragersbestand is een mapping")
+             "geen geldige CSV-regel", "te diep genest", "een aanvragersbestand is een mapping",
+             "een aanhalingsteken gaat open", "tekst na het sluitende aanhalingsteken")
 NAMED_FIELD = re.compile(r"veld '|sleutel \d+: ")
 
 
