@@ -157,8 +157,8 @@ def read_rows(kb: Any, path: Path, fmt: str) -> Iterator[Row]:
 # What the csv module reports, in Dutch; the rest is named as a broken CSV line.
 CSV_PROBLEMS = {
     "field larger than field limit": f"een cel is langer dan {csv.field_size_limit()} tekens",
-    "unexpected end of data": "een aanhalingsteken gaat open en sluit niet op deze regel (een cel loopt niet over "
-                              "meer regels: één regel is één aanvrager)",
+    "unexpected end of data": "een aanhalingsteken gaat open en sluit niet op deze regel (alleen vrije tekst mag "
+                              "over meer regels lopen)",
     "',' expected after '\"'": "tekst na het sluitende aanhalingsteken van een cel",
     "new-line character seen in unquoted field": "een regeleinde midden in een cel zonder aanhalingstekens",
 }

@@ -403,6 +403,20 @@ def test_a_broken_quote_in_a_csv_line_spoils_that_line_only_and_every_later_appl
     assert rows[5]["fout"].startswith("rij 6, veld 'heeft_zorgverzekering'")  # the last line is still its own row
 
 
+def test_two_stray_quotes_in_one_column_do_not_make_the_lines_between_them_one_applicant(tmp_path):
+    """Read as CSV, the quote on line 3 closes on line 5 and the record has as many cells as the
+    header: still no applicant is swallowed, since only free text may run over several lines."""
+    source = tmp_path / "zaken.csv"
+    source.write_text('heeft_zorgverzekering,geboortedatum\nja,1991-03-14\nja,"1991-03-14\nja,1991-03-14\n'
+                      'ja,1991-03-14"\nja,1991-03-14\n', encoding="utf-8")
+    out = tmp_path / "uit.jsonl"
+    assert run("batch", source, "--out", out, "--peildatum", PEILDATUM.isoformat()).exit_code == 1
+    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [r["rij"] for r in rows] == [1, 2, 3, 4, 5]
+    assert "aanhalingsteken gaat open" in rows[1]["fout"] and rows[3]["fout"].startswith("rij 4, veld 'geboortedatum'")
+    assert [rows[i]["fout"] for i in (0, 2, 4)] == [None] * 3
+
+
 def test_spaces_around_csv_cells_are_layout_for_every_kind_of_fact(tmp_path):
     source = tmp_path / "zaken.csv"
     source.write_text("heeft_zorgverzekering,geboortedatum,inburgeringsexamen_gehaald_niveau\n"
