@@ -639,8 +639,9 @@ def batch(ctx: click.Context, input_file: Path, out_file: Path, input_format: st
     """Assess every applicant of a caseload (CSV or JSON Lines) for every goal, with fees.
 
     A bad row becomes an error row naming its number and field, and the run goes on; the exit
-    code is 1 when any row failed. With --compare-peildatum or --compare-kb each row is assessed
-    twice and a report of changed outcomes and fees per goal is printed.
+    code is 1 when any row failed (74 when the result cannot be written). With --compare (a
+    peildatum or a rule-base directory) each row is assessed twice and a report of changed outcomes
+    per goal, and of changed fees per goal and form, is printed.
     """
     from engine.batch import (Comparison, Evaluators, Job, RowFormat, Writer, goals_with_fees, input_format as guess_format,
                               read_rows, run_batch)
