@@ -270,11 +270,11 @@ def _over_lines(kb: Any, header: list[str]) -> Callable[[list[str]], bool]:
 def _header_and_records(kb: Any, lines: _Lines) -> tuple[tuple[list[str] | None, str | None] | None, Iterator]:
     """The first record (the header; None for an empty file) and the records after it, which may
     run over several lines where the header's columns allow it (`_over_lines`)."""
-    header_of: list[list[str]] = []
-    records = _csv_records(lines, lambda cells: bool(header_of) and _over_lines(kb, header_of[0])(cells))
+    accept: list[Callable[[list[str]], bool]] = []  # known once the header is read
+    records = _csv_records(lines, lambda cells: bool(accept) and accept[0](cells))
     first = next(records, None)
     if first is not None and first[0] is not None:
-        header_of.append(first[0])
+        accept.append(_over_lines(kb, first[0]))
     return first, records
 
 
