@@ -448,10 +448,21 @@ class _ApplicantLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: 
     """
 
 
-_ApplicantLoader.yaml_implicit_resolvers = {
+class _PurePythonApplicantLoader(yaml.SafeLoader):
+    """The same loader on PyYAML's own parser, for a second look at what libyaml refuses.
+
+    libyaml (PyYAML 6.0.4 and later) refuses flow collections nested about a thousand deep
+    while it scans ahead, before it hands out the first event of the outer value; the pure
+    Python parser has no such limit, so walking its events finds the field that nests too deep.
+    """
+
+
+_WITHOUT_TIMESTAMPS = {
     first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
+_ApplicantLoader.yaml_implicit_resolvers = _WITHOUT_TIMESTAMPS
+_PurePythonApplicantLoader.yaml_implicit_resolvers = _WITHOUT_TIMESTAMPS
 
 
 class DuplicateKey(Exception):
@@ -473,6 +484,7 @@ def _mapping_without_duplicates(loader: Any, node: Any, deep: bool = False) -> d
 
 
 _ApplicantLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_without_duplicates)
+_PurePythonApplicantLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_without_duplicates)
 
 
 def _json_pairs(pairs: list[tuple[str, Any]]) -> dict:
@@ -688,12 +700,25 @@ def json_key_error(text: str, exc: DuplicateKey | RecursionError, whole: str) ->
     return None
 
 
-def _load_yaml(text: str, name: str) -> Any:
-    loader = _ApplicantLoader(text)
+def _walk_yaml(loader_class: type, text: str, name: str) -> None:
+    loader = loader_class(text)
     try:
         _check_yaml_shape(loader, name)
     finally:
         loader.dispose()
+
+
+def _load_yaml(text: str, name: str) -> Any:
+    try:
+        _walk_yaml(_ApplicantLoader, text, name)
+    except yaml.YAMLError:
+        # Whatever limit the C parser has, the project's own refusal names the field; a text
+        # the pure parser also finds nothing against keeps the C parser's own message.
+        try:
+            _walk_yaml(_PurePythonApplicantLoader, text, name)
+        except yaml.YAMLError:
+            pass
+        raise
     return yaml.load(text, Loader=_ApplicantLoader)  # noqa: S506 - a safe loader
 
 
