@@ -258,14 +258,17 @@ def _engine():
 
 def _assessments(file: Path, goals: list[str], peildatum: date, precedence: list[str] | None = None,
                  backend: str = "setwise"):
+    from engine.evaluate import evaluator_named
     from engine.facts import read_applicant_file
 
     eng = _engine()
+    if backend != "setwise":  # the edge: below here an evaluator is an object, chosen once
+        eng = eng.with_evaluator(evaluator_named(backend))
     try:
         applicant = read_applicant_file(eng.kb, file)
         if len(goals) == 1:
             return eng, [eng.assess(applicant, goals[0], peildatum, precedence)]
-        return eng, eng.assess_all(applicant, peildatum, precedence, goals or None, backend)
+        return eng, eng.assess_all(applicant, peildatum, precedence, goals or None)
     except VerblijfsregelsError as exc:
         raise UsageError(str(exc)) from None
 
@@ -329,7 +332,7 @@ def main() -> None:
 @peildatum_option
 @voorrang_option
 @click.option("--backend", type=Keuze(["setwise", "datalog"]), default="setwise", show_default=True,
-              help="Without --goal: evaluate every goal at once with the set-at-a-time evaluator, or with pyDatalog (the reference).")
+              help="Evaluator: the set-at-a-time one, or pyDatalog (the reference); without --goal, every goal from one evaluation.")
 @format_option
 def assess(file: Path, goal: str | None, peildatum: date, voorrang: str | None, backend: str, fmt: str) -> None:
     """Assess the applicant in FILE (YAML or JSON) and justify the outcome.
@@ -890,6 +893,7 @@ def mutate(ctx: click.Context, limit: int | None, jobs: int, only: tuple[str, ..
     applicant for whom it changes the answer.
     """
     from engine import mutation
+    from engine.evaluate import evaluator_named
 
     if not (mutation.TESTS_DIR / "test_scenarios.py").exists():
         raise UsageError(f"mutate heeft de tests nodig ({mutation.TESTS_DIR} ontbreekt): draai het vanuit de broncode")
@@ -906,7 +910,7 @@ def mutate(ctx: click.Context, limit: int | None, jobs: int, only: tuple[str, ..
     try:
         report = mutation.run_mutation(limit=limit, jobs=jobs, only=list(only) or None, examples=examples,
                                        differential=differential, equivalents=equivalents or mutation.EQUIVALENTS,
-                                       backend=backend, progress=progress)
+                                       evaluator=evaluator_named(backend), progress=progress)
     except (VerblijfsregelsError, ValueError) as exc:
         raise UsageError(str(exc)) from None
     finally:

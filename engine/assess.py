@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
-import threading
+import copy
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from engine import coverage
+from engine.applicant import Inputs, evaluator_inputs
 from engine.cache import cached, content_key
 from engine.compiler import Program, compile_knowledge_base
 from engine.errors import InputError, visible
-from engine.facts import Applicant, check_against_peildatum, engine_facts, quantity_values
+from engine.evaluate import EvaluatorFactory
+from engine.evaluate.setwise import SetwiseEvaluator
+from engine.facts import Applicant, engine_input_names
 from engine.model import KB_DIR, KnowledgeBase, load_knowledge_base
 from engine.proof import CONFLICT, ProofBuilder, ProofNode, unknown_facts
 from engine.tijd import add_duration
-
-if TYPE_CHECKING:
-    from engine.datalog import DatalogProgram
 
 ASSESSMENT_SCHEMA = Path(__file__).resolve().parent / "assessment.schema.json"
 PROOF_FORMAT = "verblijfsregels/assessment"
@@ -29,7 +29,6 @@ NOT_ELIGIBLE = "not_eligible"
 UNDETERMINED = "undetermined"
 OUT_OF_SCOPE = "out_of_scope"
 ALL = "*"  # the model of every derived node
-_NEW_PER_THREAD = threading.Lock()
 
 
 def decide(goal_value: Any, scope_value: Any) -> str:
@@ -81,112 +80,94 @@ class Assessment:
 
 
 class Engine:
-    """A knowledge base compiled once, ready to assess applicants."""
+    """A knowledge base compiled once, with the evaluator that answers for it.
 
-    def __init__(self, kb_dir: Path = KB_DIR):
+    The evaluator is chosen here, once (`engine.evaluate`): the set-at-a-time one by default, a
+    fraction of a millisecond per applicant and no pyDatalog to load; `DatalogEvaluator`, the
+    reference, where a caller asks for it (`assess --backend datalog`, the audit's cross-check).
+    Both derive the same value for every node (tests/test_batch.py, 2,000 generated applicants).
+    `cache=False` neither reads nor writes the compiled knowledge base cache (mutants).
+    """
+
+    def __init__(self, kb_dir: Path = KB_DIR, evaluator: EvaluatorFactory | None = None, cache: bool = True):
         def build() -> tuple[KnowledgeBase, Program]:
             kb = load_knowledge_base(kb_dir)
             return kb, compile_knowledge_base(kb)
 
-        self.kb, self.program = cached(content_key(kb_dir), build)
+        self.kb, self.program = cached(content_key(kb_dir), build) if cache else build()
         self.kb_dir = kb_dir
-        models = {}
+        inputs = ("fact", "quantity")
+        # inputs are known without asking the evaluator; a model holds what it derives
+        self.derived = tuple(n for n, node in self.program.nodes.items() if node.kind not in inputs and not node.view)
+        models: dict[str, tuple[str, ...]] = {ALL: self.derived}
         for goal in self.kb.goals.values():
             roots = [goal.conclusion] + ([goal.out_of_scope] if goal.out_of_scope else [])
             roots += [r.conclusion for r in self.kb.rules.values()
                       if r.kind in ("gevolg", "termijn") and r.conclusion and goal.id in r.goals]
-            # inputs are known without asking the engine; the model holds what it derives
-            models[goal.id] = [n for n in self.program.reachable(roots)
-                               if self.program.nodes[n].kind not in ("fact", "quantity")
-                               and not self.program.nodes[n].view]
+            models[goal.id] = tuple(n for n in self.program.reachable(roots)
+                                    if self.program.nodes[n].kind not in inputs and not self.program.nodes[n].view)
         for number in self.kb.forms:
             roots = [self.program.fee_nodes[f.id] for f in self.kb.fee_rules.values()
                      if f.form == number and f.id in self.program.fee_nodes]
-            models[f"form_{number}"] = [n for n in self.program.reachable(roots)
-                                        if self.program.nodes[n].kind not in ("fact", "quantity")
-                                        and not self.program.nodes[n].view]
+            models[f"form_{number}"] = tuple(n for n in self.program.reachable(roots)
+                                             if self.program.nodes[n].kind not in inputs
+                                             and not self.program.nodes[n].view)
         self.models = models
-        self._setwise: Any = None
         self.base_predicates = sorted(set(self.kb.facts) | set(self.kb.quantities))
-        self._datalogs = threading.local()
+        self.input_names = engine_input_names(self.kb)
+        rules = list(self.kb.rules.values())
+        self._goal_rules = {g: ([r for r in rules if r.kind == "gevolg" and g in r.goals],
+                                [r for r in rules if r.kind == "termijn" and g in r.goals])
+                            for g in self.kb.goals}
+        self.evaluator_factory: EvaluatorFactory = evaluator or SetwiseEvaluator
+        self.evaluator = self.evaluator_factory(self.program, self.base_predicates, self.input_names)
 
-    def _consequences_and_terms(self, goal: str) -> tuple[list[Any], list[Any]]:
-        """A goal's consequence and term rules in declaration order, listed once per engine."""
-        table = getattr(self, "_goal_rules", None)  # subclasses (engine.mutation) skip __init__
-        if table is None:
-            rules = list(self.kb.rules.values())
-            table = {g: ([r for r in rules if r.kind == "gevolg" and g in r.goals],
-                         [r for r in rules if r.kind == "termijn" and g in r.goals])
-                     for g in self.kb.goals}
-            self._goal_rules = table
-        return table[goal]
+    def with_evaluator(self, evaluator: EvaluatorFactory) -> Engine:
+        """This knowledge base, answered by another evaluator (compiled once, shared)."""
+        other = copy.copy(self)
+        other.evaluator_factory = evaluator
+        other.evaluator = evaluator(self.program, self.base_predicates, self.input_names)
+        return other
 
-    @property
-    def datalog(self) -> DatalogProgram:
-        """This thread's pyDatalog program, loaded on its first use in the thread (an overview with
-        the setwise backend needs none).
-
-        One per thread: threads that shared one would see each other's applicants' facts
-        (engine/datalog.py says how). Building one takes about 10 ms.
-        """
-        local = self.__dict__.get("_datalogs")
-        if local is None:  # subclasses (engine.mutation) skip __init__
-            with _NEW_PER_THREAD:
-                local = self.__dict__.setdefault("_datalogs", threading.local())
-        program = getattr(local, "program", None)
-        if program is None:
-            from engine.datalog import DatalogProgram  # imports pyDatalog: an overview needs neither
-
-            program = local.program = DatalogProgram(self.program.clauses, self.models, self.base_predicates)
-        return program
+    def inputs(self, applicant: Applicant | Any, peildatum: date, **options: Any) -> tuple[Applicant, Inputs]:
+        """`engine.applicant.evaluator_inputs` for this knowledge base."""
+        return evaluator_inputs(self.kb, applicant, peildatum, **options)
 
     def evaluate(self, applicant: Applicant, model: str, peildatum: date) -> ProofBuilder:
-        """Derive every node of one model (a goal, or `form_N`) for one applicant."""
-        check_against_peildatum(applicant, peildatum)
-        quantities = quantity_values(self.kb, applicant, peildatum)
-        values = self.datalog.evaluate(engine_facts(self.kb, applicant, quantities), model)
-        builder = ProofBuilder(self.program, values, {**applicant.values, **quantities})
-        if coverage.recorder is not None:  # rule coverage, only when asked for (engine/coverage.py)
+        """Derive every node of one model (a goal, `form_N`, or ALL) for one applicant."""
+        _, inputs = evaluator_inputs(self.kb, applicant, peildatum)
+        return self.evaluate_inputs(inputs, model)
+
+    def evaluate_inputs(self, inputs: Inputs, model: str) -> ProofBuilder:
+        """One applicant's inputs (`engine.applicant.evaluator_inputs`) evaluated for one model.
+
+        Every path that evaluates one applicant at a time comes here, so rule coverage is
+        recorded here (when asked for: engine/coverage.py). Batch runs and what-if probes
+        evaluate many at once and are left out: their answers are re-assessed here, or
+        (batch) are checked against this path by tests/test_batch.py.
+        """
+        nodes = self.models[model]
+        builder = ProofBuilder(self.program, self.evaluator.run([inputs], nodes).values_of(0, nodes), inputs)
+        if coverage.recorder is not None:
             coverage.recorder.record(self, model, builder)
         return builder
 
+    def _consequences_and_terms(self, goal: str) -> tuple[list[Any], list[Any]]:
+        """A goal's consequence and term rules in declaration order."""
+        return self._goal_rules[goal]
+
     def assess_all(self, applicant: Applicant, peildatum: date, precedence: list[str] | None = None,
-                   goals: list[str] | None = None, backend: str = "setwise") -> list[Assessment]:
-        """Every goal (or the given ones) from a single evaluation of the whole program.
-
-        `backend` "setwise" evaluates the compiled clauses with engine.setwise (a fraction of a
-        millisecond); "datalog" asks pyDatalog, the reference. tests/test_batch.py checks that
-        both derive the same value for every node on 2,000 generated applicants (in CI).
-        """
-        values, inputs = self._evaluate_all(applicant, peildatum, backend)
-        return [self.assess(applicant, goal, peildatum, precedence, values, inputs, backend)
+                   goals: list[str] | None = None) -> list[Assessment]:
+        """Every goal (or the given ones) from a single evaluation of the whole program."""
+        _, inputs = evaluator_inputs(self.kb, applicant, peildatum)
+        values = self.evaluate_inputs(inputs, ALL).values
+        return [self.assess(applicant, goal, peildatum, precedence, values, inputs)
                 for goal in goals or sorted(self.kb.goals)]
-
-    def _evaluate_all(self, applicant: Applicant, peildatum: date, backend: str) -> tuple[dict[str, Any], dict[str, Any]]:
-        """The value of every derived node and the inputs (facts, quantities), from one evaluation."""
-        derived = [n for n, node in self.program.nodes.items() if node.kind not in ("fact", "quantity") and not node.view]
-        if backend == "datalog":
-            if not self.datalog.has_model(ALL):  # built on first use: a single-goal cold start does without
-                self.datalog.add_model(ALL, derived)
-            builder = self.evaluate(applicant, ALL, peildatum)
-            return builder.values, builder.inputs
-        if self._setwise is None:
-            from engine.setwise import SetwiseProgram
-
-            self._setwise = SetwiseProgram(self.program, self.base_predicates)
-        check_against_peildatum(applicant, peildatum)
-        quantities = quantity_values(self.kb, applicant, peildatum)
-        values = self._setwise.run([engine_facts(self.kb, applicant, quantities)]).values_of(0, derived)
-        inputs = {**applicant.values, **quantities}
-        if coverage.recorder is not None:  # rule coverage, only when asked for (engine/coverage.py)
-            coverage.recorder.record(self, ALL, ProofBuilder(self.program, values, inputs))
-        return values, inputs
 
     def assess(self, applicant: Applicant, goal: str, peildatum: date,
                precedence: list[str] | None = None, values: dict[str, set[Any]] | None = None,
-               inputs: dict[str, Any] | None = None, backend: str = "setwise",
-               every_failure: bool = False) -> Assessment:
-        """One goal; `values` (from evaluating the model ALL with `backend`) saves evaluating the
+               inputs: dict[str, Any] | None = None, every_failure: bool = False) -> Assessment:
+        """One goal; `values` (from evaluating the model ALL) saves evaluating the
         goal's own, and `inputs` (the applicant's facts with the quantities at the peildatum, never
         changed here) saves working the quantities out again per goal. `every_failure` (why-not)
         makes the proof show every condition that is not met on every route, also where the
@@ -201,7 +182,7 @@ class Engine:
             builder = self.evaluate(applicant, goal, peildatum)
         else:
             if inputs is None:
-                inputs = {**applicant.values, **quantity_values(kb, applicant, peildatum)}
+                _, inputs = evaluator_inputs(kb, applicant, peildatum, checked=False)
             builder = ProofBuilder(self.program, values, inputs)
         builder.every_failure = every_failure
         spec = kb.goals[goal]
@@ -253,7 +234,7 @@ class Engine:
         fees = []
         if outcome in (ELIGIBLE, UNDETERMINED):
             fees = self.goal_fees(applicant, goal, [c["form"] for c in consequences if c["form"]], peildatum,
-                                  precedence, values, builder.inputs, backend)
+                                  precedence, values, builder.inputs)
         return Assessment(
             goal=goal,
             goal_label=spec.label,
@@ -270,17 +251,20 @@ class Engine:
 
     def goal_fees(self, applicant: Applicant, goal: str, forms: list[str], peildatum: date,
                   precedence: list[str] | None = None, values: dict[str, set[Any]] | None = None,
-                  inputs: dict[str, Any] | None = None, backend: str = "setwise", reductions: bool = False) -> list[Any]:
+                  inputs: dict[str, Any] | None = None, reductions: bool = False) -> list[Any]:
         """The fee of each form (once, in order) for an application for `goal`.
 
         What applying for the goal says about the application fills facts the applicant left open
-        (`aanvraag_voor_doel`); then the node values are worked out again for that applicant, with
-        the same backend as `values` came from (an overview never loads pyDatalog).
+        (`aanvraag_voor_doel`); then the node values are worked out again for that applicant.
         """
         from engine.fees import fees_for, goal_applicant
 
         fee_applicant, assumptions = goal_applicant(self.kb, applicant, goal)
         if fee_applicant is not applicant:
-            values, inputs = self._evaluate_all(fee_applicant, peildatum, backend) if values is not None else (None, None)
+            if values is not None:
+                _, inputs = evaluator_inputs(self.kb, fee_applicant, peildatum)
+                values = self.evaluate_inputs(inputs, ALL).values
+            else:
+                inputs = None
         return [fees_for(self, fee_applicant, number, peildatum, precedence, values, inputs, reductions, assumptions)
                 for number in dict.fromkeys(forms) if number in self.kb.forms]

@@ -28,14 +28,16 @@ from typing import Any, Callable, Iterable
 
 from dd.autoref import Function
 
-from engine.audit_space import AtomSpace, DateLibrary, Symbolic, all_of, any_of, bitwise, compare_of, situation
+from engine.audit_space import AtomSpace, DateLibrary, bitwise, situation
 from engine.compiler import safe
+from engine.graph import graph_of, strongly_connected
 from engine.errors import KnowledgeBaseError, VerblijfsregelsError
-from engine.facts import check_against_peildatum, engine_facts, parse_applicant, quantity_values
-from engine.model import (AUDIT_KINDS, Compare, Expr, FeeRule, KnowledgeBase, Rule, _strongly_connected,
+from engine.model import (AUDIT_KINDS, Compare, Expr, FeeRule, KnowledgeBase, Rule,
                           dependency_edges, expr_names)
 from engine.proof import CONFLICT, ProofBuilder, unknown_facts
-from engine.setwise import SetwiseProgram
+from engine.evaluate.datalog import DatalogEvaluator
+from engine.evaluate.setwise import SetwiseEvaluator
+from engine.evaluate.symbolic import SymbolicEvaluator, all_of, any_of
 
 AUDIT_FORMAT = "verblijfsregels/audit"
 AUDIT_VERSION = 1
@@ -67,7 +69,7 @@ SEVERITY_OF = {
 }
 assert set(CATEGORY_OF) == set(AUDIT_KINDS)
 
-RECOMPUTE_BUDGET = 4096  # fully known situations per goal recomputed concretely by engine.setwise
+RECOMPUTE_BUDGET = 4096  # fully known situations per goal recomputed concretely by the set-at-a-time evaluator
 
 
 @dataclass
@@ -117,7 +119,7 @@ class GoalCoverage:
     compared: list[dict[str, Any]]  # {name, classes: [labels]}
     known_situations: int  # every atom known
     situations: int  # each atom may also be unknown
-    recomputed: int  # fully known situations recomputed concretely with engine.setwise
+    recomputed: int  # fully known situations recomputed concretely by the set-at-a-time evaluator
     recompute_exhaustive: bool
     # per cluster of date facts the goal reads: which combinations of its classes dates gave
     dates: list[dict[str, Any]] = field(default_factory=list)
@@ -197,7 +199,7 @@ def audit_directory(kb_dir: Path, peildatum: date) -> AuditReport:
     from engine.assess import Engine
 
     try:
-        engine = Engine(kb_dir)
+        engine = Engine(kb_dir, evaluator=SetwiseEvaluator)
     except KnowledgeBaseError as exc:
         finding = Finding("laadfout", "laadfout", "de kennisbank laadt niet",
                           f"De kennisbank wordt bij het laden geweigerd: {exc}. Zolang dat zo is, kan geen "
@@ -209,18 +211,23 @@ def audit_directory(kb_dir: Path, peildatum: date) -> AuditReport:
 
 
 class Auditor:
+    """The audit of one engine's rule base. Its witnesses are recomputed concretely, many at a
+    time, so the engine's evaluator must be the set-at-a-time one."""
+
     def __init__(self, engine: Any, peildatum: date, seed: int = 0):
+        if not isinstance(engine.evaluator, SetwiseEvaluator):
+            raise TypeError("de audit rekent situaties set voor set na: maak de Engine met SetwiseEvaluator")
         self.engine = engine
         self.kb: KnowledgeBase = engine.kb
         self.program = engine.program
         self.peildatum = peildatum
         self.space = AtomSpace(self.kb, self.program, peildatum)
         self.bdd = self.space.bdd
-        self.sym = Symbolic(self.space)
+        self.sym = SymbolicEvaluator(self.program).run([self.space])
         self.library = DateLibrary(self.space, seed=seed)
         self.valid = self.space.constraint & self.library.constraint
-        self.setwise = SetwiseProgram(self.program, engine.base_predicates)
-        self.derived = [n for n, node in self.program.nodes.items() if node.kind not in ("fact", "quantity") and not node.view]
+        self.derived = engine.derived
+        self._reference: Any = None
         self.findings: list[Finding] = []
         self.unrealised: list[str] = []  # findings only combinations of date classes without an example give
         self._reach: dict[str, set[str]] = {}
@@ -278,30 +285,29 @@ class Auditor:
     # -- evaluating applicant files ---------------------------------------------------------------
 
     def values(self, data: dict[str, Any]) -> ProofBuilder | None:
-        """Every node's value for one applicant file, by the set-at-a-time evaluator."""
-        try:
-            applicant = parse_applicant(self.kb, data)
-            check_against_peildatum(applicant, self.peildatum)
-        except VerblijfsregelsError:
-            return None
-        quantities = quantity_values(self.kb, applicant, self.peildatum)
-        chunk = self.setwise.run([engine_facts(self.kb, applicant, quantities)])
-        return ProofBuilder(self.program, chunk.values_of(0, self.derived), {**applicant.values, **quantities})
-
-    def reference(self, data: dict[str, Any], goal: str | None, form: str | None) -> ProofBuilder | None:
-        """The same, by pyDatalog (the reference engine), through the goal's or form's model."""
+        """Every node's value for one applicant file, by the engine's (set-at-a-time) evaluator."""
         from engine.assess import ALL
 
-        engine = self.engine
         try:
-            applicant = parse_applicant(self.kb, data)
+            _, inputs = self.engine.inputs(data, self.peildatum)
+        except VerblijfsregelsError:
+            return None
+        return self.engine.evaluate_inputs(inputs, ALL)
+
+    def reference(self, data: dict[str, Any], goal: str | None, form: str | None) -> ProofBuilder | None:
+        """The same, by pyDatalog (the reference evaluator), through the goal's or form's model."""
+        from engine.assess import ALL
+
+        if self._reference is None:
+            self._reference = self.engine.with_evaluator(DatalogEvaluator)
+        engine = self._reference
+        try:
+            applicant, _ = engine.inputs(data, self.peildatum, checked=False)
         except VerblijfsregelsError:
             return None
         model = f"form_{form}" if form else goal
         if model is None or model not in engine.models:
             model = ALL
-            if not engine.datalog.has_model(ALL):
-                engine.datalog.add_model(ALL, self.derived)
         return engine.evaluate(applicant, model, self.peildatum)
 
     def witness(self, condition: Function, nodes: list[str], holds: Callable[[ProofBuilder], bool], label: str,
@@ -429,7 +435,8 @@ class Auditor:
         edges = dependency_edges(kb)
         nodes = kb.derived_predicates()
         out = []
-        for component in _strongly_connected(nodes, edges):
+        for group in strongly_connected(graph_of(nodes, ((h, b) for h, b, _ in edges))):
+            component = set(group)
             if len(component) > 1 or any(h == b for h, b, _ in edges if h in component):
                 if component & nodes:
                     out.append(sorted(component & nodes))
@@ -475,7 +482,7 @@ class Auditor:
         kb = self.kb
         self._cycles = self.cycles()
         self._ill_typed = self.ill_typed()
-        resolved = Symbolic(self.space, resolve_disagreements=True)
+        resolved = SymbolicEvaluator(self.program, resolve_disagreements=True).run([self.space])
         self.route_checks = 0
         self.route_gaps: list[str] = []
         for gid in sorted(kb.goals):
@@ -1093,7 +1100,7 @@ class Auditor:
         return self.space.domains[atom].labels[value]
 
     def recompute(self, gid: str, atoms: list[str], known: int) -> tuple[int, bool]:
-        """Recompute fully known situations with engine.setwise and compare every derived node.
+        """Recompute fully known situations with the set-at-a-time evaluator and compare every derived node.
 
         All of them when there are at most RECOMPUTE_BUDGET, otherwise a seeded sample of that
         many. A difference means the audit's reading of the program is wrong: AuditError.
@@ -1124,9 +1131,10 @@ class Auditor:
                         if cls >= j:
                             columns[v] = columns.get(v, 0) | (1 << i)
             rows.append(facts)
-        chunk = self.setwise.run(rows)
+        derived = set(self.derived)
+        nodes = [n for n in self.program.reachable(self.goal_roots(gid)) if n in derived]
+        chunk = self.engine.evaluator.run_facts(rows, nodes)
         full = (1 << len(combos)) - 1
-        nodes = [n for n in self.program.reachable(self.goal_roots(gid)) if n in set(self.derived)]
         wanted = [self.sym.pair(n)[k] for n in nodes for k in (0, 1)]
         got = bitwise(bdd, wanted, columns, full)
         for n in nodes:

@@ -16,9 +16,10 @@ situation with unknowns -- a value derived, two values derived -- holds of every
 fills them in, and the audit examines all of those. (An answer that stays open with everything
 known -- a gap -- is a property of fully known situations by definition.)
 
-`Symbolic` evaluates the compiled clauses once over that whole space with binary decision
-diagrams (the `dd` library): per literal a diagram of the situations that derive it, exactly what
-engine.setwise computes per applicant as bits, here for all situations at once.
+`engine.evaluate.symbolic.SymbolicEvaluator` evaluates the compiled clauses once over that whole
+space with binary decision diagrams (the `dd` library): per literal a diagram of the situations
+that derive it, exactly what the set-at-a-time evaluator computes per applicant as bits, here for
+all situations at once.
 
 Quantities come from dates. Which combinations of their classes real dates can produce is found
 by `DateLibrary`: it builds dated situations (birth dates, arrival dates, permit periods) on a
@@ -37,57 +38,16 @@ from typing import Any, Iterable
 from dd.autoref import BDD, Function
 
 from engine import tijd
-from engine.compiler import NEGATED, Clause, Cmp, Lit, Program
+from engine.compiler import Cmp, Program
 from engine.errors import VerblijfsregelsError
 from engine.facts import check_against_peildatum, parse_applicant
-from engine.model import COMPARATORS, All, Any_, Atom, Compare, Expr, KnowledgeBase, Not
-from engine.setwise import _OPERATORS, _strata
-
-Pair = tuple[Function, Function]  # (situations where a node is derived true, where it is derived false)
-
+from engine.model import KnowledgeBase
+from engine.evaluate import engine_value, holds
+from engine.evaluate.symbolic import all_of
 
 def _shifted(day: date, days: int) -> date:
     """`day` moved by `days`, but not past either end of the calendar (a peildatum may be 9999-12-31)."""
     return date.fromordinal(min(max(day.toordinal() + days, 1), date.max.toordinal()))
-
-
-# dd's operators are binary; these fold a sequence and stop as soon as the result is settled,
-# which keeps the fixpoint and the long conjunctions of the checks cheap.
-def all_of(bdd: BDD, fs: Iterable[Function]) -> Function:
-    out = bdd.true
-    for f in fs:
-        out &= f
-        if out == bdd.false:
-            break
-    return out
-
-
-def any_of(bdd: BDD, fs: Iterable[Function]) -> Function:
-    out = bdd.false
-    for f in fs:
-        out |= f
-        if out == bdd.true:
-            break
-    return out
-
-
-def test(operator: str, value: Any, constant: Any) -> bool:
-    """A comparison as the engines make it: incomparable values match nothing."""
-    try:
-        return bool(_OPERATORS[operator](value, constant))
-    except TypeError:
-        return False
-
-
-def _engine_constant(value: Any) -> Any:
-    return value.toordinal() if isinstance(value, date) else value
-
-
-def compare_of(e: Compare) -> tuple[Cmp, Cmp]:
-    """The compiled comparison of an expression and its negation, as compiler.py builds them."""
-    op = COMPARATORS[e.comparator]
-    constant = _engine_constant(e.value)
-    return Cmp(e.name, op, constant), Cmp(e.name, NEGATED[op], constant)
 
 
 # -- atoms ---------------------------------------------------------------------------------------
@@ -109,7 +69,7 @@ class Domain:
     _memo: dict[Any, int | None] = field(default_factory=dict)
 
     def signature(self, value: Any) -> tuple[bool, ...]:
-        return tuple(test(c.operator, value, c.constant) for c in self.cmps)
+        return tuple(holds(c.operator, value, c.constant) for c in self.cmps)
 
     def index_of(self, value: Any) -> int | None:
         if not self._index:
@@ -140,7 +100,7 @@ def _representatives(kind: str, cmps: list[Cmp], choices: tuple[str, ...]) -> li
     reps: list[Any] = []
     seen: set[tuple[bool, ...]] = set()
     for value in candidates:
-        signature = tuple(test(c.operator, value, c.constant) for c in cmps)
+        signature = tuple(holds(c.operator, value, c.constant) for c in cmps)
         if signature not in seen:
             seen.add(signature)
             reps.append(value)
@@ -165,7 +125,7 @@ class AtomSpace:
         for q in kb.quantities.values():
             if not q.inputs:
                 value = tijd.FUNCTIONS[q.function](peildatum, **dict(q.parameters))
-                self.constants[q.name] = _engine_constant(value)
+                self.constants[q.name] = engine_value(value)
         cmps: dict[str, dict[Cmp, None]] = {}
         read_as_literal: set[str] = set()
         for clause in program.clauses:
@@ -305,10 +265,10 @@ class AtomSpace:
         out = self._cmp_cache.get(cmp)
         if out is None:
             if cmp.predicate in self.constants:
-                out = self.bdd.true if test(cmp.operator, self.constants[cmp.predicate], cmp.constant) else self.bdd.false
+                out = self.bdd.true if holds(cmp.operator, self.constants[cmp.predicate], cmp.constant) else self.bdd.false
             elif cmp.predicate in self.domains:
                 d = self.domains[cmp.predicate]
-                out = self.in_classes(d, [i for i, rep in enumerate(d.reps) if test(cmp.operator, rep, cmp.constant)])
+                out = self.in_classes(d, [i for i, rep in enumerate(d.reps) if holds(cmp.operator, rep, cmp.constant)])
             else:
                 out = self.bdd.false
             self._cmp_cache[cmp] = out
@@ -371,98 +331,6 @@ class AtomSpace:
 
 
 # -- the program over all situations -------------------------------------------------------------
-
-class Symbolic:
-    """Per node of the compiled program: the situations deriving it true, and deriving it false."""
-
-    def __init__(self, space: AtomSpace, resolve_disagreements: bool = False):
-        self.space = space
-        self.bdd = space.bdd
-        self.nodes = space.program.nodes
-        bdd = self.bdd
-        by_head: dict[str, list[Clause]] = {}
-        for clause in space.program.clauses:
-            by_head.setdefault(clause.head, []).append(clause)
-        if resolve_disagreements:
-            # read each source disagreement as its first source says: what stays open then is
-            # not the deliberate "the sources differ" but a gap
-            for head, clauses in by_head.items():
-                if self.nodes[head].kind == "consensus":
-                    by_head[head] = [Clause(head, c.value, c.body[:1]) for c in clauses]
-        masks: dict[Any, Function] = {}
-
-        def get(key: Any) -> Function:
-            got = masks.get(key)
-            if got is None:
-                if isinstance(key, Cmp):
-                    got = space.compare(key)
-                elif key[0] in by_head:
-                    return bdd.false
-                else:
-                    got = space.literal(*key)
-                masks[key] = got
-            return got
-
-        for group in _strata(by_head):
-            rules = [(head, c.value, tuple(b if isinstance(b, Cmp) else (b.predicate, b.value) for b in c.body))
-                     for head in group for c in by_head[head]]
-            changed = True
-            while changed:  # a positive program: the least fixpoint, reached from below
-                changed = False
-                for head, value, body in rules:
-                    derived = all_of(bdd, (get(k) for k in body))
-                    old = masks.get((head, value), bdd.false)
-                    new = old | derived
-                    if new != old:
-                        masks[(head, value)] = new
-                        changed = True
-        self.masks = masks
-        self.heads = set(by_head)
-        self._views: dict[str, Pair] = {}
-
-    def pair(self, nid: str) -> Pair:
-        node = self.nodes[nid]
-        if node.kind in ("fact", "quantity"):
-            return self.space.literal(nid, True), self.space.literal(nid, False)
-        if not node.view:
-            return self.masks.get((nid, True), self.bdd.false), self.masks.get((nid, False), self.bdd.false)
-        got = self._views.get(nid)
-        if got is None:
-            bdd = self.bdd
-            if node.kind == "not":
-                t, f = self.pair(node.children[0])
-                got = (f, t)
-            elif node.kind == "rule":
-                got = self.pair(node.children[0])
-            else:  # an exception: it applies and its own conditions (if any) hold
-                parts = [self.pair(c) for c in node.children]
-                got = (all_of(bdd, (t for t, _ in parts)), any_of(bdd, (f for _, f in parts)))
-            self._views[nid] = got
-        return got
-
-    def true(self, nid: str) -> Function:
-        return self.pair(nid)[0]
-
-    def false(self, nid: str) -> Function:
-        return self.pair(nid)[1]
-
-    def expr(self, e: Expr) -> Pair:
-        """An expression from the declarations, in Kleene's logic, over all situations."""
-        bdd = self.bdd
-        if isinstance(e, Atom):
-            return self.pair(e.name)
-        if isinstance(e, Compare):
-            positive, negative = compare_of(e)
-            return self.space.compare(positive), self.space.compare(negative)
-        if isinstance(e, Not):
-            t, f = self.expr(e.operand)
-            return f, t
-        parts = [self.expr(op) for op in e.operands]
-        if isinstance(e, All):
-            return all_of(bdd, (t for t, _ in parts)), any_of(bdd, (f for _, f in parts))
-        assert isinstance(e, Any_)
-        return any_of(bdd, (t for t, _ in parts)), all_of(bdd, (f for _, f in parts))
-
 
 # -- dates: which combinations of quantity classes real dates produce ---------------------------
 
@@ -763,16 +631,7 @@ class DateLibrary:
 
 def applicant_file(data: dict[str, Any]) -> dict[str, Any]:
     """Values as an applicant file holds them: dates as ISO text, periods in order."""
-    def plain(value: Any) -> Any:
-        if isinstance(value, date):
-            return value.isoformat()
-        if isinstance(value, (list, tuple)):
-            return [plain(v) for v in value]
-        if isinstance(value, dict):
-            return {k: plain(v) for k, v in value.items()}
-        return value
-
-    return {k: plain(v) for k, v in data.items()}
+    return {k: tijd.iso_text(v) for k, v in data.items()}
 
 
 def situation(space: AtomSpace, library: DateLibrary, assignment: dict[str, bool], atoms: Iterable[str]) -> dict[str, Any]:

@@ -1,7 +1,7 @@
 """Batch assessment of a caseload: every goal and its fees, per applicant, in chunks.
 
 Rows are read lazily, parsed and validated one by one (a bad row becomes an error row naming its
-number and field; the run goes on), evaluated a chunk at a time by `engine.setwise`, formatted
+number and field; the run goes on), evaluated a chunk at a time by `engine.evaluate.setwise`, formatted
 as output text by the process that evaluated them, and written in input order. Workers (`jobs`)
 each take whole chunks; at most two chunks per worker are in flight, so memory stays flat however
 long the caseload. Nothing about an applicant is logged.
@@ -23,14 +23,14 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
+from engine.applicant import evaluator_inputs
 from engine.assess import ELIGIBLE, NOT_ELIGIBLE, OUT_OF_SCOPE, UNDETERMINED, Engine
 from engine.errors import InputError, escaped, is_name, visible
-from engine.facts import (MAX_DIGITS, MAX_FILE_BYTES, TOO_DEEP, Applicant, DuplicateKey, HugeNumber,
-                          check_against_peildatum, decode_json, engine_input_names, json_key_error, json_problem,
-                          name_kind, parse_applicant, quantity_values, unknown_name)
+from engine.evaluate.setwise import SetwiseEvaluator
+from engine.facts import (MAX_DIGITS, MAX_FILE_BYTES, TOO_DEEP, Applicant, DuplicateKey, HugeNumber, decode_json,
+                          json_key_error, json_problem, name_kind, unknown_name)
 from engine.fees import FeeCalculator
 from engine.proof import CONFLICT
-from engine.setwise import SetwiseProgram
 
 CHUNK = 2000
 # A row holds one applicant, so it gets the limit of an applicant file (in characters); a longer
@@ -369,8 +369,9 @@ class CaseloadEvaluator:
         self.kb = kb = engine.kb
         self.peildatum = peildatum
         self.precedence = list(precedence)
-        self.setwise = SetwiseProgram(engine.program, engine.base_predicates)
-        self.engine_inputs = engine_input_names(kb)
+        if not isinstance(engine.evaluator, SetwiseEvaluator):
+            raise TypeError("een caseload wordt set voor set geëvalueerd: maak de Engine met SetwiseEvaluator")
+        self.evaluator = engine.evaluator
         self.goals = sorted(kb.goals)
         self.forms_of_goal = {
             goal: [(r.conclusion, r.form) for r in kb.rules.values()
@@ -410,31 +411,27 @@ class CaseloadEvaluator:
             if implied.get(goal) and self.forms_of_goal[goal]:
                 self.implied_groups.setdefault(tuple(sorted(implied[goal].items())), []).append(goal)
         # a group's fees read only the clauses under its forms' fee rules: evaluate just those
-        from engine.probe import setwise_for
-
-        self.implied_setwise = {
-            facts: setwise_for(engine, sorted({n for g in goals for _, form in self.forms_of_goal[g]
-                                               for n in self.form_nodes[form]}))
+        self.implied_evaluators = {
+            facts: self.evaluator.restricted(sorted({n for g in goals for _, form in self.forms_of_goal[g]
+                                                     for n in self.form_nodes[form]}))
             for facts, goals in self.implied_groups.items()
         }
 
-    def parse(self, row: Row) -> Applicant | str:
+    def parse(self, row: Row) -> tuple[Applicant, dict[str, Any]] | str:
+        """The applicant of a row and its inputs at the peildatum, or the row's error line."""
         if row.error is not None:
             return row.error
         try:
-            applicant = parse_applicant(self.kb, row.data, json_values=True)
-            check_against_peildatum(applicant, self.peildatum)
+            return evaluator_inputs(self.kb, row.data, self.peildatum, json_values=True)
         except InputError as exc:
             return row_error(row.number, exc)
-        return applicant
 
     def evaluate(self, rows: list[Row]) -> list[dict[str, Any]]:
         rows = [row.decoded() for row in rows]
         parsed = [self.parse(row) for row in rows]
-        applicants = [(i, a) for i, a in enumerate(parsed) if isinstance(a, Applicant)]
-        inputs = [{**applicant.values, **quantity_values(self.kb, applicant, self.peildatum)}
-                  for _, applicant in applicants]
-        values = self.setwise.run_inputs(inputs, self.engine_inputs)
+        applicants = [(i, p[0]) for i, p in enumerate(parsed) if not isinstance(p, str)]
+        inputs = [p[1] for p in parsed if not isinstance(p, str)]
+        values = self.evaluator.run(inputs, self.needed)
         columns, situation = self._columns(values)
         # goal -> (columns of the applicants whose fees for it read implied facts, their fee keys
         # (see _fee_keys), position -> index there)
@@ -446,7 +443,7 @@ class CaseloadEvaluator:
                       if any(codes_of[g][position] in "02" for g in goals)
                       and (filled := self._with_implied(applicant, inputs[position], facts)) is not None]
             if chosen:
-                implied_values = self.implied_setwise[facts].run_inputs([f for _, f in chosen], self.engine_inputs)
+                implied_values = self.implied_evaluators[facts].run([f for _, f in chosen], self.needed)
                 implied_columns, _ = self._columns(implied_values)
                 index = {position: k for k, (position, _) in enumerate(chosen)}
                 implied_keys.update(dict.fromkeys(goals, (implied_columns, self._fee_keys(implied_columns, len(chosen)), index)))
@@ -479,8 +476,7 @@ class CaseloadEvaluator:
             return None
         if self.quantity_inputs.isdisjoint(open_facts):
             return {**inputs, **open_facts}
-        changed = Applicant({**applicant.values, **open_facts})
-        return {**changed.values, **quantity_values(self.kb, changed, self.peildatum)}
+        return evaluator_inputs(self.kb, Applicant({**applicant.values, **open_facts}), self.peildatum, checked=False)[1]
 
     def _columns(self, values: Any) -> tuple[dict[str, tuple[str, str]], list[str]]:
         """Per needed node its true and false column ('0'/'1' per applicant); and the situation
@@ -896,6 +892,6 @@ class Evaluators:
         out = []
         for kb_dir, peildatum in self.runs:
             if kb_dir not in engines:
-                engines[kb_dir] = Engine(Path(kb_dir) if kb_dir else KB_DIR)
+                engines[kb_dir] = Engine(Path(kb_dir) if kb_dir else KB_DIR, evaluator=SetwiseEvaluator)
             out.append(CaseloadEvaluator(engines[kb_dir], peildatum, self.precedence))
         return out

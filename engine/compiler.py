@@ -7,7 +7,7 @@ on. The program is positive, so it has one least model whatever the evaluation o
 absent fact can never be mistaken for a false one.
 
 The node graph mirrors the clauses one to one; proofs walk it with the values the engine
-derived. Nothing here imports pyDatalog: `engine.datalog` turns the clauses into pyDatalog terms.
+derived. Nothing here imports pyDatalog: `engine.evaluate.datalog` turns the clauses into pyDatalog terms.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, Sequence
 
 from engine.model import COMPARATORS, All, Any_, Atom, Compare, Expr, KnowledgeBase, Not, Source
 
@@ -77,6 +77,31 @@ class Program:
             seen[nid] = None
             stack.extend(reversed(self.nodes[nid].children))
         return list(seen)
+
+    def restricted_to(self, roots: Sequence[str]) -> "Program":
+        """The clauses `roots` depend on, through clause bodies (the node graph leaves out the
+        helper predicates of exceptions) and through the node graph (views have no clauses)."""
+        by_head: dict[str, list[Clause]] = {}
+        for clause in self.clauses:
+            by_head.setdefault(clause.head, []).append(clause)
+        reached: set[str] = set()
+        stack = list(self.reachable(list(roots)))
+        while stack:
+            head = stack.pop()
+            if head in reached:
+                continue
+            reached.add(head)
+            for clause in by_head.get(head, ()):
+                stack.extend(b.predicate for b in clause.body)
+        return Program([c for c in self.clauses if c.head in reached], self.nodes, self.fee_nodes)
+
+
+def comparisons_of(e: Compare) -> tuple[Cmp, Cmp]:
+    """The compiled comparison of an expression and of its negation."""
+    op = COMPARATORS[e.comparator]
+    # dates are compared as day numbers: the engine sees them as integers
+    constant = e.value.toordinal() if isinstance(e.value, date) else e.value
+    return Cmp(e.name, op, constant), Cmp(e.name, NEGATED[op], constant)
 
 
 def safe(rule_id: str) -> str:
@@ -170,16 +195,14 @@ class _Compiler:
         nid = f"{owner}__{path}"
         if isinstance(e, Compare):
             self.name(e.name)
-            op = COMPARATORS[e.comparator]
             value = list(e.value) if isinstance(e.value, tuple) else e.value
             self.nodes[nid] = Node(
                 nid, "compare", self.kb.label_of(e.name), children=[e.name],
                 detail={"comparator": e.comparator, "value": value, "name": e.name},
             )
-            # dates are compared as day numbers: the engine sees them as integers
-            constant = e.value.toordinal() if isinstance(e.value, date) else e.value
-            self.add(nid, True, Cmp(e.name, op, constant))
-            self.add(nid, False, Cmp(e.name, NEGATED[op], constant))
+            positive, negative = comparisons_of(e)
+            self.add(nid, True, positive)
+            self.add(nid, False, negative)
             return nid
         if isinstance(e, Not):
             child = self.expr(e.operand, owner, f"{path}n")

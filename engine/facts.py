@@ -12,9 +12,9 @@ import hashlib
 import json
 import os
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, Collection
 
 import yaml
 
@@ -170,8 +170,7 @@ def _validator(kb: KnowledgeBase):
     return validator
 
 
-def _iso(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, date) and not isinstance(value, datetime) else value
+_iso = tijd.iso_date
 
 
 def _plain(data: dict[str, Any]) -> dict[str, Any]:
@@ -790,11 +789,14 @@ def _sorted_quantities(kb: KnowledgeBase) -> list:
     return order
 
 
-def quantity_values(kb: KnowledgeBase, applicant: Applicant, peildatum: date) -> dict[str, Any]:
-    """Every quantity whose inputs are known, computed at the peildatum."""
+def quantity_values(kb: KnowledgeBase, applicant: Applicant, peildatum: date,
+                    only: Collection[str] | None = None) -> dict[str, Any]:
+    """Every quantity whose inputs are known (of those named in `only`, if given), computed at the peildatum."""
     out: dict[str, Any] = {}
     known = applicant.values
     for name, function, inputs, parameters in _sorted_quantities(kb):
+        if only is not None and name not in only:
+            continue
         args = []
         for i in inputs:
             if i not in known:
@@ -831,21 +833,7 @@ _SCALAR_KINDS = frozenset(("bool", "keuze", "tekst", "bedrag"))
 
 
 def engine_input_names(kb: KnowledgeBase) -> frozenset[str]:
-    """The names `engine_facts` asserts when known: scalar and date facts, and every quantity."""
+    """The names the evaluators assert when known (`engine.evaluate.engine_facts_of`): scalar and
+    date facts, and every quantity."""
     return frozenset([name for name, kind in _fact_kinds(kb).items() if kind in _SCALAR_KINDS or kind == "datum"]
                      + list(kb.quantities))
-
-
-def engine_facts(kb: KnowledgeBase, applicant: Applicant, quantities: dict[str, Any]) -> list[tuple[str, Any]]:
-    """(predicate, value) pairs to assert: scalar facts as given, plus computed quantities."""
-    kinds = _fact_kinds(kb)
-    facts: list[tuple[str, Any]] = []
-    for name, value in sorted(applicant.values.items()):
-        kind = kinds[name]
-        if kind in _SCALAR_KINDS:
-            facts.append((name, value))
-        elif kind == "datum":
-            facts.append((name, value.toordinal()))  # rules compare dates as day numbers
-    for name, value in sorted(quantities.items()):
-        facts.append((name, value.toordinal() if isinstance(value, date) else value))
-    return facts

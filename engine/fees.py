@@ -443,9 +443,7 @@ def fees_for(engine: Any, applicant: Applicant, form: str, peildatum: date, prec
         builder = engine.evaluate(applicant, f"form_{form}", peildatum)
     else:
         if inputs is None:
-            from engine.facts import quantity_values
-
-            inputs = {**applicant.values, **quantity_values(engine.kb, applicant, peildatum)}
+            _, inputs = engine.inputs(applicant, peildatum, checked=False)
         builder = ProofBuilder(engine.program, values, inputs)
     calculator = FeeCalculator(engine.kb, engine.program.fee_nodes)
     answer = calculator.answer(builder, form, peildatum, list(precedence or []))

@@ -23,6 +23,7 @@ from typing import Any
 from engine.assess import UNDETERMINED, Assessment, decide
 from engine.facts import MAX_DIGITS, Applicant, parse_applicant
 from engine.probe import EVERY, Probe
+from engine.tijd import iso_text
 
 ENUMERABLE = ("bool", "keuze")
 WITNESS_BUDGET = 2000  # variants a search for a witness may evaluate; beyond it the question is "unproven"
@@ -415,16 +416,7 @@ def parse_answer(fact_type: str, text: str, values: tuple[str, ...] = ()) -> Any
 
 def applicant_file(answers: dict[str, Any]) -> dict[str, Any]:
     """The answers as an applicant file (dates as ISO text), in a stable order."""
-    def plain(value: Any) -> Any:
-        if isinstance(value, date):
-            return value.isoformat()
-        if isinstance(value, (list, tuple)):
-            return [plain(v) for v in value]
-        if isinstance(value, dict):
-            return {k: plain(v) for k, v in value.items()}
-        return value
-
-    return {k: plain(answers[k]) for k in sorted(answers)}
+    return {k: iso_text(answers[k]) for k in sorted(answers)}
 
 
 def validated(engine: Any, answers: dict[str, Any]) -> Applicant:

@@ -15,6 +15,7 @@ from typing import Any, Union
 
 import yaml
 
+from engine.graph import graph_of, strongly_connected
 from engine.errors import KnowledgeBaseError
 
 # VERBLIJFSREGELS_KB points the engine at another rule base (a changed copy, a seeded test base)
@@ -884,45 +885,6 @@ def dependency_edges(kb: KnowledgeBase) -> list[tuple[str, str, bool]]:
     return edges
 
 
-def _strongly_connected(nodes: set[str], edges: list[tuple[str, str, bool]]) -> list[set[str]]:
-    graph: dict[str, list[str]] = {n: [] for n in nodes}
-    for head, body, _ in edges:
-        graph.setdefault(head, []).append(body)
-        graph.setdefault(body, [])
-    index: dict[str, int] = {}
-    low: dict[str, int] = {}
-    stack: list[str] = []
-    on_stack: set[str] = set()
-    result: list[set[str]] = []
-    counter = [0]
-
-    def visit(v: str) -> None:  # iterative Tarjan would be longer; the graph is small
-        index[v] = low[v] = counter[0]
-        counter[0] += 1
-        stack.append(v)
-        on_stack.add(v)
-        for w in graph[v]:
-            if w not in index:
-                visit(w)
-                low[v] = min(low[v], low[w])
-            elif w in on_stack:
-                low[v] = min(low[v], index[w])
-        if low[v] == index[v]:
-            component = set()
-            while True:
-                w = stack.pop()
-                on_stack.discard(w)
-                component.add(w)
-                if w == v:
-                    break
-            result.append(component)
-
-    for v in sorted(graph):
-        if v not in index:
-            visit(v)
-    return result
-
-
 def check_knowledge_base(kb: KnowledgeBase) -> None:
     """Reject what would make evaluation wrong: undeclared names, recursion through negation."""
     derived = kb.derived_predicates()
@@ -1019,7 +981,7 @@ def check_knowledge_base(kb: KnowledgeBase) -> None:
                 raise KnowledgeBaseError(f"doel {goal.id}: '{name}' wordt door geen regel geconcludeerd")
 
     edges = dependency_edges(kb)
-    for component in _strongly_connected(declared, edges):
+    for component in strongly_connected(graph_of(declared, ((h, b) for h, b, _ in edges))):
         negative = sorted(
             (h, b) for h, b, positive in edges if not positive and h in component and b in component
         )

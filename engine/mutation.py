@@ -15,8 +15,8 @@ tests. For each unexplained survivor the report runs a differential check over a
 caseload with the set-at-a-time evaluator and shows the simplest applicant whose outcome or fee
 the mutant changes: the scenario that would kill it.
 
-Mutants are evaluated in-process with `engine.setwise` (the same compiled clauses, set at a
-time, no pyDatalog logic per mutant); `--backend datalog` uses the pyDatalog engine instead.
+Mutants are evaluated in-process with the set-at-a-time evaluator (the same compiled clauses,
+no pyDatalog logic per mutant); `--backend datalog` uses the pyDatalog one instead.
 Usage: `verblijfsregels mutate [--limit N] [--jobs N]` or `python -m engine.mutation`.
 """
 
@@ -37,15 +37,15 @@ from typing import Any, Callable, Iterator
 import yaml
 
 from engine import coverage
-from engine.assess import ALL, Engine, decide
-from engine.compiler import compile_knowledge_base
+from engine.assess import Engine, decide
 from engine.errors import VerblijfsregelsError
-from engine.facts import (Applicant, check_against_peildatum, engine_facts, parse_applicant,
-                          quantity_values)
+from engine.evaluate import EvaluatorFactory
+from engine.evaluate.setwise import SetwiseEvaluator
+from engine.applicant import evaluator_inputs
+from engine.facts import Applicant
 from engine.model import KB_DIR, KnowledgeBase, _files, load_knowledge_base
 from engine.proof import ProofBuilder
-from engine.setwise import SetwiseProgram
-from engine.tijd import add_duration
+from engine.tijd import add_duration, iso_text
 
 ROOT = Path(__file__).resolve().parent.parent
 TESTS_DIR = ROOT / "tests"
@@ -64,44 +64,9 @@ INVALID = "invalid"  # the knowledge base refuses the mutant (a check in engine/
 
 # -- engines ------------------------------------------------------------------------------------
 
-class SetwiseEngine(Engine):
-    """An Engine whose evaluation is `engine.setwise` for one applicant: no pyDatalog logic to
-    build per mutant, no cache entry written. Assessments, proofs and fees are Engine's own."""
-
-    def __init__(self, kb_dir: Path = KB_DIR):
-        self.kb = load_knowledge_base(kb_dir)
-        self.program = compile_knowledge_base(self.kb)
-        self.base_predicates = sorted(set(self.kb.facts) | set(self.kb.quantities))
-        self.setwise = SetwiseProgram(self.program, self.base_predicates)
-        self.derived = [n for n, node in self.program.nodes.items()
-                        if node.kind not in ("fact", "quantity") and not node.view]
-        self.models = {}
-        self.kb_dir = kb_dir
-        self._setwise = self.setwise
-
-    def evaluate(self, applicant: Applicant, model: str, peildatum: date) -> ProofBuilder:
-        check_against_peildatum(applicant, peildatum)
-        quantities = quantity_values(self.kb, applicant, peildatum)
-        chunk = self.setwise.run([engine_facts(self.kb, applicant, quantities)])
-        return ProofBuilder(self.program, chunk.values_of(0, self.derived), {**applicant.values, **quantities})
-
-    def assess_all(self, applicant, peildatum, precedence=None, goals=None, backend="setwise"):
-        values = self.evaluate(applicant, ALL, peildatum).values
-        return [self.assess(applicant, goal, peildatum, precedence, values) for goal in goals or sorted(self.kb.goals)]
-
-
-class DatalogEngine(Engine):
-    """The pyDatalog engine for every evaluation, the overview of every goal included."""
-
-    def assess_all(self, applicant, peildatum, precedence=None, goals=None, backend="datalog"):
-        return super().assess_all(applicant, peildatum, precedence, goals, backend="datalog")
-
-
-def _datalog_engine(kb_dir: Path) -> Engine:
-    import os
-
-    os.environ["VERBLIJFSREGELS_NO_CACHE"] = "1"  # a worker: mutants are never cached
-    return DatalogEngine(kb_dir)
+def mutant_engine(kb_dir: Path, evaluator: EvaluatorFactory = SetwiseEvaluator) -> Engine:
+    """An engine for a (mutated) copy of the rule base: compiled afresh, never cached."""
+    return Engine(kb_dir, evaluator=evaluator, cache=False)
 
 
 # -- mutants ------------------------------------------------------------------------------------
@@ -480,40 +445,35 @@ class Differential:
         self.bases = {p.stem: yaml.load(p.read_text(encoding="utf-8"), Loader=_ApplicantLoader)
                       for p in sorted((tests_dir / "scenarios" / "basis").glob("*.yaml"))}
         self.data: list[dict[str, Any]] = []
-        self.applicants: list[Applicant] = []
+        self.applicants: list[tuple[Applicant, dict[str, Any]]] = []  # with inputs at the peildatum
         for raw in caseload(self.kb, size, seed=7, peildatum=peildatum, bases=tuple(self.bases.values())):
             applicant = self._parse(raw)
             if applicant is not None:
                 self.data.append(raw)
                 self.applicants.append(applicant)
-        self.original: SetwiseEngine | None = None
+        self.original: Engine | None = None
         self.reference: list[dict[str, Any]] | None = None
 
-    def set_reference(self, engine: SetwiseEngine) -> None:
+    def set_reference(self, engine: Engine) -> None:
         self.original = engine
         self.reference = self.answers(engine)
 
-    def _parse(self, data: dict[str, Any]) -> Applicant | None:
+    def _parse(self, data: dict[str, Any]) -> tuple[Applicant, dict[str, Any]] | None:
+        """An applicant and its inputs at the peildatum, or None if the data is no applicant."""
         try:
-            applicant = parse_applicant(self.kb, data)
-            check_against_peildatum(applicant, self.peildatum)
+            return evaluator_inputs(self.kb, data, self.peildatum)
         except VerblijfsregelsError:
             return None
-        return applicant
 
-    def answers(self, engine: SetwiseEngine, applicants: list[Applicant] | None = None) -> list[dict[str, Any]]:
+    def answers(self, engine: Engine, applicants: list[tuple[Applicant, dict[str, Any]]] | None = None) -> list[dict[str, Any]]:
         from engine.fees import FeeCalculator
 
         kb, program = engine.kb, engine.program
-        facts, inputs = [], []
-        for applicant in self.applicants if applicants is None else applicants:
-            quantities = quantity_values(kb, applicant, self.peildatum)
-            facts.append(engine_facts(kb, applicant, quantities))
-            inputs.append({**applicant.values, **quantities})
-        chunk = engine.setwise.run(facts)
+        inputs = [i for _, i in (self.applicants if applicants is None else applicants)]
+        chunk = engine.evaluator.run(inputs, engine.derived)
         calculator = FeeCalculator(kb, program.fee_nodes)
         out = []
-        for i in range(len(facts)):
+        for i in range(len(inputs)):
             builder = ProofBuilder(program, chunk.values_of(i, engine.derived), inputs[i])
             answer: dict[str, Any] = {}
             for goal, spec in sorted(kb.goals.items()):
@@ -530,13 +490,13 @@ class Differential:
             out.append(answer)
         return out
 
-    def _differs(self, engine: SetwiseEngine, data: dict[str, Any]) -> bool:
+    def _differs(self, engine: Engine, data: dict[str, Any]) -> bool:
         applicant = self._parse(data)
         if applicant is None:
             return False
         return self.answers(self.original, [applicant]) != self.answers(engine, [applicant])
 
-    def witness(self, engine: SetwiseEngine) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    def witness(self, engine: Engine) -> tuple[dict[str, Any], dict[str, Any]] | None:
         """An applicant whose answers the mutant changes, shrunk to the facts that matter (as
         `basis` + `wijzig` where a scenario base is close), and what changed."""
         mutant = self.answers(engine)
@@ -561,7 +521,7 @@ class Differential:
                 data[key] = value
         return data
 
-    def _shrink(self, engine: SetwiseEngine, data: dict[str, Any]) -> dict[str, Any]:
+    def _shrink(self, engine: Engine, data: dict[str, Any]) -> dict[str, Any]:
         """Leave out every fact, or undo every change to the nearest base, that the difference
         does not need (one pass, greedy, in a stable order)."""
         plain = dict(data)
@@ -611,13 +571,7 @@ class Result:
 
 
 def _plain(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, date):
-        return value.isoformat()
-    return value
+    return iso_text(value)
 
 
 def reachable_targets(engine: Engine) -> set[str]:
@@ -656,17 +610,17 @@ def load_equivalents(path: Path) -> dict[str, str]:
 class _Worker:
     """Runs mutants in its own copy of the knowledge base directory."""
 
-    def __init__(self, kb_dir: Path, tests_dir: Path, examples: int, backend: str):
+    def __init__(self, kb_dir: Path, tests_dir: Path, examples: int, evaluator: EvaluatorFactory = SetwiseEvaluator):
         self.kb_dir = kb_dir
         self.tmp = Path(tempfile.mkdtemp(prefix="verblijfsregels-mutant-"))
         self.copy = self.tmp / "kb"
         shutil.copytree(kb_dir, self.copy, ignore=shutil.ignore_patterns("__pycache__", "*.py"))
         self.checks = Checks(tests_dir, examples)
-        self.backend = backend
+        self.evaluator = evaluator
         self.originals = {str(p.relative_to(kb_dir)): p.read_text(encoding="utf-8") for p in _files(kb_dir)}
 
     def engine(self, kb_dir: Path) -> Engine:
-        return SetwiseEngine(kb_dir) if self.backend == "setwise" else _datalog_engine(kb_dir)
+        return mutant_engine(kb_dir, self.evaluator)
 
     def run(self, mutant: Mutant) -> Result:
         start = time.perf_counter()
@@ -692,10 +646,10 @@ class _Worker:
 _worker: _Worker | None = None
 
 
-def _init_worker(kb_dir: Path, tests_dir: Path, examples: int, backend: str) -> None:
+def _init_worker(kb_dir: Path, tests_dir: Path, examples: int, evaluator: EvaluatorFactory) -> None:
     global _worker
     coverage.disable()
-    _worker = _Worker(kb_dir, tests_dir, examples, backend)
+    _worker = _Worker(kb_dir, tests_dir, examples, evaluator)
 
 
 def _run_in_worker(index_and_id: tuple[int, str]) -> tuple[int, Result]:
@@ -716,7 +670,7 @@ class Report:
     stale_equivalents: list[str]
     differential_size: int
     jobs: int
-    backend: str
+    backend: str  # the evaluator's name, as the report shows it
 
     def count(self, status: str) -> int:
         return sum(1 for r in self.results if r.status == status)
@@ -746,7 +700,7 @@ class Report:
 
 def run_mutation(kb_dir: Path = KB_DIR, tests_dir: Path = TESTS_DIR, limit: int | None = None, jobs: int = 1,
                  only: list[str] | None = None, examples: int = 20, differential: int = 1500,
-                 equivalents: Path = EQUIVALENTS, backend: str = "setwise",
+                 equivalents: Path = EQUIVALENTS, evaluator: EvaluatorFactory = SetwiseEvaluator,
                  progress: Callable[[int, int], None] | None = None, ids: list[str] | None = None) -> Report:
     """`only`: declarations or id prefixes; `ids`: exact mutant ids (both: mutants matching either)."""
     global _MUTANTS
@@ -760,10 +714,10 @@ def run_mutation(kb_dir: Path = KB_DIR, tests_dir: Path = TESTS_DIR, limit: int 
         if limit is not None:
             mutants = mutants[:limit]
         listed = load_equivalents(equivalents)
-        original = SetwiseEngine(kb_dir)
+        original = mutant_engine(kb_dir)
         reachable = reachable_targets(original)
         checks = Checks(tests_dir, examples)
-        baseline = checks.first_failure(original if backend == "setwise" else _datalog_engine(kb_dir))
+        baseline = checks.first_failure(original if evaluator is SetwiseEvaluator else mutant_engine(kb_dir, evaluator))
         results: dict[int, Result] = {}
         todo: list[int] = []
         for i, m in enumerate(mutants):
@@ -776,7 +730,7 @@ def run_mutation(kb_dir: Path = KB_DIR, tests_dir: Path = TESTS_DIR, limit: int 
             done = 0
             if jobs > 1 and len(todo) > 1:
                 ctx = multiprocessing.get_context("fork")
-                with ctx.Pool(jobs, initializer=_init_worker, initargs=(kb_dir, tests_dir, examples, backend)) as pool:
+                with ctx.Pool(jobs, initializer=_init_worker, initargs=(kb_dir, tests_dir, examples, evaluator)) as pool:
                     for index, result in pool.imap_unordered(_run_in_worker, [(i, mutants[i].id) for i in todo], chunksize=2):
                         result.mutant = mutants[index]
                         results[index] = result
@@ -784,7 +738,7 @@ def run_mutation(kb_dir: Path = KB_DIR, tests_dir: Path = TESTS_DIR, limit: int 
                         if progress:
                             progress(done, len(todo))
             else:
-                worker = _Worker(kb_dir, tests_dir, examples, backend)
+                worker = _Worker(kb_dir, tests_dir, examples, evaluator)
                 try:
                     for i in todo:
                         results[i] = worker.run(mutants[i])
@@ -814,7 +768,7 @@ def run_mutation(kb_dir: Path = KB_DIR, tests_dir: Path = TESTS_DIR, limit: int 
                     r.mutant.apply(data)
                     target.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=1000), encoding="utf-8")
                     try:
-                        found = diff.witness(SetwiseEngine(copy_dir))
+                        found = diff.witness(mutant_engine(copy_dir))
                     finally:
                         target.write_text(text, encoding="utf-8")
                     if found:
@@ -824,7 +778,7 @@ def run_mutation(kb_dir: Path = KB_DIR, tests_dir: Path = TESTS_DIR, limit: int 
         killed_ids = {r.mutant.id for r in ordered if r.status == KILLED}
         all_ids = {m.id for m in mutants}
         stale = sorted(m for m in listed if m in killed_ids or (m not in all_ids and not only and not ids and limit is None))
-    return Report(ordered, time.perf_counter() - start, baseline, stale, size, jobs, backend)
+    return Report(ordered, time.perf_counter() - start, baseline, stale, size, jobs, evaluator.name)
 
 
 # -- text -------------------------------------------------------------------------------------------

@@ -1,11 +1,10 @@
 """What-if outcomes: many variants of one applicant for one goal, evaluated together.
 
 Repairs and the interview ask the same question many times: what would the outcome be with a
-few facts changed, forgotten (None: unknown) or at another peildatum? Each answer from pyDatalog
-costs a query of about 3 ms. Here a whole list of variants is one set-at-a-time run of the same
-compiled clauses (`engine.setwise`, tens of microseconds per variant; tests/test_batch.py
-checks both evaluators derive the same values). Callers re-assess what they report with
-`Engine.assess`, the reference.
+few facts changed, forgotten (None: unknown) or at another peildatum? Here a whole list of
+variants is one run of the engine's evaluator over the clauses the goals read
+(`Evaluator.restricted`; set at a time, tens of microseconds per variant, where a pyDatalog
+query costs about 3 ms). Callers re-assess what they report with `Engine.assess`.
 """
 
 from __future__ import annotations
@@ -13,46 +12,19 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Iterable, Mapping, Sequence
 
+from engine.applicant import evaluator_inputs
 from engine.assess import ELIGIBLE, NOT_ELIGIBLE, OUT_OF_SCOPE, UNDETERMINED, decide
 from engine.compiler import Cmp
-from engine.facts import Applicant, _sorted_quantities, engine_facts
+from engine.evaluate import engine_facts_of
+from engine.facts import Applicant
 from engine.proof import ProofBuilder
 
 SURE, POSSIBLE, NO = "sure", "possible", "no"  # eligible; undetermined; not eligible or elsewhere
 LEVEL = {ELIGIBLE: SURE, UNDETERMINED: POSSIBLE, NOT_ELIGIBLE: NO, OUT_OF_SCOPE: NO}
 
-ENGINE_SCALARS = ("bool", "keuze", "tekst", "bedrag")  # asserted as given (engine.facts.engine_facts)
+ENGINE_SCALARS = ("bool", "keuze", "tekst", "bedrag")  # asserted as given (engine.evaluate.engine_facts_of)
 
 Variant = tuple[Mapping[str, Any], date]  # changes (None: make unknown) and the peildatum
-
-
-def setwise_for(engine: Any, roots: Sequence[str]) -> Any:
-    """A set-at-a-time evaluator of the clauses `roots` depend on, built once per engine and set
-    of roots: a goal reads a fifth of the program, and evaluating only that is as much faster."""
-    cache = engine.__dict__.setdefault("_setwise_for", {})  # a cache on the engine, not a field
-    key = tuple(sorted(roots))
-    program = cache.get(key)
-    if program is None:
-        from engine.compiler import Program
-        from engine.setwise import SetwiseProgram
-
-        by_head: dict[str, list[Any]] = {}
-        for clause in engine.program.clauses:
-            by_head.setdefault(clause.head, []).append(clause)
-        # the clauses the roots depend on, through clause bodies (the node graph leaves out the
-        # helper predicates of exceptions) and through the node graph (views have no clauses)
-        reached: set[str] = set()
-        stack = list(engine.program.reachable(list(key)))
-        while stack:
-            head = stack.pop()
-            if head in reached:
-                continue
-            reached.add(head)
-            for clause in by_head.get(head, ()):
-                stack.extend(b.predicate for b in clause.body)
-        clauses = [c for c in engine.program.clauses if c.head in reached]
-        program = cache[key] = SetwiseProgram(Program(clauses, engine.program.nodes), engine.base_predicates)
-    return program
 
 
 EVERY = object()  # as a change: assert every value of the fact at once (see Probe.decidable_by)
@@ -110,13 +82,13 @@ class Probe:
         self.kb = kb
         self.roots = [(kb.goals[g].conclusion, kb.goals[g].out_of_scope) for g in self.goals]
         self.values = dict(applicant.values)
-        self._setwise = setwise_for(engine, [n for pair in self.roots for n in pair if n])
+        self._evaluator = engine.evaluator.restricted([n for pair in self.roots for n in pair if n])
         self.quantity_inputs = {i for q in kb.quantities.values() for i in q.inputs}
         self._days: dict[date, tuple[dict[str, Any], dict[str, Any]]] = {}
         roots = [n for pair in self.roots for n in pair if n]
         self._needed = _through_views(engine.program, roots)
         read = set(engine.program.reachable(roots))
-        self._quantities = [q for q in _sorted_quantities(kb) if q[0] in read or q[0] == "peildatum"]
+        self._quantities = frozenset(q for q in kb.quantities if q in read or q == "peildatum")
         self.evaluated = 0  # variants evaluated so far: what a search spent
         self._readers: dict[str, list[str]] = {}
         for quantity in kb.quantities.values():
@@ -146,22 +118,18 @@ class Probe:
                 cache[predicate] = list(values.values())
         return cache[predicate]
 
-    def _quantity_values(self, values: Mapping[str, Any], day: date) -> dict[str, Any]:
-        """`engine.facts.quantity_values`, for the quantities the goals read only."""
-        out: dict[str, Any] = {}
-        for name, function, inputs, parameters in self._quantities:
-            if all(i in values for i in inputs):
-                value = function(day, *(values[i] for i in inputs), **parameters)
-                if value is not None:
-                    out[name] = value
-        return out
+    def _inputs(self, values: Mapping[str, Any], day: date) -> dict[str, Any]:
+        """The facts with the quantities the goals read, at `day` (the pipeline of every applicant,
+        without the peildatum checks the applicant passed)."""
+        return evaluator_inputs(self.kb, Applicant(dict(values)), day, checked=False, quantities=self._quantities)[1]
 
     def _base(self, day: date) -> tuple[dict[str, Any], dict[str, Any]]:
         """The unchanged applicant's quantities and engine facts at `day`, worked out once."""
         cached = self._days.get(day)
         if cached is None:
-            quantities = self._quantity_values(self.values, day)
-            cached = self._days[day] = (quantities, dict(engine_facts(self.kb, Applicant(self.values), quantities)))
+            inputs = self._inputs(self.values, day)
+            quantities = {k: v for k, v in inputs.items() if k in self._quantities}
+            cached = self._days[day] = (quantities, dict(engine_facts_of(inputs, self.engine.input_names)))
         return cached
 
     def _row(self, changes: Mapping[str, Any], day: date) -> tuple[list[tuple[str, Any]], dict[str, Any]]:
@@ -185,8 +153,8 @@ class Probe:
             else:
                 values[name] = value
         if any(name in self.quantity_inputs or self.kb.facts[name].type not in ENGINE_SCALARS for name in changes):
-            quantities = self._quantity_values(values, day)
-            return engine_facts(self.kb, Applicant(values), quantities), {**values, **quantities}
+            inputs = self._inputs(values, day)
+            return engine_facts_of(inputs, self.engine.input_names), inputs
         quantities, facts = self._base(day)
         facts = dict(facts)
         for name, value in changes.items():  # yes/no and choice facts are asserted as they are
@@ -205,9 +173,9 @@ class Probe:
             row, values = self._row(changes, day)
             rows.append(row)
             inputs.append(values)
-        chunk = self._setwise.run(rows)
-        self.evaluated += len(variants)
         wanted = self._needed if not extra else list(dict.fromkeys([*self._needed, *_through_views(self.engine.program, list(extra))]))
+        chunk = self._evaluator.run_facts(rows, wanted)
+        self.evaluated += len(variants)
         return [ProofBuilder(self.engine.program, chunk.values_of(i, wanted), inputs[i]) for i in range(len(variants))]
 
     def outcomes(self, variants: Sequence[Variant]) -> list[tuple[str, ...]]:

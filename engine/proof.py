@@ -9,10 +9,10 @@ source disagreement or a connective inside one.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
 
 from engine.compiler import Node, Program
+from engine.tijd import iso_text
 
 CONFLICT = "conflict"
 
@@ -49,13 +49,7 @@ class ProofNode:
 
 
 def _json_value(value: Any) -> Any:
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, (list, tuple)):
-        return [_json_value(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _json_value(v) for k, v in sorted(value.items())}
-    return value
+    return iso_text(value, sort_keys=True)
 
 
 _SHOWN_DETAIL = ("unit", "comparator", "name", "open_norm", "free_text", "reference", "valid_from", "valid_until",

@@ -35,7 +35,7 @@ from engine.assess import ELIGIBLE, UNDETERMINED, decide
 from engine.compiler import Cmp
 from engine.facts import Applicant
 from engine.probe import LEVEL, NO, POSSIBLE, SURE, Probe
-from engine.setwise import _OPERATORS
+from engine.evaluate import holds
 from engine.tijd import add_months
 
 WHY_NOT_FORMAT = "verblijfsregels/why-not"
@@ -133,7 +133,7 @@ def value_classes(engine: Any, name: str) -> list[tuple[Any, ...]]:
                             if isinstance(c, Cmp) and c.predicate == name}.values())
         groups: dict[tuple[bool, ...], list[Any]] = {}
         for value in fact.values:
-            signature = tuple(bool(_OPERATORS[c.operator](value, c.constant)) for c in comparisons)
+            signature = tuple(holds(c.operator, value, c.constant) for c in comparisons)
             groups.setdefault(signature, []).append(value)
         cache[name] = [tuple(g) for g in groups.values()]
     return cache[name]

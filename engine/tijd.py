@@ -7,7 +7,7 @@ still runs. A birthday on 29 February falls on 1 March in a common year.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, Callable, Sequence
 
 Period = tuple[date, date | None, dict]  # (van, tot, the whole period as given)
@@ -248,3 +248,19 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
         begin_vergunning_voor_doel,
     )
 }
+
+
+def iso_date(value: Any) -> Any:
+    """A date as ISO text (JJJJ-MM-DD); anything else, a date-time included, as it is."""
+    return value.isoformat() if isinstance(value, date) and not isinstance(value, datetime) else value
+
+
+def iso_text(value: Any, sort_keys: bool = False) -> Any:
+    """A copy of a value with every date in it as ISO text: how applicant files, proofs and
+    reports write dates. Mappings get text keys (sorted with `sort_keys`); tuples become lists."""
+    if isinstance(value, dict):
+        items = sorted(value.items()) if sort_keys else value.items()
+        return {str(k): iso_text(v, sort_keys) for k, v in items}
+    if isinstance(value, (list, tuple)):
+        return [iso_text(v, sort_keys) for v in value]
+    return iso_date(value)

@@ -25,9 +25,10 @@ from engine import batch as batch_module
 from engine.assess import Engine, decide
 from engine.batch import CaseloadEvaluator, Row, fee_text
 from engine.caseload import caseload
-from engine.datalog import DatalogProgram
+from engine.evaluate import engine_facts_of
+from engine.evaluate.datalog import DatalogEvaluator
 from engine.errors import InputError
-from engine.facts import _ApplicantLoader, engine_facts, parse_applicant, quantity_values
+from engine.facts import _ApplicantLoader, parse_applicant
 from engine.proof import ProofBuilder
 from tests import vrije_tekst
 from tests.conftest import ROOT
@@ -52,27 +53,23 @@ def generated(engine: Engine):
 @pytest.fixture(scope="module")
 def reference(engine: Engine, generated):
     """pyDatalog's value of every derived node for every generated applicant: the reference."""
-    derived = [n for n, node in engine.program.nodes.items() if node.kind not in ("fact", "quantity") and not node.view]
-    program = DatalogProgram(engine.program.clauses, {"alles": derived}, engine.base_predicates)
-    applicants = [parse_applicant(engine.kb, data) for data in generated]
-    quantities = [quantity_values(engine.kb, a, PEILDATUM) for a in applicants]
-    facts = [engine_facts(engine.kb, a, q) for a, q in zip(applicants, quantities)]
-    values = [program.evaluate(f, "alles") for f in facts]
-    inputs = [{**a.values, **q} for a, q in zip(applicants, quantities)]
-    return derived, facts, values, inputs
+    derived = engine.derived
+    inputs = [engine.inputs(data, PEILDATUM, checked=False)[1] for data in generated]
+    values = DatalogEvaluator(engine.program, engine.base_predicates, engine.input_names).run(inputs, derived)
+    return derived, inputs, [values.values_of(i) for i in range(len(inputs))]
 
 
 def test_the_setwise_backend_derives_exactly_what_pydatalog_derives_for_every_node(engine, generated, reference):
-    derived, facts, values, _ = reference
-    chunk = CaseloadEvaluator(engine, PEILDATUM).setwise.run(facts)
+    derived, inputs, values = reference
+    chunk = CaseloadEvaluator(engine, PEILDATUM).evaluator.run(inputs, derived)
     mismatches = [i for i, v in enumerate(values) if v != chunk.values_of(i, derived)]
-    assert mismatches == [], f"{len(mismatches)} of {len(facts)} applicants differ, first: {generated[mismatches[0]]}"
+    assert mismatches == [], f"{len(mismatches)} of {len(inputs)} applicants differ, first: {generated[mismatches[0]]}"
 
 
 def test_batch_outcomes_of_every_goal_are_what_pydatalog_decides_for_every_generated_applicant(engine, generated, reference):
     """The whole batch path (reading inputs by value, outcome codes per chunk, several chunks) against
     the reference: the outcome `engine.assess` decides from pyDatalog's values, for every goal."""
-    _, _, values, inputs = reference
+    _, inputs, values = reference
     evaluator = CaseloadEvaluator(engine, PEILDATUM)
     rows = [Row(i + 1, data) for i, data in enumerate(generated)]
     results = [r for start in range(0, len(rows), 250) for r in evaluator.evaluate(rows[start:start + 250])]
@@ -94,13 +91,11 @@ def test_batch_input_reading_derives_what_engine_facts_derive_for_every_applican
     """Batch runs read input values as they are (dates as dates, grouped by value) instead of
     building engine facts per applicant: the literals must be the same, so the differential test
     above covers batch too."""
-    evaluator = CaseloadEvaluator(engine, PEILDATUM)
-    applicants = [parse_applicant(engine.kb, data) for data in generated]
-    quantities = [quantity_values(engine.kb, a, PEILDATUM) for a in applicants]
-    facts = [engine_facts(engine.kb, a, q) for a, q in zip(applicants, quantities)]
-    inputs = [{**a.values, **q} for a, q in zip(applicants, quantities)]
-    expected = {k: m for k, m in evaluator.setwise.run(facts).masks.items() if m}
-    got = {k: m for k, m in evaluator.setwise.run_inputs(inputs, evaluator.engine_inputs).masks.items() if m}
+    evaluator = CaseloadEvaluator(engine, PEILDATUM).evaluator
+    inputs = [engine.inputs(data, PEILDATUM, checked=False)[1] for data in generated]
+    facts = [engine_facts_of(i, engine.input_names) for i in inputs]
+    expected = {k: m for k, m in evaluator.run_facts(facts, engine.derived).masks.items() if m}
+    got = {k: m for k, m in evaluator.run(inputs, engine.derived).masks.items() if m}
     assert got == expected
     assert len(expected) > 100  # the caseload sets many literals, not a few
 
@@ -141,10 +136,14 @@ def test_batch_fees_of_a_violence_goal_are_those_of_assess_for_an_application_af
 
 @pytest.mark.parametrize("backend", ["setwise", "datalog"])
 def test_one_evaluation_of_every_goal_gives_the_assessments_of_one_evaluation_per_goal(engine, generated, backend):
+    from engine.evaluate import evaluator_named
+
+    overview = engine.with_evaluator(evaluator_named(backend))
+    reference = engine.with_evaluator(DatalogEvaluator)  # one goal at a time, by the reference
     for data in generated[:60]:
         applicant = parse_applicant(engine.kb, data)
-        together = [a.to_json(engine.kb) for a in engine.assess_all(applicant, PEILDATUM, backend=backend)]
-        apart = [engine.assess(applicant, goal, PEILDATUM).to_json(engine.kb) for goal in sorted(engine.kb.goals)]
+        together = [a.to_json(engine.kb) for a in overview.assess_all(applicant, PEILDATUM)]
+        apart = [reference.assess(applicant, goal, PEILDATUM).to_json(engine.kb) for goal in sorted(engine.kb.goals)]
         assert together == apart
 
 
@@ -156,7 +155,7 @@ def test_the_evaluator_keeps_no_date_of_an_applicant_so_memory_stays_flat_over_a
     rows = [Row(i + 1, d) for i, d in enumerate(generated)]
     for start in range(0, len(rows), 200):
         evaluator.evaluate(rows[start:start + 200])
-    remembered = evaluator.setwise._input_keys_of
+    remembered = evaluator.evaluator.program._input_keys_of
     assert remembered, "the cache of fact values is in use"
     assert [fact for fact in remembered if isinstance(fact[1], date)] == []
     kinds = {type(value).__name__ for _, value in remembered}

@@ -481,7 +481,7 @@ def _properties_fail_for(mutant_id: str, property_name: str) -> str | None:
         data = yaml.safe_load((copy / mutant.file).read_text(encoding="utf-8"))
         mutant.apply(data)
         (copy / mutant.file).write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
-        engine = mutation.SetwiseEngine(copy)
+        engine = mutation.mutant_engine(copy)
 
         @settings(max_examples=30, derandomize=True, database=None, phases=[Phase.generate],
                   suppress_health_check=list(HealthCheck))

@@ -82,7 +82,7 @@ def test_two_processes_answer_exactly_as_one_process(jobs, sequential):
 
 
 def test_a_pydatalog_program_refuses_to_be_used_from_another_thread(engine):
-    from engine.datalog import DatalogProgram
+    from engine.evaluate.datalog import DatalogProgram
 
     program = DatalogProgram(engine.program.clauses, engine.models, engine.base_predicates)
     failure = []
@@ -101,10 +101,13 @@ def test_a_pydatalog_program_refuses_to_be_used_from_another_thread(engine):
 
 
 def test_every_thread_gets_its_own_pydatalog_program_and_keeps_it(engine):
+    from engine.evaluate.datalog import DatalogEvaluator
+
+    evaluator = engine.with_evaluator(DatalogEvaluator).evaluator
     seen = []
 
     def programs():
-        seen.append((threading.get_ident(), engine.datalog, engine.datalog))
+        seen.append((threading.get_ident(), evaluator.program, evaluator.program))
 
     threads = [threading.Thread(target=programs) for _ in range(3)]
     for t in threads:
@@ -112,7 +115,7 @@ def test_every_thread_gets_its_own_pydatalog_program_and_keeps_it(engine):
     for t in threads:
         t.join()
     assert all(a is b for _, a, b in seen)
-    assert len({id(a) for _, a, _ in seen} | {id(engine.datalog)}) == 4
+    assert len({id(a) for _, a, _ in seen} | {id(evaluator.program)}) == 4
 
 
 def test_a_process_that_assessed_ten_thousand_applicants_answers_the_next_as_a_fresh_process(tmp_path):

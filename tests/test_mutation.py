@@ -51,7 +51,10 @@ def test_every_mutant_is_one_named_change_to_one_declaration(mutants):
 
 
 def test_the_setwise_engine_of_the_mutants_answers_every_scenario_as_the_pydatalog_engine(engine):
-    fast = mutation.SetwiseEngine()
+    from engine.evaluate.datalog import DatalogEvaluator
+
+    fast = mutation.mutant_engine(KB_DIR)
+    reference = engine.with_evaluator(DatalogEvaluator)
     for path in FILES:
         spec = load_scenario(path)
         if "doel" not in spec:
@@ -59,7 +62,7 @@ def test_the_setwise_engine_of_the_mutants_answers_every_scenario_as_the_pydatal
         applicant = parse_applicant(engine.kb, spec["facts"])
         day = _day(spec["peildatum"])
         assert fast.assess(applicant, spec["doel"], day).to_json(fast.kb) == \
-            engine.assess(applicant, spec["doel"], day).to_json(engine.kb), path.stem
+            reference.assess(applicant, spec["doel"], day).to_json(engine.kb), path.stem
 
 
 # The gate in the normal suite: a fixed sample of mutants spread over the kinds of change (one or
@@ -125,7 +128,7 @@ def test_the_fee_properties_check_the_mutants_of_fees_and_amounts():
     checks.scenarios, checks.properties = [], []
     assert {p.name for p in checks.fee_properties} == {
         "leges_een_bedrag_per_bron", "leges_minderjarige_betaalt_niet_meer", "leges_verlagingen_kloppen"}
-    worker = mutation._Worker(KB_DIR, mutation.TESTS_DIR, 5, "setwise")
+    worker = mutation._Worker(KB_DIR, mutation.TESTS_DIR, 5)
     worker.checks = checks
     try:
         as_fee = worker.run(mutation.Mutant("leges_7031:later", "regels/leges.yaml", "leges_7031", "parameter", "later", later))
@@ -145,9 +148,9 @@ def test_a_survivor_comes_with_the_simplest_applicant_whose_answer_it_changes(mu
     mutant.apply(data)
     (copy_dir / mutant.file).write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
     diff = mutation.Differential(600, date(2026, 11, 22), mutation.TESTS_DIR)
-    diff.set_reference(mutation.SetwiseEngine())
-    assert diff.witness(mutation.SetwiseEngine()) is None  # the original against itself
-    witness, changed = diff.witness(mutation.SetwiseEngine(copy_dir))
+    diff.set_reference(mutation.mutant_engine(KB_DIR))
+    assert diff.witness(mutation.mutant_engine(KB_DIR)) is None  # the original against itself
+    witness, changed = diff.witness(mutation.mutant_engine(copy_dir))
     assert changed["onbepaalde_tijd_regulier"] == {"origineel": "eligible", "mutant": "out_of_scope"}
     # the simplest: a base applicant of the scenarios as it is, nothing changed
     assert witness["wijzig"] == {} and witness["basis"] in {"voldoet_aan_alles", "kind_van_dertien_dat_aan_alles_voldoet"}
@@ -160,7 +163,7 @@ def test_a_mutant_the_knowledge_base_refuses_is_reported_as_invalid(mutants):
     file = next(m for m in mutants if m.id == "C13:uitzondering_weg").file
     broken = mutation.Mutant("C13:kapot", file, "C13", "regel", "C13 wijst naar een onbekende regel",
                              point_c13_at_an_unknown_rule)
-    worker = mutation._Worker(KB_DIR, mutation.TESTS_DIR, 3, "setwise")
+    worker = mutation._Worker(KB_DIR, mutation.TESTS_DIR, 3)
     try:
         result = worker.run(broken)
     finally:
@@ -178,8 +181,8 @@ def test_the_mutation_score_of_the_knowledge_base_is_at_least_95_percent():
 
 
 def test_the_quantity_a_term_runs_from_is_reachable_and_its_mutants_are_killed(mutants):
-    from engine.mutation import SetwiseEngine, reachable_targets
+    from engine.mutation import mutant_engine, reachable_targets
 
-    assert "begin_ononderbroken_vergunning_vanaf_8" in reachable_targets(SetwiseEngine())
+    assert "begin_ononderbroken_vergunning_vanaf_8" in reachable_targets(mutant_engine(KB_DIR))
     report = mutation.run_mutation(only=["begin_ononderbroken_vergunning_vanaf_8"], examples=3, differential=0)
     assert report.results and {r.status for r in report.results} == {mutation.KILLED}

@@ -11,7 +11,7 @@ cost about 0.1 s for this rule base, which is most of a cold start.
 A program belongs to the thread that built it. pyDatalog keeps its `Logic` per thread, and a
 switch to another thread's logic is a shallow copy that shares its predicates (and so every
 fact asserted into them): two threads querying one program raise "dictionary changed size
-during iteration" or find a model half added by the other thread. `engine.assess.Engine` keeps
+during iteration" or find a model half added by the other thread. `DatalogEvaluator` keeps
 one program per thread; here a program refuses to be used from any other thread.
 """
 
@@ -19,11 +19,12 @@ from __future__ import annotations
 
 import itertools
 import threading
-from typing import Any, Iterable
+from typing import Any, Iterable, Sequence
 
 from pyDatalog import pyDatalog, pyEngine
 
-from engine.compiler import Clause, Cmp, Lit
+from engine.compiler import Clause, Cmp, Lit, Program
+from engine.evaluate import engine_facts_of
 
 _OPERATORS = {">=": ">=", ">": ">", "<=": "<=", "<": "<", "==": "==", "!=": "!=",
               "in": "_pyD_in", "not in": "_pyD_not_in"}
@@ -140,3 +141,65 @@ class DatalogProgram:
         for _, node, value in rows or ():
             values.setdefault(node, set()).add(value)
         return values
+
+
+class DictValues:
+    """`engine.evaluate.Values` of one evaluation per row, as pyDatalog returns them."""
+
+    def __init__(self, rows: list[dict[str, set[Any]]]):
+        self.rows = rows
+
+    def values_of(self, index: int, nodes: Iterable[str] | None = None) -> dict[str, set[Any]]:
+        values = self.rows[index]
+        if nodes is None:
+            return values
+        return {n: values[n] for n in nodes if n in values}
+
+
+class DatalogEvaluator:
+    """`engine.evaluate.Evaluator` by pyDatalog, the reference: one query per applicant.
+
+    A set of nodes asked for becomes a query predicate (a model) on its first use; the pyDatalog
+    program itself is built on first use in each thread (about 10 ms), one per thread.
+    """
+
+    name = "datalog"
+
+    def __init__(self, program: Program, base_predicates: Sequence[str], input_names: frozenset[str]):
+        self.clauses = program.clauses
+        self.base_predicates = base_predicates
+        self.input_names = input_names
+        self._models: dict[tuple[str, ...], str] = {}
+        self._lock = threading.Lock()
+        self._local = threading.local()
+
+    @property
+    def program(self) -> DatalogProgram:
+        """This thread's pyDatalog program."""
+        program = getattr(self._local, "program", None)
+        if program is None:
+            program = self._local.program = DatalogProgram(self.clauses, {}, self.base_predicates)
+        return program
+
+    def _model(self, nodes: Sequence[str]) -> str:
+        key = tuple(nodes)
+        name = self._models.get(key)
+        if name is None:
+            with self._lock:
+                name = self._models.setdefault(key, f"m{len(self._models)}")
+        program = self.program
+        if not program.has_model(name):
+            program.add_model(name, list(key))
+        return name
+
+    def run(self, rows: Sequence[dict[str, Any]], nodes: Sequence[str]) -> DictValues:
+        return self.run_facts([engine_facts_of(inputs, self.input_names) for inputs in rows], nodes)
+
+    def run_facts(self, rows: Sequence[Sequence[tuple[str, Any]]], nodes: Sequence[str]) -> DictValues:
+        """Rows of engine facts, where a fact may have several values at once (what-if questions)."""
+        model = self._model(nodes)
+        return DictValues([self.program.evaluate(list(facts), model) for facts in rows])
+
+    def restricted(self, roots: Sequence[str]) -> DatalogEvaluator:
+        """pyDatalog evaluates top down: a query reads only the clauses its nodes need already."""
+        return self

@@ -1,0 +1,33 @@
+"""The one applicant pipeline: raw data -> validated applicant -> evaluator inputs.
+
+Parse (the vocabulary's checks), the checks against the peildatum, the quantities at the
+peildatum: every path that evaluates an applicant (assess, why-not, fees, interview, batch,
+probe, audit, mutation) comes through `evaluator_inputs`, so none can skip a check or compute a
+quantity differently. What the evaluators then read is `engine.evaluate.engine_facts_of(inputs)`.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Collection
+
+from engine.facts import Applicant, check_against_peildatum, parse_applicant, quantity_values
+from engine.model import KnowledgeBase
+
+Inputs = dict[str, Any]  # an applicant's facts with the quantities at the peildatum (dates as dates)
+
+
+def evaluator_inputs(kb: KnowledgeBase, applicant: Applicant | Any, peildatum: date, *, json_values: bool = False,
+                     checked: bool = True, quantities: Collection[str] | None = None) -> tuple[Applicant, Inputs]:
+    """The applicant (parsed from raw data unless it is one already) and its inputs at `peildatum`.
+
+    `checked=False` skips the checks against the peildatum, for variants of an applicant who was
+    checked already at a peildatum no later than this one (what-if questions, implied facts);
+    `quantities` limits the quantities worked out to those names (a goal reads a few).
+    Raises `engine.errors.InputError` naming the field.
+    """
+    if not isinstance(applicant, Applicant):
+        applicant = parse_applicant(kb, applicant, json_values=json_values)
+    if checked:
+        check_against_peildatum(applicant, peildatum)
+    return applicant, {**applicant.values, **quantity_values(kb, applicant, peildatum, only=quantities)}
