@@ -27,7 +27,8 @@ from hypothesis import strategies as st
 from cli import main
 from engine.assess import Engine
 from engine.audit import CATEGORIES, Auditor, audit_directory
-from engine.audit_space import all_of, any_of, bitwise
+from engine.audit_space import bitwise
+from engine.evaluate.symbolic import all_of, any_of
 from engine.errors import KnowledgeBaseError
 from engine.facts import parse_applicant
 from engine.model import KB_DIR
