@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import copy
+import importlib
+import os
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
-from engine import coverage
 from engine.applicant import Inputs, evaluator_inputs
 from engine.cache import cached, content_key
 from engine.compiler import Program, compile_knowledge_base
@@ -141,15 +142,15 @@ class Engine:
     def evaluate_inputs(self, inputs: Inputs, model: str) -> ProofBuilder:
         """One applicant's inputs (`engine.applicant.evaluator_inputs`) evaluated for one model.
 
-        Every path that evaluates one applicant at a time comes here, so rule coverage is
-        recorded here (when asked for: engine/coverage.py). Batch runs and what-if probes
-        evaluate many at once and are left out: their answers are re-assessed here, or
-        (batch) are checked against this path by tests/test_batch.py.
+        Every path that evaluates one applicant at a time comes here, so the observers (rule
+        coverage) see them all. Batch runs and what-if probes evaluate many at once and are left
+        out: what a probe finds is re-assessed here before it is shown, and batch is checked
+        against this path by tests/test_batch.py.
         """
         nodes = self.models[model]
         builder = ProofBuilder(self.program, self.evaluator.run([inputs], nodes).values_of(0, nodes), inputs)
-        if coverage.recorder is not None:
-            coverage.recorder.record(self, model, builder)
+        for observe in EVALUATION_OBSERVERS:
+            observe(self, model, builder)
         return builder
 
     def _consequences_and_terms(self, goal: str) -> tuple[list[Any], list[Any]]:
@@ -268,3 +269,10 @@ class Engine:
                 inputs = None
         return [fees_for(self, fee_applicant, number, peildatum, precedence, values, inputs, reductions, assumptions)
                 for number in dict.fromkeys(forms) if number in self.kb.forms]
+
+
+# Observers of every evaluation of one applicant: rule coverage (engine/coverage.py) adds itself
+# when it is loaded, which happens only when recording is asked for; normally this stays empty.
+EVALUATION_OBSERVERS: list[Callable[[Engine, str, ProofBuilder], None]] = []
+if os.environ.get("VERBLIJFSREGELS_COVERAGE"):  # also in the command-line processes tests start
+    importlib.import_module("engine.coverage")

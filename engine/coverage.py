@@ -279,6 +279,19 @@ def paused() -> Iterator[None]:
         current.paused -= 1
 
 
+def _observe(engine: Any, model: str, builder: Any) -> None:
+    if recorder is not None:
+        recorder.record(engine, model, builder)
+
+
+def _register() -> None:
+    from engine.assess import EVALUATION_OBSERVERS
+
+    if _observe not in EVALUATION_OBSERVERS:
+        EVALUATION_OBSERVERS.append(_observe)
+
+
+_register()
 if os.environ.get(ENV):
     enable(os.environ[ENV])
 
