@@ -391,7 +391,7 @@ def _amount(kb: KnowledgeBase, parameter: str) -> int:
     return values[-1].value if values else 0
 
 
-# -- checks ---------------------------------------------------------------------------------------
+# -- checks -------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class MutationChecks:
