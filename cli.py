@@ -895,8 +895,10 @@ def mutate(ctx: click.Context, limit: int | None, jobs: int, only: tuple[str, ..
     from engine import mutation
     from engine.evaluate import evaluator_named
 
-    if not (mutation.TESTS_DIR / "test_scenarios.py").exists():
-        raise UsageError(f"mutate heeft de tests nodig ({mutation.TESTS_DIR} ontbreekt): draai het vanuit de broncode")
+    try:
+        tests = mutation.find_checks()
+    except VerblijfsregelsError as exc:
+        raise UsageError(str(exc)) from None
     bar = None
     if sys.stderr.isatty():
         bar = click.progressbar(length=1, label="mutanten", file=sys.stderr)
@@ -908,8 +910,8 @@ def mutate(ctx: click.Context, limit: int | None, jobs: int, only: tuple[str, ..
             bar.update(done - bar.pos)
 
     try:
-        report = mutation.run_mutation(limit=limit, jobs=jobs, only=list(only) or None, examples=examples,
-                                       differential=differential, equivalents=equivalents or mutation.EQUIVALENTS,
+        report = mutation.run_mutation(tests, limit=limit, jobs=jobs, only=list(only) or None, examples=examples,
+                                       differential=differential, equivalents=equivalents,
                                        evaluator=evaluator_named(backend), progress=progress)
     except (VerblijfsregelsError, ValueError) as exc:
         raise UsageError(str(exc)) from None

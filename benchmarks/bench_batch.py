@@ -98,15 +98,12 @@ def main() -> None:
     args = parser.parse_args()
 
     sys.path.insert(0, str(ROOT))
-    import yaml
-
     from engine.caseload import caseload
-    from engine.facts import _ApplicantLoader
+    from engine.facts import load_applicant_file
     from engine.model import load_knowledge_base
 
     kb = load_knowledge_base()
-    bases = tuple(yaml.load(p.read_text(encoding="utf-8"), Loader=_ApplicantLoader)
-                  for p in sorted((ROOT / "tests" / "scenarios" / "basis").glob("*.yaml")))
+    bases = tuple(load_applicant_file(p) for p in sorted((ROOT / "tests" / "scenarios" / "basis").glob("*.yaml")))
     script = shutil.which("verblijfsregels") or str(Path(sys.executable).with_name("verblijfsregels"))
     with tempfile.TemporaryDirectory() as tmp:
         source = Path(tmp) / "zaken.jsonl"

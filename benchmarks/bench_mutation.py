@@ -17,6 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from engine.mutation import enumerate_mutants, run_mutation  # noqa: E402
 from engine.evaluate import evaluator_named  # noqa: E402
+from tests.mutation_checks import checks  # noqa: E402
 
 
 def main() -> None:
@@ -28,8 +29,10 @@ def main() -> None:
     start = time.perf_counter()
     mutants = enumerate_mutants()
     print(f"{len(mutants)} mutanten opgesomd in {1000 * (time.perf_counter() - start):.0f} ms")
+    tests = checks()
     for backend in (["setwise", "datalog"] if args.backend == "both" else [args.backend]):
-        report = run_mutation(jobs=args.jobs, examples=args.examples, differential=0, evaluator=evaluator_named(backend))
+        report = run_mutation(tests, jobs=args.jobs, examples=args.examples, differential=0,
+                              evaluator=evaluator_named(backend))
         data = report.to_json()
         print(f"{backend:>8}: {data['seconds']:.1f} s met {args.jobs} proces(sen), "
               f"{1000 * (data['seconds_per_mutant'] or 0):.0f} ms per gedraaide mutant, "

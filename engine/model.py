@@ -693,7 +693,7 @@ def _goal_assumption(raw: dict, path: Path) -> GoalAssumption:
                           _source(raw.get("bron"), where), " ".join(str(raw.get("toelichting", "")).split()))
 
 
-def _files(directory: Path) -> list[Path]:
+def declaration_files(directory: Path) -> list[Path]:
     """The shared declaration files first, then one file per legal domain under regels/."""
     shared = [directory / f"{name}.yaml" for name in ("feiten", "grootheden", "bronverschillen", "doelen", "audit")]
     return [p for p in shared if p.exists()] + sorted((directory / "regels").glob("*.yaml"))
@@ -726,7 +726,7 @@ def load_knowledge_base(directory: Path = KB_DIR) -> KnowledgeBase:
             raise KnowledgeBaseError(f"{_where(path, name)}: '{name}' is al gedeclareerd in {origin[key]}")
         origin[key] = f"{path.parent.name}/{path.name}"
 
-    for path in _files(directory):
+    for path in declaration_files(directory):
         data = _read_yaml(path) or {}
         if not isinstance(data, dict):
             raise KnowledgeBaseError(f"{path.name}: verwacht een mapping met secties {', '.join(SECTIONS)}")

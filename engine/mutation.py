@@ -7,7 +7,9 @@ written to a temporary copy of `kb/`, compiled, and checked with the very functi
 suite runs: every scenario of tests/scenarios (`tests.test_scenarios.check_scenario`) and the
 properties of tests/test_invariants.py (`PROPERTIES`, with a fixed, derandomized set of examples)
 and, for mutants of fee rules and amounts, the fee properties of tests/test_fee_properties.py.
-A mutant is *killed* when one of them fails.
+A mutant is *killed* when one of them fails. This module never imports the tests: they hand it
+their checks as a `MutationChecks` (tests/mutation_checks.py, a pytest plugin and the entry
+point `verblijfsregels.mutation_checks` that `find_checks` looks up).
 
 A survivor is either equivalent (it changes nothing anyone can observe: no goal reads the rule,
 or tests/mutation_equivalents.yaml says why the change makes no difference), or a gap in the
@@ -23,7 +25,7 @@ Usage: `verblijfsregels mutate [--limit N] [--jobs N]` or `python -m engine.muta
 from __future__ import annotations
 
 import copy
-import importlib
+import json
 import multiprocessing
 import shutil
 import sys
@@ -31,25 +33,25 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from importlib.metadata import Distribution, EntryPoint, entry_points
 from pathlib import Path
 from typing import Any, Callable, Iterator
+from urllib.parse import urlparse
+from urllib.request import url2pathname
 
 import yaml
 
 from engine import coverage
 from engine.assess import Engine, decide
 from engine.errors import VerblijfsregelsError
+from engine.applicant import evaluator_inputs
 from engine.evaluate import EvaluatorFactory
 from engine.evaluate.setwise import SetwiseEvaluator
-from engine.applicant import evaluator_inputs
 from engine.facts import Applicant
-from engine.model import KB_DIR, KnowledgeBase, _files, load_knowledge_base
+from engine.model import KB_DIR, KnowledgeBase, declaration_files, load_knowledge_base
 from engine.proof import ProofBuilder
 from engine.tijd import add_duration, iso_text
 
-ROOT = Path(__file__).resolve().parent.parent
-TESTS_DIR = ROOT / "tests"
-EQUIVALENTS = TESTS_DIR / "mutation_equivalents.yaml"
 REPORT_FORMAT = "verblijfsregels/mutation-report"
 REPORT_VERSION = 1
 
@@ -238,7 +240,7 @@ def enumerate_mutants(kb_dir: Path = KB_DIR) -> list[Mutant]:
     kb = load_knowledge_base(kb_dir)
     out: list[Mutant] = []
     amounts = sorted({v.value for p in kb.parameters.values() for v in p.values})
-    for path in _files(kb_dir):
+    for path in declaration_files(kb_dir):
         rel = str(path.relative_to(kb_dir))
         data = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
 
@@ -356,20 +358,66 @@ def _amount(kb: KnowledgeBase, parameter: str) -> int:
 
 # -- checks -------------------------------------------------------------------------------------
 
-def _import_tests(tests_dir: Path):
-    root = str(tests_dir.resolve().parent)
-    if root not in sys.path:
-        sys.path.insert(0, root)
-    scenarios = importlib.import_module(f"{tests_dir.name}.test_scenarios")
-    invariants = importlib.import_module(f"{tests_dir.name}.test_invariants")
-    return scenarios, invariants
+@dataclass(frozen=True)
+class MutationChecks:
+    """What the test suite checks every mutant with, handed to the mutation test by the tests.
+
+    A property has the shape of tests.test_invariants.Property: `name`, `reason(kb)` (why it does
+    not apply to this rule base, or None), `strategy(kb)` (a hypothesis strategy) and
+    `check(engine, example)` (raises AssertionError when the engine answers wrongly).
+    """
+
+    check_scenario: Callable[[Engine, dict[str, Any], str], None]  # raises AssertionError on a wrong answer
+    scenarios: tuple[tuple[str, dict[str, Any]], ...]  # (name, scenario as check_scenario reads it)
+    properties: tuple[Any, ...]
+    fee_properties: tuple[Any, ...]  # run for the original and for mutants of fee rules and amounts
+    bases: dict[str, dict[str, Any]]  # the scenario base applicants by name, as written (dates as text)
+    equivalents: Path  # the survivors known to be equivalent, with reasons (load_equivalents)
 
 
-def _fee_properties(tests_dir: Path) -> list:
-    """The fee properties (tests/test_fee_properties.py `PROPERTIES`), if that file exists."""
-    if not (tests_dir / "test_fee_properties.py").exists():
-        return []
-    return list(importlib.import_module(f"{tests_dir.name}.test_fee_properties").PROPERTIES)
+CHECKS_GROUP = "verblijfsregels.mutation_checks"  # entry points naming a function that returns MutationChecks
+NO_CHECKS = (f"mutate heeft de scenario's en eigenschappen van de tests nodig (entry point {CHECKS_GROUP}); "
+             "draai het vanuit de broncode na `pip install -e '.[test]'`")
+
+
+class ChecksNotFound(VerblijfsregelsError):
+    """No test suite hands over its checks: an installed wheel has no tests."""
+
+
+def find_checks() -> MutationChecks:
+    """The checks a test suite registers under CHECKS_GROUP (this project's own: tests/mutation_checks.py,
+    named in pyproject.toml); ChecksNotFound, one line saying what is needed, when none loads."""
+    missing = None
+    for point in sorted(entry_points(group=CHECKS_GROUP), key=lambda p: p.name):
+        try:
+            return _load(point)()
+        except ModuleNotFoundError as exc:  # the tests, or what they need (hypothesis), are not installed
+            missing = exc.name
+    raise ChecksNotFound(NO_CHECKS + (f" (ontbreekt: {missing})" if missing else ""))
+
+
+def _load(point: EntryPoint) -> Any:
+    """An editable install maps only the packages it ships, not the tests beside them: when the
+    entry point's module is not found, it is looked for in the distribution's source directory."""
+    try:
+        return point.load()
+    except ModuleNotFoundError:
+        source = _editable_source(point.dist)
+        if source is None or str(source) in sys.path:
+            raise
+        sys.path.insert(0, str(source))
+        return point.load()
+
+
+def _editable_source(dist: Distribution | None) -> Path | None:
+    """The directory `pip install -e` installed `dist` from (PEP 610 direct_url.json), if any."""
+    text = dist.read_text("direct_url.json") if dist is not None else None
+    if not text:
+        return None
+    info = json.loads(text)
+    if not (info.get("dir_info") or {}).get("editable") or not str(info.get("url", "")).startswith("file:"):
+        return None
+    return Path(url2pathname(urlparse(info["url"]).path))
 
 
 FEE_KINDS = ("leges", "parameter")  # the mutants the fee properties also check
@@ -378,12 +426,11 @@ FEE_KINDS = ("leges", "parameter")  # the mutants the fee properties also check
 class Checks:
     """The scenario and property checks of the test suite, ready to run against an engine."""
 
-    def __init__(self, tests_dir: Path, examples: int):
-        scenarios, invariants = _import_tests(tests_dir)
-        self.check_scenario = scenarios.check_scenario
-        self.scenarios = [(p.stem, scenarios.load_scenario(p)) for p in scenarios.FILES]
-        self.properties = invariants.PROPERTIES
-        self.fee_properties = _fee_properties(tests_dir)
+    def __init__(self, tests: MutationChecks, examples: int):
+        self.check_scenario = tests.check_scenario
+        self.scenarios = list(tests.scenarios)
+        self.properties = list(tests.properties)
+        self.fee_properties = list(tests.fee_properties)
         self.examples = examples
         self.kb = load_knowledge_base()  # properties draw from the vocabulary, which mutants keep
         self._runners: dict[str, Callable[[Any], None]] = {}
@@ -436,14 +483,12 @@ class Differential:
     for a fixed generated caseload, to find an applicant for whom a surviving mutant answers
     differently, and to shrink that applicant to the few facts that make the difference."""
 
-    def __init__(self, size: int, peildatum: date, tests_dir: Path):
+    def __init__(self, size: int, peildatum: date, tests: MutationChecks):
         from engine.caseload import caseload
-        from engine.facts import _ApplicantLoader
 
         self.peildatum = peildatum
         self.kb = load_knowledge_base()  # the vocabulary, which mutants keep
-        self.bases = {p.stem: yaml.load(p.read_text(encoding="utf-8"), Loader=_ApplicantLoader)
-                      for p in sorted((tests_dir / "scenarios" / "basis").glob("*.yaml"))}
+        self.bases = dict(tests.bases)
         self.data: list[dict[str, Any]] = []
         self.applicants: list[tuple[Applicant, dict[str, Any]]] = []  # with inputs at the peildatum
         for raw in caseload(self.kb, size, seed=7, peildatum=peildatum, bases=tuple(self.bases.values())):
@@ -545,8 +590,6 @@ class Differential:
 
 
 def json_key(value: Any) -> str:
-    import json
-
     return json.dumps(_plain(value), sort_keys=True)
 
 
@@ -610,14 +653,14 @@ def load_equivalents(path: Path) -> dict[str, str]:
 class _Worker:
     """Runs mutants in its own copy of the knowledge base directory."""
 
-    def __init__(self, kb_dir: Path, tests_dir: Path, examples: int, evaluator: EvaluatorFactory = SetwiseEvaluator):
+    def __init__(self, kb_dir: Path, tests: MutationChecks, examples: int, evaluator: EvaluatorFactory = SetwiseEvaluator):
         self.kb_dir = kb_dir
         self.tmp = Path(tempfile.mkdtemp(prefix="verblijfsregels-mutant-"))
         self.copy = self.tmp / "kb"
         shutil.copytree(kb_dir, self.copy, ignore=shutil.ignore_patterns("__pycache__", "*.py"))
-        self.checks = Checks(tests_dir, examples)
+        self.checks = Checks(tests, examples)
         self.evaluator = evaluator
-        self.originals = {str(p.relative_to(kb_dir)): p.read_text(encoding="utf-8") for p in _files(kb_dir)}
+        self.originals = {str(p.relative_to(kb_dir)): p.read_text(encoding="utf-8") for p in declaration_files(kb_dir)}
 
     def engine(self, kb_dir: Path) -> Engine:
         return mutant_engine(kb_dir, self.evaluator)
@@ -646,10 +689,10 @@ class _Worker:
 _worker: _Worker | None = None
 
 
-def _init_worker(kb_dir: Path, tests_dir: Path, examples: int, evaluator: EvaluatorFactory) -> None:
+def _init_worker(kb_dir: Path, tests: MutationChecks, examples: int, evaluator: EvaluatorFactory) -> None:
     global _worker
     coverage.disable()
-    _worker = _Worker(kb_dir, tests_dir, examples, evaluator)
+    _worker = _Worker(kb_dir, tests, examples, evaluator)
 
 
 def _run_in_worker(index_and_id: tuple[int, str]) -> tuple[int, Result]:
@@ -698,11 +741,12 @@ class Report:
         }
 
 
-def run_mutation(kb_dir: Path = KB_DIR, tests_dir: Path = TESTS_DIR, limit: int | None = None, jobs: int = 1,
+def run_mutation(tests: MutationChecks, kb_dir: Path = KB_DIR, limit: int | None = None, jobs: int = 1,
                  only: list[str] | None = None, examples: int = 20, differential: int = 1500,
-                 equivalents: Path = EQUIVALENTS, evaluator: EvaluatorFactory = SetwiseEvaluator,
+                 equivalents: Path | None = None, evaluator: EvaluatorFactory = SetwiseEvaluator,
                  progress: Callable[[int, int], None] | None = None, ids: list[str] | None = None) -> Report:
-    """`only`: declarations or id prefixes; `ids`: exact mutant ids (both: mutants matching either)."""
+    """`only`: declarations or id prefixes; `ids`: exact mutant ids (both: mutants matching either);
+    `equivalents`: another file than the tests' own."""
     global _MUTANTS
     start = time.perf_counter()
     with coverage.paused():
@@ -713,10 +757,10 @@ def run_mutation(kb_dir: Path = KB_DIR, tests_dir: Path = TESTS_DIR, limit: int 
                 m.target == o or m.target.startswith(f"{o}.") or m.id.startswith(o) for o in only or ())]
         if limit is not None:
             mutants = mutants[:limit]
-        listed = load_equivalents(equivalents)
+        listed = load_equivalents(tests.equivalents if equivalents is None else equivalents)
         original = mutant_engine(kb_dir)
         reachable = reachable_targets(original)
-        checks = Checks(tests_dir, examples)
+        checks = Checks(tests, examples)
         baseline = checks.first_failure(original if evaluator is SetwiseEvaluator else mutant_engine(kb_dir, evaluator))
         results: dict[int, Result] = {}
         todo: list[int] = []
@@ -730,7 +774,7 @@ def run_mutation(kb_dir: Path = KB_DIR, tests_dir: Path = TESTS_DIR, limit: int 
             done = 0
             if jobs > 1 and len(todo) > 1:
                 ctx = multiprocessing.get_context("fork")
-                with ctx.Pool(jobs, initializer=_init_worker, initargs=(kb_dir, tests_dir, examples, evaluator)) as pool:
+                with ctx.Pool(jobs, initializer=_init_worker, initargs=(kb_dir, tests, examples, evaluator)) as pool:
                     for index, result in pool.imap_unordered(_run_in_worker, [(i, mutants[i].id) for i in todo], chunksize=2):
                         result.mutant = mutants[index]
                         results[index] = result
@@ -738,7 +782,7 @@ def run_mutation(kb_dir: Path = KB_DIR, tests_dir: Path = TESTS_DIR, limit: int 
                         if progress:
                             progress(done, len(todo))
             else:
-                worker = _Worker(kb_dir, tests_dir, examples, evaluator)
+                worker = _Worker(kb_dir, tests, examples, evaluator)
                 try:
                     for i in todo:
                         results[i] = worker.run(mutants[i])
@@ -754,7 +798,7 @@ def run_mutation(kb_dir: Path = KB_DIR, tests_dir: Path = TESTS_DIR, limit: int 
         survivors = [r for r in ordered if r.status == SURVIVED]
         size = 0
         if survivors and differential:
-            diff = Differential(differential, DIFFERENTIAL_PEILDATUM, tests_dir)
+            diff = Differential(differential, DIFFERENTIAL_PEILDATUM, tests)
             size = len(diff.applicants)
             diff.set_reference(original)
             tmp = Path(tempfile.mkdtemp(prefix="verblijfsregels-mutant-"))
@@ -841,9 +885,12 @@ def render_text(report: Report) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:  # python -m engine.mutation
-    from cli import main as cli_main
-
-    cli_main(["mutate", *(argv if argv is not None else sys.argv[1:])])
+    """`verblijfsregels mutate` through the installed console script: the command line is the CLI's,
+    which imports this module, so this module does not import the CLI."""
+    found = entry_points(group="console_scripts", name="verblijfsregels")
+    if not found:
+        sys.exit("fout: python -m engine.mutation draait `verblijfsregels mutate`; installeer eerst met `pip install -e .`")
+    next(iter(found)).load()(["mutate", *(argv if argv is not None else sys.argv[1:])])
 
 
 if __name__ == "__main__":  # pragma: no cover

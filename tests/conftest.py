@@ -11,6 +11,8 @@ from hypothesis import HealthCheck, settings
 
 from engine.assess import Engine
 
+pytest_plugins = ["tests.mutation_checks"]  # the `mutation_checks` fixture: what engine.mutation checks with
+
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT.parent / "shared" / "seeds"
 

@@ -15,11 +15,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from engine.assess import Engine
 from engine.caseload import caseload
-from engine.facts import _ApplicantLoader, parse_applicant
+from engine.facts import load_applicant_file, parse_applicant
 from engine.fees import fees_for
 
 PEILDATUM = date(2026, 11, 22)
@@ -29,7 +27,7 @@ PROBE_GOALS = ("onbepaalde_tijd_regulier", "humanitair_niet_tijdelijk", "huiseli
 
 def bases() -> tuple[dict, ...]:
     """The scenario base applicants: variants of them reach every outcome, not only the commonest."""
-    return tuple(yaml.load(p.read_text(encoding="utf-8"), Loader=_ApplicantLoader) for p in sorted(BASES.glob("*.yaml")))
+    return tuple(load_applicant_file(p) for p in sorted(BASES.glob("*.yaml")))
 
 
 def applicants(count: int, seed: int) -> list[dict[str, Any]]:

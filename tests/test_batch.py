@@ -17,7 +17,6 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-import yaml
 from click.testing import CliRunner
 
 from cli import main
@@ -28,7 +27,7 @@ from engine.caseload import caseload
 from engine.evaluate import engine_facts_of
 from engine.evaluate.datalog import DatalogEvaluator
 from engine.errors import InputError
-from engine.facts import _ApplicantLoader, parse_applicant
+from engine.facts import load_applicant_file, parse_applicant
 from engine.proof import ProofBuilder
 from tests import vrije_tekst
 from tests.conftest import ROOT
@@ -42,7 +41,7 @@ BASES = Path(__file__).resolve().parent / "scenarios" / "basis"
 
 def bases() -> tuple[dict, ...]:
     """The scenario base applicants: each meets a route, so variants of them reach every outcome."""
-    return tuple(yaml.load(p.read_text(encoding="utf-8"), Loader=_ApplicantLoader) for p in sorted(BASES.glob("*.yaml")))
+    return tuple(load_applicant_file(p) for p in sorted(BASES.glob("*.yaml")))
 
 
 @pytest.fixture(scope="module")
@@ -125,8 +124,7 @@ def per_source(fee) -> dict:
 def test_batch_fees_of_a_violence_goal_are_those_of_assess_for_an_application_after_violence(engine):
     """Asked for a violence goal, the application is one after violence (E12.aanvraag_na_geweld):
     batch fills that fact where the applicant left it open, as `fees --goal` does."""
-    data = yaml.load((Path(__file__).resolve().parent / "golden" / "slachtoffer_huiselijk_geweld_zonder_opgave_over_de_aanvraag.yaml")
-                     .read_text(encoding="utf-8"), Loader=_ApplicantLoader)
+    data = load_applicant_file(Path(__file__).resolve().parent / "golden" / "slachtoffer_huiselijk_geweld_zonder_opgave_over_de_aanvraag.yaml")
     (result,) = CaseloadEvaluator(engine, PEILDATUM).evaluate([Row(1, data)])
     assessment = engine.assess(parse_applicant(engine.kb, data), "huiselijk_geweld", PEILDATUM)
     expected = [{"formulier": f.form, "bedrag": f.amount, "per_bron": per_source(f)} for f in assessment.fees]
@@ -258,7 +256,7 @@ def test_two_processes_taking_many_small_chunks_write_every_row_in_input_order(e
 
 def test_compare_reports_changed_outcomes_with_example_rows(tmp_path):
     # Five years of permit reached between the two peildata: C2's term is met only at the second.
-    row = {**yaml.load((BASES / "voldoet_aan_alles.yaml").read_text(encoding="utf-8"), Loader=_ApplicantLoader),
+    row = {**load_applicant_file(BASES / "voldoet_aan_alles.yaml"),
            "datum_aankomst_nederland": "2022-01-01", "uitzondering_vijfjaartermijn_van_toepassing": False,
            "verblijfsvergunningen": [{"van": "2022-01-01", "verblijfsdoel": "echtgenoot_of_partner"}]}
     source = tmp_path / "zaken.jsonl"
@@ -628,7 +626,7 @@ SETTLED_7027 = {"is_slachtoffer_mensenhandel": False, "is_getuige_mensenhandel":
 
 
 def applicant_data(path: Path) -> dict:
-    return yaml.load(path.read_text(encoding="utf-8"), Loader=_ApplicantLoader)
+    return load_applicant_file(path)
 
 
 def json_ready(data: dict) -> dict:

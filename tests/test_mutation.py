@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import copy
 import shutil
+import subprocess
+import sys
 from datetime import date
+from importlib.metadata import EntryPoint
 
 import pytest
 import yaml
@@ -16,6 +19,7 @@ import yaml
 from engine import mutation
 from engine.facts import parse_applicant
 from engine.model import KB_DIR
+from tests.conftest import ROOT
 from tests.test_scenarios import FILES, load_scenario
 
 
@@ -74,13 +78,13 @@ GATE_SIZE = 36
 
 
 @pytest.fixture(scope="module")
-def gate(mutants):
+def gate(mutants, mutation_checks):
     """One mutation run for the tests below: the gate's sample, every mutant of C13 and every
     listed equivalent (one baseline, one set of checks; about 25 s on the 2-core machine)."""
     sample = mutation.sample_mutants(mutants, GATE_SIZE, GATE_SEED)
     c13 = [m.id for m in mutants if m.target == "C13"]
-    listed = sorted(mutation.load_equivalents(mutation.EQUIVALENTS))
-    report = mutation.run_mutation(ids=[m.id for m in sample] + c13 + listed, examples=5, differential=0)
+    listed = sorted(mutation.load_equivalents(mutation_checks.equivalents))
+    report = mutation.run_mutation(mutation_checks, ids=[m.id for m in sample] + c13 + listed, examples=5, differential=0)
     assert report.baseline_failure is None
     return report, [m.id for m in sample], c13, listed
 
@@ -117,18 +121,18 @@ def test_every_listed_equivalent_mutant_exists_and_survives_the_tests(mutants, g
     assert report.stale_equivalents == []
 
 
-def test_the_fee_properties_check_the_mutants_of_fees_and_amounts():
+def test_the_fee_properties_check_the_mutants_of_fees_and_amounts(mutation_checks):
     """The fee properties run for mutants of fee rules and amounts (and only for those): without
     the scenarios and the other properties, an amount that is not yet in force on the peildatum
     is still noticed (form 7031 without an amount)."""
     def later(data):
         data["parameters"]["leges_7031"]["waarden"][0]["vanaf"] = date(2030, 1, 1)
 
-    checks = mutation.Checks(mutation.TESTS_DIR, 5)
+    checks = mutation.Checks(mutation_checks, 5)
     checks.scenarios, checks.properties = [], []
     assert {p.name for p in checks.fee_properties} == {
         "leges_een_bedrag_per_bron", "leges_minderjarige_betaalt_niet_meer", "leges_verlagingen_kloppen"}
-    worker = mutation._Worker(KB_DIR, mutation.TESTS_DIR, 5)
+    worker = mutation._Worker(KB_DIR, mutation_checks, 5)
     worker.checks = checks
     try:
         as_fee = worker.run(mutation.Mutant("leges_7031:later", "regels/leges.yaml", "leges_7031", "parameter", "later", later))
@@ -139,7 +143,7 @@ def test_the_fee_properties_check_the_mutants_of_fees_and_amounts():
     assert as_rule.status == mutation.SURVIVED  # the fee properties are not run for other mutants
 
 
-def test_a_survivor_comes_with_the_simplest_applicant_whose_answer_it_changes(mutants, tmp_path):
+def test_a_survivor_comes_with_the_simplest_applicant_whose_answer_it_changes(mutants, mutation_checks, tmp_path):
     # C15.asiel turned round: whoever has no asylum permit is sent elsewhere
     mutant = next(m for m in mutants if m.id == "C15.asiel:voorwaarden:negeren")
     copy_dir = tmp_path / "kb"
@@ -147,7 +151,7 @@ def test_a_survivor_comes_with_the_simplest_applicant_whose_answer_it_changes(mu
     data = yaml.safe_load((copy_dir / mutant.file).read_text(encoding="utf-8"))
     mutant.apply(data)
     (copy_dir / mutant.file).write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
-    diff = mutation.Differential(600, date(2026, 11, 22), mutation.TESTS_DIR)
+    diff = mutation.Differential(600, date(2026, 11, 22), mutation_checks)
     diff.set_reference(mutation.mutant_engine(KB_DIR))
     assert diff.witness(mutation.mutant_engine(KB_DIR)) is None  # the original against itself
     witness, changed = diff.witness(mutation.mutant_engine(copy_dir))
@@ -156,14 +160,14 @@ def test_a_survivor_comes_with_the_simplest_applicant_whose_answer_it_changes(mu
     assert witness["wijzig"] == {} and witness["basis"] in {"voldoet_aan_alles", "kind_van_dertien_dat_aan_alles_voldoet"}
 
 
-def test_a_mutant_the_knowledge_base_refuses_is_reported_as_invalid(mutants):
+def test_a_mutant_the_knowledge_base_refuses_is_reported_as_invalid(mutants, mutation_checks):
     def point_c13_at_an_unknown_rule(data):
         next(r for r in data["regels"] if r["id"] == "C13")["uitzondering_op"] = "C99"
 
     file = next(m for m in mutants if m.id == "C13:uitzondering_weg").file
     broken = mutation.Mutant("C13:kapot", file, "C13", "regel", "C13 wijst naar een onbekende regel",
                              point_c13_at_an_unknown_rule)
-    worker = mutation._Worker(KB_DIR, mutation.TESTS_DIR, 3)
+    worker = mutation._Worker(KB_DIR, mutation_checks, 3)
     try:
         result = worker.run(broken)
     finally:
@@ -172,17 +176,56 @@ def test_a_mutant_the_knowledge_base_refuses_is_reported_as_invalid(mutants):
 
 
 @pytest.mark.skipif("not config.getoption('--kb-mutation')", reason="alleen met pytest --kb-mutation (duurt langer)")
-def test_the_mutation_score_of_the_knowledge_base_is_at_least_95_percent():
-    report = mutation.run_mutation(jobs=2, examples=10, differential=0)
+def test_the_mutation_score_of_the_knowledge_base_is_at_least_95_percent(mutation_checks):
+    report = mutation.run_mutation(mutation_checks, jobs=2, examples=10, differential=0)
     survivors = [f"{r.mutant.id}: {r.mutant.description}" for r in report.results if r.status == mutation.SURVIVED]
     assert report.baseline_failure is None
     assert report.score is not None and report.score >= 95, "\n".join(survivors)
     assert report.stale_equivalents == []
 
 
-def test_the_quantity_a_term_runs_from_is_reachable_and_its_mutants_are_killed(mutants):
+def test_the_quantity_a_term_runs_from_is_reachable_and_its_mutants_are_killed(mutants, mutation_checks):
     from engine.mutation import mutant_engine, reachable_targets
 
     assert "begin_ononderbroken_vergunning_vanaf_8" in reachable_targets(mutant_engine(KB_DIR))
-    report = mutation.run_mutation(only=["begin_ononderbroken_vergunning_vanaf_8"], examples=3, differential=0)
+    report = mutation.run_mutation(mutation_checks, only=["begin_ononderbroken_vergunning_vanaf_8"], examples=3, differential=0)
     assert report.results and {r.status for r in report.results} == {mutation.KILLED}
+
+
+# -- the product finds the tests' checks, and does without them ---------------------------------------
+
+def test_mutate_without_the_tests_says_in_one_line_what_it_needs(monkeypatch):
+    """An installed wheel registers no checks, or names a tests module it does not ship."""
+    from click.testing import CliRunner
+
+    from cli import main
+    from tests.test_cli import assert_one_line_error
+
+    monkeypatch.setattr(mutation, "entry_points", lambda group: [])
+    assert_one_line_error(CliRunner().invoke(main, ["mutate"]), "mutate heeft", "pip install -e")
+    absent = EntryPoint("tests", "tests_die_er_niet_zijn.mutation_checks:checks", mutation.CHECKS_GROUP)
+    monkeypatch.setattr(mutation, "entry_points", lambda group: [absent])
+    assert_one_line_error(CliRunner().invoke(main, ["mutate"]), "pip install -e", "ontbreekt: tests_die_er_niet_zijn")
+
+
+def test_the_checks_are_found_through_the_entry_point_from_any_directory(mutation_checks, tmp_path):
+    """An editable install maps engine/ but not tests/; the lookup still finds them, outside the checkout."""
+    code = "from engine.mutation import find_checks; c = find_checks(); print(len(c.scenarios), len(c.properties))"
+    proc = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == [str(len(mutation_checks.scenarios)), str(len(mutation_checks.properties))]
+
+
+def test_the_mutation_module_imports_neither_the_tests_nor_the_cli():
+    code = ("import sys, engine.mutation; "
+            "print(sorted(m for m in sys.modules if m == 'cli' or m.split('.')[0] == 'tests'))")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]"
+
+
+def test_python_m_engine_mutation_is_the_mutate_command():
+    proc = subprocess.run([sys.executable, "-m", "engine.mutation", "--help"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "--min-score" in proc.stdout and "--equivalents" in proc.stdout
