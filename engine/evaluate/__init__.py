@@ -17,67 +17,11 @@ connected group of predicates to its fixpoint, in dependency order, gives the le
 
 from __future__ import annotations
 
-import operator
-from datetime import date
-from typing import Any, Callable, Collection, Iterable, Mapping, Protocol, Sequence
+from engine.evaluate.base import (OPERATORS, Evaluator, EvaluatorFactory, Values, engine_facts_of, engine_value,
+                                  holds, strata)
 
-from engine.compiler import Clause, Lit, Program
-from engine.graph import strongly_connected
-
-OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
-    ">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt,
-    "==": operator.eq, "!=": operator.ne,
-    "in": lambda value, options: value in options,
-    "not in": lambda value, options: value not in options,
-}
-
-
-def holds(op: str, value: Any, constant: Any) -> bool:
-    """A comparison as every evaluator makes it: incomparable values match nothing (pyDatalog
-    finds no match for them either)."""
-    try:
-        return bool(OPERATORS[op](value, constant))
-    except TypeError:
-        return False
-
-
-def engine_value(value: Any) -> Any:
-    """A value as the clauses compare it: dates as day numbers."""
-    return value.toordinal() if type(value) is date else value
-
-
-def engine_facts_of(inputs: Mapping[str, Any], names: Collection[str]) -> list[tuple[str, Any]]:
-    """(predicate, value) pairs to assert for one applicant's inputs: the names the program reads
-    as facts (`engine.facts.engine_input_names`), dates as day numbers, by name."""
-    return [(name, engine_value(value)) for name, value in sorted(inputs.items()) if name in names]
-
-
-def strata(by_head: Mapping[str, Sequence[Clause]]) -> list[list[str]]:
-    """Strongly connected groups of derived predicates, each after the groups it reads."""
-    graph = {head: sorted({i.predicate for c in clauses for i in c.body if isinstance(i, Lit) and i.predicate in by_head})
-             for head, clauses in by_head.items()}
-    return strongly_connected(graph)
-
-
-class Values(Protocol):
-    """What the per-applicant evaluators return: the derived truth values per row."""
-
-    def values_of(self, index: int, nodes: Iterable[str]) -> dict[str, set[bool]]:
-        """node -> the truth values derived for row `index` (two means a conflict)."""
-        ...
-
-
-class Evaluator(Protocol):
-    def run(self, rows: Sequence[Any], nodes: Sequence[str]) -> Any:
-        """The values of `nodes` for every row."""
-        ...
-
-
-class EvaluatorFactory(Protocol):
-    name: str  # how the command line and the reports call it
-
-    def __call__(self, program: Program, base_predicates: Sequence[str], input_names: frozenset[str]) -> Evaluator:
-        ...
+__all__ = ["OPERATORS", "Evaluator", "EvaluatorFactory", "Values", "engine_facts_of", "engine_value", "holds",
+           "strata", "evaluator_named"]
 
 
 def evaluator_named(name: str) -> EvaluatorFactory:

@@ -24,7 +24,7 @@ from typing import Any, Iterable, Sequence
 from pyDatalog import pyDatalog, pyEngine
 
 from engine.compiler import Clause, Cmp, Lit, Program
-from engine.evaluate import engine_facts_of
+from engine.evaluate.base import engine_facts_of
 
 _OPERATORS = {">=": ">=", ">": ">", "<=": "<=", "<": "<", "==": "==", "!=": "!=",
               "in": "_pyD_in", "not in": "_pyD_not_in"}

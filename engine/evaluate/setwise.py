@@ -19,7 +19,7 @@ from datetime import date
 from typing import Any, Iterable, Sequence
 
 from engine.compiler import Clause, Cmp, Lit, Program
-from engine.evaluate import OPERATORS, strata
+from engine.evaluate.base import OPERATORS, strata
 
 def _bits(indices: Iterable[int], size: int) -> int:
     buffer = bytearray((size + 7) // 8)

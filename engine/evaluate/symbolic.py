@@ -13,7 +13,7 @@ from typing import Any, Iterable, Sequence
 from dd.autoref import BDD, Function
 
 from engine.compiler import Clause, Cmp, Program, comparisons_of
-from engine.evaluate import strata
+from engine.evaluate.base import strata
 from engine.model import All, Any_, Atom, Compare, Expr, Not
 
 Pair = tuple[Function, Function]  # (situations where a node is derived true, where it is derived false)
