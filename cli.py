@@ -248,7 +248,7 @@ def _peildatum(ctx: click.Context | None, param: click.Parameter | None, value: 
 
 
 def _engine():
-    from engine.assess import Engine
+    from engine.answer.assess import Engine
 
     try:
         return Engine()
@@ -259,7 +259,7 @@ def _engine():
 def _assessments(file: Path, goals: list[str], peildatum: date, precedence: list[str] | None = None,
                  backend: str = "setwise"):
     from engine.evaluate import evaluator_named
-    from engine.facts import read_applicant_file
+    from engine.applicant.facts import read_applicant_file
 
     eng = _engine()
     if backend != "setwise":  # the edge: below here an evaluator is an object, chosen once
@@ -294,7 +294,7 @@ def _precedence(voorrang: str | None) -> list[str]:
     names = [p.strip() for p in (voorrang or "").split(",") if p.strip()]
     if not names:
         return []
-    from engine.fees import fee_source_files
+    from engine.answer.fees import fee_source_files
 
     files = fee_source_files(_engine().kb)
     allowed = sorted({f.split("_", 1)[0] for f in files})
@@ -324,6 +324,8 @@ file_argument = click.argument("file", type=click.Path(path_type=Path, dir_okay=
 @click.version_option(package_name="verblijfsregels")
 def main() -> None:
     """Assess applicants against the IND residence-permit rules and explain the outcome in Dutch."""
+    if os.environ.get("VERBLIJFSREGELS_COVERAGE"):  # recording asked for, also by the tests for the commands they run
+        from engine.checks import coverage  # noqa: F401  (registers itself as an evaluation observer)
 
 
 @main.command()
@@ -358,8 +360,8 @@ def assess(file: Path, goal: str | None, peildatum: date, voorrang: str | None, 
 @format_option
 def why_not(file: Path, goal: str, max_changes: int, peildatum: date, fmt: str) -> None:
     """List every route to the goal with what fails, and the smallest changes that would help."""
-    from engine.facts import read_applicant_file
-    from engine.repairs import WHY_NOT_FORMAT, WHY_NOT_VERSION, find_repairs
+    from engine.applicant.facts import read_applicant_file
+    from engine.answer.repairs import WHY_NOT_FORMAT, WHY_NOT_VERSION, find_repairs
     from explain import render_why_not
 
     eng = _engine()
@@ -370,7 +372,7 @@ def why_not(file: Path, goal: str, max_changes: int, peildatum: date, fmt: str) 
     except VerblijfsregelsError as exc:
         raise UsageError(str(exc)) from None
     if fmt == "json":
-        from engine.proof import failing_conditions
+        from engine.answer.proof import failing_conditions
 
         _emit_json({
             "format": WHY_NOT_FORMAT, "version": WHY_NOT_VERSION,
@@ -392,8 +394,8 @@ def why_not(file: Path, goal: str, max_changes: int, peildatum: date, fmt: str) 
 @format_option
 def fees(file: Path, goal: str | None, form: str | None, voorrang: str | None, peildatum: date, fmt: str) -> None:
     """Say which form applies and what it costs, with the exception that decided the amount."""
-    from engine.fees import fees_for
-    from engine.facts import read_applicant_file
+    from engine.answer.fees import fees_for
+    from engine.applicant.facts import read_applicant_file
     from explain import render_fees
 
     if bool(goal) == bool(form):
@@ -425,7 +427,7 @@ UNKNOWN_ANSWERS = ("?", "weet niet", "onbekend")
 
 def _ask_value(eng, question, data: dict, goals: list[str], peildatum: date):
     """Ask until the answer is valid; returns the value, or None for "weet niet"."""
-    from engine.interview import AnswerError, assessments, parse_answer
+    from engine.answer.interview import AnswerError, assessments, parse_answer
 
     if question.type == "vergunningen":
         return _ask_periods(eng, question, data, peildatum)
@@ -447,7 +449,7 @@ def _ask_value(eng, question, data: dict, goals: list[str], peildatum: date):
 
 def _ask_period_details(eng, question, data: dict):
     """Fill in what periods given earlier leave out; None if nothing was filled in."""
-    from engine.facts import parse_applicant
+    from engine.applicant.facts import parse_applicant
     from explain import period
 
     purposes = eng.kb.period_fields["verblijfsdoel"]["waarden"]
@@ -478,7 +480,7 @@ def _ask_period_details(eng, question, data: dict):
 
 
 def _ask_periods(eng, question, data: dict, peildatum: date):
-    from engine.facts import parse_applicant
+    from engine.applicant.facts import parse_applicant
 
     if question.fact in data:
         return _ask_period_details(eng, question, data)
@@ -524,8 +526,8 @@ def interview(goal: str | None, answers_file: Path | None, save_file: Path | Non
     """Ask, in Dutch, only the questions whose answer can still change the outcome."""
     import yaml
 
-    from engine.facts import load_applicant_file, parse_applicant
-    from engine.interview import applicant_file, assessments, next_question
+    from engine.applicant.facts import load_applicant_file, parse_applicant
+    from engine.answer.interview import applicant_file, assessments, next_question
     from explain import render_assessment, render_overview
 
     eng = _engine()
@@ -590,7 +592,7 @@ def rules(fmt: str, inventory: bool) -> None:
 
     eng = _engine()
     if inventory:
-        from engine.inventory import inventory as build_inventory
+        from engine.rules.inventory import inventory as build_inventory
 
         try:
             rows = build_inventory(eng.kb)
@@ -646,7 +648,7 @@ def batch(ctx: click.Context, input_file: Path, out_file: Path, input_format: st
     peildatum or a rule-base directory) each row is assessed twice and a report of changed outcomes
     per goal, and of changed fees per goal and form, is printed.
     """
-    from engine.batch import (Comparison, Evaluators, Job, RowFormat, Writer, goals_with_fees, input_format as guess_format,
+    from engine.answer.batch import (Comparison, Evaluators, Job, RowFormat, Writer, goals_with_fees, input_format as guess_format,
                               read_rows, run_batch)
 
     if compare is not None:
@@ -755,7 +757,7 @@ def _compare_date(value: str) -> date:
 
 def _comparison_kb(directory: Path):
     """The rule base of --compare-kb: it must load, and have goals and facts (any directory loads)."""
-    from engine.assess import Engine
+    from engine.answer.assess import Engine
 
     try:
         kb = Engine(directory).kb
@@ -779,7 +781,7 @@ def _progress(kb, input_file: Path, fmt: str):
     except OSError:
         regular = False
     if regular:
-        from engine.batch import count_rows
+        from engine.answer.batch import count_rows
 
         bar = click.progressbar(length=count_rows(kb, input_file, fmt), label="beoordelen", file=sys.stderr)
     else:  # no total: the bar shows how many rows are done
@@ -810,8 +812,8 @@ def audit(ctx: click.Context, peildatum: date, fmt: str, strict: bool, graph: bo
     """
     import os
 
-    from engine.audit import audit_directory
-    from engine.model import KB_DIR
+    from engine.checks.audit import audit_directory
+    from engine.rules.model import KB_DIR
 
     kb_dir = Path(os.environ.get("VERBLIJFSREGELS_KB") or KB_DIR)
     try:
@@ -825,7 +827,7 @@ def audit(ctx: click.Context, peildatum: date, fmt: str, strict: bool, graph: bo
     elif fmt == "json":
         _emit_json(report.to_json())
     elif fmt == "html":
-        from engine.audit_graph import svg
+        from engine.checks.audit_graph import svg
         from explain import render_audit_html
 
         _echo(render_audit_html(report, svg(report.graph) if report.graph else None), nl=False)
@@ -850,7 +852,7 @@ def coverage(data_file: Path | None, contexts: tuple[str, ...], fmt: str) -> Non
     """
     import os
 
-    from engine import coverage as cov
+    from engine.checks import coverage as cov
 
     path = data_file or Path(os.environ.get(cov.ENV) or cov.DEFAULT_DATA)
     if not path.exists():
@@ -892,7 +894,7 @@ def mutate(ctx: click.Context, limit: int | None, jobs: int, only: tuple[str, ..
     tests/test_invariants.py; a survivor is listed with why it is equivalent, or with an
     applicant for whom it changes the answer.
     """
-    from engine import mutation
+    from engine.checks import mutation
     from engine.evaluate import evaluator_named
 
     try:
@@ -933,13 +935,13 @@ def mutate(ctx: click.Context, limit: int | None, jobs: int, only: tuple[str, ..
 def schema(kind: str) -> None:
     """Print the JSON Schema of an applicant file, an assessment, a fee answer, a why-not or an interview step."""
     if kind != "applicant":
-        from engine.assess import ASSESSMENT_SCHEMA
+        from engine.answer.assess import ASSESSMENT_SCHEMA
 
         name = {"assessment": "assessment", "fees": "fees", "why-not": "why_not", "interview-step": "interview_step"}[kind]
         _echo(ASSESSMENT_SCHEMA.with_name(f"{name}.schema.json").read_text(encoding="utf-8"), nl=False)
         return
-    from engine.facts import json_schema
-    from engine.model import load_knowledge_base
+    from engine.applicant.facts import json_schema
+    from engine.rules.model import load_knowledge_base
 
     try:
         kb = load_knowledge_base()

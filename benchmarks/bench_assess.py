@@ -92,8 +92,8 @@ def main() -> None:
     nb_cold, nb_goal, nb_base = cold_start(assess_cmd, goal_cmd, baseline_cmd, args.runs, no_bytecode_env)
 
     sys.path.insert(0, str(ROOT))
-    from engine.assess import Engine
-    from engine.facts import read_applicant_file
+    from engine.answer.assess import Engine
+    from engine.applicant.facts import read_applicant_file
     from explain import render_assessment, render_overview
 
     engine = Engine()

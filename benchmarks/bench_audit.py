@@ -36,8 +36,8 @@ def wall(cmd: list[str], runs: int) -> list[float]:
 
 
 def phases(peildatum: date) -> list[tuple[str, float]]:
-    from engine.assess import Engine
-    from engine.audit import Auditor
+    from engine.answer.assess import Engine
+    from engine.checks.audit import Auditor
 
     out = []
     start = time.perf_counter()

@@ -1,7 +1,7 @@
 """Benchmark: `verblijfsregels batch` on a generated caseload, every goal and fee.
 
 Prints figures; asserts nothing. The caseload comes from the seeded generator
-(`engine.caseload`, half of it variants of the scenario base applicants), written once as JSON
+(`engine.checks.caseload`, half of it variants of the scenario base applicants), written once as JSON
 Lines; the batch then runs as a real process, and the peak memory of its whole process tree
 (main process plus workers, summed, sampled every 20 ms from /proc) is reported with the wall time.
 
@@ -98,9 +98,9 @@ def main() -> None:
     args = parser.parse_args()
 
     sys.path.insert(0, str(ROOT))
-    from engine.caseload import caseload
-    from engine.facts import load_applicant_file
-    from engine.model import load_knowledge_base
+    from engine.checks.caseload import caseload
+    from engine.applicant.facts import load_applicant_file
+    from engine.rules.model import load_knowledge_base
 
     kb = load_knowledge_base()
     bases = tuple(load_applicant_file(p) for p in sorted((ROOT / "tests" / "scenarios" / "basis").glob("*.yaml")))

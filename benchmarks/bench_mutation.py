@@ -15,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from engine.mutation import enumerate_mutants, run_mutation  # noqa: E402
+from engine.checks.mutation import enumerate_mutants, run_mutation  # noqa: E402
 from engine.evaluate import evaluator_named  # noqa: E402
 from tests.mutation_checks import checks  # noqa: E402
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemBytecodeCache, FileSystemLoader, StrictUndefined, select_autoescape
 
-from engine.cache import cache_dir
+from engine.rules.cache import cache_dir
 
 MONTHS = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus",
           "september", "oktober", "november", "december")
@@ -343,7 +343,7 @@ def render_inventory(rows: list[Any]) -> str:
 
 
 def _audit_context(report: Any) -> dict[str, Any]:
-    from engine.audit import CATEGORIES, witness_yaml
+    from engine.checks.audit import CATEGORIES, witness_yaml
 
     data = report.to_json()
     for finding, raw in zip(data["findings"], report.findings):

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
-from engine.assess import Engine
+from engine.answer.assess import Engine
 
-pytest_plugins = ["tests.mutation_checks"]  # the `mutation_checks` fixture: what engine.mutation checks with
+pytest_plugins = ["tests.mutation_checks"]  # the `mutation_checks` fixture: what engine.checks.mutation checks with
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT.parent / "shared" / "seeds"
@@ -36,7 +36,7 @@ def pytest_addoption(parser):
 def pytest_configure(config):
     path = config.getoption("--kb-coverage", default=None)
     if path:
-        from engine import coverage
+        from engine.checks import coverage
 
         path = Path(path).resolve()
         path.unlink(missing_ok=True)
@@ -45,14 +45,14 @@ def pytest_configure(config):
 
 
 def pytest_runtest_setup(item):
-    from engine import coverage
+    from engine.checks import coverage
 
     if coverage.recorder is not None:
         os.environ[coverage.CONTEXT_ENV] = item.nodeid.split("::")[0]
 
 
 def pytest_sessionfinish(session, exitstatus):
-    from engine import coverage
+    from engine.checks import coverage
 
     if coverage.recorder is not None:
         coverage.recorder.flush()

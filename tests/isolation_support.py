@@ -15,10 +15,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from engine.assess import Engine
-from engine.caseload import caseload
-from engine.facts import load_applicant_file, parse_applicant
-from engine.fees import fees_for
+from engine.answer.assess import Engine
+from engine.checks.caseload import caseload
+from engine.applicant.facts import load_applicant_file, parse_applicant
+from engine.answer.fees import fees_for
 
 PEILDATUM = date(2026, 11, 22)
 BASES = Path(__file__).resolve().parent / "scenarios" / "basis"
@@ -31,7 +31,7 @@ def bases() -> tuple[dict, ...]:
 
 
 def applicants(count: int, seed: int) -> list[dict[str, Any]]:
-    from engine.model import load_knowledge_base
+    from engine.rules.model import load_knowledge_base
 
     return list(caseload(load_knowledge_base(), count, seed, PEILDATUM, bases=bases()))
 

@@ -1,6 +1,6 @@
 """The checks `verblijfsregels mutate` runs against every mutant, handed over by the test suite.
 
-The product never imports its tests: `engine.mutation.find_checks` finds `checks` through the
+The product never imports its tests: `engine.checks.mutation.find_checks` finds `checks` through the
 entry point `verblijfsregels.mutation_checks` (pyproject.toml), and the tests pass the same
 checks explicitly, from the `mutation_checks` fixture (this module is a pytest plugin, loaded by
 tests/conftest.py).
@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.facts import load_applicant_file
-from engine.mutation import MutationChecks
+from engine.applicant.facts import load_applicant_file
+from engine.checks.mutation import MutationChecks
 
 HERE = Path(__file__).resolve().parent
 

@@ -1,7 +1,7 @@
-"""Moved to `engine.strategies` (installed with the package); this name stays for old imports.
+"""Moved to `engine.checks.strategies` (installed with the package); this name stays for old imports.
 
 `hier_opgegroeide_volwassenen` here keeps its first meaning: no danger to public order or
-national security either (the one in engine.strategies leaves those open).
+national security either (the one in engine.checks.strategies leaves those open).
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from engine import strategies as _kit
-from engine.strategies import *  # noqa: F401,F403
-from engine.strategies import aanvragers, datums, vergunningsperioden  # noqa: F401
+from engine.checks import strategies as _kit
+from engine.checks.strategies import *  # noqa: F401,F403
+from engine.checks.strategies import aanvragers, datums, vergunningsperioden  # noqa: F401
 
 
 def hier_opgegroeide_volwassenen(peildatum: date, **vast: Any) -> st.SearchStrategy[dict[str, Any]]:

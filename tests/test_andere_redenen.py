@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from engine.model import expr_names
+from engine.rules.model import expr_names
 from engine.tijd import huidig_verblijfsdoel
 
 

@@ -25,13 +25,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from cli import main
-from engine.assess import Engine
-from engine.audit import CATEGORIES, Auditor, audit_directory
-from engine.audit_space import bitwise
+from engine.answer.assess import Engine
+from engine.checks.audit import CATEGORIES, Auditor, audit_directory
+from engine.checks.audit_space import bitwise
 from engine.evaluate.symbolic import all_of, any_of
 from engine.errors import KnowledgeBaseError
-from engine.facts import parse_applicant
-from engine.model import KB_DIR
+from engine.applicant.facts import parse_applicant
+from engine.rules.model import KB_DIR
 from explain import render_audit, render_audit_html
 from tests.test_golden import check
 

@@ -20,15 +20,15 @@ import pytest
 from click.testing import CliRunner
 
 from cli import main
-from engine import batch as batch_module
-from engine.assess import Engine, decide
-from engine.batch import CaseloadEvaluator, Row, fee_text
-from engine.caseload import caseload
+from engine.answer import batch as batch_module
+from engine.answer.assess import Engine, decide
+from engine.answer.batch import CaseloadEvaluator, Row, fee_text
+from engine.checks.caseload import caseload
 from engine.evaluate import engine_facts_of
 from engine.evaluate.datalog import DatalogEvaluator
 from engine.errors import InputError
-from engine.facts import load_applicant_file, parse_applicant
-from engine.proof import ProofBuilder
+from engine.applicant.facts import load_applicant_file, parse_applicant
+from engine.answer.proof import ProofBuilder
 from tests import vrije_tekst
 from tests.conftest import ROOT
 
@@ -67,7 +67,7 @@ def test_the_setwise_backend_derives_exactly_what_pydatalog_derives_for_every_no
 
 def test_batch_outcomes_of_every_goal_are_what_pydatalog_decides_for_every_generated_applicant(engine, generated, reference):
     """The whole batch path (reading inputs by value, outcome codes per chunk, several chunks) against
-    the reference: the outcome `engine.assess` decides from pyDatalog's values, for every goal."""
+    the reference: the outcome `engine.answer.assess` decides from pyDatalog's values, for every goal."""
     _, inputs, values = reference
     evaluator = CaseloadEvaluator(engine, PEILDATUM)
     rows = [Row(i + 1, data) for i, data in enumerate(generated)]

@@ -18,7 +18,7 @@ import yaml
 from click.testing import CliRunner
 
 from cli import main
-from engine.facts import parse_applicant
+from engine.applicant.facts import parse_applicant
 from tests.conftest import ROOT
 
 EXAMPLE = ROOT / "voorbeelden" / "aanvrager.yaml"

@@ -10,8 +10,8 @@ import pytest
 from click.testing import CliRunner
 
 from cli import main
-from engine import coverage
-from engine.facts import parse_applicant
+from engine.checks import coverage
+from engine.applicant.facts import parse_applicant
 from tests.test_scenarios import FILES, check_scenario, load_scenario
 
 PEILDATUM = date(2026, 11, 22)
@@ -180,8 +180,8 @@ def test_the_coverage_command_without_data_says_how_to_record(tmp_path):
 def test_only_the_rule_base_under_test_is_recorded(engine, tmp_path, monkeypatch):
     import shutil
 
-    from engine.assess import Engine
-    from engine.model import KB_DIR
+    from engine.answer.assess import Engine
+    from engine.rules.model import KB_DIR
 
     copy = tmp_path / "kb"
     shutil.copytree(KB_DIR, copy, ignore=shutil.ignore_patterns("__pycache__", "*.py"))

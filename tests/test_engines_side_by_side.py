@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from engine.assess import Engine
-from engine.facts import parse_applicant
+from engine.answer.assess import Engine
+from engine.applicant.facts import parse_applicant
 
 
 def test_a_model_added_after_another_engine_was_built_survives_switching_back_and_forth():

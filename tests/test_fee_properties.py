@@ -18,9 +18,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from engine.facts import parse_applicant
-from engine.fees import fees_for
-from engine.model import KB_DIR, expr_names, load_knowledge_base
+from engine.applicant.facts import parse_applicant
+from engine.answer.fees import fees_for
+from engine.rules.model import KB_DIR, expr_names, load_knowledge_base
 from explain import render_fees
 
 PEILDATUM = date(2026, 11, 23)
@@ -165,7 +165,7 @@ def test_every_form_gets_exactly_one_amount_per_source_or_every_amount_the_sourc
 def test_the_order_in_which_fee_rules_are_declared_decides_nothing(engine, situation, form, seed):
     import dataclasses
 
-    from engine.fees import FeeCalculator
+    from engine.answer.fees import FeeCalculator
 
     rules = list(engine.kb.fee_rules.items())
     seed.shuffle(rules)
@@ -213,7 +213,7 @@ def test_the_fee_facts_cover_every_exception_and_the_age():
     assert {"stuurt_inkomensverklaring_t2_mee", "stuurt_bewijs_leningaanvragen_mee"} <= set(FEE_FACTS)
 
 
-FEES_SCHEMA = json.loads((Path(__file__).resolve().parent.parent / "engine" / "fees.schema.json").read_text(encoding="utf-8"))
+FEES_SCHEMA = json.loads((Path(__file__).resolve().parent.parent / "engine" / "answer" / "fees.schema.json").read_text(encoding="utf-8"))
 _validate_fees = fastjsonschema.compile(FEES_SCHEMA, formats={"date": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"})
 
 
@@ -290,7 +290,7 @@ def _kb_copy_with(tmp_path, old: str, new: str):
 
 def test_the_peildatum_picks_the_value_in_force(tmp_path):
     """A dated value holds from its date; before it the undated one stays in force (issue 4)."""
-    from engine.assess import Engine
+    from engine.answer.assess import Engine
 
     old = '''      - {vanaf: null, waarde: 5800, bron: {bestand: 001_656115d499998806.txt, citaat: "Deze aanvraag kost € 58."}}'''
     kb_dir = _kb_copy_with(tmp_path, old, old + '''

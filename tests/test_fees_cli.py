@@ -195,9 +195,9 @@ def test_one_source_with_two_applicable_exceptions_names_both_amounts_and_picks_
 def test_a_precedence_the_kb_declares_with_a_reason_settles_one_source_and_the_answer_says_so(tmp_path):
     from datetime import date
 
-    from engine.assess import Engine
-    from engine.facts import read_applicant_file
-    from engine.fees import fees_for
+    from engine.answer.assess import Engine
+    from engine.applicant.facts import read_applicant_file
+    from engine.answer.fees import fees_for
     from explain import render_fees
 
     anchor = "    bedrag: leges_7027_mensenhandel_huiselijk_geweld\n"
@@ -221,7 +221,7 @@ def test_a_precedence_the_kb_declares_with_a_reason_settles_one_source_and_the_a
 ])
 def test_a_declared_precedence_names_a_sibling_exception(tmp_path, declaration, message):
     from engine.errors import KnowledgeBaseError
-    from engine.model import load_knowledge_base
+    from engine.rules.model import load_knowledge_base
 
     anchor = "    bedrag: leges_7027_mensenhandel_huiselijk_geweld\n"
     kb_dir = _kb_copy_with(tmp_path, anchor, anchor + "    gaat_voor:\n" + declaration + (
@@ -264,9 +264,9 @@ def test_the_range_of_bron_004_is_a_disagreement_set_aside_with_the_reason_the_k
 def test_the_reason_for_setting_the_range_aside_comes_from_the_kb_not_the_template(tmp_path):
     from datetime import date
 
-    from engine.assess import Engine
-    from engine.facts import read_applicant_file
-    from engine.fees import fees_for
+    from engine.answer.assess import Engine
+    from engine.applicant.facts import read_applicant_file
+    from engine.answer.fees import fees_for
     from explain import render_fees
 
     template = (ROOT / "explain" / "templates" / "fees.txt.j2").read_text(encoding="utf-8")

@@ -2,7 +2,7 @@
 why-not, fees, interview --answers/--next, batch) and the interview's typed answers.
 
 Inputs are arbitrary (any bytes) or near-valid: a consistent applicant from
-`engine.strategies.aanvragers`, written as YAML or JSON, with up to three things broken — a wrong
+`engine.checks.strategies.aanvragers`, written as YAML or JSON, with up to three things broken — a wrong
 type, broken syntax, a huge number, a date like 0000-00-00 or 9999-12-31, deep nesting, a very
 long string, control characters, bytes that are no UTF-8, a key twice, YAML anchors (up to a
 billion laughs), another top level. Every outcome must hold to (the `check_*` functions, which
@@ -42,13 +42,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import cli
-from engine import batch as batch_module
-from engine.assess import Engine
+from engine.answer import batch as batch_module
+from engine.answer.assess import Engine
 from engine.errors import InputError, escaped, is_name
-from engine.facts import MAX_FILE_BYTES, load_applicant_file, read_applicant_file
-from engine.interview import AnswerError, parse_answer
-from engine.model import load_knowledge_base
-from engine.strategies import aanvragers
+from engine.applicant.facts import MAX_FILE_BYTES, load_applicant_file, read_applicant_file
+from engine.answer.interview import AnswerError, parse_answer
+from engine.rules.model import load_knowledge_base
+from engine.checks.strategies import aanvragers
 
 PEILDATUM = date(2026, 11, 22)
 KB = load_knowledge_base()

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from engine.facts import parse_applicant
+from engine.applicant.facts import parse_applicant
 
 PEILDATUM = date(2026, 11, 23)
 GOALS = ("huiselijk_geweld", "eergerelateerd_geweld")

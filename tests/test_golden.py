@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from engine.facts import read_applicant_file
-from engine.fees import fees_for
-from engine.repairs import find_repairs
+from engine.applicant.facts import read_applicant_file
+from engine.answer.fees import fees_for
+from engine.answer.repairs import find_repairs
 from explain import render_assessment, render_fees, render_overview, render_rules, render_why_not
 
 ROOT = Path(__file__).resolve().parent.parent

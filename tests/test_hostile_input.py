@@ -21,9 +21,9 @@ from click.testing import CliRunner
 
 from cli import main
 from engine import tijd
-from engine.batch import ROW_LIMIT
-from engine.facts import MAX_DEPTH, MAX_FILE_BYTES
-from engine.interview import AnswerError, parse_answer
+from engine.answer.batch import ROW_LIMIT
+from engine.applicant.facts import MAX_DEPTH, MAX_FILE_BYTES
+from engine.answer.interview import AnswerError, parse_answer
 from tests.conftest import ROOT
 
 EXAMPLE = ROOT / "voorbeelden" / "aanvrager.yaml"
@@ -142,8 +142,8 @@ def test_a_number_of_five_thousand_digits_gives_one_line_naming_the_field(tmp_pa
 def test_an_amount_in_a_csv_cell_of_five_thousand_digits_is_left_unconverted_for_validation_to_name():
     from types import SimpleNamespace
 
-    from engine.batch import _csv_values
-    from engine.facts import HugeNumber
+    from engine.answer.batch import _csv_values
+    from engine.applicant.facts import HugeNumber
 
     kb = SimpleNamespace(facts={"inkomen": SimpleNamespace(type="bedrag")})  # the vocabulary has no amount yet
     assert _csv_values(kb, {"inkomen": "1" + "0" * 5000}) == {"inkomen": HugeNumber(5001)}

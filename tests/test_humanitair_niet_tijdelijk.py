@@ -6,7 +6,7 @@ from datetime import date
 
 import yaml
 
-from engine.facts import parse_applicant
+from engine.applicant.facts import parse_applicant
 from tests.test_scenarios import FILES, HERE, load_scenario
 
 GOAL = "humanitair_niet_tijdelijk"
@@ -44,7 +44,7 @@ def test_the_permanent_permit_term_counts_the_years_the_applicant_already_had_a_
 
 def test_the_permanent_permit_term_agrees_with_the_five_years_c2_counts(engine):
     """On the date D10.termijn gives, C2 (003: 5 years in a row, from age 8) holds; a day earlier not."""
-    from engine.facts import parse_applicant as parse
+    from engine.applicant.facts import parse_applicant as parse
 
     facts = {"geboortedatum": "1990-05-01", "verblijfsvergunningen": [
         {"van": "2012-01-01", "tot": "2016-12-31", "verblijfsdoel": "anders", "niet_tijdelijk": False},

@@ -8,9 +8,9 @@ from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import strategies as st
 
-from engine.facts import parse_applicant
-from engine.model import expr_names
-from engine.strategies import aanvragers, basisaanvragers, varianten
+from engine.applicant.facts import parse_applicant
+from engine.rules.model import expr_names
+from engine.checks.strategies import aanvragers, basisaanvragers, varianten
 
 GOAL = "humanitair_tijdelijk"
 PEIL = date(2026, 11, 22)

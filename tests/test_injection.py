@@ -33,7 +33,7 @@ from markupsafe import escape
 from pyDatalog import pyDatalog, pyParser
 
 import cli
-from engine.assess import Engine
+from engine.answer.assess import Engine
 from tests import vrije_tekst
 from tests.applicant_commands import batch_runs, csv_cell, file_runs, interactive_run, interview_runs, write_caseload
 from tests.vrije_tekst import FACT, FORM, GOAL
@@ -203,10 +203,10 @@ def tekst_engine(tmp_path_factory) -> Engine:
 @pytest.fixture
 def with_tekst_kb(monkeypatch, tekst_engine, tmp_path):
     """Commands run against the knowledge base with the free-text fact; the cache in tmp_path."""
-    import engine.model
+    import engine.rules.model
 
     monkeypatch.setenv("VERBLIJFSREGELS_CACHE", str(tmp_path / "cache"))
-    monkeypatch.setattr(engine.model, "KB_DIR", tekst_engine.kb_dir)  # batch builds its own engine from it
+    monkeypatch.setattr(engine.rules.model, "KB_DIR", tekst_engine.kb_dir)  # batch builds its own engine from it
     monkeypatch.setattr(cli, "_engine", lambda: tekst_engine)
     return tekst_engine
 
@@ -232,7 +232,7 @@ def _jinja_cache() -> list[Path]:
 
 def _csv_expected(rows: list[dict], columns: list[str]) -> list[bool]:
     """Per result row of the CSV caseload, whether it is an error row. Only free text may run over
-    several lines in a CSV record (engine/batch.py, _csv_records): a line break in any other value
+    several lines in a CSV record (engine/answer/batch.py, _csv_records): a line break in any other value
     makes each non-blank line of that record an error row of its own, and a blank one no row."""
     expected = []
     for place, row in zip(PLACES, rows):

@@ -1,7 +1,7 @@
 """Invariants of the knowledge base, each a property over generated applicants.
 
 Every check is a plain function (`check_*`) that raises AssertionError; the tests below feed it
-applicants from `engine.strategies`, and `verblijfsregels mutate` runs the same functions
+applicants from `engine.checks.strategies`, and `verblijfsregels mutate` runs the same functions
 (listed in PROPERTIES) against every mutant of the rule base. Whatever a check needs that the
 knowledge base does not declare (a goal, a route's facts, a rule) makes it skip, with the reason.
 """
@@ -24,10 +24,10 @@ from hypothesis import assume, event, given, settings
 from hypothesis.control import currently_in_test_context
 from hypothesis import strategies as st
 
-from engine import strategies as kit
-from engine.assess import ELIGIBLE, NOT_ELIGIBLE, OUT_OF_SCOPE, UNDETERMINED
-from engine.facts import parse_applicant
-from engine.model import Atom, KnowledgeBase, load_knowledge_base
+from engine.checks import strategies as kit
+from engine.answer.assess import ELIGIBLE, NOT_ELIGIBLE, OUT_OF_SCOPE, UNDETERMINED
+from engine.applicant.facts import parse_applicant
+from engine.rules.model import Atom, KnowledgeBase, load_knowledge_base
 from engine.tijd import add_years
 
 PEILDATUM = date(2026, 11, 22)
@@ -290,7 +290,7 @@ def check_proof_shape(engine, facts: dict[str, Any]) -> None:
 
 
 def _from_json(data: dict[str, Any]):
-    from engine.proof import ProofNode
+    from engine.answer.proof import ProofNode
 
     return ProofNode(node=data["node"], kind=data["kind"], label=data["label"], value=data["value"],
                      rule_id=data.get("rule_id"), detail=data.get("detail") or {},
@@ -307,7 +307,7 @@ def test_every_proof_leaf_is_an_input_fact_and_every_node_a_declared_rule_for_ev
 def e9_facts(kb: KnowledgeBase) -> list[str]:
     """Yes/no facts read by the declarations of E9 (E9, E9.*) other than through an age."""
     names: list[str] = []
-    from engine.model import expr_names
+    from engine.rules.model import expr_names
 
     for rule in kb.rules.values():
         if rule.id == "E9" or rule.id.startswith("E9."):
@@ -470,8 +470,8 @@ def _properties_fail_for(mutant_id: str, property_name: str) -> str | None:
 
     from hypothesis import HealthCheck, Phase
 
-    from engine import mutation
-    from engine.model import KB_DIR
+    from engine.checks import mutation
+    from engine.rules.model import KB_DIR
 
     mutant = next(m for m in mutation.enumerate_mutants() if m.id == mutant_id)
     prop = next(p for p in PROPERTIES if p.name == property_name)
@@ -505,7 +505,7 @@ def _seeded_engine(tmp_path: Path, rules: str):
     """A rule base with yes/no facts a, b, c and goal `doel` concluding p."""
     import textwrap
 
-    from engine.assess import Engine
+    from engine.answer.assess import Engine
 
     (tmp_path / "regels").mkdir()
     (tmp_path / "feiten.yaml").write_text(textwrap.dedent("""

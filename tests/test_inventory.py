@@ -7,7 +7,7 @@ import re
 import pytest
 import yaml
 
-from engine.inventory import inventory
+from engine.rules.inventory import inventory
 from tests.conftest import ROOT, SEEDS
 
 INVENTORY = SEEDS.parent / "rule-inventory.md"

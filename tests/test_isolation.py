@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.assess import Engine
+from engine.answer.assess import Engine
 from tests.conftest import ROOT
 from tests.isolation_support import answer, applicants, init_worker, probe_commands, work
 
@@ -32,7 +32,7 @@ SIZE = 240 if os.environ.get("CI") else 120
 @pytest.fixture(scope="module")
 def jobs() -> list[tuple[dict, str, str, bool]]:
     """Shuffled applicants, each with a goal and a form; every fourth also assessed for every goal by pyDatalog."""
-    from engine.model import load_knowledge_base
+    from engine.rules.model import load_knowledge_base
 
     kb = load_knowledge_base()
     goals, forms = sorted(kb.goals), sorted(kb.forms)

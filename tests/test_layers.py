@@ -59,7 +59,7 @@ def imports() -> list[Import]:
                     base = ".".join([*up, base] if base else up)
                 for a in node.names:
                     full = f"{base}.{a.name}"
-                    if full in MODULES:  # `from engine import coverage`: a module, not a name
+                    if full in MODULES:  # `from engine.checks import coverage`: a module, not a name
                         out.append(Import(importer, node.lineno, full, None))
                     else:
                         out.append(Import(importer, node.lineno, _resolve(base), a.name))
@@ -98,6 +98,26 @@ def test_only_the_datalog_evaluator_imports_pydatalog():
     assert found == ["engine.evaluate.datalog"]
 
 
+# explain/ is left out: it renders every document, the audit report among them.
+ANSWERING = ("engine.rules", "engine.applicant", "engine.evaluate", "engine.answer", "engine.graph", "engine.tijd",
+             "engine.errors")
+
+
+def test_what_answers_never_imports_the_tools_that_check_the_rule_base():
+    """Only cli.py (the audit, coverage and mutate commands), explain/ (the audit report) and the tests load
+    engine/checks/."""
+    answering = [i for i in IMPORTS if i.importer.startswith(ANSWERING)]
+    assert len([m for m in MODULES if m.startswith(ANSWERING)]) >= 20  # the layers are there to be checked
+    found = [f"{where(i)} {i.module}" for i in answering if i.module.startswith("engine.checks")]
+    assert found == [], "what answers imports a rule-base tool: " + ", ".join(found)
+
+
+def test_nothing_is_imported_by_a_name_in_a_string():
+    """An importlib call with a module name in a string would hide a layer crossing from the checks above."""
+    found = [f"{MODULES[m].relative_to(ROOT)}" for m in MODULES if "import_module(" in MODULES[m].read_text(encoding="utf-8")]
+    assert found == []
+
+
 def test_the_test_of_layers_sees_a_planted_import(tmp_path, monkeypatch):
     """The checks above read what they claim to read: a planted private import and cycle are found."""
     planted = {"engine.een": "from engine.twee import _geheim\n", "engine.twee": "import engine.een\n_geheim = 1\n"}
@@ -113,3 +133,16 @@ def test_the_test_of_layers_sees_a_planted_import(tmp_path, monkeypatch):
         test_no_module_imports_a_private_name_of_another()
     with pytest.raises(AssertionError, match="import cycles"):
         test_no_modules_import_each_other_directly_or_round_about()
+
+
+def test_the_test_of_layers_sees_an_answer_reaching_into_the_checks(tmp_path, monkeypatch):
+    path = tmp_path / "assess.py"
+    path.write_text("def f():\n    from engine.checks.coverage import recorder\n", encoding="utf-8")
+    modules = {**MODULES, "engine.answer.assess": path}
+    monkeypatch.setitem(globals(), "ROOT", tmp_path)
+    monkeypatch.setitem(globals(), "MODULES", {m: p if m == "engine.answer.assess" else tmp_path / "x.py"
+                                               for m, p in modules.items()})
+    (tmp_path / "x.py").write_text("", encoding="utf-8")
+    monkeypatch.setitem(globals(), "IMPORTS", imports())
+    with pytest.raises(AssertionError, match="engine.checks.coverage"):
+        test_what_answers_never_imports_the_tools_that_check_the_rule_base()

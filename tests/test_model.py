@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from engine.assess import Engine
+from engine.answer.assess import Engine
 from engine.errors import KnowledgeBaseError
-from engine.facts import parse_applicant
-from engine.model import load_knowledge_base
+from engine.applicant.facts import parse_applicant
+from engine.rules.model import load_knowledge_base
 
 SOURCE = "bron: {bestand: 003_453b3a8f2812a451.txt, citaat: Voorwaarden}"
 
@@ -187,8 +187,8 @@ def test_niet_voor_on_a_fact_that_is_no_date_and_a_cycle_are_refused(tmp_path):
 
 def test_an_applicant_whose_dates_break_the_declared_order_is_refused_naming_both_fields(tmp_path):
     from engine.errors import InputError
-    from engine.facts import json_schema
-    from engine.model import date_order
+    from engine.applicant.facts import json_schema
+    from engine.rules.model import date_order
 
     kb = load_knowledge_base(dated(tmp_path, """
         begin: {type: datum, label: begin, vraag: begin?, wijzigbaar: false}

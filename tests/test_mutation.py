@@ -16,9 +16,9 @@ from importlib.metadata import EntryPoint
 import pytest
 import yaml
 
-from engine import mutation
-from engine.facts import parse_applicant
-from engine.model import KB_DIR
+from engine.checks import mutation
+from engine.applicant.facts import parse_applicant
+from engine.rules.model import KB_DIR
 from tests.conftest import ROOT
 from tests.test_scenarios import FILES, load_scenario
 
@@ -185,7 +185,7 @@ def test_the_mutation_score_of_the_knowledge_base_is_at_least_95_percent(mutatio
 
 
 def test_the_quantity_a_term_runs_from_is_reachable_and_its_mutants_are_killed(mutants, mutation_checks):
-    from engine.mutation import mutant_engine, reachable_targets
+    from engine.checks.mutation import mutant_engine, reachable_targets
 
     assert "begin_ononderbroken_vergunning_vanaf_8" in reachable_targets(mutant_engine(KB_DIR))
     report = mutation.run_mutation(mutation_checks, only=["begin_ononderbroken_vergunning_vanaf_8"], examples=3, differential=0)
@@ -210,14 +210,14 @@ def test_mutate_without_the_tests_says_in_one_line_what_it_needs(monkeypatch):
 
 def test_the_checks_are_found_through_the_entry_point_from_any_directory(mutation_checks, tmp_path):
     """An editable install maps engine/ but not tests/; the lookup still finds them, outside the checkout."""
-    code = "from engine.mutation import find_checks; c = find_checks(); print(len(c.scenarios), len(c.properties))"
+    code = "from engine.checks.mutation import find_checks; c = find_checks(); print(len(c.scenarios), len(c.properties))"
     proc = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split() == [str(len(mutation_checks.scenarios)), str(len(mutation_checks.properties))]
 
 
 def test_the_mutation_module_imports_neither_the_tests_nor_the_cli():
-    code = ("import sys, engine.mutation; "
+    code = ("import sys, engine.checks.mutation; "
             "print(sorted(m for m in sys.modules if m == 'cli' or m.split('.')[0] == 'tests'))")
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
@@ -225,7 +225,7 @@ def test_the_mutation_module_imports_neither_the_tests_nor_the_cli():
 
 
 def test_python_m_engine_mutation_is_the_mutate_command():
-    proc = subprocess.run([sys.executable, "-m", "engine.mutation", "--help"], cwd=ROOT,
+    proc = subprocess.run([sys.executable, "-m", "engine.checks.mutation", "--help"], cwd=ROOT,
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert "--min-score" in proc.stdout and "--equivalents" in proc.stdout

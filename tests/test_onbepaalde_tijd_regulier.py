@@ -6,8 +6,8 @@ from datetime import date
 
 import yaml
 
-from engine.facts import parse_applicant
-from engine.model import Atom
+from engine.applicant.facts import parse_applicant
+from engine.rules.model import Atom
 from tests.test_scenarios import HERE
 
 GOAL = "onbepaalde_tijd_regulier"

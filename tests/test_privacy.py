@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from engine.assess import Engine
+from engine.answer.assess import Engine
 from tests import vrije_tekst
 from tests.conftest import ROOT
 from tests.applicant_commands import batch_runs, file_runs, interactive_run, interview_runs, write_caseload
@@ -175,11 +175,11 @@ def tekst_kb(tmp_path_factory) -> Path:
 @pytest.mark.parametrize("with_free_text", [False, True], ids=["kb", "kb-met-vrije-tekst"])
 def test_no_command_puts_applicant_data_in_logs_errors_temp_or_cache_files_or_uses_the_network(
         with_free_text, tmp_path, monkeypatch, tekst_kb, guarded):
-    import engine.model
+    import engine.rules.model
 
     text = f"privé {secrets.token_hex(6)} toelichting" if with_free_text else None
     if with_free_text:  # every engine the commands build reads the copy with the free-text fact
-        monkeypatch.setattr(engine.model, "KB_DIR", tekst_kb)
+        monkeypatch.setattr(engine.rules.model, "KB_DIR", tekst_kb)
         monkeypatch.setattr(Engine.__init__, "__defaults__", (tekst_kb, *Engine.__init__.__defaults__[1:]))
     goal, form = (vrije_tekst.GOAL, vrije_tekst.FORM) if with_free_text else ("humanitair_niet_tijdelijk", "7027")
     markers = [m for v in (BORN, PERMIT_START, text) if v is not None for m in marker_forms(v)]
@@ -202,7 +202,7 @@ def test_no_command_puts_applicant_data_in_logs_errors_temp_or_cache_files_or_us
     runs.append(type(jobs_run)("batch --jobs 2", (*jobs_run.args, "--jobs", "2")))
 
     logging.getLogger("pyDatalog.pyEngine").debug("proef: het logboek vangt pyDatalog op DEBUG")
-    from engine.cache import cache_dir
+    from engine.rules.cache import cache_dir
     from explain import _ENV
 
     watched = [guarded["tmp"], guarded["cache"], cache_dir() or guarded["cache"]]

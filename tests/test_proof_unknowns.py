@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engine.proof import CONFLICT, ProofNode, unknown_facts
+from engine.answer.proof import CONFLICT, ProofNode, unknown_facts
 
 
 def fact(name, value):

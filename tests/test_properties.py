@@ -8,8 +8,8 @@ from datetime import date
 from hypothesis import given
 from hypothesis import strategies as st
 
-from engine.facts import parse_applicant
-from engine.strategies import aanvragers, basisaanvragers, varianten
+from engine.applicant.facts import parse_applicant
+from engine.checks.strategies import aanvragers, basisaanvragers, varianten
 from tests.strategies import hier_opgegroeide_volwassenen
 
 PEILDATUM = date(2026, 11, 22)
@@ -76,7 +76,7 @@ def test_every_assessment_json_fits_the_published_schema(engine, facts):
     if _assessment_validator is None:
         import fastjsonschema
 
-        from engine.assess import ASSESSMENT_SCHEMA
+        from engine.answer.assess import ASSESSMENT_SCHEMA
 
         schema = json.loads(ASSESSMENT_SCHEMA.read_text(encoding="utf-8"))
         _assessment_validator = fastjsonschema.compile(schema, formats={"date": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"})

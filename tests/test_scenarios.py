@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from engine.facts import parse_applicant
+from engine.applicant.facts import parse_applicant
 
 HERE = Path(__file__).resolve().parent / "scenarios"
 FILES = sorted(p for p in HERE.rglob("*.yaml") if p.parent.name != "basis")
@@ -53,7 +53,7 @@ def check_fees(engine, applicant, peildatum, spec) -> None:
     `bron_zegt_niet_welke`: per source, the exceptions that all apply with their amounts where the
     source does not say which goes first (`{}`: every source gives one amount). `per_bron` gives
     null for such a source: it states no single amount."""
-    from engine.fees import fees_for
+    from engine.answer.fees import fees_for
 
     expected = spec["leges"]
     answer = fees_for(engine, applicant, str(expected["formulier"]), peildatum, expected.get("voorrang"), reductions=True)

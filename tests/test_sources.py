@@ -65,12 +65,12 @@ def test_a_declaration_without_a_seed_quote_is_an_explicit_assumption_with_a_leg
 
 
 def test_the_committed_applicant_validator_matches_the_vocabulary(kb):
-    from engine import aanvrager_validator
-    from engine.facts import schema_digest, validation_schema
+    from engine.applicant import aanvrager_validator
+    from engine.applicant.facts import schema_digest, validation_schema
 
     assert aanvrager_validator.SCHEMA_DIGEST == schema_digest(validation_schema(kb)), (
         "kb/feiten.yaml changed: regenerate with "
-        "python -c \"import engine.facts as f; f.write_validator()\""
+        "python -c \"import engine.applicant.facts as f; f.write_validator()\""
     )
 
 

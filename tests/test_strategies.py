@@ -1,4 +1,4 @@
-"""engine.strategies: consistent applicants from the vocabulary, shrinking to the readable case."""
+"""engine.checks.strategies: consistent applicants from the vocabulary, shrinking to the readable case."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import find as _find
 from hypothesis import strategies as st
 
-from engine import strategies as kit
-from engine.facts import check_against_peildatum, parse_applicant
-from engine.model import date_order, load_knowledge_base
+from engine.checks import strategies as kit
+from engine.applicant.facts import check_against_peildatum, parse_applicant
+from engine.rules.model import date_order, load_knowledge_base
 from engine.tijd import add_years
 
 PEILDATUM = date(2026, 11, 22)
@@ -150,7 +150,7 @@ def test_a_fact_added_to_the_vocabulary_is_generated_without_a_change_to_the_str
 def test_a_route_the_vocabulary_does_not_support_cannot_be_imported(monkeypatch):
     monkeypatch.setitem(kit.ROUTES, "proefroute", (kit.ROUTES["ex_geprivilegieerden"][0], lambda kb: "de woordenlijst kent x niet"))
     with pytest.raises(ImportError, match="x niet"):
-        from engine.strategies import proefroute  # noqa: F401
+        from engine.checks.strategies import proefroute  # noqa: F401
     assert "proefroute" not in kit.routes()
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import textwrap
 from datetime import date
 
-from engine.assess import Engine
-from engine.facts import parse_applicant
+from engine.answer.assess import Engine
+from engine.applicant.facts import parse_applicant
 
 
 def test_a_term_gives_its_date_once_the_start_date_is_known(tmp_path):

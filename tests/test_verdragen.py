@@ -6,8 +6,8 @@ from datetime import date
 
 import pytest
 
-from engine.facts import parse_applicant
-from engine.model import All, Any_, Compare, Not
+from engine.applicant.facts import parse_applicant
+from engine.rules.model import All, Any_, Compare, Not
 from engine.tijd import add_years
 from explain import render_assessment
 

@@ -11,11 +11,11 @@ from hypothesis import HealthCheck, event, given, settings, target
 from hypothesis import strategies as st
 
 from cli import main
-from engine.facts import Applicant, parse_applicant, read_applicant_file
-from engine.interview import _values, assessments, next_question
-from engine.proof import failing_conditions
-from engine.repairs import Condition, changeable_facts, find_repairs
-from engine.strategies import aanvragers, bijna_geschikte_aanvragers
+from engine.applicant.facts import Applicant, parse_applicant, read_applicant_file
+from engine.answer.interview import _values, assessments, next_question
+from engine.answer.proof import failing_conditions
+from engine.answer.repairs import Condition, changeable_facts, find_repairs
+from engine.checks.strategies import aanvragers, bijna_geschikte_aanvragers
 from explain import render_why_not
 from tests.conftest import ROOT
 
@@ -249,7 +249,7 @@ def test_a_larger_repair_than_asked_for_is_said_to_exist(engine):
 
 def test_a_person_only_waiting_can_help_is_given_the_date(engine):
     facts = dict(parse_applicant(engine.kb, {}).values)
-    from engine.facts import read_applicant_file
+    from engine.applicant.facts import read_applicant_file
 
     example = read_applicant_file(engine.kb, ROOT / "voorbeelden" / "aanvrager.yaml")
     values = dict(example.values)
@@ -458,7 +458,7 @@ def test_why_not_and_interview_step_json_match_their_published_schemas(engine, t
              "danger": dict(vormt_gevaar_openbare_orde=True), "as_is": {}}
     import yaml
 
-    from engine.interview import applicant_file
+    from engine.answer.interview import applicant_file
 
     for name, change in cases.items():
         values = {**example.values, **change}

@@ -8,7 +8,7 @@ import operator
 from datetime import date
 from typing import Any, Callable, Collection, Iterable, Mapping, Protocol, Sequence
 
-from engine.compiler import Clause, Lit, Program
+from engine.rules.compiler import Clause, Lit, Program
 from engine.graph import strongly_connected
 
 OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
@@ -35,7 +35,7 @@ def engine_value(value: Any) -> Any:
 
 def engine_facts_of(inputs: Mapping[str, Any], names: Collection[str]) -> list[tuple[str, Any]]:
     """(predicate, value) pairs to assert for one applicant's inputs: the names the program reads
-    as facts (`engine.facts.engine_input_names`), dates as day numbers, by name."""
+    as facts (`engine.applicant.facts.engine_input_names`), dates as day numbers, by name."""
     return [(name, engine_value(value)) for name, value in sorted(inputs.items()) if name in names]
 
 

@@ -1,6 +1,6 @@
 """The one module that talks to pyDatalog.
 
-Clauses arrive as `engine.compiler.Clause` objects and become pyDatalog engine literals and
+Clauses arrive as `engine.rules.compiler.Clause` objects and become pyDatalog engine literals and
 clauses as Python objects; no text is ever handed to `pyDatalog.load` or `ask`, so applicant data
 can never be read as program code. Applicant values enter only as constants in asserted facts.
 
@@ -23,7 +23,7 @@ from typing import Any, Iterable, Sequence
 
 from pyDatalog import pyDatalog, pyEngine
 
-from engine.compiler import Clause, Cmp, Lit, Program
+from engine.rules.compiler import Clause, Cmp, Lit, Program
 from engine.evaluate.base import engine_facts_of
 
 _OPERATORS = {">=": ">=", ">": ">", "<=": "<=", "<": "<", "==": "==", "!=": "!=",

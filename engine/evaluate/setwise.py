@@ -1,6 +1,6 @@
 """Set-at-a-time evaluation of the compiled program, for caseloads.
 
-The same `engine.compiler` clauses pyDatalog runs, evaluated for a whole chunk of applicants at
+The same `engine.rules.compiler` clauses pyDatalog runs, evaluated for a whole chunk of applicants at
 once: every literal `p(A, v)` is one Python integer whose bit i says that it holds for applicant
 i, so a clause body is a handful of big-integer ANDs for the chunk instead of a tabled query per
 applicant. The program is positive (three-valued, no negation as failure), so evaluating each
@@ -9,7 +9,7 @@ model pyDatalog computes. pyDatalog stays the reference: tests/test_batch.py com
 2,000 generated applicants (in CI), node by node and goal by goal.
 
 `SetwiseEvaluator` is the `engine.evaluate.Evaluator` over this; `SetwiseProgram` is the
-machinery, also run on rows of engine facts that give one fact several values (`engine.probe`).
+machinery, also run on rows of engine facts that give one fact several values (`engine.answer.probe`).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Iterable, Sequence
 
-from engine.compiler import Clause, Cmp, Lit, Program
+from engine.rules.compiler import Clause, Cmp, Lit, Program
 from engine.evaluate.base import OPERATORS, strata
 
 def _bits(indices: Iterable[int], size: int) -> int:
@@ -201,7 +201,7 @@ class SetwiseEvaluator:
 
     def run_facts(self, rows: Sequence[Sequence[tuple[str, Any]]], nodes: Sequence[str]) -> ChunkValues:
         """Rows of engine facts (`engine.evaluate.engine_facts_of`), where a fact may be given
-        several values at once (what-if questions: `engine.probe`)."""
+        several values at once (what-if questions: `engine.answer.probe`)."""
         values = self.program.run(rows)
         values.nodes = nodes
         return values

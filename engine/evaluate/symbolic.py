@@ -1,6 +1,6 @@
 """The symbolic evaluator: the compiled program over every situation at once, with BDDs.
 
-A row is a space of situations (`engine.audit_space.AtomSpace`: one BDD variable per atom the
+A row is a space of situations (`engine.checks.audit_space.AtomSpace`: one BDD variable per atom the
 rules read). Per derived literal the result is a binary decision diagram of the situations that
 derive it: what the set-at-a-time evaluator computes per applicant as bits, here for all
 situations the rules can tell apart. The audit reads its findings from these diagrams.
@@ -12,9 +12,9 @@ from typing import Any, Iterable, Sequence
 
 from dd.autoref import BDD, Function
 
-from engine.compiler import Clause, Cmp, Program, comparisons_of
+from engine.rules.compiler import Clause, Cmp, Program, comparisons_of
 from engine.evaluate.base import strata
-from engine.model import All, Any_, Atom, Compare, Expr, Not
+from engine.rules.model import All, Any_, Atom, Compare, Expr, Not
 
 Pair = tuple[Function, Function]  # (situations where a node is derived true, where it is derived false)
 

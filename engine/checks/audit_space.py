@@ -38,10 +38,10 @@ from typing import Any, Iterable
 from dd.autoref import BDD, Function
 
 from engine import tijd
-from engine.compiler import Cmp, Program
+from engine.rules.compiler import Cmp, Program
 from engine.errors import VerblijfsregelsError
-from engine.facts import check_against_peildatum, parse_applicant
-from engine.model import KnowledgeBase
+from engine.applicant.facts import check_against_peildatum, parse_applicant
+from engine.rules.model import KnowledgeBase
 from engine.evaluate import engine_value, holds
 from engine.evaluate.symbolic import all_of
 

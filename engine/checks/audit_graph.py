@@ -7,7 +7,7 @@ import re
 import textwrap
 from typing import Any, Iterable
 
-from engine.model import KnowledgeBase, expr_names
+from engine.rules.model import KnowledgeBase, expr_names
 
 FILL = {"fout": "#f4c7c3", "waarschuwing": "#fce8b2"}
 

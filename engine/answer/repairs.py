@@ -7,7 +7,7 @@ per class of values the rules cannot tell apart (A2 … C2 where every rule asks
 and reported for every value of the class.
 
 Sets of changes are tried smallest first, all variants of one size in one set-at-a-time run
-(`engine.probe`). A set is a *sure* repair if the changed applicant is eligible and no smaller
+(`engine.answer.probe`). A set is a *sure* repair if the changed applicant is eligible and no smaller
 sure repair is part of it; a *conditional* repair if the outcome becomes undetermined while the
 applicant now, and every smaller set, gives "not eligible" (or "elsewhere"): then the unknown
 facts that still decide it are named, with the values under which eligibility stays possible.
@@ -31,16 +31,16 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from engine.assess import ELIGIBLE, UNDETERMINED, decide
-from engine.compiler import Cmp
-from engine.facts import Applicant
-from engine.probe import LEVEL, NO, POSSIBLE, SURE, Probe
+from engine.answer.assess import ELIGIBLE, UNDETERMINED, decide
+from engine.rules.compiler import Cmp
+from engine.applicant.facts import Applicant
+from engine.answer.probe import LEVEL, NO, POSSIBLE, SURE, Probe
 from engine.evaluate import holds
 from engine.tijd import add_months
 
 WHY_NOT_FORMAT = "verblijfsregels/why-not"
 WHY_NOT_VERSION = 2  # 2: conditional repairs (certain, unknown_facts), exhaustive over the goal's rule graph;
-# the schema is engine/why_not.schema.json (`verblijfsregels schema --kind why-not`)
+# the schema is engine/answer/why_not.schema.json (`verblijfsregels schema --kind why-not`)
 
 MAX_CHANGES = 3
 HORIZON_MONTHS = 12 * 12

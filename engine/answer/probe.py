@@ -12,12 +12,12 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Iterable, Mapping, Sequence
 
-from engine.applicant import evaluator_inputs
-from engine.assess import ELIGIBLE, NOT_ELIGIBLE, OUT_OF_SCOPE, UNDETERMINED, decide
-from engine.compiler import Cmp
+from engine.applicant.pipeline import evaluator_inputs
+from engine.answer.assess import ELIGIBLE, NOT_ELIGIBLE, OUT_OF_SCOPE, UNDETERMINED, decide
+from engine.rules.compiler import Cmp
 from engine.evaluate import engine_facts_of
-from engine.facts import Applicant
-from engine.proof import ProofBuilder
+from engine.applicant.facts import Applicant
+from engine.answer.proof import ProofBuilder
 
 SURE, POSSIBLE, NO = "sure", "possible", "no"  # eligible; undetermined; not eligible or elsewhere
 LEVEL = {ELIGIBLE: SURE, UNDETERMINED: POSSIBLE, NOT_ELIGIBLE: NO, OUT_OF_SCOPE: NO}
@@ -179,7 +179,7 @@ class Probe:
         return [ProofBuilder(self.engine.program, chunk.values_of(i, wanted), inputs[i]) for i in range(len(variants))]
 
     def outcomes(self, variants: Sequence[Variant]) -> list[tuple[str, ...]]:
-        """Per variant, the outcome (engine.assess.ELIGIBLE …) of each goal."""
+        """Per variant, the outcome (engine.answer.assess.ELIGIBLE …) of each goal."""
         out = []
         for builder in self.builders(variants):
             out.append(tuple(decide(builder.value(conclusion), builder.value(scope) if scope else False)

@@ -19,7 +19,7 @@ from engine.graph import graph_of, strongly_connected
 from engine.errors import KnowledgeBaseError
 
 # VERBLIJFSREGELS_KB points the engine at another rule base (a changed copy, a seeded test base)
-KB_DIR = Path(os.environ.get("VERBLIJFSREGELS_KB") or Path(__file__).resolve().parent.parent / "kb")
+KB_DIR = Path(os.environ.get("VERBLIJFSREGELS_KB") or Path(__file__).resolve().parents[2] / "kb")
 
 INVENTORY_ROW = re.compile(r"^[A-G][0-9]+$")
 DURATION_UNITS = ("dagen", "weken", "maanden", "jaren")

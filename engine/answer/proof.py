@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.compiler import Node, Program
+from engine.rules.compiler import Node, Program
 from engine.tijd import iso_text
 
 CONFLICT = "conflict"

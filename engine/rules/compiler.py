@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Sequence
 
-from engine.model import COMPARATORS, All, Any_, Atom, Compare, Expr, KnowledgeBase, Not, Source
+from engine.rules.model import COMPARATORS, All, Any_, Atom, Compare, Expr, KnowledgeBase, Not, Source
 
 NEGATED = {">=": "<", ">": "<=", "<=": ">", "<": ">=", "==": "!=", "in": "not in"}
 

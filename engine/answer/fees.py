@@ -31,9 +31,9 @@ from typing import Any, Callable
 import itertools
 
 from engine.errors import InputError, visible
-from engine.facts import Applicant
-from engine.model import FeeRule, KnowledgeBase
-from engine.proof import ProofBuilder, unknown_facts
+from engine.applicant.facts import Applicant
+from engine.rules.model import FeeRule, KnowledgeBase
+from engine.answer.proof import ProofBuilder, unknown_facts
 
 FEES_FORMAT = "verblijfsregels/fees"
 FEES_VERSION = 2

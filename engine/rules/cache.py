@@ -14,7 +14,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, Callable
 
-ENGINE_DIR = Path(__file__).resolve().parent
+RULES_DIR = Path(__file__).resolve().parent
 
 
 def cache_dir() -> Path | None:
@@ -38,8 +38,10 @@ def content_key(*roots: Path) -> str:
         for f in files:
             digest.update(str(f.relative_to(root) if root.is_dir() else f.name).encode())
             digest.update(f.read_bytes())
-    for name in ("model.py", "compiler.py", "cache.py"):
-        digest.update((ENGINE_DIR / name).read_bytes())
+    # The code that reads and compiles is part of the key, with its place: a moved module pickles differently.
+    for source in sorted(RULES_DIR.glob("*.py")):
+        digest.update(f"engine/rules/{source.name}".encode())
+        digest.update(source.read_bytes())
     return digest.hexdigest()[:32]
 
 

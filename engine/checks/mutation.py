@@ -19,7 +19,7 @@ the mutant changes: the scenario that would kill it.
 
 Mutants are evaluated in-process with the set-at-a-time evaluator (the same compiled clauses,
 no pyDatalog logic per mutant); `--backend datalog` uses the pyDatalog one instead.
-Usage: `verblijfsregels mutate [--limit N] [--jobs N]` or `python -m engine.mutation`.
+Usage: `verblijfsregels mutate [--limit N] [--jobs N]` or `python -m engine.checks.mutation`.
 """
 
 from __future__ import annotations
@@ -41,15 +41,15 @@ from urllib.request import url2pathname
 
 import yaml
 
-from engine import coverage
-from engine.assess import Engine, decide
+from engine.checks import coverage
+from engine.answer.assess import Engine, decide
 from engine.errors import VerblijfsregelsError
-from engine.applicant import evaluator_inputs
+from engine.applicant.pipeline import evaluator_inputs
 from engine.evaluate import EvaluatorFactory
 from engine.evaluate.setwise import SetwiseEvaluator
-from engine.facts import Applicant
-from engine.model import KB_DIR, KnowledgeBase, declaration_files, load_knowledge_base
-from engine.proof import ProofBuilder
+from engine.applicant.facts import Applicant
+from engine.rules.model import KB_DIR, KnowledgeBase, declaration_files, load_knowledge_base
+from engine.answer.proof import ProofBuilder
 from engine.tijd import add_duration, iso_text
 
 REPORT_FORMAT = "verblijfsregels/mutation-report"
@@ -61,7 +61,7 @@ EQUIVALENT = "equivalent"  # listed in the equivalents file with a reason
 UNREACHABLE = "unreachable"  # no goal, consequence or form reads what was changed
 # Survivors are looked for at one fixed date so that the report is the same on every run.
 DIFFERENTIAL_PEILDATUM = date(2026, 11, 22)
-INVALID = "invalid"  # the knowledge base refuses the mutant (a check in engine/model.py)
+INVALID = "invalid"  # the knowledge base refuses the mutant (a check in engine/rules/model.py)
 
 
 # -- engines ------------------------------------------------------------------------------------
@@ -484,7 +484,7 @@ class Differential:
     differently, and to shrink that applicant to the few facts that make the difference."""
 
     def __init__(self, size: int, peildatum: date, tests: MutationChecks):
-        from engine.caseload import caseload
+        from engine.checks.caseload import caseload
 
         self.peildatum = peildatum
         self.kb = load_knowledge_base()  # the vocabulary, which mutants keep
@@ -511,7 +511,7 @@ class Differential:
             return None
 
     def answers(self, engine: Engine, applicants: list[tuple[Applicant, dict[str, Any]]] | None = None) -> list[dict[str, Any]]:
-        from engine.fees import FeeCalculator
+        from engine.answer.fees import FeeCalculator
 
         kb, program = engine.kb, engine.program
         inputs = [i for _, i in (self.applicants if applicants is None else applicants)]
@@ -619,7 +619,7 @@ def _plain(value: Any) -> Any:
 
 def reachable_targets(engine: Engine) -> set[str]:
     """Declarations whose change some goal, consequence, term or form can show."""
-    from engine.coverage import model_roots
+    from engine.checks.coverage import model_roots
 
     program, kb = engine.program, engine.kb
     roots: list[str] = []
@@ -884,12 +884,12 @@ def render_text(report: Report) -> str:
     return "\n".join(lines) + "\n"
 
 
-def main(argv: list[str] | None = None) -> None:  # python -m engine.mutation
+def main(argv: list[str] | None = None) -> None:  # python -m engine.checks.mutation
     """`verblijfsregels mutate` through the installed console script: the command line is the CLI's,
     which imports this module, so this module does not import the CLI."""
     found = entry_points(group="console_scripts", name="verblijfsregels")
     if not found:
-        sys.exit("fout: python -m engine.mutation draait `verblijfsregels mutate`; installeer eerst met `pip install -e .`")
+        sys.exit("fout: python -m engine.checks.mutation draait `verblijfsregels mutate`; installeer eerst met `pip install -e .`")
     next(iter(found)).load()(["mutate", *(argv if argv is not None else sys.argv[1:])])
 
 

@@ -4,19 +4,19 @@ For knowledge-base authors who want to state a property of their rules ("every a
 up here is eligible unless ..."), and for the project's own property tests::
 
     from hypothesis import given
-    from engine.strategies import aanvragers
+    from engine.checks.strategies import aanvragers
 
     @given(aanvragers(peildatum=date(2026, 11, 22)))
     def test_...(facts): ...
 
 Every strategy yields an applicant file as a dict (fact name -> value, dates as `date`), the
-same thing `engine.facts.parse_applicant` reads. Facts come from the vocabulary
+same thing `engine.applicant.facts.parse_applicant` reads. Facts come from the vocabulary
 (`kb/feiten.yaml` and the `feiten` of every domain file), so a fact added to the knowledge base
 is generated without a change here. Generated applicants are consistent: born before the
 peildatum, arrived in the Netherlands on or after the day of birth (on that day when born here),
 permit periods inside the life and in order, every other date between birth and the peildatum
 and after every date the vocabulary says it cannot precede (`niet_voor` on a date fact, followed
-through: `engine.model.date_order`); ages and years of residence are never drawn, they follow from
+through: `engine.rules.model.date_order`); ages and years of residence are never drawn, they follow from
 the dates. Any fact may be left
 out (unknown), and leaving it out is what Hypothesis shrinks towards, so a failing example
 reads as the few facts that matter; dates shrink towards round ages, permit lists towards none.
@@ -38,18 +38,18 @@ try:
     from hypothesis import strategies as st
 except ImportError as exc:  # pragma: no cover - depends on the installation
     raise ImportError(
-        "engine.strategies heeft hypothesis nodig, dat niet is geïnstalleerd; "
+        "engine.checks.strategies heeft hypothesis nodig, dat niet is geïnstalleerd; "
         "installeer het met: pip install 'verblijfsregels[kit]'"
     ) from exc
 
-from engine.model import All, Any_, Atom, Compare, Expr, KnowledgeBase, Not, date_order, load_knowledge_base
+from engine.rules.model import All, Any_, Atom, Compare, Expr, KnowledgeBase, Not, date_order, load_knowledge_base
 from engine.tijd import add_years
 
-# The facts that anchor a life in time; engine.facts checks the same ones for consistency.
+# The facts that anchor a life in time; engine.applicant.facts checks the same ones for consistency.
 GEBOORTEDATUM = "geboortedatum"
 AANKOMST = "datum_aankomst_nederland"
 HIER_GEBOREN = "geboren_in_nederland"
-BASIS_DIR = Path(__file__).resolve().parent.parent / "tests" / "scenarios" / "basis"
+BASIS_DIR = Path(__file__).resolve().parents[2] / "tests" / "scenarios" / "basis"
 
 __all__ = [
     "aanvragers", "datums", "geboortedatums", "vergunningsperioden", "varianten", "basisaanvragers",
@@ -389,7 +389,7 @@ def aanvragers_voor_doel(doel: str, peildatum: date, uitkomst: str = "eligible",
     Which bases qualify is decided once, by assessing them, so the strategy follows the rules
     as they are. Raises LookupError when no base qualifies (the route is not offered).
     """
-    from engine.facts import parse_applicant
+    from engine.applicant.facts import parse_applicant
 
     engine = _engine(kb_dir)
     if doel not in engine.kb.goals:
@@ -409,9 +409,9 @@ def aanvragers_voor_doel(doel: str, peildatum: date, uitkomst: str = "eligible",
 @lru_cache(maxsize=32)
 def _eligible_bases(doel: str, peildatum: date, kb_dir: Path | None, basis_dir: Path | None) -> tuple[list[dict[str, Any]], list[str]]:
     """The scenario bases eligible for `doel` on `peildatum`, and the changeable yes/no and choice
-    facts the goal reads (engine.repairs.changeable_facts)."""
-    from engine.facts import parse_applicant
-    from engine.repairs import changeable_facts
+    facts the goal reads (engine.answer.repairs.changeable_facts)."""
+    from engine.applicant.facts import parse_applicant
+    from engine.answer.repairs import changeable_facts
 
     engine = _engine(kb_dir)
     if doel not in engine.kb.goals:
@@ -456,7 +456,7 @@ def bijna_geschikte_aanvragers(draw, doel: str, peildatum: date, max_wijzigingen
 
 @lru_cache(maxsize=4)
 def _engine(kb_dir: Path | None):
-    from engine.assess import Engine
+    from engine.answer.assess import Engine
 
     return Engine(kb_dir) if kb_dir is not None else Engine()
 
@@ -503,7 +503,7 @@ def _ex_geprivilegieerden(draw, peildatum: date, kb: KnowledgeBase | None = None
 def _violence_facts(kb: KnowledgeBase) -> list[str]:
     """Yes/no facts about violence the applicant suffered or is threatened with: the vocabulary's
     facts whose name speaks of `geweld`, read positively by some rule."""
-    from engine.model import expr_names
+    from engine.rules.model import expr_names
 
     positive = {name for rule in kb.rules.values() for expr in (rule.conditions, rule.applies_when)
                 for name, pos in expr_names(expr) if pos}
@@ -559,10 +559,10 @@ def __getattr__(name: str) -> Any:
         reason = beschikbaar(name)
         if reason is None:
             return ROUTES[name][0]
-        # ImportError, so that `from engine.strategies import ...` says why (an AttributeError
+        # ImportError, so that `from engine.checks.strategies import ...` says why (an AttributeError
         # would become a bare "cannot import name")
         raise ImportError(f"strategie {name} wordt niet aangeboden: {reason}", name=name)
-    raise AttributeError(f"module 'engine.strategies' has no attribute '{name}'")
+    raise AttributeError(f"module 'engine.checks.strategies' has no attribute '{name}'")
 
 
 def __dir__() -> list[str]:

@@ -11,7 +11,7 @@ import random
 from datetime import date, timedelta
 from typing import Any, Iterator
 
-from engine.model import KnowledgeBase, date_order
+from engine.rules.model import KnowledgeBase, date_order
 
 
 def _day(rng: random.Random, start: date, end: date) -> date:

@@ -11,8 +11,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Collection
 
-from engine.facts import Applicant, check_against_peildatum, parse_applicant, quantity_values
-from engine.model import KnowledgeBase
+from engine.applicant.facts import Applicant, check_against_peildatum, parse_applicant, quantity_values
+from engine.rules.model import KnowledgeBase
 
 Inputs = dict[str, Any]  # an applicant's facts with the quantities at the peildatum (dates as dates)
 

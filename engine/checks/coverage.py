@@ -2,7 +2,8 @@
 
 Recording is off unless asked for: with `VERBLIJFSREGELS_COVERAGE=<file>` in the environment (or
 `pytest --kb-coverage=<file>`, which sets it for the test processes and the CLI processes they
-start) every `Engine.evaluate` adds the value of each rule, exception, source disagreement, fee
+start) every `Engine.evaluate` in a process that loaded this module (`cli.py` does when the variable
+is set, `tests/conftest.py` does for the tests) adds the value of each rule, exception, source disagreement, fee
 rule and condition it evaluated to a counter; the counters are merged into the file when the
 process ends. `verblijfsregels coverage --data <file>` prints the table and what was never
 exercised. Off, the only cost is one `is None` test per evaluation.
@@ -65,7 +66,7 @@ class Plan:
             if model == ALL_MODELS or model in models]
 
 
-ALL_MODELS = "*"  # engine.assess.ALL: one evaluation of every node (not imported: assess imports this module)
+ALL_MODELS = "*"  # engine.answer.assess.ALL: one evaluation of every node (not imported: assess imports this module)
 
 
 def unconditional(engine: Any) -> dict[str, tuple[str, Any, set[str]]]:
@@ -194,7 +195,7 @@ class Recorder:
         plans = engine.__dict__.get("_coverage_plans")
         if plans is None:
             # only the rule base under test counts: not a seeded test base or a --compare-kb copy
-            from engine.model import KB_DIR
+            from engine.rules.model import KB_DIR
 
             same = Path(getattr(engine, "kb_dir", KB_DIR)).resolve() == Path(KB_DIR).resolve()
             plans = engine._coverage_plans = {} if same else False
@@ -285,7 +286,7 @@ def _observe(engine: Any, model: str, builder: Any) -> None:
 
 
 def _register() -> None:
-    from engine.assess import EVALUATION_OBSERVERS
+    from engine.answer.assess import EVALUATION_OBSERVERS
 
     if _observe not in EVALUATION_OBSERVERS:
         EVALUATION_OBSERVERS.append(_observe)

@@ -9,7 +9,7 @@ from pathlib import Path
 import yaml
 
 from engine.errors import KnowledgeBaseError
-from engine.model import KB_DIR, KnowledgeBase
+from engine.rules.model import KB_DIR, KnowledgeBase
 
 ROW = re.compile(r"[A-G][0-9]+")
 

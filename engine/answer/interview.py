@@ -3,7 +3,7 @@
 The candidates are the unknown facts the proof names as deciding (each sits below undecided
 nodes only), and a permit history that is given but still lacks a detail a rule reads (a period
 without its purpose). A question is asked with a witness: answers to other open questions and an
-answer to it under which the outcome changes, found with many variants at once (`engine.probe`).
+answer to it under which the outcome changes, found with many variants at once (`engine.answer.probe`).
 A yes/no or choice question without one is not asked once that is proven: a search over partial
 answers to the other open yes/no and choice questions, pruned where the outcome is decided and
 where, with every answer to the rest asserted at once, no answer to it helps decide a goal. A
@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from engine.assess import UNDETERMINED, Assessment, decide
-from engine.facts import MAX_DIGITS, Applicant, parse_applicant
-from engine.probe import EVERY, Probe
+from engine.answer.assess import UNDETERMINED, Assessment, decide
+from engine.applicant.facts import MAX_DIGITS, Applicant, parse_applicant
+from engine.answer.probe import EVERY, Probe
 from engine.tijd import iso_text
 
 ENUMERABLE = ("bool", "keuze")

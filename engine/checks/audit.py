@@ -1,7 +1,7 @@
 """Audit of the whole rule base for legal analysts: conflicts, gaps, dead and redundant rules,
 disagreeing sources, time and structure, each with its rules, their sources and a witness.
 
-The search is over the finite space of situations the rules can tell apart (engine.audit_space):
+The search is over the finite space of situations the rules can tell apart (engine.checks.audit_space):
 every yes/no atom true or false, every compared fact or quantity in each class its thresholds
 create. The compiled program is evaluated over all of them at once with decision diagrams. Which
 combinations of the classes that come from dates are real is searched for (audit_space.DateLibrary);
@@ -28,13 +28,13 @@ from typing import Any, Callable, Iterable
 
 from dd.autoref import Function
 
-from engine.audit_space import AtomSpace, DateLibrary, bitwise, situation
-from engine.compiler import safe
+from engine.checks.audit_space import AtomSpace, DateLibrary, bitwise, situation
+from engine.rules.compiler import safe
 from engine.graph import graph_of, strongly_connected
 from engine.errors import KnowledgeBaseError, VerblijfsregelsError
-from engine.model import (AUDIT_KINDS, Compare, Expr, FeeRule, KnowledgeBase, Rule,
+from engine.rules.model import (AUDIT_KINDS, Compare, Expr, FeeRule, KnowledgeBase, Rule,
                           dependency_edges, expr_names)
-from engine.proof import CONFLICT, ProofBuilder, unknown_facts
+from engine.answer.proof import CONFLICT, ProofBuilder, unknown_facts
 from engine.evaluate.datalog import DatalogEvaluator
 from engine.evaluate.setwise import SetwiseEvaluator
 from engine.evaluate.symbolic import SymbolicEvaluator, all_of, any_of
@@ -196,7 +196,7 @@ def euro(cents: int | None) -> str:
 
 def audit_directory(kb_dir: Path, peildatum: date) -> AuditReport:
     """Audit the rule base in `kb_dir`; one that does not load is one finding of its own."""
-    from engine.assess import Engine
+    from engine.answer.assess import Engine
 
     try:
         engine = Engine(kb_dir, evaluator=SetwiseEvaluator)
@@ -286,7 +286,7 @@ class Auditor:
 
     def values(self, data: dict[str, Any]) -> ProofBuilder | None:
         """Every node's value for one applicant file, by the engine's (set-at-a-time) evaluator."""
-        from engine.assess import ALL
+        from engine.answer.assess import ALL
 
         try:
             _, inputs = self.engine.inputs(data, self.peildatum)
@@ -296,7 +296,7 @@ class Auditor:
 
     def reference(self, data: dict[str, Any], goal: str | None, form: str | None) -> ProofBuilder | None:
         """The same, by pyDatalog (the reference evaluator), through the goal's or form's model."""
-        from engine.assess import ALL
+        from engine.answer.assess import ALL
 
         if self._reference is None:
             self._reference = self.engine.with_evaluator(DatalogEvaluator)
@@ -373,7 +373,7 @@ class Auditor:
         report.notes = self.completeness_notes()
         report.routes = {"checked": self.route_checks, "open_with_everything_known": list(self.route_gaps)}
         report.unrealised = sorted(set(self.unrealised))
-        from engine.audit_graph import dot
+        from engine.checks.audit_graph import dot
 
         report.graph = dot(self.kb, report.findings)
         return report
@@ -571,7 +571,7 @@ class Auditor:
         return value.value if value else None
 
     def fee_answer(self, b: ProofBuilder, form: str):
-        from engine.fees import FeeCalculator
+        from engine.answer.fees import FeeCalculator
 
         return FeeCalculator(self.kb, self.program.fee_nodes).answer_from(b.value, None, form, self.peildatum, [])
 

@@ -23,14 +23,14 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
-from engine.applicant import evaluator_inputs
-from engine.assess import ELIGIBLE, NOT_ELIGIBLE, OUT_OF_SCOPE, UNDETERMINED, Engine
+from engine.applicant.pipeline import evaluator_inputs
+from engine.answer.assess import ELIGIBLE, NOT_ELIGIBLE, OUT_OF_SCOPE, UNDETERMINED, Engine
 from engine.errors import InputError, escaped, is_name, visible
 from engine.evaluate.setwise import SetwiseEvaluator
-from engine.facts import (MAX_DIGITS, MAX_FILE_BYTES, TOO_DEEP, Applicant, DuplicateKey, HugeNumber, decode_json,
+from engine.applicant.facts import (MAX_DIGITS, MAX_FILE_BYTES, TOO_DEEP, Applicant, DuplicateKey, HugeNumber, decode_json,
                           json_key_error, json_problem, name_kind, unknown_name)
-from engine.fees import FeeCalculator
-from engine.proof import CONFLICT
+from engine.answer.fees import FeeCalculator
+from engine.answer.proof import CONFLICT
 
 CHUNK = 2000
 # A row holds one applicant, so it gets the limit of an applicant file (in characters); a longer
@@ -517,7 +517,7 @@ class CaseloadEvaluator:
             spec = self.kb.goals[goal]
             ct, cf = masks(spec.conclusion)
             st, sf = masks(spec.out_of_scope) if spec.out_of_scope else (0, everyone)
-            # engine.assess.decide for a whole chunk at once (a value both true and false is a
+            # engine.answer.assess.decide for a whole chunk at once (a value both true and false is a
             # conflict): one hex digit per applicant, '1' out of scope, '2' eligible, '4' not eligible,
             # '0' undetermined; the '0'/'1' columns read as hex add digit by digit without carries
             out_of_scope = st & ~sf
@@ -886,7 +886,7 @@ class Evaluators:
     precedence: tuple[str, ...] = ()
 
     def __call__(self) -> list[CaseloadEvaluator]:
-        from engine.model import KB_DIR
+        from engine.rules.model import KB_DIR
 
         engines: dict[str | None, Engine] = {}
         out = []

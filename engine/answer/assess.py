@@ -3,22 +3,20 @@
 from __future__ import annotations
 
 import copy
-import importlib
-import os
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any, Callable
 
-from engine.applicant import Inputs, evaluator_inputs
-from engine.cache import cached, content_key
-from engine.compiler import Program, compile_knowledge_base
+from engine.applicant.pipeline import Inputs, evaluator_inputs
+from engine.rules.cache import cached, content_key
+from engine.rules.compiler import Program, compile_knowledge_base
 from engine.errors import InputError, visible
 from engine.evaluate import EvaluatorFactory
 from engine.evaluate.setwise import SetwiseEvaluator
-from engine.facts import Applicant, engine_input_names
-from engine.model import KB_DIR, KnowledgeBase, load_knowledge_base
-from engine.proof import CONFLICT, ProofBuilder, ProofNode, unknown_facts
+from engine.applicant.facts import Applicant, engine_input_names
+from engine.rules.model import KB_DIR, KnowledgeBase, load_knowledge_base
+from engine.answer.proof import CONFLICT, ProofBuilder, ProofNode, unknown_facts
 from engine.tijd import add_duration
 
 ASSESSMENT_SCHEMA = Path(__file__).resolve().parent / "assessment.schema.json"
@@ -52,7 +50,7 @@ class Assessment:
     unknown_facts: list[str]
     consequences: list[dict[str, Any]] = field(default_factory=list)
     terms: list[dict[str, Any]] = field(default_factory=list)
-    fees: list[Any] = field(default_factory=list)  # engine.fees.FeeAnswer per form the route points to
+    fees: list[Any] = field(default_factory=list)  # engine.answer.fees.FeeAnswer per form the route points to
     facts: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self, kb: KnowledgeBase) -> dict[str, Any]:
@@ -131,7 +129,7 @@ class Engine:
         return other
 
     def inputs(self, applicant: Applicant | Any, peildatum: date, **options: Any) -> tuple[Applicant, Inputs]:
-        """`engine.applicant.evaluator_inputs` for this knowledge base."""
+        """`engine.applicant.pipeline.evaluator_inputs` for this knowledge base."""
         return evaluator_inputs(self.kb, applicant, peildatum, **options)
 
     def evaluate(self, applicant: Applicant, model: str, peildatum: date) -> ProofBuilder:
@@ -140,7 +138,7 @@ class Engine:
         return self.evaluate_inputs(inputs, model)
 
     def evaluate_inputs(self, inputs: Inputs, model: str) -> ProofBuilder:
-        """One applicant's inputs (`engine.applicant.evaluator_inputs`) evaluated for one model.
+        """One applicant's inputs (`engine.applicant.pipeline.evaluator_inputs`) evaluated for one model.
 
         Every path that evaluates one applicant at a time comes here, so the observers (rule
         coverage) see them all. Batch runs and what-if probes evaluate many at once and are left
@@ -175,7 +173,7 @@ class Engine:
         outcome is open.
 
         The fees are those of the forms the goal's consequences point to, for the application as
-        the goal describes it (`engine.fees.goal_applicant`): the answer `fees --goal` gives."""
+        the goal describes it (`engine.answer.fees.goal_applicant`): the answer `fees --goal` gives."""
         kb = self.kb
         if goal not in kb.goals:
             raise InputError("--goal", f"onbekend doel '{visible(goal)}'; toegestaan: {', '.join(sorted(kb.goals))}")
@@ -258,7 +256,7 @@ class Engine:
         What applying for the goal says about the application fills facts the applicant left open
         (`aanvraag_voor_doel`); then the node values are worked out again for that applicant.
         """
-        from engine.fees import fees_for, goal_applicant
+        from engine.answer.fees import fees_for, goal_applicant
 
         fee_applicant, assumptions = goal_applicant(self.kb, applicant, goal)
         if fee_applicant is not applicant:
@@ -271,8 +269,7 @@ class Engine:
                 for number in dict.fromkeys(forms) if number in self.kb.forms]
 
 
-# Observers of every evaluation of one applicant: rule coverage (engine/coverage.py) adds itself
-# when it is loaded, which happens only when recording is asked for; normally this stays empty.
+# Observers of every evaluation of one applicant: rule coverage (engine/checks/coverage.py) adds itself
+# when it is loaded, which only the tools that record it do (cli.py, tests/conftest.py); what answers
+# never loads it, so normally this stays empty.
 EVALUATION_OBSERVERS: list[Callable[[Engine, str, ProofBuilder], None]] = []
-if os.environ.get("VERBLIJFSREGELS_COVERAGE"):  # also in the command-line processes tests start
-    importlib.import_module("engine.coverage")

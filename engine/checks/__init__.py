@@ -1,0 +1,1 @@
+"""The tools that check the rule base (audit, coverage, mutation, strategies, caseload). The layers that answer (rules, applicant, evaluate, answer) never import it; only cli.py and tests do (tests/test_layers.py checks that)."""
