@@ -27,7 +27,7 @@ def find(strategy, condition, max_examples=100):
 
 def assert_consistent(kb, facts):
     applicant = parse_applicant(kb, facts)  # types, choices, arrival after birth, permits after birth
-    check_against_peildatum(applicant, PEILDATUM)
+    check_against_peildatum(kb, applicant, PEILDATUM)
     born, arrived = facts.get("geboortedatum"), facts.get("datum_aankomst_nederland")
     if born and arrived and facts.get("geboren_in_nederland") is True:
         assert arrived == born
