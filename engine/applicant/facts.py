@@ -149,7 +149,7 @@ def _validator(kb: KnowledgeBase):
         schema = validation_schema(kb)
         key = schema_digest({"schema": schema, "fastjsonschema": fastjsonschema.VERSION, "date": DATE_PATTERN})
         code = cached_code(f"aanvrager-{key}", lambda: generate_validator(schema), "<aanvrager-validator>")
-        namespace: dict[str, Any] = {"__name__": "engine.applicant.aanvrager_validator"}
+        namespace: dict[str, Any] = {"__name__": "aanvrager_validator"}  # generated, no module of its own
         exec(code, namespace)  # noqa: S102 - fastjsonschema's code, generated from the vocabulary
         validator = namespace["validate"]
         object.__setattr__(kb, "_validator", validator)
