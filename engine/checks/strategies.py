@@ -258,6 +258,11 @@ def aanvragers(draw, peildatum: date, kb: KnowledgeBase | None = None, **vast: A
         value = draw(onbekend_of(datumfeit(name, {**facts, **vast}, peildatum, kb, start)))
         if value is not None:
             facts[name] = value
+    return met_vast(facts, vast)
+
+
+def met_vast(facts: dict, vast: dict) -> dict:
+    """The drawn facts with the fixed ones laid over them (a fixed None leaves the fact out)."""
     for name, value in vast.items():
         if value is None:
             facts.pop(name, None)
@@ -494,12 +499,7 @@ def _hier_opgegroeide_volwassenen(draw, peildatum: date, kb: KnowledgeBase | Non
             del facts[here_name]
     facts[stayed] = True
     facts = buiten_bereik_uitgesloten(kb, facts, doelen)
-    for name, value in vast.items():
-        if value is None:
-            facts.pop(name, None)
-        else:
-            facts[name] = value
-    return facts
+    return met_vast(facts, vast)
 
 
 @st.composite
