@@ -62,7 +62,12 @@ class SymbolicValues:
             got = masks.get(key)
             if got is None:
                 if isinstance(key, Absent):  # its group is done (strata): the situations not deriving it
-                    return ~get((key.predicate, key.value))
+                    # (no call of `get` itself here: a recursive closure is a reference cycle, see audit_space)
+                    lit = (key.predicate, key.value)
+                    negated = masks.get(lit)
+                    if negated is None:
+                        negated = bdd.false if key.predicate in by_head else space.literal(*lit)
+                    return ~negated
                 if isinstance(key, Cmp):
                     got = space.compare(key)
                 elif key[0] in by_head:
