@@ -12,7 +12,9 @@ import: the runs read the bytecode the README's install command compiled
 (`python -m compileall -q cli.py engine explain`). Without it every run would compile this
 project's modules from source again (about 60 ms); the benchmark says when it is missing or stale.
 
-    python benchmarks/bench_assess.py [--runs 15] [--loops 200]
+    python benchmarks/bench_assess.py [--runs 15] [--loops 200] [--markdown]
+
+With --markdown the figures are printed as a markdown table (for docs/metingen.md) instead.
 
 Goals (issues 2 and 8): cold ratio <= 2; in-process median <= 10 ms for one goal with its
 explanation, and for every goal with the Dutch overview `assess` prints. Rendering each goal's
@@ -65,7 +67,7 @@ def stale_bytecode() -> list[str]:
     """The project's modules without current bytecode beside them (what compileall writes)."""
     import importlib.util
 
-    sources = [ROOT / "cli.py", *sorted((ROOT / "engine").glob("*.py")), *sorted((ROOT / "explain").glob("*.py"))]
+    sources = [ROOT / "cli.py", *sorted((ROOT / "engine").rglob("*.py")), *sorted((ROOT / "explain").rglob("*.py"))]
     stale = []
     for source in sources:
         compiled = Path(importlib.util.cache_from_source(str(source)))
@@ -78,6 +80,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=15, help="cold-start runs per command")
     parser.add_argument("--loops", type=int, default=200, help="in-process assessments")
+    parser.add_argument("--markdown", action="store_true", help="print a markdown table of the medians and ratios")
     args = parser.parse_args()
 
     script = shutil.which("verblijfsregels") or str(Path(sys.executable).with_name("verblijfsregels"))
@@ -122,12 +125,35 @@ def main() -> None:
         overview_times.append(middle - start)
         all_times.append(end - start)
 
+    stale = stale_bytecode()
+    if args.markdown:
+        from tabel import number, table
+
+        ms = lambda seconds: number(seconds * 1000, 1) + " ms"  # noqa: E731
+        bytecode = "zonder actuele bytecode van het project" if stale else "met de bytecode van de installatieopdracht"
+        print(table(("meting", "mediaan", "doel"), [
+            ("koude `verblijfsregels assess` op het voorbeeld (alle doelen)", ms(cold_median), ""),
+            ("koude `verblijfsregels assess --goal onbepaalde_tijd_regulier`", ms(goal_median), ""),
+            ("`python -c \"import pyDatalog, click, jinja2\"` (basislijn)", ms(base_median), ""),
+            ("verhouding alle doelen / met `--goal` tot de basislijn",
+             f"{number(cold_median / base_median)} / {number(goal_median / base_median)}", "<= 2"),
+            (f"idem met `PYTHONDONTWRITEBYTECODE=1`, {bytecode}",
+             f"{number(nb_cold / nb_base)} / {number(nb_goal / nb_base)}", "<= 2"),
+            ("één doel in het proces", number(statistics.median(assess_times) * 1000) + " ms", ""),
+            ("één doel + Nederlandse motivering in het proces", number(statistics.median(total_times) * 1000) + " ms",
+             "<= 10 ms"),
+            (f"alle doelen ({len(engine.kb.goals)}) + het Nederlandse overzicht dat `assess` toont",
+             number(statistics.median(overview_times) * 1000) + " ms", "<= 10 ms"),
+            ("alle doelen + overzicht + de volledige motivering van elk doel",
+             number(statistics.median(all_times) * 1000) + " ms", ""),
+        ]))
+        print(f"\n{args.runs} koude runs per opdracht, afwisselend met de basislijn; {args.loops} runs in het proces.")
+        return
     print("cold start, bytecode cached as a default Python does:")
     print(f"  `verblijfsregels assess` (every goal) median {cold_median * 1000:6.1f} ms  ({args.runs} runs)")
     print(f"  `verblijfsregels assess --goal` median {goal_median * 1000:12.1f} ms  (ratio {goal_median / base_median:.2f})")
     print(f"  baseline (import pyDatalog, click, jinja2) {base_median * 1000:8.1f} ms")
     print(f"  ratio                                    {cold_median / base_median:8.2f}    (goal <= 2)")
-    stale = stale_bytecode()
     if stale:
         print(f"cold start, PYTHONDONTWRITEBYTECODE=1, WITHOUT current project bytecode ({len(stale)} modules, "
               f"e.g. {stale[0]}; `python -m compileall -q cli.py engine explain` writes it): compiled from source every run:")

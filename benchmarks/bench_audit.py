@@ -4,7 +4,9 @@ Prints figures; asserts nothing (speed goals are read, not tested). Each figure 
 a few runs; the phases (build of the atom space, symbolic evaluation, dated situations, checks
 with witnesses, completeness recomputation) are timed once in-process for orientation.
 
-    python benchmarks/bench_audit.py [--runs 3] [--peildatum 2026-11-22]
+    python benchmarks/bench_audit.py [--runs 3] [--peildatum 2026-11-22] [--markdown]
+
+With --markdown the figures are printed as a markdown table (for docs/metingen.md) instead.
 
 Goal (issue 6): the full audit in at most 60 s on the 2-core machine.
 """
@@ -56,13 +58,26 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3, help="runs of the command")
     parser.add_argument("--peildatum", default="2026-11-22")
+    parser.add_argument("--markdown", action="store_true", help="print a markdown table of the medians")
     args = parser.parse_args()
     binary = shutil.which("verblijfsregels") or str(Path(sys.executable).with_name("verblijfsregels"))
+    medians = {}
     for fmt in ("text", "html"):
         times = wall([binary, "audit", "--peildatum", args.peildatum, "--format", fmt], args.runs)
-        print(f"verblijfsregels audit --format {fmt}: mediaan {statistics.median(times):.2f} s "
-              f"over {len(times)} runs ({', '.join(f'{t:.2f}' for t in times)}); doel <= 60 s")
-    for name, seconds in phases(date.fromisoformat(args.peildatum)):
+        medians[fmt] = (statistics.median(times), times)
+        if not args.markdown:
+            print(f"verblijfsregels audit --format {fmt}: mediaan {statistics.median(times):.2f} s "
+                  f"over {len(times)} runs ({', '.join(f'{t:.2f}' for t in times)}); doel <= 60 s")
+    steps = phases(date.fromisoformat(args.peildatum))
+    if args.markdown:
+        from tabel import number, table
+
+        rows = [(f"`verblijfsregels audit --format {fmt}` (mediaan van {len(times)})", number(median) + " s",
+                 "<= 60 s") for fmt, (median, times) in medians.items()]
+        rows += [(f"in het proces, één keer: {name}", number(seconds) + " s", "") for name, seconds in steps]
+        print(table(("meting", "tijd", "doel"), rows))
+        return
+    for name, seconds in steps:
         print(f"  {name}: {seconds:.2f} s")
 
 

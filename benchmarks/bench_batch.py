@@ -5,7 +5,9 @@ Prints figures; asserts nothing. The caseload comes from the seeded generator
 Lines; the batch then runs as a real process, and the peak memory of its whole process tree
 (main process plus workers, summed, sampled every 20 ms from /proc) is reported with the wall time.
 
-    python benchmarks/bench_batch.py [--size 100000] [--jobs 2] [--runs 3]
+    python benchmarks/bench_batch.py [--size 100000] [--jobs 2] [--runs 3] [--markdown]
+
+With --markdown the figures are printed as a markdown table (for docs/metingen.md) instead.
 
 Goals (issue 8): 100,000 applicants <= 20 s wall on the 2-core machine, <= 1 GiB peak, and memory
 flat over the run (the peak per quarter of the run is printed).
@@ -95,6 +97,7 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=100_000)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--markdown", action="store_true", help="print a markdown table of the medians")
     args = parser.parse_args()
 
     sys.path.insert(0, str(ROOT))
@@ -118,6 +121,20 @@ def main() -> None:
     walls = [w for w, _ in runs]
     peaks = [max((rss for _, rss in samples), default=0) for _, samples in runs]
     quarters = quarter_peaks(*runs[-1])
+    if args.markdown:
+        from tabel import number, table
+
+        median = statistics.median(walls)
+        print(table(("meting", "waarde", "doel"), [
+            (f"`batch` op {args.size} aanvragers ({len(kb.goals)} doelen, {len(kb.forms)} formulieren, "
+             f"`--jobs {args.jobs}`), mediaan van {args.runs}", number(median) + " s",
+             "<= 20 s bij 100000" if args.size != 100_000 else "<= 20 s"),
+            ("per aanvrager", f"{median / args.size * 1e6:.0f} µs", "<= 200 µs"),
+            ("piekgeheugen van de hele procesboom (hoogste van de runs)", f"{max(peaks) / 2**20:.0f} MiB", "<= 1024 MiB"),
+            ("piekgeheugen per kwart van de laatste run (vlak: geen groei per aanvrager)",
+             " / ".join(f"{q / 2**20:.0f}" for q in quarters) + " MiB", "vlak"),
+        ]))
+        return
     print(f"caseload: {args.size} applicants, {len(kb.goals)} goals, {len(kb.forms)} forms; --jobs {args.jobs}; "
           f"{rows} result rows")
     print(f"batch wall time (median of {args.runs}): {statistics.median(walls):.2f} s   (goal <= 20 s)")

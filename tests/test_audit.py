@@ -53,7 +53,7 @@ def facts(*names: str) -> str:
 
 GOAL = "doelen:\n  doel: {label: doel, conclusie: p}\n"
 AGE = """
-  geboortedatum: {type: datum, label: geboortedatum, vraag: geboren?, wijzigbaar: false}
+  geboortedatum: {type: datum, niet_na: peildatum, label: geboortedatum, vraag: geboren?, wijzigbaar: false}
 grootheden:
   leeftijd: {type: getal, label: leeftijd, functie: volle_jaren_tot_peildatum, invoer: [geboortedatum]}
   peildatum: {type: datum, label: peildatum, functie: peildatum}
@@ -253,7 +253,8 @@ regels:
     assert not report.failed  # dead rules are warnings
 
 
-AGES = "feiten:" + AGE.replace("grootheden:", """  datum_aankomst_nederland: {type: datum, label: aankomst, vraag: aankomst?, wijzigbaar: false}
+AGES = "feiten:" + AGE.replace("grootheden:", """  datum_aankomst_nederland: {type: datum, niet_voor: geboortedatum, niet_na: peildatum, label: aankomst, vraag: aankomst?,
+                             wijzigbaar: false}
 grootheden:
   leeftijd_bij_aankomst: {type: getal, label: leeftijd bij aankomst, functie: volle_jaren_tussen, invoer: [geboortedatum, datum_aankomst_nederland]}""")
 IMPOSSIBLE_AGES = "{waarde: leeftijd, minder_dan: 3}, {waarde: leeftijd_bij_aankomst, minstens: 5}"

@@ -27,7 +27,7 @@ def find(strategy, condition, max_examples=100):
 
 def assert_consistent(kb, facts):
     applicant = parse_applicant(kb, facts)  # types, choices, arrival after birth, permits after birth
-    check_against_peildatum(applicant, PEILDATUM)
+    check_against_peildatum(kb, applicant, PEILDATUM)
     born, arrived = facts.get("geboortedatum"), facts.get("datum_aankomst_nederland")
     if born and arrived and facts.get("geboren_in_nederland") is True:
         assert arrived == born
@@ -127,7 +127,7 @@ def test_a_fact_added_to_the_vocabulary_is_generated_without_a_change_to_the_str
     (tmp_path / "regels").mkdir()
     (tmp_path / "feiten.yaml").write_text(textwrap.dedent("""
         feiten:
-          geboortedatum: {type: datum, label: geboren, vraag: wanneer?, wijzigbaar: false}
+          geboortedatum: {type: datum, rol: geboorte, label: geboren, vraag: wanneer?, wijzigbaar: false}
           inkomen_per_maand: {type: bedrag, label: inkomen, vraag: hoeveel?, wijzigbaar: true}
           land_van_herkomst: {type: tekst, label: land, vraag: welk land?, wijzigbaar: false}
           soort_relatie: {type: keuze, waarden: [huwelijk, partnerschap], label: relatie, vraag: welke?, wijzigbaar: false}

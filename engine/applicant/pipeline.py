@@ -29,5 +29,5 @@ def evaluator_inputs(kb: KnowledgeBase, applicant: Applicant | Any, peildatum: d
     if not isinstance(applicant, Applicant):
         applicant = parse_applicant(kb, applicant, json_values=json_values)
     if checked:
-        check_against_peildatum(applicant, peildatum)
+        check_against_peildatum(kb, applicant, peildatum)
     return applicant, {**applicant.values, **quantity_values(kb, applicant, peildatum, only=quantities)}

@@ -552,7 +552,7 @@ class DateLibrary:
         plain = applicant_file(data)
         try:
             applicant = parse_applicant(self.space.kb, plain)
-            check_against_peildatum(applicant, self.space.peildatum)
+            check_against_peildatum(self.space.kb, applicant, self.space.peildatum)
         except VerblijfsregelsError:
             return False
         if self.classes(cluster, applicant.values) != key:

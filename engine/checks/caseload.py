@@ -1,8 +1,10 @@
 """A seeded generator of consistent synthetic applicants, for benchmarks and differential tests.
 
-Built from the vocabulary, so a fact added to kb/ is generated without a change here. Every
-applicant is consistent (arrival after birth, permit periods inside the life, in order, dates
-not after the peildatum and in the order the vocabulary declares) and some facts are left unknown. Same seed, same caseload.
+Built from the vocabulary, so a fact added to kb/ is generated without a change here; the birth
+date, whether born here and the arrival are the facts with those roles (`rol` in kb/feiten.yaml:
+geboorte, hier_geboren, aankomst). Every applicant is consistent (arrival after birth, permit
+periods inside the life, in order, dates not after the peildatum and in the order the vocabulary
+declares) and some facts are left unknown. Same seed, same caseload.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import random
 from datetime import date, timedelta
 from typing import Any, Iterator
 
-from engine.rules.model import KnowledgeBase, date_order
+from engine.rules.model import KnowledgeBase, date_order, fact_with_role
 
 
 def _day(rng: random.Random, start: date, end: date) -> date:
@@ -20,15 +22,15 @@ def _day(rng: random.Random, start: date, end: date) -> date:
 
 def applicant_data(kb: KnowledgeBase, rng: random.Random, peildatum: date, unknown: float = 0.15) -> dict[str, Any]:
     """One applicant as an applicant file holds it (ISO dates as text)."""
+    birth, here, arrival = (fact_with_role(kb, role) for role in ("geboorte", "hier_geboren", "aankomst"))
     born = _day(rng, date(peildatum.year - 80, 1, 1), peildatum)
-    data: dict[str, Any] = {"geboortedatum": born.isoformat()}
-    if rng.random() < 0.3:
-        data["geboren_in_nederland"] = True
-        data["datum_aankomst_nederland"] = born.isoformat()
-    else:
-        data["geboren_in_nederland"] = False
-        data["datum_aankomst_nederland"] = _day(rng, born, peildatum).isoformat()
-    arrived = date.fromisoformat(data["datum_aankomst_nederland"])
+    born_here = rng.random() < 0.3
+    arrived = born if born_here else _day(rng, born, peildatum)
+    # drawn whatever the vocabulary declares, so that the rest of a caseload does not depend on it
+    data: dict[str, Any] = {}
+    for name, value in ((birth, born.isoformat()), (here, born_here), (arrival, arrived.isoformat())):
+        if name is not None:
+            data[name] = value
     for name in sorted(kb.facts):
         if name in data:
             continue
@@ -50,7 +52,7 @@ def applicant_data(kb: KnowledgeBase, rng: random.Random, peildatum: date, unkno
     # the vocabulary's order of dates (`niet_voor`): a date drawn before one it cannot precede is
     # drawn again after it (only then is the generator called, so other rows stay as they were)
     for name, earlier in date_order(kb).items():
-        if data.get(name) is None or name in ("geboortedatum", "datum_aankomst_nederland"):
+        if data.get(name) is None or name in (birth, arrival):
             continue
         lowest = max((data[o] for o in earlier if data.get(o) is not None), default=data[name])
         if data[name] < lowest:

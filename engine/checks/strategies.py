@@ -12,7 +12,8 @@ up here is eligible unless ..."), and for the project's own property tests::
 Every strategy yields an applicant file as a dict (fact name -> value, dates as `date`), the
 same thing `engine.applicant.facts.parse_applicant` reads. Facts come from the vocabulary
 (`kb/feiten.yaml` and the `feiten` of every domain file), so a fact added to the knowledge base
-is generated without a change here. Generated applicants are consistent: born before the
+is generated without a change here; the few facts drawn apart (the birth date, the arrival, born
+here, ...) are the ones the vocabulary gives a `rol`. Generated applicants are consistent: born before the
 peildatum, arrived in the Netherlands on or after the day of birth (on that day when born here),
 permit periods inside the life and in order, every other date between birth and the peildatum
 and after every date the vocabulary says it cannot precede (`niet_voor` on a date fact, followed
@@ -42,13 +43,20 @@ except ImportError as exc:  # pragma: no cover - depends on the installation
         "installeer het met: pip install 'verblijfsregels[kit]'"
     ) from exc
 
-from engine.rules.model import All, Any_, Atom, Compare, Expr, KnowledgeBase, Not, date_order, load_knowledge_base
+from engine.rules.model import (All, Any_, Atom, Compare, Expr, KnowledgeBase, Not, date_order, fact_with_role,
+                                load_knowledge_base)
 from engine.tijd import add_years
 
-# The facts that anchor a life in time; engine.applicant.facts checks the same ones for consistency.
-GEBOORTEDATUM = "geboortedatum"
-AANKOMST = "datum_aankomst_nederland"
-HIER_GEBOREN = "geboren_in_nederland"
+# The roles (`rol` in kb/feiten.yaml) of the facts drawn apart: those that anchor a life in time,
+# and those a route fixes. The vocabulary says which fact has which role.
+ROL_GEBOORTE = "geboorte"
+ROL_AANKOMST = "aankomst"
+ROL_HIER_GEBOREN = "hier_geboren"
+ROL_SINDSDIEN_HIER = "sindsdien_hier_gewoond"
+ROL_EX_GEPRIVILEGIEERD = "ex_geprivilegieerd"
+# GEBOORTEDATUM, AANKOMST and HIER_GEBOREN name the facts with the first three roles in the
+# shipped vocabulary (module __getattr__ reads them there).
+_ROLE_NAMES = {"GEBOORTEDATUM": ROL_GEBOORTE, "AANKOMST": ROL_AANKOMST, "HIER_GEBOREN": ROL_HIER_GEBOREN}
 BASIS_DIR = Path(__file__).resolve().parents[2] / "tests" / "scenarios" / "basis"
 
 __all__ = [
@@ -179,7 +187,8 @@ def datum_grenzen(name: str, facts: dict[str, Any], peildatum: date, kb: Knowled
     known date that cannot precede it. The first may lie after the last: then no day fits."""
     kb = _kb(kb)
     order = date_order(kb)
-    lo = start or facts.get(GEBOORTEDATUM) or add_years(peildatum, -90)
+    born = fact_with_role(kb, ROL_GEBOORTE)
+    lo = start or (facts.get(born) if born is not None else None) or add_years(peildatum, -90)
     hi = peildatum
     for other in order.get(name, ()):
         if facts.get(other) is not None:
@@ -212,31 +221,30 @@ def aanvragers(draw, peildatum: date, kb: KnowledgeBase | None = None, **vast: A
     """
     kb = _kb(kb)
     facts: dict[str, Any] = {}
-    born = vast.get(GEBOORTEDATUM) if GEBOORTEDATUM in vast else (
-        draw(_births(peildatum)) if GEBOORTEDATUM in kb.facts else None)
+    birth, here_name, arrival = (fact_with_role(kb, r) for r in (ROL_GEBOORTE, ROL_HIER_GEBOREN, ROL_AANKOMST))
+    born = (vast.get(birth) if birth in vast else draw(_births(peildatum))) if birth is not None else None
     if born is not None:
-        facts[GEBOORTEDATUM] = born
-    here = vast.get(HIER_GEBOREN) if HIER_GEBOREN in vast else (
-        draw(_static(kb, HIER_GEBOREN)) if HIER_GEBOREN in kb.facts else None)
+        facts[birth] = born
+    here = (vast.get(here_name) if here_name in vast else draw(_static(kb, here_name))) if here_name is not None else None
     if here is not None:
-        facts[HIER_GEBOREN] = here
-    if AANKOMST in vast:
-        arrived = vast[AANKOMST]
-    elif AANKOMST in kb.facts:
-        if here is True and born is not None:
-            arrived = draw(onbekend_of(st.just(born)))
-        else:
-            earliest = born + timedelta(days=1) if (born is not None and here is False) else born
-            earliest = earliest or add_years(peildatum, -90)
-            # born abroad on the peildatum itself: not arrived yet
-            arrived = draw(onbekend_of(datums(earliest, peildatum))) if earliest <= peildatum else None
-    else:
+        facts[here_name] = here
+    if arrival is None:
         arrived = None
+    elif arrival in vast:
+        arrived = vast[arrival]
+    elif here is True and born is not None:
+        arrived = draw(onbekend_of(st.just(born)))
+    else:
+        earliest = born + timedelta(days=1) if (born is not None and here is False) else born
+        earliest = earliest or add_years(peildatum, -90)
+        # born abroad on the peildatum itself: not arrived yet
+        arrived = draw(onbekend_of(datums(earliest, peildatum))) if earliest <= peildatum else None
     if arrived is not None:
-        facts[AANKOMST] = arrived
+        facts[arrival] = arrived
     start = max(d for d in (born, arrived, add_years(peildatum, -90)) if d is not None) if arrived or born else None
+    apart = {birth, here_name, arrival} - {None}
     for name in sorted(kb.facts):
-        if name in (GEBOORTEDATUM, HIER_GEBOREN, AANKOMST) or name in vast or kb.facts[name].type == "datum":
+        if name in apart or name in vast or kb.facts[name].type == "datum":
             continue
         strategy = _static(kb, name)
         if strategy is None:
@@ -245,11 +253,16 @@ def aanvragers(draw, peildatum: date, kb: KnowledgeBase | None = None, **vast: A
         if value is not None:
             facts[name] = value
     for name in date_order(kb):  # each date after the dates it cannot precede (`niet_voor`)
-        if name in (GEBOORTEDATUM, AANKOMST) or name in vast:
+        if name in (birth, arrival) or name in vast:
             continue
         value = draw(onbekend_of(datumfeit(name, {**facts, **vast}, peildatum, kb, start)))
         if value is not None:
             facts[name] = value
+    return met_vast(facts, vast)
+
+
+def met_vast(facts: dict, vast: dict) -> dict:
+    """The drawn facts with the fixed ones laid over them (a fixed None leaves the fact out)."""
     for name, value in vast.items():
         if value is None:
             facts.pop(name, None)
@@ -476,28 +489,24 @@ def _hier_opgegroeide_volwassenen(draw, peildatum: date, kb: KnowledgeBase | Non
         arrived = born
     else:
         arrived = draw(datums(born + timedelta(days=1), add_years(born, 3) - timedelta(days=1)))
-    facts = draw(aanvragers(peildatum, kb, **{GEBOORTEDATUM: born, AANKOMST: arrived}))
+    birth, arrival, here_name, stayed = (fact_with_role(kb, r) for r in ROUTE_ROLES["hier_opgegroeide_volwassenen"])
+    facts = draw(aanvragers(peildatum, kb, **{birth: born, arrival: arrived}))
     if here:
-        facts[HIER_GEBOREN] = True
+        facts[here_name] = True
     else:
-        facts[HIER_GEBOREN] = draw(onbekend_of(st.just(False)))
-        if facts[HIER_GEBOREN] is None:
-            del facts[HIER_GEBOREN]
-    facts["sindsdien_altijd_in_nederland_gewoond"] = True
+        facts[here_name] = draw(onbekend_of(st.just(False)))
+        if facts[here_name] is None:
+            del facts[here_name]
+    facts[stayed] = True
     facts = buiten_bereik_uitgesloten(kb, facts, doelen)
-    for name, value in vast.items():
-        if value is None:
-            facts.pop(name, None)
-        else:
-            facts[name] = value
-    return facts
+    return met_vast(facts, vast)
 
 
 @st.composite
 def _ex_geprivilegieerden(draw, peildatum: date, kb: KnowledgeBase | None = None, **vast: Any) -> dict[str, Any]:
     """(Former) privileged persons: diplomats, staff of international organisations and the like;
     every other fact arbitrary."""
-    return draw(aanvragers(peildatum, kb, **{"is_ex_geprivilegieerde": True, **vast}))
+    return draw(aanvragers(peildatum, kb, **{fact_with_role(_kb(kb), ROL_EX_GEPRIVILEGIEERD): True, **vast}))
 
 
 def _violence_facts(kb: KnowledgeBase) -> list[str]:
@@ -524,12 +533,18 @@ def _slachtoffers_van_geweld(draw, peildatum: date, kb: KnowledgeBase | None = N
     return facts
 
 
+# The roles whose facts a route needs (`rol` in kb/feiten.yaml).
+ROUTE_ROLES = {
+    "hier_opgegroeide_volwassenen": (ROL_GEBOORTE, ROL_AANKOMST, ROL_HIER_GEBOREN, ROL_SINDSDIEN_HIER),
+    "ex_geprivilegieerden": (ROL_EX_GEPRIVILEGIEERD,),
+}
+
 ROUTES: dict[str, tuple[Callable[..., st.SearchStrategy[dict[str, Any]]], Callable[[KnowledgeBase], str | None]]] = {
     "hier_opgegroeide_volwassenen": (
         _hier_opgegroeide_volwassenen,
-        lambda kb: _missing(kb, GEBOORTEDATUM, AANKOMST, HIER_GEBOREN, "sindsdien_altijd_in_nederland_gewoond"),
+        lambda kb: _missing(kb, *ROUTE_ROLES["hier_opgegroeide_volwassenen"]),
     ),
-    "ex_geprivilegieerden": (_ex_geprivilegieerden, lambda kb: _missing(kb, "is_ex_geprivilegieerde")),
+    "ex_geprivilegieerden": (_ex_geprivilegieerden, lambda kb: _missing(kb, *ROUTE_ROLES["ex_geprivilegieerden"])),
     "slachtoffers_van_geweld": (
         _slachtoffers_van_geweld,
         lambda kb: None if _violence_facts(kb) else "de woordenlijst declareert geen ja/nee-feit over geweld dat een regel leest",
@@ -537,9 +552,22 @@ ROUTES: dict[str, tuple[Callable[..., st.SearchStrategy[dict[str, Any]]], Callab
 }
 
 
-def _missing(kb: KnowledgeBase, *names: str) -> str | None:
-    absent = [n for n in names if n not in kb.facts]
+def _missing(kb: KnowledgeBase, *roles: str) -> str | None:
+    """Why a vocabulary lacks the facts of `roles`, named as the shipped vocabulary names them."""
+    absent = [_role_words(kb, r) for r in roles if fact_with_role(kb, r) is None]
     return f"de woordenlijst declareert {', '.join(absent)} niet" if absent else None
+
+
+def _role_words(kb: KnowledgeBase, role: str) -> str:
+    """A role without a fact, in words: the shipped vocabulary's fact with that role (as the
+    vocabulary to check would declare it), or the role itself."""
+    try:
+        shipped = fact_with_role(_default_kb(), role)
+    except Exception:  # the shipped vocabulary is not there or does not load: name the role
+        shipped = None
+    if shipped is None:
+        return f"een feit met rol '{role}'"
+    return f"rol '{role}' (bij {shipped})" if shipped in kb.facts else shipped
 
 
 def beschikbaar(naam: str, kb: KnowledgeBase | None = None) -> str | None:
@@ -555,6 +583,8 @@ def routes(kb: KnowledgeBase | None = None) -> dict[str, Callable[..., st.Search
 
 
 def __getattr__(name: str) -> Any:
+    if name in _ROLE_NAMES:
+        return fact_with_role(_default_kb(), _ROLE_NAMES[name])
     if name in ROUTES:
         reason = beschikbaar(name)
         if reason is None:

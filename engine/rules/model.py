@@ -100,6 +100,9 @@ class Fact:
     open_norm: bool = False
     values: tuple[str, ...] = ()
     not_before: tuple[str, ...] = ()  # `niet_voor`: date facts this date cannot precede
+    messages: tuple[tuple[str, str], ...] = ()  # `melding`: (fact of not_before, refusal text)
+    not_after: tuple[str, ...] = ()  # `niet_na`: PEILDATUM when this date cannot lie after it
+    role: str | None = None  # `rol`: what the strategies and the caseload generator read it as
 
 
 @dataclass(frozen=True)
@@ -558,6 +561,14 @@ def _fact(name: str, raw: dict, where: str) -> Fact:
     if not_before and (raw["type"] != "datum" or not isinstance(not_before, list)
                        or not all(isinstance(n, str) for n in not_before)):
         raise KnowledgeBaseError(f"{where}: 'niet_voor' hoort bij een datumfeit en noemt een datumfeit of een lijst ervan")
+    messages = _messages(raw, not_before, where)
+    not_after = raw.get("niet_na") or ()
+    not_after = [not_after] if isinstance(not_after, str) else not_after
+    if not_after and (raw["type"] != "datum" or not_after != [PEILDATUM]):
+        raise KnowledgeBaseError(f"{where}: 'niet_na' hoort bij een datumfeit en noemt '{PEILDATUM}'")
+    role = raw.get("rol")
+    if role is not None and not (isinstance(role, str) and NAME.match(role)):
+        raise KnowledgeBaseError(f"{where}: 'rol' is een naam in Nederlandse snake_case")
     return Fact(
         name=name,
         type=raw["type"],
@@ -567,7 +578,36 @@ def _fact(name: str, raw: dict, where: str) -> Fact:
         open_norm=bool(raw.get("open_norm", False)),
         values=tuple(str(v) for v in raw.get("waarden", ())),
         not_before=tuple(not_before),
+        messages=messages,
+        not_after=tuple(not_after),
+        role=role,
     )
+
+
+PEILDATUM = "peildatum"  # what `niet_na` names: the day an assessment is for
+
+
+def _messages(raw: dict, not_before: Any, where: str) -> tuple[tuple[str, str], ...]:
+    """`melding`: a mapping from dates named in `niet_voor` to the text a refusal gives instead of
+    the generic one."""
+    messages = raw.get("melding")
+    if messages is None:
+        return ()
+    if (not isinstance(messages, dict) or not all(k in not_before for k in messages)
+            or not all(isinstance(v, str) and v.strip() for v in messages.values())):
+        raise KnowledgeBaseError(f"{where}: 'melding' is een mapping van een datumfeit uit 'niet_voor' naar een tekst")
+    return tuple((k, " ".join(v.split())) for k, v in messages.items())
+
+
+def period_not_before(spec: dict[str, Any]) -> tuple[str, ...]:
+    """The `niet_voor` of a permit-period field: the date facts it cannot precede."""
+    declared = spec.get("niet_voor") or ()
+    return (declared,) if isinstance(declared, str) else tuple(declared)
+
+
+def period_messages(spec: dict[str, Any]) -> dict[str, str]:
+    """The `melding` of a permit-period field, as `_messages` reads it for a fact."""
+    return {k: " ".join(v.split()) for k, v in (spec.get("melding") or {}).items()}
 
 
 def _quantity(name: str, raw: dict, where: str) -> Quantity:
@@ -779,6 +819,7 @@ def load_knowledge_base(directory: Path = KB_DIR) -> KnowledgeBase:
         if "audit" in data:
             audit_notes.extend(_audit_section(data["audit"], path))
     _check_date_order(facts, origin)
+    _check_periods_and_roles(facts, period_fields, origin)
     kb = KnowledgeBase(facts, period_fields, quantities, rules, disagreements, goals,
                        forms, parameters, fee_rules, fee_ranges, audit_notes, goal_assumptions)
     kb.index()
@@ -810,6 +851,40 @@ def _check_date_order(facts: dict[str, Fact], origin: dict[tuple[str, str], str]
 
     for name in sorted(facts):
         visit(name, [])
+
+
+def _check_periods_and_roles(facts: dict[str, Fact], period_fields: dict[str, dict[str, Any]],
+                             origin: dict[tuple[str, str], str]) -> None:
+    """A permit-period field's `niet_voor` names declared date facts (with `melding` as for a fact);
+    no role belongs to two facts."""
+    for field_name, spec in period_fields.items():
+        where = f"vergunningsperiode [{field_name}]"
+        declared = spec.get("niet_voor")
+        if declared is None and "melding" not in spec:
+            continue
+        names = [declared] if isinstance(declared, str) else declared
+        if spec.get("type") != "datum" or not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+            raise KnowledgeBaseError(f"{where}: 'niet_voor' hoort bij een datumveld en noemt een datumfeit of een lijst ervan")
+        for other in names:
+            if other not in facts or facts[other].type != "datum":
+                raise KnowledgeBaseError(f"{where}: niet_voor noemt '{other}', geen gedeclareerd datumfeit")
+        _messages(spec, names, where)
+    roles: dict[str, str] = {}
+    for name in sorted(facts):
+        role = facts[name].role
+        if role is not None:
+            if role in roles:
+                raise KnowledgeBaseError(f"{origin[('feit', name)]} [{name}]: rol '{role}' hoort al bij {roles[role]}")
+            roles[role] = name
+
+
+def fact_with_role(kb: KnowledgeBase, role: str) -> str | None:
+    """The fact that declares `rol: <role>`, or None."""
+    roles = kb.__dict__.get("_roles")
+    if roles is None:  # kept on the knowledge base, like date_order
+        roles = {f.role: name for name, f in kb.facts.items() if f.role is not None}
+        object.__setattr__(kb, "_roles", roles)
+    return roles.get(role)
 
 
 def date_order(kb: KnowledgeBase) -> dict[str, tuple[str, ...]]:
