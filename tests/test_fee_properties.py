@@ -173,7 +173,7 @@ def test_the_order_in_which_fee_rules_are_declared_decides_nothing(engine, situa
     builder = engine.evaluate(parse_applicant(engine.kb, situation), f"form_{form}", PEILDATUM)
 
     def outcome(kb):
-        result = FeeCalculator(kb, engine.program.fee_nodes).answer(builder, form, PEILDATUM, [])
+        result = FeeCalculator(kb, engine.program).answer(builder, form, PEILDATUM, [])
         return result.amount, {s.source_file: (s.amount, s.stated_amounts) for s in result.per_source}
 
     assert outcome(shuffled_kb) == outcome(engine.kb)

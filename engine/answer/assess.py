@@ -106,8 +106,7 @@ class Engine:
             models[goal.id] = tuple(n for n in self.program.reachable(roots)
                                     if self.program.nodes[n].kind not in inputs and not self.program.nodes[n].view)
         for number in self.kb.forms:
-            roots = [self.program.fee_nodes[f.id] for f in self.kb.fee_rules.values()
-                     if f.form == number and f.id in self.program.fee_nodes]
+            roots = self.program.fee_roots(number)
             models[f"form_{number}"] = tuple(n for n in self.program.reachable(roots)
                                              if self.program.nodes[n].kind not in inputs
                                              and not self.program.nodes[n].view)

@@ -378,7 +378,7 @@ class CaseloadEvaluator:
                    if r.kind == "gevolg" and goal in r.goals and r.form in kb.forms]
             for goal in self.goals
         }
-        self.fees = FeeCalculator(kb, engine.program.fee_nodes)
+        self.fees = FeeCalculator(kb, engine.program)
         needed: dict[str, None] = {}
         for goal in self.goals:
             spec = kb.goals[goal]
@@ -388,14 +388,12 @@ class CaseloadEvaluator:
             for conclusion, _ in self.forms_of_goal[goal]:
                 if conclusion:
                     needed[conclusion] = None
-        # the nodes each form's fee reads
+        # the nodes each form's fee reads: the conditions of its fee rules and which of them decides
+        self.form_nodes = {form: engine.program.fee_roots(form) for form in kb.forms}
         if any(self.forms_of_goal.values()):
-            for nid in engine.program.fee_nodes.values():
-                needed[nid] = None
+            for form in kb.forms:
+                needed.update(dict.fromkeys(self.form_nodes[form]))
         self.needed = list(needed)
-        self.form_nodes = {form: [engine.program.fee_nodes[f.id] for f in kb.fee_rules.values()
-                                  if f.form == form and f.id in engine.program.fee_nodes]
-                           for form in kb.forms}
         self._fees: dict[str, dict[str, dict[str, Any]]] = {}
         # What applying for a goal says about the application (`aanvraag_voor_doel`) fills facts the
         # applicant left open, for that goal's fees only, as `fees --goal` does; goals that imply the

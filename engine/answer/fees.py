@@ -1,8 +1,9 @@
 """Fees (leges): which amount a form costs for an applicant, per source, with every exception.
 
 Each source states its own fee tree for a form: a base amount and exceptions that override the
-rule they name (and may themselves be overridden). The Datalog program derives whether each
-exception applies; here the tree is walked down every applicable exception. Where two
+rule they name (and may themselves be overridden). The compiled program derives which rules of
+the tree decide (`engine.rules.compiler.FeeChoice`: every evaluator, the audit and batch read the
+same nodes); here that is only shown. Where two
 exceptions of one source both apply and lead to different amounts, the source does not say which
 one holds: the answer shows every amount with its quote and picks none, unless the knowledge base
 declares that one goes first (`gaat_voor`, with a cited reason), and then the answer says so. The
@@ -32,6 +33,7 @@ import itertools
 
 from engine.errors import InputError, visible
 from engine.applicant.facts import Applicant
+from engine.rules.compiler import FeeChoice, Program
 from engine.rules.model import FeeRule, KnowledgeBase
 from engine.answer.proof import ProofBuilder, unknown_facts
 
@@ -160,15 +162,18 @@ def _reason_json(reason: Any) -> dict[str, Any]:
 
 
 class FeeCalculator:
-    def __init__(self, kb: KnowledgeBase, program_fee_nodes: dict[str, str]):
+    """The fee answer from node values: which fee rule decides is compiled (`FeeChoice` in
+    `engine.rules.compiler`), so every evaluator derives it; here it is only read and shown."""
+
+    def __init__(self, kb: KnowledgeBase, program: Program):
         self.kb = kb
-        self.fee_nodes = program_fee_nodes
-        self.children: dict[str, list[FeeRule]] = {}
+        self.fee_nodes = program.fee_nodes
         self.roots: dict[str, list[FeeRule]] = {}
+        self.tree: dict[str, list[FeeChoice]] = {}  # base rule -> its source's rules, in preorder
+        for choice in program.fee_choice.values():
+            self.tree.setdefault(choice.root, []).append(choice)
         for fee in kb.fee_rules.values():
-            if fee.exception_to:
-                self.children.setdefault(fee.exception_to, []).append(fee)
-            else:
+            if not fee.exception_to:
                 self.roots.setdefault(fee.form, []).append(fee)
 
     def answer(self, builder: ProofBuilder, form: str, peildatum: date, precedence: list[str]) -> FeeAnswer:
@@ -233,9 +238,10 @@ class FeeCalculator:
 
     def _walk(self, value: Callable[[str], Any], build: Callable[[str], Any] | None, root: FeeRule,
               peildatum: date) -> SourceFee:
-        alternatives: dict[str, dict[str, Any]] = {}
-        declared: list[dict[str, Any]] = []
-        branches = self._branches(value, build, root, peildatum, alternatives, declared)
+        kb = self.kb
+        tree = self.tree[root.id]
+        # every rule that decides, in the order of the tree: one amount, or several the source leaves open
+        branches = [[kb.fee_rules[r] for r in c.chain] for c in tree if c.chosen is None or value(c.chosen) is True]
         amounts = {self._amount_of(chain[-1], peildatum) for chain in branches}
         conflict = None
         if len(amounts) == 1:
@@ -248,51 +254,31 @@ class FeeCalculator:
             conflict = {
                 "at": chain[-1].id,
                 "branches": [{"amount": self._amount_of(c[-1], peildatum),
-                              "decided_by": [_rule_json(f, self.kb, peildatum) for f in c[common:]]} for c in branches],
+                              "decided_by": [_rule_json(f, kb, peildatum) for f in c[common:]]} for c in branches],
             }
+        # exceptions in the order the walk meets them: per rule reached, its exceptions in turn
+        met = sorted((c for c in tree if c.open is not None), key=lambda c: c.order)
+        alternatives = [{**_rule_json(kb.fee_rules[c.rule_id], kb, peildatum),
+                         "unknown_facts": unknown_facts(build(self.fee_nodes[c.rule_id])) if build else []}
+                        for c in met if value(c.open) is True]
+        declared = []
+        for c in met:
+            for winner, node in c.set_aside:
+                if value(node) is not True:
+                    continue
+                set_aside = sorted({self._amount_of(kb.fee_rules[leaf], peildatum)
+                                    for leaf, n in c.set_aside_leaves if value(n) is True},
+                                   key=lambda a: (a is None, a))
+                declared.append({"rule_id": winner, "over": [{"rule_id": c.rule_id, "amount": a} for a in set_aside],
+                                 **_reason_json(kb.fee_rules[winner].precedence.reason)})
         return SourceFee(
             source_file=root.source.file,
             amount=self._amount_of(chain[-1], peildatum) if conflict is None else None,
-            decided_by=[_rule_json(f, self.kb, peildatum) for f in chain],
-            alternatives=list(alternatives.values()),
+            decided_by=[_rule_json(f, kb, peildatum) for f in chain],
+            alternatives=alternatives,
             conflict=conflict,
             declared_precedence=declared,
         )
-
-    def _branches(self, value: Callable[[str], Any], build: Callable[[str], Any] | None, node: FeeRule,
-                  peildatum: date, alternatives: dict[str, dict[str, Any]],
-                  declared: list[dict[str, Any]]) -> list[list[FeeRule]]:
-        """Every chain from `node` down through applicable exceptions to one that no exception overrides.
-
-        Siblings are all followed, in no order of precedence; one that an applicable sibling goes
-        before (`gaat_voor`, declared with a reason) is set aside and the answer says so.
-        """
-        applicable = []
-        for child in self.children.get(node.id, []):
-            applies = value(self.fee_nodes[child.id])
-            if applies is True:
-                applicable.append(child)
-            elif applies is not False and child.id not in alternatives:
-                alternatives[child.id] = {
-                    **_rule_json(child, self.kb, peildatum),
-                    "unknown_facts": unknown_facts(build(self.fee_nodes[child.id])) if build else [],
-                }
-        if not applicable:
-            return [[node]]
-        kept = []
-        for child in applicable:
-            winners = [w for w in applicable if w.precedence and child.id in w.precedence.over]
-            if not winners:
-                kept.append(child)
-                continue
-            for winner in winners:
-                set_aside = sorted({self._amount_of(c[-1], peildatum)
-                                    for c in self._branches(value, None, child, peildatum, {}, [])},
-                                   key=lambda a: (a is None, a))
-                declared.append({"rule_id": winner.id, "over": [{"rule_id": child.id, "amount": a} for a in set_aside],
-                                 **_reason_json(winner.precedence.reason)})
-        return [[node, *chain] for child in kept
-                for chain in self._branches(value, build, child, peildatum, alternatives, declared)]
 
     def _amount_of(self, fee: FeeRule, peildatum: date) -> int | None:
         value = self.kb.parameters[fee.parameter].at(peildatum)
@@ -358,7 +344,7 @@ def _reductions(engine: Any, applicant: Applicant, answer: FeeAnswer, builder: P
     """
     kb = engine.kb
     fee_nodes = engine.program.fee_nodes
-    calculator = FeeCalculator(kb, fee_nodes)
+    calculator = FeeCalculator(kb, engine.program)
     for source in answer.applicable:
         if source.amount is None:
             continue
@@ -445,7 +431,7 @@ def fees_for(engine: Any, applicant: Applicant, form: str, peildatum: date, prec
         if inputs is None:
             _, inputs = engine.inputs(applicant, peildatum, checked=False)
         builder = ProofBuilder(engine.program, values, inputs)
-    calculator = FeeCalculator(engine.kb, engine.program.fee_nodes)
+    calculator = FeeCalculator(engine.kb, engine.program)
     answer = calculator.answer(builder, form, peildatum, list(precedence or []))
     if assumptions:
         read = _facts_read(engine, form)

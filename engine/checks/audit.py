@@ -534,30 +534,18 @@ class Auditor:
     def _applies(self, fee: FeeRule) -> Function:
         return self.bdd.true if fee.applies_when is None else self.sym.expr(fee.applies_when)[0]
 
-    def _chosen(self) -> tuple[dict[str, Function], dict[str, Function]]:
-        """Per fee rule: situations in which the walk reaches it, and in which it ends there (no
-        exception below it applies). The walk follows every applicable exception, in no order; one
-        that an applicable sibling goes before (`gaat_voor`) is not followed."""
-        bdd = self.bdd
-        roots, children = self._fee_tree()
-        chosen: dict[str, Function] = {}
-        final: dict[str, Function] = {}
-        # a loop, not a recursive closure: diagrams must not sit in a reference cycle (audit_space.AtomSpace)
-        stack = [(root, self._applies(root)) for form in roots for root in roots[form]]
-        while stack:
-            fee, reached = stack.pop()
-            chosen[fee.id] = reached
-            kids = children.get(fee.id, [])
-            none_below = bdd.true
-            for child in kids:
-                followed = self._applies(child)
-                for winner in kids:
-                    if winner.precedence and child.id in winner.precedence.over:
-                        followed &= ~self._applies(winner)
-                stack.append((child, reached & followed))
-                none_below &= ~followed
-            final[fee.id] = reached & none_below
-        return chosen, final
+    def _decides(self) -> tuple[dict[str, Function], dict[str, Function]]:
+        """Per fee rule: situations in which its source's walk reaches it, and in which it decides
+        (no exception below it is followed), where its source speaks. Read from the compiled fee
+        choice (`engine.rules.compiler.FeeChoice`), the nodes `fees` and batch read too."""
+        bdd, sym = self.bdd, self.sym
+        reached: dict[str, Function] = {}
+        decides: dict[str, Function] = {}
+        for fee_id, choice in self.program.fee_choice.items():
+            speaks = self._applies(self.kb.fee_rules[choice.root])
+            reached[fee_id] = speaks & (sym.true(choice.reached) if choice.reached else bdd.true)
+            decides[fee_id] = speaks & (sym.true(choice.chosen) if choice.chosen else bdd.true)
+        return reached, decides
 
     @staticmethod
     def _leaves(source: Any) -> list[str]:
@@ -573,12 +561,12 @@ class Auditor:
     def fee_answer(self, b: ProofBuilder, form: str):
         from engine.answer.fees import FeeCalculator
 
-        return FeeCalculator(self.kb, self.program.fee_nodes).answer_from(b.value, None, form, self.peildatum, [])
+        return FeeCalculator(self.kb, self.program).answer_from(b.value, None, form, self.peildatum, [])
 
     def fee_gaps(self) -> None:
         kb, bdd, sym = self.kb, self.bdd, self.sym
         roots, _ = self._fee_tree()
-        chosen, final = self._chosen()
+        chosen, final = self._decides()
         for gid in sorted(kb.goals):
             goal = kb.goals[gid]
             eligible = sym.true(goal.conclusion) & (sym.false(goal.out_of_scope) if goal.out_of_scope else bdd.true)
@@ -628,6 +616,7 @@ class Auditor:
                     [self.ref(rule.id)] + [self.ref(r.id) for r in roots[rule.form]], [w] if w else []))
 
     def _subtree(self, fee: FeeRule) -> list[FeeRule]:
+        """The fee rule and every exception below it (directly or further down), as the findings list them."""
         _, children = self._fee_tree()
         out, stack = [], [fee]
         while stack:
@@ -640,7 +629,7 @@ class Auditor:
         """Fee exceptions that never apply or never decide; two amounts from one source; sources that differ."""
         kb, bdd = self.kb, self.bdd
         roots, children = self._fee_tree()
-        chosen, final = self._chosen()
+        chosen, final = self._decides()
         for fee in kb.fee_rules.values():
             applies = self._applies(fee)
             if fee.exception_to and not self.sat(applies):

@@ -516,7 +516,7 @@ class Differential:
         kb, program = engine.kb, engine.program
         inputs = [i for _, i in (self.applicants if applicants is None else applicants)]
         chunk = engine.evaluator.run(inputs, engine.derived)
-        calculator = FeeCalculator(kb, program.fee_nodes)
+        calculator = FeeCalculator(kb, program)
         out = []
         for i in range(len(inputs)):
             builder = ProofBuilder(program, chunk.values_of(i, engine.derived), inputs[i])

@@ -11,8 +11,10 @@ edge, the audit, mutation): `factory(program, base_predicates, input_names)`. Ea
 inputs (facts and quantities as `engine.applicant.pipeline.evaluator_inputs` makes them, dates as dates); a
 row of the symbolic one is a space of situations (`engine.checks.audit_space.AtomSpace`).
 
-The program is positive (three-valued, no negation as failure): evaluating each strongly
-connected group of predicates to its fixpoint, in dependency order, gives the least model.
+The program is positive (three-valued, no negation as failure) but for the fee choice on top of it,
+which reads what the rest derives through `engine.rules.compiler.Absent` (stratified negation):
+evaluating each strongly connected group of predicates to its fixpoint, in dependency order, gives
+the one model.
 """
 
 from __future__ import annotations

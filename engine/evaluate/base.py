@@ -8,7 +8,7 @@ import operator
 from datetime import date
 from typing import Any, Callable, Collection, Iterable, Mapping, Protocol, Sequence
 
-from engine.rules.compiler import Clause, Lit, Program
+from engine.rules.compiler import Absent, Clause, Cmp, Lit, Program
 from engine.graph import strongly_connected
 
 OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
@@ -40,10 +40,21 @@ def engine_facts_of(inputs: Mapping[str, Any], names: Collection[str]) -> list[t
 
 
 def strata(by_head: Mapping[str, Sequence[Clause]]) -> list[list[str]]:
-    """Strongly connected groups of derived predicates, each after the groups it reads."""
-    graph = {head: sorted({i.predicate for c in clauses for i in c.body if isinstance(i, Lit) and i.predicate in by_head})
+    """Strongly connected groups of derived predicates, each after the groups it reads.
+
+    A group that reads one of its own predicates through `Absent` (negation as failure) has no
+    unique meaning: refused."""
+    graph = {head: sorted({i.predicate for c in clauses for i in c.body if not isinstance(i, Cmp) and i.predicate in by_head})
              for head, clauses in by_head.items()}
-    return strongly_connected(graph)
+    groups = strongly_connected(graph)
+    for group in groups:
+        members = set(group)
+        for head in group:
+            for clause in by_head[head]:
+                for item in clause.body:
+                    if isinstance(item, Absent) and item.predicate in members:
+                        raise ValueError(f"recursie via negatie: {head} leest {item.predicate} als niet afgeleid")
+    return groups
 
 
 class Values(Protocol):

@@ -23,7 +23,7 @@ from typing import Any, Iterable, Sequence
 
 from pyDatalog import pyDatalog, pyEngine
 
-from engine.rules.compiler import Clause, Cmp, Lit, Program
+from engine.rules.compiler import Absent, Clause, Cmp, Lit, Program
 from engine.evaluate.base import engine_facts_of
 
 _OPERATORS = {">=": ">=", ">": ">", "<=": "<=", "<": "<", "==": "==", "!=": "!=",
@@ -66,6 +66,10 @@ class DatalogProgram:
             for i, lit in enumerate(clause.body):
                 if isinstance(lit, Lit):
                     body.append(_literal(lit.predicate, applicant, consts[lit.value]))
+                elif isinstance(lit, Absent):
+                    # pyDatalog's negation: the applicant is bound by every query, and the
+                    # predicate is known (a derived one has clauses, a base one was declared)
+                    body.append(_literal("~" + lit.predicate, applicant, consts[lit.value]))
                 else:
                     assert isinstance(lit, Cmp)
                     var = pyEngine.Var(f"N{i}")

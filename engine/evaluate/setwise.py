@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Iterable, Sequence
 
-from engine.rules.compiler import Clause, Cmp, Lit, Program
+from engine.rules.compiler import Absent, Clause, Cmp, Lit, Program
 from engine.evaluate.base import OPERATORS, strata
 
 def _bits(indices: Iterable[int], size: int) -> int:
@@ -81,6 +81,9 @@ class SetwiseProgram:
         self._groups = [[(head, value, tuple(self._key(b) for b in body))
                          for head in group for (value, body) in ((c.value, c.body) for c in by_head[head])]
                         for group in strata(by_head)]
+        # per group, the literals it reads as not derived: complemented once the groups they belong to are done
+        self._absent = [list(dict.fromkeys(k for _, _, body in g for k in body if isinstance(k, Absent)))
+                        for g in self._groups]
         self._keys_of: dict[tuple[str, Any], tuple] = {}
         self._input_keys_of: dict[tuple[str, Any], tuple] = {}
         self._recursive = [len({h for h, _, _ in g}) > 1 or any((h, True) in b or (h, False) in b for h, _, b in g)
@@ -102,7 +105,7 @@ class SetwiseProgram:
         return tuple(keys)
 
     @staticmethod
-    def _key(item: Lit | Cmp) -> Any:
+    def _key(item: Lit | Cmp | Absent) -> Any:
         return (item.predicate, item.value) if isinstance(item, Lit) else item
 
     def run(self, chunk: Sequence[Sequence[tuple[str, Any]]]) -> ChunkValues:
@@ -160,7 +163,10 @@ class SetwiseProgram:
     def _derive(self, size: int, hits: dict[Any, list[int]]) -> ChunkValues:
         masks: dict[Any, int] = {key: _bits(indices, size) for key, indices in hits.items()}
         get = masks.get
-        for group, recursive in zip(self._groups, self._recursive):
+        everyone = (1 << size) - 1
+        for group, recursive, absent in zip(self._groups, self._recursive, self._absent):
+            for key in absent:
+                masks[key] = everyone & ~get((key.predicate, key.value), 0)
             changed = True
             while changed:
                 changed = False

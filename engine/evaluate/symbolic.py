@@ -12,7 +12,7 @@ from typing import Any, Iterable, Sequence
 
 from dd.autoref import BDD, Function
 
-from engine.rules.compiler import Clause, Cmp, Program, comparisons_of
+from engine.rules.compiler import Absent, Clause, Cmp, Lit, Program, comparisons_of
 from engine.evaluate.base import strata
 from engine.rules.model import All, Any_, Atom, Compare, Expr, Not
 
@@ -61,6 +61,13 @@ class SymbolicValues:
         def get(key: Any) -> Function:
             got = masks.get(key)
             if got is None:
+                if isinstance(key, Absent):  # its group is done (strata): the situations not deriving it
+                    # (no call of `get` itself here: a recursive closure is a reference cycle, see audit_space)
+                    lit = (key.predicate, key.value)
+                    negated = masks.get(lit)
+                    if negated is None:
+                        negated = bdd.false if key.predicate in by_head else space.literal(*lit)
+                    return ~negated
                 if isinstance(key, Cmp):
                     got = space.compare(key)
                 elif key[0] in by_head:
@@ -71,7 +78,7 @@ class SymbolicValues:
             return got
 
         for group in strata(by_head):
-            rules = [(head, c.value, tuple(b if isinstance(b, Cmp) else (b.predicate, b.value) for b in c.body))
+            rules = [(head, c.value, tuple((b.predicate, b.value) if isinstance(b, Lit) else b for b in c.body))
                      for head in group for c in by_head[head]]
             changed = True
             while changed:  # a positive program: the least fixpoint, reached from below

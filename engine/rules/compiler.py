@@ -6,6 +6,12 @@ failure: `niet p` is true where `p` is false, `alle` is false where one operand 
 on. The program is positive, so it has one least model whatever the evaluation order, and an
 absent fact can never be mistaken for a false one.
 
+One part is not: which fee rule decides a form's amount for a source (`FeeChoice`) reads what
+the rest of the program derives, including what it leaves open ("an exception whose
+applicability is unknown does not decide, it is an alternative"). Those clauses sit on top of
+everything else (nothing reads them) and use `Absent` literals: negation as failure, stratified,
+so every evaluator first derives what they read and the model stays unique.
+
 The node graph mirrors the clauses one to one; proofs walk it with the values the engine
 derived. Nothing here imports pyDatalog: `engine.evaluate.datalog` turns the clauses into pyDatalog terms.
 """
@@ -38,10 +44,50 @@ class Cmp:
 
 
 @dataclass(frozen=True)
+class Absent:
+    """`predicate(Applicant, value)` is not derived (negation as failure). Only the fee choice
+    reads it, from above everything it reads: the program stays stratified."""
+    predicate: str
+    value: bool
+
+
+@dataclass(frozen=True)
 class Clause:
     head: str
     value: bool
-    body: tuple[Lit | Cmp, ...]
+    body: tuple[Lit | Cmp | Absent, ...]
+
+
+@dataclass(frozen=True)
+class FeeChoice:
+    """The compiled nodes that say whether a fee rule decides its source's amount for a form.
+
+    Each source states a tree of fee rules per form: a base amount and exceptions that override
+    the rule they name (and may themselves be overridden). An exception is followed where it
+    applies (its condition is true: not unknown, not also false) and no applicable sibling goes
+    before it (`gaat_voor`); the walk from the base amount reaches an exception through followed
+    exceptions only; a rule the walk reaches decides where none of its own exceptions is followed.
+    Where it reaches several that decide with different amounts, the source states them all
+    and not which applies. Every node here has only true clauses: a rule reached, chosen, ... or not.
+    Whether the source speaks about the situation at all is its base rule's condition
+    (`Program.fee_nodes`), read apart: these nodes hold wherever it does.
+    """
+    rule_id: str
+    form: str
+    root: str  # the base rule of this rule's source and form
+    chain: tuple[str, ...]  # from the base rule down to this one
+    order: tuple[int, int]  # (position of the rule it is an exception to, its own place there); a base rule (-1, 0)
+    reached: str | None  # the walk reaches it; None: a base rule, always reached where its source speaks
+    chosen: str | None  # reached and no exception of its own followed: it decides; None: always (a lone base rule)
+    open: str | None  # the rule it is an exception to is reached and whether it applies is unknown: an alternative
+    set_aside: tuple[tuple[str, str], ...] = ()  # (winner, node): reached parent, it and the winner both apply
+    set_aside_leaves: tuple[tuple[str, str], ...] = ()  # (rule, node): the rules that decide below it when set aside
+
+    @property
+    def nodes(self) -> list[str]:
+        found = [self.reached, self.chosen, self.open, *(n for _, n in self.set_aside),
+                 *(n for _, n in self.set_aside_leaves)]
+        return list(dict.fromkeys(n for n in found if n))
 
 
 @dataclass
@@ -65,6 +111,14 @@ class Program:
     clauses: list[Clause]
     nodes: dict[str, Node]
     fee_nodes: dict[str, str] = field(default_factory=dict)  # fee rule id -> node of "applies when"
+    # fee rule id -> the nodes of its choice (see FeeChoice); each source's rules in preorder
+    fee_choice: dict[str, FeeChoice] = field(default_factory=dict)
+
+    def fee_roots(self, form: str) -> list[str]:
+        """The nodes a form's fee reads: the conditions of its fee rules, then which of them decides."""
+        choices = [c for c in self.fee_choice.values() if c.form == form]
+        return ([self.fee_nodes[c.rule_id] for c in choices if c.rule_id in self.fee_nodes]
+                + list(dict.fromkeys(n for c in choices for n in c.nodes)))
 
     def reachable(self, roots: list[str]) -> list[str]:
         """Node ids reachable from `roots`, in a stable order."""
@@ -93,7 +147,7 @@ class Program:
             reached.add(head)
             for clause in by_head.get(head, ()):
                 stack.extend(b.predicate for b in clause.body)
-        return Program([c for c in self.clauses if c.head in reached], self.nodes, self.fee_nodes)
+        return Program([c for c in self.clauses if c.head in reached], self.nodes, self.fee_nodes, self.fee_choice)
 
 
 def comparisons_of(e: Compare) -> tuple[Cmp, Cmp]:
@@ -114,16 +168,20 @@ class _Compiler:
         self.nodes: dict[str, Node] = {}
         self.clauses: list[Clause] = []
 
-    def add(self, head: str, value: bool, *body: Lit | Cmp) -> None:
+    def add(self, head: str, value: bool, *body: Lit | Cmp | Absent) -> None:
         self.clauses.append(Clause(head, value, tuple(body)))
 
     def lit(self, nid: str, value: bool) -> Lit:
         return Lit(nid, value)  # views are resolved once everything is compiled: `resolve_views`
 
-    def resolve(self, lit: Lit | Cmp, seen: frozenset[str] = frozenset()) -> Lit | Cmp:
+    def resolve(self, lit: Lit | Cmp | Absent, seen: frozenset[str] = frozenset()) -> Lit | Cmp | Absent:
         """The literal on a real predicate that says the same as `lit`, seen through views."""
         if isinstance(lit, Cmp):
             return lit
+        if isinstance(lit, Absent):  # not derived where the literal it negates is not
+            found = self.resolve(Lit(lit.predicate, lit.value), seen)
+            assert isinstance(found, Lit)
+            return Absent(found.predicate, found.value)
         node = self.nodes[lit.predicate]
         if node.kind == "not":
             return self.resolve(Lit(node.children[0], not lit.value), seen)
@@ -333,5 +391,110 @@ def compile_knowledge_base(kb: KnowledgeBase) -> Program:
         for fee in kb.fee_rules.values()
         if fee.applies_when is not None
     }
+    fee_choice = _FeeChoiceCompiler(compiler, fee_nodes).compile()
     compiler.resolve_views()
-    return Program(compiler.clauses, compiler.nodes, fee_nodes)
+    return Program(compiler.clauses, compiler.nodes, fee_nodes, fee_choice)
+
+
+class _FeeChoiceCompiler:
+    """The clauses of `FeeChoice`: per source and form, the walk from the base amount down every
+    followed exception, as predicates over what the program derives (see `FeeChoice`)."""
+
+    def __init__(self, compiler: _Compiler, fee_nodes: dict[str, str]):
+        self.compiler = compiler
+        self.kb = compiler.kb
+        self.fee_nodes = fee_nodes
+        self.children: dict[str, list[str]] = {}
+        for fee in self.kb.fee_rules.values():
+            if fee.exception_to:
+                self.children.setdefault(fee.exception_to, []).append(fee.id)
+        self.applicable: dict[str, str] = {}
+        self.followed: dict[str, str] = {}
+        self.choice: dict[str, FeeChoice] = {}
+
+    def node(self, fee_id: str, what: str, label: str, *clauses: Sequence[Lit | Absent]) -> str:
+        nid = f"fee_{safe(fee_id)}__{what}"
+        reads = [b.predicate for body in clauses for b in body]
+        self.compiler.nodes[nid] = Node(nid, "leges", label, children=list(dict.fromkeys(reads)),
+                                        detail={"fee_rule": fee_id})
+        for body in clauses:
+            self.compiler.add(nid, True, *body)
+        return nid
+
+    def compile(self) -> dict[str, FeeChoice]:
+        kb = self.kb
+        for fee in kb.fee_rules.values():
+            if fee.exception_to:
+                applies = self.fee_nodes[fee.id]
+                self.applicable[fee.id] = self.node(
+                    fee.id, "van_toepassing", f"{fee.id} is van toepassing",
+                    (Lit(applies, True), Absent(applies, False)))
+        for fee in kb.fee_rules.values():
+            if fee.exception_to:
+                winners = [w for w in self.children[fee.exception_to]
+                           if kb.fee_rules[w].precedence and fee.id in kb.fee_rules[w].precedence.over]
+                self.followed[fee.id] = self.node(
+                    fee.id, "gevolgd", f"{fee.id} is van toepassing en geen uitzondering gaat ervoor",
+                    (Lit(self.applicable[fee.id], True), *(Absent(self.applicable[w], True) for w in winners)))
+        for fee in kb.fee_rules.values():
+            if not fee.exception_to:
+                preorder: list[str] = []
+                self.walk(fee.id, fee.id, (), None, (-1, 0), preorder)
+        return self.choice
+
+    def walk(self, fee_id: str, root: str, above: tuple[str, ...], reached_above: str | None,
+             order: tuple[int, int], preorder: list[str]) -> None:
+        kb = self.kb
+        fee = kb.fee_rules[fee_id]
+        position = len(preorder)
+        preorder.append(fee_id)
+        kids = self.children.get(fee_id, [])
+        parent_reached = (Lit(reached_above, True),) if reached_above else ()
+        if fee.exception_to is None:
+            reached = None
+        elif reached_above is None:
+            reached = self.followed[fee_id]  # an exception to the base rule: reached where it is followed
+        else:
+            reached = self.node(fee_id, "bereikt", f"de leges komen bij {fee_id}",
+                                (Lit(reached_above, True), Lit(self.followed[fee_id], True)))
+        none_below = tuple(Absent(self.followed[k], True) for k in kids)
+        if not kids:
+            chosen = reached
+        else:
+            chosen = self.node(fee_id, "gekozen", f"{fee_id} bepaalt de leges",
+                               ((Lit(reached, True),) if reached else ()) + none_below)
+        open_ = set_aside = None
+        leaves: list[tuple[str, str]] = []
+        if fee.exception_to is not None:
+            applies = self.fee_nodes[fee_id]
+            open_ = self.node(fee_id, "open", f"of {fee_id} van toepassing is, is onbekend",
+                              (*parent_reached, Absent(applies, True), Absent(applies, False)),
+                              (*parent_reached, Lit(applies, True), Lit(applies, False)))
+            winners = [w for w in self.children[fee.exception_to]
+                       if kb.fee_rules[w].precedence and fee_id in kb.fee_rules[w].precedence.over]
+            set_aside = tuple(
+                (w, self.node(fee_id, f"opzij_{safe(w)}", f"{w} gaat voor {fee_id}",
+                              (*parent_reached, Lit(self.applicable[fee_id], True), Lit(self.applicable[w], True))))
+                for w in winners)
+            if set_aside:
+                aside = set_aside[0][1] if len(set_aside) == 1 else self.node(
+                    fee_id, "opzij", f"een andere uitzondering gaat voor {fee_id}",
+                    *((Lit(n, True),) for _, n in set_aside))
+                leaves = self.set_aside_leaves(fee_id, aside)
+        self.choice[fee_id] = FeeChoice(fee_id, fee.form, root, (*above, fee_id), order, reached, chosen, open_,
+                                        set_aside or (), tuple(leaves))
+        for i, kid in enumerate(kids):
+            self.walk(kid, root, (*above, fee_id), reached, (position, i), preorder)
+
+    def set_aside_leaves(self, start: str, aside: str) -> list[tuple[str, str]]:
+        """The rules that decide in the walk from `start` down (what it would have said), where it is set aside."""
+        out = []
+        stack: list[tuple[str, tuple[str, ...]]] = [(start, ())]
+        while stack:
+            fee_id, path = stack.pop()
+            body = (Lit(aside, True), *(Lit(self.followed[d], True) for d in path),
+                    *(Absent(self.followed[k], True) for k in self.children.get(fee_id, [])))
+            out.append((fee_id, self.node(fee_id, f"gekozen_onder_{safe(start)}",
+                                          f"{fee_id} bepaalt de leges die {start} noemt", body)))
+            stack.extend((k, (*path, k)) for k in reversed(self.children.get(fee_id, [])))
+        return out
