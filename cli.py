@@ -114,8 +114,9 @@ class _ResultFile:
             if not self.in_place:
                 self.handle = open(self.target, "w", encoding="utf-8", newline="")
                 return self.handle
-            fd, self.temporary = tempfile.mkstemp(dir=self.target.parent, prefix=f".{self.target.name}.",
-                                                  suffix=".deel")
+            fd, self.temporary = tempfile.mkstemp(
+                dir=self.target.parent, prefix=f".{self.target.name}.", suffix=".deel"
+            )
             self.handle = os.fdopen(fd, "w", encoding="utf-8", newline="")
             return self.handle
         except OSError as exc:
@@ -233,8 +234,10 @@ class _Main(_OneLineParsing, click.Group):
         try:
             return super().resolve_command(ctx, args)
         except click.UsageError:
-            raise UsageError(f"onbekende opdracht '{visible(args[0]) if args else ''}'; "
-                             f"toegestaan: {', '.join(sorted(self.commands))}") from None
+            raise UsageError(
+                f"onbekende opdracht '{visible(args[0]) if args else ''}'; "
+                f"toegestaan: {', '.join(sorted(self.commands))}"
+            ) from None
 
 
 def _peildatum(ctx: click.Context | None, param: click.Parameter | None, value: str | None) -> date:
@@ -256,10 +259,11 @@ def _engine():
         raise UsageError(f"kennisbank: {exc}") from None
 
 
-def _assessments(file: Path, goals: list[str], peildatum: date, precedence: list[str] | None = None,
-                 backend: str = "setwise"):
-    from engine.evaluate import evaluator_named
+def _assessments(
+    file: Path, goals: list[str], peildatum: date, precedence: list[str] | None = None, backend: str = "setwise"
+):
     from engine.applicant.facts import read_applicant_file
+    from engine.evaluate import evaluator_named
 
     eng = _engine()
     if backend != "setwise":  # the edge: below here an evaluator is an object, chosen once
@@ -286,9 +290,13 @@ def _emit_json(data) -> None:
 
 
 peildatum_option = click.option(
-    "--peildatum", callback=_peildatum, metavar="JJJJ-MM-DD",
+    "--peildatum",
+    callback=_peildatum,
+    metavar="JJJJ-MM-DD",
     help="Reference date for every date-dependent rule (default: today).",
 )
+
+
 def _precedence(voorrang: str | None) -> list[str]:
     """The sources --voorrang names, in order; a name that is no source the fees cite is refused."""
     names = [p.strip() for p in (voorrang or "").split(",") if p.strip()]
@@ -310,13 +318,16 @@ def _check_voorrang(ctx: click.Context, param: click.Parameter, value: str | Non
 
 
 voorrang_option = click.option(
-    "--voorrang", metavar="BRONNEN", callback=_check_voorrang,
+    "--voorrang",
+    metavar="BRONNEN",
+    callback=_check_voorrang,
     help="Where sources give different amounts, prefer them in this order (e.g. 002,001); the answer says so.",
 )
 
 
-format_option = click.option("--format", "fmt", type=FORMATS, default="text", show_default=True,
-                             help="Dutch text or the versioned JSON proof.")
+format_option = click.option(
+    "--format", "fmt", type=FORMATS, default="text", show_default=True, help="Dutch text or the versioned JSON proof."
+)
 file_argument = click.argument("file", type=click.Path(path_type=Path, dir_okay=True, exists=False))
 
 
@@ -333,8 +344,13 @@ def main() -> None:
 @click.option("--goal", metavar="DOEL", help="Goal to assess (default: every goal).")
 @peildatum_option
 @voorrang_option
-@click.option("--backend", type=Keuze(["setwise", "datalog"]), default="setwise", show_default=True,
-              help="Evaluator: the set-at-a-time one, or pyDatalog (the reference); without --goal, every goal from one evaluation.")
+@click.option(
+    "--backend",
+    type=Keuze(["setwise", "datalog"]),
+    default="setwise",
+    show_default=True,
+    help="Evaluator: the set-at-a-time one, or pyDatalog (the reference); without --goal, every goal from one evaluation.",
+)
 @format_option
 def assess(file: Path, goal: str | None, peildatum: date, voorrang: str | None, backend: str, fmt: str) -> None:
     """Assess the applicant in FILE (YAML or JSON) and justify the outcome.
@@ -354,14 +370,19 @@ def assess(file: Path, goal: str | None, peildatum: date, voorrang: str | None, 
 @main.command("why-not")
 @file_argument
 @click.option("--goal", metavar="DOEL", required=True, help="Goal to explain.")
-@click.option("--max-changes", type=click.IntRange(0, 5), default=3, show_default=True,
-              help="Largest set of changes tried when looking for repairs (0: no repairs).")
+@click.option(
+    "--max-changes",
+    type=click.IntRange(0, 5),
+    default=3,
+    show_default=True,
+    help="Largest set of changes tried when looking for repairs (0: no repairs).",
+)
 @peildatum_option
 @format_option
 def why_not(file: Path, goal: str, max_changes: int, peildatum: date, fmt: str) -> None:
     """List every route to the goal with what fails, and the smallest changes that would help."""
-    from engine.applicant.facts import read_applicant_file
     from engine.answer.repairs import WHY_NOT_FORMAT, WHY_NOT_VERSION, find_repairs
+    from engine.applicant.facts import read_applicant_file
     from explain import render_why_not
 
     eng = _engine()
@@ -374,13 +395,18 @@ def why_not(file: Path, goal: str, max_changes: int, peildatum: date, fmt: str) 
     if fmt == "json":
         from engine.answer.proof import failing_conditions
 
-        _emit_json({
-            "format": WHY_NOT_FORMAT, "version": WHY_NOT_VERSION,
-            "failing": [{"rule_id": n.rule_id, "label": n.label, "value": n.value}
-                        for n in failing_conditions(result.proof, result.scope)],
-            "assessment": result.to_json(eng.kb),
-            "repairs": None if repairs is None else repairs.to_json(),
-        })
+        _emit_json(
+            {
+                "format": WHY_NOT_FORMAT,
+                "version": WHY_NOT_VERSION,
+                "failing": [
+                    {"rule_id": n.rule_id, "label": n.label, "value": n.value}
+                    for n in failing_conditions(result.proof, result.scope)
+                ],
+                "assessment": result.to_json(eng.kb),
+                "repairs": None if repairs is None else repairs.to_json(),
+            }
+        )
         return
     _echo(render_why_not(result, eng.kb, repairs), nl=False)
 
@@ -431,8 +457,9 @@ def _ask_value(eng, question, data: dict, goals: list[str], peildatum: date):
 
     if question.type == "vergunningen":
         return _ask_periods(eng, question, data, peildatum)
-    hint = {"bool": "ja/nee", "keuze": "/".join(question.values), "datum": "JJJJ-MM-DD",
-            "bedrag": "eurocenten"}.get(question.type, "tekst")
+    hint = {"bool": "ja/nee", "keuze": "/".join(question.values), "datum": "JJJJ-MM-DD", "bedrag": "eurocenten"}.get(
+        question.type, "tekst"
+    )
     while True:
         text = _prompt(f"{question.question} [{hint}, of ? als u het niet weet]")
         if text.strip().lower() in UNKNOWN_ANSWERS:
@@ -461,14 +488,17 @@ def _ask_period_details(eng, question, data: dict):
         shown = parse_applicant(eng.kb, {question.fact: [periods[index]]}).values[question.fact][0]
         _echo(f"  Vergunning {period(shown)}:")
         for field in gap["missing"]:
-            prompt = (f"verblijfsdoel [{'/'.join(purposes)}, leeg als onbekend]" if field == "verblijfsdoel"
-                      else "is het doel niet-tijdelijk? [ja/nee, leeg als onbekend]")
+            prompt = (
+                f"verblijfsdoel [{'/'.join(purposes)}, leeg als onbekend]"
+                if field == "verblijfsdoel"
+                else "is het doel niet-tijdelijk? [ja/nee, leeg als onbekend]"
+            )
             while True:
                 text = _prompt(f"    {prompt}").strip()
                 if not text or text.lower() in UNKNOWN_ANSWERS:
                     break
                 value = {"ja": True, "nee": False}.get(text.lower(), text) if field == "niet_tijdelijk" else text
-                changed = [*periods[:index], {**periods[index], field: value}, *periods[index + 1:]]
+                changed = [*periods[:index], {**periods[index], field: value}, *periods[index + 1 :]]
                 try:
                     parse_applicant(eng.kb, {**data, question.fact: changed})
                     periods = changed
@@ -497,10 +527,12 @@ def _ask_periods(eng, question, data: dict, peildatum: date):
             _echo("  Antwoord ja of nee.")
             continue
         period = {}
-        for field, prompt, optional in (("van", "begindatum [JJJJ-MM-DD]", False),
-                                        ("tot", "einddatum [JJJJ-MM-DD, leeg als zij nog loopt]", True),
-                                        ("verblijfsdoel", f"verblijfsdoel [{'/'.join(purposes)}]", True),
-                                        ("niet_tijdelijk", "is het doel niet-tijdelijk? [ja/nee, leeg als onbekend]", True)):
+        for field, prompt, optional in (
+            ("van", "begindatum [JJJJ-MM-DD]", False),
+            ("tot", "einddatum [JJJJ-MM-DD, leeg als zij nog loopt]", True),
+            ("verblijfsdoel", f"verblijfsdoel [{'/'.join(purposes)}]", True),
+            ("niet_tijdelijk", "is het doel niet-tijdelijk? [ja/nee, leeg als onbekend]", True),
+        ):
             while True:
                 text = _prompt(f"    {prompt}").strip()
                 if not text and optional:
@@ -517,25 +549,30 @@ def _ask_periods(eng, question, data: dict, peildatum: date):
 
 @main.command()
 @click.option("--goal", metavar="DOEL", help="Goal to settle (default: every goal).")
-@click.option("--answers", "answers_file", type=click.Path(path_type=Path), help="Answers given earlier (an applicant file).")
+@click.option(
+    "--answers", "answers_file", type=click.Path(path_type=Path), help="Answers given earlier (an applicant file)."
+)
 @click.option("--save", "save_file", type=click.Path(path_type=Path), help="Write all answers as an applicant file.")
 @click.option("--next", "next_only", is_flag=True, help="Print the next question as JSON and stop.")
 @peildatum_option
-def interview(goal: str | None, answers_file: Path | None, save_file: Path | None, next_only: bool,
-              peildatum: date) -> None:
+def interview(
+    goal: str | None, answers_file: Path | None, save_file: Path | None, next_only: bool, peildatum: date
+) -> None:
     """Ask, in Dutch, only the questions whose answer can still change the outcome."""
     import yaml
 
-    from engine.applicant.facts import load_applicant_file, parse_applicant
     from engine.answer.interview import applicant_file, assessments, next_question
+    from engine.applicant.facts import load_applicant_file, parse_applicant
     from explain import render_assessment, render_overview
 
     eng = _engine()
     if goal and goal not in eng.kb.goals:
         raise UsageError(f"--goal: onbekend doel '{visible(goal)}'; toegestaan: {', '.join(sorted(eng.kb.goals))}")
     if answers_file is not None and save_file is not None and _same_file(save_file, answers_file):
-        raise UsageError("--save: mag niet het antwoordenbestand zijn, ook niet via een link (de invoer blijft "
-                         "onaangeroerd); kies een ander bestand")
+        raise UsageError(
+            "--save: mag niet het antwoordenbestand zijn, ook niet via een link (de invoer blijft "
+            "onaangeroerd); kies een ander bestand"
+        )
     if save_file is not None:
         _check_writable(save_file, "--save")
     goals = [goal] if goal else sorted(eng.kb.goals)
@@ -550,12 +587,15 @@ def interview(goal: str | None, answers_file: Path | None, save_file: Path | Non
         if next_only:
             question = next_question(eng, data, goals, peildatum)
             results = assessments(eng, data, goals, peildatum)
-            _emit_json({
-                "format": "verblijfsregels/interview-step", "version": 1,
-                "done": question is None,
-                "question": question.to_json() if question else None,
-                "outcomes": {r.goal: r.outcome for r in results},
-            })
+            _emit_json(
+                {
+                    "format": "verblijfsregels/interview-step",
+                    "version": 1,
+                    "done": question is None,
+                    "question": question.to_json() if question else None,
+                    "outcomes": {r.goal: r.outcome for r in results},
+                }
+            )
             return
         skipped: set[str] = set()
         try:
@@ -599,48 +639,104 @@ def rules(fmt: str, inventory: bool) -> None:
         except VerblijfsregelsError as exc:
             raise UsageError(f"kennisbank: {exc}") from None
         if fmt == "json":
-            _emit_json([{"id": r.id, "description": r.description, "encoded_by": list(r.encoded_by),
-                         "not_encoded": r.not_encoded or None} for r in rows])
+            _emit_json(
+                [
+                    {
+                        "id": r.id,
+                        "description": r.description,
+                        "encoded_by": list(r.encoded_by),
+                        "not_encoded": r.not_encoded or None,
+                    }
+                    for r in rows
+                ]
+            )
         else:
             _echo(render_inventory(rows), nl=False)
         return
     if fmt == "json":
-        _emit_json([
-            {"id": r.id, "label": r.label, "kind": r.kind, "conclusion": eng.kb.conclusion_of(r),
-             "exception_to": r.exception_to, "source": {"file": r.source.file, "quote": r.source.quote},
-             # no seed states an assumption: its "source" holds its legal basis, and this says so
-             "assumption": {"basis": r.assumption.basis, "reason": r.assumption.reason} if r.assumption else None}
-            for r in eng.kb.rules.values()
-        ] + [
-            {"id": f.id, "label": f.label, "kind": "leges", "form": f.form, "parameter": f.parameter,
-             "exception_to": f.exception_to, "source": {"file": f.source.file, "quote": f.source.quote}}
-            for f in eng.kb.fee_rules.values()
-        ])
+        _emit_json(
+            [
+                {
+                    "id": r.id,
+                    "label": r.label,
+                    "kind": r.kind,
+                    "conclusion": eng.kb.conclusion_of(r),
+                    "exception_to": r.exception_to,
+                    "source": {"file": r.source.file, "quote": r.source.quote},
+                    # no seed states an assumption: its "source" holds its legal basis, and this says so
+                    "assumption": {"basis": r.assumption.basis, "reason": r.assumption.reason}
+                    if r.assumption
+                    else None,
+                }
+                for r in eng.kb.rules.values()
+            ]
+            + [
+                {
+                    "id": f.id,
+                    "label": f.label,
+                    "kind": "leges",
+                    "form": f.form,
+                    "parameter": f.parameter,
+                    "exception_to": f.exception_to,
+                    "source": {"file": f.source.file, "quote": f.source.quote},
+                }
+                for f in eng.kb.fee_rules.values()
+            ]
+        )
         return
     _echo(render_rules(eng.kb), nl=False)
 
 
 @main.command()
 @click.argument("input_file", metavar="INPUT", type=click.Path(path_type=Path, dir_okay=True, exists=False))
-@click.option("--out", "out_file", type=click.Path(path_type=Path), required=True,
-              help="Result file: one row per input row, in order (.csv or .jsonl).")
+@click.option(
+    "--out",
+    "out_file",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="Result file: one row per input row, in order (.csv or .jsonl).",
+)
 @click.option("--input-format", type=Keuze(["csv", "jsonl"]), help="Default: from the INPUT suffix.")
 @click.option("--out-format", type=Keuze(["csv", "jsonl"]), help="Default: from the --out suffix.")
 @click.option("--jobs", type=click.IntRange(1, 64), default=1, show_default=True, help="Worker processes.")
-@click.option("--compare", "compare", metavar="JJJJ-MM-DD|MAP",
-              help="Also run at this peildatum, or against this rule base (a kb/ directory), and report what "
-                   "changes: --compare-peildatum or --compare-kb, whichever the value is.")
-@click.option("--compare-peildatum", metavar="JJJJ-MM-DD", callback=lambda ctx, param, value: value and _peildatum(ctx, param, value),
-              help="Also run at this peildatum and report what changes.")
-@click.option("--compare-kb", type=click.Path(path_type=Path, file_okay=False, exists=True),
-              help="Also run against this rule base (a kb/ directory) and report what changes.")
+@click.option(
+    "--compare",
+    "compare",
+    metavar="JJJJ-MM-DD|MAP",
+    help="Also run at this peildatum, or against this rule base (a kb/ directory), and report what "
+    "changes: --compare-peildatum or --compare-kb, whichever the value is.",
+)
+@click.option(
+    "--compare-peildatum",
+    metavar="JJJJ-MM-DD",
+    callback=lambda ctx, param, value: value and _peildatum(ctx, param, value),
+    help="Also run at this peildatum and report what changes.",
+)
+@click.option(
+    "--compare-kb",
+    type=click.Path(path_type=Path, file_okay=False, exists=True),
+    help="Also run against this rule base (a kb/ directory) and report what changes.",
+)
 @peildatum_option
 @voorrang_option
-@click.option("--format", "fmt", type=FORMATS, default="text", show_default=True, help="Format of the comparison report.")
+@click.option(
+    "--format", "fmt", type=FORMATS, default="text", show_default=True, help="Format of the comparison report."
+)
 @click.pass_context
-def batch(ctx: click.Context, input_file: Path, out_file: Path, input_format: str | None, out_format: str | None,
-          jobs: int, compare: str | None, compare_peildatum: date | None, compare_kb: Path | None, peildatum: date,
-          voorrang: str | None, fmt: str) -> None:
+def batch(
+    ctx: click.Context,
+    input_file: Path,
+    out_file: Path,
+    input_format: str | None,
+    out_format: str | None,
+    jobs: int,
+    compare: str | None,
+    compare_peildatum: date | None,
+    compare_kb: Path | None,
+    peildatum: date,
+    voorrang: str | None,
+    fmt: str,
+) -> None:
     """Assess every applicant of a caseload (CSV or JSON Lines) for every goal, with fees.
 
     A bad row becomes an error row naming its number and field, and the run goes on; the exit
@@ -648,8 +744,17 @@ def batch(ctx: click.Context, input_file: Path, out_file: Path, input_format: st
     peildatum or a rule-base directory) each row is assessed twice and a report of changed outcomes
     per goal, and of changed fees per goal and form, is printed.
     """
-    from engine.answer.batch import (Comparison, Evaluators, Job, RowFormat, Writer, goals_with_fees, input_format as guess_format,
-                              read_rows, run_batch)
+    from engine.answer.batch import (
+        Comparison,
+        Evaluators,
+        Job,
+        RowFormat,
+        Writer,
+        goals_with_fees,
+        read_rows,
+        run_batch,
+    )
+    from engine.answer.batch import input_format as guess_format
 
     if compare is not None:
         if compare_peildatum or compare_kb:
@@ -658,8 +763,9 @@ def batch(ctx: click.Context, input_file: Path, out_file: Path, input_format: st
     if compare_peildatum and compare_kb:
         raise UsageError("--compare-peildatum en --compare-kb: kies er één")
     if fmt == "json" and not (compare_peildatum or compare_kb):
-        raise UsageError("--format json: alleen voor het rapport van een vergelijking (--compare); "
-                         "de rijen zelf staan in --out")
+        raise UsageError(
+            "--format json: alleen voor het rapport van een vergelijking (--compare); de rijen zelf staan in --out"
+        )
     other = compare_peildatum
     eng = _engine()
     kbs = [eng.kb]
@@ -668,10 +774,14 @@ def batch(ctx: click.Context, input_file: Path, out_file: Path, input_format: st
         if out_format is None:
             suffix = out_file.suffix.lower()
             if suffix not in (".csv", ".jsonl", ".ndjson"):
-                raise UsageError(f"--out: kan het formaat van {out_file.name} niet afleiden; gebruik .csv of .jsonl, of --out-format")
+                raise UsageError(
+                    f"--out: kan het formaat van {out_file.name} niet afleiden; gebruik .csv of .jsonl, of --out-format"
+                )
             out_format = "csv" if suffix == ".csv" else "jsonl"
         if _same_file(input_file, out_file):
-            raise UsageError("--out: mag niet het invoerbestand zijn, ook niet via een link (de invoer blijft onaangeroerd)")
+            raise UsageError(
+                "--out: mag niet het invoerbestand zijn, ook niet via een link (de invoer blijft onaangeroerd)"
+            )
         _check_writable(out_file, "--out")
         runs: list[tuple[str | None, date]] = [(None, peildatum)]
         if other is not None:
@@ -715,15 +825,21 @@ def batch(ctx: click.Context, input_file: Path, out_file: Path, input_format: st
 
             try:
                 all_rows = itertools.chain([first], rows) if first is not None else iter(())
-                job = Job(Evaluators(tuple(runs), tuple(_precedence(voorrang))), row_format,
-                          keep_results=comparison is not None)
+                job = Job(
+                    Evaluators(tuple(runs), tuple(_precedence(voorrang))),
+                    row_format,
+                    keep_results=comparison is not None,
+                )
                 run_batch(all_rows, job, jobs, on_chunk)
             except VerblijfsregelsError as exc:
                 raise UsageError(str(exc)) from None
     except KeyboardInterrupt:
         shown = escaped(str(out_file))
-        raise Interrupted(f"onderbroken; {shown} is niet geschreven (de vorige inhoud, als die er was, blijft)"
-                          if result_file.in_place else f"onderbroken; {shown} is onvolledig") from None
+        raise Interrupted(
+            f"onderbroken; {shown} is niet geschreven (de vorige inhoud, als die er was, blijft)"
+            if result_file.in_place
+            else f"onderbroken; {shown} is onvolledig"
+        ) from None
     if comparison:
         report = comparison.to_json()
         if fmt == "json":
@@ -744,8 +860,10 @@ def _comparison_target(value: str) -> tuple[date | None, Path | None]:
     path = Path(value)
     if path.is_dir():
         return None, path
-    raise UsageError(f"--compare: kreeg '{visible(value)}'; verwacht een peildatum (JJJJ-MM-DD) of een map met een "
-                     "kennisbank (zoals kb/)")
+    raise UsageError(
+        f"--compare: kreeg '{visible(value)}'; verwacht een peildatum (JJJJ-MM-DD) of een map met een "
+        "kennisbank (zoals kb/)"
+    )
 
 
 def _compare_date(value: str) -> date:
@@ -764,8 +882,10 @@ def _comparison_kb(directory: Path):
     except VerblijfsregelsError as exc:
         raise UsageError(f"--compare-kb: {exc}") from None
     if not kb.goals or not kb.facts:
-        raise UsageError(f"--compare-kb: {escaped(str(directory))} is geen kennisbank (geen doelen of geen feiten); "
-                         "geef een map zoals kb/")
+        raise UsageError(
+            f"--compare-kb: {escaped(str(directory))} is geen kennisbank (geen doelen of geen feiten); "
+            "geef een map zoals kb/"
+        )
     return kb
 
 
@@ -798,8 +918,15 @@ def _audit_format(ctx: click.Context, param: click.Parameter, value: str) -> str
 
 @main.command()
 @peildatum_option
-@click.option("--format", "fmt", default="text", show_default=True, callback=_audit_format, metavar="text|json|html",
-              help="Dutch text, the versioned JSON report, or one HTML page with the rule graph.")
+@click.option(
+    "--format",
+    "fmt",
+    default="text",
+    show_default=True,
+    callback=_audit_format,
+    metavar="text|json|html",
+    help="Dutch text, the versioned JSON report, or one HTML page with the rule graph.",
+)
 @click.option("--strict", is_flag=True, help="Exit 1 when a finding of severity 'fout' is not explained in kb/.")
 @click.option("--graph", is_flag=True, help="Print the rule dependency graph as Graphviz DOT instead of the report.")
 @click.pass_context
@@ -840,10 +967,20 @@ def audit(ctx: click.Context, peildatum: date, fmt: str, strict: bool, graph: bo
 
 
 @main.command()
-@click.option("--data", "data_file", type=click.Path(path_type=Path), metavar="FILE",
-              help="Recorded coverage (default: $VERBLIJFSREGELS_COVERAGE or .kb-coverage.json).")
-@click.option("--context", "contexts", multiple=True, metavar="PREFIX",
-              help="Only what these test files recorded, e.g. tests/test_scenarios.py (repeatable).")
+@click.option(
+    "--data",
+    "data_file",
+    type=click.Path(path_type=Path),
+    metavar="FILE",
+    help="Recorded coverage (default: $VERBLIJFSREGELS_COVERAGE or .kb-coverage.json).",
+)
+@click.option(
+    "--context",
+    "contexts",
+    multiple=True,
+    metavar="PREFIX",
+    help="Only what these test files recorded, e.g. tests/test_scenarios.py (repeatable).",
+)
 @format_option
 def coverage(data_file: Path | None, contexts: tuple[str, ...], fmt: str) -> None:
     """Which rules fired, which exceptions applied and which conditions were seen both true and false.
@@ -872,22 +1009,60 @@ def coverage(data_file: Path | None, contexts: tuple[str, ...], fmt: str) -> Non
 @main.command()
 @click.option("--limit", type=click.IntRange(1), metavar="N", help="Only the first N mutants.")
 @click.option("--jobs", type=click.IntRange(1, 64), default=1, show_default=True, help="Worker processes.")
-@click.option("--only", multiple=True, metavar="ID",
-              help="Only mutants of this declaration (rule id, quantity, parameter; repeatable).")
-@click.option("--examples", type=click.IntRange(1), default=20, show_default=True,
-              help="Examples per property and mutant (derandomized, the same for every mutant).")
-@click.option("--diff", "differential", type=click.IntRange(0), default=1500, show_default=True,
-              help="Generated applicants for the differential check of survivors (0: skip).")
-@click.option("--equivalents", type=click.Path(path_type=Path), metavar="FILE",
-              help="Survivors known to be equivalent, with reasons (default: tests/mutation_equivalents.yaml).")
-@click.option("--backend", type=Keuze(["setwise", "datalog"]), default="setwise", show_default=True,
-              help="Evaluator for the mutants.")
-@click.option("--min-score", type=click.FloatRange(0, 100), metavar="PCT",
-              help="Exit with code 1 when the mutation score is lower.")
+@click.option(
+    "--only",
+    multiple=True,
+    metavar="ID",
+    help="Only mutants of this declaration (rule id, quantity, parameter; repeatable).",
+)
+@click.option(
+    "--examples",
+    type=click.IntRange(1),
+    default=20,
+    show_default=True,
+    help="Examples per property and mutant (derandomized, the same for every mutant).",
+)
+@click.option(
+    "--diff",
+    "differential",
+    type=click.IntRange(0),
+    default=1500,
+    show_default=True,
+    help="Generated applicants for the differential check of survivors (0: skip).",
+)
+@click.option(
+    "--equivalents",
+    type=click.Path(path_type=Path),
+    metavar="FILE",
+    help="Survivors known to be equivalent, with reasons (default: tests/mutation_equivalents.yaml).",
+)
+@click.option(
+    "--backend",
+    type=Keuze(["setwise", "datalog"]),
+    default="setwise",
+    show_default=True,
+    help="Evaluator for the mutants.",
+)
+@click.option(
+    "--min-score",
+    type=click.FloatRange(0, 100),
+    metavar="PCT",
+    help="Exit with code 1 when the mutation score is lower.",
+)
 @format_option
 @click.pass_context
-def mutate(ctx: click.Context, limit: int | None, jobs: int, only: tuple[str, ...], examples: int, differential: int,
-           equivalents: Path | None, backend: str, min_score: float | None, fmt: str) -> None:
+def mutate(
+    ctx: click.Context,
+    limit: int | None,
+    jobs: int,
+    only: tuple[str, ...],
+    examples: int,
+    differential: int,
+    equivalents: Path | None,
+    backend: str,
+    min_score: float | None,
+    fmt: str,
+) -> None:
     """Change the rule declarations one small step at a time and report the mutants the tests miss.
 
     Every mutant is checked with the scenarios of tests/scenarios and the properties of
@@ -912,9 +1087,17 @@ def mutate(ctx: click.Context, limit: int | None, jobs: int, only: tuple[str, ..
             bar.update(done - bar.pos)
 
     try:
-        report = mutation.run_mutation(tests, limit=limit, jobs=jobs, only=list(only) or None, examples=examples,
-                                       differential=differential, equivalents=equivalents,
-                                       evaluator=evaluator_named(backend), progress=progress)
+        report = mutation.run_mutation(
+            tests,
+            limit=limit,
+            jobs=jobs,
+            only=list(only) or None,
+            examples=examples,
+            differential=differential,
+            equivalents=equivalents,
+            evaluator=evaluator_named(backend),
+            progress=progress,
+        )
     except (VerblijfsregelsError, ValueError) as exc:
         raise UsageError(str(exc)) from None
     finally:
@@ -929,15 +1112,21 @@ def mutate(ctx: click.Context, limit: int | None, jobs: int, only: tuple[str, ..
 
 
 @main.command()
-@click.option("--kind", type=Keuze(["applicant", "assessment", "fees", "why-not", "interview-step"]),
-              default="applicant", show_default=True,
-              help="The applicant file, or the JSON that assess, fees, why-not or interview --next prints.")
+@click.option(
+    "--kind",
+    type=Keuze(["applicant", "assessment", "fees", "why-not", "interview-step"]),
+    default="applicant",
+    show_default=True,
+    help="The applicant file, or the JSON that assess, fees, why-not or interview --next prints.",
+)
 def schema(kind: str) -> None:
     """Print the JSON Schema of an applicant file, an assessment, a fee answer, a why-not or an interview step."""
     if kind != "applicant":
         from engine.answer.assess import ASSESSMENT_SCHEMA
 
-        name = {"assessment": "assessment", "fees": "fees", "why-not": "why_not", "interview-step": "interview_step"}[kind]
+        name = {"assessment": "assessment", "fees": "fees", "why-not": "why_not", "interview-step": "interview_step"}[
+            kind
+        ]
         _echo(ASSESSMENT_SCHEMA.with_name(f"{name}.schema.json").read_text(encoding="utf-8"), nl=False)
         return
     from engine.applicant.facts import json_schema

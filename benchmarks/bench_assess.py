@@ -48,8 +48,9 @@ def wall(cmd: list[str], runs: int, env: dict[str, str]) -> float:
     return statistics.median(times)
 
 
-def cold_start(assess_cmd: list[str], goal_cmd: list[str], baseline_cmd: list[str], runs: int,
-               env: dict[str, str]) -> tuple[float, float, float]:
+def cold_start(
+    assess_cmd: list[str], goal_cmd: list[str], baseline_cmd: list[str], runs: int, env: dict[str, str]
+) -> tuple[float, float, float]:
     """Medians of the cold `assess` (every goal), `assess --goal` and the baseline."""
     wall(assess_cmd, 2, env)  # warm the OS file cache, the per-user KB cache and any bytecode cache
     wall(goal_cmd, 1, env)
@@ -131,43 +132,77 @@ def main() -> None:
 
         ms = lambda seconds: number(seconds * 1000, 1) + " ms"  # noqa: E731
         bytecode = "zonder actuele bytecode van het project" if stale else "met de bytecode van de installatieopdracht"
-        print(table(("meting", "mediaan", "doel"), [
-            ("koude `verblijfsregels assess` op het voorbeeld (alle doelen)", ms(cold_median), ""),
-            ("koude `verblijfsregels assess --goal onbepaalde_tijd_regulier`", ms(goal_median), ""),
-            ("`python -c \"import pyDatalog, click, jinja2\"` (basislijn)", ms(base_median), ""),
-            ("verhouding alle doelen / met `--goal` tot de basislijn",
-             f"{number(cold_median / base_median)} / {number(goal_median / base_median)}", "<= 2"),
-            (f"idem met `PYTHONDONTWRITEBYTECODE=1`, {bytecode}",
-             f"{number(nb_cold / nb_base)} / {number(nb_goal / nb_base)}", "<= 2"),
-            ("één doel in het proces", number(statistics.median(assess_times) * 1000) + " ms", ""),
-            ("één doel + Nederlandse motivering in het proces", number(statistics.median(total_times) * 1000) + " ms",
-             "<= 10 ms"),
-            (f"alle doelen ({len(engine.kb.goals)}) + het Nederlandse overzicht dat `assess` toont",
-             number(statistics.median(overview_times) * 1000) + " ms", "<= 10 ms"),
-            ("alle doelen + overzicht + de volledige motivering van elk doel",
-             number(statistics.median(all_times) * 1000) + " ms", ""),
-        ]))
+        print(
+            table(
+                ("meting", "mediaan", "doel"),
+                [
+                    ("koude `verblijfsregels assess` op het voorbeeld (alle doelen)", ms(cold_median), ""),
+                    ("koude `verblijfsregels assess --goal onbepaalde_tijd_regulier`", ms(goal_median), ""),
+                    ('`python -c "import pyDatalog, click, jinja2"` (basislijn)', ms(base_median), ""),
+                    (
+                        "verhouding alle doelen / met `--goal` tot de basislijn",
+                        f"{number(cold_median / base_median)} / {number(goal_median / base_median)}",
+                        "<= 2",
+                    ),
+                    (
+                        f"idem met `PYTHONDONTWRITEBYTECODE=1`, {bytecode}",
+                        f"{number(nb_cold / nb_base)} / {number(nb_goal / nb_base)}",
+                        "<= 2",
+                    ),
+                    ("één doel in het proces", number(statistics.median(assess_times) * 1000) + " ms", ""),
+                    (
+                        "één doel + Nederlandse motivering in het proces",
+                        number(statistics.median(total_times) * 1000) + " ms",
+                        "<= 10 ms",
+                    ),
+                    (
+                        f"alle doelen ({len(engine.kb.goals)}) + het Nederlandse overzicht dat `assess` toont",
+                        number(statistics.median(overview_times) * 1000) + " ms",
+                        "<= 10 ms",
+                    ),
+                    (
+                        "alle doelen + overzicht + de volledige motivering van elk doel",
+                        number(statistics.median(all_times) * 1000) + " ms",
+                        "",
+                    ),
+                ],
+            )
+        )
         print(f"\n{args.runs} koude runs per opdracht, afwisselend met de basislijn; {args.loops} runs in het proces.")
         return
     print("cold start, bytecode cached as a default Python does:")
     print(f"  `verblijfsregels assess` (every goal) median {cold_median * 1000:6.1f} ms  ({args.runs} runs)")
-    print(f"  `verblijfsregels assess --goal` median {goal_median * 1000:12.1f} ms  (ratio {goal_median / base_median:.2f})")
+    print(
+        f"  `verblijfsregels assess --goal` median {goal_median * 1000:12.1f} ms  (ratio {goal_median / base_median:.2f})"
+    )
     print(f"  baseline (import pyDatalog, click, jinja2) {base_median * 1000:8.1f} ms")
     print(f"  ratio                                    {cold_median / base_median:8.2f}    (goal <= 2)")
     if stale:
-        print(f"cold start, PYTHONDONTWRITEBYTECODE=1, WITHOUT current project bytecode ({len(stale)} modules, "
-              f"e.g. {stale[0]}; `python -m compileall -q cli.py engine explain` writes it): compiled from source every run:")
+        print(
+            f"cold start, PYTHONDONTWRITEBYTECODE=1, WITHOUT current project bytecode ({len(stale)} modules, "
+            f"e.g. {stale[0]}; `python -m compileall -q cli.py engine explain` writes it): compiled from source every run:"
+        )
     else:
-        print("cold start, PYTHONDONTWRITEBYTECODE=1 (as on this machine), reading the bytecode the install command compiled:")
+        print(
+            "cold start, PYTHONDONTWRITEBYTECODE=1 (as on this machine), reading the bytecode the install command compiled:"
+        )
     print(f"  `verblijfsregels assess` (every goal) median {nb_cold * 1000:6.1f} ms  (ratio {nb_cold / nb_base:.2f})")
     print(f"  `verblijfsregels assess --goal` median {nb_goal * 1000:12.1f} ms  (ratio {nb_goal / nb_base:.2f})")
     print(f"  baseline (import pyDatalog, click, jinja2) {nb_base * 1000:8.1f} ms")
-    print(f"in-process assess median                   {statistics.median(assess_times) * 1000:8.2f} ms  ({args.loops} loops)")
-    print(f"in-process assess + explanation median     {statistics.median(total_times) * 1000:8.2f} ms  (goal <= 10 ms)")
-    print(f"in-process every goal ({len(engine.kb.goals)}) + Dutch overview (what `assess` prints) median "
-          f"{statistics.median(overview_times) * 1000:6.2f} ms  (goal <= 10 ms)")
-    print(f"in-process every goal + overview + each goal's full explanation median "
-          f"{statistics.median(all_times) * 1000:6.2f} ms")
+    print(
+        f"in-process assess median                   {statistics.median(assess_times) * 1000:8.2f} ms  ({args.loops} loops)"
+    )
+    print(
+        f"in-process assess + explanation median     {statistics.median(total_times) * 1000:8.2f} ms  (goal <= 10 ms)"
+    )
+    print(
+        f"in-process every goal ({len(engine.kb.goals)}) + Dutch overview (what `assess` prints) median "
+        f"{statistics.median(overview_times) * 1000:6.2f} ms  (goal <= 10 ms)"
+    )
+    print(
+        f"in-process every goal + overview + each goal's full explanation median "
+        f"{statistics.median(all_times) * 1000:6.2f} ms"
+    )
 
 
 if __name__ == "__main__":

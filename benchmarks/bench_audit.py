@@ -66,14 +66,18 @@ def main() -> None:
         times = wall([binary, "audit", "--peildatum", args.peildatum, "--format", fmt], args.runs)
         medians[fmt] = (statistics.median(times), times)
         if not args.markdown:
-            print(f"verblijfsregels audit --format {fmt}: mediaan {statistics.median(times):.2f} s "
-                  f"over {len(times)} runs ({', '.join(f'{t:.2f}' for t in times)}); doel <= 60 s")
+            print(
+                f"verblijfsregels audit --format {fmt}: mediaan {statistics.median(times):.2f} s "
+                f"over {len(times)} runs ({', '.join(f'{t:.2f}' for t in times)}); doel <= 60 s"
+            )
     steps = phases(date.fromisoformat(args.peildatum))
     if args.markdown:
         from tabel import number, table
 
-        rows = [(f"`verblijfsregels audit --format {fmt}` (mediaan van {len(times)})", number(median) + " s",
-                 "<= 60 s") for fmt, (median, times) in medians.items()]
+        rows = [
+            (f"`verblijfsregels audit --format {fmt}` (mediaan van {len(times)})", number(median) + " s", "<= 60 s")
+            for fmt, (median, times) in medians.items()
+        ]
         rows += [(f"in het proces, één keer: {name}", number(seconds) + " s", "") for name, seconds in steps]
         print(table(("meting", "tijd", "doel"), rows))
         return

@@ -101,8 +101,8 @@ def main() -> None:
     args = parser.parse_args()
 
     sys.path.insert(0, str(ROOT))
-    from engine.checks.caseload import caseload
     from engine.applicant.facts import load_applicant_file
+    from engine.checks.caseload import caseload
     from engine.rules.model import load_knowledge_base
 
     kb = load_knowledge_base()
@@ -114,8 +114,17 @@ def main() -> None:
             for data in caseload(kb, args.size, seed=8, peildatum=PEILDATUM, bases=bases):
                 handle.write(json.dumps(data) + "\n")
         out = Path(tmp) / "uit.csv"
-        cmd = [script, "batch", str(source), "--out", str(out), "--peildatum", PEILDATUM.isoformat(),
-               "--jobs", str(args.jobs)]
+        cmd = [
+            script,
+            "batch",
+            str(source),
+            "--out",
+            str(out),
+            "--peildatum",
+            PEILDATUM.isoformat(),
+            "--jobs",
+            str(args.jobs),
+        ]
         runs = [timed_run(cmd) for _ in range(args.runs)]
         rows = sum(1 for _ in out.open(encoding="utf-8")) - 1
     walls = [w for w, _ in runs]
@@ -125,23 +134,43 @@ def main() -> None:
         from tabel import number, table
 
         median = statistics.median(walls)
-        print(table(("meting", "waarde", "doel"), [
-            (f"`batch` op {args.size} aanvragers ({len(kb.goals)} doelen, {len(kb.forms)} formulieren, "
-             f"`--jobs {args.jobs}`), mediaan van {args.runs}", number(median) + " s",
-             "<= 20 s bij 100000" if args.size != 100_000 else "<= 20 s"),
-            ("per aanvrager", f"{median / args.size * 1e6:.0f} µs", "<= 200 µs"),
-            ("piekgeheugen van de hele procesboom (hoogste van de runs)", f"{max(peaks) / 2**20:.0f} MiB", "<= 1024 MiB"),
-            ("piekgeheugen per kwart van de laatste run (vlak: geen groei per aanvrager)",
-             " / ".join(f"{q / 2**20:.0f}" for q in quarters) + " MiB", "vlak"),
-        ]))
+        print(
+            table(
+                ("meting", "waarde", "doel"),
+                [
+                    (
+                        f"`batch` op {args.size} aanvragers ({len(kb.goals)} doelen, {len(kb.forms)} formulieren, "
+                        f"`--jobs {args.jobs}`), mediaan van {args.runs}",
+                        number(median) + " s",
+                        "<= 20 s bij 100000" if args.size != 100_000 else "<= 20 s",
+                    ),
+                    ("per aanvrager", f"{median / args.size * 1e6:.0f} µs", "<= 200 µs"),
+                    (
+                        "piekgeheugen van de hele procesboom (hoogste van de runs)",
+                        f"{max(peaks) / 2**20:.0f} MiB",
+                        "<= 1024 MiB",
+                    ),
+                    (
+                        "piekgeheugen per kwart van de laatste run (vlak: geen groei per aanvrager)",
+                        " / ".join(f"{q / 2**20:.0f}" for q in quarters) + " MiB",
+                        "vlak",
+                    ),
+                ],
+            )
+        )
         return
-    print(f"caseload: {args.size} applicants, {len(kb.goals)} goals, {len(kb.forms)} forms; --jobs {args.jobs}; "
-          f"{rows} result rows")
+    print(
+        f"caseload: {args.size} applicants, {len(kb.goals)} goals, {len(kb.forms)} forms; --jobs {args.jobs}; "
+        f"{rows} result rows"
+    )
     print(f"batch wall time (median of {args.runs}): {statistics.median(walls):.2f} s   (goal <= 20 s)")
     print(f"per applicant: {statistics.median(walls) / args.size * 1e6:.0f} us")
     print(f"peak RSS of the process tree (max of runs): {max(peaks) / 2**20:.0f} MiB   (goal <= 1024 MiB)")
-    print("peak RSS per quarter of the last run (flat = no growth per applicant): "
-          + " / ".join(f"{q / 2**20:.0f}" for q in quarters) + " MiB")
+    print(
+        "peak RSS per quarter of the last run (flat = no growth per applicant): "
+        + " / ".join(f"{q / 2**20:.0f}" for q in quarters)
+        + " MiB"
+    )
 
 
 if __name__ == "__main__":

@@ -37,26 +37,39 @@ def main() -> None:
         print(f"{len(mutants)} mutanten opgesomd in {1000 * enumerated:.0f} ms")
     tests = checks()
     results = {}
-    for backend in (["setwise", "datalog"] if args.backend == "both" else [args.backend]):
-        report = run_mutation(tests, jobs=args.jobs, examples=args.examples, differential=0,
-                              evaluator=evaluator_named(backend), limit=args.limit)
+    for backend in ["setwise", "datalog"] if args.backend == "both" else [args.backend]:
+        report = run_mutation(
+            tests,
+            jobs=args.jobs,
+            examples=args.examples,
+            differential=0,
+            evaluator=evaluator_named(backend),
+            limit=args.limit,
+        )
         data = report.to_json()
         results[backend] = data
         if args.markdown:
             continue
-        print(f"{backend:>8}: {data['seconds']:.1f} s met {args.jobs} proces(sen), "
-              f"{1000 * (data['seconds_per_mutant'] or 0):.0f} ms per gedraaide mutant, "
-              f"score {data['score']}% ({data['killed']} gedood, {data['survived']} overleefd, "
-              f"{data['equivalent']} equivalent, {data['unreachable']} onbereikbaar)")
+        print(
+            f"{backend:>8}: {data['seconds']:.1f} s met {args.jobs} proces(sen), "
+            f"{1000 * (data['seconds_per_mutant'] or 0):.0f} ms per gedraaide mutant, "
+            f"score {data['score']}% ({data['killed']} gedood, {data['survived']} overleefd, "
+            f"{data['equivalent']} equivalent, {data['unreachable']} onbereikbaar)"
+        )
     if args.markdown:
         from tabel import number, table
 
         count = len(mutants) if args.limit is None else min(args.limit, len(mutants))
-        rows = [(f"{backend}: {count} van {len(mutants)} mutanten, {args.jobs} proces(sen)",
-                 number(data["seconds"], 1) + " s", f"{1000 * (data['seconds_per_mutant'] or 0):.0f} ms",
-                 f"{'n.v.t.' if data['score'] is None else number(data['score'], 1) + ' %'} ({data['killed']} gedood, {data['survived']} overleefd, "
-                 f"{data['equivalent']} equivalent, {data['unreachable']} onbereikbaar)")
-                for backend, data in results.items()]
+        rows = [
+            (
+                f"{backend}: {count} van {len(mutants)} mutanten, {args.jobs} proces(sen)",
+                number(data["seconds"], 1) + " s",
+                f"{1000 * (data['seconds_per_mutant'] or 0):.0f} ms",
+                f"{'n.v.t.' if data['score'] is None else number(data['score'], 1) + ' %'} ({data['killed']} gedood, {data['survived']} overleefd, "
+                f"{data['equivalent']} equivalent, {data['unreachable']} onbereikbaar)",
+            )
+            for backend, data in results.items()
+        ]
         if "setwise" in results and "datalog" in results and results["setwise"]["seconds"]:
             ratio = results["datalog"]["seconds"] / results["setwise"]["seconds"]
             rows.append(("verhouding pyDatalog / setwise", number(ratio) + " ×", "", ""))

@@ -61,8 +61,13 @@ def _base_applicants(count: int, seed: int) -> list[dict]:
     found: list[dict] = []
 
     @with_seed(seed)
-    @settings(max_examples=count, database=None, deadline=None, phases=[Phase.generate],
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=count,
+        database=None,
+        deadline=None,
+        phases=[Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
     @given(fuzz.aanvragers(fuzz.PEILDATUM, fuzz.KB))
     def collect(applicant) -> None:
         found.append(applicant)
@@ -124,14 +129,22 @@ def _round(number: int, count: int, seed: int) -> tuple[Counter, Counter, dict[s
             judge(kind, value)
         except AssertionError as exc:
             text = str(exc)
-            record("traceback" if text.startswith("traceback:") else f"belofte gebroken: {text.splitlines()[0][:120]}",
-                   (kind, value, text[-1500:]))
+            record(
+                "traceback" if text.startswith("traceback:") else f"belofte gebroken: {text.splitlines()[0][:120]}",
+                (kind, value, text[-1500:]),
+            )
         except Exception:  # the checks themselves, or the loader, let something through
             record("traceback", (kind, value, traceback.format_exc()[-1500:]))
 
     run = with_seed(seed * 1_000_000 + number)(
-        settings(max_examples=count, database=None, deadline=None, phases=[Phase.generate],
-                 suppress_health_check=list(HealthCheck))(given(st.data())(case)))
+        settings(
+            max_examples=count,
+            database=None,
+            deadline=None,
+            phases=[Phase.generate],
+            suppress_health_check=list(HealthCheck),
+        )(given(st.data())(case))
+    )
     with fuzz.shared_engine():
         run()
     outcomes["piekgeheugen KiB"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

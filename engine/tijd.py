@@ -73,11 +73,7 @@ def full_years(start: date, end: date) -> int:
 
 def _periods(vergunningen: Sequence[dict], peildatum: date) -> list[tuple[date, date]]:
     """Merged inclusive intervals, cut off at the peildatum; adjoining periods join."""
-    spans = sorted(
-        (p["van"], min(p.get("tot") or peildatum, peildatum))
-        for p in vergunningen
-        if p["van"] <= peildatum
-    )
+    spans = sorted((p["van"], min(p.get("tot") or peildatum, peildatum)) for p in vergunningen if p["van"] <= peildatum)
     merged: list[tuple[date, date]] = []
     for start, end in spans:
         # day numbers: the day after 9999-12-31 is no date, but it is a number
@@ -89,10 +85,7 @@ def _periods(vergunningen: Sequence[dict], peildatum: date) -> list[tuple[date, 
 
 
 def _covering(vergunningen: Sequence[dict], peildatum: date) -> list[dict]:
-    return [
-        p for p in vergunningen
-        if p["van"] <= peildatum and (p.get("tot") is None or p["tot"] >= peildatum)
-    ]
+    return [p for p in vergunningen if p["van"] <= peildatum and (p.get("tot") is None or p["tot"] >= peildatum)]
 
 
 def _current_chain_start(vergunningen: Sequence[dict], peildatum: date) -> date | None:
@@ -103,6 +96,7 @@ def _current_chain_start(vergunningen: Sequence[dict], peildatum: date) -> date 
 
 
 # -- the functions named in kb/grootheden.yaml ------------------------------------------------
+
 
 def peildatum(peildatum: date) -> date:
     return peildatum
@@ -140,7 +134,9 @@ def begin_ononderbroken_vergunning_vanaf_leeftijd(
 def jaren_ononderbroken_vergunning_vanaf_leeftijd(
     peildatum: date, verblijfsvergunningen: Sequence[dict], geboortedatum: date, vanaf_leeftijd: int
 ) -> int:
-    start = begin_ononderbroken_vergunning_vanaf_leeftijd(peildatum, verblijfsvergunningen, geboortedatum, vanaf_leeftijd)
+    start = begin_ononderbroken_vergunning_vanaf_leeftijd(
+        peildatum, verblijfsvergunningen, geboortedatum, vanaf_leeftijd
+    )
     if start is None:  # no permit now, or that age is reached after 9999: no years by the peildatum
         return 0
     return max(0, full_years(start, peildatum)) if start <= peildatum else 0
@@ -206,7 +202,9 @@ def vergunning_gehad(peildatum: date, verblijfsvergunningen: Sequence[dict]) -> 
     return any(p["van"] <= peildatum for p in verblijfsvergunningen)
 
 
-def vergunning_gehad_voor_doel(peildatum: date, verblijfsvergunningen: Sequence[dict], doelen: Sequence[str]) -> bool | None:
+def vergunning_gehad_voor_doel(
+    peildatum: date, verblijfsvergunningen: Sequence[dict], doelen: Sequence[str]
+) -> bool | None:
     """Had (or has) a permit for one of `doelen`, begun on or before the peildatum."""
     started = [p for p in verblijfsvergunningen if p["van"] <= peildatum]
     if any(p.get("verblijfsdoel") in doelen for p in started):
@@ -216,13 +214,17 @@ def vergunning_gehad_voor_doel(peildatum: date, verblijfsvergunningen: Sequence[
     return False
 
 
-def jaren_vergunning_voor_doel(peildatum: date, verblijfsvergunningen: Sequence[dict], doelen: Sequence[str]) -> int | None:
+def jaren_vergunning_voor_doel(
+    peildatum: date, verblijfsvergunningen: Sequence[dict], doelen: Sequence[str]
+) -> int | None:
     """Whole years with a permit for one of `doelen`, up to the peildatum."""
     periods = _with_purpose(verblijfsvergunningen, doelen)
     return None if periods is None else jaren_in_bezit_van_vergunning(peildatum, periods)
 
 
-def begin_vergunning_voor_doel(peildatum: date, verblijfsvergunningen: Sequence[dict], doelen: Sequence[str]) -> date | None:
+def begin_vergunning_voor_doel(
+    peildatum: date, verblijfsvergunningen: Sequence[dict], doelen: Sequence[str]
+) -> date | None:
     """Start of the unbroken run of permits for one of `doelen` that is valid on the peildatum."""
     periods = _with_purpose(verblijfsvergunningen, doelen)
     return None if periods is None else _current_chain_start(periods, peildatum)

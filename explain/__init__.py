@@ -15,8 +15,20 @@ from jinja2 import Environment, FileSystemBytecodeCache, FileSystemLoader, Stric
 
 from engine.rules.cache import cache_dir
 
-MONTHS = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus",
-          "september", "oktober", "november", "december")
+MONTHS = (
+    "januari",
+    "februari",
+    "maart",
+    "april",
+    "mei",
+    "juni",
+    "juli",
+    "augustus",
+    "september",
+    "oktober",
+    "november",
+    "december",
+)
 OUTCOME_WORDS = {
     "eligible": "komt in aanmerking",
     "not_eligible": "komt niet in aanmerking",
@@ -101,7 +113,7 @@ def euro(cents: int | None) -> str:
 
 
 def duration(value: dict[str, int]) -> str:
-    (unit, amount), = value.items()
+    ((unit, amount),) = value.items()
     singular = {"dagen": "dag", "weken": "week", "maanden": "maand", "jaren": "jaar"}
     return f"{amount} {singular[unit] if amount == 1 else unit}"
 
@@ -161,8 +173,17 @@ _ENV = Environment(
     autoescape=select_autoescape(enabled_extensions=("html.j2",), default_for_string=False, default=False),
 )
 _ENV.filters.update(
-    dutch_date=dutch_date, status=status, fact_value=fact_value, threshold=threshold, source_file=source_file,
-    source_name=source_name, duration=duration, euro=euro, euros=euros, block=block, getal=getal,
+    dutch_date=dutch_date,
+    status=status,
+    fact_value=fact_value,
+    threshold=threshold,
+    source_file=source_file,
+    source_name=source_name,
+    duration=duration,
+    euro=euro,
+    euros=euros,
+    block=block,
+    getal=getal,
 )
 _ENV.globals.update(outcome_words=OUTCOME_WORDS, comparator_words=COMPARATOR_WORDS)
 
@@ -178,7 +199,12 @@ def _context(assessment: Any, kb: Any) -> dict[str, Any]:
         "terms": assessment.terms,
         "fees": [fee_view(f, kb) for f in assessment.fees],
         "unknown_facts": [
-            {"fact": n, "label": kb.facts[n].label, "question": kb.facts[n].question, "open_norm": kb.facts[n].open_norm}
+            {
+                "fact": n,
+                "label": kb.facts[n].label,
+                "question": kb.facts[n].question,
+                "open_norm": kb.facts[n].open_norm,
+            }
             for n in assessment.unknown_facts
         ],
     }
@@ -201,19 +227,30 @@ def _grouped_repairs(repairs: list[Any], kb: Any) -> list[dict[str, Any]]:
     for r in repairs:
         choice = [c for c in r.changes if kb.facts[c.fact].type == "keuze"]
         varying = choice[0] if len(choice) == 1 else None
-        key = (r.certain, r.from_date, tuple((c.fact, str(c.value)) for c in r.changes if c is not varying),
-               varying.fact if varying else None, tuple((c.fact, c.needed) for c in r.conditions))
+        key = (
+            r.certain,
+            r.from_date,
+            tuple((c.fact, str(c.value)) for c in r.changes if c is not varying),
+            varying.fact if varying else None,
+            tuple((c.fact, c.needed) for c in r.conditions),
+        )
         group = groups.get(key)
         if group is None:
             groups[key] = group = {
-                "changes": [{"label": kb.facts[c.fact].label, "value": [c.value], "old": c.old, "fact": c.fact}
-                            for c in r.changes],
+                "changes": [
+                    {"label": kb.facts[c.fact].label, "value": [c.value], "old": c.old, "fact": c.fact}
+                    for c in r.changes
+                ],
                 "from_date": r.from_date,
                 "fulfilled_by_time": r.fulfilled_by_time,
                 "certain": r.certain,
-                "conditions": [{"label": kb.facts[c.fact].label,
-                                "needed": _either(list(c.needed)) if c.needed is not None else None}
-                               for c in r.conditions],
+                "conditions": [
+                    {
+                        "label": kb.facts[c.fact].label,
+                        "needed": _either(list(c.needed)) if c.needed is not None else None,
+                    }
+                    for c in r.conditions
+                ],
             }
         elif varying is not None:
             for change in group["changes"]:
@@ -282,8 +319,13 @@ def render_overview(assessments: list[Any], kb: Any) -> str:
             "reference": a.scope.detail.get("reference", "") if a.scope is not None else "",
             # the fee beside each route that is open, as `fees --goal` gives it; a form whose
             # consequence may still not apply is marked
-            "fees": [{**fee_view(f, kb), "form_certain": any(c["form"] == f.form and c["applies"] is True
-                                                              for c in a.consequences)} for f in a.fees],
+            "fees": [
+                {
+                    **fee_view(f, kb),
+                    "form_certain": any(c["form"] == f.form and c["applies"] is True for c in a.consequences),
+                }
+                for f in a.fees
+            ],
         }
         for a in assessments
     ]
@@ -295,11 +337,17 @@ def render_rules(kb: Any) -> str:
     """Every rule: id, label, source."""
     rules = sorted(kb.rules.values(), key=lambda r: _rule_order(r.id))
     fee_rules = sorted(kb.fee_rules.values(), key=lambda f: _rule_order(f.id))
-    goal_assumptions = [{"id": a.id, "goals": a.goals, "label": kb.facts[a.fact].label, "value": a.value,
-                         "source": a.source} for a in kb.goal_assumptions.values()]
-    return _ENV.get_template("rules.txt.j2").render(rules=rules, disagreements=list(kb.disagreements.values()),
-                                                    fee_rules=fee_rules, fee_ranges=list(kb.fee_ranges.values()),
-                                                    goal_assumptions=goal_assumptions)
+    goal_assumptions = [
+        {"id": a.id, "goals": a.goals, "label": kb.facts[a.fact].label, "value": a.value, "source": a.source}
+        for a in kb.goal_assumptions.values()
+    ]
+    return _ENV.get_template("rules.txt.j2").render(
+        rules=rules,
+        disagreements=list(kb.disagreements.values()),
+        fee_rules=fee_rules,
+        fee_ranges=list(kb.fee_ranges.values()),
+        goal_assumptions=goal_assumptions,
+    )
 
 
 def fee_view(answer: Any, kb: Any) -> dict[str, Any]:
@@ -317,8 +365,11 @@ def fee_view(answer: Any, kb: Any) -> dict[str, Any]:
             for change in reduction["changes"]:
                 change["label"] = kb.label_of(change["fact"])
         conflict = source["conflict"]
-        source["open_amounts"] = (sorted({b["amount"] for b in conflict["branches"]}, key=lambda a: (a is None, a))
-                                  if conflict else [source["amount"]])
+        source["open_amounts"] = (
+            sorted({b["amount"] for b in conflict["branches"]}, key=lambda a: (a is None, a))
+            if conflict
+            else [source["amount"]]
+        )
     data["applicable"] = [s for s in data["per_source"] if s["applies"] is True]
     data["standing_ranges"] = [r for r in data["range_notes"] if r["outdated"] is None]
     return data
@@ -332,8 +383,15 @@ def render_fees(answer: Any, kb: Any) -> str:
 def render_comparison(report: dict[str, Any]) -> str:
     """What changes per goal between two batch runs (two peildata or two rule bases)."""
     # every fee text a change names: the report explains a mark once, only where one is shown
-    fee_texts = sorted({c[end] for forms in report["fees"].values() for changes in forms.values()
-                        for c in changes for end in ("from", "to")})
+    fee_texts = sorted(
+        {
+            c[end]
+            for forms in report["fees"].values()
+            for changes in forms.values()
+            for c in changes
+            for end in ("from", "to")
+        }
+    )
     return _ENV.get_template("comparison.txt.j2").render(**report, fee_texts=fee_texts)
 
 
@@ -349,11 +407,17 @@ def _audit_context(report: Any) -> dict[str, Any]:
     for finding, raw in zip(data["findings"], report.findings):
         for w, witness in zip(finding["witnesses"], raw.witnesses):
             w["yaml"] = witness_yaml(witness)
-    categories = [{"id": cat, "heading": heading, "findings": [f for f in data["findings"] if f["category"] == cat]}
-                  for cat, heading in CATEGORIES]
+    categories = [
+        {"id": cat, "heading": heading, "findings": [f for f in data["findings"] if f["category"] == cat]}
+        for cat, heading in CATEGORIES
+    ]
     return {
-        "peildatum": report.peildatum, "summary": data["summary"], "strict_fails": data["strict_fails"],
-        "categories": categories, "coverage": data["coverage"]["goals"], "notes": data["coverage"]["notes"],
+        "peildatum": report.peildatum,
+        "summary": data["summary"],
+        "strict_fails": data["strict_fails"],
+        "categories": categories,
+        "coverage": data["coverage"]["goals"],
+        "notes": data["coverage"]["notes"],
         "dot": report.graph,
     }
 

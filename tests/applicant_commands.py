@@ -61,8 +61,11 @@ def interview_runs(answers: Path, goal: str) -> list[Run]:
 
 def interactive_run(answers: Path, goal: str, save: Path, typed: str = "?") -> Run:
     """The interview at the prompt: `typed` answers the first question, every later one is skipped."""
-    return Run("interview --save", ("interview", "--answers", str(answers), "--goal", goal, "--save", str(save),
-                                    "--peildatum", PEILDATUM), input=typed + "\n" + "?\n" * 200)
+    return Run(
+        "interview --save",
+        ("interview", "--answers", str(answers), "--goal", goal, "--save", str(save), "--peildatum", PEILDATUM),
+        input=typed + "\n" + "?\n" * 200,
+    )
 
 
 def batch_runs(csv_input: Path, jsonl_input: Path, out_dir: Path) -> list[Run]:
@@ -75,9 +78,12 @@ def batch_runs(csv_input: Path, jsonl_input: Path, out_dir: Path) -> list[Run]:
             runs.append(Run(f"batch {source.suffix} -> {suffix}", ("batch", str(source), "--out", str(out), *at)))
     for fmt in ("text", "json"):
         out = out_dir / f"vergelijking-{fmt}.csv"
-        runs.append(Run(f"batch --compare-peildatum, {fmt}",
-                        ("batch", str(csv_input), "--out", str(out), *at, "--compare-peildatum", "2035-01-01",
-                         "--format", fmt)))
+        runs.append(
+            Run(
+                f"batch --compare-peildatum, {fmt}",
+                ("batch", str(csv_input), "--out", str(out), *at, "--compare-peildatum", "2035-01-01", "--format", fmt),
+            )
+        )
     return runs
 
 
@@ -90,7 +96,9 @@ def csv_cell(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def write_caseload(rows: list[dict[str, Any]], csv_path: Path, jsonl_path: Path, columns: list[str] | None = None) -> None:
+def write_caseload(
+    rows: list[dict[str, Any]], csv_path: Path, jsonl_path: Path, columns: list[str] | None = None
+) -> None:
     """The same applicants as a CSV file (columns in the given order) and as JSON Lines."""
     columns = columns or sorted({name for row in rows for name in row})
     buffer = io.StringIO()

@@ -17,20 +17,26 @@ ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT.parent / "shared" / "seeds"
 
 settings.register_profile("dev", max_examples=30, deadline=None)
-settings.register_profile(
-    "ci", max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
+settings.register_profile("ci", max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
 
 PEILDATUM = date(2026, 11, 22)
 
 
 def pytest_addoption(parser):
-    parser.addoption("--kb-coverage", metavar="FILE", default=None,
-                     help="Record which rules, exceptions and conditions the tests exercise "
-                          "(verblijfsregels coverage --data FILE prints the table).")
-    parser.addoption("--kb-mutation", action="store_true", default=False,
-                     help="Also run the full mutation test of the knowledge base (score at least 95 %).")
+    parser.addoption(
+        "--kb-coverage",
+        metavar="FILE",
+        default=None,
+        help="Record which rules, exceptions and conditions the tests exercise "
+        "(verblijfsregels coverage --data FILE prints the table).",
+    )
+    parser.addoption(
+        "--kb-mutation",
+        action="store_true",
+        default=False,
+        help="Also run the full mutation test of the knowledge base (score at least 95 %).",
+    )
 
 
 def pytest_configure(config):

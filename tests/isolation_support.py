@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from engine.answer.assess import Engine
-from engine.checks.caseload import caseload
-from engine.applicant.facts import load_applicant_file, parse_applicant
 from engine.answer.fees import fees_for
+from engine.applicant.facts import load_applicant_file, parse_applicant
+from engine.checks.caseload import caseload
 
 PEILDATUM = date(2026, 11, 22)
 BASES = Path(__file__).resolve().parent / "scenarios" / "basis"
@@ -79,6 +79,7 @@ def work(job: tuple[dict[str, Any], str, str, bool]) -> str:
 
 # -- the long-running process -------------------------------------------------------------------
 
+
 def probe_commands(probe: Path) -> dict[str, list[str]]:
     """The probe's command lines, by name: the overview and several goals, in text and JSON."""
     at = ["--peildatum", PEILDATUM.isoformat()]
@@ -114,7 +115,9 @@ def long_running(count: int, probe: Path) -> dict[str, Any]:
             fees_for(reference, applicant, forms[i % len(forms)], PEILDATUM)
             paths["fees"] += 1
         else:  # the rest: the setwise evaluation of every node, two goals' assessments from it
-            results = engine.assess_all(applicant, PEILDATUM, goals=sorted({goals[i % len(goals)], goals[i * 7 % len(goals)]}))
+            results = engine.assess_all(
+                applicant, PEILDATUM, goals=sorted({goals[i % len(goals)], goals[i * 7 % len(goals)]})
+            )
             if i % 50 == 3:
                 render_overview(results, kb)
             paths["setwise"] += 1

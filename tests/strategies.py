@@ -18,4 +18,5 @@ from engine.checks.strategies import aanvragers, datums, vergunningsperioden  # 
 
 def hier_opgegroeide_volwassenen(peildatum: date, **vast: Any) -> st.SearchStrategy[dict[str, Any]]:
     return _kit.routes()["hier_opgegroeide_volwassenen"](
-        peildatum, vormt_gevaar_openbare_orde=False, vormt_gevaar_nationale_veiligheid=False, **vast)
+        peildatum, vormt_gevaar_openbare_orde=False, vormt_gevaar_nationale_veiligheid=False, **vast
+    )

@@ -31,11 +31,19 @@ def test_every_andere_redenen_goal_has_a_scenario_for_each_answer_it_can_give():
     from tests.test_scenarios import FILES, load_scenario
 
     goals = {
-        "eu_langdurig_ingezetene_ander_eu_land", "wedertoelating", "medische_behandeling",
-        "slachtoffer_mensenhandel", "artikel_8_evrm", "haags_kinderbeschermingsverdrag_tijdelijk",
-        "haags_kinderbeschermingsverdrag_tot_meerderjarigheid", "ondertoezichtstelling_kind",
-        "ondertoezichtstelling_ouder_of_broer_zus", "einde_ouderlijk_gezag", "buitenschuld",
-        "terminale_ziekte", "buitenlandse_investeerder",
+        "eu_langdurig_ingezetene_ander_eu_land",
+        "wedertoelating",
+        "medische_behandeling",
+        "slachtoffer_mensenhandel",
+        "artikel_8_evrm",
+        "haags_kinderbeschermingsverdrag_tijdelijk",
+        "haags_kinderbeschermingsverdrag_tot_meerderjarigheid",
+        "ondertoezichtstelling_kind",
+        "ondertoezichtstelling_ouder_of_broer_zus",
+        "einde_ouderlijk_gezag",
+        "buitenschuld",
+        "terminale_ziekte",
+        "buitenlandse_investeerder",
     }
     outcomes: dict[str, set[str]] = {g: set() for g in goals}
     for path in FILES:

@@ -26,11 +26,11 @@ from hypothesis import strategies as st
 
 from cli import main
 from engine.answer.assess import Engine
+from engine.applicant.facts import parse_applicant
 from engine.checks.audit import CATEGORIES, Auditor, audit_directory
 from engine.checks.audit_space import bitwise
-from engine.evaluate.symbolic import all_of, any_of
 from engine.errors import KnowledgeBaseError
-from engine.applicant.facts import parse_applicant
+from engine.evaluate.symbolic import all_of, any_of
 from engine.rules.model import KB_DIR
 from explain import render_audit, render_audit_html
 from tests.test_golden import check
@@ -86,24 +86,37 @@ def reproduces_with_pyDatalog(path: Path, witness, check) -> None:
 
 # -- one seeded defect per kind ---------------------------------------------------------------------
 
+
 def test_a_rule_base_without_defects_gives_no_warning_or_error(tmp_path):
-    path = kb_dir(tmp_path, facts("a", "b") + GOAL + f"""
+    path = kb_dir(
+        tmp_path,
+        facts("a", "b")
+        + GOAL
+        + f"""
 regels:
   - {{id: C1, label: p, conclusie: p, voorwaarden: {{alle: [a, b]}}, {SRC}}}
   - {{id: C1.x, label: x, uitzondering_op: C1, van_toepassing_als: b, voorwaarden: a, {SRC}}}
-""")
+""",
+    )
     report = audit(path)
     assert problems(report) == set()
     assert not report.failed
     assert report.routes == {"checked": 1, "open_with_everything_known": []}
-    assert any(n.startswith("Leemten in routes: voor elk doel is gezocht") and "geen gevonden" in n for n in report.notes)
+    assert any(
+        n.startswith("Leemten in routes: voor elk doel is gezocht") and "geen gevonden" in n for n in report.notes
+    )
     coverage = report.coverage[0]
     assert (coverage.yes_no_atoms, coverage.known_situations, coverage.situations) == (2, 4, 9)
     assert coverage.recomputed == 4 and coverage.recompute_exhaustive
 
 
 def test_every_assumption_is_listed_with_its_basis_and_the_rules_that_rest_on_it(tmp_path):
-    path = kb_dir(tmp_path, "feiten:" + AGE + GOAL + f"""
+    path = kb_dir(
+        tmp_path,
+        "feiten:"
+        + AGE
+        + GOAL
+        + f"""
 regels:
   - {{id: C4, label: p, conclusie: p, voorwaarden: {{niet: minderjarig}}, {SRC}}}
   - id: aanname.minderjarig
@@ -111,7 +124,8 @@ regels:
     conclusie: minderjarig
     aanname: {{grondslag: art. 1:233 BW, reden: De bronnen zeggen niet wie minderjarig is.}}
     voorwaarden: {{waarde: leeftijd, minder_dan: 18}}
-""")
+""",
+    )
     report = audit(path)
     found = finding(report, "aanname/aanname.minderjarig")
     assert (found.kind, found.category, found.severity) == ("aanname", "aanname", "info")
@@ -124,12 +138,17 @@ regels:
 
 
 def test_two_exceptions_that_say_opposite_things_for_one_situation_are_a_conflict_with_a_witness(tmp_path):
-    path = kb_dir(tmp_path, facts("a", "b") + GOAL + f"""
+    path = kb_dir(
+        tmp_path,
+        facts("a", "b")
+        + GOAL
+        + f"""
 regels:
   - {{id: C1, label: p, conclusie: p, voorwaarden: a, {SRC}}}
   - {{id: C1.x, label: x, uitzondering_op: C1, van_toepassing_als: b, voorwaarden: a, {SRC}}}
   - {{id: C1.y, label: y, uitzondering_op: C1, van_toepassing_als: b, voorwaarden: {{niet: a}}, {SRC}}}
-""")
+""",
+    )
     report = audit(path)
     assert problems(report) == {"tegenstrijdig/C1"}
     f = finding(report, "tegenstrijdig/C1")
@@ -142,13 +161,17 @@ regels:
 
 
 def test_a_route_that_is_eligible_and_out_of_scope_for_one_situation_is_a_conflict(tmp_path):
-    path = kb_dir(tmp_path, facts("a", "b") + f"""
+    path = kb_dir(
+        tmp_path,
+        facts("a", "b")
+        + f"""
 doelen:
   doel: {{label: doel, conclusie: p, buiten_bereik: q}}
 regels:
   - {{id: C1, label: p, conclusie: p, voorwaarden: a, {SRC}}}
   - {{id: C2, label: q, conclusie: q, voorwaarden: b, verwijzing: elders, {SRC}}}
-""")
+""",
+    )
     report = audit(path)
     assert problems(report) == {"tegenstrijdig/buiten_bereik/doel"}
     (w,) = finding(report, "tegenstrijdig/buiten_bereik/doel").witnesses
@@ -168,12 +191,17 @@ FEE_SRC = "bron: {bestand: 001_656115d499998806.txt, citaat: leges}"
 
 
 def test_two_fee_exceptions_of_one_source_with_different_amounts_for_one_situation_are_a_conflict(tmp_path):
-    path = kb_dir(tmp_path, facts("a", "b") + FEES + f"""
+    path = kb_dir(
+        tmp_path,
+        facts("a", "b")
+        + FEES
+        + f"""
 leges:
   - {{id: G1, label: basis, formulier: "1234", bedrag: basis, {FEE_SRC}}}
   - {{id: G1.a, label: a, uitzondering_op: G1, formulier: "1234", bedrag: laag, van_toepassing_als: a, {FEE_SRC}}}
   - {{id: G1.b, label: b, uitzondering_op: G1, formulier: "1234", bedrag: nul, van_toepassing_als: b, {FEE_SRC}}}
-""")
+""",
+    )
     report = audit(path)
     assert problems(report) == {"tegenstrijdig/leges/G1.a/G1.b"}
     (w,) = finding(report, "tegenstrijdig/leges/G1.a/G1.b").witnesses
@@ -182,11 +210,17 @@ leges:
 
 
 def test_a_form_that_applies_without_any_fee_rule_is_a_gap(tmp_path):
-    path = kb_dir(tmp_path, facts("a") + GOAL + FEES.split("parameters:")[0] + f"""
+    path = kb_dir(
+        tmp_path,
+        facts("a")
+        + GOAL
+        + FEES.split("parameters:")[0]
+        + f"""
 regels:
   - {{id: C1, label: p, conclusie: p, voorwaarden: a, {SRC}}}
   - {{id: C2, label: aanvragen met formulier 1234, soort: gevolg, formulier: "1234", doelen: [doel], {SRC}}}
-""")
+""",
+    )
     report = audit(path)
     assert problems(report) == {"leemte/leges/1234/C2"}
     f = finding(report, "leemte/leges/1234/C2")
@@ -195,13 +229,19 @@ regels:
 
 
 def test_a_form_whose_only_source_speaks_about_another_situation_is_a_gap_there(tmp_path):
-    path = kb_dir(tmp_path, facts("a", "b") + GOAL + FEES + f"""
+    path = kb_dir(
+        tmp_path,
+        facts("a", "b")
+        + GOAL
+        + FEES
+        + f"""
 regels:
   - {{id: C1, label: p, conclusie: p, voorwaarden: a, {SRC}}}
   - {{id: C2, label: aanvragen met formulier 1234, soort: gevolg, formulier: "1234", doelen: [doel], {SRC}}}
 leges:
   - {{id: G1, label: alleen bij b, formulier: "1234", bedrag: basis, van_toepassing_als: b, {FEE_SRC}}}
-""")
+""",
+    )
     report = audit(path)
     assert problems(report) == {"leemte/leges/1234/C2", "ongebruikt/parameter/laag", "ongebruikt/parameter/nul"}
     (w,) = finding(report, "leemte/leges/1234/C2").witnesses
@@ -209,11 +249,16 @@ leges:
 
 
 def test_a_cycle_of_rules_leaves_a_route_open_with_everything_known(tmp_path):
-    path = kb_dir(tmp_path, facts("a") + GOAL + f"""
+    path = kb_dir(
+        tmp_path,
+        facts("a")
+        + GOAL
+        + f"""
 regels:
   - {{id: C1, label: p, conclusie: p, voorwaarden: {{alle: [a, q]}}, {SRC}}}
   - {{id: C2, label: q, conclusie: q, voorwaarden: p, {SRC}}}
-""")
+""",
+    )
     report = audit(path)
     # one defect, seen twice: as structure (the cycle) and as the gap it causes
     assert problems(report) == {"kringloop/C1+C2", "leemte/doel"}
@@ -224,11 +269,16 @@ regels:
 
 def test_routes_open_with_everything_known_are_searched_not_inferred_from_cycles(tmp_path, monkeypatch):
     """The search finds the gap by evaluating every situation, also when nothing tells it where to look."""
-    path = kb_dir(tmp_path, facts("a") + GOAL + f"""
+    path = kb_dir(
+        tmp_path,
+        facts("a")
+        + GOAL
+        + f"""
 regels:
   - {{id: C1, label: p, conclusie: p, voorwaarden: {{alle: [a, q]}}, {SRC}}}
   - {{id: C2, label: q, conclusie: q, voorwaarden: p, {SRC}}}
-""")
+""",
+    )
     monkeypatch.setattr(Auditor, "cycles", lambda self: [])
     monkeypatch.setattr(Auditor, "ill_typed", lambda self: [])
     report = audit(path)
@@ -240,45 +290,66 @@ regels:
 
 
 def test_a_rule_whose_conditions_no_situation_satisfies_is_dead(tmp_path):
-    path = kb_dir(tmp_path, "feiten:" + AGE + GOAL + f"""
+    path = kb_dir(
+        tmp_path,
+        "feiten:"
+        + AGE
+        + GOAL
+        + f"""
 regels:
   - id: C1
     label: p
     conclusie: p
     {SRC}
     voorwaarden: {{alle: [{{waarde: leeftijd, minder_dan: 13}}, {{waarde: leeftijd, minstens: 18}}]}}
-""")
+""",
+    )
     report = audit(path)
     assert problems(report) == {"dood/C1"}
     assert not report.failed  # dead rules are warnings
 
 
-AGES = "feiten:" + AGE.replace("grootheden:", """  datum_aankomst_nederland: {type: datum, niet_voor: geboortedatum, niet_na: peildatum, label: aankomst, vraag: aankomst?,
+AGES = "feiten:" + AGE.replace(
+    "grootheden:",
+    """  datum_aankomst_nederland: {type: datum, niet_voor: geboortedatum, niet_na: peildatum, label: aankomst, vraag: aankomst?,
                              wijzigbaar: false}
 grootheden:
-  leeftijd_bij_aankomst: {type: getal, label: leeftijd bij aankomst, functie: volle_jaren_tussen, invoer: [geboortedatum, datum_aankomst_nederland]}""")
+  leeftijd_bij_aankomst: {type: getal, label: leeftijd bij aankomst, functie: volle_jaren_tussen, invoer: [geboortedatum, datum_aankomst_nederland]}""",
+)
 IMPOSSIBLE_AGES = "{waarde: leeftijd, minder_dan: 3}, {waarde: leeftijd_bij_aankomst, minstens: 5}"
 
 
 def test_a_rule_needing_ages_that_no_birth_date_gives_is_dead(tmp_path):
     # 'leeftijd' and 'leeftijd_bij_aankomst' are each satisfiable; together they need arrival before birth
-    path = kb_dir(tmp_path, AGES + GOAL + f"""
+    path = kb_dir(
+        tmp_path,
+        AGES
+        + GOAL
+        + f"""
 regels:
   - {{id: C1, label: p, conclusie: p, {SRC}, voorwaarden: {{alle: [{IMPOSSIBLE_AGES}]}}}}
-""")
+""",
+    )
     report = audit(path)
     assert problems(report) == {"dood/C1"}
     assert "met geen enkele datum" in finding(report, "dood/C1").message
 
 
 def test_a_goal_whose_date_classes_are_not_all_found_with_real_dates_is_not_called_exhaustive(tmp_path):
-    path = kb_dir(tmp_path, AGES + GOAL + f"""
+    path = kb_dir(
+        tmp_path,
+        AGES
+        + GOAL
+        + f"""
 regels:
   - {{id: C1, label: p, conclusie: p, {SRC}, voorwaarden: {{een_van: [{IMPOSSIBLE_AGES}]}}}}
-""")
+""",
+    )
     report = audit(path)
     (c,) = report.coverage
-    assert not c.exhaustive and c.to_json()["exhaustive"] is False and c.to_json()["examined"] == "all_with_dated_examples"
+    assert (
+        not c.exhaustive and c.to_json()["exhaustive"] is False and c.to_json()["examined"] == "all_with_dated_examples"
+    )
     (d,) = c.dates
     assert (d["atoms"], d["combinations"], d["with_example"]) == (["leeftijd", "leeftijd_bij_aankomst"], 4, 3)
     assert d["without_example"] == [{"leeftijd": "< 3", "leeftijd_bij_aankomst": ">= 5"}]
@@ -291,27 +362,40 @@ regels:
 
 
 def test_a_goal_whose_date_classes_are_all_found_is_exhaustive_and_the_report_counts_hidden_findings(tmp_path):
-    path = kb_dir(tmp_path, "feiten:" + AGE + GOAL + f"""
+    path = kb_dir(
+        tmp_path,
+        "feiten:"
+        + AGE
+        + GOAL
+        + f"""
 regels:
   - {{id: C1, label: p, conclusie: p, voorwaarden: {{waarde: leeftijd, minstens: 18}}, {SRC}}}
-""")
+""",
+    )
     report = audit(path)
     (c,) = report.coverage
     assert c.exhaustive and c.dates[0]["with_example"] == c.dates[0]["combinations"] == 2
     assert "2 van de 2 combinaties met echte datums gevonden (alle)." in render_audit(report)
     assert report.unrealised == []
-    assert any(n.startswith("Bevindingen die alleen bij een combinatie") and n.endswith("zonder getuige): geen.")
-               for n in report.notes)
+    assert any(
+        n.startswith("Bevindingen die alleen bij een combinatie") and n.endswith("zonder getuige): geen.")
+        for n in report.notes
+    )
 
 
 def test_a_conflict_only_dates_that_no_one_has_would_give_is_counted_not_reported(tmp_path):
     impossible = f"{{alle: [{IMPOSSIBLE_AGES}]}}"
-    path = kb_dir(tmp_path, AGES + GOAL + f"""
+    path = kb_dir(
+        tmp_path,
+        AGES
+        + GOAL
+        + f"""
 regels:
   - {{id: C1, label: p, conclusie: p, voorwaarden: {{waarde: leeftijd, minstens: 3}}, {SRC}}}
   - {{id: C1.x, label: x, uitzondering_op: C1, van_toepassing_als: {impossible}, voorwaarden: {{waarde: leeftijd, minstens: 3}}, {SRC}}}
   - {{id: C1.y, label: y, uitzondering_op: C1, van_toepassing_als: {impossible}, voorwaarden: {{waarde: leeftijd, minder_dan: 3}}, {SRC}}}
-""")
+""",
+    )
     report = audit(path)
     assert "tegenstrijdig/C1" not in problems(report)
     assert report.unrealised == ["tegenstrijdig/C1"]
@@ -320,20 +404,30 @@ regels:
 
 
 def test_an_exception_that_never_applies_is_reported(tmp_path):
-    path = kb_dir(tmp_path, facts("a", "b") + GOAL + f"""
+    path = kb_dir(
+        tmp_path,
+        facts("a", "b")
+        + GOAL
+        + f"""
 regels:
   - {{id: C1, label: p, conclusie: p, voorwaarden: a, {SRC}}}
   - {{id: C1.x, label: x, uitzondering_op: C1, van_toepassing_als: {{alle: [b, {{niet: b}}]}}, {SRC}}}
-""")
+""",
+    )
     assert problems(audit(path)) == {"nooit_van_toepassing/C1.x"}
 
 
 def test_a_rule_that_an_exception_always_overrides_is_reported(tmp_path):
-    path = kb_dir(tmp_path, facts("a", "b") + GOAL + f"""
+    path = kb_dir(
+        tmp_path,
+        facts("a", "b")
+        + GOAL
+        + f"""
 regels:
   - {{id: C1, label: p, conclusie: p, voorwaarden: a, {SRC}}}
   - {{id: C1.x, label: x, uitzondering_op: C1, van_toepassing_als: {{een_van: [b, {{niet: b}}]}}, voorwaarden: b, {SRC}}}
-""")
+""",
+    )
     assert problems(audit(path)) == {"altijd_opzij/C1"}
 
 
@@ -349,30 +443,47 @@ leges:
 """
     unordered = kb_dir(tmp_path / "zonder", facts("a", "b") + same + rules.replace("GAAT_VOOR", ""))
     assert problems(audit(unordered)) == set()
-    declared = kb_dir(tmp_path / "met", facts("a", "b") + same + rules.replace(
-        "GAAT_VOOR", ", gaat_voor: {regels: [G1.b], reden: omdat, bron: {bestand: 001_656115d499998806.txt, citaat: leges}}"))
+    declared = kb_dir(
+        tmp_path / "met",
+        facts("a", "b")
+        + same
+        + rules.replace(
+            "GAAT_VOOR",
+            ", gaat_voor: {regels: [G1.b], reden: omdat, bron: {bestand: 001_656115d499998806.txt, citaat: leges}}",
+        ),
+    )
     assert problems(audit(declared)) == {"overschaduwd/G1.b"}
 
 
 def test_a_rule_subsumed_by_another_with_the_same_conclusion_is_redundant(tmp_path):
-    path = kb_dir(tmp_path, facts("a", "b") + GOAL + f"""
+    path = kb_dir(
+        tmp_path,
+        facts("a", "b")
+        + GOAL
+        + f"""
 regels:
   - {{id: C1, label: p, conclusie: p, voorwaarden: a, {SRC}}}
   - {{id: C2, label: p, conclusie: p, voorwaarden: {{alle: [a, b]}}, {SRC}}}
-""")
+""",
+    )
     report = audit(path)
     assert problems(report) == {"overbodig/C2/C1"}
     assert [r["id"] for r in finding(report, "overbodig/C2/C1").rules] == ["C2", "C1"]
 
 
 def test_a_source_disagreement_is_information_with_a_witness_each_way(tmp_path):
-    path = kb_dir(tmp_path, facts("a", "b") + GOAL + f"""
+    path = kb_dir(
+        tmp_path,
+        facts("a", "b")
+        + GOAL
+        + f"""
 regels:
   - {{id: C1, label: volgens 003, conclusie: p1, voorwaarden: a, {SRC}}}
   - {{id: B1, label: volgens 004, conclusie: p2, voorwaarden: {{alle: [a, b]}}, {SRC2}}}
 bronverschillen:
   - {{id: B1+C1, label: onderwerp, conclusie: p, regels: [B1, C1], toelichting: 003 en 004 verschillen}}
-""")
+""",
+    )
     report = audit(path)
     assert problems(report) == set()
     f = finding(report, "bronverschil/B1+C1")
@@ -383,58 +494,93 @@ bronverschillen:
 
 
 def test_a_source_disagreement_whose_rules_never_differ_is_a_warning(tmp_path):
-    path = kb_dir(tmp_path, facts("a") + GOAL + f"""
+    path = kb_dir(
+        tmp_path,
+        facts("a")
+        + GOAL
+        + f"""
 regels:
   - {{id: C1, label: volgens 003, conclusie: p1, voorwaarden: a, {SRC}}}
   - {{id: B1, label: volgens 004, conclusie: p2, voorwaarden: a, {SRC2}}}
 bronverschillen:
   - {{id: B1+C1, label: onderwerp, conclusie: p, regels: [B1, C1]}}
-""")
+""",
+    )
     assert problems(audit(path)) == {"bronverschil/B1+C1"}
 
 
 def test_two_sources_concluding_one_predicate_differently_without_a_source_disagreement_are_reported(tmp_path):
-    path = kb_dir(tmp_path, facts("a", "b") + GOAL + f"""
+    path = kb_dir(
+        tmp_path,
+        facts("a", "b")
+        + GOAL
+        + f"""
 regels:
   - {{id: C1, label: volgens 003, conclusie: p, voorwaarden: a, {SRC}}}
   - {{id: C1.b, label: volgens 004, conclusie: p, voorwaarden: b, {SRC2}}}
-""")
+""",
+    )
     report = audit(path)
     assert problems(report) == {"bronverschil/ongedeclareerd/C1/C1.b"}
     f = finding(report, "bronverschil/ongedeclareerd/C1/C1.b")
     assert f.severity == "waarschuwing" and [r["id"] for r in f.rules] == ["C1", "C1.b"]
     assert [(w.label, w.applicant) for w in f.witnesses] == [
         ("volgens C1 (bron 003) wel, volgens C1.b (bron 004) niet", {"a": True, "b": False}),
-        ("volgens C1.b (bron 004) wel, volgens C1 (bron 003) niet", {"a": False, "b": True})]
-    reproduces_with_pyDatalog(path, f.witnesses[0], lambda b: b.value("rule_C1") is True and b.value("rule_C1_b") is False)
-    reproduces_with_pyDatalog(path, f.witnesses[1], lambda b: b.value("rule_C1_b") is True and b.value("rule_C1") is False)
+        ("volgens C1.b (bron 004) wel, volgens C1 (bron 003) niet", {"a": False, "b": True}),
+    ]
+    reproduces_with_pyDatalog(
+        path, f.witnesses[0], lambda b: b.value("rule_C1") is True and b.value("rule_C1_b") is False
+    )
+    reproduces_with_pyDatalog(
+        path, f.witnesses[1], lambda b: b.value("rule_C1_b") is True and b.value("rule_C1") is False
+    )
 
 
 def test_rules_of_two_inventory_rows_concluding_one_predicate_are_two_routes_not_a_source_disagreement(tmp_path):
     """E13 (002) and F10 (001) both lead to humanitair tijdelijk: separate routes, each its own row."""
-    path = kb_dir(tmp_path, facts("a", "b") + GOAL + f"""
+    path = kb_dir(
+        tmp_path,
+        facts("a", "b")
+        + GOAL
+        + f"""
 regels:
   - {{id: C1, label: volgens 003, conclusie: p, voorwaarden: a, {SRC}}}
   - {{id: B1, label: volgens 004, conclusie: p, voorwaarden: b, {SRC2}}}
-""")
+""",
+    )
     assert not [f for f in audit(path).findings if f.key.startswith("bronverschil/ongedeclareerd/")]
 
 
-@pytest.mark.parametrize("second, joined, expected", [
-    ("{alle: [a, b]}", False, {"bronverschil/ongedeclareerd/C1/C1.b"}),  # one row, one fact, another answer
-    ("b", False, set()),  # one row, separate cases: nothing read in common
-    ("{alle: [a, {een_van: [b, {niet: b}]}]}", False, set()),  # two sources, the same answer everywhere
-    ("{alle: [a, b]}", True, set()),  # declared: the proof shows the difference
-])
-def test_two_sources_coding_one_inventory_row_differently_are_reported_unless_declared(tmp_path, second, joined, expected):
-    path = kb_dir(tmp_path, facts("a", "b") + GOAL + f"""
+@pytest.mark.parametrize(
+    "second, joined, expected",
+    [
+        ("{alle: [a, b]}", False, {"bronverschil/ongedeclareerd/C1/C1.b"}),  # one row, one fact, another answer
+        ("b", False, set()),  # one row, separate cases: nothing read in common
+        ("{alle: [a, {een_van: [b, {niet: b}]}]}", False, set()),  # two sources, the same answer everywhere
+        ("{alle: [a, b]}", True, set()),  # declared: the proof shows the difference
+    ],
+)
+def test_two_sources_coding_one_inventory_row_differently_are_reported_unless_declared(
+    tmp_path, second, joined, expected
+):
+    path = kb_dir(
+        tmp_path,
+        facts("a", "b")
+        + GOAL
+        + f"""
 regels:
   - {{id: C1, label: volgens 003, conclusie: p1, voorwaarden: a, {SRC}}}
   - {{id: C1.b, label: volgens 004, conclusie: p2, voorwaarden: {second}, {SRC2}}}
-""" + ("""bronverschillen:
+"""
+        + (
+            """bronverschillen:
   - {id: C1+C1.b, label: onderwerp, conclusie: p, regels: [C1, C1.b]}
-""" if joined else f"""  - {{id: C2, label: p, conclusie: p, voorwaarden: {{een_van: [p1, p2]}}, {SRC}}}
-"""))
+"""
+            if joined
+            else f"""  - {{id: C2, label: p, conclusie: p, voorwaarden: {{een_van: [p1, p2]}}, {SRC}}}
+"""
+        ),
+    )
     report = audit(path)
     assert problems(report) == expected
     if expected:
@@ -443,12 +589,23 @@ regels:
 
 
 def test_two_sources_with_different_fees_for_one_situation_are_information(tmp_path):
-    path = kb_dir(tmp_path, facts("a") + FEES.replace("vijftig}}]}", "vijftig}}]}\n  ander: {label: ander, eenheid: eurocent, waarden: [{vanaf: null, waarde: 0, bron: {bestand: 002_b3255643ce0e7bad.txt, citaat: niets}}]}").replace("  nul: {label: nul, eenheid: eurocent, waarden: [{vanaf: null, waarde: 0, bron: {bestand: 001_656115d499998806.txt, citaat: niets}}]}\n", "") + f"""
+    path = kb_dir(
+        tmp_path,
+        facts("a")
+        + FEES.replace(
+            "vijftig}}]}",
+            "vijftig}}]}\n  ander: {label: ander, eenheid: eurocent, waarden: [{vanaf: null, waarde: 0, bron: {bestand: 002_b3255643ce0e7bad.txt, citaat: niets}}]}",
+        ).replace(
+            "  nul: {label: nul, eenheid: eurocent, waarden: [{vanaf: null, waarde: 0, bron: {bestand: 001_656115d499998806.txt, citaat: niets}}]}\n",
+            "",
+        )
+        + f"""
 leges:
   - {{id: G1, label: basis, formulier: "1234", bedrag: basis, {FEE_SRC}}}
   - {{id: G1.a, label: a, uitzondering_op: G1, formulier: "1234", bedrag: laag, van_toepassing_als: a, {FEE_SRC}}}
   - {{id: E1, label: volgens 002, formulier: "1234", bedrag: ander, van_toepassing_als: a, bron: {{bestand: 002_b3255643ce0e7bad.txt, citaat: leges}}}}
-""")
+""",
+    )
     report = audit(path)
     assert problems(report) == set()
     f = finding(report, "bronverschil/leges/1234/001/002")
@@ -456,76 +613,118 @@ leges:
 
 
 def test_a_rule_whose_period_has_ended_at_the_peildatum_is_reported_under_time(tmp_path):
-    path = kb_dir(tmp_path, "feiten:\n  a: {type: bool, label: a, vraag: a?, wijzigbaar: true}\n"
-                  "grootheden:\n  peildatum: {type: datum, label: peildatum, functie: peildatum}\n" + GOAL + f"""
+    path = kb_dir(
+        tmp_path,
+        "feiten:\n  a: {type: bool, label: a, vraag: a?, wijzigbaar: true}\n"
+        "grootheden:\n  peildatum: {type: datum, label: peildatum, functie: peildatum}\n"
+        + GOAL
+        + f"""
 regels:
   - {{id: C1, label: p, conclusie: p, voorwaarden: a, geldig_van: 2016-04-01, geldig_tot: 2021-04-01, {SRC}}}
-""")
+""",
+    )
     report = audit(path)
     assert problems(report) == {"vervallen/C1"}
     assert audit_directory(path, date(2020, 1, 1)).findings == []
 
 
 def test_fee_amounts_that_start_on_the_same_day_overlap(tmp_path):
-    path = kb_dir(tmp_path, FEES.replace("[{vanaf: null, waarde: 10000, bron: {bestand: 001_656115d499998806.txt, citaat: honderd}}]",
-                                         "[{vanaf: null, waarde: 10000, bron: {bestand: 001_656115d499998806.txt, citaat: honderd}},"
-                                         " {vanaf: null, waarde: 12000, bron: {bestand: 002_b3255643ce0e7bad.txt, citaat: meer}}]") + f"""
+    path = kb_dir(
+        tmp_path,
+        FEES.replace(
+            "[{vanaf: null, waarde: 10000, bron: {bestand: 001_656115d499998806.txt, citaat: honderd}}]",
+            "[{vanaf: null, waarde: 10000, bron: {bestand: 001_656115d499998806.txt, citaat: honderd}},"
+            " {vanaf: null, waarde: 12000, bron: {bestand: 002_b3255643ce0e7bad.txt, citaat: meer}}]",
+        )
+        + f"""
 leges:
   - {{id: G1, label: basis, formulier: "1234", bedrag: basis, {FEE_SRC}}}
   - {{id: G1.a, label: a, uitzondering_op: G1, formulier: "1234", bedrag: laag, van_toepassing_als: a, {FEE_SRC}}}
   - {{id: G1.b, label: b, uitzondering_op: G1.a, formulier: "1234", bedrag: nul, van_toepassing_als: b, {FEE_SRC}}}
-""" + facts("a", "b"))
+"""
+        + facts("a", "b"),
+    )
     assert problems(audit(path)) == {"parameter_overlap/basis/ongedateerd"}
 
 
 def test_fee_amounts_known_only_from_a_date_leave_a_hole_before_it(tmp_path):
-    path = kb_dir(tmp_path, FEES.replace("vanaf: null, waarde: 10000", "vanaf: 2027-01-01, waarde: 10000") + f"""
+    path = kb_dir(
+        tmp_path,
+        FEES.replace("vanaf: null, waarde: 10000", "vanaf: 2027-01-01, waarde: 10000")
+        + f"""
 leges:
   - {{id: G1, label: basis, formulier: "1234", bedrag: basis, {FEE_SRC}}}
   - {{id: G1.a, label: a, uitzondering_op: G1, formulier: "1234", bedrag: laag, van_toepassing_als: a, {FEE_SRC}}}
   - {{id: G1.b, label: b, uitzondering_op: G1.a, formulier: "1234", bedrag: nul, van_toepassing_als: b, {FEE_SRC}}}
-""" + facts("a", "b"))
+"""
+        + facts("a", "b"),
+    )
     report = audit(path)
     assert problems(report) == {"parameter_gat/basis"}
     assert "ook niet op de peildatum" in finding(report, "parameter_gat/basis").message
 
 
 def test_a_fact_no_rule_reads_is_unused(tmp_path):
-    path = kb_dir(tmp_path, facts("a", "b") + GOAL + f"""
+    path = kb_dir(
+        tmp_path,
+        facts("a", "b")
+        + GOAL
+        + f"""
 regels:
   - {{id: C1, label: p, conclusie: p, voorwaarden: a, {SRC}}}
-""")
+""",
+    )
     assert problems(audit(path)) == {"ongebruikt/b"}
 
 
 def test_a_conclusion_nothing_reads_is_unused(tmp_path):
-    path = kb_dir(tmp_path, facts("a", "b") + GOAL + f"""
+    path = kb_dir(
+        tmp_path,
+        facts("a", "b")
+        + GOAL
+        + f"""
 regels:
   - {{id: C1, label: p, conclusie: p, voorwaarden: a, {SRC}}}
   - {{id: C2, label: q, conclusie: q, voorwaarden: b, {SRC}}}
-""")
+""",
+    )
     report = audit(path)
     assert problems(report) == {"ongebruikt/q"}
     assert [r["id"] for r in finding(report, "ongebruikt/q").rules] == ["C2"]
 
 
 def test_a_comparison_of_a_number_with_text_is_a_structure_error(tmp_path):
-    path = kb_dir(tmp_path, "feiten:" + AGE + GOAL + f"""
+    path = kb_dir(
+        tmp_path,
+        "feiten:"
+        + AGE
+        + GOAL
+        + f"""
 regels:
   - {{id: C1, label: p, conclusie: p, voorwaarden: {{niet: {{waarde: leeftijd, is: achttien}}}}, {SRC}}}
-""")
+""",
+    )
     report = audit(path)
     assert problems(report) == {"vergelijking/C1/leeftijd"}
     assert report.failed
 
 
-@pytest.mark.parametrize("rules, expected", [
-    (f"""
+@pytest.mark.parametrize(
+    "rules, expected",
+    [
+        (
+            f"""
   - {{id: C1, label: p, conclusie: p, voorwaarden: {{alle: [a, {{niet: q}}]}}, {SRC}}}
-  - {{id: C2, label: q, conclusie: q, voorwaarden: p, {SRC}}}""", "recursie via negatie"),
-    (f"""
-  - {{id: C1, label: p, conclusie: p, voorwaarden: onbekend_feit, {SRC}}}""", "'onbekend_feit' is niet gedeclareerd"),
-])
+  - {{id: C2, label: q, conclusie: q, voorwaarden: p, {SRC}}}""",
+            "recursie via negatie",
+        ),
+        (
+            f"""
+  - {{id: C1, label: p, conclusie: p, voorwaarden: onbekend_feit, {SRC}}}""",
+            "'onbekend_feit' is niet gedeclareerd",
+        ),
+    ],
+)
 def test_a_rule_base_that_does_not_load_is_one_structure_error(tmp_path, rules, expected):
     path = kb_dir(tmp_path, facts("a") + GOAL + "regels:" + rules + "\n")
     report = audit(path)
@@ -536,7 +735,10 @@ def test_a_rule_base_that_does_not_load_is_one_structure_error(tmp_path, rules, 
 
 # -- explanations -------------------------------------------------------------------------------------
 
-DEAD = facts("a") + GOAL + f"""
+DEAD = (
+    facts("a")
+    + GOAL
+    + f"""
 regels:
   - id: C1
     label: p
@@ -544,10 +746,13 @@ regels:
     {SRC}
     voorwaarden: {{alle: [a, {{niet: a}}]}}
 """
+)
 
 
 def test_a_rule_may_declare_the_finding_it_is_known_to_give(tmp_path):
-    path = kb_dir(tmp_path, DEAD.replace("    voorwaarden:", "    audit: {verwacht: dood, reden: zo bedoeld}\n    voorwaarden:"))
+    path = kb_dir(
+        tmp_path, DEAD.replace("    voorwaarden:", "    audit: {verwacht: dood, reden: zo bedoeld}\n    voorwaarden:")
+    )
     report = audit(path)
     f = finding(report, "dood/C1")
     assert f.explained == "zo bedoeld" and problems(report) == set()
@@ -557,48 +762,67 @@ def test_an_audit_section_explains_findings_by_key_pattern_and_an_explanation_wi
     path = kb_dir(tmp_path, DEAD)
     (path / "audit.yaml").write_text(
         "audit:\n  - {sleutel: 'dood/C*', reden: ontbreekt in de bron}\n"
-        "  - {sleutel: tegenstrijdig/C9, reden: verouderd}\n", encoding="utf-8")
+        "  - {sleutel: tegenstrijdig/C9, reden: verouderd}\n",
+        encoding="utf-8",
+    )
     report = audit(path)
     assert finding(report, "dood/C1").explained == "ontbreekt in de bron"
     assert problems(report) == {"verklaring_zonder_bevinding/tegenstrijdig/C9"}
 
 
 def test_an_explanation_for_some_peildata_explains_there_and_is_not_missed_at_other_peildata(tmp_path):
-    path = kb_dir(tmp_path, "feiten:\n  a: {type: bool, label: a, vraag: a?, wijzigbaar: true}\n"
-                  "grootheden:\n  peildatum: {type: datum, label: peildatum, functie: peildatum}\n" + GOAL + f"""
+    path = kb_dir(
+        tmp_path,
+        "feiten:\n  a: {type: bool, label: a, vraag: a?, wijzigbaar: true}\n"
+        "grootheden:\n  peildatum: {type: datum, label: peildatum, functie: peildatum}\n"
+        + GOAL
+        + f"""
 regels:
   - {{id: C1, label: p, conclusie: p, voorwaarden: a, geldig_van: 2016-04-01, geldig_tot: 2021-04-01, {SRC}}}
-""")
+""",
+    )
     (path / "audit.yaml").write_text(
         "audit:\n  - {sleutel: vervallen/C1, peildata: {vanaf: 2021-04-01}, reden: de pilot is afgelopen}\n"
         "  - {sleutel: nog_niet_geldig/C1, peildata: {tot: 2016-04-01}, reden: de pilot begint later}\n",
-        encoding="utf-8")
-    for peildatum, explained in [(date(2026, 11, 22), "vervallen/C1"), (date(2021, 4, 1), "vervallen/C1"),
-                                 (date(2015, 1, 1), "nog_niet_geldig/C1"), (date(2016, 3, 31), "nog_niet_geldig/C1")]:
+        encoding="utf-8",
+    )
+    for peildatum, explained in [
+        (date(2026, 11, 22), "vervallen/C1"),
+        (date(2021, 4, 1), "vervallen/C1"),
+        (date(2015, 1, 1), "nog_niet_geldig/C1"),
+        (date(2016, 3, 31), "nog_niet_geldig/C1"),
+    ]:
         report = audit_directory(path, peildatum)
         assert [(f.key, f.explained is not None) for f in report.findings] == [(explained, True)], peildatum
     assert audit_directory(path, date(2018, 1, 1)).findings == []
     for wrong in ("{vanaf: 2021-04-01, tot: 2016-04-01}", "{van: 2021-04-01}", "{vanaf: morgen}"):
-        (path / "audit.yaml").write_text(f"audit:\n  - {{sleutel: vervallen/C1, peildata: {wrong}, reden: r}}\n",
-                                         encoding="utf-8")
+        (path / "audit.yaml").write_text(
+            f"audit:\n  - {{sleutel: vervallen/C1, peildata: {wrong}, reden: r}}\n", encoding="utf-8"
+        )
         with pytest.raises(KnowledgeBaseError, match="peildata"):
             Engine(path)
 
 
 def test_an_explained_error_does_not_fail_strict(tmp_path):
-    path = kb_dir(tmp_path, facts("a", "b") + GOAL + f"""
+    path = kb_dir(
+        tmp_path,
+        facts("a", "b")
+        + GOAL
+        + f"""
 regels:
   - {{id: C1, label: p, conclusie: p, voorwaarden: a, {SRC}}}
   - {{id: C1.x, label: x, uitzondering_op: C1, van_toepassing_als: b, voorwaarden: a, {SRC}}}
   - {{id: C1.y, label: y, uitzondering_op: C1, van_toepassing_als: b, voorwaarden: {{niet: a}}, {SRC}}}
 audit:
   - {{sleutel: tegenstrijdig/C1, reden: de bronnen laten dit open}}
-""")
+""",
+    )
     report = audit(path)
     assert not report.failed and report.counts()["explained"] == 1
 
 
 # -- the command line ---------------------------------------------------------------------------------
+
 
 def run(path: Path | None, *args: str, monkeypatch=None):
     if path is not None:
@@ -607,12 +831,17 @@ def run(path: Path | None, *args: str, monkeypatch=None):
 
 
 def test_strict_exits_non_zero_on_an_unexplained_error_and_zero_on_warnings(tmp_path, monkeypatch):
-    conflict = kb_dir(tmp_path / "c", facts("a", "b") + GOAL + f"""
+    conflict = kb_dir(
+        tmp_path / "c",
+        facts("a", "b")
+        + GOAL
+        + f"""
 regels:
   - {{id: C1, label: p, conclusie: p, voorwaarden: a, {SRC}}}
   - {{id: C1.x, label: x, uitzondering_op: C1, van_toepassing_als: b, voorwaarden: a, {SRC}}}
   - {{id: C1.y, label: y, uitzondering_op: C1, van_toepassing_als: b, voorwaarden: {{niet: a}}, {SRC}}}
-""")
+""",
+    )
     assert run(conflict, monkeypatch=monkeypatch).exit_code == 0
     strict = run(conflict, "--strict", monkeypatch=monkeypatch)
     assert strict.exit_code == 1 and "tegenstrijdig/C1" in strict.stdout
@@ -620,11 +849,14 @@ regels:
     assert run(dead, "--strict", monkeypatch=monkeypatch).exit_code == 0
 
 
-@pytest.mark.parametrize("args, expected", [
-    (["--format", "xml"], "--format"),
-    (["--bogus"], "--bogus"),
-    (["--peildatum", "2026-02-30"], "--peildatum"),
-])
+@pytest.mark.parametrize(
+    "args, expected",
+    [
+        (["--format", "xml"], "--format"),
+        (["--bogus"], "--bogus"),
+        (["--peildatum", "2026-02-30"], "--peildatum"),
+    ],
+)
 def test_bad_options_give_one_line_and_exit_code_2(args, expected):
     result = CliRunner().invoke(main, ["audit", *args])
     assert result.exit_code == 2 and result.stdout == ""
@@ -633,13 +865,17 @@ def test_bad_options_give_one_line_and_exit_code_2(args, expected):
 
 
 def test_json_is_versioned_and_lists_findings_with_witnesses(tmp_path, monkeypatch):
-    path = kb_dir(tmp_path, facts("a", "b") + f"""
+    path = kb_dir(
+        tmp_path,
+        facts("a", "b")
+        + f"""
 doelen:
   doel: {{label: doel, conclusie: p, buiten_bereik: q}}
 regels:
   - {{id: C1, label: p, conclusie: p, voorwaarden: a, {SRC}}}
   - {{id: C2, label: q, conclusie: q, voorwaarden: b, verwijzing: elders, {SRC}}}
-""")
+""",
+    )
     data = json.loads(run(path, "--format", "json", monkeypatch=monkeypatch).stdout)
     assert (data["format"], data["version"], data["peildatum"]) == ("verblijfsregels/audit", 1, "2026-11-22")
     (f,) = data["findings"]
@@ -649,10 +885,15 @@ regels:
 
 
 def test_graph_prints_dot_with_every_rule_and_goal(tmp_path, monkeypatch):
-    path = kb_dir(tmp_path, facts("a", "b") + GOAL + f"""
+    path = kb_dir(
+        tmp_path,
+        facts("a", "b")
+        + GOAL
+        + f"""
 regels:
   - {{id: C1, label: "p \\"met\\" aanhalingstekens", conclusie: p, voorwaarden: {{alle: [a, {{niet: b}}]}}, {SRC}}}
-""")
+""",
+    )
     out = run(path, "--graph", monkeypatch=monkeypatch).stdout
     assert out.startswith("digraph regels {") and out.rstrip().endswith("}")
     assert "r_C1 [" in out and "doel_doel -> r_C1" in out and "r_C1 -> f_b [style=dashed" in out
@@ -725,7 +966,9 @@ def assert_valid_html(page: str) -> None:
     parser = html5lib.HTMLParser(namespaceHTMLElements=False)
     tree = parser.parse(page)
     lines = page.splitlines()
-    assert not parser.errors, [(err, lines[line - 1][max(0, col - 60):col + 20]) for (line, col), err, _ in parser.errors[:3]]
+    assert not parser.errors, [
+        (err, lines[line - 1][max(0, col - 60) : col + 20]) for (line, col), err, _ in parser.errors[:3]
+    ]
     parsed: list[tuple[str, str | None]] = []
     stack = [(tree, None)]
     while stack:
@@ -743,12 +986,17 @@ def assert_valid_html(page: str) -> None:
 
 
 def test_the_html_report_has_a_heading_and_a_table_per_kind_of_finding_and_escapes_text(tmp_path, monkeypatch):
-    path = kb_dir(tmp_path, facts("a", "b") + GOAL + f"""
+    path = kb_dir(
+        tmp_path,
+        facts("a", "b")
+        + GOAL
+        + f"""
 regels:
   - {{id: C1, label: "p <script>alert(1)</script> & meer", conclusie: p, voorwaarden: a, {SRC}}}
   - {{id: C1.x, label: x, uitzondering_op: C1, van_toepassing_als: b, voorwaarden: a, {SRC}}}
   - {{id: C1.y, label: y, uitzondering_op: C1, van_toepassing_als: b, voorwaarden: {{niet: a}}, {SRC}}}
-""")
+""",
+    )
     monkeypatch.setattr(shutil, "which", lambda name: None)
     page = run(path, "--format", "html", monkeypatch=monkeypatch).stdout
     assert_valid_html(page)
@@ -761,20 +1009,27 @@ regels:
     assert "p <script>alert(1)</script> & meer" in "".join(parser.text)  # it reads as written
     assert "Graphviz is niet geïnstalleerd" in page and parser.svg == 0
     assert "digraph regels" in "".join(parser.text)
-    assert page.count("<tr class=\"fout\">") == 1
+    assert page.count('<tr class="fout">') == 1
 
 
 def test_the_html_report_draws_the_graph_inline_when_dot_is_installed(tmp_path, monkeypatch):
     fake = tmp_path / "bin" / "dot"
     fake.parent.mkdir()
-    fake.write_text("#!/bin/sh\ncat > /dev/null\n"
-                    "printf '<?xml version=\"1.0\"?>\\n<svg xmlns=\"http://www.w3.org/2000/svg\"><text>graaf</text></svg>\\n'\n")
+    fake.write_text(
+        "#!/bin/sh\ncat > /dev/null\n"
+        'printf \'<?xml version="1.0"?>\\n<svg xmlns="http://www.w3.org/2000/svg"><text>graaf</text></svg>\\n\'\n'
+    )
     fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
     monkeypatch.setenv("PATH", f"{fake.parent}{os.pathsep}{os.environ['PATH']}")
-    path = kb_dir(tmp_path / "kb", facts("a") + GOAL + f"""
+    path = kb_dir(
+        tmp_path / "kb",
+        facts("a")
+        + GOAL
+        + f"""
 regels:
   - {{id: C1, label: p, conclusie: p, voorwaarden: a, {SRC}}}
-""")
+""",
+    )
     page = run(path, "--format", "html", monkeypatch=monkeypatch).stdout
     assert_valid_html(page)
     parser = _Structure()
@@ -783,6 +1038,7 @@ regels:
 
 
 # -- the real rule base -------------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def real_report():
@@ -838,8 +1094,9 @@ NAMES = ["a", "b>=1", "b>=2", "c"]
 
 formulas = st.recursive(
     st.sampled_from(NAMES).map(lambda v: ("var", v)),
-    lambda sub: st.one_of(st.tuples(st.just("not"), sub), st.tuples(st.just("and"), sub, sub),
-                          st.tuples(st.just("or"), sub, sub)),
+    lambda sub: st.one_of(
+        st.tuples(st.just("not"), sub), st.tuples(st.just("and"), sub, sub), st.tuples(st.just("or"), sub, sub)
+    ),
     max_leaves=12,
 )
 
@@ -889,14 +1146,20 @@ def test_the_audits_reading_of_a_decision_diagram_agrees_with_the_truth_table(f)
 def test_an_audit_leaves_no_decision_diagram_in_a_reference_cycle(tmp_path, monkeypatch):
     """dd's manager, freed by the cycle collector together with diagrams still alive, prints an
     error from its finalizer; the audit keeps its diagrams out of reference cycles."""
-    path = kb_dir(tmp_path, facts("a", "b") + GOAL + FEES + f"""
+    path = kb_dir(
+        tmp_path,
+        facts("a", "b")
+        + GOAL
+        + FEES
+        + f"""
 regels:
   - {{id: C1, label: p, conclusie: p, voorwaarden: a, {SRC}}}
 leges:
   - {{id: G1, label: basis, formulier: "1234", bedrag: basis, {FEE_SRC}}}
   - {{id: G1.a, label: a, uitzondering_op: G1, formulier: "1234", bedrag: laag, van_toepassing_als: a, {FEE_SRC}}}
   - {{id: G1.b, label: b, uitzondering_op: G1.a, formulier: "1234", bedrag: nul, van_toepassing_als: b, {FEE_SRC}}}
-""")
+""",
+    )
     gc.collect()
     unraisable = []
     monkeypatch.setattr(sys, "unraisablehook", unraisable.append)

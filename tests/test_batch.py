@@ -23,12 +23,12 @@ from cli import main
 from engine.answer import batch as batch_module
 from engine.answer.assess import Engine, decide
 from engine.answer.batch import CaseloadEvaluator, Row, fee_text
+from engine.answer.proof import ProofBuilder
+from engine.applicant.facts import load_applicant_file, parse_applicant
 from engine.checks.caseload import caseload
+from engine.errors import InputError
 from engine.evaluate import engine_facts_of
 from engine.evaluate.datalog import DatalogEvaluator
-from engine.errors import InputError
-from engine.applicant.facts import load_applicant_file, parse_applicant
-from engine.answer.proof import ProofBuilder
 from tests import vrije_tekst
 from tests.conftest import ROOT
 
@@ -65,13 +65,15 @@ def test_the_setwise_backend_derives_exactly_what_pydatalog_derives_for_every_no
     assert mismatches == [], f"{len(mismatches)} of {len(inputs)} applicants differ, first: {generated[mismatches[0]]}"
 
 
-def test_batch_outcomes_of_every_goal_are_what_pydatalog_decides_for_every_generated_applicant(engine, generated, reference):
+def test_batch_outcomes_of_every_goal_are_what_pydatalog_decides_for_every_generated_applicant(
+    engine, generated, reference
+):
     """The whole batch path (reading inputs by value, outcome codes per chunk, several chunks) against
     the reference: the outcome `engine.answer.assess` decides from pyDatalog's values, for every goal."""
     _, inputs, values = reference
     evaluator = CaseloadEvaluator(engine, PEILDATUM)
     rows = [Row(i + 1, data) for i, data in enumerate(generated)]
-    results = [r for start in range(0, len(rows), 250) for r in evaluator.evaluate(rows[start:start + 250])]
+    results = [r for start in range(0, len(rows), 250) for r in evaluator.evaluate(rows[start : start + 250])]
     mismatches = []
     seen = set()
     for result, value, given in zip(results, values, inputs):
@@ -124,12 +126,16 @@ def per_source(fee) -> dict:
 def test_batch_fees_of_a_violence_goal_are_those_of_assess_for_an_application_after_violence(engine):
     """Asked for a violence goal, the application is one after violence (E12.aanvraag_na_geweld):
     batch fills that fact where the applicant left it open, as `fees --goal` does."""
-    data = load_applicant_file(Path(__file__).resolve().parent / "golden" / "slachtoffer_huiselijk_geweld_zonder_opgave_over_de_aanvraag.yaml")
+    data = load_applicant_file(
+        Path(__file__).resolve().parent / "golden" / "slachtoffer_huiselijk_geweld_zonder_opgave_over_de_aanvraag.yaml"
+    )
     (result,) = CaseloadEvaluator(engine, PEILDATUM).evaluate([Row(1, data)])
     assessment = engine.assess(parse_applicant(engine.kb, data), "huiselijk_geweld", PEILDATUM)
     expected = [{"formulier": f.form, "bedrag": f.amount, "per_bron": per_source(f)} for f in assessment.fees]
     assert sorted(expected[0]["per_bron"].values()) == [17400, 20700]  # 001 € 174 and 002 € 207
-    assert [{k: fee[k] for k in ("formulier", "bedrag", "per_bron")} for fee in result["leges"]["huiselijk_geweld"]] == expected
+    assert [
+        {k: fee[k] for k in ("formulier", "bedrag", "per_bron")} for fee in result["leges"]["huiselijk_geweld"]
+    ] == expected
 
 
 @pytest.mark.parametrize("backend", ["setwise", "datalog"])
@@ -152,7 +158,7 @@ def test_the_evaluator_keeps_no_date_of_an_applicant_so_memory_stays_flat_over_a
     evaluator = CaseloadEvaluator(engine, PEILDATUM)
     rows = [Row(i + 1, d) for i, d in enumerate(generated)]
     for start in range(0, len(rows), 200):
-        evaluator.evaluate(rows[start:start + 200])
+        evaluator.evaluate(rows[start : start + 200])
     remembered = evaluator.evaluator.program._input_keys_of
     assert remembered, "the cache of fact values is in use"
     assert [fact for fact in remembered if isinstance(fact[1], date)] == []
@@ -171,6 +177,7 @@ def test_the_same_row_gives_the_same_result_at_any_position_in_a_chunk(engine, g
 
 
 # --- the command ---------------------------------------------------------------------------------
+
 
 def run(*args):
     return CliRunner().invoke(main, [str(a) for a in args])
@@ -211,8 +218,16 @@ def test_a_clean_caseload_exits_0_and_csv_input_gives_the_same_outcomes_as_json_
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(names)
     for r in rows:
-        writer.writerow(["" if k not in r else json.dumps(r[k]) if isinstance(r[k], list)
-                         else ("ja" if r[k] is True else "nee" if r[k] is False else r[k]) for k in names])
+        writer.writerow(
+            [
+                ""
+                if k not in r
+                else json.dumps(r[k])
+                if isinstance(r[k], list)
+                else ("ja" if r[k] is True else "nee" if r[k] is False else r[k])
+                for k in names
+            ]
+        )
     table = tmp_path / "zaken.csv"
     table.write_text(buffer.getvalue(), encoding="utf-8")
     a, b = tmp_path / "a.csv", tmp_path / "b.csv"
@@ -240,7 +255,9 @@ def test_two_processes_taking_many_small_chunks_write_every_row_in_input_order(e
     of 7 rows, two workers take turns and their chunks come back in any order."""
     rows = [Row(i + 1, None, text=json.dumps(data)) for i, data in enumerate(generated[:150])]
     rows[40] = Row(41, None, text="{kapot")  # an error row in the middle keeps its place too
-    row_format = batch_module.RowFormat(fmt, tuple(sorted(engine.kb.goals)), tuple(batch_module.goals_with_fees(engine.kb)))
+    row_format = batch_module.RowFormat(
+        fmt, tuple(sorted(engine.kb.goals)), tuple(batch_module.goals_with_fees(engine.kb))
+    )
     job = batch_module.Job(batch_module.Evaluators(((None, PEILDATUM),)), row_format)
     texts = {}
     for jobs in (1, 2):
@@ -249,21 +266,37 @@ def test_two_processes_taking_many_small_chunks_write_every_row_in_input_order(e
         texts[jobs] = "".join(d.text for d in done)
         assert [d.rows for d in done] == [7] * 21 + [3] and sum(d.failed for d in done) == 1
     assert texts[1] == texts[2]
-    numbers = [json.loads(line)["rij"] for line in texts[2].splitlines()] if fmt == "jsonl" else \
-        [int(line.split(",", 1)[0]) for line in texts[2].splitlines()]
+    numbers = (
+        [json.loads(line)["rij"] for line in texts[2].splitlines()]
+        if fmt == "jsonl"
+        else [int(line.split(",", 1)[0]) for line in texts[2].splitlines()]
+    )
     assert numbers == list(range(1, 151))
 
 
 def test_compare_reports_changed_outcomes_with_example_rows(tmp_path):
     # Five years of permit reached between the two peildata: C2's term is met only at the second.
-    row = {**load_applicant_file(BASES / "voldoet_aan_alles.yaml"),
-           "datum_aankomst_nederland": "2022-01-01", "uitzondering_vijfjaartermijn_van_toepassing": False,
-           "verblijfsvergunningen": [{"van": "2022-01-01", "verblijfsdoel": "echtgenoot_of_partner"}]}
+    row = {
+        **load_applicant_file(BASES / "voldoet_aan_alles.yaml"),
+        "datum_aankomst_nederland": "2022-01-01",
+        "uitzondering_vijfjaartermijn_van_toepassing": False,
+        "verblijfsvergunningen": [{"van": "2022-01-01", "verblijfsdoel": "echtgenoot_of_partner"}],
+    }
     source = tmp_path / "zaken.jsonl"
     write_jsonl(source, [row, row])
     out = tmp_path / "uit.csv"
-    result = run("batch", source, "--out", out, "--peildatum", "2026-11-23", "--compare-peildatum", "2027-06-01",
-                 "--format", "json")
+    result = run(
+        "batch",
+        source,
+        "--out",
+        out,
+        "--peildatum",
+        "2026-11-23",
+        "--compare-peildatum",
+        "2027-06-01",
+        "--format",
+        "json",
+    )
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
     assert report["rows"] == 2 and report["error_rows"] == 0
@@ -290,8 +323,10 @@ def test_compare_takes_a_peildatum_or_a_rule_base_directory_and_says_so_when_it_
     by_kb = run(*common, "--compare", kb)
     assert by_kb.exit_code == 0, by_kb.output
     assert by_kb.output == run(*common, "--compare-kb", kb).output
-    for value, expected in [("nergens", "fout: --compare: kreeg 'nergens'; verwacht een peildatum (JJJJ-MM-DD) of een map"),
-                            ("2030-02-30", "fout: --compare: kreeg '2030-02-30'; geen bestaande datum")]:
+    for value, expected in [
+        ("nergens", "fout: --compare: kreeg 'nergens'; verwacht een peildatum (JJJJ-MM-DD) of een map"),
+        ("2030-02-30", "fout: --compare: kreeg '2030-02-30'; geen bestaande datum"),
+    ]:
         refused = run(*common, "--compare", value)
         assert refused.exit_code == 2 and refused.stderr.startswith(expected), refused.output
     both = run(*common, "--compare", "2030-01-01", "--compare-kb", kb)
@@ -302,7 +337,9 @@ def test_a_json_report_is_only_asked_of_a_comparison(tmp_path):
     source = tmp_path / "zaken.jsonl"
     write_jsonl(source, [SMALL])
     result = run("batch", source, "--out", tmp_path / "uit.csv", "--format", "json")
-    assert result.exit_code == 2 and result.stderr.startswith("fout: --format json: alleen voor het rapport van een vergelijking")
+    assert result.exit_code == 2 and result.stderr.startswith(
+        "fout: --format json: alleen voor het rapport van een vergelijking"
+    )
     assert not (tmp_path / "uit.csv").exists()
 
 
@@ -311,8 +348,18 @@ def test_compare_reports_a_row_that_only_the_second_peildatum_refuses_as_an_erro
     source = tmp_path / "zaken.jsonl"
     write_jsonl(source, [{"geboortedatum": "2026-12-01"}, {"geboortedatum": "2000-01-01"}])
     out = tmp_path / "uit.jsonl"
-    result = run("batch", source, "--out", out, "--peildatum", "2027-01-01", "--compare-peildatum", "2026-11-23",
-                 "--format", "json")
+    result = run(
+        "batch",
+        source,
+        "--out",
+        out,
+        "--peildatum",
+        "2027-01-01",
+        "--compare-peildatum",
+        "2026-11-23",
+        "--format",
+        "json",
+    )
     assert result.exit_code == 1, result.output
     assert json.loads(result.stdout)["error_rows"] == 1
     first, second = (json.loads(line) for line in out.read_text(encoding="utf-8").splitlines())
@@ -320,10 +367,13 @@ def test_compare_reports_a_row_that_only_the_second_peildatum_refuses_as_an_erro
     assert not second["fout"]
 
 
-@pytest.mark.parametrize("header,expected", [
-    ("geboortedatm\n2000-01-01\n", "bedoelt u 'geboortedatum'?"),
-    ("geboortedatum,geboortedatum\n2000-01-01,2000-01-01\n", "twee keer"),
-])
+@pytest.mark.parametrize(
+    "header,expected",
+    [
+        ("geboortedatm\n2000-01-01\n", "bedoelt u 'geboortedatum'?"),
+        ("geboortedatum,geboortedatum\n2000-01-01,2000-01-01\n", "twee keer"),
+    ],
+)
 def test_a_bad_csv_header_stops_before_writing_with_one_line_and_exit_code_2(tmp_path, header, expected):
     source = tmp_path / "zaken.csv"
     source.write_text(header, encoding="utf-8")
@@ -346,8 +396,10 @@ def test_a_csv_cell_that_is_not_a_yes_or_no_names_row_field_and_allowed_values(t
 
 
 def test_fee_text_shows_disagreeing_sources_each_with_its_amount():
-    fees = [{"formulier": "7027", "bedrag": None, "per_bron": {"002_b.txt": 20700, "001_a.txt": 105700}},
-            {"formulier": "7026", "bedrag": 0, "per_bron": {"001_a.txt": 0}}]
+    fees = [
+        {"formulier": "7027", "bedrag": None, "per_bron": {"002_b.txt": 20700, "001_a.txt": 105700}},
+        {"formulier": "7026", "bedrag": 0, "per_bron": {"001_a.txt": 0}},
+    ]
     assert fee_text(fees) == "7027=001_a.txt:105700|002_b.txt:20700;7026=0"
 
 
@@ -355,9 +407,14 @@ def test_a_source_that_states_two_amounts_and_not_which_is_written_with_both(eng
     """001 gives a trafficking victim after a family stay both € 391 and € 174 and does not say
     which applies (scenario 'volwassen slachtoffer mensenhandel na familieverblijf'): batch names
     both instead of 'onbekend'."""
-    data = {"geboortedatum": "1990-01-01", "is_slachtoffer_mensenhandel": True, "aanvraag_na_geweld": False,
-            "aanvraag_na_achterlating": False, "aanvraag_regeling_langdurig_verblijvende_kinderen": False,
-            "verblijfsvergunningen": [{"van": "2020-01-01", "verblijfsdoel": "familie_of_gezinslid"}]}
+    data = {
+        "geboortedatum": "1990-01-01",
+        "is_slachtoffer_mensenhandel": True,
+        "aanvraag_na_geweld": False,
+        "aanvraag_na_achterlating": False,
+        "aanvraag_regeling_langdurig_verblijvende_kinderen": False,
+        "verblijfsvergunningen": [{"van": "2020-01-01", "verblijfsdoel": "familie_of_gezinslid"}],
+    }
     (result,) = CaseloadEvaluator(engine, PEILDATUM).evaluate([Row(1, data)])
     texts = {fee_text(fees) for fees in result["leges"].values()}
     assert any("001_656115d499998806.txt:17400/39100" in text for text in texts), texts
@@ -379,17 +436,26 @@ def test_blank_lines_in_a_csv_caseload_are_no_applicants_and_rows_keep_their_num
     assert [json.loads(line)["rij"] for line in out.read_text(encoding="utf-8").splitlines()] == [1]
 
 
-@pytest.mark.parametrize("broken,problem", [
-    ('ja,"1991-03-14', "aanhalingsteken gaat open en sluit niet op deze regel"),
-    ('"ja"x,1991-03-14', "tekst na het sluitende aanhalingsteken"),
-], ids=["quote-left-open", "text-after-the-quote"])
-def test_a_broken_quote_in_a_csv_line_spoils_that_line_only_and_every_later_applicant_keeps_its_row(tmp_path, broken, problem):
+@pytest.mark.parametrize(
+    "broken,problem",
+    [
+        ('ja,"1991-03-14', "aanhalingsteken gaat open en sluit niet op deze regel"),
+        ('"ja"x,1991-03-14', "tekst na het sluitende aanhalingsteken"),
+    ],
+    ids=["quote-left-open", "text-after-the-quote"],
+)
+def test_a_broken_quote_in_a_csv_line_spoils_that_line_only_and_every_later_applicant_keeps_its_row(
+    tmp_path, broken, problem
+):
     """One stray quote once swallowed the applicants of the lines after it (the csv module reads on
     until the quote closes): no result row for them, and every later row number shifted."""
     source = tmp_path / "zaken.csv"
     good = "ja,1991-03-14"
-    source.write_text("\n".join(["heeft_zorgverzekering,geboortedatum", good, good, broken, good, good, "misschien,1991-03-14"])
-                      + "\n", encoding="utf-8")
+    source.write_text(
+        "\n".join(["heeft_zorgverzekering,geboortedatum", good, good, broken, good, good, "misschien,1991-03-14"])
+        + "\n",
+        encoding="utf-8",
+    )
     out = tmp_path / "uit.jsonl"
     assert run("batch", source, "--out", out, "--peildatum", PEILDATUM.isoformat()).exit_code == 1
     rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
@@ -404,8 +470,11 @@ def test_two_stray_quotes_in_one_column_do_not_make_the_lines_between_them_one_a
     """Read as CSV, the quote on line 3 closes on line 5 and the record has as many cells as the
     header: still no applicant is swallowed, since only free text may run over several lines."""
     source = tmp_path / "zaken.csv"
-    source.write_text('heeft_zorgverzekering,geboortedatum\nja,1991-03-14\nja,"1991-03-14\nja,1991-03-14\n'
-                      'ja,1991-03-14"\nja,1991-03-14\n', encoding="utf-8")
+    source.write_text(
+        'heeft_zorgverzekering,geboortedatum\nja,1991-03-14\nja,"1991-03-14\nja,1991-03-14\n'
+        'ja,1991-03-14"\nja,1991-03-14\n',
+        encoding="utf-8",
+    )
     out = tmp_path / "uit.jsonl"
     assert run("batch", source, "--out", out, "--peildatum", PEILDATUM.isoformat()).exit_code == 1
     rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
@@ -416,8 +485,11 @@ def test_two_stray_quotes_in_one_column_do_not_make_the_lines_between_them_one_a
 
 def test_spaces_around_csv_cells_are_layout_for_every_kind_of_fact(tmp_path):
     source = tmp_path / "zaken.csv"
-    source.write_text("heeft_zorgverzekering,geboortedatum,inburgeringsexamen_gehaald_niveau\n"
-                      "ja,1991-03-14,A2\n  JA , 1991-03-14 , A2 \n", encoding="utf-8")
+    source.write_text(
+        "heeft_zorgverzekering,geboortedatum,inburgeringsexamen_gehaald_niveau\n"
+        "ja,1991-03-14,A2\n  JA , 1991-03-14 , A2 \n",
+        encoding="utf-8",
+    )
     out = tmp_path / "uit.jsonl"
     assert run("batch", source, "--out", out, "--peildatum", PEILDATUM.isoformat()).exit_code == 0
     plain, padded = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
@@ -426,8 +498,10 @@ def test_spaces_around_csv_cells_are_layout_for_every_kind_of_fact(tmp_path):
 
 def test_the_progress_bar_counts_every_row_the_run_writes_an_over_long_line_too(tmp_path):
     source = tmp_path / "zaken.jsonl"
-    source.write_text(json.dumps(SMALL) + "\n" + "x" * (batch_module.ROW_LIMIT + 10) + "\n\n" + json.dumps(SMALL) + "\n",
-                      encoding="utf-8")
+    source.write_text(
+        json.dumps(SMALL) + "\n" + "x" * (batch_module.ROW_LIMIT + 10) + "\n\n" + json.dumps(SMALL) + "\n",
+        encoding="utf-8",
+    )
     out = tmp_path / "uit.jsonl"
     assert run("batch", source, "--out", out, "--peildatum", PEILDATUM.isoformat()).exit_code == 1
     written = out.read_text(encoding="utf-8").splitlines()
@@ -477,8 +551,13 @@ def test_a_caseload_read_from_a_fifo_is_assessed_whole_with_a_progress_bar_on_a_
 
     reader = threading.Thread(target=drain, daemon=True)
     reader.start()
-    proc = subprocess.run([*CLI, "batch", str(fifo), "--out", str(out), "--peildatum", PEILDATUM.isoformat()],
-                          stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=child_side, timeout=120)
+    proc = subprocess.run(
+        [*CLI, "batch", str(fifo), "--out", str(out), "--peildatum", PEILDATUM.isoformat()],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=child_side,
+        timeout=120,
+    )
     os.close(child_side)
     reader.join(5)
     os.close(terminal)
@@ -499,10 +578,14 @@ def test_out_may_not_be_the_input_through_a_hard_link_and_the_input_stays_whole(
     assert source.read_bytes() == before
 
 
-@pytest.mark.parametrize("failure,code,expected", [
-    (KeyboardInterrupt, 130, "fout: onderbroken; "),
-    (lambda: InputError("INPUT", "kan zaken.jsonl niet verder lezen: Input/output error"), 2, "fout: veld 'INPUT'"),
-], ids=["ctrl-c", "read-error"])
+@pytest.mark.parametrize(
+    "failure,code,expected",
+    [
+        (KeyboardInterrupt, 130, "fout: onderbroken; "),
+        (lambda: InputError("INPUT", "kan zaken.jsonl niet verder lezen: Input/output error"), 2, "fout: veld 'INPUT'"),
+    ],
+    ids=["ctrl-c", "read-error"],
+)
 def test_a_run_that_stops_halfway_leaves_the_earlier_out_file_as_it_was(tmp_path, monkeypatch, failure, code, expected):
     source = tmp_path / "zaken.jsonl"
     write_jsonl(source, [SMALL] * 3)
@@ -541,8 +624,22 @@ def test_a_finished_run_replaces_the_out_file_whole_and_keeps_its_permissions(tm
 def test_an_out_file_on_a_full_disk_gives_one_line_without_a_traceback(tmp_path):
     source = tmp_path / "zaken.jsonl"
     write_jsonl(source, [SMALL] * 3)
-    proc = subprocess.run([*CLI, "batch", str(source), "--out", "/dev/full", "--out-format", "jsonl",
-                           "--peildatum", PEILDATUM.isoformat()], capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [
+            *CLI,
+            "batch",
+            str(source),
+            "--out",
+            "/dev/full",
+            "--out-format",
+            "jsonl",
+            "--peildatum",
+            PEILDATUM.isoformat(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 74 and proc.stdout == ""  # EX_IOERR: not bad input (2)
     line = one_line_error(proc.stderr)
     assert line.startswith("fout: --out: kan /dev/full niet schrijven") and "1991" not in line
@@ -553,10 +650,13 @@ def test_ctrl_c_during_a_run_with_two_processes_says_so_in_one_line_exits_130_an
     source.write_text((json.dumps(SMALL) + "\n") * 60_000, encoding="utf-8")
     out = tmp_path / "uit.jsonl"
     out.write_text("de vorige uitvoer\n", encoding="utf-8")
-    proc = subprocess.Popen([*CLI, "batch", str(source), "--out", str(out), "--jobs", "2",
-                             "--peildatum", PEILDATUM.isoformat()],
-                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            start_new_session=True)  # its own process group, as a terminal's job is
+    proc = subprocess.Popen(
+        [*CLI, "batch", str(source), "--out", str(out), "--jobs", "2", "--peildatum", PEILDATUM.isoformat()],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )  # its own process group, as a terminal's job is
     try:
         deadline = time.monotonic() + 60
         earlier = out.stat().st_size
@@ -581,6 +681,7 @@ def test_ctrl_c_during_a_run_with_two_processes_says_so_in_one_line_exits_130_an
 
 # --- comparing two rule bases --------------------------------------------------------------------
 
+
 def test_compare_kb_refuses_a_directory_that_is_no_rule_base_in_one_line_naming_the_option(tmp_path):
     source = tmp_path / "zaken.jsonl"
     write_jsonl(source, [SMALL])
@@ -599,8 +700,9 @@ def test_compare_kb_reports_a_goal_that_only_the_second_rule_base_has(tmp_path):
     source = tmp_path / "zaken.jsonl"
     write_jsonl(source, [SMALL, SMALL])
     out = tmp_path / "uit.csv"
-    result = run("batch", source, "--out", out, "--compare-kb", other, "--peildatum", PEILDATUM.isoformat(),
-                 "--format", "json")
+    result = run(
+        "batch", source, "--out", out, "--compare-kb", other, "--peildatum", PEILDATUM.isoformat(), "--format", "json"
+    )
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert list(report["outcomes"]) == sorted(report["outcomes"])
@@ -618,11 +720,18 @@ def test_compare_kb_reports_a_goal_that_only_the_second_rule_base_has(tmp_path):
 
 EXAMPLE = ROOT / "voorbeelden" / "aanvrager.yaml"  # the applicant of tests/golden/overzicht_voorbeeld.txt
 EXAMPLE_DAY = date(2026, 11, 22)
-VIOLENCE = Path(__file__).resolve().parent / "golden" / "slachtoffer_huiselijk_geweld_zonder_opgave_over_de_aanvraag.yaml"
+VIOLENCE = (
+    Path(__file__).resolve().parent / "golden" / "slachtoffer_huiselijk_geweld_zonder_opgave_over_de_aanvraag.yaml"
+)
 # the example applicant with every fact answered that decides an exception to the fee of form 7027
-SETTLED_7027 = {"is_slachtoffer_mensenhandel": False, "is_getuige_mensenhandel": False,
-                "is_slachtoffer_huiselijk_geweld": False, "aanvraag_na_geweld": False, "aanvraag_na_achterlating": False,
-                "aanvraag_regeling_langdurig_verblijvende_kinderen": False}
+SETTLED_7027 = {
+    "is_slachtoffer_mensenhandel": False,
+    "is_getuige_mensenhandel": False,
+    "is_slachtoffer_huiselijk_geweld": False,
+    "aanvraag_na_geweld": False,
+    "aanvraag_na_achterlating": False,
+    "aanvraag_regeling_langdurig_verblijvende_kinderen": False,
+}
 
 
 def applicant_data(path: Path) -> dict:
@@ -631,12 +740,14 @@ def applicant_data(path: Path) -> dict:
 
 def json_ready(data: dict) -> dict:
     """An applicant as a JSON Lines row: dates as text."""
+
     def plain(value):
         if isinstance(value, list):
             return [plain(v) for v in value]
         if isinstance(value, dict):
             return {k: plain(v) for k, v in value.items()}
         return value.isoformat() if isinstance(value, date) else value
+
     return plain(data)
 
 
@@ -646,7 +757,9 @@ def other_amounts_assess_shows(fee) -> list:
     return sorted({alternative["amount"] for source in fee.applicable for alternative in source.alternatives})
 
 
-@pytest.mark.parametrize("path, day", [(EXAMPLE, EXAMPLE_DAY), (VIOLENCE, PEILDATUM)], ids=["voorbeeld", "huiselijk_geweld"])
+@pytest.mark.parametrize(
+    "path, day", [(EXAMPLE, EXAMPLE_DAY), (VIOLENCE, PEILDATUM)], ids=["voorbeeld", "huiselijk_geweld"]
+)
 def test_a_fee_that_depends_on_unknown_facts_names_in_batch_the_other_amounts_assess_names(engine, path, day):
     """`assess` says "€ 1.057,00 (kan anders zijn, …: € 391,00, € 174,00 of € 168,00)": an analyst
     reading the batch row must see the same uncertainty, not a settled € 1.057."""
@@ -678,6 +791,7 @@ def parse_fee_cell(cell: str) -> list[dict]:
     """A `leges_<doel>` cell as README describes it: forms joined by ';', each 'form=amount'; the amount
     is cents, 'onbekend', or per source 'file:cents' joined by '|' (a source that states several and
     not which: 'cents/cents'); each '~cents' after it is an amount the fee may turn out to be instead."""
+
     def cents(word):
         return None if word == "onbekend" else int(word)
 
@@ -692,17 +806,32 @@ def parse_fee_cell(cell: str) -> list[dict]:
                 source, stated = piece.split(":")
                 per_source[source] = [cents(w) for w in stated.split("/")] if "/" in stated else cents(stated)
             amount = "onbekend"
-        fees.append({"formulier": form, "bedrag": cents(amount), "per_bron": per_source,
-                     "mogelijk_ook": [cents(w) for w in possible]})
+        fees.append(
+            {
+                "formulier": form,
+                "bedrag": cents(amount),
+                "per_bron": per_source,
+                "mogelijk_ook": [cents(w) for w in possible],
+            }
+        )
     return fees
 
 
 def test_the_csv_fee_cell_reads_back_to_the_amounts_and_other_possible_amounts_of_the_json_lines_row(tmp_path):
-    trafficking = {"geboortedatum": "1990-01-01", "is_slachtoffer_mensenhandel": True, "aanvraag_na_geweld": False,
-                   "aanvraag_na_achterlating": False, "aanvraag_regeling_langdurig_verblijvende_kinderen": False,
-                   "verblijfsvergunningen": [{"van": "2020-01-01", "verblijfsdoel": "familie_of_gezinslid"}]}
-    rows = [json_ready(applicant_data(EXAMPLE)), json_ready({**applicant_data(EXAMPLE), **SETTLED_7027}),
-            json_ready(applicant_data(VIOLENCE)), trafficking]
+    trafficking = {
+        "geboortedatum": "1990-01-01",
+        "is_slachtoffer_mensenhandel": True,
+        "aanvraag_na_geweld": False,
+        "aanvraag_na_achterlating": False,
+        "aanvraag_regeling_langdurig_verblijvende_kinderen": False,
+        "verblijfsvergunningen": [{"van": "2020-01-01", "verblijfsdoel": "familie_of_gezinslid"}],
+    }
+    rows = [
+        json_ready(applicant_data(EXAMPLE)),
+        json_ready({**applicant_data(EXAMPLE), **SETTLED_7027}),
+        json_ready(applicant_data(VIOLENCE)),
+        trafficking,
+    ]
     source = tmp_path / "zaken.jsonl"
     write_jsonl(source, rows)
     as_csv, as_jsonl = tmp_path / "uit.csv", tmp_path / "uit.jsonl"
@@ -714,8 +843,15 @@ def test_the_csv_fee_cell_reads_back_to_the_amounts_and_other_possible_amounts_o
     notations = set()
     for line, cell in zip(lines, cells):
         for goal, fees in line["leges"].items():
-            expected = [{"formulier": f["formulier"], "bedrag": f["bedrag"], "mogelijk_ook": f["mogelijk_ook"],
-                         "per_bron": f["per_bron"] if f["bedrag"] is None else None} for f in fees]
+            expected = [
+                {
+                    "formulier": f["formulier"],
+                    "bedrag": f["bedrag"],
+                    "mogelijk_ook": f["mogelijk_ook"],
+                    "per_bron": f["per_bron"] if f["bedrag"] is None else None,
+                }
+                for f in fees
+            ]
             assert parse_fee_cell(cell[f"leges_{goal}"]) == expected, (goal, cell[f"leges_{goal}"])
             notations |= {mark for mark in "|/~" if mark in cell[f"leges_{goal}"]}
     assert notations == {"|", "/", "~"}  # the rows exercise every notation, also together
@@ -749,7 +885,12 @@ def test_compare_kb_counts_fee_changes_per_route_and_form_and_leaves_the_other_f
     assert (report["format"], report["version"]) == ("verblijfsregels/batch-compare", 2)
     cells = list(csv.DictReader(out.open(encoding="utf-8")))
     assert len({c["leges_artikel_8_evrm_a"].split(";")[0] for c in cells}) == 2  # two different 7018 fees
-    uncertain = {"from": "105700~16800~17400~39100", "to": "137900~16800~17400~39100", "count": 3, "example_rows": [1, 2, 3]}
+    uncertain = {
+        "from": "105700~16800~17400~39100",
+        "to": "137900~16800~17400~39100",
+        "count": 3,
+        "example_rows": [1, 2, 3],
+    }
     settled = {"from": "105700", "to": "137900", "count": 1, "example_rows": [4]}
     assert report["fees"]["artikel_8_evrm"] == {"7018": [], "7027": [settled, uncertain]}
     assert report["fees"]["humanitair_niet_tijdelijk"] == {"7027": [settled, uncertain]}
@@ -757,26 +898,42 @@ def test_compare_kb_counts_fee_changes_per_route_and_form_and_leaves_the_other_f
     assert {form for _, form in changed} == {"7027"}
     assert report["outcomes"] and all(c["from"] == c["to"] for cs in report["outcomes"].values() for c in cs)
     text = run(*args).output
-    section = text[text.index("- artikel_8_evrm:\n", text.index("Leges")):]
-    assert section.startswith("- artikel_8_evrm:\n"
-                              "    formulier 7018: geen verandering\n"
-                              "    formulier 7027: 4 veranderd\n"
-                              "        105700 -> 137900: 1 (bijvoorbeeld rij 4)\n"
-                              "        105700~16800~17400~39100 -> 137900~16800~17400~39100: 3 (bijvoorbeeld rij 1, 2, 3)\n")
+    section = text[text.index("- artikel_8_evrm:\n", text.index("Leges")) :]
+    assert section.startswith(
+        "- artikel_8_evrm:\n"
+        "    formulier 7018: geen verandering\n"
+        "    formulier 7027: 4 veranderd\n"
+        "        105700 -> 137900: 1 (bijvoorbeeld rij 4)\n"
+        "        105700~16800~17400~39100 -> 137900~16800~17400~39100: 3 (bijvoorbeeld rij 1, 2, 3)\n"
+    )
     assert "~ gaat vooraf aan een bedrag dat het ook kan zijn" in text
 
 
-def test_compare_says_a_fee_is_missing_because_the_route_is_not_open_in_that_run_and_sees_other_amounts_change(tmp_path):
+def test_compare_says_a_fee_is_missing_because_the_route_is_not_open_in_that_run_and_sees_other_amounts_change(
+    tmp_path,
+):
     """A child placed until majority (scenario 'een kind dat morgen achttien wordt …') turns 18 between
     the two peildata: the route closes, so its fees are gone, and the reduced fee for a minor
     (€ 58) is no longer among the amounts the violence routes' fee may turn out to be."""
-    row = {"geboortedatum": "2008-11-23", "centrale_autoriteit_nederland_heeft_vooraf_ingestemd": True,
-           "centrale_autoriteit_land_van_herkomst_heeft_vooraf_ingestemd": True,
-           "gezag_geregeld_door_autoriteiten_land_van_herkomst": True,
-           "duur_plaatsing_haags_kinderbeschermingsverdrag": "tot_meerderjarigheid"}
+    row = {
+        "geboortedatum": "2008-11-23",
+        "centrale_autoriteit_nederland_heeft_vooraf_ingestemd": True,
+        "centrale_autoriteit_land_van_herkomst_heeft_vooraf_ingestemd": True,
+        "gezag_geregeld_door_autoriteiten_land_van_herkomst": True,
+        "duur_plaatsing_haags_kinderbeschermingsverdrag": "tot_meerderjarigheid",
+    }
     source = tmp_path / "zaken.jsonl"
     write_jsonl(source, [row])
-    args = ["batch", source, "--out", tmp_path / "uit.csv", "--peildatum", "2026-11-22", "--compare-peildatum", "2026-11-23"]
+    args = [
+        "batch",
+        source,
+        "--out",
+        tmp_path / "uit.csv",
+        "--peildatum",
+        "2026-11-22",
+        "--compare-peildatum",
+        "2026-11-23",
+    ]
     report = json.loads(run(*args, "--format", "json").stdout)
     goal = "haags_kinderbeschermingsverdrag_tot_meerderjarigheid"
     assert [(c["from"], c["to"]) for c in report["outcomes"][goal]] == [("eligible", "not_eligible")]

@@ -67,69 +67,136 @@ def assert_one_line_error(result, *expected: str) -> str:
 BAD_FILES = {
     "broken_yaml": ("kapot.yaml", "geboortedatum: [1991-03-14,\n", ["kapot.yaml", "geen geldige YAML", "regel 2"]),
     "broken_json": ("kapot.json", '{"geboortedatum": "1991-03-14",', ["kapot.json", "geen geldige JSON", "regel 1"]),
-    "top_level_list": ("lijst.yaml", "- geboortedatum: 1991-03-14\n", ["lijst.yaml is een lijst", "mapping van feitnamen naar waarden"]),
+    "top_level_list": (
+        "lijst.yaml",
+        "- geboortedatum: 1991-03-14\n",
+        ["lijst.yaml is een lijst", "mapping van feitnamen naar waarden"],
+    ),
     "empty_file": ("leeg.yaml", "", ["leeg.yaml is leeg", "mapping van feitnamen naar waarden"]),
-    "comment_only_file": ("commentaar.yaml", "# nog niets ingevuld\n", ["commentaar.yaml is leeg", "mapping van feitnamen naar waarden"]),
-    "unknown_fact": ("onbekend.yaml", "geboortedatm: 1991-03-14\n",
-                     ["veld 'geboortedatm'", "onbekend feit", "bedoelt u 'geboortedatum'?",
-                      "alle feiten: verblijfsregels schema"]),
-    "wrong_type": ("type.yaml", 'heeft_zorgverzekering: "ja"\n',
-                   ["veld 'heeft_zorgverzekering'", "kreeg een tekst", "true/false"]),
-    "enum_given_a_number_in_json": ("type.json", '{"inburgeringsexamen_gehaald_niveau": 2}',
-                                  ["veld 'inburgeringsexamen_gehaald_niveau'", "toegestaan: geen, A1"]),
-    "non_existent_date_quoted": ("datum.yaml", 'geboortedatum: "2020-02-30"\n',
-                                 ["veld 'geboortedatum'", "geen bestaande datum", "JJJJ-MM-DD"]),
-    "non_existent_date_in_json": ("datum.json", '{"geboortedatum": "2020-02-30"}',
-                                  ["veld 'geboortedatum'", "geen bestaande datum", "JJJJ-MM-DD"]),
-    "non_existent_month": ("maand.yaml", 'geboortedatum: "2020-13-01"\n',
-                           ["veld 'geboortedatum'", "geen bestaande datum", "JJJJ-MM-DD"]),
-    "malformed_date": ("datum.yaml", "geboortedatum: 14-03-1991\n",
-                       ["veld 'geboortedatum'", "kreeg een tekst die geen datum is", "JJJJ-MM-DD"]),
-    "malformed_date_with_slashes": ("datum.yaml", "geboortedatum: 1991/03/14\n",
-                                    ["veld 'geboortedatum'", "kreeg een tekst die geen datum is", "JJJJ-MM-DD"]),
-    "enum_value_not_allowed": ("niveau.yaml", "inburgeringsexamen_gehaald_niveau: A3\n",
-                               ["veld 'inburgeringsexamen_gehaald_niveau'", "kreeg een tekst die er niet bij staat",
-                                "toegestaan: geen, A1, A2, B1, B2, C1, C2 (of leeg)"]),
-    "birth_after_peildatum": ("toekomst.yaml", "geboortedatum: 2030-01-01\n",
-                              ["veld 'geboortedatum'", "ligt na de peildatum 2026-11-22"]),
-    "arrival_before_birth": ("aankomst.yaml", "geboortedatum: 2000-01-01\ndatum_aankomst_nederland: 1999-01-01\n",
-                             ["veld 'datum_aankomst_nederland'", "ligt voor de geboortedatum"]),
-    "period_ends_before_it_starts": ("periode.yaml",
-                                     "verblijfsvergunningen:\n  - {van: 2020-01-01, tot: 2019-01-01}\n",
-                                     ["veld 'verblijfsvergunningen[0].tot'", "de einddatum ligt voor de begindatum"]),
-    "period_starts_before_birth": ("periode.yaml",
-                                   "geboortedatum: 2000-01-01\nverblijfsvergunningen:\n  - {van: 1999-01-01}\n",
-                                   ["veld 'verblijfsvergunningen[0].van'", "ligt voor de geboortedatum"]),
-    "periods_not_a_list": ("periode.yaml", "verblijfsvergunningen: {van: 2020-01-01}\n",
-                           ["veld 'verblijfsvergunningen'", "een lijst"]),
-    "fact_name_not_text": ("sleutel.yaml", "heeft_zorgverzekering: true\n1: true\n",
-                           ["sleutel 2: feitnamen zijn tekst; kreeg een geheel getal"]),
+    "comment_only_file": (
+        "commentaar.yaml",
+        "# nog niets ingevuld\n",
+        ["commentaar.yaml is leeg", "mapping van feitnamen naar waarden"],
+    ),
+    "unknown_fact": (
+        "onbekend.yaml",
+        "geboortedatm: 1991-03-14\n",
+        ["veld 'geboortedatm'", "onbekend feit", "bedoelt u 'geboortedatum'?", "alle feiten: verblijfsregels schema"],
+    ),
+    "wrong_type": (
+        "type.yaml",
+        'heeft_zorgverzekering: "ja"\n',
+        ["veld 'heeft_zorgverzekering'", "kreeg een tekst", "true/false"],
+    ),
+    "enum_given_a_number_in_json": (
+        "type.json",
+        '{"inburgeringsexamen_gehaald_niveau": 2}',
+        ["veld 'inburgeringsexamen_gehaald_niveau'", "toegestaan: geen, A1"],
+    ),
+    "non_existent_date_quoted": (
+        "datum.yaml",
+        'geboortedatum: "2020-02-30"\n',
+        ["veld 'geboortedatum'", "geen bestaande datum", "JJJJ-MM-DD"],
+    ),
+    "non_existent_date_in_json": (
+        "datum.json",
+        '{"geboortedatum": "2020-02-30"}',
+        ["veld 'geboortedatum'", "geen bestaande datum", "JJJJ-MM-DD"],
+    ),
+    "non_existent_month": (
+        "maand.yaml",
+        'geboortedatum: "2020-13-01"\n',
+        ["veld 'geboortedatum'", "geen bestaande datum", "JJJJ-MM-DD"],
+    ),
+    "malformed_date": (
+        "datum.yaml",
+        "geboortedatum: 14-03-1991\n",
+        ["veld 'geboortedatum'", "kreeg een tekst die geen datum is", "JJJJ-MM-DD"],
+    ),
+    "malformed_date_with_slashes": (
+        "datum.yaml",
+        "geboortedatum: 1991/03/14\n",
+        ["veld 'geboortedatum'", "kreeg een tekst die geen datum is", "JJJJ-MM-DD"],
+    ),
+    "enum_value_not_allowed": (
+        "niveau.yaml",
+        "inburgeringsexamen_gehaald_niveau: A3\n",
+        [
+            "veld 'inburgeringsexamen_gehaald_niveau'",
+            "kreeg een tekst die er niet bij staat",
+            "toegestaan: geen, A1, A2, B1, B2, C1, C2 (of leeg)",
+        ],
+    ),
+    "birth_after_peildatum": (
+        "toekomst.yaml",
+        "geboortedatum: 2030-01-01\n",
+        ["veld 'geboortedatum'", "ligt na de peildatum 2026-11-22"],
+    ),
+    "arrival_before_birth": (
+        "aankomst.yaml",
+        "geboortedatum: 2000-01-01\ndatum_aankomst_nederland: 1999-01-01\n",
+        ["veld 'datum_aankomst_nederland'", "ligt voor de geboortedatum"],
+    ),
+    "period_ends_before_it_starts": (
+        "periode.yaml",
+        "verblijfsvergunningen:\n  - {van: 2020-01-01, tot: 2019-01-01}\n",
+        ["veld 'verblijfsvergunningen[0].tot'", "de einddatum ligt voor de begindatum"],
+    ),
+    "period_starts_before_birth": (
+        "periode.yaml",
+        "geboortedatum: 2000-01-01\nverblijfsvergunningen:\n  - {van: 1999-01-01}\n",
+        ["veld 'verblijfsvergunningen[0].van'", "ligt voor de geboortedatum"],
+    ),
+    "periods_not_a_list": (
+        "periode.yaml",
+        "verblijfsvergunningen: {van: 2020-01-01}\n",
+        ["veld 'verblijfsvergunningen'", "een lijst"],
+    ),
+    "fact_name_not_text": (
+        "sleutel.yaml",
+        "heeft_zorgverzekering: true\n1: true\n",
+        ["sleutel 2: feitnamen zijn tekst; kreeg een geheel getal"],
+    ),
 }
 
 # Cases that once crashed with a traceback; kept so they never do again.
-BAD_FILES.update({
-    "non_existent_date_unquoted": (
-        "datum.yaml", "geboortedatum: 2020-02-30\n",
-        ["veld 'geboortedatum'", "geen bestaande datum", "JJJJ-MM-DD"],
-    ),
-    "non_existent_date_unquoted_in_period": (
-        "periode.yaml", "verblijfsvergunningen:\n  - {van: 2020-02-30}\n",
-        ["veld 'verblijfsvergunningen[0].van'", "geen bestaande datum", "JJJJ-MM-DD"],
-    ),
-    "unknown_key_in_period": (
-        "periode.yaml", "verblijfsvergunningen:\n  - {van: 2020-01-01, verblijfdoel: asiel}\n",
-        ["verblijfsvergunningen[0].verblijfdoel", "bedoelt u 'verblijfsdoel'?",
-         "toegestaan: niet_tijdelijk, tot, van, verblijfsdoel"],
-    ),
-    "period_enum_value_not_allowed": (
-        "periode.yaml", "verblijfsvergunningen:\n  - {van: 2020-01-01, verblijfsdoel: werk}\n",
-        ["veld 'verblijfsvergunningen[0].verblijfsdoel'", "kreeg een tekst die er niet bij staat", "toegestaan: familie_of_gezinslid"],
-    ),
-    "period_without_start_date": (
-        "periode.yaml", "verblijfsvergunningen:\n  - {tot: 2020-01-01}\n",
-        ["veld 'verblijfsvergunningen[0]'", "verplicht veld ontbreekt: van"],
-    ),
-})
+BAD_FILES.update(
+    {
+        "non_existent_date_unquoted": (
+            "datum.yaml",
+            "geboortedatum: 2020-02-30\n",
+            ["veld 'geboortedatum'", "geen bestaande datum", "JJJJ-MM-DD"],
+        ),
+        "non_existent_date_unquoted_in_period": (
+            "periode.yaml",
+            "verblijfsvergunningen:\n  - {van: 2020-02-30}\n",
+            ["veld 'verblijfsvergunningen[0].van'", "geen bestaande datum", "JJJJ-MM-DD"],
+        ),
+        "unknown_key_in_period": (
+            "periode.yaml",
+            "verblijfsvergunningen:\n  - {van: 2020-01-01, verblijfdoel: asiel}\n",
+            [
+                "verblijfsvergunningen[0].verblijfdoel",
+                "bedoelt u 'verblijfsdoel'?",
+                "toegestaan: niet_tijdelijk, tot, van, verblijfsdoel",
+            ],
+        ),
+        "period_enum_value_not_allowed": (
+            "periode.yaml",
+            "verblijfsvergunningen:\n  - {van: 2020-01-01, verblijfsdoel: werk}\n",
+            [
+                "veld 'verblijfsvergunningen[0].verblijfsdoel'",
+                "kreeg een tekst die er niet bij staat",
+                "toegestaan: familie_of_gezinslid",
+            ],
+        ),
+        "period_without_start_date": (
+            "periode.yaml",
+            "verblijfsvergunningen:\n  - {tot: 2020-01-01}\n",
+            ["veld 'verblijfsvergunningen[0]'", "verplicht veld ontbreekt: van"],
+        ),
+    }
+)
 
 
 def bad_file_params():
@@ -199,14 +266,20 @@ def test_the_peildatum_check_uses_the_given_peildatum_not_today(tmp_path):
     path = tmp_path / "jong.yaml"
     path.write_text("geboortedatum: 2020-01-01\n", encoding="utf-8")
     assert run("assess", path, "--peildatum", "2021-01-01", "--goal", GOAL).exit_code == 0
-    assert_one_line_error(run("assess", path, "--peildatum", "2019-12-31", "--goal", GOAL),
-                          "veld 'geboortedatum'", "na de peildatum 2019-12-31")
+    assert_one_line_error(
+        run("assess", path, "--peildatum", "2019-12-31", "--goal", GOAL),
+        "veld 'geboortedatum'",
+        "na de peildatum 2019-12-31",
+    )
 
 
-@pytest.mark.parametrize("filename,text", [
-    ("dubbel.yaml", "heeft_zorgverzekering: true\nheeft_zorgverzekering: false\n"),
-    ("dubbel.json", '{"heeft_zorgverzekering": true, "heeft_zorgverzekering": false}'),
-])
+@pytest.mark.parametrize(
+    "filename,text",
+    [
+        ("dubbel.yaml", "heeft_zorgverzekering: true\nheeft_zorgverzekering: false\n"),
+        ("dubbel.json", '{"heeft_zorgverzekering": true, "heeft_zorgverzekering": false}'),
+    ],
+)
 def test_a_fact_given_twice_gives_one_line_naming_it_and_exit_code_2(tmp_path, filename, text):
     path = tmp_path / filename
     path.write_text(text, encoding="utf-8")
@@ -219,8 +292,12 @@ SUBPROCESS_CASES = [
     pytest.param("kapot.yaml", "a: [1,\n", "geen geldige YAML", id="broken_yaml"),
     pytest.param("onbekend.yaml", "geboortedatm: 1991-03-14\n", "bedoelt u 'geboortedatum'?", id="unknown_fact"),
     pytest.param("datum.yaml", "geboortedatum: 2020-02-30\n", "geboortedatum", id="non_existent_date_unquoted"),
-    pytest.param("periode.yaml", "verblijfsvergunningen:\n  - {van: 2020-01-01, verblijfdoel: asiel}\n",
-                 "verblijfdoel", id="unknown_key_in_period"),
+    pytest.param(
+        "periode.yaml",
+        "verblijfsvergunningen:\n  - {van: 2020-01-01, verblijfdoel: asiel}\n",
+        "verblijfdoel",
+        id="unknown_key_in_period",
+    ),
 ]
 
 
@@ -229,8 +306,9 @@ def test_a_real_process_given_bad_input_prints_one_line_without_traceback(tmp_pa
     path = tmp_path / filename
     if text is not None:
         path.write_text(text, encoding="utf-8")
-    proc = subprocess.run([str(SCRIPT), "assess", str(path), "--peildatum", PEILDATUM],
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [str(SCRIPT), "assess", str(path), "--peildatum", PEILDATUM], capture_output=True, text=True, timeout=120
+    )
     assert "Traceback" not in proc.stdout + proc.stderr, proc.stderr
     assert proc.returncode == 2, proc.stderr
     assert proc.stdout == ""
@@ -239,6 +317,7 @@ def test_a_real_process_given_bad_input_prints_one_line_without_traceback(tmp_pa
 
 
 # --- 2. nothing the user gave is altered ----------------------------------------------------
+
 
 def test_parsing_does_not_alter_the_data_read_from_yaml(kb):
     data = example_data()
@@ -281,6 +360,7 @@ def test_assessing_a_file_does_not_change_the_file(tmp_path):
 
 
 # --- 3. the commands answer in their documented shape ---------------------------------------
+
 
 def test_assess_json_is_a_versioned_assessment_with_outcome_eligible_for_the_example():
     result = run("assess", EXAMPLE, "--goal", GOAL, "--peildatum", PEILDATUM, "--format", "json")
@@ -376,10 +456,15 @@ def rule_ids_in_text_listing(text: str) -> set[str]:
 def test_rules_lists_every_rule_of_the_knowledge_base(engine):
     result = run("rules")
     assert result.exit_code == 0, result.output
-    assert rule_ids_in_text_listing(result.stdout) == (set(engine.kb.rules) | set(engine.kb.fee_rules)
-                                                      | set(engine.kb.fee_ranges) | set(engine.kb.goal_assumptions))
-    for rule in [*engine.kb.rules.values(), *engine.kb.fee_rules.values(), *engine.kb.fee_ranges.values(),
-                 *engine.kb.goal_assumptions.values()]:
+    assert rule_ids_in_text_listing(result.stdout) == (
+        set(engine.kb.rules) | set(engine.kb.fee_rules) | set(engine.kb.fee_ranges) | set(engine.kb.goal_assumptions)
+    )
+    for rule in [
+        *engine.kb.rules.values(),
+        *engine.kb.fee_rules.values(),
+        *engine.kb.fee_ranges.values(),
+        *engine.kb.goal_assumptions.values(),
+    ]:
         assert rule.source.quote in result.stdout
     for fee_range in engine.kb.fee_ranges.values():  # G9: why its range is set aside, with where that is written
         assert fee_range.outdated is None or fee_range.outdated.source.quote in result.stdout
@@ -392,9 +477,12 @@ def test_rules_shows_an_assumption_as_an_assumption_with_its_basis_and_reason_ne
     assert "Bron aanname" not in text
     for rule in assumptions:
         entry = text.split(f"\n{rule.id} (aanname): ", 1)[1].split("\n", 2)
-        assert entry[1] == (f"  Geen citaat uit de bronnen: een aanname. Grondslag: {rule.assumption.basis}. "
-                            f"{rule.assumption.reason}")
-    listed = {r["id"]: r["assumption"] for r in json.loads(run("rules", "--format", "json").stdout) if "assumption" in r}
+        assert entry[1] == (
+            f"  Geen citaat uit de bronnen: een aanname. Grondslag: {rule.assumption.basis}. {rule.assumption.reason}"
+        )
+    listed = {
+        r["id"]: r["assumption"] for r in json.loads(run("rules", "--format", "json").stdout) if "assumption" in r
+    }
     assert {i for i, a in listed.items() if a} == {r.id for r in assumptions}
     for rule in assumptions:
         assert listed[rule.id] == {"basis": rule.assumption.basis, "reason": rule.assumption.reason}
@@ -454,6 +542,7 @@ def test_schema_accepts_null_as_unknown(applicant_schema):
 
 # --- 4. determinism ---------------------------------------------------------------------------
 
+
 def outputs(path: Path, *extra: str) -> dict[str, str]:
     out = {}
     for fmt in ("json", "text"):
@@ -471,7 +560,9 @@ def test_assess_output_is_identical_across_two_runs():
 def test_assess_output_does_not_depend_on_the_order_of_facts_or_permit_periods(tmp_path):
     data = example_data()
     shuffled = dict(reversed(list(data.items())))
-    shuffled["verblijfsvergunningen"] = [dict(reversed(list(p.items()))) for p in reversed(data["verblijfsvergunningen"])]
+    shuffled["verblijfsvergunningen"] = [
+        dict(reversed(list(p.items()))) for p in reversed(data["verblijfsvergunningen"])
+    ]
     assert list(shuffled) != list(data)
     path = tmp_path / "andere_volgorde.yaml"
     path.write_text(yaml.safe_dump(shuffled, sort_keys=False, allow_unicode=True), encoding="utf-8")
@@ -507,8 +598,12 @@ def process_outputs(seed: str, cache: Path) -> dict[str, bytes]:
     out = {}
     for fmt in ("json", "text"):
         for goal in ([], ["--goal", GOAL]):
-            proc = subprocess.run([str(SCRIPT), "assess", str(EXAMPLE), "--peildatum", PEILDATUM, "--format", fmt, *goal],
-                                  capture_output=True, env=env, timeout=120)
+            proc = subprocess.run(
+                [str(SCRIPT), "assess", str(EXAMPLE), "--peildatum", PEILDATUM, "--format", fmt, *goal],
+                capture_output=True,
+                env=env,
+                timeout=120,
+            )
             assert proc.returncode == 0, proc.stderr
             assert proc.stderr == b""
             out[f"{fmt} --goal" if goal else fmt] = proc.stdout
@@ -546,13 +641,17 @@ CLI = [sys.executable, str(ROOT / "cli.py")]
 
 
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
-@pytest.mark.parametrize("args", [
-    ["assess", str(EXAMPLE), "--peildatum", PEILDATUM, "--format", "json"],
-    ["assess", str(EXAMPLE), "--peildatum", PEILDATUM],
-    ["why-not", str(EXAMPLE), "--peildatum", PEILDATUM, "--goal", GOAL, "--max-changes", "0", "--format", "json"],
-    ["rules"],
-    ["schema"],
-], ids=["assess-json", "assess-text", "why-not", "rules", "schema"])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["assess", str(EXAMPLE), "--peildatum", PEILDATUM, "--format", "json"],
+        ["assess", str(EXAMPLE), "--peildatum", PEILDATUM],
+        ["why-not", str(EXAMPLE), "--peildatum", PEILDATUM, "--goal", GOAL, "--max-changes", "0", "--format", "json"],
+        ["rules"],
+        ["schema"],
+    ],
+    ids=["assess-json", "assess-text", "why-not", "rules", "schema"],
+)
 def test_output_to_a_full_disk_gives_one_line_without_a_traceback(args):
     with open("/dev/full", "w") as full:
         proc = subprocess.run([*CLI, *args], stdout=full, stderr=subprocess.PIPE, text=True, timeout=120)

@@ -10,8 +10,8 @@ import pytest
 from click.testing import CliRunner
 
 from cli import main
-from engine.checks import coverage
 from engine.applicant.facts import parse_applicant
+from engine.checks import coverage
 from tests.test_scenarios import FILES, check_scenario, load_scenario
 
 PEILDATUM = date(2026, 11, 22)
@@ -63,8 +63,9 @@ def test_every_scenario_evaluation_counts_rules_exceptions_and_conditions(engine
     # one evaluation per goal scenario, and at least one per fee scenario (more for the reductions)
     assert rep["evaluations"] >= len(FILES)
     # every declaration has a row, with or without conditions; each row's counts add up
-    assert set(engine.kb.rules) - {r.id for r in engine.kb.rules.values() if r.kind == "regel" and r.conclusion is None} \
-        <= set(rows)
+    assert set(engine.kb.rules) - {
+        r.id for r in engine.kb.rules.values() if r.kind == "regel" and r.conclusion is None
+    } <= set(rows)
     assert set(engine.kb.disagreements) <= set(rows) and set(engine.kb.fee_rules) <= set(rows)
     for row in rows.values():
         assert row["true"] + row["false"] + row["unknown"] <= rep["evaluations"], row["id"]
@@ -119,8 +120,9 @@ UNREACHABLE = {
 
 def not_exercised(rep) -> list[str]:
     rows = {r["id"]: r for r in rep["rules"]}
-    return [f"{rid} ({rows[rid]['kind']}): {rows[rid]['label']}" for rid in rep["never_exercised"]
-            if rid not in UNREACHABLE]
+    return [
+        f"{rid} ({rows[rid]['kind']}): {rows[rid]['label']}" for rid in rep["never_exercised"] if rid not in UNREACHABLE
+    ]
 
 
 def test_every_rule_and_exception_is_exercised_by_a_scenario_test(engine, scenario_coverage):
@@ -158,12 +160,16 @@ def test_the_coverage_command_prints_the_table_and_what_was_never_exercised(engi
             assert f"\n{rule_id} " in text.output, rule_id
     for fee_id in engine.kb.fee_rules:
         assert f"\n{fee_id} " in text.output, fee_id
-    result = CliRunner().invoke(main, ["coverage", "--data", str(path), "--format", "json",
-                                       "--context", "tests/test_scenarios.py"])
+    result = CliRunner().invoke(
+        main, ["coverage", "--data", str(path), "--format", "json", "--context", "tests/test_scenarios.py"]
+    )
     rep = json.loads(result.output)
     assert rep["contexts"] == ["tests/test_scenarios.py"]
-    elsewhere = json.loads(CliRunner().invoke(main, ["coverage", "--data", str(path), "--format", "json",
-                                                     "--context", "tests/elders.py"]).output)
+    elsewhere = json.loads(
+        CliRunner()
+        .invoke(main, ["coverage", "--data", str(path), "--format", "json", "--context", "tests/elders.py"])
+        .output
+    )
     everything = json.loads(CliRunner().invoke(main, ["coverage", "--data", str(path), "--format", "json"]).output)
     assert everything["evaluations"] == rep["evaluations"] + elsewhere["evaluations"]
     assert elsewhere["evaluations"] >= len(FEW)
@@ -195,7 +201,9 @@ def test_only_the_rule_base_under_test_is_recorded(engine, tmp_path, monkeypatch
     assert sum(recorder.evaluations.values()) == 1
 
 
-def test_threads_sharing_one_engine_record_every_evaluation_and_a_pause_holds_for_its_own_thread(engine, tmp_path, monkeypatch):
+def test_threads_sharing_one_engine_record_every_evaluation_and_a_pause_holds_for_its_own_thread(
+    engine, tmp_path, monkeypatch
+):
     import sys
     import threading
 
@@ -234,7 +242,10 @@ def test_threads_sharing_one_engine_record_every_evaluation_and_a_pause_holds_fo
     finally:
         sys.setswitchinterval(interval)
     assert sum(eight.evaluations.values()) == 64
-    assert eight.counts == {c: {n: [8 * k for k in slot] for n, slot in counts.items()} for c, counts in one.counts.items()}
+    assert eight.counts == {
+        c: {n: [8 * k for k in slot] for n, slot in counts.items()} for c, counts in one.counts.items()
+    }
     assert sum(half_paused.evaluations.values()) == 32  # the four paused threads recorded nothing, the others all
-    assert half_paused.counts == {c: {n: [4 * k for k in slot] for n, slot in counts.items()}
-                                  for c, counts in one.counts.items()}
+    assert half_paused.counts == {
+        c: {n: [4 * k for k in slot] for n, slot in counts.items()} for c, counts in one.counts.items()
+    }

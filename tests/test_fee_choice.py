@@ -40,14 +40,18 @@ PEILDATUM = date(2026, 11, 23)
 FORM = "1234"
 PARAMETERS = FEES + (
     "  kwart: {label: kwart, eenheid: eurocent, waarden: [{vanaf: null, waarde: 2500, "
-    "bron: {bestand: 001_656115d499998806.txt, citaat: kwart}}]}\n")
+    "bron: {bestand: 001_656115d499998806.txt, citaat: kwart}}]}\n"
+)
 GOES_FIRST = ", gaat_voor: {regels: [G1.b], reden: omdat, bron: {bestand: 001_656115d499998806.txt, citaat: leges}}"
 
 
 def rules(goes_first: str = "") -> str:
     """Base G1 (€ 100); exceptions G1.a (€ 50, where a) and G1.b (€ 25, where b); G1.c (€ 0, where c)
     is an exception to G1.a, G1.d (€ 0, where d) one to G1.b."""
-    return facts("a", "b", "c", "d") + PARAMETERS + f"""
+    return (
+        facts("a", "b", "c", "d")
+        + PARAMETERS
+        + f"""
 leges:
   - {{id: G1, label: basis, formulier: "{FORM}", bedrag: basis, {FEE_SRC}}}
   - {{id: G1.a, label: a, uitzondering_op: G1, formulier: "{FORM}", bedrag: laag, van_toepassing_als: a, {FEE_SRC}{goes_first}}}
@@ -55,6 +59,7 @@ leges:
   - {{id: G1.b, label: b, uitzondering_op: G1, formulier: "{FORM}", bedrag: kwart, van_toepassing_als: b, {FEE_SRC}}}
   - {{id: G1.d, label: d, uitzondering_op: G1.b, formulier: "{FORM}", bedrag: nul, van_toepassing_als: d, {FEE_SRC}}}
 """
+    )
 
 
 @pytest.fixture(scope="module")
@@ -89,7 +94,9 @@ def decided_by(source) -> list[str]:
 def chosen(engine: Engine, **known: bool) -> set[str]:
     """The fee rules whose compiled node says that they decide, as the evaluator derives them."""
     builder = engine.evaluate(parse_applicant(engine.kb, known), f"form_{FORM}", PEILDATUM)
-    return {c.rule_id for c in engine.program.fee_choice.values() if c.chosen is None or builder.value(c.chosen) is True}
+    return {
+        c.rule_id for c in engine.program.fee_choice.values() if c.chosen is None or builder.value(c.chosen) is True
+    }
 
 
 @pytest.mark.parametrize("evaluator", EVALUATORS)
@@ -204,7 +211,7 @@ def test_the_symbolic_evaluator_derives_the_same_choice_over_every_situation(eng
             assert always(both, decides["G1.a"] & decides["G1.b"])
         else:
             assert always(both, decides["G1.a"] & ~decides["G1.b"])
-            (winner, node), = program.fee_choice["G1.b"].set_aside
+            ((winner, node),) = program.fee_choice["G1.b"].set_aside
             assert winner == "G1.a" and always(both, sym.true(node))
         # and in each fully known situation exactly what the set-at-a-time evaluator derives
         for values in __import__("itertools").product((True, False), repeat=4):
@@ -228,7 +235,13 @@ def test_fees_and_the_audit_read_the_compiled_choice_and_walk_no_fee_tree():
     (calculator,) = [c for c in ast.walk(tree) if isinstance(c, ast.ClassDef) and c.name == "FeeCalculator"]
     for function in calculator.body:
         if isinstance(function, ast.FunctionDef):
-            calls = {c.func.attr for c in ast.walk(function) if isinstance(c, ast.Call)
-                     and isinstance(c.func, ast.Attribute) and isinstance(c.func.value, ast.Name) and c.func.value.id == "self"}
+            calls = {
+                c.func.attr
+                for c in ast.walk(function)
+                if isinstance(c, ast.Call)
+                and isinstance(c.func, ast.Attribute)
+                and isinstance(c.func.value, ast.Name)
+                and c.func.value.id == "self"
+            }
             assert function.name not in calls, f"FeeCalculator.{function.name} calls itself: a walk"
     assert "fee_choice" in audit_source and "fee_choice" in fees_source

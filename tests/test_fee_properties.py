@@ -14,12 +14,11 @@ from typing import Any, Callable
 
 import fastjsonschema
 import pytest
-
 from hypothesis import given
 from hypothesis import strategies as st
 
-from engine.applicant.facts import parse_applicant
 from engine.answer.fees import fees_for
+from engine.applicant.facts import parse_applicant
 from engine.rules.model import KB_DIR, expr_names, load_knowledge_base
 from explain import render_fees
 
@@ -56,7 +55,9 @@ def _inputs(name: str, seen: set[str]) -> set[str]:
     return out
 
 
-FEE_FACTS = sorted({f for fee in KB.fee_rules.values() for n, _ in expr_names(fee.applies_when) for f in _inputs(n, set())})
+FEE_FACTS = sorted(
+    {f for fee in KB.fee_rules.values() for n, _ in expr_names(fee.applies_when) for f in _inputs(n, set())}
+)
 
 
 def _value(name: str):
@@ -88,8 +89,9 @@ def _stated_by_the_rules(engine, data: dict, form: str) -> dict[str, dict[str, i
     amount. Siblings are followed in no order; one set aside by a declared `gaat_voor` is left out."""
     builder = engine.evaluate(parse_applicant(engine.kb, data), f"form_{form}", PEILDATUM)
     fees = engine.kb.fee_rules
-    holds = {rid: (builder.value(engine.program.fee_nodes[rid]) if rid in engine.program.fee_nodes else True)
-             for rid in fees}
+    holds = {
+        rid: (builder.value(engine.program.fee_nodes[rid]) if rid in engine.program.fee_nodes else True) for rid in fees
+    }
 
     def ends(rid: str) -> dict[str, int | None]:
         below = [f for f in fees.values() if f.exception_to == rid and holds[f.id] is True]
@@ -99,8 +101,11 @@ def _stated_by_the_rules(engine, data: dict, form: str) -> dict[str, dict[str, i
             return {rid: value.value if value else None}
         return {k: v for f in below for k, v in ends(f.id).items()}
 
-    return {f.source.file: ends(f.id) for f in fees.values()
-            if f.form == form and not f.exception_to and holds[f.id] is True}
+    return {
+        f.source.file: ends(f.id)
+        for f in fees.values()
+        if f.form == form and not f.exception_to and holds[f.id] is True
+    }
 
 
 @st.composite
@@ -147,10 +152,15 @@ def _one_amount_per_source(engine, situation: dict, form: str) -> None:
         for branch in fee.conflict["branches"]:
             leaf = engine.kb.fee_rules[branch["decided_by"][-1]["rule_id"]]
             in_force = engine.kb.parameters[leaf.parameter].at(PEILDATUM)
-            assert branch["decided_by"][-1]["amount_source"] == {"file": in_force.source.file, "quote": in_force.source.quote}
+            assert branch["decided_by"][-1]["amount_source"] == {
+                "file": in_force.source.file,
+                "quote": in_force.source.quote,
+            }
         assert result.amount is None and result.agreed is False
     data = result.to_json()
-    assert data["sources_agree"] is (len({a for s in expected.values() for a in s.values()}) == 1 and not data["range_notes"])
+    assert data["sources_agree"] is (
+        len({a for s in expected.values() for a in s.values()}) == 1 and not data["range_notes"]
+    )
     if any(len(set(s.values())) > 1 for s in expected.values()):
         text = render_fees(result, engine.kb)
         assert "zegt niet welke" in text and "Bedrag:" not in text
@@ -186,8 +196,12 @@ def check_minor_pays_no_more(engine, example) -> None:
     adult = {**situation, "geboortedatum": "1990-05-01"}
     minor = {**situation, "geboortedatum": "2012-05-01"}
     for form in forms:
-        adult_fees = {s.source_file: s.stated_amounts for s in answer(engine, adult, form).per_source if s.applies is True}
-        minor_fees = {s.source_file: s.stated_amounts for s in answer(engine, minor, form).per_source if s.applies is True}
+        adult_fees = {
+            s.source_file: s.stated_amounts for s in answer(engine, adult, form).per_source if s.applies is True
+        }
+        minor_fees = {
+            s.source_file: s.stated_amounts for s in answer(engine, minor, form).per_source if s.applies is True
+        }
         assert set(adult_fees) == set(minor_fees)
         for source, amounts in minor_fees.items():
             assert max(amounts) <= max(adult_fees[source]), (form, source, minor_fees, adult_fees)
@@ -213,7 +227,9 @@ def test_the_fee_facts_cover_every_exception_and_the_age():
     assert {"stuurt_inkomensverklaring_t2_mee", "stuurt_bewijs_leningaanvragen_mee"} <= set(FEE_FACTS)
 
 
-FEES_SCHEMA = json.loads((Path(__file__).resolve().parent.parent / "engine" / "answer" / "fees.schema.json").read_text(encoding="utf-8"))
+FEES_SCHEMA = json.loads(
+    (Path(__file__).resolve().parent.parent / "engine" / "answer" / "fees.schema.json").read_text(encoding="utf-8")
+)
 _validate_fees = fastjsonschema.compile(FEES_SCHEMA, formats={"date": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"})
 
 
@@ -238,8 +254,10 @@ def check_reductions(engine, example) -> None:
                 # the source then states this amount beside others and does not say which applies
                 assert again.amount is None
                 ends = {b["decided_by"][-1]["rule_id"]: b["amount"] for b in again.conflict["branches"]}
-                assert ends == {reduction["rule_id"]: reduction["amount"],
-                                **{o["rule_id"]: o["amount"] for o in reduction["contested_with"]}}
+                assert ends == {
+                    reduction["rule_id"]: reduction["amount"],
+                    **{o["rule_id"]: o["amount"] for o in reduction["contested_with"]},
+                }
 
 
 @given(situaties_en_formulieren())
@@ -260,19 +278,26 @@ class Property:  # the shape of tests.test_invariants.Property
 # engine, which mutants do not change).
 PROPERTIES = [
     Property("leges_een_bedrag_per_bron", lambda kb: None, situaties_alle_formulieren, check_one_amount_per_source),
-    Property("leges_minderjarige_betaalt_niet_meer", lambda kb: None, situaties_alle_formulieren, check_minor_pays_no_more),
+    Property(
+        "leges_minderjarige_betaalt_niet_meer", lambda kb: None, situaties_alle_formulieren, check_minor_pays_no_more
+    ),
     Property("leges_verlagingen_kloppen", lambda kb: None, situaties_alle_formulieren, check_reductions),
 ]
 
 
 def test_documents_not_sent_leave_the_base_amount_and_name_the_reduction(engine):
-    situation = {"beroep_artikel_8_evrm_op": "familie_of_gezinsleven", "heeft_onvoldoende_inkomen": True,
-                 "stuurt_inkomensverklaring_t2_mee": False, "stuurt_bewijs_leningaanvragen_mee": False}
+    situation = {
+        "beroep_artikel_8_evrm_op": "familie_of_gezinsleven",
+        "heeft_onvoldoende_inkomen": True,
+        "stuurt_inkomensverklaring_t2_mee": False,
+        "stuurt_bewijs_leningaanvragen_mee": False,
+    }
     result = fees_for(engine, parse_applicant(engine.kb, situation), "7018", PEILDATUM, reductions=True)
     (fee,) = result.per_source
     assert fee.amount == 17400 and fee.decided_by[-1]["rule_id"] == "G2"
     assert [(r["rule_id"], r["amount"], sorted(c["fact"] for c in r["changes"])) for r in fee.reductions] == [
-        ("G2.artikel_8_evrm", 0, ["stuurt_bewijs_leningaanvragen_mee", "stuurt_inkomensverklaring_t2_mee"])]
+        ("G2.artikel_8_evrm", 0, ["stuurt_bewijs_leningaanvragen_mee", "stuurt_inkomensverklaring_t2_mee"])
+    ]
 
 
 def _kb_copy_with(tmp_path, old: str, new: str):
@@ -292,9 +317,14 @@ def test_the_peildatum_picks_the_value_in_force(tmp_path):
     """A dated value holds from its date; before it the undated one stays in force (issue 4)."""
     from engine.answer.assess import Engine
 
-    old = '''      - {vanaf: null, waarde: 5800, bron: {bestand: 001_656115d499998806.txt, citaat: "Deze aanvraag kost € 58."}}'''
-    kb_dir = _kb_copy_with(tmp_path, old, old + '''
-      - {vanaf: 2027-01-01, waarde: 6100, bron: {bestand: 001_656115d499998806.txt, citaat: "Deze aanvraag kost € 58."}}''')
+    old = """      - {vanaf: null, waarde: 5800, bron: {bestand: 001_656115d499998806.txt, citaat: "Deze aanvraag kost € 58."}}"""
+    kb_dir = _kb_copy_with(
+        tmp_path,
+        old,
+        old
+        + """
+      - {vanaf: 2027-01-01, waarde: 6100, bron: {bestand: 001_656115d499998806.txt, citaat: "Deze aanvraag kost € 58."}}""",
+    )
     dated = Engine(kb_dir)
     nobody = parse_applicant(dated.kb, {})
     assert fees_for(dated, nobody, "7031", date(2026, 12, 31)).amount == 5800

@@ -33,7 +33,10 @@ def fees(*args: str):
 def test_disagreeing_sources_are_both_shown_with_their_quotes_and_no_amount_is_chosen(fees_schema):
     text = fees(VICTIM, "--form", "7027")
     assert text.exit_code == 0, text.output
-    assert "De bronnen noemen verschillende bedragen voor deze situatie: bron 001: € 174,00; bron 002: € 207,00." in text.stdout
+    assert (
+        "De bronnen noemen verschillende bedragen voor deze situatie: bron 001: € 174,00; bron 002: € 207,00."
+        in text.stdout
+    )
     assert "G4.na_familie" in text.stdout and "G8" in text.stdout
     assert "Deze aanvraag kost € 207." in text.stdout and "Uw aanvraag kost € 174." in text.stdout
     data = json.loads(fees(VICTIM, "--form", "7027", "--format", "json").stdout)
@@ -65,7 +68,10 @@ def test_missing_documents_leave_the_base_amount_and_the_answer_names_the_reduct
     data = json.loads(fees(NO_DOCUMENTS, "--form", "7018", "--format", "json").stdout)
     fees_schema(data)
     (reduction,) = data["per_source"][0]["reductions"]
-    assert {c["fact"] for c in reduction["changes"]} == {"stuurt_inkomensverklaring_t2_mee", "stuurt_bewijs_leningaanvragen_mee"}
+    assert {c["fact"] for c in reduction["changes"]} == {
+        "stuurt_inkomensverklaring_t2_mee",
+        "stuurt_bewijs_leningaanvragen_mee",
+    }
 
 
 def test_a_goal_gives_the_fee_of_the_form_its_route_points_to(fees_schema):
@@ -138,13 +144,19 @@ def test_asked_for_a_violence_goal_the_application_is_one_after_violence_so_both
         fees_schema(answer)
         assert answer["amount"] is None and answer["sources_agree"] is False
         assert {s["source_file"][:3]: (s["applies"], s["amount"]) for s in answer["per_source"]} == {
-            "001": (True, 17400), "002": (True, 20700)}
+            "001": (True, 17400),
+            "002": (True, 20700),
+        }
         (assumption,) = answer["assumptions"]
-        assert assumption["fact"] == "aanvraag_na_geweld" and assumption["applied"] is True and assumption["given"] is None
+        assert (
+            assumption["fact"] == "aanvraag_na_geweld" and assumption["applied"] is True and assumption["given"] is None
+        )
         assert assumption["source"]["file"].startswith("002") and assumption["goal"] == goal
     text = fees(HG, "--goal", "huiselijk_geweld").stdout
     assert "Voor dit doel (huiselijk_geweld) gaat de kennisbank uit van: doet de aanvraag na" in text
-    assert "De bronnen noemen verschillende bedragen voor deze situatie: bron 001: € 174,00; bron 002: € 207,00." in text
+    assert (
+        "De bronnen noemen verschillende bedragen voor deze situatie: bron 001: € 174,00; bron 002: € 207,00." in text
+    )
     leges = assess(HG, "--goal", "huiselijk_geweld").stdout.split("Leges:")[1]
     assert "de bronnen verschillen: bron 001 € 174,00" in leges and "bron 002 € 207,00" in leges
     assert "Voor dit doel geldt: doet de aanvraag na" in leges
@@ -178,16 +190,23 @@ def test_a_value_the_applicant_gave_is_never_overridden_and_the_answer_says_it_d
 
 def test_one_source_with_two_applicable_exceptions_names_both_amounts_and_picks_none(fees_schema):
     text = fees(TRAFFICKING, "--form", "7027").stdout
-    assert "Bron 001 noemt voor deze situatie € 174,00 of € 391,00 en zegt niet welke geldt. De kennisbank kiest niet." in text
+    assert (
+        "Bron 001 noemt voor deze situatie € 174,00 of € 391,00 en zegt niet welke geldt. De kennisbank kiest niet."
+        in text
+    )
     assert "Bedrag:" not in text and "--voorrang" not in text  # an order of sources cannot settle one source
-    assert "Uw aanvraag kost € 391." in text and "Dit bedrag geldt ook als u de aanvraag doet na huiselijk geweld" in text
+    assert (
+        "Uw aanvraag kost € 391." in text and "Dit bedrag geldt ook als u de aanvraag doet na huiselijk geweld" in text
+    )
     data = json.loads(fees(TRAFFICKING, "--form", "7027", "--format", "json").stdout)
     fees_schema(data)
     (source,) = data["per_source"]
     assert data["amount"] is None and data["sources_agree"] is False and source["amount"] is None
     assert source["conflict"]["at"] == "G4" and source["stated_amounts"] == [17400, 39100]
     assert {b["decided_by"][-1]["rule_id"]: b["amount"] for b in source["conflict"]["branches"]} == {
-        "G4.mensenhandel": 39100, "G4.na_familie": 17400}
+        "G4.mensenhandel": 39100,
+        "G4.na_familie": 17400,
+    }
     beside = assess(TRAFFICKING, "--goal", "slachtoffer_mensenhandel").stdout.split("Leges:")[1]
     assert "bron 001 noemt € 174,00 of € 391,00 en zegt niet welke geldt" in beside
 
@@ -196,36 +215,56 @@ def test_a_precedence_the_kb_declares_with_a_reason_settles_one_source_and_the_a
     from datetime import date
 
     from engine.answer.assess import Engine
-    from engine.applicant.facts import read_applicant_file
     from engine.answer.fees import fees_for
+    from engine.applicant.facts import read_applicant_file
     from explain import render_fees
 
     anchor = "    bedrag: leges_7027_mensenhandel_huiselijk_geweld\n"
-    kb_dir = _kb_copy_with(tmp_path, anchor, anchor + (
-        "    gaat_voor:\n      regels: [G4.na_familie]\n      reden: een proefverklaring\n"
-        "      bron: {bestand: 001_656115d499998806.txt, citaat: \"Uw aanvraag kost € 391.\"}\n"))
+    kb_dir = _kb_copy_with(
+        tmp_path,
+        anchor,
+        anchor
+        + (
+            "    gaat_voor:\n      regels: [G4.na_familie]\n      reden: een proefverklaring\n"
+            '      bron: {bestand: 001_656115d499998806.txt, citaat: "Uw aanvraag kost € 391."}\n'
+        ),
+    )
     eng = Engine(kb_dir)
     answer = fees_for(eng, read_applicant_file(eng.kb, TRAFFICKING), "7027", date(2026, 11, 23))
     (source,) = answer.per_source
     assert answer.amount == 39100 and source.conflict is None and answer.agreed is False
-    assert source.declared_precedence == [{"rule_id": "G4.mensenhandel", "over": [{"rule_id": "G4.na_familie", "amount": 17400}],
-                                           "reason": "een proefverklaring",
-                                           "source": {"file": "001_656115d499998806.txt", "quote": "Uw aanvraag kost € 391."}}]
+    assert source.declared_precedence == [
+        {
+            "rule_id": "G4.mensenhandel",
+            "over": [{"rule_id": "G4.na_familie", "amount": 17400}],
+            "reason": "een proefverklaring",
+            "source": {"file": "001_656115d499998806.txt", "quote": "Uw aanvraag kost € 391."},
+        }
+    ]
     text = render_fees(answer, eng.kb)
     assert "de kennisbank laat G4.mensenhandel voorgaan: een proefverklaring." in text
 
 
-@pytest.mark.parametrize("declaration, message", [
-    ("      regels: [G2.turks]\n", "geen andere uitzondering op G4"),
-    ("      regels: [G4.mensenhandel]\n", "geen andere uitzondering op G4"),
-])
+@pytest.mark.parametrize(
+    "declaration, message",
+    [
+        ("      regels: [G2.turks]\n", "geen andere uitzondering op G4"),
+        ("      regels: [G4.mensenhandel]\n", "geen andere uitzondering op G4"),
+    ],
+)
 def test_a_declared_precedence_names_a_sibling_exception(tmp_path, declaration, message):
     from engine.errors import KnowledgeBaseError
     from engine.rules.model import load_knowledge_base
 
     anchor = "    bedrag: leges_7027_mensenhandel_huiselijk_geweld\n"
-    kb_dir = _kb_copy_with(tmp_path, anchor, anchor + "    gaat_voor:\n" + declaration + (
-        "      reden: proef\n      bron: {bestand: 001_656115d499998806.txt, citaat: \"Uw aanvraag kost € 391.\"}\n"))
+    kb_dir = _kb_copy_with(
+        tmp_path,
+        anchor,
+        anchor
+        + "    gaat_voor:\n"
+        + declaration
+        + ('      reden: proef\n      bron: {bestand: 001_656115d499998806.txt, citaat: "Uw aanvraag kost € 391."}\n'),
+    )
     with pytest.raises(KnowledgeBaseError, match=message):
         load_knowledge_base(kb_dir)
 
@@ -246,7 +285,9 @@ def test_an_unknown_source_in_voorrang_is_refused_naming_the_option_and_the_sour
 def test_voorrang_takes_the_sources_fees_cite_by_number_or_file_name():
     for order in ("002,001", "004,001", "002_b3255643ce0e7bad.txt,001"):
         assert fees(VICTIM, "--form", "7027", "--voorrang", order).exit_code == 0, order
-    assert_one_line_error(fees(VICTIM, "--form", "7027", "--voorrang", "003"), "--voorrang", "'003'")  # 003 states no fee
+    assert_one_line_error(
+        fees(VICTIM, "--form", "7027", "--voorrang", "003"), "--voorrang", "'003'"
+    )  # 003 states no fee
 
 
 def test_the_range_of_bron_004_is_a_disagreement_set_aside_with_the_reason_the_kb_cites(fees_schema):
@@ -255,7 +296,9 @@ def test_the_range_of_bron_004_is_a_disagreement_set_aside_with_the_reason_the_k
     assert data["amount"] == 137900 and data["sources_agree"] is False
     (note,) = data["range_notes"]
     assert note["rule_id"] == "G9" and note["outdated"]["source"] == {
-        "file": "rule-inventory.md", "quote": "third-party page, undated and older: its fee range is out of date"}
+        "file": "rule-inventory.md",
+        "quote": "third-party page, undated and older: its fee range is out of date",
+    }
     text = fees(EX_DIPLOMAT, "--form", "7024").stdout
     assert "De kennisbank volgt bron 004 hierin niet: " + note["outdated"]["reason"] in text
     assert "De regelinventaris: “third-party page, undated and older: its fee range is out of date”" in text
@@ -265,8 +308,8 @@ def test_the_reason_for_setting_the_range_aside_comes_from_the_kb_not_the_templa
     from datetime import date
 
     from engine.answer.assess import Engine
-    from engine.applicant.facts import read_applicant_file
     from engine.answer.fees import fees_for
+    from engine.applicant.facts import read_applicant_file
     from explain import render_fees
 
     template = (ROOT / "explain" / "templates" / "fees.txt.j2").read_text(encoding="utf-8")
@@ -278,7 +321,7 @@ def test_the_reason_for_setting_the_range_aside_comes_from_the_kb_not_the_templa
     # without a declared reason the range stands: no amount is picked, and --voorrang can pick one
     start = "    verouderd:\n"
     text_kb = (ROOT / "kb" / "regels" / "leges.yaml").read_text(encoding="utf-8")
-    block = text_kb[text_kb.index(start):text_kb.index("\n", text_kb.index("bron: {bestand: rule-inventory.md")) + 1]
+    block = text_kb[text_kb.index(start) : text_kb.index("\n", text_kb.index("bron: {bestand: rule-inventory.md")) + 1]
     eng = Engine(_kb_copy_with(tmp_path / "b", block, ""))
     applicant = read_applicant_file(eng.kb, EX_DIPLOMAT)
     standing = fees_for(eng, applicant, "7024", date(2026, 11, 23))

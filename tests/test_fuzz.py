@@ -44,11 +44,11 @@ from hypothesis import strategies as st
 import cli
 from engine.answer import batch as batch_module
 from engine.answer.assess import Engine
-from engine.errors import InputError, escaped, is_name
-from engine.applicant.facts import MAX_FILE_BYTES, load_applicant_file, read_applicant_file
 from engine.answer.interview import AnswerError, parse_answer
-from engine.rules.model import load_knowledge_base
+from engine.applicant.facts import MAX_FILE_BYTES, load_applicant_file, read_applicant_file
 from engine.checks.strategies import aanvragers
+from engine.errors import InputError, escaped, is_name
+from engine.rules.model import load_knowledge_base
 
 PEILDATUM = date(2026, 11, 22)
 KB = load_knowledge_base()
@@ -56,14 +56,34 @@ DATE_FACTS = sorted(n for n, f in KB.facts.items() if f.type == "datum")
 GOALS = ("onbepaalde_tijd_regulier", "huiselijk_geweld", "humanitair_niet_tijdelijk")
 # Everything an error line may legitimately contain besides what the user named: a "secret"
 # that also occurs here (a value that happens to be a fact name, "A1") proves nothing.
-VOCABULARY = " ".join([*KB.facts, *KB.goals, *KB.forms, *KB.period_fields,
-                       *(v for f in KB.facts.values() for v in f.values),
-                       *(v for spec in KB.period_fields.values() for v in spec.get("waarden", ()))])
-EXTREME_DATES = ("0000-00-00", "9999-12-31", "0001-01-01", "2020-02-30", "2021-02-29", "2024-02-29",
-                 "1900-01-01", "9999-99-99", "10000-01-01", "-001-01-01", "2026-11-23", "2026-11-22")
+VOCABULARY = " ".join(
+    [
+        *KB.facts,
+        *KB.goals,
+        *KB.forms,
+        *KB.period_fields,
+        *(v for f in KB.facts.values() for v in f.values),
+        *(v for spec in KB.period_fields.values() for v in spec.get("waarden", ())),
+    ]
+)
+EXTREME_DATES = (
+    "0000-00-00",
+    "9999-12-31",
+    "0001-01-01",
+    "2020-02-30",
+    "2021-02-29",
+    "2024-02-29",
+    "1900-01-01",
+    "9999-99-99",
+    "10000-01-01",
+    "-001-01-01",
+    "2026-11-23",
+    "2026-11-22",
+)
 
 
 # -- files ------------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Bestand:
@@ -178,7 +198,7 @@ def maak_bestand(feiten: dict[str, Any], fmt: str, name: str, verminkingen: list
         elif v.soort == "tikfout" and entries:
             key = entries[i][0]
             j = v.waarde % max(1, len(key))
-            entries[i][0] = key[:j] + key[j + 1:]
+            entries[i][0] = key[:j] + key[j + 1 :]
         elif v.soort == "dubbel" and entries:
             entries.insert(i, [entries[i][0], v.waarde if v.waarde is not None else entries[i][1]])
         elif v.soort == "anker":
@@ -207,8 +227,7 @@ def maak_bestand(feiten: dict[str, Any], fmt: str, name: str, verminkingen: list
 def _is_secret(value: str, names: tuple[str, ...]) -> bool:
     """A value worth looking for in an error line: long enough not to occur by chance, and not
     something the line may contain for another reason (a name, the vocabulary, a peildatum)."""
-    return (len(value) >= 8 and value not in VOCABULARY and value not in PEILDATA
-            and not any(value in n for n in names))
+    return len(value) >= 8 and value not in VOCABULARY and value not in PEILDATA and not any(value in n for n in names)
 
 
 # -- strategies, simplest first ---------------------------------------------------------------------
@@ -222,8 +241,11 @@ plekken = st.integers(0, 10_000)
 def json_waarden() -> st.SearchStrategy[Any]:
     """Any JSON value, small; strings include control characters."""
     scalars = st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats() | st.text(max_size=12)
-    return st.recursive(scalars, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
-                        max_leaves=8)
+    return st.recursive(
+        scalars,
+        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+        max_leaves=8,
+    )
 
 
 @lru_cache(maxsize=None)
@@ -239,8 +261,9 @@ def extreme_datums() -> st.SearchStrategy[Verminking]:
 
 @lru_cache(maxsize=None)
 def onbekende_sleutels() -> st.SearchStrategy[Verminking]:
-    return (st.builds(Verminking, st.just("tikfout"), plekken, plekken)
-            | st.builds(Verminking, st.just("sleutel"), plekken, st.text(min_size=1, max_size=20)))
+    return st.builds(Verminking, st.just("tikfout"), plekken, plekken) | st.builds(
+        Verminking, st.just("sleutel"), plekken, st.text(min_size=1, max_size=20)
+    )
 
 
 @lru_cache(maxsize=None)
@@ -250,74 +273,118 @@ def dubbele_sleutels() -> st.SearchStrategy[Verminking]:
 
 @lru_cache(maxsize=None)
 def grote_getallen() -> st.SearchStrategy[Verminking]:
-    numbers = (st.integers(17, 6000).map(lambda n: "9" * n)
-               | st.sampled_from(["1e99999", "-1e99999", ".inf", "NaN", "-0", "0x" + "f" * 5000, "1_000_000",
-                                  "0b" + "1" * 20_000, "190:20:30", "9" * 4300, "9" * 4301]))
+    numbers = st.integers(17, 6000).map(lambda n: "9" * n) | st.sampled_from(
+        [
+            "1e99999",
+            "-1e99999",
+            ".inf",
+            "NaN",
+            "-0",
+            "0x" + "f" * 5000,
+            "1_000_000",
+            "0b" + "1" * 20_000,
+            "190:20:30",
+            "9" * 4300,
+            "9" * 4301,
+        ]
+    )
     return st.builds(Verminking, st.just("rauw"), plekken, numbers)
 
 
 @lru_cache(maxsize=None)
 def lange_teksten() -> st.SearchStrategy[Verminking]:
     lengths = st.integers(100, 300_000)
-    return (st.builds(Verminking, st.just("geheim"), plekken, lengths.map(lambda n: ("geheim" * (n // 6 + 1))[:n]))
-            | st.builds(Verminking, st.just("geheime_sleutel"), plekken, lengths.map(lambda n: "s" * n)))
+    return st.builds(
+        Verminking, st.just("geheim"), plekken, lengths.map(lambda n: ("geheim" * (n // 6 + 1))[:n])
+    ) | st.builds(Verminking, st.just("geheime_sleutel"), plekken, lengths.map(lambda n: "s" * n))
 
 
 @lru_cache(maxsize=None)
 def stuurtekens() -> st.SearchStrategy[Verminking]:
-    controls = st.text(st.characters(categories=["Cc", "Cf", "Zl", "Zp"]) | st.sampled_from("ab\x1b[31m"), min_size=1, max_size=20)
-    return (st.builds(Verminking, st.just("geheim"), plekken, controls.map(lambda s: "geheim" + s))
-            | st.builds(Verminking, st.just("geheime_sleutel"), plekken, controls.map(lambda s: "sleutel" + s))
-            | st.builds(Verminking, st.just("teken"), plekken, controls))
+    controls = st.text(
+        st.characters(categories=["Cc", "Cf", "Zl", "Zp"]) | st.sampled_from("ab\x1b[31m"), min_size=1, max_size=20
+    )
+    return (
+        st.builds(Verminking, st.just("geheim"), plekken, controls.map(lambda s: "geheim" + s))
+        | st.builds(Verminking, st.just("geheime_sleutel"), plekken, controls.map(lambda s: "sleutel" + s))
+        | st.builds(Verminking, st.just("teken"), plekken, controls)
+    )
 
 
 @lru_cache(maxsize=None)
 def diepe_nestingen() -> st.SearchStrategy[Verminking]:
     depths = st.integers(1, 5000)
-    return (st.builds(Verminking, st.just("rauw"), plekken, depths.map(lambda n: "[" * n + "]" * n))
-            | st.builds(Verminking, st.just("rauw"), plekken, depths.map(lambda n: '{"a": ' * n + "1" + "}" * n)))
+    return st.builds(Verminking, st.just("rauw"), plekken, depths.map(lambda n: "[" * n + "]" * n)) | st.builds(
+        Verminking, st.just("rauw"), plekken, depths.map(lambda n: '{"a": ' * n + "1" + "}" * n)
+    )
 
 
 @lru_cache(maxsize=None)
 def syntaxfouten() -> st.SearchStrategy[Verminking]:
-    return (st.builds(Verminking, st.just("teken"), plekken, st.sampled_from(list("{}[]:,\"'#&*!|>-?%@`\t\n \\")))
-            | st.builds(Verminking, st.just("afkappen"), plekken))
+    return st.builds(
+        Verminking, st.just("teken"), plekken, st.sampled_from(list("{}[]:,\"'#&*!|>-?%@`\t\n \\"))
+    ) | st.builds(Verminking, st.just("afkappen"), plekken)
 
 
 @lru_cache(maxsize=None)
 def niet_utf8_bytes() -> st.SearchStrategy[Verminking]:
-    bad = st.sampled_from([b"\xff", b"\xc3", b"\xed\xa0\x80", b"\x80", b"\xc0\xaf", b"\xf4\x90\x80\x80"]) | st.binary(min_size=1, max_size=4)
+    bad = st.sampled_from([b"\xff", b"\xc3", b"\xed\xa0\x80", b"\x80", b"\xc0\xaf", b"\xf4\x90\x80\x80"]) | st.binary(
+        min_size=1, max_size=4
+    )
     return st.builds(Verminking, st.just("bytes"), plekken, bad)
 
 
 @lru_cache(maxsize=None)
 def ankers() -> st.SearchStrategy[Verminking]:
-    return st.builds(Verminking, st.just("anker"), plekken) | st.builds(Verminking, st.just("lachen"), plekken, st.integers(1, 9))
+    return st.builds(Verminking, st.just("anker"), plekken) | st.builds(
+        Verminking, st.just("lachen"), plekken, st.integers(1, 9)
+    )
 
 
 @lru_cache(maxsize=None)
 def andere_topniveaus() -> st.SearchStrategy[Verminking]:
-    tops = st.sampled_from(["", "---\n", "null\n", "[]\n", "42\n", '"tekst"\n', "- a\n- b\n", "a: 1\n---\nb: 2\n", "\ufeff{}"])
+    tops = st.sampled_from(
+        ["", "---\n", "null\n", "[]\n", "42\n", '"tekst"\n', "- a\n- b\n", "a: 1\n---\nb: 2\n", "\ufeff{}"]
+    )
     return st.builds(Verminking, st.just("top"), plekken, tops | json_waarden().map(json.dumps))
 
 
 @lru_cache(maxsize=None)
 def verminkingen() -> st.SearchStrategy[Verminking]:
-    return st.one_of(verkeerde_types(), extreme_datums(), onbekende_sleutels(), dubbele_sleutels(), grote_getallen(),
-                     lange_teksten(), stuurtekens(), diepe_nestingen(), syntaxfouten(), niet_utf8_bytes(), ankers(),
-                     andere_topniveaus())
+    return st.one_of(
+        verkeerde_types(),
+        extreme_datums(),
+        onbekende_sleutels(),
+        dubbele_sleutels(),
+        grote_getallen(),
+        lange_teksten(),
+        stuurtekens(),
+        diepe_nestingen(),
+        syntaxfouten(),
+        niet_utf8_bytes(),
+        ankers(),
+        andere_topniveaus(),
+    )
 
 
 @lru_cache(maxsize=None)
 def willekeurige_bestanden() -> st.SearchStrategy[Bestand]:
     """Any bytes, under any of the file names."""
     names = st.sampled_from([n for names in FILE_NAMES.values() for n in names])
-    return st.builds(Bestand, names, st.binary(max_size=200) | st.text(max_size=200).map(lambda t: t.encode("utf-8", "surrogatepass")))
+    return st.builds(
+        Bestand,
+        names,
+        st.binary(max_size=200) | st.text(max_size=200).map(lambda t: t.encode("utf-8", "surrogatepass")),
+    )
 
 
 @st.composite
-def bijna_geldige_bestanden(draw, max_verminkingen: int = 3, formats: tuple[str, ...] = ("yaml", "json"),
-                            basis: st.SearchStrategy[dict[str, Any]] | None = None) -> Bestand:
+def bijna_geldige_bestanden(
+    draw,
+    max_verminkingen: int = 3,
+    formats: tuple[str, ...] = ("yaml", "json"),
+    basis: st.SearchStrategy[dict[str, Any]] | None = None,
+) -> Bestand:
     """A consistent applicant (from `basis`, by default `aanvragers`) as YAML or JSON with up to
     `max_verminkingen` things broken; shrinks towards a valid file."""
     feiten = iso(draw(basis if basis is not None else aanvragers(PEILDATUM, KB)))
@@ -337,14 +404,24 @@ ONE_LINE_LIMIT = 10_000  # far above the longest honest line (one that lists eve
 
 
 # What a batch error row may be about without naming a field: the row as a whole.
-WHOLE_ROW = ("geen geldige JSON", "langer dan", "geen UTF-8-tekst", "een cel is langer", "een regeleinde midden",
-             "geen geldige CSV-regel", "te diep genest", "een aanvragersbestand is een mapping",
-             "een aanhalingsteken gaat open", "tekst na het sluitende aanhalingsteken")
+WHOLE_ROW = (
+    "geen geldige JSON",
+    "langer dan",
+    "geen UTF-8-tekst",
+    "een cel is langer",
+    "een regeleinde midden",
+    "geen geldige CSV-regel",
+    "te diep genest",
+    "een aanvragersbestand is een mapping",
+    "een aanhalingsteken gaat open",
+    "tekst na het sluitende aanhalingsteken",
+)
 NAMED_FIELD = re.compile(r"veld '|sleutel \d+: ")
 
 
-def check_message(message: str, bestand: Bestand | None = None, *, names_field: bool = True,
-                  row: int | None = None) -> None:
+def check_message(
+    message: str, bestand: Bestand | None = None, *, names_field: bool = True, row: int | None = None
+) -> None:
     """One line, printable, not endless, naming what it is about, repeating no given value.
 
     `row`: the message is a batch error row of that number; it names the row and then the field,
@@ -356,15 +433,21 @@ def check_message(message: str, bestand: Bestand | None = None, *, names_field: 
         rest = message.removeprefix(f"rij {row}")
         assert rest != message, f"de foutrij noemt haar rij niet: {message!r}"
         named = (rest.startswith(", ") and NAMED_FIELD.match(rest[2:]) is not None) or (
-            rest.startswith(": ") and (rest[2:].startswith(WHOLE_ROW) or re.match(r"\d+ waarden, de kop heeft", rest[2:])))
+            rest.startswith(": ")
+            and (rest[2:].startswith(WHOLE_ROW) or re.match(r"\d+ waarden, de kop heeft", rest[2:]))
+        )
         assert named, f"de foutrij noemt geen veld en gaat niet over de hele rij: {message!r}"
     elif names_field:
-        named = (NAMED_FIELD.search(message) is not None or "--" in message
-                 or (bestand is not None and bestand.name in message))
+        named = (
+            NAMED_FIELD.search(message) is not None
+            or "--" in message
+            or (bestand is not None and bestand.name in message)
+        )
         assert named, f"de melding noemt geen veld, bestand of optie: {message!r}"
     for secret in bestand.secrets if bestand is not None else ():
-        assert secret not in message and escaped(secret) not in message, \
+        assert secret not in message and escaped(secret) not in message, (
             f"de melding herhaalt een gegeven waarde {secret[:40]!r}: {message[:300]!r}"
+        )
 
 
 def check_loader(path: Path, bestand: Bestand) -> str:
@@ -451,19 +534,37 @@ def run_command(command: str, bestand: Bestand, peildatum: str, directory: Path)
 
 # -- batch ------------------------------------------------------------------------------------------
 
+
 @st.composite
 def kapotte_caseloads(draw, basis: st.SearchStrategy[dict[str, Any]] | None = None) -> Bestand:
     """A JSON Lines or CSV caseload of one to three rows, each near-valid, or any bytes."""
     if draw(st.booleans()):
         rows = draw(st.lists(bijna_geldige_bestanden(2, ("json",), basis), min_size=1, max_size=3))
         data = b"".join(r.data.replace(b"\n", b" ").rstrip() + b"\n" for r in rows)
-        return Bestand("zaken.jsonl", data, tuple(s for r in rows for s in r.secrets), tuple(n for r in rows for n in r.names))
+        return Bestand(
+            "zaken.jsonl", data, tuple(s for r in rows for s in r.secrets), tuple(n for r in rows for n in r.names)
+        )
     if draw(st.booleans()):
         names = draw(st.lists(st.sampled_from(sorted(KB.facts)), min_size=1, max_size=6, unique=True))
-        cells = st.sampled_from(["", "ja", "nee", "true", "2020-01-01", "0000-00-00", "9999-12-31", "A1", "[]",
-                                 '[{"van": "9999-12-31"}]', '[{"van": "0001-01-01", "tot": "9999-12-31"}]', "[" * 3000])
-        rows = draw(st.lists(st.lists(cells | st.text(max_size=10), min_size=len(names), max_size=len(names) + 1),
-                             max_size=3))
+        cells = st.sampled_from(
+            [
+                "",
+                "ja",
+                "nee",
+                "true",
+                "2020-01-01",
+                "0000-00-00",
+                "9999-12-31",
+                "A1",
+                "[]",
+                '[{"van": "9999-12-31"}]',
+                '[{"van": "0001-01-01", "tot": "9999-12-31"}]',
+                "[" * 3000,
+            ]
+        )
+        rows = draw(
+            st.lists(st.lists(cells | st.text(max_size=10), min_size=len(names), max_size=len(names) + 1), max_size=3)
+        )
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(names)
@@ -473,7 +574,9 @@ def kapotte_caseloads(draw, basis: st.SearchStrategy[dict[str, Any]] | None = No
             j = v.plek % (len(data) + 1)
             extra = v.waarde if isinstance(v.waarde, bytes) else (v.waarde or "").encode()
             data = data[:j] + extra + data[j:] if v.soort != "afkappen" else data[:j]
-        return Bestand("zaken.csv", data, tuple(c for row in rows for c in row if _is_secret(c, tuple(names))), tuple(names))
+        return Bestand(
+            "zaken.csv", data, tuple(c for row in rows for c in row if _is_secret(c, tuple(names))), tuple(names)
+        )
     return draw(st.builds(Bestand, st.sampled_from(["zaken.csv", "zaken.jsonl"]), st.binary(max_size=200)))
 
 
@@ -501,13 +604,29 @@ def run_batch(bestand: Bestand, peildatum: str, directory: Path) -> str:
 
 # -- the interview's typed answers ------------------------------------------------------------------
 
+
 @lru_cache(maxsize=None)
 def antwoorden() -> st.SearchStrategy[str]:
     """One typed answer: a good one, a near one, or anything."""
-    good = st.sampled_from(["ja", "nee", "j", "n", "?", "weet niet", "", "2020-01-01", "A1", "geen", "B1",
-                            "familie_of_gezinslid", "17400"])
-    near = st.sampled_from([*EXTREME_DATES, "misschien", "JA ", "²", "٣", "1_000", "9" * 5000, "-5", "\x1b[31mja",
-                            "ja\x00", "geheim" * 2000, "geheim\x1b[2J"])
+    good = st.sampled_from(
+        ["ja", "nee", "j", "n", "?", "weet niet", "", "2020-01-01", "A1", "geen", "B1", "familie_of_gezinslid", "17400"]
+    )
+    near = st.sampled_from(
+        [
+            *EXTREME_DATES,
+            "misschien",
+            "JA ",
+            "²",
+            "٣",
+            "1_000",
+            "9" * 5000,
+            "-5",
+            "\x1b[31mja",
+            "ja\x00",
+            "geheim" * 2000,
+            "geheim\x1b[2J",
+        ]
+    )
     return st.one_of(good, near, st.text(max_size=30))
 
 
@@ -515,8 +634,9 @@ def run_interview(answers: list[str], goal: str, peildatum: str, directory: Path
     saved = directory / "antwoorden.yaml"
     saved.unlink(missing_ok=True)
     typed = "".join(a.replace("\n", " ").replace("\r", " ") + "\n" for a in answers)
-    result = CliRunner().invoke(cli.main, ["interview", "--goal", goal, "--peildatum", peildatum, "--save", str(saved)],
-                                input=typed)
+    result = CliRunner().invoke(
+        cli.main, ["interview", "--goal", goal, "--peildatum", peildatum, "--save", str(saved)], input=typed
+    )
     # 1: the answers ran out before the interview ended (click's "Aborted!")
     outcome = check_cli_result(result, None, codes=(0, 1, 2))
     secrets = tuple(a for a in answers if (a.startswith("geheim") or a in EXTREME_DATES) and a not in PEILDATA)
@@ -543,6 +663,7 @@ def check_parse_answer(fact_type: str, text: str, values: tuple[str, ...]) -> st
 
 # -- the tests --------------------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def same_engine():
     with shared_engine():
@@ -559,10 +680,14 @@ def test_the_file_loader_gives_an_applicant_or_one_good_line_and_leaves_the_file
         check_unchanged(path, before)
 
 
-@given(bestand=kapotte_bestanden(), command=st.sampled_from(sorted(COMMANDS)),
-       peildatum=st.sampled_from(PEILDATA[:1] * 4 + PEILDATA[1:]))
+@given(
+    bestand=kapotte_bestanden(),
+    command=st.sampled_from(sorted(COMMANDS)),
+    peildatum=st.sampled_from(PEILDATA[:1] * 4 + PEILDATA[1:]),
+)
 def test_every_command_given_a_broken_file_exits_0_or_2_with_one_line_and_leaves_the_file_alone(
-        same_engine, bestand, command, peildatum):
+    same_engine, bestand, command, peildatum
+):
     with tempfile.TemporaryDirectory() as directory:
         run_command(command, bestand, peildatum, Path(directory))
 
@@ -576,8 +701,11 @@ def test_batch_given_broken_rows_reports_each_in_its_row_and_never_a_traceback(s
 # A quarter of the profile's examples: every answer costs an assessment of each value it could
 # have had, so an interview is the dearest example here by far.
 @settings(max_examples=max(10, settings.default.max_examples // 4))
-@given(answers=st.lists(antwoorden(), max_size=5), goal=st.sampled_from(GOALS),
-       peildatum=st.sampled_from(PEILDATA[:1] * 4 + PEILDATA[1:3]))
+@given(
+    answers=st.lists(antwoorden(), max_size=5),
+    goal=st.sampled_from(GOALS),
+    peildatum=st.sampled_from(PEILDATA[:1] * 4 + PEILDATA[1:3]),
+)
 def test_the_interview_asks_again_after_any_answer_and_saves_only_valid_answers(same_engine, answers, goal, peildatum):
     with tempfile.TemporaryDirectory() as directory:
         run_interview(answers, goal, peildatum, Path(directory))
@@ -591,12 +719,28 @@ def test_a_typed_answer_is_a_value_of_its_type_or_one_line_that_does_not_repeat_
 def test_the_strategies_reach_every_kind_of_damage(tmp_path):
     """Each Verminking soort changes the file it is applied to (a strategy that silently does
     nothing would leave its damage untested)."""
-    base = {"geboortedatum": "1991-03-14", "verblijfsvergunningen": [{"van": "2016-09-01"}], "heeft_zorgverzekering": True}
+    base = {
+        "geboortedatum": "1991-03-14",
+        "verblijfsvergunningen": [{"van": "2016-09-01"}],
+        "heeft_zorgverzekering": True,
+    }
     plain = maak_bestand(base, "yaml", "a.yaml", []).data
-    samples = [Verminking("waarde", 2, [1]), Verminking("geheim", 2, "geheim\x1b"), Verminking("rauw", 2, "9" * 5000), Verminking("datum", 3, "0000-00-00"),
-               Verminking("sleutel", 0, "x"), Verminking("geheime_sleutel", 0, "sleutel\x1b"), Verminking("tikfout", 0, 3), Verminking("dubbel", 0), Verminking("anker", 0),
-               Verminking("lachen", 0, 3), Verminking("top", 0, "[]"), Verminking("teken", 5, "{"),
-               Verminking("afkappen", 5), Verminking("bytes", 5, b"\xff")]
+    samples = [
+        Verminking("waarde", 2, [1]),
+        Verminking("geheim", 2, "geheim\x1b"),
+        Verminking("rauw", 2, "9" * 5000),
+        Verminking("datum", 3, "0000-00-00"),
+        Verminking("sleutel", 0, "x"),
+        Verminking("geheime_sleutel", 0, "sleutel\x1b"),
+        Verminking("tikfout", 0, 3),
+        Verminking("dubbel", 0),
+        Verminking("anker", 0),
+        Verminking("lachen", 0, 3),
+        Verminking("top", 0, "[]"),
+        Verminking("teken", 5, "{"),
+        Verminking("afkappen", 5),
+        Verminking("bytes", 5, b"\xff"),
+    ]
     for sample in samples:
         assert maak_bestand(base, "yaml", "a.yaml", [sample]).data != plain, sample
     assert MAX_FILE_BYTES > max(len(b"".join([plain] * 100)), 300_000 * 2)  # the long strings stay below the limit
@@ -613,9 +757,15 @@ def test_the_strategies_reach_every_kind_of_damage(tmp_path):
 def test_batch_error_rows_name_their_field_or_say_that_the_whole_row_is_wrong(same_engine, tmp_path):
     """The batch check above, on one row of each kind: a row that is no mapping or no JSON is wrong
     as a whole; every other error names its field, by name or (a key that is no name) by place."""
-    rows = ["[]", '{"a": ', '{"heeft_zorgverzekering": "ja"}', '{"Jansen1937": true}',
-            '{"verblijfsvergunningen": [{"van": "2020-01-01", "van": "2021-01-01"}]}',
-            '{"verblijfsvergunningen": ' + "[" * 50 + "]" * 50 + "}", "[" * 50 + "]" * 50]
+    rows = [
+        "[]",
+        '{"a": ',
+        '{"heeft_zorgverzekering": "ja"}',
+        '{"Jansen1937": true}',
+        '{"verblijfsvergunningen": [{"van": "2020-01-01", "van": "2021-01-01"}]}',
+        '{"verblijfsvergunningen": ' + "[" * 50 + "]" * 50 + "}",
+        "[" * 50 + "]" * 50,
+    ]
     bestand = Bestand("zaken.jsonl", ("\n".join(rows) + "\n").encode(), secrets=("Jansen1937",))
     outcome = run_batch(bestand, "2026-11-22", tmp_path)
     assert outcome.startswith("batch 1: ")

@@ -12,15 +12,27 @@ from engine.applicant.facts import parse_applicant
 PEILDATUM = date(2026, 11, 23)
 GOALS = ("huiselijk_geweld", "eergerelateerd_geweld")
 FACTS = (
-    "heeft_nationaliteit_eu_eer_of_zwitserland", "is_familielid_van_eu_eer_of_zwitserse_burger",
-    "heeft_geldige_mvv_voor_verblijfsdoel", "heeft_geldig_reisdocument", "beschikt_over_voldoende_middelen_van_bestaan",
-    "vormt_gevaar_openbare_orde", "vormt_gevaar_nationale_veiligheid", "bereid_tot_medewerking_tbc_onderzoek",
-    "verricht_arbeid_zonder_wav", "voldoet_aan_verblijfsdoel", "onjuiste_informatie_eerdere_aanvraag",
-    "heeft_onrechtmatig_verblijf_gehad", "voldoet_aan_voorwaarden_andere_verblijfsvergunning",
-    "sprake_van_huiselijk_geweld_of_dreiging", "relatie_verbroken_door_huiselijk_geweld",
-    "huiselijk_geweld_heeft_relatie_met_eer", "kan_geweld_ontlopen_door_wonen_in_land_van_herkomst",
+    "heeft_nationaliteit_eu_eer_of_zwitserland",
+    "is_familielid_van_eu_eer_of_zwitserse_burger",
+    "heeft_geldige_mvv_voor_verblijfsdoel",
+    "heeft_geldig_reisdocument",
+    "beschikt_over_voldoende_middelen_van_bestaan",
+    "vormt_gevaar_openbare_orde",
+    "vormt_gevaar_nationale_veiligheid",
+    "bereid_tot_medewerking_tbc_onderzoek",
+    "verricht_arbeid_zonder_wav",
+    "voldoet_aan_verblijfsdoel",
+    "onjuiste_informatie_eerdere_aanvraag",
+    "heeft_onrechtmatig_verblijf_gehad",
+    "voldoet_aan_voorwaarden_andere_verblijfsvergunning",
+    "sprake_van_huiselijk_geweld_of_dreiging",
+    "relatie_verbroken_door_huiselijk_geweld",
+    "huiselijk_geweld_heeft_relatie_met_eer",
+    "kan_geweld_ontlopen_door_wonen_in_land_van_herkomst",
     "dreiging_eergerelateerd_geweld_in_nederland_en_land_van_herkomst",
-    "dreiging_reeel_en_niet_op_korte_termijn_weg_te_nemen", "kinderontvoering", "dreiging_anderszins_voldoende_ernstig",
+    "dreiging_reeel_en_niet_op_korte_termijn_weg_te_nemen",
+    "kinderontvoering",
+    "dreiging_anderszins_voldoende_ernstig",
 )
 PERMITS = {
     "geen": [],
@@ -76,7 +88,9 @@ def test_for_an_adult_the_relationship_break_decides_e9(engine, data):
 def test_outside_this_knowledge_base_never_coexists_with_eligible_or_not_eligible(engine, data, goal):
     applicant = parse_applicant(engine.kb, data)
     assessment = engine.assess(applicant, goal, PEILDATUM)
-    eu = data.get("heeft_nationaliteit_eu_eer_of_zwitserland") or data.get("is_familielid_van_eu_eer_of_zwitserse_burger")
+    eu = data.get("heeft_nationaliteit_eu_eer_of_zwitserland") or data.get(
+        "is_familielid_van_eu_eer_of_zwitserse_burger"
+    )
     if eu:
         assert assessment.outcome == "out_of_scope"
     if assessment.outcome in ("eligible", "not_eligible"):
@@ -85,11 +99,18 @@ def test_outside_this_knowledge_base_never_coexists_with_eligible_or_not_eligibl
 
 def test_the_terms_are_dates_counted_from_the_applicants_dates(engine):
     data = {
-        "datum_indienen_aanvraag": "2026-11-02", "datum_ontvangst_aanvraag": "2026-11-05",
-        "datum_positieve_beslissing": "2027-01-29", "datum_ontvangst_vergunning": "2027-02-15",
-        "datum_aankomst_nederland": "2020-01-31", "geboortedatum": "1990-03-01", "verblijfsvergunningen": [],
+        "datum_indienen_aanvraag": "2026-11-02",
+        "datum_ontvangst_aanvraag": "2026-11-05",
+        "datum_positieve_beslissing": "2027-01-29",
+        "datum_ontvangst_vergunning": "2027-02-15",
+        "datum_aankomst_nederland": "2020-01-31",
+        "geboortedatum": "1990-03-01",
+        "verblijfsvergunningen": [],
     }
-    terms = {t["rule_id"]: t["date"] for t in engine.assess(parse_applicant(engine.kb, data), "huiselijk_geweld", PEILDATUM).terms}
+    terms = {
+        t["rule_id"]: t["date"]
+        for t in engine.assess(parse_applicant(engine.kb, data), "huiselijk_geweld", PEILDATUM).terms
+    }
     assert terms["E14.biometrie"] == date(2026, 11, 16)  # 2 weeks after applying
     assert terms["E15"] == date(2027, 2, 3)  # 90 days after receipt
     assert terms["E16"] == date(2027, 2, 12)  # 2 weeks after the positive decision

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from engine.applicant.facts import read_applicant_file
 from engine.answer.fees import fees_for
 from engine.answer.repairs import find_repairs
+from engine.applicant.facts import read_applicant_file
 from explain import render_assessment, render_fees, render_overview, render_rules, render_why_not
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,12 +26,21 @@ CASES = [
     ("voorbeeld_komt_in_aanmerking.txt", ROOT / "voorbeelden" / "aanvrager.yaml", "2026-11-22", "assess"),
     ("voorbeeld_in_2020_waarom_niet.txt", ROOT / "voorbeelden" / "aanvrager.yaml", "2020-11-22", "why-not"),
     ("voorbeeld_waarom_niet_als_het_wel_kan.txt", ROOT / "voorbeelden" / "aanvrager.yaml", "2026-11-22", "why-not"),
-    ("hier_geboren_nationale_veiligheid_onbekend.txt", GOLDEN / "hier_geboren_nationale_veiligheid_onbekend.yaml", "2026-11-22", "assess"),
+    (
+        "hier_geboren_nationale_veiligheid_onbekend.txt",
+        GOLDEN / "hier_geboren_nationale_veiligheid_onbekend.yaml",
+        "2026-11-22",
+        "assess",
+    ),
     ("asielvergunninghouder_buiten_bereik.txt", GOLDEN / "asielvergunninghouder.yaml", "2026-11-22", "assess"),
     # why-not with repairs: every route to the exam (issue 5), a conditional repair, nothing helps
     ("waarom_niet_zonder_examen_en_brp.txt", GOLDEN / "zonder_examen_en_brp.yaml", "2025-06-01", "why-not"),
-    ("waarom_niet_brp_nee_openbare_orde_onbekend.txt", GOLDEN / "brp_nee_openbare_orde_onbekend.yaml", "2025-06-01",
-     "why-not"),
+    (
+        "waarom_niet_brp_nee_openbare_orde_onbekend.txt",
+        GOLDEN / "brp_nee_openbare_orde_onbekend.yaml",
+        "2025-06-01",
+        "why-not",
+    ),
     ("waarom_niet_gevaar_openbare_orde.txt", GOLDEN / "gevaar_openbare_orde.yaml", "2025-06-01", "why-not"),
 ]
 
@@ -70,14 +79,25 @@ def test_rendered_overview_matches_golden_file(engine, name, applicant, peildatu
 
 def test_rendered_fees_of_a_violence_goal_match_golden_file(engine):
     """What applying for the goal implies (E12.aanvraag_na_geweld), then both sources' amounts."""
-    (answer,) = engine.goal_fees(read_applicant_file(engine.kb, VIOLENCE), "huiselijk_geweld", ["7027"],
-                                 date(2026, 11, 23), reductions=True)  # as `fees --goal huiselijk_geweld`
+    (answer,) = engine.goal_fees(
+        read_applicant_file(engine.kb, VIOLENCE), "huiselijk_geweld", ["7027"], date(2026, 11, 23), reductions=True
+    )  # as `fees --goal huiselijk_geweld`
     check("leges_7027_doel_huiselijk_geweld.txt", render_fees(answer, engine.kb))
 
 
 FEE_CASES = [
-    ("leges_7027_bron_001_zegt_niet_welke.txt", GOLDEN / "slachtoffer_mensenhandel_na_gezinsvergunning.yaml", "7027", []),
-    ("leges_7024_buiten_bandbreedte_004.txt", ROOT / "tests" / "scenarios" / "basis" / "ex_diplomaat_tien_jaar.yaml", "7024", []),
+    (
+        "leges_7027_bron_001_zegt_niet_welke.txt",
+        GOLDEN / "slachtoffer_mensenhandel_na_gezinsvergunning.yaml",
+        "7027",
+        [],
+    ),
+    (
+        "leges_7024_buiten_bandbreedte_004.txt",
+        ROOT / "tests" / "scenarios" / "basis" / "ex_diplomaat_tien_jaar.yaml",
+        "7024",
+        [],
+    ),
     # (golden file, applicant file, form, precedence)
     ("leges_7027_bronnen_verschillen.txt", GOLDEN / "slachtoffer_geweld_met_gezinsvergunning.yaml", "7027", []),
     ("leges_7027_voorrang_002.txt", GOLDEN / "slachtoffer_geweld_met_gezinsvergunning.yaml", "7027", ["002", "001"]),
@@ -88,8 +108,9 @@ FEE_CASES = [
 
 @pytest.mark.parametrize("name, applicant, form, precedence", FEE_CASES, ids=[c[0] for c in FEE_CASES])
 def test_rendered_fee_answer_matches_golden_file(engine, name, applicant, form, precedence):
-    answer = fees_for(engine, read_applicant_file(engine.kb, applicant), form, date(2026, 11, 23), precedence,
-                      reductions=True)  # as `verblijfsregels fees` answers
+    answer = fees_for(
+        engine, read_applicant_file(engine.kb, applicant), form, date(2026, 11, 23), precedence, reductions=True
+    )  # as `verblijfsregels fees` answers
     check(name, render_fees(answer, engine.kb))
 
 

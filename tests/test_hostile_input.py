@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import subprocess
 import sys
-import time
 from datetime import date
 from pathlib import Path
 
@@ -22,8 +20,8 @@ from click.testing import CliRunner
 from cli import main
 from engine import tijd
 from engine.answer.batch import ROW_LIMIT
-from engine.applicant.facts import MAX_DEPTH, MAX_FILE_BYTES
 from engine.answer.interview import AnswerError, parse_answer
+from engine.applicant.facts import MAX_DEPTH, MAX_FILE_BYTES
 from tests.conftest import ROOT
 
 EXAMPLE = ROOT / "voorbeelden" / "aanvrager.yaml"
@@ -33,11 +31,13 @@ GOAL = "onbepaalde_tijd_regulier"
 
 # Runs a command as its own child and reports the child's peak memory (KiB) after it: the
 # test process's own children (batch workers of other tests) do not count.
-MEASURE = ("import json, resource, subprocess, sys, time; t = time.perf_counter(); "
-           "p = subprocess.run(sys.argv[1:], capture_output=True, text=True); "
-           "print(json.dumps({'code': p.returncode, 'stdout': p.stdout, 'stderr': p.stderr, "
-           "'seconds': time.perf_counter() - t, "
-           "'kib': resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}))")
+MEASURE = (
+    "import json, resource, subprocess, sys, time; t = time.perf_counter(); "
+    "p = subprocess.run(sys.argv[1:], capture_output=True, text=True); "
+    "print(json.dumps({'code': p.returncode, 'stdout': p.stdout, 'stderr': p.stderr, "
+    "'seconds': time.perf_counter() - t, "
+    "'kib': resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}))"
+)
 # Generous bounds: they guard against a hang or a blow-up (21 s and 1.2 GB before), not for speed.
 SECONDS = 15
 KIB = 300 * 1024
@@ -71,16 +71,20 @@ def write(tmp_path: Path, name: str, text: str) -> Path:
 
 # -- 1. deep nesting -------------------------------------------------------------------------------
 
+
 def test_a_json_file_of_a_hundred_thousand_nested_lists_gives_one_line_naming_the_file(tmp_path):
     path = write(tmp_path, "diep.json", "[" * 100_000 + "]" * 100_000)
     line = one_line(run("assess", path, "--peildatum", PEILDATUM))
     assert "diep.json is te diep genest" in line and f"hoogstens {MAX_DEPTH} niveaus" in line
 
 
-@pytest.mark.parametrize("name,text", [
-    ("diep.yaml", "verblijfsvergunningen: " + "[" * 5000 + "]" * 5000 + "\n"),
-    ("diep.json", '{"verblijfsvergunningen": ' + "[" * 5000 + "]" * 5000 + "}"),
-])
+@pytest.mark.parametrize(
+    "name,text",
+    [
+        ("diep.yaml", "verblijfsvergunningen: " + "[" * 5000 + "]" * 5000 + "\n"),
+        ("diep.json", '{"verblijfsvergunningen": ' + "[" * 5000 + "]" * 5000 + "}"),
+    ],
+)
 def test_a_fact_whose_value_is_five_thousand_nested_lists_gives_one_line_naming_the_fact(tmp_path, name, text):
     line = one_line(run("assess", write(tmp_path, name, text), "--peildatum", PEILDATUM))
     assert "verblijfsvergunningen" in line
@@ -88,6 +92,7 @@ def test_a_fact_whose_value_is_five_thousand_nested_lists_gives_one_line_naming_
 
 
 # -- 2. YAML anchors -------------------------------------------------------------------------------
+
 
 def billion_laughs() -> str:
     lines = ['a: &a ["lol"]']
@@ -100,8 +105,9 @@ def test_billion_laughs_is_refused_at_the_first_anchor_in_one_line_within_second
     outcome = measured(str(SCRIPT), "assess", str(path), "--peildatum", PEILDATUM)
     assert outcome["code"] == 2 and outcome["stdout"] == "", outcome
     (line,) = outcome["stderr"].splitlines()
-    assert line == ("fout: veld 'a': YAML-ankers en -verwijzingen (&naam, *naam) zijn niet toegestaan; "
-                    "schrijf de waarde uit")
+    assert line == (
+        "fout: veld 'a': YAML-ankers en -verwijzingen (&naam, *naam) zijn niet toegestaan; schrijf de waarde uit"
+    )
     assert outcome["seconds"] < SECONDS and outcome["kib"] < KIB, outcome
 
 
@@ -110,16 +116,25 @@ def test_an_alias_of_a_small_value_is_refused_too_naming_where_it_stands(tmp_pat
     assert "veld 'geboortedatum': YAML-ankers" in one_line(run("assess", path, "--peildatum", PEILDATUM))
 
 
-@pytest.mark.parametrize("text,expected", [
-    ("geboortedatum: !!timestamp abc\n", "veld 'geboortedatum': de YAML-tag '!!timestamp' is niet toegestaan"),
-    ("heeft_zorgverzekering: !!bool misschien\n", "veld 'heeft_zorgverzekering': de YAML-tag '!!bool'"),
-    ("heeft_zorgverzekering: !!int abc\n", "de YAML-tag '!!int'"),
-    ("heeft_zorgverzekering: !!python/object:os.system x\n", "een YAML-tag voor Python-objecten (!!python/…)"),
-    ("geboortedatum: !BSN123456789 1991-03-14\n", "veld 'geboortedatum': een eigen YAML-tag (!…) is niet toegestaan"),
-    ("geboortedatum: !<tag:jansen.nl,2024:bsn> 1991-03-14\n", "veld 'geboortedatum': een YAML-tag is niet toegestaan"),
-    ("? [a, b]\n: 1\n", "een sleutel is een naam (tekst), geen lijst of mapping"),
-    ("<<: {heeft_zorgverzekering: true}\n", "de YAML-samenvoegsleutel '<<' is niet toegestaan"),
-])
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("geboortedatum: !!timestamp abc\n", "veld 'geboortedatum': de YAML-tag '!!timestamp' is niet toegestaan"),
+        ("heeft_zorgverzekering: !!bool misschien\n", "veld 'heeft_zorgverzekering': de YAML-tag '!!bool'"),
+        ("heeft_zorgverzekering: !!int abc\n", "de YAML-tag '!!int'"),
+        ("heeft_zorgverzekering: !!python/object:os.system x\n", "een YAML-tag voor Python-objecten (!!python/…)"),
+        (
+            "geboortedatum: !BSN123456789 1991-03-14\n",
+            "veld 'geboortedatum': een eigen YAML-tag (!…) is niet toegestaan",
+        ),
+        (
+            "geboortedatum: !<tag:jansen.nl,2024:bsn> 1991-03-14\n",
+            "veld 'geboortedatum': een YAML-tag is niet toegestaan",
+        ),
+        ("? [a, b]\n: 1\n", "een sleutel is een naam (tekst), geen lijst of mapping"),
+        ("<<: {heeft_zorgverzekering: true}\n", "de YAML-samenvoegsleutel '<<' is niet toegestaan"),
+    ],
+)
 def test_yaml_tags_list_keys_and_merge_keys_give_one_line_instead_of_a_traceback(tmp_path, text, expected):
     line = one_line(run("assess", write(tmp_path, "tag.yaml", text), "--peildatum", PEILDATUM))
     assert expected in line
@@ -128,12 +143,16 @@ def test_yaml_tags_list_keys_and_merge_keys_give_one_line_instead_of_a_traceback
 
 # -- 3. huge numbers -------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("name,text,field", [
-    ("groot.yaml", "inkomen: 1" + "0" * 5000 + "\n", "inkomen"),
-    ("groot.yaml", "heeft_zorgverzekering: 1" + "0" * 5000 + "\n", "heeft_zorgverzekering"),
-    ("groot.json", '{"heeft_zorgverzekering": 1' + "0" * 5000 + "}", "heeft_zorgverzekering"),
-    ("groot.yaml", "heeft_zorgverzekering: 0x" + "f" * 5000 + "\n", "heeft_zorgverzekering"),
-])
+
+@pytest.mark.parametrize(
+    "name,text,field",
+    [
+        ("groot.yaml", "inkomen: 1" + "0" * 5000 + "\n", "inkomen"),
+        ("groot.yaml", "heeft_zorgverzekering: 1" + "0" * 5000 + "\n", "heeft_zorgverzekering"),
+        ("groot.json", '{"heeft_zorgverzekering": 1' + "0" * 5000 + "}", "heeft_zorgverzekering"),
+        ("groot.yaml", "heeft_zorgverzekering: 0x" + "f" * 5000 + "\n", "heeft_zorgverzekering"),
+    ],
+)
 def test_a_number_of_five_thousand_digits_gives_one_line_naming_the_field(tmp_path, name, text, field):
     line = one_line(run("assess", write(tmp_path, name, text), "--peildatum", PEILDATUM))
     assert f"veld '{field}'" in line and "cijfers" in line and "00000" not in line
@@ -151,6 +170,7 @@ def test_an_amount_in_a_csv_cell_of_five_thousand_digits_is_left_unconverted_for
 
 
 # -- 4. control characters and long names ----------------------------------------------------------
+
 
 def test_control_characters_in_a_key_are_shown_escaped_never_raw(tmp_path):
     path = tmp_path / "stuur.json"
@@ -180,55 +200,110 @@ def test_a_file_name_with_a_newline_and_an_escape_stays_on_one_line(tmp_path):
 
 def test_an_empty_key_is_named_as_an_empty_name(tmp_path):
     path = write(tmp_path, "leeg.json", '{"": true}')
-    assert "sleutel 1: is geen feit uit de woordenlijst (lege naam)" in one_line(run("assess", path, "--peildatum", PEILDATUM))
+    assert "sleutel 1: is geen feit uit de woordenlijst (lege naam)" in one_line(
+        run("assess", path, "--peildatum", PEILDATUM)
+    )
 
 
 # -- 5. no applicant data in errors ----------------------------------------------------------------
 
-@pytest.mark.parametrize("text,field,kind,value", [
-    ("geboortedatum: '0000-00-00'\n", "geboortedatum", "geen bestaande datum", "0000-00-00"),
-    ("geboortedatum: [[1991, 3, 14]]\n", "geboortedatum", "kreeg een lijst", "1991"),
-    ("heeft_zorgverzekering: 'ja, via mijn werkgever'\n", "heeft_zorgverzekering", "kreeg een tekst", "werkgever"),
-    ("inburgeringsexamen_gehaald_niveau: C3-bijzonder\n", "inburgeringsexamen_gehaald_niveau", "kreeg een tekst", "C3-bijzonder"),
-    ("geboortedatum: 2001-05-05\ndatum_aankomst_nederland: 1999-04-04\n", "datum_aankomst_nederland",
-     "ligt voor de geboortedatum", "1999-04-04"),
-])
+
+@pytest.mark.parametrize(
+    "text,field,kind,value",
+    [
+        ("geboortedatum: '0000-00-00'\n", "geboortedatum", "geen bestaande datum", "0000-00-00"),
+        ("geboortedatum: [[1991, 3, 14]]\n", "geboortedatum", "kreeg een lijst", "1991"),
+        ("heeft_zorgverzekering: 'ja, via mijn werkgever'\n", "heeft_zorgverzekering", "kreeg een tekst", "werkgever"),
+        (
+            "inburgeringsexamen_gehaald_niveau: C3-bijzonder\n",
+            "inburgeringsexamen_gehaald_niveau",
+            "kreeg een tekst",
+            "C3-bijzonder",
+        ),
+        (
+            "geboortedatum: 2001-05-05\ndatum_aankomst_nederland: 1999-04-04\n",
+            "datum_aankomst_nederland",
+            "ligt voor de geboortedatum",
+            "1999-04-04",
+        ),
+    ],
+)
 def test_an_error_names_the_field_and_the_kind_of_value_but_never_the_value(tmp_path, text, field, kind, value):
     line = one_line(run("assess", write(tmp_path, "privé.yaml", text), "--peildatum", PEILDATUM))
     assert f"veld '{field}'" in line and kind in line and value not in line
 
 
-@pytest.mark.parametrize("name,text,expected,secret", [
-    ("privé.json", '{"heeft_zorgverzekering": true, "Jansen": "1937-06-17"}',
-     "fout: sleutel 2: is geen feit uit de woordenlijst (geen naam); alle feiten: verblijfsregels schema", "Jansen"),
-    ("privé.yaml", "heeft_zorgverzekering: true\n123456789: ja\n",
-     "fout: sleutel 2: feitnamen zijn tekst; kreeg een geheel getal", "123456789"),
-    ("privé.yaml", "verblijfsvergunningen:\n  - {van: 2020-01-01, 1937-06-17: x}\n",
-     "fout: veld 'verblijfsvergunningen[0]', sleutel 2: is geen veld van een vergunningsperiode (geen naam); "
-     "toegestaan: niet_tijdelijk, tot, van, verblijfsdoel", "1937"),
-    ("privé.yaml", "1937-06-17:\n  x: !!int 3\n", "fout: sleutel 1: de YAML-tag '!!int' is niet toegestaan", "1937"),
-    ("privé.json", '{"Jansen": ' + "[" * 5000 + "]" * 5000 + "}", "fout: sleutel 1: te diep genest", "Jansen"),
-    ("privé.yaml", "geboortedatm: 1991-03-14\n",
-     "fout: veld 'geboortedatm': onbekend feit; bedoelt u 'geboortedatum'? alle feiten: verblijfsregels schema", None),
-], ids=["name", "number", "period", "tag-under-it", "deep-under-it", "a-name-is-quoted"])
+@pytest.mark.parametrize(
+    "name,text,expected,secret",
+    [
+        (
+            "privé.json",
+            '{"heeft_zorgverzekering": true, "Jansen": "1937-06-17"}',
+            "fout: sleutel 2: is geen feit uit de woordenlijst (geen naam); alle feiten: verblijfsregels schema",
+            "Jansen",
+        ),
+        (
+            "privé.yaml",
+            "heeft_zorgverzekering: true\n123456789: ja\n",
+            "fout: sleutel 2: feitnamen zijn tekst; kreeg een geheel getal",
+            "123456789",
+        ),
+        (
+            "privé.yaml",
+            "verblijfsvergunningen:\n  - {van: 2020-01-01, 1937-06-17: x}\n",
+            "fout: veld 'verblijfsvergunningen[0]', sleutel 2: is geen veld van een vergunningsperiode (geen naam); "
+            "toegestaan: niet_tijdelijk, tot, van, verblijfsdoel",
+            "1937",
+        ),
+        (
+            "privé.yaml",
+            "1937-06-17:\n  x: !!int 3\n",
+            "fout: sleutel 1: de YAML-tag '!!int' is niet toegestaan",
+            "1937",
+        ),
+        ("privé.json", '{"Jansen": ' + "[" * 5000 + "]" * 5000 + "}", "fout: sleutel 1: te diep genest", "Jansen"),
+        (
+            "privé.yaml",
+            "geboortedatm: 1991-03-14\n",
+            "fout: veld 'geboortedatm': onbekend feit; bedoelt u 'geboortedatum'? alle feiten: verblijfsregels schema",
+            None,
+        ),
+    ],
+    ids=["name", "number", "period", "tag-under-it", "deep-under-it", "a-name-is-quoted"],
+)
 def test_a_name_in_the_input_is_quoted_only_when_it_looks_like_a_name_otherwise_its_place_is_given(
-        tmp_path, name, text, expected, secret):
+    tmp_path, name, text, expected, secret
+):
     """A key like a date, a number or a surname may be applicant data: the error names its place."""
     line = one_line(run("assess", write(tmp_path, name, text), "--peildatum", PEILDATUM))
     assert line.startswith(expected), line
     assert secret is None or secret not in line
 
 
-@pytest.mark.parametrize("text,expected", [
-    ("1937-06-17,ja,Jansen\n1980-01-01,nee,De Vries\n",
-     "de eerste regel van zaken.csv is geen kop: geen kolom heeft de naam van een feit"),
-    ("geboortedatum,heeft_zorgverzekering,1937-06-17\n", "kolom 3 van zaken.csv is geen feit uit de woordenlijst (geen naam)"),
-    ("geboortedatum,Jansen\n", "kolom 2 van zaken.csv is geen feit uit de woordenlijst (geen naam)"),
-    ("geboortedatum,\n", "kolom 2 van zaken.csv is geen feit uit de woordenlijst (lege naam)"),
-    ("geboortedatum,geboortedatm\n", "kolom 2 ('geboortedatm') van zaken.csv: onbekend feit; bedoelt u 'geboortedatum'?"),
-    ("geboortedatum,heeft_zorgverzekering,geboortedatum\n",
-     "kolom 3 ('geboortedatum') van zaken.csv staat twee keer in de kop (ook kolom 1)"),
-], ids=["no-header", "a-date", "a-surname", "empty", "a-typo", "twice"])
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        (
+            "1937-06-17,ja,Jansen\n1980-01-01,nee,De Vries\n",
+            "de eerste regel van zaken.csv is geen kop: geen kolom heeft de naam van een feit",
+        ),
+        (
+            "geboortedatum,heeft_zorgverzekering,1937-06-17\n",
+            "kolom 3 van zaken.csv is geen feit uit de woordenlijst (geen naam)",
+        ),
+        ("geboortedatum,Jansen\n", "kolom 2 van zaken.csv is geen feit uit de woordenlijst (geen naam)"),
+        ("geboortedatum,\n", "kolom 2 van zaken.csv is geen feit uit de woordenlijst (lege naam)"),
+        (
+            "geboortedatum,geboortedatm\n",
+            "kolom 2 ('geboortedatm') van zaken.csv: onbekend feit; bedoelt u 'geboortedatum'?",
+        ),
+        (
+            "geboortedatum,heeft_zorgverzekering,geboortedatum\n",
+            "kolom 3 ('geboortedatum') van zaken.csv staat twee keer in de kop (ook kolom 1)",
+        ),
+    ],
+    ids=["no-header", "a-date", "a-surname", "empty", "a-typo", "twice"],
+)
 def test_a_csv_header_error_never_quotes_a_cell_that_is_no_name(tmp_path, text, expected):
     """A file without a header once had its first applicant's cells quoted as unknown columns."""
     out = tmp_path / "uit.csv"
@@ -239,19 +314,32 @@ def test_a_csv_header_error_never_quotes_a_cell_that_is_no_name(tmp_path, text, 
     assert not out.exists()
 
 
-@pytest.mark.parametrize("name,text", [
-    ("dubbel.yaml", "verblijfsvergunningen:\n  - {van: 2016-09-01}\n  - {van: 2020-01-01, tot: 2021-01-01, van: 2019-01-01}\n"),
-    ("dubbel.json", '{"verblijfsvergunningen": [{"van": "2016-09-01"}, {"van": "2020-01-01", "van": "2019-01-01"}]}'),
-])
+@pytest.mark.parametrize(
+    "name,text",
+    [
+        (
+            "dubbel.yaml",
+            "verblijfsvergunningen:\n  - {van: 2016-09-01}\n  - {van: 2020-01-01, tot: 2021-01-01, van: 2019-01-01}\n",
+        ),
+        (
+            "dubbel.json",
+            '{"verblijfsvergunningen": [{"van": "2016-09-01"}, {"van": "2020-01-01", "van": "2019-01-01"}]}',
+        ),
+    ],
+)
 def test_a_key_given_twice_inside_a_permit_period_is_named_with_its_whole_path(tmp_path, name, text):
     line = one_line(run("assess", write(tmp_path, name, text), "--peildatum", PEILDATUM))
     assert line.startswith(f"fout: veld 'verblijfsvergunningen[1].van': staat twee keer in {name}"), line
 
 
 def test_a_batch_row_with_a_key_twice_in_a_permit_period_names_the_whole_path(tmp_path):
-    source = write(tmp_path, "zaken.jsonl", '{"heeft_zorgverzekering": true}\n'
-                                            '{"verblijfsvergunningen": [{"van": "2020-01-01", "van": "2019-01-01"}]}\n'
-                                            '{"Jansen": true}\n')
+    source = write(
+        tmp_path,
+        "zaken.jsonl",
+        '{"heeft_zorgverzekering": true}\n'
+        '{"verblijfsvergunningen": [{"van": "2020-01-01", "van": "2019-01-01"}]}\n'
+        '{"Jansen": true}\n',
+    )
     out = tmp_path / "uit.jsonl"
     assert run("batch", source, "--out", out, "--peildatum", PEILDATUM).exit_code == 1
     errors = [json.loads(line)["fout"] for line in out.read_text(encoding="utf-8").splitlines()]
@@ -261,8 +349,9 @@ def test_a_batch_row_with_a_key_twice_in_a_permit_period_names_the_whole_path(tm
 
 
 def test_a_batch_error_row_names_row_and_column_but_not_the_cell(tmp_path):
-    source = write(tmp_path, "zaken.csv", "heeft_zorgverzekering,geboortedatum\nbij-mijn-werkgever,1991-03-14\n"
-                                          "ja,1991-02-30\n")
+    source = write(
+        tmp_path, "zaken.csv", "heeft_zorgverzekering,geboortedatum\nbij-mijn-werkgever,1991-03-14\nja,1991-02-30\n"
+    )
     out = tmp_path / "uit.jsonl"
     assert run("batch", source, "--out", out, "--peildatum", PEILDATUM).exit_code == 1
     errors = [json.loads(line)["fout"] for line in out.read_text(encoding="utf-8").splitlines()]
@@ -273,8 +362,11 @@ def test_a_batch_error_row_names_row_and_column_but_not_the_cell(tmp_path):
 
 def test_an_interview_answer_that_does_not_fit_is_asked_again_without_repeating_it():
     answers = ROOT / "tests" / "golden" / "hier_geboren_nationale_veiligheid_onbekend.yaml"
-    result = CliRunner().invoke(main, ["interview", "--goal", GOAL, "--answers", str(answers), "--peildatum", PEILDATUM],
-                                input="mijn-geheime-antwoord\nnee\n")
+    result = CliRunner().invoke(
+        main,
+        ["interview", "--goal", GOAL, "--answers", str(answers), "--peildatum", PEILDATUM],
+        input="mijn-geheime-antwoord\nnee\n",
+    )
     assert result.exit_code == 0, result.output
     (complaint,) = [line for line in result.output.splitlines() if "past niet" in line]
     assert complaint == "  Dat antwoord past niet: antwoord ja of nee. Probeer het opnieuw."
@@ -288,6 +380,7 @@ def test_an_amount_typed_in_the_interview_is_ascii_digits_or_asked_again(text):
 
 
 # -- 6. size limits --------------------------------------------------------------------------------
+
 
 def test_a_file_of_a_hundred_megabytes_is_refused_unread_in_one_line_within_seconds(tmp_path):
     path = tmp_path / "groot.yaml"
@@ -333,15 +426,25 @@ def test_a_csv_cell_over_the_csv_field_limit_and_a_row_that_is_no_utf8_become_er
 # -- 7. dates at the ends of the calendar ----------------------------------------------------------
 
 EXTREME = {
-    "geboortedatum": "0001-01-01", "datum_aankomst_nederland": "0001-01-01", "datum_ontvangst_aanvraag": "9999-12-31",
-    "datum_ontvangst_vergunning": "9999-12-31", "datum_indienen_aanvraag": "9999-12-31",
-    "verblijfsvergunningen": [{"van": "0001-01-01", "tot": "9999-12-31", "verblijfsdoel": "echtgenoot_of_partner"},
-                              {"van": "9999-12-31", "verblijfsdoel": "asiel"}],
+    "geboortedatum": "0001-01-01",
+    "datum_aankomst_nederland": "0001-01-01",
+    "datum_ontvangst_aanvraag": "9999-12-31",
+    "datum_ontvangst_vergunning": "9999-12-31",
+    "datum_indienen_aanvraag": "9999-12-31",
+    "verblijfsvergunningen": [
+        {"van": "0001-01-01", "tot": "9999-12-31", "verblijfsdoel": "echtgenoot_of_partner"},
+        {"van": "9999-12-31", "verblijfsdoel": "asiel"},
+    ],
 }
 COMMANDS = [
-    ["assess"], ["assess", "--goal", GOAL], ["assess", "--goal", "huiselijk_geweld"],
-    ["why-not", "--goal", GOAL], ["why-not", "--goal", "huiselijk_geweld"],
-    ["fees", "--form", "7027"], ["fees", "--goal", GOAL], ["interview", "--next", "--answers"],
+    ["assess"],
+    ["assess", "--goal", GOAL],
+    ["assess", "--goal", "huiselijk_geweld"],
+    ["why-not", "--goal", GOAL],
+    ["why-not", "--goal", "huiselijk_geweld"],
+    ["fees", "--form", "7027"],
+    ["fees", "--goal", GOAL],
+    ["interview", "--next", "--answers"],
 ]
 
 
@@ -350,8 +453,14 @@ COMMANDS = [
 def test_dates_at_the_ends_of_the_calendar_give_an_answer_or_one_line_never_an_overflow(tmp_path, command, peildatum):
     path = tmp_path / "randen.json"
     path.write_text(json.dumps(EXTREME), encoding="utf-8")
-    result = run(*command[:1], *(command[1:] if command[0] == "interview" else []), path,
-                 *(command[1:] if command[0] != "interview" else []), "--peildatum", peildatum)
+    result = run(
+        *command[:1],
+        *(command[1:] if command[0] == "interview" else []),
+        path,
+        *(command[1:] if command[0] != "interview" else []),
+        "--peildatum",
+        peildatum,
+    )
     assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
     if result.exit_code != 0:
         one_line(result)
@@ -360,15 +469,28 @@ def test_dates_at_the_ends_of_the_calendar_give_an_answer_or_one_line_never_an_o
 def test_a_term_that_would_end_after_9999_names_its_start_date(tmp_path):
     path = write(tmp_path, "termijn.json", json.dumps({"datum_ontvangst_aanvraag": "9999-12-31"}))
     line = one_line(run("assess", path, "--goal", "huiselijk_geweld", "--peildatum", "9999-12-31"))
-    assert line == ("fout: veld 'datum_ontvangst_aanvraag': de termijn E15 (90 dagen) vanaf deze datum eindigt na "
-                    "31 december 9999, buiten de kalender")
+    assert line == (
+        "fout: veld 'datum_ontvangst_aanvraag': de termijn E15 (90 dagen) vanaf deze datum eindigt na "
+        "31 december 9999, buiten de kalender"
+    )
 
 
 def test_batch_with_dates_at_the_ends_of_the_calendar_assesses_every_row(tmp_path):
     source = tmp_path / "zaken.jsonl"
-    source.write_text(json.dumps(EXTREME) + "\n" + json.dumps({**EXTREME, "geboortedatum": "9999-12-31",
-                                                               "datum_aankomst_nederland": "9999-12-31",
-                                                               "verblijfsvergunningen": []}) + "\n", encoding="utf-8")
+    source.write_text(
+        json.dumps(EXTREME)
+        + "\n"
+        + json.dumps(
+            {
+                **EXTREME,
+                "geboortedatum": "9999-12-31",
+                "datum_aankomst_nederland": "9999-12-31",
+                "verblijfsvergunningen": [],
+            }
+        )
+        + "\n",
+        encoding="utf-8",
+    )
     for peildatum in ("9999-12-31", "0001-01-01"):
         out = tmp_path / "uit.jsonl"
         result = run("batch", source, "--out", out, "--peildatum", peildatum)
@@ -393,6 +515,7 @@ def test_date_arithmetic_past_9999_raises_overflow_and_the_quantities_still_answ
 
 # -- and what the fuzzing found besides ------------------------------------------------------------
 
+
 def test_interview_next_reads_answers_with_permit_periods(tmp_path):
     """It once validated the parsed answers (date objects) as if they were a file, and refused
     every file with a permit period."""
@@ -403,11 +526,15 @@ def test_interview_next_reads_answers_with_permit_periods(tmp_path):
 
 def test_interview_saves_the_answers_as_they_were_written(tmp_path):
     saved = tmp_path / "antwoorden.yaml"
-    result = CliRunner().invoke(main, ["interview", "--goal", GOAL, "--answers", str(EXAMPLE), "--save", str(saved),
-                                       "--peildatum", PEILDATUM], input="")
+    result = CliRunner().invoke(
+        main,
+        ["interview", "--goal", GOAL, "--answers", str(EXAMPLE), "--save", str(saved), "--peildatum", PEILDATUM],
+        input="",
+    )
     assert result.exit_code in (0, 1), result.output
-    assert yaml.safe_load(saved.read_text(encoding="utf-8"))["verblijfsvergunningen"] == \
-        json.loads(json.dumps(yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))["verblijfsvergunningen"], default=str))
+    assert yaml.safe_load(saved.read_text(encoding="utf-8"))["verblijfsvergunningen"] == json.loads(
+        json.dumps(yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))["verblijfsvergunningen"], default=str)
+    )
 
 
 def test_interview_refuses_to_save_over_its_own_answers_file(tmp_path):
@@ -451,15 +578,21 @@ def test_a_byte_order_mark_before_the_first_fact_is_no_part_of_its_name(tmp_path
     assert run("assess", path, "--peildatum", PEILDATUM, "--goal", GOAL).exit_code == 0
 
 
-@pytest.mark.parametrize("args,expected", [
-    (["assess"], "fout: FILE: ontbreekt; zie --help"),
-    (["assess", EXAMPLE, "--format", "xml"], "fout: --format: kreeg 'xml'; toegestaan: text, json"),
-    (["why-not", EXAMPLE, "--goal", GOAL, "--max-changes", "9"], "fout: --max-changes: verwacht een getal van 0 tot en met 5"),
-    (["assess", EXAMPLE, "--goal"], "fout: --goal: vraagt een waarde; zie --help"),
-    (["assess", EXAMPLE, EXAMPLE], "fout: te veel argumenten; zie --help"),
-    (["beoordeel"], "fout: onbekende opdracht 'beoordeel'; toegestaan: assess, audit, batch"),
-    (["assess", EXAMPLE, "--peildatum", "\x1b[31m"], "fout: --peildatum: kreeg '\\x1b[31m'; verwacht een datum"),
-])
+@pytest.mark.parametrize(
+    "args,expected",
+    [
+        (["assess"], "fout: FILE: ontbreekt; zie --help"),
+        (["assess", EXAMPLE, "--format", "xml"], "fout: --format: kreeg 'xml'; toegestaan: text, json"),
+        (
+            ["why-not", EXAMPLE, "--goal", GOAL, "--max-changes", "9"],
+            "fout: --max-changes: verwacht een getal van 0 tot en met 5",
+        ),
+        (["assess", EXAMPLE, "--goal"], "fout: --goal: vraagt een waarde; zie --help"),
+        (["assess", EXAMPLE, EXAMPLE], "fout: te veel argumenten; zie --help"),
+        (["beoordeel"], "fout: onbekende opdracht 'beoordeel'; toegestaan: assess, audit, batch"),
+        (["assess", EXAMPLE, "--peildatum", "\x1b[31m"], "fout: --peildatum: kreeg '\\x1b[31m'; verwacht een datum"),
+    ],
+)
 def test_a_bad_command_line_gives_one_dutch_line_for_every_command(args, expected):
     assert one_line(run(*args)).startswith(expected)
 

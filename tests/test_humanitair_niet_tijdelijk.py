@@ -30,7 +30,12 @@ def test_terms_count_from_receiving_the_permit(engine):
     dates = {t["rule_id"]: t["date"] for t in result.terms}
     # A10 (004): a permit for bepaalde tijd is valid at most five years; D9 (000) says five years too
     # D10.termijn does not: the family permit since 1 March 2019 already counts (below)
-    assert dates == {"A10": date(2031, 12, 1), "D6": date(2027, 3, 1), "D9": date(2031, 12, 1), "D10.termijn": date(2024, 3, 1)}
+    assert dates == {
+        "A10": date(2031, 12, 1),
+        "D6": date(2027, 3, 1),
+        "D9": date(2031, 12, 1),
+        "D10.termijn": date(2024, 3, 1),
+    }
 
 
 def test_the_permanent_permit_term_counts_the_years_the_applicant_already_had_a_permit(engine):
@@ -46,11 +51,17 @@ def test_the_permanent_permit_term_agrees_with_the_five_years_c2_counts(engine):
     """On the date D10.termijn gives, C2 (003: 5 years in a row, from age 8) holds; a day earlier not."""
     from engine.applicant.facts import parse_applicant as parse
 
-    facts = {"geboortedatum": "1990-05-01", "verblijfsvergunningen": [
-        {"van": "2012-01-01", "tot": "2016-12-31", "verblijfsdoel": "anders", "niet_tijdelijk": False},
-        {"van": "2019-03-01", "verblijfsdoel": "familie_of_gezinslid", "niet_tijdelijk": False}],
-        "uitzondering_vijfjaartermijn_van_toepassing": False}  # 003 names none; here none applies
-    day = {t["rule_id"]: t["date"] for t in _assess(engine, verblijfsvergunningen=facts["verblijfsvergunningen"]).terms}["D10.termijn"]
+    facts = {
+        "geboortedatum": "1990-05-01",
+        "verblijfsvergunningen": [
+            {"van": "2012-01-01", "tot": "2016-12-31", "verblijfsdoel": "anders", "niet_tijdelijk": False},
+            {"van": "2019-03-01", "verblijfsdoel": "familie_of_gezinslid", "niet_tijdelijk": False},
+        ],
+        "uitzondering_vijfjaartermijn_van_toepassing": False,
+    }  # 003 names none; here none applies
+    day = {
+        t["rule_id"]: t["date"] for t in _assess(engine, verblijfsvergunningen=facts["verblijfsvergunningen"]).terms
+    }["D10.termijn"]
     # the gap in 2017-2019 breaks the run: only the years since 1 March 2019 certainly count
     assert day == date(2024, 3, 1)
     for peil, holds in ((day, True), (date(2024, 2, 29), False)):
@@ -60,9 +71,11 @@ def test_the_permanent_permit_term_agrees_with_the_five_years_c2_counts(engine):
 
 def test_a_child_counts_the_permanent_permit_term_from_its_eighth_birthday(engine):
     # 003 (C3, C4): only the years from age 8 count; a child with a permit since birth reaches 5 at 13
-    result = _assess(engine, geboortedatum="2015-06-10",
-                     verblijfsvergunningen=[{"van": "2015-06-10", "verblijfsdoel": "familie_of_gezinslid",
-                                             "niet_tijdelijk": False}])
+    result = _assess(
+        engine,
+        geboortedatum="2015-06-10",
+        verblijfsvergunningen=[{"van": "2015-06-10", "verblijfsdoel": "familie_of_gezinslid", "niet_tijdelijk": False}],
+    )
     term = {t["rule_id"]: t for t in result.terms}["D10.termijn"]
     assert (term["start_date"], term["date"]) == (date(2023, 6, 10), date(2028, 6, 10))
 
@@ -70,7 +83,9 @@ def test_a_child_counts_the_permanent_permit_term_from_its_eighth_birthday(engin
 def test_without_a_permit_on_the_peildatum_the_permanent_permit_term_has_no_date(engine):
     # which earlier, interrupted years count, the sources leave open (D10 does not say 'achter
     # elkaar', C2 does): the term is given in words, never as a date that may be wrong
-    ended = [{"van": "2019-03-01", "tot": "2026-10-31", "verblijfsdoel": "familie_of_gezinslid", "niet_tijdelijk": False}]
+    ended = [
+        {"van": "2019-03-01", "tot": "2026-10-31", "verblijfsdoel": "familie_of_gezinslid", "niet_tijdelijk": False}
+    ]
     term = {t["rule_id"]: t for t in _assess(engine, verblijfsvergunningen=ended).terms}["D10.termijn"]
     assert term["date"] is None and term["start_date"] is None
 

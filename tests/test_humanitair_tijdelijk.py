@@ -9,21 +9,28 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from engine.applicant.facts import parse_applicant
-from engine.rules.model import expr_names
 from engine.checks.strategies import aanvragers, basisaanvragers, varianten
+from engine.rules.model import expr_names
 
 GOAL = "humanitair_tijdelijk"
 PEIL = date(2026, 11, 22)
 # the goals whose route, per its source, ends in a permit humanitair tijdelijk
-ROUTES = ("eergerelateerd_geweld", "huiselijk_geweld", "haags_kinderbeschermingsverdrag_tijdelijk",
-          "ondertoezichtstelling_kind", "buitenschuld")
+ROUTES = (
+    "eergerelateerd_geweld",
+    "huiselijk_geweld",
+    "haags_kinderbeschermingsverdrag_tijdelijk",
+    "ondertoezichtstelling_kind",
+    "buitenschuld",
+)
 
 
 def test_assess_answers_the_goal(tmp_path):
     from cli import main
 
     applicant = tmp_path / "a.yaml"
-    applicant.write_text("geboortedatum: 1985-04-01\nkan_buiten_schuld_nederland_niet_verlaten: true\n", encoding="utf-8")
+    applicant.write_text(
+        "geboortedatum: 1985-04-01\nkan_buiten_schuld_nederland_niet_verlaten: true\n", encoding="utf-8"
+    )
     result = CliRunner().invoke(main, ["assess", str(applicant), "--goal", GOAL, "--peildatum", "2026-11-22"])
     assert result.exit_code == 0, result.output
     assert "humanitair tijdelijk" in result.output and "onbekend doel" not in result.output
@@ -32,8 +39,12 @@ def test_assess_answers_the_goal(tmp_path):
 def test_each_route_cites_the_sentence_that_gives_humanitair_tijdelijk_and_reads_only_existing_routes(kb):
     goal = kb.goals[GOAL]
     branches = [r for r in kb.rules.values() if r.conclusion == goal.conclusion]
-    assert sorted(r.id for r in branches) == ["E13.humanitair_tijdelijk", "F10.humanitair_tijdelijk",
-                                              "F7.humanitair_tijdelijk", "F8.humanitair_tijdelijk"]
+    assert sorted(r.id for r in branches) == [
+        "E13.humanitair_tijdelijk",
+        "F10.humanitair_tijdelijk",
+        "F7.humanitair_tijdelijk",
+        "F8.humanitair_tijdelijk",
+    ]
     facts = set(kb.facts)
     for rule in branches:
         assert "humanitair tijdelijk" in rule.source.quote.replace("‘", "").replace("’", ""), rule.id

@@ -42,6 +42,7 @@ def iso(value: Any) -> Any:
 
 def arranged(data: dict[str, Any], order: str, rng: random.Random) -> dict[str, Any]:
     """The same applicant with its facts, permit periods and their fields in another order."""
+
     def reorder(items: list) -> list:
         items = list(items)
         if order == "reversed":
@@ -65,12 +66,20 @@ def why_not_applicant() -> dict[str, Any]:
 
 def fees_applicant() -> dict[str, Any]:
     """Sources give different amounts for this one: the answer lists both."""
-    return {**iso(EXAMPLE), "geboortedatum": "2012-05-01", "is_slachtoffer_mensenhandel": False,
-            "is_getuige_mensenhandel": False, "is_slachtoffer_huiselijk_geweld": True, "aanvraag_na_geweld": True,
-            "aanvraag_na_achterlating": False, "aanvraag_regeling_langdurig_verblijvende_kinderen": False,
-            "verblijfsvergunningen": [
-                {"van": "2016-09-01", "tot": "2020-12-31", "verblijfsdoel": "anders", "niet_tijdelijk": False},
-                {"van": "2021-01-01", "verblijfsdoel": "familie_of_gezinslid"}]}
+    return {
+        **iso(EXAMPLE),
+        "geboortedatum": "2012-05-01",
+        "is_slachtoffer_mensenhandel": False,
+        "is_getuige_mensenhandel": False,
+        "is_slachtoffer_huiselijk_geweld": True,
+        "aanvraag_na_geweld": True,
+        "aanvraag_na_achterlating": False,
+        "aanvraag_regeling_langdurig_verblijvende_kinderen": False,
+        "verblijfsvergunningen": [
+            {"van": "2016-09-01", "tot": "2020-12-31", "verblijfsdoel": "anders", "niet_tijdelijk": False},
+            {"van": "2021-01-01", "verblijfsdoel": "familie_of_gezinslid"},
+        ],
+    }
 
 
 def interview_answers() -> dict[str, Any]:
@@ -95,11 +104,16 @@ def inputs(directory: Path, order: str, caseload: list[dict[str, Any]]) -> dict[
     paths = {}
     for name, data in (("why_not", why_not_applicant()), ("fees", fees_applicant()), ("answers", interview_answers())):
         paths[name] = directory / f"{name}.yaml"
-        paths[name].write_text(yaml.safe_dump(arranged(data, order, rng), sort_keys=False, allow_unicode=True),
-                               encoding="utf-8")
+        paths[name].write_text(
+            yaml.safe_dump(arranged(data, order, rng), sort_keys=False, allow_unicode=True), encoding="utf-8"
+        )
     columns = arranged({name: None for row in caseload for name in row}, order, rng)
-    write_caseload([arranged(row, order, rng) for row in caseload], directory / "caseload.csv",
-                   directory / "caseload.jsonl", columns=list(columns))
+    write_caseload(
+        [arranged(row, order, rng) for row in caseload],
+        directory / "caseload.csv",
+        directory / "caseload.jsonl",
+        columns=list(columns),
+    )
     return paths
 
 
@@ -110,8 +124,10 @@ def command_lines(paths: dict[str, Path], directory: Path, jobs: int = 1) -> dic
     for fmt in ("text", "json"):
         out[f"why-not {fmt}"] = (["why-not", str(paths["why_not"]), "--goal", GOAL, *at, "--format", fmt], None)
         out[f"fees --form {fmt}"] = (["fees", str(paths["fees"]), "--form", "7027", *at, "--format", fmt], None)
-        out[f"fees --goal --voorrang {fmt}"] = (["fees", str(paths["fees"]), "--goal", "huiselijk_geweld",
-                                                 "--voorrang", "002,001", *at, "--format", fmt], None)
+        out[f"fees --goal --voorrang {fmt}"] = (
+            ["fees", str(paths["fees"]), "--goal", "huiselijk_geweld", "--voorrang", "002,001", *at, "--format", fmt],
+            None,
+        )
     for run in interview_runs(paths["answers"], GOAL):
         out[run.name] = (list(run.args), None)
     for run in batch_runs(directory / "caseload.csv", directory / "caseload.jsonl", directory):
@@ -131,7 +147,9 @@ def outputs_in_process(paths: dict[str, Path], directory: Path) -> dict[str, byt
     return found
 
 
-def outputs_in_processes(seed: str, paths: dict[str, Path], directory: Path, cache: Path, jobs: int) -> dict[str, bytes]:
+def outputs_in_processes(
+    seed: str, paths: dict[str, Path], directory: Path, cache: Path, jobs: int
+) -> dict[str, bytes]:
     env = {**os.environ, "PYTHONHASHSEED": seed, "VERBLIJFSREGELS_CACHE": str(cache)}
     env.pop("VERBLIJFSREGELS_NO_CACHE", None)
     found = {}
@@ -154,8 +172,10 @@ def test_the_outputs_compared_are_real_answers(tmp_path, caseload):
 
 
 def test_why_not_fees_interview_and_batch_are_byte_identical_across_orders_in_process(tmp_path, caseload):
-    results = {order: outputs_in_process(inputs(tmp_path / order, order, caseload), tmp_path / order)
-               for order in ("as_is", "reversed", "shuffled")}
+    results = {
+        order: outputs_in_process(inputs(tmp_path / order, order, caseload), tmp_path / order)
+        for order in ("as_is", "reversed", "shuffled")
+    }
     for name in ("why_not.yaml", "fees.yaml", "answers.yaml", "caseload.csv", "caseload.jsonl"):
         texts = {(tmp_path / order / name).read_text(encoding="utf-8") for order in results}
         assert len(texts) == 3, name  # three different inputs ...

@@ -41,8 +41,11 @@ from tests.vrije_tekst import FACT, FORM, GOAL
 CORPUS_FILE = Path(__file__).resolve().parent / "injection_corpus.yaml"
 CORPUS: dict[str, list[str]] = yaml.safe_load(CORPUS_FILE.read_text(encoding="utf-8"))
 SENTINEL = "@SENTINEL@"
-PAYLOADS = [pytest.param(category, value, id=f"{category}-{i}")
-            for category, values in CORPUS.items() for i, value in enumerate(values, 1)]
+PAYLOADS = [
+    pytest.param(category, value, id=f"{category}-{i}")
+    for category, values in CORPUS.items()
+    for i, value in enumerate(values, 1)
+]
 PERIOD = {"van": "2020-01-01"}
 
 # Where applicant text can go: place -> the applicant data with `v` there. Only free text is
@@ -70,6 +73,7 @@ def test_the_corpus_covers_every_kind_of_code_the_issue_names():
 
 
 # -- recording what gets evaluated ----------------------------------------------------------------
+
 
 @dataclass
 class Recorder:
@@ -195,6 +199,7 @@ def test_the_recorder_sees_a_value_handed_to_pydatalogs_text_api_or_to_eval_or_j
 
 # -- the knowledge base with a free-text fact -----------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def tekst_engine(tmp_path_factory) -> Engine:
     return Engine(vrije_tekst.write_kb(tmp_path_factory.mktemp("vrije-tekst") / "kb"))
@@ -248,7 +253,8 @@ def _csv_expected(rows: list[dict], columns: list[str]) -> list[bool]:
 
 @pytest.mark.parametrize("category,template", PAYLOADS)
 def test_code_in_any_applicant_value_is_never_run_and_free_text_comes_out_verbatim(
-        category, template, tmp_path, with_tekst_kb, recorder):
+    category, template, tmp_path, with_tekst_kb, recorder
+):
     sentinel = tmp_path / "gemaakt-door-de-aanvrager"
     value = template.replace(SENTINEL, str(sentinel))
     files = tmp_path / "invoer"
@@ -269,7 +275,13 @@ def test_code_in_any_applicant_value_is_never_run_and_free_text_comes_out_verbat
     save = tmp_path / "opgeslagen.yaml"
     runs.append(("tekst", interactive_run(earlier, GOAL, save, value.replace("\n", " "))))
     rows = [make(value) for make in PLACES.values()]
-    columns = [FACT, "heeft_zorgverzekering", "inburgeringsexamen_gehaald_niveau", "geboortedatum", "verblijfsvergunningen"]
+    columns = [
+        FACT,
+        "heeft_zorgverzekering",
+        "inburgeringsexamen_gehaald_niveau",
+        "geboortedatum",
+        "verblijfsvergunningen",
+    ]
     write_caseload(rows, files / "caseload.csv", files / "caseload.jsonl", columns=columns)
     header = io.StringIO()
     csv.writer(header, lineterminator="\n").writerows([["heeft_zorgverzekering", value], ["true", "ja"]])
@@ -277,8 +289,11 @@ def test_code_in_any_applicant_value_is_never_run_and_free_text_comes_out_verbat
     out = tmp_path / "uit"
     out.mkdir()
     # each input format once (the output format cannot run a value), and a comparison report
-    batches = [run for run in batch_runs(files / "caseload.csv", files / "caseload.jsonl", out)
-               if run.name in ("batch .csv -> .csv", "batch .jsonl -> .jsonl", "batch --compare-peildatum, text")]
+    batches = [
+        run
+        for run in batch_runs(files / "caseload.csv", files / "caseload.jsonl", out)
+        if run.name in ("batch .csv -> .csv", "batch .jsonl -> .jsonl", "batch --compare-peildatum, text")
+    ]
     recorder.on = True
 
     for place, run in runs:
@@ -305,8 +320,11 @@ def test_code_in_any_applicant_value_is_never_run_and_free_text_comes_out_verbat
     assert len(written) == 2
     for path in written:
         text = path.read_text(encoding="utf-8")
-        results = ([json.loads(line) for line in text.splitlines()] if path.suffix == ".jsonl"
-                   else list(csv.DictReader(io.StringIO(text))))
+        results = (
+            [json.loads(line) for line in text.splitlines()]
+            if path.suffix == ".jsonl"
+            else list(csv.DictReader(io.StringIO(text)))
+        )
         # only free text is valid; in CSV the fact-name row is empty (its column is refused above)
         expected = [place != "tekst" and not (place == "feitnaam" and "-csv" in path.name) for place in PLACES]
         if path.suffix == ".csv":
@@ -323,13 +341,17 @@ def test_code_in_any_applicant_value_is_never_run_and_free_text_comes_out_verbat
     assert {p.name for p in tmp_path.iterdir()} <= {"invoer", "uit", "cache", "opgeslagen.yaml"}
 
 
-@pytest.mark.parametrize("text", [
-    "{FACT}: !!python/object/apply:os.system ['touch {sentinel}']\n",
-    "{FACT}: !!python/object/new:subprocess.Popen [['touch', '{sentinel}']]\n",
-    "{FACT}: !!python/name:os.system\n",
-    "!!python/object/apply:os.system ['touch {sentinel}']: ja\n",
-    "{FACT}: &a !!python/object/apply:builtins.open ['{sentinel}', 'w']\nheeft_zorgverzekering: *a\n",
-], ids=["apply", "new", "name", "in-a-key", "anchored"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "{FACT}: !!python/object/apply:os.system ['touch {sentinel}']\n",
+        "{FACT}: !!python/object/new:subprocess.Popen [['touch', '{sentinel}']]\n",
+        "{FACT}: !!python/name:os.system\n",
+        "!!python/object/apply:os.system ['touch {sentinel}']: ja\n",
+        "{FACT}: &a !!python/object/apply:builtins.open ['{sentinel}', 'w']\nheeft_zorgverzekering: *a\n",
+    ],
+    ids=["apply", "new", "name", "in-a-key", "anchored"],
+)
 def test_yaml_tags_that_would_build_python_objects_are_refused_without_running(text, tmp_path, with_tekst_kb, recorder):
     sentinel = tmp_path / "gemaakt-door-yaml"
     path = tmp_path / "aanvrager.yaml"
@@ -345,6 +367,7 @@ def test_yaml_tags_that_would_build_python_objects_are_refused_without_running(t
 
 # -- HTML ----------------------------------------------------------------------------------------
 
+
 def test_the_html_template_escapes_every_value_it_shows():
     # Only `audit --format html` writes HTML, and it shows the rule base and witnesses the audit
     # makes itself, never an applicant file. Should applicant text ever reach it, the template
@@ -356,18 +379,36 @@ def test_the_html_template_escapes_every_value_it_shows():
     values = [v.replace(SENTINEL, "/tmp/x") for v in CORPUS["html"] + CORPUS["jinja"]]
     for value in values:
         finding = {
-            "severity": "fout", "explained": {"reason": value, "where": value}, "title": value, "key": value,
-            "message": value, "rules": [{"id": value, "label": value, "source": {"file": value, "quote": value}}],
+            "severity": "fout",
+            "explained": {"reason": value, "where": value},
+            "title": value,
+            "key": value,
+            "message": value,
+            "rules": [{"id": value, "label": value, "source": {"file": value, "quote": value}}],
             "witnesses": [{"label": value, "verified": False, "yaml": value, "command": value}],
         }
         page = _ENV.get_template("audit.html.j2").render(
-            peildatum="2026-11-22", summary={"fout": 1, "waarschuwing": 0, "info": 0, "explained": 1},
-            strict_fails=True, categories=[{"id": "tegenstrijdig", "heading": value, "findings": [finding]}],
-            coverage=[{"goal": value, "yes_no_atoms": 1, "compared": [{"name": value, "classes": [value]}],
-                       "situations_known": 1, "situations_with_unknown": 1, "recomputed_concretely": 1,
-                       "recompute_exhaustive": True, "exhaustive": False,
-                       "date_combinations": [{"with_example": 1, "combinations": 2, "without_example": [{value: value}]}]}],
-            notes=[value], dot=value, svg=None)
+            peildatum="2026-11-22",
+            summary={"fout": 1, "waarschuwing": 0, "info": 0, "explained": 1},
+            strict_fails=True,
+            categories=[{"id": "tegenstrijdig", "heading": value, "findings": [finding]}],
+            coverage=[
+                {
+                    "goal": value,
+                    "yes_no_atoms": 1,
+                    "compared": [{"name": value, "classes": [value]}],
+                    "situations_known": 1,
+                    "situations_with_unknown": 1,
+                    "recomputed_concretely": 1,
+                    "recompute_exhaustive": True,
+                    "exhaustive": False,
+                    "date_combinations": [{"with_example": 1, "combinations": 2, "without_example": [{value: value}]}],
+                }
+            ],
+            notes=[value],
+            dot=value,
+            svg=None,
+        )
         escaped = str(escape(value))
         assert page.count(escaped) >= 15, value  # printed as text: a Jinja value is not run either
         if escaped != value:

@@ -21,12 +21,12 @@ from typing import Any, Callable
 import pytest
 import yaml
 from hypothesis import assume, event, given, settings
-from hypothesis.control import currently_in_test_context
 from hypothesis import strategies as st
+from hypothesis.control import currently_in_test_context
 
-from engine.checks import strategies as kit
 from engine.answer.assess import ELIGIBLE, NOT_ELIGIBLE, OUT_OF_SCOPE, UNDETERMINED
 from engine.applicant.facts import parse_applicant
+from engine.checks import strategies as kit
 from engine.rules.model import Atom, KnowledgeBase, load_knowledge_base
 from engine.tijd import add_years
 
@@ -48,6 +48,7 @@ def _assess(engine, facts: dict[str, Any], goal: str):
 
 
 # -- C13: who grew up here can be refused only for public order or national security -----------------
+
 
 def c13_reason(kb: KnowledgeBase) -> str | None:
     if C13_GOAL not in kb.goals:
@@ -75,7 +76,8 @@ def check_c13(engine, facts: dict[str, Any]) -> None:
     else:
         expected = UNDETERMINED
     assert result.outcome == expected, (
-        f"C13: verwacht {expected} bij gevaar {dict(zip(DANGERS, dangers))}, kreeg {result.outcome}")
+        f"C13: verwacht {expected} bij gevaar {dict(zip(DANGERS, dangers))}, kreeg {result.outcome}"
+    )
     if expected == UNDETERMINED:
         assert set(result.unknown_facts) <= set(DANGERS), f"C13: alleen het gevaar is open, niet {result.unknown_facts}"
     if expected == ELIGIBLE:
@@ -89,6 +91,7 @@ def test_c13_who_grew_up_here_can_only_be_refused_for_public_order_or_national_s
 
 
 # -- adding a fact --------------------------------------------------------------------------------
+
 
 def _goal_outcomes(engine, facts: dict[str, Any]) -> dict[str, Any]:
     applicant = parse_applicant(engine.kb, facts)
@@ -114,8 +117,7 @@ def fact_additions(draw, kb: KnowledgeBase):
     """(applicant, fact, value): an applicant (often eligible for a goal) and a fact it does not
     have yet, or a yes/no fact it has as false, with the value it gets."""
     facts = draw(st.one_of(*_addition_sources(kb)))
-    candidates = sorted(n for n in kb.facts
-                        if n not in facts or (kb.facts[n].type == "bool" and facts[n] is False))
+    candidates = sorted(n for n in kb.facts if n not in facts or (kb.facts[n].type == "bool" and facts[n] is False))
     if not candidates:
         return facts, None, None
     name = draw(st.sampled_from(candidates))
@@ -125,11 +127,16 @@ def fact_additions(draw, kb: KnowledgeBase):
     arrived = facts.get(kit.AANKOMST)
     start = max((d for d in (born, arrived) if d is not None), default=None)
     if name == kit.AANKOMST:
-        value = born if facts.get(kit.HIER_GEBOREN) is True and born else draw(
-            kit.datums(born or date(PEILDATUM.year - 90, 1, 1), PEILDATUM))
+        value = (
+            born
+            if facts.get(kit.HIER_GEBOREN) is True and born
+            else draw(kit.datums(born or date(PEILDATUM.year - 90, 1, 1), PEILDATUM))
+        )
     elif name == kit.GEBOORTEDATUM:
-        latest = min([d for d in (PEILDATUM, arrived) if d is not None]
-                     + [p["van"] for p in facts.get("verblijfsvergunningen") or ()])
+        latest = min(
+            [d for d in (PEILDATUM, arrived) if d is not None]
+            + [p["van"] for p in facts.get("verblijfsvergunningen") or ()]
+        )
         value = draw(kit.datums(date(PEILDATUM.year - 90, 1, 1), latest))
         if facts.get(kit.HIER_GEBOREN) is True and arrived:
             value = arrived
@@ -173,8 +180,13 @@ def _excuses(engine, goal: str, before, after, old, new, fact: str) -> list[str]
 
     def walk(node, rule_id: str | None, where: str) -> None:
         rule_id = node.rule_id or rule_id
-        if node.kind == "not" and node.node not in seen and after.value(node.node) is not True \
-                and before.value(node.node) is True and fact in _reach(engine, node.node):
+        if (
+            node.kind == "not"
+            and node.node not in seen
+            and after.value(node.node) is not True
+            and before.value(node.node) is True
+            and fact in _reach(engine, node.node)
+        ):
             seen.add(node.node)
             found.append(f"niet '{node.children[0].label if node.children else node.node}' in {rule_id}{where}")
         elif node.kind == "exception" and node.node not in seen:
@@ -209,13 +221,16 @@ def check_adding_a_fact(engine, example) -> list[str]:
         if name not in facts:
             # an unknown fact becoming known never changes an answer that was already given
             assert old.outcome == UNDETERMINED or new.outcome == old.outcome, (
-                f"{goal}: {old.outcome} werd {new.outcome} toen {name} bekend werd ({value!r})")
+                f"{goal}: {old.outcome} werd {new.outcome} toen {name} bekend werd ({value!r})"
+            )
         elif old.outcome == ELIGIBLE and new.outcome != ELIGIBLE:
             values_before = engine.evaluate(parse_applicant(engine.kb, facts), goal, PEILDATUM)
             values_after = engine.evaluate(parse_applicant(engine.kb, {**facts, name: value}), goal, PEILDATUM)
             why = _excuses(engine, goal, values_before, values_after, old, new, name)
-            assert why, (f"{goal}: {name} waar maken maakte '{ELIGIBLE}' tot '{new.outcome}' zonder gedeclareerde "
-                         f"uitzondering, gedeclareerde 'niet' of buiten_bereik die {name} leest en door de wijziging omsloeg")
+            assert why, (
+                f"{goal}: {name} waar maken maakte '{ELIGIBLE}' tot '{new.outcome}' zonder gedeclareerde "
+                f"uitzondering, gedeclareerde 'niet' of buiten_bereik die {name} leest en door de wijziging omsloeg"
+            )
             named += [f"{goal}: {w}" for w in why]
     if named and currently_in_test_context():
         event(f"{name} neemt weg: {named[0]}")
@@ -229,6 +244,7 @@ def test_adding_a_fact_never_removes_eligibility_except_through_a_declared_excep
 
 # -- out of scope -----------------------------------------------------------------------------------
 
+
 @st.composite
 def scope_applicants(draw, kb: KnowledgeBase):
     """Any applicant, or one that the rules of some goal send elsewhere (as far as yes/no and
@@ -238,8 +254,9 @@ def scope_applicants(draw, kb: KnowledgeBase):
     if goals and draw(st.booleans()):
         goal = draw(st.sampled_from(goals))
         forced = dict(facts)
-        kit.forceer(kb, Atom(kb.goals[goal].out_of_scope), True, forced,
-                    choose=lambda options: draw(st.sampled_from(options)))
+        kit.forceer(
+            kb, Atom(kb.goals[goal].out_of_scope), True, forced, choose=lambda options: draw(st.sampled_from(options))
+        )
         return forced
     return facts
 
@@ -251,8 +268,9 @@ def check_out_of_scope(engine, facts: dict[str, Any]) -> None:
         if sent_elsewhere:
             assert result.outcome not in (ELIGIBLE, NOT_ELIGIBLE)
             assert result.fees == []
-            assert any(n.kind == "rule" and n.value is True for n in result.scope.walk()), \
+            assert any(n.kind == "rule" and n.value is True for n in result.scope.walk()), (
                 f"{goal}: buiten bereik zonder een regel die verwijst"
+            )
 
 
 @given(scope_applicants(KB))
@@ -262,11 +280,11 @@ def test_eligibility_is_never_derived_for_someone_the_sources_send_elsewhere(eng
 
 # -- the shape of every proof -----------------------------------------------------------------------
 
+
 def check_proof_shape(engine, facts: dict[str, Any]) -> None:
     kb = engine.kb
     for goal, result in _goal_outcomes(engine, facts).items():
-        roots = [result.proof, result.scope] + [
-            _from_json(c["proof"]) for c in result.consequences if c.get("proof")]
+        roots = [result.proof, result.scope] + [_from_json(c["proof"]) for c in result.consequences if c.get("proof")]
         for root in filter(None, roots):
             expanded = {n.node for n in root.walk() if n.children}
             for node in root.walk():
@@ -284,17 +302,25 @@ def check_proof_shape(engine, facts: dict[str, Any]) -> None:
                 if not node.children:
                     # a leaf is an input: a fact of the applicant or the peildatum itself (a quantity
                     # without inputs), or a rule already worked out elsewhere in this proof
-                    assert node.kind == "fact" \
-                        or (node.kind == "quantity" and not kb.quantities[node.node].inputs) \
-                        or (node.detail.get("shown_above") and node.node in expanded), (goal, node.node, node.kind)
+                    assert (
+                        node.kind == "fact"
+                        or (node.kind == "quantity" and not kb.quantities[node.node].inputs)
+                        or (node.detail.get("shown_above") and node.node in expanded)
+                    ), (goal, node.node, node.kind)
 
 
 def _from_json(data: dict[str, Any]):
     from engine.answer.proof import ProofNode
 
-    return ProofNode(node=data["node"], kind=data["kind"], label=data["label"], value=data["value"],
-                     rule_id=data.get("rule_id"), detail=data.get("detail") or {},
-                     children=[_from_json(c) for c in data["children"]])
+    return ProofNode(
+        node=data["node"],
+        kind=data["kind"],
+        label=data["label"],
+        value=data["value"],
+        rule_id=data.get("rule_id"),
+        detail=data.get("detail") or {},
+        children=[_from_json(c) for c in data["children"]],
+    )
 
 
 @given(kit.aanvragers(PEILDATUM, KB))
@@ -303,6 +329,7 @@ def test_every_proof_leaf_is_an_input_fact_and_every_node_a_declared_rule_for_ev
 
 
 # -- E9: under 18 the end of the relationship does not count ---------------------------------------
+
 
 def e9_facts(kb: KnowledgeBase) -> list[str]:
     """Yes/no facts read by the declarations of E9 (E9, E9.*) other than through an age."""
@@ -345,8 +372,14 @@ def minors_with_e9_fact(draw, kb: KnowledgeBase):
         bases = kit.aanvragers_voor_doel(E9_GOAL, PEILDATUM, max_wijzigingen=0)
         object.__setattr__(kb, "_e9_bases", bases)
     base = draw(bases)
-    facts = {k: ([{**p, "van": _day(p["van"]), **({"tot": _day(p["tot"])} if p.get("tot") else {})} for p in v]
-                 if k == "verblijfsvergunningen" and v else _day(v)) for k, v in base.items()}
+    facts = {
+        k: (
+            [{**p, "van": _day(p["van"]), **({"tot": _day(p["tot"])} if p.get("tot") else {})} for p in v]
+            if k == "verblijfsvergunningen" and v
+            else _day(v)
+        )
+        for k, v in base.items()
+    }
     here = facts.get(kit.HIER_GEBOREN) is True
     facts.pop(kit.GEBOORTEDATUM, None)
     if here:
@@ -376,9 +409,13 @@ def check_e9(engine, example) -> None:
     facts, name = example
     results = {value: _assess(engine, {**facts, name: value}, E9_GOAL) for value in (True, False, None)}
     for value, result in results.items():
-        failing = [n.node for n in result.proof.walk() if n.rule_id == "E9" and n.kind == "rule" and n.value is not True]
-        assert not failing, (f"E9: onder 18 is '{engine.kb.rules['E9'].label}' een voorwaarde die faalt of open is "
-                             f"({name} = {value}, uitkomst {result.outcome})")
+        failing = [
+            n.node for n in result.proof.walk() if n.rule_id == "E9" and n.kind == "rule" and n.value is not True
+        ]
+        assert not failing, (
+            f"E9: onder 18 is '{engine.kb.rules['E9'].label}' een voorwaarde die faalt of open is "
+            f"({name} = {value}, uitkomst {result.outcome})"
+        )
     outcomes = {value: r.outcome for value, r in results.items()}
     assert len(set(outcomes.values())) == 1, f"E9: onder 18 hangt {E9_GOAL} af van {name}: {outcomes}"
 
@@ -411,8 +448,12 @@ def _cli_outputs(path: Path, seed: str, cache: Path) -> dict[str, bytes]:
     env.pop("VERBLIJFSREGELS_NO_CACHE", None)
     out = {}
     for fmt in ("json", "text"):
-        proc = subprocess.run([str(SCRIPT), "assess", str(path), "--peildatum", PEILDATUM.isoformat(), "--format", fmt],
-                              capture_output=True, env=env, timeout=120)
+        proc = subprocess.run(
+            [str(SCRIPT), "assess", str(path), "--peildatum", PEILDATUM.isoformat(), "--format", fmt],
+            capture_output=True,
+            env=env,
+            timeout=120,
+        )
         assert proc.returncode == 0, proc.stderr
         out[fmt] = proc.stdout
     return out
@@ -444,6 +485,7 @@ def kit_plain(value: Any) -> Any:
 
 # -- what `verblijfsregels mutate` runs against every mutant ---------------------------------------
 
+
 @dataclass(frozen=True)
 class Property:
     name: str
@@ -461,6 +503,7 @@ PROPERTIES = [
 
 
 # -- the properties notice what they are about -------------------------------------------------------
+
 
 def _properties_fail_for(mutant_id: str, property_name: str) -> str | None:
     """Run one property (dev profile: 30 examples, derandomized) against the mutant `mutant_id` of
@@ -483,8 +526,13 @@ def _properties_fail_for(mutant_id: str, property_name: str) -> str | None:
         (copy / mutant.file).write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
         engine = mutation.mutant_engine(copy)
 
-        @settings(max_examples=30, derandomize=True, database=None, phases=[Phase.generate],
-                  suppress_health_check=list(HealthCheck))
+        @settings(
+            max_examples=30,
+            derandomize=True,
+            database=None,
+            phases=[Phase.generate],
+            suppress_health_check=list(HealthCheck),
+        )
         @given(prop.strategy(KB))
         def run(example):
             prop.check(engine, example)
@@ -508,13 +556,18 @@ def _seeded_engine(tmp_path: Path, rules: str):
     from engine.answer.assess import Engine
 
     (tmp_path / "regels").mkdir()
-    (tmp_path / "feiten.yaml").write_text(textwrap.dedent("""
+    (tmp_path / "feiten.yaml").write_text(
+        textwrap.dedent("""
         feiten:
           a: {type: bool, label: a, vraag: a?, wijzigbaar: true}
           b: {type: bool, label: b, vraag: b?, wijzigbaar: true}
           c: {type: bool, label: c, vraag: c?, wijzigbaar: true}
-    """), encoding="utf-8")
-    (tmp_path / "doelen.yaml").write_text("doelen:\n  doel: {label: doel, conclusie: p, buiten_bereik: q}\n", encoding="utf-8")
+    """),
+        encoding="utf-8",
+    )
+    (tmp_path / "doelen.yaml").write_text(
+        "doelen:\n  doel: {label: doel, conclusie: p, buiten_bereik: q}\n", encoding="utf-8"
+    )
     (tmp_path / "regels" / "r.yaml").write_text(textwrap.dedent(rules), encoding="utf-8")
     return Engine(tmp_path)
 
@@ -522,37 +575,56 @@ def _seeded_engine(tmp_path: Path, rules: str):
 SOURCE = "bron: {bestand: 003_453b3a8f2812a451.txt, citaat: Voorwaarden}"
 
 
-@pytest.mark.parametrize("rules, named", [
-    (f"""
+@pytest.mark.parametrize(
+    "rules, named",
+    [
+        (
+            f"""
      regels:
        - {{id: C1, label: p, conclusie: p, voorwaarden: {{alle: [a, {{niet: b}}]}}, {SOURCE}}}
        - {{id: C2, label: q, conclusie: q, voorwaarden: c, {SOURCE}}}
-     """, ["doel: niet 'b' in C1"]),
-    (f"""
+     """,
+            ["doel: niet 'b' in C1"],
+        ),
+        (
+            f"""
      regels:
        - {{id: C1, label: p, conclusie: p, voorwaarden: a, {SOURCE}}}
        - {{id: C3, label: uitz, uitzondering_op: C1, van_toepassing_als: b, voorwaarden: c, {SOURCE}}}
        - {{id: C2, label: q, conclusie: q, voorwaarden: c, {SOURCE}}}
-     """, ["doel: uitzondering C3 op C1"]),
-    (f"""
+     """,
+            ["doel: uitzondering C3 op C1"],
+        ),
+        (
+            f"""
      regels:
        - {{id: C1, label: p, conclusie: p, voorwaarden: a, {SOURCE}}}
        - {{id: C2, label: q, conclusie: q, voorwaarden: b, {SOURCE}}}
-     """, ["doel: buiten_bereik van doel (C2)"]),
-])
-def test_adding_a_fact_names_the_declared_exception_negation_or_referral_that_took_eligibility_away(tmp_path, rules, named):
+     """,
+            ["doel: buiten_bereik van doel (C2)"],
+        ),
+    ],
+)
+def test_adding_a_fact_names_the_declared_exception_negation_or_referral_that_took_eligibility_away(
+    tmp_path, rules, named
+):
     engine = _seeded_engine(tmp_path, rules)
     assert check_adding_a_fact(engine, ({"a": True, "b": False, "c": False}, "b", True)) == named
 
 
 def test_adding_a_fact_is_not_excused_by_a_comparison_that_reads_it_as_false(tmp_path):
     # {waarde: b, is: false} says what `niet: b` says, but is no declared negative condition
-    engine = _seeded_engine(tmp_path, f"""
+    engine = _seeded_engine(
+        tmp_path,
+        f"""
         regels:
           - {{id: C1, label: p, conclusie: p, voorwaarden: {{alle: [a, {{waarde: b, is: false}}]}}, {SOURCE}}}
           - {{id: C2, label: q, conclusie: q, voorwaarden: c, {SOURCE}}}
-    """)
-    with pytest.raises(AssertionError, match=r"doel: b waar maken maakte 'eligible' tot 'not_eligible' zonder gedeclareerde"):
+    """,
+    )
+    with pytest.raises(
+        AssertionError, match=r"doel: b waar maken maakte 'eligible' tot 'not_eligible' zonder gedeclareerde"
+    ):
         check_adding_a_fact(engine, ({"a": True, "b": False, "c": False}, "b", True))
 
 

@@ -25,7 +25,8 @@ def test_every_row_is_encoded_or_says_why_not(kb):
     for row in inventory(kb):
         assert bool(row.encoded_by) != bool(row.not_encoded), (
             f"{row.id}: gecodeerd door {row.encoded_by} maar ook 'niet_gecodeerd: {row.not_encoded}'"
-            if row.encoded_by else f"{row.id}: niet gecodeerd en geen reden"
+            if row.encoded_by
+            else f"{row.id}: niet gecodeerd en geen reden"
         )
 
 

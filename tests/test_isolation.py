@@ -36,8 +36,10 @@ def jobs() -> list[tuple[dict, str, str, bool]]:
 
     kb = load_knowledge_base()
     goals, forms = sorted(kb.goals), sorted(kb.forms)
-    out = [(data, goals[i % len(goals)], forms[i % len(forms)], i % 4 == 0)
-           for i, data in enumerate(applicants(SIZE, seed=8))]
+    out = [
+        (data, goals[i % len(goals)], forms[i % len(forms)], i % 4 == 0)
+        for i, data in enumerate(applicants(SIZE, seed=8))
+    ]
     random.Random(88).shuffle(out)
     return out
 
@@ -122,8 +124,13 @@ def test_a_process_that_assessed_ten_thousand_applicants_answers_the_next_as_a_f
     probe = ROOT / "voorbeelden" / "aanvrager.yaml"
     report_file = tmp_path / "lang.json"
     env = {**os.environ, "VERBLIJFSREGELS_CACHE": str(tmp_path / "cache")}
-    subprocess.run([sys.executable, "-m", "tests.isolation_support", str(LONG_RUN), str(probe), str(report_file)],
-                   cwd=ROOT, env=env, check=True, timeout=600)
+    subprocess.run(
+        [sys.executable, "-m", "tests.isolation_support", str(LONG_RUN), str(probe), str(report_file)],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        timeout=600,
+    )
     report = json.loads(report_file.read_text(encoding="utf-8"))
     assert report["assessed"] == LONG_RUN
     assert report["paths"]["datalog"] + report["paths"]["fees"] >= LONG_RUN // 2  # a good part through pyDatalog

@@ -79,8 +79,11 @@ def test_the_product_never_imports_the_tests():
 
 
 def test_no_module_imports_a_private_name_of_another():
-    found = [f"{where(i)} {i.module}.{i.name}" for i in IMPORTS
-             if i.name and i.name.startswith("_") and i.module in MODULES and i.module != i.importer]
+    found = [
+        f"{where(i)} {i.module}.{i.name}"
+        for i in IMPORTS
+        if i.name and i.name.startswith("_") and i.module in MODULES and i.module != i.importer
+    ]
     assert found == [], "private names imported across modules: " + ", ".join(found)
 
 
@@ -99,8 +102,15 @@ def test_only_the_datalog_evaluator_imports_pydatalog():
 
 
 # explain/ is left out: it renders every document, the audit report among them.
-ANSWERING = ("engine.rules", "engine.applicant", "engine.evaluate", "engine.answer", "engine.graph", "engine.tijd",
-             "engine.errors")
+ANSWERING = (
+    "engine.rules",
+    "engine.applicant",
+    "engine.evaluate",
+    "engine.answer",
+    "engine.graph",
+    "engine.tijd",
+    "engine.errors",
+)
 
 
 def test_what_answers_never_imports_the_tools_that_check_the_rule_base():
@@ -114,7 +124,9 @@ def test_what_answers_never_imports_the_tools_that_check_the_rule_base():
 
 def test_nothing_is_imported_by_a_name_in_a_string():
     """An importlib call with a module name in a string would hide a layer crossing from the checks above."""
-    found = [f"{MODULES[m].relative_to(ROOT)}" for m in MODULES if "import_module(" in MODULES[m].read_text(encoding="utf-8")]
+    found = [
+        f"{MODULES[m].relative_to(ROOT)}" for m in MODULES if "import_module(" in MODULES[m].read_text(encoding="utf-8")
+    ]
     assert found == []
 
 
@@ -140,8 +152,9 @@ def test_the_test_of_layers_sees_an_answer_reaching_into_the_checks(tmp_path, mo
     path.write_text("def f():\n    from engine.checks.coverage import recorder\n", encoding="utf-8")
     modules = {**MODULES, "engine.answer.assess": path}
     monkeypatch.setitem(globals(), "ROOT", tmp_path)
-    monkeypatch.setitem(globals(), "MODULES", {m: p if m == "engine.answer.assess" else tmp_path / "x.py"
-                                               for m, p in modules.items()})
+    monkeypatch.setitem(
+        globals(), "MODULES", {m: p if m == "engine.answer.assess" else tmp_path / "x.py" for m, p in modules.items()}
+    )
     (tmp_path / "x.py").write_text("", encoding="utf-8")
     monkeypatch.setitem(globals(), "IMPORTS", imports())
     with pytest.raises(AssertionError, match="engine.checks.coverage"):

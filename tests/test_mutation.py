@@ -16,8 +16,8 @@ from importlib.metadata import EntryPoint
 import pytest
 import yaml
 
-from engine.checks import mutation
 from engine.applicant.facts import parse_applicant
+from engine.checks import mutation
 from engine.rules.model import KB_DIR
 from tests.conftest import ROOT
 from tests.test_scenarios import FILES, load_scenario
@@ -65,8 +65,9 @@ def test_the_setwise_engine_of_the_mutants_answers_every_scenario_as_the_pydatal
             continue
         applicant = parse_applicant(engine.kb, spec["facts"])
         day = _day(spec["peildatum"])
-        assert fast.assess(applicant, spec["doel"], day).to_json(fast.kb) == \
-            reference.assess(applicant, spec["doel"], day).to_json(engine.kb), path.stem
+        assert fast.assess(applicant, spec["doel"], day).to_json(fast.kb) == reference.assess(
+            applicant, spec["doel"], day
+        ).to_json(engine.kb), path.stem
 
 
 # The gate in the normal suite: a fixed sample of mutants spread over the kinds of change (one or
@@ -84,7 +85,9 @@ def gate(mutants, mutation_checks):
     sample = mutation.sample_mutants(mutants, GATE_SIZE, GATE_SEED)
     c13 = [m.id for m in mutants if m.target == "C13"]
     listed = sorted(mutation.load_equivalents(mutation_checks.equivalents))
-    report = mutation.run_mutation(mutation_checks, ids=[m.id for m in sample] + c13 + listed, examples=5, differential=0)
+    report = mutation.run_mutation(
+        mutation_checks, ids=[m.id for m in sample] + c13 + listed, examples=5, differential=0
+    )
     assert report.baseline_failure is None
     return report, [m.id for m in sample], c13, listed
 
@@ -100,8 +103,11 @@ def test_the_gate_sample_is_fixed_and_spread_over_every_kind_of_change(mutants):
 def test_every_mutant_of_the_gate_sample_is_killed_or_a_listed_equivalent(gate):
     report, sample, _, _ = gate
     results = {r.mutant.id: r for r in report.results}
-    missed = [f"{m}: {results[m].status} ({results[m].mutant.description})" for m in sample
-              if results[m].status not in (mutation.KILLED, mutation.EQUIVALENT, mutation.UNREACHABLE)]
+    missed = [
+        f"{m}: {results[m].status} ({results[m].mutant.description})"
+        for m in sample
+        if results[m].status not in (mutation.KILLED, mutation.EQUIVALENT, mutation.UNREACHABLE)
+    ]
     assert not missed, "niet opgemerkt door de tests:\n" + "\n".join(missed)
 
 
@@ -116,8 +122,9 @@ def test_changing_c13_is_noticed_by_the_tests(gate):
 def test_every_listed_equivalent_mutant_exists_and_survives_the_tests(mutants, gate):
     report, _, _, listed = gate
     assert set(listed) <= {m.id for m in mutants}, "verouderde regels in tests/mutation_equivalents.yaml"
-    assert {r.mutant.id: r.status for r in report.results if r.mutant.id in listed} == \
-        {m: mutation.EQUIVALENT for m in listed}
+    assert {r.mutant.id: r.status for r in report.results if r.mutant.id in listed} == {
+        m: mutation.EQUIVALENT for m in listed
+    }
     assert report.stale_equivalents == []
 
 
@@ -125,18 +132,26 @@ def test_the_fee_properties_check_the_mutants_of_fees_and_amounts(mutation_check
     """The fee properties run for mutants of fee rules and amounts (and only for those): without
     the scenarios and the other properties, an amount that is not yet in force on the peildatum
     is still noticed (form 7031 without an amount)."""
+
     def later(data):
         data["parameters"]["leges_7031"]["waarden"][0]["vanaf"] = date(2030, 1, 1)
 
     checks = mutation.Checks(mutation_checks, 5)
     checks.scenarios, checks.properties = [], []
     assert {p.name for p in checks.fee_properties} == {
-        "leges_een_bedrag_per_bron", "leges_minderjarige_betaalt_niet_meer", "leges_verlagingen_kloppen"}
+        "leges_een_bedrag_per_bron",
+        "leges_minderjarige_betaalt_niet_meer",
+        "leges_verlagingen_kloppen",
+    }
     worker = mutation._Worker(KB_DIR, mutation_checks, 5)
     worker.checks = checks
     try:
-        as_fee = worker.run(mutation.Mutant("leges_7031:later", "regels/leges.yaml", "leges_7031", "parameter", "later", later))
-        as_rule = worker.run(mutation.Mutant("leges_7031:later", "regels/leges.yaml", "leges_7031", "regel", "later", later))
+        as_fee = worker.run(
+            mutation.Mutant("leges_7031:later", "regels/leges.yaml", "leges_7031", "parameter", "later", later)
+        )
+        as_rule = worker.run(
+            mutation.Mutant("leges_7031:later", "regels/leges.yaml", "leges_7031", "regel", "later", later)
+        )
     finally:
         worker.close()
     assert as_fee.status == mutation.KILLED and as_fee.killed_by == "eigenschap leges_een_bedrag_per_bron"
@@ -157,7 +172,10 @@ def test_a_survivor_comes_with_the_simplest_applicant_whose_answer_it_changes(mu
     witness, changed = diff.witness(mutation.mutant_engine(copy_dir))
     assert changed["onbepaalde_tijd_regulier"] == {"origineel": "eligible", "mutant": "out_of_scope"}
     # the simplest: a base applicant of the scenarios as it is, nothing changed
-    assert witness["wijzig"] == {} and witness["basis"] in {"voldoet_aan_alles", "kind_van_dertien_dat_aan_alles_voldoet"}
+    assert witness["wijzig"] == {} and witness["basis"] in {
+        "voldoet_aan_alles",
+        "kind_van_dertien_dat_aan_alles_voldoet",
+    }
 
 
 def test_a_mutant_the_knowledge_base_refuses_is_reported_as_invalid(mutants, mutation_checks):
@@ -165,8 +183,9 @@ def test_a_mutant_the_knowledge_base_refuses_is_reported_as_invalid(mutants, mut
         next(r for r in data["regels"] if r["id"] == "C13")["uitzondering_op"] = "C99"
 
     file = next(m for m in mutants if m.id == "C13:uitzondering_weg").file
-    broken = mutation.Mutant("C13:kapot", file, "C13", "regel", "C13 wijst naar een onbekende regel",
-                             point_c13_at_an_unknown_rule)
+    broken = mutation.Mutant(
+        "C13:kapot", file, "C13", "regel", "C13 wijst naar een onbekende regel", point_c13_at_an_unknown_rule
+    )
     worker = mutation._Worker(KB_DIR, mutation_checks, 3)
     try:
         result = worker.run(broken)
@@ -188,11 +207,14 @@ def test_the_quantity_a_term_runs_from_is_reachable_and_its_mutants_are_killed(m
     from engine.checks.mutation import mutant_engine, reachable_targets
 
     assert "begin_ononderbroken_vergunning_vanaf_8" in reachable_targets(mutant_engine(KB_DIR))
-    report = mutation.run_mutation(mutation_checks, only=["begin_ononderbroken_vergunning_vanaf_8"], examples=3, differential=0)
+    report = mutation.run_mutation(
+        mutation_checks, only=["begin_ononderbroken_vergunning_vanaf_8"], examples=3, differential=0
+    )
     assert report.results and {r.status for r in report.results} == {mutation.KILLED}
 
 
 # -- the product finds the tests' checks, and does without them ---------------------------------------
+
 
 def test_mutate_without_the_tests_says_in_one_line_what_it_needs(monkeypatch):
     """An installed wheel registers no checks, or names a tests module it does not ship."""
@@ -210,22 +232,31 @@ def test_mutate_without_the_tests_says_in_one_line_what_it_needs(monkeypatch):
 
 def test_the_checks_are_found_through_the_entry_point_from_any_directory(mutation_checks, tmp_path):
     """An editable install maps engine/ but not tests/; the lookup still finds them, outside the checkout."""
-    code = "from engine.checks.mutation import find_checks; c = find_checks(); print(len(c.scenarios), len(c.properties))"
+    code = (
+        "from engine.checks.mutation import find_checks; c = find_checks(); print(len(c.scenarios), len(c.properties))"
+    )
     proc = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split() == [str(len(mutation_checks.scenarios)), str(len(mutation_checks.properties))]
 
 
 def test_the_mutation_module_imports_neither_the_tests_nor_the_cli():
-    code = ("import sys, engine.checks.mutation; "
-            "print(sorted(m for m in sys.modules if m == 'cli' or m.split('.')[0] == 'tests'))")
+    code = (
+        "import sys, engine.checks.mutation; "
+        "print(sorted(m for m in sys.modules if m == 'cli' or m.split('.')[0] == 'tests'))"
+    )
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "[]"
 
 
 def test_python_m_engine_mutation_is_the_mutate_command():
-    proc = subprocess.run([sys.executable, "-m", "engine.checks.mutation", "--help"], cwd=ROOT,
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "engine.checks.mutation", "--help"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "--min-score" in proc.stdout and "--equivalents" in proc.stdout

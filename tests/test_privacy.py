@@ -23,8 +23,8 @@ import yaml
 
 from engine.answer.assess import Engine
 from tests import vrije_tekst
-from tests.conftest import ROOT
 from tests.applicant_commands import batch_runs, file_runs, interactive_run, interview_runs, write_caseload
+from tests.conftest import ROOT
 
 # Dates nobody else uses: as ISO text, in Dutch, as the day number the engine asserts, as repr.
 BORN = date(1937, 4, 19)
@@ -34,10 +34,26 @@ PERMIT_START = date(1961, 7, 23)
 def marker_forms(value: date | str) -> list[str]:
     if isinstance(value, str):
         return [value]
-    months = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september",
-              "oktober", "november", "december")
-    return [value.isoformat(), f"{value.day} {months[value.month - 1]} {value.year}", str(value.toordinal()),
-            repr(value)]
+    months = (
+        "januari",
+        "februari",
+        "maart",
+        "april",
+        "mei",
+        "juni",
+        "juli",
+        "augustus",
+        "september",
+        "oktober",
+        "november",
+        "december",
+    )
+    return [
+        value.isoformat(),
+        f"{value.day} {months[value.month - 1]} {value.year}",
+        str(value.toordinal()),
+        repr(value),
+    ]
 
 
 def applicant(text: str | None) -> dict:
@@ -45,14 +61,21 @@ def applicant(text: str | None) -> dict:
     given a permit on the marker dates."""
     data = yaml.safe_load((ROOT / "voorbeelden" / "aanvrager.yaml").read_text(encoding="utf-8"))
     data = {k: (v.isoformat() if isinstance(v, date) else v) for k, v in data.items()}
-    data.update({
-        "geboortedatum": BORN.isoformat(),
-        "datum_aankomst_nederland": "1960-01-01",
-        "verblijfsvergunningen": [
-            {"van": PERMIT_START.isoformat(), "tot": "2021-08-31", "verblijfsdoel": "echtgenoot_of_partner",
-             "niet_tijdelijk": False},
-            {"van": "2021-09-01", "verblijfsdoel": "humanitair_niet_tijdelijk", "niet_tijdelijk": True}],
-    })
+    data.update(
+        {
+            "geboortedatum": BORN.isoformat(),
+            "datum_aankomst_nederland": "1960-01-01",
+            "verblijfsvergunningen": [
+                {
+                    "van": PERMIT_START.isoformat(),
+                    "tot": "2021-08-31",
+                    "verblijfsdoel": "echtgenoot_of_partner",
+                    "niet_tijdelijk": False,
+                },
+                {"van": "2021-09-01", "verblijfsdoel": "humanitair_niet_tijdelijk", "niet_tijdelijk": True},
+            ],
+        }
+    )
     if text is not None:
         data[vrije_tekst.FACT] = text
     return data
@@ -118,8 +141,12 @@ def guarded(tmp_path, monkeypatch):
     handler = logging.FileHandler(log_file, encoding="utf-8")  # forked batch workers write here too
     handler.setLevel(logging.DEBUG)
     handler.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s"))
-    loggers = [logging.getLogger(), logging.getLogger("pyDatalog"), logging.getLogger("pyDatalog.pyEngine"),
-               *[logging.getLogger(name) for name in list(logging.root.manager.loggerDict)]]
+    loggers = [
+        logging.getLogger(),
+        logging.getLogger("pyDatalog"),
+        logging.getLogger("pyDatalog.pyEngine"),
+        *[logging.getLogger(name) for name in list(logging.root.manager.loggerDict)],
+    ]
     levels = [(lg, lg.level, lg.disabled) for lg in loggers]
     disabled = logging.root.manager.disable
     logging.disable(logging.NOTSET)
@@ -136,6 +163,7 @@ def guarded(tmp_path, monkeypatch):
         def blocked(*args, **kwargs):
             attempts.append((name, args))
             raise OSError(f"netwerk geblokkeerd in deze test: {name}")
+
         return blocked
 
     for name in ("connect", "connect_ex", "sendto"):
@@ -144,8 +172,14 @@ def guarded(tmp_path, monkeypatch):
         monkeypatch.setattr(socket, name, refuse(name))
 
     try:
-        yield {"tmp": tmp, "cache": cache, "log": log_file, "network": attempts, "system_tmp": system_tmp,
-               "top_before": top_before}
+        yield {
+            "tmp": tmp,
+            "cache": cache,
+            "log": log_file,
+            "network": attempts,
+            "system_tmp": system_tmp,
+            "top_before": top_before,
+        }
     finally:
         logging.captureWarnings(False)
         for lg in loggers:
@@ -174,7 +208,8 @@ def tekst_kb(tmp_path_factory) -> Path:
 
 @pytest.mark.parametrize("with_free_text", [False, True], ids=["kb", "kb-met-vrije-tekst"])
 def test_no_command_puts_applicant_data_in_logs_errors_temp_or_cache_files_or_uses_the_network(
-        with_free_text, tmp_path, monkeypatch, tekst_kb, guarded):
+    with_free_text, tmp_path, monkeypatch, tekst_kb, guarded
+):
     import engine.rules.model
 
     text = f"privé {secrets.token_hex(6)} toelichting" if with_free_text else None
@@ -195,9 +230,12 @@ def test_no_command_puts_applicant_data_in_logs_errors_temp_or_cache_files_or_us
     write_caseload([data, {**data, "heeft_zorgverzekering": False}], given / "caseload.csv", given / "caseload.jsonl")
     asked = tmp_path / "gevraagd"  # where the user asks for output: --out and --save
     asked.mkdir()
-    runs = (file_runs(given / "aanvrager.yaml", goal, form) + interview_runs(given / "antwoorden.yaml", goal)
-            + [interactive_run(given / "eerder.yaml", goal, asked / "opgeslagen.yaml", text or "?")]
-            + batch_runs(given / "caseload.csv", given / "caseload.jsonl", asked))
+    runs = (
+        file_runs(given / "aanvrager.yaml", goal, form)
+        + interview_runs(given / "antwoorden.yaml", goal)
+        + [interactive_run(given / "eerder.yaml", goal, asked / "opgeslagen.yaml", text or "?")]
+        + batch_runs(given / "caseload.csv", given / "caseload.jsonl", asked)
+    )
     jobs_run = batch_runs(given / "caseload.csv", given / "caseload.jsonl", asked)[0]
     runs.append(type(jobs_run)("batch --jobs 2", (*jobs_run.args, "--jobs", "2")))
 

@@ -56,7 +56,9 @@ def check_fees(engine, applicant, peildatum, spec) -> None:
     from engine.answer.fees import fees_for
 
     expected = spec["leges"]
-    answer = fees_for(engine, applicant, str(expected["formulier"]), peildatum, expected.get("voorrang"), reductions=True)
+    answer = fees_for(
+        engine, applicant, str(expected["formulier"]), peildatum, expected.get("voorrang"), reductions=True
+    )
     data = answer.to_json()
     if "bedrag" in expected:
         assert data["amount"] == expected["bedrag"], data
@@ -69,19 +71,29 @@ def check_fees(engine, applicant, peildatum, spec) -> None:
         chains = [[d["rule_id"] for d in s["decided_by"]] for s in data["per_source"] if s["applies"] is True]
         assert any(chain[-1] == expected["beslist_door"] for chain in chains), chains
     if "bron_zegt_niet_welke" in expected:
-        open_ = {s["source_file"].split("_", 1)[0]: {b["decided_by"][-1]["rule_id"]: b["amount"] for b in s["conflict"]["branches"]}
-                 for s in data["per_source"] if s["conflict"]}
+        open_ = {
+            s["source_file"].split("_", 1)[0]: {
+                b["decided_by"][-1]["rule_id"]: b["amount"] for b in s["conflict"]["branches"]
+            }
+            for s in data["per_source"]
+            if s["conflict"]
+        }
         assert open_ == {str(k): v for k, v in expected["bron_zegt_niet_welke"].items()}, open_
     if "buiten_bandbreedte" in expected:
         assert sorted(r["rule_id"] for r in data["range_notes"]) == sorted(expected["buiten_bandbreedte"])
     if "voorrang" in expected:
-        assert data["precedence"]["applied"] is True and data["precedence"]["chosen_source"].startswith(expected["voorrang"][0])
+        assert data["precedence"]["applied"] is True and data["precedence"]["chosen_source"].startswith(
+            expected["voorrang"][0]
+        )
     if "alternatieven" in expected:
         alternatives = sorted(a["rule_id"] for s in data["per_source"] for a in s["alternatives"])
         assert alternatives == sorted(expected["alternatieven"])
     if "verlagingen" in expected:  # {rule id: {fact: new value}}: lower amounts within the applicant's reach
-        reductions = {r["rule_id"]: {c["fact"]: c["value"] for c in r["changes"]}
-                      for s in data["per_source"] for r in s["reductions"]}
+        reductions = {
+            r["rule_id"]: {c["fact"]: c["value"] for c in r["changes"]}
+            for s in data["per_source"]
+            for r in s["reductions"]
+        }
         assert reductions == expected["verlagingen"], reductions
 
 

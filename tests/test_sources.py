@@ -72,6 +72,9 @@ def test_every_reason_quotes_its_seed_or_the_rule_inventory_verbatim(kb):
         texts["rule-inventory.md"] = inventory.read_text(encoding="utf-8")
     reasons = list(_reasons(kb))
     assert any(source.file == "rule-inventory.md" for _, source in reasons)  # G9: the range of 004 is out of date
-    missing = [f"{rid}: {source.file}: {source.quote!r}" for rid, source in reasons
-               if source.file not in texts or source.quote not in texts[source.file]]
+    missing = [
+        f"{rid}: {source.file}: {source.quote!r}"
+        for rid, source in reasons
+        if source.file not in texts or source.quote not in texts[source.file]
+    ]
     assert missing == []

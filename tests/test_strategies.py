@@ -10,8 +10,8 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import find as _find
 from hypothesis import strategies as st
 
-from engine.checks import strategies as kit
 from engine.applicant.facts import check_against_peildatum, parse_applicant
+from engine.checks import strategies as kit
 from engine.rules.model import date_order, load_knowledge_base
 from engine.tijd import add_years
 
@@ -66,7 +66,9 @@ def test_every_route_gives_consistent_applicants_of_that_route(kb, name, data):
     if name == "hier_opgegroeide_volwassenen":
         assert add_years(facts["geboortedatum"], 18) <= PEILDATUM
         assert facts["sindsdien_altijd_in_nederland_gewoond"] is True
-        assert facts.get("geboren_in_nederland") or facts["datum_aankomst_nederland"] < add_years(facts["geboortedatum"], 3)
+        assert facts.get("geboren_in_nederland") or facts["datum_aankomst_nederland"] < add_years(
+            facts["geboortedatum"], 3
+        )
 
 
 def test_every_fact_of_the_vocabulary_is_generated_known_and_unknown(kb):
@@ -105,8 +107,11 @@ def test_the_vocabulary_declares_the_orders_of_its_dates(kb):
 
 
 def test_a_date_is_drawn_inside_the_bounds_the_other_known_dates_leave(kb):
-    facts = {"begin_geprivilegieerde_status": date(2010, 5, 1), "datum_ontvangst_aanvraag": date(2020, 1, 1),
-             "geboortedatum": date(1980, 1, 1)}
+    facts = {
+        "begin_geprivilegieerde_status": date(2010, 5, 1),
+        "datum_ontvangst_aanvraag": date(2020, 1, 1),
+        "geboortedatum": date(1980, 1, 1),
+    }
     assert kit.datum_grenzen("einde_geprivilegieerde_status", facts, PEILDATUM, kb) == (date(2010, 5, 1), PEILDATUM)
     assert kit.datum_grenzen("datum_indienen_aanvraag", facts, PEILDATUM, kb) == (date(1980, 1, 1), date(2020, 1, 1))
     assert find(kit.datumfeit("datum_positieve_beslissing", facts, PEILDATUM, kb), lambda d: True) == date(2020, 1, 1)
@@ -125,18 +130,23 @@ def test_shrinking_leaves_facts_unknown_and_ages_round(kb):
 
 def test_a_fact_added_to_the_vocabulary_is_generated_without_a_change_to_the_strategies(tmp_path):
     (tmp_path / "regels").mkdir()
-    (tmp_path / "feiten.yaml").write_text(textwrap.dedent("""
+    (tmp_path / "feiten.yaml").write_text(
+        textwrap.dedent("""
         feiten:
           geboortedatum: {type: datum, rol: geboorte, label: geboren, vraag: wanneer?, wijzigbaar: false}
           inkomen_per_maand: {type: bedrag, label: inkomen, vraag: hoeveel?, wijzigbaar: true}
           land_van_herkomst: {type: tekst, label: land, vraag: welk land?, wijzigbaar: false}
           soort_relatie: {type: keuze, waarden: [huwelijk, partnerschap], label: relatie, vraag: welke?, wijzigbaar: false}
           datum_ontvangst_aanvraag: {type: datum, label: ontvangen, vraag: wanneer?, wijzigbaar: false}
-    """), encoding="utf-8")
+    """),
+        encoding="utf-8",
+    )
     (tmp_path / "doelen.yaml").write_text("doelen:\n  doel: {label: doel, conclusie: p}\n", encoding="utf-8")
     (tmp_path / "regels" / "r.yaml").write_text(
         "regels:\n  - {id: E8, label: p, conclusie: p, voorwaarden: {waarde: inkomen_per_maand, minstens: 1},"
-        " bron: {bestand: 002_b3255643ce0e7bad.txt, citaat: x}}\n", encoding="utf-8")
+        " bron: {bestand: 002_b3255643ce0e7bad.txt, citaat: x}}\n",
+        encoding="utf-8",
+    )
     kb = load_knowledge_base(tmp_path)
     example = find(kit.aanvragers(PEILDATUM, kb), lambda f: len(f) == len(kb.facts), max_examples=5000)
     parse_applicant(kb, example)
@@ -148,7 +158,9 @@ def test_a_fact_added_to_the_vocabulary_is_generated_without_a_change_to_the_str
 
 
 def test_a_route_the_vocabulary_does_not_support_cannot_be_imported(monkeypatch):
-    monkeypatch.setitem(kit.ROUTES, "proefroute", (kit.ROUTES["ex_geprivilegieerden"][0], lambda kb: "de woordenlijst kent x niet"))
+    monkeypatch.setitem(
+        kit.ROUTES, "proefroute", (kit.ROUTES["ex_geprivilegieerden"][0], lambda kb: "de woordenlijst kent x niet")
+    )
     with pytest.raises(ImportError, match="x niet"):
         from engine.checks.strategies import proefroute  # noqa: F401
     assert "proefroute" not in kit.routes()

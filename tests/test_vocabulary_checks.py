@@ -61,6 +61,7 @@ datum_eerste_inburgering:
 
 # -- date order and the peildatum, from the declarations ---------------------------------------------
 
+
 def test_the_shipped_checks_are_the_declared_ones(kb):
     arrival = kb.facts["datum_aankomst_nederland"]
     assert arrival.not_before == ("geboortedatum",)
@@ -83,8 +84,9 @@ def test_a_planted_date_order_is_enforced_naming_both_fields(tmp_path):
 
 
 def test_a_planted_melding_replaces_the_generic_text(tmp_path):
-    planted = PLANTED.replace("  niet_na: peildatum\n",
-                              "  melding: {datum_aankomst_nederland: ligt voor de aankomst in Nederland}\n")
+    planted = PLANTED.replace(
+        "  niet_na: peildatum\n", "  melding: {datum_aankomst_nederland: ligt voor de aankomst in Nederland}\n"
+    )
     kb = load_knowledge_base(kb_copy(tmp_path, planted))
     with pytest.raises(InputError) as info:
         parse_applicant(kb, {"datum_aankomst_nederland": "2020-05-02", "datum_eerste_inburgering": "2020-05-01"})
@@ -102,19 +104,37 @@ def test_a_planted_niet_na_is_enforced_against_the_peildatum(tmp_path):
     submitted = {"datum_indienen_aanvraag": "2027-01-01"}
     shipped = load_knowledge_base()
     check_against_peildatum(shipped, parse_applicant(shipped, submitted), PEILDATUM)
-    declared = load_knowledge_base(kb_copy(tmp_path / "2", replace=(
-        "  datum_ontvangst_aanvraag:\n    type: datum\n",
-        "  datum_ontvangst_aanvraag:\n    type: datum\n    niet_na: peildatum\n")))
+    declared = load_knowledge_base(
+        kb_copy(
+            tmp_path / "2",
+            replace=(
+                "  datum_ontvangst_aanvraag:\n    type: datum\n",
+                "  datum_ontvangst_aanvraag:\n    type: datum\n    niet_na: peildatum\n",
+            ),
+        )
+    )
     with pytest.raises(InputError, match=r"^veld 'datum_ontvangst_aanvraag': ligt na de peildatum 2026-11-22$"):
         evaluator_inputs(declared, {"datum_ontvangst_aanvraag": "2027-01-01"}, PEILDATUM)
 
 
 def test_a_planted_order_on_a_permit_period_field_is_enforced(tmp_path):
-    kb = load_knowledge_base(kb_copy(tmp_path, replace=(
-        "    niet_voor: geboortedatum    # een vergunning begint niet voor de geboorte\n",
-        "    niet_voor: [geboortedatum, datum_aankomst_nederland]\n")))
-    data = {"geboortedatum": "1990-01-01", "datum_aankomst_nederland": "2000-01-01",
-            "verblijfsvergunningen": [{"van": "2005-01-01", "tot": "2006-01-01"}, {"van": "1999-01-01", "tot": "1999-12-31"}]}
+    kb = load_knowledge_base(
+        kb_copy(
+            tmp_path,
+            replace=(
+                "    niet_voor: geboortedatum    # een vergunning begint niet voor de geboorte\n",
+                "    niet_voor: [geboortedatum, datum_aankomst_nederland]\n",
+            ),
+        )
+    )
+    data = {
+        "geboortedatum": "1990-01-01",
+        "datum_aankomst_nederland": "2000-01-01",
+        "verblijfsvergunningen": [
+            {"van": "2005-01-01", "tot": "2006-01-01"},
+            {"van": "1999-01-01", "tot": "1999-12-31"},
+        ],
+    }
     with pytest.raises(InputError) as info:
         parse_applicant(kb, data)
     # the periods are in order of start: the one before the arrival is the first
@@ -127,20 +147,32 @@ def test_a_planted_order_on_a_permit_period_field_is_enforced(tmp_path):
 def test_assess_on_a_planted_copy_refuses_without_a_code_change(tmp_path):
     copy = kb_copy(tmp_path, PLANTED)
     applicant = tmp_path / "aanvrager.yaml"
-    applicant.write_text("datum_aankomst_nederland: 2020-05-02\ndatum_eerste_inburgering: 2020-05-01\n", encoding="utf-8")
+    applicant.write_text(
+        "datum_aankomst_nederland: 2020-05-02\ndatum_eerste_inburgering: 2020-05-01\n", encoding="utf-8"
+    )
     env = {**os.environ, "VERBLIJFSREGELS_KB": str(copy)}
-    result = subprocess.run([sys.executable, str(ROOT / "cli.py"), "assess", str(applicant), "--peildatum", "2026-11-22"],
-                            capture_output=True, text=True, env=env, cwd=ROOT)
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "cli.py"), "assess", str(applicant), "--peildatum", "2026-11-22"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+    )
     assert result.returncode == 2 and result.stdout == ""
     assert result.stderr.splitlines() == [
-        "fout: veld 'datum_eerste_inburgering': ligt voor datum_aankomst_nederland; dat kan niet"]
+        "fout: veld 'datum_eerste_inburgering': ligt voor datum_aankomst_nederland; dat kan niet"
+    ]
 
 
 def test_an_order_with_its_own_melding_is_checked_first(kb):
     # three broken orders at once: the arrival (own melding) is named, as before the
     # declarations drove the check, then a permit before birth (own melding), then the rest
-    data = {"geboortedatum": "2000-01-02", "datum_aankomst_nederland": "2000-01-01",
-            "datum_indienen_aanvraag": "2000-01-01", "verblijfsvergunningen": [{"van": "2000-01-01"}]}
+    data = {
+        "geboortedatum": "2000-01-02",
+        "datum_aankomst_nederland": "2000-01-01",
+        "datum_indienen_aanvraag": "2000-01-01",
+        "verblijfsvergunningen": [{"van": "2000-01-01"}],
+    }
     with pytest.raises(InputError, match=r"^veld 'datum_aankomst_nederland': ligt voor de geboortedatum$"):
         parse_applicant(kb, data)
     del data["datum_aankomst_nederland"]
@@ -151,19 +183,35 @@ def test_an_order_with_its_own_melding_is_checked_first(kb):
         parse_applicant(kb, data)
 
 
-@pytest.mark.parametrize("replace, message", [
-    (("    niet_voor: geboortedatum\n    melding: {geboortedatum: ",
-      "    niet_voor: geboortedatum\n    melding: {geboren_in_nederland: "),
-     r"\[datum_aankomst_nederland\]: 'melding' is een mapping van een datumfeit uit 'niet_voor' naar een tekst"),
-    (("    niet_na: peildatum\n    rol: geboorte\n", "    niet_na: morgen\n    rol: geboorte\n"),
-     r"\[geboortedatum\]: 'niet_na' hoort bij een datumfeit en noemt 'peildatum'"),
-    (("    rol: hier_geboren\n", "    rol: hier_geboren\n    niet_na: peildatum\n"),
-     r"\[geboren_in_nederland\]: 'niet_na' hoort bij een datumfeit"),
-    (("    rol: hier_geboren\n", "    rol: geboorte\n"), r"\[geboren_in_nederland\]: rol 'geboorte' hoort al bij geboortedatum"),
-    (("    rol: hier_geboren\n", "    rol: Hier geboren\n"), r"\[geboren_in_nederland\]: 'rol' is een naam"),
-    (("    niet_voor: geboortedatum    # een vergunning", "    niet_voor: onbekend    # een vergunning"),
-     r"vergunningsperiode \[van\]: niet_voor noemt 'onbekend', geen gedeclareerd datumfeit"),
-])
+@pytest.mark.parametrize(
+    "replace, message",
+    [
+        (
+            (
+                "    niet_voor: geboortedatum\n    melding: {geboortedatum: ",
+                "    niet_voor: geboortedatum\n    melding: {geboren_in_nederland: ",
+            ),
+            r"\[datum_aankomst_nederland\]: 'melding' is een mapping van een datumfeit uit 'niet_voor' naar een tekst",
+        ),
+        (
+            ("    niet_na: peildatum\n    rol: geboorte\n", "    niet_na: morgen\n    rol: geboorte\n"),
+            r"\[geboortedatum\]: 'niet_na' hoort bij een datumfeit en noemt 'peildatum'",
+        ),
+        (
+            ("    rol: hier_geboren\n", "    rol: hier_geboren\n    niet_na: peildatum\n"),
+            r"\[geboren_in_nederland\]: 'niet_na' hoort bij een datumfeit",
+        ),
+        (
+            ("    rol: hier_geboren\n", "    rol: geboorte\n"),
+            r"\[geboren_in_nederland\]: rol 'geboorte' hoort al bij geboortedatum",
+        ),
+        (("    rol: hier_geboren\n", "    rol: Hier geboren\n"), r"\[geboren_in_nederland\]: 'rol' is een naam"),
+        (
+            ("    niet_voor: geboortedatum    # een vergunning", "    niet_voor: onbekend    # een vergunning"),
+            r"vergunningsperiode \[van\]: niet_voor noemt 'onbekend', geen gedeclareerd datumfeit",
+        ),
+    ],
+)
 def test_a_declaration_that_cannot_be_checked_is_refused_in_one_line(tmp_path, replace, message):
     with pytest.raises(KnowledgeBaseError, match=message) as info:
         load_knowledge_base(kb_copy(tmp_path, replace=replace))
@@ -171,6 +219,7 @@ def test_a_declaration_that_cannot_be_checked_is_refused_in_one_line(tmp_path, r
 
 
 # -- roles -------------------------------------------------------------------------------------------
+
 
 def test_the_strategies_and_the_caseload_find_their_facts_by_role(tmp_path):
     import random
@@ -185,19 +234,23 @@ def test_the_strategies_and_the_caseload_find_their_facts_by_role(tmp_path):
     copy = kb_copy(tmp_path)
     path = copy / "feiten.yaml"
     text = path.read_text(encoding="utf-8").replace("    rol: geboorte\n", "").replace("    rol: aankomst\n", "")
-    text = text.replace("  datum_ontvangst_aanvraag:\n    type: datum\n",
-                        "  datum_ontvangst_aanvraag:\n    type: datum\n    rol: geboorte\n")
+    text = text.replace(
+        "  datum_ontvangst_aanvraag:\n    type: datum\n",
+        "  datum_ontvangst_aanvraag:\n    type: datum\n    rol: geboorte\n",
+    )
     path.write_text(text, encoding="utf-8")
     kb = load_knowledge_base(copy)
     assert fact_with_role(kb, strategies.ROL_GEBOORTE) == "datum_ontvangst_aanvraag"
     assert fact_with_role(kb, strategies.ROL_AANKOMST) is None
     assert strategies.beschikbaar("hier_opgegroeide_volwassenen", kb) == (
-        "de woordenlijst declareert rol 'aankomst' (bij datum_aankomst_nederland) niet")
+        "de woordenlijst declareert rol 'aankomst' (bij datum_aankomst_nederland) niet"
+    )
     row = caseload.applicant_data(kb, random.Random(3), PEILDATUM)
     assert list(row)[:2] == ["datum_ontvangst_aanvraag", "geboren_in_nederland"]
 
 
 # -- no fact name in engine/ ---------------------------------------------------------------------------
+
 
 def _docstrings(tree: ast.AST) -> set[int]:
     out = set()
@@ -233,19 +286,26 @@ def test_no_fact_name_of_the_vocabulary_appears_as_a_string_in_engine(kb):
 
 def test_the_fact_name_check_finds_a_planted_name(tmp_path, kb):
     planted = tmp_path / "planted.py"
-    planted.write_text(textwrap.dedent('''
+    planted.write_text(
+        textwrap.dedent('''
         """A docstring may name geboortedatum."""
         BORN = "geboortedatum"
         def f(i):
             """Nor is this docstring code: verblijfsvergunningen."""
             return f"verblijfsvergunningen[{i}].van", "ligt voor de geboren_in_nederland.", "E12.aanvraag_na_geweld"
-    '''), encoding="utf-8")
+    '''),
+        encoding="utf-8",
+    )
     hits = fact_names_in_code([planted], set(kb.facts))
     assert sorted(hit.split(":", 1)[1] for hit in hits) == [
-        "3: geboortedatum", "6: geboren_in_nederland", "6: verblijfsvergunningen"]
+        "3: geboortedatum",
+        "6: geboren_in_nederland",
+        "6: verblijfsvergunningen",
+    ]
 
 
 # -- the validator, generated into the cache -------------------------------------------------------------
+
 
 def test_no_validator_is_committed():
     assert not (ROOT / "engine" / "applicant" / "aanvrager_validator.py").exists()

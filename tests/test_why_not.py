@@ -11,10 +11,10 @@ from hypothesis import HealthCheck, event, given, settings, target
 from hypothesis import strategies as st
 
 from cli import main
-from engine.applicant.facts import Applicant, parse_applicant, read_applicant_file
 from engine.answer.interview import _values, assessments, next_question
 from engine.answer.proof import failing_conditions
 from engine.answer.repairs import Condition, changeable_facts, find_repairs
+from engine.applicant.facts import Applicant, parse_applicant, read_applicant_file
 from engine.checks.strategies import aanvragers, bijna_geschikte_aanvragers
 from explain import render_why_not
 from tests.conftest import ROOT
@@ -36,7 +36,8 @@ LIMIT = 2  # changes per repair in the properties (the brute force below tries e
 def near_eligible_cases():
     """(goal, applicant, base): an eligible scenario base with one or two changeable facts changed."""
     return st.sampled_from(REPAIR_GOALS).flatmap(
-        lambda goal: st.tuples(st.just(goal), bijna_geschikte_aanvragers(goal, PEILDATUM, max_wijzigingen=LIMIT)))
+        lambda goal: st.tuples(st.just(goal), bijna_geschikte_aanvragers(goal, PEILDATUM, max_wijzigingen=LIMIT))
+    )
 
 
 def _changed(applicant: Applicant, changes) -> Applicant:
@@ -95,8 +96,11 @@ def brute_force(engine, applicant: Applicant, goal: str, limit: int) -> tuple[se
                     # has a value that keeps eligibility possible
                     changed = Applicant({**applicant.values, **dict(changes)})
                     unknown = engine.assess(changed, goal, PEILDATUM).unknown_facts
-                    if all(kb.facts[u].type not in ("bool", "keuze")
-                           or any(level(changes | {(u, v)}) != "no" for v in _values(kb, u)) for u in unknown):
+                    if all(
+                        kb.facts[u].type not in ("bool", "keuze")
+                        or any(level(changes | {(u, v)}) != "no" for v in _values(kb, u))
+                        for u in unknown
+                    ):
                         conditional.add(changes)
     return sure, conditional
 
@@ -125,8 +129,9 @@ def test_every_repair_of_a_near_eligible_applicant_works_and_the_list_is_complet
             check_repair(engine, applicant, goal, repair)
             seen["repairs checked"] += 1
         undo = {(name, base[name]) for name in facts if facts[name] != base.get(name)}
-        assert any({(c.fact, c.value) for c in r.changes} <= undo and r.certain and r.from_date is None
-                   for r in answer.repairs), (undo, answer.repairs)
+        assert any(
+            {(c.fact, c.value) for c in r.changes} <= undo and r.certain and r.from_date is None for r in answer.repairs
+        ), (undo, answer.repairs)
         now = [r for r in answer.repairs if r.from_date is None]
         sure, conditional = brute_force(engine, applicant, goal, LIMIT)
         assert {frozenset((c.fact, c.value) for c in r.changes) for r in now if r.certain} == sure
@@ -147,15 +152,21 @@ def test_the_example_without_exam_and_brp_is_offered_every_way_to_eligibility(en
     applicant = Applicant(values)
     answer = find_repairs(engine, applicant, GOAL, date(2025, 6, 1))
     sure = {frozenset((c.fact, c.value) for c in r.changes) for r in answer.repairs if r.certain}
-    assert sure == {frozenset({("inburgeringsexamen_gehaald_niveau", level), ("ingeschreven_in_brp", True)})
-                    for level in ("A2", "B1", "B2", "C1", "C2")} | {
-        frozenset({("vrijgesteld_van_inburgeringsexamen", True), ("ingeschreven_in_brp", True)})}
+    assert sure == {
+        frozenset({("inburgeringsexamen_gehaald_niveau", level), ("ingeschreven_in_brp", True)})
+        for level in ("A2", "B1", "B2", "C1", "C2")
+    } | {frozenset({("vrijgesteld_van_inburgeringsexamen", True), ("ingeschreven_in_brp", True)})}
     conditional = [r for r in answer.repairs if not r.certain]
     assert [(r.changes[0].fact, [c.fact for c in r.conditions]) for r in conditional] == [
-        ("ingeschreven_in_brp", ["vrijgesteld_van_inburgeringsexamen", "ontheven_van_inburgeringsexamen"])]
+        ("ingeschreven_in_brp", ["vrijgesteld_van_inburgeringsexamen", "ontheven_van_inburgeringsexamen"])
+    ]
     assert answer.exhaustive and not answer.nothing_helps
-    assert set(answer.candidates) >= {"inburgeringsexamen_gehaald_niveau", "ingeschreven_in_brp",
-                                      "vrijgesteld_van_inburgeringsexamen", "heeft_zorgverzekering"}
+    assert set(answer.candidates) >= {
+        "inburgeringsexamen_gehaald_niveau",
+        "ingeschreven_in_brp",
+        "vrijgesteld_van_inburgeringsexamen",
+        "heeft_zorgverzekering",
+    }
     for repair in answer.repairs:
         check_repair(engine, applicant, GOAL, repair)
     # sure before conditional, smallest first
@@ -232,10 +243,13 @@ def test_unknown_facts_that_still_decide_make_a_conditional_repair_not_nothing_h
     answer = find_repairs(engine, applicant, GOAL, date(2025, 6, 1))
     assert not answer.nothing_helps
     assert [(r.certain, [(c.fact, c.value) for c in r.changes], r.conditions) for r in answer.repairs] == [
-        (False, [("ingeschreven_in_brp", True)], (Condition("vormt_gevaar_openbare_orde", (False,)),))]
+        (False, [("ingeschreven_in_brp", True)], (Condition("vormt_gevaar_openbare_orde", (False,)),))
+    ]
     text = render_why_not(engine.assess(applicant, GOAL, date(2025, 6, 1), every_failure=True), engine.kb, answer)
-    assert ("U komt mogelijk in aanmerking als ‘staat ingeschreven in de Basisregistratie Personen (BRP)’ ja wordt "
-            "(nu: nee), en als blijkt dat ‘vormt een gevaar voor de openbare orde’ nee is.") in text
+    assert (
+        "U komt mogelijk in aanmerking als ‘staat ingeschreven in de Basisregistratie Personen (BRP)’ ja wordt "
+        "(nu: nee), en als blijkt dat ‘vormt een gevaar voor de openbare orde’ nee is."
+    ) in text
     assert "Niets wat u zelf kunt veranderen" not in text and "Geen combinatie" not in text
 
 
@@ -254,21 +268,29 @@ def test_a_person_only_waiting_can_help_is_given_the_date(engine):
     example = read_applicant_file(engine.kb, ROOT / "voorbeelden" / "aanvrager.yaml")
     values = dict(example.values)
     values["uitzondering_vijfjaartermijn_van_toepassing"] = False
-    values["verblijfsvergunningen"] = ({"van": date(2016, 9, 1), "verblijfsdoel": "humanitair_niet_tijdelijk",
-                                        "niet_tijdelijk": True},)
+    values["verblijfsvergunningen"] = (
+        {"van": date(2016, 9, 1), "verblijfsdoel": "humanitair_niet_tijdelijk", "niet_tijdelijk": True},
+    )
     answer = find_repairs(engine, Applicant(values), GOAL, date(2020, 11, 22))
     assert facts == {}
     assert [(r.changes, r.from_date) for r in answer.repairs] == [((), date(2021, 9, 1))]
     assert {f["rule_id"] for f in answer.repairs[0].fulfilled_by_time} == {"B4", "C2"}
 
 
-INTERVIEW_GOALS = [GOAL, "huiselijk_geweld", "eergerelateerd_geweld", "humanitair_niet_tijdelijk",
-                   "turks_associatieverdrag", "slachtoffer_mensenhandel"]
+INTERVIEW_GOALS = [
+    GOAL,
+    "huiselijk_geweld",
+    "eergerelateerd_geweld",
+    "humanitair_niet_tijdelijk",
+    "turks_associatieverdrag",
+    "slachtoffer_mensenhandel",
+]
 
 
 def interview_cases():
     """(goal, applicant) for several goals: any applicant, or (where scenario bases are eligible) a
     near-eligible one, whose interviews go deep."""
+
     def cases(goal):
         applicants = aanvragers(PEILDATUM)
         if goal in REPAIR_GOALS:
@@ -320,7 +342,9 @@ def test_the_interview_never_asks_a_question_whose_answer_cannot_change_the_outc
             answer = given_answers.pop(question.fact)
             assert not set(given_answers) & (set(answers) | skipped)
             before = assessments(engine, {**answers, **given_answers}, [goal], PEILDATUM)[0].outcome
-            after = assessments(engine, {**answers, **given_answers, question.fact: answer}, [goal], PEILDATUM)[0].outcome
+            after = assessments(engine, {**answers, **given_answers, question.fact: answer}, [goal], PEILDATUM)[
+                0
+            ].outcome
             assert before != after, (question.fact, given_answers, answer)
             seen[question.type] += 1
             event(f"{goal}: {question.type}")
@@ -346,25 +370,36 @@ def test_the_interview_in_a_terminal_asks_again_after_a_wrong_answer_and_saves_t
     answers.write_text((ROOT / "tests" / "golden" / "hier_geboren_nationale_veiligheid_onbekend.yaml").read_text())
     saved = tmp_path / "aanvrager.yaml"
     result = CliRunner().invoke(
-        main, ["interview", "--goal", GOAL, "--answers", str(answers), "--save", str(saved),
-               "--peildatum", "2026-11-22"],
+        main,
+        ["interview", "--goal", GOAL, "--answers", str(answers), "--save", str(saved), "--peildatum", "2026-11-22"],
         input="misschien\nnee\n",
     )
     assert result.exit_code == 0, result.output
     assert result.output.count("nationale veiligheid? [ja/nee") == 2
     assert "Dat antwoord past niet: antwoord ja of nee" in result.output
     assert "Conclusie: de aanvrager komt in aanmerking" in result.output
-    rerun = CliRunner().invoke(main, ["assess", str(saved), "--goal", GOAL, "--peildatum", "2026-11-22",
-                                      "--format", "json"])
+    rerun = CliRunner().invoke(
+        main, ["assess", str(saved), "--goal", GOAL, "--peildatum", "2026-11-22", "--format", "json"]
+    )
     assert rerun.exit_code == 0 and '"outcome": "eligible"' in rerun.output
 
 
 def test_interview_next_prints_the_next_question_as_json(tmp_path):
     import json
 
-    result = CliRunner().invoke(main, ["interview", "--next", "--goal", GOAL, "--answers",
-                                       str(ROOT / "tests" / "golden" / "hier_geboren_nationale_veiligheid_onbekend.yaml"),
-                                       "--peildatum", "2026-11-22"])
+    result = CliRunner().invoke(
+        main,
+        [
+            "interview",
+            "--next",
+            "--goal",
+            GOAL,
+            "--answers",
+            str(ROOT / "tests" / "golden" / "hier_geboren_nationale_veiligheid_onbekend.yaml"),
+            "--peildatum",
+            "2026-11-22",
+        ],
+    )
     step = json.loads(result.output)
     assert step["done"] is False
     assert step["question"]["fact"] == "vormt_gevaar_nationale_veiligheid"
@@ -375,8 +410,9 @@ def _example_with_permits_without_details(tmp_path):
     import yaml
 
     data = yaml.safe_load((ROOT / "voorbeelden" / "aanvrager.yaml").read_text(encoding="utf-8"))
-    data["verblijfsvergunningen"] = [{k: v for k, v in p.items() if k in ("van", "tot")}
-                                     for p in data["verblijfsvergunningen"]]
+    data["verblijfsvergunningen"] = [
+        {k: v for k, v in p.items() if k in ("van", "tot")} for p in data["verblijfsvergunningen"]
+    ]
     path = tmp_path / "antwoorden.yaml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     return path
@@ -387,11 +423,21 @@ def test_interview_next_gives_a_front_end_the_fields_of_a_permit_period(engine, 
     import json
 
     answers = tmp_path / "antwoorden.json"
-    answers.write_text(json.dumps({"heeft_asielvergunning": False, "is_ex_geprivilegieerde": False,
-                                   "vormt_gevaar_openbare_orde": False, "heeft_zorgverzekering": True,
-                                   "heeft_geldig_reisdocument": True}), encoding="utf-8")
-    result = CliRunner().invoke(main, ["interview", "--next", "--goal", GOAL, "--answers", str(answers),
-                                       "--peildatum", "2025-06-01"])
+    answers.write_text(
+        json.dumps(
+            {
+                "heeft_asielvergunning": False,
+                "is_ex_geprivilegieerde": False,
+                "vormt_gevaar_openbare_orde": False,
+                "heeft_zorgverzekering": True,
+                "heeft_geldig_reisdocument": True,
+            }
+        ),
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(
+        main, ["interview", "--next", "--goal", GOAL, "--answers", str(answers), "--peildatum", "2025-06-01"]
+    )
     question = json.loads(result.output)["question"]
     assert question["fact"] == "verblijfsvergunningen" and question["type"] == "vergunningen"
     fields = {f["name"]: f for f in question["fields"]}
@@ -401,8 +447,13 @@ def test_interview_next_gives_a_front_end_the_fields_of_a_permit_period(engine, 
     assert fields["verblijfsdoel"]["type"] == "keuze"
     assert fields["verblijfsdoel"]["allowed"] == list(engine.kb.period_fields["verblijfsdoel"]["waarden"])
     assert "humanitair_niet_tijdelijk" in fields["verblijfsdoel"]["allowed"]
-    assert fields["niet_tijdelijk"] == {"name": "niet_tijdelijk", "label": "het verblijfsdoel is niet-tijdelijk",
-                                        "type": "bool", "required": False, "allowed": [True, False]}
+    assert fields["niet_tijdelijk"] == {
+        "name": "niet_tijdelijk",
+        "label": "het verblijfsdoel is niet-tijdelijk",
+        "type": "bool",
+        "required": False,
+        "allowed": [True, False],
+    }
     assert question["incomplete"] == []
 
 
@@ -411,18 +462,23 @@ def test_a_permit_given_without_its_purpose_is_asked_about_again_while_it_decide
     import json
 
     path = _example_with_permits_without_details(tmp_path)
-    result = CliRunner().invoke(main, ["interview", "--next", "--goal", GOAL, "--answers", str(path),
-                                       "--peildatum", "2026-11-22"])
+    result = CliRunner().invoke(
+        main, ["interview", "--next", "--goal", GOAL, "--answers", str(path), "--peildatum", "2026-11-22"]
+    )
     step = json.loads(result.output)
     assert step["done"] is False and step["outcomes"] == {GOAL: "undetermined"}
     assert step["question"]["fact"] == "verblijfsvergunningen"
-    assert step["question"]["incomplete"] == [{"index": 0, "missing": ["verblijfsdoel", "niet_tijdelijk"]},
-                                              {"index": 1, "missing": ["verblijfsdoel", "niet_tijdelijk"]}]
+    assert step["question"]["incomplete"] == [
+        {"index": 0, "missing": ["verblijfsdoel", "niet_tijdelijk"]},
+        {"index": 1, "missing": ["verblijfsdoel", "niet_tijdelijk"]},
+    ]
     # in a terminal the missing details are asked per period, the rest of the period is kept
     saved = tmp_path / "aanvrager.yaml"
-    result = CliRunner().invoke(main, ["interview", "--goal", GOAL, "--answers", str(path), "--save", str(saved),
-                                       "--peildatum", "2026-11-22"],
-                                input="echtgenoot_of_partner\nnee\nhumanitair_niet_tijdelijk\nja\n")
+    result = CliRunner().invoke(
+        main,
+        ["interview", "--goal", GOAL, "--answers", str(path), "--save", str(saved), "--peildatum", "2026-11-22"],
+        input="echtgenoot_of_partner\nnee\nhumanitair_niet_tijdelijk\nja\n",
+    )
     assert result.exit_code == 0, result.output
     assert "Vergunning 1 september 2016 tot en met 31 augustus 2021:" in result.output
     assert "Conclusie: de aanvrager komt in aanmerking" in result.output
@@ -431,13 +487,15 @@ def test_a_permit_given_without_its_purpose_is_asked_about_again_while_it_decide
     periods = yaml.safe_load(saved.read_text(encoding="utf-8"))["verblijfsvergunningen"]
     assert [(p["van"], p.get("tot"), p["verblijfsdoel"], p["niet_tijdelijk"]) for p in periods] == [
         ("2016-09-01", "2021-08-31", "echtgenoot_of_partner", False),
-        ("2021-09-01", None, "humanitair_niet_tijdelijk", True)]
+        ("2021-09-01", None, "humanitair_niet_tijdelijk", True),
+    ]
 
 
 def test_a_permit_detail_the_applicant_does_not_know_ends_the_questions_about_it(tmp_path):
     path = _example_with_permits_without_details(tmp_path)
-    result = CliRunner().invoke(main, ["interview", "--goal", GOAL, "--answers", str(path), "--peildatum", "2026-11-22"],
-                                input="\n\n\n\n")
+    result = CliRunner().invoke(
+        main, ["interview", "--goal", GOAL, "--answers", str(path), "--peildatum", "2026-11-22"], input="\n\n\n\n"
+    )
     assert result.exit_code == 0, result.output
     assert result.output.count("Van deze vergunning(en) ontbreekt nog iets") == 1
     assert "Conclusie: nog niet te bepalen" in result.output
@@ -453,9 +511,12 @@ def test_why_not_and_interview_step_json_match_their_published_schemas(engine, t
     assessment = fastjsonschema.compile(json.loads(runner.invoke(main, ["schema", "--kind", "assessment"]).output))
     step = fastjsonschema.compile(json.loads(runner.invoke(main, ["schema", "--kind", "interview-step"]).output))
     example = read_applicant_file(engine.kb, ROOT / "voorbeelden" / "aanvrager.yaml")
-    cases = {"ex1": dict(inburgeringsexamen_gehaald_niveau="geen", ingeschreven_in_brp=False),
-             "mixed": dict(ingeschreven_in_brp=False, vormt_gevaar_openbare_orde=None),
-             "danger": dict(vormt_gevaar_openbare_orde=True), "as_is": {}}
+    cases = {
+        "ex1": dict(inburgeringsexamen_gehaald_niveau="geen", ingeschreven_in_brp=False),
+        "mixed": dict(ingeschreven_in_brp=False, vormt_gevaar_openbare_orde=None),
+        "danger": dict(vormt_gevaar_openbare_orde=True),
+        "as_is": {},
+    }
     import yaml
 
     from engine.answer.interview import applicant_file
@@ -463,16 +524,37 @@ def test_why_not_and_interview_step_json_match_their_published_schemas(engine, t
     for name, change in cases.items():
         values = {**example.values, **change}
         path = tmp_path / f"{name}.yaml"
-        path.write_text(yaml.safe_dump(applicant_file({k: v for k, v in values.items() if v is not None})),
-                        encoding="utf-8")
+        path.write_text(
+            yaml.safe_dump(applicant_file({k: v for k, v in values.items() if v is not None})), encoding="utf-8"
+        )
         for peildatum in ("2020-11-22", "2025-06-01"):
-            data = json.loads(runner.invoke(main, ["why-not", str(path), "--goal", GOAL, "--peildatum", peildatum,
-                                                   "--format", "json"]).output)
+            data = json.loads(
+                runner.invoke(
+                    main, ["why-not", str(path), "--goal", GOAL, "--peildatum", peildatum, "--format", "json"]
+                ).output
+            )
             why_not(data)
             assessment(data["assessment"])
-        data = json.loads(runner.invoke(main, ["interview", "--next", "--goal", GOAL, "--answers", str(path),
-                                               "--peildatum", "2025-06-01"]).output)
+        data = json.loads(
+            runner.invoke(
+                main, ["interview", "--next", "--goal", GOAL, "--answers", str(path), "--peildatum", "2025-06-01"]
+            ).output
+        )
         step(data)
-    step(json.loads(runner.invoke(main, ["interview", "--next", "--goal", GOAL, "--answers",
-                                         str(_example_with_permits_without_details(tmp_path)),
-                                         "--peildatum", "2026-11-22"]).output))
+    step(
+        json.loads(
+            runner.invoke(
+                main,
+                [
+                    "interview",
+                    "--next",
+                    "--goal",
+                    GOAL,
+                    "--answers",
+                    str(_example_with_permits_without_details(tmp_path)),
+                    "--peildatum",
+                    "2026-11-22",
+                ],
+            ).output
+        )
+    )

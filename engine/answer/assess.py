@@ -8,15 +8,15 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Callable
 
+from engine.answer.proof import CONFLICT, ProofBuilder, ProofNode, unknown_facts
+from engine.applicant.facts import Applicant, engine_input_names
 from engine.applicant.pipeline import Inputs, evaluator_inputs
-from engine.rules.cache import cached, content_key
-from engine.rules.compiler import Program, compile_knowledge_base
 from engine.errors import InputError, visible
 from engine.evaluate import EvaluatorFactory
 from engine.evaluate.setwise import SetwiseEvaluator
-from engine.applicant.facts import Applicant, engine_input_names
+from engine.rules.cache import cached, content_key
+from engine.rules.compiler import Program, compile_knowledge_base
 from engine.rules.model import KB_DIR, KnowledgeBase, load_knowledge_base
-from engine.answer.proof import CONFLICT, ProofBuilder, ProofNode, unknown_facts
 from engine.tijd import add_duration
 
 ASSESSMENT_SCHEMA = Path(__file__).resolve().parent / "assessment.schema.json"
@@ -62,16 +62,23 @@ class Assessment:
             "peildatum": self.peildatum.isoformat(),
             "outcome": self.outcome,
             "unknown_facts": [
-                {"fact": name, "label": kb.facts[name].label, "question": kb.facts[name].question,
-                 "open_norm": kb.facts[name].open_norm}
+                {
+                    "fact": name,
+                    "label": kb.facts[name].label,
+                    "question": kb.facts[name].question,
+                    "open_norm": kb.facts[name].open_norm,
+                }
                 for name in self.unknown_facts
             ],
             "proof": self.proof.to_json(),
             "scope": self.scope.to_json() if self.scope else None,
             "consequences": self.consequences,
             "terms": [
-                {**t, "start_date": t["start_date"].isoformat() if t["start_date"] else None,
-                 "date": t["date"].isoformat() if t["date"] else None}
+                {
+                    **t,
+                    "start_date": t["start_date"].isoformat() if t["start_date"] else None,
+                    "date": t["date"].isoformat() if t["date"] else None,
+                }
                 for t in self.terms
             ],
             "fees": [f.to_json() for f in self.fees],
@@ -101,22 +108,34 @@ class Engine:
         models: dict[str, tuple[str, ...]] = {ALL: self.derived}
         for goal in self.kb.goals.values():
             roots = [goal.conclusion] + ([goal.out_of_scope] if goal.out_of_scope else [])
-            roots += [r.conclusion for r in self.kb.rules.values()
-                      if r.kind in ("gevolg", "termijn") and r.conclusion and goal.id in r.goals]
-            models[goal.id] = tuple(n for n in self.program.reachable(roots)
-                                    if self.program.nodes[n].kind not in inputs and not self.program.nodes[n].view)
+            roots += [
+                r.conclusion
+                for r in self.kb.rules.values()
+                if r.kind in ("gevolg", "termijn") and r.conclusion and goal.id in r.goals
+            ]
+            models[goal.id] = tuple(
+                n
+                for n in self.program.reachable(roots)
+                if self.program.nodes[n].kind not in inputs and not self.program.nodes[n].view
+            )
         for number in self.kb.forms:
             roots = self.program.fee_roots(number)
-            models[f"form_{number}"] = tuple(n for n in self.program.reachable(roots)
-                                             if self.program.nodes[n].kind not in inputs
-                                             and not self.program.nodes[n].view)
+            models[f"form_{number}"] = tuple(
+                n
+                for n in self.program.reachable(roots)
+                if self.program.nodes[n].kind not in inputs and not self.program.nodes[n].view
+            )
         self.models = models
         self.base_predicates = sorted(set(self.kb.facts) | set(self.kb.quantities))
         self.input_names = engine_input_names(self.kb)
         rules = list(self.kb.rules.values())
-        self._goal_rules = {g: ([r for r in rules if r.kind == "gevolg" and g in r.goals],
-                                [r for r in rules if r.kind == "termijn" and g in r.goals])
-                            for g in self.kb.goals}
+        self._goal_rules = {
+            g: (
+                [r for r in rules if r.kind == "gevolg" and g in r.goals],
+                [r for r in rules if r.kind == "termijn" and g in r.goals],
+            )
+            for g in self.kb.goals
+        }
         self.evaluator_factory: EvaluatorFactory = evaluator or SetwiseEvaluator
         self.evaluator = self.evaluator_factory(self.program, self.base_predicates, self.input_names)
 
@@ -154,17 +173,27 @@ class Engine:
         """A goal's consequence and term rules in declaration order."""
         return self._goal_rules[goal]
 
-    def assess_all(self, applicant: Applicant, peildatum: date, precedence: list[str] | None = None,
-                   goals: list[str] | None = None) -> list[Assessment]:
+    def assess_all(
+        self, applicant: Applicant, peildatum: date, precedence: list[str] | None = None, goals: list[str] | None = None
+    ) -> list[Assessment]:
         """Every goal (or the given ones) from a single evaluation of the whole program."""
         _, inputs = evaluator_inputs(self.kb, applicant, peildatum)
         values = self.evaluate_inputs(inputs, ALL).values
-        return [self.assess(applicant, goal, peildatum, precedence, values, inputs)
-                for goal in goals or sorted(self.kb.goals)]
+        return [
+            self.assess(applicant, goal, peildatum, precedence, values, inputs)
+            for goal in goals or sorted(self.kb.goals)
+        ]
 
-    def assess(self, applicant: Applicant, goal: str, peildatum: date,
-               precedence: list[str] | None = None, values: dict[str, set[Any]] | None = None,
-               inputs: dict[str, Any] | None = None, every_failure: bool = False) -> Assessment:
+    def assess(
+        self,
+        applicant: Applicant,
+        goal: str,
+        peildatum: date,
+        precedence: list[str] | None = None,
+        values: dict[str, set[Any]] | None = None,
+        inputs: dict[str, Any] | None = None,
+        every_failure: bool = False,
+    ) -> Assessment:
         """One goal; `values` (from evaluating the model ALL) saves evaluating the
         goal's own, and `inputs` (the applicant's facts with the quantities at the peildatum, never
         changed here) saves working the quantities out again per goal. `every_failure` (why-not)
@@ -195,7 +224,10 @@ class Engine:
             parts = (proof, scope)
             if every_failure:  # the deciding facts are those of the proof assess shows
                 builder.every_failure = False
-                parts = (builder.build(spec.conclusion), builder.build(spec.out_of_scope) if spec.out_of_scope else None)
+                parts = (
+                    builder.build(spec.conclusion),
+                    builder.build(spec.out_of_scope) if spec.out_of_scope else None,
+                )
                 builder.every_failure = True
             for part in parts:
                 if part is not None and part.value in (None, CONFLICT):
@@ -207,11 +239,17 @@ class Engine:
             applies = builder.value(r.conclusion) if r.conclusion else True
             if applies is False:
                 continue
-            consequences.append({
-                "rule_id": r.id, "label": r.label, "source": {"file": r.source.file, "quote": r.source.quote},
-                "explanation": r.explanation, "form": r.form, "applies": applies,
-                "proof": builder.build(r.conclusion).to_json() if r.conclusion else None,
-            })
+            consequences.append(
+                {
+                    "rule_id": r.id,
+                    "label": r.label,
+                    "source": {"file": r.source.file, "quote": r.source.quote},
+                    "explanation": r.explanation,
+                    "form": r.form,
+                    "applies": applies,
+                    "proof": builder.build(r.conclusion).to_json() if r.conclusion else None,
+                }
+            )
         terms = []
         for r in termijnen:
             if r.conclusion and builder.value(r.conclusion) is False:
@@ -221,18 +259,35 @@ class Engine:
             try:
                 end = add_duration(start, unit, amount) if start else None
             except OverflowError:
-                raise InputError(r.start, f"de termijn {r.id} ({amount} {unit}) vanaf deze datum eindigt na "
-                                          "31 december 9999, buiten de kalender") from None
-            terms.append({
-                "rule_id": r.id, "label": r.label,
-                "source": {"file": r.source.file, "quote": r.source.quote}, "explanation": r.explanation,
-                "start": r.start, "start_label": kb.label_of(r.start), "start_date": start,
-                "duration": {unit: amount}, "date": end,
-            })
+                raise InputError(
+                    r.start,
+                    f"de termijn {r.id} ({amount} {unit}) vanaf deze datum eindigt na "
+                    "31 december 9999, buiten de kalender",
+                ) from None
+            terms.append(
+                {
+                    "rule_id": r.id,
+                    "label": r.label,
+                    "source": {"file": r.source.file, "quote": r.source.quote},
+                    "explanation": r.explanation,
+                    "start": r.start,
+                    "start_label": kb.label_of(r.start),
+                    "start_date": start,
+                    "duration": {unit: amount},
+                    "date": end,
+                }
+            )
         fees = []
         if outcome in (ELIGIBLE, UNDETERMINED):
-            fees = self.goal_fees(applicant, goal, [c["form"] for c in consequences if c["form"]], peildatum,
-                                  precedence, values, builder.inputs)
+            fees = self.goal_fees(
+                applicant,
+                goal,
+                [c["form"] for c in consequences if c["form"]],
+                peildatum,
+                precedence,
+                values,
+                builder.inputs,
+            )
         return Assessment(
             goal=goal,
             goal_label=spec.label,
@@ -247,9 +302,17 @@ class Engine:
             facts=dict(applicant.values),
         )
 
-    def goal_fees(self, applicant: Applicant, goal: str, forms: list[str], peildatum: date,
-                  precedence: list[str] | None = None, values: dict[str, set[Any]] | None = None,
-                  inputs: dict[str, Any] | None = None, reductions: bool = False) -> list[Any]:
+    def goal_fees(
+        self,
+        applicant: Applicant,
+        goal: str,
+        forms: list[str],
+        peildatum: date,
+        precedence: list[str] | None = None,
+        values: dict[str, set[Any]] | None = None,
+        inputs: dict[str, Any] | None = None,
+        reductions: bool = False,
+    ) -> list[Any]:
         """The fee of each form (once, in order) for an application for `goal`.
 
         What applying for the goal says about the application fills facts the applicant left open
@@ -264,8 +327,11 @@ class Engine:
                 values = self.evaluate_inputs(inputs, ALL).values
             else:
                 inputs = None
-        return [fees_for(self, fee_applicant, number, peildatum, precedence, values, inputs, reductions, assumptions)
-                for number in dict.fromkeys(forms) if number in self.kb.forms]
+        return [
+            fees_for(self, fee_applicant, number, peildatum, precedence, values, inputs, reductions, assumptions)
+            for number in dict.fromkeys(forms)
+            if number in self.kb.forms
+        ]
 
 
 # Observers of every evaluation of one applicant: rule coverage (engine/checks/coverage.py) adds itself

@@ -23,14 +23,25 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
-from engine.applicant.pipeline import evaluator_inputs
 from engine.answer.assess import ELIGIBLE, NOT_ELIGIBLE, OUT_OF_SCOPE, UNDETERMINED, Engine
-from engine.errors import InputError, escaped, is_name, visible
-from engine.evaluate.setwise import SetwiseEvaluator
-from engine.applicant.facts import (MAX_DIGITS, MAX_FILE_BYTES, TOO_DEEP, Applicant, DuplicateKey, HugeNumber, decode_json,
-                          json_key_error, json_problem, name_kind, unknown_name)
 from engine.answer.fees import FeeCalculator
 from engine.answer.proof import CONFLICT
+from engine.applicant.facts import (
+    MAX_DIGITS,
+    MAX_FILE_BYTES,
+    TOO_DEEP,
+    Applicant,
+    DuplicateKey,
+    HugeNumber,
+    decode_json,
+    json_key_error,
+    json_problem,
+    name_kind,
+    unknown_name,
+)
+from engine.applicant.pipeline import evaluator_inputs
+from engine.errors import InputError, escaped, is_name, visible
+from engine.evaluate.setwise import SetwiseEvaluator
 
 CHUNK = 2000
 # A row holds one applicant, so it gets the limit of an applicant file (in characters); a longer
@@ -45,7 +56,9 @@ COMPARE_VERSION = 2  # 2: fee changes per goal and form, each form's fee alone
 
 @dataclass
 class Row:
-    number: int  # 1-based: the record in a CSV file (header excluded, blank lines counted), the line in a JSON Lines file
+    number: (
+        int  # 1-based: the record in a CSV file (header excluded, blank lines counted), the line in a JSON Lines file
+    )
     data: dict[str, Any] | None
     error: str | None = None
     text: str | None = None  # a JSON Lines row not yet decoded: decoding is left to the workers
@@ -71,6 +84,7 @@ def row_error(number: int, problem: InputError | str) -> str:
 
 # -- reading --------------------------------------------------------------------------------------
 
+
 def input_format(path: Path, given: str | None) -> str:
     if given:
         return given
@@ -79,8 +93,9 @@ def input_format(path: Path, given: str | None) -> str:
         return "csv"
     if suffix in (".jsonl", ".ndjson"):
         return "jsonl"
-    raise InputError("INPUT", f"kan het formaat van {visible(path.name)} niet afleiden; gebruik .csv of .jsonl, "
-                              "of --input-format")
+    raise InputError(
+        "INPUT", f"kan het formaat van {visible(path.name)} niet afleiden; gebruik .csv of .jsonl, of --input-format"
+    )
 
 
 class _Lines:
@@ -117,11 +132,14 @@ class _Lines:
         try:
             return self.handle.readline(ROW_LIMIT + 1)
         except OSError as exc:  # a disk or device that fails halfway: the whole run stops
-            raise InputError("INPUT", f"kan {escaped(str(self.handle.name))} niet verder lezen: {exc.strerror}") from None
+            raise InputError(
+                "INPUT", f"kan {escaped(str(self.handle.name))} niet verder lezen: {exc.strerror}"
+            ) from None
 
     def take_problem(self) -> str | None:
-        problem = self.problem or (f"langer dan {ROW_LIMIT} tekens; een rij is één aanvrager"
-                                   if self.size > ROW_LIMIT else None)
+        problem = self.problem or (
+            f"langer dan {ROW_LIMIT} tekens; een rij is één aanvrager" if self.size > ROW_LIMIT else None
+        )
         self.problem, self.size = None, 0
         return problem
 
@@ -158,7 +176,7 @@ def read_rows(kb: Any, path: Path, fmt: str) -> Iterator[Row]:
 CSV_PROBLEMS = {
     "field larger than field limit": f"een cel is langer dan {csv.field_size_limit()} tekens",
     "unexpected end of data": "een aanhalingsteken gaat open en sluit niet op deze regel (alleen vrije tekst mag "
-                              "over meer regels lopen)",
+    "over meer regels lopen)",
     "',' expected after '\"'": "tekst na het sluitende aanhalingsteken van een cel",
     "new-line character seen in unquoted field": "een regeleinde midden in een cel zonder aanhalingstekens",
 }
@@ -166,8 +184,9 @@ CSV_PROBLEMS = {
 
 def _csv_problem(exc: csv.Error) -> str:
     text = str(exc)
-    return next((dutch for english, dutch in CSV_PROBLEMS.items() if text.startswith(english)),
-                "geen geldige CSV-regel")
+    return next(
+        (dutch for english, dutch in CSV_PROBLEMS.items() if text.startswith(english)), "geen geldige CSV-regel"
+    )
 
 
 class _Taken:
@@ -200,8 +219,9 @@ def _one_line(line: str) -> tuple[list[str] | None, str | None]:
         return None, _csv_problem(exc)
 
 
-def _csv_records(lines: _Lines, accept: Callable[[list[str]], bool] = lambda cells: False
-                 ) -> Iterator[tuple[list[str] | None, str | None]]:
+def _csv_records(
+    lines: _Lines, accept: Callable[[list[str]], bool] = lambda cells: False
+) -> Iterator[tuple[list[str] | None, str | None]]:
     """(cells, None) per record, or (None, what is wrong with it).
 
     A record is one line. A quoted cell may run over several lines only where `accept` says the
@@ -241,29 +261,40 @@ def _check_header(kb: Any, header: list[str], name: str) -> None:
     a file without a header has an applicant's cells there."""
     facts = list(kb.facts)
     if header and not any(c in kb.facts or (is_name(c) and difflib.get_close_matches(c, facts, n=1)) for c in header):
-        raise InputError("INPUT", f"de eerste regel van {name} is geen kop: geen kolom heeft de naam van een feit; "
-                                  "de eerste regel noemt de feiten (verblijfsregels schema)")
+        raise InputError(
+            "INPUT",
+            f"de eerste regel van {name} is geen kop: geen kolom heeft de naam van een feit; "
+            "de eerste regel noemt de feiten (verblijfsregels schema)",
+        )
     first_of: dict[str, int] = {}
     for number, column in enumerate(header, start=1):
         shown = f"kolom {number} ('{column}')" if is_name(column) else f"kolom {number}"
         if column in first_of:
-            raise InputError("INPUT", f"{shown} van {name} staat twee keer in de kop (ook kolom {first_of[column]}); "
-                                      "geef elk feit één keer")
+            raise InputError(
+                "INPUT",
+                f"{shown} van {name} staat twee keer in de kop (ook kolom {first_of[column]}); geef elk feit één keer",
+            )
         first_of[column] = number
         if column not in kb.facts:
             if is_name(column):
                 raise InputError("INPUT", f"{shown} van {name}: {unknown_name(column, facts, 'feit')}")
-            raise InputError("INPUT", f"{shown} van {name} is geen feit uit de woordenlijst ({name_kind(column)}); "
-                                      "kolommen heten naar de feiten (verblijfsregels schema)")
+            raise InputError(
+                "INPUT",
+                f"{shown} van {name} is geen feit uit de woordenlijst ({name_kind(column)}); "
+                "kolommen heten naar de feiten (verblijfsregels schema)",
+            )
 
 
 def _over_lines(kb: Any, header: list[str]) -> Callable[[list[str]], bool]:
     """Whether a record the csv module read over several lines is one applicant: as many cells as
     the header, and a line break only inside free text (no other kind of value holds one)."""
+
     def accept(cells: list[str]) -> bool:
         return len(cells) == len(header) and all(
             kb.facts[column].type == "tekst" or ("\n" not in cell and "\r" not in cell)
-            for column, cell in zip(header, cells))
+            for column, cell in zip(header, cells)
+        )
+
     return accept
 
 
@@ -322,14 +353,19 @@ def _csv_values(kb: Any, cells: dict[str, str]) -> dict[str, Any]:
         elif kind == "bedrag":
             digits = text
             if not (digits.isascii() and digits.isdigit()):  # int() would also take '١٢', '1_000' and ' +5'
-                raise InputError(name, "kreeg een tekst die geen geheel getal is; een bedrag is een geheel aantal eurocenten")
+                raise InputError(
+                    name, "kreeg een tekst die geen geheel getal is; een bedrag is een geheel aantal eurocenten"
+                )
             data[name] = int(digits) if len(digits) <= MAX_DIGITS else HugeNumber(len(digits))
         elif kind == "vergunningen":
             try:
                 data[name] = decode_json(text)
             except (json.JSONDecodeError, DuplicateKey, RecursionError):
-                raise InputError(name, "verwacht een JSON-lijst van perioden, zoals "
-                                       '[{"van": "2019-01-01", "verblijfsdoel": "familie_of_gezinslid"}]') from None
+                raise InputError(
+                    name,
+                    "verwacht een JSON-lijst van perioden, zoals "
+                    '[{"van": "2019-01-01", "verblijfsdoel": "familie_of_gezinslid"}]',
+                ) from None
         else:
             data[name] = text
     return data
@@ -361,6 +397,7 @@ def count_rows(kb: Any, path: Path, fmt: str) -> int:
 
 _OUTCOME_OF_CODE = {"0": UNDETERMINED, "1": OUT_OF_SCOPE, "2": ELIGIBLE, "4": NOT_ELIGIBLE}
 
+
 class CaseloadEvaluator:
     """Outcome of every goal, and the fee of every form a goal points to, for chunks of applicants."""
 
@@ -374,8 +411,11 @@ class CaseloadEvaluator:
         self.evaluator = engine.evaluator
         self.goals = sorted(kb.goals)
         self.forms_of_goal = {
-            goal: [(r.conclusion, r.form) for r in kb.rules.values()
-                   if r.kind == "gevolg" and goal in r.goals and r.form in kb.forms]
+            goal: [
+                (r.conclusion, r.form)
+                for r in kb.rules.values()
+                if r.kind == "gevolg" and goal in r.goals and r.form in kb.forms
+            ]
             for goal in self.goals
         }
         self.fees = FeeCalculator(kb, engine.program)
@@ -410,8 +450,9 @@ class CaseloadEvaluator:
                 self.implied_groups.setdefault(tuple(sorted(implied[goal].items())), []).append(goal)
         # a group's fees read only the clauses under its forms' fee rules: evaluate just those
         self.implied_evaluators = {
-            facts: self.evaluator.restricted(sorted({n for g in goals for _, form in self.forms_of_goal[g]
-                                                     for n in self.form_nodes[form]}))
+            facts: self.evaluator.restricted(
+                sorted({n for g in goals for _, form in self.forms_of_goal[g] for n in self.form_nodes[form]})
+            )
             for facts, goals in self.implied_groups.items()
         }
 
@@ -433,18 +474,25 @@ class CaseloadEvaluator:
         columns, situation = self._columns(values)
         # goal -> (columns of the applicants whose fees for it read implied facts, their fee keys
         # (see _fee_keys), position -> index there)
-        implied_keys: dict[str, tuple[dict[str, tuple[str, str]], dict[str, list[tuple[str, ...]]], dict[int, int]]] = {}
+        implied_keys: dict[
+            str, tuple[dict[str, tuple[str, str]], dict[str, list[tuple[str, ...]]], dict[int, int]]
+        ] = {}
         codes_of = {goal: codes for goal, codes, _ in situation}
         for facts, goals in self.implied_groups.items():
             # only where a fee is shown (the goal is open: eligible or undetermined) and a fact is open
-            chosen = [(position, filled) for position, (_, applicant) in enumerate(applicants)
-                      if any(codes_of[g][position] in "02" for g in goals)
-                      and (filled := self._with_implied(applicant, inputs[position], facts)) is not None]
+            chosen = [
+                (position, filled)
+                for position, (_, applicant) in enumerate(applicants)
+                if any(codes_of[g][position] in "02" for g in goals)
+                and (filled := self._with_implied(applicant, inputs[position], facts)) is not None
+            ]
             if chosen:
                 implied_values = self.implied_evaluators[facts].run([f for _, f in chosen], self.needed)
                 implied_columns, _ = self._columns(implied_values)
                 index = {position: k for k, (position, _) in enumerate(chosen)}
-                implied_keys.update(dict.fromkeys(goals, (implied_columns, self._fee_keys(implied_columns, len(chosen)), index)))
+                implied_keys.update(
+                    dict.fromkeys(goals, (implied_columns, self._fee_keys(implied_columns, len(chosen)), index))
+                )
         results: list[dict[str, Any]] = [
             {"rij": row.number, "fout": p if isinstance(p, str) else None, "uitkomsten": {}, "leges": {}}
             for row, p in zip(rows, parsed)
@@ -465,8 +513,9 @@ class CaseloadEvaluator:
             results[i]["leges"] = self._fees_of(position, key, with_forms, columns, fee_keys, implied_keys)
         return results
 
-    def _with_implied(self, applicant: Applicant, inputs: dict[str, Any],
-                      facts: tuple[tuple[str, Any], ...]) -> dict[str, Any] | None:
+    def _with_implied(
+        self, applicant: Applicant, inputs: dict[str, Any], facts: tuple[tuple[str, Any], ...]
+    ) -> dict[str, Any] | None:
         """The inputs with the implied facts the applicant left open filled in; None if none was open
         (a value the applicant gave always stays)."""
         open_facts = {fact: value for fact, value in facts if applicant.values.get(fact) is None}
@@ -474,7 +523,9 @@ class CaseloadEvaluator:
             return None
         if self.quantity_inputs.isdisjoint(open_facts):
             return {**inputs, **open_facts}
-        return evaluator_inputs(self.kb, Applicant({**applicant.values, **open_facts}), self.peildatum, checked=False)[1]
+        return evaluator_inputs(self.kb, Applicant({**applicant.values, **open_facts}), self.peildatum, checked=False)[
+            1
+        ]
 
     def _columns(self, values: Any) -> tuple[dict[str, tuple[str, str]], list[str]]:
         """Per needed node its true and false column ('0'/'1' per applicant); and the situation
@@ -520,8 +571,11 @@ class CaseloadEvaluator:
             # '0' undetermined; the '0'/'1' columns read as hex add digit by digit without carries
             out_of_scope = st & ~sf
             in_scope = sf & ~st
-            codes = (int(column(out_of_scope) or "0", 16) + 2 * int(column(in_scope & ct & ~cf) or "0", 16)
-                     + 4 * int(column(in_scope & cf & ~ct) or "0", 16))
+            codes = (
+                int(column(out_of_scope) or "0", 16)
+                + 2 * int(column(in_scope & ct & ~cf) or "0", 16)
+                + 4 * int(column(in_scope & cf & ~ct) or "0", 16)
+            )
             forms = []
             for conclusion, form in self.forms_of_goal[goal]:
                 if conclusion:
@@ -540,10 +594,15 @@ class CaseloadEvaluator:
             out[form] = list(zip(*parts)) if parts else [()] * width
         return out
 
-    def _fees_of(self, i: int, codes: tuple[str, ...], with_forms: list[tuple[int, str, list[tuple[str, str]]]],
-                 columns: dict[str, tuple[str, str]], fee_keys: dict[str, list[tuple[str, ...]]],
-                 implied_keys: dict[str, tuple[dict[str, tuple[str, str]], dict[str, list[tuple[str, ...]]], dict[int, int]]]
-                 ) -> dict[str, list[dict[str, Any]]]:
+    def _fees_of(
+        self,
+        i: int,
+        codes: tuple[str, ...],
+        with_forms: list[tuple[int, str, list[tuple[str, str]]]],
+        columns: dict[str, tuple[str, str]],
+        fee_keys: dict[str, list[tuple[str, ...]]],
+        implied_keys: dict[str, tuple[dict[str, tuple[str, str]], dict[str, list[tuple[str, ...]]], dict[int, int]]],
+    ) -> dict[str, list[dict[str, Any]]]:
         """The fees of the forms applicant `i` may apply with, for each goal open to it (eligible or
         undetermined)."""
         fees: dict[str, list[dict[str, Any]]] = {}
@@ -574,15 +633,17 @@ class CaseloadEvaluator:
         memo = self._fees.setdefault(form, {})
         found = memo.get(key)
         if found is None:
-            answer = self.fees.answer_from(lambda nid: self._value(nid, i, columns), None, form,
-                                           self.peildatum, self.precedence)
+            answer = self.fees.answer_from(
+                lambda nid: self._value(nid, i, columns), None, form, self.peildatum, self.precedence
+            )
             found = {
                 "formulier": form,
                 "bedrag": answer.amount,
                 "bronnen_eens": answer.agreed,
                 # a source that states several amounts and not which applies: all of them
-                "per_bron": {s.source_file: s.amount if s.conflict is None else s.stated_amounts
-                             for s in answer.applicable},
+                "per_bron": {
+                    s.source_file: s.amount if s.conflict is None else s.stated_amounts for s in answer.applicable
+                },
                 "voorrang": answer.chosen_source if not answer.agreed else None,
                 # what the fee may turn out to be instead, depending on facts still unknown
                 # ("kan anders zijn" in assess); [] when nothing unknown can change it
@@ -594,6 +655,7 @@ class CaseloadEvaluator:
 
 
 # -- writing --------------------------------------------------------------------------------------
+
 
 def _cents_text(cents: int | list[int | None] | None) -> str:
     if isinstance(cents, list):  # the source states each of these and not which applies
@@ -625,8 +687,11 @@ def fee_text(fees: list[dict[str, Any]]) -> str:
 
 def goals_with_fees(kb: Any) -> list[str]:
     """The goals that point to a form with a fee: each gets a column `leges_<doel>`."""
-    return sorted(g for g in kb.goals if any(r.kind == "gevolg" and g in r.goals and r.form in kb.forms
-                                             for r in kb.rules.values()))
+    return sorted(
+        g
+        for g in kb.goals
+        if any(r.kind == "gevolg" and g in r.goals and r.form in kb.forms for r in kb.rules.values())
+    )
 
 
 @dataclass(frozen=True)
@@ -652,8 +717,13 @@ class RowFormat:
 
     def text(self, results: list[dict[str, Any]]) -> str:
         if self.fmt == "jsonl":
-            return "".join(json.dumps({"format": RESULT_FORMAT, "version": RESULT_VERSION, **result},
-                                      ensure_ascii=False, sort_keys=True) + "\n" for result in results)
+            return "".join(
+                json.dumps(
+                    {"format": RESULT_FORMAT, "version": RESULT_VERSION, **result}, ensure_ascii=False, sort_keys=True
+                )
+                + "\n"
+                for result in results
+            )
         texts: dict[tuple[int, ...], str] = {}  # rows of one chunk share their fee answers (see _fee)
 
         def text_of(fees: list[dict[str, Any]]) -> str:
@@ -705,6 +775,7 @@ class Writer:
 
 # -- running --------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Job:
     """What every worker needs: how to build its evaluators, how to write rows, and whether the
@@ -733,16 +804,25 @@ def _work(rows: list[Row]) -> Done:
 def _finish(job: Job, evaluators: list[CaseloadEvaluator], rows: list[Row]) -> Done:
     rows = [row.decoded() for row in rows]  # once, for both runs of a comparison
     results = _combine(rows, [e.evaluate(rows) for e in evaluators])
-    return Done(job.row_format.text(results), len(results), sum(1 for r in results if r["fout"]),
-                results if job.keep_results else None)
+    return Done(
+        job.row_format.text(results),
+        len(results),
+        sum(1 for r in results if r["fout"]),
+        results if job.keep_results else None,
+    )
 
 
 def _combine(rows: list[Row], runs: list[list[dict[str, Any]]]) -> list[dict[str, Any]]:
     if len(runs) == 1:
         return runs[0]
-    return [{"rij": row.number, "fout": _run_errors(per_run),
-             "runs": [{"uitkomsten": r["uitkomsten"], "leges": r["leges"]} for r in per_run]}
-            for row, per_run in zip(rows, zip(*runs))]
+    return [
+        {
+            "rij": row.number,
+            "fout": _run_errors(per_run),
+            "runs": [{"uitkomsten": r["uitkomsten"], "leges": r["leges"]} for r in per_run],
+        }
+        for row, per_run in zip(rows, zip(*runs))
+    ]
 
 
 def _run_errors(per_run: tuple[dict[str, Any], ...]) -> str | None:
@@ -765,8 +845,9 @@ def _chunks(rows: Iterable[Row], size: int) -> Iterator[list[Row]]:
         yield chunk
 
 
-def run_batch(rows: Iterable[Row], job: Job, jobs: int, on_chunk: Callable[[Done], None],
-              chunk_size: int = CHUNK) -> None:
+def run_batch(
+    rows: Iterable[Row], job: Job, jobs: int, on_chunk: Callable[[Done], None], chunk_size: int = CHUNK
+) -> None:
     """Evaluate every row with each of the job's evaluators (one, or two to compare) and hand each
     chunk on, formatted, in order."""
     chunks = _chunks(rows, chunk_size)
@@ -855,20 +936,32 @@ class Comparison:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "format": COMPARE_FORMAT, "version": COMPARE_VERSION,
-            "a": self.labels[0], "b": self.labels[1], "rows": self.rows, "error_rows": self.errors,
+            "format": COMPARE_FORMAT,
+            "version": COMPARE_VERSION,
+            "a": self.labels[0],
+            "b": self.labels[1],
+            "rows": self.rows,
+            "error_rows": self.errors,
             "outcomes": {
-                goal: [{"from": f, "to": t, "count": n,
-                        "example_rows": self.examples.get(("uitkomst", goal, f, t), []) if f != t else []}
-                       for (f, t), n in sorted(counter.items())]
+                goal: [
+                    {
+                        "from": f,
+                        "to": t,
+                        "count": n,
+                        "example_rows": self.examples.get(("uitkomst", goal, f, t), []) if f != t else [],
+                    }
+                    for (f, t), n in sorted(counter.items())
+                ]
                 for goal, counter in sorted(self.outcomes.items())
             },
             # per goal, every form whose fee either run shows, with the applicants whose fee for it changed
             # ([] where none did)
             "fees": {
                 goal: {
-                    form: [{"from": f, "to": t, "count": n, "example_rows": self.examples[("leges", goal, form, f, t)]}
-                           for (f, t), n in sorted(counter.items())]
+                    form: [
+                        {"from": f, "to": t, "count": n, "example_rows": self.examples[("leges", goal, form, f, t)]}
+                        for (f, t), n in sorted(counter.items())
+                    ]
                     for form, counter in sorted(per_form.items())
                 }
                 for goal, per_form in sorted(self.fees.items())

@@ -25,17 +25,16 @@ that it differs.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Callable
 
-import itertools
-
-from engine.errors import InputError, visible
+from engine.answer.proof import ProofBuilder, unknown_facts
 from engine.applicant.facts import Applicant
+from engine.errors import InputError, visible
 from engine.rules.compiler import FeeChoice, Program
 from engine.rules.model import FeeRule, KnowledgeBase
-from engine.answer.proof import ProofBuilder, unknown_facts
 
 FEES_FORMAT = "verblijfsregels/fees"
 FEES_VERSION = 2
@@ -75,10 +74,18 @@ class SourceFee:
         return sorted(found, key=lambda a: (a is None, a))
 
     def to_json(self) -> dict[str, Any]:
-        return {"source_file": self.source_file, "applies": self.applies, "unknown_facts": self.unknown_facts,
-                "amount": self.amount, "stated_amounts": self.stated_amounts, "decided_by": self.decided_by,
-                "conflict": self.conflict, "declared_precedence": self.declared_precedence,
-                "alternatives": self.alternatives, "reductions": self.reductions}
+        return {
+            "source_file": self.source_file,
+            "applies": self.applies,
+            "unknown_facts": self.unknown_facts,
+            "amount": self.amount,
+            "stated_amounts": self.stated_amounts,
+            "decided_by": self.decided_by,
+            "conflict": self.conflict,
+            "declared_precedence": self.declared_precedence,
+            "alternatives": self.alternatives,
+            "reductions": self.reductions,
+        }
 
 
 @dataclass
@@ -128,8 +135,11 @@ class FeeAnswer:
             "peildatum": self.peildatum.isoformat(),
             "amount": self.amount,
             "sources_agree": self.agreed,
-            "precedence": {"order": self.precedence, "applied": self.chosen_source is not None,
-                           "chosen_source": self.chosen_source},
+            "precedence": {
+                "order": self.precedence,
+                "applied": self.chosen_source is not None,
+                "chosen_source": self.chosen_source,
+            },
             "per_source": [s.to_json() for s in self.per_source],
             "range_notes": self.ranges,
             "assumptions": self.assumptions,
@@ -148,7 +158,8 @@ def _settled(applicable: list[SourceFee], ranges: list[dict[str, Any]]) -> int |
 def _rule_json(fee: FeeRule, kb: KnowledgeBase, peildatum: date) -> dict[str, Any]:
     value = kb.parameters[fee.parameter].at(peildatum)
     return {
-        "rule_id": fee.id, "label": fee.label,
+        "rule_id": fee.id,
+        "label": fee.label,
         "source": {"file": fee.source.file, "quote": fee.source.quote},
         "parameter": fee.parameter,
         "amount": value.value if value else None,
@@ -179,8 +190,14 @@ class FeeCalculator:
     def answer(self, builder: ProofBuilder, form: str, peildatum: date, precedence: list[str]) -> FeeAnswer:
         return self.answer_from(builder.value, builder.build, form, peildatum, precedence)
 
-    def answer_from(self, value: Callable[[str], Any], build: Callable[[str], Any] | None, form: str,
-                    peildatum: date, precedence: list[str]) -> FeeAnswer:
+    def answer_from(
+        self,
+        value: Callable[[str], Any],
+        build: Callable[[str], Any] | None,
+        form: str,
+        peildatum: date,
+        precedence: list[str],
+    ) -> FeeAnswer:
         """The answer from node values alone; `build` (a proof builder) names unknown facts.
 
         Without `build` (batch runs) alternatives and unknown facts are left empty: the amounts
@@ -188,7 +205,9 @@ class FeeCalculator:
         """
         kb = self.kb
         if form not in kb.forms:
-            raise InputError("--form", f"onbekend formulier '{visible(form)}'; toegestaan: {', '.join(sorted(kb.forms))}")
+            raise InputError(
+                "--form", f"onbekend formulier '{visible(form)}'; toegestaan: {', '.join(sorted(kb.forms))}"
+            )
         per_source = []
         for root in self.roots.get(form, []):
             # a source may speak only about one situation (002: victims of violence)
@@ -204,13 +223,23 @@ class FeeCalculator:
         per_source.sort(key=lambda s: s.source_file)
         ranges = []
         for fee_range in kb.fee_ranges.values():
-            outside = [s.source_file for s in per_source
-                       if any(a is not None and not fee_range.minimum <= a <= fee_range.maximum for a in s.stated_amounts)]
+            outside = [
+                s.source_file
+                for s in per_source
+                if any(a is not None and not fee_range.minimum <= a <= fee_range.maximum for a in s.stated_amounts)
+            ]
             if outside:
-                ranges.append({"rule_id": fee_range.id, "label": fee_range.label, "minimum": fee_range.minimum,
-                               "maximum": fee_range.maximum, "outside_for": outside,
-                               "source": {"file": fee_range.source.file, "quote": fee_range.source.quote},
-                               "outdated": _reason_json(fee_range.outdated) if fee_range.outdated else None})
+                ranges.append(
+                    {
+                        "rule_id": fee_range.id,
+                        "label": fee_range.label,
+                        "minimum": fee_range.minimum,
+                        "maximum": fee_range.maximum,
+                        "outside_for": outside,
+                        "source": {"file": fee_range.source.file, "quote": fee_range.source.quote},
+                        "outdated": _reason_json(fee_range.outdated) if fee_range.outdated else None,
+                    }
+                )
         chosen = self._chosen_source([s for s in per_source if s.applies is True], ranges, precedence)
         return FeeAnswer(form, kb.forms[form].label, peildatum, per_source, precedence, chosen, ranges)
 
@@ -236,8 +265,9 @@ class FeeCalculator:
             return None  # the user puts the range first: it states no amount to pay
         return first.source_file
 
-    def _walk(self, value: Callable[[str], Any], build: Callable[[str], Any] | None, root: FeeRule,
-              peildatum: date) -> SourceFee:
+    def _walk(
+        self, value: Callable[[str], Any], build: Callable[[str], Any] | None, root: FeeRule, peildatum: date
+    ) -> SourceFee:
         kb = self.kb
         tree = self.tree[root.id]
         # every rule that decides, in the order of the tree: one amount, or several the source leaves open
@@ -253,24 +283,44 @@ class FeeCalculator:
             chain = branches[0][:common]
             conflict = {
                 "at": chain[-1].id,
-                "branches": [{"amount": self._amount_of(c[-1], peildatum),
-                              "decided_by": [_rule_json(f, kb, peildatum) for f in c[common:]]} for c in branches],
+                "branches": [
+                    {
+                        "amount": self._amount_of(c[-1], peildatum),
+                        "decided_by": [_rule_json(f, kb, peildatum) for f in c[common:]],
+                    }
+                    for c in branches
+                ],
             }
         # exceptions in the order the walk meets them: per rule reached, its exceptions in turn
         met = sorted((c for c in tree if c.open is not None), key=lambda c: c.order)
-        alternatives = [{**_rule_json(kb.fee_rules[c.rule_id], kb, peildatum),
-                         "unknown_facts": unknown_facts(build(self.fee_nodes[c.rule_id])) if build else []}
-                        for c in met if value(c.open) is True]
+        alternatives = [
+            {
+                **_rule_json(kb.fee_rules[c.rule_id], kb, peildatum),
+                "unknown_facts": unknown_facts(build(self.fee_nodes[c.rule_id])) if build else [],
+            }
+            for c in met
+            if value(c.open) is True
+        ]
         declared = []
         for c in met:
             for winner, node in c.set_aside:
                 if value(node) is not True:
                     continue
-                set_aside = sorted({self._amount_of(kb.fee_rules[leaf], peildatum)
-                                    for leaf, n in c.set_aside_leaves if value(n) is True},
-                                   key=lambda a: (a is None, a))
-                declared.append({"rule_id": winner, "over": [{"rule_id": c.rule_id, "amount": a} for a in set_aside],
-                                 **_reason_json(kb.fee_rules[winner].precedence.reason)})
+                set_aside = sorted(
+                    {
+                        self._amount_of(kb.fee_rules[leaf], peildatum)
+                        for leaf, n in c.set_aside_leaves
+                        if value(n) is True
+                    },
+                    key=lambda a: (a is None, a),
+                )
+                declared.append(
+                    {
+                        "rule_id": winner,
+                        "over": [{"rule_id": c.rule_id, "amount": a} for a in set_aside],
+                        **_reason_json(kb.fee_rules[winner].precedence.reason),
+                    }
+                )
         return SourceFee(
             source_file=root.source.file,
             amount=self._amount_of(chain[-1], peildatum) if conflict is None else None,
@@ -304,12 +354,19 @@ def goal_applicant(kb: KnowledgeBase, applicant: Applicant, goal: str | None) ->
             continue
         if given is None:
             values[assumption.fact] = assumption.value
-        notes.append({
-            "rule_id": assumption.id, "goal": goal, "fact": assumption.fact, "label": kb.facts[assumption.fact].label,
-            "value": assumption.value, "given": given, "applied": given is None,
-            "source": {"file": assumption.source.file, "quote": assumption.source.quote},
-            "explanation": assumption.explanation,
-        })
+        notes.append(
+            {
+                "rule_id": assumption.id,
+                "goal": goal,
+                "fact": assumption.fact,
+                "label": kb.facts[assumption.fact].label,
+                "value": assumption.value,
+                "given": given,
+                "applied": given is None,
+                "source": {"file": assumption.source.file, "quote": assumption.source.quote},
+                "explanation": assumption.explanation,
+            }
+        )
     return (Applicant(values) if values != applicant.values else applicant), notes
 
 
@@ -349,8 +406,13 @@ def _reductions(engine: Any, applicant: Applicant, answer: FeeAnswer, builder: P
         if source.amount is None:
             continue
         for fee in kb.fee_rules.values():
-            if (fee.form != answer.form or fee.source.file != source.source_file or not fee.exception_to
-                    or fee.id not in fee_nodes or builder.value(fee_nodes[fee.id]) is not False):
+            if (
+                fee.form != answer.form
+                or fee.source.file != source.source_file
+                or not fee.exception_to
+                or fee.id not in fee_nodes
+                or builder.value(fee_nodes[fee.id]) is not False
+            ):
                 continue
             target = calculator._amount_of(fee, answer.peildatum)
             if target is None or target >= source.amount:
@@ -369,17 +431,22 @@ def _reductions(engine: Any, applicant: Applicant, answer: FeeAnswer, builder: P
                             continue
                         found.append(names)
                         unknown, contested = reached
-                        source.reductions.append({
-                            **_rule_json(fee, kb, answer.peildatum),
-                            "changes": [{"fact": n, "value": v, "old": applicant.values.get(n)} for n, v in changes],
-                            "unknown_facts": unknown,
-                            "contested_with": contested,
-                        })
+                        source.reductions.append(
+                            {
+                                **_rule_json(fee, kb, answer.peildatum),
+                                "changes": [
+                                    {"fact": n, "value": v, "old": applicant.values.get(n)} for n, v in changes
+                                ],
+                                "unknown_facts": unknown,
+                                "contested_with": contested,
+                            }
+                        )
                         break
 
 
-def _reached(engine: Any, applicant: Applicant, answer: FeeAnswer, source_file: str, fee: FeeRule,
-             changes: list[tuple[str, Any]]) -> tuple[list[str], list[dict[str, Any]]] | None:
+def _reached(
+    engine: Any, applicant: Applicant, answer: FeeAnswer, source_file: str, fee: FeeRule, changes: list[tuple[str, Any]]
+) -> tuple[list[str], list[dict[str, Any]]] | None:
     """None if the changes do not bring `fee` about; else the facts still unknown for it (maybe none)
     and the other exceptions whose amounts the source then states beside it (maybe none)."""
     changed = Applicant({**applicant.values, **dict(changes)})
@@ -402,7 +469,9 @@ def _reached(engine: Any, applicant: Applicant, answer: FeeAnswer, source_file: 
 def _facts_read(engine: Any, form: str) -> set[str]:
     """The input facts the fee rules of `form` read, through every rule and quantity below them."""
     program = engine.program
-    roots = [program.fee_nodes[f.id] for f in engine.kb.fee_rules.values() if f.form == form and f.id in program.fee_nodes]
+    roots = [
+        program.fee_nodes[f.id] for f in engine.kb.fee_rules.values() if f.form == form and f.id in program.fee_nodes
+    ]
     names = set()
     for nid in program.reachable(roots):
         node = program.nodes[nid]
@@ -413,9 +482,17 @@ def _facts_read(engine: Any, form: str) -> set[str]:
     return names
 
 
-def fees_for(engine: Any, applicant: Applicant, form: str, peildatum: date, precedence: list[str] | None = None,
-             values: dict[str, set[Any]] | None = None, inputs: dict[str, Any] | None = None,
-             reductions: bool = False, assumptions: list[dict[str, Any]] | None = None) -> FeeAnswer:
+def fees_for(
+    engine: Any,
+    applicant: Applicant,
+    form: str,
+    peildatum: date,
+    precedence: list[str] | None = None,
+    values: dict[str, set[Any]] | None = None,
+    inputs: dict[str, Any] | None = None,
+    reductions: bool = False,
+    assumptions: list[dict[str, Any]] | None = None,
+) -> FeeAnswer:
     """The fee of `form`; `values` from an evaluation of every node saves evaluating the form's model,
     `inputs` (facts and quantities at the peildatum) saves working the quantities out again.
 
@@ -424,7 +501,9 @@ def fees_for(engine: Any, applicant: Applicant, form: str, peildatum: date, prec
     (from `goal_applicant`, whose applicant this is) are reported where the form's rules read them.
     """
     if form not in engine.kb.forms:
-        raise InputError("--form", f"onbekend formulier '{visible(form)}'; toegestaan: {', '.join(sorted(engine.kb.forms))}")
+        raise InputError(
+            "--form", f"onbekend formulier '{visible(form)}'; toegestaan: {', '.join(sorted(engine.kb.forms))}"
+        )
     if values is None:
         builder = engine.evaluate(applicant, f"form_{form}", peildatum)
     else:

@@ -21,8 +21,8 @@ from datetime import date, timedelta
 from typing import Any
 
 from engine.answer.assess import UNDETERMINED, Assessment, decide
-from engine.applicant.facts import MAX_DIGITS, Applicant, parse_applicant
 from engine.answer.probe import EVERY, Probe
+from engine.applicant.facts import MAX_DIGITS, Applicant, parse_applicant
 from engine.tijd import iso_text
 
 ENUMERABLE = ("bool", "keuze")
@@ -53,8 +53,14 @@ class Question:
             allowed = list(self.values)
         else:
             allowed = None
-        out = {"fact": self.fact, "label": self.label, "question": self.question, "type": self.type,
-               "allowed": allowed, "open_norm": self.open_norm}
+        out = {
+            "fact": self.fact,
+            "label": self.label,
+            "question": self.question,
+            "type": self.type,
+            "allowed": allowed,
+            "open_norm": self.open_norm,
+        }
         if self.type == "vergunningen":
             out["fields"] = [dict(f) for f in self.fields]
             out["incomplete"] = [dict(p) for p in self.incomplete]
@@ -66,8 +72,12 @@ def period_fields(kb: Any) -> tuple[dict[str, Any], ...]:
     out = []
     for name, spec in kb.period_fields.items():
         kind = spec.get("type")
-        field: dict[str, Any] = {"name": name, "label": spec.get("label", name), "type": kind,
-                                 "required": name == "van"}
+        field: dict[str, Any] = {
+            "name": name,
+            "label": spec.get("label", name),
+            "type": kind,
+            "required": name == "van",
+        }
         if kind == "keuze":
             field["allowed"] = list(spec.get("waarden", ()))
         elif kind == "bool":
@@ -88,14 +98,24 @@ def incomplete_periods(kb: Any, value: Any) -> tuple[dict[str, Any], ...]:
     return tuple(out)
 
 
-def _question(kb: Any, name: str, answers: dict[str, Any] | None = None,
-              found: tuple[dict[str, Any], Any] | None = None) -> Question:
+def _question(
+    kb: Any, name: str, answers: dict[str, Any] | None = None, found: tuple[dict[str, Any], Any] | None = None
+) -> Question:
     fact = kb.facts[name]
     why = tuple(sorted(found[0].items())) + ((name, found[1]),) if found else None
     if fact.type == "vergunningen":
         given = (answers or {}).get(name)
-        return Question(name, fact.label, fact.question, fact.type, fact.values, fact.open_norm,
-                        period_fields(kb), incomplete_periods(kb, given) if given is not None else (), why)
+        return Question(
+            name,
+            fact.label,
+            fact.question,
+            fact.type,
+            fact.values,
+            fact.open_norm,
+            period_fields(kb),
+            incomplete_periods(kb, given) if given is not None else (),
+            why,
+        )
     return Question(name, fact.label, fact.question, fact.type, fact.values, fact.open_norm, witness=why)
 
 
@@ -145,7 +165,12 @@ def _ancestors(program: Any, roots: list[str], name: str) -> list[str]:
     return [n for n in reach if n != name and program.nodes[n].kind not in ("fact", "quantity") and has(n)]
 
 
-_PASS = {"all": True, "exception": True, "any": False, "conclusion": False}  # the value a sibling lets a difference through with
+_PASS = {
+    "all": True,
+    "exception": True,
+    "any": False,
+    "conclusion": False,
+}  # the value a sibling lets a difference through with
 
 
 def _openness(program: Any, above: set[str], name: str, builder: Any) -> int:
@@ -170,8 +195,14 @@ def _openness(program: Any, above: set[str], name: str, builder: Any) -> int:
     return score
 
 
-def witness(probe: Probe, name: str, others: list[str], peildatum: date,
-            budget: int = WITNESS_BUDGET, values: list[Any] | None = None) -> tuple[dict[str, Any], Any] | bool | None:
+def witness(
+    probe: Probe,
+    name: str,
+    others: list[str],
+    peildatum: date,
+    budget: int = WITNESS_BUDGET,
+    values: list[Any] | None = None,
+) -> tuple[dict[str, Any], Any] | bool | None:
     """Answers to `others` (yes/no and choice facts; absent: still unknown) and an answer to
     `name` that, given them, changes an outcome: the proof that `name` is worth asking. False if
     there is none, None if the search ran out of budget first (or, for a fact whose answers
@@ -203,13 +234,14 @@ def witness(probe: Probe, name: str, others: list[str], peildatum: date,
         """Per assignment: an answer that changes an outcome (or None) and how far the difference
         between the answers reaches (-1: the outcome is decided without an answer)."""
         width = 1 + len(tried)
-        variants = [(changes, peildatum) for fixed in assignments
-                    for changes in (fixed, *({**fixed, name: v} for v in tried))]
+        variants = [
+            (changes, peildatum) for fixed in assignments for changes in (fixed, *({**fixed, name: v} for v in tried))
+        ]
         spent[0] += len(variants)
         builders = probe.builders(variants, shown)
         out = []
         for i in range(len(assignments)):
-            group = builders[i * width:(i + 1) * width]
+            group = builders[i * width : (i + 1) * width]
             outcomes = [tuple(decide(b.value(c), b.value(s) if s else False) for c, s in probe.roots) for b in group]
             if all(o != UNDETERMINED for o in outcomes[0]):
                 out.append((None, -1))
@@ -221,18 +253,24 @@ def witness(probe: Probe, name: str, others: list[str], peildatum: date,
         return out
 
     current: dict[str, Any] = {}
-    (hit, score), = judge([current], values)
+    ((hit, score),) = judge([current], values)
     if hit is not None:
         return current, hit
     if enumerable:
         # An answer changes an outcome only by deciding it. If with every answer to the others
         # asserted at once an answer to `name` cannot help decide any goal, no answers can.
         everything = {o: EVERY for o in others}
-        if not any(any(row) for row in probe.decidable_by(name, [({**everything, name: v}, peildatum) for v in values])):
+        if not any(
+            any(row) for row in probe.decidable_by(name, [({**everything, name: v}, peildatum) for v in values])
+        ):
             return False
     while others and spent[0] < budget:
-        moves = [{**{k: v for k, v in current.items() if k != o}, **({o: x} if x is not None else {})}
-                 for o in others for x in [*_values(kb, o), None] if current.get(o) != x]
+        moves = [
+            {**{k: v for k, v in current.items() if k != o}, **({o: x} if x is not None else {})}
+            for o in others
+            for x in [*_values(kb, o), None]
+            if current.get(o) != x
+        ]
         judged = judge(moves, few)
         for move, (hit, _) in zip(moves, judged):
             if hit is not None:
@@ -242,7 +280,7 @@ def witness(probe: Probe, name: str, others: list[str], peildatum: date,
             break  # no single change lets the difference reach further
         current, score = moves[best], judged[best][1]
         if len(few) < len(values):
-            (hit, _), = judge([current], values)
+            ((hit, _),) = judge([current], values)
             if hit is not None:
                 return current, hit
     if not enumerable:
@@ -262,13 +300,14 @@ def witness(probe: Probe, name: str, others: list[str], peildatum: date,
             if o != base:
                 return fixed, v
         loose = {r: EVERY for r in rest}
-        if not any(any(row) for row in probe.decidable_by(
-                name, [({**fixed, **loose, name: v}, peildatum) for v in values])):
+        if not any(
+            any(row) for row in probe.decidable_by(name, [({**fixed, **loose, name: v}, peildatum) for v in values])
+        ):
             return False  # whatever the rest is answered, an answer to `name` decides nothing here
         unsure = False
         for i, other in enumerate(rest):  # every partial answer once: the next fact answered is later in the list
             for v in _values(kb, other):
-                got = search({**fixed, other: v}, rest[i + 1:])
+                got = search({**fixed, other: v}, rest[i + 1 :])
                 if got:
                     return got
                 unsure = unsure or got is None
@@ -296,8 +335,12 @@ def candidate_answers(engine: Any, answers: dict[str, Any], name: str, peildatum
             if isinstance(constant, int) and not isinstance(constant, bool) and 0 <= constant <= 120:
                 years.add(constant)
     applicant = parse_applicant(kb, {k: v for k, v in answers.items() if k != name})
-    anchors = [peildatum] + [applicant.values[i] for q in readers for i in q.inputs
-                             if i != name and isinstance(applicant.values.get(i), date)]
+    anchors = [peildatum] + [
+        applicant.values[i]
+        for q in readers
+        for i in q.inputs
+        if i != name and isinstance(applicant.values.get(i), date)
+    ]
     days: set[date] = set()
     for anchor in anchors:
         for k in years:
@@ -317,8 +360,10 @@ def candidate_answers(engine: Any, answers: dict[str, Any], name: str, peildatum
         given = [dict(p) for p in answers[name]]
         tries = []
         for gap in incomplete_periods(kb, given):
-            options = [list(kb.period_fields["verblijfsdoel"].get("waarden", ())) if d == "verblijfsdoel" else [True, False]
-                       for d in gap["missing"]]
+            options = [
+                list(kb.period_fields["verblijfsdoel"].get("waarden", ())) if d == "verblijfsdoel" else [True, False]
+                for d in gap["missing"]
+            ]
             for combination in itertools.product(*options):
                 filled = [dict(p) for p in given]
                 filled[gap["index"]].update(zip(gap["missing"], combination))
@@ -329,8 +374,12 @@ def candidate_answers(engine: Any, answers: dict[str, Any], name: str, peildatum
         purposes = list(kb.period_fields.get("verblijfsdoel", {}).get("waarden", ()))
         starts = sorted({d for d in days if d <= peildatum})
         starts = [starts[0], starts[len(starts) // 2], starts[-1]] if starts else []
-        tries = [[]] + [[{"van": start, "verblijfsdoel": purpose, "niet_tijdelijk": lasting}]
-                        for purpose in purposes for lasting in (True, False) for start in starts]
+        tries = [[]] + [
+            [{"van": start, "verblijfsdoel": purpose, "niet_tijdelijk": lasting}]
+            for purpose in purposes
+            for lasting in (True, False)
+            for start in starts
+        ]
     else:
         return []
     for value in tries:
@@ -342,8 +391,9 @@ def candidate_answers(engine: Any, answers: dict[str, Any], name: str, peildatum
     return out
 
 
-def next_question(engine: Any, answers: dict[str, Any], goals: list[str], peildatum: date,
-                  skipped: frozenset[str] = frozenset()) -> Question | None:
+def next_question(
+    engine: Any, answers: dict[str, Any], goals: list[str], peildatum: date, skipped: frozenset[str] = frozenset()
+) -> Question | None:
     """The next question to ask, or None once the outcome is decided (or nothing asked can help)."""
     kb = engine.kb
     applicant = parse_applicant(kb, answers)

@@ -12,12 +12,12 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Iterable, Mapping, Sequence
 
-from engine.applicant.pipeline import evaluator_inputs
 from engine.answer.assess import ELIGIBLE, NOT_ELIGIBLE, OUT_OF_SCOPE, UNDETERMINED, decide
-from engine.rules.compiler import Cmp
-from engine.evaluate import engine_facts_of
-from engine.applicant.facts import Applicant
 from engine.answer.proof import ProofBuilder
+from engine.applicant.facts import Applicant
+from engine.applicant.pipeline import evaluator_inputs
+from engine.evaluate import engine_facts_of
+from engine.rules.compiler import Cmp
 
 SURE, POSSIBLE, NO = "sure", "possible", "no"  # eligible; undetermined; not eligible or elsewhere
 LEVEL = {ELIGIBLE: SURE, UNDETERMINED: POSSIBLE, NOT_ELIGIBLE: NO, OUT_OF_SCOPE: NO}
@@ -173,7 +173,11 @@ class Probe:
             row, values = self._row(changes, day)
             rows.append(row)
             inputs.append(values)
-        wanted = self._needed if not extra else list(dict.fromkeys([*self._needed, *_through_views(self.engine.program, list(extra))]))
+        wanted = (
+            self._needed
+            if not extra
+            else list(dict.fromkeys([*self._needed, *_through_views(self.engine.program, list(extra))]))
+        )
         chunk = self._evaluator.run_facts(rows, wanted)
         self.evaluated += len(variants)
         return [ProofBuilder(self.engine.program, chunk.values_of(i, wanted), inputs[i]) for i in range(len(variants))]
@@ -182,8 +186,12 @@ class Probe:
         """Per variant, the outcome (engine.answer.assess.ELIGIBLE …) of each goal."""
         out = []
         for builder in self.builders(variants):
-            out.append(tuple(decide(builder.value(conclusion), builder.value(scope) if scope else False)
-                             for conclusion, scope in self.roots))
+            out.append(
+                tuple(
+                    decide(builder.value(conclusion), builder.value(scope) if scope else False)
+                    for conclusion, scope in self.roots
+                )
+            )
         return out
 
     def decidable_by(self, name: str, variants: Sequence[Variant]) -> list[tuple[bool, ...]]:
@@ -207,7 +215,9 @@ class Probe:
                         cones[root] = set(program.reachable([root]))
                 concl = _literals(builder, conclusion)
                 outside = _literals(builder, scope) if scope else {False}
-                via_scope = bool(scope) and name in cones[scope] and (True in outside or (False in outside and bool(concl)))
+                via_scope = (
+                    bool(scope) and name in cones[scope] and (True in outside or (False in outside and bool(concl)))
+                )
                 via_conclusion = name in cones[conclusion] and False in outside and bool(concl)
                 row.append(via_scope or via_conclusion)
             out.append(tuple(row))

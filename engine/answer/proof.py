@@ -30,7 +30,12 @@ class ProofNode:
     children: list["ProofNode"] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"node": self.node, "kind": self.kind, "label": self.label, "value": _json_value(self.value)}
+        out: dict[str, Any] = {
+            "node": self.node,
+            "kind": self.kind,
+            "label": self.label,
+            "value": _json_value(self.value),
+        }
         if self.rule_id:
             out["rule_id"] = self.rule_id
         if self.source:
@@ -52,8 +57,17 @@ def _json_value(value: Any) -> Any:
     return iso_text(value, sort_keys=True)
 
 
-_SHOWN_DETAIL = ("unit", "comparator", "name", "open_norm", "free_text", "reference", "valid_from", "valid_until",
-                 "assumption")
+_SHOWN_DETAIL = (
+    "unit",
+    "comparator",
+    "name",
+    "open_norm",
+    "free_text",
+    "reference",
+    "valid_from",
+    "valid_until",
+    "assumption",
+)
 
 
 def _static_details(program: Program) -> dict[str, dict[str, Any]]:
@@ -71,8 +85,9 @@ def _static_details(program: Program) -> dict[str, dict[str, Any]]:
 
 
 class ProofBuilder:
-    def __init__(self, program: Program, values: dict[str, set[Any]], inputs: dict[str, Any],
-                 every_failure: bool = False):
+    def __init__(
+        self, program: Program, values: dict[str, set[Any]], inputs: dict[str, Any], every_failure: bool = False
+    ):
         self.nodes = program.nodes
         # why-not: every condition that is not met on every route, also the false alternatives of
         # an `een_van` (or of a goal's routes) whose outcome is still open, and every exception
@@ -210,8 +225,9 @@ class ProofBuilder:
             kids.extend(self._build(e) for e in applied)
         elif v is not True:
             # a false rule shows why no exception saves it; an unknown one, which might
-            kids.extend(self._build(e) for e in exception_ids
-                        if v is False or self.every_failure or applies(e) is not False)
+            kids.extend(
+                self._build(e) for e in exception_ids if v is False or self.every_failure or applies(e) is not False
+            )
         exceptions = exception_ids
         extra = self._period(node)
         if exceptions:

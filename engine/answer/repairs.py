@@ -32,10 +32,10 @@ from datetime import date, timedelta
 from typing import Any
 
 from engine.answer.assess import ELIGIBLE, UNDETERMINED, decide
-from engine.rules.compiler import Cmp
-from engine.applicant.facts import Applicant
 from engine.answer.probe import LEVEL, NO, POSSIBLE, SURE, Probe
+from engine.applicant.facts import Applicant
 from engine.evaluate import holds
+from engine.rules.compiler import Cmp
 from engine.tijd import add_months
 
 WHY_NOT_FORMAT = "verblijfsregels/why-not"
@@ -58,6 +58,7 @@ class Change:
 @dataclass(frozen=True)
 class Condition:
     """An unknown fact that still decides a conditional repair."""
+
     fact: str
     needed: tuple[Any, ...] | None  # the values that keep eligibility possible; None: each may
 
@@ -76,8 +77,9 @@ class Repair:
             "from_date": self.from_date.isoformat() if self.from_date else None,
             "fulfilled_by_time": self.fulfilled_by_time,
             "certain": self.certain,
-            "unknown_facts": [{"fact": c.fact, "needed": None if c.needed is None else list(c.needed)}
-                              for c in self.conditions],
+            "unknown_facts": [
+                {"fact": c.fact, "needed": None if c.needed is None else list(c.needed)} for c in self.conditions
+            ],
         }
 
 
@@ -115,8 +117,11 @@ def changeable_facts(engine: Any, goal: str) -> tuple[list[str], list[str]]:
     kb, program = engine.kb, engine.program
     spec = kb.goals[goal]
     roots = [spec.conclusion] + ([spec.out_of_scope] if spec.out_of_scope else [])
-    reached = [n for n in program.reachable(roots)
-               if program.nodes[n].kind == "fact" and n in kb.facts and kb.facts[n].changeable]
+    reached = [
+        n
+        for n in program.reachable(roots)
+        if program.nodes[n].kind == "fact" and n in kb.facts and kb.facts[n].changeable
+    ]
     finite = [n for n in reached if kb.facts[n].type in ENUMERABLE]
     return finite, [n for n in reached if n not in finite]
 
@@ -129,8 +134,14 @@ def value_classes(engine: Any, name: str) -> list[tuple[Any, ...]]:
         return [(True,), (False,)]
     cache = engine.program.__dict__.setdefault("_value_classes", {})  # a cache, not a field
     if name not in cache:
-        comparisons = list({repr(c): c for clause in engine.program.clauses for c in clause.body
-                            if isinstance(c, Cmp) and c.predicate == name}.values())
+        comparisons = list(
+            {
+                repr(c): c
+                for clause in engine.program.clauses
+                for c in clause.body
+                if isinstance(c, Cmp) and c.predicate == name
+            }.values()
+        )
         groups: dict[tuple[bool, ...], list[Any]] = {}
         for value in fact.values:
             signature = tuple(holds(c.operator, value, c.constant) for c in comparisons)
@@ -146,6 +157,7 @@ Combo = frozenset  # of (fact, representative value)
 class _Search:
     """Minimal sets found so far, over every date searched (a later date's sets must not contain
     an earlier one's: waiting longer for more changes is never minimal)."""
+
     sure: list[Combo] = field(default_factory=list)
     possible: list[Combo] = field(default_factory=list)
     found: list[tuple[Combo, str, date]] = field(default_factory=list)  # reported, in order found
@@ -162,8 +174,9 @@ def _options(engine: Any, facts: list[str], values: dict[str, Any]) -> dict[str,
     return out
 
 
-def _search_at(probe: Probe, facts: list[str], options: dict[str, dict[Any, tuple]], day: date, limit: int,
-               state: _Search) -> None:
+def _search_at(
+    probe: Probe, facts: list[str], options: dict[str, dict[Any, tuple]], day: date, limit: int, state: _Search
+) -> None:
     """Every minimal set of changes at `day` not containing one found earlier; sets larger than
     `limit` are only looked at to know whether one exists."""
     base = probe.level({}, day)
@@ -234,9 +247,12 @@ def _signatures(probe: Probe, facts: list[str], days: list[date]) -> list[tuple[
     roots = [n for n in probe.roots[0] if n]
     quantities = probe.kb.quantities
     # what the rules read of a quantity: comparisons with a threshold, or a yes/no quantity itself
-    read = [n for n in program.reachable(roots)
-            if (program.nodes[n].kind == "compare" and program.nodes[n].detail["name"] in quantities)
-            or (program.nodes[n].kind == "quantity" and quantities[n].type == "bool")]
+    read = [
+        n
+        for n in program.reachable(roots)
+        if (program.nodes[n].kind == "compare" and program.nodes[n].detail["name"] in quantities)
+        or (program.nodes[n].kind == "quantity" and quantities[n].type == "bool")
+    ]
     free = {name: None for name in facts}
     # a changeable fact a quantity reads would make the quantities differ per set of changes:
     # then every day is searched
@@ -252,6 +268,7 @@ def _signatures(probe: Probe, facts: list[str], days: list[date]) -> list[tuple[
 
 def _first_day(probe: Probe, changes: dict[str, Any], level: str, low: date, high: date) -> date:
     """The first day after `low` (where `changes` do not reach `level`) on which they do, up to `high`."""
+
     def reaches(day: date) -> bool:
         got = probe.level(changes, day)
         return got == SURE if level == SURE else got != NO
@@ -272,15 +289,17 @@ def _fulfilled_by_time(engine: Any, applicant: Applicant, goal: str, before: dat
     new = engine.evaluate(applicant, goal, after)
     root = engine.kb.goals[goal].conclusion
     flipped = [
-        n for n in program.reachable([root])
+        n
+        for n in program.reachable([root])
         if program.nodes[n].kind in ("rule", "consensus") and old.value(n) is not True and new.value(n) is True
     ]
     deepest = [n for n in flipped if not any(m != n and m in program.reachable([n]) for m in flipped)]
     return [{"rule_id": program.nodes[n].rule_id, "label": program.nodes[n].label} for n in deepest]
 
 
-def _conditions(engine: Any, probe: Probe, changes: dict[str, Any], day: date,
-                unknown: list[str]) -> tuple[Condition, ...] | None:
+def _conditions(
+    engine: Any, probe: Probe, changes: dict[str, Any], day: date, unknown: list[str]
+) -> tuple[Condition, ...] | None:
     """The unknown facts that decide a conditional repair, each with the values that keep
     eligibility possible; None if some fact has no such value (then it is not possible after all)."""
     kb = engine.kb
@@ -306,8 +325,9 @@ def _with(applicant: Applicant, changes: tuple[Change, ...]) -> Applicant:
     return Applicant(values)
 
 
-def find_repairs(engine: Any, applicant: Applicant, goal: str, peildatum: date,
-                 max_changes: int = MAX_CHANGES) -> RepairAnswer:
+def find_repairs(
+    engine: Any, applicant: Applicant, goal: str, peildatum: date, max_changes: int = MAX_CHANGES
+) -> RepairAnswer:
     facts, not_tried = changeable_facts(engine, goal)
     result = engine.assess(applicant, goal, peildatum)
     if result.outcome == ELIGIBLE:
@@ -352,11 +372,24 @@ def find_repairs(engine: Any, applicant: Applicant, goal: str, peildatum: date,
                     continue
                 conditions = found
             waited = day if day != peildatum else None
-            repairs.append(Repair(changes, waited,
-                                  _fulfilled_by_time(engine, changed, goal, peildatum, day) if waited else [],
-                                  level == SURE, conditions))
-    repairs.sort(key=lambda r: (not r.certain, len(r.changes), r.from_date or date.min,
-                                [(c.fact, str(c.value)) for c in r.changes]))
+            repairs.append(
+                Repair(
+                    changes,
+                    waited,
+                    _fulfilled_by_time(engine, changed, goal, peildatum, day) if waited else [],
+                    level == SURE,
+                    conditions,
+                )
+            )
+    repairs.sort(
+        key=lambda r: (
+            not r.certain,
+            len(r.changes),
+            r.from_date or date.min,
+            [(c.fact, str(c.value)) for c in r.changes],
+        )
+    )
     exhaustive = state.complete and not state.larger and not not_tried
-    return RepairAnswer(repairs, facts, max_changes, exhaustive, not_tried, state.larger,
-                        days[-1] if days else peildatum)
+    return RepairAnswer(
+        repairs, facts, max_changes, exhaustive, not_tried, state.larger, days[-1] if days else peildatum
+    )

@@ -115,13 +115,17 @@ def validation_schema(kb: KnowledgeBase) -> dict[str, Any]:
     raise: without them the generated validator is a fifth of the size and a cold start does
     not pay for compiling the questions.
     """
+
     def strip(node: Any) -> Any:
         if isinstance(node, list):
             return [strip(v) for v in node]
         if not isinstance(node, dict):
             return node
-        return {k: ({n: strip(v) for n, v in node[k].items()} if k == "properties" else strip(node[k]))
-                for k in node if k not in ANNOTATIONS and not k.startswith("x-")}
+        return {
+            k: ({n: strip(v) for n, v in node[k].items()} if k == "properties" else strip(node[k]))
+            for k in node
+            if k not in ANNOTATIONS and not k.startswith("x-")
+        }
 
     return strip(json_schema(kb))
 
@@ -392,8 +396,14 @@ def _period_order(period: dict[str, Any]) -> tuple:
     return (period["van"], period.get("tot") or date.max, sorted((k, repr(v)) for k, v in period.items()))
 
 
-def _date_checks(kb: KnowledgeBase) -> tuple[list[tuple[str, str, str]], list[tuple[str, str, str, str]],
-                                             list[tuple[str, str, str]], list[tuple[str, str, str, str]]]:
+def _date_checks(
+    kb: KnowledgeBase,
+) -> tuple[
+    list[tuple[str, str, str]],
+    list[tuple[str, str, str, str]],
+    list[tuple[str, str, str]],
+    list[tuple[str, str, str, str]],
+]:
     """The vocabulary's order of dates as checks, in the order they are made: first the orders with
     their own `melding` (facts, then permit-period fields), then the others (`niet_voor` followed
     through, engine.rules.model.date_order, nearest declared dates first).
@@ -595,7 +605,7 @@ def _tag_words(tag: str) -> str:
     """A YAML tag as an error names it: a tag of YAML's own with a plain name as written
     ('!!int'); any other tag by its kind, since a tag can be any text (applicant data too)."""
     if tag.startswith(_YAML_TAG_PREFIX):
-        short = tag[len(_YAML_TAG_PREFIX):]
+        short = tag[len(_YAML_TAG_PREFIX) :]
         if is_name(short):
             return f"de YAML-tag '!!{short}'"
         if short.startswith("python/"):
@@ -654,7 +664,9 @@ def _check_yaml_shape(loader: Any, name: str) -> None:
             if plain and at_key and event.value == "<<":
                 raise refuse("de YAML-samenvoegsleutel '<<' is niet toegestaan; schrijf de feiten uit")
             long = len(event.value) > MAX_DIGITS
-            resolved = loader.resolve(yaml.ScalarNode, event.value, event.implicit) if plain and (at_key or long) else None
+            resolved = (
+                loader.resolve(yaml.ScalarNode, event.value, event.implicit) if plain and (at_key or long) else None
+            )
             if long and resolved == _YAML_TAG_PREFIX + "int":
                 raise refuse(f"kreeg {kind_of(HugeNumber(len(event.value)))}; hier past hoogstens {MAX_DIGITS}")
             if at_key:
@@ -689,9 +701,9 @@ def json_place(text: str, find: str) -> list[Any] | None:
             top = stack[-1] if stack else None
             if top is not None and top.is_mapping and top.at_key:
                 try:
-                    key = json.loads(text[i:close + 1])
+                    key = json.loads(text[i : close + 1])
                 except ValueError:
-                    key = text[i + 1:close]
+                    key = text[i + 1 : close]
                 if not top.take_key(key) and find == "twice":
                     return _parts(stack)
             i = close + 1
@@ -758,8 +770,10 @@ def load_applicant_file(path: Path) -> Any:
     The file is only read, never written, and refused unread when larger than MAX_FILE_BYTES.
     """
     shown = escaped(str(path))
-    too_large = (f"{shown} is groter dan {MAX_FILE_BYTES // 1024 // 1024} MiB; een aanvragersbestand is "
-                 f"hoogstens {MAX_FILE_BYTES} bytes")
+    too_large = (
+        f"{shown} is groter dan {MAX_FILE_BYTES // 1024 // 1024} MiB; een aanvragersbestand is "
+        f"hoogstens {MAX_FILE_BYTES} bytes"
+    )
     try:
         with path.open("rb") as handle:
             if os.fstat(handle.fileno()).st_size > MAX_FILE_BYTES:
@@ -785,14 +799,20 @@ def load_applicant_file(path: Path) -> Any:
         if is_json:
             raise json_key_error(text, exc, visible(name)) or InputError("", f"{visible(name)} is {TOO_DEEP}") from None
         # the walk finds a key given twice unless the keys only resolve alike (1 and 01: not names)
-        raise InputError("", f"{visible(name)}: een sleutel {TWICE.format(f'dezelfde mapping (regel {exc.line})')}") from None
+        raise InputError(
+            "", f"{visible(name)}: een sleutel {TWICE.format(f'dezelfde mapping (regel {exc.line})')}"
+        ) from None
     except json.JSONDecodeError as exc:
-        raise InputError("", f"{visible(name)} is geen geldige JSON (regel {exc.lineno}, kolom {exc.colno}: "
-                             f"{json_problem(exc)})") from None
+        raise InputError(
+            "", f"{visible(name)} is geen geldige JSON (regel {exc.lineno}, kolom {exc.colno}: {json_problem(exc)})"
+        ) from None
     except yaml.reader.ReaderError as exc:
         character = exc.character if isinstance(exc.character, int) else ord(exc.character[:1] or "\0")
-        raise InputError("", f"{visible(name)} is geen geldige YAML: het teken U+{character:04X} (positie "
-                             f"{exc.position + 1}) is in YAML niet toegestaan") from None
+        raise InputError(
+            "",
+            f"{visible(name)} is geen geldige YAML: het teken U+{character:04X} (positie "
+            f"{exc.position + 1}) is in YAML niet toegestaan",
+        ) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (regel {mark.line + 1}, kolom {mark.column + 1})" if mark else ""
@@ -814,14 +834,17 @@ def _sorted_quantities(kb: KnowledgeBase) -> list:
     """(name, function, inputs, parameters) per quantity, by name; built once per knowledge base."""
     order = getattr(kb, "_sorted_quantities", None)
     if order is None:  # kept on the knowledge base itself: an id() could be reused by another one
-        order = [(name, tijd.FUNCTIONS[q.function], tuple(q.inputs), dict(q.parameters))
-                 for name, q in sorted(kb.quantities.items())]
+        order = [
+            (name, tijd.FUNCTIONS[q.function], tuple(q.inputs), dict(q.parameters))
+            for name, q in sorted(kb.quantities.items())
+        ]
         object.__setattr__(kb, "_sorted_quantities", order)
     return order
 
 
-def quantity_values(kb: KnowledgeBase, applicant: Applicant, peildatum: date,
-                    only: Collection[str] | None = None) -> dict[str, Any]:
+def quantity_values(
+    kb: KnowledgeBase, applicant: Applicant, peildatum: date, only: Collection[str] | None = None
+) -> dict[str, Any]:
     """Every quantity whose inputs are known (of those named in `only`, if given), computed at the peildatum."""
     out: dict[str, Any] = {}
     known = applicant.values
@@ -846,8 +869,10 @@ def _converted_names(kb: KnowledgeBase) -> tuple[tuple[str, ...], tuple[str, ...
     names = getattr(kb, "_converted_names", None)
     if names is None:  # kept on the knowledge base, like _sorted_quantities
         kinds = _fact_kinds(kb)
-        names = (tuple(sorted(n for n, k in kinds.items() if k == "datum")),
-                 tuple(sorted(n for n, k in kinds.items() if k == "vergunningen")))
+        names = (
+            tuple(sorted(n for n, k in kinds.items() if k == "datum")),
+            tuple(sorted(n for n, k in kinds.items() if k == "vergunningen")),
+        )
         object.__setattr__(kb, "_converted_names", names)
     return names
 
@@ -866,5 +891,7 @@ _SCALAR_KINDS = frozenset(("bool", "keuze", "tekst", "bedrag"))
 def engine_input_names(kb: KnowledgeBase) -> frozenset[str]:
     """The names the evaluators assert when known (`engine.evaluate.engine_facts_of`): scalar and
     date facts, and every quantity."""
-    return frozenset([name for name, kind in _fact_kinds(kb).items() if kind in _SCALAR_KINDS or kind == "datum"]
-                     + list(kb.quantities))
+    return frozenset(
+        [name for name, kind in _fact_kinds(kb).items() if kind in _SCALAR_KINDS or kind == "datum"]
+        + list(kb.quantities)
+    )

@@ -17,8 +17,15 @@ from engine.rules.model import KnowledgeBase
 Inputs = dict[str, Any]  # an applicant's facts with the quantities at the peildatum (dates as dates)
 
 
-def evaluator_inputs(kb: KnowledgeBase, applicant: Applicant | Any, peildatum: date, *, json_values: bool = False,
-                     checked: bool = True, quantities: Collection[str] | None = None) -> tuple[Applicant, Inputs]:
+def evaluator_inputs(
+    kb: KnowledgeBase,
+    applicant: Applicant | Any,
+    peildatum: date,
+    *,
+    json_values: bool = False,
+    checked: bool = True,
+    quantities: Collection[str] | None = None,
+) -> tuple[Applicant, Inputs]:
     """The applicant (parsed from raw data unless it is one already) and its inputs at `peildatum`.
 
     `checked=False` skips the checks against the peildatum, for variants of an applicant who was

@@ -28,16 +28,15 @@ from typing import Any, Callable, Iterable
 
 from dd.autoref import Function
 
-from engine.checks.audit_space import AtomSpace, DateLibrary, bitwise, situation
-from engine.rules.compiler import safe
-from engine.graph import graph_of, strongly_connected
-from engine.errors import KnowledgeBaseError, VerblijfsregelsError
-from engine.rules.model import (AUDIT_KINDS, Compare, Expr, FeeRule, KnowledgeBase, Rule,
-                          dependency_edges, expr_names)
 from engine.answer.proof import CONFLICT, ProofBuilder, unknown_facts
+from engine.checks.audit_space import AtomSpace, DateLibrary, bitwise, situation
+from engine.errors import KnowledgeBaseError, VerblijfsregelsError
 from engine.evaluate.datalog import DatalogEvaluator
 from engine.evaluate.setwise import SetwiseEvaluator
 from engine.evaluate.symbolic import SymbolicEvaluator, all_of, any_of
+from engine.graph import graph_of, strongly_connected
+from engine.rules.compiler import safe
+from engine.rules.model import AUDIT_KINDS, Compare, Expr, FeeRule, KnowledgeBase, Rule, dependency_edges, expr_names
 
 AUDIT_FORMAT = "verblijfsregels/audit"
 AUDIT_VERSION = 1
@@ -56,16 +55,33 @@ CATEGORIES = [
     ("aanname", "Aannames"),
 ]
 CATEGORY_OF = {
-    "tegenstrijdig": "tegenstrijdig", "leemte": "leemte",
-    "dood": "dood", "nooit_van_toepassing": "dood", "altijd_opzij": "dood", "overschaduwd": "dood",
-    "overbodig": "overbodig", "bronverschil": "bronverschil",
-    "vervallen": "tijd", "nog_niet_geldig": "tijd", "parameter_overlap": "tijd", "parameter_gat": "tijd",
-    "ongebruikt": "structuur", "laadfout": "structuur", "kringloop": "structuur", "vergelijking": "structuur",
-    "verklaring_zonder_bevinding": "structuur", "aanname": "aanname",
+    "tegenstrijdig": "tegenstrijdig",
+    "leemte": "leemte",
+    "dood": "dood",
+    "nooit_van_toepassing": "dood",
+    "altijd_opzij": "dood",
+    "overschaduwd": "dood",
+    "overbodig": "overbodig",
+    "bronverschil": "bronverschil",
+    "vervallen": "tijd",
+    "nog_niet_geldig": "tijd",
+    "parameter_overlap": "tijd",
+    "parameter_gat": "tijd",
+    "ongebruikt": "structuur",
+    "laadfout": "structuur",
+    "kringloop": "structuur",
+    "vergelijking": "structuur",
+    "verklaring_zonder_bevinding": "structuur",
+    "aanname": "aanname",
 }
 SEVERITY_OF = {
-    "tegenstrijdig": ERROR, "leemte": ERROR, "laadfout": ERROR, "kringloop": ERROR, "vergelijking": ERROR,
-    "bronverschil": INFO, "aanname": INFO,
+    "tegenstrijdig": ERROR,
+    "leemte": ERROR,
+    "laadfout": ERROR,
+    "kringloop": ERROR,
+    "vergelijking": ERROR,
+    "bronverschil": INFO,
+    "aanname": INFO,
 }
 assert set(CATEGORY_OF) == set(AUDIT_KINDS)
 
@@ -104,8 +120,13 @@ class Finding:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "kind": self.kind, "category": self.category, "severity": self.severity, "key": self.key,
-            "title": self.title, "message": self.message, "rules": self.rules,
+            "kind": self.kind,
+            "category": self.category,
+            "severity": self.severity,
+            "key": self.key,
+            "title": self.title,
+            "message": self.message,
+            "rules": self.rules,
             "witnesses": [w.to_json() for w in self.witnesses],
             "explained": None if self.explained is None else {"reason": self.explained, "where": self.explained_where},
         }
@@ -133,11 +154,18 @@ class GoalCoverage:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "goal": self.goal, "label": self.label, "yes_no_atoms": self.yes_no_atoms, "compared": self.compared,
-            "situations_known": self.known_situations, "situations_with_unknown": self.situations,
-            "examined": "all" if self.exhaustive else "all_with_dated_examples", "method": "symbolic",
-            "exhaustive": self.exhaustive, "date_combinations": self.dates,
-            "recomputed_concretely": self.recomputed, "recompute_exhaustive": self.recompute_exhaustive,
+            "goal": self.goal,
+            "label": self.label,
+            "yes_no_atoms": self.yes_no_atoms,
+            "compared": self.compared,
+            "situations_known": self.known_situations,
+            "situations_with_unknown": self.situations,
+            "examined": "all" if self.exhaustive else "all_with_dated_examples",
+            "method": "symbolic",
+            "exhaustive": self.exhaustive,
+            "date_combinations": self.dates,
+            "recomputed_concretely": self.recomputed,
+            "recompute_exhaustive": self.recompute_exhaustive,
             "recompute_budget": RECOMPUTE_BUDGET,
         }
 
@@ -172,11 +200,19 @@ class AuditReport:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "format": AUDIT_FORMAT, "version": AUDIT_VERSION, "peildatum": self.peildatum.isoformat(),
-            "summary": self.counts(), "strict_fails": self.failed,
+            "format": AUDIT_FORMAT,
+            "version": AUDIT_VERSION,
+            "peildatum": self.peildatum.isoformat(),
+            "summary": self.counts(),
+            "strict_fails": self.failed,
             "findings": [f.to_json() for f in self.findings],
-            "coverage": {"goals": [c.to_json() for c in self.coverage], "dates": self.dates, "routes": self.routes,
-                         "unrealised": self.unrealised, "notes": self.notes},
+            "coverage": {
+                "goals": [c.to_json() for c in self.coverage],
+                "dates": self.dates,
+                "routes": self.routes,
+                "unrealised": self.unrealised,
+                "notes": self.notes,
+            },
         }
 
 
@@ -194,6 +230,7 @@ def euro(cents: int | None) -> str:
 
 # -- entry points ------------------------------------------------------------------------------------
 
+
 def audit_directory(kb_dir: Path, peildatum: date) -> AuditReport:
     """Audit the rule base in `kb_dir`; one that does not load is one finding of its own."""
     from engine.answer.assess import Engine
@@ -201,9 +238,13 @@ def audit_directory(kb_dir: Path, peildatum: date) -> AuditReport:
     try:
         engine = Engine(kb_dir, evaluator=SetwiseEvaluator)
     except KnowledgeBaseError as exc:
-        finding = Finding("laadfout", "laadfout", "de kennisbank laadt niet",
-                          f"De kennisbank wordt bij het laden geweigerd: {exc}. Zolang dat zo is, kan geen "
-                          "situatie worden beoordeeld.")
+        finding = Finding(
+            "laadfout",
+            "laadfout",
+            "de kennisbank laadt niet",
+            f"De kennisbank wordt bij het laden geweigerd: {exc}. Zolang dat zo is, kan geen "
+            "situatie worden beoordeeld.",
+        )
         report = AuditReport(peildatum, [finding])
         report.notes.append("De kennisbank laadt niet; alleen de laadfout is gecontroleerd.")
         return report
@@ -310,8 +351,15 @@ class Auditor:
             model = ALL
         return engine.evaluate(applicant, model, self.peildatum)
 
-    def witness(self, condition: Function, nodes: list[str], holds: Callable[[ProofBuilder], bool], label: str,
-                goal: str | None = None, form: str | None = None) -> Witness | None:
+    def witness(
+        self,
+        condition: Function,
+        nodes: list[str],
+        holds: Callable[[ProofBuilder], bool],
+        label: str,
+        goal: str | None = None,
+        form: str | None = None,
+    ) -> Witness | None:
         """A minimal applicant file for which `holds`, found among the situations in `condition`."""
         # dd's pick walks low (false) branches first and sets the support's variables off that path
         # to false: the least satisfying assignment in variable order, so witnesses are stable
@@ -366,8 +414,15 @@ class Auditor:
         self.explain()
         report = AuditReport(self.peildatum, _sort(self.findings), coverage)
         report.dates = [
-            {"facts": c.facts, "atoms": c.atoms, "samples": c.samples, "combinations": len(c.found),
-             "stopped": c.stopped, "patience": self.library.patience, "max_samples": self.library.max_samples}
+            {
+                "facts": c.facts,
+                "atoms": c.atoms,
+                "samples": c.samples,
+                "combinations": len(c.found),
+                "stopped": c.stopped,
+                "patience": self.library.patience,
+                "max_samples": self.library.max_samples,
+            }
             for c in self.library.clusters
         ]
         report.notes = self.completeness_notes()
@@ -391,8 +446,9 @@ class Auditor:
             if not self.sat(origin, f"tegenstrijdig/{node.rule_id or nid}"):
                 continue
             rule_id = node.rule_id or nid
-            w = self.witness(origin, [nid], lambda b, n=nid: b.value(n) == CONFLICT,
-                             f"{node.label}: zowel waar als onwaar afgeleid")
+            w = self.witness(
+                origin, [nid], lambda b, n=nid: b.value(n) == CONFLICT, f"{node.label}: zowel waar als onwaar afgeleid"
+            )
             rules = [rule_id] if node.rule_id else []
             if w is not None:
                 builder = self.values(w.applicant)
@@ -400,12 +456,18 @@ class Auditor:
                     exception = nodes[f"exception_{safe(eid)}"]
                     if builder is not None and builder.value(exception.detail["applies"]) is True:
                         rules.append(eid)
-            self.add(Finding(
-                "tegenstrijdig", f"tegenstrijdig/{rule_id}",
-                f"{rule_id}: waar én onwaar in dezelfde situatie",
-                f"Voor dezelfde situatie leidt de kennisbank '{node.label}' zowel af als waar en als onwaar"
-                + (" (twee uitzonderingen die elk iets anders zeggen)" if len(rules) > 2 else "") + ".",
-                [self.ref(r) for r in rules], [w] if w else []))
+            self.add(
+                Finding(
+                    "tegenstrijdig",
+                    f"tegenstrijdig/{rule_id}",
+                    f"{rule_id}: waar én onwaar in dezelfde situatie",
+                    f"Voor dezelfde situatie leidt de kennisbank '{node.label}' zowel af als waar en als onwaar"
+                    + (" (twee uitzonderingen die elk iets anders zeggen)" if len(rules) > 2 else "")
+                    + ".",
+                    [self.ref(r) for r in rules],
+                    [w] if w else [],
+                )
+            )
         for gid in sorted(self.kb.goals):
             goal = self.kb.goals[gid]
             if not goal.out_of_scope:
@@ -413,18 +475,27 @@ class Auditor:
             condition = sym.true(goal.conclusion) & sym.true(goal.out_of_scope)
             if not self.sat(condition, f"tegenstrijdig/buiten_bereik/{gid}"):
                 continue
-            w = self.witness(condition, [goal.conclusion, goal.out_of_scope],
-                             lambda b, g=goal: b.value(g.conclusion) is True and b.value(g.out_of_scope) is True,
-                             "komt in aanmerking én valt buiten de kennisbank", goal=gid)
+            w = self.witness(
+                condition,
+                [goal.conclusion, goal.out_of_scope],
+                lambda b, g=goal: b.value(g.conclusion) is True and b.value(g.out_of_scope) is True,
+                "komt in aanmerking én valt buiten de kennisbank",
+                goal=gid,
+            )
             rules = self.kb.rules_for.get(goal.out_of_scope, [])
             routes = self.kb.rules_for.get(goal.conclusion, [])
-            self.add(Finding(
-                "tegenstrijdig", f"tegenstrijdig/buiten_bereik/{gid}",
-                f"{gid}: in aanmerking én buiten bereik",
-                f"Voor dezelfde situatie zeggen de regels dat de aanvrager in aanmerking komt voor '{goal.label}' "
-                "en dat de bronnen hem naar een andere regeling verwijzen. De uitkomst is dan 'valt buiten "
-                "deze kennisbank' (buiten bereik gaat voor); de voorwaarden van de route sluiten dit niet uit.",
-                [self.ref(r) for r in [*routes, *rules]], [w] if w else []))
+            self.add(
+                Finding(
+                    "tegenstrijdig",
+                    f"tegenstrijdig/buiten_bereik/{gid}",
+                    f"{gid}: in aanmerking én buiten bereik",
+                    f"Voor dezelfde situatie zeggen de regels dat de aanvrager in aanmerking komt voor '{goal.label}' "
+                    "en dat de bronnen hem naar een andere regeling verwijzen. De uitkomst is dan 'valt buiten "
+                    "deze kennisbank' (buiten bereik gaat voor); de voorwaarden van de route sluiten dit niet uit.",
+                    [self.ref(r) for r in [*routes, *rules]],
+                    [w] if w else [],
+                )
+            )
 
     # -- gaps ---------------------------------------------------------------------------------------
 
@@ -501,22 +572,29 @@ class Auditor:
                     if b.value(p) is not None:
                         return False
                     proof = b.build(p)
-                    return not unknown_facts(proof) and not any(
-                        n.detail.get("sources_disagree") for n in proof.walk())
+                    return not unknown_facts(proof) and not any(n.detail.get("sources_disagree") for n in proof.walk())
 
                 w = self.witness(open_, [pred], holds, f"{what} blijft open terwijl alles bekend is", goal=gid)
                 reach = self.program.reachable([pred])
                 stuck = [r for g in self._cycles if set(g) & set(reach) for r in self.cycle_rules(g)]
-                stuck += [owner for owner, _, _ in self._ill_typed
-                          if owner in kb.rules and self.rule_node(kb.rules[owner]) in reach]
+                stuck += [
+                    owner
+                    for owner, _, _ in self._ill_typed
+                    if owner in kb.rules and self.rule_node(kb.rules[owner]) in reach
+                ]
                 stuck = stuck or kb.rules_for.get(pred, [])
                 self.route_gaps.append(key)
-                self.add(Finding(
-                    "leemte", key,
-                    f"{gid}: {what} slaagt niet, faalt niet en is niet onbepaald door een onbekend feit",
-                    f"In deze situatie is elk feit dat {what} leest bekend, er is geen bronverschil, en toch "
-                    "leidt de kennisbank geen uitkomst af: geen vraag aan de aanvrager kan haar beslissen.",
-                    [self.ref(r) for r in dict.fromkeys(stuck)], [w] if w else []))
+                self.add(
+                    Finding(
+                        "leemte",
+                        key,
+                        f"{gid}: {what} slaagt niet, faalt niet en is niet onbepaald door een onbekend feit",
+                        f"In deze situatie is elk feit dat {what} leest bekend, er is geen bronverschil, en toch "
+                        "leidt de kennisbank geen uitkomst af: geen vraag aan de aanvrager kan haar beslissen.",
+                        [self.ref(r) for r in dict.fromkeys(stuck)],
+                        [w] if w else [],
+                    )
+                )
         self.fee_gaps()
 
     # -- fees ----------------------------------------------------------------------------------------
@@ -575,25 +653,44 @@ class Auditor:
                     continue
                 applies = sym.true(rule.conclusion) if rule.conclusion else bdd.true
                 form_applies = eligible & applies
-                nodes = [goal.conclusion] + ([goal.out_of_scope] if goal.out_of_scope else []) + (
-                    [rule.conclusion] if rule.conclusion else [])
+                nodes = (
+                    [goal.conclusion]
+                    + ([goal.out_of_scope] if goal.out_of_scope else [])
+                    + ([rule.conclusion] if rule.conclusion else [])
+                )
 
                 def route(b: ProofBuilder, g: Any = goal, r: Rule = rule) -> bool:
-                    return (b.value(g.conclusion) is True and (not g.out_of_scope or b.value(g.out_of_scope) is False)
-                            and (not r.conclusion or b.value(r.conclusion) is True))
+                    return (
+                        b.value(g.conclusion) is True
+                        and (not g.out_of_scope or b.value(g.out_of_scope) is False)
+                        and (not r.conclusion or b.value(r.conclusion) is True)
+                    )
 
                 if not roots.get(rule.form):
                     if self.sat(form_applies, f"leemte/leges/{rule.form}/{rule.id}"):
-                        w = self.witness(form_applies, nodes, route, f"formulier {rule.form} is van toepassing", goal=gid)
-                        self.add(Finding(
-                            "leemte", f"leemte/leges/{rule.form}/{rule.id}",
-                            f"formulier {rule.form}: geen legesregel",
-                            f"Regel {rule.id} wijst formulier {rule.form} aan, maar geen legesregel noemt een bedrag "
-                            "voor dat formulier.", [self.ref(rule.id)], [w] if w else []))
+                        w = self.witness(
+                            form_applies, nodes, route, f"formulier {rule.form} is van toepassing", goal=gid
+                        )
+                        self.add(
+                            Finding(
+                                "leemte",
+                                f"leemte/leges/{rule.form}/{rule.id}",
+                                f"formulier {rule.form}: geen legesregel",
+                                f"Regel {rule.id} wijst formulier {rule.form} aan, maar geen legesregel noemt een bedrag "
+                                "voor dat formulier.",
+                                [self.ref(rule.id)],
+                                [w] if w else [],
+                            )
+                        )
                     continue
-                no_amount = all_of(bdd, (
-                    ~self._applies(root) | any_of(bdd, (final[f.id] for f in self._subtree(root) if self.amount(f) is None))
-                    for root in roots[rule.form]))
+                no_amount = all_of(
+                    bdd,
+                    (
+                        ~self._applies(root)
+                        | any_of(bdd, (final[f.id] for f in self._subtree(root) if self.amount(f) is None))
+                        for root in roots[rule.form]
+                    ),
+                )
                 condition = form_applies & no_amount
                 if not self.sat(condition, f"leemte/leges/{rule.form}/{rule.id}"):
                     continue
@@ -605,15 +702,23 @@ class Auditor:
                     # nothing to ask: no source that might still apply, none that gives an amount
                     return all(s.applies is True and s.amount is None for s in answer.per_source)
 
-                nodes += [self.program.fee_nodes[f.id] for f in kb.fee_rules.values()
-                          if f.form == rule.form and f.id in self.program.fee_nodes]
+                nodes += [
+                    self.program.fee_nodes[f.id]
+                    for f in kb.fee_rules.values()
+                    if f.form == rule.form and f.id in self.program.fee_nodes
+                ]
                 w = self.witness(condition, nodes, holds, f"formulier {rule.form} geldt, maar zonder bedrag", goal=gid)
-                self.add(Finding(
-                    "leemte", f"leemte/leges/{rule.form}/{rule.id}",
-                    f"formulier {rule.form}: van toepassing zonder bedrag",
-                    f"In deze situatie wijst regel {rule.id} formulier {rule.form} aan, maar geen bron geeft er op "
-                    f"{self.peildatum.isoformat()} een bedrag voor.",
-                    [self.ref(rule.id)] + [self.ref(r.id) for r in roots[rule.form]], [w] if w else []))
+                self.add(
+                    Finding(
+                        "leemte",
+                        f"leemte/leges/{rule.form}/{rule.id}",
+                        f"formulier {rule.form}: van toepassing zonder bedrag",
+                        f"In deze situatie wijst regel {rule.id} formulier {rule.form} aan, maar geen bron geeft er op "
+                        f"{self.peildatum.isoformat()} een bedrag voor.",
+                        [self.ref(rule.id)] + [self.ref(r.id) for r in roots[rule.form]],
+                        [w] if w else [],
+                    )
+                )
 
     def _subtree(self, fee: FeeRule) -> list[FeeRule]:
         """The fee rule and every exception below it (directly or further down), as the findings list them."""
@@ -633,55 +738,93 @@ class Auditor:
         for fee in kb.fee_rules.values():
             applies = self._applies(fee)
             if fee.exception_to and not self.sat(applies):
-                self.add(Finding("nooit_van_toepassing", f"nooit_van_toepassing/{fee.id}",
-                                 f"{fee.id}: legesuitzondering nooit van toepassing",
-                                 "In geen enkele situatie is aan de voorwaarden van deze uitzondering voldaan"
-                                 + self._unrealised_note(applies) + ".", [self.ref(fee.id)]))
+                self.add(
+                    Finding(
+                        "nooit_van_toepassing",
+                        f"nooit_van_toepassing/{fee.id}",
+                        f"{fee.id}: legesuitzondering nooit van toepassing",
+                        "In geen enkele situatie is aan de voorwaarden van deze uitzondering voldaan"
+                        + self._unrealised_note(applies)
+                        + ".",
+                        [self.ref(fee.id)],
+                    )
+                )
                 continue
             if fee.exception_to and not self.sat(chosen[fee.id]):
                 winners = [c.id for c in children[fee.exception_to] if c.precedence and fee.id in c.precedence.over]
-                self.add(Finding("overschaduwd", f"overschaduwd/{fee.id}",
-                                 f"{fee.id}: bepaalt nooit het bedrag",
-                                 f"Telkens als deze uitzondering van toepassing is, wordt {fee.exception_to} niet bereikt "
-                                 "of gaat volgens de kennisbank een andere uitzondering voor (gaat_voor)"
-                                 + self._depends_note(chosen[fee.id]) + ".",
-                                 [self.ref(fee.id)] + [self.ref(e) for e in winners]))
+                self.add(
+                    Finding(
+                        "overschaduwd",
+                        f"overschaduwd/{fee.id}",
+                        f"{fee.id}: bepaalt nooit het bedrag",
+                        f"Telkens als deze uitzondering van toepassing is, wordt {fee.exception_to} niet bereikt "
+                        "of gaat volgens de kennisbank een andere uitzondering voor (gaat_voor)"
+                        + self._depends_note(chosen[fee.id])
+                        + ".",
+                        [self.ref(fee.id)] + [self.ref(e) for e in winners],
+                    )
+                )
                 continue
             if children.get(fee.id) and self.sat(chosen[fee.id]) and not self.sat(final[fee.id]):
-                self.add(Finding("altijd_opzij", f"altijd_opzij/{fee.id}",
-                                 f"{fee.id}: het eigen bedrag geldt nooit",
-                                 "Telkens als deze legesregel wordt bereikt, is een van haar uitzonderingen van "
-                                 "toepassing: haar eigen bedrag bepaalt nooit de leges" + self._depends_note(final[fee.id])
-                                 + ".", [self.ref(fee.id)] + [self.ref(c.id) for c in children[fee.id]]))
+                self.add(
+                    Finding(
+                        "altijd_opzij",
+                        f"altijd_opzij/{fee.id}",
+                        f"{fee.id}: het eigen bedrag geldt nooit",
+                        "Telkens als deze legesregel wordt bereikt, is een van haar uitzonderingen van "
+                        "toepassing: haar eigen bedrag bepaalt nooit de leges"
+                        + self._depends_note(final[fee.id])
+                        + ".",
+                        [self.ref(fee.id)] + [self.ref(c.id) for c in children[fee.id]],
+                    )
+                )
         # two amounts from one source: both exceptions apply and the source does not say which goes first
         for parent, kids in children.items():
             for i, first in enumerate(kids):
-                for second in kids[i + 1:]:
-                    pairs = [(l1, l2) for l1 in self._subtree(first) for l2 in self._subtree(second)
-                             if self.amount(l1) != self.amount(l2)]
+                for second in kids[i + 1 :]:
+                    pairs = [
+                        (l1, l2)
+                        for l1 in self._subtree(first)
+                        for l2 in self._subtree(second)
+                        if self.amount(l1) != self.amount(l2)
+                    ]
                     condition = any_of(bdd, (final[l1.id] & final[l2.id] for l1, l2 in pairs))
                     if not pairs or not self.sat(condition, f"tegenstrijdig/leges/{first.id}/{second.id}"):
                         continue
                     a, b = self.amount(first), self.amount(second)
                     form = first.form
-                    nodes = [self.program.fee_nodes[f.id] for f in kb.fee_rules.values()
-                             if f.form == form and f.id in self.program.fee_nodes]
+                    nodes = [
+                        self.program.fee_nodes[f.id]
+                        for f in kb.fee_rules.values()
+                        if f.form == form and f.id in self.program.fee_nodes
+                    ]
                     mine = ({f.id for f in self._subtree(first)}, {f.id for f in self._subtree(second)})
 
                     def holds(bld: ProofBuilder, x: FeeRule = first, sides: tuple = mine) -> bool:
                         answer = self.fee_answer(bld, x.form)
-                        return any(s.conflict is not None and set(self._leaves(s)) & sides[0] and set(self._leaves(s)) & sides[1]
-                                   for s in answer.per_source if s.source_file == x.source.file)
+                        return any(
+                            s.conflict is not None
+                            and set(self._leaves(s)) & sides[0]
+                            and set(self._leaves(s)) & sides[1]
+                            for s in answer.per_source
+                            if s.source_file == x.source.file
+                        )
 
-                    w = self.witness(condition, nodes, holds, f"{first.id} en {second.id} zijn beide van toepassing",
-                                     form=form)
-                    self.add(Finding(
-                        "tegenstrijdig", f"tegenstrijdig/leges/{first.id}/{second.id}",
-                        f"formulier {form}: twee bedragen uit één bron",
-                        f"Volgens {first.source.file.split('_')[0]} zijn {first.id} ({euro(a)}) en {second.id} "
-                        f"({euro(b)}) in dezelfde situatie allebei van toepassing, met een ander bedrag; de bron zegt "
-                        "niet welke voorgaat. `fees` noemt dan beide bedragen met hun citaat en kiest niet.",
-                        [self.ref(first.id), self.ref(second.id)], [w] if w else []))
+                    w = self.witness(
+                        condition, nodes, holds, f"{first.id} en {second.id} zijn beide van toepassing", form=form
+                    )
+                    self.add(
+                        Finding(
+                            "tegenstrijdig",
+                            f"tegenstrijdig/leges/{first.id}/{second.id}",
+                            f"formulier {form}: twee bedragen uit één bron",
+                            f"Volgens {first.source.file.split('_')[0]} zijn {first.id} ({euro(a)}) en {second.id} "
+                            f"({euro(b)}) in dezelfde situatie allebei van toepassing, met een ander bedrag; de bron zegt "
+                            "niet welke voorgaat. `fees` noemt dan beide bedragen met hun citaat en kiest niet.",
+                            [self.ref(first.id), self.ref(second.id)],
+                            [w] if w else [],
+                        )
+                    )
         # different amounts from different sources for one situation
         for form, form_roots in roots.items():
             for r1, r2 in itertools.combinations(sorted(form_roots, key=lambda r: r.source.file), 2):
@@ -696,12 +839,18 @@ class Auditor:
                         condition = final[l1.id] & final[l2.id]
                         if not self.sat(condition, f"bronverschil/leges/{form}/{l1.id}/{l2.id}"):
                             continue
-                        nodes = [self.program.fee_nodes[f.id] for f in kb.fee_rules.values()
-                                 if f.form == form and f.id in self.program.fee_nodes]
+                        nodes = [
+                            self.program.fee_nodes[f.id]
+                            for f in kb.fee_rules.values()
+                            if f.form == form and f.id in self.program.fee_nodes
+                        ]
 
                         def holds(bld: ProofBuilder, x: FeeRule = l1, y: FeeRule = l2) -> bool:
-                            ends = {s.source_file: self._leaves(s)
-                                    for s in self.fee_answer(bld, x.form).per_source if s.applies is True}
+                            ends = {
+                                s.source_file: self._leaves(s)
+                                for s in self.fee_answer(bld, x.form).per_source
+                                if s.applies is True
+                            }
                             return x.id in ends.get(x.source.file, ()) and y.id in ends.get(y.source.file, ())
 
                         pairs.append(f"{l1.id} {euro(a)} tegenover {l2.id} {euro(b)}")
@@ -711,37 +860,57 @@ class Auditor:
                 if pairs:
                     s1, s2 = r1.source.file.split("_")[0], r2.source.file.split("_")[0]
                     involved = dict.fromkeys(f.id for f in [*self._subtree(r1), *self._subtree(r2)])
-                    self.add(Finding(
-                        "bronverschil", f"bronverschil/leges/{form}/{s1}/{s2}",
-                        f"formulier {form}: bron {s1} en bron {s2} noemen een ander bedrag",
-                        f"Voor dezelfde situatie geven de bronnen {s1} en {s2} een ander bedrag voor formulier "
-                        f"{form}: {'; '.join(pairs)}. Het antwoord toont beide; --voorrang kiest.",
-                        [self.ref(i) for i in involved], witnesses))
+                    self.add(
+                        Finding(
+                            "bronverschil",
+                            f"bronverschil/leges/{form}/{s1}/{s2}",
+                            f"formulier {form}: bron {s1} en bron {s2} noemen een ander bedrag",
+                            f"Voor dezelfde situatie geven de bronnen {s1} en {s2} een ander bedrag voor formulier "
+                            f"{form}: {'; '.join(pairs)}. Het antwoord toont beide; --voorrang kiest.",
+                            [self.ref(i) for i in involved],
+                            witnesses,
+                        )
+                    )
         for fee_range in kb.fee_ranges.values():
-            outside = sorted({(p.name, v.value, v.source.file.split("_")[0]) for p in kb.parameters.values()
-                              for v in p.values if not fee_range.minimum <= v.value <= fee_range.maximum})
+            outside = sorted(
+                {
+                    (p.name, v.value, v.source.file.split("_")[0])
+                    for p in kb.parameters.values()
+                    for v in p.values
+                    if not fee_range.minimum <= v.value <= fee_range.maximum
+                }
+            )
             if outside:
-                self.add(Finding(
-                    "bronverschil", f"bronverschil/{fee_range.id}",
-                    f"{fee_range.id}: bedragen buiten de bandbreedte van bron {fee_range.source.file.split('_')[0]}",
-                    f"Bron {fee_range.source.file.split('_')[0]} noemt leges van {euro(fee_range.minimum)} tot "
-                    f"{euro(fee_range.maximum)}; andere bronnen noemen "
-                    + ", ".join(f"{euro(v)} ({name}, bron {s})" for name, v, s in outside) + ".",
-                    [self.ref(fee_range.id)]))
+                self.add(
+                    Finding(
+                        "bronverschil",
+                        f"bronverschil/{fee_range.id}",
+                        f"{fee_range.id}: bedragen buiten de bandbreedte van bron {fee_range.source.file.split('_')[0]}",
+                        f"Bron {fee_range.source.file.split('_')[0]} noemt leges van {euro(fee_range.minimum)} tot "
+                        f"{euro(fee_range.maximum)}; andere bronnen noemen "
+                        + ", ".join(f"{euro(v)} ({name}, bron {s})" for name, v, s in outside)
+                        + ".",
+                        [self.ref(fee_range.id)],
+                    )
+                )
 
     # -- dead rules ----------------------------------------------------------------------------------
 
     def _unrealised_note(self, condition: Function) -> str:
         if self.conceivable(condition):
-            return (" (de voorwaarden zijn alleen te vervullen bij een combinatie van leeftijden, termijnen of datums "
-                    "die de audit met geen enkele datum kon maken)")
+            return (
+                " (de voorwaarden zijn alleen te vervullen bij een combinatie van leeftijden, termijnen of datums "
+                "die de audit met geen enkele datum kon maken)"
+            )
         return ""
 
     def _depends_note(self, condition: Function) -> str:
         """For a finding that says some situation does not exist: unless dates make it impossible."""
         if self.conceivable(condition) and not self.sat(condition):
-            return (" (behalve bij een combinatie van leeftijden, termijnen of datums waarvoor de audit geen datums "
-                    "vond: daar zou het wel kunnen)")
+            return (
+                " (behalve bij een combinatie van leeftijden, termijnen of datums waarvoor de audit geen datums "
+                "vond: daar zou het wel kunnen)"
+            )
         return ""
 
     def dead(self) -> None:
@@ -753,28 +922,48 @@ class Auditor:
             if rule.exception_to:
                 applies = sym.expr(rule.applies_when)[0]
                 if not self.sat(applies):
-                    self.add(Finding("nooit_van_toepassing", f"nooit_van_toepassing/{rule.id}",
-                                     f"{rule.id}: uitzondering nooit van toepassing",
-                                     "In geen enkele situatie is voldaan aan 'van toepassing als' van deze uitzondering"
-                                     + self._unrealised_note(applies) + ".", [self.ref(rule.id)]))
+                    self.add(
+                        Finding(
+                            "nooit_van_toepassing",
+                            f"nooit_van_toepassing/{rule.id}",
+                            f"{rule.id}: uitzondering nooit van toepassing",
+                            "In geen enkele situatie is voldaan aan 'van toepassing als' van deze uitzondering"
+                            + self._unrealised_note(applies)
+                            + ".",
+                            [self.ref(rule.id)],
+                        )
+                    )
                 continue
             if rule.conditions is None:
                 continue
             holds = sym.expr(rule.conditions)[0]
             if not self.sat(holds):
-                self.add(Finding("dood", f"dood/{rule.id}", f"{rule.id}: voorwaarden nooit vervuld",
-                                 "In geen enkele situatie zijn alle voorwaarden van deze regel vervuld"
-                                 + self._unrealised_note(holds) + ".", [self.ref(rule.id)]))
+                self.add(
+                    Finding(
+                        "dood",
+                        f"dood/{rule.id}",
+                        f"{rule.id}: voorwaarden nooit vervuld",
+                        "In geen enkele situatie zijn alle voorwaarden van deze regel vervuld"
+                        + self._unrealised_note(holds)
+                        + ".",
+                        [self.ref(rule.id)],
+                    )
+                )
                 continue
             exceptions = kb.exceptions_of.get(rule.id, [])
             if exceptions:
                 none_applies = all_of(bdd, (sym.expr(kb.rules[e].applies_when)[1] for e in exceptions))
                 if not self.sat(none_applies):
-                    self.add(Finding("altijd_opzij", f"altijd_opzij/{rule.id}",
-                                     f"{rule.id}: altijd opzij gezet door een uitzondering",
-                                     "In elke situatie is een van de uitzonderingen op deze regel van toepassing: haar "
-                                     "eigen voorwaarden beslissen nooit" + self._depends_note(none_applies) + ".",
-                                     [self.ref(rule.id)] + [self.ref(e) for e in exceptions]))
+                    self.add(
+                        Finding(
+                            "altijd_opzij",
+                            f"altijd_opzij/{rule.id}",
+                            f"{rule.id}: altijd opzij gezet door een uitzondering",
+                            "In elke situatie is een van de uitzonderingen op deze regel van toepassing: haar "
+                            "eigen voorwaarden beslissen nooit" + self._depends_note(none_applies) + ".",
+                            [self.ref(rule.id)] + [self.ref(e) for e in exceptions],
+                        )
+                    )
 
     # -- redundant rules -------------------------------------------------------------------------------
 
@@ -797,11 +986,16 @@ class Auditor:
                         continue
                     if implies(holds[b], holds[a]) and order[b] > order[a]:
                         continue  # equivalent: the later one is reported
-                    self.add(Finding(
-                        "overbodig", f"overbodig/{a}/{b}", f"{a}: valt samen met of onder {b}",
-                        f"Beide regels concluderen '{kb.label_of(conclusion)}'. Telkens als {a} geldt, geldt {b} ook; "
-                        f"{a} voegt dus geen situatie toe" + self._depends_note(holds[a] & ~holds[b]) + ".",
-                        [self.ref(a), self.ref(b)]))
+                    self.add(
+                        Finding(
+                            "overbodig",
+                            f"overbodig/{a}/{b}",
+                            f"{a}: valt samen met of onder {b}",
+                            f"Beide regels concluderen '{kb.label_of(conclusion)}'. Telkens als {a} geldt, geldt {b} ook; "
+                            f"{a} voegt dus geen situatie toe" + self._depends_note(holds[a] & ~holds[b]) + ".",
+                            [self.ref(a), self.ref(b)],
+                        )
+                    )
                     break
         for rid, exception_ids in kb.exceptions_of.items():
             for a in exception_ids:
@@ -818,17 +1012,22 @@ class Auditor:
                         continue
                     if implies(applies_b, applies_a) and order[b] > order[a]:
                         continue
-                    self.add(Finding(
-                        "overbodig", f"overbodig/{a}/{b}", f"{a}: valt samen met of onder {b}",
-                        f"Beide zijn uitzonderingen op {rid} met hetzelfde gevolg. Telkens als {a} van toepassing "
-                        f"is, is {b} dat ook" + self._depends_note(applies_a & ~applies_b) + ".",
-                        [self.ref(a), self.ref(b)]))
+                    self.add(
+                        Finding(
+                            "overbodig",
+                            f"overbodig/{a}/{b}",
+                            f"{a}: valt samen met of onder {b}",
+                            f"Beide zijn uitzonderingen op {rid} met hetzelfde gevolg. Telkens als {a} van toepassing "
+                            f"is, is {b} dat ook" + self._depends_note(applies_a & ~applies_b) + ".",
+                            [self.ref(a), self.ref(b)],
+                        )
+                    )
                     break
 
     # -- sources ---------------------------------------------------------------------------------------
 
     def sources(self) -> None:
-        kb, bdd, sym = self.kb, self.bdd, self.sym
+        kb, sym = self.kb, self.sym
         for dis in kb.disagreements.values():
             witnesses = []
             for r1, r2 in itertools.permutations(dis.rule_ids, 2):
@@ -836,19 +1035,32 @@ class Auditor:
                 condition = sym.true(n1) & sym.false(n2)
                 if not self.sat(condition, f"bronverschil/{dis.id}/{r1}/{r2}"):
                     continue
-                w = self.witness(condition, [n1, n2, dis.conclusion],
-                                 lambda b, x=n1, y=n2: b.value(x) is True and b.value(y) is False,
-                                 f"volgens {r1} wel, volgens {r2} niet")
+                w = self.witness(
+                    condition,
+                    [n1, n2, dis.conclusion],
+                    lambda b, x=n1, y=n2: b.value(x) is True and b.value(y) is False,
+                    f"volgens {r1} wel, volgens {r2} niet",
+                )
                 if w:
                     witnesses.append(w)
             differ = bool(witnesses)
             message = dis.explanation or f"De bronnen van {', '.join(dis.rule_ids)} regelen '{dis.label}' verschillend."
             if not differ:
-                message = (f"Het bronverschil '{dis.label}' is gedeclareerd, maar {' en '.join(dis.rule_ids)} geven in "
-                           "geen enkele situatie een andere uitkomst. " + message)
-            self.add(Finding(
-                "bronverschil", f"bronverschil/{dis.id}", f"{dis.id}: {dis.label}", message,
-                [self.ref(r) for r in dis.rule_ids], witnesses, severity=INFO if differ else WARNING))
+                message = (
+                    f"Het bronverschil '{dis.label}' is gedeclareerd, maar {' en '.join(dis.rule_ids)} geven in "
+                    "geen enkele situatie een andere uitkomst. " + message
+                )
+            self.add(
+                Finding(
+                    "bronverschil",
+                    f"bronverschil/{dis.id}",
+                    f"{dis.id}: {dis.label}",
+                    message,
+                    [self.ref(r) for r in dis.rule_ids],
+                    witnesses,
+                    severity=INFO if differ else WARNING,
+                )
+            )
         self.undeclared_sources()
 
     def source_pairs(self) -> list[tuple[Rule, Rule, str]]:
@@ -877,8 +1089,14 @@ class Auditor:
                 out.append((r1, r2, f"beide concluderen '{kb.label_of(r1.conclusion)}'"))
             elif reads(r1) & reads(r2):
                 shared = sorted(reads(r1) & reads(r2))
-                out.append((r1, r2, f"beide coderen inventarisrij {r1.id.split('.')[0]} en lezen "
-                                    + ", ".join(f"'{a}'" for a in shared)))
+                out.append(
+                    (
+                        r1,
+                        r2,
+                        f"beide coderen inventarisrij {r1.id.split('.')[0]} en lezen "
+                        + ", ".join(f"'{a}'" for a in shared),
+                    )
+                )
         return out
 
     def undeclared_sources(self) -> None:
@@ -892,21 +1110,32 @@ class Auditor:
                 condition = sym.true(na) & sym.false(nb)
                 if not self.sat(condition, key):
                     continue
-                w = self.witness(condition, [na, nb], lambda bld, x=na, y=nb: bld.value(x) is True and bld.value(y) is False,
-                                 f"volgens {a.id} (bron {a.source.file.split('_')[0]}) wel, volgens {b.id} "
-                                 f"(bron {b.source.file.split('_')[0]}) niet")
+                w = self.witness(
+                    condition,
+                    [na, nb],
+                    lambda bld, x=na, y=nb: bld.value(x) is True and bld.value(y) is False,
+                    f"volgens {a.id} (bron {a.source.file.split('_')[0]}) wel, volgens {b.id} "
+                    f"(bron {b.source.file.split('_')[0]}) niet",
+                )
                 if w:
                     witnesses.append(w)
             if not witnesses:
                 continue  # two sources, one matter, the same answer in every situation
             s1, s2 = r1.source.file.split("_")[0], r2.source.file.split("_")[0]
-            self.add(Finding(
-                "bronverschil", key, f"{r1.id} (bron {s1}) en {r2.id} (bron {s2}): verschil zonder bronverschil",
-                f"De regels komen uit verschillende bronnen en gaan over hetzelfde ({shared}), maar geven in "
-                "dezelfde situatie een andere uitkomst, en geen bronverschil (sectie 'bronverschillen') verbindt ze: "
-                "het bewijs laat het verschil niet zien. Verbind ze met een bronverschil als de bronnen hetzelfde "
-                "verschillend regelen, of verklaar in kb/audit.yaml waarom niet.",
-                [self.ref(r1.id), self.ref(r2.id)], witnesses, severity=WARNING))
+            self.add(
+                Finding(
+                    "bronverschil",
+                    key,
+                    f"{r1.id} (bron {s1}) en {r2.id} (bron {s2}): verschil zonder bronverschil",
+                    f"De regels komen uit verschillende bronnen en gaan over hetzelfde ({shared}), maar geven in "
+                    "dezelfde situatie een andere uitkomst, en geen bronverschil (sectie 'bronverschillen') verbindt ze: "
+                    "het bewijs laat het verschil niet zien. Verbind ze met een bronverschil als de bronnen hetzelfde "
+                    "verschillend regelen, of verklaar in kb/audit.yaml waarom niet.",
+                    [self.ref(r1.id), self.ref(r2.id)],
+                    witnesses,
+                    severity=WARNING,
+                )
+            )
 
     # -- time ------------------------------------------------------------------------------------------
 
@@ -915,18 +1144,36 @@ class Auditor:
         for rule in kb.rules.values():
             start, end = rule.valid_from, rule.valid_until
             if start and end and start >= end:
-                self.add(Finding("dood", f"dood/{rule.id}", f"{rule.id}: lege geldigheidsperiode",
-                                 f"De regel geldt van {start.isoformat()} tot {end.isoformat()}: op geen enkele peildatum.",
-                                 [self.ref(rule.id)]))
+                self.add(
+                    Finding(
+                        "dood",
+                        f"dood/{rule.id}",
+                        f"{rule.id}: lege geldigheidsperiode",
+                        f"De regel geldt van {start.isoformat()} tot {end.isoformat()}: op geen enkele peildatum.",
+                        [self.ref(rule.id)],
+                    )
+                )
             elif end and end <= p:
-                self.add(Finding("vervallen", f"vervallen/{rule.id}", f"{rule.id}: vervallen sinds {end.isoformat()}",
-                                 f"De regel geldt tot {end.isoformat()} (niet meer op de peildatum {p.isoformat()}); "
-                                 "voor een latere peildatum zegt het bewijs dat zij vervallen is.", [self.ref(rule.id)]))
+                self.add(
+                    Finding(
+                        "vervallen",
+                        f"vervallen/{rule.id}",
+                        f"{rule.id}: vervallen sinds {end.isoformat()}",
+                        f"De regel geldt tot {end.isoformat()} (niet meer op de peildatum {p.isoformat()}); "
+                        "voor een latere peildatum zegt het bewijs dat zij vervallen is.",
+                        [self.ref(rule.id)],
+                    )
+                )
             elif start and start > p:
-                self.add(Finding("nog_niet_geldig", f"nog_niet_geldig/{rule.id}",
-                                 f"{rule.id}: geldt pas vanaf {start.isoformat()}",
-                                 f"De regel geldt vanaf {start.isoformat()}, na de peildatum {p.isoformat()}.",
-                                 [self.ref(rule.id)]))
+                self.add(
+                    Finding(
+                        "nog_niet_geldig",
+                        f"nog_niet_geldig/{rule.id}",
+                        f"{rule.id}: geldt pas vanaf {start.isoformat()}",
+                        f"De regel geldt vanaf {start.isoformat()}, na de peildatum {p.isoformat()}.",
+                        [self.ref(rule.id)],
+                    )
+                )
         used = {f.parameter for f in kb.fee_rules.values()}
         for param in kb.parameters.values():
             starts: dict[date | None, list] = {}
@@ -935,19 +1182,34 @@ class Auditor:
             for start, values in starts.items():
                 if len(values) > 1:
                     when = start.isoformat() if start else "ongedateerd"
-                    self.add(Finding(
-                        "parameter_overlap", f"parameter_overlap/{param.name}/{when}",
-                        f"{param.name}: {len(values)} bedragen die tegelijk ingaan ({when})",
-                        f"'{param.label}' heeft {len(values)} waarden met dezelfde begindatum ({when}): "
-                        + ", ".join(f"{euro(v.value)} (bron {v.source.file.split('_')[0]})" for v in values)
-                        + "; welke geldt is niet bepaald.", []))
+                    self.add(
+                        Finding(
+                            "parameter_overlap",
+                            f"parameter_overlap/{param.name}/{when}",
+                            f"{param.name}: {len(values)} bedragen die tegelijk ingaan ({when})",
+                            f"'{param.label}' heeft {len(values)} waarden met dezelfde begindatum ({when}): "
+                            + ", ".join(f"{euro(v.value)} (bron {v.source.file.split('_')[0]})" for v in values)
+                            + "; welke geldt is niet bepaald.",
+                            [],
+                        )
+                    )
             if None not in starts and param.name in used:
                 first = min(starts)
                 hole = f"Vóór {first.isoformat()} heeft '{param.label}' geen bedrag"
-                self.add(Finding(
-                    "parameter_gat", f"parameter_gat/{param.name}", f"{param.name}: geen bedrag vóór {first.isoformat()}",
-                    hole + (f", ook niet op de peildatum {p.isoformat()}." if p < first else
-                            "; voor een eerdere peildatum geven de leges geen bedrag."), []))
+                self.add(
+                    Finding(
+                        "parameter_gat",
+                        f"parameter_gat/{param.name}",
+                        f"{param.name}: geen bedrag vóór {first.isoformat()}",
+                        hole
+                        + (
+                            f", ook niet op de peildatum {p.isoformat()}."
+                            if p < first
+                            else "; voor een eerdere peildatum geven de leges geen bedrag."
+                        ),
+                        [],
+                    )
+                )
 
     # -- structure -------------------------------------------------------------------------------------
 
@@ -971,44 +1233,90 @@ class Auditor:
         consequences = {r.conclusion for r in kb.rules.values() if r.kind in ("gevolg", "termijn") and r.conclusion}
         for name, fact in kb.facts.items():
             if name not in read:
-                self.add(Finding("ongebruikt", f"ongebruikt/{name}", f"feit '{name}' wordt door geen regel gelezen",
-                                 f"Het feit '{fact.label}' staat in de woordenlijst, maar geen regel, legesregel of "
-                                 "grootheid leest het: een antwoord erop verandert geen uitkomst.", []))
+                self.add(
+                    Finding(
+                        "ongebruikt",
+                        f"ongebruikt/{name}",
+                        f"feit '{name}' wordt door geen regel gelezen",
+                        f"Het feit '{fact.label}' staat in de woordenlijst, maar geen regel, legesregel of "
+                        "grootheid leest het: een antwoord erop verandert geen uitkomst.",
+                        [],
+                    )
+                )
         for name, q in kb.quantities.items():
             if name not in read and q.inputs:
-                self.add(Finding("ongebruikt", f"ongebruikt/{name}", f"grootheid '{name}' wordt door geen regel gelezen",
-                                 f"De grootheid '{q.label}' wordt berekend, maar geen regel vergelijkt haar.", []))
+                self.add(
+                    Finding(
+                        "ongebruikt",
+                        f"ongebruikt/{name}",
+                        f"grootheid '{name}' wordt door geen regel gelezen",
+                        f"De grootheid '{q.label}' wordt berekend, maar geen regel vergelijkt haar.",
+                        [],
+                    )
+                )
         for name in sorted(kb.derived_predicates()):
             if name in read or name in consequences:
                 continue
             rules = kb.rules_for.get(name, [])
-            self.add(Finding("ongebruikt", f"ongebruikt/{name}", f"conclusie '{name}' wordt nergens gebruikt",
-                             f"'{kb.label_of(name)}' wordt afgeleid, maar geen doel, regel of legesregel leest het.",
-                             [self.ref(r) for r in rules]))
+            self.add(
+                Finding(
+                    "ongebruikt",
+                    f"ongebruikt/{name}",
+                    f"conclusie '{name}' wordt nergens gebruikt",
+                    f"'{kb.label_of(name)}' wordt afgeleid, maar geen doel, regel of legesregel leest het.",
+                    [self.ref(r) for r in rules],
+                )
+            )
         forms_used = {r.form for r in kb.rules.values() if r.form} | {f.form for f in kb.fee_rules.values()}
         for number, form in kb.forms.items():
             if number not in forms_used:
-                self.add(Finding("ongebruikt", f"ongebruikt/formulier/{number}", f"formulier {number} wordt nergens genoemd",
-                                 f"Formulier {number} ({form.label}) is gedeclareerd, maar geen gevolg wijst het aan en "
-                                 "geen legesregel noemt een bedrag ervoor.", []))
+                self.add(
+                    Finding(
+                        "ongebruikt",
+                        f"ongebruikt/formulier/{number}",
+                        f"formulier {number} wordt nergens genoemd",
+                        f"Formulier {number} ({form.label}) is gedeclareerd, maar geen gevolg wijst het aan en "
+                        "geen legesregel noemt een bedrag ervoor.",
+                        [],
+                    )
+                )
         params_used = {f.parameter for f in kb.fee_rules.values()}
         for name, param in kb.parameters.items():
             if name not in params_used:
-                self.add(Finding("ongebruikt", f"ongebruikt/parameter/{name}", f"parameter '{name}' wordt nergens gebruikt",
-                                 f"'{param.label}' heeft een bedrag, maar geen legesregel gebruikt het.", []))
+                self.add(
+                    Finding(
+                        "ongebruikt",
+                        f"ongebruikt/parameter/{name}",
+                        f"parameter '{name}' wordt nergens gebruikt",
+                        f"'{param.label}' heeft een bedrag, maar geen legesregel gebruikt het.",
+                        [],
+                    )
+                )
         for group in self.cycles():
             rules = self.cycle_rules(group)
-            self.add(Finding("kringloop", "kringloop/" + "+".join(sorted(rules or group)),
-                             "regels die elkaar als voorwaarde hebben",
-                             "Deze conclusies hangen in een kring van elkaar af ("
-                             + " -> ".join(kb.label_of(n) for n in group)
-                             + "). Niets buiten de kring kan ze waar maken, zodat de regels nooit gelden en de "
-                             "uitkomst open kan blijven terwijl elk feit bekend is.", [self.ref(r) for r in rules]))
+            self.add(
+                Finding(
+                    "kringloop",
+                    "kringloop/" + "+".join(sorted(rules or group)),
+                    "regels die elkaar als voorwaarde hebben",
+                    "Deze conclusies hangen in een kring van elkaar af ("
+                    + " -> ".join(kb.label_of(n) for n in group)
+                    + "). Niets buiten de kring kan ze waar maken, zodat de regels nooit gelden en de "
+                    "uitkomst open kan blijven terwijl elk feit bekend is.",
+                    [self.ref(r) for r in rules],
+                )
+            )
         for owner, e, why in self.ill_typed():
-            self.add(Finding("vergelijking", f"vergelijking/{owner}/{e.name}",
-                             f"{owner}: vergelijking met '{e.name}' is nooit waar of onwaar",
-                             f"De regel vergelijkt '{e.name}' met {e.value!r}: {why}. Zo'n vergelijking is voor elke "
-                             "aanvrager onbekend.", [self.ref(owner)]))
+            self.add(
+                Finding(
+                    "vergelijking",
+                    f"vergelijking/{owner}/{e.name}",
+                    f"{owner}: vergelijking met '{e.name}' is nooit waar of onwaar",
+                    f"De regel vergelijkt '{e.name}' met {e.value!r}: {why}. Zo'n vergelijking is voor elke "
+                    "aanvrager onbekend.",
+                    [self.ref(owner)],
+                )
+            )
 
     # -- assumptions -----------------------------------------------------------------------------------
 
@@ -1018,14 +1326,24 @@ class Auditor:
         for rule in kb.rules.values():
             if rule.assumption is None:
                 continue
-            users = [r.id for r in kb.rules.values()
-                     if rule.conclusion in {n for e in (r.conditions, r.applies_when) for n, _ in expr_names(e)}]
-            users += [f.id for f in kb.fee_rules.values() if rule.conclusion in {n for n, _ in expr_names(f.applies_when)}]
-            self.add(Finding(
-                "aanname", f"aanname/{rule.id}", f"{rule.id}: {rule.label}",
-                f"Geen citaat uit de bronnen: een aanname. Grondslag: {rule.assumption.basis}. "
-                f"{rule.assumption.reason} Berust erop: {', '.join(users) if users else 'geen regel'}.",
-                [self.ref(rule.id)] + [self.ref(u) for u in users]))
+            users = [
+                r.id
+                for r in kb.rules.values()
+                if rule.conclusion in {n for e in (r.conditions, r.applies_when) for n, _ in expr_names(e)}
+            ]
+            users += [
+                f.id for f in kb.fee_rules.values() if rule.conclusion in {n for n, _ in expr_names(f.applies_when)}
+            ]
+            self.add(
+                Finding(
+                    "aanname",
+                    f"aanname/{rule.id}",
+                    f"{rule.id}: {rule.label}",
+                    f"Geen citaat uit de bronnen: een aanname. Grondslag: {rule.assumption.basis}. "
+                    f"{rule.assumption.reason} Berust erop: {', '.join(users) if users else 'geen regel'}.",
+                    [self.ref(rule.id)] + [self.ref(u) for u in users],
+                )
+            )
 
     # -- explanations ----------------------------------------------------------------------------------
 
@@ -1045,10 +1363,16 @@ class Auditor:
                     break
         for i, note in enumerate(notes):
             if i not in used:
-                self.add(Finding("verklaring_zonder_bevinding", f"verklaring_zonder_bevinding/{note.patterns[0]}",
-                                 f"verklaring zonder bevinding: {note.patterns[0]}",
-                                 f"{note.where} verklaart '{' of '.join(note.patterns)}', maar de audit vindt zoiets "
-                                 "niet (meer). Verwijder de verklaring of pas de sleutel aan.", []))
+                self.add(
+                    Finding(
+                        "verklaring_zonder_bevinding",
+                        f"verklaring_zonder_bevinding/{note.patterns[0]}",
+                        f"verklaring zonder bevinding: {note.patterns[0]}",
+                        f"{note.where} verklaart '{' of '.join(note.patterns)}', maar de audit vindt zoiets "
+                        "niet (meer). Verwijder de verklaring of pas de sleutel aan.",
+                        [],
+                    )
+                )
 
     # -- completeness ----------------------------------------------------------------------------------
 
@@ -1061,8 +1385,17 @@ class Auditor:
         compared = [{"name": a, "classes": space.domains[a].labels} for a in atoms if a in space.domains]
         yes_no = sum(1 for a in atoms if a in space.bool_vars)
         recomputed, exhaustive = self.recompute(gid, atoms, known)
-        return GoalCoverage(gid, self.kb.goals[gid].label, yes_no, compared, known, with_unknown, recomputed, exhaustive,
-                            self.date_coverage(atoms))
+        return GoalCoverage(
+            gid,
+            self.kb.goals[gid].label,
+            yes_no,
+            compared,
+            known,
+            with_unknown,
+            recomputed,
+            exhaustive,
+            self.date_coverage(atoms),
+        )
 
     def date_coverage(self, atoms: list[str]) -> list[dict[str, Any]]:
         """Per cluster of date facts: how many combinations of the classes of `atoms` it makes,
@@ -1074,13 +1407,20 @@ class Auditor:
                 continue
             classes = [[False, True] if a in space.bool_vars else list(range(n)) for a, n in zip(names, sizes)]
             missing = [combo for combo in itertools.product(*classes) if combo not in seen]
-            out.append({
-                "facts": c.facts, "atoms": names, "combinations": math.prod(sizes),
-                "with_example": math.prod(sizes) - len(missing),
-                "without_example": [{a: self.class_label(a, v) for a, v in zip(names, cube) if v is not None}
-                                    for cube in cube_cover(classes, missing)],
-                "search": c.stopped, "samples": c.samples,
-            })
+            out.append(
+                {
+                    "facts": c.facts,
+                    "atoms": names,
+                    "combinations": math.prod(sizes),
+                    "with_example": math.prod(sizes) - len(missing),
+                    "without_example": [
+                        {a: self.class_label(a, v) for a, v in zip(names, cube) if v is not None}
+                        for cube in cube_cover(classes, missing)
+                    ],
+                    "search": c.stopped,
+                    "samples": c.samples,
+                }
+            )
         return out
 
     def class_label(self, atom: str, value: Any) -> str:
@@ -1155,28 +1495,42 @@ class Auditor:
         ]
         lib = self.library
         for c in lib.clusters:
-            stop = (f"na {lib.patience} situaties op rij zonder nieuwe combinatie" if c.stopped ==
-                    "geen nieuwe combinatie" else f"bij het maximum van {lib.max_samples} situaties")
-            combined = (f", en in {c.combined} situaties die de vergunningsperioden van twee gevonden situaties "
-                        f"samennemen (iemand die beide had; {c.combined_new} gaven een nieuwe combinatie)"
-                        if c.combined else "")
+            stop = (
+                f"na {lib.patience} situaties op rij zonder nieuwe combinatie"
+                if c.stopped == "geen nieuwe combinatie"
+                else f"bij het maximum van {lib.max_samples} situaties"
+            )
+            combined = (
+                f", en in {c.combined} situaties die de vergunningsperioden van twee gevonden situaties "
+                f"samennemen (iemand die beide had; {c.combined_new} gaven een nieuwe combinatie)"
+                if c.combined
+                else ""
+            )
             notes.append(
                 f"Datums ({', '.join(c.facts)}): welke combinaties van klassen van {', '.join(c.atoms)} echte datums "
                 f"opleveren, is gezocht in {c.samples} gemaakte situaties op een raster rond de drempels (één dag "
                 f"ervoor en erna; gestopt: {stop}){combined}: {len(c.found)} combinaties gevonden. Zoeken bewijst "
                 "niet dat een andere combinatie onmogelijk is; bij elk doel staat welke combinaties die het "
-                "onderscheidt niet gevonden zijn. Getuigen komen alleen uit gevonden combinaties.")
+                "onderscheidt niet gevonden zijn. Getuigen komen alleen uit gevonden combinaties."
+            )
         unrealised = sorted(set(self.unrealised))
-        notes.append("Bevindingen die alleen bij een combinatie van datumklassen zonder voorbeeld zouden optreden "
-                     "(niet gemeld, want zonder getuige): "
-                     + (f"{len(unrealised)}: {', '.join(unrealised)}." if unrealised else "geen."))
+        notes.append(
+            "Bevindingen die alleen bij een combinatie van datumklassen zonder voorbeeld zouden optreden "
+            "(niet gemeld, want zonder getuige): "
+            + (f"{len(unrealised)}: {', '.join(unrealised)}." if unrealised else "geen.")
+        )
         found = len(self.route_gaps)
         notes.append(
             f"Leemten in routes: voor elk doel is gezocht naar een situatie waarin elk feit bekend is en de route "
             f"(of de reikwijdte) toch slaagt noch faalt, met elk bronverschil gelezen zoals de eerste bron het zegt "
             f"({self.route_checks} routes en reikwijdten, symbolisch); "
-            + ("geen gevonden: elke route slaagt, faalt of is onbepaald met een onbekend feit of een bronverschil als "
-               "reden." if not found else f"gevonden bij {found}, elk hierboven gemeld als leemte met een getuige."))
+            + (
+                "geen gevonden: elke route slaagt, faalt of is onbepaald met een onbekend feit of een bronverschil als "
+                "reden."
+                if not found
+                else f"gevonden bij {found}, elk hierboven gemeld als leemte met een getuige."
+            )
+        )
         return notes
 
 
@@ -1193,7 +1547,7 @@ def cube_cover(classes: list[list[Any]], combinations: list[tuple]) -> list[tupl
     for combo in combinations:
         cube = combo
         for i in range(len(cube)):
-            wider = cube[:i] + (None,) + cube[i + 1:]
+            wider = cube[:i] + (None,) + cube[i + 1 :]
             if all(m in inside for m in members(wider)):
                 cube = wider
         primes[cube] = None
@@ -1238,10 +1592,26 @@ def witness_yaml(w: Witness) -> str:
         return dumper.represent_mapping("tag:yaml.org,2002:map", data.items(), flow_style=flow)
 
     _Dumper.add_representer(dict, _mapping)
-    data = {k: (date.fromisoformat(v) if isinstance(v, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", v) else v)
-            for k, v in w.applicant.items()}
-    data = {k: ([{kk: (date.fromisoformat(vv) if isinstance(vv, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", vv) else vv)
-                  for kk, vv in p.items()} for p in v] if isinstance(v, list) else v) for k, v in data.items()}
+    data = {
+        k: (date.fromisoformat(v) if isinstance(v, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", v) else v)
+        for k, v in w.applicant.items()
+    }
+    data = {
+        k: (
+            [
+                {
+                    kk: (
+                        date.fromisoformat(vv) if isinstance(vv, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", vv) else vv
+                    )
+                    for kk, vv in p.items()
+                }
+                for p in v
+            ]
+            if isinstance(v, list)
+            else v
+        )
+        for k, v in data.items()
+    }
     if not data:
         return "{}\n"
     return yaml.dump(data, Dumper=_Dumper, allow_unicode=True, sort_keys=False, default_flow_style=False, width=120)

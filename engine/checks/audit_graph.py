@@ -95,8 +95,13 @@ def dot(kb: KnowledgeBase, findings: Iterable[Any] = ()) -> str:
         node(_id("r", rule.id), _label(rule.id, rule.label), rule.id, shape=shape, **attrs)
         reads(_id("r", rule.id), rule.conditions)
         if rule.exception_to:
-            edge(_id("r", rule.id), _id("r", rule.exception_to), label='"uitzondering op"', color='"#b03a2e"',
-                 fontcolor='"#b03a2e"')
+            edge(
+                _id("r", rule.id),
+                _id("r", rule.exception_to),
+                label='"uitzondering op"',
+                color='"#b03a2e"',
+                fontcolor='"#b03a2e"',
+            )
             reads(_id("r", rule.id), rule.applies_when)
         if rule.form:
             edge(_id("r", rule.id), _id("form", rule.form), label='"formulier"', style="dotted")
@@ -114,14 +119,29 @@ def dot(kb: KnowledgeBase, findings: Iterable[Any] = ()) -> str:
         for inp in q.inputs:
             edge(_id("f", name), _id("f", inp), style="dotted", arrowhead="none")
     for number, form in kb.forms.items():
-        node(_id("form", number), _label(f"formulier {number}", form.label), f"formulier/{number}", shape="tab",
-             fillcolor='"#fff7d6"')
+        node(
+            _id("form", number),
+            _label(f"formulier {number}", form.label),
+            f"formulier/{number}",
+            shape="tab",
+            fillcolor='"#fff7d6"',
+        )
     for fee in kb.fee_rules.values():
-        node(_id("l", fee.id), _label(fee.id, fee.label), fee.id, shape="box",
-             style='"rounded,filled,dashed"' if fee.exception_to else '"rounded,filled"')
+        node(
+            _id("l", fee.id),
+            _label(fee.id, fee.label),
+            fee.id,
+            shape="box",
+            style='"rounded,filled,dashed"' if fee.exception_to else '"rounded,filled"',
+        )
         if fee.exception_to:
-            edge(_id("l", fee.id), _id("l", fee.exception_to), label='"uitzondering op"', color='"#b03a2e"',
-                 fontcolor='"#b03a2e"')
+            edge(
+                _id("l", fee.id),
+                _id("l", fee.exception_to),
+                label='"uitzondering op"',
+                color='"#b03a2e"',
+                fontcolor='"#b03a2e"',
+            )
         else:
             edge(_id("form", fee.form), _id("l", fee.id), label=f'"leges {fee.source.file[:3]}"')
         reads(_id("l", fee.id), fee.applies_when)
@@ -138,8 +158,9 @@ def svg(dot_text: str) -> str | None:
     if binary is None:
         return None
     try:
-        done = subprocess.run([binary, "-Tsvg"], input=dot_text.encode("utf-8"), capture_output=True, timeout=120,
-                              check=True)
+        done = subprocess.run(
+            [binary, "-Tsvg"], input=dot_text.encode("utf-8"), capture_output=True, timeout=120, check=True
+        )
     except (OSError, subprocess.SubprocessError):
         return None
     text = done.stdout.decode("utf-8", errors="replace")

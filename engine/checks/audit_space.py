@@ -38,12 +38,13 @@ from typing import Any, Iterable
 from dd.autoref import BDD, Function
 
 from engine import tijd
-from engine.rules.compiler import Cmp, Program
-from engine.errors import VerblijfsregelsError
 from engine.applicant.facts import check_against_peildatum, parse_applicant
-from engine.rules.model import KnowledgeBase
+from engine.errors import VerblijfsregelsError
 from engine.evaluate import engine_value, holds
 from engine.evaluate.symbolic import all_of
+from engine.rules.compiler import Cmp, Program
+from engine.rules.model import KnowledgeBase
+
 
 def _shifted(day: date, days: int) -> date:
     """`day` moved by `days`, but not past either end of the calendar (a peildatum may be 9999-12-31)."""
@@ -51,6 +52,7 @@ def _shifted(day: date, days: int) -> date:
 
 
 # -- atoms ---------------------------------------------------------------------------------------
+
 
 @dataclass
 class Domain:
@@ -159,10 +161,10 @@ class AtomSpace:
             elif name in read_as_literal:
                 self.bdd.declare(name)
                 self.bool_vars[name] = name
-        self.constraint = all_of(self.bdd, (
-            self._y(d, j) | ~self._y(d, j + 1)
-            for d in self.domains.values() for j in range(1, len(d.reps) - 1)
-        ))
+        self.constraint = all_of(
+            self.bdd,
+            (self._y(d, j) | ~self._y(d, j + 1) for d in self.domains.values() for j in range(1, len(d.reps) - 1)),
+        )
         self._cmp_cache: dict[Cmp, Function] = {}
 
     def roots(self) -> list[str]:
@@ -190,11 +192,19 @@ class AtomSpace:
             declared = self.kb.facts[d.predicate].values if d.predicate in self.kb.facts else ()
             if not declared:
                 return [word(v) for v in d.reps]
-            return [" / ".join(word(v) for v in declared if d.signature(v) == d.signature(rep)) or word(rep)
-                    for rep in d.reps]
-        points = sorted({c + k for cmp in d.cmps
-                         for c in (cmp.constant if isinstance(cmp.constant, tuple) else (cmp.constant,))
-                         if isinstance(c, int) for k in (0, 1)})
+            return [
+                " / ".join(word(v) for v in declared if d.signature(v) == d.signature(rep)) or word(rep)
+                for rep in d.reps
+            ]
+        points = sorted(
+            {
+                c + k
+                for cmp in d.cmps
+                for c in (cmp.constant if isinstance(cmp.constant, tuple) else (cmp.constant,))
+                if isinstance(c, int)
+                for k in (0, 1)
+            }
+        )
         show = (lambda n: date.fromordinal(n).isoformat()) if d.kind == "date" else str
         labels = []
         edges = [None, *points, None]
@@ -265,7 +275,11 @@ class AtomSpace:
         out = self._cmp_cache.get(cmp)
         if out is None:
             if cmp.predicate in self.constants:
-                out = self.bdd.true if holds(cmp.operator, self.constants[cmp.predicate], cmp.constant) else self.bdd.false
+                out = (
+                    self.bdd.true
+                    if holds(cmp.operator, self.constants[cmp.predicate], cmp.constant)
+                    else self.bdd.false
+                )
             elif cmp.predicate in self.domains:
                 d = self.domains[cmp.predicate]
                 out = self.in_classes(d, [i for i, rep in enumerate(d.reps) if holds(cmp.operator, rep, cmp.constant)])
@@ -334,6 +348,7 @@ class AtomSpace:
 
 # -- dates: which combinations of quantity classes real dates produce ---------------------------
 
+
 @dataclass
 class Cluster:
     """Facts that feed the same quantities, and the atoms computed from them."""
@@ -352,8 +367,9 @@ class Cluster:
 class DateLibrary:
     """Dated situations on a grid around the thresholds, one per combination of atom classes."""
 
-    def __init__(self, space: AtomSpace, seed: int = 0, max_samples: int = 20000, patience: int = 4000,
-                 max_combined: int = 10000):
+    def __init__(
+        self, space: AtomSpace, seed: int = 0, max_samples: int = 20000, patience: int = 4000, max_combined: int = 10000
+    ):
         self.space = space
         kb = space.kb
         self.max_samples, self.patience, self.max_combined = max_samples, patience, max_combined
@@ -422,7 +438,7 @@ class DateLibrary:
             d = space.domains.get(a)
             if d is not None:
                 for cmp in d.cmps:
-                    for c in (cmp.constant if isinstance(cmp.constant, tuple) else (cmp.constant,)):
+                    for c in cmp.constant if isinstance(cmp.constant, tuple) else (cmp.constant,):
                         if d.kind == "date" and isinstance(c, int):
                             dates.add(date.fromordinal(c))
                         elif isinstance(c, int) and not isinstance(c, bool) and abs(c) < 150:
@@ -430,8 +446,8 @@ class DateLibrary:
                         elif isinstance(c, str):
                             mentioned.add(c)
             q = kb.quantities.get(a)
-            for _, value in (q.parameters if q else ()):
-                for v in (value if isinstance(value, tuple) else (value,)):
+            for _, value in q.parameters if q else ():
+                for v in value if isinstance(value, tuple) else (value,):
                     if isinstance(v, int) and not isinstance(v, bool) and abs(v) < 150:
                         numbers.add(abs(v))
                     elif isinstance(v, str):
@@ -481,8 +497,11 @@ class DateLibrary:
                     start = self._date(rng, anchors, years, around)
                     period: dict[str, Any] = {"van": start}
                     if rng.random() < 0.5:
-                        end = (self._date(rng, [start], years, around) if rng.random() < 0.7
-                               else _shifted(self.space.peildatum, rng.choice((-1, 0, 1))))
+                        end = (
+                            self._date(rng, [start], years, around)
+                            if rng.random() < 0.7
+                            else _shifted(self.space.peildatum, rng.choice((-1, 0, 1)))
+                        )
                         period["tot"] = max(end, start)
                     for fname, spec in kb.period_fields.items():
                         if fname in ("van", "tot"):
@@ -508,7 +527,11 @@ class DateLibrary:
         """The atom classes a dated situation gives, or None when one stays unknown."""
         key = []
         for atom, function, inputs, parameters, domain in self._readers(cluster):
-            value = function(self.space.peildatum, *(values[i] for i in inputs), **parameters) if function else values.get(atom)
+            value = (
+                function(self.space.peildatum, *(values[i] for i in inputs), **parameters)
+                if function
+                else values.get(atom)
+            )
             if value is None:
                 return None
             if isinstance(value, date):
@@ -532,8 +555,9 @@ class DateLibrary:
             for a in cluster.atoms:
                 q = kb.quantities.get(a)
                 function = tijd.FUNCTIONS[q.function] if q is not None else None
-                got.append((a, function, q.inputs if q else (), dict(q.parameters) if q else {},
-                            self.space.domains.get(a)))
+                got.append(
+                    (a, function, q.inputs if q else (), dict(q.parameters) if q else {}, self.space.domains.get(a))
+                )
             self._reader_cache[id(cluster)] = got
         return got
 
@@ -634,7 +658,9 @@ def applicant_file(data: dict[str, Any]) -> dict[str, Any]:
     return {k: tijd.iso_text(v) for k, v in data.items()}
 
 
-def situation(space: AtomSpace, library: DateLibrary, assignment: dict[str, bool], atoms: Iterable[str]) -> dict[str, Any]:
+def situation(
+    space: AtomSpace, library: DateLibrary, assignment: dict[str, bool], atoms: Iterable[str]
+) -> dict[str, Any]:
     """An applicant file that gives `atoms` the values of `assignment` (absent variables: false)."""
     kb = space.kb
     wanted = list(atoms)

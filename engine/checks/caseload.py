@@ -96,8 +96,14 @@ def variant(kb: KnowledgeBase, rng: random.Random, base: dict[str, Any], changes
     return data
 
 
-def caseload(kb: KnowledgeBase, size: int, seed: int, peildatum: date, unknown: float = 0.15,
-             bases: tuple[dict[str, Any], ...] = ()) -> Iterator[dict[str, Any]]:
+def caseload(
+    kb: KnowledgeBase,
+    size: int,
+    seed: int,
+    peildatum: date,
+    unknown: float = 0.15,
+    bases: tuple[dict[str, Any], ...] = (),
+) -> Iterator[dict[str, Any]]:
     """`size` applicants; with `bases` (applicant files as data), half are variants of one of them,
     so that outcomes other than the commonest are well represented."""
     rng = random.Random(seed)

@@ -16,6 +16,7 @@ Nothing about an applicant is written, only rule ids, condition positions and co
 from __future__ import annotations
 
 import atexit
+import functools
 import json
 import os
 import threading
@@ -62,8 +63,10 @@ class Plan:
                 self.entries.extend((f"voorwaarde:{fee_id}|{path}", c) for path, c in fee_conditions(program, nid))
         # declarations without conditions have no node: (key, how to read their value)
         self.unconditional: list[tuple[str, Any]] = [
-            (f"{kind}:{rid}", how) for rid, (kind, how, models) in unconditional(engine).items()
-            if model == ALL_MODELS or model in models]
+            (f"{kind}:{rid}", how)
+            for rid, (kind, how, models) in unconditional(engine).items()
+            if model == ALL_MODELS or model in models
+        ]
 
 
 ALL_MODELS = "*"  # engine.answer.assess.ALL: one evaluation of every node (not imported: assess imports this module)
@@ -89,7 +92,7 @@ def unconditional(engine: Any) -> dict[str, tuple[str, Any, set[str]]]:
             if rule.kind == "gevolg":
                 how = _always_true
             else:
-                how = (lambda builder, start=rule.start: True if builder.inputs.get(start) is not None else None)
+                how = functools.partial(_start_known, start=rule.start)
             found[rule.id] = ("regel", how, set(rule.goals))
     children: dict[str, list[str]] = {}
     for fee in kb.fee_rules.values():
@@ -97,10 +100,18 @@ def unconditional(engine: Any) -> dict[str, tuple[str, Any, set[str]]]:
             children.setdefault(fee.exception_to, []).append(program.fee_nodes[fee.id])
     for fee in kb.fee_rules.values():
         if fee.id not in program.fee_nodes and not fee.exception_to:
-            found[fee.id] = ("leges", (lambda builder, nodes=tuple(children.get(fee.id, ())): _set_aside(builder, nodes)),
-                             {f"form_{fee.form}"})
+            found[fee.id] = (
+                "leges",
+                (lambda builder, nodes=tuple(children.get(fee.id, ())): _set_aside(builder, nodes)),
+                {f"form_{fee.form}"},
+            )
     engine._coverage_unconditional = found
     return found
+
+
+def _start_known(builder, start: str) -> bool | None:
+    """A term holds once its start date is known; before that, whether it runs is open."""
+    return True if builder.inputs.get(start) is not None else None
 
 
 def _always_true(builder: Any) -> bool:
@@ -120,11 +131,16 @@ def model_roots(engine: Any, model: str) -> list[str]:
     if model in kb.goals:
         goal = kb.goals[model]
         roots = [goal.conclusion] + ([goal.out_of_scope] if goal.out_of_scope else [])
-        return roots + [r.conclusion for r in kb.rules.values()
-                        if r.kind in ("gevolg", "termijn") and r.conclusion and model in r.goals]
+        return roots + [
+            r.conclusion
+            for r in kb.rules.values()
+            if r.kind in ("gevolg", "termijn") and r.conclusion and model in r.goals
+        ]
     if model.startswith("form_"):
-        number = model[len("form_"):]
-        return [program.fee_nodes[f.id] for f in kb.fee_rules.values() if f.form == number and f.id in program.fee_nodes]
+        number = model[len("form_") :]
+        return [
+            program.fee_nodes[f.id] for f in kb.fee_rules.values() if f.form == number and f.id in program.fee_nodes
+        ]
     return list(program.nodes)
 
 
@@ -299,6 +315,7 @@ if os.environ.get(ENV):
 
 # -- the report -----------------------------------------------------------------------------------
 
+
 def read_data(path: Path) -> dict[str, Any]:
     data = json.loads(Path(path).read_text(encoding="utf-8"))
     if data.get("format") != DATA_FORMAT:
@@ -346,17 +363,25 @@ def report(engine: Any, data: dict[str, Any], contexts: list[str] | None = None)
         cond_rows = []
         for path, cnid in conds:
             ct, cf, cu = counts.get(f"voorwaarde:{rid}|{path}", [0, 0, 0])
-            cond_rows.append({"position": path, "label": _condition_label(program, kb, cnid),
-                              "true": ct, "false": cf, "unknown": cu})
-        rows.append({
-            "id": rid, "kind": kind, "label": label, "file": file,
-            # a declaration without conditions is read by its goals or its form
-            "read_by_a_goal": nid in reachable if nid is not None else bool(free[rid][2] & models),
-            "unconditional": nid is None,
-            "true": true, "false": false, "unknown": unknown,
-            "conditions": cond_rows,
-            "conditions_both_ways": sum(1 for c in cond_rows if c["true"] and c["false"]),
-        })
+            cond_rows.append(
+                {"position": path, "label": _condition_label(program, kb, cnid), "true": ct, "false": cf, "unknown": cu}
+            )
+        rows.append(
+            {
+                "id": rid,
+                "kind": kind,
+                "label": label,
+                "file": file,
+                # a declaration without conditions is read by its goals or its form
+                "read_by_a_goal": nid in reachable if nid is not None else bool(free[rid][2] & models),
+                "unconditional": nid is None,
+                "true": true,
+                "false": false,
+                "unknown": unknown,
+                "conditions": cond_rows,
+                "conditions_both_ways": sum(1 for c in cond_rows if c["true"] and c["false"]),
+            }
+        )
 
     models = set(kb.goals) | {f"form_{number}" for number in kb.forms}
     rule_nodes = {n.rule_id: nid for nid, n in program.nodes.items() if n.kind in ("rule", "exception", "consensus")}
@@ -380,14 +405,19 @@ def report(engine: Any, data: dict[str, Any], contexts: list[str] | None = None)
 
     def summary(kinds: tuple[str, ...]) -> dict[str, int]:
         chosen_rows = [r for r in rows if r["kind"] in kinds]
-        return {"total": len(chosen_rows), "true": sum(1 for r in chosen_rows if r["true"]),
-                "false": sum(1 for r in chosen_rows if r["false"]),
-                "both": sum(1 for r in chosen_rows if r["true"] and r["false"])}
+        return {
+            "total": len(chosen_rows),
+            "true": sum(1 for r in chosen_rows if r["true"]),
+            "false": sum(1 for r in chosen_rows if r["false"]),
+            "both": sum(1 for r in chosen_rows if r["true"] and r["false"]),
+        }
 
     conds = [c for r in rows for c in r["conditions"]]
     return {
-        "format": REPORT_FORMAT, "version": VERSION,
-        "contexts": chosen, "evaluations": evaluations,
+        "format": REPORT_FORMAT,
+        "version": VERSION,
+        "contexts": chosen,
+        "evaluations": evaluations,
         "summary": {
             "rules": summary(("regel", "bronverschil")),
             "exceptions": summary(("uitzondering",)),
@@ -423,8 +453,10 @@ def render_text(rep: dict[str, Any]) -> str:
         f"ook niet toegepast: {_pct(s['exceptions']['both'], s['exceptions']['total'])}",
     ]
     if s["fees"]["total"]:
-        lines.append(f"legesregels van toepassing:    {_pct(s['fees']['true'], s['fees']['total'])}; "
-                     f"ook niet: {_pct(s['fees']['both'], s['fees']['total'])}")
+        lines.append(
+            f"legesregels van toepassing:    {_pct(s['fees']['true'], s['fees']['total'])}; "
+            f"ook niet: {_pct(s['fees']['both'], s['fees']['total'])}"
+        )
     lines += [f"voorwaarden waar en onwaar:    {_pct(s['conditions']['both'], s['conditions']['total'])}", ""]
     width = max([len(r["id"]) for r in rep["rules"]] + [2])
     head = f"{'id':<{width}} {'soort':<12} {'waar':>6} {'onwaar':>6} {'onbek.':>6}  {'vw. beide':>9}  label"
@@ -433,7 +465,9 @@ def render_text(rep: dict[str, Any]) -> str:
         conds = f"{r['conditions_both_ways']}/{len(r['conditions'])}" if r["conditions"] else "-"
         label = r["label"] if len(r["label"]) <= 60 else r["label"][:59] + "…"
         mark = "" if r["read_by_a_goal"] else " (geen doel leest haar)"
-        lines.append(f"{r['id']:<{width}} {r['kind']:<12} {r['true']:>6} {r['false']:>6} {r['unknown']:>6}  {conds:>9}  {label}{mark}")
+        lines.append(
+            f"{r['id']:<{width}} {r['kind']:<12} {r['true']:>6} {r['false']:>6} {r['unknown']:>6}  {conds:>9}  {label}{mark}"
+        )
     lines.append("")
     never = [r for r in rep["rules"] if not r["true"]]
     lines.append("Nooit gevuurd of toegepast:" + (" geen" if not never else ""))

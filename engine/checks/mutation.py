@@ -41,15 +41,15 @@ from urllib.request import url2pathname
 
 import yaml
 
-from engine.checks import coverage
 from engine.answer.assess import Engine, decide
-from engine.errors import VerblijfsregelsError
+from engine.answer.proof import ProofBuilder
+from engine.applicant.facts import Applicant
 from engine.applicant.pipeline import evaluator_inputs
+from engine.checks import coverage
+from engine.errors import VerblijfsregelsError
 from engine.evaluate import EvaluatorFactory
 from engine.evaluate.setwise import SetwiseEvaluator
-from engine.applicant.facts import Applicant
 from engine.rules.model import KB_DIR, KnowledgeBase, declaration_files, load_knowledge_base
-from engine.answer.proof import ProofBuilder
 from engine.tijd import add_duration, iso_text
 
 REPORT_FORMAT = "verblijfsregels/mutation-report"
@@ -66,12 +66,14 @@ INVALID = "invalid"  # the knowledge base refuses the mutant (a check in engine/
 
 # -- engines ------------------------------------------------------------------------------------
 
+
 def mutant_engine(kb_dir: Path, evaluator: EvaluatorFactory = SetwiseEvaluator) -> Engine:
     """An engine for a (mutated) copy of the rule base: compiled afresh, never cached."""
     return Engine(kb_dir, evaluator=evaluator, cache=False)
 
 
 # -- mutants ------------------------------------------------------------------------------------
+
 
 @dataclass
 class Mutant:
@@ -93,7 +95,7 @@ def _label(raw: Any) -> str:
             return f"{raw['waarde']} {op.replace('_', ' ')} {', '.join(map(str, value)) if isinstance(value, list) else value}"
         if "niet" in raw:
             return f"niet {_label(raw['niet'])}"
-        (key, value), = raw.items()
+        ((key, value),) = raw.items()
         return f"{key.replace('_', ' ')} ({len(value)})"
     return str(raw)
 
@@ -106,14 +108,17 @@ def _get(root: Any, path: tuple) -> Any:
 
 def _setter(path: tuple, make: Callable[[Any], Any]) -> Callable[[Any], None]:
     """Replace the node at `path` (keys from the file's root) by make(old)."""
+
     def apply(data: Any) -> None:
         parent = _get(data, path[:-1])
         parent[path[-1]] = make(copy.deepcopy(parent[path[-1]]))
+
     return apply
 
 
 def _exception_dropper(section: str, rule_id: str) -> Callable[[Any], None]:
     """Drop the exception `rule_id` and, with it, the exceptions declared on it (fee trees nest)."""
+
     def apply(data: Any) -> None:
         gone = {rule_id}
         rules = data[section]
@@ -125,6 +130,7 @@ def _exception_dropper(section: str, rule_id: str) -> Callable[[Any], None]:
                     gone.add(raw.get("id"))
                     changed = True
         data[section] = [raw for raw in rules if raw.get("id") not in gone]
+
     return apply
 
 
@@ -147,19 +153,28 @@ def _shift(value: Any, step: int) -> Any:
     return None
 
 
-def _expr_mutants(kb: KnowledgeBase, raw: Any, base: tuple, rel: tuple, rid: str,
-                  under_not: bool = False) -> Iterator[tuple[str, str, str, Callable[[Any], None]]]:
+def _expr_mutants(
+    kb: KnowledgeBase, raw: Any, base: tuple, rel: tuple, rid: str, under_not: bool = False
+) -> Iterator[tuple[str, str, str, Callable[[Any], None]]]:
     """(place, operator, description, apply) for every small change to the expression at
     `base + rel`; `place` is `rel` written as a path (voorwaarden.alle[2])."""
     here = base + rel
     place = _pathstr(rel)
     if not under_not:
         if isinstance(raw, dict) and set(raw) == {"niet"}:
-            yield (place, "niet_weg", f"{rid}: 'niet' weggehaald bij '{_label(raw['niet'])}'",
-                   _setter(here, lambda old: old["niet"]))
+            yield (
+                place,
+                "niet_weg",
+                f"{rid}: 'niet' weggehaald bij '{_label(raw['niet'])}'",
+                _setter(here, lambda old: old["niet"]),
+            )
         else:
-            yield (place, "negeren", f"{rid}: voorwaarde '{_label(raw)}' omgekeerd",
-                   _setter(here, lambda old: {"niet": old}))
+            yield (
+                place,
+                "negeren",
+                f"{rid}: voorwaarde '{_label(raw)}' omgekeerd",
+                _setter(here, lambda old: {"niet": old}),
+            )
     if isinstance(raw, dict) and "waarde" in raw:
         op = next(k for k in raw if k != "waarde")
         value = raw[op]
@@ -172,16 +187,23 @@ def _expr_mutants(kb: KnowledgeBase, raw: Any, base: tuple, rel: tuple, rid: str
                 new = variant if op == "in" else (variant[0] if len(variant) == 1 else None)
                 if new is None:
                     continue
-                yield (place, f"waarden:{what.replace(' ', '_')}",
-                       f"{rid}: {name} {op} {', '.join(map(str, chosen))} → {what}",
-                       _setter(here, lambda old, new=new, op=op: {**old, op: new}))
+                yield (
+                    place,
+                    f"waarden:{what.replace(' ', '_')}",
+                    f"{rid}: {name} {op} {', '.join(map(str, chosen))} → {what}",
+                    _setter(here, lambda old, new=new, op=op: {**old, op: new}),
+                )
         elif op != "in":
             for step in (-1, 1):
                 new = _shift(value, step)
                 if new is None:
                     continue
-                yield (place, f"drempel{step:+d}", f"{rid}: {name} {op.replace('_', ' ')} {value} → {new}",
-                       _setter(here, lambda old, new=new, op=op: {**old, op: new}))
+                yield (
+                    place,
+                    f"drempel{step:+d}",
+                    f"{rid}: {name} {op.replace('_', ' ')} {value} → {new}",
+                    _setter(here, lambda old, new=new, op=op: {**old, op: new}),
+                )
         return
     if isinstance(raw, dict) and set(raw) == {"niet"}:
         yield from _expr_mutants(kb, raw["niet"], base, rel + ("niet",), rid, under_not=True)
@@ -191,8 +213,12 @@ def _expr_mutants(kb: KnowledgeBase, raw: Any, base: tuple, rel: tuple, rid: str
         items = raw[key]
         if len(items) >= 2:
             for i, item in enumerate(items):
-                yield (place, f"weglaten[{i}]", f"{rid}: voorwaarde '{_label(item)}' weggelaten uit {key.replace('_', ' ')}",
-                       _setter(here + (key,), lambda old, i=i: old[:i] + old[i + 1:]))
+                yield (
+                    place,
+                    f"weglaten[{i}]",
+                    f"{rid}: voorwaarde '{_label(item)}' weggelaten uit {key.replace('_', ' ')}",
+                    _setter(here + (key,), lambda old, i=i: old[:i] + old[i + 1 :]),
+                )
         for i, item in enumerate(items):
             yield from _expr_mutants(kb, item, base, rel + (key, i), rid)
 
@@ -215,12 +241,12 @@ def _choice_variants(order: list[str], chosen: list[str]) -> Iterator[tuple[list
     if contiguous:
         lo, hi = positions[0], positions[-1]
         if lo > 0:
-            candidates.append(emit(order[lo - 1:hi + 1], f"ook {order[lo - 1]}"))
+            candidates.append(emit(order[lo - 1 : hi + 1], f"ook {order[lo - 1]}"))
         if lo < hi:
-            candidates.append(emit(order[lo + 1:hi + 1], f"zonder {order[lo]}"))
+            candidates.append(emit(order[lo + 1 : hi + 1], f"zonder {order[lo]}"))
             candidates.append(emit(order[lo:hi], f"zonder {order[hi]}"))
         if hi < len(order) - 1:
-            candidates.append(emit(order[lo:hi + 2], f"ook {order[hi + 1]}"))
+            candidates.append(emit(order[lo : hi + 2], f"ook {order[hi + 1]}"))
         if lo == hi:
             if lo > 0:
                 candidates.append(emit([order[lo - 1]], order[lo - 1]))
@@ -251,8 +277,13 @@ def enumerate_mutants(kb_dir: Path = KB_DIR) -> list[Mutant]:
             rid = str(raw.get("id"))
             base = ("regels", i)
             if raw.get("uitzondering_op"):
-                add(f"{rid}:uitzondering_weg", rid, "regel", f"{rid}: uitzondering op {raw['uitzondering_op']} weggelaten",
-                    _exception_dropper("regels", rid))
+                add(
+                    f"{rid}:uitzondering_weg",
+                    rid,
+                    "regel",
+                    f"{rid}: uitzondering op {raw['uitzondering_op']} weggelaten",
+                    _exception_dropper("regels", rid),
+                )
             for key in ("voorwaarden", "van_toepassing_als"):
                 if key in raw:
                     for place, op, description, apply in _expr_mutants(kb, raw[key], base, (key,), rid):
@@ -261,53 +292,87 @@ def enumerate_mutants(kb_dir: Path = KB_DIR) -> list[Mutant]:
                 if isinstance(raw.get(key), date):
                     for step in (-1, 1):
                         new = raw[key] + timedelta(days=step)
-                        add(f"{rid}:{key}:drempel{step:+d}", rid, "regel", f"{rid}: {key} {raw[key]} → {new}",
-                            _setter(base + (key,), lambda old, new=new: new))
+                        add(
+                            f"{rid}:{key}:drempel{step:+d}",
+                            rid,
+                            "regel",
+                            f"{rid}: {key} {raw[key]} → {new}",
+                            _setter(base + (key,), lambda old, new=new: new),
+                        )
             if isinstance(raw.get("duur"), dict):
-                (unit, amount), = raw["duur"].items()
+                ((unit, amount),) = raw["duur"].items()
                 for step in (-1, 1):
                     if amount + step > 0:
-                        add(f"{rid}:duur:drempel{step:+d}", rid, "regel", f"{rid}: duur {amount} {unit} → {amount + step}",
-                            _setter(base + ("duur",), lambda old, unit=unit, new=amount + step: {unit: new}))
+                        add(
+                            f"{rid}:duur:drempel{step:+d}",
+                            rid,
+                            "regel",
+                            f"{rid}: duur {amount} {unit} → {amount + step}",
+                            _setter(base + ("duur",), lambda old, unit=unit, new=amount + step: {unit: new}),
+                        )
         for i, raw in enumerate(data.get("leges") or ()):
             rid = str(raw.get("id"))
             base = ("leges", i)
             if raw.get("uitzondering_op"):
-                add(f"{rid}:uitzondering_weg", rid, "leges",
+                add(
+                    f"{rid}:uitzondering_weg",
+                    rid,
+                    "leges",
                     f"{rid}: uitzondering op {raw['uitzondering_op']} weggelaten (met de uitzonderingen erop)",
-                    _exception_dropper("leges", rid))
+                    _exception_dropper("leges", rid),
+                )
             if "van_toepassing_als" in raw:
-                for place, op, description, apply in _expr_mutants(kb, raw["van_toepassing_als"], base,
-                                                                   ("van_toepassing_als",), rid):
+                for place, op, description, apply in _expr_mutants(
+                    kb, raw["van_toepassing_als"], base, ("van_toepassing_als",), rid
+                ):
                     add(f"{rid}:{place}:{op}", rid, "leges", description, apply)
             # another parameter with another amount: the nearest one, as a slip between two lines would be
             own = _amount(kb, raw["bedrag"]) if raw.get("bedrag") in kb.parameters else None
             others = sorted(p for p in kb.parameters if p != raw.get("bedrag") and _amount(kb, p) != own)
             if others and own is not None:
                 other = min(others, key=lambda p: (abs(_amount(kb, p) - own), p))
-                add(f"{rid}:bedrag:wissel", rid, "leges", f"{rid}: bedrag {raw['bedrag']} → {other}",
-                    _setter(base + ("bedrag",), lambda old, other=other: other))
+                add(
+                    f"{rid}:bedrag:wissel",
+                    rid,
+                    "leges",
+                    f"{rid}: bedrag {raw['bedrag']} → {other}",
+                    _setter(base + ("bedrag",), lambda old, other=other: other),
+                )
         for i, raw in enumerate(data.get("bronverschillen") or ()):
             rid = str(raw.get("id"))
             rules = raw.get("regels") or []
             if len(rules) >= 2:
                 for j, rule in enumerate(rules):
-                    add(f"{rid}:regels[{j}]:weglaten", rid, "bronverschil", f"{rid}: bron {rule} weggelaten",
-                        _setter(("bronverschillen", i, "regels"), lambda old, j=j: old[:j] + old[j + 1:]))
+                    add(
+                        f"{rid}:regels[{j}]:weglaten",
+                        rid,
+                        "bronverschil",
+                        f"{rid}: bron {rule} weggelaten",
+                        _setter(("bronverschillen", i, "regels"), lambda old, j=j: old[:j] + old[j + 1 :]),
+                    )
         for name, raw in (data.get("grootheden") or {}).items():
             for key, value in sorted((raw.get("parameters") or {}).items()):
                 place = ("grootheden", name, "parameters", key)
                 if isinstance(value, list) and len(value) >= 2:
                     for j, item in enumerate(value):
-                        add(f"{name}:parameters.{key}[{j}]:weglaten", name, "grootheid",
+                        add(
+                            f"{name}:parameters.{key}[{j}]:weglaten",
+                            name,
+                            "grootheid",
                             f"grootheid {name}: {key} zonder {item}",
-                            _setter(place, lambda old, j=j: old[:j] + old[j + 1:]))
+                            _setter(place, lambda old, j=j: old[:j] + old[j + 1 :]),
+                        )
                 else:
                     for step in (-1, 1):
                         new = _shift(value, step)
                         if new is not None:
-                            add(f"{name}:parameters.{key}:drempel{step:+d}", name, "grootheid",
-                                f"grootheid {name}: {key} {value} → {new}", _setter(place, lambda old, new=new: new))
+                            add(
+                                f"{name}:parameters.{key}:drempel{step:+d}",
+                                name,
+                                "grootheid",
+                                f"grootheid {name}: {key} {value} → {new}",
+                                _setter(place, lambda old, new=new: new),
+                            )
         for name, raw in (data.get("parameters") or {}).items():
             for j, value in enumerate(raw.get("waarden") or ()):
                 amount = value.get("waarde") if isinstance(value, dict) else None
@@ -315,8 +380,13 @@ def enumerate_mutants(kb_dir: Path = KB_DIR) -> list[Mutant]:
                     continue
                 different = [a for a in amounts if a != amount]
                 new = min(different, key=lambda a: (abs(a - amount), a)) if different else amount + 100
-                add(f"{name}:waarden[{j}]:bedrag", name, "parameter", f"parameter {name}: {amount} → {new} eurocent",
-                    _setter(("parameters", name, "waarden", j, "waarde"), lambda old, new=new: new))
+                add(
+                    f"{name}:waarden[{j}]:bedrag",
+                    name,
+                    "parameter",
+                    f"parameter {name}: {amount} → {new} eurocent",
+                    _setter(("parameters", name, "waarden", j, "waarde"), lambda old, new=new: new),
+                )
     return out
 
 
@@ -358,6 +428,7 @@ def _amount(kb: KnowledgeBase, parameter: str) -> int:
 
 # -- checks -------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class MutationChecks:
     """What the test suite checks every mutant with, handed to the mutation test by the tests.
@@ -376,8 +447,10 @@ class MutationChecks:
 
 
 CHECKS_GROUP = "verblijfsregels.mutation_checks"  # entry points naming a function that returns MutationChecks
-NO_CHECKS = (f"mutate heeft de scenario's en eigenschappen van de tests nodig (entry point {CHECKS_GROUP}); "
-             "draai het vanuit de broncode na `pip install -e '.[test]'`")
+NO_CHECKS = (
+    f"mutate heeft de scenario's en eigenschappen van de tests nodig (entry point {CHECKS_GROUP}); "
+    "draai het vanuit de broncode na `pip install -e '.[test]'`"
+)
 
 
 class ChecksNotFound(VerblijfsregelsError):
@@ -442,9 +515,16 @@ class Checks:
 
             holder: dict[str, Any] = {}
 
-            @settings(max_examples=self.examples, derandomize=True, database=None, deadline=None,
-                      phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck),
-                      report_multiple_bugs=False, print_blob=False)
+            @settings(
+                max_examples=self.examples,
+                derandomize=True,
+                database=None,
+                deadline=None,
+                phases=[Phase.explicit, Phase.generate],
+                suppress_health_check=list(HealthCheck),
+                report_multiple_bugs=False,
+                print_blob=False,
+            )
             @given(prop.strategy(self.kb))
             def run(example):
                 prop.check(holder["engine"], example)
@@ -472,11 +552,14 @@ class Checks:
             try:
                 self._runner(prop)(engine)
             except Exception as exc:
-                return f"eigenschap {prop.name}" + ("" if isinstance(exc, AssertionError) else f" ({type(exc).__name__})")
+                return f"eigenschap {prop.name}" + (
+                    "" if isinstance(exc, AssertionError) else f" ({type(exc).__name__})"
+                )
         return None
 
 
 # -- differential check -----------------------------------------------------------------------------
+
 
 class Differential:
     """Observable answers (outcome per goal, consequences, term dates, fee per form and source)
@@ -510,7 +593,9 @@ class Differential:
         except VerblijfsregelsError:
             return None
 
-    def answers(self, engine: Engine, applicants: list[tuple[Applicant, dict[str, Any]]] | None = None) -> list[dict[str, Any]]:
+    def answers(
+        self, engine: Engine, applicants: list[tuple[Applicant, dict[str, Any]]] | None = None
+    ) -> list[dict[str, Any]]:
         from engine.answer.fees import FeeCalculator
 
         kb, program = engine.kb, engine.program
@@ -548,10 +633,15 @@ class Differential:
         differing = [i for i, (a, b) in enumerate(zip(self.reference, mutant)) if a != b]
         if not differing:
             return None
-        candidates = [self._shrink(engine, self.data[i]) for i in sorted(differing, key=lambda i: len(self.data[i]))[:5]]
+        candidates = [
+            self._shrink(engine, self.data[i]) for i in sorted(differing, key=lambda i: len(self.data[i]))[:5]
+        ]
         best = min(candidates, key=lambda c: (len(c.get("wijzig", c)), json_key(c)))
         data = self._as_data(best)
-        before, after = self.answers(self.original, [self._parse(data)])[0], self.answers(engine, [self._parse(data)])[0]
+        before, after = (
+            self.answers(self.original, [self._parse(data)])[0],
+            self.answers(engine, [self._parse(data)])[0],
+        )
         changed = {k: {"origineel": before[k], "mutant": after.get(k)} for k in before if before[k] != after.get(k)}
         return best, changed
 
@@ -595,6 +685,7 @@ def json_key(value: Any) -> str:
 
 # -- running ------------------------------------------------------------------------------------------
 
+
 @dataclass
 class Result:
     mutant: Mutant
@@ -606,11 +697,19 @@ class Result:
     seconds: float = 0.0
 
     def to_json(self) -> dict[str, Any]:
-        return {"id": self.mutant.id, "file": self.mutant.file, "target": self.mutant.target,
-                "kind": self.mutant.kind, "description": self.mutant.description, "status": self.status,
-                "killed_by": self.killed_by, "reason": self.reason,
-                "witness": _plain(self.witness), "changed": _plain(self.changed),
-                "seconds": round(self.seconds, 4)}
+        return {
+            "id": self.mutant.id,
+            "file": self.mutant.file,
+            "target": self.mutant.target,
+            "kind": self.mutant.kind,
+            "description": self.mutant.description,
+            "status": self.status,
+            "killed_by": self.killed_by,
+            "reason": self.reason,
+            "witness": _plain(self.witness),
+            "changed": _plain(self.changed),
+            "seconds": round(self.seconds, 4),
+        }
 
 
 def _plain(value: Any) -> Any:
@@ -633,8 +732,11 @@ def reachable_targets(engine: Engine) -> set[str]:
     # consequences and terms are part of every assessment of their goals, with or without conditions
     found |= {r.id for r in kb.rules.values() if r.kind in ("gevolg", "termijn") and set(r.goals) & set(kb.goals)}
     # so is the quantity a term runs from: its date is in the answer (D10.termijn, E20)
-    found |= {r.start for r in kb.rules.values()
-              if r.kind == "termijn" and r.start in kb.quantities and set(r.goals) & set(kb.goals)}
+    found |= {
+        r.start
+        for r in kb.rules.values()
+        if r.kind == "termijn" and r.start in kb.quantities and set(r.goals) & set(kb.goals)
+    }
     return found
 
 
@@ -653,7 +755,9 @@ def load_equivalents(path: Path) -> dict[str, str]:
 class _Worker:
     """Runs mutants in its own copy of the knowledge base directory."""
 
-    def __init__(self, kb_dir: Path, tests: MutationChecks, examples: int, evaluator: EvaluatorFactory = SetwiseEvaluator):
+    def __init__(
+        self, kb_dir: Path, tests: MutationChecks, examples: int, evaluator: EvaluatorFactory = SetwiseEvaluator
+    ):
         self.kb_dir = kb_dir
         self.tmp = Path(tempfile.mkdtemp(prefix="verblijfsregels-mutant-"))
         self.copy = self.tmp / "kb"
@@ -727,12 +831,18 @@ class Report:
     def to_json(self) -> dict[str, Any]:
         run = [r.seconds for r in self.results if r.status in (KILLED, SURVIVED)]
         return {
-            "format": REPORT_FORMAT, "version": REPORT_VERSION,
+            "format": REPORT_FORMAT,
+            "version": REPORT_VERSION,
             "mutants": len(self.results),
-            "killed": self.count(KILLED), "survived": self.count(SURVIVED), "equivalent": self.count(EQUIVALENT),
-            "unreachable": self.count(UNREACHABLE), "invalid": self.count(INVALID),
+            "killed": self.count(KILLED),
+            "survived": self.count(SURVIVED),
+            "equivalent": self.count(EQUIVALENT),
+            "unreachable": self.count(UNREACHABLE),
+            "invalid": self.count(INVALID),
             "score": None if self.score is None else round(self.score, 1),
-            "seconds": round(self.seconds, 2), "jobs": self.jobs, "backend": self.backend,
+            "seconds": round(self.seconds, 2),
+            "jobs": self.jobs,
+            "backend": self.backend,
             "seconds_per_mutant": round(sum(run) / len(run), 4) if run else None,
             "baseline_failure": self.baseline_failure,
             "stale_equivalents": self.stale_equivalents,
@@ -741,10 +851,19 @@ class Report:
         }
 
 
-def run_mutation(tests: MutationChecks, kb_dir: Path = KB_DIR, limit: int | None = None, jobs: int = 1,
-                 only: list[str] | None = None, examples: int = 20, differential: int = 1500,
-                 equivalents: Path | None = None, evaluator: EvaluatorFactory = SetwiseEvaluator,
-                 progress: Callable[[int, int], None] | None = None, ids: list[str] | None = None) -> Report:
+def run_mutation(
+    tests: MutationChecks,
+    kb_dir: Path = KB_DIR,
+    limit: int | None = None,
+    jobs: int = 1,
+    only: list[str] | None = None,
+    examples: int = 20,
+    differential: int = 1500,
+    equivalents: Path | None = None,
+    evaluator: EvaluatorFactory = SetwiseEvaluator,
+    progress: Callable[[int, int], None] | None = None,
+    ids: list[str] | None = None,
+) -> Report:
     """`only`: declarations or id prefixes; `ids`: exact mutant ids (both: mutants matching either);
     `equivalents`: another file than the tests' own."""
     global _MUTANTS
@@ -753,8 +872,12 @@ def run_mutation(tests: MutationChecks, kb_dir: Path = KB_DIR, limit: int | None
         mutants = enumerate_mutants(kb_dir)
         if only or ids:
             exact = set(ids or ())
-            mutants = [m for m in mutants if m.id in exact or any(
-                m.target == o or m.target.startswith(f"{o}.") or m.id.startswith(o) for o in only or ())]
+            mutants = [
+                m
+                for m in mutants
+                if m.id in exact
+                or any(m.target == o or m.target.startswith(f"{o}.") or m.id.startswith(o) for o in only or ())
+            ]
         if limit is not None:
             mutants = mutants[:limit]
         listed = load_equivalents(tests.equivalents if equivalents is None else equivalents)
@@ -766,7 +889,9 @@ def run_mutation(tests: MutationChecks, kb_dir: Path = KB_DIR, limit: int | None
         todo: list[int] = []
         for i, m in enumerate(mutants):
             if m.target not in reachable and m.kind != "parameter":
-                results[i] = Result(m, UNREACHABLE, reason="geen doel, gevolg, termijn of formulier leest deze declaratie")
+                results[i] = Result(
+                    m, UNREACHABLE, reason="geen doel, gevolg, termijn of formulier leest deze declaratie"
+                )
             else:
                 todo.append(i)
         if baseline is None:
@@ -775,7 +900,9 @@ def run_mutation(tests: MutationChecks, kb_dir: Path = KB_DIR, limit: int | None
             if jobs > 1 and len(todo) > 1:
                 ctx = multiprocessing.get_context("fork")
                 with ctx.Pool(jobs, initializer=_init_worker, initargs=(kb_dir, tests, examples, evaluator)) as pool:
-                    for index, result in pool.imap_unordered(_run_in_worker, [(i, mutants[i].id) for i in todo], chunksize=2):
+                    for index, result in pool.imap_unordered(
+                        _run_in_worker, [(i, mutants[i].id) for i in todo], chunksize=2
+                    ):
                         result.mutant = mutants[index]
                         results[index] = result
                         done += 1
@@ -810,7 +937,9 @@ def run_mutation(tests: MutationChecks, kb_dir: Path = KB_DIR, limit: int | None
                     text = target.read_text(encoding="utf-8")
                     data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
                     r.mutant.apply(data)
-                    target.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=1000), encoding="utf-8")
+                    target.write_text(
+                        yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=1000), encoding="utf-8"
+                    )
                     try:
                         found = diff.witness(mutant_engine(copy_dir))
                     finally:
@@ -821,11 +950,14 @@ def run_mutation(tests: MutationChecks, kb_dir: Path = KB_DIR, limit: int | None
                 shutil.rmtree(tmp, ignore_errors=True)
         killed_ids = {r.mutant.id for r in ordered if r.status == KILLED}
         all_ids = {m.id for m in mutants}
-        stale = sorted(m for m in listed if m in killed_ids or (m not in all_ids and not only and not ids and limit is None))
+        stale = sorted(
+            m for m in listed if m in killed_ids or (m not in all_ids and not only and not ids and limit is None)
+        )
     return Report(ordered, time.perf_counter() - start, baseline, stale, size, jobs, evaluator.name)
 
 
 # -- text -------------------------------------------------------------------------------------------
+
 
 def render_text(report: Report) -> str:
     data = report.to_json()
@@ -852,15 +984,21 @@ def render_text(report: Report) -> str:
         lines.append(f"  {r.mutant.id}  ({r.mutant.file})")
         lines.append(f"    {r.mutant.description}")
         if r.witness is not None:
-            lines.append(f"    verschil zichtbaar voor deze aanvrager (peildatum {DIFFERENTIAL_PEILDATUM.isoformat()}); "
-                         "een scenario met haar doodt hem:")
+            lines.append(
+                f"    verschil zichtbaar voor deze aanvrager (peildatum {DIFFERENTIAL_PEILDATUM.isoformat()}); "
+                "een scenario met haar doodt hem:"
+            )
             for key, change in r.changed.items():
                 lines.append(f"      {key}: {_plain(change['origineel'])} → {_plain(change['mutant'])}")
-            dumped = yaml.safe_dump(_plain(r.witness), allow_unicode=True, sort_keys=False, default_flow_style=None, width=1000)
+            dumped = yaml.safe_dump(
+                _plain(r.witness), allow_unicode=True, sort_keys=False, default_flow_style=None, width=1000
+            )
             lines.extend("      | " + line for line in dumped.rstrip("\n").split("\n"))
         elif report.differential_size:
-            lines.append(f"    geen verschil gevonden bij {report.differential_size} gegenereerde aanvragers: "
-                         "waarschijnlijk equivalent; zet hem met de reden in tests/mutation_equivalents.yaml")
+            lines.append(
+                f"    geen verschil gevonden bij {report.differential_size} gegenereerde aanvragers: "
+                "waarschijnlijk equivalent; zet hem met de reden in tests/mutation_equivalents.yaml"
+            )
     equivalent = [r for r in report.results if r.status == EQUIVALENT]
     if equivalent:
         lines.append("")
@@ -889,7 +1027,9 @@ def main(argv: list[str] | None = None) -> None:  # python -m engine.checks.muta
     which imports this module, so this module does not import the CLI."""
     found = entry_points(group="console_scripts", name="verblijfsregels")
     if not found:
-        sys.exit("fout: python -m engine.checks.mutation draait `verblijfsregels mutate`; installeer eerst met `pip install -e .`")
+        sys.exit(
+            "fout: python -m engine.checks.mutation draait `verblijfsregels mutate`; installeer eerst met `pip install -e .`"
+        )
     next(iter(found)).load()(["mutate", *(argv if argv is not None else sys.argv[1:])])
 
 

@@ -43,8 +43,18 @@ except ImportError as exc:  # pragma: no cover - depends on the installation
         "installeer het met: pip install 'verblijfsregels[kit]'"
     ) from exc
 
-from engine.rules.model import (All, Any_, Atom, Compare, Expr, KnowledgeBase, Not, date_order, fact_with_role,
-                                load_knowledge_base)
+from engine.rules.model import (
+    All,
+    Any_,
+    Atom,
+    Compare,
+    Expr,
+    KnowledgeBase,
+    Not,
+    date_order,
+    fact_with_role,
+    load_knowledge_base,
+)
 from engine.tijd import add_years
 
 # The roles (`rol` in kb/feiten.yaml) of the facts drawn apart: those that anchor a life in time,
@@ -60,9 +70,20 @@ _ROLE_NAMES = {"GEBOORTEDATUM": ROL_GEBOORTE, "AANKOMST": ROL_AANKOMST, "HIER_GE
 BASIS_DIR = Path(__file__).resolve().parents[2] / "tests" / "scenarios" / "basis"
 
 __all__ = [
-    "aanvragers", "datums", "geboortedatums", "vergunningsperioden", "varianten", "basisaanvragers",
-    "aanvragers_voor_doel", "bijna_geschikte_aanvragers", "routes", "beschikbaar", "buiten_bereik_uitgesloten",
-    "forceer", "datumfeit", "datum_grenzen",
+    "aanvragers",
+    "datums",
+    "geboortedatums",
+    "vergunningsperioden",
+    "varianten",
+    "basisaanvragers",
+    "aanvragers_voor_doel",
+    "bijna_geschikte_aanvragers",
+    "routes",
+    "beschikbaar",
+    "buiten_bereik_uitgesloten",
+    "forceer",
+    "datumfeit",
+    "datum_grenzen",
 ]
 
 
@@ -81,6 +102,7 @@ def onbekend_of(values: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
 
 
 # -- dates ----------------------------------------------------------------------------------------
+
 
 def datums(start: date, end: date) -> st.SearchStrategy[date]:
     """Days from `start` to `end` inclusive; shrinks towards `start`."""
@@ -116,8 +138,9 @@ def _field_value(spec: dict[str, Any]) -> st.SearchStrategy[Any]:
 
 
 @st.composite
-def vergunningsperioden(draw, start: date, peildatum: date, kb: KnowledgeBase | None = None,
-                        max_perioden: int = 3) -> list[dict[str, Any]]:
+def vergunningsperioden(
+    draw, start: date, peildatum: date, kb: KnowledgeBase | None = None, max_perioden: int = 3
+) -> list[dict[str, Any]]:
     """Up to `max_perioden` permit periods in order from `start`; each begins on or before the
     peildatum, the last one may still run (no `tot`). The other period fields (purpose, whether
     it is non-temporary) come from the vocabulary and may be left out. Shrinks towards no periods."""
@@ -148,6 +171,7 @@ def vergunningsperioden(draw, start: date, peildatum: date, kb: KnowledgeBase | 
 
 # -- facts by type --------------------------------------------------------------------------------
 
+
 def _value_strategy(kb: KnowledgeBase, name: str, born: date | None, peildatum: date) -> st.SearchStrategy[Any]:
     fact = kb.facts[name]
     if fact.type == "bool":
@@ -175,12 +199,15 @@ def _static(kb: KnowledgeBase, name: str) -> st.SearchStrategy[Any] | None:
         object.__setattr__(kb, "_fact_strategies", cache)
     if name not in cache:
         kind = kb.facts[name].type
-        cache[name] = None if kind in ("datum", "vergunningen") else onbekend_of(_value_strategy(kb, name, None, date.today()))
+        cache[name] = (
+            None if kind in ("datum", "vergunningen") else onbekend_of(_value_strategy(kb, name, None, date.today()))
+        )
     return cache[name]
 
 
-def datum_grenzen(name: str, facts: dict[str, Any], peildatum: date, kb: KnowledgeBase | None = None,
-                  start: date | None = None) -> tuple[date, date]:
+def datum_grenzen(
+    name: str, facts: dict[str, Any], peildatum: date, kb: KnowledgeBase | None = None, start: date | None = None
+) -> tuple[date, date]:
     """The first and last day date fact `name` can have beside the known dates in `facts`: not
     before `start` (default: the birth date, else 90 years back), not before any date it cannot
     precede (the vocabulary's `niet_voor`, followed through), not after the peildatum nor after a
@@ -199,8 +226,9 @@ def datum_grenzen(name: str, facts: dict[str, Any], peildatum: date, kb: Knowled
     return lo, hi
 
 
-def datumfeit(name: str, facts: dict[str, Any], peildatum: date, kb: KnowledgeBase | None = None,
-              start: date | None = None) -> st.SearchStrategy[date]:
+def datumfeit(
+    name: str, facts: dict[str, Any], peildatum: date, kb: KnowledgeBase | None = None, start: date | None = None
+) -> st.SearchStrategy[date]:
     """Days for date fact `name` that keep `facts` consistent (see `datum_grenzen`); shrinks
     towards the earliest. Nothing when no day fits."""
     lo, hi = datum_grenzen(name, facts, peildatum, kb, start)
@@ -225,7 +253,9 @@ def aanvragers(draw, peildatum: date, kb: KnowledgeBase | None = None, **vast: A
     born = (vast.get(birth) if birth in vast else draw(_births(peildatum))) if birth is not None else None
     if born is not None:
         facts[birth] = born
-    here = (vast.get(here_name) if here_name in vast else draw(_static(kb, here_name))) if here_name is not None else None
+    here = (
+        (vast.get(here_name) if here_name in vast else draw(_static(kb, here_name))) if here_name is not None else None
+    )
     if here is not None:
         facts[here_name] = here
     if arrival is None:
@@ -273,8 +303,15 @@ def met_vast(facts: dict, vast: dict) -> dict:
 
 # -- forcing a declared condition -----------------------------------------------------------------
 
-def forceer(kb: KnowledgeBase, expr: Expr, value: bool, facts: dict[str, Any],
-            choose: Callable[[list[Any]], Any] | None = None, _depth: int = 0) -> None:
+
+def forceer(
+    kb: KnowledgeBase,
+    expr: Expr,
+    value: bool,
+    facts: dict[str, Any],
+    choose: Callable[[list[Any]], Any] | None = None,
+    _depth: int = 0,
+) -> None:
     """Change yes/no and choice facts in `facts` so that `expr` gets `value`, as far as they can.
 
     Best effort and generic: derived names are followed into the rules that conclude them
@@ -323,8 +360,14 @@ def forceer(kb: KnowledgeBase, expr: Expr, value: bool, facts: dict[str, Any],
                     _force_rule(kb, rid, False, facts, choose, _depth)
 
 
-def _force_rule(kb: KnowledgeBase, rule_id: str, value: bool, facts: dict[str, Any],
-                choose: Callable[[list[Any]], Any] | None, depth: int) -> None:
+def _force_rule(
+    kb: KnowledgeBase,
+    rule_id: str,
+    value: bool,
+    facts: dict[str, Any],
+    choose: Callable[[list[Any]], Any] | None,
+    depth: int,
+) -> None:
     rule = kb.rules[rule_id]
     for eid in kb.exceptions_of.get(rule_id, []):
         forceer(kb, kb.rules[eid].applies_when, False, facts, choose, depth + 1)
@@ -332,7 +375,9 @@ def _force_rule(kb: KnowledgeBase, rule_id: str, value: bool, facts: dict[str, A
         forceer(kb, rule.conditions, value, facts, choose, depth + 1)
 
 
-def buiten_bereik_uitgesloten(kb: KnowledgeBase, facts: dict[str, Any], doelen: list[str] | None = None) -> dict[str, Any]:
+def buiten_bereik_uitgesloten(
+    kb: KnowledgeBase, facts: dict[str, Any], doelen: list[str] | None = None
+) -> dict[str, Any]:
     """`facts` changed so that no rule sends the applicant elsewhere for `doelen` (default: all).
 
     Only yes/no and choice facts are changed; the caller checks the outcome.
@@ -346,6 +391,7 @@ def buiten_bereik_uitgesloten(kb: KnowledgeBase, facts: dict[str, Any], doelen: 
 
 
 # -- scenario base applicants and variants -----------------------------------------------------------
+
 
 def _read_base(path: Path) -> dict[str, Any]:
     import yaml
@@ -370,8 +416,9 @@ def basisaanvragers(directory: Path | None = None) -> st.SearchStrategy[dict[str
 
 
 @st.composite
-def varianten(draw, basis: dict[str, Any], kb: KnowledgeBase | None = None, vast: tuple[str, ...] = (),
-              max_wijzigingen: int = 3) -> dict[str, Any]:
+def varianten(
+    draw, basis: dict[str, Any], kb: KnowledgeBase | None = None, vast: tuple[str, ...] = (), max_wijzigingen: int = 3
+) -> dict[str, Any]:
     """`basis` with up to `max_wijzigingen` yes/no or choice facts changed or forgotten.
 
     Dates and permits stay as given, so a consistent base gives consistent variants. Facts
@@ -395,8 +442,14 @@ def varianten(draw, basis: dict[str, Any], kb: KnowledgeBase | None = None, vast
     return data
 
 
-def aanvragers_voor_doel(doel: str, peildatum: date, uitkomst: str = "eligible", kb_dir: Path | None = None,
-                         basis_dir: Path | None = None, **kwargs: Any) -> st.SearchStrategy[dict[str, Any]]:
+def aanvragers_voor_doel(
+    doel: str,
+    peildatum: date,
+    uitkomst: str = "eligible",
+    kb_dir: Path | None = None,
+    basis_dir: Path | None = None,
+    **kwargs: Any,
+) -> st.SearchStrategy[dict[str, Any]]:
     """Variants of the scenario base applicants that have `uitkomst` for `doel` at `peildatum`.
 
     Which bases qualify is decided once, by assessing them, so the strategy follows the rules
@@ -415,16 +468,20 @@ def aanvragers_voor_doel(doel: str, peildatum: date, uitkomst: str = "eligible",
         except Exception:  # a base that does not fit this vocabulary or peildatum is no anchor
             continue
     if not chosen:
-        raise LookupError(f"geen basisaanvrager in {basis_dir or BASIS_DIR} heeft uitkomst {uitkomst} voor {doel} op {peildatum}")
+        raise LookupError(
+            f"geen basisaanvrager in {basis_dir or BASIS_DIR} heeft uitkomst {uitkomst} voor {doel} op {peildatum}"
+        )
     return st.sampled_from(chosen).flatmap(lambda base: varianten(base, engine.kb, **kwargs))
 
 
 @lru_cache(maxsize=32)
-def _eligible_bases(doel: str, peildatum: date, kb_dir: Path | None, basis_dir: Path | None) -> tuple[list[dict[str, Any]], list[str]]:
+def _eligible_bases(
+    doel: str, peildatum: date, kb_dir: Path | None, basis_dir: Path | None
+) -> tuple[list[dict[str, Any]], list[str]]:
     """The scenario bases eligible for `doel` on `peildatum`, and the changeable yes/no and choice
     facts the goal reads (engine.answer.repairs.changeable_facts)."""
-    from engine.applicant.facts import parse_applicant
     from engine.answer.repairs import changeable_facts
+    from engine.applicant.facts import parse_applicant
 
     engine = _engine(kb_dir)
     if doel not in engine.kb.goals:
@@ -440,9 +497,14 @@ def _eligible_bases(doel: str, peildatum: date, kb_dir: Path | None, basis_dir: 
 
 
 @st.composite
-def bijna_geschikte_aanvragers(draw, doel: str, peildatum: date, max_wijzigingen: int = 2,
-                               kb_dir: Path | None = None, basis_dir: Path | None = None
-                               ) -> tuple[dict[str, Any], dict[str, Any]]:
+def bijna_geschikte_aanvragers(
+    draw,
+    doel: str,
+    peildatum: date,
+    max_wijzigingen: int = 2,
+    kb_dir: Path | None = None,
+    basis_dir: Path | None = None,
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """Near-eligible applicants: a scenario base applicant eligible for `doel` on `peildatum`
     with 1 to `max_wijzigingen` changeable yes/no or choice facts that the goal reads (and the
     base states) given another value. Yields `(aanvrager, basis)`: undoing the changes is a
@@ -455,8 +517,10 @@ def bijna_geschikte_aanvragers(draw, doel: str, peildatum: date, max_wijzigingen
     usable = [(b, [n for n in facts if b.get(n) is not None]) for b in bases]
     usable = [(b, names) for b, names in usable if names]
     if not usable:
-        raise LookupError(f"geen basisaanvrager die in aanmerking komt voor {doel} op {peildatum} "
-                          "heeft een wijzigbaar feit dat het doel leest")
+        raise LookupError(
+            f"geen basisaanvrager die in aanmerking komt voor {doel} op {peildatum} "
+            "heeft een wijzigbaar feit dat het doel leest"
+        )
     base, names = draw(st.sampled_from(usable))
     chosen = draw(st.lists(st.sampled_from(names), min_size=1, max_size=min(max_wijzigingen, len(names)), unique=True))
     data = dict(base)
@@ -476,9 +540,11 @@ def _engine(kb_dir: Path | None):
 
 # -- routes ---------------------------------------------------------------------------------------
 
+
 @st.composite
-def _hier_opgegroeide_volwassenen(draw, peildatum: date, kb: KnowledgeBase | None = None,
-                                  doelen: list[str] | None = None, **vast: Any) -> dict[str, Any]:
+def _hier_opgegroeide_volwassenen(
+    draw, peildatum: date, kb: KnowledgeBase | None = None, doelen: list[str] | None = None, **vast: Any
+) -> dict[str, Any]:
     """Adults born in the Netherlands or arrived before their 3rd birthday who have always lived
     here since (C13 of permanent residence), with nothing sending them elsewhere for `doelen`
     (default: every goal). Everything else, dangers to public order included, is arbitrary."""
@@ -514,8 +580,13 @@ def _violence_facts(kb: KnowledgeBase) -> list[str]:
     facts whose name speaks of `geweld`, read positively by some rule."""
     from engine.rules.model import expr_names
 
-    positive = {name for rule in kb.rules.values() for expr in (rule.conditions, rule.applies_when)
-                for name, pos in expr_names(expr) if pos}
+    positive = {
+        name
+        for rule in kb.rules.values()
+        for expr in (rule.conditions, rule.applies_when)
+        for name, pos in expr_names(expr)
+        if pos
+    }
     return sorted(n for n, f in kb.facts.items() if f.type == "bool" and "geweld" in n and n in positive)
 
 
@@ -547,7 +618,11 @@ ROUTES: dict[str, tuple[Callable[..., st.SearchStrategy[dict[str, Any]]], Callab
     "ex_geprivilegieerden": (_ex_geprivilegieerden, lambda kb: _missing(kb, *ROUTE_ROLES["ex_geprivilegieerden"])),
     "slachtoffers_van_geweld": (
         _slachtoffers_van_geweld,
-        lambda kb: None if _violence_facts(kb) else "de woordenlijst declareert geen ja/nee-feit over geweld dat een regel leest",
+        lambda kb: (
+            None
+            if _violence_facts(kb)
+            else "de woordenlijst declareert geen ja/nee-feit over geweld dat een regel leest"
+        ),
     ),
 }
 

@@ -19,11 +19,28 @@ the one model.
 
 from __future__ import annotations
 
-from engine.evaluate.base import (OPERATORS, Evaluator, EvaluatorFactory, Values, engine_facts_of, engine_value,
-                                  holds, strata)
+from engine.evaluate.base import (
+    OPERATORS,
+    Evaluator,
+    EvaluatorFactory,
+    Values,
+    engine_facts_of,
+    engine_value,
+    holds,
+    strata,
+)
 
-__all__ = ["OPERATORS", "Evaluator", "EvaluatorFactory", "Values", "engine_facts_of", "engine_value", "holds",
-           "strata", "evaluator_named"]
+__all__ = [
+    "OPERATORS",
+    "Evaluator",
+    "EvaluatorFactory",
+    "Values",
+    "engine_facts_of",
+    "engine_value",
+    "holds",
+    "strata",
+    "evaluator_named",
+]
 
 
 def evaluator_named(name: str) -> EvaluatorFactory:

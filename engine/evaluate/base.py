@@ -1,19 +1,22 @@
 """What every evaluator shares: the comparison operators, the strata, the protocols, and the
 engine facts of an applicant's inputs (see `engine.evaluate` for the evaluators)."""
 
-
 from __future__ import annotations
 
 import operator
 from datetime import date
 from typing import Any, Callable, Collection, Iterable, Mapping, Protocol, Sequence
 
-from engine.rules.compiler import Absent, Clause, Cmp, Lit, Program
 from engine.graph import strongly_connected
+from engine.rules.compiler import Absent, Clause, Cmp, Program
 
 OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
-    ">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt,
-    "==": operator.eq, "!=": operator.ne,
+    ">=": operator.ge,
+    ">": operator.gt,
+    "<=": operator.le,
+    "<": operator.lt,
+    "==": operator.eq,
+    "!=": operator.ne,
     "in": lambda value, options: value in options,
     "not in": lambda value, options: value not in options,
 }
@@ -44,8 +47,12 @@ def strata(by_head: Mapping[str, Sequence[Clause]]) -> list[list[str]]:
 
     A group that reads one of its own predicates through `Absent` (negation as failure) has no
     unique meaning: refused."""
-    graph = {head: sorted({i.predicate for c in clauses for i in c.body if not isinstance(i, Cmp) and i.predicate in by_head})
-             for head, clauses in by_head.items()}
+    graph = {
+        head: sorted(
+            {i.predicate for c in clauses for i in c.body if not isinstance(i, Cmp) and i.predicate in by_head}
+        )
+        for head, clauses in by_head.items()
+    }
     groups = strongly_connected(graph)
     for group in groups:
         members = set(group)
@@ -74,5 +81,4 @@ class Evaluator(Protocol):
 class EvaluatorFactory(Protocol):
     name: str  # how the command line and the reports call it
 
-    def __call__(self, program: Program, base_predicates: Sequence[str], input_names: frozenset[str]) -> Evaluator:
-        ...
+    def __call__(self, program: Program, base_predicates: Sequence[str], input_names: frozenset[str]) -> Evaluator: ...

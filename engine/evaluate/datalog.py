@@ -23,11 +23,19 @@ from typing import Any, Iterable, Sequence
 
 from pyDatalog import pyDatalog, pyEngine
 
-from engine.rules.compiler import Absent, Clause, Cmp, Lit, Program
 from engine.evaluate.base import engine_facts_of
+from engine.rules.compiler import Absent, Clause, Cmp, Lit, Program
 
-_OPERATORS = {">=": ">=", ">": ">", "<=": "<=", "<": "<", "==": "==", "!=": "!=",
-              "in": "_pyD_in", "not in": "_pyD_not_in"}
+_OPERATORS = {
+    ">=": ">=",
+    ">": ">",
+    "<=": "<=",
+    "<": "<",
+    "==": "==",
+    "!=": "!=",
+    "in": "_pyD_in",
+    "not in": "_pyD_not_in",
+}
 _ids = itertools.count(1)
 
 

@@ -18,8 +18,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Iterable, Sequence
 
-from engine.rules.compiler import Absent, Clause, Cmp, Lit, Program
 from engine.evaluate.base import OPERATORS, strata
+from engine.rules.compiler import Absent, Clause, Cmp, Lit, Program
+
 
 def _bits(indices: Iterable[int], size: int) -> int:
     buffer = bytearray((size + 7) // 8)
@@ -69,8 +70,14 @@ class SetwiseProgram:
                 if isinstance(item, Cmp) and item.predicate not in base:
                     raise ValueError(f"vergelijking op afgeleid predicaat {item.predicate}")
         self.base = base
-        self.base_literals = sorted({(i.predicate, i.value) for c in program.clauses for i in c.body
-                                     if isinstance(i, Lit) and i.predicate in base})
+        self.base_literals = sorted(
+            {
+                (i.predicate, i.value)
+                for c in program.clauses
+                for i in c.body
+                if isinstance(i, Lit) and i.predicate in base
+            }
+        )
         self._literal_set = set(self.base_literals)
         comparisons: dict[str, dict[Cmp, None]] = {}
         for clause in program.clauses:
@@ -78,16 +85,24 @@ class SetwiseProgram:
                 if isinstance(item, Cmp):
                     comparisons.setdefault(item.predicate, {})[item] = None
         self._comparisons = {p: [(c, OPERATORS[c.operator], c.constant) for c in cs] for p, cs in comparisons.items()}
-        self._groups = [[(head, value, tuple(self._key(b) for b in body))
-                         for head in group for (value, body) in ((c.value, c.body) for c in by_head[head])]
-                        for group in strata(by_head)]
+        self._groups = [
+            [
+                (head, value, tuple(self._key(b) for b in body))
+                for head in group
+                for (value, body) in ((c.value, c.body) for c in by_head[head])
+            ]
+            for group in strata(by_head)
+        ]
         # per group, the literals it reads as not derived: complemented once the groups they belong to are done
-        self._absent = [list(dict.fromkeys(k for _, _, body in g for k in body if isinstance(k, Absent)))
-                        for g in self._groups]
+        self._absent = [
+            list(dict.fromkeys(k for _, _, body in g for k in body if isinstance(k, Absent))) for g in self._groups
+        ]
         self._keys_of: dict[tuple[str, Any], tuple] = {}
         self._input_keys_of: dict[tuple[str, Any], tuple] = {}
-        self._recursive = [len({h for h, _, _ in g}) > 1 or any((h, True) in b or (h, False) in b for h, _, b in g)
-                           for g in self._groups]
+        self._recursive = [
+            len({h for h, _, _ in g}) > 1 or any((h, True) in b or (h, False) in b for h, _, b in g)
+            for g in self._groups
+        ]
 
     def _fact_keys(self, predicate: str, value: Any) -> tuple:
         """The literals and comparisons one input fact makes true; the same for every applicant
@@ -218,6 +233,7 @@ class SetwiseEvaluator:
         key = tuple(sorted(roots))
         got = self._restricted.get(key)
         if got is None:
-            got = self._restricted[key] = SetwiseEvaluator(self.compiled.restricted_to(key), self.base_predicates,
-                                                            self.input_names)
+            got = self._restricted[key] = SetwiseEvaluator(
+                self.compiled.restricted_to(key), self.base_predicates, self.input_names
+            )
         return got

@@ -12,8 +12,8 @@ from typing import Any, Iterable, Sequence
 
 from dd.autoref import BDD, Function
 
-from engine.rules.compiler import Absent, Clause, Cmp, Lit, Program, comparisons_of
 from engine.evaluate.base import strata
+from engine.rules.compiler import Absent, Clause, Cmp, Lit, Program, comparisons_of
 from engine.rules.model import All, Any_, Atom, Compare, Expr, Not
 
 Pair = tuple[Function, Function]  # (situations where a node is derived true, where it is derived false)
@@ -78,8 +78,11 @@ class SymbolicValues:
             return got
 
         for group in strata(by_head):
-            rules = [(head, c.value, tuple((b.predicate, b.value) if isinstance(b, Lit) else b for b in c.body))
-                     for head in group for c in by_head[head]]
+            rules = [
+                (head, c.value, tuple((b.predicate, b.value) if isinstance(b, Lit) else b for b in c.body))
+                for head in group
+                for c in by_head[head]
+            ]
             changed = True
             while changed:  # a positive program: the least fixpoint, reached from below
                 changed = False
@@ -145,8 +148,13 @@ class SymbolicEvaluator:
 
     name = "symbolic"
 
-    def __init__(self, program: Program, base_predicates: Sequence[str] = (), input_names: frozenset[str] = frozenset(),
-                 resolve_disagreements: bool = False):
+    def __init__(
+        self,
+        program: Program,
+        base_predicates: Sequence[str] = (),
+        input_names: frozenset[str] = frozenset(),
+        resolve_disagreements: bool = False,
+    ):
         self.program = program
         self.resolve_disagreements = resolve_disagreements
 

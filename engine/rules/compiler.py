@@ -31,6 +31,7 @@ NEGATED = {">=": "<", ">": "<=", "<=": ">", "<": ">=", "==": "!=", "in": "not in
 @dataclass(frozen=True)
 class Lit:
     """`predicate(Applicant, value)`"""
+
     predicate: str
     value: bool
 
@@ -38,6 +39,7 @@ class Lit:
 @dataclass(frozen=True)
 class Cmp:
     """`predicate(Applicant, N) & (N operator constant)`"""
+
     predicate: str
     operator: str
     constant: Any
@@ -47,6 +49,7 @@ class Cmp:
 class Absent:
     """`predicate(Applicant, value)` is not derived (negation as failure). Only the fee choice
     reads it, from above everything it reads: the program stays stratified."""
+
     predicate: str
     value: bool
 
@@ -72,6 +75,7 @@ class FeeChoice:
     Whether the source speaks about the situation at all is its base rule's condition
     (`Program.fee_nodes`), read apart: these nodes hold wherever it does.
     """
+
     rule_id: str
     form: str
     root: str  # the base rule of this rule's source and form
@@ -85,8 +89,13 @@ class FeeChoice:
 
     @property
     def nodes(self) -> list[str]:
-        found = [self.reached, self.chosen, self.open, *(n for _, n in self.set_aside),
-                 *(n for _, n in self.set_aside_leaves)]
+        found = [
+            self.reached,
+            self.chosen,
+            self.open,
+            *(n for _, n in self.set_aside),
+            *(n for _, n in self.set_aside_leaves),
+        ]
         return list(dict.fromkeys(n for n in found if n))
 
 
@@ -117,8 +126,9 @@ class Program:
     def fee_roots(self, form: str) -> list[str]:
         """The nodes a form's fee reads: the conditions of its fee rules, then which of them decides."""
         choices = [c for c in self.fee_choice.values() if c.form == form]
-        return ([self.fee_nodes[c.rule_id] for c in choices if c.rule_id in self.fee_nodes]
-                + list(dict.fromkeys(n for c in choices for n in c.nodes)))
+        return [self.fee_nodes[c.rule_id] for c in choices if c.rule_id in self.fee_nodes] + list(
+            dict.fromkeys(n for c in choices for n in c.nodes)
+        )
 
     def reachable(self, roots: list[str]) -> list[str]:
         """Node ids reachable from `roots`, in a stable order."""
@@ -215,12 +225,18 @@ class _Compiler:
         if name in kb.facts:
             fact = kb.facts[name]
             # free text is shown as typed; a choice value reads with spaces for underscores
-            self.nodes[name] = Node(name, "fact", fact.label,
-                                    detail={"open_norm": fact.open_norm, "free_text": fact.type == "tekst"})
+            self.nodes[name] = Node(
+                name, "fact", fact.label, detail={"open_norm": fact.open_norm, "free_text": fact.type == "tekst"}
+            )
         elif name in kb.quantities:
             q = kb.quantities[name]
             self.nodes[name] = Node(
-                name, "quantity", q.label, children=list(q.inputs), rule_id=q.rule_id, source=q.source,
+                name,
+                "quantity",
+                q.label,
+                children=list(q.inputs),
+                rule_id=q.rule_id,
+                source=q.source,
                 detail={"unit": q.unit},
             )
             for inp in q.inputs:
@@ -255,7 +271,10 @@ class _Compiler:
             self.name(e.name)
             value = list(e.value) if isinstance(e.value, tuple) else e.value
             self.nodes[nid] = Node(
-                nid, "compare", self.kb.label_of(e.name), children=[e.name],
+                nid,
+                "compare",
+                self.kb.label_of(e.name),
+                children=[e.name],
                 detail={"comparator": e.comparator, "value": value, "name": e.name},
             )
             positive, negative = comparisons_of(e)
@@ -294,16 +313,27 @@ class _Compiler:
             return nid
         kb = self.kb
         rule = kb.rules[rule_id]
-        detail = {"explanation": rule.explanation, "reference": rule.reference,
-                  "valid_from": rule.valid_from, "valid_until": rule.valid_until}
+        detail = {
+            "explanation": rule.explanation,
+            "reference": rule.reference,
+            "valid_from": rule.valid_from,
+            "valid_until": rule.valid_until,
+        }
         if rule.assumption is not None:
             # no seed states it: the proof shows the assumption, never a quote
             a = rule.assumption
             detail["assumption"] = {"basis": a.basis, "reason": a.reason}
-            detail["explanation"] = " ".join(filter(None, (
-                f"Aanname, geen citaat uit de bronnen ({a.basis}): {a.reason}", rule.explanation)))
-        node = Node(nid, "rule", rule.label, rule_id=rule.id,
-                    source=None if rule.assumption is not None else rule.source, detail=detail)
+            detail["explanation"] = " ".join(
+                filter(None, (f"Aanname, geen citaat uit de bronnen ({a.basis}): {a.reason}", rule.explanation))
+            )
+        node = Node(
+            nid,
+            "rule",
+            rule.label,
+            rule_id=rule.id,
+            source=None if rule.assumption is not None else rule.source,
+            detail=detail,
+        )
         self.nodes[nid] = node
         conditions = rule.conditions
         if conditions is not None and (rule.valid_from or rule.valid_until):
@@ -342,8 +372,9 @@ class _Compiler:
                     continue
                 self.add(nid, value, self.lit(applies, True), self.lit(body, value))
                 consent = f"{e.id}__stemt_in_{'waar' if value else 'onwaar'}"
-                self.nodes[consent] = Node(consent, "consent", "uitzondering leidt tot dezelfde uitkomst",
-                                           children=[applies, body])
+                self.nodes[consent] = Node(
+                    consent, "consent", "uitzondering leidt tot dezelfde uitkomst", children=[applies, body]
+                )
                 self.add(consent, True, self.lit(applies, False))
                 self.add(consent, True, self.lit(body, value))
                 consents.append(self.lit(consent, True))
@@ -355,10 +386,20 @@ class _Compiler:
         rule = self.kb.rules[rule_id]
         applies = self.expr(rule.applies_when, nid, "a")
         body = self.expr(rule.conditions, nid, "v") if rule.conditions is not None else None
-        node = Node(nid, "exception", rule.label, rule_id=rule.id, source=rule.source,
-                    children=[applies] + ([body] if body else []),
-                    detail={"applies": applies, "body": body, "explanation": rule.explanation,
-                            "exception_to": rule.exception_to})
+        node = Node(
+            nid,
+            "exception",
+            rule.label,
+            rule_id=rule.id,
+            source=rule.source,
+            children=[applies] + ([body] if body else []),
+            detail={
+                "applies": applies,
+                "body": body,
+                "explanation": rule.explanation,
+                "exception_to": rule.exception_to,
+            },
+        )
         self.nodes[nid] = node
         node.view = True  # its value is "applies and (if it has conditions) they hold"
         return node
@@ -415,8 +456,9 @@ class _FeeChoiceCompiler:
     def node(self, fee_id: str, what: str, label: str, *clauses: Sequence[Lit | Absent]) -> str:
         nid = f"fee_{safe(fee_id)}__{what}"
         reads = [b.predicate for body in clauses for b in body]
-        self.compiler.nodes[nid] = Node(nid, "leges", label, children=list(dict.fromkeys(reads)),
-                                        detail={"fee_rule": fee_id})
+        self.compiler.nodes[nid] = Node(
+            nid, "leges", label, children=list(dict.fromkeys(reads)), detail={"fee_rule": fee_id}
+        )
         for body in clauses:
             self.compiler.add(nid, True, *body)
         return nid
@@ -427,23 +469,39 @@ class _FeeChoiceCompiler:
             if fee.exception_to:
                 applies = self.fee_nodes[fee.id]
                 self.applicable[fee.id] = self.node(
-                    fee.id, "van_toepassing", f"{fee.id} is van toepassing",
-                    (Lit(applies, True), Absent(applies, False)))
+                    fee.id,
+                    "van_toepassing",
+                    f"{fee.id} is van toepassing",
+                    (Lit(applies, True), Absent(applies, False)),
+                )
         for fee in kb.fee_rules.values():
             if fee.exception_to:
-                winners = [w for w in self.children[fee.exception_to]
-                           if kb.fee_rules[w].precedence and fee.id in kb.fee_rules[w].precedence.over]
+                winners = [
+                    w
+                    for w in self.children[fee.exception_to]
+                    if kb.fee_rules[w].precedence and fee.id in kb.fee_rules[w].precedence.over
+                ]
                 self.followed[fee.id] = self.node(
-                    fee.id, "gevolgd", f"{fee.id} is van toepassing en geen uitzondering gaat ervoor",
-                    (Lit(self.applicable[fee.id], True), *(Absent(self.applicable[w], True) for w in winners)))
+                    fee.id,
+                    "gevolgd",
+                    f"{fee.id} is van toepassing en geen uitzondering gaat ervoor",
+                    (Lit(self.applicable[fee.id], True), *(Absent(self.applicable[w], True) for w in winners)),
+                )
         for fee in kb.fee_rules.values():
             if not fee.exception_to:
                 preorder: list[str] = []
                 self.walk(fee.id, fee.id, (), None, (-1, 0), preorder)
         return self.choice
 
-    def walk(self, fee_id: str, root: str, above: tuple[str, ...], reached_above: str | None,
-             order: tuple[int, int], preorder: list[str]) -> None:
+    def walk(
+        self,
+        fee_id: str,
+        root: str,
+        above: tuple[str, ...],
+        reached_above: str | None,
+        order: tuple[int, int],
+        preorder: list[str],
+    ) -> None:
         kb = self.kb
         fee = kb.fee_rules[fee_id]
         position = len(preorder)
@@ -455,34 +513,62 @@ class _FeeChoiceCompiler:
         elif reached_above is None:
             reached = self.followed[fee_id]  # an exception to the base rule: reached where it is followed
         else:
-            reached = self.node(fee_id, "bereikt", f"de leges komen bij {fee_id}",
-                                (Lit(reached_above, True), Lit(self.followed[fee_id], True)))
+            reached = self.node(
+                fee_id,
+                "bereikt",
+                f"de leges komen bij {fee_id}",
+                (Lit(reached_above, True), Lit(self.followed[fee_id], True)),
+            )
         none_below = tuple(Absent(self.followed[k], True) for k in kids)
         if not kids:
             chosen = reached
         else:
-            chosen = self.node(fee_id, "gekozen", f"{fee_id} bepaalt de leges",
-                               ((Lit(reached, True),) if reached else ()) + none_below)
+            chosen = self.node(
+                fee_id, "gekozen", f"{fee_id} bepaalt de leges", ((Lit(reached, True),) if reached else ()) + none_below
+            )
         open_ = set_aside = None
         leaves: list[tuple[str, str]] = []
         if fee.exception_to is not None:
             applies = self.fee_nodes[fee_id]
-            open_ = self.node(fee_id, "open", f"of {fee_id} van toepassing is, is onbekend",
-                              (*parent_reached, Absent(applies, True), Absent(applies, False)),
-                              (*parent_reached, Lit(applies, True), Lit(applies, False)))
-            winners = [w for w in self.children[fee.exception_to]
-                       if kb.fee_rules[w].precedence and fee_id in kb.fee_rules[w].precedence.over]
+            open_ = self.node(
+                fee_id,
+                "open",
+                f"of {fee_id} van toepassing is, is onbekend",
+                (*parent_reached, Absent(applies, True), Absent(applies, False)),
+                (*parent_reached, Lit(applies, True), Lit(applies, False)),
+            )
+            winners = [
+                w
+                for w in self.children[fee.exception_to]
+                if kb.fee_rules[w].precedence and fee_id in kb.fee_rules[w].precedence.over
+            ]
             set_aside = tuple(
-                (w, self.node(fee_id, f"opzij_{safe(w)}", f"{w} gaat voor {fee_id}",
-                              (*parent_reached, Lit(self.applicable[fee_id], True), Lit(self.applicable[w], True))))
-                for w in winners)
+                (
+                    w,
+                    self.node(
+                        fee_id,
+                        f"opzij_{safe(w)}",
+                        f"{w} gaat voor {fee_id}",
+                        (*parent_reached, Lit(self.applicable[fee_id], True), Lit(self.applicable[w], True)),
+                    ),
+                )
+                for w in winners
+            )
             if set_aside:
-                aside = set_aside[0][1] if len(set_aside) == 1 else self.node(
-                    fee_id, "opzij", f"een andere uitzondering gaat voor {fee_id}",
-                    *((Lit(n, True),) for _, n in set_aside))
+                aside = (
+                    set_aside[0][1]
+                    if len(set_aside) == 1
+                    else self.node(
+                        fee_id,
+                        "opzij",
+                        f"een andere uitzondering gaat voor {fee_id}",
+                        *((Lit(n, True),) for _, n in set_aside),
+                    )
+                )
                 leaves = self.set_aside_leaves(fee_id, aside)
-        self.choice[fee_id] = FeeChoice(fee_id, fee.form, root, (*above, fee_id), order, reached, chosen, open_,
-                                        set_aside or (), tuple(leaves))
+        self.choice[fee_id] = FeeChoice(
+            fee_id, fee.form, root, (*above, fee_id), order, reached, chosen, open_, set_aside or (), tuple(leaves)
+        )
         for i, kid in enumerate(kids):
             self.walk(kid, root, (*above, fee_id), reached, (position, i), preorder)
 
@@ -492,9 +578,18 @@ class _FeeChoiceCompiler:
         stack: list[tuple[str, tuple[str, ...]]] = [(start, ())]
         while stack:
             fee_id, path = stack.pop()
-            body = (Lit(aside, True), *(Lit(self.followed[d], True) for d in path),
-                    *(Absent(self.followed[k], True) for k in self.children.get(fee_id, [])))
-            out.append((fee_id, self.node(fee_id, f"gekozen_onder_{safe(start)}",
-                                          f"{fee_id} bepaalt de leges die {start} noemt", body)))
+            body = (
+                Lit(aside, True),
+                *(Lit(self.followed[d], True) for d in path),
+                *(Absent(self.followed[k], True) for k in self.children.get(fee_id, [])),
+            )
+            out.append(
+                (
+                    fee_id,
+                    self.node(
+                        fee_id, f"gekozen_onder_{safe(start)}", f"{fee_id} bepaalt de leges die {start} noemt", body
+                    ),
+                )
+            )
             stack.extend((k, (*path, k)) for k in reversed(self.children.get(fee_id, [])))
         return out

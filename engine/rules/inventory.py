@@ -51,7 +51,8 @@ def inventory(kb: KnowledgeBase, directory: Path = KB_DIR) -> list[InventoryRow]
     if unknown:
         raise KnowledgeBaseError(f"declaraties verwijzen naar inventarisrijen die niet bestaan: {', '.join(unknown)}")
     return [
-        InventoryRow(rid, str(spec.get("omschrijving", "")), tuple(encoders.get(rid, ())),
-                     str(spec.get("niet_gecodeerd", "")))
+        InventoryRow(
+            rid, str(spec.get("omschrijving", "")), tuple(encoders.get(rid, ())), str(spec.get("niet_gecodeerd", ""))
+        )
         for rid, spec in declared.items()
     ]

@@ -15,8 +15,8 @@ from typing import Any, Union
 
 import yaml
 
-from engine.graph import graph_of, strongly_connected
 from engine.errors import KnowledgeBaseError
+from engine.graph import graph_of, strongly_connected
 
 # VERBLIJFSREGELS_KB points the engine at another rule base (a changed copy, a seeded test base)
 KB_DIR = Path(os.environ.get("VERBLIJFSREGELS_KB") or Path(__file__).resolve().parents[2] / "kb")
@@ -40,6 +40,7 @@ COMPARATORS = {
 
 
 # -- expressions ------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Atom:
@@ -72,6 +73,7 @@ Expr = Union[Atom, Not, All, Any_, Compare]
 
 
 # -- declarations -----------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Source:
@@ -255,9 +257,24 @@ class Goal:
 
 # Kinds of audit finding (`verblijfsregels audit`); a finding's key is "<kind>/<ids...>".
 AUDIT_KINDS = (
-    "tegenstrijdig", "leemte", "dood", "nooit_van_toepassing", "altijd_opzij", "overschaduwd",
-    "overbodig", "bronverschil", "vervallen", "nog_niet_geldig", "parameter_overlap", "parameter_gat",
-    "ongebruikt", "laadfout", "kringloop", "vergelijking", "verklaring_zonder_bevinding", "aanname",
+    "tegenstrijdig",
+    "leemte",
+    "dood",
+    "nooit_van_toepassing",
+    "altijd_opzij",
+    "overschaduwd",
+    "overbodig",
+    "bronverschil",
+    "vervallen",
+    "nog_niet_geldig",
+    "parameter_overlap",
+    "parameter_gat",
+    "ongebruikt",
+    "laadfout",
+    "kringloop",
+    "vergelijking",
+    "verklaring_zonder_bevinding",
+    "aanname",
 )
 
 
@@ -360,6 +377,7 @@ class KnowledgeBase:
 
 # -- loading ----------------------------------------------------------------------------------
 
+
 def _read_yaml(path: Path) -> Any:
     try:
         with path.open(encoding="utf-8") as handle:
@@ -390,8 +408,10 @@ def parse_expr(raw: Any, where: str) -> Expr:
                 value = tuple(value)
             return Compare(raw["waarde"], ops[0], value)
         if len(raw) != 1:
-            raise KnowledgeBaseError(f"{where}: een voorwaarde heeft één sleutel (alle, een_van, niet, waarde); kreeg {sorted(raw)}")
-        (key, value), = raw.items()
+            raise KnowledgeBaseError(
+                f"{where}: een voorwaarde heeft één sleutel (alle, een_van, niet, waarde); kreeg {sorted(raw)}"
+            )
+        ((key, value),) = raw.items()
         if key == "niet":
             return Not(parse_expr(value, where))
         if key in ("alle", "een_van"):
@@ -415,9 +435,27 @@ def _rule(raw: dict, path: Path) -> Rule:
     assumption = _assumption(raw, rid, where)
     if not RULE_ID.match(rid) and assumption is None:
         raise KnowledgeBaseError(f"{where}: regel-id '{rid}' noemt geen inventarisrij (zoals C13 of A9.mensenhandel)")
-    allowed = {"id", "label", "conclusie", "bron", "voorwaarden", "uitzondering_op", "van_toepassing_als",
-               "soort", "doelen", "toelichting", "verwijzing", "geldig_van", "geldig_tot", "vanaf", "duur", "dekt",
-               "formulier", "audit", "aanname"}
+    allowed = {
+        "id",
+        "label",
+        "conclusie",
+        "bron",
+        "voorwaarden",
+        "uitzondering_op",
+        "van_toepassing_als",
+        "soort",
+        "doelen",
+        "toelichting",
+        "verwijzing",
+        "geldig_van",
+        "geldig_tot",
+        "vanaf",
+        "duur",
+        "dekt",
+        "formulier",
+        "audit",
+        "aanname",
+    }
     extra = set(raw) - allowed
     if extra:
         raise KnowledgeBaseError(f"{where}: onbekende sleutel(s) {sorted(extra)}; toegestaan: {sorted(allowed)}")
@@ -428,7 +466,9 @@ def _rule(raw: dict, path: Path) -> Rule:
     if exception_to:
         kind = "uitzondering"
         if raw.get("conclusie"):
-            raise KnowledgeBaseError(f"{where}: een uitzondering neemt de conclusie over van de regel waarop zij een uitzondering is")
+            raise KnowledgeBaseError(
+                f"{where}: een uitzondering neemt de conclusie over van de regel waarop zij een uitzondering is"
+            )
         if "van_toepassing_als" not in raw:
             raise KnowledgeBaseError(f"{where}: een uitzondering heeft 'van_toepassing_als'")
     elif kind == "regel":
@@ -442,9 +482,13 @@ def _rule(raw: dict, path: Path) -> Rule:
     duration = None
     if kind == "termijn":
         raw_duration = raw.get("duur")
-        if not isinstance(raw_duration, dict) or len(raw_duration) != 1 or next(iter(raw_duration)) not in DURATION_UNITS:
+        if (
+            not isinstance(raw_duration, dict)
+            or len(raw_duration) != 1
+            or next(iter(raw_duration)) not in DURATION_UNITS
+        ):
             raise KnowledgeBaseError(f"{where}: een termijn heeft 'duur' met één van {', '.join(DURATION_UNITS)}")
-        (unit, amount), = raw_duration.items()
+        ((unit, amount),) = raw_duration.items()
         duration = (unit, int(amount))
     for key in ("geldig_van", "geldig_tot"):
         if key in raw and not isinstance(raw[key], date):
@@ -490,16 +534,22 @@ def _assumption(raw: dict, rid: str, where: str) -> Assumption | None:
             raise KnowledgeBaseError(f"{where}: een id aanname.<naam> is voor een declaratie met 'aanname'")
         return None
     if not ASSUMPTION_ID.match(rid):
-        raise KnowledgeBaseError(f"{where}: een declaratie met 'aanname' heeft een id aanname.<naam>; zij codeert geen inventarisrij")
+        raise KnowledgeBaseError(
+            f"{where}: een declaratie met 'aanname' heeft een id aanname.<naam>; zij codeert geen inventarisrij"
+        )
     if "bron" in raw:
         raise KnowledgeBaseError(f"{where}: een aanname heeft geen 'bron' (geen citaat uit de bronnen) maar 'aanname'")
     if raw.get("uitzondering_op") or raw.get("soort", "regel") != "regel":
-        raise KnowledgeBaseError(f"{where}: alleen een regel kan een aanname zijn, geen uitzondering, gevolg of termijn")
+        raise KnowledgeBaseError(
+            f"{where}: alleen een regel kan een aanname zijn, geen uitzondering, gevolg of termijn"
+        )
     note = raw["aanname"]
     basis = " ".join(str(note.get("grondslag") or "").split()) if isinstance(note, dict) else ""
     reason = " ".join(str(note.get("reden") or "").split()) if isinstance(note, dict) else ""
     if not isinstance(note, dict) or set(note) != {"grondslag", "reden"} or not basis or not reason:
-        raise KnowledgeBaseError(f"{where}: 'aanname' heeft precies 'grondslag' (bijvoorbeeld een wetsartikel) en 'reden'")
+        raise KnowledgeBaseError(
+            f"{where}: 'aanname' heeft precies 'grondslag' (bijvoorbeeld een wetsartikel) en 'reden'"
+        )
     return Assumption(basis, reason)
 
 
@@ -509,8 +559,9 @@ def _rule_audit(raw: dict, rid: str, where: str) -> AuditNote | None:
         return None
     note = raw["audit"]
     if not isinstance(note, dict) or not {"verwacht", "reden"} <= set(note) <= {"verwacht", "reden", "peildata"}:
-        raise KnowledgeBaseError(f"{where}: 'audit' heeft 'verwacht' (een soort bevinding) en 'reden', en naar "
-                                 "keuze 'peildata'")
+        raise KnowledgeBaseError(
+            f"{where}: 'audit' heeft 'verwacht' (een soort bevinding) en 'reden', en naar keuze 'peildata'"
+        )
     kinds = note["verwacht"] if isinstance(note["verwacht"], list) else [note["verwacht"]]
     for kind in kinds:
         if kind not in AUDIT_KINDS:
@@ -529,13 +580,16 @@ def _audit_section(raw: Any, path: Path) -> list[AuditNote]:
     notes = []
     for item in raw:
         if not isinstance(item, dict) or not {"sleutel", "reden"} <= set(item) <= {"sleutel", "reden", "peildata"}:
-            raise KnowledgeBaseError(f"{path.name} [audit]: elke verklaring heeft 'sleutel' en 'reden', en naar keuze "
-                                     "'peildata'")
+            raise KnowledgeBaseError(
+                f"{path.name} [audit]: elke verklaring heeft 'sleutel' en 'reden', en naar keuze 'peildata'"
+            )
         keys = item["sleutel"] if isinstance(item["sleutel"], list) else [item["sleutel"]]
         where = _where(path, str(keys[0]))
         for key in keys:
             if str(key).split("/", 1)[0] not in AUDIT_KINDS:
-                raise KnowledgeBaseError(f"{where}: sleutel '{key}' begint niet met een soort bevinding ({', '.join(AUDIT_KINDS)})")
+                raise KnowledgeBaseError(
+                    f"{where}: sleutel '{key}' begint niet met een soort bevinding ({', '.join(AUDIT_KINDS)})"
+                )
         reason = " ".join(str(item["reden"] or "").split())
         if not reason:
             raise KnowledgeBaseError(f"{where}: een audit-verklaring noemt de 'reden'")
@@ -543,8 +597,20 @@ def _audit_section(raw: Any, path: Path) -> list[AuditNote]:
     return notes
 
 
-SECTIONS = ("feiten", "vergunningsperiode", "grootheden", "regels", "bronverschillen", "doelen",
-            "formulieren", "parameters", "leges", "leges_bandbreedte", "aanvraag_voor_doel", "audit")
+SECTIONS = (
+    "feiten",
+    "vergunningsperiode",
+    "grootheden",
+    "regels",
+    "bronverschillen",
+    "doelen",
+    "formulieren",
+    "parameters",
+    "leges",
+    "leges_bandbreedte",
+    "aanvraag_voor_doel",
+    "audit",
+)
 
 
 def _fact(name: str, raw: dict, where: str) -> Fact:
@@ -558,9 +624,12 @@ def _fact(name: str, raw: dict, where: str) -> Fact:
         raise KnowledgeBaseError(f"{where}: een keuzefeit noemt zijn 'waarden'")
     not_before = raw.get("niet_voor") or ()
     not_before = [not_before] if isinstance(not_before, str) else not_before
-    if not_before and (raw["type"] != "datum" or not isinstance(not_before, list)
-                       or not all(isinstance(n, str) for n in not_before)):
-        raise KnowledgeBaseError(f"{where}: 'niet_voor' hoort bij een datumfeit en noemt een datumfeit of een lijst ervan")
+    if not_before and (
+        raw["type"] != "datum" or not isinstance(not_before, list) or not all(isinstance(n, str) for n in not_before)
+    ):
+        raise KnowledgeBaseError(
+            f"{where}: 'niet_voor' hoort bij een datumfeit en noemt een datumfeit of een lijst ervan"
+        )
     messages = _messages(raw, not_before, where)
     not_after = raw.get("niet_na") or ()
     not_after = [not_after] if isinstance(not_after, str) else not_after
@@ -593,8 +662,11 @@ def _messages(raw: dict, not_before: Any, where: str) -> tuple[tuple[str, str], 
     messages = raw.get("melding")
     if messages is None:
         return ()
-    if (not isinstance(messages, dict) or not all(k in not_before for k in messages)
-            or not all(isinstance(v, str) and v.strip() for v in messages.values())):
+    if (
+        not isinstance(messages, dict)
+        or not all(k in not_before for k in messages)
+        or not all(isinstance(v, str) and v.strip() for v in messages.values())
+    ):
         raise KnowledgeBaseError(f"{where}: 'melding' is een mapping van een datumfeit uit 'niet_voor' naar een tekst")
     return tuple((k, " ".join(v.split())) for k, v in messages.items())
 
@@ -617,16 +689,18 @@ def _quantity(name: str, raw: dict, where: str) -> Quantity:
     from engine.tijd import FUNCTIONS  # only calendar arithmetic; no rules live there
 
     if function not in FUNCTIONS:
-        raise KnowledgeBaseError(f"{where}: onbekende functie '{function}'; beschikbaar: {', '.join(sorted(FUNCTIONS))}")
+        raise KnowledgeBaseError(
+            f"{where}: onbekende functie '{function}'; beschikbaar: {', '.join(sorted(FUNCTIONS))}"
+        )
     return Quantity(
         name=name,
         type=raw["type"],
         label=" ".join(str(raw["label"]).split()),
         function=raw["functie"],
         inputs=tuple(raw.get("invoer", ())),
-        parameters=tuple(sorted(
-            (k, tuple(v) if isinstance(v, list) else v) for k, v in (raw.get("parameters") or {}).items()
-        )),
+        parameters=tuple(
+            sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in (raw.get("parameters") or {}).items())
+        ),
         unit=raw.get("eenheid", ""),
         rule_id=raw.get("regel"),
         source=_source(raw["bron"], where) if "bron" in raw else None,
@@ -655,8 +729,19 @@ def _fee_rule(raw: dict, path: Path) -> FeeRule:
     where = _where(path, rid or "?")
     if not RULE_ID.match(rid):
         raise KnowledgeBaseError(f"{where}: regel-id '{rid}' noemt geen inventarisrij (zoals G4 of G4.mensenhandel)")
-    allowed = {"id", "label", "formulier", "bron", "bedrag", "van_toepassing_als", "uitzondering_op", "toelichting", "dekt",
-               "audit", "gaat_voor"}
+    allowed = {
+        "id",
+        "label",
+        "formulier",
+        "bron",
+        "bedrag",
+        "van_toepassing_als",
+        "uitzondering_op",
+        "toelichting",
+        "dekt",
+        "audit",
+        "gaat_voor",
+    }
     extra = set(raw) - allowed
     if extra:
         raise KnowledgeBaseError(f"{where}: onbekende sleutel(s) {sorted(extra)}; toegestaan: {sorted(allowed)}")
@@ -669,8 +754,9 @@ def _fee_rule(raw: dict, path: Path) -> FeeRule:
     if "gaat_voor" in raw:
         spec = raw["gaat_voor"]
         if not isinstance(spec, dict) or not spec.get("regels") or set(spec) != {"regels", "reden", "bron"}:
-            raise KnowledgeBaseError(f"{where}: 'gaat_voor' heeft 'regels' (de uitzonderingen waar deze voor gaat), "
-                                     "'reden' en 'bron'")
+            raise KnowledgeBaseError(
+                f"{where}: 'gaat_voor' heeft 'regels' (de uitzonderingen waar deze voor gaat), 'reden' en 'bron'"
+            )
         if not raw.get("uitzondering_op"):
             raise KnowledgeBaseError(f"{where}: alleen een uitzondering kan voor een andere uitzondering gaan")
         precedence = FeePrecedence(tuple(str(r) for r in spec["regels"]), _reason(spec, where))
@@ -699,7 +785,9 @@ def _reason(raw: dict, where: str) -> Reason:
         raise KnowledgeBaseError(f"{where}: noem de 'reden'")
     source = _source(raw.get("bron"), where)
     if source.file != INVENTORY_FILE and not re.match(r"^\d{3}_[0-9a-f]+\.txt$", source.file):
-        raise KnowledgeBaseError(f"{where}: bron '{source.file}' is geen bestand uit shared/seeds en niet {INVENTORY_FILE}")
+        raise KnowledgeBaseError(
+            f"{where}: bron '{source.file}' is geen bestand uit shared/seeds en niet {INVENTORY_FILE}"
+        )
     return Reason(" ".join(str(raw["reden"]).split()), source)
 
 
@@ -715,8 +803,9 @@ def _fee_range(raw: dict, path: Path) -> FeeRange:
         if not isinstance(raw["verouderd"], dict) or set(raw["verouderd"]) != {"reden", "bron"}:
             raise KnowledgeBaseError(f"{where}: 'verouderd' heeft 'reden' en 'bron'")
         outdated = _reason(raw["verouderd"], where)
-    return FeeRange(rid, raw["label"], int(raw["minimum"]), int(raw["maximum"]), _source(raw.get("bron"), where),
-                    outdated)
+    return FeeRange(
+        rid, raw["label"], int(raw["minimum"]), int(raw["maximum"]), _source(raw.get("bron"), where), outdated
+    )
 
 
 def _goal_assumption(raw: dict, path: Path) -> GoalAssumption:
@@ -727,10 +816,18 @@ def _goal_assumption(raw: dict, path: Path) -> GoalAssumption:
     allowed = {"id", "doelen", "feit", "waarde", "bron", "toelichting"}
     extra = set(raw) - allowed
     if extra or not raw.get("doelen") or not raw.get("feit") or "waarde" not in raw:
-        raise KnowledgeBaseError(f"{where}: 'aanvraag_voor_doel' heeft 'doelen', 'feit', 'waarde' en 'bron' "
-                                 f"(en eventueel 'toelichting'){'; onbekend: ' + str(sorted(extra)) if extra else ''}")
-    return GoalAssumption(rid, tuple(str(g) for g in raw["doelen"]), str(raw["feit"]), raw["waarde"],
-                          _source(raw.get("bron"), where), " ".join(str(raw.get("toelichting", "")).split()))
+        raise KnowledgeBaseError(
+            f"{where}: 'aanvraag_voor_doel' heeft 'doelen', 'feit', 'waarde' en 'bron' "
+            f"(en eventueel 'toelichting'){'; onbekend: ' + str(sorted(extra)) if extra else ''}"
+        )
+    return GoalAssumption(
+        rid,
+        tuple(str(g) for g in raw["doelen"]),
+        str(raw["feit"]),
+        raw["waarde"],
+        _source(raw.get("bron"), where),
+        " ".join(str(raw.get("toelichting", "")).split()),
+    )
 
 
 def declaration_files(directory: Path) -> list[Path]:
@@ -772,7 +869,9 @@ def load_knowledge_base(directory: Path = KB_DIR) -> KnowledgeBase:
             raise KnowledgeBaseError(f"{path.name}: verwacht een mapping met secties {', '.join(SECTIONS)}")
         unknown = set(data) - set(SECTIONS)
         if unknown:
-            raise KnowledgeBaseError(f"{path.name}: onbekende sectie(s) {sorted(unknown)}; toegestaan: {', '.join(SECTIONS)}")
+            raise KnowledgeBaseError(
+                f"{path.name}: onbekende sectie(s) {sorted(unknown)}; toegestaan: {', '.join(SECTIONS)}"
+            )
         for name, raw in (data.get("feiten") or {}).items():
             claim("feit", name, path)
             facts[name] = _fact(name, raw, _where(path, name))
@@ -799,8 +898,9 @@ def load_knowledge_base(directory: Path = KB_DIR) -> KnowledgeBase:
             goals[gid] = Goal(gid, raw["label"], raw["conclusie"], raw.get("buiten_bereik"))
         for number, raw in (data.get("formulieren") or {}).items():
             claim("formulier", str(number), path)
-            forms[str(number)] = Form(str(number), " ".join(str(raw["label"]).split()),
-                                      _source(raw.get("bron"), _where(path, str(number))))
+            forms[str(number)] = Form(
+                str(number), " ".join(str(raw["label"]).split()), _source(raw.get("bron"), _where(path, str(number)))
+            )
         for name, raw in (data.get("parameters") or {}).items():
             claim("parameter", name, path)
             parameters[name] = _parameter(name, raw, _where(path, name))
@@ -820,8 +920,20 @@ def load_knowledge_base(directory: Path = KB_DIR) -> KnowledgeBase:
             audit_notes.extend(_audit_section(data["audit"], path))
     _check_date_order(facts, origin)
     _check_periods_and_roles(facts, period_fields, origin)
-    kb = KnowledgeBase(facts, period_fields, quantities, rules, disagreements, goals,
-                       forms, parameters, fee_rules, fee_ranges, audit_notes, goal_assumptions)
+    kb = KnowledgeBase(
+        facts,
+        period_fields,
+        quantities,
+        rules,
+        disagreements,
+        goals,
+        forms,
+        parameters,
+        fee_rules,
+        fee_ranges,
+        audit_notes,
+        goal_assumptions,
+    )
     kb.index()
     check_knowledge_base(kb)
     return kb
@@ -829,21 +941,25 @@ def load_knowledge_base(directory: Path = KB_DIR) -> KnowledgeBase:
 
 # -- checks -----------------------------------------------------------------------------------
 
+
 def _check_date_order(facts: dict[str, Fact], origin: dict[tuple[str, str], str]) -> None:
     """Every `niet_voor` names another declared date fact, and the order has no cycle."""
     for name in sorted(facts):
         for other in facts[name].not_before:
             if other not in facts or facts[other].type != "datum" or other == name:
-                raise KnowledgeBaseError(f"{origin[('feit', name)]} [{name}]: niet_voor noemt '{other}', "
-                                         "geen ander gedeclareerd datumfeit")
+                raise KnowledgeBaseError(
+                    f"{origin[('feit', name)]} [{name}]: niet_voor noemt '{other}', geen ander gedeclareerd datumfeit"
+                )
     state: dict[str, int] = {}
 
     def visit(name: str, path: list[str]) -> None:
         if state.get(name) == 2:
             return
         if state.get(name) == 1:
-            cycle = path[path.index(name):] + [name]
-            raise KnowledgeBaseError(f"{origin[('feit', name)]} [{name}]: niet_voor maakt een kring: {' → '.join(cycle)}")
+            cycle = path[path.index(name) :] + [name]
+            raise KnowledgeBaseError(
+                f"{origin[('feit', name)]} [{name}]: niet_voor maakt een kring: {' → '.join(cycle)}"
+            )
         state[name] = 1
         for other in facts[name].not_before:
             visit(other, path + [name])
@@ -853,8 +969,9 @@ def _check_date_order(facts: dict[str, Fact], origin: dict[tuple[str, str], str]
         visit(name, [])
 
 
-def _check_periods_and_roles(facts: dict[str, Fact], period_fields: dict[str, dict[str, Any]],
-                             origin: dict[tuple[str, str], str]) -> None:
+def _check_periods_and_roles(
+    facts: dict[str, Fact], period_fields: dict[str, dict[str, Any]], origin: dict[tuple[str, str], str]
+) -> None:
     """A permit-period field's `niet_voor` names declared date facts (with `melding` as for a fact);
     no role belongs to two facts."""
     for field_name, spec in period_fields.items():
@@ -864,7 +981,9 @@ def _check_periods_and_roles(facts: dict[str, Fact], period_fields: dict[str, di
             continue
         names = [declared] if isinstance(declared, str) else declared
         if spec.get("type") != "datum" or not isinstance(names, list) or not all(isinstance(n, str) for n in names):
-            raise KnowledgeBaseError(f"{where}: 'niet_voor' hoort bij een datumveld en noemt een datumfeit of een lijst ervan")
+            raise KnowledgeBaseError(
+                f"{where}: 'niet_voor' hoort bij een datumveld en noemt een datumfeit of een lijst ervan"
+            )
         for other in names:
             if other not in facts or facts[other].type != "datum":
                 raise KnowledgeBaseError(f"{where}: niet_voor noemt '{other}', geen gedeclareerd datumfeit")
@@ -981,8 +1100,11 @@ def check_knowledge_base(kb: KnowledgeBase) -> None:
             if goal not in kb.goals:
                 raise KnowledgeBaseError(f"{where}: onbekend doel '{goal}'")
         if rule.start is not None:
-            kind = kb.facts[rule.start].type if rule.start in kb.facts else (
-                kb.quantities[rule.start].type if rule.start in kb.quantities else None)
+            kind = (
+                kb.facts[rule.start].type
+                if rule.start in kb.facts
+                else (kb.quantities[rule.start].type if rule.start in kb.quantities else None)
+            )
             if kind != "datum":
                 raise KnowledgeBaseError(f"{where}: 'vanaf' noemt een datumfeit of datumgrootheid, niet '{rule.start}'")
         if (rule.valid_from or rule.valid_until) and "peildatum" not in kb.quantities:
@@ -994,7 +1116,9 @@ def check_knowledge_base(kb: KnowledgeBase) -> None:
             if rid not in kb.rules or kb.rules[rid].kind != "regel":
                 raise KnowledgeBaseError(f"bronverschil {dis.id}: '{rid}' is geen gedeclareerde regel")
         if dis.conclusion in kb.rules_for:
-            raise KnowledgeBaseError(f"bronverschil {dis.id}: '{dis.conclusion}' wordt ook door een regel geconcludeerd")
+            raise KnowledgeBaseError(
+                f"bronverschil {dis.id}: '{dis.conclusion}' wordt ook door een regel geconcludeerd"
+            )
     for fee in kb.fee_rules.values():
         where = f"{fee.file} [{fee.id}]"
         if fee.form not in kb.forms:
@@ -1007,7 +1131,9 @@ def check_knowledge_base(kb: KnowledgeBase) -> None:
             if base is None:
                 raise KnowledgeBaseError(f"{where}: uitzondering op onbekende legesregel '{fee.exception_to}'")
             if base.form != fee.form or base.source.file != fee.source.file:
-                raise KnowledgeBaseError(f"{where}: een uitzondering geldt voor hetzelfde formulier en dezelfde bron als {base.id}")
+                raise KnowledgeBaseError(
+                    f"{where}: een uitzondering geldt voor hetzelfde formulier en dezelfde bron als {base.id}"
+                )
     for fee in kb.fee_rules.values():
         if fee.precedence is None:
             continue
@@ -1015,7 +1141,9 @@ def check_knowledge_base(kb: KnowledgeBase) -> None:
         for other in fee.precedence.over:
             sibling = kb.fee_rules.get(other)
             if sibling is None or sibling.id == fee.id or sibling.exception_to != fee.exception_to:
-                raise KnowledgeBaseError(f"{where}: 'gaat_voor' noemt '{other}', geen andere uitzondering op {fee.exception_to}")
+                raise KnowledgeBaseError(
+                    f"{where}: 'gaat_voor' noemt '{other}', geen andere uitzondering op {fee.exception_to}"
+                )
             if sibling.precedence is not None and fee.id in sibling.precedence.over:
                 raise KnowledgeBaseError(f"{where}: {fee.id} en {other} gaan elk voor de ander")
     said: dict[tuple[str, str], str] = {}
@@ -1025,23 +1153,33 @@ def check_knowledge_base(kb: KnowledgeBase) -> None:
             if goal not in kb.goals:
                 raise KnowledgeBaseError(f"{where}: onbekend doel '{goal}'")
             if (goal, assumption.fact) in said:
-                raise KnowledgeBaseError(f"{where}: wat een aanvraag voor {goal} over '{assumption.fact}' zegt, "
-                                         f"staat al in {said[goal, assumption.fact]}")
+                raise KnowledgeBaseError(
+                    f"{where}: wat een aanvraag voor {goal} over '{assumption.fact}' zegt, "
+                    f"staat al in {said[goal, assumption.fact]}"
+                )
             said[goal, assumption.fact] = assumption.id
         fact = kb.facts.get(assumption.fact)
         if fact is None:
             raise KnowledgeBaseError(f"{where}: '{assumption.fact}' is geen gedeclareerd feit")
-        fits = (isinstance(assumption.value, bool) if fact.type == "bool"
-                else assumption.value in fact.values if fact.type == "keuze" else False)
+        fits = (
+            isinstance(assumption.value, bool)
+            if fact.type == "bool"
+            else assumption.value in fact.values
+            if fact.type == "keuze"
+            else False
+        )
         if not fits:
-            raise KnowledgeBaseError(f"{where}: waarde {assumption.value!r} past niet bij feit '{fact.name}' ({fact.type})")
+            raise KnowledgeBaseError(
+                f"{where}: waarde {assumption.value!r} past niet bij feit '{fact.name}' ({fact.type})"
+            )
     roots: dict[tuple[str, str], str] = {}
     for fee in kb.fee_rules.values():
         if not fee.exception_to:
             key = (fee.form, fee.source.file)
             if key in roots:
                 raise KnowledgeBaseError(
-                    f"{fee.file} [{fee.id}]: formulier {fee.form} heeft volgens {fee.source.file} al een basisbedrag ({roots[key]})")
+                    f"{fee.file} [{fee.id}]: formulier {fee.form} heeft volgens {fee.source.file} al een basisbedrag ({roots[key]})"
+                )
             roots[key] = fee.id
     for rule in kb.rules.values():
         if rule.form and rule.form not in kb.forms and kb.forms:
@@ -1057,9 +1195,7 @@ def check_knowledge_base(kb: KnowledgeBase) -> None:
 
     edges = dependency_edges(kb)
     for component in strongly_connected(graph_of(declared, ((h, b) for h, b, _ in edges))):
-        negative = sorted(
-            (h, b) for h, b, positive in edges if not positive and h in component and b in component
-        )
+        negative = sorted((h, b) for h, b, positive in edges if not positive and h in component and b in component)
         if negative and (len(component) > 1 or any(h == b for h, b in negative)):
             cycle = " -> ".join(sorted(component))
             raise KnowledgeBaseError(
@@ -1086,7 +1222,9 @@ def _check_expr(kb: KnowledgeBase, expr: Expr | None, declared: set[str], where:
             wanted = expr.value if isinstance(expr.value, tuple) else (expr.value,)
             unknown = [v for v in wanted if v not in fact.values]
             if unknown:
-                raise KnowledgeBaseError(f"{where}: waarde(n) {unknown} niet toegestaan voor '{expr.name}' ({', '.join(fact.values)})")
+                raise KnowledgeBaseError(
+                    f"{where}: waarde(n) {unknown} niet toegestaan voor '{expr.name}' ({', '.join(fact.values)})"
+                )
     elif isinstance(expr, Not):
         _check_expr(kb, expr.operand, declared, where)
     else:
