@@ -195,6 +195,7 @@ def _context(assessment: Any, kb: Any) -> dict[str, Any]:
         "outcome": assessment.outcome,
         "proof": assessment.proof,
         "scope": assessment.scope,
+        "elsewhere_if": assessment.elsewhere_if,
         "consequences": assessment.consequences,
         "terms": assessment.terms,
         "fees": [fee_view(f, kb) for f in assessment.fees],
@@ -276,6 +277,8 @@ def render_why_not(assessment: Any, kb: Any, repairs: Any = None) -> str:
             "larger_exist": repairs.larger_exist,
             "nothing_helps": repairs.nothing_helps,
             "horizon": repairs.horizon,
+            "assumed_in_scope": repairs.assumed_in_scope,
+            "needs_no_change": repairs.needs_no_change,
         }
     return _ENV.get_template("why_not.txt.j2").render(**context)
 

@@ -21,7 +21,7 @@ from engine.tijd import add_duration
 
 ASSESSMENT_SCHEMA = Path(__file__).resolve().parent / "assessment.schema.json"
 PROOF_FORMAT = "verblijfsregels/assessment"
-PROOF_VERSION = 1
+PROOF_VERSION = 2  # 2: `elsewhere_if`; not_eligible whatever the scope when every route fails
 
 ELIGIBLE = "eligible"
 NOT_ELIGIBLE = "not_eligible"
@@ -31,12 +31,39 @@ ALL = "*"  # the model of every derived node
 
 
 def decide(goal_value: Any, scope_value: Any) -> str:
-    """The outcome from the values of a goal's conclusion and of its out-of-scope predicate."""
+    """The outcome from the values of a goal's conclusion and of its out-of-scope predicate.
+
+    A referral that holds decides (the sources send the applicant elsewhere). Otherwise a route
+    that fails is a refusal whatever the referrals turn out to be: an open scope never turns it
+    into "undetermined" (the answer names the referrals that may still apply, `elsewhere_if`).
+    Eligible needs the routes to hold and the referrals to be known not to apply."""
     if scope_value is True:
         return OUT_OF_SCOPE
-    if scope_value is False and goal_value in (True, False):
-        return ELIGIBLE if goal_value else NOT_ELIGIBLE
+    if goal_value is False:
+        return NOT_ELIGIBLE
+    if goal_value is True and scope_value is False:
+        return ELIGIBLE
     return UNDETERMINED
+
+
+def open_referrals(scope: ProofNode | None) -> list[dict[str, Any]]:
+    """The declared referrals of a goal (the rules concluding its `buiten_bereik`) that may still
+    send the applicant elsewhere: neither known to apply nor known not to. Each with its source
+    and the unknown facts that decide it, in the order of the proof."""
+    if scope is None or scope.value is True or scope.value is False:
+        return []
+    rules = [scope] if scope.rule_id else [c for c in scope.children if c.rule_id]
+    return [
+        {
+            "rule_id": n.rule_id,
+            "label": n.label,
+            "source": dict(n.source) if n.source else None,
+            "reference": n.detail.get("reference", ""),
+            "unknown_facts": unknown_facts(n),
+        }
+        for n in rules
+        if n.value is not False
+    ]
 
 
 @dataclass
@@ -48,6 +75,9 @@ class Assessment:
     proof: ProofNode
     scope: ProofNode | None
     unknown_facts: list[str]
+    # the referrals that may still apply (`open_referrals`): with a route that holds, the "unless"
+    # of an undetermined outcome; with every route failing, a note beside the refusal
+    elsewhere_if: list[dict[str, Any]] = field(default_factory=list)
     consequences: list[dict[str, Any]] = field(default_factory=list)
     terms: list[dict[str, Any]] = field(default_factory=list)
     fees: list[Any] = field(default_factory=list)  # engine.answer.fees.FeeAnswer per form the route points to
@@ -69,6 +99,10 @@ class Assessment:
                     "open_norm": kb.facts[name].open_norm,
                 }
                 for name in self.unknown_facts
+            ],
+            "elsewhere_if": [
+                {**r, "unknown_facts": [{"fact": n, "label": kb.facts[n].label} for n in r["unknown_facts"]]}
+                for r in self.elsewhere_if
             ],
             "proof": self.proof.to_json(),
             "scope": self.scope.to_json() if self.scope else None,
@@ -220,15 +254,16 @@ class Engine:
 
         unknown: list[str] = []
         outcome = decide(goal_value, scope_value)
+        parts = (proof, scope)
+        if every_failure and outcome in (UNDETERMINED, NOT_ELIGIBLE):
+            # the deciding facts and open referrals are those of the proof assess shows
+            builder.every_failure = False
+            parts = (
+                builder.build(spec.conclusion),
+                builder.build(spec.out_of_scope) if spec.out_of_scope else None,
+            )
+            builder.every_failure = True
         if outcome == UNDETERMINED:
-            parts = (proof, scope)
-            if every_failure:  # the deciding facts are those of the proof assess shows
-                builder.every_failure = False
-                parts = (
-                    builder.build(spec.conclusion),
-                    builder.build(spec.out_of_scope) if spec.out_of_scope else None,
-                )
-                builder.every_failure = True
             for part in parts:
                 if part is not None and part.value in (None, CONFLICT):
                     unknown.extend(n for n in unknown_facts(part) if n not in unknown)
@@ -296,6 +331,7 @@ class Engine:
             proof=proof,
             scope=scope,
             unknown_facts=unknown,
+            elsewhere_if=open_referrals(parts[1]) if outcome in (NOT_ELIGIBLE, UNDETERMINED) else [],
             consequences=consequences,
             terms=terms,
             fees=fees,

@@ -567,14 +567,15 @@ class CaseloadEvaluator:
             ct, cf = masks(spec.conclusion)
             st, sf = masks(spec.out_of_scope) if spec.out_of_scope else (0, everyone)
             # engine.answer.assess.decide for a whole chunk at once (a value both true and false is a
-            # conflict): one hex digit per applicant, '1' out of scope, '2' eligible, '4' not eligible,
-            # '0' undetermined; the '0'/'1' columns read as hex add digit by digit without carries
+            # conflict): one hex digit per applicant, '1' out of scope, '2' eligible, '4' not eligible
+            # (every route fails and no referral is known to apply, whatever the open ones turn out to
+            # be), '0' undetermined; the '0'/'1' columns read as hex add digit by digit without carries
             out_of_scope = st & ~sf
             in_scope = sf & ~st
             codes = (
                 int(column(out_of_scope) or "0", 16)
                 + 2 * int(column(in_scope & ct & ~cf) or "0", 16)
-                + 4 * int(column(in_scope & cf & ~ct) or "0", 16)
+                + 4 * int(column(~out_of_scope & cf & ~ct) or "0", 16)
             )
             forms = []
             for conclusion, form in self.forms_of_goal[goal]:

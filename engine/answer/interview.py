@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from engine.answer.assess import UNDETERMINED, Assessment, decide
+from engine.answer.assess import UNDETERMINED, Assessment
 from engine.answer.probe import EVERY, Probe
 from engine.applicant.facts import MAX_DIGITS, Applicant, parse_applicant
 from engine.tijd import iso_text
@@ -212,7 +212,8 @@ def witness(
     between the answers to `name` reach most nodes towards the goals (each step tries every
     single change at once, in one run). Then, for a yes/no or choice fact, a depth-first search
     over partial answers, which stops wherever the outcome is already decided (an unknown fact
-    that becomes known only adds derivations, so nothing changes a decided outcome) or where,
+    that becomes known only adds derivations, so a decided outcome stays decided: a refusal can
+    only still become a referral, which the answer names without asking) or where,
     with every answer to the rest asserted at once, an answer to `name` cannot help decide any
     goal; so it proves there is none."""
     kb = probe.kb
@@ -242,7 +243,7 @@ def witness(
         out = []
         for i in range(len(assignments)):
             group = builders[i * width : (i + 1) * width]
-            outcomes = [tuple(decide(b.value(c), b.value(s) if s else False) for c, s in probe.roots) for b in group]
+            outcomes = [tuple(probe.outcome(b, c, s) for c, s in probe.roots) for b in group]
             if all(o != UNDETERMINED for o in outcomes[0]):
                 out.append((None, -1))
                 continue

@@ -73,10 +73,12 @@ def _through_views(program: Any, roots: list[str]) -> list[str]:
 
 class Probe:
     """Outcomes of `goals` for variants of `applicant` (who was validated at a peildatum no later
-    than any variant's)."""
+    than any variant's). `in_scope`: a referral that is still open counts as not applying, as for
+    a person the sources do not send elsewhere (the repairs of someone whose scope is open)."""
 
-    def __init__(self, engine: Any, applicant: Applicant, goals: str | Sequence[str]):
+    def __init__(self, engine: Any, applicant: Applicant, goals: str | Sequence[str], in_scope: bool = False):
         kb = engine.kb
+        self.in_scope = in_scope
         self.goals = [goals] if isinstance(goals, str) else list(goals)
         self.engine = engine
         self.kb = kb
@@ -182,17 +184,20 @@ class Probe:
         self.evaluated += len(variants)
         return [ProofBuilder(self.engine.program, chunk.values_of(i, wanted), inputs[i]) for i in range(len(variants))]
 
+    def outcome(self, builder: ProofBuilder, conclusion: str, scope: str | None) -> str:
+        """engine.answer.assess.decide for one goal of one variant (an open scope as not applying
+        if `in_scope`)."""
+        scope_value = builder.value(scope) if scope else False
+        if self.in_scope and scope_value is None:
+            scope_value = False
+        return decide(builder.value(conclusion), scope_value)
+
     def outcomes(self, variants: Sequence[Variant]) -> list[tuple[str, ...]]:
         """Per variant, the outcome (engine.answer.assess.ELIGIBLE …) of each goal."""
-        out = []
-        for builder in self.builders(variants):
-            out.append(
-                tuple(
-                    decide(builder.value(conclusion), builder.value(scope) if scope else False)
-                    for conclusion, scope in self.roots
-                )
-            )
-        return out
+        return [
+            tuple(self.outcome(builder, conclusion, scope) for conclusion, scope in self.roots)
+            for builder in self.builders(variants)
+        ]
 
     def decidable_by(self, name: str, variants: Sequence[Variant]) -> list[tuple[bool, ...]]:
         """Per variant and goal: whether the fact `name` can help decide the outcome there.
@@ -200,9 +205,10 @@ class Probe:
         Meant for variants that give facts the value EVERY: each of their values is asserted at
         once. The program is positive, so what no combination of those values derives is not
         derived here either. A fact helps decide a goal only through the predicates it feeds:
-        the out-of-scope one becoming true (or false, with the conclusion decided), or the
-        conclusion becoming decided while the applicant is not sent elsewhere. False here means
-        no answers to the EVERY facts let an answer to `name` decide that goal.
+        the out-of-scope one becoming true (or false, with the conclusion true), or the
+        conclusion becoming false (a refusal whatever the open referrals) or true while the
+        applicant is not sent elsewhere. False here means no answers to the EVERY facts let an
+        answer to `name` decide that goal.
         """
         program = self.engine.program
         cones = self.__dict__.setdefault("_cones", {})
@@ -216,9 +222,9 @@ class Probe:
                 concl = _literals(builder, conclusion)
                 outside = _literals(builder, scope) if scope else {False}
                 via_scope = (
-                    bool(scope) and name in cones[scope] and (True in outside or (False in outside and bool(concl)))
+                    bool(scope) and name in cones[scope] and (True in outside or (False in outside and True in concl))
                 )
-                via_conclusion = name in cones[conclusion] and False in outside and bool(concl)
+                via_conclusion = name in cones[conclusion] and (False in concl or (True in concl and False in outside))
                 row.append(via_scope or via_conclusion)
             out.append(tuple(row))
         return out

@@ -22,6 +22,12 @@ date) is kept only if no kept repair needs a part of its changes and no later da
 says whether it is exhaustive: every set of every size was looked at (beyond `max_changes` only
 to know whether larger repairs exist), every changeable fact had a finite set of values, and no
 budget ran out. Only then does "nothing you can change helps" get said.
+
+A referral that is still open (the applicant did not say whether they hold an asylum permit, are
+an EU citizen …) takes no part in the search: repairs are searched as for a person the sources do
+not send elsewhere, and the answer names the referrals it assumed not to apply
+(`assumed_in_scope`). "Sure" then means eligible unless one of those applies; a person who is
+eligible unless one applies needs no change (`needs_no_change`), which is not "nothing helps".
 """
 
 from __future__ import annotations
@@ -31,15 +37,17 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from engine.answer.assess import ELIGIBLE, UNDETERMINED, decide
+from engine.answer.assess import ELIGIBLE, Assessment, decide
 from engine.answer.probe import LEVEL, NO, POSSIBLE, SURE, Probe
+from engine.answer.proof import CONFLICT, unknown_facts
 from engine.applicant.facts import Applicant
 from engine.evaluate import holds
 from engine.rules.compiler import Cmp
 from engine.tijd import add_months
 
 WHY_NOT_FORMAT = "verblijfsregels/why-not"
-WHY_NOT_VERSION = 2  # 2: conditional repairs (certain, unknown_facts), exhaustive over the goal's rule graph;
+WHY_NOT_VERSION = 3  # 2: conditional repairs (certain, unknown_facts), exhaustive over the goal's rule graph;
+# 3: assumed_in_scope and needs_no_change, the assessment of version 2;
 # the schema is engine/answer/why_not.schema.json (`verblijfsregels schema --kind why-not`)
 
 MAX_CHANGES = 3
@@ -92,11 +100,15 @@ class RepairAnswer:
     not_tried: list[str] = field(default_factory=list)  # changeable facts without finite values
     larger_exist: bool = False  # some minimal repair needs more than `searched_up_to` changes
     horizon: date | None = None  # the last peildatum waited for
+    assumed_in_scope: list[str] = field(default_factory=list)  # open referrals (rule ids) taken not to apply
+    needs_no_change: bool = False  # eligible already (unless an assumed referral applies)
 
     @property
     def nothing_helps(self) -> bool:
-        """Proven: no change the applicant can make, and no waiting, makes them (possibly) eligible."""
-        return not self.repairs and self.exhaustive
+        """Proven: no change the applicant can make, and no waiting, makes them (possibly) eligible
+        (as a person in scope, if referrals were assumed not to apply); never said of someone who
+        needs no change."""
+        return not self.repairs and self.exhaustive and not self.needs_no_change
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -108,6 +120,8 @@ class RepairAnswer:
             "larger_exist": self.larger_exist,
             "nothing_helps": self.nothing_helps,
             "horizon": self.horizon.isoformat() if self.horizon else None,
+            "assumed_in_scope": self.assumed_in_scope,
+            "needs_no_change": self.needs_no_change,
         }
 
 
@@ -259,10 +273,8 @@ def _signatures(probe: Probe, facts: list[str], days: list[date]) -> list[tuple[
     per_day = any(name in probe.quantity_inputs for name in facts)
     out = []
     for builder, day in zip(probe.builders([(free, d) for d in days], read), days):
-        conclusion, out_of_scope = probe.roots[0]
-        scope = builder.value(out_of_scope) if out_of_scope else False
         signature = tuple(builder.value(n) for n in read) + ((day,) if per_day else ())
-        out.append((signature, LEVEL[decide(builder.value(conclusion), scope)]))
+        out.append((signature, LEVEL[probe.outcome(builder, *probe.roots[0])]))
     return out
 
 
@@ -318,6 +330,19 @@ def _conditions(
     return tuple(out)
 
 
+def _level(assessment: Assessment, in_scope: bool) -> str:
+    """SURE, POSSIBLE or NO for an assessment, an open scope taken as not applying if `in_scope`."""
+    scope = assessment.scope.value if assessment.scope is not None else False
+    return LEVEL[decide(assessment.proof.value, False if in_scope and scope is None else scope)]
+
+
+def _route_unknowns(assessment: Assessment) -> list[str]:
+    """The unknown facts that decide the routes (not the referrals) of an assessment."""
+    proof = assessment.proof
+    route = set(unknown_facts(proof)) if proof.value is None or proof.value == CONFLICT else set()
+    return [n for n in assessment.unknown_facts if n in route]
+
+
 def _with(applicant: Applicant, changes: tuple[Change, ...]) -> Applicant:
     values = dict(applicant.values)
     for change in changes:
@@ -331,8 +356,11 @@ def find_repairs(
     facts, not_tried = changeable_facts(engine, goal)
     result = engine.assess(applicant, goal, peildatum)
     if result.outcome == ELIGIBLE:
-        return RepairAnswer([], facts, max_changes, True, not_tried)
-    probe = Probe(engine, applicant, goal)
+        return RepairAnswer([], facts, max_changes, True, not_tried, needs_no_change=True)
+    # an open referral takes no part: search as for a person the sources do not send elsewhere
+    assumed = [r["rule_id"] for r in result.elsewhere_if]
+    in_scope = bool(assumed)
+    probe = Probe(engine, applicant, goal, in_scope=in_scope)
     options = _options(engine, facts, applicant.values)
     state = _Search()
     _search_at(probe, facts, options, peildatum, max_changes, state)
@@ -363,11 +391,12 @@ def find_repairs(
             changes = tuple(Change(name, value, applicant.values.get(name)) for name, value in zip(names, chosen))
             changed = _with(applicant, changes)
             again = engine.assess(changed, goal, day)  # verified with the reference evaluator
-            if again.outcome != (ELIGIBLE if level == SURE else UNDETERMINED):
+            if _level(again, in_scope) != level:
                 continue
             conditions: tuple[Condition, ...] = ()
             if level == POSSIBLE:
-                found = _conditions(engine, probe, {c.fact: c.value for c in changes}, day, again.unknown_facts)
+                deciding = _route_unknowns(again) if in_scope else again.unknown_facts
+                found = _conditions(engine, probe, {c.fact: c.value for c in changes}, day, deciding)
                 if found is None:
                     continue
                 conditions = found
@@ -391,5 +420,13 @@ def find_repairs(
     )
     exhaustive = state.complete and not state.larger and not not_tried
     return RepairAnswer(
-        repairs, facts, max_changes, exhaustive, not_tried, state.larger, days[-1] if days else peildatum
+        repairs,
+        facts,
+        max_changes,
+        exhaustive,
+        not_tried,
+        state.larger,
+        days[-1] if days else peildatum,
+        assumed,
+        _level(result, in_scope) == SURE,
     )
