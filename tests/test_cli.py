@@ -367,7 +367,7 @@ def test_assess_json_is_a_versioned_assessment_with_outcome_eligible_for_the_exa
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert data["format"] == "verblijfsregels/assessment"
-    assert data["version"] == 1
+    assert data["version"] == 2
     assert data["goal"] == GOAL
     assert data["peildatum"] == PEILDATUM
     assert data["outcome"] == "eligible"
@@ -382,7 +382,7 @@ def test_assess_json_without_goal_is_a_list_of_assessments_one_per_goal(engine):
     assert isinstance(data, list)
     assert [d["goal"] for d in data] == sorted(engine.kb.goals)
     for d in data:
-        assert d["format"] == "verblijfsregels/assessment" and d["version"] == 1
+        assert d["format"] == "verblijfsregels/assessment" and d["version"] == 2
     assert {d["goal"]: d["outcome"] for d in data}[GOAL] == "eligible"
 
 
@@ -420,7 +420,7 @@ def test_why_not_explains_the_goal_in_text_and_json():
     assert text.stdout.startswith("Waarom niet:")
     assert "Conclusie:" in text.stdout
     data = json.loads(run("why-not", EXAMPLE, "--goal", GOAL, "--peildatum", PEILDATUM, "--format", "json").stdout)
-    assert data["format"] == "verblijfsregels/why-not" and data["version"] == 2
+    assert data["format"] == "verblijfsregels/why-not" and data["version"] == 3
     assert data["failing"] == []
     assert data["assessment"]["outcome"] == "eligible"
 

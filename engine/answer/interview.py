@@ -11,6 +11,10 @@ date or permit history cannot be enumerated: it is tried with answers around eve
 rules read of it, and left out only when even every value of what the rules read of it cannot
 help decide. Questions whose answer settles an outcome at once come first; ties keep the order in
 which the proof names them, so the order is stable.
+
+A refusal while a referral elsewhere is still open (every route fails, and whether the applicant
+holds an asylum permit is not known) is not yet settled: an answer can still send the applicant
+elsewhere, so the facts of the open referrals are asked too; the routes' facts are not.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from engine.answer.assess import UNDETERMINED, Assessment
+from engine.answer.assess import NOT_ELIGIBLE, UNDETERMINED, Assessment
 from engine.answer.probe import EVERY, Probe
 from engine.applicant.facts import MAX_DIGITS, Applicant, parse_applicant
 from engine.tijd import iso_text
@@ -135,12 +139,34 @@ def _values(kb: Any, name: str) -> list[Any]:
     return [True, False] if fact.type == "bool" else list(fact.values)
 
 
+PENDING = "pending"  # not eligible while a referral is open: an answer may still send the applicant elsewhere
+OPEN = (UNDETERMINED, PENDING)
+
+
+def _states(probe: Probe, builders: list[Any]) -> list[tuple[str, ...]]:
+    """Per variant, the outcome of each goal, with PENDING for a refusal whose scope is open."""
+    out = []
+    for b in builders:
+        row = []
+        for conclusion, scope in probe.roots:
+            outcome = probe.outcome(b, conclusion, scope)
+            row.append(PENDING if outcome == NOT_ELIGIBLE and scope and b.value(scope) is None else outcome)
+        out.append(tuple(row))
+    return out
+
+
 def deciding_facts(results: list[Assessment]) -> list[str]:
+    """The unknown facts that decide an open outcome, and those of the referrals still open
+    beside a refusal."""
     out: dict[str, None] = {}
     for result in results:
         if result.outcome == UNDETERMINED:
             for name in result.unknown_facts:
                 out[name] = None
+        elif result.outcome == NOT_ELIGIBLE:
+            for referral in result.elsewhere_if:
+                for name in referral["unknown_facts"]:
+                    out[name] = None
     return list(out)
 
 
@@ -212,8 +238,8 @@ def witness(
     between the answers to `name` reach most nodes towards the goals (each step tries every
     single change at once, in one run). Then, for a yes/no or choice fact, a depth-first search
     over partial answers, which stops wherever the outcome is already decided (an unknown fact
-    that becomes known only adds derivations, so a decided outcome stays decided: a refusal can
-    only still become a referral, which the answer names without asking) or where,
+    that becomes known only adds derivations, so a decided outcome stays decided; a refusal with
+    a referral still open is not decided yet, PENDING) or where,
     with every answer to the rest asserted at once, an answer to `name` cannot help decide any
     goal; so it proves there is none."""
     kb = probe.kb
@@ -243,8 +269,8 @@ def witness(
         out = []
         for i in range(len(assignments)):
             group = builders[i * width : (i + 1) * width]
-            outcomes = [tuple(probe.outcome(b, c, s) for c, s in probe.roots) for b in group]
-            if all(o != UNDETERMINED for o in outcomes[0]):
+            outcomes = _states(probe, group)
+            if all(o not in OPEN for o in outcomes[0]):
                 out.append((None, -1))
                 continue
             hit = next((v for v, o in zip(tried, outcomes[1:]) if o != outcomes[0]), None)
@@ -293,9 +319,9 @@ def witness(
         if left[0] <= 0:
             return None
         left[0] -= 1
-        outcomes = probe.outcomes([(fixed, peildatum)] + [({**fixed, name: v}, peildatum) for v in values])
+        outcomes = _states(probe, probe.builders([(fixed, peildatum)] + [({**fixed, name: v}, peildatum) for v in values]))
         base = outcomes[0]
-        if all(o != UNDETERMINED for o in base):
+        if all(o not in OPEN for o in base):
             return False
         for v, o in zip(values, outcomes[1:]):
             if o != base:
