@@ -320,6 +320,8 @@ def render_overview(assessments: list[Any], kb: Any) -> str:
             "reason": _first_failure(a.proof) if a.outcome == "not_eligible" else "",
             "deciding": [kb.facts[n].label for n in a.unknown_facts] or ["tegenstrijdige afleidingen"],
             "reference": a.scope.detail.get("reference", "") if a.scope is not None else "",
+            "elsewhere": [r["rule_id"] for r in a.elsewhere_if],
+            "routes_hold": a.proof.value is True,
             # the fee beside each route that is open, as `fees --goal` gives it; a form whose
             # consequence may still not apply is marked
             "fees": [

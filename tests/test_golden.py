@@ -42,6 +42,18 @@ CASES = [
         "why-not",
     ),
     ("waarom_niet_gevaar_openbare_orde.txt", GOLDEN / "gevaar_openbare_orde.yaml", "2025-06-01", "why-not"),
+    # the referrals elsewhere (C15) left open, as almost every applicant does: a refusal stays a
+    # refusal with the referrals beside it, the repairs are those of a person in scope, and
+    # routes that hold read "in aanmerking, tenzij"
+    ("alleen_examen_reikwijdte_onbekend.txt", GOLDEN / "alleen_examen_reikwijdte_onbekend.yaml", "2025-06-01", "assess"),
+    (
+        "waarom_niet_alleen_examen_reikwijdte_onbekend.txt",
+        GOLDEN / "alleen_examen_reikwijdte_onbekend.yaml",
+        "2025-06-01",
+        "why-not",
+    ),
+    ("voldoet_reikwijdte_onbekend.txt", GOLDEN / "voldoet_reikwijdte_onbekend.yaml", "2025-06-01", "assess"),
+    ("waarom_niet_voldoet_reikwijdte_onbekend.txt", GOLDEN / "voldoet_reikwijdte_onbekend.yaml", "2025-06-01", "why-not"),
 ]
 
 
