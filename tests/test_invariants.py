@@ -27,7 +27,7 @@ from hypothesis.control import currently_in_test_context
 from engine.answer.assess import ELIGIBLE, NOT_ELIGIBLE, OUT_OF_SCOPE, UNDETERMINED
 from engine.applicant.facts import parse_applicant
 from engine.checks import strategies as kit
-from engine.rules.model import Atom, KnowledgeBase, load_knowledge_base
+from engine.rules.model import Atom, KnowledgeBase, expr_names, load_knowledge_base
 from engine.tijd import add_years
 
 PEILDATUM = date(2026, 11, 22)
@@ -207,9 +207,10 @@ def _excuses(engine, goal: str, before, after, old, new, fact: str) -> list[str]
 
 
 def check_adding_a_fact(engine, example) -> list[str]:
-    """Adding a fact: an unknown fact becoming known never changes a given answer, and a yes/no
-    fact made true takes eligibility away only through one of the excuses `_excuses` names.
-    Returns those excuses, as '<goal>: <excuse>'."""
+    """Adding a fact: an unknown fact becoming known never changes a given answer, except a refusal
+    beside a referral that was still open, which the fact may make apply (the sources then send the
+    applicant elsewhere); and a yes/no fact made true takes eligibility away only through one of
+    the excuses `_excuses` names. Returns those excuses, as '<goal>: <excuse>'."""
     facts, name, value = example
     if name is None:
         return []
@@ -219,8 +220,16 @@ def check_adding_a_fact(engine, example) -> list[str]:
     for goal, old in before.items():
         new = after[goal]
         if name not in facts:
-            # an unknown fact becoming known never changes an answer that was already given
-            assert old.outcome == UNDETERMINED or new.outcome == old.outcome, (
+            # an unknown fact becoming known never changes an answer that was already given, but a
+            # referral named beside a refusal may turn out to apply: then the sources decide
+            scope = engine.kb.goals[goal].out_of_scope
+            referred = (
+                old.outcome == NOT_ELIGIBLE
+                and bool(old.elsewhere_if)
+                and new.outcome == OUT_OF_SCOPE
+                and name in _reach(engine, scope)
+            )
+            assert old.outcome == UNDETERMINED or new.outcome == old.outcome or referred, (
                 f"{goal}: {old.outcome} werd {new.outcome} toen {name} bekend werd ({value!r})"
             )
         elif old.outcome == ELIGIBLE and new.outcome != ELIGIBLE:
@@ -276,6 +285,102 @@ def check_out_of_scope(engine, facts: dict[str, Any]) -> None:
 @given(scope_applicants(KB))
 def test_eligibility_is_never_derived_for_someone_the_sources_send_elsewhere(engine, facts):
     check_out_of_scope(engine, facts)
+
+
+# -- a referral that is still open ------------------------------------------------------------------
+
+
+def scope_facts(kb: KnowledgeBase, goal: str) -> list[str]:
+    """The input facts the declared referrals of `goal` (its `buiten_bereik`) read, through rules,
+    exceptions, source disagreements and quantities."""
+    out: list[str] = []
+    stack, seen = [kb.goals[goal].out_of_scope], set()
+    while stack:
+        name = stack.pop()
+        if name is None or name in seen:
+            continue
+        seen.add(name)
+        if name in kb.facts:
+            out.append(name)
+        elif name in kb.quantities:
+            stack.extend(kb.quantities[name].inputs)
+        rule_ids = list(kb.rules_for.get(name, ()))
+        if name in kb.disagreement_for:
+            rule_ids += kb.disagreements[kb.disagreement_for[name]].rule_ids
+        for rid in rule_ids + [e for r in rule_ids for e in kb.exceptions_of.get(r, ())]:
+            rule = kb.rules[rid]
+            stack.extend(n for expr in (rule.conditions, rule.applies_when) for n, _ in expr_names(expr))
+    return sorted(out)
+
+
+def open_scope_reason(kb: KnowledgeBase) -> str | None:
+    if not any(spec.out_of_scope and scope_facts(kb, g) for g, spec in kb.goals.items()):
+        return "geen doel met een buiten_bereik dat invoerfeiten leest"
+    return None
+
+
+@st.composite
+def open_scope_applicants(draw, kb: KnowledgeBase):
+    """(applicant, goal): any applicant, or a scenario base variant eligible for some goal, with
+    every fact the referrals of `goal` read forgotten: as almost every applicant leaves them."""
+    facts = draw(st.one_of(*_addition_sources(kb)))
+    goal = draw(st.sampled_from(sorted(g for g, spec in kb.goals.items() if spec.out_of_scope)))
+    return {k: v for k, v in facts.items() if k not in scope_facts(kb, goal)}, goal
+
+
+def check_open_scope(engine, example) -> None:
+    """A referral that is still open never turns a refusal into undetermined: if every route fails
+    and no referral is known to apply, the outcome is not_eligible whatever they turn out to be,
+    with the open referrals named beside it; if the routes hold and only referrals are open, the
+    outcome is undetermined ("in aanmerking, tenzij") and exactly the facts of those referrals
+    decide it. Each named referral is a declared rule of the goal's `buiten_bereik`, with its
+    source. Made not to apply, the referrals leave the outcome the routes give."""
+    facts, goal = example
+    kb = engine.kb
+    result = _assess(engine, facts, goal)
+    spec = kb.goals[goal]
+    route = result.proof.value
+    scope = result.scope.value if result.scope is not None else False
+    named = [r["rule_id"] for r in result.elsewhere_if]
+    if scope is True:
+        assert result.outcome == OUT_OF_SCOPE and named == [], (goal, result.outcome, named)
+        return
+    if scope is False:
+        assert named == [], (goal, named)
+    else:
+        assert named, f"{goal}: de reikwijdte is open ({scope}) maar geen verwijzing wordt genoemd"
+    for r in result.elsewhere_if:
+        rule = kb.rules[r["rule_id"]]
+        assert rule.conclusion == spec.out_of_scope, (goal, r["rule_id"])
+        assert r["source"] == {"file": rule.source.file, "quote": rule.source.quote}, (goal, r["rule_id"])
+    if route is False:
+        assert result.outcome == NOT_ELIGIBLE, (
+            f"{goal}: elke route faalt, maar de uitkomst is {result.outcome} (reikwijdte {scope})"
+        )
+    elif route is True:
+        assert result.outcome == (ELIGIBLE if scope is False else UNDETERMINED), (goal, result.outcome, scope)
+        if scope is None:
+            deciding = {n for r in result.elsewhere_if for n in r["unknown_facts"]}
+            assert set(result.unknown_facts) == deciding, (
+                f"{goal}: in aanmerking tenzij {named}, maar gevraagd wordt {result.unknown_facts}"
+            )
+    else:
+        assert result.outcome == UNDETERMINED, (goal, result.outcome)
+    if named:
+        inside = kit.buiten_bereik_uitgesloten(kb, facts, [goal])
+        again = _assess(engine, inside, goal)
+        if again.scope is not None and again.scope.value is False and again.proof.value == route:
+            # the facts that make the referrals not apply do not feed the routes here
+            assert again.outcome == {True: ELIGIBLE, False: NOT_ELIGIBLE}.get(route, UNDETERMINED), (
+                goal,
+                again.outcome,
+            )
+
+
+@pytest.mark.skipif(open_scope_reason(KB) is not None, reason=str(open_scope_reason(KB)))
+@given(open_scope_applicants(KB))
+def test_an_open_referral_never_turns_a_refusal_into_undetermined_and_is_named_beside_the_answer(engine, example):
+    check_open_scope(engine, example)
 
 
 # -- the shape of every proof -----------------------------------------------------------------------
@@ -334,7 +439,6 @@ def test_every_proof_leaf_is_an_input_fact_and_every_node_a_declared_rule_for_ev
 def e9_facts(kb: KnowledgeBase) -> list[str]:
     """Yes/no facts read by the declarations of E9 (E9, E9.*) other than through an age."""
     names: list[str] = []
-    from engine.rules.model import expr_names
 
     for rule in kb.rules.values():
         if rule.id == "E9" or rule.id.startswith("E9."):
@@ -498,6 +602,7 @@ PROPERTIES = [
     Property("c13_alleen_openbare_orde", c13_reason, c13_applicants, check_c13),
     Property("feit_toevoegen", lambda kb: None, fact_additions, check_adding_a_fact),
     Property("buiten_bereik", lambda kb: None, scope_applicants, check_out_of_scope),
+    Property("buiten_bereik_open", open_scope_reason, open_scope_applicants, check_open_scope),
     Property("e9_onder_18", e9_reason, minors_with_e9_fact, check_e9),
 ]
 
