@@ -3,6 +3,7 @@
 A scenario names a base applicant (tests/scenarios/basis/), the changes to it (`wijzig`; null
 makes a fact unknown), the goal and peildatum, and what must come out: the outcome, optionally
 the value of named rules in the proof (`regels`), the unknown facts (`onbekende_feiten`), the
+referrals elsewhere that are still open beside the answer (`verwijzingen_open`: rule ids), the
 consequence rules shown with an eligible outcome (`gevolgen`), the consequences whose conditions
 hold whatever the outcome (`geldende_gevolgen`) and the dates terms give (`termijnen`; `geen`:
 the term does not apply). A fee scenario has `leges` instead of `doel` (see `check_fees`).
@@ -127,6 +128,9 @@ def check_scenario(engine, spec: dict, name: str = "") -> None:
         assert sorted(holding) == sorted(expected["geldende_gevolgen"]), holding
     if "onbekende_feiten" in expected:
         assert sorted(result.unknown_facts) == sorted(expected["onbekende_feiten"])
+    if "verwijzingen_open" in expected:
+        named = [r["rule_id"] for r in result.elsewhere_if]
+        assert sorted(named) == sorted(expected["verwijzingen_open"]), f"open verwijzingen: {named}"
     for rid, day in (expected.get("termijnen") or {}).items():
         # `termijnen: {E15: 2026-04-01}`: the date a term gives (null: its start date is unknown)
         dates = {t["rule_id"]: t["date"] for t in result.terms}
