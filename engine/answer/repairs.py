@@ -360,6 +360,8 @@ def find_repairs(
     # an open referral takes no part: search as for a person the sources do not send elsewhere
     assumed = [r["rule_id"] for r in result.elsewhere_if]
     in_scope = bool(assumed)
+    if in_scope and _level(result, in_scope) == SURE:  # eligible unless a referral applies
+        return RepairAnswer([], facts, max_changes, True, not_tried, assumed_in_scope=assumed, needs_no_change=True)
     probe = Probe(engine, applicant, goal, in_scope=in_scope)
     options = _options(engine, facts, applicant.values)
     state = _Search()
@@ -428,5 +430,4 @@ def find_repairs(
         state.larger,
         days[-1] if days else peildatum,
         assumed,
-        _level(result, in_scope) == SURE,
     )
