@@ -155,6 +155,11 @@ def _states(probe: Probe, builders: list[Any]) -> list[tuple[str, ...]]:
     return out
 
 
+def _plain(states: tuple[str, ...]) -> tuple[str, ...]:
+    """The outcomes themselves: a pending refusal is a refusal."""
+    return tuple(NOT_ELIGIBLE if o == PENDING else o for o in states)
+
+
 def deciding_facts(results: list[Assessment]) -> list[str]:
     """The unknown facts that decide an open outcome, and those of the referrals still open
     beside a refusal."""
@@ -273,8 +278,9 @@ def witness(
             if all(o not in OPEN for o in outcomes[0]):
                 out.append((None, -1))
                 continue
-            hit = next((v for v, o in zip(tried, outcomes[1:]) if o != outcomes[0]), None)
-            changed = any(o != outcomes[0] for o in outcomes[1:])
+            base = _plain(outcomes[0])  # the witness changes an outcome, not only its being settled
+            hit = next((v for v, o in zip(tried, outcomes[1:]) if _plain(o) != base), None)
+            changed = any(_plain(o) != base for o in outcomes[1:])
             reach = sum(1 for n in above if len({repr(b.value(n)) for b in group}) > 1)
             out.append((hit if changed else None, 1000 * reach + _openness(program, above_set, name, group[0])))
         return out
@@ -324,7 +330,7 @@ def witness(
         if all(o not in OPEN for o in base):
             return False
         for v, o in zip(values, outcomes[1:]):
-            if o != base:
+            if _plain(o) != _plain(base):
                 return fixed, v
         loose = {r: EVERY for r in rest}
         if not any(
@@ -452,6 +458,12 @@ def next_question(
                 continue
             tries = candidate_answers(engine, answers, name, peildatum)
             found = witness(probe, name, others, peildatum, values=tries) if tries else None
+            if not found and not any(
+                probe.decidable_by(name, [({**everything, name: EVERY}, peildatum)], refusals=False)[0]
+            ):
+                # no witness, and only a refusal beside an open referral could make it count: the
+                # over-approximation above is not reason enough to ask
+                continue
             return _question(kb, name, answers, found or None)
         found = witness(probe, name, others, peildatum)
         if found:

@@ -199,7 +199,7 @@ class Probe:
             for builder in self.builders(variants)
         ]
 
-    def decidable_by(self, name: str, variants: Sequence[Variant]) -> list[tuple[bool, ...]]:
+    def decidable_by(self, name: str, variants: Sequence[Variant], refusals: bool = True) -> list[tuple[bool, ...]]:
         """Per variant and goal: whether the fact `name` can help decide the outcome there.
 
         Meant for variants that give facts the value EVERY: each of their values is asserted at
@@ -208,7 +208,9 @@ class Probe:
         the out-of-scope one becoming true (or false, with the conclusion true), or the
         conclusion becoming false (a refusal whatever the open referrals) or true while the
         applicant is not sent elsewhere. False here means no answers to the EVERY facts let an
-        answer to `name` decide that goal.
+        answer to `name` decide that goal. `refusals=False` leaves out a refusal beside an open
+        referral: then the conclusion decides only while the applicant is known not to be sent
+        elsewhere (the stricter test for a question that has no witness).
         """
         program = self.engine.program
         cones = self.__dict__.setdefault("_cones", {})
@@ -224,7 +226,9 @@ class Probe:
                 via_scope = (
                     bool(scope) and name in cones[scope] and (True in outside or (False in outside and True in concl))
                 )
-                via_conclusion = name in cones[conclusion] and (False in concl or (True in concl and False in outside))
+                via_conclusion = name in cones[conclusion] and (
+                    (refusals and False in concl) or (bool(concl) and False in outside)
+                )
                 row.append(via_scope or via_conclusion)
             out.append(tuple(row))
         return out
