@@ -45,7 +45,12 @@ CASES = [
     # the referrals elsewhere (C15) left open, as almost every applicant does: a refusal stays a
     # refusal with the referrals beside it, the repairs are those of a person in scope, and
     # routes that hold read "in aanmerking, tenzij"
-    ("alleen_examen_reikwijdte_onbekend.txt", GOLDEN / "alleen_examen_reikwijdte_onbekend.yaml", "2025-06-01", "assess"),
+    (
+        "alleen_examen_reikwijdte_onbekend.txt",
+        GOLDEN / "alleen_examen_reikwijdte_onbekend.yaml",
+        "2025-06-01",
+        "assess",
+    ),
     (
         "waarom_niet_alleen_examen_reikwijdte_onbekend.txt",
         GOLDEN / "alleen_examen_reikwijdte_onbekend.yaml",
@@ -53,7 +58,12 @@ CASES = [
         "why-not",
     ),
     ("voldoet_reikwijdte_onbekend.txt", GOLDEN / "voldoet_reikwijdte_onbekend.yaml", "2025-06-01", "assess"),
-    ("waarom_niet_voldoet_reikwijdte_onbekend.txt", GOLDEN / "voldoet_reikwijdte_onbekend.yaml", "2025-06-01", "why-not"),
+    (
+        "waarom_niet_voldoet_reikwijdte_onbekend.txt",
+        GOLDEN / "voldoet_reikwijdte_onbekend.yaml",
+        "2025-06-01",
+        "why-not",
+    ),
 ]
 
 

@@ -144,7 +144,9 @@ def test_repairs_beside_an_open_referral_are_those_of_the_same_person_in_scope(e
     it took not to apply. Only goals whose routes do not read those facts."""
     program = engine.program
     goals = [
-        g for g in REPAIR_GOALS if not set(scope_facts(engine.kb, g)) & set(program.reachable([engine.kb.goals[g].conclusion]))
+        g
+        for g in REPAIR_GOALS
+        if not set(scope_facts(engine.kb, g)) & set(program.reachable([engine.kb.goals[g].conclusion]))
     ]
     assert goals
 

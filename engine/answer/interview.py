@@ -325,7 +325,9 @@ def witness(
         if left[0] <= 0:
             return None
         left[0] -= 1
-        outcomes = _states(probe, probe.builders([(fixed, peildatum)] + [({**fixed, name: v}, peildatum) for v in values]))
+        outcomes = _states(
+            probe, probe.builders([(fixed, peildatum)] + [({**fixed, name: v}, peildatum) for v in values])
+        )
         base = outcomes[0]
         if all(o not in OPEN for o in base):
             return False
