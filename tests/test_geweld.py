@@ -93,8 +93,12 @@ def test_outside_this_knowledge_base_never_coexists_with_eligible_or_not_eligibl
     )
     if eu:
         assert assessment.outcome == "out_of_scope"
-    if assessment.outcome in ("eligible", "not_eligible"):
+    if assessment.outcome == "eligible":
         assert assessment.scope is not None and assessment.scope.value is False
+    if assessment.outcome == "not_eligible":
+        # every route fails: a refusal whatever E2 turns out to be, with E2 named while it is open
+        assert assessment.scope is not None and assessment.scope.value is not True
+        assert bool(assessment.elsewhere_if) == (assessment.scope.value is not False)
 
 
 def test_the_terms_are_dates_counted_from_the_applicants_dates(engine):
