@@ -51,6 +51,13 @@ def fee_source_files(kb: KnowledgeBase) -> list[str]:
     return sorted(files)
 
 
+def precedence_source_files(kb: KnowledgeBase) -> list[str]:
+    """The sources --voorrang may name: those fees cite and those of every source disagreement."""
+    files = set(fee_source_files(kb))
+    files |= {kb.rules[r].source.file for d in kb.disagreements.values() for r in d.rule_ids}
+    return sorted(files)
+
+
 @dataclass
 class SourceFee:
     source_file: str
