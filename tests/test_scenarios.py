@@ -5,7 +5,9 @@ makes a fact unknown), the goal and peildatum, and what must come out: the outco
 the value of named rules in the proof (`regels`), the unknown facts (`onbekende_feiten`), the
 consequence rules shown with an eligible outcome (`gevolgen`), the consequences whose conditions
 hold whatever the outcome (`geldende_gevolgen`) and the dates terms give (`termijnen`; `geen`:
-the term does not apply). A fee scenario has `leges` instead of `doel` (see `check_fees`).
+the term does not apply). `voorrang` (a list of sources, as `--voorrang` takes them) puts those
+sources first; `volgt_bron: {B4+C2: "003"}` says which source a disagreement follows in the
+proof. A fee scenario has `leges` instead of `doel` (see `check_fees`).
 """
 
 from __future__ import annotations
@@ -107,7 +109,7 @@ def check_scenario(engine, spec: dict, name: str = "") -> None:
     if "leges" in spec:
         check_fees(engine, applicant, peildatum, spec)
         return
-    result = engine.assess(applicant, spec["doel"], peildatum)
+    result = engine.assess(applicant, spec["doel"], peildatum, spec.get("voorrang"))
     expected = spec["verwacht"]
     assert result.outcome == expected["uitkomst"], f"{name}: {result.outcome}"
     values = rule_values(result.proof)
@@ -127,6 +129,14 @@ def check_scenario(engine, spec: dict, name: str = "") -> None:
         assert sorted(holding) == sorted(expected["geldende_gevolgen"]), holding
     if "onbekende_feiten" in expected:
         assert sorted(result.unknown_facts) == sorted(expected["onbekende_feiten"])
+    for dis_id, source in (expected.get("volgt_bron") or {}).items():
+        # the source whose rule decides the disagreement, by precedence (declared or --voorrang)
+        followed = {
+            n.detail["precedence"]["source_file"].split("_", 1)[0]
+            for n in result.proof.walk()
+            if n.kind == "consensus" and n.rule_id == dis_id and n.detail.get("precedence")
+        }
+        assert followed == {str(source)}, f"{dis_id}: verwacht bron {source}, het bewijs volgt {followed or 'geen'}"
     for rid, day in (expected.get("termijnen") or {}).items():
         # `termijnen: {E15: 2026-04-01}`: the date a term gives (null: its start date is unknown)
         dates = {t["rule_id"]: t["date"] for t in result.terms}
