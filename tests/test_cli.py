@@ -367,7 +367,7 @@ def test_assess_json_is_a_versioned_assessment_with_outcome_eligible_for_the_exa
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert data["format"] == "verblijfsregels/assessment"
-    assert data["version"] == 1
+    assert data["version"] == 2
     assert data["goal"] == GOAL
     assert data["peildatum"] == PEILDATUM
     assert data["outcome"] == "eligible"
@@ -382,7 +382,7 @@ def test_assess_json_without_goal_is_a_list_of_assessments_one_per_goal(engine):
     assert isinstance(data, list)
     assert [d["goal"] for d in data] == sorted(engine.kb.goals)
     for d in data:
-        assert d["format"] == "verblijfsregels/assessment" and d["version"] == 1
+        assert d["format"] == "verblijfsregels/assessment" and d["version"] == 2
     assert {d["goal"]: d["outcome"] for d in data}[GOAL] == "eligible"
 
 

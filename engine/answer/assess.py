@@ -21,7 +21,7 @@ from engine.tijd import add_duration
 
 ASSESSMENT_SCHEMA = Path(__file__).resolve().parent / "assessment.schema.json"
 PROOF_FORMAT = "verblijfsregels/assessment"
-PROOF_VERSION = 1
+PROOF_VERSION = 2  # 2: a disagreement that a precedence decides follows the source that goes first
 
 ELIGIBLE = "eligible"
 NOT_ELIGIBLE = "not_eligible"
