@@ -142,7 +142,9 @@ class Engine:
 
     def governing(self, order: list[str] | None = None) -> dict[str, str | None]:
         """Per source disagreement, the rule whose source goes first under `order` (else declared)."""
-        return {d.id: (g[0] if (g := self.kb.governing(d, order or ())) else None) for d in self.kb.disagreements.values()}
+        return {
+            d.id: (g[0] if (g := self.kb.governing(d, order or ())) else None) for d in self.kb.disagreements.values()
+        }
 
     def with_precedence(self, order: list[str] | None) -> Engine:
         """This knowledge base with the user's order of sources (`--voorrang`) before the declared

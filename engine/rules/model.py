@@ -835,7 +835,9 @@ SEED_FILE = re.compile(r"^\d{3}_[0-9a-f]+\.txt$")
 def _precedence(raw: Any, path: Path) -> SourcePrecedence:
     """One entry of `voorrang`: `id`, `eerst` (a seed file), `daarna` (seed files), `reden`, `bronnen`."""
     if not isinstance(raw, dict):
-        raise KnowledgeBaseError(f"{path.name}: elke 'voorrang' is een mapping met 'id', 'eerst', 'daarna', 'reden' en 'bronnen'")
+        raise KnowledgeBaseError(
+            f"{path.name}: elke 'voorrang' is een mapping met 'id', 'eerst', 'daarna', 'reden' en 'bronnen'"
+        )
     pid = str(raw.get("id", ""))
     where = _where(path, pid or "?")
     allowed = {"id", "eerst", "daarna", "reden", "bronnen"}
