@@ -298,13 +298,14 @@ peildatum_option = click.option(
 
 
 def _precedence(voorrang: str | None) -> list[str]:
-    """The sources --voorrang names, in order; a name that is no source the fees cite is refused."""
+    """The sources --voorrang names, in order; a name that is no source of the fees or of a source
+    disagreement is refused."""
     names = [p.strip() for p in (voorrang or "").split(",") if p.strip()]
     if not names:
         return []
-    from engine.answer.fees import fee_source_files
+    from engine.answer.fees import precedence_source_files
 
-    files = fee_source_files(_engine().kb)
+    files = precedence_source_files(_engine().kb)
     allowed = sorted({f.split("_", 1)[0] for f in files})
     for name in names:
         if name not in allowed and name not in files:
@@ -321,7 +322,10 @@ voorrang_option = click.option(
     "--voorrang",
     metavar="BRONNEN",
     callback=_check_voorrang,
-    help="Where sources give different amounts, prefer them in this order (e.g. 002,001); the answer says so.",
+    help=(
+        "Where sources differ (amounts, conditions), prefer them in this order (e.g. 002,001 or 004), "
+        "before the precedence the knowledge base declares; the answer says so."
+    ),
 )
 
 

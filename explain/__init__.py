@@ -348,7 +348,11 @@ def render_rules(kb: Any) -> str:
     ]
     return _ENV.get_template("rules.txt.j2").render(
         rules=rules,
-        disagreements=list(kb.disagreements.values()),
+        disagreements=[
+            {"d": d, "governing": (g := kb.governing(d)), "file": kb.rules[g[0]].source.file if g else None}
+            for d in kb.disagreements.values()
+        ],
+        precedences=list(kb.precedences.values()),
         fee_rules=fee_rules,
         fee_ranges=list(kb.fee_ranges.values()),
         goal_assumptions=goal_assumptions,

@@ -448,7 +448,7 @@ def rule_ids_in_text_listing(text: str) -> set[str]:
     for line in text.splitlines():
         if line and not line[0].isspace():
             head = line.split(": ", 1)[0]
-            if "(bronverschil)" not in head:
+            if "(bronverschil)" not in head and "(voorrang)" not in head:
                 ids.add(head.split(" (", 1)[0])
     return ids
 
@@ -456,6 +456,8 @@ def rule_ids_in_text_listing(text: str) -> set[str]:
 def test_rules_lists_every_rule_of_the_knowledge_base(engine):
     result = run("rules")
     assert result.exit_code == 0, result.output
+    for precedence in engine.kb.precedences.values():  # the declared precedence, with its reason
+        assert f"{precedence.id} (voorrang): " in result.stdout and precedence.reason in result.stdout
     assert rule_ids_in_text_listing(result.stdout) == (
         set(engine.kb.rules) | set(engine.kb.fee_rules) | set(engine.kb.fee_ranges) | set(engine.kb.goal_assumptions)
     )

@@ -42,7 +42,13 @@ def test_disagreeing_sources_are_both_shown_with_their_quotes_and_no_amount_is_c
     data = json.loads(fees(VICTIM, "--form", "7027", "--format", "json").stdout)
     fees_schema(data)
     assert data["amount"] is None and data["sources_agree"] is False
-    assert data["precedence"] == {"order": [], "applied": False, "chosen_source": None}
+    assert data["precedence"] == {
+        "order": [],
+        "applied": False,
+        "chosen_source": None,
+        "set_by": None,
+        "declared": None,  # 001 and 002 are both undated: the knowledge base declares no order between them
+    }
     assert {s["source_file"][:3]: s["amount"] for s in data["per_source"]} == {"001": 17400, "002": 20700}
 
 
@@ -278,16 +284,17 @@ def test_an_unknown_source_in_voorrang_is_refused_naming_the_option_and_the_sour
         source = tmp_path / "in.csv"
         source.write_text("geboortedatum\n1990-05-01\n", encoding="utf-8")
         result = run("batch", source, "--out", out, "--voorrang", "xyz")
-    assert_one_line_error(result, "--voorrang", "'xyz'", "toegestaan: 001, 002, 004")
+    # the sources of the fees and of every source disagreement (000 and 003 state conditions, no fee)
+    assert_one_line_error(result, "--voorrang", "'xyz'", "toegestaan: 000, 001, 002, 003, 004")
     assert not out.exists()  # refused before anything was written
 
 
-def test_voorrang_takes_the_sources_fees_cite_by_number_or_file_name():
-    for order in ("002,001", "004,001", "002_b3255643ce0e7bad.txt,001"):
+def test_voorrang_takes_the_sources_of_fees_and_disagreements_by_number_or_file_name():
+    for order in ("002,001", "004,001", "002_b3255643ce0e7bad.txt,001", "003"):
         assert fees(VICTIM, "--form", "7027", "--voorrang", order).exit_code == 0, order
     assert_one_line_error(
-        fees(VICTIM, "--form", "7027", "--voorrang", "003"), "--voorrang", "'003'"
-    )  # 003 states no fee
+        fees(VICTIM, "--form", "7027", "--voorrang", "005"), "--voorrang", "'005'"
+    )  # there is no source 005
 
 
 def test_the_range_of_bron_004_is_a_disagreement_set_aside_with_the_reason_the_kb_cites(fees_schema):

@@ -6,7 +6,9 @@ the value of named rules in the proof (`regels`), the unknown facts (`onbekende_
 referrals elsewhere that are still open beside the answer (`verwijzingen_open`: rule ids), the
 consequence rules shown with an eligible outcome (`gevolgen`), the consequences whose conditions
 hold whatever the outcome (`geldende_gevolgen`) and the dates terms give (`termijnen`; `geen`:
-the term does not apply). A fee scenario has `leges` instead of `doel` (see `check_fees`).
+the term does not apply). `voorrang` (a list of sources, as `--voorrang` takes them) puts those
+sources first; `volgt_bron: {B4+C2: "003"}` says which source a disagreement follows in the
+proof. A fee scenario has `leges` instead of `doel` (see `check_fees`).
 """
 
 from __future__ import annotations
@@ -108,7 +110,7 @@ def check_scenario(engine, spec: dict, name: str = "") -> None:
     if "leges" in spec:
         check_fees(engine, applicant, peildatum, spec)
         return
-    result = engine.assess(applicant, spec["doel"], peildatum)
+    result = engine.assess(applicant, spec["doel"], peildatum, spec.get("voorrang"))
     expected = spec["verwacht"]
     assert result.outcome == expected["uitkomst"], f"{name}: {result.outcome}"
     values = rule_values(result.proof)
@@ -131,6 +133,14 @@ def check_scenario(engine, spec: dict, name: str = "") -> None:
     if "verwijzingen_open" in expected:
         named = [r["rule_id"] for r in result.elsewhere_if]
         assert sorted(named) == sorted(expected["verwijzingen_open"]), f"open verwijzingen: {named}"
+    for dis_id, source in (expected.get("volgt_bron") or {}).items():
+        # the source whose rule decides the disagreement, by precedence (declared or --voorrang)
+        followed = {
+            n.detail["precedence"]["source_file"].split("_", 1)[0]
+            for n in result.proof.walk()
+            if n.kind == "consensus" and n.rule_id == dis_id and n.detail.get("precedence")
+        }
+        assert followed == {str(source)}, f"{dis_id}: verwacht bron {source}, het bewijs volgt {followed or 'geen'}"
     for rid, day in (expected.get("termijnen") or {}).items():
         # `termijnen: {E15: 2026-04-01}`: the date a term gives (null: its start date is unknown)
         dates = {t["rule_id"]: t["date"] for t in result.terms}

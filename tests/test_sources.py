@@ -36,6 +36,9 @@ def _reasons(kb):
     for fee_range in kb.fee_ranges.values():
         if fee_range.outdated:
             yield f"{fee_range.id} verouderd", fee_range.outdated.source
+    for precedence in kb.precedences.values():
+        for source in precedence.sources:
+            yield f"voorrang {precedence.id}", source
 
 
 def test_every_rule_cites_a_seed_file_by_name(kb):

@@ -21,7 +21,8 @@ from engine.tijd import add_duration
 
 ASSESSMENT_SCHEMA = Path(__file__).resolve().parent / "assessment.schema.json"
 PROOF_FORMAT = "verblijfsregels/assessment"
-PROOF_VERSION = 2  # 2: `elsewhere_if`; not_eligible whatever the scope when every route fails
+PROOF_VERSION = 2  # 2: `elsewhere_if`, not_eligible whatever the scope when every route fails; a disagreement
+# that a precedence decides follows the source that goes first
 
 ELIGIBLE = "eligible"
 NOT_ELIGIBLE = "not_eligible"
@@ -136,6 +137,7 @@ class Engine:
 
         self.kb, self.program = cached(content_key(kb_dir), build) if cache else build()
         self.kb_dir = kb_dir
+        self.order: list[str] = []  # the user's order of sources the program was compiled with
         inputs = ("fact", "quantity")
         # inputs are known without asking the evaluator; a model holds what it derives
         self.derived = tuple(n for n, node in self.program.nodes.items() if node.kind not in inputs and not node.view)
@@ -172,6 +174,24 @@ class Engine:
         }
         self.evaluator_factory: EvaluatorFactory = evaluator or SetwiseEvaluator
         self.evaluator = self.evaluator_factory(self.program, self.base_predicates, self.input_names)
+
+    def governing(self, order: list[str] | None = None) -> dict[str, str | None]:
+        """Per source disagreement, the rule whose source goes first under `order` (else declared)."""
+        return {
+            d.id: (g[0] if (g := self.kb.governing(d, order or ())) else None) for d in self.kb.disagreements.values()
+        }
+
+    def with_precedence(self, order: list[str] | None) -> Engine:
+        """This knowledge base with the user's order of sources (`--voorrang`) before the declared
+        precedence: compiled again only where that order changes which source decides a
+        disagreement, so the clauses every evaluator runs carry it."""
+        if not order or self.governing(order) == self.governing(self.order):
+            return self
+        other = copy.copy(self)
+        other.order = list(order)
+        other.program = compile_knowledge_base(self.kb, order)
+        other.evaluator = self.evaluator_factory(other.program, self.base_predicates, self.input_names)
+        return other
 
     def with_evaluator(self, evaluator: EvaluatorFactory) -> Engine:
         """This knowledge base, answered by another evaluator (compiled once, shared)."""
@@ -211,6 +231,9 @@ class Engine:
         self, applicant: Applicant, peildatum: date, precedence: list[str] | None = None, goals: list[str] | None = None
     ) -> list[Assessment]:
         """Every goal (or the given ones) from a single evaluation of the whole program."""
+        other = self.with_precedence(precedence)
+        if other is not self:
+            return other.assess_all(applicant, peildatum, precedence, goals)
         _, inputs = evaluator_inputs(self.kb, applicant, peildatum)
         values = self.evaluate_inputs(inputs, ALL).values
         return [
@@ -237,6 +260,8 @@ class Engine:
         The fees are those of the forms the goal's consequences point to, for the application as
         the goal describes it (`engine.answer.fees.goal_applicant`): the answer `fees --goal` gives."""
         kb = self.kb
+        if values is None and (other := self.with_precedence(precedence)) is not self:
+            return other.assess(applicant, goal, peildatum, precedence, None, inputs, every_failure)
         if goal not in kb.goals:
             raise InputError("--goal", f"onbekend doel '{visible(goal)}'; toegestaan: {', '.join(sorted(kb.goals))}")
         if values is None:

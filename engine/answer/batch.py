@@ -402,6 +402,7 @@ class CaseloadEvaluator:
     """Outcome of every goal, and the fee of every form a goal points to, for chunks of applicants."""
 
     def __init__(self, engine: Engine, peildatum: date, precedence: Iterable[str] = ()):
+        engine = engine.with_precedence(list(precedence))  # --voorrang decides disagreements too
         self.engine = engine
         self.kb = kb = engine.kb
         self.peildatum = peildatum

@@ -37,7 +37,7 @@ from engine.rules.compiler import FeeChoice, Program
 from engine.rules.model import FeeRule, KnowledgeBase
 
 FEES_FORMAT = "verblijfsregels/fees"
-FEES_VERSION = 2
+FEES_VERSION = 3  # 3: precedence.set_by and .declared; applied also by the declared precedence
 
 
 def _prefix(source_file: str) -> str:
@@ -48,6 +48,13 @@ def fee_source_files(kb: KnowledgeBase) -> list[str]:
     """The seed files fees cite: the sources --voorrang may name (by file name or three-digit number)."""
     files = {f.source.file for f in kb.fee_rules.values()} | {r.source.file for r in kb.fee_ranges.values()}
     files |= {v.source.file for p in kb.parameters.values() for v in p.values}
+    return sorted(files)
+
+
+def precedence_source_files(kb: KnowledgeBase) -> list[str]:
+    """The sources --voorrang may name: those fees cite and those of every source disagreement."""
+    files = set(fee_source_files(kb))
+    files |= {kb.rules[r].source.file for d in kb.disagreements.values() for r in d.rule_ids}
     return sorted(files)
 
 
@@ -98,6 +105,9 @@ class FeeAnswer:
     chosen_source: str | None
     ranges: list[dict[str, Any]]
     assumptions: list[dict[str, Any]] = field(default_factory=list)
+    # set where no --voorrang was given and the knowledge base's declared precedence (`voorrang`)
+    # chose `chosen_source`: {declaration, reason, sources}
+    declaration: dict[str, Any] | None = None
 
     @property
     def applicable(self) -> list[SourceFee]:
@@ -139,6 +149,8 @@ class FeeAnswer:
                 "order": self.precedence,
                 "applied": self.chosen_source is not None,
                 "chosen_source": self.chosen_source,
+                "set_by": None if self.chosen_source is None else ("kennisbank" if self.declaration else "voorrang"),
+                "declared": self.declaration,
             },
             "per_source": [s.to_json() for s in self.per_source],
             "range_notes": self.ranges,
@@ -240,8 +252,42 @@ class FeeCalculator:
                         "outdated": _reason_json(fee_range.outdated) if fee_range.outdated else None,
                     }
                 )
-        chosen = self._chosen_source([s for s in per_source if s.applies is True], ranges, precedence)
-        return FeeAnswer(form, kb.forms[form].label, peildatum, per_source, precedence, chosen, ranges)
+        applicable = [s for s in per_source if s.applies is True]
+        chosen = self._chosen_source(applicable, ranges, precedence)
+        declaration = None
+        if chosen is None and not precedence:
+            chosen, declaration = self._declared_source(applicable, ranges)
+        answer = FeeAnswer(form, kb.forms[form].label, peildatum, per_source, precedence, chosen, ranges)
+        answer.declaration = declaration
+        return answer
+
+    def _declared_source(
+        self, applicable: list[SourceFee], ranges: list[dict[str, Any]]
+    ) -> tuple[str | None, dict[str, Any] | None]:
+        """Without an order from the user: the source the knowledge base declares first (`voorrang`),
+        where what is stated leaves the amount open and that source goes before every other
+        applicable source and every range that stands."""
+        if not applicable or not self._open(applicable, ranges):
+            return None, None
+        others = {s.source_file for s in applicable} | {r["source"]["file"] for r in ranges if r["outdated"] is None}
+        for s in applicable:
+            found = [self.kb.declared_precedence(s.source_file, o) for o in sorted(others - {s.source_file})]
+            if found and all(found):
+                p = found[0]
+                return s.source_file, {
+                    "declaration": p.id,
+                    "reason": p.reason,
+                    "sources": [{"file": q.file, "quote": q.quote} for q in p.sources],
+                }
+        return None, None
+
+    @staticmethod
+    def _open(applicable: list[SourceFee], ranges: list[dict[str, Any]]) -> bool:
+        """What is stated leaves the amount open in a way an order of sources can settle."""
+        if _settled(applicable, ranges) is not None:
+            return False
+        amounts = {a for s in applicable for a in s.stated_amounts}
+        return len(amounts) >= 2 or any(r["outdated"] is None for r in ranges)
 
     @staticmethod
     def _chosen_source(applicable: list[SourceFee], ranges: list[dict[str, Any]], precedence: list[str]) -> str | None:

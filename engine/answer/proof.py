@@ -58,6 +58,7 @@ def _json_value(value: Any) -> Any:
 
 
 _SHOWN_DETAIL = (
+    "precedence",
     "unit",
     "comparator",
     "name",
@@ -174,7 +175,16 @@ class ProofBuilder:
         if kind == "consensus":
             kids = [self._build(c) for c in node.children]
             disagree = len({k.value for k in kids}) > 1
-            return self._make(node, v, kids, sources_disagree=disagree)
+            precedence = node.detail.get("precedence")
+            if precedence is None:
+                return self._make(node, v, kids, sources_disagree=disagree)
+            # the source that goes first decides; beside it, what every other source would give
+            others = [
+                {"rule_id": k.rule_id, "source_file": k.source["file"] if k.source else None, "value": k.value}
+                for k in kids
+                if k.rule_id != precedence["rule_id"]
+            ]
+            return self._make(node, v, kids, sources_disagree=disagree, other_sources=others)
         kids = [self._build(c) for c in self._relevant(node, v)]
         if kind == "conclusion":
             # several rules conclude it: the pointers elsewhere of those that hold are its own
@@ -235,6 +245,14 @@ class ProofBuilder:
         return self._make(node, v, kids, **extra)
 
 
+def _governing_rule(p: ProofNode) -> str | None:
+    """Of a source disagreement that precedence decides, the rule of the source that goes first."""
+    if p.kind != "consensus":
+        return None
+    precedence = p.detail.get("precedence")
+    return precedence["rule_id"] if precedence else None
+
+
 def unknown_facts(proof: ProofNode) -> list[str]:
     """Input facts that are unknown somewhere under an undecided node, in proof order.
 
@@ -262,8 +280,10 @@ def unknown_facts(proof: ProofNode) -> list[str]:
                     found[child.node] = None
             return
         open_here = undecided and p.value not in (True, False)
+        governing = _governing_rule(p)
         for child in p.children:
-            walk(child, open_here)
+            # under a disagreement that precedence decides, only the source that goes first can decide
+            walk(child, open_here and (governing is None or child.rule_id == governing))
 
     walk(proof, proof.value is None or proof.value == CONFLICT)
     return list(found)
@@ -287,8 +307,10 @@ def failing_conditions(proof: ProofNode, scope: ProofNode | None = None) -> list
                 out.append(node)
         if node.kind == "exception":
             return
+        governing = _governing_rule(node)
         for child in node.children:
-            walk(child, positive)
+            if governing is None or child.rule_id == governing:  # another source's rule decides nothing
+                walk(child, positive)
 
     walk(proof, True)
     if scope is not None and scope.value is not False:

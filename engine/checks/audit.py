@@ -1050,6 +1050,16 @@ class Auditor:
                     f"Het bronverschil '{dis.label}' is gedeclareerd, maar {' en '.join(dis.rule_ids)} geven in "
                     "geen enkele situatie een andere uitkomst. " + message
                 )
+            governing = kb.governing(dis)
+            message = message if message.endswith(".") else message + "."
+            if governing is not None:
+                rid, _, declared = governing
+                message += (
+                    f" Waar zij verschillen, volgt het antwoord bron {kb.rules[rid].source.file.split('_', 1)[0]} "
+                    f"({rid}; voorrang {declared.id}) en noemt het wat de andere bron zou geven."
+                )
+            else:
+                message += " Er is geen voorrang vastgelegd (kb/voorrang.yaml): waar zij verschillen, blijft het antwoord onbepaald."
             self.add(
                 Finding(
                     "bronverschil",

@@ -2,7 +2,7 @@
 
 One small change at a time is made to the rule declarations (a condition dropped or negated, a
 threshold moved by one unit, a choice list widened or narrowed by one value, a parameter or
-amount swapped, an exception dropped, a source dropped from a disagreement); each mutant is
+amount swapped, an exception dropped, a source dropped from a disagreement, a precedence turned round); each mutant is
 written to a temporary copy of `kb/`, compiled, and checked with the very functions the test
 suite runs: every scenario of tests/scenarios (`tests.test_scenarios.check_scenario`) and the
 properties of tests/test_invariants.py (`PROPERTIES`, with a fixed, derandomized set of examples)
@@ -80,7 +80,7 @@ class Mutant:
     id: str  # stable: declaration, place and operator, e.g. "C13:van_toepassing_als.alle[1]:negeren"
     file: str  # relative to the kb directory
     target: str  # the declaration changed: a rule, fee rule, disagreement, quantity or parameter
-    kind: str  # regel | leges | bronverschil | grootheid | parameter
+    kind: str  # regel | leges | bronverschil | voorrang | grootheid | parameter
     description: str  # in Dutch, for the report
     apply: Callable[[Any], None] = field(repr=False)  # changes the file's parsed YAML in place
 
@@ -350,6 +350,20 @@ def enumerate_mutants(kb_dir: Path = KB_DIR) -> list[Mutant]:
                         f"{rid}: bron {rule} weggelaten",
                         _setter(("bronverschillen", i, "regels"), lambda old, j=j: old[:j] + old[j + 1 :]),
                     )
+        for i, raw in enumerate(data.get("voorrang") or ()):
+            # the precedence turned round: the source that went after goes first
+            pid, after = str(raw.get("id")), list(raw.get("daarna") or ())
+            if raw.get("eerst") and after:
+                add(
+                    f"{pid}:volgorde:wissel",
+                    pid,
+                    "voorrang",
+                    f"voorrang {pid}: {after[0]} gaat voor op {raw['eerst']}",
+                    _setter(
+                        ("voorrang", i),
+                        lambda old: {**old, "eerst": old["daarna"][0], "daarna": [old["eerst"], *old["daarna"][1:]]},
+                    ),
+                )
         for name, raw in (data.get("grootheden") or {}).items():
             for key, value in sorted((raw.get("parameters") or {}).items()):
                 place = ("grootheden", name, "parameters", key)
@@ -392,7 +406,7 @@ def enumerate_mutants(kb_dir: Path = KB_DIR) -> list[Mutant]:
 
 def change_kind(mutant: Mutant) -> str:
     """The kind of change a mutant makes, for spreading a sample over them: what is changed
-    (regel, leges, bronverschil, grootheid, parameter) and how."""
+    (regel, leges, bronverschil, voorrang, grootheid, parameter) and how."""
     op = mutant.id.rsplit(":", 1)[1].split("[")[0]
     if op.startswith("drempel"):
         how = "drempel"
@@ -737,6 +751,14 @@ def reachable_targets(engine: Engine) -> set[str]:
         for r in kb.rules.values()
         if r.kind == "termijn" and r.start in kb.quantities and set(r.goals) & set(kb.goals)
     }
+    # a precedence decides the disagreements in reach whose rules come from its sources, and the fees
+    disagreements = {d for d in kb.disagreements.values() if d.id in found}
+    for p in kb.precedences.values():
+        files = {p.first, *p.after}
+        if p.first in {f.source.file for f in kb.fee_rules.values()} or any(
+            len(files & {kb.rules[r].source.file for r in d.rule_ids}) >= 2 for d in disagreements
+        ):
+            found.add(p.id)
     return found
 
 

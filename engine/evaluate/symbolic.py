@@ -51,7 +51,8 @@ class SymbolicValues:
         for clause in program.clauses:
             by_head.setdefault(clause.head, []).append(clause)
         if resolve_disagreements:
-            # read each source disagreement as its first source says: what stays open then is
+            # read each source disagreement as its first source says (one that a precedence decides
+            # has only the governing source in its clauses already): what stays open then is
             # not the deliberate "the sources differ" but a gap
             for head, clauses in by_head.items():
                 if self.nodes[head].kind == "consensus":

@@ -173,8 +173,9 @@ def safe(rule_id: str) -> str:
 
 
 class _Compiler:
-    def __init__(self, kb: KnowledgeBase):
+    def __init__(self, kb: KnowledgeBase, order: Sequence[str] = ()):
         self.kb = kb
+        self.order = tuple(order)
         self.nodes: dict[str, Node] = {}
         self.clauses: list[Clause] = []
 
@@ -246,8 +247,17 @@ class _Compiler:
             node = Node(name, "consensus", dis.label, rule_id=dis.id, detail={"explanation": dis.explanation})
             self.nodes[name] = node
             node.children = [self.rule(rid) for rid in dis.rule_ids]
-            self.add(name, True, *(self.lit(c, True) for c in node.children))
-            self.add(name, False, *(self.lit(c, False) for c in node.children))
+            governing = kb.governing(dis, self.order)
+            node.detail["precedence"] = _precedence_detail(kb, dis, governing)
+            if governing is not None:
+                # the source that goes first decides, whatever the others say; their rules stay in
+                # the graph (not in these clauses) so that the answer can show what they would give
+                child = node.children[dis.rule_ids.index(governing[0])]
+                self.add(name, True, self.lit(child, True))
+                self.add(name, False, self.lit(child, False))
+            else:
+                self.add(name, True, *(self.lit(c, True) for c in node.children))
+                self.add(name, False, *(self.lit(c, False) for c in node.children))
         elif len(kb.rules_for[name]) == 1:
             # one rule, one predicate: the rule's node carries the conclusion's name
             self.rule(kb.rules_for[name][0])
@@ -416,8 +426,35 @@ def _conclusion_label(kb: KnowledgeBase, name: str, rule_ids: list[str]) -> str:
     return " of ".join(kb.rules[rid].label for rid in rule_ids)
 
 
-def compile_knowledge_base(kb: KnowledgeBase) -> Program:
-    compiler = _Compiler(kb)
+def _precedence_detail(kb: KnowledgeBase, dis: Any, governing: tuple[str, str, Any] | None) -> dict[str, Any] | None:
+    """What decides a source disagreement, for the proof: the rule whose source goes first, and why."""
+    if governing is None:
+        return None
+    rule_id, how, what = governing
+    detail: dict[str, Any] = {
+        "rule_id": rule_id,
+        "source_file": kb.rules[rule_id].source.file,
+        "set_by": how,  # kennisbank: declared in kb (`voorrang`); voorrang: the user's --voorrang
+        "declaration": None,
+        "reason": None,
+        "sources": [],
+        "order": [],
+    }
+    if how == "kennisbank":
+        detail.update(
+            declaration=what.id,
+            reason=what.reason,
+            sources=[{"file": s.file, "quote": s.quote} for s in what.sources],
+        )
+    else:
+        detail["order"] = list(what)
+    return detail
+
+
+def compile_knowledge_base(kb: KnowledgeBase, order: Sequence[str] = ()) -> Program:
+    """The program of `kb`; `order` (the user's --voorrang) goes before the declared precedence
+    where it names one of the sources of a disagreement."""
+    compiler = _Compiler(kb, order)
     for rule in kb.rules.values():
         if rule.conclusion and not rule.exception_to:
             compiler.name(rule.conclusion)

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Union
+from typing import Any, Sequence, Union
 
 import yaml
 
@@ -153,6 +153,19 @@ class Disagreement:
     conclusion: str
     rule_ids: tuple[str, ...]
     explanation: str
+
+
+@dataclass(frozen=True)
+class SourcePrecedence:
+    """Where sources disagree, which goes first (`voorrang`): declared once, with its reason and the
+    quotes it rests on. `first` goes before every file in `after`."""
+
+    id: str
+    first: str
+    after: tuple[str, ...]
+    reason: str
+    sources: tuple[Source, ...]
+    file: str = ""
 
 
 @dataclass(frozen=True)
@@ -339,6 +352,7 @@ class KnowledgeBase:
     fee_ranges: dict[str, FeeRange] = field(default_factory=dict)
     audit_notes: list[AuditNote] = field(default_factory=list)  # section `audit` of any file
     goal_assumptions: dict[str, GoalAssumption] = field(default_factory=dict)  # section `aanvraag_voor_doel`
+    precedences: dict[str, SourcePrecedence] = field(default_factory=dict)  # section `voorrang`
     # derived indexes, filled by `index()`
     rules_for: dict[str, list[str]] = field(default_factory=dict)
     exceptions_of: dict[str, list[str]] = field(default_factory=dict)
@@ -353,6 +367,29 @@ class KnowledgeBase:
             elif rule.conclusion:
                 self.rules_for.setdefault(rule.conclusion, []).append(rule.id)
         self.disagreement_for = {d.conclusion: d.id for d in self.disagreements.values()}
+
+    def declared_precedence(self, first: str, other: str) -> SourcePrecedence | None:
+        """The declaration that puts source file `first` before `other`, if any."""
+        return next((p for p in self.precedences.values() if p.first == first and other in p.after), None)
+
+    def governing(self, dis: Disagreement, order: Sequence[str] = ()) -> tuple[str, str, Any] | None:
+        """The rule of `dis` whose source goes first: (rule id, how, what), how `voorrang` with the
+        user's order (`--voorrang`, file names or three-digit numbers) where it names one of the
+        sources, else `kennisbank` with the declaration (`voorrang`) that puts that source before
+        every other; None where neither settles it (then the sources must agree)."""
+
+        def rank(file: str) -> int:
+            return next((i for i, p in enumerate(order) if file == p or file.split("_", 1)[0] == p), len(order))
+
+        files = {rid: self.rules[rid].source.file for rid in dis.rule_ids}
+        named = sorted((rank(f), rid) for rid, f in files.items() if rank(f) < len(order))
+        if named and (len(named) == 1 or named[0][0] < named[1][0]):
+            return named[0][1], "voorrang", list(order)
+        for rid, f in files.items():
+            found = [self.declared_precedence(f, o) for r, o in files.items() if r != rid]
+            if found and all(found):
+                return rid, "kennisbank", found[0]
+        return None
 
     def conclusion_of(self, rule: Rule) -> str | None:
         if rule.exception_to:
@@ -609,6 +646,7 @@ SECTIONS = (
     "leges",
     "leges_bandbreedte",
     "aanvraag_voor_doel",
+    "voorrang",
     "audit",
 )
 
@@ -791,6 +829,46 @@ def _reason(raw: dict, where: str) -> Reason:
     return Reason(" ".join(str(raw["reden"]).split()), source)
 
 
+SEED_FILE = re.compile(r"^\d{3}_[0-9a-f]+\.txt$")
+
+
+def _precedence(raw: Any, path: Path) -> SourcePrecedence:
+    """One entry of `voorrang`: `id`, `eerst` (a seed file), `daarna` (seed files), `reden`, `bronnen`."""
+    if not isinstance(raw, dict):
+        raise KnowledgeBaseError(
+            f"{path.name}: elke 'voorrang' is een mapping met 'id', 'eerst', 'daarna', 'reden' en 'bronnen'"
+        )
+    pid = str(raw.get("id", ""))
+    where = _where(path, pid or "?")
+    allowed = {"id", "eerst", "daarna", "reden", "bronnen"}
+    extra = set(raw) - allowed
+    if extra:
+        raise KnowledgeBaseError(f"{where}: onbekende sleutel(s) {sorted(extra)}; toegestaan: {sorted(allowed)}")
+    missing = sorted(k for k in allowed if not raw.get(k))
+    if missing:
+        raise KnowledgeBaseError(f"{where}: voorrang noemt {', '.join(repr(k) for k in missing)}")
+    if not NAME.match(pid):
+        raise KnowledgeBaseError(f"{where}: 'id' van een voorrang is Nederlandse snake_case")
+    first = str(raw["eerst"])
+    after = raw["daarna"] if isinstance(raw["daarna"], list) else [raw["daarna"]]
+    after = tuple(str(a) for a in after)
+    for key, files in (("eerst", (first,)), ("daarna", after)):
+        for f in files:
+            if not SEED_FILE.match(f):
+                raise KnowledgeBaseError(f"{where}: '{key}' noemt '{f}', geen bestandsnaam uit shared/seeds")
+    if first in after:
+        raise KnowledgeBaseError(f"{where}: 'daarna' noemt de bron van 'eerst' ({first})")
+    if not isinstance(raw["bronnen"], list):
+        raise KnowledgeBaseError(f"{where}: 'bronnen' is een lijst van {{bestand, citaat}}")
+    sources = tuple(_source(b, f"{where} bronnen") for b in raw["bronnen"])
+    for source in sources:
+        if source.file != INVENTORY_FILE and not SEED_FILE.match(source.file):
+            raise KnowledgeBaseError(
+                f"{where}: 'bronnen' noemt '{source.file}', geen bestand uit shared/seeds en niet {INVENTORY_FILE}"
+            )
+    return SourcePrecedence(pid, first, after, " ".join(str(raw["reden"]).split()), sources, path.name)
+
+
 def _fee_range(raw: dict, path: Path) -> FeeRange:
     rid = str(raw.get("id", ""))
     where = _where(path, rid or "?")
@@ -830,9 +908,37 @@ def _goal_assumption(raw: dict, path: Path) -> GoalAssumption:
     )
 
 
+def _check_precedences(kb: KnowledgeBase) -> None:
+    """Every file a `voorrang` names is a source of the knowledge base, and the order has no cycle."""
+    cited = {r.source.file for r in kb.rules.values() if r.assumption is None}
+    cited |= {f.source.file for f in kb.fee_rules.values()} | {r.source.file for r in kb.fee_ranges.values()}
+    cited |= {v.source.file for p in kb.parameters.values() for v in p.values}
+    before: dict[str, set[str]] = {}
+    for p in kb.precedences.values():
+        where = f"{p.file} [{p.id}]"
+        for key, files in (("eerst", (p.first,)), ("daarna", p.after)):
+            for f in files:
+                if f not in cited:
+                    raise KnowledgeBaseError(f"{where}: '{key}' noemt '{f}', maar geen declaratie citeert die bron")
+        before.setdefault(p.first, set()).update(p.after)
+    for start in before:  # a source that goes before itself, through the declarations
+        seen, stack = set(), list(before[start])
+        while stack:
+            f = stack.pop()
+            if f == start:
+                raise KnowledgeBaseError(
+                    f"voorrang: bron {start} gaat via de declaraties voor zichzelf "
+                    f"({', '.join(sorted(p.id for p in kb.precedences.values() if p.first == start))})"
+                )
+            if f not in seen:
+                seen.add(f)
+                stack.extend(before.get(f, ()))
+
+
 def declaration_files(directory: Path) -> list[Path]:
     """The shared declaration files first, then one file per legal domain under regels/."""
-    shared = [directory / f"{name}.yaml" for name in ("feiten", "grootheden", "bronverschillen", "doelen", "audit")]
+    names = ("feiten", "grootheden", "bronverschillen", "voorrang", "doelen", "audit")
+    shared = [directory / f"{name}.yaml" for name in names]
     return [p for p in shared if p.exists()] + sorted((directory / "regels").glob("*.yaml"))
 
 
@@ -854,6 +960,7 @@ def load_knowledge_base(directory: Path = KB_DIR) -> KnowledgeBase:
     fee_rules: dict[str, FeeRule] = {}
     fee_ranges: dict[str, FeeRange] = {}
     goal_assumptions: dict[str, GoalAssumption] = {}
+    precedences: dict[str, SourcePrecedence] = {}
     audit_notes: list[AuditNote] = []
     origin: dict[tuple[str, str], str] = {}
 
@@ -916,6 +1023,10 @@ def load_knowledge_base(directory: Path = KB_DIR) -> KnowledgeBase:
             assumption = _goal_assumption(raw, path)
             claim("regel", assumption.id, path)
             goal_assumptions[assumption.id] = assumption
+        for raw in data.get("voorrang") or ():
+            precedence = _precedence(raw, path)
+            claim("voorrang", precedence.id, path)
+            precedences[precedence.id] = precedence
         if "audit" in data:
             audit_notes.extend(_audit_section(data["audit"], path))
     _check_date_order(facts, origin)
@@ -933,6 +1044,7 @@ def load_knowledge_base(directory: Path = KB_DIR) -> KnowledgeBase:
         fee_ranges,
         audit_notes,
         goal_assumptions,
+        precedences,
     )
     kb.index()
     check_knowledge_base(kb)
@@ -1115,10 +1227,14 @@ def check_knowledge_base(kb: KnowledgeBase) -> None:
         for rid in dis.rule_ids:
             if rid not in kb.rules or kb.rules[rid].kind != "regel":
                 raise KnowledgeBaseError(f"bronverschil {dis.id}: '{rid}' is geen gedeclareerde regel")
+        files = [kb.rules[rid].source.file for rid in dis.rule_ids]
+        if len(set(files)) != len(files):
+            raise KnowledgeBaseError(f"bronverschil {dis.id}: elke regel komt uit een andere bron ({', '.join(files)})")
         if dis.conclusion in kb.rules_for:
             raise KnowledgeBaseError(
                 f"bronverschil {dis.id}: '{dis.conclusion}' wordt ook door een regel geconcludeerd"
             )
+    _check_precedences(kb)
     for fee in kb.fee_rules.values():
         where = f"{fee.file} [{fee.id}]"
         if fee.form not in kb.forms:
