@@ -723,7 +723,9 @@ EXAMPLE_DAY = date(2026, 11, 22)
 VIOLENCE = (
     Path(__file__).resolve().parent / "golden" / "slachtoffer_huiselijk_geweld_zonder_opgave_over_de_aanvraag.yaml"
 )
-# the example applicant with every fact answered that decides an exception to the fee of form 7027
+# the example applicant with every fact answered that decides an exception to the fee of form 7027;
+# its first permit, as spouse, is one for medical treatment here: after a stay as spouse 000 and 001
+# differ on the reduced fee after a stay with a family member (bronverschil D2+D5)
 SETTLED_7027 = {
     "is_slachtoffer_mensenhandel": False,
     "is_getuige_mensenhandel": False,
@@ -731,6 +733,10 @@ SETTLED_7027 = {
     "aanvraag_na_geweld": False,
     "aanvraag_na_achterlating": False,
     "doel_van_de_aanvraag": "humanitair_niet_tijdelijk",
+    "verblijfsvergunningen": [
+        {"van": "2016-09-01", "tot": "2021-08-31", "verblijfsdoel": "medische_behandeling", "niet_tijdelijk": False},
+        {"van": "2021-09-01", "verblijfsdoel": "humanitair_niet_tijdelijk", "niet_tijdelijk": True},
+    ],
 }
 
 

@@ -394,3 +394,41 @@ def test_the_purpose_of_the_application_decides_the_fee_alike_in_the_overview_fe
             s["source_file"]: s["amount"] for s in shown["per_source"] if s["applies"] is True
         }, goal
         assert batch["mogelijk_ook"] == sorted({a for _, others in amounts.values() for a in others}), goal
+
+
+SPOUSE_MORE_THAN_FIVE_YEARS = {
+    "geboortedatum": "1985-03-01",
+    "is_slachtoffer_mensenhandel": False,
+    "is_getuige_mensenhandel": False,
+    "is_slachtoffer_huiselijk_geweld": False,
+    "aanvraag_na_geweld": False,
+    "aanvraag_na_achterlating": False,
+    "verblijfsvergunningen": [{"van": "2019-01-01", "verblijfsdoel": "echtgenoot_of_partner", "niet_tijdelijk": False}],
+}
+
+
+def test_after_a_stay_as_spouse_the_7027_fee_names_the_disagreement_of_000_and_001_with_both_quotes(tmp_path, engine):
+    """001 (7027): € 174 'na verblijf bij een familielid'. 000 counts a stay as spouse or partner as a
+    stay as family member; 001 lists it apart (bronverschil D2+D5). The answer keeps € 1057 with
+    € 174 possible and says that the sources differ, quoting both, in fees, the overview and batch."""
+    from datetime import date
+
+    from engine.answer.batch import CaseloadEvaluator, Row
+
+    applicant = tmp_path / "echtgenoot.yaml"
+    applicant.write_text(json.dumps(SPOUSE_MORE_THAN_FIVE_YEARS), encoding="utf-8")
+    goal = "humanitair_niet_tijdelijk"
+    (answer,) = json.loads(fees(applicant, "--goal", goal, "--format", "json").stdout)
+    (source,) = [s for s in answer["per_source"] if s["applies"] is True]
+    assert source["amount"] == 105700
+    (na_familie,) = [a for a in source["alternatives"] if a["rule_id"] == "G4.na_familie"]
+    assert na_familie["amount"] == 17400 and na_familie["open_disagreements"] == ["D2+D5"]
+    text = fees(applicant, "--goal", goal).stdout
+    assert "bronverschil D2+D5" in text
+    assert "“U hebt langer dan 5 jaar in Nederland verblijf gehad als echtgenoot of partner.”" in text
+    assert "“U hebt een verblijfsvergunning voor verblijf bij echtgenoot of partner. En er is sprake" in text
+    overview = {a["goal"]: a["fees"] for a in json.loads(assess(applicant, "--format", "json").stdout)}
+    assert [_without_reductions(answer)] == overview[goal]
+    (row,) = CaseloadEvaluator(engine, date.fromisoformat(PEILDATUM)).evaluate([Row(1, SPOUSE_MORE_THAN_FIVE_YEARS)])
+    (batch,) = row["leges"][goal]
+    assert (batch["bedrag"], batch["mogelijk_ook"]) == (105700, [17400])
