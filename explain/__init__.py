@@ -368,7 +368,14 @@ def fee_view(answer: Any, kb: Any) -> dict[str, Any]:
     for source in data["per_source"]:
         source["unknown_labels"] = labels(source["unknown_facts"])
         for alternative in source["alternatives"]:
-            alternative["unknown_labels"] = labels(alternative["unknown_facts"])
+            alternative["unknown_labels"] = labels(alternative["unknown_facts"]) + [
+                f"bronverschil {d} ({kb.disagreements[d].label}): "
+                + ", ".join(
+                    f"bron {kb.rules[r].source.file[:3]} “{kb.rules[r].source.quote}”"
+                    for r in kb.disagreements[d].rule_ids
+                )
+                for d in alternative.get("open_disagreements", ())
+            ]
         for reduction in source.get("reductions", ()):
             reduction["unknown_labels"] = labels(reduction["unknown_facts"])
             for change in reduction["changes"]:

@@ -153,11 +153,16 @@ def test_asked_for_a_violence_goal_the_application_is_one_after_violence_so_both
             "001": (True, 17400),
             "002": (True, 20700),
         }
-        (assumption,) = answer["assumptions"]
-        assert (
-            assumption["fact"] == "aanvraag_na_geweld" and assumption["applied"] is True and assumption["given"] is None
-        )
-        assert assumption["source"]["file"].startswith("002") and assumption["goal"] == goal
+        # the application is one after violence (E12.aanvraag_na_geweld) and as a victim of violence
+        # (E12.doel_van_de_aanvraag), both from 002
+        assumed = {a["fact"]: a for a in answer["assumptions"]}
+        assert {f: a["value"] for f, a in assumed.items()} == {
+            "aanvraag_na_geweld": True,
+            "doel_van_de_aanvraag": "slachtoffer_huiselijk_of_eergerelateerd_geweld",
+        }
+        for assumption in assumed.values():
+            assert assumption["applied"] is True and assumption["given"] is None
+            assert assumption["source"]["file"].startswith("002") and assumption["goal"] == goal
     text = fees(HG, "--goal", "huiselijk_geweld").stdout
     assert "Voor dit doel (huiselijk_geweld) gaat de kennisbank uit van: doet de aanvraag na" in text
     assert (
@@ -168,12 +173,17 @@ def test_asked_for_a_violence_goal_the_application_is_one_after_violence_so_both
     assert "Voor dit doel geldt: doet de aanvraag na" in leges
 
 
-def test_asked_for_the_form_alone_or_another_goal_nothing_is_assumed():
+def test_asked_for_the_form_alone_nothing_is_assumed_and_another_goal_assumes_only_its_own_purpose():
     (answer,) = [json.loads(fees(HG, "--form", "7027", "--format", "json").stdout)]
     assert answer["assumptions"] == []
     assert {s["source_file"][:3]: s["applies"] for s in answer["per_source"]} == {"001": True, "002": None}
     (other,) = json.loads(fees(HG, "--goal", "humanitair_niet_tijdelijk", "--format", "json").stdout)
-    assert other["assumptions"] == [] and other["amount"] == 17400
+    # voortgezet verblijf says what the application is for (F11.doel_van_de_aanvraag), not that it
+    # is one after violence
+    assert [(a["fact"], a["value"]) for a in other["assumptions"]] == [
+        ("doel_van_de_aanvraag", "humanitair_niet_tijdelijk")
+    ]
+    assert other["amount"] == 17400
 
 
 def test_a_value_the_applicant_gave_is_never_overridden_and_the_answer_says_it_differs(tmp_path, fees_schema):
@@ -181,7 +191,7 @@ def test_a_value_the_applicant_gave_is_never_overridden_and_the_answer_says_it_d
     said_no.write_text(HG.read_text(encoding="utf-8") + "aanvraag_na_geweld: false\n", encoding="utf-8")
     (answer,) = json.loads(fees(said_no, "--goal", "huiselijk_geweld", "--format", "json").stdout)
     fees_schema(answer)
-    (assumption,) = answer["assumptions"]
+    (assumption,) = [a for a in answer["assumptions"] if a["fact"] == "aanvraag_na_geweld"]
     assert assumption["applied"] is False and assumption["given"] is False and assumption["value"] is True
     assert [s["source_file"][:3] for s in answer["per_source"]] == ["001"]  # 002 speaks only after violence
     assert answer["amount"] == 17400
@@ -191,7 +201,8 @@ def test_a_value_the_applicant_gave_is_never_overridden_and_the_answer_says_it_d
     said_yes = tmp_path / "ja.yaml"
     said_yes.write_text(HG.read_text(encoding="utf-8") + "aanvraag_na_geweld: true\n", encoding="utf-8")
     (same,) = json.loads(fees(said_yes, "--goal", "huiselijk_geweld", "--format", "json").stdout)
-    assert same["assumptions"] == [] and same["amount"] is None  # nothing assumed: the applicant said so
+    # nothing assumed about the violence: the applicant said so
+    assert [a["fact"] for a in same["assumptions"]] == ["doel_van_de_aanvraag"] and same["amount"] is None
 
 
 def test_one_source_with_two_applicable_exceptions_names_both_amounts_and_picks_none(fees_schema):
@@ -337,3 +348,94 @@ def test_the_reason_for_setting_the_range_aside_comes_from_the_kb_not_the_templa
     chosen = fees_for(eng, applicant, "7024", date(2026, 11, 23), ["001", "004"])
     assert chosen.amount == 137900 and chosen.chosen_source.startswith("001")
     assert fees_for(eng, applicant, "7024", date(2026, 11, 23), ["004", "001"]).amount is None
+
+
+# -- the purpose of the application decides the fee (issue 18, item 3) ----------------------------
+
+VICTIM_WHO_CANNOT_LEAVE = {
+    "geboortedatum": "1990-05-01",
+    "sprake_van_huiselijk_geweld_of_dreiging": True,
+    "kan_buiten_schuld_nederland_niet_verlaten": True,
+    "verblijfsvergunningen": [],
+}
+
+
+def _amounts(answer: dict) -> dict:
+    """Per applicable source: its amount and the other amounts it may still turn out to be."""
+    return {
+        s["source_file"][:3]: (s["amount"], sorted(a["amount"] for a in s["alternatives"]))
+        for s in answer["per_source"]
+        if s["applies"] is True
+    }
+
+
+def test_the_purpose_of_the_application_decides_the_fee_alike_in_the_overview_fees_goal_and_batch(tmp_path, engine):
+    """001 (7026): 'Deze aanvraag kost € 0.' and '€ 333' for an application because you cannot leave
+    through no fault of your own; 002: free without a permit after violence. Someone who is a victim
+    of violence and also cannot leave, and says nothing about the purpose: applying for buitenschuld
+    costs € 333 (F10.doel_van_de_aanvraag), applying as a victim costs nothing by both sources
+    (E12.doel_van_de_aanvraag), and humanitair_tijdelijk, which joins several routes, leaves € 333
+    possible. The overview of assess, `fees --goal` and batch say the same."""
+    from datetime import date
+
+    from engine.answer.batch import CaseloadEvaluator, Row
+
+    applicant = tmp_path / "slachtoffer.yaml"
+    applicant.write_text(json.dumps(VICTIM_WHO_CANNOT_LEAVE), encoding="utf-8")
+    expected = {
+        "buitenschuld": {"001": (33300, [])},
+        "huiselijk_geweld": {"001": (0, []), "002": (0, [])},
+        "humanitair_tijdelijk": {"001": (0, [33300])},
+    }
+    overview = {a["goal"]: a["fees"] for a in json.loads(assess(applicant, "--format", "json").stdout)}
+    (row,) = CaseloadEvaluator(engine, date.fromisoformat(PEILDATUM)).evaluate([Row(1, VICTIM_WHO_CANNOT_LEAVE)])
+    for goal, amounts in expected.items():
+        (shown,) = [f for f in overview[goal] if f["form"] == "7026"]
+        given = [
+            a for a in json.loads(fees(applicant, "--goal", goal, "--format", "json").stdout) if a["form"] == "7026"
+        ]
+        assert [_without_reductions(a) for a in given] == [shown], goal
+        assert _amounts(shown) == amounts, goal
+        (batch,) = [f for f in row["leges"][goal] if f["formulier"] == "7026"]
+        assert batch["per_bron"] == {
+            s["source_file"]: s["amount"] for s in shown["per_source"] if s["applies"] is True
+        }, goal
+        assert batch["mogelijk_ook"] == sorted({a for _, others in amounts.values() for a in others}), goal
+
+
+SPOUSE_MORE_THAN_FIVE_YEARS = {
+    "geboortedatum": "1985-03-01",
+    "is_slachtoffer_mensenhandel": False,
+    "is_getuige_mensenhandel": False,
+    "is_slachtoffer_huiselijk_geweld": False,
+    "aanvraag_na_geweld": False,
+    "aanvraag_na_achterlating": False,
+    "verblijfsvergunningen": [{"van": "2019-01-01", "verblijfsdoel": "echtgenoot_of_partner", "niet_tijdelijk": False}],
+}
+
+
+def test_after_a_stay_as_spouse_the_7027_fee_names_the_disagreement_of_000_and_001_with_both_quotes(tmp_path, engine):
+    """001 (7027): € 174 'na verblijf bij een familielid'. 000 counts a stay as spouse or partner as a
+    stay as family member; 001 lists it apart (bronverschil D2+D5). The answer keeps € 1057 with
+    € 174 possible and says that the sources differ, quoting both, in fees, the overview and batch."""
+    from datetime import date
+
+    from engine.answer.batch import CaseloadEvaluator, Row
+
+    applicant = tmp_path / "echtgenoot.yaml"
+    applicant.write_text(json.dumps(SPOUSE_MORE_THAN_FIVE_YEARS), encoding="utf-8")
+    goal = "humanitair_niet_tijdelijk"
+    (answer,) = json.loads(fees(applicant, "--goal", goal, "--format", "json").stdout)
+    (source,) = [s for s in answer["per_source"] if s["applies"] is True]
+    assert source["amount"] == 105700
+    (na_familie,) = [a for a in source["alternatives"] if a["rule_id"] == "G4.na_familie"]
+    assert na_familie["amount"] == 17400 and na_familie["open_disagreements"] == ["D2+D5"]
+    text = fees(applicant, "--goal", goal).stdout
+    assert "bronverschil D2+D5" in text
+    assert "“U hebt langer dan 5 jaar in Nederland verblijf gehad als echtgenoot of partner.”" in text
+    assert "“U hebt een verblijfsvergunning voor verblijf bij echtgenoot of partner. En er is sprake" in text
+    overview = {a["goal"]: a["fees"] for a in json.loads(assess(applicant, "--format", "json").stdout)}
+    assert [_without_reductions(answer)] == overview[goal]
+    (row,) = CaseloadEvaluator(engine, date.fromisoformat(PEILDATUM)).evaluate([Row(1, SPOUSE_MORE_THAN_FIVE_YEARS)])
+    (batch,) = row["leges"][goal]
+    assert (batch["bedrag"], batch["mogelijk_ook"]) == (105700, [17400])

@@ -29,7 +29,8 @@ FACTS = (
     "relatie_verbroken_door_huiselijk_geweld",
     "huiselijk_geweld_heeft_relatie_met_eer",
     "kan_geweld_ontlopen_door_wonen_in_land_van_herkomst",
-    "dreiging_eergerelateerd_geweld_in_nederland_en_land_van_herkomst",
+    "dreiging_eergerelateerd_geweld_in_nederland",
+    "dreiging_eergerelateerd_geweld_in_land_van_herkomst",
     "dreiging_reeel_en_niet_op_korte_termijn_weg_te_nemen",
     "kinderontvoering",
     "dreiging_anderszins_voldoende_ernstig",
@@ -132,3 +133,24 @@ def test_the_form_follows_the_current_permit(engine):
     assert forms([]) == ["7026"]
     assert forms(PERMITS["gezin"]) == ["7027"]
     assert forms(PERMITS["anders"]) == []
+
+
+def test_why_not_names_the_half_of_the_threat_that_is_missing_in_the_netherlands_or_the_country_of_origin(engine):
+    """002 (E4): 'een dreiging met eergerelateerd geweld in Nederland en in het land van herkomst'.
+    Someone threatened in one place only is asked each half and hears which one fails."""
+    import yaml
+
+    from explain import render_why_not
+    from tests.test_scenarios import HERE
+
+    basis = yaml.safe_load((HERE / "basis" / "slachtoffer_eergerelateerd_geweld.yaml").read_text(encoding="utf-8"))
+    here = "er is een dreiging met eergerelateerd geweld in Nederland: "
+    there = "er is een dreiging met eergerelateerd geweld in het land van herkomst: "
+    for missing, present in (("in_nederland", there), ("in_land_van_herkomst", here)):
+        applicant = parse_applicant(engine.kb, {**basis, f"dreiging_eergerelateerd_geweld_{missing}": False})
+        result = engine.assess(applicant, "eergerelateerd_geweld", PEILDATUM, every_failure=True)
+        assert result.outcome == "not_eligible"
+        text = render_why_not(result, engine.kb, None)
+        failing = here if missing == "in_nederland" else there
+        assert failing + "nee" in text, text
+        assert present not in text  # the half that holds is no reason

@@ -6,6 +6,7 @@ from datetime import date
 
 import yaml
 
+from engine.answer.assess import ALL
 from engine.applicant.facts import parse_applicant
 from tests.test_scenarios import FILES, HERE, load_scenario
 
@@ -124,3 +125,25 @@ def test_each_list_has_its_own_source_and_the_goal_rests_on_the_disagreement(kb)
 def test_every_answer_the_goal_can_give_has_a_scenario():
     seen = {load_scenario(p)["verwacht"]["uitkomst"] for p in FILES if p.parent.name == GOAL}
     assert seen == {"eligible", "not_eligible", "undetermined", "out_of_scope"}
+
+
+def test_000_counts_a_stay_as_spouse_as_a_stay_as_family_member_and_001_lists_it_apart(engine):
+    """000 puts 'langer dan 5 jaar in Nederland verblijf gehad als echtgenoot of partner' under
+    'Voortgezet verblijf na verblijf als familie- of gezinslid'; 001 lists a permit as spouse or
+    partner separately, with 'klemmende redenen van humanitaire aard'. The knowledge base declares
+    the disagreement with both quotes and does not choose."""
+    kb = engine.kb
+    dis = kb.disagreements["D2+D5"]
+    by_source = {kb.rules[r].source.file[:3]: kb.rules[r] for r in dis.rule_ids}
+    assert sorted(by_source) == ["000", "001"]
+    assert "als echtgenoot of partner" in by_source["000"].source.quote
+    assert "klemmende redenen van humanitaire aard" in by_source["001"].source.quote
+    spouse = [{"van": "2019-03-01", "verblijfsdoel": "echtgenoot_of_partner", "niet_tijdelijk": False}]
+    family = [{"van": "2019-03-01", "verblijfsdoel": "familie_of_gezinslid", "niet_tijdelijk": False}]
+    for permits, expected in ((spouse, None), (family, True)):
+        builder = engine.evaluate(
+            parse_applicant(kb, {"geboortedatum": "1985-03-01", "verblijfsvergunningen": permits}), ALL, PEIL
+        )
+        assert builder.value(dis.conclusion) is expected, permits
+        assert builder.value("familieverblijf_volgens_000") is True
+        assert builder.value("familieverblijf_volgens_001") is (permits is family)

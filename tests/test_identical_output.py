@@ -74,7 +74,7 @@ def fees_applicant() -> dict[str, Any]:
         "is_slachtoffer_huiselijk_geweld": True,
         "aanvraag_na_geweld": True,
         "aanvraag_na_achterlating": False,
-        "aanvraag_regeling_langdurig_verblijvende_kinderen": False,
+        "doel_van_de_aanvraag": "slachtoffer_huiselijk_of_eergerelateerd_geweld",
         "verblijfsvergunningen": [
             {"van": "2016-09-01", "tot": "2020-12-31", "verblijfsdoel": "anders", "niet_tijdelijk": False},
             {"van": "2021-01-01", "verblijfsdoel": "familie_of_gezinslid"},

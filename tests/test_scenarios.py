@@ -49,18 +49,28 @@ def rule_values(proof) -> dict[str, list]:
 
 
 def check_fees(engine, applicant, peildatum, spec) -> None:
-    """`leges: {formulier, bedrag?, per_bron?: {"001": cents}, eens?, voorrang?: [..], beslist_door?: id,
+    """`leges: {formulier, doel?, bedrag?, per_bron?: {"001": cents}, eens?, voorrang?: [..], beslist_door?: id,
     alternatieven?: [ids], bron_zegt_niet_welke?: {"001": {id: cents}}, buiten_bandbreedte?: [ids],
     verlagingen?: {id: {fact: value}}}`
+
+    `doel`: the fee of an application for that goal (`fees --goal`): what applying for the goal
+    says about the application (`aanvraag_voor_doel`) fills the facts the applicant left open.
 
     `bron_zegt_niet_welke`: per source, the exceptions that all apply with their amounts where the
     source does not say which goes first (`{}`: every source gives one amount). `per_bron` gives
     null for such a source: it states no single amount."""
-    from engine.answer.fees import fees_for
+    from engine.answer.fees import fees_for, goal_applicant
 
     expected = spec["leges"]
+    applicant, assumptions = goal_applicant(engine.kb, applicant, expected.get("doel"))
     answer = fees_for(
-        engine, applicant, str(expected["formulier"]), peildatum, expected.get("voorrang"), reductions=True
+        engine,
+        applicant,
+        str(expected["formulier"]),
+        peildatum,
+        expected.get("voorrang"),
+        reductions=True,
+        assumptions=assumptions,
     )
     data = answer.to_json()
     if "bedrag" in expected:

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Callable
 
-from engine.answer.proof import ProofBuilder, unknown_facts
+from engine.answer.proof import ProofBuilder, open_disagreements, unknown_facts
 from engine.applicant.facts import Applicant
 from engine.errors import InputError, visible
 from engine.rules.compiler import FeeChoice, Program
@@ -339,14 +339,19 @@ class FeeCalculator:
             }
         # exceptions in the order the walk meets them: per rule reached, its exceptions in turn
         met = sorted((c for c in tree if c.open is not None), key=lambda c: c.order)
-        alternatives = [
-            {
-                **_rule_json(kb.fee_rules[c.rule_id], kb, peildatum),
-                "unknown_facts": unknown_facts(build(self.fee_nodes[c.rule_id])) if build else [],
-            }
-            for c in met
-            if value(c.open) is True
-        ]
+        alternatives = []
+        for c in met:
+            if value(c.open) is not True:
+                continue
+            proof = build(self.fee_nodes[c.rule_id]) if build else None
+            alternatives.append(
+                {
+                    **_rule_json(kb.fee_rules[c.rule_id], kb, peildatum),
+                    "unknown_facts": unknown_facts(proof) if proof else [],
+                    # bronverschillen whose sources differ for this applicant and keep it open
+                    "open_disagreements": open_disagreements(proof) if proof else [],
+                }
+            )
         declared = []
         for c in met:
             for winner, node in c.set_aside:

@@ -253,6 +253,28 @@ def _governing_rule(p: ProofNode) -> str | None:
     return precedence["rule_id"] if precedence else None
 
 
+def open_disagreements(proof: ProofNode) -> list[str]:
+    """The source disagreements (bronverschillen) under an undecided node whose sources differ
+    here, in proof order: what keeps the node open besides unknown facts."""
+    found: dict[str, None] = {}
+
+    def walk(p: ProofNode, undecided: bool) -> None:
+        if (
+            p.kind == "consensus"
+            and undecided
+            and p.rule_id
+            and p.value not in (True, False)
+            and {True, False} <= {c.value for c in p.children}
+        ):
+            found[p.rule_id] = None
+        open_here = undecided and p.value not in (True, False)
+        for child in p.children:
+            walk(child, open_here)
+
+    walk(proof, proof.value is None or proof.value == CONFLICT)
+    return list(found)
+
+
 def unknown_facts(proof: ProofNode) -> list[str]:
     """Input facts that are unknown somewhere under an undecided node, in proof order.
 
