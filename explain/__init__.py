@@ -188,6 +188,21 @@ _ENV.filters.update(
 _ENV.globals.update(outcome_words=OUTCOME_WORDS, comparator_words=COMPARATOR_WORDS)
 
 
+def _shown_exceptions(assessment: Any) -> set[str]:
+    """The exceptions the justification already works out in its proof or scope (not as a pointer back)."""
+    shown = []
+    if assessment.outcome != "out_of_scope":
+        shown.append(assessment.proof)
+    if assessment.scope is not None and (assessment.outcome == "out_of_scope" or assessment.scope.value is not False):
+        shown.append(assessment.scope)
+    return {
+        p.node
+        for part in shown
+        for p in part.walk()
+        if p.kind == "exception" and not p.detail.get("shown_above") and p.children[0].value is True
+    }
+
+
 def _context(assessment: Any, kb: Any) -> dict[str, Any]:
     return {
         "goal_label": assessment.goal_label,
@@ -195,6 +210,8 @@ def _context(assessment: Any, kb: Any) -> dict[str, Any]:
         "outcome": assessment.outcome,
         "proof": assessment.proof,
         "scope": assessment.scope,
+        "exceptions_applied": assessment.exceptions_applied,
+        "exceptions_shown": _shown_exceptions(assessment),
         "consequences": assessment.consequences,
         "terms": assessment.terms,
         "fees": [fee_view(f, kb) for f in assessment.fees],

@@ -4,7 +4,8 @@ A scenario names a base applicant (tests/scenarios/basis/), the changes to it (`
 makes a fact unknown), the goal and peildatum, and what must come out: the outcome, optionally
 the value of named rules in the proof (`regels`), the unknown facts (`onbekende_feiten`), the
 consequence rules shown with an eligible outcome (`gevolgen`), the consequences whose conditions
-hold whatever the outcome (`geldende_gevolgen`) and the dates terms give (`termijnen`; `geen`:
+hold whatever the outcome (`geldende_gevolgen`), the exceptions that apply and so set a rule
+aside, whatever the outcome (`toegepaste_uitzonderingen`) and the dates terms give (`termijnen`; `geen`:
 the term does not apply). A fee scenario has `leges` instead of `doel` (see `check_fees`).
 """
 
@@ -125,6 +126,10 @@ def check_scenario(engine, spec: dict, name: str = "") -> None:
         # beside an open outcome too)
         holding = [c["rule_id"] for c in result.consequences if c["applies"] is True]
         assert sorted(holding) == sorted(expected["geldende_gevolgen"]), holding
+    if "toegepaste_uitzonderingen" in expected:
+        # a ground of refusal set aside is shown in every outcome, also while the goal is open
+        applied = [e.rule_id for e in result.exceptions_applied]
+        assert sorted(applied) == sorted(expected["toegepaste_uitzonderingen"]), applied
     if "onbekende_feiten" in expected:
         assert sorted(result.unknown_facts) == sorted(expected["onbekende_feiten"])
     for rid, day in (expected.get("termijnen") or {}).items():

@@ -48,6 +48,7 @@ class Assessment:
     proof: ProofNode
     scope: ProofNode | None
     unknown_facts: list[str]
+    exceptions_applied: list[ProofNode] = field(default_factory=list)
     consequences: list[dict[str, Any]] = field(default_factory=list)
     terms: list[dict[str, Any]] = field(default_factory=list)
     fees: list[Any] = field(default_factory=list)  # engine.answer.fees.FeeAnswer per form the route points to
@@ -72,6 +73,7 @@ class Assessment:
             ],
             "proof": self.proof.to_json(),
             "scope": self.scope.to_json() if self.scope else None,
+            "exceptions_applied": [e.to_json() for e in self.exceptions_applied],
             "consequences": self.consequences,
             "terms": [
                 {
@@ -218,6 +220,8 @@ class Engine:
         goal_value = builder.value(spec.conclusion)
         scope_value = builder.value(spec.out_of_scope) if spec.out_of_scope else False
 
+        # built after the proofs: `build` starts each proof afresh
+        exceptions_applied = builder.applied_exceptions([spec.conclusion, spec.out_of_scope])
         unknown: list[str] = []
         outcome = decide(goal_value, scope_value)
         if outcome == UNDETERMINED:
@@ -296,6 +300,7 @@ class Engine:
             proof=proof,
             scope=scope,
             unknown_facts=unknown,
+            exceptions_applied=exceptions_applied,
             consequences=consequences,
             terms=terms,
             fees=fees,
