@@ -188,8 +188,11 @@ _ENV.filters.update(
 _ENV.globals.update(outcome_words=OUTCOME_WORDS, comparator_words=COMPARATOR_WORDS)
 
 
-def _shown_exceptions(assessment: Any) -> set[str]:
-    """The exceptions the justification already works out in its proof or scope (not as a pointer back)."""
+def _shown_exceptions(assessment: Any, why_not: bool = False) -> set[str]:
+    """The exceptions the justification already works out in its proof or scope (not as a pointer
+    back). Why-not shows neither for an eligible applicant ("Er ontbreekt niets")."""
+    if why_not and assessment.outcome == "eligible":
+        return set()
     shown = []
     if assessment.outcome != "out_of_scope":
         shown.append(assessment.proof)
@@ -282,6 +285,7 @@ def _grouped_repairs(repairs: list[Any], kb: Any) -> list[dict[str, Any]]:
 def render_why_not(assessment: Any, kb: Any, repairs: Any = None) -> str:
     """Every route to the goal with what fails or is unknown on it, then what would help."""
     context = _context(assessment, kb)
+    context["exceptions_shown"] = _shown_exceptions(assessment, why_not=True)
     context["repairs"] = None
     if repairs is not None:
         context["repairs"] = {
