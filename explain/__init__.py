@@ -188,6 +188,24 @@ _ENV.filters.update(
 _ENV.globals.update(outcome_words=OUTCOME_WORDS, comparator_words=COMPARATOR_WORDS)
 
 
+def _shown_exceptions(assessment: Any, why_not: bool = False) -> set[str]:
+    """The exceptions the justification already works out in its proof or scope (not as a pointer
+    back). Why-not shows neither for an eligible applicant ("Er ontbreekt niets")."""
+    if why_not and assessment.outcome == "eligible":
+        return set()
+    shown = []
+    if assessment.outcome != "out_of_scope":
+        shown.append(assessment.proof)
+    if assessment.scope is not None and (assessment.outcome == "out_of_scope" or assessment.scope.value is not False):
+        shown.append(assessment.scope)
+    return {
+        p.node
+        for part in shown
+        for p in part.walk()
+        if p.kind == "exception" and not p.detail.get("shown_above") and p.children[0].value is True
+    }
+
+
 def _context(assessment: Any, kb: Any) -> dict[str, Any]:
     return {
         "goal_label": assessment.goal_label,
@@ -196,6 +214,8 @@ def _context(assessment: Any, kb: Any) -> dict[str, Any]:
         "proof": assessment.proof,
         "scope": assessment.scope,
         "elsewhere_if": assessment.elsewhere_if,
+        "exceptions_applied": assessment.exceptions_applied,
+        "exceptions_shown": _shown_exceptions(assessment),
         "consequences": assessment.consequences,
         "terms": assessment.terms,
         "fees": [fee_view(f, kb) for f in assessment.fees],
@@ -266,6 +286,7 @@ def _grouped_repairs(repairs: list[Any], kb: Any) -> list[dict[str, Any]]:
 def render_why_not(assessment: Any, kb: Any, repairs: Any = None) -> str:
     """Every route to the goal with what fails or is unknown on it, then what would help."""
     context = _context(assessment, kb)
+    context["exceptions_shown"] = _shown_exceptions(assessment, why_not=True)
     context["repairs"] = None
     if repairs is not None:
         context["repairs"] = {

@@ -17,6 +17,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+import yaml
 from click.testing import CliRunner
 
 from cli import main
@@ -932,6 +933,10 @@ def test_compare_says_a_fee_is_missing_because_the_route_is_not_open_in_that_run
         "centrale_autoriteit_land_van_herkomst_heeft_vooraf_ingestemd": True,
         "gezag_geregeld_door_autoriteiten_land_van_herkomst": True,
         "duur_plaatsing_haags_kinderbeschermingsverdrag": "tot_meerderjarigheid",
+        # and the general conditions of 004 for a permit for bepaalde tijd (A1-A9)
+        **yaml.safe_load(
+            (ROOT / "tests" / "scenarios" / "basis" / "voldoet_aan_de_algemene_voorwaarden.yaml").read_text()
+        ),
     }
     source = tmp_path / "zaken.jsonl"
     write_jsonl(source, [row])

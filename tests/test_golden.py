@@ -85,6 +85,27 @@ def test_rendered_justification_matches_golden_file(engine, name, applicant, pei
         check(name, render_why_not(result, engine.kb, find_repairs(engine, data, GOAL, day)))
 
 
+TRAFFICKED = GOLDEN / "slachtoffer_mensenhandel_onrechtmatig_verblijf.yaml"
+
+
+@pytest.mark.parametrize("renderer", ["assess", "why-not"])
+def test_a_trafficking_victim_who_stayed_illegally_sees_that_a9_was_set_aside(engine, renderer):
+    """004 (A9): illegal stay is no ground of refusal for a victim of human trafficking. While E11
+    is open the outcome is open, and the justification still names A9.mensenhandel with its quote."""
+    data = read_applicant_file(engine.kb, TRAFFICKED)
+    day, goal = date(2026, 11, 23), "huiselijk_geweld"
+    if renderer == "assess":
+        result = engine.assess(data, goal, day)
+        text = render_assessment(result, engine.kb)
+    else:
+        result = engine.assess(data, goal, day, every_failure=True)
+        text = render_why_not(result, engine.kb, find_repairs(engine, data, goal, day))
+    assert result.outcome == "undetermined"
+    assert "Uitzondering A9.mensenhandel op A9" in text and "“of slachtoffer is van mensenhandel”" in text
+    name = "mensenhandel_a9_opzij_open" if renderer == "assess" else "waarom_niet_mensenhandel_a9_opzij_open"
+    check(f"{name}.txt", text)
+
+
 VIOLENCE = GOLDEN / "slachtoffer_huiselijk_geweld_zonder_opgave_over_de_aanvraag.yaml"
 OVERVIEW_CASES = [
     # (golden file, applicant file, peildatum): every goal, with the fee beside each open route

@@ -5,7 +5,8 @@ makes a fact unknown), the goal and peildatum, and what must come out: the outco
 the value of named rules in the proof (`regels`), the unknown facts (`onbekende_feiten`), the
 referrals elsewhere that are still open beside the answer (`verwijzingen_open`: rule ids), the
 consequence rules shown with an eligible outcome (`gevolgen`), the consequences whose conditions
-hold whatever the outcome (`geldende_gevolgen`) and the dates terms give (`termijnen`; `geen`:
+hold whatever the outcome (`geldende_gevolgen`), the exceptions that apply and so set a rule
+aside, whatever the outcome (`toegepaste_uitzonderingen`) and the dates terms give (`termijnen`; `geen`:
 the term does not apply). `voorrang` (a list of sources, as `--voorrang` takes them) puts those
 sources first; `volgt_bron: {B4+C2: "003"}` says which source a disagreement follows in the
 proof. A fee scenario has `leges` instead of `doel` (see `check_fees`).
@@ -138,6 +139,10 @@ def check_scenario(engine, spec: dict, name: str = "") -> None:
         # beside an open outcome too)
         holding = [c["rule_id"] for c in result.consequences if c["applies"] is True]
         assert sorted(holding) == sorted(expected["geldende_gevolgen"]), holding
+    if "toegepaste_uitzonderingen" in expected:
+        # a ground of refusal set aside is shown in every outcome, also while the goal is open
+        applied = [e.rule_id for e in result.exceptions_applied]
+        assert sorted(applied) == sorted(expected["toegepaste_uitzonderingen"]), applied
     if "onbekende_feiten" in expected:
         assert sorted(result.unknown_facts) == sorted(expected["onbekende_feiten"])
     if "verwijzingen_open" in expected:

@@ -44,6 +44,9 @@ doelen:
   {GOAL}:
     label: proef met vrije tekst
     conclusie: {GOAL}
+    zonder_algemene_voorwaarden:
+      reden: een proef voor de tests, geen route naar een verblijfsvergunning
+      bron: {{bestand: 004_4ee60f9a98cd6659.txt, citaat: U moet beschikken over een geldige MVV}}
 """
 
 

@@ -79,6 +79,7 @@ class Assessment:
     # the referrals that may still apply (`open_referrals`): with a route that holds, the "unless"
     # of an undetermined outcome; with every route failing, a note beside the refusal
     elsewhere_if: list[dict[str, Any]] = field(default_factory=list)
+    exceptions_applied: list[ProofNode] = field(default_factory=list)
     consequences: list[dict[str, Any]] = field(default_factory=list)
     terms: list[dict[str, Any]] = field(default_factory=list)
     fees: list[Any] = field(default_factory=list)  # engine.answer.fees.FeeAnswer per form the route points to
@@ -107,6 +108,7 @@ class Assessment:
             ],
             "proof": self.proof.to_json(),
             "scope": self.scope.to_json() if self.scope else None,
+            "exceptions_applied": [e.to_json() for e in self.exceptions_applied],
             "consequences": self.consequences,
             "terms": [
                 {
@@ -277,6 +279,8 @@ class Engine:
         goal_value = builder.value(spec.conclusion)
         scope_value = builder.value(spec.out_of_scope) if spec.out_of_scope else False
 
+        # built after the proofs: `build` starts each proof afresh
+        exceptions_applied = builder.applied_exceptions([spec.conclusion, spec.out_of_scope])
         unknown: list[str] = []
         outcome = decide(goal_value, scope_value)
         parts = (proof, scope)
@@ -357,6 +361,7 @@ class Engine:
             scope=scope,
             unknown_facts=unknown,
             elsewhere_if=open_referrals(parts[1]) if outcome in (NOT_ELIGIBLE, UNDETERMINED) else [],
+            exceptions_applied=exceptions_applied,
             consequences=consequences,
             terms=terms,
             fees=fees,

@@ -206,6 +206,36 @@ class ProofBuilder:
             return [c for c in kids if self.value(c) is not True] if conjunctive else kids
         return [c for c in kids if self.value(c) not in (True, False)] or kids
 
+    def applied_exceptions(self, roots: list[str | None]) -> list[ProofNode]:
+        """Every exception on the way to `roots` that applies, whatever a proof keeps of it.
+
+        An exception that applies sets its rule aside (a ground of refusal that does not hold, an
+        exemption used). A proof of an open or failing goal keeps only what is open or fails, so
+        this list is what says, in any outcome, which rules were set aside and by which quote. In
+        the order of the node graph from the roots; each exception once, with the proof of why it
+        applies and the rule it sets aside (`detail.exception_to_label`).
+        """
+        found: dict[str, str] = {}  # exception node -> the rule node it belongs to
+        seen: set[str] = set()
+        stack = [r for r in reversed(roots) if r]
+        while stack:
+            nid = stack.pop()
+            if nid in seen:
+                continue
+            seen.add(nid)
+            node = self.nodes[nid]
+            if node.kind == "rule":
+                for eid in node.children[1:]:
+                    if self.value(self.nodes[eid].detail["applies"]) is True:
+                        found.setdefault(eid, nid)
+            stack.extend(reversed(node.children))
+        out = []
+        for eid, rule_nid in found.items():
+            proof = self.build(eid)
+            proof.detail["exception_to_label"] = self.nodes[rule_nid].label
+            out.append(proof)
+        return out
+
     def _period(self, node: Node) -> dict[str, Any]:
         """Whether the peildatum lies outside the rule's period: lapsed, or not yet in force."""
         peildatum = self.inputs.get("peildatum")

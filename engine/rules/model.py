@@ -266,6 +266,11 @@ class Goal:
     label: str
     conclusion: str
     out_of_scope: str | None
+    # `geldt_voor_elk_doel`: this goal's conclusion is the general conditions every other goal reads
+    # (004: every temporary permit), with the sentence that says so
+    every_goal_reads: Source | None = None
+    # `zonder_algemene_voorwaarden`: why this goal's routes do not read those general conditions
+    without_general_conditions: Reason | None = None
 
 
 # Kinds of audit finding (`verblijfsregels audit`); a finding's key is "<kind>/<ids...>".
@@ -869,6 +874,98 @@ def _precedence(raw: Any, path: Path) -> SourcePrecedence:
     return SourcePrecedence(pid, first, after, " ".join(str(raw["reden"]).split()), sources, path.name)
 
 
+GOAL_KEYS = ("label", "conclusie", "buiten_bereik", "geldt_voor_elk_doel", "zonder_algemene_voorwaarden")
+
+
+def _goal(gid: str, raw: Any, where: str) -> Goal:
+    """A goal; `geldt_voor_elk_doel` (a `bron`) and `zonder_algemene_voorwaarden` (`{reden, bron}`)."""
+    if not isinstance(raw, dict):
+        raise KnowledgeBaseError(f"{where}: een doel is een mapping met {', '.join(GOAL_KEYS)}")
+    extra = set(raw) - set(GOAL_KEYS)
+    if extra:
+        raise KnowledgeBaseError(f"{where}: onbekende sleutel(s) {sorted(extra)}; toegestaan: {sorted(GOAL_KEYS)}")
+    if not raw.get("label") or not raw.get("conclusie"):
+        raise KnowledgeBaseError(f"{where}: een doel heeft een 'label' en een 'conclusie'")
+    every = None
+    if "geldt_voor_elk_doel" in raw:
+        every = _source(raw["geldt_voor_elk_doel"], f"{where} geldt_voor_elk_doel")
+    without = None
+    if "zonder_algemene_voorwaarden" in raw:
+        value = raw["zonder_algemene_voorwaarden"]
+        if not isinstance(value, dict) or set(value) - {"reden", "bron"}:
+            raise KnowledgeBaseError(
+                f"{where}: 'zonder_algemene_voorwaarden' is {{reden, bron}}: waarom de routes naar dit doel "
+                "de algemene voorwaarden niet lezen, met het citaat dat het zegt"
+            )
+        without = _reason(value, f"{where} zonder_algemene_voorwaarden")
+    if every is not None and without is not None:
+        raise KnowledgeBaseError(
+            f"{where}: een doel met 'geldt_voor_elk_doel' is zelf de algemene voorwaarden en heeft geen "
+            "'zonder_algemene_voorwaarden'"
+        )
+    return Goal(gid, raw["label"], raw["conclusie"], raw.get("buiten_bereik"), every, without)
+
+
+def requires(kb: KnowledgeBase, expr: Expr | None, target: str, _seen: frozenset[str] = frozenset()) -> bool:
+    """Whether `expr` can only hold where `target` holds, read from the declarations: `target` is
+    one of its conditions (in an `alle`, in every alternative of an `een_van`), or a conclusion
+    every rule of which requires it (a source disagreement: one of its sources does). Exceptions,
+    which set a rule aside, are not followed."""
+    if expr is None:
+        return False
+    if isinstance(expr, Atom):
+        name = expr.name
+        if name == target:
+            return True
+        if name in _seen:
+            return False
+        seen = _seen | {name}
+        if name in kb.disagreement_for:
+            rule_ids = kb.disagreements[kb.disagreement_for[name]].rule_ids
+            return any(requires(kb, Atom(kb.rules[r].conclusion), target, seen) for r in rule_ids if r in kb.rules)
+        routes = kb.rules_for.get(name, [])
+        return bool(routes) and all(requires(kb, kb.rules[r].conditions, target, seen) for r in routes)
+    if isinstance(expr, All):
+        return any(requires(kb, op, target, _seen) for op in expr.operands)
+    if isinstance(expr, Any_):
+        return all(requires(kb, op, target, _seen) for op in expr.operands)
+    return False  # `niet`, a comparison
+
+
+def _check_general_conditions(kb: KnowledgeBase) -> None:
+    """Every goal reads the general conditions (the goal with `geldt_voor_elk_doel`) or declares,
+    with `zonder_algemene_voorwaarden`, why its routes do not (004: every temporary permit has them)."""
+    general = [g for g in kb.goals.values() if g.every_goal_reads is not None]
+    if len(general) > 1:
+        raise KnowledgeBaseError(
+            f"'geldt_voor_elk_doel' staat bij meer dan één doel: {', '.join(g.id for g in general)}"
+        )
+    if not general:
+        for goal in kb.goals.values():
+            if goal.without_general_conditions is not None:
+                raise KnowledgeBaseError(
+                    f"doel {goal.id}: 'zonder_algemene_voorwaarden' zonder een doel met 'geldt_voor_elk_doel'"
+                )
+        return
+    conditions = general[0]
+    for goal in kb.goals.values():
+        if goal is conditions:
+            continue
+        reads = requires(kb, Atom(goal.conclusion), conditions.conclusion)
+        if not reads and goal.without_general_conditions is None:
+            raise KnowledgeBaseError(
+                f"doel {goal.id}: de routes naar dit doel lezen de algemene voorwaarden "
+                f"({conditions.id}: {conditions.conclusion}) niet; lees ze in elke route als voorwaarde, "
+                "of zeg met 'zonder_algemene_voorwaarden: {reden, bron}' waarom niet "
+                f"(bron {conditions.every_goal_reads.file}: \u201c{conditions.every_goal_reads.quote}\u201d)"
+            )
+        if reads and goal.without_general_conditions is not None:
+            raise KnowledgeBaseError(
+                f"doel {goal.id}: 'zonder_algemene_voorwaarden', maar elke route leest de algemene voorwaarden "
+                f"({conditions.conclusion}) al"
+            )
+
+
 def _fee_range(raw: dict, path: Path) -> FeeRange:
     rid = str(raw.get("id", ""))
     where = _where(path, rid or "?")
@@ -1002,7 +1099,7 @@ def load_knowledge_base(directory: Path = KB_DIR) -> KnowledgeBase:
             )
         for gid, raw in (data.get("doelen") or {}).items():
             claim("doel", gid, path)
-            goals[gid] = Goal(gid, raw["label"], raw["conclusie"], raw.get("buiten_bereik"))
+            goals[gid] = _goal(gid, raw, _where(path, gid))
         for number, raw in (data.get("formulieren") or {}).items():
             claim("formulier", str(number), path)
             forms[str(number)] = Form(
@@ -1048,6 +1145,7 @@ def load_knowledge_base(directory: Path = KB_DIR) -> KnowledgeBase:
     )
     kb.index()
     check_knowledge_base(kb)
+    _check_general_conditions(kb)
     return kb
 
 
