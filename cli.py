@@ -361,7 +361,7 @@ def assess(file: Path, goal: str | None, peildatum: date, voorrang: str | None, 
 
     eng, results = _assessments(file, [goal] if goal else [], peildatum, _precedence(voorrang), backend)
     if fmt == "json":
-        payload = [r.to_json(eng.kb) for r in results]
+        payload = [r.to_json(eng.kb) for r in results]  # as engine.answer.payloads.assessment builds it
         _emit_json(payload[0] if goal else payload)
         return
     _echo(render_assessment(results[0], eng.kb) if goal else render_overview(results, eng.kb), nl=False)
@@ -381,32 +381,18 @@ def assess(file: Path, goal: str | None, peildatum: date, voorrang: str | None, 
 @format_option
 def why_not(file: Path, goal: str, max_changes: int, peildatum: date, fmt: str) -> None:
     """List every route to the goal with what fails, and the smallest changes that would help."""
-    from engine.answer.repairs import WHY_NOT_FORMAT, WHY_NOT_VERSION, find_repairs
+    from engine.answer import payloads
     from engine.applicant.facts import read_applicant_file
     from explain import render_why_not
 
     eng = _engine()
     try:
         applicant = read_applicant_file(eng.kb, file)
-        result = eng.assess(applicant, goal, peildatum, every_failure=True)
-        repairs = find_repairs(eng, applicant, goal, peildatum, max_changes) if max_changes else None
+        payload, result, repairs = payloads.why_not(eng, applicant, goal, peildatum, max_changes)
     except VerblijfsregelsError as exc:
         raise UsageError(str(exc)) from None
     if fmt == "json":
-        from engine.answer.proof import failing_conditions
-
-        _emit_json(
-            {
-                "format": WHY_NOT_FORMAT,
-                "version": WHY_NOT_VERSION,
-                "failing": [
-                    {"rule_id": n.rule_id, "label": n.label, "value": n.value}
-                    for n in failing_conditions(result.proof, result.scope)
-                ],
-                "assessment": result.to_json(eng.kb),
-                "repairs": None if repairs is None else repairs.to_json(),
-            }
-        )
+        _emit_json(payload)
         return
     _echo(render_why_not(result, eng.kb, repairs), nl=False)
 
@@ -420,7 +406,7 @@ def why_not(file: Path, goal: str, max_changes: int, peildatum: date, fmt: str) 
 @format_option
 def fees(file: Path, goal: str | None, form: str | None, voorrang: str | None, peildatum: date, fmt: str) -> None:
     """Say which form applies and what it costs, with the exception that decided the amount."""
-    from engine.answer.fees import fees_for
+    from engine.answer import payloads
     from engine.applicant.facts import read_applicant_file
     from explain import render_fees
 
@@ -430,20 +416,11 @@ def fees(file: Path, goal: str | None, form: str | None, voorrang: str | None, p
     precedence = _precedence(voorrang)
     try:
         applicant = read_applicant_file(eng.kb, file)
-        if goal:
-            result = eng.assess(applicant, goal, peildatum)
-            forms = [c["form"] for c in result.consequences if c["form"]]
-            if not forms:
-                raise UsageError(f"de bronnen noemen geen aanvraagformulier voor doel '{goal}' in deze situatie")
-            # the fees `assess` shows beside the goal, with the reductions within reach
-            answers = eng.goal_fees(applicant, goal, forms, peildatum, precedence, reductions=True)
-        else:
-            answers = [fees_for(eng, applicant, form, peildatum, precedence, reductions=True)]
+        answers = payloads.fee_answers(eng, applicant, goal, form, peildatum, precedence)
     except VerblijfsregelsError as exc:
         raise UsageError(str(exc)) from None
     if fmt == "json":
-        payload = [a.to_json() for a in answers]
-        _emit_json(payload[0] if form else payload)
+        _emit_json(payloads.fees(answers, one_form=bool(form)))
         return
     _echo("\n".join(render_fees(a, eng.kb) for a in answers), nl=False)
 
@@ -561,8 +538,9 @@ def interview(
     """Ask, in Dutch, only the questions whose answer can still change the outcome."""
     import yaml
 
+    from engine.answer import payloads
     from engine.answer.interview import applicant_file, assessments, next_question
-    from engine.applicant.facts import load_applicant_file, parse_applicant
+    from engine.applicant.facts import load_applicant_file
     from explain import render_assessment, render_overview
 
     eng = _engine()
@@ -579,23 +557,10 @@ def interview(
     data: dict = {}
     try:
         if answers_file is not None:
-            raw = load_applicant_file(answers_file)
-            parse_applicant(eng.kb, raw, json_values=True)
-            # the answers as written (dates as text), not as parsed: --save writes them back
-            # unchanged, and a fact left empty (unknown) may still be asked
-            data = {name: value for name, value in raw.items() if value is not None}
+            # the answers as written (dates as text), not as parsed: --save writes them back unchanged
+            data = payloads.interview_answers(eng, load_applicant_file(answers_file))
         if next_only:
-            question = next_question(eng, data, goals, peildatum)
-            results = assessments(eng, data, goals, peildatum)
-            _emit_json(
-                {
-                    "format": "verblijfsregels/interview-step",
-                    "version": 1,
-                    "done": question is None,
-                    "question": question.to_json() if question else None,
-                    "outcomes": {r.goal: r.outcome for r in results},
-                }
-            )
+            _emit_json(payloads.interview_step(eng, data, goals, peildatum))
             return
         skipped: set[str] = set()
         try:
@@ -628,6 +593,7 @@ def interview(
 @click.option("--inventory", is_flag=True, help="Map every inventory row (A1…G9) to the rules that encode it.")
 def rules(fmt: str, inventory: bool) -> None:
     """List every rule with its id, Dutch label and source."""
+    from engine.answer import payloads
     from explain import render_inventory, render_rules
 
     eng = _engine()
@@ -639,50 +605,12 @@ def rules(fmt: str, inventory: bool) -> None:
         except VerblijfsregelsError as exc:
             raise UsageError(f"kennisbank: {exc}") from None
         if fmt == "json":
-            _emit_json(
-                [
-                    {
-                        "id": r.id,
-                        "description": r.description,
-                        "encoded_by": list(r.encoded_by),
-                        "not_encoded": r.not_encoded or None,
-                    }
-                    for r in rows
-                ]
-            )
+            _emit_json(payloads.inventory(rows))
         else:
             _echo(render_inventory(rows), nl=False)
         return
     if fmt == "json":
-        _emit_json(
-            [
-                {
-                    "id": r.id,
-                    "label": r.label,
-                    "kind": r.kind,
-                    "conclusion": eng.kb.conclusion_of(r),
-                    "exception_to": r.exception_to,
-                    "source": {"file": r.source.file, "quote": r.source.quote},
-                    # no seed states an assumption: its "source" holds its legal basis, and this says so
-                    "assumption": {"basis": r.assumption.basis, "reason": r.assumption.reason}
-                    if r.assumption
-                    else None,
-                }
-                for r in eng.kb.rules.values()
-            ]
-            + [
-                {
-                    "id": f.id,
-                    "label": f.label,
-                    "kind": "leges",
-                    "form": f.form,
-                    "parameter": f.parameter,
-                    "exception_to": f.exception_to,
-                    "source": {"file": f.source.file, "quote": f.source.quote},
-                }
-                for f in eng.kb.fee_rules.values()
-            ]
-        )
+        _emit_json(payloads.rules(eng.kb))
         return
     _echo(render_rules(eng.kb), nl=False)
 
