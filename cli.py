@@ -299,17 +299,15 @@ peildatum_option = click.option(
 
 def _precedence(voorrang: str | None) -> list[str]:
     """The sources --voorrang names, in order; a name that is no source the fees cite is refused."""
+    from engine.answer.payloads import precedence
+
     names = [p.strip() for p in (voorrang or "").split(",") if p.strip()]
     if not names:
         return []
-    from engine.answer.fees import fee_source_files
-
-    files = fee_source_files(_engine().kb)
-    allowed = sorted({f.split("_", 1)[0] for f in files})
-    for name in names:
-        if name not in allowed and name not in files:
-            raise UsageError(f"--voorrang: onbekende bron '{visible(name)}'; toegestaan: {', '.join(allowed)}")
-    return names
+    try:
+        return precedence(_engine().kb, names, "--voorrang")
+    except VerblijfsregelsError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def _check_voorrang(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:

@@ -27,9 +27,24 @@ def dumps(payload: Any) -> str:
     return json.dumps(payload, ensure_ascii=False, indent=2)
 
 
-def check_goal(eng, goal: str, field: str = "--goal") -> None:
+def check_goal(eng, goal: str, field: str) -> None:
     if goal not in eng.kb.goals:
         raise InputError(field, f"onbekend doel '{visible(goal)}'; toegestaan: {', '.join(sorted(eng.kb.goals))}")
+
+
+def precedence(kb, names: list[str], field: str) -> list[str]:
+    """The sources named, in order, where they give different amounts; a name that is no source
+    the fees cite (a file name or its three-digit number) is refused."""
+    from engine.answer.fees import fee_source_files
+
+    files = fee_source_files(kb)
+    allowed = sorted({f.split("_", 1)[0] for f in files})
+    for name in names:
+        if name not in allowed and name not in files:
+            raise InputError(
+                field, by_position=True, message=f"onbekende bron '{visible(name)}'; toegestaan: {', '.join(allowed)}"
+            )
+    return list(names)
 
 
 def assessment(eng, applicant: Applicant, goal: str | None, peildatum: date, precedence: list[str]) -> Any:
