@@ -1039,6 +1039,36 @@ def mutate(
 
 @main.command()
 @click.option(
+    "--host", default="127.0.0.1", show_default=True, help="Address to listen on (default: this machine only)."
+)
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True, help="Port to listen on.")
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Worker processes (each loads the rules once).",
+)
+def serve(host: str, port: int, workers: int) -> None:
+    """Serve the web application and the HTTP API (/v1) until interrupted."""
+    import uvicorn
+
+    _engine()  # a rule base that does not load is said here, once, not by every worker
+    # no access log: a path holds no applicant data, but a log of who asked what is no one's business here
+    uvicorn.run(
+        "engine.web.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        access_log=False,
+        server_header=False,
+        log_level="warning",
+    )
+
+
+@main.command()
+@click.option(
     "--kind",
     type=Keuze(["applicant", "assessment", "fees", "why-not", "interview-step"]),
     default="applicant",
