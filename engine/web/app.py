@@ -14,22 +14,26 @@ from __future__ import annotations
 import json
 from datetime import date
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import Mount, Route
 from starlette.schemas import SchemaGenerator
+from starlette.staticfiles import StaticFiles
 
 from engine.answer import payloads
 from engine.answer.assess import ASSESSMENT_SCHEMA, Engine
 from engine.applicant.facts import json_schema, parse_applicant
 from engine.errors import InputError, VerblijfsregelsError, escaped, visible
 from engine.rules.cache import content_key
+from engine.web.pages import Pages, style_hashes
 from engine.web.requests import MAX_BODY_BYTES, BodyTooLarge, Field, decode_body, fields_of
+from explain import STATIC_DIR
 
 API_VERSION = "1"
 SCHEMA_FILES = {
@@ -294,6 +298,13 @@ class Api:
             raise InputError("peildatum", "verwacht een datum als JJJJ-MM-DD") from None
         return json_response(await run_in_threadpool(audit_json, str(self.eng.kb_dir), peildatum))
 
+    async def audit_page(self, request: Request) -> Response:
+        """The audit report as the analyst reads it (`audit --format html`), at today's peildatum."""
+        page = await run_in_threadpool(audit_html, str(self.eng.kb_dir), date.today())
+        # the report carries its own style element: allowed by its hash, no other inline style or script
+        policy = SECURITY_HEADERS[0][1].decode().replace("style-src 'self'", f"style-src 'self' {style_hashes(page)}")
+        return HTMLResponse(page, headers={"content-security-policy": policy})
+
     async def healthz(self, request: Request) -> Response:
         """
         summary: Of de dienst draait, met de versie van de kennisbank
@@ -310,13 +321,24 @@ class Api:
 
 
 @lru_cache(maxsize=4)
-def audit_json(kb_dir: str, peildatum: date) -> Any:
+def audit_report(kb_dir: str, peildatum: date) -> Any:
     """The audit of one rule base at one peildatum, computed once per worker: it depends on no applicant."""
-    from pathlib import Path
 
     from engine.checks.audit import audit_directory
 
-    return audit_directory(Path(kb_dir), peildatum).to_json()
+    return audit_directory(Path(kb_dir), peildatum)
+
+
+def audit_json(kb_dir: str, peildatum: date) -> Any:
+    return audit_report(kb_dir, peildatum).to_json()
+
+
+def audit_html(kb_dir: str, peildatum: date) -> str:
+    from engine.checks.audit_graph import svg
+    from explain import render_audit_html
+
+    report = audit_report(kb_dir, peildatum)
+    return render_audit_html(report, svg(report.graph) if report.graph else None)
 
 
 @lru_cache(maxsize=None)
@@ -405,6 +427,7 @@ def create_app(eng: Engine | None = None) -> Starlette:
     """The application over one engine (loaded here when not given: once per worker)."""
     eng = eng or Engine()
     api = Api(eng)
+    pages = Pages(api)
     api.routes = routes = [
         Route("/v1/assess", api.assess, methods=["POST"]),
         Route("/v1/why-not", api.why_not, methods=["POST"]),
@@ -416,6 +439,11 @@ def create_app(eng: Engine | None = None) -> Starlette:
         Route("/v1/audit", api.audit, methods=["GET"]),
         Route("/healthz", api.healthz, methods=["GET"]),
         Route("/v1/openapi.json", api.openapi, methods=["GET"], include_in_schema=False),
+        Route("/", pages.start, methods=["GET"], include_in_schema=False),
+        Route("/vraag", pages.step, methods=["POST"], include_in_schema=False),
+        Route("/audit", api.audit_page, methods=["GET"], include_in_schema=False),
+        Route("/regels", pages.rules, methods=["GET"], include_in_schema=False),
+        Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]
 
     async def bad_input(request: Request, exc: Exception) -> Response:
@@ -458,7 +486,9 @@ class SecurityHeaders:
 
         async def send_with_headers(message):
             if message["type"] == "http.response.start":
-                message = {**message, "headers": [*message.get("headers", []), *SECURITY_HEADERS]}
+                given = {name.lower() for name, _ in message.get("headers", [])}
+                extra = [(name, value) for name, value in SECURITY_HEADERS if name not in given]
+                message = {**message, "headers": [*message.get("headers", []), *extra]}
             await send(message)
 
         return await self.app(scope, receive, send_with_headers)

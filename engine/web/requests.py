@@ -27,8 +27,11 @@ class BodyTooLarge(Exception):
 @dataclass(frozen=True)
 class Field:
     name: str
-    kind: str  # "applicant", "goal", "form", "date", "sources", "changes"
+    kind: str  # "applicant", "goal", "form", "date", "sources", "names", "changes"
     required: bool = False
+
+
+DEFAULTS = {"date": date.today, "sources": list, "names": list, "changes": lambda: 3}
 
 
 def decode_body(raw: bytes) -> dict[str, Any]:
@@ -67,9 +70,7 @@ def fields_of(data: dict[str, Any], fields: tuple[Field, ...]) -> dict[str, Any]
                 raise InputError(
                     f.name, "ontbreekt" + (" (een mapping van feitnamen naar waarden)" if f.kind == "applicant" else "")
                 )
-            out[f.name] = date.today() if f.kind == "date" else ([] if f.kind == "sources" else None)
-            if f.kind == "changes":
-                out[f.name] = 3
+            out[f.name] = DEFAULTS[f.kind]() if f.kind in DEFAULTS else None
             continue
         out[f.name] = _checked(f, value)
     return out
@@ -93,6 +94,10 @@ def _checked(f: Field, value: Any) -> Any:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise InputError(f.name, 'verwacht een lijst van bronnen, zoals ["002", "001"]')
         return [v.strip() for v in value if v.strip()]
+    if f.kind == "names":
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise InputError(f.name, "verwacht een lijst van feitnamen")
+        return value
     if f.kind == "changes":
         if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_CHANGES:
             raise InputError(f.name, f"verwacht een geheel getal van 0 tot en met {MAX_CHANGES}")
