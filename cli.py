@@ -300,17 +300,15 @@ peildatum_option = click.option(
 def _precedence(voorrang: str | None) -> list[str]:
     """The sources --voorrang names, in order; a name that is no source of the fees or of a source
     disagreement is refused."""
+    from engine.answer.payloads import precedence
+
     names = [p.strip() for p in (voorrang or "").split(",") if p.strip()]
     if not names:
         return []
-    from engine.answer.fees import precedence_source_files
-
-    files = precedence_source_files(_engine().kb)
-    allowed = sorted({f.split("_", 1)[0] for f in files})
-    for name in names:
-        if name not in allowed and name not in files:
-            raise UsageError(f"--voorrang: onbekende bron '{visible(name)}'; toegestaan: {', '.join(allowed)}")
-    return names
+    try:
+        return precedence(_engine().kb, names, "--voorrang")
+    except VerblijfsregelsError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def _check_voorrang(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
@@ -365,7 +363,7 @@ def assess(file: Path, goal: str | None, peildatum: date, voorrang: str | None, 
 
     eng, results = _assessments(file, [goal] if goal else [], peildatum, _precedence(voorrang), backend)
     if fmt == "json":
-        payload = [r.to_json(eng.kb) for r in results]
+        payload = [r.to_json(eng.kb) for r in results]  # as engine.answer.payloads.assessment builds it
         _emit_json(payload[0] if goal else payload)
         return
     _echo(render_assessment(results[0], eng.kb) if goal else render_overview(results, eng.kb), nl=False)
@@ -385,32 +383,18 @@ def assess(file: Path, goal: str | None, peildatum: date, voorrang: str | None, 
 @format_option
 def why_not(file: Path, goal: str, max_changes: int, peildatum: date, fmt: str) -> None:
     """List every route to the goal with what fails, and the smallest changes that would help."""
-    from engine.answer.repairs import WHY_NOT_FORMAT, WHY_NOT_VERSION, find_repairs
+    from engine.answer import payloads
     from engine.applicant.facts import read_applicant_file
     from explain import render_why_not
 
     eng = _engine()
     try:
         applicant = read_applicant_file(eng.kb, file)
-        result = eng.assess(applicant, goal, peildatum, every_failure=True)
-        repairs = find_repairs(eng, applicant, goal, peildatum, max_changes) if max_changes else None
+        payload, result, repairs = payloads.why_not(eng, applicant, goal, peildatum, max_changes)
     except VerblijfsregelsError as exc:
         raise UsageError(str(exc)) from None
     if fmt == "json":
-        from engine.answer.proof import failing_conditions
-
-        _emit_json(
-            {
-                "format": WHY_NOT_FORMAT,
-                "version": WHY_NOT_VERSION,
-                "failing": [
-                    {"rule_id": n.rule_id, "label": n.label, "value": n.value}
-                    for n in failing_conditions(result.proof, result.scope)
-                ],
-                "assessment": result.to_json(eng.kb),
-                "repairs": None if repairs is None else repairs.to_json(),
-            }
-        )
+        _emit_json(payload)
         return
     _echo(render_why_not(result, eng.kb, repairs), nl=False)
 
@@ -424,7 +408,7 @@ def why_not(file: Path, goal: str, max_changes: int, peildatum: date, fmt: str) 
 @format_option
 def fees(file: Path, goal: str | None, form: str | None, voorrang: str | None, peildatum: date, fmt: str) -> None:
     """Say which form applies and what it costs, with the exception that decided the amount."""
-    from engine.answer.fees import fees_for
+    from engine.answer import payloads
     from engine.applicant.facts import read_applicant_file
     from explain import render_fees
 
@@ -434,20 +418,11 @@ def fees(file: Path, goal: str | None, form: str | None, voorrang: str | None, p
     precedence = _precedence(voorrang)
     try:
         applicant = read_applicant_file(eng.kb, file)
-        if goal:
-            result = eng.assess(applicant, goal, peildatum)
-            forms = [c["form"] for c in result.consequences if c["form"]]
-            if not forms:
-                raise UsageError(f"de bronnen noemen geen aanvraagformulier voor doel '{goal}' in deze situatie")
-            # the fees `assess` shows beside the goal, with the reductions within reach
-            answers = eng.goal_fees(applicant, goal, forms, peildatum, precedence, reductions=True)
-        else:
-            answers = [fees_for(eng, applicant, form, peildatum, precedence, reductions=True)]
+        answers = payloads.fee_answers(eng, applicant, goal, form, peildatum, precedence)
     except VerblijfsregelsError as exc:
         raise UsageError(str(exc)) from None
     if fmt == "json":
-        payload = [a.to_json() for a in answers]
-        _emit_json(payload[0] if form else payload)
+        _emit_json(payloads.fees(answers, one_form=bool(form)))
         return
     _echo("\n".join(render_fees(a, eng.kb) for a in answers), nl=False)
 
@@ -565,8 +540,9 @@ def interview(
     """Ask, in Dutch, only the questions whose answer can still change the outcome."""
     import yaml
 
+    from engine.answer import payloads
     from engine.answer.interview import applicant_file, assessments, next_question
-    from engine.applicant.facts import load_applicant_file, parse_applicant
+    from engine.applicant.facts import load_applicant_file
     from explain import render_assessment, render_overview
 
     eng = _engine()
@@ -583,23 +559,10 @@ def interview(
     data: dict = {}
     try:
         if answers_file is not None:
-            raw = load_applicant_file(answers_file)
-            parse_applicant(eng.kb, raw, json_values=True)
-            # the answers as written (dates as text), not as parsed: --save writes them back
-            # unchanged, and a fact left empty (unknown) may still be asked
-            data = {name: value for name, value in raw.items() if value is not None}
+            # the answers as written (dates as text), not as parsed: --save writes them back unchanged
+            data = payloads.interview_answers(eng, load_applicant_file(answers_file))
         if next_only:
-            question = next_question(eng, data, goals, peildatum)
-            results = assessments(eng, data, goals, peildatum)
-            _emit_json(
-                {
-                    "format": "verblijfsregels/interview-step",
-                    "version": 1,
-                    "done": question is None,
-                    "question": question.to_json() if question else None,
-                    "outcomes": {r.goal: r.outcome for r in results},
-                }
-            )
+            _emit_json(payloads.interview_step(eng, data, goals, peildatum))
             return
         skipped: set[str] = set()
         try:
@@ -632,6 +595,7 @@ def interview(
 @click.option("--inventory", is_flag=True, help="Map every inventory row (A1…G9) to the rules that encode it.")
 def rules(fmt: str, inventory: bool) -> None:
     """List every rule with its id, Dutch label and source."""
+    from engine.answer import payloads
     from explain import render_inventory, render_rules
 
     eng = _engine()
@@ -643,50 +607,12 @@ def rules(fmt: str, inventory: bool) -> None:
         except VerblijfsregelsError as exc:
             raise UsageError(f"kennisbank: {exc}") from None
         if fmt == "json":
-            _emit_json(
-                [
-                    {
-                        "id": r.id,
-                        "description": r.description,
-                        "encoded_by": list(r.encoded_by),
-                        "not_encoded": r.not_encoded or None,
-                    }
-                    for r in rows
-                ]
-            )
+            _emit_json(payloads.inventory(rows))
         else:
             _echo(render_inventory(rows), nl=False)
         return
     if fmt == "json":
-        _emit_json(
-            [
-                {
-                    "id": r.id,
-                    "label": r.label,
-                    "kind": r.kind,
-                    "conclusion": eng.kb.conclusion_of(r),
-                    "exception_to": r.exception_to,
-                    "source": {"file": r.source.file, "quote": r.source.quote},
-                    # no seed states an assumption: its "source" holds its legal basis, and this says so
-                    "assumption": {"basis": r.assumption.basis, "reason": r.assumption.reason}
-                    if r.assumption
-                    else None,
-                }
-                for r in eng.kb.rules.values()
-            ]
-            + [
-                {
-                    "id": f.id,
-                    "label": f.label,
-                    "kind": "leges",
-                    "form": f.form,
-                    "parameter": f.parameter,
-                    "exception_to": f.exception_to,
-                    "source": {"file": f.source.file, "quote": f.source.quote},
-                }
-                for f in eng.kb.fee_rules.values()
-            ]
-        )
+        _emit_json(payloads.rules(eng.kb))
         return
     _echo(render_rules(eng.kb), nl=False)
 
@@ -1113,6 +1039,36 @@ def mutate(
         _echo(mutation.render_text(report), nl=False)
     if report.baseline_failure or (min_score is not None and (report.score or 0) < min_score):
         ctx.exit(1)
+
+
+@main.command()
+@click.option(
+    "--host", default="127.0.0.1", show_default=True, help="Address to listen on (default: this machine only)."
+)
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True, help="Port to listen on.")
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Worker processes (each loads the rules once).",
+)
+def serve(host: str, port: int, workers: int) -> None:
+    """Serve the web application and the HTTP API (/v1) until interrupted."""
+    import uvicorn
+
+    _engine()  # a rule base that does not load is said here, once, not by every worker
+    # no access log: a path holds no applicant data, but a log of who asked what is no one's business here
+    uvicorn.run(
+        "engine.web.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        access_log=False,
+        server_header=False,
+        log_level="warning",
+    )
 
 
 @main.command()

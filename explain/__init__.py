@@ -15,6 +15,8 @@ from jinja2 import Environment, FileSystemBytecodeCache, FileSystemLoader, Stric
 
 from engine.rules.cache import cache_dir
 
+STATIC_DIR = Path(__file__).resolve().parent / "static"  # the style sheet the web pages link to
+
 MONTHS = (
     "januari",
     "februari",
@@ -185,6 +187,22 @@ _ENV.filters.update(
     block=block,
     getal=getal,
 )
+
+
+def status_class(value: Any) -> str:
+    """The class a truth value is coloured by on a page (beside its words, never instead)."""
+    return "ja" if value is True else "nee" if value is False else "open"
+
+
+def euro_input(cents: Any) -> str:
+    """An amount as an advisor types it back: euros with a decimal comma."""
+    if not isinstance(cents, int) or isinstance(cents, bool):
+        return ""
+    whole, rest = divmod(cents, 100)
+    return f"{whole},{rest:02d}" if rest else str(whole)
+
+
+_ENV.filters.update(status_class=status_class, euro_input=euro_input)
 _ENV.globals.update(outcome_words=OUTCOME_WORDS, comparator_words=COMPARATOR_WORDS)
 
 
@@ -476,3 +494,73 @@ def _rule_order(rule_id: str) -> tuple:
 
     parts = re.split(r"(\d+)", rule_id)
     return tuple(int(p) if p.isdigit() else p for p in parts)
+
+
+def _page(name: str, meta: dict[str, Any], **context: Any) -> str:
+    """A web page: `meta` holds the peildatum, the knowledge-base version and the report date."""
+    return _ENV.get_template(f"web/{name}.html.j2").render(**meta, **context)
+
+
+def render_start_page(kb: Any, meta: dict[str, Any], goal: str | None = None, error: str = "") -> str:
+    """The first page of an interview: the goal, the peildatum, or an applicant file to go on with."""
+    goals = [{"id": g.id, "label": g.label} for g in sorted(kb.goals.values(), key=lambda g: g.label)]
+    return _page("start", meta, title="Nieuw gesprek", goals=goals, goal=goal, error=error)
+
+
+def _summary(assessments: list[Any]) -> list[dict[str, Any]]:
+    return [{"goal": a.goal, "goal_label": a.goal_label, "outcome": a.outcome} for a in assessments]
+
+
+def render_question_page(
+    kb: Any,
+    meta: dict[str, Any],
+    question: Any,
+    state: str,
+    assessments: list[Any],
+    answered: list[dict[str, Any]],
+    current: Any = None,
+    periods: list[dict[str, Any]] | None = None,
+    error: str = "",
+) -> str:
+    """One question, the outcomes so far per goal, and the answers given (each can be changed)."""
+    return _page(
+        "question",
+        meta,
+        title=question.question,
+        question=question,
+        state=state,
+        summary=_summary(assessments),
+        answered=answered,
+        current=current,
+        periods=periods or [{}],
+        error=error,
+    )
+
+
+def render_decision_page(kb: Any, meta: dict[str, Any], assessments: list[Any], repairs: dict[str, Any]) -> str:
+    """The report an advisor prints: per goal the outcome, why, what would help, the fees, and the tree."""
+    items = []
+    for a in assessments:
+        found = repairs.get(a.goal)
+        items.append(
+            {
+                "goal": a.goal,
+                "goal_label": a.goal_label,
+                "outcome": a.outcome,
+                "reason": _first_failure(a.proof) if a.outcome == "not_eligible" else "",
+                "questions": [kb.facts[n].question for n in a.unknown_facts],
+                "reference": a.scope.detail.get("reference", "") if a.scope is not None else "",
+                "fees": [fee_view(f, kb) for f in a.fees],
+                "repairs": _grouped_repairs(found.repairs, kb) if found else [],
+                "nothing_helps": bool(found and found.nothing_helps),
+                "max_changes": found.searched_up_to if found else 0,
+                "proof": a.proof,
+                "scope": a.scope,
+            }
+        )
+    return _page("decision", meta, title="Beslissing", items=items)
+
+
+def render_rules_page(meta: dict[str, Any], declarations: list[dict[str, Any]], rows: list[Any], query: str) -> str:
+    """The rules browser: each declaration with its quote, its inventory rows, what it uses and what uses it."""
+    return _page("rules", meta, title="Regels", declarations=declarations, rows=rows, query=query)

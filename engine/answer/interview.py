@@ -123,6 +123,11 @@ def _question(
     return Question(name, fact.label, fact.question, fact.type, fact.values, fact.open_norm, witness=why)
 
 
+def question_for(kb: Any, name: str, answers: dict[str, Any]) -> Question:
+    """The question for a fact asked again, to change an earlier answer (no reason it is asked)."""
+    return _question(kb, name, answers)
+
+
 def assessments(engine: Any, answers: dict[str, Any], goals: list[str], peildatum: date) -> list[Assessment]:
     applicant = parse_applicant(engine.kb, answers)
     return _assess(engine, applicant, goals, peildatum)

@@ -787,12 +787,21 @@ def load_applicant_file(path: Path) -> Any:
         raise InputError("", f"kan {shown} niet lezen: {exc.strerror}") from None
     if len(raw) > MAX_FILE_BYTES:
         raise InputError("", too_large)
-    name = path.name
+    return load_applicant_bytes(raw, path.name, shown)
+
+
+def load_applicant_bytes(raw: bytes, name: str, shown: str | None = None) -> Any:
+    """The data of a YAML or JSON applicant file's bytes (`name` says which, by its suffix, and
+    names it in messages; `shown`: how the whole file is named); raises InputError. An upload is
+    read from memory, never stored."""
+    shown = shown or visible(name)
+    if len(raw) > MAX_FILE_BYTES:
+        raise InputError("", f"{visible(name)} is groter dan {MAX_FILE_BYTES} bytes")
     try:
         text = raw.decode("utf-8-sig")  # a byte order mark, as some editors write, is no content
     except UnicodeDecodeError as exc:
         raise InputError("", f"{shown} is geen UTF-8-tekst (byte {exc.start + 1} past niet)") from None
-    is_json = path.suffix.lower() == ".json"
+    is_json = name.lower().endswith(".json")
     try:
         data = decode_json(text) if is_json else _load_yaml(text, name)
     except (DuplicateKey, RecursionError) as exc:  # RecursionError: only JSON (the YAML walk refuses depth)

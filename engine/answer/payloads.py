@@ -1,0 +1,156 @@
+"""The JSON answers, built in one place: the command line prints them and the HTTP API sends them.
+
+Each function takes what the user gave (an applicant already parsed, a goal, a peildatum) and
+returns the payload; `dumps` writes it as both print it, so the same question gets the same bytes
+from either. Errors are `VerblijfsregelsError`s, each edge turns them into its own message.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Any
+
+from engine.applicant.facts import Applicant, parse_applicant
+from engine.errors import InputError, VerblijfsregelsError, visible
+
+INTERVIEW_STEP_FORMAT = "verblijfsregels/interview-step"
+INTERVIEW_STEP_VERSION = 1
+
+
+class NoFormError(VerblijfsregelsError):
+    """The sources name no application form for the goal in this situation."""
+
+
+def dumps(payload: Any) -> str:
+    """The text of a payload: UTF-8 as written (no \\u escapes), indented, without a final newline."""
+    return json.dumps(payload, ensure_ascii=False, indent=2)
+
+
+def check_goal(eng, goal: str, field: str) -> None:
+    if goal not in eng.kb.goals:
+        raise InputError(field, f"onbekend doel '{visible(goal)}'; toegestaan: {', '.join(sorted(eng.kb.goals))}")
+
+
+def precedence(kb, names: list[str], field: str) -> list[str]:
+    """The sources named, in order, first where they disagree; a name that is no source of the fees
+    or of a source disagreement (a file name or its three-digit number) is refused."""
+    from engine.answer.fees import precedence_source_files
+
+    files = precedence_source_files(kb)
+    allowed = sorted({f.split("_", 1)[0] for f in files})
+    for name in names:
+        if name not in allowed and name not in files:
+            raise InputError(
+                field, by_position=True, message=f"onbekende bron '{visible(name)}'; toegestaan: {', '.join(allowed)}"
+            )
+    return list(names)
+
+
+def assessment(eng, applicant: Applicant, goal: str | None, peildatum: date, precedence: list[str]) -> Any:
+    """`assess --format json`: one goal's assessment, or a list over every goal."""
+    if goal is not None:
+        return eng.assess(applicant, goal, peildatum, precedence).to_json(eng.kb)
+    return [r.to_json(eng.kb) for r in eng.assess_all(applicant, peildatum, precedence, None)]
+
+
+def why_not(eng, applicant: Applicant, goal: str, peildatum: date, max_changes: int) -> tuple[Any, Any, Any]:
+    """`why-not --format json`, with the assessment and repairs it was built from (for the text)."""
+    from engine.answer.proof import failing_conditions
+    from engine.answer.repairs import WHY_NOT_FORMAT, WHY_NOT_VERSION, find_repairs
+
+    result = eng.assess(applicant, goal, peildatum, every_failure=True)
+    repairs = find_repairs(eng, applicant, goal, peildatum, max_changes) if max_changes else None
+    payload = {
+        "format": WHY_NOT_FORMAT,
+        "version": WHY_NOT_VERSION,
+        "failing": [
+            {"rule_id": n.rule_id, "label": n.label, "value": n.value}
+            for n in failing_conditions(result.proof, result.scope)
+        ],
+        "assessment": result.to_json(eng.kb),
+        "repairs": None if repairs is None else repairs.to_json(),
+    }
+    return payload, result, repairs
+
+
+def fee_answers(eng, applicant: Applicant, goal: str | None, form: str | None, peildatum: date, precedence: list[str]):
+    """The fee answers of `fees`: of the forms a goal points to, or of one form."""
+    from engine.answer.fees import fees_for
+
+    if goal:
+        result = eng.assess(applicant, goal, peildatum)
+        forms = [c["form"] for c in result.consequences if c["form"]]
+        if not forms:
+            raise NoFormError(f"de bronnen noemen geen aanvraagformulier voor doel '{goal}' in deze situatie")
+        # the fees `assess` shows beside the goal, with the reductions within reach
+        return eng.goal_fees(applicant, goal, forms, peildatum, precedence, reductions=True)
+    return [fees_for(eng, applicant, form, peildatum, precedence, reductions=True)]
+
+
+def fees(answers: list, one_form: bool) -> Any:
+    """`fees --format json`: one answer for `--form`, a list for `--goal`."""
+    payload = [a.to_json() for a in answers]
+    return payload[0] if one_form else payload
+
+
+def interview_answers(eng, raw: Any) -> dict[str, Any]:
+    """The answers given so far, validated, as written (dates as text): a fact left empty may still be asked."""
+    parse_applicant(eng.kb, raw, json_values=True)
+    return {name: value for name, value in raw.items() if value is not None}
+
+
+def interview_step(eng, answers: dict[str, Any], goals: list[str], peildatum: date) -> dict[str, Any]:
+    """`interview --next`: the next question whose answer can still change an outcome, and the outcomes so far."""
+    from engine.answer.interview import assessments, next_question
+
+    question = next_question(eng, answers, goals, peildatum)
+    results = assessments(eng, answers, goals, peildatum)
+    return {
+        "format": INTERVIEW_STEP_FORMAT,
+        "version": INTERVIEW_STEP_VERSION,
+        "done": question is None,
+        "question": question.to_json() if question else None,
+        "outcomes": {r.goal: r.outcome for r in results},
+    }
+
+
+def rules(kb) -> list[dict[str, Any]]:
+    """`rules --format json`: every declaration with its id, label and source."""
+    return [
+        {
+            "id": r.id,
+            "label": r.label,
+            "kind": r.kind,
+            "conclusion": kb.conclusion_of(r),
+            "exception_to": r.exception_to,
+            "source": {"file": r.source.file, "quote": r.source.quote},
+            # no seed states an assumption: its "source" holds its legal basis, and this says so
+            "assumption": {"basis": r.assumption.basis, "reason": r.assumption.reason} if r.assumption else None,
+        }
+        for r in kb.rules.values()
+    ] + [
+        {
+            "id": f.id,
+            "label": f.label,
+            "kind": "leges",
+            "form": f.form,
+            "parameter": f.parameter,
+            "exception_to": f.exception_to,
+            "source": {"file": f.source.file, "quote": f.source.quote},
+        }
+        for f in kb.fee_rules.values()
+    ]
+
+
+def inventory(rows) -> list[dict[str, Any]]:
+    """`rules --inventory --format json`: every inventory row (engine.rules.inventory) with the rules that encode it."""
+    return [
+        {
+            "id": r.id,
+            "description": r.description,
+            "encoded_by": list(r.encoded_by),
+            "not_encoded": r.not_encoded or None,
+        }
+        for r in rows
+    ]
