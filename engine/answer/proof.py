@@ -89,6 +89,7 @@ class ProofBuilder:
     def __init__(
         self, program: Program, values: dict[str, set[Any]], inputs: dict[str, Any], every_failure: bool = False
     ):
+        self.program = program
         self.nodes = program.nodes
         # why-not: every condition that is not met on every route, also the false alternatives of
         # an `een_van` (or of a goal's routes) whose outcome is still open, and every exception
@@ -216,19 +217,12 @@ class ProofBuilder:
         applies and the rule it sets aside (`detail.exception_to_label`).
         """
         found: dict[str, str] = {}  # exception node -> the rule node it belongs to
-        seen: set[str] = set()
-        stack = [r for r in reversed(roots) if r]
-        while stack:
-            nid = stack.pop()
-            if nid in seen:
-                continue
-            seen.add(nid)
+        for nid in self.program.reachable([r for r in roots if r]):
             node = self.nodes[nid]
             if node.kind == "rule":
                 for eid in node.children[1:]:
                     if self.value(self.nodes[eid].detail["applies"]) is True:
                         found.setdefault(eid, nid)
-            stack.extend(reversed(node.children))
         out = []
         for eid, rule_nid in found.items():
             proof = self.build(eid)

@@ -32,7 +32,7 @@ from engine.applicant.facts import json_schema, parse_applicant
 from engine.errors import InputError, VerblijfsregelsError, escaped, visible
 from engine.rules.cache import content_key
 from engine.web.pages import Pages, style_hashes
-from engine.web.requests import MAX_BODY_BYTES, BodyTooLarge, Field, decode_body, fields_of
+from engine.web.requests import MAX_BODY_BYTES, BodyTooLarge, Field, decode_body, fields_of, refuse_declared_too_large
 from explain import STATIC_DIR
 
 API_VERSION = "1"
@@ -65,9 +65,7 @@ def error_response(status: int, message: str) -> Response:
 
 async def read_json(request: Request) -> dict[str, Any]:
     """The request body as a JSON object; over MAX_BODY_BYTES it is refused before it is read to the end."""
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        raise BodyTooLarge
+    refuse_declared_too_large(request.headers.get("content-length"))
     chunks, size = [], 0
     async for chunk in request.stream():
         size += len(chunk)

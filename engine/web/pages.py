@@ -28,7 +28,7 @@ from engine.answer.interview import (
 )
 from engine.applicant.facts import MAX_FILE_BYTES, load_applicant_bytes, parse_applicant
 from engine.errors import InputError, VerblijfsregelsError
-from engine.web.requests import MAX_BODY_BYTES, BodyTooLarge, Field, decode_body, fields_of
+from engine.web.requests import Field, decode_body, fields_of, refuse_declared_too_large
 from explain import fact_value, render_decision_page, render_question_page, render_rules_page, render_start_page
 
 STATE_FIELDS = (
@@ -57,9 +57,7 @@ class Pages:
         return HTMLResponse(render_start_page(self.kb, self.meta(date.today())))
 
     async def step(self, request: Request) -> Response:
-        declared = request.headers.get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-            raise BodyTooLarge
+        refuse_declared_too_large(request.headers.get("content-length"))
         form = await request.form(max_files=1, max_fields=20 + 8 * MAX_PERIODS, max_part_size=MAX_FILE_BYTES)
         action = str(form.get("actie") or "")
         if action in ("begin", "upload"):

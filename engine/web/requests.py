@@ -31,6 +31,12 @@ class Field:
     required: bool = False
 
 
+def refuse_declared_too_large(content_length: str | None) -> None:
+    """A body whose declared length is over MAX_BODY_BYTES is refused before any of it is read."""
+    if content_length is not None and content_length.isdigit() and int(content_length) > MAX_BODY_BYTES:
+        raise BodyTooLarge
+
+
 DEFAULTS = {"date": date.today, "sources": list, "names": list, "changes": lambda: 3}
 
 
