@@ -829,9 +829,8 @@ audit:
 
 
 def run(path: Path | None, *args: str, monkeypatch=None):
-    if path is not None:
-        monkeypatch.setenv("VERBLIJFSREGELS_KB", str(path))
-    return CliRunner().invoke(main, ["audit", "--peildatum", PEILDATUM.isoformat(), *args])
+    kb = ["--kb", str(path)] if path is not None else []
+    return CliRunner().invoke(main, ["audit", *kb, "--peildatum", PEILDATUM.isoformat(), *args])
 
 
 def test_strict_exits_non_zero_on_an_unexplained_error_and_zero_on_warnings(tmp_path, monkeypatch):
