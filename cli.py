@@ -924,7 +924,9 @@ def audit(
         raise UsageError("--goal: alleen met --graph (de graaf van één doel)")
     if against is not None:
         if graph or fmt in ("sarif", "junit"):
-            raise UsageError("--against: geeft een vergelijking als text, json of html; niet met --graph, sarif of junit")
+            raise UsageError(
+                "--against: geeft een vergelijking als text, json of html; niet met --graph, sarif of junit"
+            )
         _audit_diff(ctx, kb_dir, against, peildatum, fmt, strict)
         return
     if graph and goal is not None:
@@ -1176,13 +1178,18 @@ def serve(host: str, port: int, workers: int) -> None:
 @kb_option
 @click.option(
     "--kind",
-    type=Keuze(["applicant", "assessment", "fees", "why-not", "interview-step"]),
+    type=Keuze(["applicant", "assessment", "fees", "why-not", "interview-step", "audit"]),
     default="applicant",
     show_default=True,
-    help="The applicant file, or the JSON that assess, fees, why-not or interview --next prints.",
+    help="The applicant file, or the JSON that assess, fees, why-not, interview --next or audit prints.",
 )
 def schema(kind: str) -> None:
     """Print the JSON Schema of an applicant file, an assessment, a fee answer, a why-not or an interview step."""
+    if kind == "audit":
+        from engine.checks.report_formats import schema_text
+
+        _echo(schema_text(), nl=False)
+        return
     if kind != "applicant":
         from engine.answer.assess import ASSESSMENT_SCHEMA
 

@@ -186,6 +186,7 @@ _ENV.filters.update(
     euros=euros,
     block=block,
     getal=getal,
+    place=lambda loc: f"{loc['file']}:{loc['line']} ({loc['id']})",
 )
 
 

@@ -11,7 +11,6 @@ cache, never committed.
 from __future__ import annotations
 
 import ast
-import os
 import re
 import shutil
 import subprocess
@@ -151,7 +150,16 @@ def test_assess_on_a_planted_copy_refuses_without_a_code_change(tmp_path):
         "datum_aankomst_nederland: 2020-05-02\ndatum_eerste_inburgering: 2020-05-01\n", encoding="utf-8"
     )
     result = subprocess.run(
-        [sys.executable, str(ROOT / "cli.py"), "assess", "--kb", str(copy), str(applicant), "--peildatum", "2026-11-22"],
+        [
+            sys.executable,
+            str(ROOT / "cli.py"),
+            "assess",
+            "--kb",
+            str(copy),
+            str(applicant),
+            "--peildatum",
+            "2026-11-22",
+        ],
         capture_output=True,
         text=True,
         cwd=ROOT,

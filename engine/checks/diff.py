@@ -253,9 +253,7 @@ def goal_outcomes(sym: SymbolicValues, kb: KnowledgeBase, gid: str) -> dict[str,
     }
 
 
-def fee_outcomes(
-    sym: SymbolicValues, engine: Any, form: str, peildatum: date
-) -> dict[str, dict[str, Function]]:
+def fee_outcomes(sym: SymbolicValues, engine: Any, form: str, peildatum: date) -> dict[str, dict[str, Function]]:
     """Per source of a form's fees: the situations in which it is silent, states one amount
     (by amount), or several. Read from the compiled fee choice as the audit reads it."""
     kb, program, bdd = engine.kb, engine.program, sym.bdd
@@ -622,9 +620,7 @@ class AnswerDiff:
         else:
             cmd = f"verblijfsregels fees voorbeeld.yaml --form {change.subject} --peildatum {self.peildatum}"
         change.commands = [f"{cmd} --kb VOOR", cmd]
-        left_out = sorted(
-            k for k in data if k not in self.before.kb.facts or k not in self.after.kb.facts
-        )
+        left_out = sorted(k for k in data if k not in self.before.kb.facts or k not in self.after.kb.facts)
         if left_out:
             change.note = (change.note + " " if change.note else "") + (
                 f"Een versie kent {', '.join(left_out)} niet; die versie leest het bestand zonder."
@@ -633,8 +629,6 @@ class AnswerDiff:
 
 def touched_names(before: KnowledgeBase, after: KnowledgeBase, declarations: dict[str, Any]) -> set[str]:
     """The facts and quantities the declarations that changed (or came or went) read or are."""
-    from engine.rules.model import expr_names
-
     names: set[str] = set()
     sections = {kind: section for section, kind in SECTIONS}
     for item in [*declarations["added"], *declarations["removed"], *declarations["changed"]]:
@@ -648,8 +642,15 @@ def touched_names(before: KnowledgeBase, after: KnowledgeBase, declarations: dic
             if item["kind"] in ("feit", "grootheid"):
                 names.add(item["id"])
                 names.update(getattr(decl, "inputs", ()))
-            for attr in ("conditions", "applies_when"):
-                names.update(n for n, _ in expr_names(getattr(decl, attr, None)))
+        old = getattr(before, section).get(item["id"]) if section else None
+        new = getattr(after, section).get(item["id"]) if section else None
+        for attr in ("conditions", "applies_when"):
+            a = _leaves(getattr(old, attr, None))
+            b = _leaves(getattr(new, attr, None))
+            # what one version reads and the other does not (C4's age 13 against 12); where only the
+            # structure changed, everything it reads
+            differ = a ^ b or (a | b if getattr(old, attr, None) != getattr(new, attr, None) else set())
+            names.update(leaf[1] for leaf in differ)
     quantities = {**before.quantities, **after.quantities}
     for name in list(names):  # a quantity read is read through its inputs, too
         if name in quantities:
@@ -657,9 +658,22 @@ def touched_names(before: KnowledgeBase, after: KnowledgeBase, declarations: dic
     return names
 
 
-def compare(
-    before_dir: Path, after_dir: Path, peildatum: date, before_name: str, after_name: str
-) -> DiffReport:
+def _leaves(e: Any, positive: bool = True) -> set[tuple]:
+    """The atoms and comparisons an expression reads, each with whether it is read under a `niet`."""
+    from engine.rules.model import Atom, Compare, Not
+
+    if e is None:
+        return set()
+    if isinstance(e, Atom):
+        return {("atom", e.name, positive)}
+    if isinstance(e, Compare):
+        return {("cmp", e.name, e.comparator, repr(e.value), positive)}
+    if isinstance(e, Not):
+        return _leaves(e.operand, not positive)
+    return set().union(*(_leaves(op, positive) for op in e.operands))
+
+
+def compare(before_dir: Path, after_dir: Path, peildatum: date, before_name: str, after_name: str) -> DiffReport:
     """The diff of two rule bases: findings (both audited), declarations and answers."""
     from engine.answer.assess import Engine
     from engine.checks.audit import audit_directory
@@ -683,9 +697,7 @@ def compare(
     changes = diff.changes()
     only = sorted(set(before.kb.goals) ^ set(after.kb.goals))
     if only:
-        notes.append(
-            "Doelen in één van de versies (niet vergeleken, zie de declaraties): " + ", ".join(only) + "."
-        )
+        notes.append("Doelen in één van de versies (niet vergeleken, zie de declaraties): " + ", ".join(only) + ".")
     notes.append(
         "Vergeleken zijn de situaties die de regels van beide versies uit elkaar houden, met elk feit bekend "
         "(elke drempel van elk van beide versies maakt klassen); alleen situaties met een combinatie van "

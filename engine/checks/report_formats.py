@@ -250,7 +250,7 @@ def junit(report: Any) -> str:
         total += len(cases)
         suite_failures = sum(1 for f in findings if f.severity == ERROR and f.explained is None)
         suites.append(
-            f"  <testsuite name={quoteattr(heading)} tests=\"{len(cases)}\" failures=\"{suite_failures}\" "
+            f'  <testsuite name={quoteattr(heading)} tests="{len(cases)}" failures="{suite_failures}" '
             f'errors="0" skipped="0">\n' + "\n".join(cases) + "\n  </testsuite>"
         )
     return (

@@ -6,7 +6,6 @@ derived from these objects. Nothing here knows about pyDatalog.
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime

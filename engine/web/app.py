@@ -11,9 +11,8 @@ the request alone, and nothing about an applicant is stored or logged.
 
 from __future__ import annotations
 
-import os
-
 import json
+import os
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
