@@ -38,3 +38,17 @@ def test_the_commands_read_the_rule_base_kb_names(tmp_path):
     assert set(schema["properties"]) == {"a"}
     audit = json.loads(runner.invoke(main, ["audit", "--kb", str(kb), "--format", "json"]).stdout)
     assert [g["goal"] for g in audit["coverage"]["goals"]] == ["doel"]
+
+
+def test_serve_hands_its_kb_to_the_application_its_workers_build(tmp_path, monkeypatch):
+    from starlette.testclient import TestClient
+
+    from cli import SERVE_KB
+    from engine.web.app import create_app
+
+    kb = kb_dir(tmp_path / "kb", TINY)
+    monkeypatch.setenv(SERVE_KB, str(kb))
+    with TestClient(create_app()) as client:
+        got = client.get("/v1/rules").json()
+    items = got["rules"] if isinstance(got, dict) else got
+    assert [r["id"] for r in items] == ["C1"]
