@@ -110,7 +110,7 @@ class Finding:
     severity: str = ""
     explained: str | None = None  # the reason the rule base gives, if the finding is known
     explained_where: str = ""
-    # for review (engine.checks.report_formats.annotate): what it concerns and where that is written
+    # for review (engine.checks.locations.annotate): what it concerns and where that is written
     declarations: list[str] = field(default_factory=list)
     rows: list[str] = field(default_factory=list)
     locations: list[dict[str, Any]] = field(default_factory=list)  # {id, file, line}
@@ -244,7 +244,7 @@ def euro(cents: int | None) -> str:
 def audit_directory(kb_dir: Path, peildatum: date) -> AuditReport:
     """Audit the rule base in `kb_dir`; one that does not load is one finding of its own."""
     from engine.answer.assess import Engine
-    from engine.checks.report_formats import annotate
+    from engine.checks.locations import annotate
 
     try:
         engine = Engine(kb_dir, evaluator=SetwiseEvaluator)
