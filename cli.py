@@ -1178,17 +1178,18 @@ def serve(host: str, port: int, workers: int) -> None:
 @kb_option
 @click.option(
     "--kind",
-    type=Keuze(["applicant", "assessment", "fees", "why-not", "interview-step", "audit"]),
+    type=Keuze(["applicant", "assessment", "fees", "why-not", "interview-step", "audit", "audit-diff"]),
     default="applicant",
     show_default=True,
-    help="The applicant file, or the JSON that assess, fees, why-not, interview --next or audit prints.",
+    help="The applicant file, or the JSON that assess, fees, why-not, interview --next, audit or audit --against prints.",
 )
 def schema(kind: str) -> None:
     """Print the JSON Schema of an applicant file, an assessment, a fee answer, a why-not or an interview step."""
-    if kind == "audit":
-        from engine.checks.report_formats import schema_text
+    if kind in ("audit", "audit-diff"):
+        import engine.checks
 
-        _echo(schema_text(), nl=False)
+        name = "audit" if kind == "audit" else "audit_diff"
+        _echo((Path(engine.checks.__file__).parent / f"{name}.schema.json").read_text(encoding="utf-8"), nl=False)
         return
     if kind != "applicant":
         from engine.answer.assess import ASSESSMENT_SCHEMA

@@ -42,6 +42,14 @@ def run(*args: str):
     return CliRunner().invoke(main, ["audit", "--peildatum", PEILDATUM.isoformat(), *args])
 
 
+def validate(data) -> None:
+    """Against the published schema, `schema --kind audit-diff`."""
+    import fastjsonschema
+
+    schema = json.loads(CliRunner().invoke(main, ["schema", "--kind", "audit-diff"]).stdout)
+    fastjsonschema.compile(schema)(data)
+
+
 def age_on_peildatum(birth: str) -> int:
     born = date.fromisoformat(birth)
     return PEILDATUM.year - born.year - ((PEILDATUM.month, PEILDATUM.day) < (born.month, born.day))
@@ -75,6 +83,7 @@ def test_a_change_of_only_a_label_alters_no_answer_and_says_so(tmp_path):
     assert "Geen antwoord verandert" in result.stdout
     assert "regel C1 (label)" in result.stdout
     data = json.loads(run("--kb", str(after), "--against", str(before), "--format", "json").stdout)
+    validate(data)
     assert data["answers"]["unchanged"] is True and data["answers"]["changes"] == []
     assert data["declarations"]["changed"] == [{"kind": "regel", "id": "C1", "fields": ["label"]}]
 
@@ -131,6 +140,7 @@ def test_a_git_revision_is_read_from_the_repository_not_from_the_working_tree(tm
     rules = kb / "regels" / "r.yaml"
     rules.write_text(rules.read_text(encoding="utf-8").replace("minstens: 13", "minstens: 12"), encoding="utf-8")
     data = json.loads(run("--kb", str(kb), "--against", "HEAD", "--format", "json").stdout)
+    validate(data)
     assert data["before"].startswith("git-revisie HEAD (")
     (change,) = data["answers"]["changes"]
     assert (change["before"], change["after"]) == ("not_eligible", "eligible")
