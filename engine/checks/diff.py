@@ -71,8 +71,8 @@ def other_rule_base(spec: str, kb_dir: Path) -> Iterator[tuple[Path, str]]:
     """The directory of the rule base `spec` names, and how the report names it.
 
     A directory is used as it is; anything else is a git revision of the checkout that holds
-    `kb_dir`, whose copy of that directory is extracted to a temporary directory for as long as
-    the comparison runs."""
+    `kb_dir` (or, for a copy outside any checkout, of this program's kb/), whose copy of that
+    directory is extracted to a temporary directory for as long as the comparison runs."""
     path = Path(spec)
     if path.is_dir():
         yield path, f"map {spec}"
@@ -80,6 +80,11 @@ def other_rule_base(spec: str, kb_dir: Path) -> Iterator[tuple[Path, str]]:
     if not spec or spec.startswith("-") or not re.fullmatch(r"[\w./~^@{}:+-]+", spec):
         raise DiffError(f"--against: '{spec}' is geen map en geen git-revisie")
     top = _git(kb_dir, "rev-parse", "--show-toplevel")
+    if top.returncode != 0:  # a copy outside any checkout: the revision is one of this program's kb/
+        from engine.rules.model import KB_DIR
+
+        kb_dir = KB_DIR
+        top = _git(kb_dir, "rev-parse", "--show-toplevel")
     if top.returncode != 0:
         raise DiffError(f"--against: '{spec}' is geen map, en {kb_dir} ligt niet in een git-checkout")
     prefix = _git(kb_dir, "rev-parse", "--show-prefix").stdout.decode().strip().rstrip("/")
@@ -444,6 +449,8 @@ class Change:
                 "applicant": self.example,
                 "before": self.example_before,
                 "after": self.example_after,
+                "before_text": None if self.example_before is None else self.words(self.example_before),
+                "after_text": None if self.example_after is None else self.words(self.example_after),
                 "commands": self.commands,
             },
             "note": self.note,
