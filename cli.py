@@ -250,11 +250,40 @@ def _peildatum(ctx: click.Context | None, param: click.Parameter | None, value: 
         raise UsageError(f"{option}: kreeg '{visible(value)}'; verwacht een datum als JJJJ-MM-DD") from None
 
 
+def _kb_option(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path | None:
+    if value is not None:
+        if not value.is_dir():
+            raise UsageError(f"--kb: {escaped(str(value))} is geen map; geef een map met een kennisbank (zoals kb/)")
+        ctx.meta[KB_META] = value
+    return value
+
+
+KB_META = "verblijfsregels.kb"
+SERVE_KB = "VERBLIJFSREGELS_SERVE_KB"  # only from `serve --kb` to its own worker processes
+# every command that reads a rule base takes --kb; the commands read it back through _kb_dir()
+kb_option = click.option(
+    "--kb",
+    type=click.Path(path_type=Path),
+    metavar="DIR",
+    callback=_kb_option,
+    expose_value=False,
+    is_eager=True,
+    help="The knowledge base to read (a directory like kb/; default: kb/ of this program).",
+)
+
+
+def _kb_dir() -> Path:
+    from engine.rules.model import KB_DIR
+
+    ctx = click.get_current_context(silent=True)
+    return (ctx.meta.get(KB_META) if ctx is not None else None) or KB_DIR
+
+
 def _engine():
     from engine.answer.assess import Engine
 
     try:
-        return Engine()
+        return Engine(_kb_dir())
     except VerblijfsregelsError as exc:
         raise UsageError(f"kennisbank: {exc}") from None
 
@@ -342,6 +371,7 @@ def main() -> None:
 
 
 @main.command()
+@kb_option
 @file_argument
 @click.option("--goal", metavar="DOEL", help="Goal to assess (default: every goal).")
 @peildatum_option
@@ -370,6 +400,7 @@ def assess(file: Path, goal: str | None, peildatum: date, voorrang: str | None, 
 
 
 @main.command("why-not")
+@kb_option
 @file_argument
 @click.option("--goal", metavar="DOEL", required=True, help="Goal to explain.")
 @click.option(
@@ -400,6 +431,7 @@ def why_not(file: Path, goal: str, max_changes: int, peildatum: date, fmt: str) 
 
 
 @main.command()
+@kb_option
 @file_argument
 @click.option("--goal", metavar="DOEL", help="Fees of the forms this goal points to.")
 @click.option("--form", metavar="NUMMER", help="Fee of one application form (e.g. 7027).")
@@ -527,6 +559,7 @@ def _ask_periods(eng, question, data: dict, peildatum: date):
 
 
 @main.command()
+@kb_option
 @click.option("--goal", metavar="DOEL", help="Goal to settle (default: every goal).")
 @click.option(
     "--answers", "answers_file", type=click.Path(path_type=Path), help="Answers given earlier (an applicant file)."
@@ -591,6 +624,7 @@ def interview(
 
 
 @main.command()
+@kb_option
 @format_option
 @click.option("--inventory", is_flag=True, help="Map every inventory row (A1…G9) to the rules that encode it.")
 def rules(fmt: str, inventory: bool) -> None:
@@ -603,7 +637,7 @@ def rules(fmt: str, inventory: bool) -> None:
         from engine.rules.inventory import inventory as build_inventory
 
         try:
-            rows = build_inventory(eng.kb)
+            rows = build_inventory(eng.kb, _kb_dir())
         except VerblijfsregelsError as exc:
             raise UsageError(f"kennisbank: {exc}") from None
         if fmt == "json":
@@ -618,6 +652,7 @@ def rules(fmt: str, inventory: bool) -> None:
 
 
 @main.command()
+@kb_option
 @click.argument("input_file", metavar="INPUT", type=click.Path(path_type=Path, dir_okay=True, exists=False))
 @click.option(
     "--out",
@@ -713,9 +748,10 @@ def batch(
                 "--out: mag niet het invoerbestand zijn, ook niet via een link (de invoer blijft onaangeroerd)"
             )
         _check_writable(out_file, "--out")
-        runs: list[tuple[str | None, date]] = [(None, peildatum)]
+        own = None if KB_META not in ctx.meta else str(_kb_dir().resolve())
+        runs: list[tuple[str | None, date]] = [(own, peildatum)]
         if other is not None:
-            runs.append((None, other))
+            runs.append((own, other))
         if compare_kb is not None:
             kbs.append(_comparison_kb(compare_kb))
             runs.append((str(compare_kb.resolve()), peildatum))
@@ -840,13 +876,17 @@ def _progress(kb, input_file: Path, fmt: str):
         yield bar
 
 
+AUDIT_FORMATS = ("text", "json", "html", "sarif", "junit")
+
+
 def _audit_format(ctx: click.Context, param: click.Parameter, value: str) -> str:
-    if value not in ("text", "json", "html"):
-        raise UsageError(f"--format: kreeg '{visible(value)}'; toegestaan: text, json, html")
+    if value not in AUDIT_FORMATS:
+        raise UsageError(f"--format: kreeg '{visible(value)}'; toegestaan: {', '.join(AUDIT_FORMATS)}")
     return value
 
 
 @main.command()
+@kb_option
 @peildatum_option
 @click.option(
     "--format",
@@ -854,25 +894,45 @@ def _audit_format(ctx: click.Context, param: click.Parameter, value: str) -> str
     default="text",
     show_default=True,
     callback=_audit_format,
-    metavar="text|json|html",
-    help="Dutch text, the versioned JSON report, or one HTML page with the rule graph.",
+    metavar="|".join(AUDIT_FORMATS),
+    help="Dutch text, the versioned JSON report, one HTML page with the rule graph per goal, SARIF 2.1.0 "
+    "for code-review tools, or a JUnit XML report.",
 )
 @click.option("--strict", is_flag=True, help="Exit 1 when a finding of severity 'fout' is not explained in kb/.")
 @click.option("--graph", is_flag=True, help="Print the rule dependency graph as Graphviz DOT instead of the report.")
+@click.option("--goal", metavar="DOEL", help="With --graph: only the part of the graph of this goal.")
+@click.option(
+    "--against",
+    metavar="MAP|REVISIE",
+    help="Compare with another rule base (a directory, or a git revision of this checkout's kb/): findings, "
+    "declarations and, for every goal and fee, the situations whose answer changes.",
+)
 @click.pass_context
-def audit(ctx: click.Context, peildatum: date, fmt: str, strict: bool, graph: bool) -> None:
+def audit(
+    ctx: click.Context, peildatum: date, fmt: str, strict: bool, graph: bool, goal: str | None, against: str | None
+) -> None:
     """Check the whole rule base: conflicts, gaps, dead and redundant rules, sources, time, structure.
 
     Every finding names its rules and sources and, where a situation is involved, a minimal
     applicant file that reproduces it. The search covers every situation the rules can tell
     apart; the report says how many per goal.
     """
-    import os
-
     from engine.checks.audit import audit_directory
-    from engine.rules.model import KB_DIR
 
-    kb_dir = Path(os.environ.get("VERBLIJFSREGELS_KB") or KB_DIR)
+    kb_dir = _kb_dir()
+    if goal is not None and not graph:
+        raise UsageError("--goal: alleen met --graph (de graaf van één doel)")
+    if against is not None:
+        if graph or fmt in ("sarif", "junit"):
+            raise UsageError(
+                "--against: geeft een vergelijking als text, json of html; niet met --graph, sarif of junit"
+            )
+        _audit_diff(ctx, kb_dir, against, peildatum, fmt, strict)
+        return
+    if graph and goal is not None:
+        kb = _engine().kb
+        if goal not in kb.goals:
+            raise UsageError(f"--goal: onbekend doel '{visible(goal)}'; toegestaan: {', '.join(sorted(kb.goals))}")
     try:
         report = audit_directory(kb_dir, peildatum)
     except VerblijfsregelsError as exc:
@@ -880,14 +940,27 @@ def audit(ctx: click.Context, peildatum: date, fmt: str, strict: bool, graph: bo
     if graph:
         if not report.graph:
             raise UsageError(f"kennisbank: {report.findings[0].message}")
-        _echo(report.graph, nl=False)
+        if goal is not None:
+            from engine.checks.audit_graph import dot
+
+            _echo(dot(kb, report.findings, goal), nl=False)
+        else:
+            _echo(report.graph, nl=False)
     elif fmt == "json":
         _emit_json(report.to_json())
+    elif fmt == "sarif":
+        from engine.checks.report_formats import sarif_text
+
+        _echo(sarif_text(report), nl=False)
+    elif fmt == "junit":
+        from engine.checks.report_formats import junit
+
+        _echo(junit(report), nl=False)
     elif fmt == "html":
-        from engine.checks.audit_graph import svg
         from explain import render_audit_html
 
-        _echo(render_audit_html(report, svg(report.graph) if report.graph else None), nl=False)
+        kb = None if not report.graph else _engine().kb
+        _echo(render_audit_html(report, kb=kb), nl=False)
     else:
         from explain import render_audit
 
@@ -896,7 +969,32 @@ def audit(ctx: click.Context, peildatum: date, fmt: str, strict: bool, graph: bo
         ctx.exit(1)
 
 
+def _audit_diff(ctx: click.Context, kb_dir: Path, against: str, peildatum: date, fmt: str, strict: bool) -> None:
+    """`audit --against`: the other rule base is the before, the audited one the after."""
+    from engine.checks.diff import compare, other_rule_base
+
+    try:
+        with other_rule_base(against, kb_dir) as (before_dir, before_name):
+            after_name = f"map {kb_dir}" if KB_META in ctx.meta else "kb/ van dit programma"
+            report = compare(before_dir, kb_dir, peildatum, before_name, after_name)
+    except VerblijfsregelsError as exc:
+        raise UsageError(str(exc)) from None
+    if fmt == "json":
+        _emit_json(report.to_json())
+    elif fmt == "html":
+        from explain import render_audit_diff_html
+
+        _echo(render_audit_diff_html(report), nl=False)
+    else:
+        from explain import render_audit_diff
+
+        _echo(render_audit_diff(report), nl=False)
+    if strict and report.after_fails:
+        ctx.exit(1)
+
+
 @main.command()
+@kb_option
 @click.option(
     "--data",
     "data_file",
@@ -937,6 +1035,7 @@ def coverage(data_file: Path | None, contexts: tuple[str, ...], fmt: str) -> Non
 
 
 @main.command()
+@kb_option
 @click.option("--limit", type=click.IntRange(1), metavar="N", help="Only the first N mutants.")
 @click.option("--jobs", type=click.IntRange(1, 64), default=1, show_default=True, help="Worker processes.")
 @click.option(
@@ -1019,6 +1118,7 @@ def mutate(
     try:
         report = mutation.run_mutation(
             tests,
+            kb_dir=_kb_dir(),
             limit=limit,
             jobs=jobs,
             only=list(only) or None,
@@ -1042,6 +1142,7 @@ def mutate(
 
 
 @main.command()
+@kb_option
 @click.option(
     "--host", default="127.0.0.1", show_default=True, help="Address to listen on (default: this machine only)."
 )
@@ -1058,6 +1159,8 @@ def serve(host: str, port: int, workers: int) -> None:
     import uvicorn
 
     _engine()  # a rule base that does not load is said here, once, not by every worker
+    # the workers import the application by name, so --kb reaches them through their environment
+    os.environ[SERVE_KB] = str(_kb_dir().resolve())
     # no access log: a path holds no applicant data, but a log of who asked what is no one's business here
     uvicorn.run(
         "engine.web.app:create_app",
@@ -1072,15 +1175,22 @@ def serve(host: str, port: int, workers: int) -> None:
 
 
 @main.command()
+@kb_option
 @click.option(
     "--kind",
-    type=Keuze(["applicant", "assessment", "fees", "why-not", "interview-step"]),
+    type=Keuze(["applicant", "assessment", "fees", "why-not", "interview-step", "audit", "audit-diff"]),
     default="applicant",
     show_default=True,
-    help="The applicant file, or the JSON that assess, fees, why-not or interview --next prints.",
+    help="The applicant file, or the JSON that assess, fees, why-not, interview --next, audit or audit --against prints.",
 )
 def schema(kind: str) -> None:
     """Print the JSON Schema of an applicant file, an assessment, a fee answer, a why-not or an interview step."""
+    if kind in ("audit", "audit-diff"):
+        import engine.checks
+
+        name = "audit" if kind == "audit" else "audit_diff"
+        _echo((Path(engine.checks.__file__).parent / f"{name}.schema.json").read_text(encoding="utf-8"), nl=False)
+        return
     if kind != "applicant":
         from engine.answer.assess import ASSESSMENT_SCHEMA
 
@@ -1093,7 +1203,7 @@ def schema(kind: str) -> None:
     from engine.rules.model import load_knowledge_base
 
     try:
-        kb = load_knowledge_base()
+        kb = load_knowledge_base(_kb_dir())
     except VerblijfsregelsError as exc:
         raise UsageError(f"kennisbank: {exc}") from None
     _emit_json(json_schema(kb))

@@ -186,6 +186,7 @@ _ENV.filters.update(
     euros=euros,
     block=block,
     getal=getal,
+    place=lambda loc: f"{loc['file']}:{loc['line']} ({loc['id']})",
 )
 
 
@@ -482,11 +483,41 @@ def render_audit(report: Any) -> str:
     return _ENV.get_template("audit.txt.j2").render(**_audit_context(report))
 
 
-def render_audit_html(report: Any, svg: str | None = None) -> str:
-    """The audit as one HTML page: a table per kind of finding, and the rule graph (SVG, or DOT text)."""
+def render_audit_html(report: Any, kb: Any = None) -> str:
+    """The audit as one HTML page: a table per kind of finding, and the rule graph of each goal
+    (SVG where Graphviz is installed, else DOT text), each folded away until opened."""
     from markupsafe import Markup
 
-    return _ENV.get_template("audit.html.j2").render(**_audit_context(report), svg=Markup(svg) if svg else None)
+    from engine.checks.audit_graph import dot, svg
+
+    graphs = []
+    if kb is not None:
+        for gid in sorted(kb.goals):
+            text = dot(kb, report.findings, gid)
+            drawn = svg(text)
+            graphs.append(
+                {"goal": gid, "label": kb.goals[gid].label, "dot": text, "svg": Markup(drawn) if drawn else None}
+            )
+    return _ENV.get_template("audit.html.j2").render(**_audit_context(report), graphs=graphs)
+
+
+def _diff_context(report: Any) -> dict[str, Any]:
+    from engine.checks.audit import Witness, witness_yaml
+
+    data = report.to_json()
+    for change in data["answers"]["changes"]:
+        if change["example"]:
+            change["example"]["yaml"] = witness_yaml(Witness("", change["example"]["applicant"], "", True))
+    return data
+
+
+def render_audit_diff(report: Any) -> str:
+    """`audit --against` as Dutch text: declarations, findings, and every answer that changes, for whom."""
+    return _ENV.get_template("audit_diff.txt.j2").render(**_diff_context(report))
+
+
+def render_audit_diff_html(report: Any) -> str:
+    return _ENV.get_template("audit_diff.html.j2").render(**_diff_context(report))
 
 
 def _rule_order(rule_id: str) -> tuple:

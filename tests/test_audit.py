@@ -829,9 +829,8 @@ audit:
 
 
 def run(path: Path | None, *args: str, monkeypatch=None):
-    if path is not None:
-        monkeypatch.setenv("VERBLIJFSREGELS_KB", str(path))
-    return CliRunner().invoke(main, ["audit", "--peildatum", PEILDATUM.isoformat(), *args])
+    kb = ["--kb", str(path)] if path is not None else []
+    return CliRunner().invoke(main, ["audit", *kb, "--peildatum", PEILDATUM.isoformat(), *args])
 
 
 def test_strict_exits_non_zero_on_an_unexplained_error_and_zero_on_warnings(tmp_path, monkeypatch):
@@ -881,7 +880,7 @@ regels:
 """,
     )
     data = json.loads(run(path, "--format", "json", monkeypatch=monkeypatch).stdout)
-    assert (data["format"], data["version"], data["peildatum"]) == ("verblijfsregels/audit", 1, "2026-11-22")
+    assert (data["format"], data["version"], data["peildatum"]) == ("verblijfsregels/audit", 2, "2026-11-22")
     (f,) = data["findings"]
     assert f["key"] == "tegenstrijdig/buiten_bereik/doel" and f["severity"] == "fout"
     assert f["witnesses"][0]["applicant"] == {"a": True, "b": True}
@@ -1174,3 +1173,198 @@ leges:
     finally:
         gc.enable()
     assert report.coverage and not unraisable, [u.exc_value for u in unraisable]
+
+
+# -- findings to review: places, schema, SARIF, JUnit ---------------------------------------------------
+
+CONFLICT = (
+    facts("a", "b")
+    + GOAL
+    + f"""
+regels:
+  - {{id: C1, label: p, conclusie: p, voorwaarden: a, {SRC}}}
+  - {{id: C1.x, label: x, uitzondering_op: C1, van_toepassing_als: b, voorwaarden: a, {SRC}}}
+  - {{id: C1.y, label: y, uitzondering_op: C1, van_toepassing_als: b, voorwaarden: {{niet: a}}, {SRC}}}
+"""
+)
+
+
+def test_each_finding_names_its_declarations_inventory_rows_and_the_line_where_each_is_declared(tmp_path):
+    path = kb_dir(tmp_path, CONFLICT)
+    f = finding(audit(path), "tegenstrijdig/C1")
+    assert f.declarations == ["C1", "C1.x", "C1.y"] and f.rows == ["C1"]
+    lines = (path / "regels" / "r.yaml").read_text(encoding="utf-8").splitlines()
+    for loc in f.locations:
+        assert loc["file"] == f"{path.name}/regels/r.yaml"
+        assert lines[loc["line"] - 1].lstrip().startswith(f"- {{id: {loc['id']},")
+    assert [loc["id"] for loc in f.locations] == ["C1", "C1.x", "C1.y"]
+
+
+def test_a_fact_nothing_reads_is_located_at_its_declaration(tmp_path):
+    path = kb_dir(
+        tmp_path,
+        facts("a", "ongelezen") + GOAL + f"regels:\n  - {{id: C1, label: p, conclusie: p, voorwaarden: a, {SRC}}}\n",
+    )
+    f = finding(audit(path), "ongebruikt/ongelezen")
+    (loc,) = f.locations
+    line = (path / "regels" / "r.yaml").read_text(encoding="utf-8").splitlines()[loc["line"] - 1]
+    assert line.lstrip().startswith("ongelezen:") and f.declarations == ["ongelezen"]
+
+
+def test_the_real_audit_json_is_valid_against_the_published_schema(real_report):
+    import fastjsonschema
+
+    schema = json.loads(CliRunner().invoke(main, ["schema", "--kind", "audit"]).stdout)
+    data = json.loads(json.dumps(real_report.to_json()))
+    fastjsonschema.compile(schema)(data)
+    assert all(f["locations"] for f in data["findings"] if f["declarations"])
+    broken = dict(data, findings=[{**data["findings"][0], "severity": "rood"}])
+    with pytest.raises(fastjsonschema.JsonSchemaValueException):
+        fastjsonschema.compile(schema)(broken)
+
+
+# The SARIF 2.1.0 specification's required properties (OASIS, sections 3.13 to 3.33): what a
+# review tool needs to read a log. The full schema is not shipped by any package this project uses.
+SARIF_REQUIRED = {
+    "type": "object",
+    "required": ["version", "runs"],
+    "properties": {
+        "version": {"const": "2.1.0"},
+        "$schema": {"type": "string"},
+        "runs": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+                "type": "object",
+                "required": ["tool"],
+                "properties": {
+                    "tool": {
+                        "type": "object",
+                        "required": ["driver"],
+                        "properties": {
+                            "driver": {
+                                "type": "object",
+                                "required": ["name"],
+                                "properties": {
+                                    "name": {"type": "string"},
+                                    "rules": {
+                                        "type": "array",
+                                        "items": {"type": "object", "required": ["id"]},
+                                    },
+                                },
+                            }
+                        },
+                    },
+                    "results": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "required": ["message"],
+                            "properties": {
+                                "message": {"type": "object", "required": ["text"]},
+                                "level": {"enum": ["none", "note", "warning", "error"]},
+                                "ruleId": {"type": "string"},
+                                "ruleIndex": {"type": "integer", "minimum": -1},
+                                "locations": {
+                                    "type": "array",
+                                    "items": {
+                                        "type": "object",
+                                        "properties": {
+                                            "physicalLocation": {
+                                                "type": "object",
+                                                "required": ["artifactLocation"],
+                                                "properties": {
+                                                    "artifactLocation": {
+                                                        "type": "object",
+                                                        "required": ["uri"],
+                                                    },
+                                                    "region": {
+                                                        "type": "object",
+                                                        "properties": {"startLine": {"type": "integer", "minimum": 1}},
+                                                    },
+                                                },
+                                            }
+                                        },
+                                    },
+                                },
+                                "suppressions": {
+                                    "type": "array",
+                                    "items": {
+                                        "type": "object",
+                                        "required": ["kind"],
+                                        "properties": {
+                                            "kind": {"enum": ["inSource", "external"]},
+                                            "status": {"enum": ["accepted", "underReview", "rejected"]},
+                                        },
+                                    },
+                                },
+                            },
+                        },
+                    },
+                },
+            },
+        },
+    },
+}
+
+
+def test_sarif_has_the_required_structure_a_result_per_finding_and_explained_ones_suppressed(real_report):
+    import fastjsonschema
+
+    from engine.checks.report_formats import sarif
+
+    data = json.loads(json.dumps(sarif(real_report)))
+    fastjsonschema.compile(SARIF_REQUIRED)(data)
+    (run_,) = data["runs"]
+    rules = run_["tool"]["driver"]["rules"]
+    assert len(run_["results"]) == len(real_report.findings)
+    for result, f in zip(run_["results"], real_report.findings):
+        assert rules[result["ruleIndex"]]["id"] == result["ruleId"] == f.kind
+        assert result["partialFingerprints"]["verblijfsregels/key"] == f.key
+        assert ("suppressions" in result) == (f.explained is not None)
+
+
+def test_sarif_and_junit_from_the_command_line_mark_an_unexplained_error(tmp_path):
+    import xml.etree.ElementTree as ET
+
+    path = kb_dir(tmp_path, CONFLICT)
+    data = json.loads(run(path, "--format", "sarif").stdout)
+    (error,) = [r for r in data["runs"][0]["results"] if r["level"] == "error"]
+    assert error["ruleId"] == "tegenstrijdig" and "suppressions" not in error
+    assert error["locations"][0]["physicalLocation"]["region"]["startLine"] > 0
+    tree = ET.fromstring(run(path, "--format", "junit").stdout)
+    cases = tree.findall(".//testcase")
+    failed = [c for c in cases if c.find("failure") is not None]
+    assert [c.get("name") for c in failed] == ["tegenstrijdig/C1"] and tree.get("failures") == "1"
+    report = audit(path)
+    assert {c.get("name") for c in cases} >= {f.key for f in report.findings}
+
+
+def test_graph_of_one_goal_has_only_what_that_goal_reads(tmp_path):
+    path = kb_dir(
+        tmp_path,
+        facts("a", "b")
+        + "doelen:\n  doel: {label: doel, conclusie: p}\n  ander: {label: ander, conclusie: q}\n"
+        + f"""
+regels:
+  - {{id: C1, label: p, conclusie: p, voorwaarden: a, {SRC}}}
+  - {{id: C2, label: q, conclusie: q, voorwaarden: b, {SRC}}}
+""",
+    )
+    out = run(path, "--graph", "--goal", "doel").stdout
+    assert "r_C1 [" in out and "f_a [" in out and "doel_doel -> r_C1" in out
+    assert "r_C2" not in out and "f_b" not in out and "doel_ander" not in out
+    bad = run(path, "--graph", "--goal", "geen")
+    assert bad.exit_code == 2 and "--goal" in bad.stderr
+    assert run(path, "--goal", "doel").exit_code == 2
+
+
+def test_an_explained_error_is_styled_as_explained_in_the_html_report(tmp_path):
+    path = kb_dir(
+        tmp_path,
+        CONFLICT + "audit:\n  - {sleutel: tegenstrijdig/C1, reden: bekend}\n",
+    )
+    page = run(path, "--format", "html").stdout
+    assert_valid_html(page)
+    assert '<tr class="fout verklaard">' in page and '<span class="ernst-verklaard">verklaard</span>' in page
+    assert "tr.verklaard td:first-child { background: #e2efdf; }" in page

@@ -380,10 +380,12 @@ def test_the_html_template_escapes_every_value_it_shows():
     for value in values:
         finding = {
             "severity": "fout",
-            "explained": {"reason": value, "where": value},
+            "explained": {"reason": value, "where": value, "location": {"file": value, "line": 1}},
             "title": value,
             "key": value,
             "message": value,
+            "locations": [{"id": value, "file": value, "line": 1}],
+            "rows": [value],
             "rules": [{"id": value, "label": value, "source": {"file": value, "quote": value}}],
             "witnesses": [{"label": value, "verified": False, "yaml": value, "command": value}],
         }
@@ -406,8 +408,7 @@ def test_the_html_template_escapes_every_value_it_shows():
                 }
             ],
             notes=[value],
-            dot=value,
-            svg=None,
+            graphs=[{"goal": value, "label": value, "dot": value, "svg": None}],
         )
         escaped = str(escape(value))
         assert page.count(escaped) >= 15, value  # printed as text: a Jinja value is not run either

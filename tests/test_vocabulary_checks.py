@@ -11,7 +11,6 @@ cache, never committed.
 from __future__ import annotations
 
 import ast
-import os
 import re
 import shutil
 import subprocess
@@ -150,12 +149,19 @@ def test_assess_on_a_planted_copy_refuses_without_a_code_change(tmp_path):
     applicant.write_text(
         "datum_aankomst_nederland: 2020-05-02\ndatum_eerste_inburgering: 2020-05-01\n", encoding="utf-8"
     )
-    env = {**os.environ, "VERBLIJFSREGELS_KB": str(copy)}
     result = subprocess.run(
-        [sys.executable, str(ROOT / "cli.py"), "assess", str(applicant), "--peildatum", "2026-11-22"],
+        [
+            sys.executable,
+            str(ROOT / "cli.py"),
+            "assess",
+            "--kb",
+            str(copy),
+            str(applicant),
+            "--peildatum",
+            "2026-11-22",
+        ],
         capture_output=True,
         text=True,
-        env=env,
         cwd=ROOT,
     )
     assert result.returncode == 2 and result.stdout == ""

@@ -39,7 +39,7 @@ from engine.rules.compiler import safe
 from engine.rules.model import AUDIT_KINDS, Compare, Expr, FeeRule, KnowledgeBase, Rule, dependency_edges, expr_names
 
 AUDIT_FORMAT = "verblijfsregels/audit"
-AUDIT_VERSION = 1
+AUDIT_VERSION = 2  # 2: each finding names its declarations, inventory rows and places in kb/
 
 ERROR, WARNING, INFO = "fout", "waarschuwing", "info"
 SEVERITY_ORDER = {ERROR: 0, WARNING: 1, INFO: 2}
@@ -110,6 +110,11 @@ class Finding:
     severity: str = ""
     explained: str | None = None  # the reason the rule base gives, if the finding is known
     explained_where: str = ""
+    # for review (engine.checks.locations.annotate): what it concerns and where that is written
+    declarations: list[str] = field(default_factory=list)
+    rows: list[str] = field(default_factory=list)
+    locations: list[dict[str, Any]] = field(default_factory=list)  # {id, file, line}
+    explanation_location: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
         self.severity = self.severity or SEVERITY_OF.get(self.kind, WARNING)
@@ -127,8 +132,13 @@ class Finding:
             "title": self.title,
             "message": self.message,
             "rules": self.rules,
+            "declarations": self.declarations,
+            "rows": self.rows,
+            "locations": self.locations,
             "witnesses": [w.to_json() for w in self.witnesses],
-            "explained": None if self.explained is None else {"reason": self.explained, "where": self.explained_where},
+            "explained": None
+            if self.explained is None
+            else {"reason": self.explained, "where": self.explained_where, "location": self.explanation_location},
         }
 
 
@@ -234,6 +244,7 @@ def euro(cents: int | None) -> str:
 def audit_directory(kb_dir: Path, peildatum: date) -> AuditReport:
     """Audit the rule base in `kb_dir`; one that does not load is one finding of its own."""
     from engine.answer.assess import Engine
+    from engine.checks.locations import annotate
 
     try:
         engine = Engine(kb_dir, evaluator=SetwiseEvaluator)
@@ -247,8 +258,11 @@ def audit_directory(kb_dir: Path, peildatum: date) -> AuditReport:
         )
         report = AuditReport(peildatum, [finding])
         report.notes.append("De kennisbank laadt niet; alleen de laadfout is gecontroleerd.")
+        annotate(report, None, kb_dir)
         return report
-    return Auditor(engine, peildatum).run()
+    report = Auditor(engine, peildatum).run()
+    annotate(report, engine.kb, kb_dir)
+    return report
 
 
 class Auditor:

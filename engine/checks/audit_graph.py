@@ -27,7 +27,57 @@ def _id(prefix: str, name: str) -> str:
     return f"{prefix}_{re.sub(r'[^A-Za-z0-9_]', '_', name)}"
 
 
-def dot(kb: KnowledgeBase, findings: Iterable[Any] = ()) -> str:
+def goal_part(kb: KnowledgeBase, gid: str) -> set[str]:
+    """The graph node ids of one goal: its routes and referrals, what they read down to the facts,
+    its consequences and terms, the forms they point to and those forms' fee rules."""
+    goal = kb.goals[gid]
+    keep = {_id("doel", gid)}
+    names = [n for n in (goal.conclusion, goal.out_of_scope) if n]
+    rules = [r for r in kb.rules.values() if r.kind in ("gevolg", "termijn") and gid in r.goals]
+    seen: set[str] = set()
+    forms: set[str] = set()
+    while names or rules:
+        if rules:
+            rule = rules.pop()
+            if rule.id in seen:
+                continue
+            seen.add(rule.id)
+            keep.add(_id("r", rule.id))
+            names.extend(n for e in (rule.conditions, rule.applies_when) for n, _ in expr_names(e))
+            names.extend([rule.start] if rule.start else [])
+            rules.extend(kb.rules[e] for e in kb.exceptions_of.get(rule.id, []))
+            if rule.form:
+                forms.add(rule.form)
+            continue
+        name = names.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        if name in kb.facts or name in kb.quantities:
+            keep.add(_id("f", name))
+            if name in kb.quantities:
+                names.extend(kb.quantities[name].inputs)
+        elif name in kb.disagreement_for:
+            dis = kb.disagreements[kb.disagreement_for[name]]
+            keep.add(_id("bv", dis.id))
+            rules.extend(kb.rules[r] for r in dis.rule_ids)
+        else:
+            rules.extend(kb.rules[r] for r in kb.rules_for.get(name, []))
+    for number in forms:
+        keep.add(_id("form", number))
+        for fee in kb.fee_rules.values():
+            if fee.form == number:
+                keep.add(_id("l", fee.id))
+                for name, _ in expr_names(fee.applies_when):
+                    if name in kb.facts or name in kb.quantities:
+                        keep.add(_id("f", name))
+                    else:
+                        keep.update(_id("r", r) for r in kb.rules_for.get(name, []))
+    return keep
+
+
+def dot(kb: KnowledgeBase, findings: Iterable[Any] = (), goal: str | None = None) -> str:
+    """The graph of the whole rule base, or of one goal's part of it (`goal_part`)."""
     worst: dict[str, str] = {}
     rank = {"fout": 0, "waarschuwing": 1, "info": 2}
     for f in findings:
@@ -38,20 +88,26 @@ def dot(kb: KnowledgeBase, findings: Iterable[Any] = ()) -> str:
             if old is None or rank[f.severity] < rank[old]:
                 worst[r["id"]] = f.severity
 
+    title = "Afhankelijkheden tussen de regels" + (f" van doel {goal}" if goal else "")
+    keep = goal_part(kb, goal) if goal else None
     lines = [
         "digraph regels {",
-        '  graph [rankdir=LR, fontname="Helvetica", fontsize=10, label="Afhankelijkheden tussen de regels", labelloc=t];',
+        f'  graph [rankdir=LR, fontname="Helvetica", fontsize=10, label={_q(title)}, labelloc=t];',
         '  node [fontname="Helvetica", fontsize=9, shape=box, style="rounded,filled", fillcolor=white];',
         '  edge [fontname="Helvetica", fontsize=8, color="#555555"];',
     ]
 
     def node(nid: str, label: str, rule_id: str | None = None, **attrs: str) -> None:
+        if keep is not None and nid not in keep:
+            return
         if rule_id and worst.get(rule_id) in FILL:
             attrs["fillcolor"] = _q(FILL[worst[rule_id]])
         extra = "".join(f", {k}={v}" for k, v in attrs.items())
         lines.append(f'  {nid} [label="{label}"{extra}];')
 
     def edge(a: str, b: str, **attrs: str) -> None:
+        if keep is not None and not (a in keep and b in keep):
+            return
         extra = ", ".join(f"{k}={v}" for k, v in attrs.items())
         lines.append(f"  {a} -> {b}" + (f" [{extra}]" if extra else "") + ";")
 

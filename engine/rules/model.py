@@ -6,7 +6,6 @@ derived from these objects. Nothing here knows about pyDatalog.
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -18,8 +17,8 @@ import yaml
 from engine.errors import KnowledgeBaseError
 from engine.graph import graph_of, strongly_connected
 
-# VERBLIJFSREGELS_KB points the engine at another rule base (a changed copy, a seeded test base)
-KB_DIR = Path(os.environ.get("VERBLIJFSREGELS_KB") or Path(__file__).resolve().parents[2] / "kb")
+# the rule base of this program; every command reads another with --kb DIR
+KB_DIR = Path(__file__).resolve().parents[2] / "kb"
 
 INVENTORY_ROW = re.compile(r"^[A-G][0-9]+$")
 DURATION_UNITS = ("dagen", "weken", "maanden", "jaren")

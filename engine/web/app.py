@@ -12,6 +12,7 @@ the request alone, and nothing about an applicant is stored or logged.
 from __future__ import annotations
 
 import json
+import os
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
@@ -332,11 +333,11 @@ def audit_json(kb_dir: str, peildatum: date) -> Any:
 
 
 def audit_html(kb_dir: str, peildatum: date) -> str:
-    from engine.checks.audit_graph import svg
+    from engine.rules.model import load_knowledge_base
     from explain import render_audit_html
 
     report = audit_report(kb_dir, peildatum)
-    return render_audit_html(report, svg(report.graph) if report.graph else None)
+    return render_audit_html(report, kb=load_knowledge_base(Path(kb_dir)) if report.graph else None)
 
 
 @lru_cache(maxsize=None)
@@ -423,7 +424,9 @@ def openapi_document(api: Api) -> dict[str, Any]:
 
 def create_app(eng: Engine | None = None) -> Starlette:
     """The application over one engine (loaded here when not given: once per worker)."""
-    eng = eng or Engine()
+    if eng is None:  # `serve --kb DIR` hands its directory to the workers it starts (cli.SERVE_KB)
+        served = os.environ.get("VERBLIJFSREGELS_SERVE_KB")
+        eng = Engine(Path(served)) if served else Engine()
     api = Api(eng)
     pages = Pages(api)
     api.routes = routes = [
