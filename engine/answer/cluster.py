@@ -443,12 +443,15 @@ def run_on_cluster(
         on_chunk(done)
 
     try:
-        for index, (name, rows) in enumerate(chunks):
-            chunk = Chunk(index, rows)
+        number = 0  # chunks with rows, from 1: "brok 3" holds the third chunk of rows
+        for name, rows in chunks:
             future = None
             if rows:
+                number += 1
+            chunk = Chunk(number, rows)
+            if rows:
                 future = client.submit(
-                    evaluate_chunk, task, chunk, key=f"verblijfsregels-{run}-{index}", retries=RETRIES, pure=False
+                    evaluate_chunk, task, chunk, key=f"verblijfsregels-{run}-{number}", retries=RETRIES, pure=False
                 )
             pending.append((name, chunk, future))
             while len(pending) > window or (pending and pending[0][2] is None):
