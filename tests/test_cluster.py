@@ -21,6 +21,7 @@ from engine.answer.batch import Evaluators, Job, RowFormat, goals_with_fees, rea
 from engine.applicant.facts import load_applicant_file
 from engine.checks.caseload import caseload
 from tests.cluster_support import Flaky
+from tests.conftest import ROOT
 
 pytestmark = pytest.mark.xdist_group("cluster")
 
@@ -294,3 +295,47 @@ def test_out_directory_must_be_new_or_empty_and_jobs_is_the_clusters(tmp_path, r
     got = batch(source, "--out", tmp_path / "u.csv", "--scheduler", "tcp://127.0.0.1:1", "--jobs", "2")
     assert got.exit_code == 2 and "--jobs met --scheduler" in got.output
     assert (full / "oud.csv").read_text(encoding="utf-8") == "x\n"
+
+
+def test_the_progress_bar_on_a_terminal_counts_the_rows_of_every_partition(tmp_path, local_cluster, rows_data):
+    import os
+    import pty
+    import subprocess
+    import threading
+
+    parts = tmp_path / "delen"
+    parts.mkdir()
+    write_jsonl(parts / "a.jsonl", rows_data[:70])
+    write_jsonl(parts / "b.jsonl", rows_data[70:])
+    terminal, child_side = pty.openpty()
+    shown: list[bytes] = []
+
+    def drain():
+        while True:
+            try:
+                chunk = os.read(terminal, 4096)
+            except OSError:  # the child closed the terminal
+                return
+            if not chunk:
+                return
+            shown.append(chunk)
+
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
+    out = tmp_path / "uit.jsonl"
+    command = [sys.executable, str(ROOT / "cli.py"), "batch", str(parts), "--out", str(out)]
+    proc = subprocess.run(
+        [*command, "--peildatum", PEILDATUM.isoformat(), "--scheduler", local_cluster.scheduler_address],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=child_side,
+        timeout=300,
+    )
+    os.close(child_side)
+    reader.join(5)
+    os.close(terminal)
+    assert proc.returncode == 1
+    assert len(out.read_text(encoding="utf-8").splitlines()) == 150
+    text = b"".join(shown).decode("utf-8", "replace")
+    # the total is both partitions' rows: after the first one (a chunk of 70 rows) 70/150 is done
+    assert "beoordelen" in text and "  46%" in text and "100%" in text
