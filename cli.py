@@ -838,14 +838,21 @@ def _cluster_module(scheduler: str | None, jobs: int):
 
 
 def _run_on_cluster(cluster, scheduler, kb, partitions, in_fmt, rows, job, on_chunk, writer) -> None:
-    if partitions is not None:
-        chunks = cluster.chunks_of_partitions(kb, partitions, in_fmt)
-    else:
-        chunks = cluster.chunks_of_file(rows)
+    """Partitions the workers can read at the same path are read by them; anything else is read
+    here and sent."""
+    on_partition = getattr(writer, "begin", None)
     try:
         client = cluster.connect(scheduler)
         try:
-            cluster.run_on_cluster(client, chunks, job, on_chunk, getattr(writer, "begin", None))
+            if partitions is not None and cluster.workers_see(client, partitions):
+                cluster.run_partitions_on_workers(client, partitions, in_fmt, job, on_chunk, on_partition)
+            else:
+                chunks = (
+                    cluster.chunks_of_file(rows)
+                    if partitions is None
+                    else cluster.chunks_of_partitions(kb, partitions, in_fmt)
+                )
+                cluster.run_on_cluster(client, chunks, job, on_chunk, on_partition)
         finally:
             client.close()
     except cluster.ClusterError as exc:

@@ -118,9 +118,20 @@ def csv_text(rows: list[dict], columns: list[str]) -> str:
     return buffer.getvalue()
 
 
-def test_a_directory_of_partitions_is_read_one_by_one_as_one_caseload_numbered_on(tmp_path, local_cluster, rows_data):
+@pytest.mark.parametrize("reader", ["workers", "client"])
+def test_a_directory_of_partitions_is_read_one_by_one_as_one_caseload_numbered_on(
+    tmp_path, local_cluster, rows_data, reader, monkeypatch
+):
     """Partitions in name order are one caseload: the result is the local run's on their concatenation,
-    also where a partition's reader made the error line (a bad cell, a row of the wrong width)."""
+    also where a partition's reader made the error line (a bad cell, a row of the wrong width). The
+    workers read them where they see the same files (here: one machine), the client otherwise."""
+    taken = []
+    on_workers = cluster_module.run_partitions_on_workers
+    monkeypatch.setattr(
+        cluster_module, "run_partitions_on_workers", lambda *a, **k: taken.append("workers") or on_workers(*a, **k)
+    )
+    if reader == "client":
+        monkeypatch.setattr(cluster_module, "workers_see", lambda client, paths: False)
     rows = rows_data
     columns = sorted({c for r in rows for c in r})
     parts = tmp_path / "delen"
@@ -152,6 +163,7 @@ def test_a_directory_of_partitions_is_read_one_by_one_as_one_caseload_numbered_o
     assert all(piece.startswith(header + "\n") for piece in pieces)
     assert pieces[2] == header + "\n"  # a partition without rows keeps its (empty) result partition
     assert pieces[0] + "".join(p.split("\n", 1)[1] for p in pieces[1:]) == local
+    assert taken == (["workers", "workers"] if reader == "workers" else [])
 
 
 def test_a_single_file_to_a_directory_is_written_in_partitions_of_whole_chunks(tmp_path, local_cluster, rows_data):
@@ -216,6 +228,25 @@ def test_a_chunk_that_fails_once_is_retried_and_neither_its_data_nor_its_message
     for log in (logs, written):
         assert "Compute Failed" in log  # the failure was logged, by Dask, on the worker
         assert "ChunkFailed('ValueError')" in log and MARKER not in log
+
+
+def test_a_partition_read_by_a_worker_that_fails_once_is_retried_with_the_same_output(tmp_path, kb, client, rows_data):
+    parts = tmp_path / "delen"
+    parts.mkdir()
+    write_jsonl(parts / "a.jsonl", rows_data[:50])
+    write_jsonl(parts / "b.jsonl", rows_data[50:])
+    source = write_jsonl(tmp_path / "geheel.jsonl", rows_data)
+    marker = tmp_path / "gefaald"
+    plain, flaky = jobs_for(kb, lambda e: Flaky(e, str(marker), row=61, message=MARKER))
+    paths = sorted(parts.iterdir())
+    assert cluster_module.workers_see(client, paths)
+    assert not cluster_module.workers_see(client, [*paths, tmp_path / "weg.jsonl"])
+    texts, names = [], []
+    cluster_module.run_partitions_on_workers(
+        client, paths, "jsonl", flaky, lambda d: texts.append(d.text), names.append
+    )
+    assert marker.exists() and names == ["a", "b"]
+    assert "".join(texts) == local_text(kb, source, plain)
 
 
 def test_a_chunk_whose_worker_dies_is_rescheduled_and_the_output_is_the_same(tmp_path, kb, client, rows_data):

@@ -328,24 +328,90 @@ def _kb_dirs(job: Job) -> tuple[str | None, ...]:
     return tuple(sorted({kb_dir for kb_dir, _ in runs}, key=lambda d: d or ""))
 
 
+def _evaluators(job: Job) -> list[Any]:
+    built = getattr(_local, "evaluators", None)
+    if built is None:
+        built = _local.evaluators = {}
+    evaluators = built.get(job)
+    if evaluators is None:
+        evaluators = built[job] = job.evaluators()
+    return evaluators
+
+
+def _wrong_worker(task: Task) -> Mismatch | None:
+    mine = fingerprint(_kb_dirs(task.job))
+    if mine == task.fingerprint:
+        return None
+    from distributed import get_worker
+
+    return Mismatch(mine, get_worker().address)
+
+
 def evaluate_chunk(task: Task, chunk: Chunk) -> Done | Mismatch:
     """A chunk's task on a worker: the local run's own evaluation and formatting of a chunk."""
-    mine = fingerprint(_kb_dirs(task.job))
-    if mine != task.fingerprint:
-        from distributed import get_worker
-
-        return Mismatch(mine, get_worker().address)
+    wrong = _wrong_worker(task)
+    if wrong is not None:
+        return wrong
     try:
-        built = getattr(_local, "evaluators", None)
-        if built is None:
-            built = _local.evaluators = {}
-        evaluators = built.get(task.job)
-        if evaluators is None:
-            evaluators = built[task.job] = task.job.evaluators()
-        return _finish(task.job, evaluators, chunk.rows)
+        return _finish(task.job, _evaluators(task.job), chunk.rows)
     except Exception as exc:
         # Dask logs a failed task's exception and traceback text on the worker: the type only.
         raise ChunkFailed(type(exc).__name__) from None
+
+
+def evaluate_partition(task: Task, path: str, fmt: str, offset: int) -> Done | Mismatch:
+    """A partition's task on a worker that reads it: its rows numbered on from `offset`, in chunks
+    as the local run takes them, formatted as one text."""
+    wrong = _wrong_worker(task)
+    if wrong is not None:
+        return wrong
+    try:
+        evaluators = _evaluators(task.job)
+        rows = (_renumbered(row, offset) for row in read_rows(_reading_kb(), Path(path), fmt))
+        texts: list[str] = []
+        count = failed = 0
+        results: list[dict[str, Any]] | None = [] if task.job.keep_results else None
+        chunk: list[Row] = []
+        for row in rows:
+            chunk.append(row)
+            if len(chunk) == CHUNK:
+                count, failed = _add(_finish(task.job, evaluators, chunk), texts, results, count, failed)
+                chunk = []
+        if chunk:
+            count, failed = _add(_finish(task.job, evaluators, chunk), texts, results, count, failed)
+        return Done("".join(texts), count, failed, results)
+    except Exception as exc:
+        raise ChunkFailed(type(exc).__name__) from None
+
+
+def _add(done: Done, texts: list[str], results: list | None, count: int, failed: int) -> tuple[int, int]:
+    texts.append(done.text)
+    if results is not None:
+        results.extend(done.results)
+    return count + done.rows, failed + done.failed
+
+
+def last_row(path: str, fmt: str) -> int:
+    """The number of a partition's last row (0 without rows): where the next partition's numbers start."""
+    try:
+        last = 0
+        for row in read_rows(_reading_kb(), Path(path), fmt):
+            last = row.number
+        return last
+    except Exception as exc:
+        raise ChunkFailed(type(exc).__name__) from None
+
+
+_kbs: list[Any] = []
+
+
+def _reading_kb() -> Any:
+    """The rule base the caseload is read with: kb/, as `batch` reads it on the client."""
+    if not _kbs:
+        from engine.rules.model import load_knowledge_base
+
+        _kbs.append(load_knowledge_base())
+    return _kbs[0]
 
 
 # -- the client -----------------------------------------------------------------------------------
@@ -402,22 +468,121 @@ def run_on_cluster(
     """Evaluate every chunk on the cluster and hand each on, formatted, in input order (as
     `batch.run_batch` does), with `on_partition(name)` before the first chunk of each partition.
 
-    At most two chunks per worker thread are in flight, so the client's memory stays flat. A
-    chunk whose task raised is retried (RETRIES); one whose worker died is rescheduled by Dask
-    itself (up to distributed.scheduler.allowed-failures)."""
-    from distributed import KilledWorker
+    The client reads the rows and sends them (the workers need no access to the input). At most
+    two chunks per worker thread are in flight, so the client's memory stays flat. A chunk whose
+    task raised is retried (RETRIES); one whose worker died is rescheduled by Dask itself (up to
+    distributed.scheduler.allowed-failures)."""
+    task = _checked_task(client, job)
+    run = uuid.uuid4().hex[:12]
 
+    def submitted() -> Iterator[tuple[str, str, Any]]:
+        number = 0  # chunks with rows, from 1: "brok 3" holds the third chunk of rows
+        for name, rows in chunks:
+            if not rows:  # a partition without rows
+                yield name, "", None
+                continue
+            number += 1
+            chunk = Chunk(number, rows)
+            key = f"verblijfsregels-{run}-{number}"
+            yield name, _chunk_text(chunk), client.submit(evaluate_chunk, task, chunk, key=key, retries=RETRIES)
+
+    _in_order(client, submitted(), task.fingerprint, on_chunk, on_partition)
+
+
+def run_partitions_on_workers(
+    client: Any,
+    paths: list[Path],
+    fmt: str,
+    job: Job,
+    on_chunk: Callable[[Done], None],
+    on_partition: Callable[[str], None] | None = None,
+) -> None:
+    """As run_on_cluster, for partitions every worker can read at the same path (a shared disk):
+    each partition is one task that reads, evaluates and formats it on the worker, so the client
+    only writes. First every partition's last row number is read (one task each, in parallel):
+    the rows of a partition are numbered on from the partitions before it."""
+    task = _checked_task(client, job)
+    run = uuid.uuid4().hex[:12]
+    names = [str(p) for p in paths]
+    counted = client.map(
+        last_row, names, [fmt] * len(names), key=[f"verblijfsregels-{run}-tel-{k}" for k in range(len(names))]
+    )
+    offsets = []
+    try:
+        total = 0
+        for path, future in zip(paths, counted):
+            offsets.append(total)
+            total += _result(future, f"partitie {visible(path.name)}")
+    finally:
+        for future in counted:
+            future.release()
+
+    def submitted() -> Iterator[tuple[str, str, Any]]:
+        for k, (path, offset) in enumerate(zip(paths, offsets)):
+            key = f"verblijfsregels-{run}-partitie-{k}"
+            future = client.submit(evaluate_partition, task, str(path), fmt, offset, key=key, retries=RETRIES)
+            yield path.stem, f"partitie {visible(path.name)}", future
+
+    _in_order(client, submitted(), task.fingerprint, on_chunk, on_partition)
+
+
+def workers_see(client: Any, paths: list[Path]) -> bool:
+    """Whether every worker reads the same files at these paths as the client (size and time of
+    change): then the workers can read the partitions themselves."""
+    mine = _stats([str(p) for p in paths])
+    if mine is None:
+        return False
+    try:
+        answers = client.run(_stats, [str(p) for p in paths], on_error="return")
+    except (OSError, TimeoutError):
+        return False
+    return bool(answers) and all(answer == mine for answer in answers.values())
+
+
+def _stats(names: list[str]) -> list[tuple[int, int]] | None:
+    try:
+        return [(s.st_size, s.st_mtime_ns) for s in map(os.stat, names)]
+    except OSError:
+        return None
+
+
+def _checked_task(client: Any, job: Job) -> Task:
     kb_dirs = _kb_dirs(job)
     expected = fingerprint(kb_dirs)
     check_workers(client, expected, kb_dirs)
-    task = Task(job, expected)
-    run = uuid.uuid4().hex[:12]
-    window = max(2, 2 * sum(client.nthreads().values()))
-    pending: deque[tuple[str, Chunk, Any]] = deque()
+    return Task(job, expected)
+
+
+def _result(future: Any, what: str) -> Any:
+    """A task's result, or a ClusterError naming `what` (rows or a partition, never their data)."""
+    from distributed import KilledWorker
+
+    try:
+        return future.result()
+    except KilledWorker:
+        raise ClusterError(f"{what}: de workers die hem rekenden vielen steeds weg; de run is gestopt") from None
+    except ChunkFailed as exc:
+        raise ClusterError(f"{what} mislukte ook na {RETRIES} nieuwe pogingen ({exc}); de run is gestopt") from None
+    except (OSError, TimeoutError) as exc:
+        raise ClusterError(f"de verbinding met de cluster viel weg: {_reason(exc)}") from None
+
+
+def _in_order(
+    client: Any,
+    submitted: Iterator[tuple[str, str, Any]],
+    expected: str,
+    on_chunk: Callable[[Done], None],
+    on_partition: Callable[[str], None] | None,
+    per_thread: int = 2,
+) -> None:
+    """Hand on the results of the (partition name, description, future or None) in their order,
+    with at most `per_thread` tasks per worker thread in flight."""
+    window = max(2, per_thread * sum(client.nthreads().values()))
+    pending: deque[tuple[str, str, Any]] = deque()
     current: list[str | None] = [None]
 
     def take() -> None:
-        name, chunk, future = pending.popleft()
+        name, what, future = pending.popleft()
         if name != current[0]:
             current[0] = name
             if on_partition is not None:
@@ -425,17 +590,7 @@ def run_on_cluster(
         if future is None:
             return
         try:
-            done = future.result()
-        except KilledWorker:
-            raise ClusterError(
-                f"{_chunk_text(chunk)}: de workers die hem rekenden vielen steeds weg; de run is gestopt"
-            ) from None
-        except ChunkFailed as exc:
-            raise ClusterError(
-                f"{_chunk_text(chunk)} mislukte ook na {RETRIES} nieuwe pogingen ({exc}); de run is gestopt"
-            ) from None
-        except (OSError, TimeoutError) as exc:
-            raise ClusterError(f"de verbinding met de cluster viel weg: {_reason(exc)}") from None
+            done = _result(future, what)
         finally:
             future.release()
         if isinstance(done, Mismatch):
@@ -443,17 +598,8 @@ def run_on_cluster(
         on_chunk(done)
 
     try:
-        number = 0  # chunks with rows, from 1: "brok 3" holds the third chunk of rows
-        for name, rows in chunks:
-            future = None
-            if rows:
-                number += 1
-            chunk = Chunk(number, rows)
-            if rows:
-                future = client.submit(
-                    evaluate_chunk, task, chunk, key=f"verblijfsregels-{run}-{number}", retries=RETRIES, pure=False
-                )
-            pending.append((name, chunk, future))
+        for item in submitted:
+            pending.append(item)
             while len(pending) > window or (pending and pending[0][2] is None):
                 take()
         while pending:
