@@ -3,12 +3,14 @@
 Prints figures; asserts nothing. The caseload comes from the seeded generator (`engine.checks.caseload`,
 half of it variants of the scenario base applicants), written once as JSON Lines. For each number
 of workers a `distributed.LocalCluster` of that many single-threaded worker processes is started on
-this machine; `batch --scheduler` then runs as a real process (the client: reading, sending,
-writing), once to warm the workers up (each builds its evaluators on its first chunk) and then
+this machine; `batch --scheduler` then runs as a real process, on the single file (the client
+reads and sends every row) and on the same caseload in `--partitions` files (the workers read
+them), each once to warm the workers up (each builds its evaluators on its first chunk) and then
 `--runs` times. The local run (`--jobs N`, the same number of processes) is timed beside it, and
-both outputs are compared byte for byte.
+the outputs are compared byte for byte. How fast the client alone reads and serialises rows is
+printed too: it bounds a cluster that does not read the partitions itself.
 
-    python benchmarks/bench_cluster.py [--size 20000] [--workers 1,2] [--runs 3] [--markdown]
+    python benchmarks/bench_cluster.py [--size 20000] [--workers 1,2] [--runs 3] [--partitions 8] [--markdown]
 
 With --markdown the figures are printed as a markdown table (for docs/cluster.md) instead.
 """
@@ -39,11 +41,32 @@ def timed(cmd: list[str]) -> float:
     return elapsed
 
 
+def command_for(script: str, inp: Path, out: Path, *extra: str) -> list[str]:
+    return [script, "batch", str(inp), "--out", str(out), "--peildatum", PEILDATUM.isoformat(), *extra]
+
+
+def read_rate(kb, source: Path) -> float:
+    """Rows per second the client reads and serialises for sending (what bounds a cluster whose
+    workers do not read the input themselves), in this process."""
+    import pickle
+
+    from engine.answer.batch import read_rows
+    from engine.answer.cluster import Chunk, chunks_of_file
+
+    start = time.perf_counter()
+    rows = 0
+    for _, chunk in chunks_of_file(read_rows(kb, source, "jsonl")):
+        rows += len(chunk)
+        pickle.dumps(Chunk(1, chunk), protocol=pickle.HIGHEST_PROTOCOL)
+    return rows / (time.perf_counter() - start)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=20_000)
     parser.add_argument("--workers", default="1,2", help="numbers of worker processes, comma-separated")
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--partitions", type=int, default=8, help="partitions of the caseload the workers read")
     parser.add_argument("--markdown", action="store_true", help="print a markdown table of the medians")
     args = parser.parse_args()
     counts = [int(n) for n in args.workers.split(",")]
@@ -58,42 +81,42 @@ def main() -> None:
     kb = load_knowledge_base()
     bases = tuple(load_applicant_file(p) for p in sorted((ROOT / "tests" / "scenarios" / "basis").glob("*.yaml")))
     script = shutil.which("verblijfsregels") or str(Path(sys.executable).with_name("verblijfsregels"))
-    figures = []  # (workers, local median, cluster median, identical)
+    figures = []  # (workers, local median, client-reads median, workers-read median, identical)
     with tempfile.TemporaryDirectory() as tmp:
         source = Path(tmp) / "zaken.jsonl"
-        with source.open("w", encoding="utf-8") as handle:
-            for data in caseload(kb, args.size, seed=8, peildatum=PEILDATUM, bases=bases):
-                handle.write(json.dumps(data) + "\n")
-        base = [script, "batch", str(source), "--peildatum", PEILDATUM.isoformat()]
+        parts = Path(tmp) / "delen"
+        parts.mkdir()
+        lines = [json.dumps(d) + "\n" for d in caseload(kb, args.size, seed=8, peildatum=PEILDATUM, bases=bases)]
+        source.write_text("".join(lines), encoding="utf-8")
+        per_part = -(-args.size // args.partitions)
+        for k in range(args.partitions):
+            (parts / f"deel-{k:03d}.jsonl").write_text("".join(lines[k * per_part : (k + 1) * per_part]), "utf-8")
+        client_rate = read_rate(kb, source)
         for n in counts:
-            local_out, cluster_out = Path(tmp) / f"lokaal-{n}.csv", Path(tmp) / f"cluster-{n}.csv"
-            local = [timed([*base, "--out", str(local_out), "--jobs", str(n)]) for _ in range(args.runs)]
+            local_out = Path(tmp) / f"lokaal-{n}.csv"
+            outs = [Path(tmp) / f"cluster-{n}.csv", Path(tmp) / f"delen-{n}.csv"]
+            local = [timed(command_for(script, source, local_out, "--jobs", str(n))) for _ in range(args.runs)]
+            medians = []
             with LocalCluster(n_workers=n, processes=True, threads_per_worker=1, dashboard_address=None) as cluster:
-                command = [*base, "--out", str(cluster_out), "--scheduler", cluster.scheduler_address]
-                timed(command)  # warm-up: every worker builds its evaluators once
-                remote = [timed(command) for _ in range(args.runs)]
-            figures.append(
-                (
-                    n,
-                    statistics.median(local),
-                    statistics.median(remote),
-                    local_out.read_bytes() == cluster_out.read_bytes(),
-                )
-            )
+                for inp, out in zip((source, parts), outs):
+                    command = command_for(script, inp, out, "--scheduler", cluster.scheduler_address)
+                    timed(command)  # warm-up: every worker builds its evaluators once
+                    medians.append(statistics.median(timed(command) for _ in range(args.runs)))
+            same = all(out.read_bytes() == local_out.read_bytes() for out in outs)
+            figures.append((n, statistics.median(local), *medians, same))
     if args.markdown:
         sys.path.insert(0, str(ROOT / "benchmarks"))
         from tabel import number, table
 
         rows = []
-        for n, local, remote, same in figures:
+        for n, local, remote, parted, same in figures:
             rows.append(
                 (
                     str(n),
-                    f"{args.size / remote:.0f}",
                     f"{args.size / remote / n:.0f}",
-                    number(remote) + " s",
-                    number(local) + " s",
-                    number(remote / local),
+                    f"{args.size / parted / n:.0f}",
+                    f"{args.size / local / n:.0f}",
+                    f"{number(remote)} s / {number(parted)} s / {number(local)} s",
                     "ja" if same else "NEE",
                 )
             )
@@ -101,23 +124,26 @@ def main() -> None:
             table(
                 (
                     "workers",
-                    "rijen/s",
-                    "rijen/s per worker",
-                    f"cluster, {args.size} rijen (mediaan van {args.runs})",
-                    "lokaal `--jobs` gelijk",
-                    "cluster / lokaal",
+                    "rijen/s per worker, client leest",
+                    f"rijen/s per worker, workers lezen {args.partitions} partities",
+                    "rijen/s per proces, lokaal `--jobs`",
+                    f"tijd voor {args.size} rijen (mediaan van {args.runs}): client leest / workers lezen / lokaal",
                     "uitvoer gelijk",
                 ),
                 rows,
             )
         )
+        print()
+        print(f"De client leest en serialiseert {client_rate:.0f} rijen/s (JSON Lines, in één proces).")
         return
     print(f"caseload: {args.size} applicants, {len(kb.goals)} goals, {len(kb.forms)} forms; medians of {args.runs}")
-    for n, local, remote, same in figures:
+    print(f"client reads and serialises {client_rate:.0f} rows/s")
+    for n, local, remote, parted, same in figures:
         print(
-            f"{n} worker(s): cluster {remote:.2f} s = {args.size / remote:.0f} rows/s, "
-            f"{args.size / remote / n:.0f} rows/s per worker; local --jobs {n} {local:.2f} s "
-            f"(ratio {remote / local:.2f}); output identical: {same}"
+            f"{n} worker(s): client reads {args.size / remote / n:.0f} rows/s per worker ({remote:.2f} s); "
+            f"workers read {args.partitions} partitions {args.size / parted / n:.0f} rows/s per worker "
+            f"({parted:.2f} s); local --jobs {n} {args.size / local / n:.0f} rows/s per process ({local:.2f} s); "
+            f"output identical: {same}"
         )
 
 
