@@ -2,7 +2,7 @@
 
 The client (the process running `batch`) reads the caseload, a file or a directory of partitions,
 exactly as the local run reads it, and sends it in chunks to the workers; each worker evaluates
-and formats a chunk with the local run's own code (`engine.answer.batch._finish`), and the client
+and formats a chunk with the local run's own code (`engine.answer.batch.finish_chunk`), and the client
 writes the chunks' text in input order, to one file or to a directory of partitions. So the
 output is byte for byte the local run's, and the workers need no shared storage: only this
 package, at the same version (checked: a worker whose fingerprint of the code and the rule base
@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
-from engine.answer.batch import CHUNK, Done, Job, Row, RowFormat, _finish, read_rows
+from engine.answer.batch import CHUNK, Done, Job, Row, RowFormat, finish_chunk, read_rows
 from engine.errors import InputError, escaped, visible
 
 EXTRA = "verblijfsregels[cluster]"
@@ -353,7 +353,7 @@ def evaluate_chunk(task: Task, chunk: Chunk) -> Done | Mismatch:
     if wrong is not None:
         return wrong
     try:
-        return _finish(task.job, _evaluators(task.job), chunk.rows)
+        return finish_chunk(task.job, _evaluators(task.job), chunk.rows)
     except Exception as exc:
         # Dask logs a failed task's exception and traceback text on the worker: the type only.
         raise ChunkFailed(type(exc).__name__) from None
@@ -375,10 +375,10 @@ def evaluate_partition(task: Task, path: str, fmt: str, offset: int) -> Done | M
         for row in rows:
             chunk.append(row)
             if len(chunk) == CHUNK:
-                count, failed = _add(_finish(task.job, evaluators, chunk), texts, results, count, failed)
+                count, failed = _add(finish_chunk(task.job, evaluators, chunk), texts, results, count, failed)
                 chunk = []
         if chunk:
-            count, failed = _add(_finish(task.job, evaluators, chunk), texts, results, count, failed)
+            count, failed = _add(finish_chunk(task.job, evaluators, chunk), texts, results, count, failed)
         return Done("".join(texts), count, failed, results)
     except Exception as exc:
         raise ChunkFailed(type(exc).__name__) from None
