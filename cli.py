@@ -665,6 +665,12 @@ def rules(fmt: str, inventory: bool) -> None:
 @click.option("--out-format", type=Keuze(["csv", "jsonl"]), help="Default: from the --out suffix.")
 @click.option("--jobs", type=click.IntRange(1, 64), default=1, show_default=True, help="Worker processes.")
 @click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    help="Run on the Dask cluster of this scheduler (tcp://host:8786; the 'cluster' extra). INPUT may "
+    "then be a directory of partitions, and --out a directory (partitions) or a file.",
+)
+@click.option(
     "--compare",
     "compare",
     metavar="JJJJ-MM-DD|MAP",
@@ -695,6 +701,7 @@ def batch(
     input_format: str | None,
     out_format: str | None,
     jobs: int,
+    scheduler: str | None,
     compare: str | None,
     compare_peildatum: date | None,
     compare_kb: Path | None,
@@ -732,10 +739,21 @@ def batch(
             "--format json: alleen voor het rapport van een vergelijking (--compare); de rijen zelf staan in --out"
         )
     other = compare_peildatum
+    cluster = _cluster_module(scheduler, jobs)
     eng = _engine()
     kbs = [eng.kb]
+    partitions = partitioned_out = None
     try:
-        in_fmt = guess_format(input_file, input_format)
+        if cluster and input_file.is_dir():  # a directory of partitions, read one by one
+            partitions, in_fmt = cluster.partitions(input_file, input_format)
+        else:
+            in_fmt = guess_format(input_file, input_format)
+        if cluster and (out_file.is_dir() or out_file.suffix.lower() not in (".csv", ".jsonl", ".ndjson")):
+            partitioned_out = True  # a directory of result partitions, in the input's format unless told
+            out_format = out_format or in_fmt
+            problem = cluster.PartitionedResult.check(out_file)
+            if problem:
+                raise UsageError(f"--out: {problem}")
         if out_format is None:
             suffix = out_file.suffix.lower()
             if suffix not in (".csv", ".jsonl", ".ndjson"):
@@ -747,7 +765,8 @@ def batch(
             raise UsageError(
                 "--out: mag niet het invoerbestand zijn, ook niet via een link (de invoer blijft onaangeroerd)"
             )
-        _check_writable(out_file, "--out")
+        if not partitioned_out:
+            _check_writable(out_file, "--out")
         own = None if KB_META not in ctx.meta else str(_kb_dir().resolve())
         runs: list[tuple[str | None, date]] = [(own, peildatum)]
         if other is not None:
@@ -755,8 +774,12 @@ def batch(
         if compare_kb is not None:
             kbs.append(_comparison_kb(compare_kb))
             runs.append((str(compare_kb.resolve()), peildatum))
-        rows = read_rows(eng.kb, input_file, in_fmt)
-        first = next(rows, None)  # header and file problems surface before the output is touched
+        if partitions is not None:
+            cluster.check_partitions(eng.kb, partitions, in_fmt)
+            rows, first = iter(()), None
+        else:
+            rows = read_rows(eng.kb, input_file, in_fmt)
+            first = next(rows, None)  # header and file problems surface before the output is touched
     except VerblijfsregelsError as exc:
         raise UsageError(str(exc)) from None
 
@@ -768,11 +791,18 @@ def batch(
     labels = (f"peildatum {peildatum}", f"peildatum {other}" if other else f"kennisbank {compare_kb}")
     comparison = Comparison(labels) if len(runs) > 1 else None
     failed = 0
-    result_file = _ResultFile(out_file, "--out")
+    if partitioned_out:
+        result_file = cluster.PartitionedResult(
+            out_file,
+            row_format,
+            lambda exc: OutputError(f"--out: kan {escaped(str(out_file))} niet schrijven: {exc.strerror}"),
+        )
+    else:
+        result_file = _ResultFile(out_file, "--out")
     try:
-        with result_file as handle, _progress(eng.kb, input_file, in_fmt) as bar:
+        with result_file as handle, _progress(eng.kb, input_file, in_fmt, partitions) as bar:
             try:
-                writer = Writer(handle, row_format)
+                writer = handle if partitioned_out else Writer(handle, row_format)
             except OSError as exc:
                 raise result_file.failed(exc) from None
 
@@ -796,7 +826,10 @@ def batch(
                     row_format,
                     keep_results=comparison is not None,
                 )
-                run_batch(all_rows, job, jobs, on_chunk)
+                if cluster:
+                    _run_on_cluster(cluster, scheduler, eng.kb, partitions, in_fmt, all_rows, job, on_chunk, writer)
+                else:
+                    run_batch(all_rows, job, jobs, on_chunk)
             except VerblijfsregelsError as exc:
                 raise UsageError(str(exc)) from None
     except KeyboardInterrupt:
@@ -817,6 +850,49 @@ def batch(
     if failed:
         click.echo(f"{failed} rij(en) met een fout; zie de kolom 'fout' in {escaped(str(out_file))}", err=True)
         ctx.exit(1)
+
+
+class ClusterFailure(UsageError):
+    """The cluster cannot run the caseload: one line, and exit code 69 (EX_UNAVAILABLE of sysexits.h)."""
+
+    exit_code = 69
+
+
+def _cluster_module(scheduler: str | None, jobs: int):
+    """engine.answer.cluster when --scheduler is given (imported only then), or None."""
+    if scheduler is None:
+        return None
+    if jobs != 1:
+        raise UsageError("--jobs met --scheduler: het aantal workers is dat van de cluster; laat --jobs weg")
+    from engine.answer import cluster
+
+    try:
+        cluster.require()
+    except cluster.ClusterError as exc:
+        raise UsageError(str(exc)) from None
+    return cluster
+
+
+def _run_on_cluster(cluster, scheduler, kb, partitions, in_fmt, rows, job, on_chunk, writer) -> None:
+    """Partitions the workers can read at the same path are read by them; anything else is read
+    here and sent."""
+    on_partition = getattr(writer, "begin", None)
+    try:
+        client = cluster.connect(scheduler)
+        try:
+            if partitions is not None and cluster.workers_see(client, partitions):
+                cluster.run_partitions_on_workers(client, partitions, in_fmt, job, on_chunk, on_partition)
+            else:
+                chunks = (
+                    cluster.chunks_of_file(rows)
+                    if partitions is None
+                    else cluster.chunks_of_partitions(kb, partitions, in_fmt)
+                )
+                cluster.run_on_cluster(client, chunks, job, on_chunk, on_partition)
+        finally:
+            client.close()
+    except cluster.ClusterError as exc:
+        raise ClusterFailure(str(exc)) from None
 
 
 def _comparison_target(value: str) -> tuple[date | None, Path | None]:
@@ -856,9 +932,9 @@ def _comparison_kb(directory: Path):
 
 
 @contextmanager
-def _progress(kb, input_file: Path, fmt: str):
+def _progress(kb, input_file: Path, fmt: str, partitions=None):
     """The progress bar on a terminal (None elsewhere). The rows are counted beforehand only in a
-    regular file: a pipe or FIFO can be read once, and counting would consume the caseload."""
+    regular file or in partitions: a pipe or FIFO can be read once, and counting would consume the caseload."""
     if not sys.stderr.isatty():
         yield None
         return
@@ -866,7 +942,11 @@ def _progress(kb, input_file: Path, fmt: str):
         regular = stat.S_ISREG(os.stat(input_file).st_mode)
     except OSError:
         regular = False
-    if regular:
+    if partitions is not None:
+        from engine.answer.cluster import count_partition_rows
+
+        bar = click.progressbar(length=count_partition_rows(kb, partitions, fmt), label="beoordelen", file=sys.stderr)
+    elif regular:
         from engine.answer.batch import count_rows
 
         bar = click.progressbar(length=count_rows(kb, input_file, fmt), label="beoordelen", file=sys.stderr)

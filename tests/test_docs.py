@@ -43,7 +43,7 @@ def other_options() -> set[str]:
     return found
 
 
-OTHER_TOOL = re.compile(r"\s*(ruff|pip)\s")
+OTHER_TOOL = re.compile(r"\s*(ruff|pip|dask)\s")  # dask: the scheduler and workers of docs/cluster.md
 
 
 def code_pieces(text: str) -> list[str]:
