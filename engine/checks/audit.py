@@ -50,6 +50,7 @@ CATEGORIES = [
     ("dood", "Dode regels"),
     ("overbodig", "Overbodige regels"),
     ("bronverschil", "Bronverschillen"),
+    ("brontrouw", "Brontrouw"),
     ("tijd", "Tijd"),
     ("structuur", "Structuur"),
     ("aanname", "Aannames"),
@@ -73,6 +74,8 @@ CATEGORY_OF = {
     "vergelijking": "structuur",
     "verklaring_zonder_bevinding": "structuur",
     "aanname": "aanname",
+    "citaat": "brontrouw",
+    "bedrag": "brontrouw",
 }
 SEVERITY_OF = {
     "tegenstrijdig": ERROR,
@@ -82,6 +85,8 @@ SEVERITY_OF = {
     "vergelijking": ERROR,
     "bronverschil": INFO,
     "aanname": INFO,
+    "citaat": ERROR,
+    "bedrag": ERROR,
 }
 assert set(CATEGORY_OF) == set(AUDIT_KINDS)
 
@@ -401,6 +406,10 @@ class Auditor:
     # -- the run ----------------------------------------------------------------------------------
 
     def run(self) -> AuditReport:
+        from engine.checks.fidelity import audit_sources
+
+        found, fidelity_note = audit_sources(self.kb, getattr(self.engine, "kb_dir", None), Finding)
+        self.findings += found
         self.assumptions()
         self.structure()
         self.conflicts()
@@ -425,7 +434,7 @@ class Auditor:
             }
             for c in self.library.clusters
         ]
-        report.notes = self.completeness_notes()
+        report.notes = self.completeness_notes() + [fidelity_note]
         report.routes = {"checked": self.route_checks, "open_with_everything_known": list(self.route_gaps)}
         report.unrealised = sorted(set(self.unrealised))
         from engine.checks.audit_graph import dot

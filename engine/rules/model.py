@@ -293,6 +293,8 @@ AUDIT_KINDS = (
     "vergelijking",
     "verklaring_zonder_bevinding",
     "aanname",
+    "citaat",
+    "bedrag",
 )
 
 
