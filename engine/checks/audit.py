@@ -16,7 +16,6 @@ Nothing here names a rule of the current knowledge base: the checks read the dec
 
 from __future__ import annotations
 
-import fnmatch
 import itertools
 import math
 import random
@@ -115,6 +114,8 @@ class Finding:
     severity: str = ""
     explained: str | None = None  # the reason the rule base gives, if the finding is known
     explained_where: str = ""
+    fingerprint: str = ""  # of the declarations it concerns (engine.checks.explanations)
+    stale: dict[str, Any] | None = None  # an explanation written for other declarations: no longer explains
 
     def __post_init__(self) -> None:
         self.severity = self.severity or SEVERITY_OF.get(self.kind, WARNING)
@@ -134,6 +135,8 @@ class Finding:
             "rules": self.rules,
             "witnesses": [w.to_json() for w in self.witnesses],
             "explained": None if self.explained is None else {"reason": self.explained, "where": self.explained_where},
+            "fingerprint": self.fingerprint,
+            "stale_explanation": self.stale,
         }
 
 
@@ -1367,31 +1370,9 @@ class Auditor:
     # -- explanations ----------------------------------------------------------------------------------
 
     def explain(self) -> None:
-        kb = self.kb
-        notes = [r.audit for r in kb.rules.values() if r.audit] + [f.audit for f in kb.fee_rules.values() if f.audit]
-        notes += kb.audit_notes
-        # an explanation for some peildata only (a rule that has ended): at others it is not in force
-        notes = [n for n in notes if n.covers(self.peildatum)]
-        used: set[int] = set()
-        for finding in self.findings:
-            for i, note in enumerate(notes):
-                if any(fnmatch.fnmatchcase(finding.key, p) for p in note.patterns):
-                    finding.explained = note.reason
-                    finding.explained_where = note.where + (f", {note.dates()}" if note.dates() else "")
-                    used.add(i)
-                    break
-        for i, note in enumerate(notes):
-            if i not in used:
-                self.add(
-                    Finding(
-                        "verklaring_zonder_bevinding",
-                        f"verklaring_zonder_bevinding/{note.patterns[0]}",
-                        f"verklaring zonder bevinding: {note.patterns[0]}",
-                        f"{note.where} verklaart '{' of '.join(note.patterns)}', maar de audit vindt zoiets "
-                        "niet (meer). Verwijder de verklaring of pas de sleutel aan.",
-                        [],
-                    )
-                )
+        from engine.checks.explanations import apply
+
+        self.findings += apply(self.kb, self.peildatum, self.findings, Finding)
 
     # -- completeness ----------------------------------------------------------------------------------
 

@@ -302,17 +302,28 @@ AUDIT_KINDS = (
 class AuditNote:
     """A finding the audit gives that is known and explained: it is listed as explained.
 
-    `patterns` are finding keys, `*` matching any part (fnmatch); `where` says where it was declared.
+    It names exactly one finding key (no patterns: a pattern would absorb a future defect) and is
+    pinned to the content of the declarations involved (`vingerafdruk`, engine.checks.explanations):
+    when they change, it no longer explains and the finding shows again with the old reason.
+    Each says why (`reden`), the quote that rests on (`bron`) and when (`datum`); `where` says
+    where it was declared.
     A finding that only occurs at some peildata (a rule that has ended, or not yet begun) is
     explained for those: `peildata: {vanaf, tot}` (from inclusive, until exclusive, like
     `geldig_van`/`geldig_tot`). At another peildatum the note neither explains nor is missed.
     """
 
-    patterns: tuple[str, ...]
+    patterns: tuple[str, ...]  # exactly one finding key (the name is kept for the readers of old reports)
     reason: str
     where: str
     from_: date | None = None
     until: date | None = None
+    source: Source | None = None  # the quote the reason rests on (`bron`)
+    written: date | None = None  # when the explanation was written (`datum`)
+    fingerprint: str = ""  # `vingerafdruk`: the content of the declarations it was written for
+
+    @property
+    def key(self) -> str:
+        return self.patterns[0]
 
     def covers(self, peildatum: date) -> bool:
         return (self.from_ is None or self.from_ <= peildatum) and (self.until is None or peildatum < self.until)
@@ -597,47 +608,86 @@ def _assumption(raw: dict, rid: str, where: str) -> Assumption | None:
     return Assumption(basis, reason)
 
 
+NOTE_KEYS = {"reden", "bron", "datum", "vingerafdruk", "peildata"}
+
+
+def _note_fields(note: dict, where: str, default_source: Source | None = None) -> dict[str, Any]:
+    """`reden`, `bron` (a seed file or the rule inventory), `datum` and `vingerafdruk` of an explanation."""
+    reason = " ".join(str(note.get("reden") or "").split())
+    if not reason:
+        raise KnowledgeBaseError(f"{where}: een audit-verklaring noemt de 'reden'")
+    if note.get("bron") is None and default_source is None:
+        raise KnowledgeBaseError(f"{where}: een audit-verklaring noemt de 'bron' (bestand en citaat) waarop zij rust")
+    source = _source(note["bron"], where) if note.get("bron") is not None else default_source
+    if source.file != INVENTORY_FILE and not SEED_FILE.match(source.file):
+        raise KnowledgeBaseError(
+            f"{where}: bron '{source.file}' is geen bestand uit shared/seeds en niet {INVENTORY_FILE}"
+        )
+    written = note.get("datum")
+    if not isinstance(written, date) or isinstance(written, datetime):
+        raise KnowledgeBaseError(
+            f"{where}: een audit-verklaring noemt de 'datum' waarop zij is geschreven (JJJJ-MM-DD)"
+        )
+    fingerprint = note.get("vingerafdruk")
+    if fingerprint is not None and not re.fullmatch(r"[0-9a-f]{16}", str(fingerprint)):
+        raise KnowledgeBaseError(
+            f"{where}: 'vingerafdruk' is de vingerafdruk die de audit bij de bevinding drukt (16 tekens 0-9a-f)"
+        )
+    return {"reason": reason, "source": source, "written": written, "fingerprint": str(fingerprint or "")}
+
+
 def _rule_audit(raw: dict, rid: str, where: str) -> AuditNote | None:
-    """`audit: {verwacht: dood, reden: ...}`: the audit gives this finding for this rule, and why."""
+    """`audit: {verwacht: dood, reden, datum, vingerafdruk}`: the audit gives this finding for this
+    rule, and why; the quote it rests on is the rule's own unless `bron` names another."""
     if "audit" not in raw:
         return None
     note = raw["audit"]
-    if not isinstance(note, dict) or not {"verwacht", "reden"} <= set(note) <= {"verwacht", "reden", "peildata"}:
+    if not isinstance(note, dict) or not {"verwacht", "reden"} <= set(note) <= NOTE_KEYS | {"verwacht"}:
         raise KnowledgeBaseError(
-            f"{where}: 'audit' heeft 'verwacht' (een soort bevinding) en 'reden', en naar keuze 'peildata'"
+            f"{where}: 'audit' heeft 'verwacht' (één soort bevinding), 'reden' en 'datum', en naar keuze "
+            "'vingerafdruk', 'bron' en 'peildata'"
         )
-    kinds = note["verwacht"] if isinstance(note["verwacht"], list) else [note["verwacht"]]
-    for kind in kinds:
-        if kind not in AUDIT_KINDS:
-            raise KnowledgeBaseError(f"{where}: audit verwacht '{kind}'; soorten: {', '.join(AUDIT_KINDS)}")
-    reason = " ".join(str(note["reden"] or "").split())
-    if not reason:
-        raise KnowledgeBaseError(f"{where}: een audit-verklaring noemt de 'reden'")
-    patterns = tuple(p for kind in kinds for p in (f"{kind}/{rid}", f"{kind}/{rid}/*"))
-    return AuditNote(patterns, reason, where, *_note_dates(note.get("peildata"), where))
+    kind = note["verwacht"]
+    if kind not in AUDIT_KINDS:
+        raise KnowledgeBaseError(f"{where}: audit verwacht '{kind}' (één soort); soorten: {', '.join(AUDIT_KINDS)}")
+    own = _source(raw["bron"], where) if isinstance(raw.get("bron"), dict) else None
+    fields = _note_fields(note, where, own)
+    return AuditNote(
+        (f"{kind}/{rid}",),
+        where=where,
+        **fields,
+        **dict(zip(("from_", "until"), _note_dates(note.get("peildata"), where))),
+    )
 
 
 def _audit_section(raw: Any, path: Path) -> list[AuditNote]:
-    """Section `audit`: a list of {sleutel: <finding key or pattern>, reden: ..., peildata?: {vanaf?, tot?}}."""
+    """Section `audit`: a list of {sleutel: <one finding key>, reden, bron, datum, vingerafdruk, peildata?}."""
     if not isinstance(raw, list):
-        raise KnowledgeBaseError(f"{path.name}: sectie 'audit' is een lijst van {{sleutel, reden}}")
+        raise KnowledgeBaseError(f"{path.name}: sectie 'audit' is een lijst van {{sleutel, reden, bron, datum}}")
     notes = []
     for item in raw:
-        if not isinstance(item, dict) or not {"sleutel", "reden"} <= set(item) <= {"sleutel", "reden", "peildata"}:
+        if not isinstance(item, dict) or not {"sleutel", "reden"} <= set(item) <= NOTE_KEYS | {"sleutel"}:
             raise KnowledgeBaseError(
-                f"{path.name} [audit]: elke verklaring heeft 'sleutel' en 'reden', en naar keuze 'peildata'"
+                f"{path.name} [audit]: elke verklaring heeft 'sleutel', 'reden', 'bron' en 'datum', en naar keuze "
+                "'vingerafdruk' en 'peildata'"
             )
-        keys = item["sleutel"] if isinstance(item["sleutel"], list) else [item["sleutel"]]
-        where = _where(path, str(keys[0]))
-        for key in keys:
-            if str(key).split("/", 1)[0] not in AUDIT_KINDS:
-                raise KnowledgeBaseError(
-                    f"{where}: sleutel '{key}' begint niet met een soort bevinding ({', '.join(AUDIT_KINDS)})"
-                )
-        reason = " ".join(str(item["reden"] or "").split())
-        if not reason:
-            raise KnowledgeBaseError(f"{where}: een audit-verklaring noemt de 'reden'")
-        notes.append(AuditNote(tuple(str(k) for k in keys), reason, where, *_note_dates(item.get("peildata"), where)))
+        key = item["sleutel"]
+        if not isinstance(key, str) or any(c in key for c in "*?[]"):
+            raise KnowledgeBaseError(
+                f"{path.name} [audit]: sleutel {key!r}: een verklaring noemt precies één bevinding, zonder * of "
+                "lijst (een patroon zou ook een toekomstige bevinding verklaren)"
+            )
+        where = _where(path, key)
+        if key.split("/", 1)[0] not in AUDIT_KINDS:
+            raise KnowledgeBaseError(
+                f"{where}: sleutel '{key}' begint niet met een soort bevinding ({', '.join(AUDIT_KINDS)})"
+            )
+        fields = _note_fields(item, where)
+        notes.append(
+            AuditNote(
+                (key,), where=where, **fields, **dict(zip(("from_", "until"), _note_dates(item.get("peildata"), where)))
+            )
+        )
     return notes
 
 
