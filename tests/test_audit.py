@@ -713,28 +713,43 @@ regels:
     assert report.failed
 
 
-@pytest.mark.parametrize(
-    "rules, expected",
-    [
-        (
-            f"""
+def test_recursion_through_negation_names_nothing_to_leave_out_so_the_load_error_is_the_only_finding(tmp_path):
+    rules = f"""
   - {{id: C1, label: p, conclusie: p, voorwaarden: {{alle: [a, {{niet: q}}]}}, {SRC}}}
-  - {{id: C2, label: q, conclusie: q, voorwaarden: p, {SRC}}}""",
-            "recursie via negatie",
-        ),
-        (
-            f"""
-  - {{id: C1, label: p, conclusie: p, voorwaarden: onbekend_feit, {SRC}}}""",
-            "'onbekend_feit' is niet gedeclareerd",
-        ),
-    ],
-)
-def test_a_rule_base_that_does_not_load_is_one_structure_error(tmp_path, rules, expected):
+  - {{id: C2, label: q, conclusie: q, voorwaarden: p, {SRC}}}"""
     path = kb_dir(tmp_path, facts("a") + GOAL + "regels:" + rules + "\n")
     report = audit(path)
     (f,) = report.findings
-    assert f.key == "laadfout" and f.severity == "fout" and expected in f.message
-    assert report.failed
+    assert f.key == "laadfout" and f.severity == "fout" and "recursie via negatie" in f.message
+    assert report.failed and any("alleen de laadfouten" in n for n in report.notes)
+
+
+def test_every_load_error_is_reported_and_what_does_not_depend_on_them_is_still_audited(tmp_path):
+    """Two broken files: a rule reading an undeclared fact, and a file that is no YAML. Both are
+    reported; the rule base without them is audited, and its own defect (a dead rule) is found."""
+    path = kb_dir(
+        tmp_path,
+        facts("a")
+        + GOAL
+        + f"""
+regels:
+  - {{id: C1, label: p, conclusie: p, voorwaarden: a, {SRC}}}
+  - {{id: C2, label: dood, conclusie: p, voorwaarden: {{alle: [a, {{niet: a}}]}}, {SRC}}}
+""",
+    )
+    (path / "regels" / "s.yaml").write_text(
+        f"regels:\n  - {{id: C3, label: q, conclusie: q, voorwaarden: onbekend_feit, {SRC}}}\n", encoding="utf-8"
+    )
+    (path / "regels" / "t.yaml").write_text("regels: [\n  - {id: C4\n", encoding="utf-8")
+    report = audit(path)
+    errors = [f for f in report.findings if f.kind == "laadfout"]
+    assert [f.key for f in errors] == ["laadfout/1", "laadfout/2"]
+    text = " ".join(f.message for f in errors)
+    assert "'onbekend_feit' is niet gedeclareerd" in text and "geen geldige YAML" in text
+    assert "C3 (regels/s.yaml)" in text and "het bestand regels/t.yaml" in text
+    assert "dood/C2" in {f.key for f in report.findings}
+    assert report.failed and report.coverage and report.notes[0].startswith("De kennisbank laadt niet: 2 laadfouten")
+    assert (path / "regels" / "s.yaml").exists() and (path / "regels" / "t.yaml").exists()  # the copy was changed
 
 
 # -- explanations -------------------------------------------------------------------------------------

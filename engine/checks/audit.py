@@ -240,22 +240,16 @@ def euro(cents: int | None) -> str:
 
 
 def audit_directory(kb_dir: Path, peildatum: date) -> AuditReport:
-    """Audit the rule base in `kb_dir`; one that does not load is one finding of its own."""
+    """Audit the rule base in `kb_dir`; one that does not load gets every load error, and the
+    audit of what loads without them (engine.checks.load_errors)."""
     from engine.answer.assess import Engine
 
     try:
         engine = Engine(kb_dir, evaluator=SetwiseEvaluator)
     except KnowledgeBaseError as exc:
-        finding = Finding(
-            "laadfout",
-            "laadfout",
-            "de kennisbank laadt niet",
-            f"De kennisbank wordt bij het laden geweigerd: {exc}. Zolang dat zo is, kan geen "
-            "situatie worden beoordeeld.",
-        )
-        report = AuditReport(peildatum, [finding])
-        report.notes.append("De kennisbank laadt niet; alleen de laadfout is gecontroleerd.")
-        return report
+        from engine.checks.load_errors import audit_in_part
+
+        return audit_in_part(kb_dir, peildatum, exc, Finding, audit_directory)
     return Auditor(engine, peildatum).run()
 
 
