@@ -611,9 +611,20 @@ leges:
 """,
     )
     report = audit(path)
-    assert problems(report) == set()
+    # undeclared, a warning: the rule base says which differences the sources really have
+    assert problems(report) == {"bronverschil/leges/1234/001/002"}
     f = finding(report, "bronverschil/leges/1234/001/002")
-    assert f.severity == "info" and [w.applicant for w in f.witnesses] == [{"a": True}]
+    assert f.severity == "waarschuwing" and [w.applicant for w in f.witnesses] == [{"a": True}]
+    (path / "bronverschillen.yaml").write_text(
+        "erkende_bronverschillen:\n  - id: verschil\n    label: verschil\n"
+        "    bevindingen: [bronverschil/leges/1234/001/002]\n"
+        '    citaten: [{bestand: 001_656115d499998806.txt, citaat: "€ 174"}, '
+        '{bestand: 002_b3255643ce0e7bad.txt, citaat: "€ 207"}]\n'
+        "    toelichting: de bronnen verschillen\n",
+        encoding="utf-8",
+    )
+    report = audit(path)
+    assert problems(report) == set() and finding(report, "bronverschil/leges/1234/001/002").severity == "info"
 
 
 def test_a_rule_whose_period_has_ended_at_the_peildatum_is_reported_under_time(tmp_path):

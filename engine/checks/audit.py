@@ -415,6 +415,10 @@ class Auditor:
         self.redundant()
         self.sources()
         self.fee_trees()
+        from engine.checks import disagreements
+
+        self.findings += disagreements.check(self, Finding)
+        self.findings += disagreements.declared(self.kb, self.findings, Finding)
         self.time()
         coverage = [self.coverage(gid) for gid in sorted(self.kb.goals)]
         self.explain()

@@ -82,9 +82,9 @@ def citations(kb: KnowledgeBase) -> Iterator[Citation]:
     for precedence in kb.precedences.values():
         for source in precedence.sources:
             yield Citation(f"voorrang {precedence.id}", source, True)
-    for dis in kb.disagreements.values():
-        for i, source in enumerate(getattr(dis, "sources", ()) or ()):
-            yield Citation(f"bronverschil {dis.id} (citaat {i + 1})", source)
+    for ack in getattr(kb, "acknowledged", ()):
+        for i, source in enumerate(ack.sources):
+            yield Citation(f"bronverschil {ack.id} (citaat {i + 1})", source)
     for note in kb.audit_notes:
         if getattr(note, "source", None) is not None:
             yield Citation(f"verklaring {note.patterns[0]}", note.source, True)

@@ -156,6 +156,52 @@ class Disagreement:
 
 
 @dataclass(frozen=True)
+class AcknowledgedDisagreement:
+    """What two sources really disagree on, found by the audit across rows or forms and declared
+    (`erkende_bronverschillen`): the findings it covers, by key, and a quote from each source. It
+    changes no answer (a `bronverschil` joining two rules does that); the audit lists its findings
+    as declared information instead of a warning."""
+
+    id: str
+    label: str
+    findings: tuple[str, ...]
+    sources: tuple[Source, ...]
+    explanation: str
+    where: str
+
+
+def _acknowledged(raw: Any, path: Path) -> AcknowledgedDisagreement:
+    allowed = {"id", "label", "bevindingen", "citaten", "toelichting"}
+    if not isinstance(raw, dict) or set(raw) != allowed:
+        raise KnowledgeBaseError(
+            f"{path.name} [erkende_bronverschillen]: elk heeft precies {', '.join(sorted(allowed))}"
+        )
+    did = str(raw["id"])
+    where = _where(path, did)
+    keys = raw["bevindingen"]
+    if (
+        not isinstance(keys, list)
+        or not keys
+        or not all(isinstance(k, str) and k.startswith("bronverschil/") for k in keys)
+    ):
+        raise KnowledgeBaseError(f"{where}: 'bevindingen' is een lijst van sleutels van bronverschil-bevindingen")
+    if any(c in k for k in keys for c in "*?[]"):
+        raise KnowledgeBaseError(f"{where}: 'bevindingen' noemt elke bevinding precies, zonder *")
+    if not isinstance(raw["citaten"], list):
+        raise KnowledgeBaseError(f"{where}: 'citaten' is een lijst van {{bestand, citaat}}")
+    sources = tuple(_source(c, where) for c in raw["citaten"])
+    files = {c.file for c in sources}
+    if len(files) < 2 or not all(SEED_FILE.match(f) for f in files):
+        raise KnowledgeBaseError(
+            f"{where}: 'citaten' citeert elk van de bronnen die verschillen (minstens twee bronpagina's)"
+        )
+    explanation = " ".join(str(raw["toelichting"] or "").split())
+    if not explanation or not str(raw["label"] or "").strip():
+        raise KnowledgeBaseError(f"{where}: noem 'label' en 'toelichting'")
+    return AcknowledgedDisagreement(did, " ".join(str(raw["label"]).split()), tuple(keys), sources, explanation, where)
+
+
+@dataclass(frozen=True)
 class SourcePrecedence:
     """Where sources disagree, which goes first (`voorrang`): declared once, with its reason and the
     quotes it rests on. `first` goes before every file in `after`."""
@@ -371,6 +417,7 @@ class KnowledgeBase:
     audit_notes: list[AuditNote] = field(default_factory=list)  # section `audit` of any file
     goal_assumptions: dict[str, GoalAssumption] = field(default_factory=dict)  # section `aanvraag_voor_doel`
     precedences: dict[str, SourcePrecedence] = field(default_factory=dict)  # section `voorrang`
+    acknowledged: list[AcknowledgedDisagreement] = field(default_factory=list)  # `erkende_bronverschillen`
     # derived indexes, filled by `index()`
     rules_for: dict[str, list[str]] = field(default_factory=dict)
     exceptions_of: dict[str, list[str]] = field(default_factory=dict)
@@ -697,6 +744,7 @@ SECTIONS = (
     "grootheden",
     "regels",
     "bronverschillen",
+    "erkende_bronverschillen",
     "doelen",
     "formulieren",
     "parameters",
@@ -1111,6 +1159,7 @@ def load_knowledge_base(directory: Path = KB_DIR) -> KnowledgeBase:
     goal_assumptions: dict[str, GoalAssumption] = {}
     precedences: dict[str, SourcePrecedence] = {}
     audit_notes: list[AuditNote] = []
+    acknowledged: list[AcknowledgedDisagreement] = []
     origin: dict[tuple[str, str], str] = {}
 
     def claim(section: str, name: str, path: Path) -> None:
@@ -1149,6 +1198,10 @@ def load_knowledge_base(directory: Path = KB_DIR) -> KnowledgeBase:
                 rule_ids=tuple(raw["regels"]),
                 explanation=" ".join(str(raw.get("toelichting", "")).split()),
             )
+        for raw in data.get("erkende_bronverschillen") or ():
+            ack = _acknowledged(raw, path)
+            claim("regel", ack.id, path)
+            acknowledged.append(ack)
         for gid, raw in (data.get("doelen") or {}).items():
             claim("doel", gid, path)
             goals[gid] = _goal(gid, raw, _where(path, gid))
@@ -1194,6 +1247,7 @@ def load_knowledge_base(directory: Path = KB_DIR) -> KnowledgeBase:
         audit_notes,
         goal_assumptions,
         precedences,
+        acknowledged,
     )
     kb.index()
     check_knowledge_base(kb)
