@@ -249,7 +249,7 @@ def audit_directory(kb_dir: Path, peildatum: date) -> AuditReport:
     except KnowledgeBaseError as exc:
         from engine.checks.load_errors import audit_in_part
 
-        return audit_in_part(kb_dir, peildatum, exc, Finding, audit_directory)
+        return audit_in_part(kb_dir, peildatum, exc, Finding, audit_directory, AuditReport, _sort)
     return Auditor(engine, peildatum).run()
 
 

@@ -25,6 +25,9 @@ from typing import Any
 
 from engine.rules.model import Rule, expr_names
 
+# the audit's severities (engine.checks.audit registers this module, so it cannot import them here)
+INFO, WARNING = "info", "waarschuwing"
+
 
 def _src(rule: Any) -> str:
     return rule.source.file.split("_")[0]
@@ -101,9 +104,10 @@ def fees_across_forms(auditor: Any, finding: Any) -> list[Any]:
 
 
 def _euro(cents: int | None) -> str:
-    from engine.checks.audit import euro
-
-    return euro(cents)
+    if cents is None:
+        return "geen bedrag"
+    whole, rest = divmod(cents, 100)
+    return f"€ {whole:,}".replace(",", ".") + f",{rest:02d}"
 
 
 def _differ(auditor: Any, r1: Rule, r2: Rule, key: str, finding: Any, title: str, message: str) -> Any | None:
@@ -255,8 +259,6 @@ def declared(kb: Any, findings: list[Any], finding: Any) -> list[Any]:
     """A disagreement the rule base declares (`erkende_bronverschillen`) is information, with its
     explanation; one of the comparisons above or of fees (`bronverschil/leges/`) that it does not
     declare is a warning. A declaration whose finding the audit does not give is reported."""
-    from engine.checks.audit import INFO, WARNING
-
     acks = acknowledged(kb)
     for f in findings:
         ack = acks.get(f.key)

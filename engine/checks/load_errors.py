@@ -79,9 +79,13 @@ def _leave_out(path: Path, name: str | None) -> str:
     return f"het bestand {path.parent.name}/{path.name}"
 
 
-def audit_in_part(kb_dir: Path, peildatum: Any, first: KnowledgeBaseError, finding: Any, auditor: Any) -> Any:
+def audit_in_part(
+    kb_dir: Path, peildatum: Any, first: KnowledgeBaseError, finding: Any, auditor: Any, make_report: Any, order: Any
+) -> Any:
     """The report for a rule base that does not load: a `laadfout` finding per error, and the
-    findings of the audit of what loads without them (or none, when nothing can be left out)."""
+    findings of the audit of what loads without them (or none, when nothing can be left out).
+    The audit passes in how it makes findings and reports and orders findings (it imports this
+    module, so this one cannot import it)."""
     errors: list[tuple[str, str]] = []  # (message, what was left out)
     with tempfile.TemporaryDirectory(prefix="verblijfsregels-audit-") as tmp:
         root = Path(tmp) / Path(kb_dir).name
@@ -116,18 +120,14 @@ def audit_in_part(kb_dir: Path, peildatum: Any, first: KnowledgeBaseError, findi
             )
         )
     if report is None:
-        from engine.checks.audit import AuditReport
-
-        report = AuditReport(peildatum, findings)
+        report = make_report(peildatum, findings)
         report.notes.append(
             f"De kennisbank laadt niet ({len(errors)} laadfout{'en' if len(errors) != 1 else ''}); de laatste noemt "
             "niets dat de audit kan weglaten, dus zijn alleen de laadfouten gemeld. Zolang dat zo is, kan geen "
             "situatie worden beoordeeld."
         )
         return report
-    from engine.checks.audit import _sort
-
-    report.findings = _sort(findings + report.findings)
+    report.findings = order(findings + report.findings)
     report.notes.insert(
         0,
         f"De kennisbank laadt niet: {len(errors)} laadfout{'en' if len(errors) != 1 else ''}, hierboven gemeld. De "
