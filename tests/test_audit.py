@@ -42,7 +42,7 @@ SRC2 = "bron: {bestand: 004_4ee60f9a98cd6659.txt, citaat: Voorwaarden}"
 
 def kb_dir(tmp_path: Path, text: str) -> Path:
     """A rule base from one file: facts, quantities, rules, goals and fees side by side."""
-    (tmp_path / "regels").mkdir(parents=True)
+    (tmp_path / "regels").mkdir(parents=True, exist_ok=True)
     (tmp_path / "regels" / "r.yaml").write_text(textwrap.dedent(text), encoding="utf-8")
     return tmp_path
 
@@ -611,9 +611,20 @@ leges:
 """,
     )
     report = audit(path)
-    assert problems(report) == set()
+    # undeclared, a warning: the rule base says which differences the sources really have
+    assert problems(report) == {"bronverschil/leges/1234/001/002"}
     f = finding(report, "bronverschil/leges/1234/001/002")
-    assert f.severity == "info" and [w.applicant for w in f.witnesses] == [{"a": True}]
+    assert f.severity == "waarschuwing" and [w.applicant for w in f.witnesses] == [{"a": True}]
+    (path / "bronverschillen.yaml").write_text(
+        "erkende_bronverschillen:\n  - id: verschil\n    label: verschil\n"
+        "    bevindingen: [bronverschil/leges/1234/001/002]\n"
+        '    citaten: [{bestand: 001_656115d499998806.txt, citaat: "€ 174"}, '
+        '{bestand: 002_b3255643ce0e7bad.txt, citaat: "€ 207"}]\n'
+        "    toelichting: de bronnen verschillen\n",
+        encoding="utf-8",
+    )
+    report = audit(path)
+    assert problems(report) == set() and finding(report, "bronverschil/leges/1234/001/002").severity == "info"
 
 
 def test_a_rule_whose_period_has_ended_at_the_peildatum_is_reported_under_time(tmp_path):
@@ -713,28 +724,43 @@ regels:
     assert report.failed
 
 
-@pytest.mark.parametrize(
-    "rules, expected",
-    [
-        (
-            f"""
+def test_recursion_through_negation_names_nothing_to_leave_out_so_the_load_error_is_the_only_finding(tmp_path):
+    rules = f"""
   - {{id: C1, label: p, conclusie: p, voorwaarden: {{alle: [a, {{niet: q}}]}}, {SRC}}}
-  - {{id: C2, label: q, conclusie: q, voorwaarden: p, {SRC}}}""",
-            "recursie via negatie",
-        ),
-        (
-            f"""
-  - {{id: C1, label: p, conclusie: p, voorwaarden: onbekend_feit, {SRC}}}""",
-            "'onbekend_feit' is niet gedeclareerd",
-        ),
-    ],
-)
-def test_a_rule_base_that_does_not_load_is_one_structure_error(tmp_path, rules, expected):
+  - {{id: C2, label: q, conclusie: q, voorwaarden: p, {SRC}}}"""
     path = kb_dir(tmp_path, facts("a") + GOAL + "regels:" + rules + "\n")
     report = audit(path)
     (f,) = report.findings
-    assert f.key == "laadfout" and f.severity == "fout" and expected in f.message
-    assert report.failed
+    assert f.key == "laadfout" and f.severity == "fout" and "recursie via negatie" in f.message
+    assert report.failed and any("alleen de laadfouten" in n for n in report.notes)
+
+
+def test_every_load_error_is_reported_and_what_does_not_depend_on_them_is_still_audited(tmp_path):
+    """Two broken files: a rule reading an undeclared fact, and a file that is no YAML. Both are
+    reported; the rule base without them is audited, and its own defect (a dead rule) is found."""
+    path = kb_dir(
+        tmp_path,
+        facts("a")
+        + GOAL
+        + f"""
+regels:
+  - {{id: C1, label: p, conclusie: p, voorwaarden: a, {SRC}}}
+  - {{id: C2, label: dood, conclusie: p, voorwaarden: {{alle: [a, {{niet: a}}]}}, {SRC}}}
+""",
+    )
+    (path / "regels" / "s.yaml").write_text(
+        f"regels:\n  - {{id: C3, label: q, conclusie: q, voorwaarden: onbekend_feit, {SRC}}}\n", encoding="utf-8"
+    )
+    (path / "regels" / "t.yaml").write_text("regels: [\n  - {id: C4\n", encoding="utf-8")
+    report = audit(path)
+    errors = [f for f in report.findings if f.kind == "laadfout"]
+    assert [f.key for f in errors] == ["laadfout/1", "laadfout/2"]
+    text = " ".join(f.message for f in errors)
+    assert "'onbekend_feit' is niet gedeclareerd" in text and "geen geldige YAML" in text
+    assert "C3 (regels/s.yaml)" in text and "het bestand regels/t.yaml" in text
+    assert "dood/C2" in {f.key for f in report.findings}
+    assert report.failed and report.coverage and report.notes[0].startswith("De kennisbank laadt niet: 2 laadfouten")
+    assert (path / "regels" / "s.yaml").exists() and (path / "regels" / "t.yaml").exists()  # the copy was changed
 
 
 # -- explanations -------------------------------------------------------------------------------------
@@ -753,25 +779,87 @@ regels:
 )
 
 
+NOTE_SRC = "bron: {bestand: 003_453b3a8f2812a451.txt, citaat: Voorwaarden}, datum: 2026-12-07"
+
+
+def fingerprint_of(path: Path, key: str, peildatum: date = PEILDATUM) -> str:
+    """The fingerprint the audit prints beside a finding: what an explanation is written for."""
+    return finding(audit_directory(path, peildatum), key).fingerprint
+
+
 def test_a_rule_may_declare_the_finding_it_is_known_to_give(tmp_path):
-    path = kb_dir(
-        tmp_path, DEAD.replace("    voorwaarden:", "    audit: {verwacht: dood, reden: zo bedoeld}\n    voorwaarden:")
-    )
+    path = kb_dir(tmp_path, DEAD)
+    fp = fingerprint_of(path, "dood/C1")
+    note = f"    audit: {{verwacht: dood, reden: zo bedoeld, datum: 2026-12-07, vingerafdruk: '{fp}'}}\n"
+    kb_dir(tmp_path, DEAD.replace("    voorwaarden:", note + "    voorwaarden:"))
     report = audit(path)
     f = finding(report, "dood/C1")
     assert f.explained == "zo bedoeld" and problems(report) == set()
 
 
-def test_an_audit_section_explains_findings_by_key_pattern_and_an_explanation_without_finding_is_reported(tmp_path):
+def test_an_explanation_names_exactly_one_finding_and_one_without_finding_is_reported(tmp_path):
     path = kb_dir(tmp_path, DEAD)
+    fp = fingerprint_of(path, "dood/C1")
     (path / "audit.yaml").write_text(
-        "audit:\n  - {sleutel: 'dood/C*', reden: ontbreekt in de bron}\n"
-        "  - {sleutel: tegenstrijdig/C9, reden: verouderd}\n",
+        f"audit:\n  - {{sleutel: dood/C1, vingerafdruk: '{fp}', reden: ontbreekt in de bron, {NOTE_SRC}}}\n"
+        f"  - {{sleutel: tegenstrijdig/C9, vingerafdruk: '{fp}', reden: verouderd, {NOTE_SRC}}}\n",
         encoding="utf-8",
     )
     report = audit(path)
     assert finding(report, "dood/C1").explained == "ontbreekt in de bron"
     assert problems(report) == {"verklaring_zonder_bevinding/tegenstrijdig/C9"}
+
+
+@pytest.mark.parametrize(
+    "entry, message",
+    [
+        ("{sleutel: 'dood/C*', reden: r, BRON}", "precies één bevinding"),
+        ("{sleutel: [dood/C1, dood/C2], reden: r, BRON}", "precies één bevinding"),
+        ("{sleutel: dood/C1, reden: r, datum: 2026-12-07}", "'bron'"),
+        ("{sleutel: dood/C1, reden: r, bron: {bestand: 003_453b3a8f2812a451.txt, citaat: x}}", "'datum'"),
+        ("{sleutel: dood/C1, reden: r, BRON, vingerafdruk: abc}", "vingerafdruk"),
+    ],
+)
+def test_an_explanation_with_a_pattern_or_without_quote_date_or_a_proper_fingerprint_is_refused(
+    tmp_path, entry, message
+):
+    path = kb_dir(tmp_path, DEAD)
+    (path / "audit.yaml").write_text("audit:\n  - " + entry.replace("BRON", NOTE_SRC) + "\n", encoding="utf-8")
+    with pytest.raises(KnowledgeBaseError, match=message):
+        Engine(path)
+
+
+def test_an_explanation_stops_explaining_when_the_declarations_change_and_shows_the_old_reason(tmp_path):
+    """A goal-level key cannot absorb a new defect: the reason was written for other rules."""
+    path = kb_dir(tmp_path, DEAD)
+    fp = fingerprint_of(path, "dood/C1")
+    (path / "audit.yaml").write_text(
+        f"audit:\n  - {{sleutel: dood/C1, vingerafdruk: '{fp}', reden: de bron spreekt zich tegen, {NOTE_SRC}}}\n",
+        encoding="utf-8",
+    )
+    assert finding(audit(path), "dood/C1").explained is not None
+    # the same finding, from a changed rule: another contradiction under the same key
+    kb_dir(tmp_path, DEAD.replace("label: p\n", "label: p, anders gelezen\n"))
+    report = audit(path)
+    f = finding(report, "dood/C1")
+    assert f.explained is None and "dood/C1" in problems(report)
+    assert (
+        f.stale
+        == {
+            "reason": "de bron spreekt zich tegen",
+            "where": "kb/audit.yaml [dood/C1]".replace("kb/", f"{path.name}/"),
+            "date": "2026-12-07",
+            "fingerprint": fp,
+            "now": f.fingerprint,
+        }
+        and f.fingerprint != fp
+    )
+    text = render_audit(report)
+    assert "Verklaring vervallen" in text and "de bron spreekt zich tegen" in text and fp in text
+    # moving the rule to another file is no change of content
+    moved = kb_dir(tmp_path / "verplaatst", DEAD)
+    (moved / "regels" / "r.yaml").rename(moved / "regels" / "ander.yaml")
+    assert fingerprint_of(moved, "dood/C1") == fp
 
 
 def test_an_explanation_for_some_peildata_explains_there_and_is_not_missed_at_other_peildata(tmp_path):
@@ -785,9 +873,13 @@ regels:
   - {{id: C1, label: p, conclusie: p, voorwaarden: a, geldig_van: 2016-04-01, geldig_tot: 2021-04-01, {SRC}}}
 """,
     )
+    ended = fingerprint_of(path, "vervallen/C1")
+    begins = fingerprint_of(path, "nog_niet_geldig/C1", date(2015, 1, 1))
     (path / "audit.yaml").write_text(
-        "audit:\n  - {sleutel: vervallen/C1, peildata: {vanaf: 2021-04-01}, reden: de pilot is afgelopen}\n"
-        "  - {sleutel: nog_niet_geldig/C1, peildata: {tot: 2016-04-01}, reden: de pilot begint later}\n",
+        f"audit:\n  - {{sleutel: vervallen/C1, vingerafdruk: '{ended}', peildata: {{vanaf: 2021-04-01}}, "
+        f"reden: de pilot is afgelopen, {NOTE_SRC}}}\n"
+        f"  - {{sleutel: nog_niet_geldig/C1, vingerafdruk: '{begins}', peildata: {{tot: 2016-04-01}}, "
+        f"reden: de pilot begint later, {NOTE_SRC}}}\n",
         encoding="utf-8",
     )
     for peildatum, explained in [
@@ -801,15 +893,14 @@ regels:
     assert audit_directory(path, date(2018, 1, 1)).findings == []
     for wrong in ("{vanaf: 2021-04-01, tot: 2016-04-01}", "{van: 2021-04-01}", "{vanaf: morgen}"):
         (path / "audit.yaml").write_text(
-            f"audit:\n  - {{sleutel: vervallen/C1, peildata: {wrong}, reden: r}}\n", encoding="utf-8"
+            f"audit:\n  - {{sleutel: vervallen/C1, peildata: {wrong}, reden: r, {NOTE_SRC}}}\n", encoding="utf-8"
         )
         with pytest.raises(KnowledgeBaseError, match="peildata"):
             Engine(path)
 
 
 def test_an_explained_error_does_not_fail_strict(tmp_path):
-    path = kb_dir(
-        tmp_path,
+    text = (
         facts("a", "b")
         + GOAL
         + f"""
@@ -817,8 +908,15 @@ regels:
   - {{id: C1, label: p, conclusie: p, voorwaarden: a, {SRC}}}
   - {{id: C1.x, label: x, uitzondering_op: C1, van_toepassing_als: b, voorwaarden: a, {SRC}}}
   - {{id: C1.y, label: y, uitzondering_op: C1, van_toepassing_als: b, voorwaarden: {{niet: a}}, {SRC}}}
-audit:
-  - {{sleutel: tegenstrijdig/C1, reden: de bronnen laten dit open}}
+"""
+    )
+    path = kb_dir(tmp_path, text)
+    fp = fingerprint_of(path, "tegenstrijdig/C1")
+    kb_dir(
+        tmp_path,
+        text
+        + f"""audit:
+  - {{sleutel: tegenstrijdig/C1, vingerafdruk: '{fp}', reden: de bronnen laten dit open, {NOTE_SRC}}}
 """,
     )
     report = audit(path)
@@ -1360,9 +1458,11 @@ regels:
 
 
 def test_an_explained_error_is_styled_as_explained_in_the_html_report(tmp_path):
-    path = kb_dir(
+    path = kb_dir(tmp_path, CONFLICT)
+    fp = fingerprint_of(path, "tegenstrijdig/C1")
+    kb_dir(
         tmp_path,
-        CONFLICT + "audit:\n  - {sleutel: tegenstrijdig/C1, reden: bekend}\n",
+        CONFLICT + f"audit:\n  - {{sleutel: tegenstrijdig/C1, vingerafdruk: '{fp}', reden: bekend, {NOTE_SRC}}}\n",
     )
     page = run(path, "--format", "html").stdout
     assert_valid_html(page)

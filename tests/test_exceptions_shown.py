@@ -40,8 +40,7 @@ def _check_a9_set_aside(data: dict) -> None:
     assert a9["source"]["file"].startswith("004_")
     assert a9["source"]["quote"] == "of slachtoffer is van mensenhandel"
     # the quote the knowledge base declares (tests/test_sources.py: verbatim in the source file)
-    if SEEDS.is_dir():
-        assert a9["source"]["quote"] in (SEEDS / a9["source"]["file"]).read_text(encoding="utf-8")
+    assert a9["source"]["quote"] in (SEEDS / a9["source"]["file"]).read_text(encoding="utf-8")
     # why it applies: the applicant is a victim of trafficking
     (applies,) = a9["children"]
     assert applies["node"] == "is_slachtoffer_mensenhandel" and applies["value"] is True

@@ -188,12 +188,16 @@ def test_asked_for_the_form_alone_nothing_is_assumed_and_another_goal_assumes_on
 
 def test_a_value_the_applicant_gave_is_never_overridden_and_the_answer_says_it_differs(tmp_path, fees_schema):
     said_no = tmp_path / "nee.yaml"
-    said_no.write_text(HG.read_text(encoding="utf-8") + "aanvraag_na_geweld: false\n", encoding="utf-8")
+    said_no.write_text(
+        HG.read_text(encoding="utf-8") + "aanvraag_na_geweld: false\ndoel_van_de_aanvraag: humanitair_niet_tijdelijk\n",
+        encoding="utf-8",
+    )
     (answer,) = json.loads(fees(said_no, "--goal", "huiselijk_geweld", "--format", "json").stdout)
     fees_schema(answer)
     (assumption,) = [a for a in answer["assumptions"] if a["fact"] == "aanvraag_na_geweld"]
     assert assumption["applied"] is False and assumption["given"] is False and assumption["value"] is True
-    assert [s["source_file"][:3] for s in answer["per_source"]] == ["001"]  # 002 speaks only after violence
+    # 002 speaks only about an application as a victim of violence (G8, E12: doel_van_de_aanvraag)
+    assert [s["source_file"][:3] for s in answer["per_source"]] == ["001"]
     assert answer["amount"] == 17400
     text = fees(said_no, "--goal", "huiselijk_geweld").stdout
     assert "Let op: u gaf op ‘doet de aanvraag na (een dreiging van) huiselijk of eergerelateerd geweld’: nee." in text

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import SEEDS
+from engine.rules.sources import SHIPPED, source_texts
+from tests.conftest import ROOT, SEEDS, SHARED_SEEDS
 
 
 def _citations(kb):
@@ -46,7 +47,6 @@ def test_every_rule_cites_a_seed_file_by_name(kb):
         assert source.file.endswith(".txt") and source.quote, rid
 
 
-@pytest.mark.skipif(not SEEDS.is_dir(), reason="shared/seeds is not beside the checkout")
 def test_every_quote_occurs_verbatim_in_its_seed(kb):
     texts = {p.name: p.read_text(encoding="utf-8") for p in SEEDS.glob("*.txt")}
     missing = [
@@ -67,12 +67,9 @@ def test_a_declaration_without_a_seed_quote_is_an_explicit_assumption_with_a_leg
     assert minderjarig.id == "aanname.minderjarig" and "1:233 BW" in minderjarig.assumption.basis
 
 
-@pytest.mark.skipif(not SEEDS.is_dir(), reason="shared/seeds is not beside the checkout")
 def test_every_reason_quotes_its_seed_or_the_rule_inventory_verbatim(kb):
     texts = {p.name: p.read_text(encoding="utf-8") for p in SEEDS.glob("*.txt")}
-    inventory = SEEDS.parent / "rule-inventory.md"
-    if inventory.exists():
-        texts["rule-inventory.md"] = inventory.read_text(encoding="utf-8")
+    texts["rule-inventory.md"] = (SEEDS / "rule-inventory.md").read_text(encoding="utf-8")
     reasons = list(_reasons(kb))
     assert any(source.file == "rule-inventory.md" for _, source in reasons)  # G9: the range of 004 is out of date
     missing = [
@@ -81,3 +78,20 @@ def test_every_reason_quotes_its_seed_or_the_rule_inventory_verbatim(kb):
         if source.file not in texts or source.quote not in texts[source.file]
     ]
     assert missing == []
+
+
+def test_the_rule_base_ships_the_five_source_pages_and_the_inventory():
+    """The quote checks above never skip: the pages travel with the rule base (and its package data)."""
+    assert SEEDS == SHIPPED == ROOT / "kb" / "bronnen"
+    names = sorted(source_texts())
+    assert len([n for n in names if n.endswith(".txt")]) == 5 and "rule-inventory.md" in names
+    package_data = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    assert '"bronnen/*.txt", "bronnen/*.md"' in package_data
+
+
+@pytest.mark.skipif(not SHARED_SEEDS.is_dir(), reason="../shared is not beside the checkout: nothing to compare with")
+def test_the_shipped_sources_are_identical_to_the_shared_ones():
+    shared = {p.name: p.read_bytes() for p in SHARED_SEEDS.glob("*.txt")}
+    shared["rule-inventory.md"] = (SHARED_SEEDS.parent / "rule-inventory.md").read_bytes()
+    shipped = {p.name: p.read_bytes() for p in SEEDS.iterdir()}
+    assert shipped == shared

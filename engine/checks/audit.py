@@ -16,7 +16,6 @@ Nothing here names a rule of the current knowledge base: the checks read the dec
 
 from __future__ import annotations
 
-import fnmatch
 import itertools
 import math
 import random
@@ -50,6 +49,7 @@ CATEGORIES = [
     ("dood", "Dode regels"),
     ("overbodig", "Overbodige regels"),
     ("bronverschil", "Bronverschillen"),
+    ("brontrouw", "Brontrouw"),
     ("tijd", "Tijd"),
     ("structuur", "Structuur"),
     ("aanname", "Aannames"),
@@ -73,6 +73,8 @@ CATEGORY_OF = {
     "vergelijking": "structuur",
     "verklaring_zonder_bevinding": "structuur",
     "aanname": "aanname",
+    "citaat": "brontrouw",
+    "bedrag": "brontrouw",
 }
 SEVERITY_OF = {
     "tegenstrijdig": ERROR,
@@ -82,6 +84,8 @@ SEVERITY_OF = {
     "vergelijking": ERROR,
     "bronverschil": INFO,
     "aanname": INFO,
+    "citaat": ERROR,
+    "bedrag": ERROR,
 }
 assert set(CATEGORY_OF) == set(AUDIT_KINDS)
 
@@ -115,6 +119,8 @@ class Finding:
     rows: list[str] = field(default_factory=list)
     locations: list[dict[str, Any]] = field(default_factory=list)  # {id, file, line}
     explanation_location: dict[str, Any] | None = None
+    fingerprint: str = ""  # of the declarations it concerns (engine.checks.explanations)
+    stale: dict[str, Any] | None = None  # an explanation written for other declarations: no longer explains
 
     def __post_init__(self) -> None:
         self.severity = self.severity or SEVERITY_OF.get(self.kind, WARNING)
@@ -139,6 +145,8 @@ class Finding:
             "explained": None
             if self.explained is None
             else {"reason": self.explained, "where": self.explained_where, "location": self.explanation_location},
+            "fingerprint": self.fingerprint,
+            "stale_explanation": self.stale,
         }
 
 
@@ -242,24 +250,18 @@ def euro(cents: int | None) -> str:
 
 
 def audit_directory(kb_dir: Path, peildatum: date) -> AuditReport:
-    """Audit the rule base in `kb_dir`; one that does not load is one finding of its own."""
+    """Audit the rule base in `kb_dir`; one that does not load gets every load error, and the
+    audit of what loads without them (engine.checks.load_errors)."""
     from engine.answer.assess import Engine
     from engine.checks.locations import annotate
 
     try:
         engine = Engine(kb_dir, evaluator=SetwiseEvaluator)
     except KnowledgeBaseError as exc:
-        finding = Finding(
-            "laadfout",
-            "laadfout",
-            "de kennisbank laadt niet",
-            f"De kennisbank wordt bij het laden geweigerd: {exc}. Zolang dat zo is, kan geen "
-            "situatie worden beoordeeld.",
-        )
-        report = AuditReport(peildatum, [finding])
-        report.notes.append("De kennisbank laadt niet; alleen de laadfout is gecontroleerd.")
-        annotate(report, None, kb_dir)
-        return report
+        from engine.checks.load_errors import audit_in_part
+
+        # what loads is audited (and annotated) by this function on a copy with the same file names
+        return audit_in_part(kb_dir, peildatum, exc, Finding, audit_directory, AuditReport, _sort)
     report = Auditor(engine, peildatum).run()
     annotate(report, engine.kb, kb_dir)
     return report
@@ -415,6 +417,10 @@ class Auditor:
     # -- the run ----------------------------------------------------------------------------------
 
     def run(self) -> AuditReport:
+        from engine.checks.fidelity import audit_sources
+
+        found, fidelity_note = audit_sources(self.kb, getattr(self.engine, "kb_dir", None), Finding)
+        self.findings += found
         self.assumptions()
         self.structure()
         self.conflicts()
@@ -423,6 +429,10 @@ class Auditor:
         self.redundant()
         self.sources()
         self.fee_trees()
+        from engine.checks import disagreements
+
+        self.findings += disagreements.check(self, Finding)
+        self.findings += disagreements.declared(self.kb, self.findings, Finding)
         self.time()
         coverage = [self.coverage(gid) for gid in sorted(self.kb.goals)]
         self.explain()
@@ -439,7 +449,7 @@ class Auditor:
             }
             for c in self.library.clusters
         ]
-        report.notes = self.completeness_notes()
+        report.notes = self.completeness_notes() + [fidelity_note]
         report.routes = {"checked": self.route_checks, "open_with_everything_known": list(self.route_gaps)}
         report.unrealised = sorted(set(self.unrealised))
         from engine.checks.audit_graph import dot
@@ -1372,31 +1382,9 @@ class Auditor:
     # -- explanations ----------------------------------------------------------------------------------
 
     def explain(self) -> None:
-        kb = self.kb
-        notes = [r.audit for r in kb.rules.values() if r.audit] + [f.audit for f in kb.fee_rules.values() if f.audit]
-        notes += kb.audit_notes
-        # an explanation for some peildata only (a rule that has ended): at others it is not in force
-        notes = [n for n in notes if n.covers(self.peildatum)]
-        used: set[int] = set()
-        for finding in self.findings:
-            for i, note in enumerate(notes):
-                if any(fnmatch.fnmatchcase(finding.key, p) for p in note.patterns):
-                    finding.explained = note.reason
-                    finding.explained_where = note.where + (f", {note.dates()}" if note.dates() else "")
-                    used.add(i)
-                    break
-        for i, note in enumerate(notes):
-            if i not in used:
-                self.add(
-                    Finding(
-                        "verklaring_zonder_bevinding",
-                        f"verklaring_zonder_bevinding/{note.patterns[0]}",
-                        f"verklaring zonder bevinding: {note.patterns[0]}",
-                        f"{note.where} verklaart '{' of '.join(note.patterns)}', maar de audit vindt zoiets "
-                        "niet (meer). Verwijder de verklaring of pas de sleutel aan.",
-                        [],
-                    )
-                )
+        from engine.checks.explanations import apply
+
+        self.findings += apply(self.kb, self.peildatum, self.findings, Finding)
 
     # -- completeness ----------------------------------------------------------------------------------
 

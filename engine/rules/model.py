@@ -155,6 +155,52 @@ class Disagreement:
 
 
 @dataclass(frozen=True)
+class AcknowledgedDisagreement:
+    """What two sources really disagree on, found by the audit across rows or forms and declared
+    (`erkende_bronverschillen`): the findings it covers, by key, and a quote from each source. It
+    changes no answer (a `bronverschil` joining two rules does that); the audit lists its findings
+    as declared information instead of a warning."""
+
+    id: str
+    label: str
+    findings: tuple[str, ...]
+    sources: tuple[Source, ...]
+    explanation: str
+    where: str
+
+
+def _acknowledged(raw: Any, path: Path) -> AcknowledgedDisagreement:
+    allowed = {"id", "label", "bevindingen", "citaten", "toelichting"}
+    if not isinstance(raw, dict) or set(raw) != allowed:
+        raise KnowledgeBaseError(
+            f"{path.name} [erkende_bronverschillen]: elk heeft precies {', '.join(sorted(allowed))}"
+        )
+    did = str(raw["id"])
+    where = _where(path, did)
+    keys = raw["bevindingen"]
+    if (
+        not isinstance(keys, list)
+        or not keys
+        or not all(isinstance(k, str) and k.startswith("bronverschil/") for k in keys)
+    ):
+        raise KnowledgeBaseError(f"{where}: 'bevindingen' is een lijst van sleutels van bronverschil-bevindingen")
+    if any(c in k for k in keys for c in "*?[]"):
+        raise KnowledgeBaseError(f"{where}: 'bevindingen' noemt elke bevinding precies, zonder *")
+    if not isinstance(raw["citaten"], list):
+        raise KnowledgeBaseError(f"{where}: 'citaten' is een lijst van {{bestand, citaat}}")
+    sources = tuple(_source(c, where) for c in raw["citaten"])
+    files = {c.file for c in sources}
+    if len(files) < 2 or not all(SEED_FILE.match(f) for f in files):
+        raise KnowledgeBaseError(
+            f"{where}: 'citaten' citeert elk van de bronnen die verschillen (minstens twee bronpagina's)"
+        )
+    explanation = " ".join(str(raw["toelichting"] or "").split())
+    if not explanation or not str(raw["label"] or "").strip():
+        raise KnowledgeBaseError(f"{where}: noem 'label' en 'toelichting'")
+    return AcknowledgedDisagreement(did, " ".join(str(raw["label"]).split()), tuple(keys), sources, explanation, where)
+
+
+@dataclass(frozen=True)
 class SourcePrecedence:
     """Where sources disagree, which goes first (`voorrang`): declared once, with its reason and the
     quotes it rests on. `first` goes before every file in `after`."""
@@ -292,6 +338,8 @@ AUDIT_KINDS = (
     "vergelijking",
     "verklaring_zonder_bevinding",
     "aanname",
+    "citaat",
+    "bedrag",
 )
 
 
@@ -299,17 +347,28 @@ AUDIT_KINDS = (
 class AuditNote:
     """A finding the audit gives that is known and explained: it is listed as explained.
 
-    `patterns` are finding keys, `*` matching any part (fnmatch); `where` says where it was declared.
+    It names exactly one finding key (no patterns: a pattern would absorb a future defect) and is
+    pinned to the content of the declarations involved (`vingerafdruk`, engine.checks.explanations):
+    when they change, it no longer explains and the finding shows again with the old reason.
+    Each says why (`reden`), the quote that rests on (`bron`) and when (`datum`); `where` says
+    where it was declared.
     A finding that only occurs at some peildata (a rule that has ended, or not yet begun) is
     explained for those: `peildata: {vanaf, tot}` (from inclusive, until exclusive, like
     `geldig_van`/`geldig_tot`). At another peildatum the note neither explains nor is missed.
     """
 
-    patterns: tuple[str, ...]
+    patterns: tuple[str, ...]  # exactly one finding key (the name is kept for the readers of old reports)
     reason: str
     where: str
     from_: date | None = None
     until: date | None = None
+    source: Source | None = None  # the quote the reason rests on (`bron`)
+    written: date | None = None  # when the explanation was written (`datum`)
+    fingerprint: str = ""  # `vingerafdruk`: the content of the declarations it was written for
+
+    @property
+    def key(self) -> str:
+        return self.patterns[0]
 
     def covers(self, peildatum: date) -> bool:
         return (self.from_ is None or self.from_ <= peildatum) and (self.until is None or peildatum < self.until)
@@ -357,6 +416,7 @@ class KnowledgeBase:
     audit_notes: list[AuditNote] = field(default_factory=list)  # section `audit` of any file
     goal_assumptions: dict[str, GoalAssumption] = field(default_factory=dict)  # section `aanvraag_voor_doel`
     precedences: dict[str, SourcePrecedence] = field(default_factory=dict)  # section `voorrang`
+    acknowledged: list[AcknowledgedDisagreement] = field(default_factory=list)  # `erkende_bronverschillen`
     # derived indexes, filled by `index()`
     rules_for: dict[str, list[str]] = field(default_factory=dict)
     exceptions_of: dict[str, list[str]] = field(default_factory=dict)
@@ -594,47 +654,86 @@ def _assumption(raw: dict, rid: str, where: str) -> Assumption | None:
     return Assumption(basis, reason)
 
 
+NOTE_KEYS = {"reden", "bron", "datum", "vingerafdruk", "peildata"}
+
+
+def _note_fields(note: dict, where: str, default_source: Source | None = None) -> dict[str, Any]:
+    """`reden`, `bron` (a seed file or the rule inventory), `datum` and `vingerafdruk` of an explanation."""
+    reason = " ".join(str(note.get("reden") or "").split())
+    if not reason:
+        raise KnowledgeBaseError(f"{where}: een audit-verklaring noemt de 'reden'")
+    if note.get("bron") is None and default_source is None:
+        raise KnowledgeBaseError(f"{where}: een audit-verklaring noemt de 'bron' (bestand en citaat) waarop zij rust")
+    source = _source(note["bron"], where) if note.get("bron") is not None else default_source
+    if source.file != INVENTORY_FILE and not SEED_FILE.match(source.file):
+        raise KnowledgeBaseError(
+            f"{where}: bron '{source.file}' is geen bestand uit shared/seeds en niet {INVENTORY_FILE}"
+        )
+    written = note.get("datum")
+    if not isinstance(written, date) or isinstance(written, datetime):
+        raise KnowledgeBaseError(
+            f"{where}: een audit-verklaring noemt de 'datum' waarop zij is geschreven (JJJJ-MM-DD)"
+        )
+    fingerprint = note.get("vingerafdruk")
+    if fingerprint is not None and not re.fullmatch(r"[0-9a-f]{16}", str(fingerprint)):
+        raise KnowledgeBaseError(
+            f"{where}: 'vingerafdruk' is de vingerafdruk die de audit bij de bevinding drukt (16 tekens 0-9a-f)"
+        )
+    return {"reason": reason, "source": source, "written": written, "fingerprint": str(fingerprint or "")}
+
+
 def _rule_audit(raw: dict, rid: str, where: str) -> AuditNote | None:
-    """`audit: {verwacht: dood, reden: ...}`: the audit gives this finding for this rule, and why."""
+    """`audit: {verwacht: dood, reden, datum, vingerafdruk}`: the audit gives this finding for this
+    rule, and why; the quote it rests on is the rule's own unless `bron` names another."""
     if "audit" not in raw:
         return None
     note = raw["audit"]
-    if not isinstance(note, dict) or not {"verwacht", "reden"} <= set(note) <= {"verwacht", "reden", "peildata"}:
+    if not isinstance(note, dict) or not {"verwacht", "reden"} <= set(note) <= NOTE_KEYS | {"verwacht"}:
         raise KnowledgeBaseError(
-            f"{where}: 'audit' heeft 'verwacht' (een soort bevinding) en 'reden', en naar keuze 'peildata'"
+            f"{where}: 'audit' heeft 'verwacht' (één soort bevinding), 'reden' en 'datum', en naar keuze "
+            "'vingerafdruk', 'bron' en 'peildata'"
         )
-    kinds = note["verwacht"] if isinstance(note["verwacht"], list) else [note["verwacht"]]
-    for kind in kinds:
-        if kind not in AUDIT_KINDS:
-            raise KnowledgeBaseError(f"{where}: audit verwacht '{kind}'; soorten: {', '.join(AUDIT_KINDS)}")
-    reason = " ".join(str(note["reden"] or "").split())
-    if not reason:
-        raise KnowledgeBaseError(f"{where}: een audit-verklaring noemt de 'reden'")
-    patterns = tuple(p for kind in kinds for p in (f"{kind}/{rid}", f"{kind}/{rid}/*"))
-    return AuditNote(patterns, reason, where, *_note_dates(note.get("peildata"), where))
+    kind = note["verwacht"]
+    if kind not in AUDIT_KINDS:
+        raise KnowledgeBaseError(f"{where}: audit verwacht '{kind}' (één soort); soorten: {', '.join(AUDIT_KINDS)}")
+    own = _source(raw["bron"], where) if isinstance(raw.get("bron"), dict) else None
+    fields = _note_fields(note, where, own)
+    return AuditNote(
+        (f"{kind}/{rid}",),
+        where=where,
+        **fields,
+        **dict(zip(("from_", "until"), _note_dates(note.get("peildata"), where))),
+    )
 
 
 def _audit_section(raw: Any, path: Path) -> list[AuditNote]:
-    """Section `audit`: a list of {sleutel: <finding key or pattern>, reden: ..., peildata?: {vanaf?, tot?}}."""
+    """Section `audit`: a list of {sleutel: <one finding key>, reden, bron, datum, vingerafdruk, peildata?}."""
     if not isinstance(raw, list):
-        raise KnowledgeBaseError(f"{path.name}: sectie 'audit' is een lijst van {{sleutel, reden}}")
+        raise KnowledgeBaseError(f"{path.name}: sectie 'audit' is een lijst van {{sleutel, reden, bron, datum}}")
     notes = []
     for item in raw:
-        if not isinstance(item, dict) or not {"sleutel", "reden"} <= set(item) <= {"sleutel", "reden", "peildata"}:
+        if not isinstance(item, dict) or not {"sleutel", "reden"} <= set(item) <= NOTE_KEYS | {"sleutel"}:
             raise KnowledgeBaseError(
-                f"{path.name} [audit]: elke verklaring heeft 'sleutel' en 'reden', en naar keuze 'peildata'"
+                f"{path.name} [audit]: elke verklaring heeft 'sleutel', 'reden', 'bron' en 'datum', en naar keuze "
+                "'vingerafdruk' en 'peildata'"
             )
-        keys = item["sleutel"] if isinstance(item["sleutel"], list) else [item["sleutel"]]
-        where = _where(path, str(keys[0]))
-        for key in keys:
-            if str(key).split("/", 1)[0] not in AUDIT_KINDS:
-                raise KnowledgeBaseError(
-                    f"{where}: sleutel '{key}' begint niet met een soort bevinding ({', '.join(AUDIT_KINDS)})"
-                )
-        reason = " ".join(str(item["reden"] or "").split())
-        if not reason:
-            raise KnowledgeBaseError(f"{where}: een audit-verklaring noemt de 'reden'")
-        notes.append(AuditNote(tuple(str(k) for k in keys), reason, where, *_note_dates(item.get("peildata"), where)))
+        key = item["sleutel"]
+        if not isinstance(key, str) or any(c in key for c in "*?[]"):
+            raise KnowledgeBaseError(
+                f"{path.name} [audit]: sleutel {key!r}: een verklaring noemt precies één bevinding, zonder * of "
+                "lijst (een patroon zou ook een toekomstige bevinding verklaren)"
+            )
+        where = _where(path, key)
+        if key.split("/", 1)[0] not in AUDIT_KINDS:
+            raise KnowledgeBaseError(
+                f"{where}: sleutel '{key}' begint niet met een soort bevinding ({', '.join(AUDIT_KINDS)})"
+            )
+        fields = _note_fields(item, where)
+        notes.append(
+            AuditNote(
+                (key,), where=where, **fields, **dict(zip(("from_", "until"), _note_dates(item.get("peildata"), where)))
+            )
+        )
     return notes
 
 
@@ -644,6 +743,7 @@ SECTIONS = (
     "grootheden",
     "regels",
     "bronverschillen",
+    "erkende_bronverschillen",
     "doelen",
     "formulieren",
     "parameters",
@@ -1058,6 +1158,7 @@ def load_knowledge_base(directory: Path = KB_DIR) -> KnowledgeBase:
     goal_assumptions: dict[str, GoalAssumption] = {}
     precedences: dict[str, SourcePrecedence] = {}
     audit_notes: list[AuditNote] = []
+    acknowledged: list[AcknowledgedDisagreement] = []
     origin: dict[tuple[str, str], str] = {}
 
     def claim(section: str, name: str, path: Path) -> None:
@@ -1096,6 +1197,10 @@ def load_knowledge_base(directory: Path = KB_DIR) -> KnowledgeBase:
                 rule_ids=tuple(raw["regels"]),
                 explanation=" ".join(str(raw.get("toelichting", "")).split()),
             )
+        for raw in data.get("erkende_bronverschillen") or ():
+            ack = _acknowledged(raw, path)
+            claim("regel", ack.id, path)
+            acknowledged.append(ack)
         for gid, raw in (data.get("doelen") or {}).items():
             claim("doel", gid, path)
             goals[gid] = _goal(gid, raw, _where(path, gid))
@@ -1141,6 +1246,7 @@ def load_knowledge_base(directory: Path = KB_DIR) -> KnowledgeBase:
         audit_notes,
         goal_assumptions,
         precedences,
+        acknowledged,
     )
     kb.index()
     check_knowledge_base(kb)
