@@ -31,6 +31,7 @@ from engine.answer.assess import ASSESSMENT_SCHEMA, Engine
 from engine.applicant.facts import json_schema, parse_applicant
 from engine.errors import InputError, VerblijfsregelsError, escaped, visible
 from engine.rules.cache import content_key
+from engine.web import jsontext
 from engine.web.pages import Pages, style_hashes
 from engine.web.requests import MAX_BODY_BYTES, BodyTooLarge, Field, decode_body, fields_of, refuse_declared_too_large
 from explain import STATIC_DIR
@@ -56,7 +57,7 @@ SECURITY_HEADERS = [
 
 def json_response(payload: Any, status: int = 200) -> Response:
     """The bytes the command line prints for the same payload (with its final newline)."""
-    return Response((payloads.dumps(payload) + "\n").encode("utf-8"), status, media_type="application/json")
+    return Response((jsontext.dumps(payload) + "\n").encode("utf-8"), status, media_type="application/json")
 
 
 def error_response(status: int, message: str) -> Response:
@@ -126,11 +127,11 @@ class Api:
           422: {$ref: '#/components/responses/BadInput'}
         """
         got = await self._fields(request, APPLICANT, Field("goal", "goal"), PEILDATUM, VOORRANG)
-
-        def work():
-            return payloads.assessment(self.eng, self._applicant(got), got["goal"], got["peildatum"], got["voorrang"])
-
-        return json_response(await run_in_threadpool(work))
+        # computed on the event loop, not in a thread: a millisecond of work under the GIL gains
+        # nothing from a thread but the hand-over (only why-not, which may take long, gets one)
+        return json_response(
+            payloads.assessment(self.eng, self._applicant(got), got["goal"], got["peildatum"], got["voorrang"])
+        )
 
     async def why_not(self, request: Request) -> Response:
         """
@@ -187,14 +188,9 @@ class Api:
         if (got["goal"] is None) == (got["form"] is None):
             raise InputError("", "geef precies één van goal of form")
 
-        def work():
-            applicant = self._applicant(got)
-            answers = payloads.fee_answers(
-                self.eng, applicant, got["goal"], got["form"], got["peildatum"], got["voorrang"]
-            )
-            return payloads.fees(answers, one_form=got["form"] is not None)
-
-        return json_response(await run_in_threadpool(work))
+        applicant = self._applicant(got)
+        answers = payloads.fee_answers(self.eng, applicant, got["goal"], got["form"], got["peildatum"], got["voorrang"])
+        return json_response(payloads.fees(answers, one_form=got["form"] is not None))
 
     async def interview_next(self, request: Request) -> Response:
         """
@@ -217,11 +213,8 @@ class Api:
         got = await self._fields(request, Field("answers", "applicant"), Field("goal", "goal"), PEILDATUM)
         goals = [got["goal"]] if got["goal"] else sorted(self.eng.kb.goals)
 
-        def work():
-            answers = payloads.interview_answers(self.eng, got["answers"] if got["answers"] is not None else {})
-            return payloads.interview_step(self.eng, answers, goals, got["peildatum"])
-
-        return json_response(await run_in_threadpool(work))
+        answers = payloads.interview_answers(self.eng, got["answers"] if got["answers"] is not None else {})
+        return json_response(payloads.interview_step(self.eng, answers, goals, got["peildatum"]))
 
     async def rules(self, request: Request) -> Response:
         """
