@@ -12,6 +12,7 @@ the request alone, and nothing about an applicant is stored or logged.
 from __future__ import annotations
 
 import json
+import time
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
@@ -28,6 +29,7 @@ from starlette.staticfiles import StaticFiles
 
 from engine.answer import payloads
 from engine.answer.assess import ASSESSMENT_SCHEMA, Engine
+from engine.answer.repairs import WorkLimitReached
 from engine.applicant.facts import json_schema, parse_applicant
 from engine.errors import InputError, VerblijfsregelsError, escaped, visible
 from engine.rules.cache import content_key
@@ -37,6 +39,7 @@ from engine.web.requests import MAX_BODY_BYTES, BodyTooLarge, Field, decode_body
 from explain import STATIC_DIR
 
 API_VERSION = "1"
+WHY_NOT_SECONDS = 2.0  # what one why-not (API or decision page) may take before its repair search stops
 SCHEMA_FILES = {
     "assessment": "assessment",
     "fees": "fees",
@@ -84,8 +87,9 @@ VOORRANG = Field("voorrang", "sources")
 class Api:
     """The endpoints, over one engine per worker."""
 
-    def __init__(self, eng: Engine):
+    def __init__(self, eng: Engine, why_not_seconds: float = WHY_NOT_SECONDS):
         self.eng = eng
+        self.why_not_seconds = why_not_seconds
         self.kb_version = content_key(eng.kb_dir)  # what the knowledge base is, by content
         self.routes: list[Route] = []
 
@@ -150,18 +154,24 @@ class Api:
                 schema: {$ref: '#/components/schemas/why-not'}
           413: {$ref: '#/components/responses/TooLarge'}
           422: {$ref: '#/components/responses/BadInput'}
+          503: {$ref: '#/components/responses/WorkLimit'}
         """
+        deadline = time.monotonic() + self.why_not_seconds  # from the request's arrival
         got = await self._fields(
             request, APPLICANT, Field("goal", "goal", required=True), PEILDATUM, Field("max_changes", "changes")
         )
 
         def work():
             payload, _, _ = payloads.why_not(
-                self.eng, self._applicant(got), got["goal"], got["peildatum"], got["max_changes"]
+                self.eng, self._applicant(got), got["goal"], got["peildatum"], got["max_changes"], deadline
             )
             return payload
 
-        return json_response(await run_in_threadpool(work))
+        # in a thread: the event loop keeps answering the short requests while this one searches
+        try:
+            return json_response(await run_in_threadpool(work))
+        except WorkLimitReached:
+            return error_response(503, work_limit_message(self.why_not_seconds))
 
     async def fees(self, request: Request) -> Response:
         """
@@ -311,6 +321,14 @@ class Api:
         return json_response(openapi_document(self))
 
 
+def work_limit_message(seconds: float) -> str:
+    shown = f"{seconds:g}".replace(".", ",")
+    return (
+        f"het zoeken naar reparaties is na {shown} s gestopt (de grens van deze server per verzoek); "
+        "vraag minder wijzigingen tegelijk (max_changes) of gebruik `verblijfsregels why-not`, dat geen grens heeft"
+    )
+
+
 @lru_cache(maxsize=4)
 def audit_report(kb_dir: str, peildatum: date) -> Any:
     """The audit of one rule base at one peildatum, computed once per worker: it depends on no applicant."""
@@ -409,15 +427,17 @@ def openapi_document(api: Api) -> dict[str, Any]:
             "BadInput": response("onjuiste invoer: de melding noemt het veld en wat is toegestaan"),
             "TooLarge": response(f"de body is groter dan {MAX_BODY_BYTES} bytes"),
             "NotFound": response("niet gevonden"),
+            "WorkLimit": response("het zoeken naar reparaties duurde langer dan de grens per verzoek van de server"),
         },
     }
     return document
 
 
-def create_app(eng: Engine | None = None) -> Starlette:
-    """The application over one engine (loaded here when not given: once per worker)."""
+def create_app(eng: Engine | None = None, why_not_seconds: float = WHY_NOT_SECONDS) -> Starlette:
+    """The application over one engine (loaded here when not given: once per worker); a why-not
+    stops its repair search after `why_not_seconds`."""
     eng = eng or Engine()
-    api = Api(eng)
+    api = Api(eng, why_not_seconds)
     pages = Pages(api)
     api.routes = routes = [
         Route("/v1/assess", api.assess, methods=["POST"]),
