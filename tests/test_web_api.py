@@ -257,3 +257,29 @@ def test_the_repair_search_stops_only_where_a_deadline_is_given(engine):
     with pytest.raises(WorkLimitReached):
         find_repairs(engine, applicant, GOAL, day, 2, deadline=time.monotonic())
     assert find_repairs(engine, applicant, GOAL, day, 2).repairs  # the command line's search, without a limit
+
+
+JSON_LEAVES = st.one_of(
+    st.none(), st.booleans(), st.integers(), st.floats(), st.text(), st.integers(min_value=2**64, max_value=2**80)
+)
+JSON_KEYS = st.one_of(st.text(), st.integers(), st.booleans(), st.none(), st.floats())
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    value=st.recursive(
+        JSON_LEAVES,
+        lambda inner: st.one_of(
+            st.lists(inner, max_size=4),
+            st.lists(inner, max_size=3).map(tuple),
+            st.dictionaries(st.text(max_size=5), inner, max_size=4),
+            st.dictionaries(JSON_KEYS, inner, max_size=3),
+        ),
+        max_leaves=20,
+    )
+)
+def test_the_web_writes_every_json_value_as_the_command_line_does(value):
+    from engine.answer.payloads import dumps
+    from engine.web import jsontext
+
+    assert jsontext.dumps(value) == dumps(value)
