@@ -1234,24 +1234,27 @@ def mutate(
     show_default=True,
     help="Worker processes (each loads the rules once).",
 )
-def serve(host: str, port: int, workers: int) -> None:
+@click.option(
+    "--why-not-seconds",
+    type=click.FloatRange(0, 600, min_open=True),
+    default=2.0,
+    show_default=True,
+    help="How long one why-not (or decision page) may search for repairs before it stops with 503.",
+)
+def serve(host: str, port: int, workers: int, why_not_seconds: float) -> None:
     """Serve the web application and the HTTP API (/v1) until interrupted."""
-    import uvicorn
+    from engine.web.serve import serve as run
 
     _engine()  # a rule base that does not load is said here, once, not by every worker
-    # the workers import the application by name, so --kb reaches them through their environment
+    # the workers start the application themselves, so --kb reaches them through their environment
     os.environ[SERVE_KB] = str(_kb_dir().resolve())
-    # no access log: a path holds no applicant data, but a log of who asked what is no one's business here
-    uvicorn.run(
-        "engine.web.app:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        access_log=False,
-        server_header=False,
-        log_level="warning",
-    )
+    try:
+        run(host, port, workers, why_not_seconds)
+    except OSError as exc:
+        import errno
+
+        reason = "het adres is al in gebruik" if exc.errno == errno.EADDRINUSE else (exc.strerror or str(exc))
+        raise UsageError(f"kan niet luisteren op {host}:{port}: {reason}") from None
 
 
 @main.command()

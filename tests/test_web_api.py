@@ -222,3 +222,64 @@ def test_no_body_gets_a_server_error(client, url, body):
     response = client.post(url, json=body)
     assert response.status_code in (200, 422), response.text
     assert "Traceback" not in response.text
+
+
+def not_eligible(day: str = "2026-11-23") -> dict:
+    """The example applicant without health insurance: not eligible, and taking one out would help."""
+    return {**load_applicant_file(EXAMPLE), "heeft_zorgverzekering": False}
+
+
+def test_a_why_not_past_the_servers_work_limit_gets_503_naming_the_limit(engine):
+    body = {"applicant": not_eligible(), "goal": GOAL, "peildatum": "2026-11-23", "max_changes": 2}
+    with TestClient(create_app(engine, why_not_seconds=1e-9), raise_server_exceptions=False) as tiny:
+        response = tiny.post("/v1/why-not", json=body)
+        assert response.status_code == 503
+        message = response.json()["error"]
+        assert "na 1e-09 s gestopt" in message and "max_changes" in message
+        assert response.json()["status"] == 503
+        # what the limit does not touch is answered as ever
+        assert tiny.post("/v1/assess", json={"applicant": not_eligible(), "goal": GOAL}).status_code == 200
+    with TestClient(create_app(engine), raise_server_exceptions=False) as usual:
+        response = usual.post("/v1/why-not", json=body)
+        assert response.status_code == 200
+        assert response.json()["assessment"]["outcome"] == "not_eligible"
+
+
+def test_the_repair_search_stops_only_where_a_deadline_is_given(engine):
+    import time
+    from datetime import date
+
+    from engine.answer.repairs import WorkLimitReached, find_repairs
+    from engine.applicant.facts import parse_applicant
+
+    applicant = parse_applicant(engine.kb, not_eligible(), json_values=True)
+    day = date(2026, 11, 23)
+    with pytest.raises(WorkLimitReached):
+        find_repairs(engine, applicant, GOAL, day, 2, deadline=time.monotonic())
+    assert find_repairs(engine, applicant, GOAL, day, 2).repairs  # the command line's search, without a limit
+
+
+JSON_LEAVES = st.one_of(
+    st.none(), st.booleans(), st.integers(), st.floats(), st.text(), st.integers(min_value=2**64, max_value=2**80)
+)
+JSON_KEYS = st.one_of(st.text(), st.integers(), st.booleans(), st.none(), st.floats())
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    value=st.recursive(
+        JSON_LEAVES,
+        lambda inner: st.one_of(
+            st.lists(inner, max_size=4),
+            st.lists(inner, max_size=3).map(tuple),
+            st.dictionaries(st.text(max_size=5), inner, max_size=4),
+            st.dictionaries(JSON_KEYS, inner, max_size=3),
+        ),
+        max_leaves=20,
+    )
+)
+def test_the_web_writes_every_json_value_as_the_command_line_does(value):
+    from engine.answer.payloads import dumps
+    from engine.web import jsontext
+
+    assert jsontext.dumps(value) == dumps(value)

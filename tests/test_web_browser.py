@@ -32,9 +32,17 @@ ARGS = [
 CASES = {
     "een volwassene zonder inburgeringsexamen": "onbepaalde_tijd_regulier/wie_het_inburgeringsexamen_niet_haalde_komt_niet_in_aanmerking_ook_als_onbekend_is_of_hij_een_asielvergunning_heeft_of_ex_geprivilegieerde_is.yaml",
     "een slachtoffer van huiselijk geweld": "huiselijk_geweld/een_slachtoffer_van_huiselijk_geweld_dat_aan_alle_voorwaarden_voldoet_komt_in_aanmerking.yaml",
-    "een Turkse werknemer": "turks_associatieverdrag/een_turkse_werknemer_die_aan_de_bijzondere_regels_voldoet_komt_in_aanmerking_met_formulier_7031.yaml",
+    "een Turkse aanvrager op formulier 7018": "artikel_8_evrm/een_turkse_aanvrager_met_een_gunstige_beoordeling_van_het_gezinsleven_doet_de_aanvraag_met_formulier_7018.yaml",
     "een Akense student na de pilot": "studenten_aken_pilot/op_23_november_2026_is_de_pilot_al_jaren_vervallen.yaml",
 }
+# what the client's applicant file already holds when the advisor uploads it to go on: facts that
+# decide the fee but no outcome, which the interview therefore never asks
+UPLOADED = {
+    "een Turkse aanvrager op formulier 7018": ["heeft_turkse_nationaliteit", "komt_uit_san_marino_of_israel"]
+    + ["heeft_onvoldoende_inkomen"],
+}
+# the form and the fee the sources name for the case (001: "Hebt u de Turkse nationaliteit? ... Uw aanvraag kost € 68.")
+FEES = {"een Turkse aanvrager op formulier 7018": ("7018", "€ 68,00")}
 
 if not CHROMIUM:
     if os.environ.get("CI"):
@@ -96,9 +104,18 @@ def test_an_interview_in_the_browser_ends_in_the_decision_the_sources_give(serve
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     page.goto(f"http://127.0.0.1:{port}/")
     accessible(page)
-    page.select_option("#doel", goal)
-    page.fill("#peildatum", str(spec["peildatum"]))
-    page.click("form[action='/vraag'] button:has-text('Begin')")
+    if who in UPLOADED:
+        brought = yaml.safe_dump({name: facts[name] for name in UPLOADED[who]}, allow_unicode=True)
+        page.set_input_files(
+            "#bestand", files=[{"name": "aanvrager.yaml", "mimeType": "application/yaml", "buffer": brought.encode()}]
+        )
+        page.select_option("#doel2", goal)
+        page.fill("#peildatum2", str(spec["peildatum"]))
+        page.click("button:has-text('Verder')")
+    else:
+        page.select_option("#doel", goal)
+        page.fill("#peildatum", str(spec["peildatum"]))
+        page.click("form[action='/vraag'] button:has-text('Begin')")
     asked = []
     for _ in range(80):
         if page.inner_text("h1") == "Beslissing":
@@ -121,6 +138,11 @@ def test_an_interview_in_the_browser_ends_in_the_decision_the_sources_give(serve
     if expected == "eligible":
         assert section.locator("h3", has_text="Formulier").count() >= 1  # the form and its fee
         assert "€" in section.locator("table.leges").first.inner_text()
+    if who in FEES:
+        form, fee = FEES[who]
+        heading = section.locator("h3", has_text=f"Formulier {form}")
+        assert heading.count() == 1
+        assert fee in section.locator("table.leges").first.inner_text()
     if who == "een volwassene zonder inburgeringsexamen":
         repairs = section.locator("ul.reparaties").inner_text()
         assert "in aanmerking als" in repairs and "inburgeringsexamen" in repairs  # "mogelijk": facts left unknown

@@ -98,3 +98,19 @@ def test_the_rules_browser_finds_a_rule_by_id_and_by_inventory_row(client):
     assert 'id="C13"' in by_id.text
     by_row = client.get("/regels", params={"q": "A9"})
     assert by_row.status_code == 200 and 'id="rij-A9"' in by_row.text
+
+
+def test_a_decision_whose_repair_search_hits_the_limit_says_so_and_keeps_the_decision(engine):
+    import json
+
+    from engine.applicant.facts import load_applicant_file
+    from tests.test_web_api import EXAMPLE
+
+    answers = {**load_applicant_file(EXAMPLE), "heeft_zorgverzekering": False}
+    state = json.dumps({"answers": answers, "skipped": [], "goal": GOAL, "peildatum": "2026-11-23"})
+    with TestClient(create_app(engine, why_not_seconds=1e-9), raise_server_exceptions=False) as tiny:
+        page = tiny.post("/vraag", data={"actie": "beslissing", "staat": state})
+    assert page.status_code == 200
+    assert "Niet voldaan" in page.text
+    assert "Het zoeken naar wat zou helpen is na 1e-09 s gestopt" in page.text
+    assert "Wat zou helpen" not in page.text

@@ -100,3 +100,13 @@ def test_serve_with_two_workers_answers_every_request(server):
 def test_serve_listens_on_this_machine_only_unless_told():
     option = next(p for p in main.commands["serve"].params if p.name == "host")
     assert option.default == "127.0.0.1"
+
+
+def test_a_second_server_on_a_port_in_use_is_refused_before_any_worker_starts(server):
+    # the workers share the port with SO_REUSEPORT; a second `serve` must not quietly join them
+    port, _ = server("--workers", "2")
+    command = [sys.executable, "-c", "from cli import main; main()", "serve", "--port", str(port), "--workers", "2"]
+    second = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert second.returncode == 2
+    assert second.stderr.strip() == f"fout: kan niet luisteren op 127.0.0.1:{port}: het adres is al in gebruik"
+    assert request(port, "/healthz")[0] == 200

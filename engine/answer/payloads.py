@@ -54,13 +54,16 @@ def assessment(eng, applicant: Applicant, goal: str | None, peildatum: date, pre
     return [r.to_json(eng.kb) for r in eng.assess_all(applicant, peildatum, precedence, None)]
 
 
-def why_not(eng, applicant: Applicant, goal: str, peildatum: date, max_changes: int) -> tuple[Any, Any, Any]:
-    """`why-not --format json`, with the assessment and repairs it was built from (for the text)."""
+def why_not(
+    eng, applicant: Applicant, goal: str, peildatum: date, max_changes: int, deadline: float | None = None
+) -> tuple[Any, Any, Any]:
+    """`why-not --format json`, with the assessment and repairs it was built from (for the text);
+    a repair search still running at `deadline` (time.monotonic()) raises repairs.WorkLimitReached."""
     from engine.answer.proof import failing_conditions
     from engine.answer.repairs import WHY_NOT_FORMAT, WHY_NOT_VERSION, find_repairs
 
     result = eng.assess(applicant, goal, peildatum, every_failure=True)
-    repairs = find_repairs(eng, applicant, goal, peildatum, max_changes) if max_changes else None
+    repairs = find_repairs(eng, applicant, goal, peildatum, max_changes, deadline) if max_changes else None
     payload = {
         "format": WHY_NOT_FORMAT,
         "version": WHY_NOT_VERSION,

@@ -33,6 +33,7 @@ eligible unless one applies needs no change (`needs_no_change`), which is not "n
 from __future__ import annotations
 
 import itertools
+import time
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -54,6 +55,17 @@ MAX_CHANGES = 3
 HORIZON_MONTHS = 12 * 12
 BUDGET = 20_000  # variants per date spent on sets larger than max_changes (only to know whether any help)
 ENUMERABLE = ("bool", "keuze")
+
+
+class WorkLimitReached(Exception):
+    """The search ran past the deadline its caller gave (the web server's limit per request); the
+    command line gives none."""
+
+
+def _in_time(deadline: float | None) -> None:
+    """Checked between steps of the search: a step itself (one batch of variants) is not cut short."""
+    if deadline is not None and time.monotonic() >= deadline:
+        raise WorkLimitReached
 
 
 @dataclass(frozen=True)
@@ -177,6 +189,7 @@ class _Search:
     found: list[tuple[Combo, str, date]] = field(default_factory=list)  # reported, in order found
     complete: bool = True
     larger: bool = False
+    deadline: float | None = None  # time.monotonic() past which the search stops (WorkLimitReached)
 
 
 def _options(engine: Any, facts: list[str], values: dict[str, Any]) -> dict[str, dict[Any, tuple[Any, ...]]]:
@@ -218,6 +231,7 @@ def _search_at(
         if size > limit and spent + len(batch) > BUDGET:
             state.complete = False
             return
+        _in_time(state.deadline)
         levels = probe.levels([(dict(combo), day) for combo in batch])
         if size > limit:
             spent += len(batch)
@@ -351,8 +365,14 @@ def _with(applicant: Applicant, changes: tuple[Change, ...]) -> Applicant:
 
 
 def find_repairs(
-    engine: Any, applicant: Applicant, goal: str, peildatum: date, max_changes: int = MAX_CHANGES
+    engine: Any,
+    applicant: Applicant,
+    goal: str,
+    peildatum: date,
+    max_changes: int = MAX_CHANGES,
+    deadline: float | None = None,
 ) -> RepairAnswer:
+    """The repairs; past `deadline` (a time.monotonic() value) raises WorkLimitReached."""
     facts, not_tried = changeable_facts(engine, goal)
     result = engine.assess(applicant, goal, peildatum)
     if result.outcome == ELIGIBLE:
@@ -364,7 +384,7 @@ def find_repairs(
         return RepairAnswer([], facts, max_changes, True, not_tried, assumed_in_scope=assumed, needs_no_change=True)
     probe = Probe(engine, applicant, goal, in_scope=in_scope)
     options = _options(engine, facts, applicant.values)
-    state = _Search()
+    state = _Search(deadline=deadline)
     _search_at(probe, facts, options, peildatum, max_changes, state)
 
     # waiting: search again wherever a date threshold flips
@@ -373,6 +393,7 @@ def find_repairs(
     seen = {signatures[0][0]}
     previous = peildatum
     for day, (signature, free_level) in zip(days, signatures[1:]):
+        _in_time(deadline)
         if signature not in seen:
             seen.add(signature)
             if free_level != NO:
@@ -390,6 +411,7 @@ def find_repairs(
         names = sorted(name for name, _ in combo)
         reps = dict(combo)
         for chosen in itertools.product(*(options[name][reps[name]] for name in names)):
+            _in_time(deadline)
             changes = tuple(Change(name, value, applicant.values.get(name)) for name, value in zip(names, chosen))
             changed = _with(applicant, changes)
             again = engine.assess(changed, goal, day)  # verified with the reference evaluator

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
@@ -29,14 +30,17 @@ from starlette.staticfiles import StaticFiles
 
 from engine.answer import payloads
 from engine.answer.assess import ASSESSMENT_SCHEMA, Engine
+from engine.answer.repairs import WorkLimitReached
 from engine.applicant.facts import json_schema, parse_applicant
 from engine.errors import InputError, VerblijfsregelsError, escaped, visible
 from engine.rules.cache import content_key
+from engine.web import jsontext
 from engine.web.pages import Pages, style_hashes
 from engine.web.requests import MAX_BODY_BYTES, BodyTooLarge, Field, decode_body, fields_of, refuse_declared_too_large
 from explain import STATIC_DIR
 
 API_VERSION = "1"
+WHY_NOT_SECONDS = 2.0  # what one why-not (API or decision page) may take before its repair search stops
 SCHEMA_FILES = {
     "assessment": "assessment",
     "fees": "fees",
@@ -57,7 +61,7 @@ SECURITY_HEADERS = [
 
 def json_response(payload: Any, status: int = 200) -> Response:
     """The bytes the command line prints for the same payload (with its final newline)."""
-    return Response((payloads.dumps(payload) + "\n").encode("utf-8"), status, media_type="application/json")
+    return Response((jsontext.dumps(payload) + "\n").encode("utf-8"), status, media_type="application/json")
 
 
 def error_response(status: int, message: str) -> Response:
@@ -84,8 +88,9 @@ VOORRANG = Field("voorrang", "sources")
 class Api:
     """The endpoints, over one engine per worker."""
 
-    def __init__(self, eng: Engine):
+    def __init__(self, eng: Engine, why_not_seconds: float = WHY_NOT_SECONDS):
         self.eng = eng
+        self.why_not_seconds = why_not_seconds
         self.kb_version = content_key(eng.kb_dir)  # what the knowledge base is, by content
         self.routes: list[Route] = []
 
@@ -127,11 +132,11 @@ class Api:
           422: {$ref: '#/components/responses/BadInput'}
         """
         got = await self._fields(request, APPLICANT, Field("goal", "goal"), PEILDATUM, VOORRANG)
-
-        def work():
-            return payloads.assessment(self.eng, self._applicant(got), got["goal"], got["peildatum"], got["voorrang"])
-
-        return json_response(await run_in_threadpool(work))
+        # computed on the event loop, not in a thread: a millisecond of work under the GIL gains
+        # nothing from a thread but the hand-over (only why-not, which may take long, gets one)
+        return json_response(
+            payloads.assessment(self.eng, self._applicant(got), got["goal"], got["peildatum"], got["voorrang"])
+        )
 
     async def why_not(self, request: Request) -> Response:
         """
@@ -150,18 +155,24 @@ class Api:
                 schema: {$ref: '#/components/schemas/why-not'}
           413: {$ref: '#/components/responses/TooLarge'}
           422: {$ref: '#/components/responses/BadInput'}
+          503: {$ref: '#/components/responses/WorkLimit'}
         """
+        deadline = time.monotonic() + self.why_not_seconds  # from the request's arrival
         got = await self._fields(
             request, APPLICANT, Field("goal", "goal", required=True), PEILDATUM, Field("max_changes", "changes")
         )
 
         def work():
             payload, _, _ = payloads.why_not(
-                self.eng, self._applicant(got), got["goal"], got["peildatum"], got["max_changes"]
+                self.eng, self._applicant(got), got["goal"], got["peildatum"], got["max_changes"], deadline
             )
             return payload
 
-        return json_response(await run_in_threadpool(work))
+        # in a thread: the event loop keeps answering the short requests while this one searches
+        try:
+            return json_response(await run_in_threadpool(work))
+        except WorkLimitReached:
+            return error_response(503, work_limit_message(self.why_not_seconds))
 
     async def fees(self, request: Request) -> Response:
         """
@@ -188,14 +199,9 @@ class Api:
         if (got["goal"] is None) == (got["form"] is None):
             raise InputError("", "geef precies één van goal of form")
 
-        def work():
-            applicant = self._applicant(got)
-            answers = payloads.fee_answers(
-                self.eng, applicant, got["goal"], got["form"], got["peildatum"], got["voorrang"]
-            )
-            return payloads.fees(answers, one_form=got["form"] is not None)
-
-        return json_response(await run_in_threadpool(work))
+        applicant = self._applicant(got)
+        answers = payloads.fee_answers(self.eng, applicant, got["goal"], got["form"], got["peildatum"], got["voorrang"])
+        return json_response(payloads.fees(answers, one_form=got["form"] is not None))
 
     async def interview_next(self, request: Request) -> Response:
         """
@@ -218,11 +224,8 @@ class Api:
         got = await self._fields(request, Field("answers", "applicant"), Field("goal", "goal"), PEILDATUM)
         goals = [got["goal"]] if got["goal"] else sorted(self.eng.kb.goals)
 
-        def work():
-            answers = payloads.interview_answers(self.eng, got["answers"] if got["answers"] is not None else {})
-            return payloads.interview_step(self.eng, answers, goals, got["peildatum"])
-
-        return json_response(await run_in_threadpool(work))
+        answers = payloads.interview_answers(self.eng, got["answers"] if got["answers"] is not None else {})
+        return json_response(payloads.interview_step(self.eng, answers, goals, got["peildatum"]))
 
     async def rules(self, request: Request) -> Response:
         """
@@ -317,6 +320,14 @@ class Api:
 
     async def openapi(self, request: Request) -> Response:
         return json_response(openapi_document(self))
+
+
+def work_limit_message(seconds: float) -> str:
+    shown = f"{seconds:g}".replace(".", ",")
+    return (
+        f"het zoeken naar reparaties is na {shown} s gestopt (de grens van deze server per verzoek); "
+        "vraag minder wijzigingen tegelijk (max_changes) of gebruik `verblijfsregels why-not`, dat geen grens heeft"
+    )
 
 
 @lru_cache(maxsize=4)
@@ -417,17 +428,19 @@ def openapi_document(api: Api) -> dict[str, Any]:
             "BadInput": response("onjuiste invoer: de melding noemt het veld en wat is toegestaan"),
             "TooLarge": response(f"de body is groter dan {MAX_BODY_BYTES} bytes"),
             "NotFound": response("niet gevonden"),
+            "WorkLimit": response("het zoeken naar reparaties duurde langer dan de grens per verzoek van de server"),
         },
     }
     return document
 
 
-def create_app(eng: Engine | None = None) -> Starlette:
-    """The application over one engine (loaded here when not given: once per worker)."""
+def create_app(eng: Engine | None = None, why_not_seconds: float = WHY_NOT_SECONDS) -> Starlette:
+    """The application over one engine (loaded here when not given: once per worker); a why-not
+    stops its repair search after `why_not_seconds`."""
     if eng is None:  # `serve --kb DIR` hands its directory to the workers it starts (cli.SERVE_KB)
         served = os.environ.get("VERBLIJFSREGELS_SERVE_KB")
         eng = Engine(Path(served)) if served else Engine()
-    api = Api(eng)
+    api = Api(eng, why_not_seconds)
     pages = Pages(api)
     api.routes = routes = [
         Route("/v1/assess", api.assess, methods=["POST"]),

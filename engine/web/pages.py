@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+import time
 from datetime import date
 from typing import Any
 
@@ -51,7 +52,12 @@ class Pages:
         self.kb = api.eng.kb
 
     def meta(self, peildatum: date) -> dict[str, Any]:
-        return {"peildatum": peildatum, "kb_version": self.api.kb_version[:12], "report_date": date.today()}
+        return {
+            "peildatum": peildatum,
+            "kb_version": self.api.kb_version[:12],
+            "report_date": date.today(),
+            "repairs_stopped": None,  # the seconds after which the decision page's repair search stopped
+        }
 
     async def start(self, request: Request) -> Response:
         return HTMLResponse(render_start_page(self.kb, self.meta(date.today())))
@@ -264,15 +270,22 @@ class Pages:
         return HTMLResponse(page, status)
 
     def _decision(self, state: dict[str, Any]) -> Response:
-        from engine.answer.repairs import find_repairs
+        from engine.answer.repairs import WorkLimitReached, find_repairs
 
+        deadline = time.monotonic() + self.api.why_not_seconds
         goals = self._goals(state)
         results = assessments(self.eng, state["answers"], goals, state["peildatum"])
         repairs = {}
+        meta = self.meta(state["peildatum"])
         if len(goals) == 1 and results[0].outcome == "not_eligible":
             applicant = parse_applicant(self.kb, state["answers"], json_values=True)
-            repairs[goals[0]] = find_repairs(self.eng, applicant, goals[0], state["peildatum"], REPAIR_CHANGES)
-        return HTMLResponse(render_decision_page(self.kb, self.meta(state["peildatum"]), results, repairs))
+            try:
+                repairs[goals[0]] = find_repairs(
+                    self.eng, applicant, goals[0], state["peildatum"], REPAIR_CHANGES, deadline
+                )
+            except WorkLimitReached:  # the decision stands; only what would help is not shown
+                meta["repairs_stopped"] = f"{self.api.why_not_seconds:g}".replace(".", ",")
+        return HTMLResponse(render_decision_page(self.kb, meta, results, repairs))
 
 
 def _shown(value: Any) -> str:
