@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import difflib
+import gc
 import io
 import json
 import multiprocessing
@@ -450,11 +451,16 @@ class CaseloadEvaluator:
             if implied.get(goal) and self.forms_of_goal[goal]:
                 self.implied_groups.setdefault(tuple(sorted(implied[goal].items())), []).append(goal)
         # a group's fees read only the clauses under its forms' fee rules: evaluate just those
-        self.implied_evaluators = {
-            facts: self.evaluator.restricted(
-                sorted({n for g in goals for _, form in self.forms_of_goal[g] for n in self.form_nodes[form]})
-            )
+        self.implied_forms = {
+            facts: list(dict.fromkeys(form for g in goals for _, form in self.forms_of_goal[g]))
             for facts, goals in self.implied_groups.items()
+        }
+        self.implied_roots = {
+            facts: sorted({n for form in forms for n in self.form_nodes[form]})
+            for facts, forms in self.implied_forms.items()
+        }
+        self.implied_evaluators = {
+            facts: self.evaluator.restricted(roots) for facts, roots in self.implied_roots.items()
         }
 
     def parse(self, row: Row) -> tuple[Applicant, dict[str, Any]] | str:
@@ -488,11 +494,14 @@ class CaseloadEvaluator:
                 and (filled := self._with_implied(applicant, inputs[position], facts)) is not None
             ]
             if chosen:
-                implied_values = self.implied_evaluators[facts].run([f for _, f in chosen], self.needed)
-                implied_columns, _ = self._columns(implied_values)
+                # only the nodes these goals' fees read are evaluated and turned into columns
+                roots = self.implied_roots[facts]
+                implied_values = self.implied_evaluators[facts].run([f for _, f in chosen], roots)
+                implied_columns = self._node_columns(implied_values, roots)
                 index = {position: k for k, (position, _) in enumerate(chosen)}
+                forms = self.implied_forms[facts]
                 implied_keys.update(
-                    dict.fromkeys(goals, (implied_columns, self._fee_keys(implied_columns, len(chosen)), index))
+                    dict.fromkeys(goals, (implied_columns, self._fee_keys(implied_columns, len(chosen), forms), index))
                 )
         results: list[dict[str, Any]] = [
             {"rij": row.number, "fout": p if isinstance(p, str) else None, "uitkomsten": {}, "leges": {}}
@@ -528,10 +537,8 @@ class CaseloadEvaluator:
             1
         ]
 
-    def _columns(self, values: Any) -> tuple[dict[str, tuple[str, str]], list[str]]:
-        """Per needed node its true and false column ('0'/'1' per applicant); and the situation
-        columns: per goal a column of outcome codes, per form a goal points to a column saying
-        whether it may apply. Outcomes and forms are read from the situation columns alone."""
+    def _mask_reader(self, values: Any) -> Callable[[str], tuple[int, int]]:
+        """The true and false mask of a node: derived, or worked out through views."""
         nodes = self.engine.program.nodes
         memo: dict[str, tuple[int, int]] = {}
         everyone = (1 << values.size) - 1
@@ -557,6 +564,14 @@ class CaseloadEvaluator:
             memo[nid] = out
             return out
 
+        return masks
+
+    def _columns(self, values: Any) -> tuple[dict[str, tuple[str, str]], list[str]]:
+        """Per needed node its true and false column ('0'/'1' per applicant); and the situation
+        columns: per goal a column of outcome codes, per form a goal points to a column saying
+        whether it may apply. Outcomes and forms are read from the situation columns alone."""
+        masks = self._mask_reader(values)
+        everyone = (1 << values.size) - 1
         width = values.size
 
         def column(mask: int) -> str:
@@ -588,10 +603,24 @@ class CaseloadEvaluator:
             situation.append((goal, format(codes, f"0{width}x") if width else "", forms))
         return {nid: tuple(column(m) for m in masks(nid)) for nid in self.needed}, situation
 
-    def _fee_keys(self, columns: dict[str, tuple[str, str]], width: int) -> dict[str, list[tuple[str, ...]]]:
-        """Per form, per applicant: the true and false value of every node the form's fee reads."""
+    def _node_columns(self, values: Any, nodes: list[str]) -> dict[str, tuple[str, str]]:
+        """Per node its true and false column ('0'/'1' per applicant)."""
+        width = values.size
+        masks = self._mask_reader(values)
+
+        def column(mask: int) -> str:
+            return format(mask, f"0{width}b")[::-1] if width else ""
+
+        return {n: tuple(column(m) for m in masks(n)) for n in nodes}
+
+    def _fee_keys(
+        self, columns: dict[str, tuple[str, str]], width: int, forms: Iterable[str] | None = None
+    ) -> dict[str, list[tuple[str, ...]]]:
+        """Per form (of `forms`, or every one), per applicant: the true and false value of every
+        node the form's fee reads."""
         out = {}
-        for form, nodes in self.form_nodes.items():
+        for form in self.form_nodes if forms is None else forms:
+            nodes = self.form_nodes[form]
             parts = [column for n in nodes for column in columns[n]]
             out[form] = list(zip(*parts)) if parts else [()] * width
         return out
@@ -796,6 +825,32 @@ def _init_worker(job: Job) -> None:
     # the pool; a worker that also took it would print a traceback of its own.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _worker[:] = [job, job.evaluators()]
+    _tune_gc()
+
+
+# A chunk makes a few hundred thousand small containers that die young and hold no cycles: the
+# collector's default thresholds would walk them (and the evaluators) a thousand times per chunk
+# for nothing. Raised for the run, and what was built before it is frozen out of collection;
+# memory stays flat (tests: the peak per quarter in benchmarks/bench_batch.py).
+GC_THRESHOLDS = (100_000, 50, 100)
+
+
+def _tune_gc() -> tuple[int, int, int]:
+    before = gc.get_threshold()
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
+    return before
+
+
+@contextmanager
+def _gc_for_run() -> Iterator[None]:
+    before = _tune_gc()
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+        gc.unfreeze()
 
 
 def _work(rows: list[Row]) -> Done:
@@ -855,8 +910,9 @@ def run_batch(
     chunks = _chunks(rows, chunk_size)
     if jobs <= 1:
         local = job.evaluators()
-        for chunk in chunks:
-            on_chunk(_finish(job, local, chunk))
+        with _gc_for_run():
+            for chunk in chunks:
+                on_chunk(_finish(job, local, chunk))
         return
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
