@@ -462,13 +462,20 @@ class CaseloadEvaluator:
         self.implied_evaluators = {
             facts: self.evaluator.restricted(roots) for facts, roots in self.implied_roots.items()
         }
+        # the quantities some evaluation reads: the others are not worked out
+        read = set(self.evaluator.reads(self.needed))
+        for facts, roots in self.implied_roots.items():
+            read.update(self.implied_evaluators[facts].reads(roots))
+        self.quantities = frozenset(read & set(kb.quantities))
 
     def parse(self, row: Row) -> tuple[Applicant, dict[str, Any]] | str:
         """The applicant of a row and its inputs at the peildatum, or the row's error line."""
         if row.error is not None:
             return row.error
         try:
-            return evaluator_inputs(self.kb, row.data, self.peildatum, json_values=True)
+            return evaluator_inputs(
+                self.kb, row.data, self.peildatum, json_values=True, quantities=self.quantities, quick=True
+            )
         except InputError as exc:
             return row_error(row.number, exc)
 
@@ -533,9 +540,13 @@ class CaseloadEvaluator:
             return None
         if self.quantity_inputs.isdisjoint(open_facts):
             return {**inputs, **open_facts}
-        return evaluator_inputs(self.kb, Applicant({**applicant.values, **open_facts}), self.peildatum, checked=False)[
-            1
-        ]
+        return evaluator_inputs(
+            self.kb,
+            Applicant({**applicant.values, **open_facts}),
+            self.peildatum,
+            checked=False,
+            quantities=self.quantities,
+        )[1]
 
     def _mask_reader(self, values: Any) -> Callable[[str], tuple[int, int]]:
         """The true and false mask of a node: derived, or worked out through views."""

@@ -160,6 +160,17 @@ def _validator(kb: KnowledgeBase):
     return validator
 
 
+def _plain_checker(kb: KnowledgeBase):
+    """`engine.applicant.rows.plain_checker` for this knowledge base, built once and kept on it."""
+    checker = getattr(kb, "_plain_checker", None)
+    if checker is None:
+        from engine.applicant.rows import plain_checker
+
+        checker = plain_checker(validation_schema(kb), DATE_PATTERN)
+        object.__setattr__(kb, "_plain_checker", checker)
+    return checker
+
+
 _iso = tijd.iso_date
 
 
@@ -348,11 +359,12 @@ def _parse_date(value: str, field: str) -> date:
         raise InputError(field, "geen bestaande datum; verwacht een datum als JJJJ-MM-DD") from None
 
 
-def parse_applicant(kb: KnowledgeBase, data: Any, json_values: bool = False) -> Applicant:
+def parse_applicant(kb: KnowledgeBase, data: Any, json_values: bool = False, *, quick: bool = False) -> Applicant:
     """Validate raw data (as read from YAML or JSON) and convert dates; raises InputError.
 
     `json_values`: the data holds only JSON values (no date objects), so no validation copy is
-    needed; the data is still never changed.
+    needed; the data is still never changed. `quick` (batch, with `json_values`): data that
+    `engine.applicant.rows` finds plainly valid skips the schema validator, which accepts it too.
     """
     if not isinstance(data, dict):
         if data is None:
@@ -362,12 +374,13 @@ def parse_applicant(kb: KnowledgeBase, data: Any, json_values: bool = False) -> 
         if not isinstance(key, str):
             raise error_at([Key(key, position)], f"feitnamen zijn tekst; kreeg {kind_of(key)}")
     plain = data if json_values else _plain(data)
-    try:
-        _validator(kb)(plain)
-    except Exception as exc:  # fastjsonschema.JsonSchemaValueException, imported lazily
-        if not hasattr(exc, "rule"):
-            raise
-        raise _explain(kb, exc, plain) from None
+    if not (quick and json_values and _plain_checker(kb)(plain)):
+        try:
+            _validator(kb)(plain)
+        except Exception as exc:  # fastjsonschema.JsonSchemaValueException, imported lazily
+            if not hasattr(exc, "rule"):
+                raise
+            raise _explain(kb, exc, plain) from None
     values = {name: value for name, value in plain.items() if value is not None}
     # only dates and permit periods are converted; each keeps its place in the mapping
     date_names, period_names = _converted_names(kb)

@@ -250,6 +250,10 @@ class SetwiseEvaluator:
         values.nodes = nodes
         return values
 
+    def reads(self, nodes: Sequence[str]) -> tuple[str, ...]:
+        """The input names `run` reads when the caller reads back `nodes`: what a row needs."""
+        return self.program._read_names(self.input_names, self._read_back(nodes))
+
     def _read_back(self, nodes: Sequence[str]) -> tuple[str, ...]:
         """What a caller may read of `nodes`: they and the nodes under them through views (which
         have no clauses, so an input fact there is read from its own literal)."""
