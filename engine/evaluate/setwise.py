@@ -160,20 +160,23 @@ class SetwiseProgram:
         # value first, so each group is added to the literals of that value at once
         by_fact: dict[tuple[str, Any], list[int]] = {}
         read = self._read_names(names, extra)
+        read_set = frozenset(read)
         missing = _MISSING
         for i, inputs in enumerate(chunk):
-            get = inputs.get
-            for name in read:
-                value = get(name, missing)
-                if value is missing:
-                    continue
+            # whichever is shorter: the applicant's inputs, or the names the program reads
+            if len(inputs) < len(read):
+                pairs: Iterable[tuple[str, Any]] = [p for p in inputs.items() if p[0] in read_set]
+            else:
+                get = inputs.get
+                pairs = [(name, value) for name in read if (value := get(name, missing)) is not missing]
+            for fact in pairs:
+                name, value = fact
                 if type(value) is date:
                     # dates are nearly all distinct across a caseload: grouping or caching them
                     # would only cost (a cache would grow with every applicant)
                     for key in self._fact_keys(name, value.toordinal()):
                         hits.setdefault(key, []).append(i)
                 else:
-                    fact = (name, value)
                     group = by_fact.get(fact)
                     if group is None:
                         by_fact[fact] = [i]
