@@ -15,6 +15,7 @@ import gc
 import io
 import json
 import multiprocessing
+import re
 import signal
 import threading
 from collections import Counter
@@ -396,6 +397,7 @@ def count_rows(kb: Any, path: Path, fmt: str) -> int:
 
 # -- evaluating -----------------------------------------------------------------------------------
 
+_OPEN_CODE = re.compile("[02]")  # eligible or undetermined: a goal whose fees are shown
 _OUTCOME_OF_CODE = {"0": UNDETERMINED, "1": OUT_OF_SCOPE, "2": ELIGIBLE, "4": NOT_ELIGIBLE}
 
 
@@ -494,11 +496,11 @@ class CaseloadEvaluator:
         codes_of = {goal: codes for goal, codes, _ in situation}
         for facts, goals in self.implied_groups.items():
             # only where a fee is shown (the goal is open: eligible or undetermined) and a fact is open
+            open_to = sorted({m.start() for g in goals for m in _OPEN_CODE.finditer(codes_of[g])})
             chosen = [
                 (position, filled)
-                for position, (_, applicant) in enumerate(applicants)
-                if any(codes_of[g][position] in "02" for g in goals)
-                and (filled := self._with_implied(applicant, inputs[position], facts)) is not None
+                for position in open_to
+                if (filled := self._with_implied(applicants[position][1], inputs[position], facts)) is not None
             ]
             if chosen:
                 # only the nodes these goals' fees read are evaluated and turned into columns

@@ -875,16 +875,12 @@ def quantity_values(
     """Every quantity whose inputs are known (of those named in `only`, if given), computed at the peildatum."""
     out: dict[str, Any] = {}
     known = applicant.values
-    for name, function, inputs, parameters in _sorted_quantities(kb):
-        if only is not None and name not in only:
-            continue
-        args = []
-        for i in inputs:
-            if i not in known:
-                break
-            args.append(known[i])
-        else:
-            value = function(peildatum, *args, **parameters)
+    order = _sorted_quantities(kb)
+    if only is not None:
+        order = [q for q in order if q[0] in only]
+    for name, function, inputs, parameters in order:
+        if all(i in known for i in inputs):
+            value = function(peildatum, *[known[i] for i in inputs], **parameters)
             if value is not None:
                 out[name] = value
     return out

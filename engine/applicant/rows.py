@@ -87,11 +87,17 @@ def plain_checker(schema: dict[str, Any], pattern: str) -> Callable[[dict[str, A
         if check is not None:
             checks[name] = check
     get = checks.get
+    # most facts are yes/no: tested here without a call
+    yes_no = frozenset(
+        name for name, fragment in schema["properties"].items() if fragment == {"type": ["boolean", "null"]}
+    )
 
     def plainly_valid(data: dict[str, Any]) -> bool:
         for name, value in data.items():
-            if value is None and name in checks:  # null is an unknown fact for every kind of fact
-                continue
+            if value is None or value is True or value is False:
+                # null is an unknown fact for every kind of fact (checked below)
+                if value is None and name in checks or name in yes_no:
+                    continue
             test = get(name)
             if test is None or not test(value):
                 return False
