@@ -404,7 +404,17 @@ _OUTCOME_OF_CODE = {"0": UNDETERMINED, "1": OUT_OF_SCOPE, "2": ELIGIBLE, "4": NO
 class CaseloadEvaluator:
     """Outcome of every goal, and the fee of every form a goal points to, for chunks of applicants."""
 
-    def __init__(self, engine: Engine, peildatum: date, precedence: Iterable[str] = ()):
+    def __init__(
+        self,
+        engine: Engine,
+        peildatum: date,
+        precedence: Iterable[str] = (),
+        *,
+        goals: Iterable[str] | None = None,
+        fees: bool = True,
+    ):
+        """`goals` (default every goal) and `fees` limit what is worked out: the program is then
+        restricted to the clauses those nodes read (benchmarks/bench_batch.py measures one goal)."""
         engine = engine.with_precedence(list(precedence))  # --voorrang decides disagreements too
         self.engine = engine
         self.kb = kb = engine.kb
@@ -413,12 +423,12 @@ class CaseloadEvaluator:
         if not isinstance(engine.evaluator, SetwiseEvaluator):
             raise TypeError("een caseload wordt set voor set geëvalueerd: maak de Engine met SetwiseEvaluator")
         self.evaluator = engine.evaluator
-        self.goals = sorted(kb.goals)
+        self.goals = sorted(kb.goals if goals is None else goals)
         self.forms_of_goal = {
             goal: [
                 (r.conclusion, r.form)
                 for r in kb.rules.values()
-                if r.kind == "gevolg" and goal in r.goals and r.form in kb.forms
+                if fees and r.kind == "gevolg" and goal in r.goals and r.form in kb.forms
             ]
             for goal in self.goals
         }
@@ -438,6 +448,9 @@ class CaseloadEvaluator:
             for form in kb.forms:
                 needed.update(dict.fromkeys(self.form_nodes[form]))
         self.needed = list(needed)
+        self.fee_forms = list(dict.fromkeys(form for g in self.goals for _, form in self.forms_of_goal[g]))
+        if goals is not None:
+            self.evaluator = self.evaluator.restricted(self.needed)
         self._fees: dict[str, dict[str, dict[str, Any]]] = {}
         # What applying for a goal says about the application (`aanvraag_voor_doel`) fills facts the
         # applicant left open, for that goal's fees only, as `fees --goal` does; goals that imply the
@@ -520,7 +533,7 @@ class CaseloadEvaluator:
         # goal, and per form the values of the nodes its fee reads (the key of a fee situation)
         width = len(applicants)
         codes = list(zip(*[c for _, c, _ in situation])) if situation else [()] * width
-        fee_keys = self._fee_keys(columns, width)
+        fee_keys = self._fee_keys(columns, width, self.fee_forms)
         with_forms = [(k, goal, forms) for k, (goal, _, forms) in enumerate(situation) if forms]
         outcomes_of: dict[tuple[str, ...], dict[str, str]] = {}
         for position, (i, _) in enumerate(applicants):
