@@ -366,15 +366,17 @@ def parse_applicant(kb: KnowledgeBase, data: Any, json_values: bool = False, *, 
     needed; the data is still never changed. `quick` (batch, with `json_values`): data that
     `engine.applicant.rows` finds plainly valid skips the schema validator, which accepts it too.
     """
-    if not isinstance(data, dict):
+    # plainly valid (every key a fact's name, every value of its fact's kind): nothing below can refuse it
+    plainly = quick and json_values and type(data) is dict and _plain_checker(kb)(data)
+    if not plainly and not isinstance(data, dict):
         if data is None:
             raise InputError("", "een aanvragersbestand is een mapping van feitnamen naar waarden; dit is leeg")
         raise InputError("", f"een aanvragersbestand is een mapping van feitnamen naar waarden; kreeg {kind_of(data)}")
-    for position, key in enumerate(data, start=1):
+    for position, key in enumerate(() if plainly else data, start=1):
         if not isinstance(key, str):
             raise error_at([Key(key, position)], f"feitnamen zijn tekst; kreeg {kind_of(key)}")
     plain = data if json_values else _plain(data)
-    if not (quick and json_values and _plain_checker(kb)(plain)):
+    if not plainly:
         try:
             _validator(kb)(plain)
         except Exception as exc:  # fastjsonschema.JsonSchemaValueException, imported lazily
