@@ -24,7 +24,7 @@ import httpx2 as httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.tabel import number, table  # noqa: E402
+from benchmarks.tabel import emit, number, table  # noqa: E402
 from engine.applicant.facts import load_applicant_file  # noqa: E402
 
 GOAL = "onbepaalde_tijd_regulier"
@@ -67,7 +67,10 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=50, help="concurrent clients")
     parser.add_argument("--workers", type=int, default=2, help="server worker processes")
     parser.add_argument("--markdown", action="store_true", help="print a markdown table for docs/metingen.md")
+    parser.add_argument("--write", metavar="FILE", help="put the table in FILE's marked section (implies --markdown)")
+    parser.add_argument("--section", default="bench_web", help="the section --write replaces")
     args = parser.parse_args()
+    args.markdown = args.markdown or bool(args.write)
 
     port = free_port()
     server = subprocess.Popen(
@@ -127,7 +130,7 @@ def main() -> None:
         server.wait(timeout=30)
     columns = ("route", "verzoeken", "clients", "verzoeken/s", "p50 (ms)", "p99 (ms)", "fouten")
     if args.markdown:
-        print(table(columns, rows))
+        emit(table(columns, rows), args.write, args.section)
     else:
         for row in rows:
             print("  ".join(f"{c}: {v}" for c, v in zip(columns, row)))
