@@ -239,10 +239,10 @@ def main() -> None:
                 (
                     f"vloer: `{FLOOR_GOAL}` met de hand, per aanvrager ({args.floor_size} aanvragers, "
                     f"mediaan van {floor['rounds']})",
-                    f"{floor['floor'] * 1e6:.1f} µs",
+                    number(floor["floor"] * 1e6, 1) + " µs",
                     "",
                 ),
-                (f"het batchpad voor `{FLOOR_GOAL}` alleen, per aanvrager", f"{floor['path'] * 1e6:.1f} µs", ""),
+                (f"het batchpad voor `{FLOOR_GOAL}` alleen, per aanvrager", number(floor["path"] * 1e6, 1) + " µs", ""),
                 (
                     "verhouding batchpad / vloer (mediaan; laagste–hoogste)",
                     f"{number(statistics.median(floor['ratios']))} ({number(min(floor['ratios']))}–"
