@@ -79,7 +79,11 @@ def _object_check(fragment: dict[str, Any], pattern: str) -> Check | None:
 def plain_checker(schema: dict[str, Any], pattern: str) -> Callable[[dict[str, Any]], bool]:
     """From the validation schema of an applicant (`facts.validation_schema`) and its date
     pattern: a function saying True only for a mapping (text keys) the schema accepts."""
-    if schema.get("type") != "object" or schema.get("additionalProperties") is not False:
+    # a constraint across facts (allOf, if/then, dependentRequired, ...) is not checked here: then
+    # the schema's validator decides every row
+    if set(schema) != {"type", "properties", "additionalProperties"}:
+        return lambda data: False
+    if schema["type"] != "object" or schema["additionalProperties"] is not False:
         return lambda data: False
     checks: dict[str, Check] = {}
     for name, fragment in schema["properties"].items():
