@@ -12,11 +12,12 @@ import: the runs read the bytecode the README's install command compiled
 (`python -m compileall -q cli.py engine explain`). Without it every run would compile this
 project's modules from source again (about 60 ms); the benchmark says when it is missing or stale.
 
-    python benchmarks/bench_assess.py [--runs 15] [--loops 200] [--markdown]
+    python benchmarks/bench_assess.py [--runs 15] [--loops 200] [--markdown] [--write docs/metingen.md]
 
-With --markdown the figures are printed as a markdown table (for docs/metingen.md) instead.
+With --markdown the figures are printed as a markdown table (for docs/metingen.md) instead; with
+--write that table replaces its own marked section of the file (benchmarks/tabel.py).
 
-Goals (issues 2 and 8): cold ratio <= 2; in-process median <= 10 ms for one goal with its
+Goals (issues 2, 8 and 21): cold ratio <= 1.5 on the median and <= 2 for every pair; in-process median <= 10 ms for one goal with its
 explanation, and for every goal with the Dutch overview `assess` prints. Rendering each goal's
 full explanation as well is printed for information.
 """
@@ -50,8 +51,9 @@ def wall(cmd: list[str], runs: int, env: dict[str, str]) -> float:
 
 def cold_start(
     assess_cmd: list[str], goal_cmd: list[str], baseline_cmd: list[str], runs: int, env: dict[str, str]
-) -> tuple[float, float, float]:
-    """Medians of the cold `assess` (every goal), `assess --goal` and the baseline."""
+) -> tuple[float, float, float, float]:
+    """Medians of the cold `assess` (every goal), `assess --goal` and the baseline, and the highest
+    ratio of one `--goal` run to the baseline run beside it (one pair)."""
     wall(assess_cmd, 2, env)  # warm the OS file cache, the per-user KB cache and any bytecode cache
     wall(goal_cmd, 1, env)
     wall(baseline_cmd, 2, env)
@@ -61,7 +63,8 @@ def cold_start(
         cold.append(wall(assess_cmd, 1, env))
         cold_goal.append(wall(goal_cmd, 1, env))
         base.append(wall(baseline_cmd, 1, env))
-    return statistics.median(cold), statistics.median(cold_goal), statistics.median(base)
+    highest = max(g / b for g, b in zip(cold_goal, base))
+    return statistics.median(cold), statistics.median(cold_goal), statistics.median(base), highest
 
 
 def stale_bytecode() -> list[str]:
@@ -82,7 +85,10 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=15, help="cold-start runs per command")
     parser.add_argument("--loops", type=int, default=200, help="in-process assessments")
     parser.add_argument("--markdown", action="store_true", help="print a markdown table of the medians and ratios")
+    parser.add_argument("--write", metavar="FILE", help="put the table in FILE's marked section (implies --markdown)")
+    parser.add_argument("--section", default="bench_assess", help="the section --write replaces")
     args = parser.parse_args()
+    args.markdown = args.markdown or bool(args.write)
 
     script = shutil.which("verblijfsregels") or str(Path(sys.executable).with_name("verblijfsregels"))
     assess_cmd = [script, "assess", str(EXAMPLE), "--peildatum", PEILDATUM]
@@ -91,9 +97,11 @@ def main() -> None:
     plain = {k: v for k, v in os.environ.items() if k not in ("PYTHONDONTWRITEBYTECODE", "PYTHONPYCACHEPREFIX")}
     with tempfile.TemporaryDirectory(prefix="bench-pycache-") as prefix:
         cached_env = {**plain, "PYTHONPYCACHEPREFIX": prefix}
-        cold_median, goal_median, base_median = cold_start(assess_cmd, goal_cmd, baseline_cmd, args.runs, cached_env)
+        cold_median, goal_median, base_median, pair = cold_start(
+            assess_cmd, goal_cmd, baseline_cmd, args.runs, cached_env
+        )
     no_bytecode_env = {**plain, "PYTHONDONTWRITEBYTECODE": "1"}
-    nb_cold, nb_goal, nb_base = cold_start(assess_cmd, goal_cmd, baseline_cmd, args.runs, no_bytecode_env)
+    nb_cold, nb_goal, nb_base, nb_pair = cold_start(assess_cmd, goal_cmd, baseline_cmd, args.runs, no_bytecode_env)
 
     sys.path.insert(0, str(ROOT))
     from engine.answer.assess import Engine
@@ -128,47 +136,50 @@ def main() -> None:
 
     stale = stale_bytecode()
     if args.markdown:
-        from tabel import number, table
+        from tabel import emit, number, table
 
         ms = lambda seconds: number(seconds * 1000, 1) + " ms"  # noqa: E731
         bytecode = "zonder actuele bytecode van het project" if stale else "met de bytecode van de installatieopdracht"
-        print(
-            table(
-                ("meting", "mediaan", "doel"),
-                [
-                    ("koude `verblijfsregels assess` op het voorbeeld (alle doelen)", ms(cold_median), ""),
-                    ("koude `verblijfsregels assess --goal onbepaalde_tijd_regulier`", ms(goal_median), ""),
-                    ('`python -c "import pyDatalog, click, jinja2"` (basislijn)', ms(base_median), ""),
-                    (
-                        "verhouding alle doelen / met `--goal` tot de basislijn",
-                        f"{number(cold_median / base_median)} / {number(goal_median / base_median)}",
-                        "<= 2",
-                    ),
-                    (
-                        f"idem met `PYTHONDONTWRITEBYTECODE=1`, {bytecode}",
-                        f"{number(nb_cold / nb_base)} / {number(nb_goal / nb_base)}",
-                        "<= 2",
-                    ),
-                    ("één doel in het proces", number(statistics.median(assess_times) * 1000) + " ms", ""),
-                    (
-                        "één doel + Nederlandse motivering in het proces",
-                        number(statistics.median(total_times) * 1000) + " ms",
-                        "<= 10 ms",
-                    ),
-                    (
-                        f"alle doelen ({len(engine.kb.goals)}) + het Nederlandse overzicht dat `assess` toont",
-                        number(statistics.median(overview_times) * 1000) + " ms",
-                        "<= 10 ms",
-                    ),
-                    (
-                        "alle doelen + overzicht + de volledige motivering van elk doel",
-                        number(statistics.median(all_times) * 1000) + " ms",
-                        "",
-                    ),
-                ],
-            )
+        text = table(
+            ("meting", "mediaan", "doel"),
+            [
+                ("koude `verblijfsregels assess` op het voorbeeld (alle doelen)", ms(cold_median), ""),
+                ("koude `verblijfsregels assess --goal onbepaalde_tijd_regulier`", ms(goal_median), ""),
+                ('`python -c "import pyDatalog, click, jinja2"` (basislijn)', ms(base_median), ""),
+                (
+                    "verhouding alle doelen / met `--goal` tot de basislijn",
+                    f"{number(cold_median / base_median)} / {number(goal_median / base_median)}",
+                    "<= 1,5",
+                ),
+                ("hoogste verhouding van één paar (`--goal` / basislijn)", number(pair), "<= 2"),
+                (
+                    f"idem met `PYTHONDONTWRITEBYTECODE=1`, {bytecode}",
+                    f"{number(nb_cold / nb_base)} / {number(nb_goal / nb_base)}",
+                    "<= 1,5",
+                ),
+                ("idem, hoogste verhouding van één paar", number(nb_pair), "<= 2"),
+                ("één doel in het proces", number(statistics.median(assess_times) * 1000) + " ms", ""),
+                (
+                    "één doel + Nederlandse motivering in het proces",
+                    number(statistics.median(total_times) * 1000) + " ms",
+                    "<= 10 ms",
+                ),
+                (
+                    f"alle doelen ({len(engine.kb.goals)}) + het Nederlandse overzicht dat `assess` toont",
+                    number(statistics.median(overview_times) * 1000) + " ms",
+                    "<= 10 ms",
+                ),
+                (
+                    "alle doelen + overzicht + de volledige motivering van elk doel",
+                    number(statistics.median(all_times) * 1000) + " ms",
+                    "",
+                ),
+            ],
         )
-        print(f"\n{args.runs} koude runs per opdracht, afwisselend met de basislijn; {args.loops} runs in het proces.")
+        text += (
+            f"\n\n{args.runs} koude runs per opdracht, afwisselend met de basislijn; {args.loops} runs in het proces."
+        )
+        emit(text, args.write, args.section)
         return
     print("cold start, bytecode cached as a default Python does:")
     print(f"  `verblijfsregels assess` (every goal) median {cold_median * 1000:6.1f} ms  ({args.runs} runs)")
@@ -176,7 +187,8 @@ def main() -> None:
         f"  `verblijfsregels assess --goal` median {goal_median * 1000:12.1f} ms  (ratio {goal_median / base_median:.2f})"
     )
     print(f"  baseline (import pyDatalog, click, jinja2) {base_median * 1000:8.1f} ms")
-    print(f"  ratio                                    {cold_median / base_median:8.2f}    (goal <= 2)")
+    print(f"  ratio                                    {cold_median / base_median:8.2f}    (goal <= 1.5)")
+    print(f"  highest ratio of one --goal pair         {pair:8.2f}    (goal <= 2)")
     if stale:
         print(
             f"cold start, PYTHONDONTWRITEBYTECODE=1, WITHOUT current project bytecode ({len(stale)} modules, "
@@ -188,6 +200,7 @@ def main() -> None:
         )
     print(f"  `verblijfsregels assess` (every goal) median {nb_cold * 1000:6.1f} ms  (ratio {nb_cold / nb_base:.2f})")
     print(f"  `verblijfsregels assess --goal` median {nb_goal * 1000:12.1f} ms  (ratio {nb_goal / nb_base:.2f})")
+    print(f"  highest ratio of one --goal pair         {nb_pair:8.2f}    (goal <= 2)")
     print(f"  baseline (import pyDatalog, click, jinja2) {nb_base * 1000:8.1f} ms")
     print(
         f"in-process assess median                   {statistics.median(assess_times) * 1000:8.2f} ms  ({args.loops} loops)"

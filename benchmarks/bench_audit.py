@@ -74,7 +74,10 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3, help="runs of the command")
     parser.add_argument("--peildatum", default="2026-11-22")
     parser.add_argument("--markdown", action="store_true", help="print a markdown table of the medians")
+    parser.add_argument("--write", metavar="FILE", help="put the table in FILE's marked section (implies --markdown)")
+    parser.add_argument("--section", default="bench_audit", help="the section --write replaces")
     args = parser.parse_args()
+    args.markdown = args.markdown or bool(args.write)
     binary = shutil.which("verblijfsregels") or str(Path(sys.executable).with_name("verblijfsregels"))
     medians = {}
     for fmt in ("text", "html"):
@@ -99,7 +102,7 @@ def main() -> None:
             )
     steps = phases(date.fromisoformat(args.peildatum))
     if args.markdown:
-        from tabel import number, table
+        from tabel import emit, number, table
 
         rows = [
             (
@@ -112,7 +115,7 @@ def main() -> None:
             for fmt, (median, times) in medians.items()
         ]
         rows += [(f"in het proces, één keer: {name}", number(seconds) + " s", "") for name, seconds in steps]
-        print(table(("meting", "tijd", "doel"), rows))
+        emit(table(("meting", "tijd", "doel"), rows), args.write, args.section)
         return
     for name, seconds in steps:
         print(f"  {name}: {seconds:.2f} s")

@@ -29,7 +29,10 @@ def main() -> None:
     parser.add_argument("--examples", type=int, default=20)
     parser.add_argument("--limit", type=int, default=None, help="only the first N mutants")
     parser.add_argument("--markdown", action="store_true", help="print a markdown table of the times and the ratio")
+    parser.add_argument("--write", metavar="FILE", help="put the table in FILE's marked section (implies --markdown)")
+    parser.add_argument("--section", default="bench_mutation", help="the section --write replaces")
     args = parser.parse_args()
+    args.markdown = args.markdown or bool(args.write)
     start = time.perf_counter()
     mutants = enumerate_mutants()
     enumerated = time.perf_counter() - start
@@ -57,7 +60,7 @@ def main() -> None:
             f"{data['equivalent']} equivalent, {data['unreachable']} onbereikbaar)"
         )
     if args.markdown:
-        from tabel import number, table
+        from tabel import emit, number, table
 
         count = len(mutants) if args.limit is None else min(args.limit, len(mutants))
         rows = [
@@ -73,8 +76,8 @@ def main() -> None:
         if "setwise" in results and "datalog" in results and results["setwise"]["seconds"]:
             ratio = results["datalog"]["seconds"] / results["setwise"]["seconds"]
             rows.append(("verhouding pyDatalog / setwise", number(ratio) + " ×", "", ""))
-        print(table(("meting", "tijd", "per gedraaide mutant", "score"), rows))
-        print(f"\nMutanten opgesomd in {number(1000 * enumerated, 0)} ms.")
+        text = table(("meting", "tijd", "per gedraaide mutant", "score"), rows)
+        emit(f"{text}\n\nMutanten opgesomd in {number(1000 * enumerated, 0)} ms.", args.write, args.section)
 
 
 if __name__ == "__main__":

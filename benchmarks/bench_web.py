@@ -36,7 +36,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.tabel import number, table  # noqa: E402
+from benchmarks.tabel import emit, number, table  # noqa: E402
 from engine.answer import payloads  # noqa: E402
 from engine.answer.assess import Engine  # noqa: E402
 from engine.applicant.facts import load_applicant_file, parse_applicant  # noqa: E402
@@ -149,7 +149,10 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=50, help="concurrent clients")
     parser.add_argument("--workers", type=int, default=2, help="server worker processes")
     parser.add_argument("--markdown", action="store_true", help="print a markdown table for docs/metingen.md")
+    parser.add_argument("--write", metavar="FILE", help="put the table in FILE's marked section (implies --markdown)")
+    parser.add_argument("--section", default="bench_web", help="the section --write replaces")
     args = parser.parse_args()
+    args.markdown = args.markdown or bool(args.write)
 
     # what the command line prints for the same input: every response is compared with it
     eng = Engine()
@@ -234,7 +237,7 @@ def main() -> None:
         "CPU client (ms/verzoek)",
     )
     if args.markdown:
-        print(table(columns, rows))
+        emit(table(columns, rows), args.write, args.section)
     else:
         for row in rows:
             print("  ".join(f"{c}: {v}" for c, v in zip(columns, row)))

@@ -31,3 +31,28 @@ def table(columns: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
 def number(value: float, digits: int = 2) -> str:
     """Dutch decimal comma, as in the rest of the docs."""
     return f"{value:.{digits}f}".replace(".", ",")
+
+
+def spread(values: list[float]) -> str:
+    """The noise of repeated runs: lowest to highest, as a factor of the lowest."""
+    low, high = min(values), max(values)
+    return f"{number(high / low if low else 1.0)} ×"
+
+
+def emit(text: str, write: str | None, section: str) -> None:
+    """Print the table, or with `--write FILE` put it in FILE between the markers of `section`
+    (`<!-- meting:NAME -->` and `<!-- /meting:NAME -->`), leaving the prose around it as it is."""
+    if not write:
+        print(text)
+        return
+    from pathlib import Path
+
+    path = Path(write)
+    doc = path.read_text(encoding="utf-8")
+    begin, end = f"<!-- meting:{section} -->", f"<!-- /meting:{section} -->"
+    if begin not in doc or end not in doc:
+        raise SystemExit(f"{write} heeft geen sectie {begin} … {end}")
+    head, rest = doc.split(begin, 1)
+    _, tail = rest.split(end, 1)
+    path.write_text(f"{head}{begin}\n{text}\n{end}{tail}", encoding="utf-8")
+    print(f"{write}: sectie {section} bijgewerkt")

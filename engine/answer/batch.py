@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import csv
 import difflib
+import gc
 import io
 import json
 import multiprocessing
+import re
 import signal
 import threading
 from collections import Counter
@@ -395,13 +397,24 @@ def count_rows(kb: Any, path: Path, fmt: str) -> int:
 
 # -- evaluating -----------------------------------------------------------------------------------
 
+_OPEN_CODE = re.compile("[02]")  # eligible or undetermined: a goal whose fees are shown
 _OUTCOME_OF_CODE = {"0": UNDETERMINED, "1": OUT_OF_SCOPE, "2": ELIGIBLE, "4": NOT_ELIGIBLE}
 
 
 class CaseloadEvaluator:
     """Outcome of every goal, and the fee of every form a goal points to, for chunks of applicants."""
 
-    def __init__(self, engine: Engine, peildatum: date, precedence: Iterable[str] = ()):
+    def __init__(
+        self,
+        engine: Engine,
+        peildatum: date,
+        precedence: Iterable[str] = (),
+        *,
+        goals: Iterable[str] | None = None,
+        fees: bool = True,
+    ):
+        """`goals` (default every goal) and `fees` limit what is worked out: the program is then
+        restricted to the clauses those nodes read (benchmarks/bench_batch.py measures one goal)."""
         engine = engine.with_precedence(list(precedence))  # --voorrang decides disagreements too
         self.engine = engine
         self.kb = kb = engine.kb
@@ -410,12 +423,12 @@ class CaseloadEvaluator:
         if not isinstance(engine.evaluator, SetwiseEvaluator):
             raise TypeError("een caseload wordt set voor set geëvalueerd: maak de Engine met SetwiseEvaluator")
         self.evaluator = engine.evaluator
-        self.goals = sorted(kb.goals)
+        self.goals = sorted(kb.goals if goals is None else goals)
         self.forms_of_goal = {
             goal: [
                 (r.conclusion, r.form)
                 for r in kb.rules.values()
-                if r.kind == "gevolg" and goal in r.goals and r.form in kb.forms
+                if fees and r.kind == "gevolg" and goal in r.goals and r.form in kb.forms
             ]
             for goal in self.goals
         }
@@ -435,6 +448,9 @@ class CaseloadEvaluator:
             for form in kb.forms:
                 needed.update(dict.fromkeys(self.form_nodes[form]))
         self.needed = list(needed)
+        self.fee_forms = list(dict.fromkeys(form for g in self.goals for _, form in self.forms_of_goal[g]))
+        if goals is not None:
+            self.evaluator = self.evaluator.restricted(self.needed)
         self._fees: dict[str, dict[str, dict[str, Any]]] = {}
         # What applying for a goal says about the application (`aanvraag_voor_doel`) fills facts the
         # applicant left open, for that goal's fees only, as `fees --goal` does; goals that imply the
@@ -450,19 +466,31 @@ class CaseloadEvaluator:
             if implied.get(goal) and self.forms_of_goal[goal]:
                 self.implied_groups.setdefault(tuple(sorted(implied[goal].items())), []).append(goal)
         # a group's fees read only the clauses under its forms' fee rules: evaluate just those
-        self.implied_evaluators = {
-            facts: self.evaluator.restricted(
-                sorted({n for g in goals for _, form in self.forms_of_goal[g] for n in self.form_nodes[form]})
-            )
+        self.implied_forms = {
+            facts: list(dict.fromkeys(form for g in goals for _, form in self.forms_of_goal[g]))
             for facts, goals in self.implied_groups.items()
         }
+        self.implied_roots = {
+            facts: sorted({n for form in forms for n in self.form_nodes[form]})
+            for facts, forms in self.implied_forms.items()
+        }
+        self.implied_evaluators = {
+            facts: self.evaluator.restricted(roots) for facts, roots in self.implied_roots.items()
+        }
+        # the quantities some evaluation reads: the others are not worked out
+        read = set(self.evaluator.reads(self.needed))
+        for facts, roots in self.implied_roots.items():
+            read.update(self.implied_evaluators[facts].reads(roots))
+        self.quantities = frozenset(read & set(kb.quantities))
 
     def parse(self, row: Row) -> tuple[Applicant, dict[str, Any]] | str:
         """The applicant of a row and its inputs at the peildatum, or the row's error line."""
         if row.error is not None:
             return row.error
         try:
-            return evaluator_inputs(self.kb, row.data, self.peildatum, json_values=True)
+            return evaluator_inputs(
+                self.kb, row.data, self.peildatum, json_values=True, quantities=self.quantities, quick=True
+            )
         except InputError as exc:
             return row_error(row.number, exc)
 
@@ -481,18 +509,21 @@ class CaseloadEvaluator:
         codes_of = {goal: codes for goal, codes, _ in situation}
         for facts, goals in self.implied_groups.items():
             # only where a fee is shown (the goal is open: eligible or undetermined) and a fact is open
+            open_to = sorted({m.start() for g in goals for m in _OPEN_CODE.finditer(codes_of[g])})
             chosen = [
                 (position, filled)
-                for position, (_, applicant) in enumerate(applicants)
-                if any(codes_of[g][position] in "02" for g in goals)
-                and (filled := self._with_implied(applicant, inputs[position], facts)) is not None
+                for position in open_to
+                if (filled := self._with_implied(applicants[position][1], inputs[position], facts)) is not None
             ]
             if chosen:
-                implied_values = self.implied_evaluators[facts].run([f for _, f in chosen], self.needed)
-                implied_columns, _ = self._columns(implied_values)
+                # only the nodes these goals' fees read are evaluated and turned into columns
+                roots = self.implied_roots[facts]
+                implied_values = self.implied_evaluators[facts].run([f for _, f in chosen], roots)
+                implied_columns = self._node_columns(implied_values, roots)
                 index = {position: k for k, (position, _) in enumerate(chosen)}
+                forms = self.implied_forms[facts]
                 implied_keys.update(
-                    dict.fromkeys(goals, (implied_columns, self._fee_keys(implied_columns, len(chosen)), index))
+                    dict.fromkeys(goals, (implied_columns, self._fee_keys(implied_columns, len(chosen), forms), index))
                 )
         results: list[dict[str, Any]] = [
             {"rij": row.number, "fout": p if isinstance(p, str) else None, "uitkomsten": {}, "leges": {}}
@@ -502,7 +533,7 @@ class CaseloadEvaluator:
         # goal, and per form the values of the nodes its fee reads (the key of a fee situation)
         width = len(applicants)
         codes = list(zip(*[c for _, c, _ in situation])) if situation else [()] * width
-        fee_keys = self._fee_keys(columns, width)
+        fee_keys = self._fee_keys(columns, width, self.fee_forms)
         with_forms = [(k, goal, forms) for k, (goal, _, forms) in enumerate(situation) if forms]
         outcomes_of: dict[tuple[str, ...], dict[str, str]] = {}
         for position, (i, _) in enumerate(applicants):
@@ -524,14 +555,16 @@ class CaseloadEvaluator:
             return None
         if self.quantity_inputs.isdisjoint(open_facts):
             return {**inputs, **open_facts}
-        return evaluator_inputs(self.kb, Applicant({**applicant.values, **open_facts}), self.peildatum, checked=False)[
-            1
-        ]
+        return evaluator_inputs(
+            self.kb,
+            Applicant({**applicant.values, **open_facts}),
+            self.peildatum,
+            checked=False,
+            quantities=self.quantities,
+        )[1]
 
-    def _columns(self, values: Any) -> tuple[dict[str, tuple[str, str]], list[str]]:
-        """Per needed node its true and false column ('0'/'1' per applicant); and the situation
-        columns: per goal a column of outcome codes, per form a goal points to a column saying
-        whether it may apply. Outcomes and forms are read from the situation columns alone."""
+    def _mask_reader(self, values: Any) -> Callable[[str], tuple[int, int]]:
+        """The true and false mask of a node: derived, or worked out through views."""
         nodes = self.engine.program.nodes
         memo: dict[str, tuple[int, int]] = {}
         everyone = (1 << values.size) - 1
@@ -557,6 +590,14 @@ class CaseloadEvaluator:
             memo[nid] = out
             return out
 
+        return masks
+
+    def _columns(self, values: Any) -> tuple[dict[str, tuple[str, str]], list[str]]:
+        """Per needed node its true and false column ('0'/'1' per applicant); and the situation
+        columns: per goal a column of outcome codes, per form a goal points to a column saying
+        whether it may apply. Outcomes and forms are read from the situation columns alone."""
+        masks = self._mask_reader(values)
+        everyone = (1 << values.size) - 1
         width = values.size
 
         def column(mask: int) -> str:
@@ -588,10 +629,24 @@ class CaseloadEvaluator:
             situation.append((goal, format(codes, f"0{width}x") if width else "", forms))
         return {nid: tuple(column(m) for m in masks(nid)) for nid in self.needed}, situation
 
-    def _fee_keys(self, columns: dict[str, tuple[str, str]], width: int) -> dict[str, list[tuple[str, ...]]]:
-        """Per form, per applicant: the true and false value of every node the form's fee reads."""
+    def _node_columns(self, values: Any, nodes: list[str]) -> dict[str, tuple[str, str]]:
+        """Per node its true and false column ('0'/'1' per applicant)."""
+        width = values.size
+        masks = self._mask_reader(values)
+
+        def column(mask: int) -> str:
+            return format(mask, f"0{width}b")[::-1] if width else ""
+
+        return {n: tuple(column(m) for m in masks(n)) for n in nodes}
+
+    def _fee_keys(
+        self, columns: dict[str, tuple[str, str]], width: int, forms: Iterable[str] | None = None
+    ) -> dict[str, list[tuple[str, ...]]]:
+        """Per form (of `forms`, or every one), per applicant: the true and false value of every
+        node the form's fee reads."""
         out = {}
-        for form, nodes in self.form_nodes.items():
+        for form in self.form_nodes if forms is None else forms:
+            nodes = self.form_nodes[form]
             parts = [column for n in nodes for column in columns[n]]
             out[form] = list(zip(*parts)) if parts else [()] * width
         return out
@@ -796,6 +851,32 @@ def _init_worker(job: Job) -> None:
     # the pool; a worker that also took it would print a traceback of its own.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _worker[:] = [job, job.evaluators()]
+    _tune_gc()
+
+
+# A chunk makes a few hundred thousand small containers that die young and hold no cycles: the
+# collector's default thresholds would walk them (and the evaluators) a thousand times per chunk
+# for nothing. Raised for the run, and what was built before it is frozen out of collection;
+# memory stays flat (tests: the peak per quarter in benchmarks/bench_batch.py).
+GC_THRESHOLDS = (100_000, 50, 100)
+
+
+def _tune_gc() -> tuple[int, int, int]:
+    before = gc.get_threshold()
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
+    return before
+
+
+@contextmanager
+def _gc_for_run() -> Iterator[None]:
+    before = _tune_gc()
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+        gc.unfreeze()
 
 
 def _work(rows: list[Row]) -> Done:
@@ -861,8 +942,9 @@ def run_batch(
     chunks = _chunks(rows, chunk_size)
     if jobs <= 1:
         local = job.evaluators()
-        for chunk in chunks:
-            on_chunk(_finish(job, local, chunk))
+        with _gc_for_run():
+            for chunk in chunks:
+                on_chunk(_finish(job, local, chunk))
         return
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")

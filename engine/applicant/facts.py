@@ -160,6 +160,17 @@ def _validator(kb: KnowledgeBase):
     return validator
 
 
+def _plain_checker(kb: KnowledgeBase):
+    """`engine.applicant.rows.plain_checker` for this knowledge base, built once and kept on it."""
+    checker = getattr(kb, "_plain_checker", None)
+    if checker is None:
+        from engine.applicant.rows import plain_checker
+
+        checker = plain_checker(validation_schema(kb), DATE_PATTERN)
+        object.__setattr__(kb, "_plain_checker", checker)
+    return checker
+
+
 _iso = tijd.iso_date
 
 
@@ -348,26 +359,30 @@ def _parse_date(value: str, field: str) -> date:
         raise InputError(field, "geen bestaande datum; verwacht een datum als JJJJ-MM-DD") from None
 
 
-def parse_applicant(kb: KnowledgeBase, data: Any, json_values: bool = False) -> Applicant:
+def parse_applicant(kb: KnowledgeBase, data: Any, json_values: bool = False, *, quick: bool = False) -> Applicant:
     """Validate raw data (as read from YAML or JSON) and convert dates; raises InputError.
 
     `json_values`: the data holds only JSON values (no date objects), so no validation copy is
-    needed; the data is still never changed.
+    needed; the data is still never changed. `quick` (batch, with `json_values`): data that
+    `engine.applicant.rows` finds plainly valid skips the schema validator, which accepts it too.
     """
-    if not isinstance(data, dict):
+    # plainly valid (every key a fact's name, every value of its fact's kind): nothing below can refuse it
+    plainly = quick and json_values and type(data) is dict and _plain_checker(kb)(data)
+    if not plainly and not isinstance(data, dict):
         if data is None:
             raise InputError("", "een aanvragersbestand is een mapping van feitnamen naar waarden; dit is leeg")
         raise InputError("", f"een aanvragersbestand is een mapping van feitnamen naar waarden; kreeg {kind_of(data)}")
-    for position, key in enumerate(data, start=1):
+    for position, key in enumerate(() if plainly else data, start=1):
         if not isinstance(key, str):
             raise error_at([Key(key, position)], f"feitnamen zijn tekst; kreeg {kind_of(key)}")
     plain = data if json_values else _plain(data)
-    try:
-        _validator(kb)(plain)
-    except Exception as exc:  # fastjsonschema.JsonSchemaValueException, imported lazily
-        if not hasattr(exc, "rule"):
-            raise
-        raise _explain(kb, exc, plain) from None
+    if not plainly:
+        try:
+            _validator(kb)(plain)
+        except Exception as exc:  # fastjsonschema.JsonSchemaValueException, imported lazily
+            if not hasattr(exc, "rule"):
+                raise
+            raise _explain(kb, exc, plain) from None
     values = {name: value for name, value in plain.items() if value is not None}
     # only dates and permit periods are converted; each keeps its place in the mapping
     date_names, period_names = _converted_names(kb)
@@ -543,7 +558,12 @@ def decode_json(text: str) -> Any:
     """JSON as an applicant file or a batch row holds it: a key twice raises DuplicateKey, a
     number too long to convert becomes a HugeNumber, nesting deeper than the parser's recursion
     allows raises RecursionError."""
-    return json.loads(text, object_pairs_hook=_json_pairs, parse_int=_json_int)
+    if type(text) is str and not text.startswith("\ufeff"):
+        return _DECODER.decode(text)  # what json.loads does, without building a decoder per call
+    return json.loads(text, object_pairs_hook=_json_pairs, parse_int=_json_int)  # its own messages
+
+
+_DECODER = json.JSONDecoder(object_pairs_hook=_json_pairs, parse_int=_json_int)
 
 
 # The few messages Python's JSON parser gives, in Dutch; an unknown one is shown as it is.
@@ -857,16 +877,12 @@ def quantity_values(
     """Every quantity whose inputs are known (of those named in `only`, if given), computed at the peildatum."""
     out: dict[str, Any] = {}
     known = applicant.values
-    for name, function, inputs, parameters in _sorted_quantities(kb):
-        if only is not None and name not in only:
-            continue
-        args = []
-        for i in inputs:
-            if i not in known:
-                break
-            args.append(known[i])
-        else:
-            value = function(peildatum, *args, **parameters)
+    order = _sorted_quantities(kb)
+    if only is not None:
+        order = [q for q in order if q[0] in only]
+    for name, function, inputs, parameters in order:
+        if all(i in known for i in inputs):
+            value = function(peildatum, *[known[i] for i in inputs], **parameters)
             if value is not None:
                 out[name] = value
     return out

@@ -25,16 +25,18 @@ def evaluator_inputs(
     json_values: bool = False,
     checked: bool = True,
     quantities: Collection[str] | None = None,
+    quick: bool = False,
 ) -> tuple[Applicant, Inputs]:
     """The applicant (parsed from raw data unless it is one already) and its inputs at `peildatum`.
 
     `checked=False` skips the checks against the peildatum, for variants of an applicant who was
     checked already at a peildatum no later than this one (what-if questions, implied facts);
-    `quantities` limits the quantities worked out to those names (a goal reads a few).
+    `quantities` limits the quantities worked out to those names (a goal reads a few);
+    `quick` lets plainly valid JSON skip the schema validator (`engine.applicant.rows`).
     Raises `engine.errors.InputError` naming the field.
     """
     if not isinstance(applicant, Applicant):
-        applicant = parse_applicant(kb, applicant, json_values=json_values)
+        applicant = parse_applicant(kb, applicant, json_values=json_values, quick=quick)
     if checked:
         check_against_peildatum(kb, applicant, peildatum)
     return applicant, {**applicant.values, **quantity_values(kb, applicant, peildatum, only=quantities)}
