@@ -182,6 +182,23 @@ def _range_words(kind: click.ParamType) -> str:
     return f"van minstens {low}" if low is not None else f"van hoogstens {high}"
 
 
+def _close(name: str, possibilities) -> list[str]:
+    """The near names, as click finds them for an option (click < 8.4 finds none for a command)."""
+    from difflib import get_close_matches
+
+    return get_close_matches(name, list(possibilities))
+
+
+def _did_you_mean(possibilities) -> str:
+    """click's own "Did you mean" hint, in Dutch; only names the program declares, never the input."""
+    names = sorted(possibilities)
+    if not names:
+        return ""
+    if len(names) == 1:
+        return f" (bedoelt u {names[0]}?)"
+    return f" (bedoelt u een van: {', '.join(names)}?)"
+
+
 _HELP_WITHOUT_ARGUMENTS = getattr(click.exceptions, "NoArgsIsHelpError", ())
 
 
@@ -194,7 +211,9 @@ class _OneLineParsing:
         except _HELP_WITHOUT_ARGUMENTS:
             raise  # no arguments at all: click shows the help, which is what was asked for
         except click.NoSuchOption as exc:
-            raise UsageError(f"onbekende optie '{visible(exc.option_name)}'; zie --help") from None
+            raise UsageError(
+                f"onbekende optie '{visible(exc.option_name)}'{_did_you_mean(exc.possibilities or ())}; zie --help"
+            ) from None
         except click.MissingParameter as exc:
             raise UsageError(f"{_parameter_name(exc.param)}: ontbreekt; zie --help") from None
         except click.BadParameter as exc:
@@ -234,8 +253,9 @@ class _Main(_OneLineParsing, click.Group):
         try:
             return super().resolve_command(ctx, args)
         except click.UsageError:
+            name = args[0] if args else ""
             raise UsageError(
-                f"onbekende opdracht '{visible(args[0]) if args else ''}'; "
+                f"onbekende opdracht '{visible(name)}'{_did_you_mean(_close(name, self.commands))}; "
                 f"toegestaan: {', '.join(sorted(self.commands))}"
             ) from None
 
