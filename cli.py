@@ -629,7 +629,7 @@ def rules(fmt: str, inventory: bool) -> None:
         if fmt == "json":
             _emit_json(payloads.inventory(rows))
         else:
-            _echo(render_inventory(rows), nl=False)
+            _echo(render_inventory(rows, eng.kb), nl=False)
         return
     if fmt == "json":
         _emit_json(payloads.rules(eng.kb))

@@ -377,8 +377,54 @@ def render_overview(assessments: list[Any], kb: Any) -> str:
     return _ENV.get_template("overview.txt.j2").render(items=items, peildatum=peildatum)
 
 
+def condition_lines(expr: Any, kb: Any, depth: int = 0) -> list[tuple[int, str]]:
+    """A declared condition as indented lines in the fact and rule labels: (depth, text).
+
+    `alle` and `een van` open a list one level deeper; a single condition is one line."""
+    from engine.rules.model import All, Any_, Atom, Compare, Not
+
+    if isinstance(expr, Atom):
+        return [(depth, kb.label_of(expr.name))]
+    if isinstance(expr, Compare):
+        return [(depth, f"{kb.label_of(expr.name)} {COMPARATOR_WORDS[expr.comparator]} {threshold(expr.value)}")]
+    if isinstance(expr, Not):
+        inner = condition_lines(expr.operand, kb, depth + 1)
+        if len(inner) == 1:
+            return [(depth, f"niet: {inner[0][1]}")]
+        return [(depth, "niet:"), *inner]
+    assert isinstance(expr, (All, Any_))
+    lines = [(depth, "alle:" if isinstance(expr, All) else "een van:")]
+    for operand in expr.operands:
+        lines.extend(condition_lines(operand, kb, depth + 1))
+    return lines
+
+
+def condition_block(expr: Any, kb: Any, title: str, title_one: str | None = None) -> dict[str, Any] | None:
+    """A condition under a heading: one line when it is one condition, else the heading says
+    whether all or one of the listed conditions must hold, and the lines follow (depth, text)."""
+    if expr is None:
+        return None
+    lines = condition_lines(expr, kb)
+    if len(lines) == 1:
+        return {"head": f"{title_one or title}: {lines[0][1]}", "lines": []}
+    if lines[0][1] in ("alle:", "een van:"):
+        return {"head": f"{title} ({lines[0][1][:-1]}):", "lines": [(d - 1, t) for d, t in lines[1:]]}
+    return {"head": f"{title}:", "lines": lines}
+
+
+def _rule_view(rule: Any, kb: Any) -> dict[str, Any]:
+    """A rule as `rules` lists it: the declaration, its conditions and the exceptions to it."""
+    return {
+        "r": rule,
+        "label": rule.label,
+        "conditions": condition_block(rule.conditions, kb, "Voorwaarden", "Voorwaarde"),
+        "applies_when": condition_block(rule.applies_when, kb, "Van toepassing als"),
+        "exceptions": [{"id": e, "label": kb.rules[e].label} for e in kb.exceptions_of.get(rule.id, ())],
+    }
+
+
 def render_rules(kb: Any) -> str:
-    """Every rule: id, label, source."""
+    """Every rule: id, label, source, its conditions in the labels of what they read, its exceptions."""
     rules = sorted(kb.rules.values(), key=lambda r: _rule_order(r.id))
     fee_rules = sorted(kb.fee_rules.values(), key=lambda f: _rule_order(f.id))
     goal_assumptions = [
@@ -386,16 +432,33 @@ def render_rules(kb: Any) -> str:
         for a in kb.goal_assumptions.values()
     ]
     return _ENV.get_template("rules.txt.j2").render(
-        rules=rules,
+        rules=[_rule_view(r, kb) for r in rules],
         disagreements=[
             {"d": d, "governing": (g := kb.governing(d)), "file": kb.rules[g[0]].source.file if g else None}
             for d in kb.disagreements.values()
         ],
         precedences=list(kb.precedences.values()),
-        fee_rules=fee_rules,
+        fee_rules=[
+            {
+                "f": f,
+                "applies_when": condition_block(f.applies_when, kb, "Van toepassing als"),
+            }
+            for f in fee_rules
+        ],
         fee_ranges=list(kb.fee_ranges.values()),
         goal_assumptions=goal_assumptions,
     )
+
+
+def declaration_label(kb: Any, declaration_id: str) -> str:
+    """The label of a declaration an inventory row names: a rule, a fee rule or range, a quantity."""
+    for table in (kb.rules, kb.fee_rules, kb.fee_ranges, kb.quantities, kb.parameters):
+        found = table.get(declaration_id)
+        if found is not None and getattr(found, "label", ""):
+            return found.label
+    if declaration_id.startswith("grootheid "):
+        return kb.label_of(declaration_id.split(" ", 1)[1])
+    return ""
 
 
 def fee_view(answer: Any, kb: Any) -> dict[str, Any]:
@@ -450,9 +513,19 @@ def render_comparison(report: dict[str, Any]) -> str:
     return _ENV.get_template("comparison.txt.j2").render(**report, fee_texts=fee_texts)
 
 
-def render_inventory(rows: list[Any]) -> str:
-    """Every inventory row with the declarations that encode it, or why none does."""
-    return _ENV.get_template("inventory.txt.j2").render(rows=rows)
+def render_inventory(rows: list[Any], kb: Any) -> str:
+    """Every inventory row, its text from the inventory, and the declarations that encode it (with
+    their labels), or why none does."""
+    views = [
+        {
+            "id": r.id,
+            "description": r.description,
+            "encoded_by": [{"id": d, "label": declaration_label(kb, d)} for d in r.encoded_by],
+            "not_encoded": r.not_encoded,
+        }
+        for r in rows
+    ]
+    return _ENV.get_template("inventory.txt.j2").render(rows=views)
 
 
 def _audit_context(report: Any) -> dict[str, Any]:
