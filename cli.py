@@ -379,14 +379,12 @@ def assess(file: Path, goal: str | None, peildatum: date, voorrang: str | None, 
 
     Without --goal, assess every goal and print an overview.
     """
-    from explain import render_assessment, render_overview
-
     eng, results = _assessments(file, [goal] if goal else [], peildatum, _precedence(voorrang), backend)
     if fmt == "json":
         payload = [r.to_json(eng.kb) for r in results]  # as engine.answer.payloads.assessment builds it
         _emit_json(payload[0] if goal else payload)
         return
-    _echo(render_assessment(results[0], eng.kb) if goal else render_overview(results, eng.kb), nl=False)
+    _echo(_assessment_text(eng.kb, results, bool(goal)), nl=False)
 
 
 @main.command("why-not")
@@ -448,23 +446,72 @@ def fees(file: Path, goal: str | None, form: str | None, voorrang: str | None, p
 
 
 UNKNOWN_ANSWERS = ("?", "weet niet", "onbekend")
+BACK = ("terug", "t")
 
 
-def _ask_value(eng, question, data: dict, goals: list[str], peildatum: date):
-    """Ask until the answer is valid; returns the value, or None for "weet niet"."""
+class _Back(Exception):
+    """The person typed `terug`: undo the previous answer and ask that question again."""
+
+
+def _read(text: str) -> str | None:
+    """One line typed after `text`; None at the end of the input (a pipe that has run dry)."""
+    try:
+        _echo(text + " ", nl=False)
+        return click.termui.visible_prompt_func("")
+    except EOFError:
+        return None
+    except OSError as exc:
+        raise _output_failed(exc) from None
+
+
+def _choice_label(value: str) -> str:
+    return value.replace("_", " ")
+
+
+def _numbered(values, indent: str = "  ") -> None:
+    for number, value in enumerate(values, start=1):
+        _echo(f"{indent}{number}. {_choice_label(value)}")
+
+
+def _choice(text: str, values: tuple[str, ...]) -> str | None:
+    """A choice typed as its number, its name or its label (any case); None if it is none of them."""
+    answer = " ".join(text.strip().lower().split())
+    if answer.isascii() and answer.isdigit() and 1 <= int(answer) <= len(values):
+        return values[int(answer) - 1]
+    return next((v for v in values if answer in (v.lower(), _choice_label(v).lower())), None)
+
+
+def _ask_value(eng, question, data: dict, goals: list[str], peildatum: date, can_go_back: bool = True):
+    """Ask until the answer is valid; returns the value, or None for "weet niet". Raises _Back
+    when the person types `terug`, click.Abort when the input ends."""
     from engine.answer.interview import AnswerError, assessments, parse_answer
 
     if question.type == "vergunningen":
-        return _ask_periods(eng, question, data, peildatum)
-    hint = {"bool": "ja/nee", "keuze": "/".join(question.values), "datum": "JJJJ-MM-DD", "bedrag": "eurocenten"}.get(
-        question.type, "tekst"
-    )
+        return _ask_periods(eng, question, data, peildatum, can_go_back)
+    if question.type == "keuze":
+        _numbered(question.values)
+    hint = {
+        "bool": "ja/nee",
+        "keuze": "nummer of naam",
+        "datum": "datum, bijvoorbeeld 14-03-1991",
+        "bedrag": "eurocenten",
+    }.get(question.type, "tekst")
+    back = ", terug voor de vorige vraag" if can_go_back else ""
     while True:
-        text = _prompt(f"{question.question} [{hint}, of ? als u het niet weet]")
+        text = _read(f"{question.question} [{hint}, ? als u het niet weet{back}]")
+        if text is None:
+            raise click.Abort()
         if text.strip().lower() in UNKNOWN_ANSWERS:
             return None
+        if text.strip().lower() in BACK and can_go_back:
+            raise _Back()
         try:
-            value = parse_answer(question.type, text, question.values)
+            if question.type == "keuze":
+                value = _choice(text, question.values)
+                if value is None:
+                    raise AnswerError(f"kies een nummer van 1 tot en met {len(question.values)}, of een naam")
+            else:
+                value = parse_answer(question.type, text, question.values)
             # assessed here, not only validated: an answer can be valid yet unusable (a term
             # from 9999-12-31 ends after the calendar), and then it is asked again
             assessments(eng, {**data, question.fact: value}, goals, peildatum)
@@ -488,15 +535,24 @@ def _ask_period_details(eng, question, data: dict):
         _echo(f"  Vergunning {period(shown)}:")
         for field in gap["missing"]:
             prompt = (
-                f"verblijfsdoel [{'/'.join(purposes)}, leeg als onbekend]"
+                "verblijfsdoel [nummer of naam, leeg als onbekend]"
                 if field == "verblijfsdoel"
                 else "is het doel niet-tijdelijk? [ja/nee, leeg als onbekend]"
             )
+            if field == "verblijfsdoel":
+                _numbered(purposes, "    ")
             while True:
                 text = _prompt(f"    {prompt}").strip()
                 if not text or text.lower() in UNKNOWN_ANSWERS:
                     break
                 value = {"ja": True, "nee": False}.get(text.lower(), text) if field == "niet_tijdelijk" else text
+                if field == "verblijfsdoel":
+                    value = _choice(text, purposes)
+                    if value is None:
+                        _echo(
+                            f"    Dat antwoord past niet: kies een nummer van 1 tot en met {len(purposes)}, of een naam."
+                        )
+                        continue
                 changed = [*periods[:index], {**periods[index], field: value}, *periods[index + 1 :]]
                 try:
                     parse_applicant(eng.kb, {**data, question.fact: changed})
@@ -508,7 +564,8 @@ def _ask_period_details(eng, question, data: dict):
     return periods if filled else None
 
 
-def _ask_periods(eng, question, data: dict, peildatum: date):
+def _ask_periods(eng, question, data: dict, peildatum: date, can_go_back: bool = True):
+    from engine.answer.interview import AnswerError, date_text
     from engine.applicant.facts import parse_applicant
 
     if question.fact in data:
@@ -517,7 +574,10 @@ def _ask_periods(eng, question, data: dict, peildatum: date):
     _echo(question.question)
     periods: list[dict] = []
     while True:
-        more = _prompt(f"  {'Een' if not periods else 'Nog een'} vergunning opgeven? [ja/nee]").strip().lower()
+        back = ", terug voor de vorige vraag" if can_go_back and not periods else ""
+        more = _prompt(f"  {'Een' if not periods else 'Nog een'} vergunning opgeven? [ja/nee{back}]").strip().lower()
+        if more in BACK and back:
+            raise _Back()
         if more in UNKNOWN_ANSWERS and not periods:
             return None
         if more in ("nee", "n"):
@@ -527,23 +587,146 @@ def _ask_periods(eng, question, data: dict, peildatum: date):
             continue
         period = {}
         for field, prompt, optional in (
-            ("van", "begindatum [JJJJ-MM-DD]", False),
-            ("tot", "einddatum [JJJJ-MM-DD, leeg als zij nog loopt]", True),
-            ("verblijfsdoel", f"verblijfsdoel [{'/'.join(purposes)}]", True),
+            ("van", "begindatum [bijvoorbeeld 14-03-1991]", False),
+            ("tot", "einddatum [bijvoorbeeld 14-03-1991, leeg als zij nog loopt]", True),
+            ("verblijfsdoel", "verblijfsdoel [nummer of naam, leeg als onbekend]", True),
             ("niet_tijdelijk", "is het doel niet-tijdelijk? [ja/nee, leeg als onbekend]", True),
         ):
+            if field == "verblijfsdoel":
+                _numbered(purposes, "    ")
             while True:
                 text = _prompt(f"    {prompt}").strip()
                 if not text and optional:
                     break
                 value = {"ja": True, "nee": False}.get(text.lower(), text) if field == "niet_tijdelijk" else text
                 try:
+                    if field == "verblijfsdoel":
+                        value = _choice(text, purposes)
+                        if value is None:
+                            raise AnswerError(f"kies een nummer van 1 tot en met {len(purposes)}, of een naam")
+                    if field in ("van", "tot"):
+                        value = date_text(text)
                     parse_applicant(eng.kb, {**data, question.fact: [*periods, {**period, field: value}]})
                     period[field] = value
                     break
-                except VerblijfsregelsError as exc:
+                except (AnswerError, VerblijfsregelsError) as exc:
                     _echo(f"    Dat antwoord past niet: {exc}. Probeer het opnieuw.")
         periods.append(period)
+
+
+def _shown_answer(kb, name: str, value) -> str:
+    from explain import fact_value
+
+    fact = kb.facts[name]
+    if fact.type == "keuze" and isinstance(value, str):
+        return _choice_label(value)
+    if fact.type == "datum" and isinstance(value, str):
+        try:
+            value = date.fromisoformat(value)
+        except ValueError:
+            pass
+    if fact.type == "vergunningen":
+        from engine.applicant.facts import parse_applicant
+
+        value = parse_applicant(kb, {name: value}).values[name]
+    return fact_value(value, free_text=fact.type == "tekst")
+
+
+def _dialogue(eng, data: dict, skipped: set[str], goals: list[str], peildatum: date) -> None:
+    """Ask until nothing asked can change an outcome, then show every answer for review.
+
+    `terug` undoes the previous answer (or "weet niet") and asks that question again; at the
+    review a number asks that question again, Enter (or the end of the input) goes on to the
+    outcome. Every question shows how many may still follow: an upper bound the interview
+    engine computes (engine.answer.interview.questions_left), never a guess."""
+    from engine.answer.interview import next_question, question_for, questions_left
+
+    kb = eng.kb
+    # per question asked: the fact, and what it held before (answer, or skipped)
+    history: list[tuple[str, bool, object, bool]] = []
+
+    def undo() -> None:
+        fact, had, before, was_skipped = history.pop()
+        data.pop(fact, None)
+        if had:
+            data[fact] = before
+        skipped.discard(fact)
+        if was_skipped:
+            skipped.add(fact)
+
+    def ask(question) -> None:
+        history.append((question.fact, question.fact in data, data.get(question.fact), question.fact in skipped))
+        try:
+            value = _ask_value(eng, question, data, goals, peildatum, can_go_back=len(history) > 1)
+        except _Back:
+            history.pop()
+            undo()
+            return
+        except BaseException:
+            history.pop()
+            raise
+        if value is None:
+            if question.fact in data and kb.facts[question.fact].type != "vergunningen":
+                del data[question.fact]  # changed at the review into "weet niet"
+            skipped.add(question.fact)
+        else:
+            data[question.fact] = value
+            skipped.discard(question.fact)
+
+    while True:
+        question = next_question(eng, data, goals, peildatum, frozenset(skipped))
+        if question is not None:
+            left = questions_left(eng, data, goals, peildatum, frozenset(skipped)) - 1
+            after = f"hierna nog hoogstens {left}" if left > 0 else "de laatste"
+            _echo("")
+            _echo(f"Vraag {len(history) + 1} ({after})")
+            ask(question)
+            continue
+        shown = [n for n in sorted(set(data) | skipped, key=lambda n: list(kb.facts).index(n))]
+        if not shown:
+            return
+        _echo("")
+        _echo("Uw antwoorden:")
+        for number, name in enumerate(shown, start=1):
+            answer = _shown_answer(kb, name, data[name]) if name in data else "weet ik niet"
+            _echo(f"  {number}. {kb.facts[name].label}: {answer}")
+        while True:
+            back = "; terug voor de vorige vraag" if history else ""
+            text = _read(f"Klopt dit? [Enter voor de uitkomst; een nummer om dat antwoord te wijzigen{back}]")
+            if text is None:  # the end of the input: the answers stand
+                _echo("")
+                return
+            choice = text.strip().lower()
+            if not choice:
+                return
+            if choice in BACK and history:
+                undo()
+                break
+            if choice.isascii() and choice.isdigit() and 1 <= int(choice) <= len(shown):
+                name = shown[int(choice) - 1]
+                if kb.facts[name].type == "vergunningen" and name in data:
+                    # a permit history is given anew, not patched
+                    history.append((name, True, data.pop(name), name in skipped))
+                    try:
+                        value = _ask_value(eng, question_for(kb, name, data), data, goals, peildatum, False)
+                    except BaseException:
+                        undo()
+                        raise
+                    if value is None:
+                        undo()
+                    else:
+                        data[name] = value
+                    break
+                ask(question_for(kb, name, data))
+                break
+            _echo(f"  Typ Enter, een nummer van 1 tot en met {len(shown)}{' of terug' if history else ''}.")
+
+
+def _assessment_text(kb, results, one_goal: bool) -> str:
+    """What `assess` prints by default for these results; the interview ends with the same."""
+    from explain import render_assessment, render_overview
+
+    return render_assessment(results[0], kb) if one_goal else render_overview(results, kb)
 
 
 @main.command()
@@ -561,9 +744,8 @@ def interview(
     import yaml
 
     from engine.answer import payloads
-    from engine.answer.interview import applicant_file, assessments, next_question
+    from engine.answer.interview import applicant_file, assessments
     from engine.applicant.facts import load_applicant_file
-    from explain import render_assessment, render_overview
 
     eng = _engine()
     if goal and goal not in eng.kb.goals:
@@ -586,15 +768,7 @@ def interview(
             return
         skipped: set[str] = set()
         try:
-            while True:
-                question = next_question(eng, data, goals, peildatum, frozenset(skipped))
-                if question is None:
-                    break
-                value = _ask_value(eng, question, data, goals, peildatum)
-                if value is None:
-                    skipped.add(question.fact)
-                else:
-                    data[question.fact] = value
+            _dialogue(eng, data, skipped, goals, peildatum)
         finally:
             if save_file is not None:
                 saved = _ResultFile(save_file, "--save")
@@ -607,7 +781,7 @@ def interview(
     except VerblijfsregelsError as exc:
         raise UsageError(str(exc)) from None
     _echo("")
-    _echo(render_assessment(results[0], eng.kb) if goal else render_overview(results, eng.kb), nl=False)
+    _echo(_assessment_text(eng.kb, results, bool(goal)), nl=False)
 
 
 @main.command()
