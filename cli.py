@@ -233,12 +233,45 @@ class _OneLineParsing:
             raise UsageError(f"{visible(exc.format_message(), 200)}; zie --help") from None
 
 
+class _DutchHelp(click.HelpFormatter):
+    """click's own words in --help (its headings, the help and version options, defaults) in
+    Dutch, like the rest of the help: one language per audience."""
+
+    WORDS = (
+        ("Show this message and exit.", "Toon deze hulp en stop."),
+        ("Show the version and exit.", "Toon de versie en stop."),
+        ("[default: ", "[standaard: "),
+        ("default: ", "standaard: "),
+        ("[required]", "[verplicht]"),
+    )
+    HEADINGS = {"Options": "Opties", "Commands": "Opdrachten", "Arguments": "Argumenten"}
+
+    def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
+        super().write_usage(prog, args.replace("[OPTIONS]", "[OPTIES]").replace("COMMAND", "OPDRACHT"), "Gebruik: ")
+
+    def section(self, name: str):
+        return super().section(self.HEADINGS.get(name, name))
+
+    def write_dl(self, rows, *args, **kwargs) -> None:
+        def dutch(text: str) -> str:
+            for english, words in self.WORDS:
+                text = text.replace(english, words)
+            return text
+
+        super().write_dl([(first, dutch(second)) for first, second in rows], *args, **kwargs)
+
+
+class _Context(click.Context):
+    formatter_class = _DutchHelp
+
+
 class _OneLineErrors(_OneLineParsing, click.Command):
-    pass
+    context_class = _Context
 
 
 class _Main(_OneLineParsing, click.Group):
     command_class = _OneLineErrors
+    context_class = _Context
 
     def invoke(self, ctx: click.Context):
         try:
@@ -313,7 +346,7 @@ peildatum_option = click.option(
     "--peildatum",
     callback=_peildatum,
     metavar="JJJJ-MM-DD",
-    help="Reference date for every date-dependent rule (default: today).",
+    help="Peildatum voor elke regel die van een datum afhangt (standaard: vandaag).",
 )
 
 
@@ -341,14 +374,14 @@ voorrang_option = click.option(
     metavar="BRONNEN",
     callback=_check_voorrang,
     help=(
-        "Where sources differ (amounts, conditions), prefer them in this order (e.g. 002,001 or 004), "
-        "before the precedence the knowledge base declares; the answer says so."
+        "Waar bronnen verschillen (bedragen, voorwaarden): volg ze in deze volgorde (bijvoorbeeld 002,001 "
+        "of 004), vóór de voorrang die de kennisbank vastlegt; het antwoord zegt het."
     ),
 )
 
 
 format_option = click.option(
-    "--format", "fmt", type=FORMATS, default="text", show_default=True, help="Dutch text or the versioned JSON proof."
+    "--format", "fmt", type=FORMATS, default="text", show_default=True, help="Tekst of het JSON-bewijs met versie."
 )
 file_argument = click.argument("file", type=click.Path(path_type=Path, dir_okay=True, exists=False))
 
@@ -356,14 +389,14 @@ file_argument = click.argument("file", type=click.Path(path_type=Path, dir_okay=
 @click.group(cls=_Main)
 @click.version_option(package_name="verblijfsregels")
 def main() -> None:
-    """Assess applicants against the IND residence-permit rules and explain the outcome in Dutch."""
+    """Beoordeel aanvragers aan de verblijfsregels van de IND en leg de uitkomst uit."""
     if os.environ.get("VERBLIJFSREGELS_COVERAGE"):  # recording asked for, also by the tests for the commands they run
         from engine.checks import coverage  # noqa: F401  (registers itself as an evaluation observer)
 
 
 @main.command()
 @file_argument
-@click.option("--goal", metavar="DOEL", help="Goal to assess (default: every goal).")
+@click.option("--goal", metavar="DOEL", help="Doel om te beoordelen (standaard: elk doel).")
 @peildatum_option
 @voorrang_option
 @click.option(
@@ -371,13 +404,13 @@ def main() -> None:
     type=Keuze(["setwise", "datalog"]),
     default="setwise",
     show_default=True,
-    help="Evaluator: the set-at-a-time one, or pyDatalog (the reference); without --goal, every goal from one evaluation.",
+    help="Evaluator: setwise (per verzameling), of datalog (pyDatalog, de referentie); zonder --goal elk doel uit één evaluatie.",
 )
 @format_option
 def assess(file: Path, goal: str | None, peildatum: date, voorrang: str | None, backend: str, fmt: str) -> None:
-    """Assess the applicant in FILE (YAML or JSON) and justify the outcome.
+    """Beoordeel de aanvrager in FILE (YAML of JSON) en motiveer de uitkomst.
 
-    Without --goal, assess every goal and print an overview.
+    Zonder --goal: elk doel, in een overzicht.
     """
     eng, results = _assessments(file, [goal] if goal else [], peildatum, _precedence(voorrang), backend)
     if fmt == "json":
@@ -389,18 +422,18 @@ def assess(file: Path, goal: str | None, peildatum: date, voorrang: str | None, 
 
 @main.command("why-not")
 @file_argument
-@click.option("--goal", metavar="DOEL", required=True, help="Goal to explain.")
+@click.option("--goal", metavar="DOEL", required=True, help="Doel om uit te leggen.")
 @click.option(
     "--max-changes",
     type=click.IntRange(0, 5),
     default=3,
     show_default=True,
-    help="Largest set of changes tried when looking for repairs (0: no repairs).",
+    help="Grootste aantal wijzigingen dat samen wordt geprobeerd (0: geen wijzigingen zoeken).",
 )
 @peildatum_option
 @format_option
 def why_not(file: Path, goal: str, max_changes: int, peildatum: date, fmt: str) -> None:
-    """List every route to the goal with what fails, and the smallest changes that would help."""
+    """Elke route naar het doel met wat er niet vervuld of onbekend is, en de kleinste wijzigingen die helpen."""
     from engine.answer import payloads
     from engine.applicant.facts import read_applicant_file
     from explain import render_why_not
@@ -419,13 +452,13 @@ def why_not(file: Path, goal: str, max_changes: int, peildatum: date, fmt: str) 
 
 @main.command()
 @file_argument
-@click.option("--goal", metavar="DOEL", help="Fees of the forms this goal points to.")
-@click.option("--form", metavar="NUMMER", help="Fee of one application form (e.g. 7027).")
+@click.option("--goal", metavar="DOEL", help="Leges van de formulieren van dit doel.")
+@click.option("--form", metavar="NUMMER", help="Leges van één aanvraagformulier (bijvoorbeeld 7027).")
 @voorrang_option
 @peildatum_option
 @format_option
 def fees(file: Path, goal: str | None, form: str | None, voorrang: str | None, peildatum: date, fmt: str) -> None:
-    """Say which form applies and what it costs, with the exception that decided the amount."""
+    """Welk formulier past en wat het kost, met de uitzondering die het bedrag bepaalde."""
     from engine.answer import payloads
     from engine.applicant.facts import read_applicant_file
     from explain import render_fees
@@ -730,17 +763,26 @@ def _assessment_text(kb, results, one_goal: bool) -> str:
 
 
 @main.command()
-@click.option("--goal", metavar="DOEL", help="Goal to settle (default: every goal).")
+@click.option("--goal", metavar="DOEL", help="Doel om te beslissen (standaard: elk doel).")
 @click.option(
-    "--answers", "answers_file", type=click.Path(path_type=Path), help="Answers given earlier (an applicant file)."
+    "--answers",
+    "answers_file",
+    type=click.Path(path_type=Path),
+    help="Eerder gegeven antwoorden (een aanvragersbestand).",
 )
-@click.option("--save", "save_file", type=click.Path(path_type=Path), help="Write all answers as an applicant file.")
-@click.option("--next", "next_only", is_flag=True, help="Print the next question as JSON and stop.")
+@click.option(
+    "--save", "save_file", type=click.Path(path_type=Path), help="Schrijf alle antwoorden als aanvragersbestand."
+)
+@click.option("--next", "next_only", is_flag=True, help="Geef de volgende vraag als JSON en stop.")
 @peildatum_option
 def interview(
     goal: str | None, answers_file: Path | None, save_file: Path | None, next_only: bool, peildatum: date
 ) -> None:
-    """Ask, in Dutch, only the questions whose answer can still change the outcome."""
+    """Stel alleen de vragen waarvan het antwoord de uitkomst nog kan veranderen.
+
+    Bij elke vraag: 'terug' voor de vorige vraag, '?' als u het niet weet. Voor de uitkomst ziet
+    u al uw antwoorden en kunt u er een wijzigen.
+    """
     import yaml
 
     from engine.answer import payloads
@@ -786,9 +828,11 @@ def interview(
 
 @main.command()
 @format_option
-@click.option("--inventory", is_flag=True, help="Map every inventory row (A1…G9) to the rules that encode it.")
+@click.option(
+    "--inventory", is_flag=True, help="Elke rij van de regelinventaris (A1…G9) met de regels die haar coderen."
+)
 def rules(fmt: str, inventory: bool) -> None:
-    """List every rule with its id, Dutch label and source."""
+    """Elke regel met id, label, bron, voorwaarden en uitzonderingen."""
     from engine.answer import payloads
     from explain import render_inventory, render_rules
 
@@ -818,33 +862,33 @@ def rules(fmt: str, inventory: bool) -> None:
     "out_file",
     type=click.Path(path_type=Path),
     required=True,
-    help="Result file: one row per input row, in order (.csv or .jsonl).",
+    help="Resultaatbestand: één rij per invoerrij, in volgorde (.csv of .jsonl).",
 )
-@click.option("--input-format", type=Keuze(["csv", "jsonl"]), help="Default: from the INPUT suffix.")
-@click.option("--out-format", type=Keuze(["csv", "jsonl"]), help="Default: from the --out suffix.")
-@click.option("--jobs", type=click.IntRange(1, 64), default=1, show_default=True, help="Worker processes.")
+@click.option("--input-format", type=Keuze(["csv", "jsonl"]), help="Standaard: uit de extensie van INPUT.")
+@click.option("--out-format", type=Keuze(["csv", "jsonl"]), help="Standaard: uit de extensie van --out.")
+@click.option("--jobs", type=click.IntRange(1, 64), default=1, show_default=True, help="Aantal werkprocessen.")
 @click.option(
     "--compare",
     "compare",
     metavar="JJJJ-MM-DD|MAP",
-    help="Also run at this peildatum, or against this rule base (a kb/ directory), and report what "
-    "changes: --compare-peildatum or --compare-kb, whichever the value is.",
+    help="Beoordeel ook op deze peildatum, of met deze kennisbank (een map zoals kb/), en meld wat "
+    "verandert: --compare-peildatum of --compare-kb, naar gelang de waarde.",
 )
 @click.option(
     "--compare-peildatum",
     metavar="JJJJ-MM-DD",
     callback=lambda ctx, param, value: value and _peildatum(ctx, param, value),
-    help="Also run at this peildatum and report what changes.",
+    help="Beoordeel ook op deze peildatum en meld wat verandert.",
 )
 @click.option(
     "--compare-kb",
     type=click.Path(path_type=Path, file_okay=False, exists=True),
-    help="Also run against this rule base (a kb/ directory) and report what changes.",
+    help="Beoordeel ook met deze kennisbank (een map zoals kb/) en meld wat verandert.",
 )
 @peildatum_option
 @voorrang_option
 @click.option(
-    "--format", "fmt", type=FORMATS, default="text", show_default=True, help="Format of the comparison report."
+    "--format", "fmt", type=FORMATS, default="text", show_default=True, help="Formaat van het vergelijkingsrapport."
 )
 @click.pass_context
 def batch(
@@ -861,12 +905,12 @@ def batch(
     voorrang: str | None,
     fmt: str,
 ) -> None:
-    """Assess every applicant of a caseload (CSV or JSON Lines) for every goal, with fees.
+    """Beoordeel elke aanvrager van een caseload (CSV of JSON Lines) voor elk doel, met leges.
 
-    A bad row becomes an error row naming its number and field, and the run goes on; the exit
-    code is 1 when any row failed (74 when the result cannot be written). With --compare (a
-    peildatum or a rule-base directory) each row is assessed twice and a report of changed outcomes
-    per goal, and of changed fees per goal and form, is printed.
+    Een foute rij wordt een foutrij met haar nummer en veld, en de run gaat door; de exitcode is
+    1 als een rij fout was (74 als het resultaat niet te schrijven is). Met --compare (een
+    peildatum of een map met een kennisbank) wordt elke rij twee keer beoordeeld en volgt een
+    rapport van veranderde uitkomsten per doel, en van veranderde leges per doel en formulier.
     """
     from engine.answer.batch import (
         Comparison,
@@ -1049,17 +1093,20 @@ def _audit_format(ctx: click.Context, param: click.Parameter, value: str) -> str
     show_default=True,
     callback=_audit_format,
     metavar="text|json|html",
-    help="Dutch text, the versioned JSON report, or one HTML page with the rule graph.",
+    help="Tekst, het JSON-rapport met versie, of één HTML-pagina met de regelgraaf.",
 )
-@click.option("--strict", is_flag=True, help="Exit 1 when a finding of severity 'fout' is not explained in kb/.")
-@click.option("--graph", is_flag=True, help="Print the rule dependency graph as Graphviz DOT instead of the report.")
+@click.option("--strict", is_flag=True, help="Exitcode 1 als een bevinding van ernst 'fout' niet in kb/ verklaard is.")
+@click.option(
+    "--graph", is_flag=True, help="Geef de afhankelijkheden van de regels als Graphviz DOT in plaats van het rapport."
+)
 @click.pass_context
 def audit(ctx: click.Context, peildatum: date, fmt: str, strict: bool, graph: bool) -> None:
-    """Check the whole rule base: conflicts, gaps, dead and redundant rules, sources, time, structure.
+    """Controleer de hele kennisbank: tegenstrijdigheden, leemten, dode en overbodige regels,
+    bronnen, tijd en structuur.
 
-    Every finding names its rules and sources and, where a situation is involved, a minimal
-    applicant file that reproduces it. The search covers every situation the rules can tell
-    apart; the report says how many per goal.
+    Elke bevinding noemt haar regels en bronnen en, waar een situatie meespeelt, een minimaal
+    aanvragersbestand dat haar reproduceert. De zoektocht dekt elke situatie die de regels
+    onderscheiden; het rapport zegt hoeveel per doel.
     """
     import os
 
@@ -1096,20 +1143,21 @@ def audit(ctx: click.Context, peildatum: date, fmt: str, strict: bool, graph: bo
     "data_file",
     type=click.Path(path_type=Path),
     metavar="FILE",
-    help="Recorded coverage (default: $VERBLIJFSREGELS_COVERAGE or .kb-coverage.json).",
+    help="Opgenomen dekking (standaard: $VERBLIJFSREGELS_COVERAGE of .kb-coverage.json).",
 )
 @click.option(
     "--context",
     "contexts",
     multiple=True,
     metavar="PREFIX",
-    help="Only what these test files recorded, e.g. tests/test_scenarios.py (repeatable).",
+    help="Alleen wat deze testbestanden opnamen, bijvoorbeeld tests/test_scenarios.py (herhaalbaar).",
 )
 @format_option
 def coverage(data_file: Path | None, contexts: tuple[str, ...], fmt: str) -> None:
-    """Which rules fired, which exceptions applied and which conditions were seen both true and false.
+    """Welke regels afgingen, welke uitzonderingen golden en welke voorwaarden zowel waar als
+    onwaar werden gezien.
 
-    Record with `pytest --kb-coverage=FILE` (or VERBLIJFSREGELS_COVERAGE=FILE for any run).
+    Neem op met `pytest --kb-coverage=FILE` (of VERBLIJFSREGELS_COVERAGE=FILE bij elke run).
     """
     import os
 
@@ -1131,20 +1179,20 @@ def coverage(data_file: Path | None, contexts: tuple[str, ...], fmt: str) -> Non
 
 
 @main.command()
-@click.option("--limit", type=click.IntRange(1), metavar="N", help="Only the first N mutants.")
-@click.option("--jobs", type=click.IntRange(1, 64), default=1, show_default=True, help="Worker processes.")
+@click.option("--limit", type=click.IntRange(1), metavar="N", help="Alleen de eerste N mutanten.")
+@click.option("--jobs", type=click.IntRange(1, 64), default=1, show_default=True, help="Aantal werkprocessen.")
 @click.option(
     "--only",
     multiple=True,
     metavar="ID",
-    help="Only mutants of this declaration (rule id, quantity, parameter; repeatable).",
+    help="Alleen mutanten van deze declaratie (regel-id, grootheid, parameter; herhaalbaar).",
 )
 @click.option(
     "--examples",
     type=click.IntRange(1),
     default=20,
     show_default=True,
-    help="Examples per property and mutant (derandomized, the same for every mutant).",
+    help="Voorbeelden per eigenschap en mutant (vast, voor elke mutant dezelfde).",
 )
 @click.option(
     "--diff",
@@ -1152,26 +1200,26 @@ def coverage(data_file: Path | None, contexts: tuple[str, ...], fmt: str) -> Non
     type=click.IntRange(0),
     default=1500,
     show_default=True,
-    help="Generated applicants for the differential check of survivors (0: skip).",
+    help="Gegenereerde aanvragers voor de verschiltoets van overlevers (0: overslaan).",
 )
 @click.option(
     "--equivalents",
     type=click.Path(path_type=Path),
     metavar="FILE",
-    help="Survivors known to be equivalent, with reasons (default: tests/mutation_equivalents.yaml).",
+    help="Overlevers waarvan bekend is dat ze gelijkwaardig zijn, met reden (standaard: tests/mutation_equivalents.yaml).",
 )
 @click.option(
     "--backend",
     type=Keuze(["setwise", "datalog"]),
     default="setwise",
     show_default=True,
-    help="Evaluator for the mutants.",
+    help="Evaluator voor de mutanten.",
 )
 @click.option(
     "--min-score",
     type=click.FloatRange(0, 100),
     metavar="PCT",
-    help="Exit with code 1 when the mutation score is lower.",
+    help="Exitcode 1 als de mutatiescore lager is.",
 )
 @format_option
 @click.pass_context
@@ -1187,11 +1235,11 @@ def mutate(
     min_score: float | None,
     fmt: str,
 ) -> None:
-    """Change the rule declarations one small step at a time and report the mutants the tests miss.
+    """Verander de declaraties telkens een kleine stap en meld de mutanten die de tests missen.
 
-    Every mutant is checked with the scenarios of tests/scenarios and the properties of
-    tests/test_invariants.py; a survivor is listed with why it is equivalent, or with an
-    applicant for whom it changes the answer.
+    Elke mutant wordt getoetst met de scenario's van tests/scenarios en de eigenschappen van
+    tests/test_invariants.py; een overlever staat erbij met waarom hij gelijkwaardig is, of met
+    een aanvrager voor wie hij het antwoord verandert.
     """
     from engine.checks import mutation
     from engine.evaluate import evaluator_named
@@ -1237,18 +1285,20 @@ def mutate(
 
 @main.command()
 @click.option(
-    "--host", default="127.0.0.1", show_default=True, help="Address to listen on (default: this machine only)."
+    "--host", default="127.0.0.1", show_default=True, help="Adres om op te luisteren (standaard: alleen deze machine)."
 )
-@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True, help="Port to listen on.")
+@click.option(
+    "--port", type=click.IntRange(1, 65535), default=8000, show_default=True, help="Poort om op te luisteren."
+)
 @click.option(
     "--workers",
     type=click.IntRange(1, 64),
     default=1,
     show_default=True,
-    help="Worker processes (each loads the rules once).",
+    help="Aantal werkprocessen (elk laadt de regels één keer).",
 )
 def serve(host: str, port: int, workers: int) -> None:
-    """Serve the web application and the HTTP API (/v1) until interrupted."""
+    """Bied de webapplicatie en de HTTP-API (/v1) aan tot Ctrl-C."""
     import uvicorn
 
     _engine()  # a rule base that does not load is said here, once, not by every worker
@@ -1271,10 +1321,10 @@ def serve(host: str, port: int, workers: int) -> None:
     type=Keuze(["applicant", "assessment", "fees", "why-not", "interview-step"]),
     default="applicant",
     show_default=True,
-    help="The applicant file, or the JSON that assess, fees, why-not or interview --next prints.",
+    help="Het aanvragersbestand, of de JSON die assess, fees, why-not of interview --next geeft.",
 )
 def schema(kind: str) -> None:
-    """Print the JSON Schema of an applicant file, an assessment, a fee answer, a why-not or an interview step."""
+    """Geef het JSON Schema van een aanvragersbestand, een beoordeling, een legesantwoord, een why-not of een interviewstap."""
     if kind != "applicant":
         from engine.answer.assess import ASSESSMENT_SCHEMA
 

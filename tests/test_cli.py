@@ -712,3 +712,15 @@ def test_rules_inventory_shows_each_row_its_inventory_text_and_the_labels_of_the
         assert f"{row.id}: {row.description}" in text
         if not row.encoded_by:
             assert _entry(text, f"{row.id}: ") == [f"  niet gecodeerd — {row.not_encoded}"]
+
+
+ENGLISH_WORDS = re.compile(r"\b(the|and|with|every|when|this|Show|Usage|Options|Commands|default|required)\b")
+
+
+@pytest.mark.parametrize("command", [[], *([name] for name in sorted(main.commands))])
+def test_the_help_is_dutch_like_the_output_for_every_command(command):
+    """Issue 22: one language per audience; the help is read by the same users as the output."""
+    result = run(*command, "--help")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("Gebruik: ")
+    assert not ENGLISH_WORDS.findall(result.stdout), (command, ENGLISH_WORDS.findall(result.stdout))
