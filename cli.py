@@ -386,9 +386,25 @@ format_option = click.option(
 file_argument = click.argument("file", type=click.Path(path_type=Path, dir_okay=True, exists=False))
 
 
+LANG_HELP = "Taal van de uitvoer: nl, of en (English); citaten uit de bronnen blijven letterlijk Nederlands."
+
+
+def _lang(value: str | None) -> str:
+    """The language of the output: the command's --lang, else the one given before the command."""
+    if value:
+        return value
+    ctx = click.get_current_context(silent=True)
+    root = ctx.find_root() if ctx is not None else None
+    return (root.params.get("lang") if root is not None else None) or "nl"
+
+
+lang_option = click.option("--lang", type=Keuze(["nl", "en"]), default=None, help=LANG_HELP)
+
+
 @click.group(cls=_Main)
 @click.version_option(package_name="verblijfsregels")
-def main() -> None:
+@click.option("--lang", type=Keuze(["nl", "en"]), default="nl", show_default=True, help=LANG_HELP)
+def main(lang: str) -> None:
     """Beoordeel aanvragers aan de verblijfsregels van de IND en leg de uitkomst uit."""
     if os.environ.get("VERBLIJFSREGELS_COVERAGE"):  # recording asked for, also by the tests for the commands they run
         from engine.checks import coverage  # noqa: F401  (registers itself as an evaluation observer)
@@ -407,7 +423,10 @@ def main() -> None:
     help="Evaluator: setwise (per verzameling), of datalog (pyDatalog, de referentie); zonder --goal elk doel uit één evaluatie.",
 )
 @format_option
-def assess(file: Path, goal: str | None, peildatum: date, voorrang: str | None, backend: str, fmt: str) -> None:
+@lang_option
+def assess(
+    file: Path, goal: str | None, peildatum: date, voorrang: str | None, backend: str, fmt: str, lang: str | None
+) -> None:
     """Beoordeel de aanvrager in FILE (YAML of JSON) en motiveer de uitkomst.
 
     Zonder --goal: elk doel, in een overzicht.
@@ -417,7 +436,7 @@ def assess(file: Path, goal: str | None, peildatum: date, voorrang: str | None, 
         payload = [r.to_json(eng.kb) for r in results]  # as engine.answer.payloads.assessment builds it
         _emit_json(payload[0] if goal else payload)
         return
-    _echo(_assessment_text(eng.kb, results, bool(goal)), nl=False)
+    _echo(_assessment_text(eng.kb, results, bool(goal), _lang(lang)), nl=False)
 
 
 @main.command("why-not")
@@ -432,7 +451,8 @@ def assess(file: Path, goal: str | None, peildatum: date, voorrang: str | None, 
 )
 @peildatum_option
 @format_option
-def why_not(file: Path, goal: str, max_changes: int, peildatum: date, fmt: str) -> None:
+@lang_option
+def why_not(file: Path, goal: str, max_changes: int, peildatum: date, fmt: str, lang: str | None) -> None:
     """Elke route naar het doel met wat er niet vervuld of onbekend is, en de kleinste wijzigingen die helpen."""
     from engine.answer import payloads
     from engine.applicant.facts import read_applicant_file
@@ -447,7 +467,7 @@ def why_not(file: Path, goal: str, max_changes: int, peildatum: date, fmt: str) 
     if fmt == "json":
         _emit_json(payload)
         return
-    _echo(render_why_not(result, eng.kb, repairs), nl=False)
+    _echo(render_why_not(result, eng.kb, repairs, _lang(lang)), nl=False)
 
 
 @main.command()
@@ -457,7 +477,10 @@ def why_not(file: Path, goal: str, max_changes: int, peildatum: date, fmt: str) 
 @voorrang_option
 @peildatum_option
 @format_option
-def fees(file: Path, goal: str | None, form: str | None, voorrang: str | None, peildatum: date, fmt: str) -> None:
+@lang_option
+def fees(
+    file: Path, goal: str | None, form: str | None, voorrang: str | None, peildatum: date, fmt: str, lang: str | None
+) -> None:
     """Welk formulier past en wat het kost, met de uitzondering die het bedrag bepaalde."""
     from engine.answer import payloads
     from engine.applicant.facts import read_applicant_file
@@ -475,11 +498,83 @@ def fees(file: Path, goal: str | None, form: str | None, voorrang: str | None, p
     if fmt == "json":
         _emit_json(payloads.fees(answers, one_form=bool(form)))
         return
-    _echo("\n".join(render_fees(a, eng.kb) for a in answers), nl=False)
+    _echo("\n".join(render_fees(a, eng.kb, _lang(lang)) for a in answers), nl=False)
 
 
-UNKNOWN_ANSWERS = ("?", "weet niet", "onbekend")
-BACK = ("terug", "t")
+UNKNOWN_ANSWERS = ("?", "weet niet", "onbekend", "don't know", "unknown")
+BACK = ("terug", "t", "back")
+YES, NO = ("ja", "j", "yes", "y"), ("nee", "n", "no")
+# What the dialogue says, per language (--lang); the questions themselves come from kb/ (en.yaml)
+SAY = {
+    "nl": {
+        "yes_no": "ja/nee",
+        "choice": "nummer of naam",
+        "date": "datum, bijvoorbeeld 14-03-1991",
+        "amount": "eurocenten",
+        "text": "tekst",
+        "unknown": "? als u het niet weet",
+        "back": "terug voor de vorige vraag",
+        "wrong": "Dat antwoord past niet: {}. Probeer het opnieuw.",
+        "pick": "kies een nummer van 1 tot en met {}, of een naam",
+        "question": "Vraag {}",
+        "at_most": "hierna nog hoogstens {}",
+        "last": "de laatste",
+        "answers": "Uw antwoorden:",
+        "not_known": "weet ik niet",
+        "review": "Klopt dit? [Enter voor de uitkomst; een nummer om dat antwoord te wijzigen{}]",
+        "review_back": "; terug voor de vorige vraag",
+        "review_help": "  Typ Enter, een nummer van 1 tot en met {}{}.",
+        "or_back": " of terug",
+        "details": "Van deze vergunning(en) ontbreekt nog iets dat de uitkomst kan beslissen.",
+        "permit": "  Vergunning {}:",
+        "purpose": "verblijfsdoel [nummer of naam, leeg als onbekend]",
+        "lasting": "is het doel niet-tijdelijk? [ja/nee, leeg als onbekend]",
+        "first_permit": "Een vergunning opgeven?",
+        "next_permit": "Nog een vergunning opgeven?",
+        "yes_or_no": "  Antwoord ja of nee.",
+        "start": "begindatum [bijvoorbeeld 14-03-1991]",
+        "end": "einddatum [bijvoorbeeld 14-03-1991, leeg als zij nog loopt]",
+    },
+    "en": {
+        "yes_no": "yes/no",
+        "choice": "number or name",
+        "date": "date, for example 14-03-1991",
+        "amount": "euro cents",
+        "text": "text",
+        "unknown": "? if you do not know",
+        "back": "back for the previous question",
+        "wrong": "That answer does not fit: {}. Please try again.",
+        "pick": "choose a number from 1 to {}, or a name",
+        "question": "Question {}",
+        "at_most": "at most {} more after this one",
+        "last": "the last one",
+        "answers": "Your answers:",
+        "not_known": "I do not know",
+        "review": "Is this correct? [Enter for the outcome; a number to change that answer{}]",
+        "review_back": "; back for the previous question",
+        "review_help": "  Type Enter, a number from 1 to {}{}.",
+        "or_back": " or back",
+        "details": "Something that can decide the outcome is still missing from these permit(s).",
+        "permit": "  Permit {}:",
+        "purpose": "purpose of stay [number or name, empty if unknown]",
+        "lasting": "is the purpose non-temporary? [yes/no, empty if unknown]",
+        "first_permit": "Enter a permit?",
+        "next_permit": "Enter another permit?",
+        "yes_or_no": "  Answer yes or no.",
+        "start": "start date [for example 14-03-1991]",
+        "end": "end date [for example 14-03-1991, empty if it is still running]",
+    },
+}
+_DIALOGUE = {"lang": "nl", "kb": None}  # set by `interview` for the one dialogue a process runs
+
+
+def _say(key: str, *values) -> str:
+    return SAY[_DIALOGUE["lang"]][key].format(*values)
+
+
+def _yes_no(text: str):
+    lowered = text.lower()
+    return True if lowered in YES else False if lowered in NO else text
 
 
 class _Back(Exception):
@@ -497,21 +592,29 @@ def _read(text: str) -> str | None:
         raise _output_failed(exc) from None
 
 
-def _choice_label(value: str) -> str:
-    return value.replace("_", " ")
+def _choice_label(value: str, fact: str | None = None) -> str:
+    from explain.lang import choice_label
+
+    kb = _DIALOGUE["kb"]
+    return choice_label(kb, fact, value, _DIALOGUE["lang"]) if kb is not None else value.replace("_", " ")
 
 
-def _numbered(values, indent: str = "  ") -> None:
+def _numbered(values, indent: str = "  ", fact: str | None = None) -> None:
     for number, value in enumerate(values, start=1):
-        _echo(f"{indent}{number}. {_choice_label(value)}")
+        _echo(f"{indent}{number}. {_choice_label(value, fact)}")
 
 
-def _choice(text: str, values: tuple[str, ...]) -> str | None:
+def _choice(text: str, values: tuple[str, ...], fact: str | None = None) -> str | None:
     """A choice typed as its number, its name or its label (any case); None if it is none of them."""
     answer = " ".join(text.strip().lower().split())
     if answer.isascii() and answer.isdigit() and 1 <= int(answer) <= len(values):
         return values[int(answer) - 1]
-    return next((v for v in values if answer in (v.lower(), _choice_label(v).lower())), None)
+    return next((v for v in values if answer in (v.lower(), _choice_label(v, fact).lower())), None)
+
+
+def _question_text(question) -> str:
+    kb = _DIALOGUE["kb"]
+    return kb.facts[question.fact].question if kb is not None else question.question
 
 
 def _ask_value(eng, question, data: dict, goals: list[str], peildatum: date, can_go_back: bool = True):
@@ -522,16 +625,11 @@ def _ask_value(eng, question, data: dict, goals: list[str], peildatum: date, can
     if question.type == "vergunningen":
         return _ask_periods(eng, question, data, peildatum, can_go_back)
     if question.type == "keuze":
-        _numbered(question.values)
-    hint = {
-        "bool": "ja/nee",
-        "keuze": "nummer of naam",
-        "datum": "datum, bijvoorbeeld 14-03-1991",
-        "bedrag": "eurocenten",
-    }.get(question.type, "tekst")
-    back = ", terug voor de vorige vraag" if can_go_back else ""
+        _numbered(question.values, fact=question.fact)
+    hint = _say({"bool": "yes_no", "keuze": "choice", "datum": "date", "bedrag": "amount"}.get(question.type, "text"))
+    back = f", {_say('back')}" if can_go_back else ""
     while True:
-        text = _read(f"{question.question} [{hint}, ? als u het niet weet{back}]")
+        text = _read(f"{_question_text(question)} [{hint}, {_say('unknown')}{back}]")
         if text is None:
             raise click.Abort()
         if text.strip().lower() in UNKNOWN_ANSWERS:
@@ -540,9 +638,9 @@ def _ask_value(eng, question, data: dict, goals: list[str], peildatum: date, can
             raise _Back()
         try:
             if question.type == "keuze":
-                value = _choice(text, question.values)
+                value = _choice(text, question.values, question.fact)
                 if value is None:
-                    raise AnswerError(f"kies een nummer van 1 tot en met {len(question.values)}, of een naam")
+                    raise AnswerError(_say("pick", len(question.values)))
             else:
                 value = parse_answer(question.type, text, question.values)
             # assessed here, not only validated: an answer can be valid yet unusable (a term
@@ -550,7 +648,7 @@ def _ask_value(eng, question, data: dict, goals: list[str], peildatum: date, can
             assessments(eng, {**data, question.fact: value}, goals, peildatum)
             return value
         except (AnswerError, VerblijfsregelsError) as exc:
-            _echo(f"  Dat antwoord past niet: {exc}. Probeer het opnieuw.")
+            _echo(f"  {_say('wrong', exc)}")
 
 
 def _ask_period_details(eng, question, data: dict):
@@ -561,30 +659,24 @@ def _ask_period_details(eng, question, data: dict):
     purposes = eng.kb.period_fields["verblijfsdoel"]["waarden"]
     periods = [dict(p) for p in data[question.fact]]
     filled = False
-    _echo("Van deze vergunning(en) ontbreekt nog iets dat de uitkomst kan beslissen.")
+    _echo(_say("details"))
     for gap in question.incomplete:
         index = gap["index"]
         shown = parse_applicant(eng.kb, {question.fact: [periods[index]]}).values[question.fact][0]
-        _echo(f"  Vergunning {period(shown)}:")
+        _echo(_say("permit", period(shown)))
         for field in gap["missing"]:
-            prompt = (
-                "verblijfsdoel [nummer of naam, leeg als onbekend]"
-                if field == "verblijfsdoel"
-                else "is het doel niet-tijdelijk? [ja/nee, leeg als onbekend]"
-            )
+            prompt = _say("purpose") if field == "verblijfsdoel" else _say("lasting")
             if field == "verblijfsdoel":
-                _numbered(purposes, "    ")
+                _numbered(purposes, "    ", "verblijfsdoel")
             while True:
                 text = _prompt(f"    {prompt}").strip()
                 if not text or text.lower() in UNKNOWN_ANSWERS:
                     break
-                value = {"ja": True, "nee": False}.get(text.lower(), text) if field == "niet_tijdelijk" else text
+                value = _yes_no(text) if field == "niet_tijdelijk" else text
                 if field == "verblijfsdoel":
-                    value = _choice(text, purposes)
+                    value = _choice(text, purposes, "verblijfsdoel")
                     if value is None:
-                        _echo(
-                            f"    Dat antwoord past niet: kies een nummer van 1 tot en met {len(purposes)}, of een naam."
-                        )
+                        _echo(f"    {_say('wrong', _say('pick', len(purposes)))}")
                         continue
                 changed = [*periods[:index], {**periods[index], field: value}, *periods[index + 1 :]]
                 try:
@@ -593,7 +685,7 @@ def _ask_period_details(eng, question, data: dict):
                     filled = True
                     break
                 except VerblijfsregelsError as exc:
-                    _echo(f"    Dat antwoord past niet: {exc}. Probeer het opnieuw.")
+                    _echo(f"    {_say('wrong', exc)}")
     return periods if filled else None
 
 
@@ -604,55 +696,56 @@ def _ask_periods(eng, question, data: dict, peildatum: date, can_go_back: bool =
     if question.fact in data:
         return _ask_period_details(eng, question, data)
     purposes = eng.kb.period_fields["verblijfsdoel"]["waarden"]
-    _echo(question.question)
+    _echo(_question_text(question))
     periods: list[dict] = []
     while True:
-        back = ", terug voor de vorige vraag" if can_go_back and not periods else ""
-        more = _prompt(f"  {'Een' if not periods else 'Nog een'} vergunning opgeven? [ja/nee{back}]").strip().lower()
+        back = f", {_say('back')}" if can_go_back and not periods else ""
+        ask = _say("first_permit") if not periods else _say("next_permit")
+        more = _prompt(f"  {ask} [{_say('yes_no')}{back}]").strip().lower()
         if more in BACK and back:
             raise _Back()
         if more in UNKNOWN_ANSWERS and not periods:
             return None
-        if more in ("nee", "n"):
+        if more in NO:
             return periods
-        if more not in ("ja", "j"):
-            _echo("  Antwoord ja of nee.")
+        if more not in YES:
+            _echo(_say("yes_or_no"))
             continue
         period = {}
         for field, prompt, optional in (
-            ("van", "begindatum [bijvoorbeeld 14-03-1991]", False),
-            ("tot", "einddatum [bijvoorbeeld 14-03-1991, leeg als zij nog loopt]", True),
-            ("verblijfsdoel", "verblijfsdoel [nummer of naam, leeg als onbekend]", True),
-            ("niet_tijdelijk", "is het doel niet-tijdelijk? [ja/nee, leeg als onbekend]", True),
+            ("van", _say("start"), False),
+            ("tot", _say("end"), True),
+            ("verblijfsdoel", _say("purpose"), True),
+            ("niet_tijdelijk", _say("lasting"), True),
         ):
             if field == "verblijfsdoel":
-                _numbered(purposes, "    ")
+                _numbered(purposes, "    ", "verblijfsdoel")
             while True:
                 text = _prompt(f"    {prompt}").strip()
                 if not text and optional:
                     break
-                value = {"ja": True, "nee": False}.get(text.lower(), text) if field == "niet_tijdelijk" else text
+                value = _yes_no(text) if field == "niet_tijdelijk" else text
                 try:
                     if field == "verblijfsdoel":
-                        value = _choice(text, purposes)
+                        value = _choice(text, purposes, "verblijfsdoel")
                         if value is None:
-                            raise AnswerError(f"kies een nummer van 1 tot en met {len(purposes)}, of een naam")
+                            raise AnswerError(_say("pick", len(purposes)))
                     if field in ("van", "tot"):
                         value = date_text(text)
                     parse_applicant(eng.kb, {**data, question.fact: [*periods, {**period, field: value}]})
                     period[field] = value
                     break
                 except (AnswerError, VerblijfsregelsError) as exc:
-                    _echo(f"    Dat antwoord past niet: {exc}. Probeer het opnieuw.")
+                    _echo(f"    {_say('wrong', exc)}")
         periods.append(period)
 
 
 def _shown_answer(kb, name: str, value) -> str:
-    from explain import fact_value
+    from explain import fact_value, fact_value_en
 
     fact = kb.facts[name]
     if fact.type == "keuze" and isinstance(value, str):
-        return _choice_label(value)
+        return _choice_label(value, name)
     if fact.type == "datum" and isinstance(value, str):
         try:
             value = date.fromisoformat(value)
@@ -662,7 +755,8 @@ def _shown_answer(kb, name: str, value) -> str:
         from engine.applicant.facts import parse_applicant
 
         value = parse_applicant(kb, {name: value}).values[name]
-    return fact_value(value, free_text=fact.type == "tekst")
+    shown = fact_value if _DIALOGUE["lang"] == "nl" else fact_value_en
+    return shown(value, free_text=fact.type == "tekst")
 
 
 def _dialogue(eng, data: dict, skipped: set[str], goals: list[str], peildatum: date) -> None:
@@ -710,22 +804,22 @@ def _dialogue(eng, data: dict, skipped: set[str], goals: list[str], peildatum: d
         question = next_question(eng, data, goals, peildatum, frozenset(skipped))
         if question is not None:
             left = questions_left(eng, data, goals, peildatum, frozenset(skipped)) - 1
-            after = f"hierna nog hoogstens {left}" if left > 0 else "de laatste"
+            after = _say("at_most", left) if left > 0 else _say("last")
             _echo("")
-            _echo(f"Vraag {len(history) + 1} ({after})")
+            _echo(f"{_say('question', len(history) + 1)} ({after})")
             ask(question)
             continue
         shown = [n for n in sorted(set(data) | skipped, key=lambda n: list(kb.facts).index(n))]
         if not shown:
             return
         _echo("")
-        _echo("Uw antwoorden:")
+        _echo(_say("answers"))
+        words = _DIALOGUE["kb"] or kb
         for number, name in enumerate(shown, start=1):
-            answer = _shown_answer(kb, name, data[name]) if name in data else "weet ik niet"
-            _echo(f"  {number}. {kb.facts[name].label}: {answer}")
+            answer = _shown_answer(kb, name, data[name]) if name in data else _say("not_known")
+            _echo(f"  {number}. {words.facts[name].label}: {answer}")
         while True:
-            back = "; terug voor de vorige vraag" if history else ""
-            text = _read(f"Klopt dit? [Enter voor de uitkomst; een nummer om dat antwoord te wijzigen{back}]")
+            text = _read(_say("review", _say("review_back") if history else ""))
             if text is None:  # the end of the input: the answers stand
                 _echo("")
                 return
@@ -752,14 +846,14 @@ def _dialogue(eng, data: dict, skipped: set[str], goals: list[str], peildatum: d
                     break
                 ask(question_for(kb, name, data))
                 break
-            _echo(f"  Typ Enter, een nummer van 1 tot en met {len(shown)}{' of terug' if history else ''}.")
+            _echo(_say("review_help", len(shown), _say("or_back") if history else ""))
 
 
-def _assessment_text(kb, results, one_goal: bool) -> str:
+def _assessment_text(kb, results, one_goal: bool, lang: str = "nl") -> str:
     """What `assess` prints by default for these results; the interview ends with the same."""
     from explain import render_assessment, render_overview
 
-    return render_assessment(results[0], kb) if one_goal else render_overview(results, kb)
+    return render_assessment(results[0], kb, lang) if one_goal else render_overview(results, kb, lang)
 
 
 @main.command()
@@ -775,8 +869,14 @@ def _assessment_text(kb, results, one_goal: bool) -> str:
 )
 @click.option("--next", "next_only", is_flag=True, help="Geef de volgende vraag als JSON en stop.")
 @peildatum_option
+@lang_option
 def interview(
-    goal: str | None, answers_file: Path | None, save_file: Path | None, next_only: bool, peildatum: date
+    goal: str | None,
+    answers_file: Path | None,
+    save_file: Path | None,
+    next_only: bool,
+    peildatum: date,
+    lang: str | None,
 ) -> None:
     """Stel alleen de vragen waarvan het antwoord de uitkomst nog kan veranderen.
 
@@ -809,6 +909,10 @@ def interview(
             _emit_json(payloads.interview_step(eng, data, goals, peildatum))
             return
         skipped: set[str] = set()
+        from explain.lang import localized
+
+        language = _lang(lang)
+        _DIALOGUE.update(lang=language, kb=localized(eng.kb, language))
         try:
             _dialogue(eng, data, skipped, goals, peildatum)
         finally:
@@ -823,7 +927,7 @@ def interview(
     except VerblijfsregelsError as exc:
         raise UsageError(str(exc)) from None
     _echo("")
-    _echo(_assessment_text(eng.kb, results, bool(goal)), nl=False)
+    _echo(_assessment_text(eng.kb, results, bool(goal), language), nl=False)
 
 
 @main.command()
@@ -831,7 +935,8 @@ def interview(
 @click.option(
     "--inventory", is_flag=True, help="Elke rij van de regelinventaris (A1…G9) met de regels die haar coderen."
 )
-def rules(fmt: str, inventory: bool) -> None:
+@lang_option
+def rules(fmt: str, inventory: bool, lang: str | None) -> None:
     """Elke regel met id, label, bron, voorwaarden en uitzonderingen."""
     from engine.answer import payloads
     from explain import render_inventory, render_rules
@@ -847,12 +952,12 @@ def rules(fmt: str, inventory: bool) -> None:
         if fmt == "json":
             _emit_json(payloads.inventory(rows))
         else:
-            _echo(render_inventory(rows, eng.kb), nl=False)
+            _echo(render_inventory(rows, eng.kb, _lang(lang)), nl=False)
         return
     if fmt == "json":
         _emit_json(payloads.rules(eng.kb))
         return
-    _echo(render_rules(eng.kb), nl=False)
+    _echo(render_rules(eng.kb, _lang(lang)), nl=False)
 
 
 @main.command()
