@@ -532,6 +532,8 @@ SAY = {
         "first_permit": "Een vergunning opgeven?",
         "next_permit": "Nog een vergunning opgeven?",
         "yes_or_no": "  Antwoord ja of nee.",
+        "bool_error": "antwoord ja of nee",
+        "date_error": "geef een datum, bijvoorbeeld 14-03-1991, 14 maart 1991 of 1991-03-14",
         "start": "begindatum [bijvoorbeeld 14-03-1991]",
         "end": "einddatum [bijvoorbeeld 14-03-1991, leeg als zij nog loopt]",
     },
@@ -561,6 +563,8 @@ SAY = {
         "first_permit": "Enter a permit?",
         "next_permit": "Enter another permit?",
         "yes_or_no": "  Answer yes or no.",
+        "bool_error": "answer yes or no",
+        "date_error": "give a date, for example 14-03-1991, 14 March 1991 or 1991-03-14",
         "start": "start date [for example 14-03-1991]",
         "end": "end date [for example 14-03-1991, empty if it is still running]",
     },
@@ -642,7 +646,12 @@ def _ask_value(eng, question, data: dict, goals: list[str], peildatum: date, can
                 if value is None:
                     raise AnswerError(_say("pick", len(question.values)))
             else:
-                value = parse_answer(question.type, text, question.values)
+                try:
+                    value = parse_answer(question.type, text, question.values)
+                except AnswerError:
+                    if _DIALOGUE["lang"] == "nl" or question.type not in ("bool", "datum"):
+                        raise
+                    raise AnswerError(_say("bool_error" if question.type == "bool" else "date_error")) from None
             # assessed here, not only validated: an answer can be valid yet unusable (a term
             # from 9999-12-31 ends after the calendar), and then it is asked again
             assessments(eng, {**data, question.fact: value}, goals, peildatum)

@@ -166,6 +166,9 @@ def localized_fee(answer: Any, kb: Any) -> Any:
     out = copy.copy(answer)
     if answer.form in kb.forms:
         out.form_label = kb.forms[answer.form].label
+    out.assumptions = [
+        {**a, "label": kb.facts[a["fact"]].label} if a.get("fact") in kb.facts else a for a in answer.assumptions
+    ]
     return out
 
 
