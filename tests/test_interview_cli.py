@@ -60,7 +60,7 @@ def test_a_date_is_read_as_it_is_written_in_dutch(typed, iso):
 def test_a_date_that_is_no_date_says_how_to_write_one_without_repeating_it(typed):
     with pytest.raises(AnswerError) as caught:
         date_text(typed)
-    assert "bijvoorbeeld 14-03-1991, 14 maart 1991 of 1991-03-14" in str(caught.value)
+    assert "bijvoorbeeld 14-03-1991 of 14 maart 1991 (of JJJJ-MM-DD)" in str(caught.value)
     assert typed not in str(caught.value)
 
 

@@ -537,7 +537,7 @@ MONTH_NAMES = {
     for name in names
     # the English names that differ, for an interview in English (--lang en)
 } | {"january": 1, "february": 2, "march": 3, "may": 5, "june": 6, "july": 7, "august": 8, "october": 10}
-DATE_HINT = "geef een datum, bijvoorbeeld 14-03-1991, 14 maart 1991 of 1991-03-14"
+DATE_HINT = "geef een datum, bijvoorbeeld 14-03-1991 of 14 maart 1991 (of JJJJ-MM-DD)"
 _ISO = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _NUMERIC = re.compile(r"([0-9]{1,2})[-/.]([0-9]{1,2})[-/.]([0-9]{4})")
 _WORDS = re.compile(r"([0-9]{1,2})\.?\s+([a-z]+)\.?\s+([0-9]{4})")
