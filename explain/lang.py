@@ -143,6 +143,8 @@ def localized_proof(proof: Any, kb: Any) -> Any:
         return None
     out = copy.copy(proof)
     out.label = node_label(proof, kb)
+    if proof.kind == "fact" and isinstance(proof.value, str):  # a choice value reads in words
+        out.value = _choice_labels(kb, proof.node).get(proof.value, proof.value)
     out.detail = dict(proof.detail)
     if "exception_to_label" in out.detail and proof.detail.get("exception_to") in kb.rules:
         out.detail["exception_to_label"] = kb.rules[proof.detail["exception_to"]].label
