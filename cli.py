@@ -182,6 +182,23 @@ def _range_words(kind: click.ParamType) -> str:
     return f"van minstens {low}" if low is not None else f"van hoogstens {high}"
 
 
+def _close(name: str, possibilities) -> list[str]:
+    """The near names, as click finds them for an option (click < 8.4 finds none for a command)."""
+    from difflib import get_close_matches
+
+    return get_close_matches(name, list(possibilities))
+
+
+def _did_you_mean(possibilities) -> str:
+    """click's own "Did you mean" hint, in Dutch; only names the program declares, never the input."""
+    names = sorted(possibilities)
+    if not names:
+        return ""
+    if len(names) == 1:
+        return f" (bedoelt u {names[0]}?)"
+    return f" (bedoelt u een van: {', '.join(names)}?)"
+
+
 _HELP_WITHOUT_ARGUMENTS = getattr(click.exceptions, "NoArgsIsHelpError", ())
 
 
@@ -194,7 +211,9 @@ class _OneLineParsing:
         except _HELP_WITHOUT_ARGUMENTS:
             raise  # no arguments at all: click shows the help, which is what was asked for
         except click.NoSuchOption as exc:
-            raise UsageError(f"onbekende optie '{visible(exc.option_name)}'; zie --help") from None
+            raise UsageError(
+                f"onbekende optie '{visible(exc.option_name)}'{_did_you_mean(exc.possibilities or ())}; zie --help"
+            ) from None
         except click.MissingParameter as exc:
             raise UsageError(f"{_parameter_name(exc.param)}: ontbreekt; zie --help") from None
         except click.BadParameter as exc:
@@ -214,12 +233,45 @@ class _OneLineParsing:
             raise UsageError(f"{visible(exc.format_message(), 200)}; zie --help") from None
 
 
+class _DutchHelp(click.HelpFormatter):
+    """click's own words in --help (its headings, the help and version options, defaults) in
+    Dutch, like the rest of the help: one language per audience."""
+
+    WORDS = (
+        ("Show this message and exit.", "Toon deze hulp en stop."),
+        ("Show the version and exit.", "Toon de versie en stop."),
+        ("[default: ", "[standaard: "),
+        ("default: ", "standaard: "),
+        ("[required]", "[verplicht]"),
+    )
+    HEADINGS = {"Options": "Opties", "Commands": "Opdrachten", "Arguments": "Argumenten"}
+
+    def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
+        super().write_usage(prog, args.replace("[OPTIONS]", "[OPTIES]").replace("COMMAND", "OPDRACHT"), "Gebruik: ")
+
+    def section(self, name: str):
+        return super().section(self.HEADINGS.get(name, name))
+
+    def write_dl(self, rows, *args, **kwargs) -> None:
+        def dutch(text: str) -> str:
+            for english, words in self.WORDS:
+                text = text.replace(english, words)
+            return text
+
+        super().write_dl([(first, dutch(second)) for first, second in rows], *args, **kwargs)
+
+
+class _Context(click.Context):
+    formatter_class = _DutchHelp
+
+
 class _OneLineErrors(_OneLineParsing, click.Command):
-    pass
+    context_class = _Context
 
 
 class _Main(_OneLineParsing, click.Group):
     command_class = _OneLineErrors
+    context_class = _Context
 
     def invoke(self, ctx: click.Context):
         try:
@@ -234,8 +286,9 @@ class _Main(_OneLineParsing, click.Group):
         try:
             return super().resolve_command(ctx, args)
         except click.UsageError:
+            name = args[0] if args else ""
             raise UsageError(
-                f"onbekende opdracht '{visible(args[0]) if args else ''}'; "
+                f"onbekende opdracht '{visible(name)}'{_did_you_mean(_close(name, self.commands))}; "
                 f"toegestaan: {', '.join(sorted(self.commands))}"
             ) from None
 
@@ -268,7 +321,7 @@ kb_option = click.option(
     callback=_kb_option,
     expose_value=False,
     is_eager=True,
-    help="The knowledge base to read (a directory like kb/; default: kb/ of this program).",
+    help="De kennisbank om te lezen (een map zoals kb/; standaard: kb/ van dit programma).",
 )
 
 
@@ -322,7 +375,7 @@ peildatum_option = click.option(
     "--peildatum",
     callback=_peildatum,
     metavar="JJJJ-MM-DD",
-    help="Reference date for every date-dependent rule (default: today).",
+    help="Peildatum voor elke regel die van een datum afhangt (standaard: vandaag).",
 )
 
 
@@ -350,22 +403,38 @@ voorrang_option = click.option(
     metavar="BRONNEN",
     callback=_check_voorrang,
     help=(
-        "Where sources differ (amounts, conditions), prefer them in this order (e.g. 002,001 or 004), "
-        "before the precedence the knowledge base declares; the answer says so."
+        "Waar bronnen verschillen (bedragen, voorwaarden): volg ze in deze volgorde (bijvoorbeeld 002,001 "
+        "of 004), vóór de voorrang die de kennisbank vastlegt; het antwoord zegt het."
     ),
 )
 
 
 format_option = click.option(
-    "--format", "fmt", type=FORMATS, default="text", show_default=True, help="Dutch text or the versioned JSON proof."
+    "--format", "fmt", type=FORMATS, default="text", show_default=True, help="Tekst of het JSON-bewijs met versie."
 )
 file_argument = click.argument("file", type=click.Path(path_type=Path, dir_okay=True, exists=False))
 
 
+LANG_HELP = "Taal van de uitvoer: nl, of en (English); citaten uit de bronnen blijven letterlijk Nederlands."
+
+
+def _lang(value: str | None) -> str:
+    """The language of the output: the command's --lang, else the one given before the command."""
+    if value:
+        return value
+    ctx = click.get_current_context(silent=True)
+    root = ctx.find_root() if ctx is not None else None
+    return (root.params.get("lang") if root is not None else None) or "nl"
+
+
+lang_option = click.option("--lang", type=Keuze(["nl", "en"]), default=None, help=LANG_HELP)
+
+
 @click.group(cls=_Main)
 @click.version_option(package_name="verblijfsregels")
-def main() -> None:
-    """Assess applicants against the IND residence-permit rules and explain the outcome in Dutch."""
+@click.option("--lang", type=Keuze(["nl", "en"]), default="nl", show_default=True, help=LANG_HELP)
+def main(lang: str) -> None:
+    """Beoordeel aanvragers aan de verblijfsregels van de IND en leg de uitkomst uit."""
     if os.environ.get("VERBLIJFSREGELS_COVERAGE"):  # recording asked for, also by the tests for the commands they run
         from engine.checks import coverage  # noqa: F401  (registers itself as an evaluation observer)
 
@@ -373,7 +442,7 @@ def main() -> None:
 @main.command()
 @kb_option
 @file_argument
-@click.option("--goal", metavar="DOEL", help="Goal to assess (default: every goal).")
+@click.option("--goal", metavar="DOEL", help="Doel om te beoordelen (standaard: elk doel).")
 @peildatum_option
 @voorrang_option
 @click.option(
@@ -381,39 +450,41 @@ def main() -> None:
     type=Keuze(["setwise", "datalog"]),
     default="setwise",
     show_default=True,
-    help="Evaluator: the set-at-a-time one, or pyDatalog (the reference); without --goal, every goal from one evaluation.",
+    help="Evaluator: setwise (per verzameling), of datalog (pyDatalog, de referentie); zonder --goal elk doel uit één evaluatie.",
 )
 @format_option
-def assess(file: Path, goal: str | None, peildatum: date, voorrang: str | None, backend: str, fmt: str) -> None:
-    """Assess the applicant in FILE (YAML or JSON) and justify the outcome.
+@lang_option
+def assess(
+    file: Path, goal: str | None, peildatum: date, voorrang: str | None, backend: str, fmt: str, lang: str | None
+) -> None:
+    """Beoordeel de aanvrager in FILE (YAML of JSON) en motiveer de uitkomst.
 
-    Without --goal, assess every goal and print an overview.
+    Zonder --goal: elk doel, in een overzicht.
     """
-    from explain import render_assessment, render_overview
-
     eng, results = _assessments(file, [goal] if goal else [], peildatum, _precedence(voorrang), backend)
     if fmt == "json":
         payload = [r.to_json(eng.kb) for r in results]  # as engine.answer.payloads.assessment builds it
         _emit_json(payload[0] if goal else payload)
         return
-    _echo(render_assessment(results[0], eng.kb) if goal else render_overview(results, eng.kb), nl=False)
+    _echo(_assessment_text(eng.kb, results, bool(goal), _lang(lang)), nl=False)
 
 
 @main.command("why-not")
 @kb_option
 @file_argument
-@click.option("--goal", metavar="DOEL", required=True, help="Goal to explain.")
+@click.option("--goal", metavar="DOEL", required=True, help="Doel om uit te leggen.")
 @click.option(
     "--max-changes",
     type=click.IntRange(0, 5),
     default=3,
     show_default=True,
-    help="Largest set of changes tried when looking for repairs (0: no repairs).",
+    help="Grootste aantal wijzigingen dat samen wordt geprobeerd (0: geen wijzigingen zoeken).",
 )
 @peildatum_option
 @format_option
-def why_not(file: Path, goal: str, max_changes: int, peildatum: date, fmt: str) -> None:
-    """List every route to the goal with what fails, and the smallest changes that would help."""
+@lang_option
+def why_not(file: Path, goal: str, max_changes: int, peildatum: date, fmt: str, lang: str | None) -> None:
+    """Elke route naar het doel met wat er niet vervuld of onbekend is, en de kleinste wijzigingen die helpen."""
     from engine.answer import payloads
     from engine.applicant.facts import read_applicant_file
     from explain import render_why_not
@@ -427,19 +498,22 @@ def why_not(file: Path, goal: str, max_changes: int, peildatum: date, fmt: str) 
     if fmt == "json":
         _emit_json(payload)
         return
-    _echo(render_why_not(result, eng.kb, repairs), nl=False)
+    _echo(render_why_not(result, eng.kb, repairs, _lang(lang)), nl=False)
 
 
 @main.command()
 @kb_option
 @file_argument
-@click.option("--goal", metavar="DOEL", help="Fees of the forms this goal points to.")
-@click.option("--form", metavar="NUMMER", help="Fee of one application form (e.g. 7027).")
+@click.option("--goal", metavar="DOEL", help="Leges van de formulieren van dit doel.")
+@click.option("--form", metavar="NUMMER", help="Leges van één aanvraagformulier (bijvoorbeeld 7027).")
 @voorrang_option
 @peildatum_option
 @format_option
-def fees(file: Path, goal: str | None, form: str | None, voorrang: str | None, peildatum: date, fmt: str) -> None:
-    """Say which form applies and what it costs, with the exception that decided the amount."""
+@lang_option
+def fees(
+    file: Path, goal: str | None, form: str | None, voorrang: str | None, peildatum: date, fmt: str, lang: str | None
+) -> None:
+    """Welk formulier past en wat het kost, met de uitzondering die het bedrag bepaalde."""
     from engine.answer import payloads
     from engine.applicant.facts import read_applicant_file
     from explain import render_fees
@@ -456,33 +530,166 @@ def fees(file: Path, goal: str | None, form: str | None, voorrang: str | None, p
     if fmt == "json":
         _emit_json(payloads.fees(answers, one_form=bool(form)))
         return
-    _echo("\n".join(render_fees(a, eng.kb) for a in answers), nl=False)
+    _echo("\n".join(render_fees(a, eng.kb, _lang(lang)) for a in answers), nl=False)
 
 
-UNKNOWN_ANSWERS = ("?", "weet niet", "onbekend")
+UNKNOWN_ANSWERS = ("?", "weet niet", "onbekend", "don't know", "unknown")
+BACK = ("terug", "t", "back")
+YES, NO = ("ja", "j", "yes", "y"), ("nee", "n", "no")
+# What the dialogue says, per language (--lang); the questions themselves come from kb/ (en.yaml)
+SAY = {
+    "nl": {
+        "yes_no": "ja/nee",
+        "choice": "nummer of naam",
+        "date": "datum, bijvoorbeeld 14-03-1991",
+        "amount": "eurocenten",
+        "text": "tekst",
+        "unknown": "? als u het niet weet",
+        "back": "terug voor de vorige vraag",
+        "wrong": "Dat antwoord past niet: {}. Probeer het opnieuw.",
+        "pick": "kies een nummer van 1 tot en met {}, of een naam",
+        "question": "Vraag {}",
+        "at_most": "hierna nog hoogstens {}",
+        "last": "de laatste",
+        "answers": "Uw antwoorden:",
+        "not_known": "weet ik niet",
+        "review": "Klopt dit? [Enter voor de uitkomst; een nummer om dat antwoord te wijzigen{}]",
+        "review_back": "; terug voor de vorige vraag",
+        "review_help": "  Typ Enter, een nummer van 1 tot en met {}{}.",
+        "or_back": " of terug",
+        "details": "Van deze vergunning(en) ontbreekt nog iets dat de uitkomst kan beslissen.",
+        "permit": "  Vergunning {}:",
+        "purpose": "verblijfsdoel [nummer of naam, leeg als onbekend]",
+        "lasting": "is het doel niet-tijdelijk? [ja/nee, leeg als onbekend]",
+        "first_permit": "Een vergunning opgeven?",
+        "next_permit": "Nog een vergunning opgeven?",
+        "yes_or_no": "  Antwoord ja of nee.",
+        "bool_error": "antwoord ja of nee",
+        "date_error": "geef een datum, bijvoorbeeld 14-03-1991 of 14 maart 1991 (of JJJJ-MM-DD)",
+        "start": "begindatum [bijvoorbeeld 14-03-1991]",
+        "end": "einddatum [bijvoorbeeld 14-03-1991, leeg als zij nog loopt]",
+    },
+    "en": {
+        "yes_no": "yes/no",
+        "choice": "number or name",
+        "date": "date, for example 14-03-1991",
+        "amount": "euro cents",
+        "text": "text",
+        "unknown": "? if you do not know",
+        "back": "back for the previous question",
+        "wrong": "That answer does not fit: {}. Please try again.",
+        "pick": "choose a number from 1 to {}, or a name",
+        "question": "Question {}",
+        "at_most": "at most {} more after this one",
+        "last": "the last one",
+        "answers": "Your answers:",
+        "not_known": "I do not know",
+        "review": "Is this correct? [Enter for the outcome; a number to change that answer{}]",
+        "review_back": "; back for the previous question",
+        "review_help": "  Type Enter, a number from 1 to {}{}.",
+        "or_back": " or back",
+        "details": "Something that can decide the outcome is still missing from these permit(s).",
+        "permit": "  Permit {}:",
+        "purpose": "purpose of stay [number or name, empty if unknown]",
+        "lasting": "is the purpose non-temporary? [yes/no, empty if unknown]",
+        "first_permit": "Enter a permit?",
+        "next_permit": "Enter another permit?",
+        "yes_or_no": "  Answer yes or no.",
+        "bool_error": "answer yes or no",
+        "date_error": "give a date, for example 14-03-1991 or 14 March 1991 (or YYYY-MM-DD)",
+        "start": "start date [for example 14-03-1991]",
+        "end": "end date [for example 14-03-1991, empty if it is still running]",
+    },
+}
+_DIALOGUE = {"lang": "nl", "kb": None}  # set by `interview` for the one dialogue a process runs
 
 
-def _ask_value(eng, question, data: dict, goals: list[str], peildatum: date):
-    """Ask until the answer is valid; returns the value, or None for "weet niet"."""
+def _say(key: str, *values) -> str:
+    return SAY[_DIALOGUE["lang"]][key].format(*values)
+
+
+def _yes_no(text: str):
+    lowered = text.lower()
+    return True if lowered in YES else False if lowered in NO else text
+
+
+class _Back(Exception):
+    """The person typed `terug`: undo the previous answer and ask that question again."""
+
+
+def _read(text: str) -> str | None:
+    """One line typed after `text`; None at the end of the input (a pipe that has run dry)."""
+    try:
+        _echo(text + " ", nl=False)
+        return click.termui.visible_prompt_func("")
+    except EOFError:
+        return None
+    except OSError as exc:
+        raise _output_failed(exc) from None
+
+
+def _choice_label(value: str, fact: str | None = None) -> str:
+    from explain.lang import choice_label
+
+    kb = _DIALOGUE["kb"]
+    return choice_label(kb, fact, value, _DIALOGUE["lang"]) if kb is not None else value.replace("_", " ")
+
+
+def _numbered(values, indent: str = "  ", fact: str | None = None) -> None:
+    for number, value in enumerate(values, start=1):
+        _echo(f"{indent}{number}. {_choice_label(value, fact)}")
+
+
+def _choice(text: str, values: tuple[str, ...], fact: str | None = None) -> str | None:
+    """A choice typed as its number, its name or its label (any case); None if it is none of them."""
+    answer = " ".join(text.strip().lower().split())
+    if answer.isascii() and answer.isdigit() and 1 <= int(answer) <= len(values):
+        return values[int(answer) - 1]
+    return next((v for v in values if answer in (v.lower(), _choice_label(v, fact).lower())), None)
+
+
+def _question_text(question) -> str:
+    kb = _DIALOGUE["kb"]
+    return kb.facts[question.fact].question if kb is not None else question.question
+
+
+def _ask_value(eng, question, data: dict, goals: list[str], peildatum: date, can_go_back: bool = True):
+    """Ask until the answer is valid; returns the value, or None for "weet niet". Raises _Back
+    when the person types `terug`, click.Abort when the input ends."""
     from engine.answer.interview import AnswerError, assessments, parse_answer
 
     if question.type == "vergunningen":
-        return _ask_periods(eng, question, data, peildatum)
-    hint = {"bool": "ja/nee", "keuze": "/".join(question.values), "datum": "JJJJ-MM-DD", "bedrag": "eurocenten"}.get(
-        question.type, "tekst"
-    )
+        return _ask_periods(eng, question, data, peildatum, can_go_back)
+    if question.type == "keuze":
+        _numbered(question.values, fact=question.fact)
+    hint = _say({"bool": "yes_no", "keuze": "choice", "datum": "date", "bedrag": "amount"}.get(question.type, "text"))
+    back = f", {_say('back')}" if can_go_back else ""
     while True:
-        text = _prompt(f"{question.question} [{hint}, of ? als u het niet weet]")
+        text = _read(f"{_question_text(question)} [{hint}, {_say('unknown')}{back}]")
+        if text is None:
+            raise click.Abort()
         if text.strip().lower() in UNKNOWN_ANSWERS:
             return None
+        if text.strip().lower() in BACK and can_go_back:
+            raise _Back()
         try:
-            value = parse_answer(question.type, text, question.values)
+            if question.type == "keuze":
+                value = _choice(text, question.values, question.fact)
+                if value is None:
+                    raise AnswerError(_say("pick", len(question.values)))
+            else:
+                try:
+                    value = parse_answer(question.type, text, question.values)
+                except AnswerError:
+                    if _DIALOGUE["lang"] == "nl" or question.type not in ("bool", "datum"):
+                        raise
+                    raise AnswerError(_say("bool_error" if question.type == "bool" else "date_error")) from None
             # assessed here, not only validated: an answer can be valid yet unusable (a term
             # from 9999-12-31 ends after the calendar), and then it is asked again
             assessments(eng, {**data, question.fact: value}, goals, peildatum)
             return value
         except (AnswerError, VerblijfsregelsError) as exc:
-            _echo(f"  Dat antwoord past niet: {exc}. Probeer het opnieuw.")
+            _echo(f"  {_say('wrong', exc)}")
 
 
 def _ask_period_details(eng, question, data: dict):
@@ -493,22 +700,25 @@ def _ask_period_details(eng, question, data: dict):
     purposes = eng.kb.period_fields["verblijfsdoel"]["waarden"]
     periods = [dict(p) for p in data[question.fact]]
     filled = False
-    _echo("Van deze vergunning(en) ontbreekt nog iets dat de uitkomst kan beslissen.")
+    _echo(_say("details"))
     for gap in question.incomplete:
         index = gap["index"]
         shown = parse_applicant(eng.kb, {question.fact: [periods[index]]}).values[question.fact][0]
-        _echo(f"  Vergunning {period(shown)}:")
+        _echo(_say("permit", period(shown)))
         for field in gap["missing"]:
-            prompt = (
-                f"verblijfsdoel [{'/'.join(purposes)}, leeg als onbekend]"
-                if field == "verblijfsdoel"
-                else "is het doel niet-tijdelijk? [ja/nee, leeg als onbekend]"
-            )
+            prompt = _say("purpose") if field == "verblijfsdoel" else _say("lasting")
+            if field == "verblijfsdoel":
+                _numbered(purposes, "    ", "verblijfsdoel")
             while True:
                 text = _prompt(f"    {prompt}").strip()
                 if not text or text.lower() in UNKNOWN_ANSWERS:
                     break
-                value = {"ja": True, "nee": False}.get(text.lower(), text) if field == "niet_tijdelijk" else text
+                value = _yes_no(text) if field == "niet_tijdelijk" else text
+                if field == "verblijfsdoel":
+                    value = _choice(text, purposes, "verblijfsdoel")
+                    if value is None:
+                        _echo(f"    {_say('wrong', _say('pick', len(purposes)))}")
+                        continue
                 changed = [*periods[:index], {**periods[index], field: value}, *periods[index + 1 :]]
                 try:
                     parse_applicant(eng.kb, {**data, question.fact: changed})
@@ -516,67 +726,210 @@ def _ask_period_details(eng, question, data: dict):
                     filled = True
                     break
                 except VerblijfsregelsError as exc:
-                    _echo(f"    Dat antwoord past niet: {exc}. Probeer het opnieuw.")
+                    _echo(f"    {_say('wrong', exc)}")
     return periods if filled else None
 
 
-def _ask_periods(eng, question, data: dict, peildatum: date):
+def _ask_periods(eng, question, data: dict, peildatum: date, can_go_back: bool = True):
+    from engine.answer.interview import AnswerError, date_text
     from engine.applicant.facts import parse_applicant
 
     if question.fact in data:
         return _ask_period_details(eng, question, data)
     purposes = eng.kb.period_fields["verblijfsdoel"]["waarden"]
-    _echo(question.question)
+    _echo(_question_text(question))
     periods: list[dict] = []
     while True:
-        more = _prompt(f"  {'Een' if not periods else 'Nog een'} vergunning opgeven? [ja/nee]").strip().lower()
+        back = f", {_say('back')}" if can_go_back and not periods else ""
+        ask = _say("first_permit") if not periods else _say("next_permit")
+        more = _prompt(f"  {ask} [{_say('yes_no')}{back}]").strip().lower()
+        if more in BACK and back:
+            raise _Back()
         if more in UNKNOWN_ANSWERS and not periods:
             return None
-        if more in ("nee", "n"):
+        if more in NO:
             return periods
-        if more not in ("ja", "j"):
-            _echo("  Antwoord ja of nee.")
+        if more not in YES:
+            _echo(_say("yes_or_no"))
             continue
         period = {}
         for field, prompt, optional in (
-            ("van", "begindatum [JJJJ-MM-DD]", False),
-            ("tot", "einddatum [JJJJ-MM-DD, leeg als zij nog loopt]", True),
-            ("verblijfsdoel", f"verblijfsdoel [{'/'.join(purposes)}]", True),
-            ("niet_tijdelijk", "is het doel niet-tijdelijk? [ja/nee, leeg als onbekend]", True),
+            ("van", _say("start"), False),
+            ("tot", _say("end"), True),
+            ("verblijfsdoel", _say("purpose"), True),
+            ("niet_tijdelijk", _say("lasting"), True),
         ):
+            if field == "verblijfsdoel":
+                _numbered(purposes, "    ", "verblijfsdoel")
             while True:
                 text = _prompt(f"    {prompt}").strip()
                 if not text and optional:
                     break
-                value = {"ja": True, "nee": False}.get(text.lower(), text) if field == "niet_tijdelijk" else text
+                value = _yes_no(text) if field == "niet_tijdelijk" else text
                 try:
+                    if field == "verblijfsdoel":
+                        value = _choice(text, purposes, "verblijfsdoel")
+                        if value is None:
+                            raise AnswerError(_say("pick", len(purposes)))
+                    if field in ("van", "tot"):
+                        value = date_text(text)
                     parse_applicant(eng.kb, {**data, question.fact: [*periods, {**period, field: value}]})
                     period[field] = value
                     break
-                except VerblijfsregelsError as exc:
-                    _echo(f"    Dat antwoord past niet: {exc}. Probeer het opnieuw.")
+                except (AnswerError, VerblijfsregelsError) as exc:
+                    _echo(f"    {_say('wrong', exc)}")
         periods.append(period)
+
+
+def _shown_answer(kb, name: str, value) -> str:
+    from explain import fact_value, fact_value_en
+
+    fact = kb.facts[name]
+    if fact.type == "keuze" and isinstance(value, str):
+        return _choice_label(value, name)
+    if fact.type == "datum" and isinstance(value, str):
+        try:
+            value = date.fromisoformat(value)
+        except ValueError:
+            pass
+    if fact.type == "vergunningen":
+        from engine.applicant.facts import parse_applicant
+
+        value = parse_applicant(kb, {name: value}).values[name]
+    shown = fact_value if _DIALOGUE["lang"] == "nl" else fact_value_en
+    return shown(value, free_text=fact.type == "tekst")
+
+
+def _dialogue(eng, data: dict, skipped: set[str], goals: list[str], peildatum: date) -> None:
+    """Ask until nothing asked can change an outcome, then show every answer for review.
+
+    `terug` undoes the previous answer (or "weet niet") and asks that question again; at the
+    review a number asks that question again, Enter (or the end of the input) goes on to the
+    outcome. Every question shows how many may still follow: an upper bound the interview
+    engine computes (engine.answer.interview.questions_left), never a guess."""
+    from engine.answer.interview import next_question, question_for, questions_left
+
+    kb = eng.kb
+    # per question asked: the fact, and what it held before (answer, or skipped)
+    history: list[tuple[str, bool, object, bool]] = []
+
+    def undo() -> None:
+        fact, had, before, was_skipped = history.pop()
+        data.pop(fact, None)
+        if had:
+            data[fact] = before
+        skipped.discard(fact)
+        if was_skipped:
+            skipped.add(fact)
+
+    def ask(question) -> None:
+        history.append((question.fact, question.fact in data, data.get(question.fact), question.fact in skipped))
+        try:
+            value = _ask_value(eng, question, data, goals, peildatum, can_go_back=len(history) > 1)
+        except _Back:
+            history.pop()
+            undo()
+            return
+        except BaseException:
+            history.pop()
+            raise
+        if value is None:
+            if question.fact in data and kb.facts[question.fact].type != "vergunningen":
+                del data[question.fact]  # changed at the review into "weet niet"
+            skipped.add(question.fact)
+        else:
+            data[question.fact] = value
+            skipped.discard(question.fact)
+
+    while True:
+        question = next_question(eng, data, goals, peildatum, frozenset(skipped))
+        if question is not None:
+            left = questions_left(eng, data, goals, peildatum, frozenset(skipped)) - 1
+            after = _say("at_most", left) if left > 0 else _say("last")
+            _echo("")
+            _echo(f"{_say('question', len(history) + 1)} ({after})")
+            ask(question)
+            continue
+        shown = [n for n in sorted(set(data) | skipped, key=lambda n: list(kb.facts).index(n))]
+        if not shown:
+            return
+        _echo("")
+        _echo(_say("answers"))
+        words = _DIALOGUE["kb"] or kb
+        for number, name in enumerate(shown, start=1):
+            answer = _shown_answer(kb, name, data[name]) if name in data else _say("not_known")
+            _echo(f"  {number}. {words.facts[name].label}: {answer}")
+        while True:
+            text = _read(_say("review", _say("review_back") if history else ""))
+            if text is None:  # the end of the input: the answers stand
+                _echo("")
+                return
+            choice = text.strip().lower()
+            if not choice:
+                return
+            if choice in BACK and history:
+                undo()
+                break
+            if choice.isascii() and choice.isdigit() and 1 <= int(choice) <= len(shown):
+                name = shown[int(choice) - 1]
+                if kb.facts[name].type == "vergunningen" and name in data:
+                    # a permit history is given anew, not patched
+                    history.append((name, True, data.pop(name), name in skipped))
+                    try:
+                        value = _ask_value(eng, question_for(kb, name, data), data, goals, peildatum, False)
+                    except BaseException:
+                        undo()
+                        raise
+                    if value is None:
+                        undo()
+                    else:
+                        data[name] = value
+                    break
+                ask(question_for(kb, name, data))
+                break
+            _echo(_say("review_help", len(shown), _say("or_back") if history else ""))
+
+
+def _assessment_text(kb, results, one_goal: bool, lang: str = "nl") -> str:
+    """What `assess` prints by default for these results; the interview ends with the same."""
+    from explain import render_assessment, render_overview
+
+    return render_assessment(results[0], kb, lang) if one_goal else render_overview(results, kb, lang)
 
 
 @main.command()
 @kb_option
-@click.option("--goal", metavar="DOEL", help="Goal to settle (default: every goal).")
+@click.option("--goal", metavar="DOEL", help="Doel om te beslissen (standaard: elk doel).")
 @click.option(
-    "--answers", "answers_file", type=click.Path(path_type=Path), help="Answers given earlier (an applicant file)."
+    "--answers",
+    "answers_file",
+    type=click.Path(path_type=Path),
+    help="Eerder gegeven antwoorden (een aanvragersbestand).",
 )
-@click.option("--save", "save_file", type=click.Path(path_type=Path), help="Write all answers as an applicant file.")
-@click.option("--next", "next_only", is_flag=True, help="Print the next question as JSON and stop.")
+@click.option(
+    "--save", "save_file", type=click.Path(path_type=Path), help="Schrijf alle antwoorden als aanvragersbestand."
+)
+@click.option("--next", "next_only", is_flag=True, help="Geef de volgende vraag als JSON en stop.")
 @peildatum_option
+@lang_option
 def interview(
-    goal: str | None, answers_file: Path | None, save_file: Path | None, next_only: bool, peildatum: date
+    goal: str | None,
+    answers_file: Path | None,
+    save_file: Path | None,
+    next_only: bool,
+    peildatum: date,
+    lang: str | None,
 ) -> None:
-    """Ask, in Dutch, only the questions whose answer can still change the outcome."""
+    """Stel alleen de vragen waarvan het antwoord de uitkomst nog kan veranderen.
+
+    Bij elke vraag: 'terug' voor de vorige vraag, '?' als u het niet weet. Voor de uitkomst ziet
+    u al uw antwoorden en kunt u er een wijzigen.
+    """
     import yaml
 
     from engine.answer import payloads
-    from engine.answer.interview import applicant_file, assessments, next_question
+    from engine.answer.interview import applicant_file, assessments
     from engine.applicant.facts import load_applicant_file
-    from explain import render_assessment, render_overview
 
     eng = _engine()
     if goal and goal not in eng.kb.goals:
@@ -598,16 +951,12 @@ def interview(
             _emit_json(payloads.interview_step(eng, data, goals, peildatum))
             return
         skipped: set[str] = set()
+        from explain.lang import localized
+
+        language = _lang(lang)
+        _DIALOGUE.update(lang=language, kb=localized(eng.kb, language))
         try:
-            while True:
-                question = next_question(eng, data, goals, peildatum, frozenset(skipped))
-                if question is None:
-                    break
-                value = _ask_value(eng, question, data, goals, peildatum)
-                if value is None:
-                    skipped.add(question.fact)
-                else:
-                    data[question.fact] = value
+            _dialogue(eng, data, skipped, goals, peildatum)
         finally:
             if save_file is not None:
                 saved = _ResultFile(save_file, "--save")
@@ -620,15 +969,18 @@ def interview(
     except VerblijfsregelsError as exc:
         raise UsageError(str(exc)) from None
     _echo("")
-    _echo(render_assessment(results[0], eng.kb) if goal else render_overview(results, eng.kb), nl=False)
+    _echo(_assessment_text(eng.kb, results, bool(goal), language), nl=False)
 
 
 @main.command()
 @kb_option
 @format_option
-@click.option("--inventory", is_flag=True, help="Map every inventory row (A1…G9) to the rules that encode it.")
-def rules(fmt: str, inventory: bool) -> None:
-    """List every rule with its id, Dutch label and source."""
+@click.option(
+    "--inventory", is_flag=True, help="Elke rij van de regelinventaris (A1…G9) met de regels die haar coderen."
+)
+@lang_option
+def rules(fmt: str, inventory: bool, lang: str | None) -> None:
+    """Elke regel met id, label, bron, voorwaarden en uitzonderingen."""
     from engine.answer import payloads
     from explain import render_inventory, render_rules
 
@@ -643,12 +995,12 @@ def rules(fmt: str, inventory: bool) -> None:
         if fmt == "json":
             _emit_json(payloads.inventory(rows))
         else:
-            _echo(render_inventory(rows), nl=False)
+            _echo(render_inventory(rows, eng.kb, _lang(lang)), nl=False)
         return
     if fmt == "json":
         _emit_json(payloads.rules(eng.kb))
         return
-    _echo(render_rules(eng.kb), nl=False)
+    _echo(render_rules(eng.kb, _lang(lang)), nl=False)
 
 
 @main.command()
@@ -659,39 +1011,39 @@ def rules(fmt: str, inventory: bool) -> None:
     "out_file",
     type=click.Path(path_type=Path),
     required=True,
-    help="Result file: one row per input row, in order (.csv or .jsonl).",
+    help="Resultaatbestand: één rij per invoerrij, in volgorde (.csv of .jsonl).",
 )
-@click.option("--input-format", type=Keuze(["csv", "jsonl"]), help="Default: from the INPUT suffix.")
-@click.option("--out-format", type=Keuze(["csv", "jsonl"]), help="Default: from the --out suffix.")
-@click.option("--jobs", type=click.IntRange(1, 64), default=1, show_default=True, help="Worker processes.")
+@click.option("--input-format", type=Keuze(["csv", "jsonl"]), help="Standaard: uit de extensie van INPUT.")
+@click.option("--out-format", type=Keuze(["csv", "jsonl"]), help="Standaard: uit de extensie van --out.")
+@click.option("--jobs", type=click.IntRange(1, 64), default=1, show_default=True, help="Aantal werkprocessen.")
 @click.option(
     "--scheduler",
     metavar="ADDRESS",
-    help="Run on the Dask cluster of this scheduler (tcp://host:8786; the 'cluster' extra). INPUT may "
-    "then be a directory of partitions, and --out a directory (partitions) or a file.",
+    help="Draai op het Dask-cluster van deze scheduler (tcp://host:8786; de extra 'cluster'). INPUT mag "
+    "dan een map met partities zijn, en --out een map (partities) of een bestand.",
 )
 @click.option(
     "--compare",
     "compare",
     metavar="JJJJ-MM-DD|MAP",
-    help="Also run at this peildatum, or against this rule base (a kb/ directory), and report what "
-    "changes: --compare-peildatum or --compare-kb, whichever the value is.",
+    help="Beoordeel ook op deze peildatum, of met deze kennisbank (een map zoals kb/), en meld wat "
+    "verandert: --compare-peildatum of --compare-kb, naar gelang de waarde.",
 )
 @click.option(
     "--compare-peildatum",
     metavar="JJJJ-MM-DD",
     callback=lambda ctx, param, value: value and _peildatum(ctx, param, value),
-    help="Also run at this peildatum and report what changes.",
+    help="Beoordeel ook op deze peildatum en meld wat verandert.",
 )
 @click.option(
     "--compare-kb",
     type=click.Path(path_type=Path, file_okay=False, exists=True),
-    help="Also run against this rule base (a kb/ directory) and report what changes.",
+    help="Beoordeel ook met deze kennisbank (een map zoals kb/) en meld wat verandert.",
 )
 @peildatum_option
 @voorrang_option
 @click.option(
-    "--format", "fmt", type=FORMATS, default="text", show_default=True, help="Format of the comparison report."
+    "--format", "fmt", type=FORMATS, default="text", show_default=True, help="Formaat van het vergelijkingsrapport."
 )
 @click.pass_context
 def batch(
@@ -709,12 +1061,12 @@ def batch(
     voorrang: str | None,
     fmt: str,
 ) -> None:
-    """Assess every applicant of a caseload (CSV or JSON Lines) for every goal, with fees.
+    """Beoordeel elke aanvrager van een caseload (CSV of JSON Lines) voor elk doel, met leges.
 
-    A bad row becomes an error row naming its number and field, and the run goes on; the exit
-    code is 1 when any row failed (74 when the result cannot be written). With --compare (a
-    peildatum or a rule-base directory) each row is assessed twice and a report of changed outcomes
-    per goal, and of changed fees per goal and form, is printed.
+    Een foute rij wordt een foutrij met haar nummer en veld, en de run gaat door; de exitcode is
+    1 als een rij fout was (74 als het resultaat niet te schrijven is). Met --compare (een
+    peildatum of een map met een kennisbank) wordt elke rij twee keer beoordeeld en volgt een
+    rapport van veranderde uitkomsten per doel, en van veranderde leges per doel en formulier.
     """
     from engine.answer.batch import (
         Comparison,
@@ -975,27 +1327,30 @@ def _audit_format(ctx: click.Context, param: click.Parameter, value: str) -> str
     show_default=True,
     callback=_audit_format,
     metavar="|".join(AUDIT_FORMATS),
-    help="Dutch text, the versioned JSON report, one HTML page with the rule graph per goal, SARIF 2.1.0 "
-    "for code-review tools, or a JUnit XML report.",
+    help="Tekst, het JSON-rapport met versie, één HTML-pagina met de regelgraaf per doel, SARIF 2.1.0 "
+    "voor reviewtools, of een JUnit-XML-rapport.",
 )
-@click.option("--strict", is_flag=True, help="Exit 1 when a finding of severity 'fout' is not explained in kb/.")
-@click.option("--graph", is_flag=True, help="Print the rule dependency graph as Graphviz DOT instead of the report.")
-@click.option("--goal", metavar="DOEL", help="With --graph: only the part of the graph of this goal.")
+@click.option("--strict", is_flag=True, help="Exitcode 1 als een bevinding van ernst 'fout' niet in kb/ verklaard is.")
+@click.option(
+    "--graph", is_flag=True, help="Geef de afhankelijkheden van de regels als Graphviz DOT in plaats van het rapport."
+)
+@click.option("--goal", metavar="DOEL", help="Met --graph: alleen het deel van de graaf van dit doel.")
 @click.option(
     "--against",
     metavar="MAP|REVISIE",
-    help="Compare with another rule base (a directory, or a git revision of this checkout's kb/): findings, "
-    "declarations and, for every goal and fee, the situations whose answer changes.",
+    help="Vergelijk met een andere kennisbank (een map, of een git-revisie van kb/ in deze checkout): "
+    "bevindingen, declaraties en, voor elk doel en elke leges, de situaties waarvan het antwoord verandert.",
 )
 @click.pass_context
 def audit(
     ctx: click.Context, peildatum: date, fmt: str, strict: bool, graph: bool, goal: str | None, against: str | None
 ) -> None:
-    """Check the whole rule base: conflicts, gaps, dead and redundant rules, sources, time, structure.
+    """Controleer de hele kennisbank: tegenstrijdigheden, leemten, dode en overbodige regels,
+    bronnen, tijd en structuur.
 
-    Every finding names its rules and sources and, where a situation is involved, a minimal
-    applicant file that reproduces it. The search covers every situation the rules can tell
-    apart; the report says how many per goal.
+    Elke bevinding noemt haar regels en bronnen en, waar een situatie meespeelt, een minimaal
+    aanvragersbestand dat haar reproduceert. De zoektocht dekt elke situatie die de regels
+    onderscheiden; het rapport zegt hoeveel per doel.
     """
     from engine.checks.audit import audit_directory
 
@@ -1080,20 +1435,21 @@ def _audit_diff(ctx: click.Context, kb_dir: Path, against: str, peildatum: date,
     "data_file",
     type=click.Path(path_type=Path),
     metavar="FILE",
-    help="Recorded coverage (default: $VERBLIJFSREGELS_COVERAGE or .kb-coverage.json).",
+    help="Opgenomen dekking (standaard: $VERBLIJFSREGELS_COVERAGE of .kb-coverage.json).",
 )
 @click.option(
     "--context",
     "contexts",
     multiple=True,
     metavar="PREFIX",
-    help="Only what these test files recorded, e.g. tests/test_scenarios.py (repeatable).",
+    help="Alleen wat deze testbestanden opnamen, bijvoorbeeld tests/test_scenarios.py (herhaalbaar).",
 )
 @format_option
 def coverage(data_file: Path | None, contexts: tuple[str, ...], fmt: str) -> None:
-    """Which rules fired, which exceptions applied and which conditions were seen both true and false.
+    """Welke regels afgingen, welke uitzonderingen golden en welke voorwaarden zowel waar als
+    onwaar werden gezien.
 
-    Record with `pytest --kb-coverage=FILE` (or VERBLIJFSREGELS_COVERAGE=FILE for any run).
+    Neem op met `pytest --kb-coverage=FILE` (of VERBLIJFSREGELS_COVERAGE=FILE bij elke run).
     """
     import os
 
@@ -1116,20 +1472,20 @@ def coverage(data_file: Path | None, contexts: tuple[str, ...], fmt: str) -> Non
 
 @main.command()
 @kb_option
-@click.option("--limit", type=click.IntRange(1), metavar="N", help="Only the first N mutants.")
-@click.option("--jobs", type=click.IntRange(1, 64), default=1, show_default=True, help="Worker processes.")
+@click.option("--limit", type=click.IntRange(1), metavar="N", help="Alleen de eerste N mutanten.")
+@click.option("--jobs", type=click.IntRange(1, 64), default=1, show_default=True, help="Aantal werkprocessen.")
 @click.option(
     "--only",
     multiple=True,
     metavar="ID",
-    help="Only mutants of this declaration (rule id, quantity, parameter; repeatable).",
+    help="Alleen mutanten van deze declaratie (regel-id, grootheid, parameter; herhaalbaar).",
 )
 @click.option(
     "--examples",
     type=click.IntRange(1),
     default=20,
     show_default=True,
-    help="Examples per property and mutant (derandomized, the same for every mutant).",
+    help="Voorbeelden per eigenschap en mutant (vast, voor elke mutant dezelfde).",
 )
 @click.option(
     "--diff",
@@ -1137,26 +1493,26 @@ def coverage(data_file: Path | None, contexts: tuple[str, ...], fmt: str) -> Non
     type=click.IntRange(0),
     default=1500,
     show_default=True,
-    help="Generated applicants for the differential check of survivors (0: skip).",
+    help="Gegenereerde aanvragers voor de verschiltoets van overlevers (0: overslaan).",
 )
 @click.option(
     "--equivalents",
     type=click.Path(path_type=Path),
     metavar="FILE",
-    help="Survivors known to be equivalent, with reasons (default: tests/mutation_equivalents.yaml).",
+    help="Overlevers waarvan bekend is dat ze gelijkwaardig zijn, met reden (standaard: tests/mutation_equivalents.yaml).",
 )
 @click.option(
     "--backend",
     type=Keuze(["setwise", "datalog"]),
     default="setwise",
     show_default=True,
-    help="Evaluator for the mutants.",
+    help="Evaluator voor de mutanten.",
 )
 @click.option(
     "--min-score",
     type=click.FloatRange(0, 100),
     metavar="PCT",
-    help="Exit with code 1 when the mutation score is lower.",
+    help="Exitcode 1 als de mutatiescore lager is.",
 )
 @format_option
 @click.pass_context
@@ -1172,11 +1528,11 @@ def mutate(
     min_score: float | None,
     fmt: str,
 ) -> None:
-    """Change the rule declarations one small step at a time and report the mutants the tests miss.
+    """Verander de declaraties telkens een kleine stap en meld de mutanten die de tests missen.
 
-    Every mutant is checked with the scenarios of tests/scenarios and the properties of
-    tests/test_invariants.py; a survivor is listed with why it is equivalent, or with an
-    applicant for whom it changes the answer.
+    Elke mutant wordt getoetst met de scenario's van tests/scenarios en de eigenschappen van
+    tests/test_invariants.py; een overlever staat erbij met waarom hij gelijkwaardig is, of met
+    een aanvrager voor wie hij het antwoord verandert.
     """
     from engine.checks import mutation
     from engine.evaluate import evaluator_named
@@ -1224,25 +1580,27 @@ def mutate(
 @main.command()
 @kb_option
 @click.option(
-    "--host", default="127.0.0.1", show_default=True, help="Address to listen on (default: this machine only)."
+    "--host", default="127.0.0.1", show_default=True, help="Adres om op te luisteren (standaard: alleen deze machine)."
 )
-@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True, help="Port to listen on.")
+@click.option(
+    "--port", type=click.IntRange(1, 65535), default=8000, show_default=True, help="Poort om op te luisteren."
+)
 @click.option(
     "--workers",
     type=click.IntRange(1, 64),
     default=1,
     show_default=True,
-    help="Worker processes (each loads the rules once).",
+    help="Aantal werkprocessen (elk laadt de regels één keer).",
 )
 @click.option(
     "--why-not-seconds",
     type=click.FloatRange(0, 600, min_open=True),
     default=2.0,
     show_default=True,
-    help="How long one why-not (or decision page) may search for repairs before it stops with 503.",
+    help="Hoe lang één why-not (of beslissingspagina) naar reparaties mag zoeken voor hij stopt met 503.",
 )
 def serve(host: str, port: int, workers: int, why_not_seconds: float) -> None:
-    """Serve the web application and the HTTP API (/v1) until interrupted."""
+    """Bied de webapplicatie en de HTTP-API (/v1) aan tot Ctrl-C."""
     from engine.web.serve import serve as run
 
     _engine()  # a rule base that does not load is said here, once, not by every worker
@@ -1264,10 +1622,10 @@ def serve(host: str, port: int, workers: int, why_not_seconds: float) -> None:
     type=Keuze(["applicant", "assessment", "fees", "why-not", "interview-step", "audit", "audit-diff"]),
     default="applicant",
     show_default=True,
-    help="The applicant file, or the JSON that assess, fees, why-not, interview --next, audit or audit --against prints.",
+    help="Het aanvragersbestand, of de JSON die assess, fees, why-not, interview --next, audit of audit --against geeft.",
 )
 def schema(kind: str) -> None:
-    """Print the JSON Schema of an applicant file, an assessment, a fee answer, a why-not or an interview step."""
+    """Geef het JSON Schema van een aanvragersbestand, een beoordeling, een legesantwoord, een why-not, een interviewstap of de audit."""
     if kind in ("audit", "audit-diff"):
         import engine.checks
 

@@ -155,6 +155,155 @@ def euros(amounts: list[int | None]) -> str:
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " of " + words[-1]
 
 
+# -- English (--lang en): the same filters with English words; the Dutch ones above stay as they are
+
+MONTHS_EN = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+OUTCOME_WORDS_EN = {
+    "eligible": "is eligible",
+    "not_eligible": "is not eligible",
+    "undetermined": "cannot be determined yet",
+    "out_of_scope": "falls outside this knowledge base",
+}
+COMPARATOR_WORDS_EN = {
+    "minstens": "is at least",
+    "meer_dan": "is more than",
+    "hoogstens": "is at most",
+    "minder_dan": "is less than",
+    "is": "is",
+    "in": "is one of",
+}
+# what Python adds to a text beside the templates, per language
+WORDS = {
+    "nl": {
+        "or": " of ",
+        "all": "alle",
+        "any": "een van",
+        "not": "niet",
+        "conditions": "Voorwaarden",
+        "condition": "Voorwaarde",
+        "applies_when": "Van toepassing als",
+        "no_route": "geen van de routes is vervuld",
+        "not_met": "niet voldaan",
+        "disagreement": "bronverschil",
+        "source": "bron",
+        "contradicting": "tegenstrijdige afleidingen",
+    },
+    "en": {
+        "or": " or ",
+        "all": "all",
+        "any": "one of",
+        "not": "not",
+        "conditions": "Conditions",
+        "condition": "Condition",
+        "applies_when": "Applies when",
+        "no_route": "none of the routes is met",
+        "not_met": "not met",
+        "disagreement": "source disagreement",
+        "source": "source",
+        "contradicting": "contradictory derivations",
+    },
+}
+
+
+def english_date(value: date | str) -> str:
+    if isinstance(value, str):
+        value = date.fromisoformat(value)
+    return f"{value.day} {MONTHS_EN[value.month - 1]} {value.year}"
+
+
+def status_en(value: Any) -> str:
+    if value is True:
+        return "met"
+    if value is False:
+        return "not met"
+    if value == "conflict":
+        return "derived contradictorily"
+    return "unknown"
+
+
+def period_en(p: Any) -> str:
+    if not isinstance(p, dict):
+        return str(p)
+    parts = [
+        f"{english_date(p['van'])} up to and including {english_date(p['tot'])}"
+        if p.get("tot")
+        else f"from {english_date(p['van'])}"
+    ]
+    if p.get("verblijfsdoel"):
+        parts.append(str(p["verblijfsdoel"]).replace("_", " "))
+    if p.get("niet_tijdelijk") is True:
+        parts.append("non-temporary purpose")
+    elif p.get("niet_tijdelijk") is False:
+        parts.append("temporary purpose")
+    return ", ".join(parts)
+
+
+def fact_value_en(value: Any, unit: str = "", free_text: bool = False) -> str:
+    if free_text and isinstance(value, str):
+        return value
+    if value is True:
+        return "yes"
+    if value is False:
+        return "no"
+    if value is None:
+        return "unknown"
+    if isinstance(value, date):
+        return english_date(value)
+    if isinstance(value, (list, tuple)):
+        return "; ".join(period_en(p) for p in value) or "none"
+    if unit == "jaar":
+        return f"{value} {'year' if value == 1 else 'years'}"
+    return str(value).replace("_", " ") if isinstance(value, str) else str(value)
+
+
+def threshold_en(value: Any) -> str:
+    if isinstance(value, (list, tuple)):
+        return ", ".join(threshold_en(v) for v in value)
+    if isinstance(value, date):
+        return english_date(value)
+    return str(value).replace("_", " ") if isinstance(value, str) else str(value)
+
+
+def euro_en(cents: int | None) -> str:
+    """Euro cents in English notation: € 1,057.00."""
+    if cents is None:
+        return "no amount known at the reference date"
+    whole, rest = divmod(cents, 100)
+    return f"€ {whole:,}.{rest:02d}"
+
+
+def euros_en(amounts: list[int | None]) -> str:
+    words = [euro_en(a) for a in amounts]
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
+
+
+def duration_en(value: dict[str, int]) -> str:
+    ((unit, amount),) = value.items()
+    words = {"dagen": "day", "weken": "week", "maanden": "month", "jaren": "year"}[unit]
+    return f"{amount} {words if amount == 1 else words + 's'}"
+
+
+def source_name_en(name: str) -> str:
+    return "the rule inventory" if name == "rule-inventory.md" else f"source {source_file(name)}"
+
+
+def getal_en(n: int) -> str:
+    return f"{n:,}"
+
+
 def _bytecode_cache() -> FileSystemBytecodeCache | None:
     directory = cache_dir()
     if directory is None:
@@ -206,6 +355,43 @@ def euro_input(cents: Any) -> str:
 _ENV.filters.update(status_class=status_class, euro_input=euro_input)
 _ENV.globals.update(outcome_words=OUTCOME_WORDS, comparator_words=COMPARATOR_WORDS)
 
+# English: its own templates (explain/templates/en/), the same filter names with English words
+_ENV_EN = _ENV.overlay(loader=FileSystemLoader(str(Path(__file__).resolve().parent / "templates" / "en")))
+_ENV_EN.filters = dict(_ENV.filters)
+_ENV_EN.filters.update(
+    dutch_date=english_date,  # the name templates use for "a date as it reads"
+    status=status_en,
+    fact_value=fact_value_en,
+    threshold=threshold_en,
+    source_name=source_name_en,
+    duration=duration_en,
+    euro=euro_en,
+    euros=euros_en,
+    getal=getal_en,
+)
+_ENV_EN.globals = dict(_ENV.globals)
+_ENV_EN.globals.update(outcome_words=OUTCOME_WORDS_EN, comparator_words=COMPARATOR_WORDS_EN)
+ENVIRONMENTS = {"nl": _ENV, "en": _ENV_EN}
+
+
+def _env(lang: str) -> Environment:
+    return ENVIRONMENTS[lang]
+
+
+def _in(lang: str, kb: Any) -> Any:
+    """The knowledge base whose labels and questions are in `lang` (kb itself for Dutch)."""
+    from explain.lang import localized
+
+    return localized(kb, lang)
+
+
+def _assessment_in(lang: str, assessment: Any, kb: Any) -> Any:
+    if lang == "nl":
+        return assessment
+    from explain.lang import localized_assessment
+
+    return localized_assessment(assessment, kb)
+
 
 def _shown_exceptions(assessment: Any, why_not: bool = False) -> set[str]:
     """The exceptions the justification already works out in its proof or scope (not as a pointer
@@ -225,6 +411,10 @@ def _shown_exceptions(assessment: Any, why_not: bool = False) -> set[str]:
     }
 
 
+def _lang_of(kb: Any) -> str:
+    return "en" if hasattr(kb, "choice_labels") else "nl"  # explain.lang.localized sets it
+
+
 def _context(assessment: Any, kb: Any) -> dict[str, Any]:
     return {
         "goal_label": assessment.goal_label,
@@ -237,7 +427,7 @@ def _context(assessment: Any, kb: Any) -> dict[str, Any]:
         "exceptions_shown": _shown_exceptions(assessment),
         "consequences": assessment.consequences,
         "terms": assessment.terms,
-        "fees": [fee_view(f, kb) for f in assessment.fees],
+        "fees": [fee_view(f, kb, _lang_of(kb)) for f in assessment.fees],
         "unknown_facts": [
             {
                 "fact": n,
@@ -250,18 +440,19 @@ def _context(assessment: Any, kb: Any) -> dict[str, Any]:
     }
 
 
-def render_assessment(assessment: Any, kb: Any) -> str:
+def render_assessment(assessment: Any, kb: Any, lang: str = "nl") -> str:
     """The justification of one assessment: conclusion first, then the reasons."""
-    return _ENV.get_template("assessment.txt.j2").render(**_context(assessment, kb))
+    kb = _in(lang, kb)
+    return _env(lang).get_template("assessment.txt.j2").render(**_context(_assessment_in(lang, assessment, kb), kb))
 
 
-def _either(values: list[Any]) -> str:
+def _either(values: list[Any], lang: str = "nl") -> str:
     """Values as they read, joined Dutch style: "A2, B1 of C2"."""
-    words = [fact_value(v) for v in values]
-    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " of " + words[-1]
+    words = [(fact_value if lang == "nl" else fact_value_en)(v) for v in values]
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + WORDS[lang]["or"] + words[-1]
 
 
-def _grouped_repairs(repairs: list[Any], kb: Any) -> list[dict[str, Any]]:
+def _grouped_repairs(repairs: list[Any], kb: Any, lang: str = "nl") -> list[dict[str, Any]]:
     """Repairs that differ only in which value one choice fact gets read as one: "A2, B1 of C2"."""
     groups: dict[tuple, dict[str, Any]] = {}
     for r in repairs:
@@ -287,7 +478,7 @@ def _grouped_repairs(repairs: list[Any], kb: Any) -> list[dict[str, Any]]:
                 "conditions": [
                     {
                         "label": kb.facts[c.fact].label,
-                        "needed": _either(list(c.needed)) if c.needed is not None else None,
+                        "needed": _either(list(c.needed), lang) if c.needed is not None else None,
                     }
                     for c in r.conditions
                 ],
@@ -298,18 +489,20 @@ def _grouped_repairs(repairs: list[Any], kb: Any) -> list[dict[str, Any]]:
                     change["value"].append(varying.value)
     for group in groups.values():
         for change in group["changes"]:
-            change["value"] = _either(change["value"])
+            change["value"] = _either(change["value"], lang)
     return list(groups.values())
 
 
-def render_why_not(assessment: Any, kb: Any, repairs: Any = None) -> str:
+def render_why_not(assessment: Any, kb: Any, repairs: Any = None, lang: str = "nl") -> str:
     """Every route to the goal with what fails or is unknown on it, then what would help."""
+    kb = _in(lang, kb)
+    assessment = _assessment_in(lang, assessment, kb)
     context = _context(assessment, kb)
     context["exceptions_shown"] = _shown_exceptions(assessment, why_not=True)
     context["repairs"] = None
     if repairs is not None:
         context["repairs"] = {
-            "items": _grouped_repairs(repairs.repairs, kb),
+            "items": _grouped_repairs(repairs.repairs, kb, lang),
             "candidates": [kb.facts[c].label for c in repairs.candidates],
             "not_tried": [kb.facts[c].label for c in repairs.not_tried],
             "max_changes": repairs.searched_up_to,
@@ -320,13 +513,13 @@ def render_why_not(assessment: Any, kb: Any, repairs: Any = None) -> str:
             "assumed_in_scope": repairs.assumed_in_scope,
             "needs_no_change": repairs.needs_no_change,
         }
-    return _ENV.get_template("why_not.txt.j2").render(**context)
+    return _env(lang).get_template("why_not.txt.j2").render(**context)
 
 
-def _first_failure(proof: Any) -> str:
+def _first_failure(proof: Any, lang: str = "nl") -> str:
     """One line why a goal fails: down the first failing rule to the deepest one that fails."""
     if proof.kind == "conclusion":
-        return "geen van de routes is vervuld"
+        return WORDS[lang]["no_route"]
     path, node = [], proof
     while True:
         if node.rule_id:
@@ -336,7 +529,7 @@ def _first_failure(proof: Any) -> str:
             break
         node = failing[0]
     deepest = next((n for n in reversed(list(_chain(proof, path))) if n.rule_id), proof)
-    return f"{' > '.join(path)}: {deepest.label} — niet voldaan"
+    return f"{' > '.join(path)}: {deepest.label} — {WORDS[lang]['not_met']}"
 
 
 def _chain(proof: Any, path: list[str]):
@@ -350,15 +543,17 @@ def _chain(proof: Any, path: list[str]):
         yield node
 
 
-def render_overview(assessments: list[Any], kb: Any) -> str:
+def render_overview(assessments: list[Any], kb: Any, lang: str = "nl") -> str:
     """Every goal in one list: what the person may apply for, what not and why, what is open."""
+    kb = _in(lang, kb)
+    assessments = [_assessment_in(lang, a, kb) for a in assessments]
     items = [
         {
             "goal": a.goal,
             "goal_label": a.goal_label,
             "outcome": a.outcome,
-            "reason": _first_failure(a.proof) if a.outcome == "not_eligible" else "",
-            "deciding": [kb.facts[n].label for n in a.unknown_facts] or ["tegenstrijdige afleidingen"],
+            "reason": _first_failure(a.proof, lang) if a.outcome == "not_eligible" else "",
+            "deciding": [kb.facts[n].label for n in a.unknown_facts] or [WORDS[lang]["contradicting"]],
             "reference": a.scope.detail.get("reference", "") if a.scope is not None else "",
             "elsewhere": [r["rule_id"] for r in a.elsewhere_if],
             "routes_hold": a.proof.value is True,
@@ -366,7 +561,7 @@ def render_overview(assessments: list[Any], kb: Any) -> str:
             # consequence may still not apply is marked
             "fees": [
                 {
-                    **fee_view(f, kb),
+                    **fee_view(f, kb, lang),
                     "form_certain": any(c["form"] == f.form and c["applies"] is True for c in a.consequences),
                 }
                 for f in a.fees
@@ -375,43 +570,132 @@ def render_overview(assessments: list[Any], kb: Any) -> str:
         for a in assessments
     ]
     peildatum = assessments[0].peildatum if assessments else date.today()
-    return _ENV.get_template("overview.txt.j2").render(items=items, peildatum=peildatum)
+    return _env(lang).get_template("overview.txt.j2").render(items=items, peildatum=peildatum)
 
 
-def render_rules(kb: Any) -> str:
-    """Every rule: id, label, source."""
+def condition_lines(expr: Any, kb: Any, depth: int = 0, lang: str = "nl") -> list[tuple[int, str]]:
+    """A declared condition as indented lines in the fact and rule labels: (depth, text).
+
+    `alle` and `een van` open a list one level deeper; a single condition is one line."""
+    from engine.rules.model import All, Any_, Atom, Compare, Not
+
+    if isinstance(expr, Atom):
+        return [(depth, kb.label_of(expr.name))]
+    if isinstance(expr, Compare):
+        words = (COMPARATOR_WORDS if lang == "nl" else COMPARATOR_WORDS_EN)[expr.comparator]
+        value = (threshold if lang == "nl" else threshold_en)(expr.value)
+        return [(depth, f"{kb.label_of(expr.name)} {words} {value}")]
+    word = WORDS[lang]
+    if isinstance(expr, Not):
+        inner = condition_lines(expr.operand, kb, depth + 1, lang)
+        if len(inner) == 1:
+            return [(depth, f"{word['not']}: {inner[0][1]}")]
+        return [(depth, f"{word['not']}:"), *inner]
+    assert isinstance(expr, (All, Any_))
+    lines = [(depth, f"{word['all']}:" if isinstance(expr, All) else f"{word['any']}:")]
+    for operand in expr.operands:
+        lines.extend(condition_lines(operand, kb, depth + 1, lang))
+    return lines
+
+
+def condition_block(
+    expr: Any, kb: Any, title: str, title_one: str | None = None, lang: str = "nl"
+) -> dict[str, Any] | None:
+    """A condition under a heading: one line when it is one condition, else the heading says
+    whether all or one of the listed conditions must hold, and the lines follow (depth, text)."""
+    if expr is None:
+        return None
+    lines = condition_lines(expr, kb, lang=lang)
+    if len(lines) == 1:
+        return {"head": f"{title_one or title}: {lines[0][1]}", "lines": []}
+    if lines[0][1] in (f"{WORDS[lang]['all']}:", f"{WORDS[lang]['any']}:"):
+        return {"head": f"{title} ({lines[0][1][:-1]}):", "lines": [(d - 1, t) for d, t in lines[1:]]}
+    return {"head": f"{title}:", "lines": lines}
+
+
+def _rule_view(rule: Any, kb: Any, lang: str = "nl") -> dict[str, Any]:
+    """A rule as `rules` lists it: the declaration, its conditions and the exceptions to it."""
+    word = WORDS[lang]
+    return {
+        "r": rule,
+        "label": rule.label,
+        "conditions": condition_block(rule.conditions, kb, word["conditions"], word["condition"], lang),
+        "applies_when": condition_block(rule.applies_when, kb, word["applies_when"], lang=lang),
+        "exceptions": [{"id": e, "label": kb.rules[e].label} for e in kb.exceptions_of.get(rule.id, ())],
+    }
+
+
+def render_rules(kb: Any, lang: str = "nl") -> str:
+    """Every rule: id, label, source, its conditions in the labels of what they read, its exceptions."""
+    kb = _in(lang, kb)
     rules = sorted(kb.rules.values(), key=lambda r: _rule_order(r.id))
     fee_rules = sorted(kb.fee_rules.values(), key=lambda f: _rule_order(f.id))
     goal_assumptions = [
         {"id": a.id, "goals": a.goals, "label": kb.facts[a.fact].label, "value": a.value, "source": a.source}
         for a in kb.goal_assumptions.values()
     ]
-    return _ENV.get_template("rules.txt.j2").render(
-        rules=rules,
-        disagreements=[
-            {"d": d, "governing": (g := kb.governing(d)), "file": kb.rules[g[0]].source.file if g else None}
-            for d in kb.disagreements.values()
-        ],
-        precedences=list(kb.precedences.values()),
-        fee_rules=fee_rules,
-        fee_ranges=list(kb.fee_ranges.values()),
-        goal_assumptions=goal_assumptions,
+    return (
+        _env(lang)
+        .get_template("rules.txt.j2")
+        .render(
+            rules=[_rule_view(r, kb, lang) for r in rules],
+            disagreements=[
+                {"d": d, "governing": (g := kb.governing(d)), "file": kb.rules[g[0]].source.file if g else None}
+                for d in kb.disagreements.values()
+            ],
+            precedences=list(kb.precedences.values()),
+            fee_rules=[
+                {
+                    "f": f,
+                    "applies_when": condition_block(f.applies_when, kb, WORDS[lang]["applies_when"], lang=lang),
+                }
+                for f in fee_rules
+            ],
+            fee_ranges=list(kb.fee_ranges.values()),
+            goal_assumptions=goal_assumptions,
+        )
     )
 
 
-def fee_view(answer: Any, kb: Any) -> dict[str, Any]:
+def declaration_label(kb: Any, declaration_id: str) -> str:
+    """The label of a declaration an inventory row names: a rule, a fee rule or range, a quantity."""
+    for table in (kb.rules, kb.fee_rules, kb.fee_ranges, kb.quantities, kb.parameters):
+        found = table.get(declaration_id)
+        if found is not None and getattr(found, "label", ""):
+            return found.label
+    if declaration_id.startswith("grootheid "):
+        return kb.label_of(declaration_id.split(" ", 1)[1])
+    return ""
+
+
+def _fee_labels(data: Any, kb: Any) -> None:
+    """Every label of a fee rule in a fee answer's JSON as `kb` (a localized base) has it."""
+    if isinstance(data, dict):
+        rule = kb.fee_rules.get(data.get("rule_id", "")) or kb.fee_ranges.get(data.get("rule_id", ""))
+        if rule is not None and "label" in data:
+            data["label"] = rule.label
+        for value in data.values():
+            _fee_labels(value, kb)
+    elif isinstance(data, list):
+        for value in data:
+            _fee_labels(value, kb)
+
+
+def fee_view(answer: Any, kb: Any, lang: str = "nl") -> dict[str, Any]:
     """A fee answer's JSON with what the templates read besides: fact labels, the amounts each source
     states (those it leaves open between, or its one amount), and the sources that apply."""
     data = answer.to_json()
+    if lang != "nl":
+        _fee_labels(data, kb)
     data["peildatum"] = answer.peildatum
     labels = lambda names: [kb.facts[n].label if n in kb.facts else n for n in names]  # noqa: E731
     for source in data["per_source"]:
         source["unknown_labels"] = labels(source["unknown_facts"])
         for alternative in source["alternatives"]:
             alternative["unknown_labels"] = labels(alternative["unknown_facts"]) + [
-                f"bronverschil {d} ({kb.disagreements[d].label}): "
+                f"{WORDS[lang]['disagreement']} {d} ({kb.disagreements[d].label}): "
                 + ", ".join(
-                    f"bron {kb.rules[r].source.file[:3]} “{kb.rules[r].source.quote}”"
+                    f"{WORDS[lang]['source']} {kb.rules[r].source.file[:3]} “{kb.rules[r].source.quote}”"
                     for r in kb.disagreements[d].rule_ids
                 )
                 for d in alternative.get("open_disagreements", ())
@@ -431,9 +715,14 @@ def fee_view(answer: Any, kb: Any) -> dict[str, Any]:
     return data
 
 
-def render_fees(answer: Any, kb: Any) -> str:
+def render_fees(answer: Any, kb: Any, lang: str = "nl") -> str:
     """Which amount a form costs, per source, with the exception that decided it."""
-    return _ENV.get_template("fees.txt.j2").render(**fee_view(answer, kb))
+    kb = _in(lang, kb)
+    if lang != "nl":
+        from explain.lang import localized_fee
+
+        answer = localized_fee(answer, kb)
+    return _env(lang).get_template("fees.txt.j2").render(**fee_view(answer, kb, lang))
 
 
 def render_comparison(report: dict[str, Any]) -> str:
@@ -451,9 +740,20 @@ def render_comparison(report: dict[str, Any]) -> str:
     return _ENV.get_template("comparison.txt.j2").render(**report, fee_texts=fee_texts)
 
 
-def render_inventory(rows: list[Any]) -> str:
-    """Every inventory row with the declarations that encode it, or why none does."""
-    return _ENV.get_template("inventory.txt.j2").render(rows=rows)
+def render_inventory(rows: list[Any], kb: Any, lang: str = "nl") -> str:
+    """Every inventory row, its text from the inventory, and the declarations that encode it (with
+    their labels), or why none does."""
+    kb = _in(lang, kb)
+    views = [
+        {
+            "id": r.id,
+            "description": r.description,
+            "encoded_by": [{"id": d, "label": declaration_label(kb, d)} for d in r.encoded_by],
+            "not_encoded": r.not_encoded,
+        }
+        for r in rows
+    ]
+    return _env(lang).get_template("inventory.txt.j2").render(rows=views)
 
 
 def _audit_context(report: Any) -> dict[str, Any]:

@@ -4,6 +4,7 @@ altered, every command answers in its documented shape, and the output is determ
 from __future__ import annotations
 
 import copy
+import itertools
 import json
 import os
 import re
@@ -669,3 +670,57 @@ def test_a_closed_pipe_ends_quietly(tmp_path):
     stderr = proc.stderr.read().decode()
     proc.wait(timeout=120)
     assert stderr == "" and proc.returncode != 0
+
+
+def _entry(text: str, head: str) -> list[str]:
+    """The indented lines under the listing line that starts with `head`."""
+    lines = text.split(f"\n{head}", 1)[1].split("\n")[1:]
+    return list(itertools.takewhile(lambda line: line.startswith(" "), lines))
+
+
+def test_rules_shows_the_conditions_of_a_rule_in_the_labels_of_what_they_read_and_its_exceptions(engine):
+    """Issue 22: `rules` showed a rule's label and quote, never what it requires."""
+    text = run("rules").stdout
+    c4 = _entry(text, "C4: ")
+    kb = engine.kb
+    assert c4[1:] == [
+        "  Voorwaarden (een van):",
+        f"    - niet: {kb.label_of('minderjarig')}",
+        "    - alle:",
+        f"      - {kb.label_of('leeftijd')} is minstens 13",
+        f"      - {kb.label_of('ononderbroken_vergunning_sinds_8e_verjaardag')}",
+    ]
+    a9 = _entry(text, "A9: ")
+    assert a9[1] == f"  Voorwaarde: niet: {kb.label_of('heeft_onrechtmatig_verblijf_gehad')}"
+    assert a9[2:] == [f"  Uitzondering {e}: {kb.rules[e].label}" for e in kb.exceptions_of["A9"]]
+    assert f"  Van toepassing als: {kb.label_of('uitzondering_vijfjaartermijn_van_toepassing')}" in _entry(
+        text, "C2.uitzonderingen (uitzondering op C2): "
+    )
+    assert "_" not in "".join(c4[1:])  # labels, no fact names
+
+
+def test_rules_inventory_shows_each_row_its_inventory_text_and_the_labels_of_the_rules_encoding_it(engine):
+    """Issue 22: `rules --inventory` printed `A1: A1`."""
+    from engine.rules.inventory import inventory
+
+    text = run("rules", "--inventory").stdout
+    rows = {r.id: r for r in inventory(engine.kb)}
+    assert rows["A1"].description and f"\nA1: {rows['A1'].description}\n" in f"\n{text}"
+    assert _entry(text, "A9: ") == [f"  gecodeerd door {d}: {engine.kb.rules[d].label}" for d in rows["A9"].encoded_by]
+    assert "A1: A1" not in text
+    for row in rows.values():
+        assert f"{row.id}: {row.description}" in text
+        if not row.encoded_by:
+            assert _entry(text, f"{row.id}: ") == [f"  niet gecodeerd — {row.not_encoded}"]
+
+
+ENGLISH_WORDS = re.compile(r"\b(the|and|with|every|when|this|Show|Usage|Options|Commands|default|required)\b")
+
+
+@pytest.mark.parametrize("command", [[], *([name] for name in sorted(main.commands))])
+def test_the_help_is_dutch_like_the_output_for_every_command(command):
+    """Issue 22: one language per audience; the help is read by the same users as the output."""
+    result = run(*command, "--help")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("Gebruik: ")
+    assert not ENGLISH_WORDS.findall(result.stdout), (command, ENGLISH_WORDS.findall(result.stdout))

@@ -604,3 +604,22 @@ def test_the_audit_at_a_peildatum_at_an_end_of_the_calendar_samples_dates_inside
     assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
     assert result.exit_code == 0, result.output[-500:]
     assert json.loads(result.stdout)["peildatum"] == peildatum
+
+
+@pytest.mark.parametrize(
+    "args,expected",
+    [
+        (["asses"], "fout: onbekende opdracht 'asses' (bedoelt u assess?); toegestaan: assess, audit"),
+        (["why-nt"], "fout: onbekende opdracht 'why-nt' (bedoelt u why-not?); toegestaan:"),
+        (["assess", EXAMPLE, "--gaol", GOAL], "fout: onbekende optie '--gaol' (bedoelt u --goal?); zie --help"),
+        (["fees", EXAMPLE, "--from", "7027"], "fout: onbekende optie '--from' (bedoelt u een van: --form, --format?)"),
+    ],
+)
+def test_a_mistyped_command_or_option_is_answered_with_the_near_one_click_finds(args, expected):
+    """Issue 22: the error wrapper kept click's one line but lost its "Did you mean" hint."""
+    assert one_line(run(*args)).startswith(expected)
+
+
+def test_a_name_near_nothing_gets_no_hint_and_the_typed_name_is_quoted_only_made_visible():
+    line = one_line(run("\x1b[31mzzz"))
+    assert line.startswith("fout: onbekende opdracht '\\x1b[31mzzz'; toegestaan: ") and "bedoelt" not in line

@@ -20,6 +20,7 @@ elsewhere, so the facts of the open referrals are asked too; the routes' facts a
 from __future__ import annotations
 
 import itertools
+import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -507,7 +508,73 @@ def parse_answer(fact_type: str, text: str, values: tuple[str, ...] = ()) -> Any
         raise AnswerError("geef een bedrag in gehele eurocenten, bijvoorbeeld 17400 voor € 174")
     if not answer:
         raise AnswerError("het antwoord mag niet leeg zijn")
-    return answer  # dates and text are checked by the applicant validation
+    if fact_type == "datum":
+        return date_text(answer)
+    return answer  # text is checked by the applicant validation
+
+
+# -- what a person types: dates in Dutch notation, and how far an interview still is from its end --
+
+MONTH_NAMES = {
+    name: number
+    for number, names in enumerate(
+        (
+            ("januari", "jan"),
+            ("februari", "feb"),
+            ("maart", "mrt", "mar"),
+            ("april", "apr"),
+            ("mei",),
+            ("juni", "jun"),
+            ("juli", "jul"),
+            ("augustus", "aug"),
+            ("september", "sep", "sept"),
+            ("oktober", "okt", "oct"),
+            ("november", "nov"),
+            ("december", "dec"),
+        ),
+        start=1,
+    )
+    for name in names
+    # the English names that differ, for an interview in English (--lang en)
+} | {"january": 1, "february": 2, "march": 3, "may": 5, "june": 6, "july": 7, "august": 8, "october": 10}
+DATE_HINT = "geef een datum, bijvoorbeeld 14-03-1991 of 14 maart 1991 (of JJJJ-MM-DD)"
+_ISO = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_NUMERIC = re.compile(r"([0-9]{1,2})[-/.]([0-9]{1,2})[-/.]([0-9]{4})")
+_WORDS = re.compile(r"([0-9]{1,2})\.?\s+([a-z]+)\.?\s+([0-9]{4})")
+
+
+def date_text(text: str) -> str:
+    """A date as a person in the Netherlands writes it (14-03-1991, 14-3-1991, 14/3/1991,
+    14 maart 1991, 14 mrt 1991) or as ISO text, as the ISO text an applicant file holds.
+    An ISO date is passed on unchanged: the applicant validation says what is wrong with it."""
+    answer = " ".join(text.strip().lower().split())
+    if _ISO.fullmatch(answer):
+        return answer
+    numeric, words = _NUMERIC.fullmatch(answer), _WORDS.fullmatch(answer)
+    if numeric:
+        day, month, year = (int(g) for g in numeric.groups())
+    elif words and words.group(2) in MONTH_NAMES:
+        day, month, year = int(words.group(1)), MONTH_NAMES[words.group(2)], int(words.group(3))
+    else:
+        raise AnswerError(DATE_HINT)
+    try:
+        return date(year, month, day).isoformat()
+    except ValueError:
+        raise AnswerError(f"die datum bestaat niet; {DATE_HINT}") from None
+
+
+def questions_left(
+    engine: Any, answers: dict[str, Any], goals: list[str], peildatum: date, skipped: frozenset[str] = frozenset()
+) -> int:
+    """At most how many questions `next_question` can still ask, the next one included: each
+    open deciding fact once, and a permit history not given yet twice (after it, the details a
+    period leaves out may be asked). An answer only decides nodes (the logic is monotone), so no
+    fact becomes deciding that is not one now; tests/test_why_not.py checks the bound along
+    whole interviews."""
+    kb = engine.kb
+    results = assessments(engine, answers, goals, peildatum)
+    open_facts = [n for n in deciding_facts(results) if n not in skipped and _open(kb, n, answers)]
+    return sum(2 if kb.facts[n].type == "vergunningen" and n not in answers else 1 for n in open_facts)
 
 
 def applicant_file(answers: dict[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,169 @@
+"""English output beside Dutch (issue 22): every label and question of kb/ has its English text
+in kb/en.yaml, the English templates exist beside the Dutch ones, and `--lang en` reads in
+English while every quote stays verbatim Dutch."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from cli import main
+from engine.rules.model import KB_DIR
+from tests.conftest import ROOT
+
+EXAMPLE = ROOT / "voorbeelden" / "aanvrager.yaml"
+GOAL = "onbepaalde_tijd_regulier"
+TEMPLATES = ROOT / "explain" / "templates"
+# the templates --lang en renders; the audit, comparison and web pages are for other audiences
+TRANSLATED_TEMPLATES = (
+    "assessment.txt.j2",
+    "overview.txt.j2",
+    "why_not.txt.j2",
+    "fees.txt.j2",
+    "rules.txt.j2",
+    "inventory.txt.j2",
+    "_proof.j2",
+    "_conclusion.j2",
+    "_fees.j2",
+)
+# words of the Dutch templates that an English text never has
+DUTCH_WORDS = re.compile(r"\b(Conclusie|Motivering|Bron|voldaan|Peildatum|Leges|Toelichting|aanvrager|formulier)\b")
+
+
+@pytest.fixture(scope="module")
+def english():
+    return yaml.safe_load((KB_DIR / "en.yaml").read_text(encoding="utf-8"))
+
+
+def run(*args):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def test_every_fact_has_an_english_label_and_question_and_every_choice_value_its_english_words(engine, english):
+    kb = engine.kb
+    assert set(english["feiten"]) == set(kb.facts), "kb/en.yaml names exactly the facts of kb/"
+    for name, fact in kb.facts.items():
+        entry = english["feiten"][name]
+        assert entry.get("label") and entry.get("vraag"), name
+        words = entry.get("waarden") or {}
+        assert set(words) <= set(fact.values), name
+        for value in fact.values:
+            # a level or code (A2, B1) reads the same in English; a word needs its English one
+            assert re.fullmatch(r"[A-Z0-9]+", value) or words.get(value), (name, value)
+    periods = english["vergunningsperiode"]
+    assert set(periods) == set(kb.period_fields)
+    purposes = periods["verblijfsdoel"]["waarden"]
+    assert set(purposes) == set(kb.period_fields["verblijfsdoel"]["waarden"])
+
+
+@pytest.mark.parametrize(
+    "section,table",
+    [
+        ("grootheden", lambda kb: kb.quantities),
+        ("regels", lambda kb: kb.rules),
+        ("bronverschillen", lambda kb: kb.disagreements),
+        ("doelen", lambda kb: kb.goals),
+        ("formulieren", lambda kb: kb.forms),
+        ("parameters", lambda kb: kb.parameters),
+        ("leges", lambda kb: {**kb.fee_rules, **kb.fee_ranges}),
+    ],
+)
+def test_every_declaration_with_a_label_has_its_english_label_and_no_other(engine, english, section, table):
+    declared = table(engine.kb)
+    given = {str(k): v for k, v in english[section].items()}
+    assert set(given) == set(map(str, declared)), section
+    assert all(isinstance(v, str) and v.strip() for v in given.values()), section
+
+
+def test_every_translated_template_has_its_english_version():
+    for name in TRANSLATED_TEMPLATES:
+        assert (TEMPLATES / name).exists() and (TEMPLATES / "en" / name).exists(), name
+        english = (TEMPLATES / "en" / name).read_text(encoding="utf-8")
+        assert not DUTCH_WORDS.search(re.sub(r"\{\{.*?\}\}|\{%.*?%\}", "", english)), name
+
+
+def _quotes(text: str) -> list[str]:
+    return re.findall(r"“([^”]*)”", text)
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["assess", EXAMPLE, "--goal", GOAL],
+        ["assess", EXAMPLE],
+        ["why-not", EXAMPLE, "--goal", "huiselijk_geweld"],
+        ["fees", EXAMPLE, "--form", "7027"],
+        ["rules"],
+        ["rules", "--inventory"],
+    ],
+    ids=["assess-goal", "assess-overview", "why-not", "fees", "rules", "inventory"],
+)
+def test_lang_en_reads_in_english_with_the_same_quotes_verbatim_in_dutch(command, engine, english):
+    dutch = run(*command, "--peildatum", "2026-11-22") if command[0] != "rules" else run(*command)
+    before = ["--lang", "en"]
+    result = run(*before, *command, "--peildatum", "2026-11-22") if command[0] != "rules" else run(*before, *command)
+    assert dutch.exit_code == 0 and result.exit_code == 0, result.output
+    assert result.stdout != dutch.stdout
+    assert _quotes(result.stdout) == _quotes(dutch.stdout)  # every quote, in Dutch, in the same place
+    # quotes, explanations (toelichting, kept in Dutch and said so) and rule ids (E13.formulier) aside
+    unquoted = re.sub(r"“[^”]*”|Explanation \(Dutch\): .*|\(?[Ii]n Dutch\)?: .*|\b[A-G][0-9]*\.\w+", "", result.stdout)
+    assert not DUTCH_WORDS.search(unquoted), DUTCH_WORDS.search(unquoted)
+    # the same option after the command gives the same text
+    after = run(*command, "--lang", "en", *(["--peildatum", "2026-11-22"] if command[0] != "rules" else []))
+    assert after.stdout == result.stdout
+
+
+def test_lang_en_uses_the_english_labels_of_kb_en_yaml(english):
+    result = run("--lang", "en", "assess", EXAMPLE, "--goal", GOAL, "--peildatum", "2026-11-22")
+    assert result.stdout.startswith(f"Assessment: {english['doelen'][GOAL]}\nReference date: 22 November 2026\n")
+    assert f"C1: {english['regels']['C1']} — met" in result.stdout
+    assert f"· {english['feiten']['heeft_zorgverzekering']['label']}: yes" in result.stdout
+    assert (
+        "Source 003: “Voor de verblijfsvergunning voor onbepaalde tijd gelden de volgende voorwaarden:”"
+        in result.stdout
+    )
+
+
+def test_the_interview_in_english_asks_the_english_questions_and_ends_as_assess_does(tmp_path, english):
+    data = yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))
+    data.pop("inburgeringsexamen_gehaald_niveau")
+    path = tmp_path / "antwoorden.yaml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    saved = tmp_path / "opgeslagen.yaml"
+    args = [
+        "--lang",
+        "en",
+        "interview",
+        "--goal",
+        GOAL,
+        "--answers",
+        path,
+        "--save",
+        saved,
+        "--peildatum",
+        "2026-11-22",
+    ]
+    result = CliRunner().invoke(main, [str(a) for a in args], input="none\nno\n\n")
+    assert result.exit_code == 0, result.output
+    question = english["feiten"]["inburgeringsexamen_gehaald_niveau"]["vraag"]
+    assert f"{question} [number or name, ? if you do not know]" in result.output
+    assert "  1. none\n  2. A1\n" in result.output
+    assert "Question 1 (at most 1 more after this one)" in result.output and "Your answers:" in result.output
+    assert yaml.safe_load(saved.read_text(encoding="utf-8"))["inburgeringsexamen_gehaald_niveau"] == "geen"
+    assess = run("--lang", "en", "assess", saved, "--goal", GOAL, "--peildatum", "2026-11-22")
+    assert result.output.endswith("\n\n" + assess.stdout)
+    assert "Conclusion: the applicant is not eligible" in assess.stdout
+
+
+def test_an_unknown_language_is_refused_in_one_line():
+    result = run("--lang", "fr", "rules")
+    assert result.exit_code == 2
+    assert result.stderr.strip() == "fout: --lang: kreeg 'fr'; toegestaan: nl, en"
+
+
+def test_the_translations_sit_beside_the_rule_base(engine):
+    assert Path(KB_DIR / "en.yaml").exists()
