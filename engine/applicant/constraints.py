@@ -1,0 +1,140 @@
+"""The vocabulary's constraints (`beperkingen`, kb/beperkingen.yaml) over one applicant's values.
+
+A constraint says which situations cannot exist, never who is eligible. Read as the rules are
+(Kleene's logic): an unknown fact never breaks one, so leaving a fact out is always possible.
+Every reader of applicant data calls `check_constraints` on the parsed values (the applicant
+files, batch rows, the API and pages through engine.applicant.pipeline; a reader of its own, like
+a faster batch row reader, calls it the same way); the strategies, the caseload generator, the
+interview and the audit read `broken_constraints` and `forced_values`.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Iterable
+
+from engine.errors import InputError
+from engine.evaluate.base import engine_value, holds
+from engine.rules.compiler import comparisons_of
+from engine.rules.model import All, Any_, Atom, Compare, Constraint, Expr, KnowledgeBase, Not, expr_names
+
+
+def kleene(expr: Expr, values: dict[str, Any]) -> bool | None:
+    """The truth value of an expression over known values (facts and quantities): None when unknown."""
+    if isinstance(expr, Atom):
+        value = values.get(expr.name)
+        return value if isinstance(value, bool) else None
+    if isinstance(expr, Compare):
+        value = values.get(expr.name)
+        if value is None:
+            return None
+        positive, _ = comparisons_of(expr)
+        return holds(positive.operator, engine_value(value), positive.constant)
+    if isinstance(expr, Not):
+        got = kleene(expr.operand, values)
+        return None if got is None else not got
+    parts = [kleene(op, values) for op in expr.operands]
+    if isinstance(expr, All):
+        return False if False in parts else (None if None in parts else True)
+    assert isinstance(expr, Any_)
+    return True if True in parts else (None if None in parts else False)
+
+
+def names_of(constraint: Constraint) -> list[str]:
+    """The facts and quantities a constraint reads, in the order it names them."""
+    if constraint.impossible is None:
+        return []
+    return list(dict.fromkeys(name for name, _ in expr_names(constraint.impossible)))
+
+
+def reads_quantities(kb: KnowledgeBase, constraint: Constraint) -> bool:
+    return any(n in kb.quantities for n in names_of(constraint))
+
+
+def _quantities(kb: KnowledgeBase, values: dict[str, Any], peildatum: date, names: Iterable[str]) -> dict[str, Any]:
+    from engine.applicant.facts import Applicant, quantity_values
+
+    return quantity_values(kb, Applicant(values), peildatum, only=set(names))
+
+
+def broken_constraints(
+    kb: KnowledgeBase, values: dict[str, Any], peildatum: date | None = None, quantities_only: bool = False
+) -> list[tuple[Constraint, str, list[str]]]:
+    """The constraints the parsed values (dates as dates, periods as mappings) break:
+    (constraint, field, the facts it names). Without a peildatum only those that read no
+    quantity are checked (a quantity is computed at a peildatum); with one, all of them, or with
+    `quantities_only` only those that read a quantity (the others were checked at parsing)."""
+    out: list[tuple[Constraint, str, list[str]]] = []
+    wanted = [n for c in kb.constraints.values() for n in names_of(c) if n in kb.quantities]
+    extra = _quantities(kb, values, peildatum, wanted) if peildatum is not None and wanted else {}
+    known = {**values, **extra}
+    for c in kb.constraints.values():
+        if quantities_only and (c.period is not None or not reads_quantities(kb, c)):
+            continue
+        if c.period is not None:
+            later, earlier = c.period
+            for name, fact in kb.facts.items():
+                if fact.type != "vergunningen":
+                    continue
+                for i, period in enumerate(values.get(name) or ()):
+                    first, second = period.get(later), period.get(earlier)
+                    if first is not None and second is not None and not first > second:
+                        out.append((c, f"{name}[{i}].{later}", [f"{name}[{i}].{earlier}", f"{name}[{i}].{later}"]))
+            continue
+        if peildatum is None and reads_quantities(kb, c):
+            continue
+        if kleene(c.impossible, known) is True:
+            # the facts given that it reads; a quantity by the facts it is computed from
+            facts: list[str] = []
+            for n in names_of(c):
+                for i in kb.quantities[n].inputs if n in kb.quantities else (n,):
+                    if i in values and i not in facts:
+                        facts.append(i)
+            out.append((c, facts[0] if facts else "", facts))
+    return out
+
+
+def message(kb: KnowledgeBase, constraint: Constraint, facts: list[str]) -> str:
+    """The refusal: the facts (by name, never their values) and the constraint with its reason."""
+    return (
+        f"deze feiten kunnen niet samen: {', '.join(facts)} (beperking {constraint.id}: "
+        f"{constraint.label}; {constraint.reason})"
+    )
+
+
+def check_constraints(
+    kb: KnowledgeBase, values: dict[str, Any], peildatum: date | None = None, quantities_only: bool = False
+) -> None:
+    """Raise InputError for the first constraint (in declaration order) the parsed values break;
+    without a peildatum only those that read no quantity (see `broken_constraints`)."""
+    broken = broken_constraints(kb, values, peildatum, quantities_only)
+    if broken:
+        constraint, field, facts = broken[0]
+        raise InputError(field, message(kb, constraint, facts))
+
+
+def possible(kb: KnowledgeBase, values: dict[str, Any], peildatum: date | None = None) -> bool:
+    return not broken_constraints(kb, values, peildatum)
+
+
+def forced_values(kb: KnowledgeBase, values: dict[str, Any], peildatum: date | None = None) -> dict[str, Any]:
+    """Unknown yes/no and choice facts that the constraints settle given `values`: every other
+    answer would break one. Followed through (a settled fact can settle another), in name order."""
+    known = dict(values)
+    forced: dict[str, Any] = {}
+    if not kb.constraints:
+        return forced
+    candidates = sorted({n for c in kb.constraints.values() for n in names_of(c) if n in kb.facts})
+    changed = True
+    while changed:
+        changed = False
+        for name in candidates:
+            fact = kb.facts[name]
+            if name in known or fact.type not in ("bool", "keuze"):
+                continue
+            answers: list[Any] = [True, False] if fact.type == "bool" else list(fact.values)
+            left = [a for a in answers if possible(kb, {**known, name: a}, peildatum)]
+            if len(left) == 1:
+                known[name] = forced[name] = left[0]
+                changed = True
+    return forced
