@@ -138,3 +138,72 @@ def forced_values(kb: KnowledgeBase, values: dict[str, Any], peildatum: date | N
                 known[name] = forced[name] = left[0]
                 changed = True
     return forced
+
+
+def _as_values(kb: KnowledgeBase, data: dict[str, Any]) -> dict[str, Any]:
+    """Applicant data (dates as dates or ISO text) as the parsed values the checks read."""
+
+    def day(value: Any) -> Any:
+        if isinstance(value, str):
+            try:
+                return date.fromisoformat(value)
+            except ValueError:
+                return value
+        return value
+
+    out: dict[str, Any] = {}
+    for name, value in data.items():
+        if value is None:
+            continue
+        kind = kb.facts[name].type if name in kb.facts else None
+        if kind == "datum":
+            value = day(value)
+        elif kind == "vergunningen" and isinstance(value, (list, tuple)):
+            value = [{k: day(v) if k in ("van", "tot") else v for k, v in dict(p).items()} for p in value]
+        out[name] = value
+    return out
+
+
+def repaired(
+    kb: KnowledgeBase, data: dict[str, Any], peildatum: date | None = None, keep: Iterable[str] = ()
+) -> dict[str, Any]:
+    """`data` (an applicant file as data, dates as dates or text) made possible: for each
+    constraint it breaks, the last fact the constraint names that is not in `keep` is left out
+    (unknown never breaks one), and a permit period without a length gets one (its later field
+    one day after the earlier). For generators: the strategies and the caseload. What stays
+    broken because every fact it names is in `keep` is left as the caller fixed it."""
+    out = dict(data)
+    kept = set(keep)
+    for _ in range(4 * len(kb.constraints) + 4):
+        values = _as_values(kb, out)
+        try:
+            broken = broken_constraints(kb, values, peildatum)
+        except TypeError:  # a date that is no date: the loader says so, not this
+            return out
+        fixable = None
+        for constraint, _field, facts in broken:
+            if constraint.period is not None:
+                fixable = (constraint, facts)
+                break
+            names = [n for n in facts if n not in kept]
+            if names:
+                fixable = (constraint, names)
+                break
+        if fixable is None:
+            return out
+        constraint, names = fixable
+        if constraint.period is not None:
+            later, earlier = constraint.period
+            fact, index = names[0].split("[", 1)[0], int(names[0].split("[", 1)[1].split("]", 1)[0])
+            periods = [dict(p) for p in out[fact]]
+            start = values[fact][index][earlier]
+            moved = date.fromordinal(min(start.toordinal() + 1, date.max.toordinal()))
+            periods[index][later] = moved.isoformat() if isinstance(periods[index][later], str) else moved
+            if moved <= start:  # the last day of the calendar: no period after it
+                periods[index].pop(later)
+            out[fact] = periods if isinstance(out[fact], list) else tuple(periods)
+            continue
+        # a yes/no or choice fact first: leaving out a date or the permits changes more
+        simple = [n for n in names if kb.facts[n].type in ("bool", "keuze")]
+        out.pop((simple or names)[-1], None)
+    return out
