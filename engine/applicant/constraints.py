@@ -40,6 +40,23 @@ def kleene(expr: Expr, values: dict[str, Any]) -> bool | None:
     return True if True in parts else (None if None in parts else False)
 
 
+def _why(expr: Expr, values: dict[str, Any], value: bool) -> list[str]:
+    """The names whose values give `expr` the truth value `value` (which it has): every operand
+    of an `alle` made true, only the true ones of an `een_van`, and so on."""
+    if isinstance(expr, (Atom, Compare)):
+        return [expr.name]
+    if isinstance(expr, Not):
+        return _why(expr.operand, values, not value)
+    every = isinstance(expr, All) == value  # alle true or een_van false: each operand counts
+    out: list[str] = []
+    for op in expr.operands:
+        if every or kleene(op, values) is value:
+            out += [n for n in _why(op, values, value) if n not in out]
+            if not every:
+                break  # one operand is reason enough
+    return out
+
+
 def names_of(constraint: Constraint) -> list[str]:
     """The facts and quantities a constraint reads, in the order it names them."""
     if constraint.impossible is None:
@@ -84,9 +101,9 @@ def broken_constraints(
         if peildatum is None and reads_quantities(kb, c):
             continue
         if kleene(c.impossible, known) is True:
-            # the facts given that it reads; a quantity by the facts it is computed from
+            # the facts that make it true; a quantity by the facts it is computed from
             facts: list[str] = []
-            for n in names_of(c):
+            for n in _why(c.impossible, known, True):
                 for i in kb.quantities[n].inputs if n in kb.quantities else (n,):
                     if i in values and i not in facts:
                         facts.append(i)
