@@ -13,6 +13,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Iterable
 
+from engine import tijd
 from engine.errors import InputError
 from engine.evaluate.base import engine_value, holds
 from engine.rules.compiler import comparisons_of
@@ -69,9 +70,16 @@ def reads_quantities(kb: KnowledgeBase, constraint: Constraint) -> bool:
 
 
 def _quantities(kb: KnowledgeBase, values: dict[str, Any], peildatum: date, names: Iterable[str]) -> dict[str, Any]:
-    from engine.applicant.facts import Applicant, quantity_values
-
-    return quantity_values(kb, Applicant(values), peildatum, only=set(names))
+    """The named quantities whose inputs are known, at the peildatum (as engine.applicant.facts
+    computes them: the same function of engine.tijd)."""
+    out: dict[str, Any] = {}
+    for name in dict.fromkeys(names):
+        q = kb.quantities[name]
+        if all(i in values for i in q.inputs):
+            value = tijd.FUNCTIONS[q.function](peildatum, *(values[i] for i in q.inputs), **dict(q.parameters))
+            if value is not None:
+                out[name] = value
+    return out
 
 
 def broken_constraints(
