@@ -14,10 +14,11 @@ from typing import Any, Callable
 
 import fastjsonschema
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from engine.answer.fees import fees_for
+from engine.applicant.constraints import repaired
 from engine.applicant.facts import parse_applicant
 from engine.rules.model import KB_DIR, expr_names, load_knowledge_base
 from explain import render_fees
@@ -75,8 +76,11 @@ def _value(name: str):
 
 @st.composite
 def volledige_situaties(draw) -> dict:
-    """Every fact a fee rule reads is known; the simplest values first."""
-    return {name: draw(_value(name)) for name in FEE_FACTS}
+    """Every fact a fee rule reads is known; the simplest values first. Only possible situations
+    (kb/beperkingen.yaml: not illegal while holding a valid permit)."""
+    situation = {name: draw(_value(name)) for name in FEE_FACTS}
+    assume(repaired(KB, situation, PEILDATUM) == situation)
+    return situation
 
 
 def answer(engine, data: dict, form: str):

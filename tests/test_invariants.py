@@ -266,7 +266,8 @@ def scope_applicants(draw, kb: KnowledgeBase):
         kit.forceer(
             kb, Atom(kb.goals[goal].out_of_scope), True, forced, choose=lambda options: draw(st.sampled_from(options))
         )
-        return forced
+        # what forcing makes impossible (kb/beperkingen.yaml) loses another fact, never a forced one
+        return kit.mogelijk(kb, forced, PEILDATUM, [n for n in forced if facts.get(n) != forced[n]])
     return facts
 
 

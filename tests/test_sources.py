@@ -27,6 +27,10 @@ def _citations(kb):
         yield f"formulier {form.number}", form.source
     for assumption in kb.goal_assumptions.values():
         yield assumption.id, assumption.source
+    # a constraint cites a source where one says so (kb/beperkingen.yaml)
+    for constraint in kb.constraints.values():
+        if constraint.source is not None:
+            yield f"beperking {constraint.id}", constraint.source
 
 
 def _reasons(kb):

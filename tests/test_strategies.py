@@ -168,7 +168,7 @@ def test_a_route_the_vocabulary_does_not_support_cannot_be_imported(monkeypatch)
 
 @given(st.data())
 def test_forcing_the_out_of_scope_rules_false_keeps_everyone_in_scope(engine, data):
-    facts = kit.buiten_bereik_uitgesloten(engine.kb, data.draw(kit.aanvragers(PEILDATUM)))
+    facts = kit.buiten_bereik_uitgesloten(engine.kb, data.draw(kit.aanvragers(PEILDATUM)), peildatum=PEILDATUM)
     applicant = parse_applicant(engine.kb, facts)
     for result in engine.assess_all(applicant, PEILDATUM):
         assert result.outcome != "out_of_scope", result.goal

@@ -27,6 +27,7 @@ from typing import Any
 
 from engine.answer.assess import NOT_ELIGIBLE, UNDETERMINED, Assessment
 from engine.answer.probe import EVERY, Probe
+from engine.applicant.constraints import forced_values, possible
 from engine.applicant.facts import MAX_DIGITS, Applicant, parse_applicant
 from engine.tijd import iso_text
 
@@ -129,9 +130,17 @@ def question_for(kb: Any, name: str, answers: dict[str, Any]) -> Question:
     return _question(kb, name, answers)
 
 
-def assessments(engine: Any, answers: dict[str, Any], goals: list[str], peildatum: date) -> list[Assessment]:
+def settled(engine: Any, answers: dict[str, Any], peildatum: date) -> Applicant:
+    """The answers, with the yes/no and choice facts the vocabulary's constraints settle beside
+    them (engine.applicant.constraints.forced_values: every other answer would break one). Such a
+    fact is never asked: the interview and its outcome read it as answered."""
     applicant = parse_applicant(engine.kb, answers)
-    return _assess(engine, applicant, goals, peildatum)
+    forced = forced_values(engine.kb, applicant.values, peildatum)
+    return Applicant({**applicant.values, **forced}) if forced else applicant
+
+
+def assessments(engine: Any, answers: dict[str, Any], goals: list[str], peildatum: date) -> list[Assessment]:
+    return _assess(engine, settled(engine, answers, peildatum), goals, peildatum)
 
 
 def _assess(engine: Any, applicant: Applicant, goals: list[str], peildatum: date) -> list[Assessment]:
@@ -254,6 +263,12 @@ def witness(
     with every answer to the rest asserted at once, an answer to `name` cannot help decide any
     goal; so it proves there is none."""
     kb = probe.kb
+    given = probe.values
+
+    def ok(changes: dict[str, Any]) -> bool:
+        """A possible applicant (kb/beperkingen.yaml): a witness is never an impossible one."""
+        return possible(kb, {**given, **changes}, peildatum)
+
     enumerable = values is None
     values = _values(kb, name) if values is None else list(values)
     if not values:
@@ -281,12 +296,13 @@ def witness(
         for i in range(len(assignments)):
             group = builders[i * width : (i + 1) * width]
             outcomes = _states(probe, group)
-            if all(o not in OPEN for o in outcomes[0]):
+            if all(o not in OPEN for o in outcomes[0]) or not ok(assignments[i]):
                 out.append((None, -1))
                 continue
             base = _plain(outcomes[0])  # the witness changes an outcome, not only its being settled
-            hit = next((v for v, o in zip(tried, outcomes[1:]) if _plain(o) != base), None)
-            changed = any(_plain(o) != base for o in outcomes[1:])
+            fine = [ok({**assignments[i], name: v}) for v in tried]
+            hit = next((v for v, o, f in zip(tried, outcomes[1:], fine) if f and _plain(o) != base), None)
+            changed = any(f and _plain(o) != base for o, f in zip(outcomes[1:], fine))
             reach = sum(1 for n in above if len({repr(b.value(n)) for b in group}) > 1)
             out.append((hit if changed else None, 1000 * reach + _openness(program, above_set, name, group[0])))
         return out
@@ -335,10 +351,10 @@ def witness(
             probe, probe.builders([(fixed, peildatum)] + [({**fixed, name: v}, peildatum) for v in values])
         )
         base = outcomes[0]
-        if all(o not in OPEN for o in base):
-            return False
+        if all(o not in OPEN for o in base) or not ok(fixed):
+            return False  # decided; or impossible, and so is every answer to the rest beside it
         for v, o in zip(values, outcomes[1:]):
-            if _plain(o) != _plain(base):
+            if _plain(o) != _plain(base) and ok({**fixed, name: v}):
                 return fixed, v
         loose = {r: EVERY for r in rest}
         if not any(
@@ -437,7 +453,7 @@ def next_question(
 ) -> Question | None:
     """The next question to ask, or None once the outcome is decided (or nothing asked can help)."""
     kb = engine.kb
-    applicant = parse_applicant(kb, answers)
+    applicant = settled(engine, answers, peildatum)
     results = _assess(engine, applicant, goals, peildatum)
     deciding = deciding_facts(results)
     candidates = [n for n in deciding if n not in skipped and _open(kb, n, answers)]
@@ -446,14 +462,15 @@ def next_question(
     probe = Probe(engine, applicant, goals)
     now = tuple(r.outcome for r in results)
     enumerable = [n for n in candidates if kb.facts[n].type in ENUMERABLE]
-    tries = [(n, v) for n in enumerable for v in _values(kb, n)]
-    settled: dict[str, Any] = {}  # fact -> an answer that changes an outcome at once
+    # only answers a possible applicant can give (kb/beperkingen.yaml)
+    tries = [(n, v) for n in enumerable for v in _values(kb, n) if possible(kb, {**applicant.values, n: v}, peildatum)]
+    at_once: dict[str, Any] = {}  # fact -> an answer that changes an outcome at once
     for (n, v), o in zip(tries, probe.outcomes([({n: v}, peildatum) for n, v in tries])):
         if o != now:
-            settled.setdefault(n, v)
+            at_once.setdefault(n, v)
     for name in candidates:
-        if name in settled:
-            return _question(kb, name, answers, ({}, settled[name]))
+        if name in at_once:
+            return _question(kb, name, answers, ({}, at_once[name]))
     others = [n for n in deciding if n not in skipped and n not in answers]
     unproven = []
     for name in candidates:

@@ -19,6 +19,7 @@ from typing import Any, Collection
 import yaml
 
 from engine import tijd
+from engine.applicant.constraints import check_constraints
 from engine.errors import InputError, escaped, is_name, visible
 from engine.rules.cache import cached_code
 from engine.rules.model import PEILDATUM, KnowledgeBase, date_order, period_messages, period_not_before
@@ -402,6 +403,8 @@ def parse_applicant(kb: KnowledgeBase, data: Any, json_values: bool = False, *, 
                 periods.append(period)
             values[name] = tuple(sorted(periods, key=_period_order))
     _check_date_order(kb, values)
+    # the vocabulary's constraints that need no peildatum; the others: check_against_peildatum
+    check_constraints(kb, values)
     return Applicant(values)
 
 
@@ -487,11 +490,12 @@ def _not_after_peildatum(kb: KnowledgeBase) -> tuple[str, ...]:
 
 def check_against_peildatum(kb: KnowledgeBase, applicant: Applicant, peildatum: date) -> None:
     """Dates that cannot lie after the peildatum (the vocabulary's `niet_na: peildatum`; the
-    peildatum is no applicant data: it is named)."""
+    peildatum is no applicant data: it is named), and the constraints that read a quantity at it."""
     for name in _not_after_peildatum(kb):
         value = applicant.values.get(name)
         if value is not None and value > peildatum:
             raise InputError(name, f"ligt na de peildatum {peildatum}")
+    check_constraints(kb, applicant.values, peildatum, quantities_only=True)
 
 
 class _ApplicantLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]

@@ -41,14 +41,28 @@ from engine import tijd
 from engine.applicant.facts import check_against_peildatum, parse_applicant
 from engine.errors import VerblijfsregelsError
 from engine.evaluate import engine_value, holds
-from engine.evaluate.symbolic import all_of
-from engine.rules.compiler import Cmp, Program
-from engine.rules.model import KnowledgeBase
+from engine.evaluate.symbolic import all_of, any_of
+from engine.rules.compiler import Cmp, Program, comparisons_of
+from engine.rules.model import All, Atom, Compare, Expr, KnowledgeBase, Not
 
 
 def _shifted(day: date, days: int) -> date:
     """`day` moved by `days`, but not past either end of the calendar (a peildatum may be 9999-12-31)."""
     return date.fromordinal(min(max(day.toordinal() + days, 1), date.max.toordinal()))
+
+
+def _walk(e: Expr | None) -> list[Expr]:
+    """Every subexpression of `e`, itself first."""
+    out: list[Expr] = []
+    stack = [e] if e is not None else []
+    while stack:
+        item = stack.pop()
+        out.append(item)
+        if isinstance(item, Not):
+            stack.append(item.operand)
+        elif not isinstance(item, (Atom, Compare)):
+            stack.extend(reversed(item.operands))
+    return out
 
 
 # -- atoms ---------------------------------------------------------------------------------------
@@ -143,7 +157,20 @@ class AtomSpace:
         read_as_literal.update(n for n in program.fee_nodes.values() if n in base)
         for goal in kb.goals.values():
             read_as_literal.update(n for n in (goal.conclusion, goal.out_of_scope) if n in base)
-        self.order = program.reachable(self.roots()) + sorted(program.nodes)
+        # The constraints (kb `beperkingen`) read atoms too: their comparisons cut classes, and what
+        # they read is in the space (after everything the program reads, so the variable order of
+        # the rules' atoms stays as it was), so that only possible situations are searched.
+        constrained: list[str] = []
+        for c in kb.constraints.values():
+            for e in _walk(c.impossible):
+                if isinstance(e, Compare) and e.name in base:
+                    for cmp in comparisons_of(e):
+                        cmps.setdefault(e.name, {})[cmp] = None
+                    constrained.append(e.name)
+                elif isinstance(e, Atom) and e.name in base:
+                    read_as_literal.add(e.name)
+                    constrained.append(e.name)
+        self.order = program.reachable(self.roots()) + sorted(program.nodes) + constrained
         self.bool_vars: dict[str, str] = {}  # atom -> its BDD variable
         self.domains: dict[str, Domain] = {}
         for name in dict.fromkeys(self.order):
@@ -166,6 +193,33 @@ class AtomSpace:
             (self._y(d, j) | ~self._y(d, j + 1) for d in self.domains.values() for j in range(1, len(d.reps) - 1)),
         )
         self._cmp_cache: dict[Cmp, Function] = {}
+        # the situations no constraint rules out: part of the domain constraint, so every search
+        # (and every witness) stays among possible situations
+        self.possible = all_of(
+            self.bdd, (~self.expr_true(c.impossible) for c in kb.constraints.values() if c.impossible)
+        )
+        self.constraint &= self.possible
+
+    def expr_true(self, e: Expr) -> Function:
+        """The situations where an expression over atoms is true in Kleene's logic (an atom the
+        space does not hold is unknown: neither true nor false)."""
+        return self._expr(e)[0]
+
+    def _expr(self, e: Expr) -> tuple[Function, Function]:
+        # (situations where it is true, where it is false)
+        bdd = self.bdd
+        if isinstance(e, Atom):
+            return self.literal(e.name, True), self.literal(e.name, False)
+        if isinstance(e, Compare):
+            positive, negative = comparisons_of(e)
+            return self.compare(positive), self.compare(negative)
+        if isinstance(e, Not):
+            t, f = self._expr(e.operand)
+            return f, t
+        parts = [self._expr(op) for op in e.operands]
+        if isinstance(e, All):
+            return all_of(bdd, (t for t, _ in parts)), any_of(bdd, (f for _, f in parts))
+        return any_of(bdd, (t for t, _ in parts)), all_of(bdd, (f for _, f in parts))
 
     def roots(self) -> list[str]:
         """Goal conclusions, their out-of-scope predicates and consequences, then fee conditions."""
@@ -502,7 +556,8 @@ class DateLibrary:
                             if rng.random() < 0.7
                             else _shifted(self.space.peildatum, rng.choice((-1, 0, 1)))
                         )
-                        period["tot"] = max(end, start)
+                        # a period has a length (the constraint vergunning_heeft_duur): it ends after it begins
+                        period["tot"] = max(end, _shifted(start, 1))
                     for fname, spec in kb.period_fields.items():
                         if fname in ("van", "tot"):
                             continue

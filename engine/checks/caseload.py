@@ -4,7 +4,8 @@ Built from the vocabulary, so a fact added to kb/ is generated without a change 
 date, whether born here and the arrival are the facts with those roles (`rol` in kb/feiten.yaml:
 geboorte, hier_geboren, aankomst). Every applicant is consistent (arrival after birth, permit
 periods inside the life, in order, dates not after the peildatum and in the order the vocabulary
-declares) and some facts are left unknown. Same seed, same caseload.
+declares), breaks none of the vocabulary's constraints (`beperkingen`), and some facts are left
+unknown. Same seed, same caseload.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import random
 from datetime import date, timedelta
 from typing import Any, Iterator
 
+from engine.applicant.constraints import repaired
 from engine.rules.model import KnowledgeBase, date_order, fact_with_role
 
 
@@ -57,7 +59,9 @@ def applicant_data(kb: KnowledgeBase, rng: random.Random, peildatum: date, unkno
         lowest = max((data[o] for o in earlier if data.get(o) is not None), default=data[name])
         if data[name] < lowest:
             data[name] = _day(rng, date.fromisoformat(lowest), peildatum).isoformat()
-    return data
+    # the vocabulary's constraints (kb/beperkingen.yaml): what one rules out is left out, after
+    # every draw, so that the rest of a caseload stays as it was
+    return repaired(kb, data, peildatum)
 
 
 def _periods(kb: KnowledgeBase, rng: random.Random, start: date, peildatum: date) -> list[dict[str, Any]]:
@@ -82,8 +86,11 @@ def _periods(kb: KnowledgeBase, rng: random.Random, start: date, peildatum: date
     return periods
 
 
-def variant(kb: KnowledgeBase, rng: random.Random, base: dict[str, Any], changes: int) -> dict[str, Any]:
-    """`base` with a few yes/no and choice facts redrawn or forgotten; dates stay consistent."""
+def variant(
+    kb: KnowledgeBase, rng: random.Random, base: dict[str, Any], changes: int, peildatum: date | None = None
+) -> dict[str, Any]:
+    """`base` with a few yes/no and choice facts redrawn or forgotten; dates stay consistent, and
+    what a constraint then rules out is left out."""
     data = dict(base)
     names = sorted(n for n in kb.facts if kb.facts[n].type in ("bool", "keuze"))
     for name in rng.sample(names, min(changes, len(names))):
@@ -93,7 +100,7 @@ def variant(kb: KnowledgeBase, rng: random.Random, base: dict[str, Any], changes
             data.pop(name, None)
         else:
             data[name] = rng.random() < 0.5 if fact.type == "bool" else rng.choice(fact.values)
-    return data
+    return repaired(kb, data, peildatum)
 
 
 def caseload(
@@ -109,6 +116,6 @@ def caseload(
     rng = random.Random(seed)
     for _ in range(size):
         if bases and rng.random() < 0.5:
-            yield variant(kb, rng, rng.choice(bases), rng.randint(0, 3))
+            yield variant(kb, rng, rng.choice(bases), rng.randint(0, 3), peildatum)
         else:
             yield applicant_data(kb, rng, peildatum, unknown)

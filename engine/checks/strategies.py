@@ -18,7 +18,8 @@ peildatum, arrived in the Netherlands on or after the day of birth (on that day 
 permit periods inside the life and in order, every other date between birth and the peildatum
 and after every date the vocabulary says it cannot precede (`niet_voor` on a date fact, followed
 through: `engine.rules.model.date_order`); ages and years of residence are never drawn, they follow from
-the dates. Any fact may be left
+the dates. No generated applicant breaks one of the vocabulary's constraints (`beperkingen`,
+kb/beperkingen.yaml): a fact of a broken one is left out (`mogelijk`). Any fact may be left
 out (unknown), and leaving it out is what Hypothesis shrinks towards, so a failing example
 reads as the few facts that matter; dates shrink towards round ages, permit lists towards none.
 
@@ -156,7 +157,8 @@ def vergunningsperioden(
         running = draw(st.booleans())
         if not running:
             # shrinks towards a five-year permit that ended; the next one starts the day after
-            tot = draw(st.integers(-5 * 365 + 1, 5 * 365).map(lambda d: van + timedelta(days=5 * 365 + d - 1)))
+            # it ends after it begins (the constraint vergunning_heeft_duur in kb/beperkingen.yaml)
+            tot = draw(st.integers(-5 * 365 + 2, 5 * 365).map(lambda d: van + timedelta(days=5 * 365 + d - 1)))
             period["tot"] = tot
         for name in sorted(fields):
             value = draw(onbekend_of(_field_value(fields[name])))
@@ -288,7 +290,16 @@ def aanvragers(draw, peildatum: date, kb: KnowledgeBase | None = None, **vast: A
         value = draw(onbekend_of(datumfeit(name, {**facts, **vast}, peildatum, kb, start)))
         if value is not None:
             facts[name] = value
-    return met_vast(facts, vast)
+    return mogelijk(kb, met_vast(facts, vast), peildatum, vast)
+
+
+def mogelijk(kb: KnowledgeBase, facts: dict[str, Any], peildatum: date | None, vast: Any = ()) -> dict[str, Any]:
+    """`facts` without what the vocabulary's constraints rule out (`beperkingen`,
+    engine.applicant.constraints.repaired): a fact of a broken constraint is left out, never
+    one named in `vast`. Every strategy here ends with it, so none yields an impossible applicant."""
+    from engine.applicant.constraints import repaired
+
+    return repaired(kb, facts, peildatum, keep=vast)
 
 
 def met_vast(facts: dict, vast: dict) -> dict:
@@ -376,18 +387,21 @@ def _force_rule(
 
 
 def buiten_bereik_uitgesloten(
-    kb: KnowledgeBase, facts: dict[str, Any], doelen: list[str] | None = None
+    kb: KnowledgeBase, facts: dict[str, Any], doelen: list[str] | None = None, peildatum: date | None = None
 ) -> dict[str, Any]:
     """`facts` changed so that no rule sends the applicant elsewhere for `doelen` (default: all).
 
-    Only yes/no and choice facts are changed; the caller checks the outcome.
+    Only yes/no and choice facts are changed; the caller checks the outcome. What a change makes
+    impossible (kb/beperkingen.yaml) is undone by leaving out another fact, never a changed one
+    (`mogelijk`; the constraints that read a quantity only with a `peildatum`).
     """
     out = dict(facts)
     for goal in doelen if doelen is not None else sorted(kb.goals):
         spec = kb.goals[goal]
         if spec.out_of_scope:
             forceer(kb, Atom(spec.out_of_scope), False, out)
-    return out
+    changed = [n for n in out if facts.get(n) != out[n]]
+    return mogelijk(kb, out, peildatum, changed)
 
 
 # -- scenario base applicants and variants -----------------------------------------------------------
@@ -417,12 +431,19 @@ def basisaanvragers(directory: Path | None = None) -> st.SearchStrategy[dict[str
 
 @st.composite
 def varianten(
-    draw, basis: dict[str, Any], kb: KnowledgeBase | None = None, vast: tuple[str, ...] = (), max_wijzigingen: int = 3
+    draw,
+    basis: dict[str, Any],
+    kb: KnowledgeBase | None = None,
+    vast: tuple[str, ...] = (),
+    max_wijzigingen: int = 3,
+    peildatum: date | None = None,
 ) -> dict[str, Any]:
     """`basis` with up to `max_wijzigingen` yes/no or choice facts changed or forgotten.
 
     Dates and permits stay as given, so a consistent base gives consistent variants. Facts
-    named in `vast` are never touched. Shrinks towards the base itself.
+    named in `vast` are never touched. A change that breaks a constraint is undone by leaving a
+    fact out (`mogelijk`; the constraints that read a quantity only with a `peildatum`).
+    Shrinks towards the base itself.
     """
     kb = _kb(kb)
     names = sorted(n for n in kb.facts if kb.facts[n].type in ("bool", "keuze") and n not in vast)
@@ -439,7 +460,7 @@ def varianten(
         else:
             others = [v for v in fact.values if v != data.get(name)]
             data[name] = draw(st.sampled_from(others))
-    return data
+    return mogelijk(kb, data, peildatum, vast)
 
 
 def aanvragers_voor_doel(
@@ -471,7 +492,7 @@ def aanvragers_voor_doel(
         raise LookupError(
             f"geen basisaanvrager in {basis_dir or BASIS_DIR} heeft uitkomst {uitkomst} voor {doel} op {peildatum}"
         )
-    return st.sampled_from(chosen).flatmap(lambda base: varianten(base, engine.kb, **kwargs))
+    return st.sampled_from(chosen).flatmap(lambda base: varianten(base, engine.kb, peildatum=peildatum, **kwargs))
 
 
 @lru_cache(maxsize=32)
@@ -528,7 +549,7 @@ def bijna_geschikte_aanvragers(
         fact = kb.facts[name]
         options = [v for v in ((True, False) if fact.type == "bool" else fact.values) if v != base[name]]
         data[name] = draw(st.sampled_from(options))
-    return data, dict(base)
+    return mogelijk(kb, data, peildatum, chosen), dict(base)
 
 
 @lru_cache(maxsize=4)
@@ -564,8 +585,8 @@ def _hier_opgegroeide_volwassenen(
         if facts[here_name] is None:
             del facts[here_name]
     facts[stayed] = True
-    facts = buiten_bereik_uitgesloten(kb, facts, doelen)
-    return met_vast(facts, vast)
+    facts = buiten_bereik_uitgesloten(kb, facts, doelen, peildatum)
+    return mogelijk(kb, met_vast(facts, vast), peildatum, {birth, arrival, here_name, stayed, *vast})
 
 
 @st.composite
@@ -601,7 +622,7 @@ def _slachtoffers_van_geweld(draw, peildatum: date, kb: KnowledgeBase | None = N
     for name in chosen:
         if name not in vast:
             facts[name] = True
-    return facts
+    return mogelijk(kb, facts, peildatum, {*chosen, *vast})
 
 
 # The roles whose facts a route needs (`rol` in kb/feiten.yaml).

@@ -401,6 +401,26 @@ def _note_dates(raw: Any, where: str) -> tuple[date | None, date | None]:
     return got[0], got[1]
 
 
+@dataclass(frozen=True)
+class Constraint:
+    """A combination of facts that cannot hold together (`beperkingen`): a situation, not a
+    condition for a permit. Either `impossible`, an expression over facts and quantities that no
+    applicant makes true (read in Kleene's logic: unknown facts never break it), or `period`,
+    (later field, earlier field) of one permit period: the first lies after the second.
+
+    The loader refuses an applicant that breaks one (engine.applicant.constraints), the
+    strategies and the caseload generator never make one, the interview does not ask what one
+    settles and the audit searches only the situations that break none."""
+
+    id: str
+    label: str
+    reason: str
+    file: str
+    source: Source | None = None
+    impossible: Expr | None = None
+    period: tuple[str, str] | None = None
+
+
 @dataclass
 class KnowledgeBase:
     facts: dict[str, Fact]
@@ -417,6 +437,7 @@ class KnowledgeBase:
     goal_assumptions: dict[str, GoalAssumption] = field(default_factory=dict)  # section `aanvraag_voor_doel`
     precedences: dict[str, SourcePrecedence] = field(default_factory=dict)  # section `voorrang`
     acknowledged: list[AcknowledgedDisagreement] = field(default_factory=list)  # `erkende_bronverschillen`
+    constraints: dict[str, Constraint] = field(default_factory=dict)  # section `beperkingen`
     # derived indexes, filled by `index()`
     rules_for: dict[str, list[str]] = field(default_factory=dict)
     exceptions_of: dict[str, list[str]] = field(default_factory=dict)
@@ -751,6 +772,7 @@ SECTIONS = (
     "leges_bandbreedte",
     "aanvraag_voor_doel",
     "voorrang",
+    "beperkingen",
     "audit",
 )
 
@@ -1082,6 +1104,53 @@ def _fee_range(raw: dict, path: Path) -> FeeRange:
     )
 
 
+CONSTRAINT_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+def _constraint(raw: Any, path: Path) -> Constraint:
+    """One `beperkingen` entry: id, label, reden, optionally bron, and either `onmogelijk` (an
+    expression) or `vergunningsperiode: {veld, na}`."""
+    if not isinstance(raw, dict):
+        raise KnowledgeBaseError(f"{path.parent.name}/{path.name}: een beperking is een mapping met id, label en reden")
+    cid = str(raw.get("id", ""))
+    where = _where(path, cid)
+    if not CONSTRAINT_ID.match(cid):
+        raise KnowledgeBaseError(f"{where}: het id van een beperking is een naam (kleine letters, cijfers, _)")
+    unknown = set(raw) - {"id", "label", "reden", "bron", "onmogelijk", "vergunningsperiode"}
+    if unknown:
+        raise KnowledgeBaseError(f"{where}: onbekende sleutel(s) {sorted(unknown)} bij een beperking")
+    label = " ".join(str(raw.get("label") or "").split())
+    reason = " ".join(str(raw.get("reden") or "").split())
+    if not label or not reason:
+        raise KnowledgeBaseError(f"{where}: een beperking heeft een 'label' en een 'reden'")
+    if ("onmogelijk" in raw) == ("vergunningsperiode" in raw):
+        raise KnowledgeBaseError(f"{where}: een beperking heeft 'onmogelijk' of 'vergunningsperiode' (precies één)")
+    source = _source(raw["bron"], where) if "bron" in raw else None
+    period = None
+    impossible = None
+    if "vergunningsperiode" in raw:
+        spec = raw["vergunningsperiode"]
+        if not isinstance(spec, dict) or set(spec) != {"veld", "na"}:
+            raise KnowledgeBaseError(f"{where}: 'vergunningsperiode' is {{veld: <datumveld>, na: <datumveld>}}")
+        period = (str(spec["veld"]), str(spec["na"]))
+    else:
+        impossible = parse_expr(raw["onmogelijk"], where)
+    return Constraint(cid, label, reason, f"{path.parent.name}/{path.name}", source, impossible, period)
+
+
+def _check_constraints(kb: KnowledgeBase, inputs: set[str]) -> None:
+    """A constraint reads facts and quantities only (what a situation is, not what it gives), and
+    a period constraint names two date fields of a permit period."""
+    for c in kb.constraints.values():
+        where = f"{c.file} [{c.id}]"
+        if c.period is not None:
+            for name in c.period:
+                if kb.period_fields.get(name, {}).get("type") != "datum":
+                    raise KnowledgeBaseError(f"{where}: '{name}' is geen datumveld van een vergunningsperiode")
+            continue
+        _check_expr(kb, c.impossible, inputs, where)
+
+
 def _goal_assumption(raw: dict, path: Path) -> GoalAssumption:
     rid = str(raw.get("id", ""))
     where = _where(path, rid or "?")
@@ -1133,7 +1202,7 @@ def _check_precedences(kb: KnowledgeBase) -> None:
 
 def declaration_files(directory: Path) -> list[Path]:
     """The shared declaration files first, then one file per legal domain under regels/."""
-    names = ("feiten", "grootheden", "bronverschillen", "voorrang", "doelen", "audit")
+    names = ("feiten", "grootheden", "beperkingen", "bronverschillen", "voorrang", "doelen", "audit")
     shared = [directory / f"{name}.yaml" for name in names]
     return [p for p in shared if p.exists()] + sorted((directory / "regels").glob("*.yaml"))
 
@@ -1159,6 +1228,7 @@ def load_knowledge_base(directory: Path = KB_DIR) -> KnowledgeBase:
     precedences: dict[str, SourcePrecedence] = {}
     audit_notes: list[AuditNote] = []
     acknowledged: list[AcknowledgedDisagreement] = []
+    constraints: dict[str, Constraint] = {}
     origin: dict[tuple[str, str], str] = {}
 
     def claim(section: str, name: str, path: Path) -> None:
@@ -1228,6 +1298,10 @@ def load_knowledge_base(directory: Path = KB_DIR) -> KnowledgeBase:
             precedence = _precedence(raw, path)
             claim("voorrang", precedence.id, path)
             precedences[precedence.id] = precedence
+        for raw in data.get("beperkingen") or ():
+            constraint = _constraint(raw, path)
+            claim("beperking", constraint.id, path)
+            constraints[constraint.id] = constraint
         if "audit" in data:
             audit_notes.extend(_audit_section(data["audit"], path))
     _check_date_order(facts, origin)
@@ -1247,6 +1321,7 @@ def load_knowledge_base(directory: Path = KB_DIR) -> KnowledgeBase:
         goal_assumptions,
         precedences,
         acknowledged,
+        constraints,
     )
     kb.index()
     check_knowledge_base(kb)
@@ -1438,6 +1513,7 @@ def check_knowledge_base(kb: KnowledgeBase) -> None:
                 f"bronverschil {dis.id}: '{dis.conclusion}' wordt ook door een regel geconcludeerd"
             )
     _check_precedences(kb)
+    _check_constraints(kb, inputs)
     for fee in kb.fee_rules.values():
         where = f"{fee.file} [{fee.id}]"
         if fee.form not in kb.forms:
