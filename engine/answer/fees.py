@@ -318,6 +318,10 @@ class FeeCalculator:
         tree = self.tree[root.id]
         # every rule that decides, in the order of the tree: one amount, or several the source leaves open
         branches = [[kb.fee_rules[r] for r in c.chain] for c in tree if c.chosen is None or value(c.chosen) is True]
+        if not branches:
+            # the compiled walk always reaches one deciding rule where the source speaks; without
+            # this guard a broken walk would loop below instead of failing
+            raise RuntimeError(f"no fee rule of {root.id} decides: the compiled fee walk is broken")
         amounts = {self._amount_of(chain[-1], peildatum) for chain in branches}
         conflict = None
         if len(amounts) == 1:
