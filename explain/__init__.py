@@ -120,18 +120,43 @@ def duration(value: dict[str, int]) -> str:
     return f"{amount} {singular[unit] if amount == 1 else unit}"
 
 
-def block(text: str, indent: int = 2, width: int = 100, wrap: bool = True) -> str:
-    """Text indented (and wrapped) as a block, without a trailing newline."""
+def block(text: str, indent: int = 2, width: int = 100, wrap: bool = True, hang: int = 0) -> str:
+    """Text indented (and wrapped) as a block, without a trailing newline; `hang` indents a wrapped
+    line's continuation further (under the text of a bullet)."""
     import textwrap
 
     pad = " " * indent
     lines = []
     for line in str(text).rstrip("\n").split("\n"):
         if wrap and line.strip():
-            lines.extend(textwrap.wrap(line, width - indent, break_long_words=False, break_on_hyphens=False) or [""])
+            lines.extend(
+                textwrap.wrap(
+                    line,
+                    width - indent,
+                    subsequent_indent=" " * hang,
+                    break_long_words=False,
+                    break_on_hyphens=False,
+                )
+                or [""]
+            )
         else:
             lines.append(line)
     return "\n".join(pad + line if line else "" for line in lines)
+
+
+def command_lines(command: str, indent: int = 4, width: int = 100) -> str:
+    """A shell command indented, broken before an option with a continuation backslash where the
+    line would run past `width`, so it still pastes into a shell as one command."""
+    words = command.split(" ")
+    lines, line = [], words[0]
+    for word in words[1:]:
+        if word.startswith("--") and len(line) + 1 + len(word) + indent + 2 > width:
+            lines.append(line + " \\")
+            line = "  " + word
+        else:
+            line = f"{line} {word}"
+    lines.append(line)
+    return "\n".join(" " * indent + part for part in lines)
 
 
 def getal(n: int) -> str:
@@ -334,6 +359,7 @@ _ENV.filters.update(
     euro=euro,
     euros=euros,
     block=block,
+    command_lines=command_lines,
     getal=getal,
     place=lambda loc: f"{loc['file']}:{loc['line']} ({loc['id']})",
 )

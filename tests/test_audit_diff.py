@@ -176,3 +176,32 @@ def test_lowering_c4s_age_in_a_copy_of_the_real_rule_base_changes_onbepaalde_tij
     for engine, outcome in ((before, "not_eligible"), (after, "eligible")):
         applicant = parse_applicant(engine.kb, change.example)
         assert engine.assess(applicant, "onbepaalde_tijd_regulier", PEILDATUM).outcome == outcome
+
+
+def test_a_command_too_long_for_a_line_is_broken_before_an_option_and_still_pastes_as_one():
+    from explain import command_lines
+
+    command = "verblijfsregels assess voorbeeld.yaml --goal onbepaalde_tijd_regulier --peildatum 2026-12-07 --kb VOOR"
+    lines = command_lines(command, 4).split("\n")
+    assert len(lines) == 2 and all(len(line) <= 100 for line in lines)
+    assert lines[0].endswith(" \\") and lines[1].lstrip().startswith("--kb VOOR")
+    joined = " ".join(line.strip().removesuffix("\\").strip() for line in lines)
+    assert joined == command
+    assert command_lines("verblijfsregels assess a.yaml --kb VOOR", 4) == "    verblijfsregels assess a.yaml --kb VOOR"
+
+
+def test_an_example_whose_permit_would_run_past_the_width_lists_every_permit_in_blocks():
+    from engine.checks.audit import Witness, witness_yaml
+
+    short = {"van": "2022-12-07", "verblijfsdoel": "studie", "niet_tijdelijk": True}
+    long = {"van": "2039-12-07", "tot": "2049-12-08", "verblijfsdoel": "familie_of_gezinslid", "niet_tijdelijk": False}
+    for permits in ([short], [short, long]):
+        applicant = {"geboortedatum": "2014-12-07", "verblijfsvergunningen": permits}
+        text = witness_yaml(Witness("", applicant, "", True))
+        assert all(len(" " * 6 + line) <= 100 for line in text.splitlines())
+        read = yaml.safe_load(text)
+        assert [
+            {k: str(v) if isinstance(v, date) else v for k, v in p.items()} for p in read["verblijfsvergunningen"]
+        ] == (permits)
+        flow = [line for line in text.splitlines() if line.startswith("- {")]
+        assert len(flow) == (len(permits) if permits == [short] else 0)

@@ -1593,17 +1593,22 @@ def _type_problem(kb: KnowledgeBase, e: Compare) -> str:
     return ""
 
 
+FLOW_WIDTH = 80  # a flow mapping's text; with its indent and braces the line stays within 100
+
+
 def witness_yaml(w: Witness) -> str:
     import yaml
 
     class _Dumper(yaml.SafeDumper):
         pass
 
-    def _mapping(dumper: Any, data: dict) -> Any:
-        flow = all(not isinstance(v, (dict, list)) for v in data.values()) and "van" in data
-        return dumper.represent_mapping("tag:yaml.org,2002:map", data.items(), flow_style=flow)
+    class _Line(dict):
+        pass
 
-    _Dumper.add_representer(dict, _mapping)
+    def _line(dumper: Any, data: dict) -> Any:
+        return dumper.represent_mapping("tag:yaml.org,2002:map", data.items(), flow_style=True)
+
+    _Dumper.add_representer(_Line, _line)
     data = {
         k: (date.fromisoformat(v) if isinstance(v, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", v) else v)
         for k, v in w.applicant.items()
@@ -1624,6 +1629,14 @@ def witness_yaml(w: Witness) -> str:
         )
         for k, v in data.items()
     }
+    # permits one per line read best, unless one of them would run past the report's width:
+    # then the whole list in blocks, so the periods still line up
+    for k, v in data.items():
+        if isinstance(v, list) and all(
+            isinstance(p, dict) and "van" in p and not any(isinstance(x, (dict, list)) for x in p.values()) for p in v
+        ):
+            if all(len(", ".join(f"{kk}: {vv}" for kk, vv in p.items())) <= FLOW_WIDTH for p in v):
+                data[k] = [_Line(p) for p in v]
     if not data:
         return "{}\n"
     return yaml.dump(data, Dumper=_Dumper, allow_unicode=True, sort_keys=False, default_flow_style=False, width=120)
