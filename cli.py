@@ -330,6 +330,11 @@ voorrang_option = click.option(
 format_option = click.option(
     "--format", "fmt", type=FORMATS, default="text", show_default=True, help="Dutch text or the versioned JSON proof."
 )
+detail_option = click.option(
+    "--detail",
+    is_flag=True,
+    help="The full justification, rule by rule, instead of the short answer (text only).",
+)
 file_argument = click.argument("file", type=click.Path(path_type=Path, dir_okay=True, exists=False))
 
 
@@ -354,19 +359,28 @@ def main() -> None:
     help="Evaluator: the set-at-a-time one, or pyDatalog (the reference); without --goal, every goal from one evaluation.",
 )
 @format_option
-def assess(file: Path, goal: str | None, peildatum: date, voorrang: str | None, backend: str, fmt: str) -> None:
-    """Assess the applicant in FILE (YAML or JSON) and justify the outcome.
+@detail_option
+def assess(
+    file: Path, goal: str | None, peildatum: date, voorrang: str | None, backend: str, fmt: str, detail: bool
+) -> None:
+    """Assess the applicant in FILE (YAML or JSON): the short answer, or with --detail the full justification.
 
-    Without --goal, assess every goal and print an overview.
+    Without --goal, assess every goal and print an overview (with --detail: each goal's justification).
     """
-    from explain import render_assessment, render_overview
+    from explain import render_assessment, render_overview, render_short_answer
 
     eng, results = _assessments(file, [goal] if goal else [], peildatum, _precedence(voorrang), backend)
     if fmt == "json":
-        payload = [r.to_json(eng.kb) for r in results]  # as engine.answer.payloads.assessment builds it
-        _emit_json(payload[0] if goal else payload)
+        from engine.answer import payloads
+
+        _emit_json(payloads.assessments(eng, results, peildatum, one_goal=bool(goal)))
         return
-    _echo(render_assessment(results[0], eng.kb) if goal else render_overview(results, eng.kb), nl=False)
+    if detail:
+        _echo("\n".join(render_assessment(r, eng.kb) for r in results), nl=False)
+    elif goal:
+        _echo(render_short_answer(results[0], eng.kb), nl=False)
+    else:
+        _echo(render_overview(results, eng.kb), nl=False)
 
 
 @main.command("why-not")
@@ -381,11 +395,12 @@ def assess(file: Path, goal: str | None, peildatum: date, voorrang: str | None, 
 )
 @peildatum_option
 @format_option
-def why_not(file: Path, goal: str, max_changes: int, peildatum: date, fmt: str) -> None:
-    """List every route to the goal with what fails, and the smallest changes that would help."""
+@detail_option
+def why_not(file: Path, goal: str, max_changes: int, peildatum: date, fmt: str, detail: bool) -> None:
+    """What decides the goal and the smallest changes that would help; --detail: every route with what fails."""
     from engine.answer import payloads
     from engine.applicant.facts import read_applicant_file
-    from explain import render_why_not
+    from explain import render_short_answer, render_why_not
 
     eng = _engine()
     try:
@@ -396,7 +411,10 @@ def why_not(file: Path, goal: str, max_changes: int, peildatum: date, fmt: str) 
     if fmt == "json":
         _emit_json(payload)
         return
-    _echo(render_why_not(result, eng.kb, repairs), nl=False)
+    if detail:
+        _echo(render_why_not(result, eng.kb, repairs), nl=False)
+    else:
+        _echo(render_short_answer(result, eng.kb, repairs, command="why-not"), nl=False)
 
 
 @main.command()

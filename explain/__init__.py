@@ -7,6 +7,8 @@ which come from the declarations, so a new rule needs no template change.
 
 from __future__ import annotations
 
+import re
+import textwrap
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -122,8 +124,6 @@ def duration(value: dict[str, int]) -> str:
 
 def block(text: str, indent: int = 2, width: int = 100, wrap: bool = True) -> str:
     """Text indented (and wrapped) as a block, without a trailing newline."""
-    import textwrap
-
     pad = " " * indent
     lines = []
     for line in str(text).rstrip("\n").split("\n"):
@@ -132,6 +132,36 @@ def block(text: str, indent: int = 2, width: int = 100, wrap: bool = True) -> st
         else:
             lines.append(line)
     return "\n".join(pad + line if line else "" for line in lines)
+
+
+LINE_WIDTH = 100  # no line of text output is longer (tests/test_line_width.py)
+_BULLET = re.compile(r"( *)((?:[-·•] |\d+\. )?)")
+
+
+def wrap_lines(text: str, width: int = LINE_WIDTH) -> str:
+    """Every line longer than `width` wrapped at spaces, its continuation indented under its text
+    (past the bullet), so a long quote or list still reads as one item. Words are never split:
+    a single word (a path, a quote without spaces) longer than the width stays whole."""
+    out = []
+    for line in text.split("\n"):
+        if len(line) <= width:
+            out.append(line)
+            continue
+        indent, bullet = _BULLET.match(line).groups()
+        body = line[len(indent) + len(bullet) :]
+        out.extend(
+            textwrap.wrap(
+                body,
+                width,
+                initial_indent=indent + bullet,
+                subsequent_indent=indent + " " * len(bullet),
+                break_long_words=False,
+                break_on_hyphens=False,
+                replace_whitespace=False,
+            )
+            or [line]
+        )
+    return "\n".join(out)
 
 
 def getal(n: int) -> str:
@@ -206,6 +236,11 @@ _ENV.filters.update(status_class=status_class, euro_input=euro_input)
 _ENV.globals.update(outcome_words=OUTCOME_WORDS, comparator_words=COMPARATOR_WORDS)
 
 
+def _text(name: str, **context: Any) -> str:
+    """A text template rendered, every line at most LINE_WIDTH characters."""
+    return wrap_lines(_ENV.get_template(name).render(**context))
+
+
 def _shown_exceptions(assessment: Any, why_not: bool = False) -> set[str]:
     """The exceptions the justification already works out in its proof or scope (not as a pointer
     back). Why-not shows neither for an eligible applicant ("Er ontbreekt niets")."""
@@ -251,7 +286,144 @@ def _context(assessment: Any, kb: Any) -> dict[str, Any]:
 
 def render_assessment(assessment: Any, kb: Any) -> str:
     """The justification of one assessment: conclusion first, then the reasons."""
-    return _ENV.get_template("assessment.txt.j2").render(**_context(assessment, kb))
+    return _text("assessment.txt.j2", **_context(assessment, kb))
+
+
+def _sources_of(node: Any, kb: Any) -> list[str]:
+    """The files a condition cites: its own source, or for a source disagreement (which has none)
+    the sources of the rules it weighs (from the declarations: a node shown above has no children)."""
+    if node.source:
+        return [node.source["file"]]
+    dis = kb.disagreements.get(node.rule_id or "")
+    return sorted({kb.rules[r].source.file for r in dis.rule_ids}) if dis else []
+
+
+def _facts_under(node: Any) -> list[dict[str, Any]]:
+    """The input facts and computed values a condition was decided on, each once, in proof order."""
+    seen: dict[str, dict[str, Any]] = {}
+
+    def walk(n: Any) -> None:
+        if n.kind in ("fact", "quantity"):
+            if n.node not in seen:
+                unit = n.detail.get("unit", "")
+                free = n.detail.get("free_text", False)
+                seen[n.node] = {"label": n.label, "value": fact_value(n.value, unit, free), "known": n.value is not None}
+            return
+        for c in n.children:
+            walk(c)
+
+    walk(node)
+    return list(seen.values())
+
+
+def _condition(node: Any, kb: Any) -> dict[str, Any]:
+    files = _sources_of(node, kb)
+    return {
+        "rule_id": node.rule_id or "",
+        "label": node.label,
+        "value": node.value,
+        "sources": [source_file(f) for f in files],
+        "files": files,
+        "facts": _facts_under(node),
+        "disagreement": (node.rule_id or "") in kb.disagreements,
+    }
+
+
+def _deepest(nodes: list[Any]) -> list[Any]:
+    """Of conditions that fail, those that no other one among them explains (none below them fails)."""
+    ids = {id(n) for n in nodes}
+    out, seen = [], set()
+    for n in nodes:
+        below = [d for c in n.children for d in c.walk()]
+        if any(id(d) in ids for d in below) or n.rule_id in seen:
+            continue
+        seen.add(n.rule_id)
+        out.append(n)
+    return out
+
+
+def short_answer_view(assessment: Any, kb: Any) -> dict[str, Any]:
+    """What the short answer says, as data (text and web page render it, all wording in templates):
+    the conclusion, the conditions that decide it, the fee per form, the next step, the sources."""
+    from engine.answer.proof import failing_conditions
+
+    a = assessment
+    decisive: list[Any] = []
+    if a.outcome == "out_of_scope":
+        roots = a.scope.children if a.scope.kind == "conclusion" else [a.scope]
+        decisive = [n for n in roots if n.rule_id and n.value is True]
+    elif a.outcome == "eligible":
+        route = a.proof
+        if route.kind == "conclusion":
+            route = next(c for c in route.children if c.value is True)
+        decisive = [c for c in route.children if c.rule_id and c.kind in ("rule", "consensus")] or [route]
+    else:
+        wanted = False if a.outcome == "not_eligible" else None
+        found = [n for n in failing_conditions(a.proof) if n.rule_id and n.value is wanted]
+        # the goal itself is no reason of its own (an exception that replaces its conditions, say)
+        decisive = [n for n in _deepest(found) if n is not a.proof]
+        if a.outcome == "not_eligible":
+            decisive = decisive or [a.proof]
+    conditions, seen = [], set()
+    for n in decisive:
+        if n.rule_id not in seen:
+            seen.add(n.rule_id)
+            conditions.append(_condition(n, kb))
+    forms = [c for c in a.consequences if c["form"]]
+    cited = sorted(
+        {f for c in conditions for f in c["files"]}
+        | {r["source"]["file"] for r in a.elsewhere_if if r.get("source")}
+        | {c["source"]["file"] for c in forms}
+    )
+    return {
+        "goal": a.goal,
+        "goal_label": a.goal_label,
+        "peildatum": a.peildatum,
+        "outcome": a.outcome,
+        "conditions": conditions,
+        "routes_hold": a.proof.value is True,
+        "elsewhere_if": [
+            {**r, "sources": [source_file(r["source"]["file"])] if r.get("source") else []} for r in a.elsewhere_if
+        ],
+        "reference": a.scope.detail.get("reference", "") if a.scope is not None else "",
+        "unknown_facts": [
+            {"label": kb.facts[n].label, "question": kb.facts[n].question, "open_norm": kb.facts[n].open_norm}
+            for n in a.unknown_facts
+        ],
+        "fees": [fee_view(f, kb) for f in a.fees],
+        "forms": [
+            {"form": c["form"], "applies": c["applies"], "label": c["label"], "rule_id": c["rule_id"]} for c in forms
+        ],
+        "sources": [_source_page(f, kb) for f in cited],
+    }
+
+
+def _source_page(file: str, kb: Any) -> dict[str, str]:
+    page = kb.sources.get(file)
+    return {
+        "number": source_file(file),
+        "file": file,
+        "title": page.title if page else "",
+        "publisher": page.publisher if page else "",
+    }
+
+
+def source_pages(kb: Any, files: Any) -> list[dict[str, str]]:
+    """The cited files with their page titles (kb/bronnen.yaml), in file order."""
+    return [_source_page(f, kb) for f in sorted(set(files))]
+
+
+def render_short_answer(assessment: Any, kb: Any, repairs: Any = None, command: str = "assess") -> str:
+    """The short answer to one goal: conclusion, the conditions that decide it, the fee, the next
+    step, and each cited source by its page title. With `repairs` (why-not) what would help too;
+    `command` is what the next step points back to (`assess` or `why-not`). The full tree is
+    `render_assessment` / `render_why_not` (`--detail`)."""
+    return _text(
+        "short_answer.txt.j2",
+        **short_answer_view(assessment, kb),
+        repairs=_repairs_view(repairs, kb),
+        command=command,
+    )
 
 
 def _either(values: list[Any]) -> str:
@@ -301,25 +473,29 @@ def _grouped_repairs(repairs: list[Any], kb: Any) -> list[dict[str, Any]]:
     return list(groups.values())
 
 
+def _repairs_view(repairs: Any, kb: Any) -> dict[str, Any] | None:
+    if repairs is None:
+        return None
+    return {
+        "items": _grouped_repairs(repairs.repairs, kb),
+        "candidates": [kb.facts[c].label for c in repairs.candidates],
+        "not_tried": [kb.facts[c].label for c in repairs.not_tried],
+        "max_changes": repairs.searched_up_to,
+        "exhaustive": repairs.exhaustive,
+        "larger_exist": repairs.larger_exist,
+        "nothing_helps": repairs.nothing_helps,
+        "horizon": repairs.horizon,
+        "assumed_in_scope": repairs.assumed_in_scope,
+        "needs_no_change": repairs.needs_no_change,
+    }
+
+
 def render_why_not(assessment: Any, kb: Any, repairs: Any = None) -> str:
     """Every route to the goal with what fails or is unknown on it, then what would help."""
     context = _context(assessment, kb)
     context["exceptions_shown"] = _shown_exceptions(assessment, why_not=True)
-    context["repairs"] = None
-    if repairs is not None:
-        context["repairs"] = {
-            "items": _grouped_repairs(repairs.repairs, kb),
-            "candidates": [kb.facts[c].label for c in repairs.candidates],
-            "not_tried": [kb.facts[c].label for c in repairs.not_tried],
-            "max_changes": repairs.searched_up_to,
-            "exhaustive": repairs.exhaustive,
-            "larger_exist": repairs.larger_exist,
-            "nothing_helps": repairs.nothing_helps,
-            "horizon": repairs.horizon,
-            "assumed_in_scope": repairs.assumed_in_scope,
-            "needs_no_change": repairs.needs_no_change,
-        }
-    return _ENV.get_template("why_not.txt.j2").render(**context)
+    context["repairs"] = _repairs_view(repairs, kb)
+    return _text("why_not.txt.j2", **context)
 
 
 def _first_failure(proof: Any) -> str:
@@ -374,7 +550,7 @@ def render_overview(assessments: list[Any], kb: Any) -> str:
         for a in assessments
     ]
     peildatum = assessments[0].peildatum if assessments else date.today()
-    return _ENV.get_template("overview.txt.j2").render(items=items, peildatum=peildatum)
+    return _text("overview.txt.j2", items=items, peildatum=peildatum)
 
 
 def render_rules(kb: Any) -> str:
@@ -385,7 +561,7 @@ def render_rules(kb: Any) -> str:
         {"id": a.id, "goals": a.goals, "label": kb.facts[a.fact].label, "value": a.value, "source": a.source}
         for a in kb.goal_assumptions.values()
     ]
-    return _ENV.get_template("rules.txt.j2").render(
+    return _text("rules.txt.j2", 
         rules=rules,
         disagreements=[
             {"d": d, "governing": (g := kb.governing(d)), "file": kb.rules[g[0]].source.file if g else None}
@@ -432,7 +608,7 @@ def fee_view(answer: Any, kb: Any) -> dict[str, Any]:
 
 def render_fees(answer: Any, kb: Any) -> str:
     """Which amount a form costs, per source, with the exception that decided it."""
-    return _ENV.get_template("fees.txt.j2").render(**fee_view(answer, kb))
+    return _text("fees.txt.j2", **fee_view(answer, kb))
 
 
 def render_comparison(report: dict[str, Any]) -> str:
@@ -447,12 +623,12 @@ def render_comparison(report: dict[str, Any]) -> str:
             for end in ("from", "to")
         }
     )
-    return _ENV.get_template("comparison.txt.j2").render(**report, fee_texts=fee_texts)
+    return _text("comparison.txt.j2", **report, fee_texts=fee_texts)
 
 
 def render_inventory(rows: list[Any]) -> str:
     """Every inventory row with the declarations that encode it, or why none does."""
-    return _ENV.get_template("inventory.txt.j2").render(rows=rows)
+    return _text("inventory.txt.j2", rows=rows)
 
 
 def _audit_context(report: Any) -> dict[str, Any]:
@@ -479,7 +655,7 @@ def _audit_context(report: Any) -> dict[str, Any]:
 
 def render_audit(report: Any) -> str:
     """The audit of the rule base as Dutch text: findings per kind, then what the search covered."""
-    return _ENV.get_template("audit.txt.j2").render(**_audit_context(report))
+    return _text("audit.txt.j2", **_audit_context(report))
 
 
 def render_audit_html(report: Any, svg: str | None = None) -> str:

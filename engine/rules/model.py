@@ -82,6 +82,16 @@ class Source:
 
 
 @dataclass(frozen=True)
+class SourcePage:
+    """A source file as a reader knows it: the title of its page, and who publishes it where the
+    knowledge base knows (section `bronnen`, kb/bronnen.yaml)."""
+
+    file: str
+    title: str
+    publisher: str = ""
+
+
+@dataclass(frozen=True)
 class Assumption:
     """What a declaration rests on when no seed states it: a legal basis and why it is needed.
 
@@ -358,6 +368,7 @@ class KnowledgeBase:
     audit_notes: list[AuditNote] = field(default_factory=list)  # section `audit` of any file
     goal_assumptions: dict[str, GoalAssumption] = field(default_factory=dict)  # section `aanvraag_voor_doel`
     precedences: dict[str, SourcePrecedence] = field(default_factory=dict)  # section `voorrang`
+    sources: dict[str, SourcePage] = field(default_factory=dict)  # section `bronnen`, by file name
     # derived indexes, filled by `index()`
     rules_for: dict[str, list[str]] = field(default_factory=dict)
     exceptions_of: dict[str, list[str]] = field(default_factory=dict)
@@ -653,6 +664,7 @@ SECTIONS = (
     "aanvraag_voor_doel",
     "voorrang",
     "audit",
+    "bronnen",
 )
 
 
@@ -1034,7 +1046,7 @@ def _check_precedences(kb: KnowledgeBase) -> None:
 
 def declaration_files(directory: Path) -> list[Path]:
     """The shared declaration files first, then one file per legal domain under regels/."""
-    names = ("feiten", "grootheden", "bronverschillen", "voorrang", "doelen", "audit")
+    names = ("bronnen", "feiten", "grootheden", "bronverschillen", "voorrang", "doelen", "audit")
     shared = [directory / f"{name}.yaml" for name in names]
     return [p for p in shared if p.exists()] + sorted((directory / "regels").glob("*.yaml"))
 
@@ -1059,6 +1071,7 @@ def load_knowledge_base(directory: Path = KB_DIR) -> KnowledgeBase:
     goal_assumptions: dict[str, GoalAssumption] = {}
     precedences: dict[str, SourcePrecedence] = {}
     audit_notes: list[AuditNote] = []
+    sources: dict[str, SourcePage] = {}
     origin: dict[tuple[str, str], str] = {}
 
     def claim(section: str, name: str, path: Path) -> None:
@@ -1126,6 +1139,11 @@ def load_knowledge_base(directory: Path = KB_DIR) -> KnowledgeBase:
             precedences[precedence.id] = precedence
         if "audit" in data:
             audit_notes.extend(_audit_section(data["audit"], path))
+        for name, raw in (data.get("bronnen") or {}).items():
+            claim("bron", str(name), path)
+            if not isinstance(raw, dict) or not raw.get("titel") or set(raw) - {"titel", "uitgever"}:
+                raise KnowledgeBaseError(f"{_where(path, str(name))}: een bron heeft 'titel' en mag 'uitgever' hebben")
+            sources[str(name)] = SourcePage(str(name), str(raw["titel"]), str(raw.get("uitgever", "")))
     _check_date_order(facts, origin)
     _check_periods_and_roles(facts, period_fields, origin)
     kb = KnowledgeBase(
@@ -1142,6 +1160,7 @@ def load_knowledge_base(directory: Path = KB_DIR) -> KnowledgeBase:
         audit_notes,
         goal_assumptions,
         precedences,
+        sources,
     )
     kb.index()
     check_knowledge_base(kb)
