@@ -440,7 +440,10 @@ def fees(file: Path, goal: str | None, form: str | None, voorrang: str | None, p
     except VerblijfsregelsError as exc:
         raise UsageError(str(exc)) from None
     if fmt == "json":
-        _emit_json(payloads.fees(answers, one_form=bool(form)))
+        _emit_json(payloads.fees(eng, answers, goal, peildatum))
+        return
+    if not answers:
+        _echo(f"Leges voor {eng.kb.goals[goal].label}: {payloads.NO_FORM}.")
         return
     _echo("\n".join(render_fees(a, eng.kb) for a in answers), nl=False)
 
@@ -625,7 +628,7 @@ def rules(fmt: str, inventory: bool) -> None:
         except VerblijfsregelsError as exc:
             raise UsageError(f"kennisbank: {exc}") from None
         if fmt == "json":
-            _emit_json(payloads.inventory(rows))
+            _emit_json(payloads.inventory(eng.kb, rows))
         else:
             _echo(render_inventory(rows), nl=False)
         return
@@ -746,7 +749,7 @@ def batch(
     goals = tuple(sorted(set().union(*(kb.goals for kb in kbs))))
     fee_goals = tuple(sorted(set().union(*map(goals_with_fees, kbs))))
     suffixes = ("",) if len(runs) == 1 else ("_a", "_b")
-    row_format = RowFormat(out_format, goals, fee_goals, suffixes)
+    row_format = RowFormat(out_format, goals, fee_goals, suffixes, eng.kb.version)
     labels = (f"peildatum {peildatum}", f"peildatum {other}" if other else f"kennisbank {compare_kb}")
     comparison = Comparison(labels) if len(runs) > 1 else None
     failed = 0
@@ -1092,19 +1095,20 @@ def serve(host: str, port: int, workers: int) -> None:
 @main.command()
 @click.option(
     "--kind",
-    type=Keuze(["applicant", "assessment", "fees", "why-not", "interview-step"]),
+    type=Keuze(
+        ["applicant", "assessment", "overview", "fees", "why-not", "interview-step", "rules", "inventory", "batch-row"]
+    ),
     default="applicant",
     show_default=True,
-    help="The applicant file, or the JSON that assess, fees, why-not or interview --next prints.",
+    help="The applicant file, or the JSON that assess, fees, why-not, interview --next, rules or batch prints.",
 )
 def schema(kind: str) -> None:
-    """Print the JSON Schema of an applicant file, an assessment, a fee answer, a why-not or an interview step."""
+    """Print the JSON Schema of an applicant file or of any JSON output."""
     if kind != "applicant":
         from engine.answer.assess import ASSESSMENT_SCHEMA
+        from engine.answer.payloads import SCHEMA_FILES
 
-        name = {"assessment": "assessment", "fees": "fees", "why-not": "why_not", "interview-step": "interview_step"}[
-            kind
-        ]
+        name = SCHEMA_FILES[kind]
         _echo(ASSESSMENT_SCHEMA.with_name(f"{name}.schema.json").read_text(encoding="utf-8"), nl=False)
         return
     from engine.applicant.facts import json_schema

@@ -259,8 +259,16 @@ def _shown_exceptions(assessment: Any, why_not: bool = False) -> set[str]:
     }
 
 
+def _cited_files(assessment: Any) -> set[str]:
+    parts = [assessment.proof] + ([assessment.scope] if assessment.scope else []) + assessment.exceptions_applied
+    files = {n.source["file"] for part in parts for n in part.walk() if n.source}
+    files |= {c["source"]["file"] for c in assessment.consequences + assessment.terms if c.get("source")}
+    return {f for f in files if f != "aanname"}
+
+
 def _context(assessment: Any, kb: Any) -> dict[str, Any]:
     return {
+        "sources": source_pages(kb, _cited_files(assessment)),
         "goal_label": assessment.goal_label,
         "peildatum": assessment.peildatum,
         "outcome": assessment.outcome,
@@ -307,7 +315,11 @@ def _facts_under(node: Any) -> list[dict[str, Any]]:
             if n.node not in seen:
                 unit = n.detail.get("unit", "")
                 free = n.detail.get("free_text", False)
-                seen[n.node] = {"label": n.label, "value": fact_value(n.value, unit, free), "known": n.value is not None}
+                seen[n.node] = {
+                    "label": n.label,
+                    "value": fact_value(n.value, unit, free),
+                    "known": n.value is not None,
+                }
             return
         for c in n.children:
             walk(c)
@@ -561,7 +573,8 @@ def render_rules(kb: Any) -> str:
         {"id": a.id, "goals": a.goals, "label": kb.facts[a.fact].label, "value": a.value, "source": a.source}
         for a in kb.goal_assumptions.values()
     ]
-    return _text("rules.txt.j2", 
+    return _text(
+        "rules.txt.j2",
         rules=rules,
         disagreements=[
             {"d": d, "governing": (g := kb.governing(d)), "file": kb.rules[g[0]].source.file if g else None}
@@ -732,6 +745,7 @@ def render_decision_page(kb: Any, meta: dict[str, Any], assessments: list[Any], 
                 "max_changes": found.searched_up_to if found else 0,
                 "proof": a.proof,
                 "scope": a.scope,
+                "short": short_answer_view(a, kb),  # what the short answer says, as the text gives it
             }
         )
     return _page("decision", meta, title="Beslissing", items=items)

@@ -369,6 +369,8 @@ class KnowledgeBase:
     goal_assumptions: dict[str, GoalAssumption] = field(default_factory=dict)  # section `aanvraag_voor_doel`
     precedences: dict[str, SourcePrecedence] = field(default_factory=dict)  # section `voorrang`
     sources: dict[str, SourcePage] = field(default_factory=dict)  # section `bronnen`, by file name
+    # the rule-base version every JSON answer carries: engine.rules.cache.content_key, set by Engine
+    version: str = ""
     # derived indexes, filled by `index()`
     rules_for: dict[str, list[str]] = field(default_factory=dict)
     exceptions_of: dict[str, list[str]] = field(default_factory=dict)

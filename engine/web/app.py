@@ -36,12 +36,7 @@ from engine.web.requests import MAX_BODY_BYTES, BodyTooLarge, Field, decode_body
 from explain import STATIC_DIR
 
 API_VERSION = "1"
-SCHEMA_FILES = {
-    "assessment": "assessment",
-    "fees": "fees",
-    "why-not": "why_not",
-    "interview-step": "interview_step",
-}
+SCHEMA_FILES = payloads.SCHEMA_FILES
 SECURITY_HEADERS = [
     (
         b"content-security-policy",
@@ -121,7 +116,7 @@ class Api:
                 schema:
                   oneOf:
                     - {$ref: '#/components/schemas/assessment'}
-                    - {type: array, items: {$ref: '#/components/schemas/assessment'}}
+                    - {$ref: '#/components/schemas/overview'}
           413: {$ref: '#/components/responses/TooLarge'}
           422: {$ref: '#/components/responses/BadInput'}
         """
@@ -179,7 +174,6 @@ class Api:
                 schema:
                   oneOf:
                     - {$ref: '#/components/schemas/fees'}
-                    - {type: array, items: {$ref: '#/components/schemas/fees'}}
           413: {$ref: '#/components/responses/TooLarge'}
           422: {$ref: '#/components/responses/BadInput'}
         """
@@ -192,7 +186,7 @@ class Api:
             answers = payloads.fee_answers(
                 self.eng, applicant, got["goal"], got["form"], got["peildatum"], got["voorrang"]
             )
-            return payloads.fees(answers, one_form=got["form"] is not None)
+            return payloads.fees(self.eng, answers, got["goal"], got["peildatum"])
 
         return json_response(await run_in_threadpool(work))
 
@@ -249,7 +243,7 @@ class Api:
           404: {$ref: '#/components/responses/NotFound'}
         """
         wanted = request.path_params["id"]
-        for declaration in payloads.rules(self.eng.kb):
+        for declaration in payloads.rules(self.eng.kb)["rules"]:
             if declaration["id"] == wanted:
                 return json_response(declaration)
         return error_response(404, f"geen declaratie met id '{visible(wanted)}'")
@@ -261,7 +255,7 @@ class Api:
           - name: kind
             in: path
             required: true
-            schema: {enum: [applicant, assessment, fees, why-not, interview-step]}
+            schema: {enum: [applicant, assessment, overview, fees, why-not, interview-step, rules, inventory, batch-row]}
         responses:
           200:
             description: het JSON Schema (wat `verblijfsregels schema --kind` geeft)
