@@ -136,6 +136,7 @@ def block(text: str, indent: int = 2, width: int = 100, wrap: bool = True) -> st
 
 LINE_WIDTH = 100  # no line of text output is longer (tests/test_line_width.py)
 _BULLET = re.compile(r"( *)((?:[-·•] |\d+\. )?)")
+_HEADING = re.compile(r"[^\s:]+(?: \([^)]*\))?: ")
 
 
 def wrap_lines(text: str, width: int = LINE_WIDTH) -> str:
@@ -149,12 +150,15 @@ def wrap_lines(text: str, width: int = LINE_WIDTH) -> str:
             continue
         indent, bullet = _BULLET.match(line).groups()
         body = line[len(indent) + len(bullet) :]
+        # a heading line such as "C11: label" or "Conclusie: …" hangs its continuation under it,
+        # so a listing's next entry still starts at the margin
+        hang = "  " if not indent and not bullet and _HEADING.match(line) else " " * len(bullet)
         out.extend(
             textwrap.wrap(
                 body,
                 width,
                 initial_indent=indent + bullet,
-                subsequent_indent=indent + " " * len(bullet),
+                subsequent_indent=indent + hang,
                 break_long_words=False,
                 break_on_hyphens=False,
                 replace_whitespace=False,
@@ -386,6 +390,7 @@ def short_answer_view(assessment: Any, kb: Any) -> dict[str, Any]:
         {f for c in conditions for f in c["files"]}
         | {r["source"]["file"] for r in a.elsewhere_if if r.get("source")}
         | {c["source"]["file"] for c in forms}
+        | {e.source["file"] for e in a.exceptions_applied if e.source}
     )
     return {
         "goal": a.goal,
@@ -401,6 +406,14 @@ def short_answer_view(assessment: Any, kb: Any) -> dict[str, Any]:
         "unknown_facts": [
             {"label": kb.facts[n].label, "question": kb.facts[n].question, "open_norm": kb.facts[n].open_norm}
             for n in a.unknown_facts
+        ],
+        "exceptions": [
+            {
+                "label": e.label,
+                "sets_aside": e.detail.get("exception_to_label", ""),
+                "sources": [source_file(e.source["file"])] if e.source else [],
+            }
+            for e in a.exceptions_applied
         ],
         "fees": [fee_view(f, kb) for f in a.fees],
         "forms": [
