@@ -129,3 +129,12 @@ def test_assess_prints_the_short_answer_by_default_and_the_tree_with_detail():
     why = _run("why-not", example, "--goal", GOAL, "--peildatum", "2020-11-22")
     assert "Antwoord: nee" in why.stdout and "Wat zou helpen:" in why.stdout
     assert "Route 1:" in _run("why-not", example, "--goal", GOAL, "--peildatum", "2020-11-22", "--detail").stdout
+
+
+def test_the_readme_shows_the_short_answer_its_first_command_prints():
+    """The README's first example is the output of its first command, at the peildatum it names."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    shown = readme.split("```text\n", 1)[1].split("```", 1)[0]
+    assert readme.index("```text\n") < readme.index("## Voor wie")
+    printed = _run("assess", "voorbeelden/aanvrager.yaml", "--goal", GOAL, "--peildatum", "2026-11-22")
+    assert printed.returncode == 0 and shown == printed.stdout

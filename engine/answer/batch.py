@@ -716,7 +716,7 @@ class RowFormat:
         header = ["rij", "fout"]
         for suffix in self.suffixes:
             header += [f"{g}{suffix}" for g in self.goals] + [f"leges_{g}{suffix}" for g in self.fee_goals]
-        return self._csv_text([header])
+        return self._csv_text([header + ["kb_version"]])  # last: each row says which rules made it
 
     def text(self, results: list[dict[str, Any]]) -> str:
         if self.fmt == "jsonl":
@@ -746,6 +746,7 @@ class RowFormat:
                 outcomes, leges = run["uitkomsten"], run["leges"]
                 row += [outcomes.get(g, "") for g in self.goals]
                 row += [text_of(leges[g]) if g in leges else "" for g in self.fee_goals]
+            row.append(self.kb_version)
             rows.append(row)
         return self._csv_text(rows)
 
