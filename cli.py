@@ -443,7 +443,9 @@ def fees(file: Path, goal: str | None, form: str | None, voorrang: str | None, p
         _emit_json(payloads.fees(eng, answers, goal, peildatum))
         return
     if not answers:
-        _echo(f"Leges voor {eng.kb.goals[goal].label}: {payloads.NO_FORM}.")
+        from explain import render_no_form
+
+        _echo(render_no_form(eng.kb.goals[goal].label), nl=False)
         return
     _echo("\n".join(render_fees(a, eng.kb) for a in answers), nl=False)
 

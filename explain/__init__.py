@@ -557,10 +557,11 @@ def render_overview(assessments: list[Any], kb: Any) -> str:
             "goal": a.goal,
             "goal_label": a.goal_label,
             "outcome": a.outcome,
-            "reason": _first_failure(a.proof) if a.outcome == "not_eligible" else "",
+            # what decides a refusal, in the words of the short answer (no chain of rule ids)
+            "failing": short_answer_view(a, kb)["conditions"] if a.outcome == "not_eligible" else [],
             "deciding": [kb.facts[n].label for n in a.unknown_facts] or ["tegenstrijdige afleidingen"],
             "reference": a.scope.detail.get("reference", "") if a.scope is not None else "",
-            "elsewhere": [r["rule_id"] for r in a.elsewhere_if],
+            "elsewhere": [r["label"] for r in a.elsewhere_if],
             "routes_hold": a.proof.value is True,
             # the fee beside each route that is open, as `fees --goal` gives it; a form whose
             # consequence may still not apply is marked
@@ -635,6 +636,11 @@ def fee_view(answer: Any, kb: Any) -> dict[str, Any]:
 def render_fees(answer: Any, kb: Any) -> str:
     """Which amount a form costs, per source, with the exception that decided it."""
     return _text("fees.txt.j2", **fee_view(answer, kb))
+
+
+def render_no_form(goal_label: str) -> str:
+    """`fees --goal` where the sources name no application form for the goal in this situation."""
+    return _text("no_form.txt.j2", goal_label=goal_label)
 
 
 def render_comparison(report: dict[str, Any]) -> str:
