@@ -69,7 +69,7 @@ def status(value: Any) -> str:
 def fact_value(value: Any, unit: str = "", free_text: bool = False) -> str:
     """How an input fact or quantity reads; `free_text` (a fact of type tekst) exactly as given."""
     if free_text and isinstance(value, str):
-        return value
+        return FREE_START + value + FREE_END  # verbatim: wrap_lines leaves it whole, then unmarks it
     if value is True:
         return "ja"
     if value is False:
@@ -139,10 +139,32 @@ _BULLET = re.compile(r"( *)((?:[-·•] |\d+\. )?)")
 _HEADING = re.compile(r"[^\s:]+(?: \([^)]*\))?: ")
 
 
+FREE_START, FREE_END = "\ue000", "\ue001"  # around free text in a template's output (fact_value)
+_FREE = re.compile(f"{FREE_START}(.*?){FREE_END}", re.S)
+
+
+def unmarked(text: str) -> str:
+    """Output without the marks around free text (what a page or an unwrapped text shows)."""
+    return text.replace(FREE_START, "").replace(FREE_END, "")
+
+
 def wrap_lines(text: str, width: int = LINE_WIDTH) -> str:
     """Every line longer than `width` wrapped at spaces, its continuation indented under its text
     (past the bullet), so a long quote or list still reads as one item. Words are never split:
-    a single word (a path, a quote without spaces) longer than the width stays whole."""
+    a single word (a path, a quote without spaces) longer than the width stays whole. Free text
+    of the applicant (marked by fact_value) is never wrapped: it comes out verbatim, however long."""
+    kept: list[str] = []
+
+    def keep(match: re.Match) -> str:
+        kept.append(match.group(1))
+        return f"\ue002{len(kept) - 1}\ue003"
+
+    text = _FREE.sub(keep, text)
+    wrapped = _wrap(text, width)
+    return re.sub("\ue002(\\d+)\ue003", lambda m: kept[int(m.group(1))], wrapped)
+
+
+def _wrap(text: str, width: int) -> str:
     out = []
     for line in text.split("\n"):
         if len(line) <= width:
@@ -706,7 +728,7 @@ def _rule_order(rule_id: str) -> tuple:
 
 def _page(name: str, meta: dict[str, Any], **context: Any) -> str:
     """A web page: `meta` holds the peildatum, the knowledge-base version and the report date."""
-    return _ENV.get_template(f"web/{name}.html.j2").render(**meta, **context)
+    return unmarked(_ENV.get_template(f"web/{name}.html.j2").render(**meta, **context))
 
 
 def render_start_page(kb: Any, meta: dict[str, Any], goal: str | None = None, error: str = "") -> str:
