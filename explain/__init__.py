@@ -709,7 +709,8 @@ def _audit_context(report: Any) -> dict[str, Any]:
 
 def render_audit(report: Any) -> str:
     """The audit of the rule base as Dutch text: findings per kind, then what the search covered."""
-    return _text("audit.txt.j2", **_audit_context(report))
+    # not wrapped yet: the audit's text is laid out by the audit's own work (h/auditdiff, h/bronnen)
+    return _ENV.get_template("audit.txt.j2").render(**_audit_context(report))
 
 
 def render_audit_html(report: Any, svg: str | None = None) -> str:
