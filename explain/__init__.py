@@ -134,7 +134,7 @@ def block(text: str, indent: int = 2, width: int = 100, wrap: bool = True) -> st
     return "\n".join(pad + line if line else "" for line in lines)
 
 
-LINE_WIDTH = 100  # no line of text output is longer (tests/test_line_width.py)
+LINE_WIDTH = 100  # no line of text output is longer (tests/test_short_answer.py)
 _BULLET = re.compile(r"( *)((?:[-·•] |\d+\. )?)")
 _HEADING = re.compile(r"[^\s:]+(?: \([^)]*\))?: ")
 
