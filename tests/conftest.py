@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from datetime import date
 from pathlib import Path
 
@@ -74,3 +75,9 @@ def engine() -> Engine:
 @pytest.fixture(scope="session")
 def kb(engine):
     return engine.kb
+
+
+def flat(text: str) -> str:
+    """Text as one line: text output wraps at 100 columns (explain.wrap_lines), only at spaces, so a
+    sentence or quote is looked for in it with its line breaks and indentation read as one space."""
+    return re.sub(r"[ \n]+", " ", text)
