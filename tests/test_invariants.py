@@ -214,6 +214,9 @@ def check_adding_a_fact(engine, example) -> list[str]:
     facts, name, value = example
     if name is None:
         return []
+    added = {**facts, name: value}
+    if kit.mogelijk(engine.kb, added, PEILDATUM, [name]) != added:
+        return []  # no such person: the vocabulary's constraints (kb/beperkingen.yaml) rule it out
     before = _goal_outcomes(engine, facts)
     after = _goal_outcomes(engine, {**facts, name: value})
     named: list[str] = []
