@@ -806,7 +806,7 @@ def _ask_periods(eng, question, data: dict, peildatum: date, can_go_back: bool =
 
 
 def _shown_answer(kb, name: str, value) -> str:
-    from explain import fact_value, fact_value_en
+    from explain import fact_value, fact_value_en, unmarked
 
     fact = kb.facts[name]
     if fact.type == "keuze" and isinstance(value, str):
@@ -821,7 +821,7 @@ def _shown_answer(kb, name: str, value) -> str:
 
         value = parse_applicant(kb, {name: value}).values[name]
     shown = fact_value if _DIALOGUE["lang"] == "nl" else fact_value_en
-    return shown(value, free_text=fact.type == "tekst")
+    return unmarked(shown(value, free_text=fact.type == "tekst"))  # the marks are for wrap_lines only
 
 
 def _dialogue(eng, data: dict, skipped: set[str], goals: list[str], peildatum: date) -> None:

@@ -309,7 +309,7 @@ def period_en(p: Any) -> str:
 
 def fact_value_en(value: Any, unit: str = "", free_text: bool = False) -> str:
     if free_text and isinstance(value, str):
-        return value
+        return FREE_START + value + FREE_END  # verbatim, as in Dutch (fact_value)
     if value is True:
         return "yes"
     if value is False:
@@ -524,9 +524,10 @@ def _sources_of(node: Any, kb: Any) -> list[str]:
     return sorted({kb.rules[r].source.file for r in dis.rule_ids}) if dis else []
 
 
-def _facts_under(node: Any) -> list[dict[str, Any]]:
+def _facts_under(node: Any, lang: str = "nl") -> list[dict[str, Any]]:
     """The input facts and computed values a condition was decided on, each once, in proof order."""
     seen: dict[str, dict[str, Any]] = {}
+    shown = fact_value if lang == "nl" else fact_value_en
 
     def walk(n: Any) -> None:
         if n.kind in ("fact", "quantity"):
@@ -535,7 +536,7 @@ def _facts_under(node: Any) -> list[dict[str, Any]]:
                 free = n.detail.get("free_text", False)
                 seen[n.node] = {
                     "label": n.label,
-                    "value": fact_value(n.value, unit, free),
+                    "value": shown(n.value, unit, free),
                     "known": n.value is not None,
                 }
             return
@@ -546,7 +547,7 @@ def _facts_under(node: Any) -> list[dict[str, Any]]:
     return list(seen.values())
 
 
-def _condition(node: Any, kb: Any) -> dict[str, Any]:
+def _condition(node: Any, kb: Any, lang: str = "nl") -> dict[str, Any]:
     files = _sources_of(node, kb)
     return {
         "rule_id": node.rule_id or "",
@@ -554,7 +555,7 @@ def _condition(node: Any, kb: Any) -> dict[str, Any]:
         "value": node.value,
         "sources": [source_file(f) for f in files],
         "files": files,
-        "facts": _facts_under(node),
+        "facts": _facts_under(node, lang),
         "disagreement": (node.rule_id or "") in kb.disagreements,
     }
 
@@ -572,9 +573,10 @@ def _deepest(nodes: list[Any]) -> list[Any]:
     return out
 
 
-def short_answer_view(assessment: Any, kb: Any) -> dict[str, Any]:
+def short_answer_view(assessment: Any, kb: Any, lang: str = "nl") -> dict[str, Any]:
     """What the short answer says, as data (text and web page render it, all wording in templates):
-    the conclusion, the conditions that decide it, the fee per form, the next step, the sources."""
+    the conclusion, the conditions that decide it, the fee per form, the next step, the sources.
+    `kb` and `assessment` are in `lang` already (explain.lang.localized); values read in it too."""
     from engine.answer.proof import failing_conditions
 
     a = assessment
@@ -598,7 +600,7 @@ def short_answer_view(assessment: Any, kb: Any) -> dict[str, Any]:
     for n in decisive:
         if n.rule_id not in seen:
             seen.add(n.rule_id)
-            conditions.append(_condition(n, kb))
+            conditions.append(_condition(n, kb, lang))
     forms = [c for c in a.consequences if c["form"]]
     cited = sorted(
         {f for c in conditions for f in c["files"]}
@@ -629,7 +631,7 @@ def short_answer_view(assessment: Any, kb: Any) -> dict[str, Any]:
             }
             for e in a.exceptions_applied
         ],
-        "fees": [fee_view(f, kb) for f in a.fees],
+        "fees": [fee_view(f, kb, lang) for f in a.fees],
         "forms": [
             {"form": c["form"], "applies": c["applies"], "label": c["label"], "rule_id": c["rule_id"]} for c in forms
         ],
@@ -664,7 +666,7 @@ def render_short_answer(
     return _text(
         "short_answer.txt.j2",
         lang,
-        **short_answer_view(assessment, kb),
+        **short_answer_view(assessment, kb, lang),
         repairs=_repairs_view(repairs, kb, lang),
         command=command,
     )
@@ -782,7 +784,7 @@ def render_overview(assessments: list[Any], kb: Any, lang: str = "nl") -> str:
             "outcome": a.outcome,
             "reason": _first_failure(a.proof, lang) if a.outcome == "not_eligible" else "",
             # what decides a refusal, in the words of the short answer (no chain of rule ids)
-            "failing": short_answer_view(a, kb)["conditions"] if a.outcome == "not_eligible" else [],
+            "failing": short_answer_view(a, kb, lang)["conditions"] if a.outcome == "not_eligible" else [],
             "deciding": [kb.facts[n].label for n in a.unknown_facts] or [WORDS[lang]["contradicting"]],
             "reference": a.scope.detail.get("reference", "") if a.scope is not None else "",
             "elsewhere": [r["label"] for r in a.elsewhere_if],
