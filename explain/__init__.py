@@ -172,9 +172,16 @@ def _wrap(text: str, width: int) -> str:
             continue
         indent, bullet = _BULLET.match(line).groups()
         body = line[len(indent) + len(bullet) :]
-        # a heading line such as "C11: label" or "Conclusie: …" hangs its continuation under it,
-        # so a listing's next entry still starts at the margin
-        hang = "  " if not indent and not bullet and _HEADING.match(line) else " " * len(bullet)
+        # a heading line such as "C11: label" or "Conclusie: …" hangs its continuation four deep,
+        # below the lines of its entry (two deep), so a listing's next entry still starts at the
+        # margin; an indented line without a bullet (a quote or note under an entry) hangs two
+        # deeper: its continuation is never read as the entry's next line
+        if bullet:
+            hang = " " * len(bullet)
+        elif indent:
+            hang = "  "
+        else:
+            hang = "    " if _HEADING.match(line) else ""
         out.extend(
             textwrap.wrap(
                 body,
@@ -573,6 +580,16 @@ def _deepest(nodes: list[Any]) -> list[Any]:
     return out
 
 
+def _replacing_exceptions(proof: Any) -> list[Any]:
+    """The exceptions that apply to the applicant (their first part holds) and put their own
+    requirement in place of the rule's conditions, where that requirement is not met."""
+    return [
+        c
+        for c in proof.children
+        if c.kind == "exception" and c.value is False and len(c.children) > 1 and c.children[0].value is True
+    ]
+
+
 def short_answer_view(assessment: Any, kb: Any, lang: str = "nl") -> dict[str, Any]:
     """What the short answer says, as data (text and web page render it, all wording in templates):
     the conclusion, the conditions that decide it, the fee per form, the next step, the sources.
@@ -592,15 +609,19 @@ def short_answer_view(assessment: Any, kb: Any, lang: str = "nl") -> dict[str, A
     else:
         wanted = False if a.outcome == "not_eligible" else None
         found = [n for n in failing_conditions(a.proof) if n.rule_id and n.value is wanted]
-        # the goal itself is no reason of its own (an exception that replaces its conditions, say)
+        # the goal itself is no reason of its own: where an exception replaces its conditions, the
+        # exception whose own requirement is not met decides (born here: only public order refuses)
         decisive = [n for n in _deepest(found) if n is not a.proof]
         if a.outcome == "not_eligible":
-            decisive = decisive or [a.proof]
+            decisive = decisive or _replacing_exceptions(a.proof) or [a.proof]
     conditions, seen = [], set()
     for n in decisive:
         if n.rule_id not in seen:
             seen.add(n.rule_id)
-            conditions.append(_condition(n, kb, lang))
+            condition = _condition(n, kb, lang)
+            if n.kind == "exception":  # decided on what its requirement reads, not on when it applies
+                condition["facts"] = [f for c in n.children[1:] for f in _facts_under(c, lang)]
+            conditions.append(condition)
     forms = [c for c in a.consequences if c["form"]]
     cited = sorted(
         {f for c in conditions for f in c["files"]}

@@ -682,9 +682,26 @@ def test_a_closed_pipe_ends_quietly(tmp_path):
     assert stderr == "" and proc.returncode != 0
 
 
+def _logical(lines: list[str]) -> list[str]:
+    """Wrapped lines joined again: explain.wrap_lines hangs a continuation where no entry of the
+    listing starts (past a bullet, two deeper under an indented line, four deep under a heading at
+    the margin), so a line without a bullet at that depth continues the line it hangs under."""
+    out: list[str] = []
+    hang = None
+    for line in lines:
+        indent = len(line) - len(line.lstrip(" "))
+        if out and line.strip() and not line.lstrip().startswith("- ") and indent == hang:
+            out[-1] += " " + line.strip()
+            continue
+        out.append(line)
+        bullet = line.lstrip().startswith("- ")
+        hang = indent + 2 if bullet or indent else 4
+    return out
+
+
 def _entry(text: str, head: str) -> list[str]:
-    """The indented lines under the listing line that starts with `head`."""
-    lines = text.split(f"\n{head}", 1)[1].split("\n")[1:]
+    """The indented lines under the listing line that starts with `head`, each as one line."""
+    lines = "\n".join(_logical(text.split("\n"))).split(f"\n{head}", 1)[1].split("\n")[1:]
     return list(itertools.takewhile(lambda line: line.startswith(" "), lines))
 
 
@@ -715,11 +732,12 @@ def test_rules_inventory_shows_each_row_its_inventory_text_and_the_labels_of_the
 
     text = run("rules", "--inventory").stdout
     rows = {r.id: r for r in inventory(engine.kb)}
-    assert rows["A1"].description and f"\nA1: {rows['A1'].description}\n" in f"\n{text}"
+    listing = "\n".join(_logical(text.split("\n")))
+    assert rows["A1"].description and f"\nA1: {rows['A1'].description}\n" in f"\n{listing}"
     assert _entry(text, "A9: ") == [f"  gecodeerd door {d}: {engine.kb.rules[d].label}" for d in rows["A9"].encoded_by]
     assert "A1: A1" not in text
     for row in rows.values():
-        assert f"{row.id}: {row.description}" in text
+        assert f"{row.id}: {row.description}" in listing
         if not row.encoded_by:
             assert _entry(text, f"{row.id}: ") == [f"  niet gecodeerd — {row.not_encoded}"]
 
