@@ -1309,12 +1309,13 @@ def test_a_fact_nothing_reads_is_located_at_its_declaration(tmp_path):
     assert line.lstrip().startswith("ongelezen:") and f.declarations == ["ongelezen"]
 
 
-def test_the_real_audit_json_is_valid_against_the_published_schema(real_report):
+def test_the_real_audit_json_is_valid_against_the_published_schema(real_report, engine):
     import fastjsonschema
 
     schema = json.loads(CliRunner().invoke(main, ["schema", "--kind", "audit"]).stdout)
     data = json.loads(json.dumps(real_report.to_json()))
     fastjsonschema.compile(schema)(data)
+    assert data["kb_version"] == engine.kb.version  # the findings are about this rule base
     assert all(f["locations"] for f in data["findings"] if f["declarations"])
     broken = dict(data, findings=[{**data["findings"][0], "severity": "rood"}])
     with pytest.raises(fastjsonschema.JsonSchemaValueException):
