@@ -111,6 +111,13 @@ def test_every_mutant_of_the_gate_sample_is_killed_or_a_listed_equivalent(gate):
     assert not missed, "niet opgemerkt door de tests:\n" + "\n".join(missed)
 
 
+def test_the_report_names_the_rule_base_it_mutated(gate, engine):
+    report, _, _, _ = gate
+    data = report.to_json()
+    assert data["format"] == "verblijfsregels/mutation-report" and data["version"] == 2
+    assert data["kb_version"] == engine.kb.version
+
+
 def test_changing_c13_is_noticed_by_the_tests(gate):
     report, _, c13, _ = gate
     results = [r for r in report.results if r.mutant.id in c13]
