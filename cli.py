@@ -1656,14 +1656,15 @@ def serve(host: str, port: int, workers: int, why_not_seconds: float) -> None:
             "rules",
             "inventory",
             "batch-row",
+            "batch-compare",
             "audit",
             "audit-diff",
         ]
     ),
     default="applicant",
     show_default=True,
-    help="Het aanvragersbestand, of de JSON die assess, fees, why-not, interview --next, rules, batch, audit of "
-    "audit --against geeft.",
+    help="Het aanvragersbestand, of de JSON die assess, fees, why-not, interview --next, rules, batch (een rij, "
+    "of de vergelijking van --compare-…), audit of audit --against geeft.",
 )
 def schema(kind: str) -> None:
     """Geef het JSON Schema van een aanvragersbestand of van elke JSON-uitvoer."""
@@ -1672,6 +1673,11 @@ def schema(kind: str) -> None:
 
         name = "audit" if kind == "audit" else "audit_diff"
         _echo((Path(engine.checks.__file__).parent / f"{name}.schema.json").read_text(encoding="utf-8"), nl=False)
+        return
+    if kind == "batch-compare":  # not in payloads.SCHEMA_FILES: the HTTP API gives no comparison
+        from engine.answer.assess import ASSESSMENT_SCHEMA
+
+        _echo(ASSESSMENT_SCHEMA.with_name("batch_compare.schema.json").read_text(encoding="utf-8"), nl=False)
         return
     if kind != "applicant":
         from engine.answer.assess import ASSESSMENT_SCHEMA

@@ -90,3 +90,25 @@ def test_json_keys_are_english_machinery_with_dutch_domain_terms_only(engine):
     keys = set(data)
     assert keys & {"doel", "uitkomst", "leges", "bron", "bronnen"} == set()
     assert "peildatum" in keys and "goal" in keys and "outcome" in keys
+
+
+def test_the_batch_comparison_validates_against_the_batch_compare_schema(tmp_path):
+    """`batch --compare-peildatum … --format json`: the report of what changes between two runs."""
+    from engine.applicant.facts import load_applicant_file
+
+    row = load_applicant_file(Path(EXAMPLE))
+    source = tmp_path / "zaken.jsonl"
+    source.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in (row, row)), encoding="utf-8")
+    # in 2020 the example has not had its permit five years yet; in 2026 it has
+    args = ("batch", str(source), "--out", str(tmp_path / "uit.csv"), "--peildatum", "2020-11-22")
+    report = _json(*args, "--compare-peildatum", DAY)
+    validate = _schema("batch-compare")
+    validate(report)
+    assert report["rows"] == 2 and report["error_rows"] == 0
+    changed = [c for c in report["outcomes"]["onbepaalde_tijd_regulier"] if c["from"] != c["to"]]
+    assert changed and changed[0]["example_rows"] == [1, 2]
+    # a change counted for no one is no change: the schema refuses it
+    broken = json.loads(json.dumps(report))
+    broken["outcomes"]["onbepaalde_tijd_regulier"][0]["count"] = 0
+    with pytest.raises(fastjsonschema.JsonSchemaValueException):
+        validate(broken)
