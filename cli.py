@@ -1663,8 +1663,8 @@ def serve(host: str, port: int, workers: int, why_not_seconds: float) -> None:
     ),
     default="applicant",
     show_default=True,
-    help="Het aanvragersbestand, of de JSON die assess, fees, why-not, interview --next, rules, batch (een rij, "
-    "of de vergelijking van --compare-…), audit of audit --against geeft.",
+    help="Het aanvragersbestand, of de JSON die assess, fees, why-not, interview --next, rules, batch (een rij, of "
+    "met --compare-peildatum of --compare-kb de vergelijking), audit of audit --against geeft.",
 )
 def schema(kind: str) -> None:
     """Geef het JSON Schema van een aanvragersbestand of van elke JSON-uitvoer."""
