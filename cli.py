@@ -1659,19 +1659,20 @@ def serve(host: str, port: int, workers: int, why_not_seconds: float) -> None:
             "batch-compare",
             "audit",
             "audit-diff",
+            "mutation-report",
         ]
     ),
     default="applicant",
     show_default=True,
     help="Het aanvragersbestand, of de JSON die assess, fees, why-not, interview --next, rules, batch (een rij, of "
-    "met --compare-peildatum of --compare-kb de vergelijking), audit of audit --against geeft.",
+    "met --compare-peildatum of --compare-kb de vergelijking), audit, audit --against of mutate geeft.",
 )
 def schema(kind: str) -> None:
     """Geef het JSON Schema van een aanvragersbestand of van elke JSON-uitvoer."""
-    if kind in ("audit", "audit-diff"):
+    if kind in ("audit", "audit-diff", "mutation-report"):
         import engine.checks
 
-        name = "audit" if kind == "audit" else "audit_diff"
+        name = kind.replace("-", "_")
         _echo((Path(engine.checks.__file__).parent / f"{name}.schema.json").read_text(encoding="utf-8"), nl=False)
         return
     if kind == "batch-compare":  # not in payloads.SCHEMA_FILES: the HTTP API gives no comparison
