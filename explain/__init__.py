@@ -1036,8 +1036,7 @@ def _audit_context(report: Any) -> dict[str, Any]:
 
 def render_audit(report: Any) -> str:
     """The audit of the rule base as Dutch text: findings per kind, then what the search covered."""
-    # not wrapped yet: the audit's text is laid out by the audit's own work (h/auditdiff, h/bronnen)
-    return _ENV.get_template("audit.txt.j2").render(**_audit_context(report))
+    return _text("audit.txt.j2", **_audit_context(report))
 
 
 def render_audit_html(report: Any, kb: Any = None) -> str:
@@ -1070,7 +1069,7 @@ def _diff_context(report: Any) -> dict[str, Any]:
 
 def render_audit_diff(report: Any) -> str:
     """`audit --against` as Dutch text: declarations, findings, and every answer that changes, for whom."""
-    return _ENV.get_template("audit_diff.txt.j2").render(**_diff_context(report))
+    return _text("audit_diff.txt.j2", **_diff_context(report))
 
 
 def render_audit_diff_html(report: Any) -> str:

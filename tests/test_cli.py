@@ -20,7 +20,7 @@ from click.testing import CliRunner
 
 from cli import main
 from engine.applicant.facts import parse_applicant
-from tests.conftest import ROOT, flat
+from tests.conftest import ROOT, flat, logical_lines
 
 EXAMPLE = ROOT / "voorbeelden" / "aanvrager.yaml"
 GOAL = "onbepaalde_tijd_regulier"
@@ -682,26 +682,9 @@ def test_a_closed_pipe_ends_quietly(tmp_path):
     assert stderr == "" and proc.returncode != 0
 
 
-def _logical(lines: list[str]) -> list[str]:
-    """Wrapped lines joined again: explain.wrap_lines hangs a continuation where no entry of the
-    listing starts (past a bullet, two deeper under an indented line, four deep under a heading at
-    the margin), so a line without a bullet at that depth continues the line it hangs under."""
-    out: list[str] = []
-    hang = None
-    for line in lines:
-        indent = len(line) - len(line.lstrip(" "))
-        if out and line.strip() and not line.lstrip().startswith("- ") and indent == hang:
-            out[-1] += " " + line.strip()
-            continue
-        out.append(line)
-        bullet = line.lstrip().startswith("- ")
-        hang = indent + 2 if bullet or indent else 4
-    return out
-
-
 def _entry(text: str, head: str) -> list[str]:
     """The indented lines under the listing line that starts with `head`, each as one line."""
-    lines = "\n".join(_logical(text.split("\n"))).split(f"\n{head}", 1)[1].split("\n")[1:]
+    lines = "\n".join(logical_lines(text.split("\n"))).split(f"\n{head}", 1)[1].split("\n")[1:]
     return list(itertools.takewhile(lambda line: line.startswith(" "), lines))
 
 
@@ -732,7 +715,7 @@ def test_rules_inventory_shows_each_row_its_inventory_text_and_the_labels_of_the
 
     text = run("rules", "--inventory").stdout
     rows = {r.id: r for r in inventory(engine.kb)}
-    listing = "\n".join(_logical(text.split("\n")))
+    listing = "\n".join(logical_lines(text.split("\n")))
     assert rows["A1"].description and f"\nA1: {rows['A1'].description}\n" in f"\n{listing}"
     assert _entry(text, "A9: ") == [f"  gecodeerd door {d}: {engine.kb.rules[d].label}" for d in rows["A9"].encoded_by]
     assert "A1: A1" not in text
