@@ -412,6 +412,11 @@ voorrang_option = click.option(
 format_option = click.option(
     "--format", "fmt", type=FORMATS, default="text", show_default=True, help="Tekst of het JSON-bewijs met versie."
 )
+detail_option = click.option(
+    "--detail",
+    is_flag=True,
+    help="De volledige motivering, regel voor regel, in plaats van het korte antwoord (alleen tekst).",
+)
 file_argument = click.argument("file", type=click.Path(path_type=Path, dir_okay=True, exists=False))
 
 
@@ -454,19 +459,28 @@ def main(lang: str) -> None:
 )
 @format_option
 @lang_option
+@detail_option
 def assess(
-    file: Path, goal: str | None, peildatum: date, voorrang: str | None, backend: str, fmt: str, lang: str | None
+    file: Path,
+    goal: str | None,
+    peildatum: date,
+    voorrang: str | None,
+    backend: str,
+    fmt: str,
+    lang: str | None,
+    detail: bool,
 ) -> None:
-    """Beoordeel de aanvrager in FILE (YAML of JSON) en motiveer de uitkomst.
+    """Beoordeel de aanvrager in FILE (YAML of JSON): het korte antwoord, of met --detail de volledige motivering.
 
-    Zonder --goal: elk doel, in een overzicht.
+    Zonder --goal: elk doel, in een overzicht (met --detail: de motivering van elk doel).
     """
     eng, results = _assessments(file, [goal] if goal else [], peildatum, _precedence(voorrang), backend)
     if fmt == "json":
-        payload = [r.to_json(eng.kb) for r in results]  # as engine.answer.payloads.assessment builds it
-        _emit_json(payload[0] if goal else payload)
+        from engine.answer import payloads
+
+        _emit_json(payloads.assessments(eng, results, peildatum, one_goal=bool(goal)))
         return
-    _echo(_assessment_text(eng.kb, results, bool(goal), _lang(lang)), nl=False)
+    _echo(_assessment_text(eng.kb, results, bool(goal), _lang(lang), detail), nl=False)
 
 
 @main.command("why-not")
@@ -483,11 +497,12 @@ def assess(
 @peildatum_option
 @format_option
 @lang_option
-def why_not(file: Path, goal: str, max_changes: int, peildatum: date, fmt: str, lang: str | None) -> None:
-    """Elke route naar het doel met wat er niet vervuld of onbekend is, en de kleinste wijzigingen die helpen."""
+@detail_option
+def why_not(file: Path, goal: str, max_changes: int, peildatum: date, fmt: str, lang: str | None, detail: bool) -> None:
+    """Wat het doel beslist en de kleinste wijzigingen die helpen; --detail: elke route met wat er niet vervuld is."""
     from engine.answer import payloads
     from engine.applicant.facts import read_applicant_file
-    from explain import render_why_not
+    from explain import render_short_answer, render_why_not
 
     eng = _engine()
     try:
@@ -498,7 +513,10 @@ def why_not(file: Path, goal: str, max_changes: int, peildatum: date, fmt: str, 
     if fmt == "json":
         _emit_json(payload)
         return
-    _echo(render_why_not(result, eng.kb, repairs, _lang(lang)), nl=False)
+    if detail:
+        _echo(render_why_not(result, eng.kb, repairs, _lang(lang)), nl=False)
+    else:
+        _echo(render_short_answer(result, eng.kb, repairs, command="why-not", lang=_lang(lang)), nl=False)
 
 
 @main.command()
@@ -528,7 +546,13 @@ def fees(
     except VerblijfsregelsError as exc:
         raise UsageError(str(exc)) from None
     if fmt == "json":
-        _emit_json(payloads.fees(answers, one_form=bool(form)))
+        _emit_json(payloads.fees(eng, answers, goal, peildatum))
+        return
+    if not answers:
+        from explain import render_no_form
+        from explain.lang import localized
+
+        _echo(render_no_form(localized(eng.kb, _lang(lang)).goals[goal].label, _lang(lang)), nl=False)
         return
     _echo("\n".join(render_fees(a, eng.kb, _lang(lang)) for a in answers), nl=False)
 
@@ -782,7 +806,7 @@ def _ask_periods(eng, question, data: dict, peildatum: date, can_go_back: bool =
 
 
 def _shown_answer(kb, name: str, value) -> str:
-    from explain import fact_value, fact_value_en
+    from explain import fact_value, fact_value_en, unmarked
 
     fact = kb.facts[name]
     if fact.type == "keuze" and isinstance(value, str):
@@ -797,7 +821,7 @@ def _shown_answer(kb, name: str, value) -> str:
 
         value = parse_applicant(kb, {name: value}).values[name]
     shown = fact_value if _DIALOGUE["lang"] == "nl" else fact_value_en
-    return shown(value, free_text=fact.type == "tekst")
+    return unmarked(shown(value, free_text=fact.type == "tekst"))  # the marks are for wrap_lines only
 
 
 def _dialogue(eng, data: dict, skipped: set[str], goals: list[str], peildatum: date) -> None:
@@ -890,11 +914,13 @@ def _dialogue(eng, data: dict, skipped: set[str], goals: list[str], peildatum: d
             _echo(_say("review_help", len(shown), _say("or_back") if history else ""))
 
 
-def _assessment_text(kb, results, one_goal: bool, lang: str = "nl") -> str:
-    """What `assess` prints by default for these results; the interview ends with the same."""
-    from explain import render_assessment, render_overview
+def _assessment_text(kb, results, one_goal: bool, lang: str = "nl", detail: bool = False) -> str:
+    """What `assess` prints for these results (by default: what the interview ends with too)."""
+    from explain import render_assessment, render_overview, render_short_answer
 
-    return render_assessment(results[0], kb, lang) if one_goal else render_overview(results, kb, lang)
+    if detail:
+        return "\n".join(render_assessment(r, kb, lang) for r in results)
+    return render_short_answer(results[0], kb, lang=lang) if one_goal else render_overview(results, kb, lang)
 
 
 @main.command()
@@ -993,7 +1019,7 @@ def rules(fmt: str, inventory: bool, lang: str | None) -> None:
         except VerblijfsregelsError as exc:
             raise UsageError(f"kennisbank: {exc}") from None
         if fmt == "json":
-            _emit_json(payloads.inventory(rows))
+            _emit_json(payloads.inventory(eng.kb, rows))
         else:
             _echo(render_inventory(rows, eng.kb, _lang(lang)), nl=False)
         return
@@ -1139,7 +1165,7 @@ def batch(
     goals = tuple(sorted(set().union(*(kb.goals for kb in kbs))))
     fee_goals = tuple(sorted(set().union(*map(goals_with_fees, kbs))))
     suffixes = ("",) if len(runs) == 1 else ("_a", "_b")
-    row_format = RowFormat(out_format, goals, fee_goals, suffixes)
+    row_format = RowFormat(out_format, goals, fee_goals, suffixes, eng.kb.version)
     labels = (f"peildatum {peildatum}", f"peildatum {other}" if other else f"kennisbank {compare_kb}")
     comparison = Comparison(labels) if len(runs) > 1 else None
     failed = 0
@@ -1619,25 +1645,46 @@ def serve(host: str, port: int, workers: int, why_not_seconds: float) -> None:
 @kb_option
 @click.option(
     "--kind",
-    type=Keuze(["applicant", "assessment", "fees", "why-not", "interview-step", "audit", "audit-diff"]),
+    type=Keuze(
+        [
+            "applicant",
+            "assessment",
+            "overview",
+            "fees",
+            "why-not",
+            "interview-step",
+            "rules",
+            "inventory",
+            "batch-row",
+            "batch-compare",
+            "audit",
+            "audit-diff",
+            "mutation-report",
+        ]
+    ),
     default="applicant",
     show_default=True,
-    help="Het aanvragersbestand, of de JSON die assess, fees, why-not, interview --next, audit of audit --against geeft.",
+    help="Het aanvragersbestand, of de JSON die assess, fees, why-not, interview --next, rules, batch (een rij, of "
+    "met --compare-peildatum of --compare-kb de vergelijking), audit, audit --against of mutate geeft.",
 )
 def schema(kind: str) -> None:
-    """Geef het JSON Schema van een aanvragersbestand, een beoordeling, een legesantwoord, een why-not, een interviewstap of de audit."""
-    if kind in ("audit", "audit-diff"):
+    """Geef het JSON Schema van een aanvragersbestand of van elke JSON-uitvoer."""
+    if kind in ("audit", "audit-diff", "mutation-report"):
         import engine.checks
 
-        name = "audit" if kind == "audit" else "audit_diff"
+        name = kind.replace("-", "_")
         _echo((Path(engine.checks.__file__).parent / f"{name}.schema.json").read_text(encoding="utf-8"), nl=False)
+        return
+    if kind == "batch-compare":  # not in payloads.SCHEMA_FILES: the HTTP API gives no comparison
+        from engine.answer.assess import ASSESSMENT_SCHEMA
+
+        _echo(ASSESSMENT_SCHEMA.with_name("batch_compare.schema.json").read_text(encoding="utf-8"), nl=False)
         return
     if kind != "applicant":
         from engine.answer.assess import ASSESSMENT_SCHEMA
+        from engine.answer.payloads import SCHEMA_FILES
 
-        name = {"assessment": "assessment", "fees": "fees", "why-not": "why_not", "interview-step": "interview_step"}[
-            kind
-        ]
+        name = SCHEMA_FILES[kind]
         _echo(ASSESSMENT_SCHEMA.with_name(f"{name}.schema.json").read_text(encoding="utf-8"), nl=False)
         return
     from engine.applicant.facts import json_schema

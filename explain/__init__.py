@@ -7,6 +7,8 @@ which come from the declarations, so a new rule needs no template change.
 
 from __future__ import annotations
 
+import re
+import textwrap
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -67,7 +69,7 @@ def status(value: Any) -> str:
 def fact_value(value: Any, unit: str = "", free_text: bool = False) -> str:
     """How an input fact or quantity reads; `free_text` (a fact of type tekst) exactly as given."""
     if free_text and isinstance(value, str):
-        return value
+        return FREE_START + value + FREE_END  # verbatim: wrap_lines leaves it whole, then unmarks it
     if value is True:
         return "ja"
     if value is False:
@@ -123,8 +125,6 @@ def duration(value: dict[str, int]) -> str:
 def block(text: str, indent: int = 2, width: int = 100, wrap: bool = True, hang: int = 0) -> str:
     """Text indented (and wrapped) as a block, without a trailing newline; `hang` indents a wrapped
     line's continuation further (under the text of a bullet)."""
-    import textwrap
-
     pad = " " * indent
     lines = []
     for line in str(text).rstrip("\n").split("\n"):
@@ -157,6 +157,69 @@ def command_lines(command: str, indent: int = 4, width: int = 100) -> str:
             line = f"{line} {word}"
     lines.append(line)
     return "\n".join(" " * indent + part for part in lines)
+
+
+LINE_WIDTH = 100  # no line of text output is longer (tests/test_short_answer.py)
+_BULLET = re.compile(r"( *)((?:[-·•] |\d+\. )?)")
+_HEADING = re.compile(r"[^\s:]+(?: \([^)]*\))?: ")
+
+
+FREE_START, FREE_END = "\ue000", "\ue001"  # around free text in a template's output (fact_value)
+_FREE = re.compile(f"{FREE_START}(.*?){FREE_END}", re.S)
+
+
+def unmarked(text: str) -> str:
+    """Output without the marks around free text (what a page or an unwrapped text shows)."""
+    return text.replace(FREE_START, "").replace(FREE_END, "")
+
+
+def wrap_lines(text: str, width: int = LINE_WIDTH) -> str:
+    """Every line longer than `width` wrapped at spaces, its continuation indented under its text
+    (past the bullet), so a long quote or list still reads as one item. Words are never split:
+    a single word (a path, a quote without spaces) longer than the width stays whole. Free text
+    of the applicant (marked by fact_value) is never wrapped: it comes out verbatim, however long."""
+    kept: list[str] = []
+
+    def keep(match: re.Match) -> str:
+        kept.append(match.group(1))
+        return f"\ue002{len(kept) - 1}\ue003"
+
+    text = _FREE.sub(keep, text)
+    wrapped = _wrap(text, width)
+    return re.sub("\ue002(\\d+)\ue003", lambda m: kept[int(m.group(1))], wrapped)
+
+
+def _wrap(text: str, width: int) -> str:
+    out = []
+    for line in text.split("\n"):
+        if len(line) <= width:
+            out.append(line)
+            continue
+        indent, bullet = _BULLET.match(line).groups()
+        body = line[len(indent) + len(bullet) :]
+        # a heading line such as "C11: label" or "Conclusie: …" hangs its continuation four deep,
+        # below the lines of its entry (two deep), so a listing's next entry still starts at the
+        # margin; an indented line without a bullet (a quote or note under an entry) hangs two
+        # deeper: its continuation is never read as the entry's next line
+        if bullet:
+            hang = " " * len(bullet)
+        elif indent:
+            hang = "  "
+        else:
+            hang = "    " if _HEADING.match(line) else ""
+        out.extend(
+            textwrap.wrap(
+                body,
+                width,
+                initial_indent=indent + bullet,
+                subsequent_indent=indent + hang,
+                break_long_words=False,
+                break_on_hyphens=False,
+                replace_whitespace=False,
+            )
+            or [line]
+        )
+    return "\n".join(out)
 
 
 def getal(n: int) -> str:
@@ -278,7 +341,7 @@ def period_en(p: Any) -> str:
 
 def fact_value_en(value: Any, unit: str = "", free_text: bool = False) -> str:
     if free_text and isinstance(value, str):
-        return value
+        return FREE_START + value + FREE_END  # verbatim, as in Dutch (fact_value)
     if value is True:
         return "yes"
     if value is False:
@@ -419,6 +482,11 @@ def _assessment_in(lang: str, assessment: Any, kb: Any) -> Any:
     return localized_assessment(assessment, kb)
 
 
+def _text(name: str, lang: str = "nl", **context: Any) -> str:
+    """A text template in `lang` rendered, every line at most LINE_WIDTH characters."""
+    return wrap_lines(_env(lang).get_template(name).render(**context))
+
+
 def _shown_exceptions(assessment: Any, why_not: bool = False) -> set[str]:
     """The exceptions the justification already works out in its proof or scope (not as a pointer
     back). Why-not shows neither for an eligible applicant ("Er ontbreekt niets")."""
@@ -441,8 +509,16 @@ def _lang_of(kb: Any) -> str:
     return "en" if hasattr(kb, "choice_labels") else "nl"  # explain.lang.localized sets it
 
 
+def _cited_files(assessment: Any) -> set[str]:
+    parts = [assessment.proof] + ([assessment.scope] if assessment.scope else []) + assessment.exceptions_applied
+    files = {n.source["file"] for part in parts for n in part.walk() if n.source}
+    files |= {c["source"]["file"] for c in assessment.consequences + assessment.terms if c.get("source")}
+    return {f for f in files if f != "aanname"}
+
+
 def _context(assessment: Any, kb: Any) -> dict[str, Any]:
     return {
+        "sources": source_pages(kb, _cited_files(assessment)),
         "goal_label": assessment.goal_label,
         "peildatum": assessment.peildatum,
         "outcome": assessment.outcome,
@@ -469,7 +545,178 @@ def _context(assessment: Any, kb: Any) -> dict[str, Any]:
 def render_assessment(assessment: Any, kb: Any, lang: str = "nl") -> str:
     """The justification of one assessment: conclusion first, then the reasons."""
     kb = _in(lang, kb)
-    return _env(lang).get_template("assessment.txt.j2").render(**_context(_assessment_in(lang, assessment, kb), kb))
+    return _text("assessment.txt.j2", lang, **_context(_assessment_in(lang, assessment, kb), kb))
+
+
+def _sources_of(node: Any, kb: Any) -> list[str]:
+    """The files a condition cites: its own source, or for a source disagreement (which has none)
+    the sources of the rules it weighs (from the declarations: a node shown above has no children)."""
+    if node.source:
+        return [node.source["file"]]
+    dis = kb.disagreements.get(node.rule_id or "")
+    return sorted({kb.rules[r].source.file for r in dis.rule_ids}) if dis else []
+
+
+def _facts_under(node: Any, lang: str = "nl") -> list[dict[str, Any]]:
+    """The input facts and computed values a condition was decided on, each once, in proof order."""
+    seen: dict[str, dict[str, Any]] = {}
+    shown = fact_value if lang == "nl" else fact_value_en
+
+    def walk(n: Any) -> None:
+        if n.kind in ("fact", "quantity"):
+            if n.node not in seen:
+                unit = n.detail.get("unit", "")
+                free = n.detail.get("free_text", False)
+                seen[n.node] = {
+                    "label": n.label,
+                    "value": shown(n.value, unit, free),
+                    "known": n.value is not None,
+                }
+            return
+        for c in n.children:
+            walk(c)
+
+    walk(node)
+    return list(seen.values())
+
+
+def _condition(node: Any, kb: Any, lang: str = "nl") -> dict[str, Any]:
+    files = _sources_of(node, kb)
+    return {
+        "rule_id": node.rule_id or "",
+        "label": node.label,
+        "value": node.value,
+        "sources": [source_file(f) for f in files],
+        "files": files,
+        "facts": _facts_under(node, lang),
+        "disagreement": (node.rule_id or "") in kb.disagreements,
+    }
+
+
+def _deepest(nodes: list[Any]) -> list[Any]:
+    """Of conditions that fail, those that no other one among them explains (none below them fails)."""
+    ids = {id(n) for n in nodes}
+    out, seen = [], set()
+    for n in nodes:
+        below = [d for c in n.children for d in c.walk()]
+        if any(id(d) in ids for d in below) or n.rule_id in seen:
+            continue
+        seen.add(n.rule_id)
+        out.append(n)
+    return out
+
+
+def _replacing_exceptions(proof: Any) -> list[Any]:
+    """The exceptions that apply to the applicant (their first part holds) and put their own
+    requirement in place of the rule's conditions, where that requirement is not met."""
+    return [
+        c
+        for c in proof.children
+        if c.kind == "exception" and c.value is False and len(c.children) > 1 and c.children[0].value is True
+    ]
+
+
+def short_answer_view(assessment: Any, kb: Any, lang: str = "nl") -> dict[str, Any]:
+    """What the short answer says, as data (text and web page render it, all wording in templates):
+    the conclusion, the conditions that decide it, the fee per form, the next step, the sources.
+    `kb` and `assessment` are in `lang` already (explain.lang.localized); values read in it too."""
+    from engine.answer.proof import failing_conditions
+
+    a = assessment
+    decisive: list[Any] = []
+    if a.outcome == "out_of_scope":
+        roots = a.scope.children if a.scope.kind == "conclusion" else [a.scope]
+        decisive = [n for n in roots if n.rule_id and n.value is True]
+    elif a.outcome == "eligible":
+        route = a.proof
+        if route.kind == "conclusion":
+            route = next(c for c in route.children if c.value is True)
+        decisive = [c for c in route.children if c.rule_id and c.kind in ("rule", "consensus")] or [route]
+    else:
+        wanted = False if a.outcome == "not_eligible" else None
+        found = [n for n in failing_conditions(a.proof) if n.rule_id and n.value is wanted]
+        # the goal itself is no reason of its own: where an exception replaces its conditions, the
+        # exception whose own requirement is not met decides (born here: only public order refuses)
+        decisive = [n for n in _deepest(found) if n is not a.proof]
+        if a.outcome == "not_eligible":
+            decisive = decisive or _replacing_exceptions(a.proof) or [a.proof]
+    conditions, seen = [], set()
+    for n in decisive:
+        if n.rule_id not in seen:
+            seen.add(n.rule_id)
+            condition = _condition(n, kb, lang)
+            if n.kind == "exception":  # decided on what its requirement reads, not on when it applies
+                condition["facts"] = [f for c in n.children[1:] for f in _facts_under(c, lang)]
+            conditions.append(condition)
+    forms = [c for c in a.consequences if c["form"]]
+    cited = sorted(
+        {f for c in conditions for f in c["files"]}
+        | {r["source"]["file"] for r in a.elsewhere_if if r.get("source")}
+        | {c["source"]["file"] for c in forms}
+        | {e.source["file"] for e in a.exceptions_applied if e.source}
+    )
+    return {
+        "goal": a.goal,
+        "goal_label": a.goal_label,
+        "peildatum": a.peildatum,
+        "outcome": a.outcome,
+        "conditions": conditions,
+        "routes_hold": a.proof.value is True,
+        "elsewhere_if": [
+            {**r, "sources": [source_file(r["source"]["file"])] if r.get("source") else []} for r in a.elsewhere_if
+        ],
+        "reference": a.scope.detail.get("reference", "") if a.scope is not None else "",
+        "unknown_facts": [
+            {"label": kb.facts[n].label, "question": kb.facts[n].question, "open_norm": kb.facts[n].open_norm}
+            for n in a.unknown_facts
+        ],
+        "exceptions": [
+            {
+                "label": e.label,
+                "sets_aside": e.detail.get("exception_to_label", ""),
+                "sources": [source_file(e.source["file"])] if e.source else [],
+            }
+            for e in a.exceptions_applied
+        ],
+        "fees": [fee_view(f, kb, lang) for f in a.fees],
+        "forms": [
+            {"form": c["form"], "applies": c["applies"], "label": c["label"], "rule_id": c["rule_id"]} for c in forms
+        ],
+        "sources": [_source_page(f, kb) for f in cited],
+    }
+
+
+def _source_page(file: str, kb: Any) -> dict[str, str]:
+    page = kb.sources.get(file)
+    return {
+        "number": source_file(file),
+        "file": file,
+        "title": page.title if page else "",
+        "publisher": page.publisher if page else "",
+    }
+
+
+def source_pages(kb: Any, files: Any) -> list[dict[str, str]]:
+    """The cited files with their page titles (kb/bronnen.yaml), in file order."""
+    return [_source_page(f, kb) for f in sorted(set(files))]
+
+
+def render_short_answer(
+    assessment: Any, kb: Any, repairs: Any = None, command: str = "assess", lang: str = "nl"
+) -> str:
+    """The short answer to one goal: conclusion, the conditions that decide it, the fee, the next
+    step, and each cited source by its page title. With `repairs` (why-not) what would help too;
+    `command` is what the next step points back to (`assess` or `why-not`). The full tree is
+    `render_assessment` / `render_why_not` (`--detail`)."""
+    kb = _in(lang, kb)
+    assessment = _assessment_in(lang, assessment, kb)
+    return _text(
+        "short_answer.txt.j2",
+        lang,
+        **short_answer_view(assessment, kb, lang),
+        repairs=_repairs_view(repairs, kb, lang),
+        command=command,
+    )
 
 
 def _either(values: list[Any], lang: str = "nl") -> str:
@@ -519,27 +766,31 @@ def _grouped_repairs(repairs: list[Any], kb: Any, lang: str = "nl") -> list[dict
     return list(groups.values())
 
 
+def _repairs_view(repairs: Any, kb: Any, lang: str = "nl") -> dict[str, Any] | None:
+    if repairs is None:
+        return None
+    return {
+        "items": _grouped_repairs(repairs.repairs, kb, lang),
+        "candidates": [kb.facts[c].label for c in repairs.candidates],
+        "not_tried": [kb.facts[c].label for c in repairs.not_tried],
+        "max_changes": repairs.searched_up_to,
+        "exhaustive": repairs.exhaustive,
+        "larger_exist": repairs.larger_exist,
+        "nothing_helps": repairs.nothing_helps,
+        "horizon": repairs.horizon,
+        "assumed_in_scope": repairs.assumed_in_scope,
+        "needs_no_change": repairs.needs_no_change,
+    }
+
+
 def render_why_not(assessment: Any, kb: Any, repairs: Any = None, lang: str = "nl") -> str:
     """Every route to the goal with what fails or is unknown on it, then what would help."""
     kb = _in(lang, kb)
     assessment = _assessment_in(lang, assessment, kb)
     context = _context(assessment, kb)
     context["exceptions_shown"] = _shown_exceptions(assessment, why_not=True)
-    context["repairs"] = None
-    if repairs is not None:
-        context["repairs"] = {
-            "items": _grouped_repairs(repairs.repairs, kb, lang),
-            "candidates": [kb.facts[c].label for c in repairs.candidates],
-            "not_tried": [kb.facts[c].label for c in repairs.not_tried],
-            "max_changes": repairs.searched_up_to,
-            "exhaustive": repairs.exhaustive,
-            "larger_exist": repairs.larger_exist,
-            "nothing_helps": repairs.nothing_helps,
-            "horizon": repairs.horizon,
-            "assumed_in_scope": repairs.assumed_in_scope,
-            "needs_no_change": repairs.needs_no_change,
-        }
-    return _env(lang).get_template("why_not.txt.j2").render(**context)
+    context["repairs"] = _repairs_view(repairs, kb, lang)
+    return _text("why_not.txt.j2", lang, **context)
 
 
 def _first_failure(proof: Any, lang: str = "nl") -> str:
@@ -579,9 +830,11 @@ def render_overview(assessments: list[Any], kb: Any, lang: str = "nl") -> str:
             "goal_label": a.goal_label,
             "outcome": a.outcome,
             "reason": _first_failure(a.proof, lang) if a.outcome == "not_eligible" else "",
+            # what decides a refusal, in the words of the short answer (no chain of rule ids)
+            "failing": short_answer_view(a, kb, lang)["conditions"] if a.outcome == "not_eligible" else [],
             "deciding": [kb.facts[n].label for n in a.unknown_facts] or [WORDS[lang]["contradicting"]],
             "reference": a.scope.detail.get("reference", "") if a.scope is not None else "",
-            "elsewhere": [r["rule_id"] for r in a.elsewhere_if],
+            "elsewhere": [r["label"] for r in a.elsewhere_if],
             "routes_hold": a.proof.value is True,
             # the fee beside each route that is open, as `fees --goal` gives it; a form whose
             # consequence may still not apply is marked
@@ -596,7 +849,7 @@ def render_overview(assessments: list[Any], kb: Any, lang: str = "nl") -> str:
         for a in assessments
     ]
     peildatum = assessments[0].peildatum if assessments else date.today()
-    return _env(lang).get_template("overview.txt.j2").render(items=items, peildatum=peildatum)
+    return _text("overview.txt.j2", lang, items=items, peildatum=peildatum)
 
 
 def condition_lines(expr: Any, kb: Any, depth: int = 0, lang: str = "nl") -> list[tuple[int, str]]:
@@ -660,26 +913,24 @@ def render_rules(kb: Any, lang: str = "nl") -> str:
         {"id": a.id, "goals": a.goals, "label": kb.facts[a.fact].label, "value": a.value, "source": a.source}
         for a in kb.goal_assumptions.values()
     ]
-    return (
-        _env(lang)
-        .get_template("rules.txt.j2")
-        .render(
-            rules=[_rule_view(r, kb, lang) for r in rules],
-            disagreements=[
-                {"d": d, "governing": (g := kb.governing(d)), "file": kb.rules[g[0]].source.file if g else None}
-                for d in kb.disagreements.values()
-            ],
-            precedences=list(kb.precedences.values()),
-            fee_rules=[
-                {
-                    "f": f,
-                    "applies_when": condition_block(f.applies_when, kb, WORDS[lang]["applies_when"], lang=lang),
-                }
-                for f in fee_rules
-            ],
-            fee_ranges=list(kb.fee_ranges.values()),
-            goal_assumptions=goal_assumptions,
-        )
+    return _text(
+        "rules.txt.j2",
+        lang,
+        rules=[_rule_view(r, kb, lang) for r in rules],
+        disagreements=[
+            {"d": d, "governing": (g := kb.governing(d)), "file": kb.rules[g[0]].source.file if g else None}
+            for d in kb.disagreements.values()
+        ],
+        precedences=list(kb.precedences.values()),
+        fee_rules=[
+            {
+                "f": f,
+                "applies_when": condition_block(f.applies_when, kb, WORDS[lang]["applies_when"], lang=lang),
+            }
+            for f in fee_rules
+        ],
+        fee_ranges=list(kb.fee_ranges.values()),
+        goal_assumptions=goal_assumptions,
     )
 
 
@@ -748,7 +999,12 @@ def render_fees(answer: Any, kb: Any, lang: str = "nl") -> str:
         from explain.lang import localized_fee
 
         answer = localized_fee(answer, kb)
-    return _env(lang).get_template("fees.txt.j2").render(**fee_view(answer, kb, lang))
+    return _text("fees.txt.j2", lang, **fee_view(answer, kb, lang))
+
+
+def render_no_form(goal_label: str, lang: str = "nl") -> str:
+    """`fees --goal` where the sources name no application form for the goal in this situation."""
+    return _text("no_form.txt.j2", lang, goal_label=goal_label)
 
 
 def render_comparison(report: dict[str, Any]) -> str:
@@ -763,7 +1019,7 @@ def render_comparison(report: dict[str, Any]) -> str:
             for end in ("from", "to")
         }
     )
-    return _ENV.get_template("comparison.txt.j2").render(**report, fee_texts=fee_texts)
+    return _text("comparison.txt.j2", **report, fee_texts=fee_texts)
 
 
 def render_inventory(rows: list[Any], kb: Any, lang: str = "nl") -> str:
@@ -779,7 +1035,7 @@ def render_inventory(rows: list[Any], kb: Any, lang: str = "nl") -> str:
         }
         for r in rows
     ]
-    return _env(lang).get_template("inventory.txt.j2").render(rows=views)
+    return _text("inventory.txt.j2", lang, rows=views)
 
 
 def _audit_context(report: Any) -> dict[str, Any]:
@@ -806,7 +1062,7 @@ def _audit_context(report: Any) -> dict[str, Any]:
 
 def render_audit(report: Any) -> str:
     """The audit of the rule base as Dutch text: findings per kind, then what the search covered."""
-    return _ENV.get_template("audit.txt.j2").render(**_audit_context(report))
+    return _text("audit.txt.j2", **_audit_context(report))
 
 
 def render_audit_html(report: Any, kb: Any = None) -> str:
@@ -839,7 +1095,7 @@ def _diff_context(report: Any) -> dict[str, Any]:
 
 def render_audit_diff(report: Any) -> str:
     """`audit --against` as Dutch text: declarations, findings, and every answer that changes, for whom."""
-    return _ENV.get_template("audit_diff.txt.j2").render(**_diff_context(report))
+    return _text("audit_diff.txt.j2", **_diff_context(report))
 
 
 def render_audit_diff_html(report: Any) -> str:
@@ -855,7 +1111,7 @@ def _rule_order(rule_id: str) -> tuple:
 
 def _page(name: str, meta: dict[str, Any], **context: Any) -> str:
     """A web page: `meta` holds the peildatum, the knowledge-base version and the report date."""
-    return _ENV.get_template(f"web/{name}.html.j2").render(**meta, **context)
+    return unmarked(_ENV.get_template(f"web/{name}.html.j2").render(**meta, **context))
 
 
 def render_start_page(kb: Any, meta: dict[str, Any], goal: str | None = None, error: str = "") -> str:
@@ -913,6 +1169,7 @@ def render_decision_page(kb: Any, meta: dict[str, Any], assessments: list[Any], 
                 "max_changes": found.searched_up_to if found else 0,
                 "proof": a.proof,
                 "scope": a.scope,
+                "short": short_answer_view(a, kb),  # what the short answer says, as the text gives it
             }
         )
     return _page("decision", meta, title="Beslissing", items=items)

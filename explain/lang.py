@@ -93,6 +93,10 @@ def localized(kb: Any, lang: str = DEFAULT, directory: Path = KB_DIR) -> Any:
         name: {**spec, "label": _text(t.get("vergunningsperiode", {}), name) or spec.get("label", name)}
         for name, spec in kb.period_fields.items()
     }
+    out.sources = {  # a page keeps its own (Dutch) title; who publishes it reads in English
+        name: dataclasses.replace(page, publisher=_text(t.get("bronnen", {}), name, "uitgever") or page.publisher)
+        for name, page in kb.sources.items()
+    }
     out.choice_labels = {
         name: dict((t.get("feiten", {}).get(name) or {}).get("waarden") or {})
         for name, fact in kb.facts.items()
@@ -137,6 +141,19 @@ def node_label(node: Any, kb: Any) -> str:
     return node.label
 
 
+def _quantity_labels(kb: Any, name: str) -> dict[str, str]:
+    """The English words of the values a text quantity can have: those of the choices it reads
+    (for permits, the choices of a permit period, such as its purpose of stay)."""
+    quantity = kb.quantities.get(name)
+    labels: dict[str, str] = {}
+    for fact in quantity.inputs if quantity is not None else ():
+        labels |= _choice_labels(kb, fact)
+        if fact in kb.facts and kb.facts[fact].type == "vergunningen":
+            for field in kb.period_fields:
+                labels |= _choice_labels(kb, field)
+    return labels
+
+
 def localized_proof(proof: Any, kb: Any) -> Any:
     """A copy of a proof with every label in the language of `kb`."""
     if proof is None:
@@ -145,6 +162,8 @@ def localized_proof(proof: Any, kb: Any) -> Any:
     out.label = node_label(proof, kb)
     if proof.kind == "fact" and isinstance(proof.value, str):  # a choice value reads in words
         out.value = _choice_labels(kb, proof.node).get(proof.value, proof.value)
+    elif proof.kind == "quantity" and isinstance(proof.value, str):  # a value of what it reads
+        out.value = _quantity_labels(kb, proof.node).get(proof.value, proof.value)
     out.detail = dict(proof.detail)
     if "exception_to_label" in out.detail and proof.detail.get("exception_to") in kb.rules:
         out.detail["exception_to_label"] = kb.rules[proof.detail["exception_to"]].label

@@ -37,11 +37,13 @@ def file_runs(path: Path, goal: str, form: str) -> list[Run]:
     at = ("--peildatum", PEILDATUM)
     return [
         Run("assess --goal, text", ("assess", p, "--goal", goal, *at, "--format", "text")),
+        Run("assess --goal --detail, text", ("assess", p, "--goal", goal, *at, "--format", "text", "--detail")),
         Run("assess --goal, json", ("assess", p, "--goal", goal, *at, "--format", "json")),
         Run("assess, text", ("assess", p, *at, "--format", "text")),
         Run("assess, json", ("assess", p, *at, "--format", "json")),
         Run("assess --backend datalog, json", ("assess", p, *at, "--backend", "datalog", "--format", "json")),
         Run("why-not, text", ("why-not", p, "--goal", goal, *at, "--format", "text")),
+        Run("why-not --detail, text", ("why-not", p, "--goal", goal, *at, "--format", "text", "--detail")),
         Run("why-not, json", ("why-not", p, "--goal", goal, *at, "--format", "json")),
         Run("fees --goal, text", ("fees", p, "--goal", goal, *at, "--format", "text")),
         Run("fees --goal, json", ("fees", p, "--goal", goal, *at, "--format", "json")),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from datetime import date
 from pathlib import Path
 
@@ -74,3 +75,26 @@ def engine() -> Engine:
 @pytest.fixture(scope="session")
 def kb(engine):
     return engine.kb
+
+
+def flat(text: str) -> str:
+    """Text as one line: text output wraps at 100 columns (explain.wrap_lines), only at spaces, so a
+    sentence or quote is looked for in it with its line breaks and indentation read as one space."""
+    return re.sub(r"[ \n]+", " ", text)
+
+
+def logical_lines(lines: list[str]) -> list[str]:
+    """Wrapped lines joined again: explain.wrap_lines hangs a continuation where no entry of the
+    listing starts (past a bullet, two deeper under an indented line, four deep under a heading at
+    the margin), so a line without a bullet at that depth continues the line it hangs under."""
+    out: list[str] = []
+    hang = None
+    for line in lines:
+        indent = len(line) - len(line.lstrip(" "))
+        if out and line.strip() and not line.lstrip().startswith("- ") and indent == hang:
+            out[-1] += " " + line.strip()
+            continue
+        out.append(line)
+        bullet = line.lstrip().startswith("- ")
+        hang = indent + 2 if bullet or indent else 4
+    return out

@@ -33,6 +33,7 @@ from engine.errors import KnowledgeBaseError
 from engine.evaluate.symbolic import all_of, any_of
 from engine.rules.model import KB_DIR
 from explain import render_audit, render_audit_html
+from tests.conftest import logical_lines
 from tests.test_golden import check
 
 PEILDATUM = date(2026, 11, 22)
@@ -353,7 +354,7 @@ regels:
     (d,) = c.dates
     assert (d["atoms"], d["combinations"], d["with_example"]) == (["leeftijd", "leeftijd_bij_aankomst"], 4, 3)
     assert d["without_example"] == [{"leeftijd": "< 3", "leeftijd_bij_aankomst": ">= 5"}]
-    text = render_audit(report)
+    text = "\n".join(logical_lines(render_audit(report).split("\n")))
     assert "4 situaties met alles bekend (9 met onbekend); NIET UITPUTTEND" in text
     assert "3 van de 4 combinaties met echte datums gevonden; zonder voorbeeld" in text
     assert "    - leeftijd: < 3, leeftijd_bij_aankomst: >= 5\n" in text
@@ -978,7 +979,8 @@ regels:
 """,
     )
     data = json.loads(run(path, "--format", "json", monkeypatch=monkeypatch).stdout)
-    assert (data["format"], data["version"], data["peildatum"]) == ("verblijfsregels/audit", 2, "2026-11-22")
+    assert (data["format"], data["version"], data["peildatum"]) == ("verblijfsregels/audit", 3, "2026-11-22")
+    assert len(data["kb_version"]) == 32  # which rule base the findings are about
     (f,) = data["findings"]
     assert f["key"] == "tegenstrijdig/buiten_bereik/doel" and f["severity"] == "fout"
     assert f["witnesses"][0]["applicant"] == {"a": True, "b": True}
@@ -1172,7 +1174,8 @@ def test_every_goal_of_the_real_rule_base_says_truly_whether_its_search_was_exha
         assert c.exhaustive == all(d["with_example"] == d["combinations"] for d in c.dates)
         assert c.to_json()["exhaustive"] is c.exhaustive
         assert all(len(d["without_example"]) >= 1 for d in c.dates if d["with_example"] < d["combinations"])
-        line = text.split(f"\n- {c.goal}: ", 1)[1].split("\n")[1]
+        entry = text.split(f"\n- {c.goal}: ", 1)[1].split("\n\n")[0]
+        line = next(line for line in entry.split("\n") if "situaties met alles bekend" in line)
         assert line.endswith("alle onderzocht, uitputtend.") == c.exhaustive, line
     assert any(c.exhaustive and c.dates for c in real_report.coverage)
     assert any(not c.exhaustive for c in real_report.coverage)  # the dates of permits: not all combinations found
@@ -1309,12 +1312,13 @@ def test_a_fact_nothing_reads_is_located_at_its_declaration(tmp_path):
     assert line.lstrip().startswith("ongelezen:") and f.declarations == ["ongelezen"]
 
 
-def test_the_real_audit_json_is_valid_against_the_published_schema(real_report):
+def test_the_real_audit_json_is_valid_against_the_published_schema(real_report, engine):
     import fastjsonschema
 
     schema = json.loads(CliRunner().invoke(main, ["schema", "--kind", "audit"]).stdout)
     data = json.loads(json.dumps(real_report.to_json()))
     fastjsonschema.compile(schema)(data)
+    assert data["kb_version"] == engine.kb.version  # the findings are about this rule base
     assert all(f["locations"] for f in data["findings"] if f["declarations"])
     broken = dict(data, findings=[{**data["findings"][0], "severity": "rood"}])
     with pytest.raises(fastjsonschema.JsonSchemaValueException):

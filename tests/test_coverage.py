@@ -59,6 +59,9 @@ FEW = GOAL_FILES[:12]
 
 def test_every_scenario_evaluation_counts_rules_exceptions_and_conditions(engine, scenario_coverage):
     _, rep = scenario_coverage
+    # the report names the rule base whose declarations it counts
+    assert rep["format"] == "verblijfsregels/kb-coverage-report" and rep["version"] == 2
+    assert rep["kb_version"] == engine.kb.version
     rows = {r["id"]: r for r in rep["rules"]}
     # one evaluation per goal scenario, and at least one per fee scenario (more for the reductions)
     assert rep["evaluations"] >= len(FILES)

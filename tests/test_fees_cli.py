@@ -9,7 +9,7 @@ import json
 import fastjsonschema
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, flat
 from tests.test_cli import assert_one_line_error, run
 from tests.test_fee_properties import _kb_copy_with
 
@@ -35,10 +35,10 @@ def test_disagreeing_sources_are_both_shown_with_their_quotes_and_no_amount_is_c
     assert text.exit_code == 0, text.output
     assert (
         "De bronnen noemen verschillende bedragen voor deze situatie: bron 001: € 174,00; bron 002: € 207,00."
-        in text.stdout
+        in flat(text.stdout)
     )
-    assert "G4.na_familie" in text.stdout and "G8" in text.stdout
-    assert "Deze aanvraag kost € 207." in text.stdout and "Uw aanvraag kost € 174." in text.stdout
+    assert "G4.na_familie" in flat(text.stdout) and "G8" in flat(text.stdout)
+    assert "Deze aanvraag kost € 207." in flat(text.stdout) and "Uw aanvraag kost € 174." in flat(text.stdout)
     data = json.loads(fees(VICTIM, "--form", "7027", "--format", "json").stdout)
     fees_schema(data)
     assert data["amount"] is None and data["sources_agree"] is False
@@ -54,7 +54,9 @@ def test_disagreeing_sources_are_both_shown_with_their_quotes_and_no_amount_is_c
 
 def test_a_precedence_is_applied_only_when_set_and_the_answer_says_so(fees_schema):
     text = fees(VICTIM, "--form", "7027", "--voorrang", "002,001")
-    assert "Bedrag: € 207,00, volgens bron 002: de door u ingestelde voorrang (002, 001) is toegepast" in text.stdout
+    assert "Bedrag: € 207,00, volgens bron 002: de door u ingestelde voorrang (002, 001) is toegepast" in flat(
+        text.stdout
+    )
     data = json.loads(fees(VICTIM, "--form", "7027", "--voorrang", "002,001", "--format", "json").stdout)
     fees_schema(data)
     assert data["amount"] == 20700
@@ -68,9 +70,9 @@ def test_a_precedence_changes_nothing_where_the_sources_agree():
 
 def test_missing_documents_leave_the_base_amount_and_the_answer_names_the_reduction(fees_schema):
     text = fees(NO_DOCUMENTS, "--form", "7018")
-    assert "Bedrag: € 174,00" in text.stdout
-    assert "Het bedrag wordt lager als u verandert wat u nog kunt veranderen:" in text.stdout
-    assert "€ 0,00 (G2.artikel_8_evrm:" in text.stdout
+    assert "Bedrag: € 174,00" in flat(text.stdout)
+    assert "Het bedrag wordt lager als u verandert wat u nog kunt veranderen:" in flat(text.stdout)
+    assert "€ 0,00 (G2.artikel_8_evrm:" in flat(text.stdout)
     data = json.loads(fees(NO_DOCUMENTS, "--form", "7018", "--format", "json").stdout)
     fees_schema(data)
     (reduction,) = data["per_source"][0]["reductions"]
@@ -83,16 +85,25 @@ def test_missing_documents_leave_the_base_amount_and_the_answer_names_the_reduct
 def test_a_goal_gives_the_fee_of_the_form_its_route_points_to(fees_schema):
     result = fees(EX_DIPLOMAT, "--goal", "ex_geprivilegieerde", "--format", "json")
     assert result.exit_code == 0, result.output
-    (answer,) = json.loads(result.stdout)
+    document = json.loads(result.stdout)
+    fees_schema(document)
+    (answer,) = document["forms"]
     fees_schema(answer)
     assert answer["form"] == "6009" and answer["amount"] == 17400
     assert answer["per_source"][0]["decided_by"][-1]["rule_id"] == "G7"
 
 
-def test_a_goal_without_a_form_in_the_sources_is_one_dutch_error_line():
+def test_a_goal_without_a_form_in_the_sources_is_an_answer_said_plainly_in_text_and_json(fees_schema):
     # 001 names form 6009 for ex-privileged applicants only, not for every permanent permit
     result = fees(EX_DIPLOMAT, "--goal", "onbepaalde_tijd_regulier")
-    assert_one_line_error(result, "geen aanvraagformulier", "onbepaalde_tijd_regulier")
+    assert result.exit_code == 0 and result.stderr == ""
+    assert flat(result.stdout) == (
+        "Leges voor verblijfsvergunning voor onbepaalde tijd regulier: de bronnen noemen geen"
+        " aanvraagformulier voor dit doel in deze situatie. "
+    )
+    data = json.loads(fees(EX_DIPLOMAT, "--goal", "onbepaalde_tijd_regulier", "--format", "json").stdout)
+    fees_schema(data)
+    assert data["forms"] == [] and data["no_form"].startswith("de bronnen noemen geen aanvraagformulier")
 
 
 def test_goal_and_form_together_or_neither_is_refused():
@@ -120,7 +131,7 @@ def _without_reductions(answer: dict) -> dict:
 
 
 def test_the_overview_shows_beside_each_open_route_the_fee_that_fees_gives_for_that_goal(fees_schema):
-    overview = json.loads(assess(HG, "--format", "json").stdout)
+    overview = json.loads(assess(HG, "--format", "json").stdout)["assessments"]
     text = assess(HG).stdout
     seen = 0
     for assessment in overview:
@@ -129,24 +140,24 @@ def test_the_overview_shows_beside_each_open_route_the_fee_that_fees_gives_for_t
             continue
         for fee in assessment["fees"]:
             fees_schema(fee)
-            assert f"formulier {fee['form']} ({fee['form_label']}): " in text
+            assert f"formulier {fee['form']} ({fee['form_label']}): " in flat(text)
             seen += 1
         if assessment["fees"]:
-            given = json.loads(fees(HG, "--goal", assessment["goal"], "--format", "json").stdout)
+            given = json.loads(fees(HG, "--goal", assessment["goal"], "--format", "json").stdout)["forms"]
             assert [_without_reductions(a) for a in given] == assessment["fees"], assessment["goal"]
     assert seen >= 5
     block = text.split("verblijfsvergunning als slachtoffer van (dreigend) huiselijk geweld (huiselijk_geweld)")[1]
     assert block.split("\n- ")[0].count("leges: formulier 7027") == 1
-    assert "de bronnen verschillen: bron 001 € 174,00" in block.split("\n- ")[0]
-    assert ", bron 002 € 207,00" in block.split("\n- ")[0]
+    assert "de bronnen verschillen: bron 001 € 174,00" in flat(block.split("\n- ")[0])
+    assert ", bron 002 € 207,00" in flat(block.split("\n- ")[0])
     closed = text.split("Komt niet in aanmerking voor:")[1]
-    assert "leges" not in closed.split("Voor de motivering")[0]
+    assert "leges" not in closed.split("Het korte antwoord per doel")[0]
 
 
 def test_asked_for_a_violence_goal_the_application_is_one_after_violence_so_both_sources_show(fees_schema):
     """E12.aanvraag_na_geweld: 001 (€ 174) and 002 (€ 207) both speak, and the answer says they differ."""
     for goal in ("huiselijk_geweld", "eergerelateerd_geweld"):
-        (answer,) = json.loads(fees(HG, "--goal", goal, "--format", "json").stdout)
+        (answer,) = json.loads(fees(HG, "--goal", goal, "--format", "json").stdout)["forms"]
         fees_schema(answer)
         assert answer["amount"] is None and answer["sources_agree"] is False
         assert {s["source_file"][:3]: (s["applies"], s["amount"]) for s in answer["per_source"]} == {
@@ -164,11 +175,12 @@ def test_asked_for_a_violence_goal_the_application_is_one_after_violence_so_both
             assert assumption["applied"] is True and assumption["given"] is None
             assert assumption["source"]["file"].startswith("002") and assumption["goal"] == goal
     text = fees(HG, "--goal", "huiselijk_geweld").stdout
-    assert "Voor dit doel (huiselijk_geweld) gaat de kennisbank uit van: doet de aanvraag na" in text
+    assert "Voor dit doel (huiselijk_geweld) gaat de kennisbank uit van: doet de aanvraag na" in flat(text)
     assert (
-        "De bronnen noemen verschillende bedragen voor deze situatie: bron 001: € 174,00; bron 002: € 207,00." in text
+        "De bronnen noemen verschillende bedragen voor deze situatie: bron 001: € 174,00; bron 002: € 207,00."
+        in flat(text)
     )
-    leges = assess(HG, "--goal", "huiselijk_geweld").stdout.split("Leges:")[1]
+    leges = flat(assess(HG, "--goal", "huiselijk_geweld").stdout.split("Leges:")[1])
     assert "de bronnen verschillen: bron 001 € 174,00" in leges and "bron 002 € 207,00" in leges
     assert "Voor dit doel geldt: doet de aanvraag na" in leges
 
@@ -177,7 +189,7 @@ def test_asked_for_the_form_alone_nothing_is_assumed_and_another_goal_assumes_on
     (answer,) = [json.loads(fees(HG, "--form", "7027", "--format", "json").stdout)]
     assert answer["assumptions"] == []
     assert {s["source_file"][:3]: s["applies"] for s in answer["per_source"]} == {"001": True, "002": None}
-    (other,) = json.loads(fees(HG, "--goal", "humanitair_niet_tijdelijk", "--format", "json").stdout)
+    (other,) = json.loads(fees(HG, "--goal", "humanitair_niet_tijdelijk", "--format", "json").stdout)["forms"]
     # voortgezet verblijf says what the application is for (F11.doel_van_de_aanvraag), not that it
     # is one after violence
     assert [(a["fact"], a["value"]) for a in other["assumptions"]] == [
@@ -192,7 +204,7 @@ def test_a_value_the_applicant_gave_is_never_overridden_and_the_answer_says_it_d
         HG.read_text(encoding="utf-8") + "aanvraag_na_geweld: false\ndoel_van_de_aanvraag: humanitair_niet_tijdelijk\n",
         encoding="utf-8",
     )
-    (answer,) = json.loads(fees(said_no, "--goal", "huiselijk_geweld", "--format", "json").stdout)
+    (answer,) = json.loads(fees(said_no, "--goal", "huiselijk_geweld", "--format", "json").stdout)["forms"]
     fees_schema(answer)
     (assumption,) = [a for a in answer["assumptions"] if a["fact"] == "aanvraag_na_geweld"]
     assert assumption["applied"] is False and assumption["given"] is False and assumption["value"] is True
@@ -200,11 +212,13 @@ def test_a_value_the_applicant_gave_is_never_overridden_and_the_answer_says_it_d
     assert [s["source_file"][:3] for s in answer["per_source"]] == ["001"]
     assert answer["amount"] == 17400
     text = fees(said_no, "--goal", "huiselijk_geweld").stdout
-    assert "Let op: u gaf op ‘doet de aanvraag na (een dreiging van) huiselijk of eergerelateerd geweld’: nee." in text
-    assert "de leges hieronder volgen uw opgave" in text
+    assert "Let op: u gaf op ‘doet de aanvraag na (een dreiging van) huiselijk of eergerelateerd geweld’: nee." in flat(
+        text
+    )
+    assert "de leges hieronder volgen uw opgave" in flat(text)
     said_yes = tmp_path / "ja.yaml"
     said_yes.write_text(HG.read_text(encoding="utf-8") + "aanvraag_na_geweld: true\n", encoding="utf-8")
-    (same,) = json.loads(fees(said_yes, "--goal", "huiselijk_geweld", "--format", "json").stdout)
+    (same,) = json.loads(fees(said_yes, "--goal", "huiselijk_geweld", "--format", "json").stdout)["forms"]
     # nothing assumed about the violence: the applicant said so
     assert [a["fact"] for a in same["assumptions"]] == ["doel_van_de_aanvraag"] and same["amount"] is None
 
@@ -213,12 +227,14 @@ def test_one_source_with_two_applicable_exceptions_names_both_amounts_and_picks_
     text = fees(TRAFFICKING, "--form", "7027").stdout
     assert (
         "Bron 001 noemt voor deze situatie € 174,00 of € 391,00 en zegt niet welke geldt. De kennisbank kiest niet."
-        in text
+        in flat(text)
     )
-    assert "Bedrag:" not in text and "--voorrang" not in text  # an order of sources cannot settle one source
-    assert (
-        "Uw aanvraag kost € 391." in text and "Dit bedrag geldt ook als u de aanvraag doet na huiselijk geweld" in text
-    )
+    assert "Bedrag:" not in flat(text) and "--voorrang" not in flat(
+        text
+    )  # an order of sources cannot settle one source
+    assert "Uw aanvraag kost € 391." in flat(
+        text
+    ) and "Dit bedrag geldt ook als u de aanvraag doet na huiselijk geweld" in flat(text)
     data = json.loads(fees(TRAFFICKING, "--form", "7027", "--format", "json").stdout)
     fees_schema(data)
     (source,) = data["per_source"]
@@ -228,7 +244,7 @@ def test_one_source_with_two_applicable_exceptions_names_both_amounts_and_picks_
         "G4.mensenhandel": 39100,
         "G4.na_familie": 17400,
     }
-    beside = assess(TRAFFICKING, "--goal", "slachtoffer_mensenhandel").stdout.split("Leges:")[1]
+    beside = flat(assess(TRAFFICKING, "--goal", "slachtoffer_mensenhandel").stdout.split("Leges:")[1])
     assert "bron 001 noemt € 174,00 of € 391,00 en zegt niet welke geldt" in beside
 
 
@@ -263,7 +279,7 @@ def test_a_precedence_the_kb_declares_with_a_reason_settles_one_source_and_the_a
         }
     ]
     text = render_fees(answer, eng.kb)
-    assert "de kennisbank laat G4.mensenhandel voorgaan: een proefverklaring." in text
+    assert "de kennisbank laat G4.mensenhandel voorgaan: een proefverklaring." in flat(text)
 
 
 @pytest.mark.parametrize(
@@ -322,8 +338,8 @@ def test_the_range_of_bron_004_is_a_disagreement_set_aside_with_the_reason_the_k
         "quote": "third-party page, undated and older: its fee range is out of date",
     }
     text = fees(EX_DIPLOMAT, "--form", "7024").stdout
-    assert "De kennisbank volgt bron 004 hierin niet: " + note["outdated"]["reason"] in text
-    assert "De regelinventaris: “third-party page, undated and older: its fee range is out of date”" in text
+    assert "De kennisbank volgt bron 004 hierin niet: " + note["outdated"]["reason"] in flat(text)
+    assert "De regelinventaris: “third-party page, undated and older: its fee range is out of date”" in flat(text)
 
 
 def test_the_reason_for_setting_the_range_aside_comes_from_the_kb_not_the_template(tmp_path):
@@ -339,7 +355,7 @@ def test_the_reason_for_setting_the_range_aside_comes_from_the_kb_not_the_templa
     old = "      reden: bron 004 is een pagina van derden, ongedateerd en ouder dan de andere bronnen; haar bandbreedte van de leges is verouderd\n"
     eng = Engine(_kb_copy_with(tmp_path / "a", old, "      reden: een andere reden\n"))
     text = render_fees(fees_for(eng, read_applicant_file(eng.kb, EX_DIPLOMAT), "7024", date(2026, 11, 23)), eng.kb)
-    assert "De kennisbank volgt bron 004 hierin niet: een andere reden." in text
+    assert "De kennisbank volgt bron 004 hierin niet: een andere reden." in flat(text)
     # without a declared reason the range stands: no amount is picked, and --voorrang can pick one
     start = "    verouderd:\n"
     text_kb = (ROOT / "kb" / "regels" / "leges.yaml").read_text(encoding="utf-8")
@@ -391,12 +407,14 @@ def test_the_purpose_of_the_application_decides_the_fee_alike_in_the_overview_fe
         "huiselijk_geweld": {"001": (0, []), "002": (0, [])},
         "humanitair_tijdelijk": {"001": (0, [33300])},
     }
-    overview = {a["goal"]: a["fees"] for a in json.loads(assess(applicant, "--format", "json").stdout)}
+    overview = {a["goal"]: a["fees"] for a in json.loads(assess(applicant, "--format", "json").stdout)["assessments"]}
     (row,) = CaseloadEvaluator(engine, date.fromisoformat(PEILDATUM)).evaluate([Row(1, VICTIM_WHO_CANNOT_LEAVE)])
     for goal, amounts in expected.items():
         (shown,) = [f for f in overview[goal] if f["form"] == "7026"]
         given = [
-            a for a in json.loads(fees(applicant, "--goal", goal, "--format", "json").stdout) if a["form"] == "7026"
+            a
+            for a in json.loads(fees(applicant, "--goal", goal, "--format", "json").stdout)["forms"]
+            if a["form"] == "7026"
         ]
         assert [_without_reductions(a) for a in given] == [shown], goal
         assert _amounts(shown) == amounts, goal
@@ -429,16 +447,16 @@ def test_after_a_stay_as_spouse_the_7027_fee_names_the_disagreement_of_000_and_0
     applicant = tmp_path / "echtgenoot.yaml"
     applicant.write_text(json.dumps(SPOUSE_MORE_THAN_FIVE_YEARS), encoding="utf-8")
     goal = "humanitair_niet_tijdelijk"
-    (answer,) = json.loads(fees(applicant, "--goal", goal, "--format", "json").stdout)
+    (answer,) = json.loads(fees(applicant, "--goal", goal, "--format", "json").stdout)["forms"]
     (source,) = [s for s in answer["per_source"] if s["applies"] is True]
     assert source["amount"] == 105700
     (na_familie,) = [a for a in source["alternatives"] if a["rule_id"] == "G4.na_familie"]
     assert na_familie["amount"] == 17400 and na_familie["open_disagreements"] == ["D2+D5"]
     text = fees(applicant, "--goal", goal).stdout
-    assert "bronverschil D2+D5" in text
-    assert "“U hebt langer dan 5 jaar in Nederland verblijf gehad als echtgenoot of partner.”" in text
-    assert "“U hebt een verblijfsvergunning voor verblijf bij echtgenoot of partner. En er is sprake" in text
-    overview = {a["goal"]: a["fees"] for a in json.loads(assess(applicant, "--format", "json").stdout)}
+    assert "bronverschil D2+D5" in flat(text)
+    assert "“U hebt langer dan 5 jaar in Nederland verblijf gehad als echtgenoot of partner.”" in flat(text)
+    assert "“U hebt een verblijfsvergunning voor verblijf bij echtgenoot of partner. En er is sprake" in flat(text)
+    overview = {a["goal"]: a["fees"] for a in json.loads(assess(applicant, "--format", "json").stdout)["assessments"]}
     assert [_without_reductions(answer)] == overview[goal]
     (row,) = CaseloadEvaluator(engine, date.fromisoformat(PEILDATUM)).evaluate([Row(1, SPOUSE_MORE_THAN_FIVE_YEARS)])
     (batch,) = row["leges"][goal]

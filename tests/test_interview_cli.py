@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 
 from cli import main
 from engine.answer.interview import AnswerError, date_text, next_question, questions_left
-from tests.conftest import ROOT
+from tests.conftest import ROOT, flat
 from tests.test_why_not import PEILDATUM, interview_cases
 
 GOAL = "onbepaalde_tijd_regulier"
@@ -70,7 +70,9 @@ def test_a_bad_date_is_asked_again_and_a_dutch_date_is_saved_as_iso(tmp_path):
     assert "Dat antwoord past niet: die datum bestaat niet; geef een datum, bijvoorbeeld" in output
     assert saved["geboortedatum"] == "1991-03-14"
     assert "1. geboortedatum: 14 maart 1991" in output
-    assert "Conclusie: de aanvrager komt in aanmerking" in output
+    # the example meets every condition: the interview ends with the short answer saying so
+    assert "\nAntwoord: ja, de aanvrager komt in aanmerking.\n" in output
+    assert "\nDit beslist het: de aanvrager voldoet aan elke voorwaarde.\n" in output
 
 
 @pytest.mark.parametrize("typed", ["3", "A2", "a2"])
@@ -101,13 +103,19 @@ def test_a_permit_purpose_is_chosen_by_number_from_its_labels(tmp_path, engine):
     ]
 
 
-def test_terug_undoes_the_previous_answer_and_asks_that_question_again(tmp_path):
+def test_terug_undoes_the_previous_answer_and_asks_that_question_again(tmp_path, engine):
     output, saved = interview(tmp_path, BORN_HERE, ["nee", "terug", "ja"])
     assert output.count("Vormt u volgens de IND een gevaar voor de openbare orde? [ja/nee") == 2
     assert output.count("een gevaar voor de nationale veiligheid? [ja/nee") == 1
     # the second answer decides: a danger to public order ends the interview
     assert saved["vormt_gevaar_openbare_orde"] is True and "vormt_gevaar_nationale_veiligheid" not in saved
-    assert "Conclusie: de aanvrager komt niet in aanmerking" in output
+    # C13 (source 003) sets the conditions aside for someone born here: only a danger to public
+    # order or national security refuses, and the short answer names it with the answer it read
+    assert "\nAntwoord: nee, de aanvrager komt niet in aanmerking.\n" in output
+    decisive = flat(output.split("Dit beslist het: deze voorwaarde is niet vervuld.")[1].split("Uitzonderingen")[0])
+    assert decisive.strip() == (
+        f"- {engine.kb.rules['C13'].label} (bron 003) {engine.kb.facts['vormt_gevaar_openbare_orde'].label}: ja"
+    )
 
 
 def test_the_first_question_offers_no_way_back(tmp_path):
@@ -128,7 +136,10 @@ def test_the_review_lists_every_answer_and_a_number_changes_one_before_the_outco
     assert f"  {number}. {label}: ja" in reviews[0] and f"  {number}. {label}: nee" in reviews[1]
     assert f"  1. {engine.kb.facts[order[0]].label}: " in reviews[0]
     assert saved["heeft_zorgverzekering"] is False
-    assert "Conclusie: de aanvrager komt niet in aanmerking" in reviews[1]
+    # without health insurance a general condition (source 004) is not met: the short answer names it
+    assert "\nAntwoord: nee, de aanvrager komt niet in aanmerking.\n" in reviews[1]
+    rule = engine.kb.rules_for["voorwaarde_zorgverzekering"][0]
+    assert f"\n- {engine.kb.rules[rule].label} (bron 004)\n    {label}: nee\n" in reviews[1]
 
 
 def test_terug_at_the_review_asks_the_last_question_again(tmp_path):

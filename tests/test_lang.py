@@ -5,6 +5,7 @@ English while every quote stays verbatim Dutch."""
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ from click.testing import CliRunner
 
 from cli import main
 from engine.rules.model import KB_DIR
-from tests.conftest import ROOT
+from tests.conftest import ROOT, flat
 
 EXAMPLE = ROOT / "voorbeelden" / "aanvrager.yaml"
 GOAL = "onbepaalde_tijd_regulier"
@@ -21,6 +22,8 @@ TEMPLATES = ROOT / "explain" / "templates"
 # the templates --lang en renders; the audit, comparison and web pages are for other audiences
 TRANSLATED_TEMPLATES = (
     "assessment.txt.j2",
+    "short_answer.txt.j2",
+    "no_form.txt.j2",
     "overview.txt.j2",
     "why_not.txt.j2",
     "fees.txt.j2",
@@ -29,9 +32,14 @@ TRANSLATED_TEMPLATES = (
     "_proof.j2",
     "_conclusion.j2",
     "_fees.j2",
+    "_repairs.j2",
+    "_sources.j2",
 )
 # words of the Dutch templates that an English text never has
-DUTCH_WORDS = re.compile(r"\b(Conclusie|Motivering|Bron|voldaan|Peildatum|Leges|Toelichting|aanvrager|formulier)\b")
+DUTCH_WORDS = re.compile(
+    r"\b(Conclusie|Motivering|Bron|Bronnen|bron|voldaan|Peildatum|Leges|Toelichting|aanvrager|formulier|Antwoord"
+    r"|Volgende stap|BESTAND|derde partij)\b"
+)
 
 
 @pytest.fixture(scope="module")
@@ -79,6 +87,12 @@ def test_every_declaration_with_a_label_has_its_english_label_and_no_other(engin
     assert all(isinstance(v, str) and v.strip() for v in given.values()), section
 
 
+def test_every_source_page_with_a_publisher_has_it_in_english_and_keeps_its_own_title(engine, english):
+    published = {name for name, page in engine.kb.sources.items() if page.publisher}
+    assert set(english["bronnen"]) == published
+    assert all(set(entry) == {"uitgever"} and entry["uitgever"].strip() for entry in english["bronnen"].values())
+
+
 def test_every_translated_template_has_its_english_version():
     for name in TRANSLATED_TEMPLATES:
         assert (TEMPLATES / name).exists() and (TEMPLATES / "en" / name).exists(), name
@@ -86,21 +100,65 @@ def test_every_translated_template_has_its_english_version():
         assert not DUTCH_WORDS.search(re.sub(r"\{\{.*?\}\}|\{%.*?%\}", "", english)), name
 
 
+@lru_cache(maxsize=1)
+def _kept_in_dutch() -> list[str]:
+    """What kb/ writes in Dutch only and an English text keeps so, saying it is Dutch: explanations
+    (toelichting), reasons (reden) and where the sources refer to (verwijzing); longest first."""
+    texts: set[str] = set()
+
+    def walk(node) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key in ("toelichting", "reden", "verwijzing") and isinstance(value, str):
+                    texts.add(" ".join(value.split()))
+                else:
+                    walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    for path in sorted(KB_DIR.rglob("*.yaml")):
+        if path.name != "en.yaml":
+            walk(yaml.safe_load(path.read_text(encoding="utf-8")))
+    return sorted(texts, key=len, reverse=True)
+
+
 def _quotes(text: str) -> list[str]:
-    return re.findall(r"“([^”]*)”", text)
+    """Every quote, its words as the source has them (a long quote may wrap at another space)."""
+    return [" ".join(q.split()) for q in re.findall(r"“([^”]*)”", text)]
+
+
+def _titles(text: str) -> list[str]:
+    """The page title of every source a text names in its legend ("Bronnen:", "Sources:")."""
+    return re.findall(r"^- (?:bron|source) \d+: ‘([^’]*)’", text, re.M)
 
 
 @pytest.mark.parametrize(
     "command",
     [
         ["assess", EXAMPLE, "--goal", GOAL],
+        ["assess", EXAMPLE, "--goal", GOAL, "--detail"],
+        ["assess", EXAMPLE, "--goal", "huiselijk_geweld"],
         ["assess", EXAMPLE],
         ["why-not", EXAMPLE, "--goal", "huiselijk_geweld"],
+        ["why-not", EXAMPLE, "--goal", "huiselijk_geweld", "--detail"],
         ["fees", EXAMPLE, "--form", "7027"],
+        ["fees", EXAMPLE, "--goal", GOAL],
         ["rules"],
         ["rules", "--inventory"],
     ],
-    ids=["assess-goal", "assess-overview", "why-not", "fees", "rules", "inventory"],
+    ids=[
+        "assess-goal",
+        "assess-goal-detail",
+        "assess-refused",
+        "assess-overview",
+        "why-not",
+        "why-not-detail",
+        "fees",
+        "fees-no-form",
+        "rules",
+        "inventory",
+    ],
 )
 def test_lang_en_reads_in_english_with_the_same_quotes_verbatim_in_dutch(command, engine, english):
     dutch = run(*command, "--peildatum", "2026-11-22") if command[0] != "rules" else run(*command)
@@ -109,8 +167,17 @@ def test_lang_en_reads_in_english_with_the_same_quotes_verbatim_in_dutch(command
     assert dutch.exit_code == 0 and result.exit_code == 0, result.output
     assert result.stdout != dutch.stdout
     assert _quotes(result.stdout) == _quotes(dutch.stdout)  # every quote, in Dutch, in the same place
-    # quotes, explanations (toelichting, kept in Dutch and said so) and rule ids (E13.formulier) aside
-    unquoted = re.sub(r"“[^”]*”|Explanation \(Dutch\): .*|\(?[Ii]n Dutch\)?: .*|\b[A-G][0-9]*\.\w+", "", result.stdout)
+    # a source page is named by its own title, which is Dutch: the same in both
+    assert _titles(result.stdout) == _titles(dutch.stdout)
+    # quotes, page titles, rule ids (E13.formulier) and what kb/ writes in Dutch and the text says is
+    # in Dutch (explanations, the reasons of a precedence, where the sources refer to) aside
+    unquoted = re.sub(r"“[^”]*”|^- source \d+: ‘[^’]*’|\b[A-G][0-9]*\.\w+", "", result.stdout, flags=re.M)
+    unquoted = flat(unquoted)
+    for text in _kept_in_dutch():  # "Explanation (Dutch): …", "In Dutch: …", "(in Dutch): …"
+        # an assumption's reason is its rule's explanation (engine.rules.compiler), said as such
+        unquoted = re.sub(
+            r"Dutch\)?: (Aanname, geen citaat uit de bronnen \([^)]*\): )?" + re.escape(text), "", unquoted
+        )
     assert not DUTCH_WORDS.search(unquoted), DUTCH_WORDS.search(unquoted)
     # the same option after the command gives the same text
     after = run(*command, "--lang", "en", *(["--peildatum", "2026-11-22"] if command[0] != "rules" else []))
@@ -118,8 +185,15 @@ def test_lang_en_reads_in_english_with_the_same_quotes_verbatim_in_dutch(command
 
 
 def test_lang_en_uses_the_english_labels_of_kb_en_yaml(english):
-    result = run("--lang", "en", "assess", EXAMPLE, "--goal", GOAL, "--peildatum", "2026-11-22")
-    assert result.stdout.startswith(f"Assessment: {english['doelen'][GOAL]}\nReference date: 22 November 2026\n")
+    short = run("--lang", "en", "assess", EXAMPLE, "--goal", GOAL, "--peildatum", "2026-11-22").stdout
+    goal = english["doelen"][GOAL]
+    assert short.startswith(f"{goal[:1].upper()}{goal[1:]} — reference date 22 November 2026\n\n")
+    assert "\nAnswer: yes, the applicant is eligible.\n" in short
+    assert f"- {english['regels']['C1']} (source 003) - " in flat(short)  # a decisive condition, cited
+    # a source page keeps its own (Dutch) title; who publishes it reads in English
+    assert "- source 004: ‘Voorwaarden om in aanmerking te komen voor een verblijfsvergunning’ (a third party)" in short
+    result = run("--lang", "en", "assess", EXAMPLE, "--goal", GOAL, "--peildatum", "2026-11-22", "--detail")
+    assert result.stdout.startswith(f"Assessment: {goal}\nReference date: 22 November 2026\n")
     assert f"C1: {english['regels']['C1']} — met" in result.stdout
     assert f"· {english['feiten']['heeft_zorgverzekering']['label']}: yes" in result.stdout
     assert (
@@ -156,7 +230,13 @@ def test_the_interview_in_english_asks_the_english_questions_and_ends_as_assess_
     assert yaml.safe_load(saved.read_text(encoding="utf-8"))["inburgeringsexamen_gehaald_niveau"] == "geen"
     assess = run("--lang", "en", "assess", saved, "--goal", GOAL, "--peildatum", "2026-11-22")
     assert result.output.endswith("\n\n" + assess.stdout)
-    assert "Conclusion: the applicant is not eligible" in assess.stdout
+    # without the exam and without exemption the civic integration requirement (C12, source 003)
+    # is not met, and the short answer says so in English with what it was decided on
+    assert "\nAnswer: no, the applicant is not eligible.\n" in assess.stdout
+    assert f"- {english['regels']['C12']} (source 003)\n" in assess.stdout
+    level = english["feiten"]["inburgeringsexamen_gehaald_niveau"]["label"]
+    exempt = english["feiten"]["vrijgesteld_van_inburgeringsexamen"]["label"]
+    assert f"    {level}: none\n    {exempt}: no\n" in assess.stdout
 
 
 def test_an_unknown_language_is_refused_in_one_line():

@@ -7,6 +7,7 @@ as a gate (mutation score at least 95 %).
 from __future__ import annotations
 
 import copy
+import json
 import shutil
 import subprocess
 import sys
@@ -109,6 +110,24 @@ def test_every_mutant_of_the_gate_sample_is_killed_or_a_listed_equivalent(gate):
         if results[m].status not in (mutation.KILLED, mutation.EQUIVALENT, mutation.UNREACHABLE)
     ]
     assert not missed, "niet opgemerkt door de tests:\n" + "\n".join(missed)
+
+
+def test_the_report_names_the_rule_base_it_mutated_and_validates_against_its_schema(gate, engine):
+    import fastjsonschema
+    from click.testing import CliRunner
+
+    from cli import main
+
+    report, _, _, _ = gate
+    data = json.loads(json.dumps(report.to_json()))
+    validate = fastjsonschema.compile(
+        json.loads(CliRunner().invoke(main, ["schema", "--kind", "mutation-report"]).stdout)
+    )
+    validate(data)
+    assert data["format"] == "verblijfsregels/mutation-report" and data["version"] == 2
+    assert data["kb_version"] == engine.kb.version
+    with pytest.raises(fastjsonschema.JsonSchemaValueException):  # a status the report never has
+        validate({**data, "results": [{**data["results"][0], "status": "half dood"}]})
 
 
 def test_changing_c13_is_noticed_by_the_tests(gate):

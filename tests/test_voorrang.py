@@ -20,6 +20,7 @@ from engine.errors import KnowledgeBaseError
 from engine.evaluate.datalog import DatalogEvaluator
 from engine.evaluate.symbolic import SymbolicEvaluator
 from engine.rules.model import KB_DIR, load_knowledge_base
+from tests.conftest import flat
 from tests.test_cli import run
 from tests.test_scenarios import HERE
 
@@ -128,11 +129,15 @@ def test_voorrang_004_overrides_the_declared_precedence_and_shows_003_beside_it(
 def test_the_cli_says_which_source_it_follows_and_what_the_other_gives(tmp_path):
     path = tmp_path / "a1.yaml"
     path.write_text(yaml.safe_dump(A1), encoding="utf-8")
-    text = run("assess", path, "--goal", GOAL, "--peildatum", PEILDATUM.isoformat()).stdout
+    text = flat(run("assess", path, "--goal", GOAL, "--peildatum", PEILDATUM.isoformat(), "--detail").stdout)
     assert "komt niet in aanmerking" in text
     assert "Het antwoord volgt bron 003 (C12): die gaat voor volgens de kennisbank" in text
     assert "Volgens bron 004 (B6): voldaan." in text
-    text = run("assess", path, "--goal", GOAL, "--peildatum", PEILDATUM.isoformat(), "--voorrang", "004").stdout
+    text = flat(
+        run(
+            "assess", path, "--goal", GOAL, "--peildatum", PEILDATUM.isoformat(), "--voorrang", "004", "--detail"
+        ).stdout
+    )
     assert "komt in aanmerking" in text
     assert "Het antwoord volgt bron 004 (B6): de door u ingestelde voorrang (--voorrang 004)." in text
     assert "Volgens bron 003 (C12): niet voldaan." in text
@@ -150,7 +155,7 @@ def test_the_cli_says_which_source_it_follows_and_what_the_other_gives(tmp_path)
             "json",
         ).stdout
     )
-    assert data["outcome"] == "eligible" and data["version"] == 2
+    assert data["outcome"] == "eligible" and data["version"] == 3
 
 
 @pytest.mark.parametrize("facts", [A1, ONTHEVEN])

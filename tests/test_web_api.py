@@ -113,10 +113,10 @@ def test_every_goal_why_not_fees_and_the_next_question_give_the_cli_bytes(client
 
 def test_rules_and_schemas_are_what_the_cli_prints(client):
     assert client.get("/v1/rules").content.decode("utf-8") == cli("rules", "--format", "json")
-    declarations = json.loads(cli("rules", "--format", "json"))
+    declarations = json.loads(cli("rules", "--format", "json"))["rules"]
     c13 = next(d for d in declarations if d["id"] == "C13")
     assert client.get("/v1/rules/C13").json() == c13
-    for kind in ("applicant", "assessment", "fees", "why-not", "interview-step"):
+    for kind in ("applicant", "assessment", "overview", "fees", "why-not", "interview-step", "rules", "batch-row"):
         assert client.get(f"/v1/schema/{kind}").content.decode("utf-8") == cli("schema", "--kind", kind), kind
 
 
@@ -181,7 +181,7 @@ def test_the_openapi_document_names_every_route_and_holds_the_published_schemas(
         "/healthz",
     }
     schemas = document["components"]["schemas"]
-    for kind in ("applicant", "assessment", "fees", "why-not", "interview-step"):
+    for kind in ("applicant", "assessment", "overview", "fees", "why-not", "interview-step", "rules", "batch-row"):
         assert schemas[kind] == json.loads(cli("schema", "--kind", kind)), kind
     refs = {m for m in _refs(document) if m.startswith("#/components/")}
     for ref in refs:  # every reference the paths make resolves inside the document

@@ -111,6 +111,9 @@ def test_a_decision_whose_repair_search_hits_the_limit_says_so_and_keeps_the_dec
     with TestClient(create_app(engine, why_not_seconds=1e-9), raise_server_exceptions=False) as tiny:
         page = tiny.post("/vraag", data={"actie": "beslissing", "staat": state})
     assert page.status_code == 200
-    assert "Niet voldaan" in page.text
+    # the decision stays: not eligible, and the condition not met (health insurance) is named
+    rule = engine.kb.rules[engine.kb.rules_for["voorwaarde_zorgverzekering"][0]]
+    assert "Komt niet in aanmerking" in page.text
+    assert f'<p>Niet vervuld:</p>\n<ul class="voorwaarden"><li>{rule.label} (bron 004)' in page.text
     assert "Het zoeken naar wat zou helpen is na 1e-09 s gestopt" in page.text
     assert "Wat zou helpen" not in page.text

@@ -21,7 +21,7 @@ from engine.tijd import add_duration
 
 ASSESSMENT_SCHEMA = Path(__file__).resolve().parent / "assessment.schema.json"
 PROOF_FORMAT = "verblijfsregels/assessment"
-PROOF_VERSION = 2  # 2: `elsewhere_if`, not_eligible whatever the scope when every route fails; a disagreement
+PROOF_VERSION = 3  # 3: kb_version, the rule base that produced it; 2: `elsewhere_if`, not_eligible whatever the scope when every route fails; a disagreement
 # that a precedence decides follows the source that goes first
 
 ELIGIBLE = "eligible"
@@ -89,6 +89,7 @@ class Assessment:
         return {
             "format": PROOF_FORMAT,
             "version": PROOF_VERSION,
+            "kb_version": kb.version,
             "goal": self.goal,
             "goal_label": self.goal_label,
             "peildatum": self.peildatum.isoformat(),
@@ -137,7 +138,9 @@ class Engine:
             kb = load_knowledge_base(kb_dir)
             return kb, compile_knowledge_base(kb)
 
-        self.kb, self.program = cached(content_key(kb_dir), build) if cache else build()
+        key = content_key(kb_dir)
+        self.kb, self.program = cached(key, build) if cache else build()
+        self.kb.version = self.kb_version = key  # what produced an answer, in every JSON output
         self.kb_dir = kb_dir
         self.order: list[str] = []  # the user's order of sources the program was compiled with
         inputs = ("fact", "quantity")

@@ -51,7 +51,7 @@ CHUNK = 2000
 ROW_LIMIT = MAX_FILE_BYTES
 BOOL_WORDS = {"true": True, "ja": True, "false": False, "nee": False}
 RESULT_FORMAT = "verblijfsregels/batch-row"
-RESULT_VERSION = 3  # 2: a source's amount in per_bron may be a list (it states several); 3: mogelijk_ook
+RESULT_VERSION = 4  # 2: a source's amount in per_bron may be a list (it states several); 3: mogelijk_ook; 4: kb_version
 COMPARE_FORMAT = "verblijfsregels/batch-compare"
 COMPARE_VERSION = 2  # 2: fee changes per goal and form, each form's fee alone
 
@@ -763,6 +763,7 @@ class RowFormat:
     goals: tuple[str, ...]
     fee_goals: tuple[str, ...]
     suffixes: tuple[str, ...] = ("",)
+    kb_version: str = ""  # of the (first) rule base, in every JSON Lines row
 
     def header(self) -> str:
         if self.fmt != "csv":
@@ -770,13 +771,15 @@ class RowFormat:
         header = ["rij", "fout"]
         for suffix in self.suffixes:
             header += [f"{g}{suffix}" for g in self.goals] + [f"leges_{g}{suffix}" for g in self.fee_goals]
-        return self._csv_text([header])
+        return self._csv_text([header + ["kb_version"]])  # last: each row says which rules made it
 
     def text(self, results: list[dict[str, Any]]) -> str:
         if self.fmt == "jsonl":
             return "".join(
                 json.dumps(
-                    {"format": RESULT_FORMAT, "version": RESULT_VERSION, **result}, ensure_ascii=False, sort_keys=True
+                    {"format": RESULT_FORMAT, "version": RESULT_VERSION, "kb_version": self.kb_version, **result},
+                    ensure_ascii=False,
+                    sort_keys=True,
                 )
                 + "\n"
                 for result in results
@@ -798,6 +801,7 @@ class RowFormat:
                 outcomes, leges = run["uitkomsten"], run["leges"]
                 row += [outcomes.get(g, "") for g in self.goals]
                 row += [text_of(leges[g]) if g in leges else "" for g in self.fee_goals]
+            row.append(self.kb_version)
             rows.append(row)
         return self._csv_text(rows)
 

@@ -37,7 +37,7 @@ from engine.rules.compiler import FeeChoice, Program
 from engine.rules.model import FeeRule, KnowledgeBase
 
 FEES_FORMAT = "verblijfsregels/fees"
-FEES_VERSION = 3  # 3: precedence.set_by and .declared; applied also by the declared precedence
+FEES_VERSION = 4  # 4: kb_version; `fees --goal` is one document with `forms`, also when the sources name none; 3: precedence.set_by and .declared; applied also by the declared precedence
 
 
 def _prefix(source_file: str) -> str:
@@ -108,6 +108,7 @@ class FeeAnswer:
     # set where no --voorrang was given and the knowledge base's declared precedence (`voorrang`)
     # chose `chosen_source`: {declaration, reason, sources}
     declaration: dict[str, Any] | None = None
+    kb_version: str = ""  # the rule base that produced it (KnowledgeBase.version)
 
     @property
     def applicable(self) -> list[SourceFee]:
@@ -140,6 +141,7 @@ class FeeAnswer:
         return {
             "format": FEES_FORMAT,
             "version": FEES_VERSION,
+            "kb_version": self.kb_version,
             "form": self.form,
             "form_label": self.form_label,
             "peildatum": self.peildatum.isoformat(),
@@ -257,7 +259,9 @@ class FeeCalculator:
         declaration = None
         if chosen is None and not precedence:
             chosen, declaration = self._declared_source(applicable, ranges)
-        answer = FeeAnswer(form, kb.forms[form].label, peildatum, per_source, precedence, chosen, ranges)
+        answer = FeeAnswer(
+            form, kb.forms[form].label, peildatum, per_source, precedence, chosen, ranges, kb_version=kb.version
+        )
         answer.declaration = declaration
         return answer
 

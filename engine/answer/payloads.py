@@ -12,14 +12,28 @@ from datetime import date
 from typing import Any
 
 from engine.applicant.facts import Applicant, parse_applicant
-from engine.errors import InputError, VerblijfsregelsError, visible
+from engine.errors import InputError, visible
 
 INTERVIEW_STEP_FORMAT = "verblijfsregels/interview-step"
-INTERVIEW_STEP_VERSION = 1
-
-
-class NoFormError(VerblijfsregelsError):
-    """The sources name no application form for the goal in this situation."""
+INTERVIEW_STEP_VERSION = 2  # 2: kb_version
+OVERVIEW_FORMAT = "verblijfsregels/overview"  # `assess` without --goal: before, a bare list
+OVERVIEW_VERSION = 1
+RULES_FORMAT = "verblijfsregels/rules"  # `rules`: before, a bare list
+RULES_VERSION = 1
+INVENTORY_FORMAT = "verblijfsregels/inventory"  # `rules --inventory`: before, a bare list
+INVENTORY_VERSION = 1
+# `verblijfsregels schema --kind K` and GET /v1/schema/K: the file engine/answer/<name>.schema.json
+SCHEMA_FILES = {
+    "assessment": "assessment",
+    "overview": "overview",
+    "fees": "fees",
+    "why-not": "why_not",
+    "interview-step": "interview_step",
+    "rules": "rules",
+    "inventory": "inventory",
+    "batch-row": "batch_row",
+}
+NO_FORM = "de bronnen noemen geen aanvraagformulier voor dit doel in deze situatie"
 
 
 def dumps(payload: Any) -> str:
@@ -48,10 +62,23 @@ def precedence(kb, names: list[str], field: str) -> list[str]:
 
 
 def assessment(eng, applicant: Applicant, goal: str | None, peildatum: date, precedence: list[str]) -> Any:
-    """`assess --format json`: one goal's assessment, or a list over every goal."""
+    """`assess --format json`: one goal's assessment, or the overview of every goal."""
     if goal is not None:
-        return eng.assess(applicant, goal, peildatum, precedence).to_json(eng.kb)
-    return [r.to_json(eng.kb) for r in eng.assess_all(applicant, peildatum, precedence, None)]
+        return assessments(eng, [eng.assess(applicant, goal, peildatum, precedence)], peildatum, one_goal=True)
+    return assessments(eng, eng.assess_all(applicant, peildatum, precedence, None), peildatum, one_goal=False)
+
+
+def assessments(eng, results: list, peildatum: date, one_goal: bool) -> Any:
+    """One assessment as it is, or several as the overview document (`verblijfsregels/overview`)."""
+    if one_goal:
+        return results[0].to_json(eng.kb)
+    return {
+        "format": OVERVIEW_FORMAT,
+        "version": OVERVIEW_VERSION,
+        "kb_version": eng.kb.version,
+        "peildatum": peildatum.isoformat(),
+        "assessments": [r.to_json(eng.kb) for r in results],
+    }
 
 
 def why_not(
@@ -67,6 +94,7 @@ def why_not(
     payload = {
         "format": WHY_NOT_FORMAT,
         "version": WHY_NOT_VERSION,
+        "kb_version": eng.kb.version,
         "failing": [
             {"rule_id": n.rule_id, "label": n.label, "value": n.value}
             for n in failing_conditions(result.proof, result.scope)
@@ -84,17 +112,29 @@ def fee_answers(eng, applicant: Applicant, goal: str | None, form: str | None, p
     if goal:
         result = eng.assess(applicant, goal, peildatum)
         forms = [c["form"] for c in result.consequences if c["form"]]
-        if not forms:
-            raise NoFormError(f"de bronnen noemen geen aanvraagformulier voor doel '{goal}' in deze situatie")
+        if not forms:  # an answer too: the sources give none (fees() says so)
+            return []
         # the fees `assess` shows beside the goal, with the reductions within reach
         return eng.goal_fees(applicant, goal, forms, peildatum, precedence, reductions=True)
     return [fees_for(eng, applicant, form, peildatum, precedence, reductions=True)]
 
 
-def fees(answers: list, one_form: bool) -> Any:
-    """`fees --format json`: one answer for `--form`, a list for `--goal`."""
-    payload = [a.to_json() for a in answers]
-    return payload[0] if one_form else payload
+def fees(eng, answers: list, goal: str | None, peildatum: date) -> Any:
+    """`fees --format json`: one answer for `--form`; for `--goal` one document with the answer of
+    each form the goal points to, and `no_form` saying so where the sources name none."""
+    from engine.answer.fees import FEES_FORMAT, FEES_VERSION
+
+    if goal is None:
+        return answers[0].to_json()
+    return {
+        "format": FEES_FORMAT,
+        "version": FEES_VERSION,
+        "kb_version": eng.kb.version,
+        "goal": goal,
+        "peildatum": peildatum.isoformat(),
+        "forms": [a.to_json() for a in answers],
+        "no_form": None if answers else NO_FORM,
+    }
 
 
 def interview_answers(eng, raw: Any) -> dict[str, Any]:
@@ -112,14 +152,24 @@ def interview_step(eng, answers: dict[str, Any], goals: list[str], peildatum: da
     return {
         "format": INTERVIEW_STEP_FORMAT,
         "version": INTERVIEW_STEP_VERSION,
+        "kb_version": eng.kb.version,
         "done": question is None,
         "question": question.to_json() if question else None,
         "outcomes": {r.goal: r.outcome for r in results},
     }
 
 
-def rules(kb) -> list[dict[str, Any]]:
+def rules(kb) -> dict[str, Any]:
     """`rules --format json`: every declaration with its id, label and source."""
+    return {
+        "format": RULES_FORMAT,
+        "version": RULES_VERSION,
+        "kb_version": kb.version,
+        "rules": _rule_list(kb),
+    }
+
+
+def _rule_list(kb) -> list[dict[str, Any]]:
     return [
         {
             "id": r.id,
@@ -146,8 +196,17 @@ def rules(kb) -> list[dict[str, Any]]:
     ]
 
 
-def inventory(rows) -> list[dict[str, Any]]:
+def inventory(kb, rows) -> dict[str, Any]:
     """`rules --inventory --format json`: every inventory row (engine.rules.inventory) with the rules that encode it."""
+    return {
+        "format": INVENTORY_FORMAT,
+        "version": INVENTORY_VERSION,
+        "kb_version": kb.version,
+        "rows": _inventory_rows(rows),
+    }
+
+
+def _inventory_rows(rows) -> list[dict[str, Any]]:
     return [
         {
             "id": r.id,

@@ -47,7 +47,9 @@ from engine.rules.compiler import Cmp
 from engine.tijd import add_months
 
 WHY_NOT_FORMAT = "verblijfsregels/why-not"
-WHY_NOT_VERSION = 3  # 2: conditional repairs (certain, unknown_facts), exhaustive over the goal's rule graph;
+WHY_NOT_VERSION = (
+    4  # 4: kb_version; 2: conditional repairs (certain, unknown_facts), exhaustive over the goal's rule graph;
+)
 # 3: assumed_in_scope and needs_no_change, the assessment of version 2;
 # the schema is engine/answer/why_not.schema.json (`verblijfsregels schema --kind why-not`)
 

@@ -38,7 +38,7 @@ from engine.rules.compiler import safe
 from engine.rules.model import AUDIT_KINDS, Compare, Expr, FeeRule, KnowledgeBase, Rule, dependency_edges, expr_names
 
 AUDIT_FORMAT = "verblijfsregels/audit"
-AUDIT_VERSION = 2  # 2: each finding names its declarations, inventory rows and places in kb/
+AUDIT_VERSION = 3  # 2: each finding names its declarations, inventory rows and places in kb/; 3: kb_version
 
 ERROR, WARNING, INFO = "fout", "waarschuwing", "info"
 SEVERITY_ORDER = {ERROR: 0, WARNING: 1, INFO: 2}
@@ -198,6 +198,7 @@ class AuditReport:
     graph: str = ""  # DOT
     routes: dict[str, Any] = field(default_factory=dict)  # the search for routes open with every fact known
     unrealised: list[str] = field(default_factory=list)  # findings only combinations without dates would give
+    kb_version: str = ""  # the rule base audited (KnowledgeBase.version): which rules the findings are about
 
     def counts(self) -> dict[str, int]:
         open_ = [f for f in self.findings if f.explained is None]
@@ -220,6 +221,7 @@ class AuditReport:
         return {
             "format": AUDIT_FORMAT,
             "version": AUDIT_VERSION,
+            "kb_version": self.kb_version,
             "peildatum": self.peildatum.isoformat(),
             "summary": self.counts(),
             "strict_fails": self.failed,
@@ -436,7 +438,7 @@ class Auditor:
         self.time()
         coverage = [self.coverage(gid) for gid in sorted(self.kb.goals)]
         self.explain()
-        report = AuditReport(self.peildatum, _sort(self.findings), coverage)
+        report = AuditReport(self.peildatum, _sort(self.findings), coverage, kb_version=self.kb.version)
         report.dates = [
             {
                 "facts": c.facts,

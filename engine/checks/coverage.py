@@ -29,7 +29,8 @@ ENV = "VERBLIJFSREGELS_COVERAGE"
 CONTEXT_ENV = "VERBLIJFSREGELS_COVERAGE_CONTEXT"
 DATA_FORMAT = "verblijfsregels/kb-coverage"
 REPORT_FORMAT = "verblijfsregels/kb-coverage-report"
-VERSION = 1
+VERSION = 1  # of the data file pytest --kb-coverage writes
+REPORT_VERSION = 2  # of the report; 2: kb_version
 DEFAULT_DATA = ".kb-coverage.json"
 
 recorder: "Recorder | None" = None
@@ -415,7 +416,8 @@ def report(engine: Any, data: dict[str, Any], contexts: list[str] | None = None)
     conds = [c for r in rows for c in r["conditions"]]
     return {
         "format": REPORT_FORMAT,
-        "version": VERSION,
+        "version": REPORT_VERSION,
+        "kb_version": kb.version,
         "contexts": chosen,
         "evaluations": evaluations,
         "summary": {

@@ -53,7 +53,7 @@ from engine.rules.model import KB_DIR, KnowledgeBase, declaration_files, load_kn
 from engine.tijd import add_duration, iso_text
 
 REPORT_FORMAT = "verblijfsregels/mutation-report"
-REPORT_VERSION = 1
+REPORT_VERSION = 2  # 2: kb_version
 
 KILLED = "killed"
 SURVIVED = "survived"
@@ -840,6 +840,7 @@ class Report:
     differential_size: int
     jobs: int
     backend: str  # the evaluator's name, as the report shows it
+    kb_version: str = ""  # the rule base mutated (KnowledgeBase.version)
 
     def count(self, status: str) -> int:
         return sum(1 for r in self.results if r.status == status)
@@ -855,6 +856,7 @@ class Report:
         return {
             "format": REPORT_FORMAT,
             "version": REPORT_VERSION,
+            "kb_version": self.kb_version,
             "mutants": len(self.results),
             "killed": self.count(KILLED),
             "survived": self.count(SURVIVED),
@@ -975,7 +977,8 @@ def run_mutation(
         stale = sorted(
             m for m in listed if m in killed_ids or (m not in all_ids and not only and not ids and limit is None)
         )
-    return Report(ordered, time.perf_counter() - start, baseline, stale, size, jobs, evaluator.name)
+    elapsed = time.perf_counter() - start
+    return Report(ordered, elapsed, baseline, stale, size, jobs, evaluator.name, kb_version=original.kb.version)
 
 
 # -- text -------------------------------------------------------------------------------------------

@@ -81,6 +81,16 @@ class Source:
 
 
 @dataclass(frozen=True)
+class SourcePage:
+    """A source file as a reader knows it: the title of its page, and who publishes it where the
+    knowledge base knows (section `bronnen`, kb/bronnen.yaml)."""
+
+    file: str
+    title: str
+    publisher: str = ""
+
+
+@dataclass(frozen=True)
 class Assumption:
     """What a declaration rests on when no seed states it: a legal basis and why it is needed.
 
@@ -438,6 +448,9 @@ class KnowledgeBase:
     precedences: dict[str, SourcePrecedence] = field(default_factory=dict)  # section `voorrang`
     acknowledged: list[AcknowledgedDisagreement] = field(default_factory=list)  # `erkende_bronverschillen`
     constraints: dict[str, Constraint] = field(default_factory=dict)  # section `beperkingen`
+    sources: dict[str, SourcePage] = field(default_factory=dict)  # section `bronnen`, by file name
+    # the rule-base version every JSON answer carries: engine.rules.cache.content_key, set by Engine
+    version: str = ""
     # derived indexes, filled by `index()`
     rules_for: dict[str, list[str]] = field(default_factory=dict)
     exceptions_of: dict[str, list[str]] = field(default_factory=dict)
@@ -774,6 +787,7 @@ SECTIONS = (
     "voorrang",
     "beperkingen",
     "audit",
+    "bronnen",
 )
 
 
@@ -1202,7 +1216,7 @@ def _check_precedences(kb: KnowledgeBase) -> None:
 
 def declaration_files(directory: Path) -> list[Path]:
     """The shared declaration files first, then one file per legal domain under regels/."""
-    names = ("feiten", "grootheden", "beperkingen", "bronverschillen", "voorrang", "doelen", "audit")
+    names = ("bronnen", "feiten", "grootheden", "beperkingen", "bronverschillen", "voorrang", "doelen", "audit")
     shared = [directory / f"{name}.yaml" for name in names]
     return [p for p in shared if p.exists()] + sorted((directory / "regels").glob("*.yaml"))
 
@@ -1229,6 +1243,7 @@ def load_knowledge_base(directory: Path = KB_DIR) -> KnowledgeBase:
     audit_notes: list[AuditNote] = []
     acknowledged: list[AcknowledgedDisagreement] = []
     constraints: dict[str, Constraint] = {}
+    sources: dict[str, SourcePage] = {}
     origin: dict[tuple[str, str], str] = {}
 
     def claim(section: str, name: str, path: Path) -> None:
@@ -1304,6 +1319,11 @@ def load_knowledge_base(directory: Path = KB_DIR) -> KnowledgeBase:
             constraints[constraint.id] = constraint
         if "audit" in data:
             audit_notes.extend(_audit_section(data["audit"], path))
+        for name, raw in (data.get("bronnen") or {}).items():
+            claim("bron", str(name), path)
+            if not isinstance(raw, dict) or not raw.get("titel") or set(raw) - {"titel", "uitgever"}:
+                raise KnowledgeBaseError(f"{_where(path, str(name))}: een bron heeft 'titel' en mag 'uitgever' hebben")
+            sources[str(name)] = SourcePage(str(name), str(raw["titel"]), str(raw.get("uitgever", "")))
     _check_date_order(facts, origin)
     _check_periods_and_roles(facts, period_fields, origin)
     kb = KnowledgeBase(
@@ -1322,6 +1342,7 @@ def load_knowledge_base(directory: Path = KB_DIR) -> KnowledgeBase:
         precedences,
         acknowledged,
         constraints,
+        sources,
     )
     kb.index()
     check_knowledge_base(kb)

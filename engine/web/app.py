@@ -41,12 +41,7 @@ from explain import STATIC_DIR
 
 API_VERSION = "1"
 WHY_NOT_SECONDS = 2.0  # what one why-not (API or decision page) may take before its repair search stops
-SCHEMA_FILES = {
-    "assessment": "assessment",
-    "fees": "fees",
-    "why-not": "why_not",
-    "interview-step": "interview_step",
-}
+SCHEMA_FILES = payloads.SCHEMA_FILES
 SECURITY_HEADERS = [
     (
         b"content-security-policy",
@@ -127,7 +122,7 @@ class Api:
                 schema:
                   oneOf:
                     - {$ref: '#/components/schemas/assessment'}
-                    - {type: array, items: {$ref: '#/components/schemas/assessment'}}
+                    - {$ref: '#/components/schemas/overview'}
           413: {$ref: '#/components/responses/TooLarge'}
           422: {$ref: '#/components/responses/BadInput'}
         """
@@ -191,7 +186,6 @@ class Api:
                 schema:
                   oneOf:
                     - {$ref: '#/components/schemas/fees'}
-                    - {type: array, items: {$ref: '#/components/schemas/fees'}}
           413: {$ref: '#/components/responses/TooLarge'}
           422: {$ref: '#/components/responses/BadInput'}
         """
@@ -201,7 +195,7 @@ class Api:
 
         applicant = self._applicant(got)
         answers = payloads.fee_answers(self.eng, applicant, got["goal"], got["form"], got["peildatum"], got["voorrang"])
-        return json_response(payloads.fees(answers, one_form=got["form"] is not None))
+        return json_response(payloads.fees(self.eng, answers, got["goal"], got["peildatum"]))
 
     async def interview_next(self, request: Request) -> Response:
         """
@@ -253,7 +247,7 @@ class Api:
           404: {$ref: '#/components/responses/NotFound'}
         """
         wanted = request.path_params["id"]
-        for declaration in payloads.rules(self.eng.kb):
+        for declaration in payloads.rules(self.eng.kb)["rules"]:
             if declaration["id"] == wanted:
                 return json_response(declaration)
         return error_response(404, f"geen declaratie met id '{visible(wanted)}'")
@@ -265,7 +259,7 @@ class Api:
           - name: kind
             in: path
             required: true
-            schema: {enum: [applicant, assessment, fees, why-not, interview-step]}
+            schema: {enum: [applicant, assessment, overview, fees, why-not, interview-step, rules, inventory, batch-row]}
         responses:
           200:
             description: het JSON Schema (wat `verblijfsregels schema --kind` geeft)

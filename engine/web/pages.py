@@ -155,7 +155,7 @@ class Pages:
                 "uses": uses.get(d["id"], []),
                 "used_by": sorted(used_by.get(d["id"], [])),
             }
-            for d in payloads.rules(kb)
+            for d in payloads.rules(kb)["rules"]
         ]
         if query:
             words = query.lower().split()

@@ -1,0 +1,114 @@
+"""Every JSON output names its format and version, carries the rule-base version that produced it,
+and validates against the schema `verblijfsregels schema --kind …` publishes."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import fastjsonschema
+import pytest
+from click.testing import CliRunner
+
+from cli import main
+from engine.answer import payloads
+from engine.applicant.facts import read_applicant_file
+from engine.rules.cache import content_key
+from tests.conftest import flat
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = str(ROOT / "voorbeelden" / "aanvrager.yaml")
+DAY = "2026-11-22"
+FORMATS = {"date": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}
+
+
+def _schema(kind: str):
+    out = CliRunner().invoke(main, ["schema", "--kind", kind])
+    assert out.exit_code == 0, out.output
+    return fastjsonschema.compile(json.loads(out.stdout), formats=FORMATS)
+
+
+def _json(*args: str):
+    out = CliRunner().invoke(main, [*args, "--format", "json"])
+    assert out.exit_code == 0, out.output
+    return json.loads(out.stdout)
+
+
+CASES = [
+    ("assessment", ("assess", EXAMPLE, "--goal", "onbepaalde_tijd_regulier", "--peildatum", DAY)),
+    ("overview", ("assess", EXAMPLE, "--peildatum", DAY)),
+    ("fees", ("fees", EXAMPLE, "--goal", "onbepaalde_tijd_regulier", "--peildatum", DAY)),
+    ("fees", ("fees", EXAMPLE, "--goal", "humanitair_niet_tijdelijk", "--peildatum", DAY)),
+    ("fees", ("fees", EXAMPLE, "--form", "7027", "--peildatum", DAY)),
+    ("why-not", ("why-not", EXAMPLE, "--goal", "onbepaalde_tijd_regulier", "--peildatum", "2020-11-22")),
+    ("rules", ("rules",)),
+    ("inventory", ("rules", "--inventory")),
+]
+
+
+@pytest.mark.parametrize("kind, args", CASES, ids=[" ".join(c[1][:1] + c[1][2:4]) for c in CASES])
+def test_each_json_output_validates_against_its_schema_and_carries_the_kb_version(engine, kind, args):
+    data = _json(*args)
+    _schema(kind)(data)
+    assert data["kb_version"] == content_key(engine.kb_dir) == engine.kb.version
+    assert isinstance(data["version"], int) and data["format"].startswith("verblijfsregels/")
+
+
+def test_the_interview_step_validates_and_carries_the_kb_version(engine):
+    step = payloads.interview_step(engine, {}, ["onbepaalde_tijd_regulier"], date(2026, 11, 22))
+    _schema("interview-step")(step)
+    assert step["kb_version"] == engine.kb.version
+
+
+def test_fees_for_a_goal_whose_sources_name_no_form_is_an_answer_not_an_error():
+    out = CliRunner().invoke(main, ["fees", EXAMPLE, "--goal", "onbepaalde_tijd_regulier", "--peildatum", DAY])
+    assert out.exit_code == 0 and "noemen geen aanvraagformulier" in flat(out.stdout)
+    data = _json("fees", EXAMPLE, "--goal", "onbepaalde_tijd_regulier", "--peildatum", DAY)
+    assert data["forms"] == [] and "geen aanvraagformulier" in data["no_form"]
+
+
+def test_every_batch_row_validates_against_the_batch_row_schema(engine, tmp_path):
+    source = tmp_path / "in.csv"
+    source.write_text("geboortedatum,heeft_asielvergunning\n1991-03-14,false\nniet-een-datum,true\n", encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    result = CliRunner().invoke(main, ["batch", str(source), "--out", str(out), "--peildatum", DAY])
+    assert result.exit_code == 1  # the second row is refused, with an error row
+    validate = _schema("batch-row")
+    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert len(rows) == 2 and rows[1]["fout"]
+    for row in rows:
+        validate(row)
+        assert row["kb_version"] == engine.kb.version
+
+
+def test_json_keys_are_english_machinery_with_dutch_domain_terms_only(engine):
+    """docs/json.md: machinery keys are English; `peildatum` is the one domain term among the keys."""
+    data = payloads.assessment(
+        engine, read_applicant_file(engine.kb, Path(EXAMPLE)), "onbepaalde_tijd_regulier", date(2026, 11, 22), []
+    )
+    keys = set(data)
+    assert keys & {"doel", "uitkomst", "leges", "bron", "bronnen"} == set()
+    assert "peildatum" in keys and "goal" in keys and "outcome" in keys
+
+
+def test_the_batch_comparison_validates_against_the_batch_compare_schema(tmp_path):
+    """`batch --compare-peildatum … --format json`: the report of what changes between two runs."""
+    from engine.applicant.facts import load_applicant_file
+
+    row = load_applicant_file(Path(EXAMPLE))
+    source = tmp_path / "zaken.jsonl"
+    source.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in (row, row)), encoding="utf-8")
+    # in 2020 the example has not had its permit five years yet; in 2026 it has
+    args = ("batch", str(source), "--out", str(tmp_path / "uit.csv"), "--peildatum", "2020-11-22")
+    report = _json(*args, "--compare-peildatum", DAY)
+    validate = _schema("batch-compare")
+    validate(report)
+    assert report["rows"] == 2 and report["error_rows"] == 0
+    changed = [c for c in report["outcomes"]["onbepaalde_tijd_regulier"] if c["from"] != c["to"]]
+    assert changed and changed[0]["example_rows"] == [1, 2]
+    # a change counted for no one is no change: the schema refuses it
+    broken = json.loads(json.dumps(report))
+    broken["outcomes"]["onbepaalde_tijd_regulier"][0]["count"] = 0
+    with pytest.raises(fastjsonschema.JsonSchemaValueException):
+        validate(broken)
