@@ -181,6 +181,26 @@ def broken_constraints(
     return out
 
 
+def any_broken(kb: KnowledgeBase, values: dict[str, Any], peildatum: date) -> bool:
+    """Whether the parsed values break a constraint: what `check_constraints(kb, values)` and then
+    `check_constraints(kb, values, peildatum, quantities_only=True)` refuse, without naming it
+    (a fast reader sends such a row to the full path, which does)."""
+    entries, wanted, permits = _plan(kb)
+    extra = _quantities(kb, values, peildatum, wanted) if wanted else {}
+    known = {**values, **extra} if extra else values
+    for c, with_quantities, impossible in entries:
+        if c.period is not None:
+            later, earlier = c.period
+            for name in permits:
+                for period in values.get(name) or ():
+                    first, second = period.get(later), period.get(earlier)
+                    if first is not None and second is not None and not first > second:
+                        return True
+        elif impossible(known if with_quantities else values) is True:
+            return True
+    return False
+
+
 def message(kb: KnowledgeBase, constraint: Constraint, facts: list[str]) -> str:
     """The refusal: the facts (by name, never their values) and the constraint with its reason."""
     return (
