@@ -11,7 +11,7 @@ interview and the audit read `broken_constraints` and `forced_values`.
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from engine import tijd
 from engine.errors import InputError
@@ -82,6 +82,70 @@ def _quantities(kb: KnowledgeBase, values: dict[str, Any], peildatum: date, name
     return out
 
 
+def _compiled(expr: Expr) -> Callable[[dict[str, Any]], bool | None]:
+    """`kleene(expr, values)` as a function of the values, built once per constraint: every
+    applicant a reader parses is checked against every constraint."""
+    if isinstance(expr, Atom):
+        name = expr.name
+
+        def atom(values: dict[str, Any]) -> bool | None:
+            value = values.get(name)
+            return value if value is True or value is False else None
+
+        return atom
+    if isinstance(expr, Compare):
+        name = expr.name
+        positive, _ = comparisons_of(expr)
+        operator, constant = positive.operator, positive.constant
+
+        def compare(values: dict[str, Any]) -> bool | None:
+            value = values.get(name)
+            return None if value is None else holds(operator, engine_value(value), constant)
+
+        return compare
+    if isinstance(expr, Not):
+        operand = _compiled(expr.operand)
+
+        def negated(values: dict[str, Any]) -> bool | None:
+            got = operand(values)
+            return None if got is None else not got
+
+        return negated
+    operands = tuple(_compiled(op) for op in expr.operands)
+    # each operand gives True, False or None only, so the first deciding one settles it
+    decides = False if isinstance(expr, All) else True
+    assert isinstance(expr, (All, Any_))
+
+    def combined(values: dict[str, Any]) -> bool | None:
+        unknown = False
+        for operand in operands:
+            got = operand(values)
+            if got is decides:
+                return decides
+            if got is None:
+                unknown = True
+        return None if unknown else not decides
+
+    return combined
+
+
+def _plan(kb: KnowledgeBase) -> tuple[tuple[tuple[Constraint, bool, Any], ...], list[str], tuple[str, ...]]:
+    """Per constraint (in declaration order) whether it reads a quantity and its compiled test;
+    the quantities the constraints read; the permit-period facts. Built once per knowledge base
+    and kept on it (as engine.applicant.facts keeps its own)."""
+    plan = getattr(kb, "_constraint_plan", None)
+    if plan is None:
+        entries = tuple(
+            (c, reads_quantities(kb, c), None if c.impossible is None else _compiled(c.impossible))
+            for c in kb.constraints.values()
+        )
+        wanted = [n for c in kb.constraints.values() for n in names_of(c) if n in kb.quantities]
+        permits = tuple(name for name, fact in kb.facts.items() if fact.type == "vergunningen")
+        plan = (entries, wanted, permits)
+        object.__setattr__(kb, "_constraint_plan", plan)
+    return plan
+
+
 def broken_constraints(
     kb: KnowledgeBase, values: dict[str, Any], peildatum: date | None = None, quantities_only: bool = False
 ) -> list[tuple[Constraint, str, list[str]]]:
@@ -90,25 +154,23 @@ def broken_constraints(
     quantity are checked (a quantity is computed at a peildatum); with one, all of them, or with
     `quantities_only` only those that read a quantity (the others were checked at parsing)."""
     out: list[tuple[Constraint, str, list[str]]] = []
-    wanted = [n for c in kb.constraints.values() for n in names_of(c) if n in kb.quantities]
+    entries, wanted, permits = _plan(kb)
     extra = _quantities(kb, values, peildatum, wanted) if peildatum is not None and wanted else {}
-    known = {**values, **extra}
-    for c in kb.constraints.values():
-        if quantities_only and (c.period is not None or not reads_quantities(kb, c)):
+    known = {**values, **extra} if extra else values
+    for c, with_quantities, impossible in entries:
+        if quantities_only and (c.period is not None or not with_quantities):
             continue
         if c.period is not None:
             later, earlier = c.period
-            for name, fact in kb.facts.items():
-                if fact.type != "vergunningen":
-                    continue
+            for name in permits:
                 for i, period in enumerate(values.get(name) or ()):
                     first, second = period.get(later), period.get(earlier)
                     if first is not None and second is not None and not first > second:
                         out.append((c, f"{name}[{i}].{later}", [f"{name}[{i}].{earlier}", f"{name}[{i}].{later}"]))
             continue
-        if peildatum is None and reads_quantities(kb, c):
+        if peildatum is None and with_quantities:
             continue
-        if kleene(c.impossible, known) is True:
+        if impossible(known) is True:
             # the facts that make it true; a quantity by the facts it is computed from
             facts: list[str] = []
             for n in _why(c.impossible, known, True):
@@ -117,6 +179,26 @@ def broken_constraints(
                         facts.append(i)
             out.append((c, facts[0] if facts else "", facts))
     return out
+
+
+def any_broken(kb: KnowledgeBase, values: dict[str, Any], peildatum: date) -> bool:
+    """Whether the parsed values break a constraint: what `check_constraints(kb, values)` and then
+    `check_constraints(kb, values, peildatum, quantities_only=True)` refuse, without naming it
+    (a fast reader sends such a row to the full path, which does)."""
+    entries, wanted, permits = _plan(kb)
+    extra = _quantities(kb, values, peildatum, wanted) if wanted else {}
+    known = {**values, **extra} if extra else values
+    for c, with_quantities, impossible in entries:
+        if c.period is not None:
+            later, earlier = c.period
+            for name in permits:
+                for period in values.get(name) or ():
+                    first, second = period.get(later), period.get(earlier)
+                    if first is not None and second is not None and not first > second:
+                        return True
+        elif impossible(known if with_quantities else values) is True:
+            return True
+    return False
 
 
 def message(kb: KnowledgeBase, constraint: Constraint, facts: list[str]) -> str:

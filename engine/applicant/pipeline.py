@@ -32,11 +32,31 @@ def evaluator_inputs(
     `checked=False` skips the checks against the peildatum, for variants of an applicant who was
     checked already at a peildatum no later than this one (what-if questions, implied facts);
     `quantities` limits the quantities worked out to those names (a goal reads a few);
-    `quick` lets plainly valid JSON skip the schema validator (`engine.applicant.rows`).
+    `quick` lets plainly valid JSON take one pass that validates, converts and checks it
+    (`engine.applicant.rows.row_reader`); any other row takes the full path, which words its error.
     Raises `engine.errors.InputError` naming the field.
     """
+    if quick and json_values and checked and type(applicant) is dict:
+        read = _row_reader(kb)
+        got = read(applicant, peildatum, quantities) if read is not None else None
+        if got is not None:
+            return Applicant(got[0]), got[1]
     if not isinstance(applicant, Applicant):
         applicant = parse_applicant(kb, applicant, json_values=json_values, quick=quick)
     if checked:
         check_against_peildatum(kb, applicant, peildatum)
     return applicant, {**applicant.values, **quantity_values(kb, applicant, peildatum, only=quantities)}
+
+
+_NO_READER = object()
+
+
+def _row_reader(kb: KnowledgeBase):
+    """`engine.applicant.rows.row_reader` for this knowledge base, built once and kept on it."""
+    reader = getattr(kb, "_row_reader", _NO_READER)
+    if reader is _NO_READER:
+        from engine.applicant.rows import row_reader
+
+        reader = row_reader(kb)
+        object.__setattr__(kb, "_row_reader", reader)
+    return reader
