@@ -1,4 +1,4 @@
-"""The one-pass batch row reader (engine.applicant.rows.row_reader) against the full path.
+"""The one-pass batch row reader (engine.applicant.reader.row_reader) against the full path.
 
 For generated rows, valid ones and rows spoilt in the ways a caseload spoils them, the reader
 either declines (None: the row takes the full path, which words its error) or gives exactly what

@@ -33,7 +33,7 @@ def evaluator_inputs(
     checked already at a peildatum no later than this one (what-if questions, implied facts);
     `quantities` limits the quantities worked out to those names (a goal reads a few);
     `quick` lets plainly valid JSON take one pass that validates, converts and checks it
-    (`engine.applicant.rows.row_reader`); any other row takes the full path, which words its error.
+    (`engine.applicant.reader.row_reader`); any other row takes the full path, which words its error.
     Raises `engine.errors.InputError` naming the field.
     """
     if quick and json_values and checked and type(applicant) is dict:
@@ -52,10 +52,10 @@ _NO_READER = object()
 
 
 def _row_reader(kb: KnowledgeBase):
-    """`engine.applicant.rows.row_reader` for this knowledge base, built once and kept on it."""
+    """`engine.applicant.reader.row_reader` for this knowledge base, built once and kept on it."""
     reader = getattr(kb, "_row_reader", _NO_READER)
     if reader is _NO_READER:
-        from engine.applicant.rows import row_reader
+        from engine.applicant.reader import row_reader
 
         reader = row_reader(kb)
         object.__setattr__(kb, "_row_reader", reader)
