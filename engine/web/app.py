@@ -61,7 +61,7 @@ SECURITY_HEADERS = [
 
 def json_response(payload: Any, status: int = 200) -> Response:
     """The bytes the command line prints for the same payload (with its final newline)."""
-    return Response((jsontext.dumps(payload) + "\n").encode("utf-8"), status, media_type="application/json")
+    return Response(jsontext.encoded(payload), status, media_type="application/json")
 
 
 def error_response(status: int, message: str) -> Response:
