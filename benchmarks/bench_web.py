@@ -1,8 +1,9 @@
 """Load on `verblijfsregels serve --workers 2` from bounded concurrent clients on localhost.
 
 For /v1/assess (one goal, every goal) and /v1/interview/next: requests per second, p50 and p99
-latency, and the errors over all requests. Goal (issue 20): p99 <= 50 ms for one goal at 50
-concurrent clients on the 2-core machine.
+latency, and the errors over all requests; on standard error, each worker's CPU time during each
+run (how evenly the kernel spread the connections over the workers). Goal (issue 20): p99 <= 50
+ms for one goal at 50 concurrent clients on the 2-core machine.
 
 The clients run on the same machine, so every CPU cycle they take is one the server does not get.
 They are built to cost little and to stay honest: each of the `--clients` clients is a coroutine
@@ -116,18 +117,32 @@ def run(coroutine):
     return uvloop.run(coroutine)
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process and its children (the workers), from /proc (Linux; else 0)."""
-    total = 0.0
+def process_seconds(pid: int) -> dict[int, float]:
+    """User + system CPU time of a process and of each of its children (the workers), from /proc
+    (Linux; else empty)."""
+    out: dict[int, float] = {}
     tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
     try:
         children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
         for p in [pid, *map(int, children)]:
             fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / tick
+            out[p] = (int(fields[11]) + int(fields[12])) / tick
     except OSError:
-        return 0.0
-    return total
+        return {}
+    return out
+
+
+def helper_process(pid: int) -> bool:
+    """multiprocessing's resource tracker, a child of the server that serves nothing."""
+    try:
+        return b"resource_tracker" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process and its children (the workers)."""
+    return sum(process_seconds(pid).values())
 
 
 def wait_until_up(port: int, seconds: float = 60) -> None:
@@ -202,10 +217,15 @@ def main() -> None:
         for name, path, body, want, count in runs:
             request = request_bytes(port, path, body)
             run(load(port, request, want, min(500, count), args.clients))  # warm every worker
-            cpu, served, start = time.process_time(), cpu_seconds(server.pid), time.perf_counter()
+            each = process_seconds(server.pid)
+            cpu, served, start = time.process_time(), sum(each.values()), time.perf_counter()
             latencies, errors, responses = run(load(port, request, want, count, args.clients))
             wall, cpu = time.perf_counter() - start, time.process_time() - cpu
-            served = cpu_seconds(server.pid) - served
+            after = process_seconds(server.pid)
+            served = sum(after.values()) - served
+            # how evenly the kernel spread the connections: each worker's share of the server's CPU
+            shares = [after[p] - each.get(p, 0.0) for p in after if p != server.pid and not helper_process(p)]
+            print(f"{name}: CPU per worker (s) {', '.join(number(x, 2) for x in shares)}", file=sys.stderr)
             cuts = statistics.quantiles(latencies, n=100)
             rows.append(
                 (

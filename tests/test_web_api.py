@@ -283,3 +283,17 @@ def test_the_web_writes_every_json_value_as_the_command_line_does(value):
     from engine.web import jsontext
 
     assert jsontext.dumps(value) == dumps(value)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [1e-05, -7.07e-06, 1.7e-09, float("nan"), float("inf"), -float("inf"), (1, [2, (3,)]), {1: "x"}, 2**70, 0.5, 1e16],
+)
+def test_the_values_orjson_writes_otherwise_are_written_as_the_command_line_does(value):
+    """Each value orjson writes otherwise (or refuses), alone and inside an answer."""
+    from engine.answer.payloads import dumps
+    from engine.web import jsontext
+
+    for payload in (value, {"proof": [{"value": value, "label": "e-mail, 0.0000"}]}):
+        assert jsontext.dumps(payload) == dumps(payload)
+        assert jsontext.encoded(payload) == (dumps(payload) + "\n").encode("utf-8")

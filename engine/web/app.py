@@ -54,9 +54,12 @@ SECURITY_HEADERS = [
 ]
 
 
+_SECURITY_NAMES = {name for name, _ in SECURITY_HEADERS}
+
+
 def json_response(payload: Any, status: int = 200) -> Response:
     """The bytes the command line prints for the same payload (with its final newline)."""
-    return Response((jsontext.dumps(payload) + "\n").encode("utf-8"), status, media_type="application/json")
+    return Response(jsontext.encoded(payload), status, media_type="application/json")
 
 
 def error_response(status: int, message: str) -> Response:
@@ -103,7 +106,9 @@ class Api:
         return got
 
     def _applicant(self, got: dict[str, Any]):
-        return parse_applicant(self.eng.kb, got["applicant"], json_values=True)
+        # quick: a body that is plainly valid skips the schema validator (which would accept it);
+        # any other goes through it and gets its message
+        return parse_applicant(self.eng.kb, got["applicant"], json_values=True, quick=True)
 
     async def assess(self, request: Request) -> Response:
         """
@@ -494,9 +499,10 @@ class SecurityHeaders:
 
         async def send_with_headers(message):
             if message["type"] == "http.response.start":
-                given = {name.lower() for name, _ in message.get("headers", [])}
-                extra = [(name, value) for name, value in SECURITY_HEADERS if name not in given]
-                message = {**message, "headers": [*message.get("headers", []), *extra]}
+                headers = message.get("headers", [])
+                given = {name.lower() for name, _ in headers} & _SECURITY_NAMES if headers else ()
+                extra = [h for h in SECURITY_HEADERS if h[0] not in given] if given else SECURITY_HEADERS
+                message = {**message, "headers": [*headers, *extra]}
             await send(message)
 
         return await self.app(scope, receive, send_with_headers)
