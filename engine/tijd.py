@@ -257,9 +257,14 @@ def iso_date(value: Any) -> Any:
     return value.isoformat() if isinstance(value, date) and not isinstance(value, datetime) else value
 
 
+_PLAIN = frozenset((str, bool, int, float))
+
+
 def iso_text(value: Any, sort_keys: bool = False) -> Any:
     """A copy of a value with every date in it as ISO text: how applicant files, proofs and
     reports write dates. Mappings get text keys (sorted with `sort_keys`); tuples become lists."""
+    if value is None or type(value) in _PLAIN:
+        return value  # most values of a proof: nothing to convert, and asked for thousands of times per answer
     if isinstance(value, dict):
         items = sorted(value.items()) if sort_keys else value.items()
         return {str(k): iso_text(v, sort_keys) for k, v in items}
