@@ -178,7 +178,35 @@ class Engine:
             for g in self.kb.goals
         }
         self.evaluator_factory: EvaluatorFactory = evaluator or SetwiseEvaluator
-        self.evaluator = self.evaluator_factory(self.program, self.base_predicates, self.input_names)
+        self._evaluator: Any = None
+        self._model_evaluators: dict[str, Any] = {}
+
+    @property
+    def evaluator(self) -> Any:
+        """The evaluator of the whole program, made when first asked for: one goal needs only its
+        own clauses (`_evaluator_of`), and a cold `assess --goal` never makes this one."""
+        if self._evaluator is None:
+            self._evaluator = self.evaluator_factory(self.program, self.base_predicates, self.input_names)
+        return self._evaluator
+
+    @evaluator.setter
+    def evaluator(self, value: Any) -> None:
+        self._evaluator = value
+        self._model_evaluators = {}
+
+    def _evaluator_of(self, model: str) -> Any:
+        """An evaluator of only the clauses a model's nodes depend on (for a goal about a fifth of
+        the program; the values of those nodes are the same), made once per model; ALL, and a
+        model whose evaluator of the whole program exists already, use that one."""
+        if model == ALL or self._evaluator is not None:
+            return self.evaluator
+        found = self._model_evaluators.get(model)
+        if found is None:
+            program = self.program.restricted_to(self.models[model])
+            found = self._model_evaluators[model] = self.evaluator_factory(
+                program, self.base_predicates, self.input_names
+            )
+        return found
 
     def governing(self, order: list[str] | None = None) -> dict[str, str | None]:
         """Per source disagreement, the rule whose source goes first under `order` (else declared)."""
@@ -195,14 +223,14 @@ class Engine:
         other = copy.copy(self)
         other.order = list(order)
         other.program = compile_knowledge_base(self.kb, order)
-        other.evaluator = self.evaluator_factory(other.program, self.base_predicates, self.input_names)
+        other.evaluator = None  # made for the new program when asked for
         return other
 
     def with_evaluator(self, evaluator: EvaluatorFactory) -> Engine:
-        """This knowledge base, answered by another evaluator (compiled once, shared)."""
+        """This knowledge base, answered by another evaluator (made when first needed, then shared)."""
         other = copy.copy(self)
         other.evaluator_factory = evaluator
-        other.evaluator = evaluator(self.program, self.base_predicates, self.input_names)
+        other.evaluator = None  # made when asked for; one goal loads only its own clauses
         return other
 
     def inputs(self, applicant: Applicant | Any, peildatum: date, **options: Any) -> tuple[Applicant, Inputs]:
@@ -223,7 +251,8 @@ class Engine:
         against this path by tests/test_batch.py.
         """
         nodes = self.models[model]
-        builder = ProofBuilder(self.program, self.evaluator.run([inputs], nodes).values_of(0, nodes), inputs)
+        values = self._evaluator_of(model).run([inputs], nodes).values_of(0, nodes)
+        builder = ProofBuilder(self.program, values, inputs)
         for observe in EVALUATION_OBSERVERS:
             observe(self, model, builder)
         return builder

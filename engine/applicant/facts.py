@@ -895,8 +895,9 @@ def load_applicant_bytes(raw: bytes, name: str, shown: str | None = None) -> Any
 
 def read_applicant_file(kb: KnowledgeBase, path: Path) -> Applicant:
     """Read and validate a YAML or JSON applicant file."""
-    # Both loaders give JSON values only (dates as text, tags refused), so no validation copy.
-    return parse_applicant(kb, load_applicant_file(path), json_values=True)
+    # Both loaders give JSON values only (dates as text, tags refused), so no validation copy; a
+    # plainly valid file skips the schema validator (and importing fastjsonschema), as a batch row does.
+    return parse_applicant(kb, load_applicant_file(path), json_values=True, quick=True)
 
 
 def _sorted_quantities(kb: KnowledgeBase) -> list:
