@@ -2,7 +2,9 @@
 
 Prints figures; asserts nothing (speed goals are read, not tested). Machines are noisy, so each
 figure is a median over repeated runs, and the cold start is a ratio to the baseline measured
-in the same run: `python -c "import pyDatalog, click, jinja2"`.
+in the same run: `python -c "import pyDatalog, click, jinja2"`. Each `--goal` run is paired with
+the baseline run after it; the ratio is the median over the pairs, and the highest pair is shown
+too, with the load average (other work on the machine makes single pairs noisy).
 
 The cold start is measured twice. First as on a default Python, which caches each module's
 bytecode on its first import (pip precompiles the baseline's libraries the same way); the runs
@@ -12,7 +14,7 @@ import: the runs read the bytecode the README's install command compiled
 (`python -m compileall -q cli.py engine explain`). Without it every run would compile this
 project's modules from source again (about 60 ms); the benchmark says when it is missing or stale.
 
-    python benchmarks/bench_assess.py [--runs 15] [--loops 200] [--markdown] [--write docs/metingen.md]
+    python benchmarks/bench_assess.py [--runs 21] [--loops 200] [--markdown] [--write docs/metingen.md [--section NAME]]
 
 With --markdown the figures are printed as a markdown table (for docs/metingen.md) instead; with
 --write that table replaces its own marked section of the file (benchmarks/tabel.py).
@@ -51,20 +53,37 @@ def wall(cmd: list[str], runs: int, env: dict[str, str]) -> float:
 
 def cold_start(
     assess_cmd: list[str], goal_cmd: list[str], baseline_cmd: list[str], runs: int, env: dict[str, str]
-) -> tuple[float, float, float, float]:
-    """Medians of the cold `assess` (every goal), `assess --goal` and the baseline, and the highest
-    ratio of one `--goal` run to the baseline run beside it (one pair)."""
+) -> dict[str, float]:
+    """Medians of the cold `assess` (every goal), `assess --goal` and the baseline, and of each
+    `--goal` run divided by the baseline run beside it (a pair): the median and the highest of
+    those ratios, with the load average before and after."""
     wall(assess_cmd, 2, env)  # warm the OS file cache, the per-user KB cache and any bytecode cache
     wall(goal_cmd, 1, env)
     wall(baseline_cmd, 2, env)
+    load_before = _load()
     # interleave so that drift in machine load hits all three alike
     cold, cold_goal, base = [], [], []
     for _ in range(runs):
         cold.append(wall(assess_cmd, 1, env))
         cold_goal.append(wall(goal_cmd, 1, env))
         base.append(wall(baseline_cmd, 1, env))
-    highest = max(g / b for g, b in zip(cold_goal, base))
-    return statistics.median(cold), statistics.median(cold_goal), statistics.median(base), highest
+    pairs = [g / b for g, b in zip(cold_goal, base)]
+    return {
+        "cold": statistics.median(cold),
+        "goal": statistics.median(cold_goal),
+        "base": statistics.median(base),
+        "pair_median": statistics.median(pairs),
+        "pair_max": max(pairs),
+        "load_before": load_before,
+        "load_after": _load(),
+    }
+
+
+def _load() -> float:
+    try:
+        return os.getloadavg()[0]
+    except OSError:
+        return float("nan")
 
 
 def stale_bytecode() -> list[str]:
@@ -82,7 +101,7 @@ def stale_bytecode() -> list[str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=15, help="cold-start runs per command")
+    parser.add_argument("--runs", type=int, default=21, help="cold-start pairs (runs per command)")
     parser.add_argument("--loops", type=int, default=200, help="in-process assessments")
     parser.add_argument("--markdown", action="store_true", help="print a markdown table of the medians and ratios")
     parser.add_argument("--write", metavar="FILE", help="put the table in FILE's marked section (implies --markdown)")
@@ -96,12 +115,8 @@ def main() -> None:
     baseline_cmd = [sys.executable, "-c", "import pyDatalog, click, jinja2"]
     plain = {k: v for k, v in os.environ.items() if k not in ("PYTHONDONTWRITEBYTECODE", "PYTHONPYCACHEPREFIX")}
     with tempfile.TemporaryDirectory(prefix="bench-pycache-") as prefix:
-        cached_env = {**plain, "PYTHONPYCACHEPREFIX": prefix}
-        cold_median, goal_median, base_median, pair = cold_start(
-            assess_cmd, goal_cmd, baseline_cmd, args.runs, cached_env
-        )
-    no_bytecode_env = {**plain, "PYTHONDONTWRITEBYTECODE": "1"}
-    nb_cold, nb_goal, nb_base, nb_pair = cold_start(assess_cmd, goal_cmd, baseline_cmd, args.runs, no_bytecode_env)
+        cached = cold_start(assess_cmd, goal_cmd, baseline_cmd, args.runs, {**plain, "PYTHONPYCACHEPREFIX": prefix})
+    no_bytecode = cold_start(assess_cmd, goal_cmd, baseline_cmd, args.runs, {**plain, "PYTHONDONTWRITEBYTECODE": "1"})
 
     sys.path.insert(0, str(ROOT))
     from engine.answer.assess import Engine
@@ -143,21 +158,23 @@ def main() -> None:
         text = table(
             ("meting", "mediaan", "doel"),
             [
-                ("koude `verblijfsregels assess` op het voorbeeld (alle doelen)", ms(cold_median), ""),
-                ("koude `verblijfsregels assess --goal onbepaalde_tijd_regulier`", ms(goal_median), ""),
-                ('`python -c "import pyDatalog, click, jinja2"` (basislijn)', ms(base_median), ""),
+                ("koude `verblijfsregels assess` op het voorbeeld (alle doelen)", ms(cached["cold"]), ""),
+                ("koude `verblijfsregels assess --goal onbepaalde_tijd_regulier`", ms(cached["goal"]), ""),
+                ('`python -c "import pyDatalog, click, jinja2"` (basislijn)', ms(cached["base"]), ""),
+                ("verhouding `--goal` / basislijn, mediaan van de paren", number(cached["pair_median"]), "<= 1,5"),
+                ("idem, hoogste verhouding van één paar", number(cached["pair_max"]), "<= 2"),
+                ("verhouding alle doelen / basislijn (medianen)", number(cached["cold"] / cached["base"]), ""),
                 (
-                    "verhouding alle doelen / met `--goal` tot de basislijn",
-                    f"{number(cold_median / base_median)} / {number(goal_median / base_median)}",
+                    f"met `PYTHONDONTWRITEBYTECODE=1`, {bytecode}: `--goal` / basislijn, mediaan van de paren",
+                    number(no_bytecode["pair_median"]),
                     "<= 1,5",
                 ),
-                ("hoogste verhouding van één paar (`--goal` / basislijn)", number(pair), "<= 2"),
+                ("idem, hoogste verhouding van één paar", number(no_bytecode["pair_max"]), "<= 2"),
                 (
-                    f"idem met `PYTHONDONTWRITEBYTECODE=1`, {bytecode}",
-                    f"{number(nb_cold / nb_base)} / {number(nb_goal / nb_base)}",
-                    "<= 1,5",
+                    "idem, alle doelen / basislijn (medianen)",
+                    number(no_bytecode["cold"] / no_bytecode["base"]),
+                    "",
                 ),
-                ("idem, hoogste verhouding van één paar", number(nb_pair), "<= 2"),
                 ("één doel in het proces", number(statistics.median(assess_times) * 1000) + " ms", ""),
                 (
                     "één doel + Nederlandse motivering in het proces",
@@ -177,31 +194,31 @@ def main() -> None:
             ],
         )
         text += (
-            f"\n\n{args.runs} koude runs per opdracht, afwisselend met de basislijn; {args.loops} runs in het proces."
+            f"\n\n{args.runs} paren (koude run van elke opdracht afwisselend met de basislijn), load "
+            f"{number(cached['load_before'], 1)} tot {number(no_bytecode['load_after'], 1)}; "
+            f"{args.loops} runs in het proces."
         )
         emit(text, args.write, args.section)
         return
-    print("cold start, bytecode cached as a default Python does:")
-    print(f"  `verblijfsregels assess` (every goal) median {cold_median * 1000:6.1f} ms  ({args.runs} runs)")
-    print(
-        f"  `verblijfsregels assess --goal` median {goal_median * 1000:12.1f} ms  (ratio {goal_median / base_median:.2f})"
-    )
-    print(f"  baseline (import pyDatalog, click, jinja2) {base_median * 1000:8.1f} ms")
-    print(f"  ratio                                    {cold_median / base_median:8.2f}    (goal <= 1.5)")
-    print(f"  highest ratio of one --goal pair         {pair:8.2f}    (goal <= 2)")
-    if stale:
-        print(
+    for title, m in (
+        ("cold start, bytecode cached as a default Python does:", cached),
+        (
             f"cold start, PYTHONDONTWRITEBYTECODE=1, WITHOUT current project bytecode ({len(stale)} modules, "
             f"e.g. {stale[0]}; `python -m compileall -q cli.py engine explain` writes it): compiled from source every run:"
-        )
-    else:
+            if stale
+            else "cold start, PYTHONDONTWRITEBYTECODE=1 (as on this machine), reading the bytecode the install command compiled:",
+            no_bytecode,
+        ),
+    ):
+        print(title)
         print(
-            "cold start, PYTHONDONTWRITEBYTECODE=1 (as on this machine), reading the bytecode the install command compiled:"
+            f"  `verblijfsregels assess` (every goal) median {m['cold'] * 1000:6.1f} ms  (ratio {m['cold'] / m['base']:.2f})"
         )
-    print(f"  `verblijfsregels assess` (every goal) median {nb_cold * 1000:6.1f} ms  (ratio {nb_cold / nb_base:.2f})")
-    print(f"  `verblijfsregels assess --goal` median {nb_goal * 1000:12.1f} ms  (ratio {nb_goal / nb_base:.2f})")
-    print(f"  highest ratio of one --goal pair         {nb_pair:8.2f}    (goal <= 2)")
-    print(f"  baseline (import pyDatalog, click, jinja2) {nb_base * 1000:8.1f} ms")
+        print(f"  `verblijfsregels assess --goal` median {m['goal'] * 1000:12.1f} ms")
+        print(f"  baseline (import pyDatalog, click, jinja2) {m['base'] * 1000:8.1f} ms")
+        print(f"  --goal / baseline, median of {args.runs} pairs {m['pair_median']:6.2f}    (goal <= 1.5)")
+        print(f"  highest ratio of one pair                {m['pair_max']:8.2f}    (goal <= 2)")
+        print(f"  load average before / after              {m['load_before']:5.1f} / {m['load_after']:.1f}")
     print(
         f"in-process assess median                   {statistics.median(assess_times) * 1000:8.2f} ms  ({args.loops} loops)"
     )
