@@ -7,6 +7,7 @@ error. Apart from `engine.applicant.rows` because it reads the vocabulary throug
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any, Callable
 
 from engine.applicant.rows import Check, value_check
@@ -15,12 +16,17 @@ _FAIL = object()  # a value the reader does not take: the full path decides (and
 Reader = Callable[[dict[str, Any], Any, Any], "tuple[dict[str, Any], dict[str, Any]] | None"]
 
 
-def _date_converter(fragment: dict[str, Any], pattern: str) -> Callable[[Any], Any] | None:
+def _nullable_check(fragment: dict[str, Any], pattern: str) -> Check | None:
+    """The plain check of a fact that may be unknown (null is taken before a converter is
+    called), or None where the fragment is of another shape."""
     check = value_check(fragment, pattern)
-    if check is None or not check(None):  # null (unknown) is taken before a converter is called
-        return None
-    from datetime import date
+    return check if check is not None and check(None) else None
 
+
+def _date_converter(fragment: dict[str, Any], pattern: str) -> Callable[[Any], Any] | None:
+    check = _nullable_check(fragment, pattern)
+    if check is None:
+        return None
     from_iso = date.fromisoformat
 
     def convert(value: Any) -> Any:
@@ -37,11 +43,9 @@ def _date_converter(fragment: dict[str, Any], pattern: str) -> Callable[[Any], A
 def _periods_converter(fragment: dict[str, Any], pattern: str, order: Callable[[dict], Any]) -> Callable | None:
     """Permit periods as parse_applicant keeps them: each a copy with `van` and `tot` as dates,
     sorted by `order`; _FAIL for anything parse_applicant would refuse or that is not plainly valid."""
-    check = value_check(fragment, pattern)
-    if check is None or not check(None):  # null (unknown) is taken before a converter is called
+    check = _nullable_check(fragment, pattern)
+    if check is None:
         return None
-    from datetime import date
-
     from_iso = date.fromisoformat
 
     def convert(value: Any) -> Any:
