@@ -336,9 +336,26 @@ def _engine():
     from engine.answer.assess import Engine
 
     try:
-        return Engine(_kb_dir())
+        eng = Engine(_kb_dir())
     except VerblijfsregelsError as exc:
         raise UsageError(f"kennisbank: {exc}") from None
+    _check_translations(eng.kb)
+    return eng
+
+
+def _check_translations(kb) -> None:
+    """A command that answers in English (--lang en, not as JSON, which is Dutch in both languages)
+    reads en.yaml beside the knowledge base it reads (--kb DIR): without it, one line, before any
+    output."""
+    ctx = click.get_current_context(silent=True)
+    if ctx is None or "lang" not in ctx.params or _lang(ctx.params["lang"]) == "nl" or ctx.params.get("fmt") == "json":
+        return
+    from explain.lang import kb_directory, translations
+
+    try:
+        translations(kb_directory(kb))
+    except VerblijfsregelsError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def _assessments(

@@ -946,11 +946,14 @@ def declaration_label(kb: Any, declaration_id: str) -> str:
 
 
 def _fee_labels(data: Any, kb: Any) -> None:
-    """Every label of a fee rule in a fee answer's JSON as `kb` (a localized base) has it."""
+    """Every label and explanation of a fee rule in a fee answer's JSON as `kb` (a localized base)
+    has it."""
     if isinstance(data, dict):
         rule = kb.fee_rules.get(data.get("rule_id", "")) or kb.fee_ranges.get(data.get("rule_id", ""))
         if rule is not None and "label" in data:
             data["label"] = rule.label
+        if rule is not None and data.get("explanation") and getattr(rule, "explanation", ""):
+            data["explanation"] = rule.explanation
         for value in data.values():
             _fee_labels(value, kb)
     elif isinstance(data, list):

@@ -1,10 +1,13 @@
-"""English output beside Dutch (`--lang en`): the labels and questions of kb/en.yaml put in place
-of the Dutch ones, in a copy of the knowledge base and of the answers a template reads.
+"""English output beside Dutch (`--lang en`): the labels, questions and explanations of en.yaml put
+in place of the Dutch ones, in a copy of the knowledge base and of the answers a template reads.
 
-The Dutch labels are declared once in kb/ beside each rule and fact; their English text is
-declared once in kb/en.yaml, keyed by the same ids. Quotes from the sources and the
-explanations (`toelichting`) are never translated: a quote is the law's own wording, and an
-advisor checks it against the source. Nothing here changes what is decided, only how it reads.
+The Dutch text is declared once in kb/ beside each rule and fact; its English text is declared
+once in en.yaml beside it (in the directory the knowledge base was read from, `--kb DIR`), keyed by
+the same ids: labels, questions, and the knowledge base's own explanations (`toelichting`, and the
+reason of an assumption), which are the project's words, not the law's. Quotes from the sources
+are never translated: a quote is the law's own wording, and an advisor checks it against the
+source. The JSON output stays Dutch in both languages. Nothing here changes what is decided, only
+how it reads.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from typing import Any
 
 import yaml
 
+from engine.errors import VerblijfsregelsError
 from engine.rules.model import KB_DIR
 
 LANGUAGES = ("nl", "en")
@@ -24,10 +28,31 @@ DEFAULT = "nl"
 TRANSLATED = "en"  # the one language beside Dutch; its text lives in kb/en.yaml
 
 
+class MissingTranslations(VerblijfsregelsError):
+    """A knowledge base read from a directory without en.yaml, asked for in English."""
+
+
+def translation_file(directory: Path) -> Path:
+    """Where the English text of the knowledge base in `directory` is: en.yaml beside it."""
+    return Path(directory) / f"{TRANSLATED}.yaml"
+
+
+def kb_directory(kb: Any) -> Path:
+    """The directory `kb` was read from (`--kb DIR`), or kb/ of this program for one without it."""
+    return Path(getattr(kb, "directory", None) or KB_DIR)
+
+
 @lru_cache(maxsize=4)
 def translations(directory: Path = KB_DIR) -> dict[str, Any]:
-    """kb/en.yaml as read: per section (feiten, regels, ...) the English text by id."""
-    path = Path(directory) / f"{TRANSLATED}.yaml"
+    """en.yaml of the knowledge base in `directory` as read: per section (feiten, regels, ...) the
+    English text by id. A directory without en.yaml has no English text: that is refused in one
+    line (MissingTranslations), never silently answered in Dutch under English headings."""
+    path = translation_file(directory)
+    if not path.is_file():
+        raise MissingTranslations(
+            f"--lang {TRANSLATED}: de kennisbank in {directory} heeft geen {path.name} met de Engelse teksten; "
+            f"voeg die toe (zoals kb/{path.name}) of kies --lang {DEFAULT}"
+        )
     with path.open(encoding="utf-8") as handle:
         data = yaml.safe_load(handle) or {}
     return data
@@ -58,12 +83,14 @@ def _choice_labels(kb: Any, fact: str) -> dict[str, str]:
 _CACHE: dict[tuple[int, str, Path], Any] = {}
 
 
-def localized(kb: Any, lang: str = DEFAULT, directory: Path = KB_DIR) -> Any:
-    """`kb` itself for Dutch; for English a copy whose labels and questions are the English ones
-    (an id kb/en.yaml does not name keeps its Dutch text; a test sees that none is missing)."""
+def localized(kb: Any, lang: str = DEFAULT, directory: Path | None = None) -> Any:
+    """`kb` itself for Dutch; for English a copy whose labels, questions and explanations are the
+    English ones, from en.yaml in `directory` (by default the one `kb` was read from). An id en.yaml
+    does not name keeps its Dutch text; a test sees that kb/en.yaml misses none."""
     if lang == DEFAULT:
         return kb
-    key = (id(kb), lang, Path(directory))
+    directory = Path(directory) if directory is not None else kb_directory(kb)
+    key = (id(kb), lang, directory)
     if key in _CACHE:
         return _CACHE[key][1]
     t = translations(Path(directory))
@@ -82,12 +109,19 @@ def localized(kb: Any, lang: str = DEFAULT, directory: Path = KB_DIR) -> Any:
 
     out.facts = relabel(kb.facts, "feiten", (("label", "label"), ("question", "vraag")))
     out.quantities = relabel(kb.quantities, "grootheden")
-    out.rules = relabel(kb.rules, "regels")
-    out.disagreements = relabel(kb.disagreements, "bronverschillen")
+    explained = (("label", "label"), ("explanation", "toelichting"))
+    out.rules = {
+        name: _assumption_reason(rule, _text(t.get("regels", {}), name, "reden"))
+        for name, rule in relabel(kb.rules, "regels", explained).items()
+    }
+    out.disagreements = relabel(kb.disagreements, "bronverschillen", explained)
+    out.goal_assumptions = relabel(
+        getattr(kb, "goal_assumptions", {}), "aanvraag_voor_doel", (("explanation", "toelichting"),)
+    )
     out.goals = relabel(kb.goals, "doelen")
     out.forms = relabel(kb.forms, "formulieren")
     out.parameters = relabel(kb.parameters, "parameters")
-    out.fee_rules = relabel(kb.fee_rules, "leges")
+    out.fee_rules = relabel(kb.fee_rules, "leges", explained)
     out.fee_ranges = relabel(kb.fee_ranges, "leges")
     out.period_fields = {
         name: {**spec, "label": _text(t.get("vergunningsperiode", {}), name) or spec.get("label", name)}
@@ -108,6 +142,32 @@ def localized(kb: Any, lang: str = DEFAULT, directory: Path = KB_DIR) -> Any:
     }
     _CACHE[key] = (kb, out)  # the original is kept alive with it: its id stays its own
     return out
+
+
+def _assumption_reason(rule: Any, reason: str | None) -> Any:
+    if not reason or getattr(rule, "assumption", None) is None:
+        return rule
+    return dataclasses.replace(rule, assumption=dataclasses.replace(rule.assumption, reason=reason))
+
+
+def rule_explanation(rule: Any) -> str:
+    """What a proof says to explain a rule, in English: the assumption it is, with its reason, then
+    the rule's own explanation (as engine.rules.compiler says it in Dutch)."""
+    if rule.assumption is None:
+        return rule.explanation
+    said = f"Assumption, not a quote from the sources ({rule.assumption.basis}): {rule.assumption.reason}"
+    return " ".join(filter(None, (said, rule.explanation)))
+
+
+def node_explanation(node: Any, kb: Any) -> str:
+    """The explanation of a proof node in the language of `kb` (a localized knowledge base)."""
+    if not node.explanation:
+        return node.explanation
+    if node.kind in ("rule", "exception") and node.rule_id in kb.rules:
+        return rule_explanation(kb.rules[node.rule_id])
+    if node.kind == "consensus" and node.rule_id in kb.disagreements:
+        return kb.disagreements[node.rule_id].explanation
+    return node.explanation
 
 
 STRUCTURE = {"all": "all", "any": "one of", "not": "not", "consent": "exception leads to the same outcome"}
@@ -160,11 +220,15 @@ def localized_proof(proof: Any, kb: Any) -> Any:
         return None
     out = copy.copy(proof)
     out.label = node_label(proof, kb)
+    out.explanation = node_explanation(proof, kb)
     if proof.kind == "fact" and isinstance(proof.value, str):  # a choice value reads in words
         out.value = _choice_labels(kb, proof.node).get(proof.value, proof.value)
     elif proof.kind == "quantity" and isinstance(proof.value, str):  # a value of what it reads
         out.value = _quantity_labels(kb, proof.node).get(proof.value, proof.value)
     out.detail = dict(proof.detail)
+    rule = kb.rules.get(proof.rule_id or "")
+    if isinstance(out.detail.get("assumption"), dict) and rule is not None and rule.assumption is not None:
+        out.detail["assumption"] = {**out.detail["assumption"], "reason": rule.assumption.reason}
     if "exception_to_label" in out.detail and proof.detail.get("exception_to") in kb.rules:
         out.detail["exception_to_label"] = kb.rules[proof.detail["exception_to"]].label
     out.children = [localized_proof(c, kb) for c in proof.children]
@@ -177,6 +241,8 @@ def _rule_labels(items: list[dict[str, Any]], kb: Any) -> list[dict[str, Any]]:
         item = dict(item)
         if item.get("rule_id") in kb.rules:
             item["label"] = kb.rules[item["rule_id"]].label
+            if item.get("explanation"):
+                item["explanation"] = kb.rules[item["rule_id"]].explanation
         if "start" in item and item.get("start"):
             item["start_label"] = kb.label_of(item["start"])
         out.append(item)
@@ -187,10 +253,19 @@ def localized_fee(answer: Any, kb: Any) -> Any:
     out = copy.copy(answer)
     if answer.form in kb.forms:
         out.form_label = kb.forms[answer.form].label
-    out.assumptions = [
-        {**a, "label": kb.facts[a["fact"]].label} if a.get("fact") in kb.facts else a for a in answer.assumptions
-    ]
+    out.assumptions = [_goal_assumption(a, kb) for a in answer.assumptions]
     return out
+
+
+def _goal_assumption(note: dict[str, Any], kb: Any) -> dict[str, Any]:
+    """What applying for a goal implies (`aanvraag_voor_doel`), its labels and explanation in English."""
+    note = dict(note)
+    if note.get("fact") in kb.facts:
+        note["label"] = kb.facts[note["fact"]].label
+    declared = getattr(kb, "goal_assumptions", {}).get(note.get("rule_id", ""))
+    if declared is not None and note.get("explanation"):
+        note["explanation"] = declared.explanation
+    return note
 
 
 def localized_assessment(assessment: Any, kb: Any) -> Any:

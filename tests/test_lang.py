@@ -1,6 +1,6 @@
-"""English output beside Dutch (issue 22): every label and question of kb/ has its English text
-in kb/en.yaml, the English templates exist beside the Dutch ones, and `--lang en` reads in
-English while every quote stays verbatim Dutch."""
+"""English output beside Dutch (issue 22): every label, question and explanation of kb/ has its
+English text in kb/en.yaml, the English templates exist beside the Dutch ones, and `--lang en`
+reads in English while every quote stays verbatim Dutch."""
 
 from __future__ import annotations
 
@@ -51,6 +51,21 @@ def run(*args):
     return CliRunner().invoke(main, [str(a) for a in args])
 
 
+def label(entry) -> str:
+    """The English label of an entry of kb/en.yaml: the text itself, or its `label` beside an
+    explanation (`toelichting`)."""
+    return entry if isinstance(entry, str) else entry["label"]
+
+
+# per section of kb/en.yaml, the declarations of kb/ whose explanation (`toelichting`) it translates
+EXPLAINED = {
+    "regels": lambda kb: kb.rules,
+    "leges": lambda kb: kb.fee_rules,
+    "bronverschillen": lambda kb: kb.disagreements,
+    "aanvraag_voor_doel": lambda kb: kb.goal_assumptions,
+}
+
+
 def test_every_fact_has_an_english_label_and_question_and_every_choice_value_its_english_words(engine, english):
     kb = engine.kb
     assert set(english["feiten"]) == set(kb.facts), "kb/en.yaml names exactly the facts of kb/"
@@ -84,7 +99,48 @@ def test_every_declaration_with_a_label_has_its_english_label_and_no_other(engin
     declared = table(engine.kb)
     given = {str(k): v for k, v in english[section].items()}
     assert set(given) == set(map(str, declared)), section
-    assert all(isinstance(v, str) and v.strip() for v in given.values()), section
+    for key, entry in given.items():
+        assert isinstance(entry, str) or set(entry) <= {"label", "toelichting", "reden"}, (section, key)
+        assert isinstance(label(entry), str) and label(entry).strip(), (section, key)
+
+
+@pytest.mark.parametrize("section", sorted(EXPLAINED))
+def test_every_explanation_has_its_english_text_and_no_declaration_without_one_has(engine, english, section):
+    """The knowledge base's own explanations (`toelichting`) are its words, not the law's: each has
+    an English text, which is not the Dutch one, and en.yaml explains nothing kb/ leaves unexplained."""
+    declared = EXPLAINED[section](engine.kb)
+    explained = {k: d.explanation for k, d in declared.items() if d.explanation}
+    assert len(explained) >= (5 if section == "bronverschillen" else 7), section  # they are there to translate
+    given = {
+        str(k): " ".join(v["toelichting"].split())
+        for k, v in english[section].items()
+        if isinstance(v, dict) and "toelichting" in v
+    }
+    assert set(given) == set(explained), section
+    for key, dutch in explained.items():
+        words = re.sub(r"\b[A-G][0-9]*\.\w+", "", given[key])  # rule ids (F10.formulier) are no words
+        assert given[key] != dutch and not DUTCH_WORDS.search(words), (section, key, given[key])
+
+
+def test_every_assumption_has_its_reason_in_english(engine, english):
+    assumed = {k: r.assumption.reason for k, r in engine.kb.rules.items() if r.assumption is not None}
+    assert assumed, "kb/regels/aannames.yaml declares assumptions"
+    reasons = {k: v["reden"] for k, v in english["regels"].items() if isinstance(v, dict) and "reden" in v}
+    assert set(reasons) == set(assumed)
+    assert all(reasons[k].strip() and " ".join(reasons[k].split()) != assumed[k] for k in assumed)
+
+
+def test_the_localized_knowledge_base_has_the_english_explanations_and_the_original_keeps_the_dutch(engine, english):
+    from explain.lang import localized
+
+    kb = localized(engine.kb, "en")
+    assert kb.rules["C1"].explanation == " ".join(english["regels"]["C1"]["toelichting"].split())
+    assert kb.fee_rules["G8"].explanation == " ".join(english["leges"]["G8"]["toelichting"].split())
+    assert kb.disagreements["B4+C2"].explanation.startswith("Source 004 (a third party, older) requires")
+    reason = english["aanvraag_voor_doel"]["E12.aanvraag_na_geweld"]["toelichting"]
+    assert kb.goal_assumptions["E12.aanvraag_na_geweld"].explanation == " ".join(reason.split())
+    assert kb.rules["aanname.minderjarig"].assumption.reason.startswith("The sources use 'minderjarig'")
+    assert engine.kb.rules["C1"].explanation.startswith("Bron 003 noemt de algemene voorwaarden niet")
 
 
 def test_every_source_page_with_a_publisher_has_it_in_english_and_keeps_its_own_title(engine, english):
@@ -100,16 +156,14 @@ def test_every_translated_template_has_its_english_version():
         assert not DUTCH_WORDS.search(re.sub(r"\{\{.*?\}\}|\{%.*?%\}", "", english)), name
 
 
-@lru_cache(maxsize=1)
-def _kept_in_dutch() -> list[str]:
-    """What kb/ writes in Dutch only and an English text keeps so, saying it is Dutch: explanations
-    (toelichting), reasons (reden) and where the sources refer to (verwijzing); longest first."""
+def _written(*keys: str) -> list[str]:
+    """What kb/ (en.yaml aside) writes in Dutch under `keys`, each once, longest first."""
     texts: set[str] = set()
 
     def walk(node) -> None:
         if isinstance(node, dict):
             for key, value in node.items():
-                if key in ("toelichting", "reden", "verwijzing") and isinstance(value, str):
+                if key in keys and isinstance(value, str):
                     texts.add(" ".join(value.split()))
                 else:
                     walk(value)
@@ -121,6 +175,27 @@ def _kept_in_dutch() -> list[str]:
         if path.name != "en.yaml":
             walk(yaml.safe_load(path.read_text(encoding="utf-8")))
     return sorted(texts, key=len, reverse=True)
+
+
+@lru_cache(maxsize=1)
+def _kept_in_dutch() -> list[str]:
+    """What kb/ writes in Dutch only and an English text keeps so, saying it is Dutch: the reasons of
+    a precedence or of setting a source aside (reden) and where the sources refer to (verwijzing)."""
+    return _written("reden", "verwijzing")
+
+
+@lru_cache(maxsize=1)
+def _explanations() -> list[str]:
+    """The Dutch explanations of kb/ (toelichting) and the reasons of its assumptions: an English
+    text has each in English, never in Dutch."""
+    kb_texts = _written("toelichting")
+    reasons = [
+        " ".join(str(rule["aanname"]["reden"]).split())
+        for path in sorted((KB_DIR / "regels").glob("*.yaml"))
+        for rule in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("regels") or ()
+        if isinstance(rule.get("aanname"), dict)
+    ]
+    return kb_texts + reasons
 
 
 def _quotes(text: str) -> list[str]:
@@ -173,11 +248,11 @@ def test_lang_en_reads_in_english_with_the_same_quotes_verbatim_in_dutch(command
     # in Dutch (explanations, the reasons of a precedence, where the sources refer to) aside
     unquoted = re.sub(r"“[^”]*”|^- source \d+: ‘[^’]*’|\b[A-G][0-9]*\.\w+", "", result.stdout, flags=re.M)
     unquoted = flat(unquoted)
-    for text in _kept_in_dutch():  # "Explanation (Dutch): …", "In Dutch: …", "(in Dutch): …"
-        # an assumption's reason is its rule's explanation (engine.rules.compiler), said as such
-        unquoted = re.sub(
-            r"Dutch\)?: (Aanname, geen citaat uit de bronnen \([^)]*\): )?" + re.escape(text), "", unquoted
-        )
+    # no explanation of the knowledge base is in Dutch: each reads in English (kb/en.yaml)
+    assert not [text for text in _explanations() if text in flat(result.stdout)]
+    assert "Aanname, geen citaat" not in unquoted
+    for text in _kept_in_dutch():  # "In Dutch: …", "(in Dutch): …"
+        unquoted = re.sub(r"Dutch\)?: " + re.escape(text), "", unquoted)
     assert not DUTCH_WORDS.search(unquoted), DUTCH_WORDS.search(unquoted)
     # the same option after the command gives the same text
     after = run(*command, "--lang", "en", *(["--peildatum", "2026-11-22"] if command[0] != "rules" else []))
@@ -189,12 +264,16 @@ def test_lang_en_uses_the_english_labels_of_kb_en_yaml(english):
     goal = english["doelen"][GOAL]
     assert short.startswith(f"{goal[:1].upper()}{goal[1:]} — reference date 22 November 2026\n\n")
     assert "\nAnswer: yes, the applicant is eligible.\n" in short
-    assert f"- {english['regels']['C1']} (source 003) - " in flat(short)  # a decisive condition, cited
+    assert f"- {label(english['regels']['C1'])} (source 003) - " in flat(short)  # a decisive condition, cited
     # a source page keeps its own (Dutch) title; who publishes it reads in English
     assert "- source 004: ‘Voorwaarden om in aanmerking te komen voor een verblijfsvergunning’ (a third party)" in short
     result = run("--lang", "en", "assess", EXAMPLE, "--goal", GOAL, "--peildatum", "2026-11-22", "--detail")
     assert result.stdout.startswith(f"Assessment: {goal}\nReference date: 22 November 2026\n")
-    assert f"C1: {english['regels']['C1']} — met" in result.stdout
+    assert f"C1: {label(english['regels']['C1'])} — met" in result.stdout
+    # the knowledge base's own explanation reads in English, as kb/en.yaml has it
+    explanation = " ".join(english["regels"]["C1"]["toelichting"].split())
+    assert f"Explanation: {explanation}" in flat(result.stdout)
+    assert "(Dutch)" not in result.stdout
     assert f"· {english['feiten']['heeft_zorgverzekering']['label']}: yes" in result.stdout
     assert (
         "Source 003: “Voor de verblijfsvergunning voor onbepaalde tijd gelden de volgende voorwaarden:”"
@@ -233,7 +312,7 @@ def test_the_interview_in_english_asks_the_english_questions_and_ends_as_assess_
     # without the exam and without exemption the civic integration requirement (C12, source 003)
     # is not met, and the short answer says so in English with what it was decided on
     assert "\nAnswer: no, the applicant is not eligible.\n" in assess.stdout
-    assert f"- {english['regels']['C12']} (source 003)\n" in assess.stdout
+    assert f"- {label(english['regels']['C12'])} (source 003)\n" in assess.stdout
     level = english["feiten"]["inburgeringsexamen_gehaald_niveau"]["label"]
     exempt = english["feiten"]["vrijgesteld_van_inburgeringsexamen"]["label"]
     assert f"    {level}: none\n    {exempt}: no\n" in assess.stdout

@@ -141,6 +141,7 @@ class Engine:
         key = content_key(kb_dir)
         self.kb, self.program = cached(key, build) if cache else build()
         self.kb.version = self.kb_version = key  # what produced an answer, in every JSON output
+        self.kb.directory = Path(kb_dir)  # a cached base may have been built from a copy elsewhere
         self.kb_dir = kb_dir
         self.order: list[str] = []  # the user's order of sources the program was compiled with
         inputs = ("fact", "quantity")

@@ -451,6 +451,9 @@ class KnowledgeBase:
     sources: dict[str, SourcePage] = field(default_factory=dict)  # section `bronnen`, by file name
     # the rule-base version every JSON answer carries: engine.rules.cache.content_key, set by Engine
     version: str = ""
+    # the directory it was read from, whose en.yaml has its English text (explain.lang): set by
+    # load_knowledge_base, and by Engine for a base read back from the cache (the same content)
+    directory: Path | None = field(default=None, compare=False)
     # derived indexes, filled by `index()`
     rules_for: dict[str, list[str]] = field(default_factory=dict)
     exceptions_of: dict[str, list[str]] = field(default_factory=dict)
@@ -1344,6 +1347,7 @@ def load_knowledge_base(directory: Path = KB_DIR) -> KnowledgeBase:
         constraints,
         sources,
     )
+    kb.directory = Path(directory)
     kb.index()
     check_knowledge_base(kb)
     _check_general_conditions(kb)
