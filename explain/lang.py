@@ -20,7 +20,7 @@ from typing import Any
 
 import yaml
 
-from engine.errors import VerblijfsregelsError
+from engine.errors import VerblijfsregelsError, escaped
 from engine.rules.model import KB_DIR
 
 LANGUAGES = ("nl", "en")
@@ -50,7 +50,7 @@ def translations(directory: Path = KB_DIR) -> dict[str, Any]:
     path = translation_file(directory)
     if not path.is_file():
         raise MissingTranslations(
-            f"--lang {TRANSLATED}: de kennisbank in {directory} heeft geen {path.name} met de Engelse teksten; "
+            f"--lang {TRANSLATED}: de kennisbank in {escaped(str(directory))} heeft geen {path.name} met de Engelse teksten; "
             f"voeg die toe (zoals kb/{path.name}) of kies --lang {DEFAULT}"
         )
     with path.open(encoding="utf-8") as handle:

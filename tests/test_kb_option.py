@@ -52,3 +52,57 @@ def test_serve_hands_its_kb_to_the_application_its_workers_build(tmp_path, monke
         got = client.get("/v1/rules").json()
     items = got["rules"] if isinstance(got, dict) else got
     assert [r["id"] for r in items] == ["C1"]
+
+
+def test_lang_en_reads_the_english_text_beside_the_rule_base_kb_names(tmp_path):
+    """`--lang en --kb DIR` reads DIR/en.yaml, not kb/en.yaml: a label and an explanation changed in
+    a copy are what the English answer says."""
+    import shutil
+
+    import yaml
+
+    from engine.rules.model import KB_DIR, load_knowledge_base
+    from explain.lang import localized
+    from tests.conftest import ROOT, flat
+
+    copy = tmp_path / "kb"
+    shutil.copytree(KB_DIR, copy)
+    english = yaml.safe_load((copy / "en.yaml").read_text(encoding="utf-8"))
+    shipped = english["regels"]["C1"]["label"]
+    english["regels"]["C1"]["label"] = "meets the general conditions, as this copy words it"
+    english["regels"]["C1"]["toelichting"] = "This copy explains C1 in its own words."
+    (copy / "en.yaml").write_text(yaml.safe_dump(english, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    applicant = ROOT / "voorbeelden" / "aanvrager.yaml"
+    args = ["--lang", "en", "assess", str(applicant), "--goal", "onbepaalde_tijd_regulier", "--peildatum", "2026-11-22"]
+    runner = CliRunner()
+    short = runner.invoke(main, [*args, "--kb", str(copy)])
+    assert short.exit_code == 0, short.output
+    assert "- meets the general conditions, as this copy words it (source 003)" in flat(short.stdout)
+    assert shipped not in short.stdout
+    detail = runner.invoke(main, [*args, "--kb", str(copy), "--detail"]).stdout
+    assert "C1: meets the general conditions, as this copy words it — met" in detail
+    assert "Explanation: This copy explains C1 in its own words." in detail
+    # without --kb the shipped English text, as before
+    assert f"- {shipped} (source 003)" in flat(runner.invoke(main, args).stdout)
+    # the knowledge base knows where it was read from, and so does its English copy
+    kb = load_knowledge_base(copy)
+    assert kb.directory == copy
+    assert localized(kb, "en").rules["C1"].label == "meets the general conditions, as this copy words it"
+    assert localized(load_knowledge_base(), "en").rules["C1"].label == shipped
+
+
+def test_lang_en_with_a_rule_base_without_english_text_is_refused_in_one_line(tmp_path):
+    kb = kb_dir(tmp_path / "kb", TINY)  # no en.yaml beside it
+    runner = CliRunner()
+    for args in (["--lang", "en", "rules", "--kb", str(kb)], ["rules", "--kb", str(kb), "--lang", "en"]):
+        result = runner.invoke(main, args)
+        assert result.exit_code == 2 and result.stdout == "", args
+        (line,) = result.stderr.splitlines()
+        assert line == (
+            f"fout: --lang en: de kennisbank in {kb} heeft geen en.yaml met de Engelse teksten; "
+            "voeg die toe (zoals kb/en.yaml) of kies --lang nl"
+        )
+    # in Dutch, and as JSON (which is the same in both languages), the rule base answers as before
+    assert "C1" in runner.invoke(main, ["rules", "--kb", str(kb)]).stdout
+    json_rules = runner.invoke(main, ["--lang", "en", "rules", "--kb", str(kb), "--format", "json"])
+    assert json_rules.exit_code == 0 and "eigen regel" in json_rules.stdout
