@@ -344,11 +344,13 @@ def _engine():
 
 
 def _check_translations(kb) -> None:
-    """A command that answers in English (--lang en, not as JSON, which is Dutch in both languages)
-    reads en.yaml beside the knowledge base it reads (--kb DIR): without it, one line, before any
-    output."""
+    """A command that answers in English (--lang en, not as JSON, which is Dutch in both languages:
+    --format json, interview --next) reads en.yaml beside the knowledge base it reads (--kb DIR):
+    without it, one line, before any output."""
     ctx = click.get_current_context(silent=True)
-    if ctx is None or "lang" not in ctx.params or _lang(ctx.params["lang"]) == "nl" or ctx.params.get("fmt") == "json":
+    if ctx is None or "lang" not in ctx.params or _lang(ctx.params["lang"]) == "nl":
+        return
+    if ctx.params.get("fmt") == "json" or ctx.params.get("next_only"):
         return
     from explain.lang import kb_directory, translations
 

@@ -6,8 +6,9 @@ once in en.yaml beside it (in the directory the knowledge base was read from, `-
 the same ids: labels, questions, and the knowledge base's own explanations (`toelichting`, and the
 reason of an assumption), which are the project's words, not the law's. Quotes from the sources
 are never translated: a quote is the law's own wording, and an advisor checks it against the
-source. The JSON output stays Dutch in both languages. Nothing here changes what is decided, only
-how it reads.
+source. The reasons of a precedence or of setting a source aside and where the sources refer to
+(`reden`, `verwijzing`) are not translated yet: the English templates say they are in Dutch. The
+JSON output stays Dutch in both languages. Nothing here changes what is decided, only how it reads.
 """
 
 from __future__ import annotations
