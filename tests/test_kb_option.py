@@ -106,3 +106,5 @@ def test_lang_en_with_a_rule_base_without_english_text_is_refused_in_one_line(tm
     assert "C1" in runner.invoke(main, ["rules", "--kb", str(kb)]).stdout
     json_rules = runner.invoke(main, ["--lang", "en", "rules", "--kb", str(kb), "--format", "json"])
     assert json_rules.exit_code == 0 and "eigen regel" in json_rules.stdout
+    step = runner.invoke(main, ["--lang", "en", "interview", "--kb", str(kb), "--goal", "doel", "--next"])
+    assert step.exit_code == 0 and json.loads(step.stdout), step.output  # the next question, as JSON
