@@ -1167,7 +1167,7 @@ def batch(
     suffixes = ("",) if len(runs) == 1 else ("_a", "_b")
     row_format = RowFormat(out_format, goals, fee_goals, suffixes, eng.kb.version)
     labels = (f"peildatum {peildatum}", f"peildatum {other}" if other else f"kennisbank {compare_kb}")
-    comparison = Comparison(labels) if len(runs) > 1 else None
+    comparison = Comparison(labels, (kbs[0].version, kbs[-1].version)) if len(runs) > 1 else None
     failed = 0
     if partitioned_out:
         result_file = cluster.PartitionedResult(
@@ -1226,7 +1226,7 @@ def batch(
 
             _echo(render_comparison(report), nl=False)
     if failed:
-        click.echo(f"{failed} rij(en) met een fout; zie de kolom 'fout' in {escaped(str(out_file))}", err=True)
+        click.echo(f"{failed} rij(en) met een fout; zie de kolom 'error' in {escaped(str(out_file))}", err=True)
         ctx.exit(1)
 
 
