@@ -391,7 +391,7 @@ def test_the_html_template_escapes_every_value_it_shows():
         }
         page = _ENV.get_template("audit.html.j2").render(
             peildatum="2026-11-22",
-            summary={"fout": 1, "waarschuwing": 0, "info": 0, "explained": 1},
+            summary={"errors": 1, "warnings": 0, "info": 0, "explained": 1},
             strict_fails=True,
             categories=[{"id": "tegenstrijdig", "heading": value, "findings": [finding]}],
             coverage=[

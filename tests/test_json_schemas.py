@@ -163,3 +163,64 @@ def test_a_comparison_of_two_rule_bases_carries_the_version_of_each_and_they_dif
         validate(row)
         assert row["kb_version"] == engine.kb.version and len(row["runs"]) == 2
         assert _batch_row_machinery_keys(row) & DUTCH_MACHINERY_KEYS == set()
+
+
+SCHEMA_FILES = sorted((ROOT / "engine").rglob("*.schema.json"))
+
+
+def _property_names(schema) -> set[str]:
+    """Every key a schema declares: the names under each `properties` and each `required`."""
+    names: set[str] = set()
+    if isinstance(schema, dict):
+        if isinstance(schema.get("properties"), dict):
+            names |= set(schema["properties"])
+        if isinstance(schema.get("required"), list):
+            names |= set(schema["required"])
+        for value in schema.values():
+            names |= _property_names(value)
+    elif isinstance(schema, list):
+        for value in schema:
+            names |= _property_names(value)
+    return names
+
+
+def _consts(schema, key: str) -> set:
+    found = set()
+    if isinstance(schema, dict):
+        prop = schema.get("properties", {}).get(key) if isinstance(schema.get("properties"), dict) else None
+        if isinstance(prop, dict) and "const" in prop:
+            found.add(prop["const"])
+        for value in schema.values():
+            found |= _consts(value, key)
+    elif isinstance(schema, list):
+        for value in schema:
+            found |= _consts(value, key)
+    return found
+
+
+@pytest.mark.parametrize("path", SCHEMA_FILES, ids=[p.stem for p in SCHEMA_FILES])
+def test_every_schema_is_published_under_its_format_with_its_version_in_id_and_title(path):
+    """`schema --kind K` gives the file's bytes, K is the format's name, and `$id` and `title` name
+    the version the schema's `version` allows, so a consumer can tell versions apart."""
+    kind = path.name.removesuffix(".schema.json").replace("_", "-")
+    out = CliRunner().invoke(main, ["schema", "--kind", kind])
+    assert out.exit_code == 0, out.output
+    assert out.stdout == path.read_text(encoding="utf-8")
+    schema = json.loads(out.stdout)
+    top = schema.get("properties", {}).get("format", {}).get("const")
+    assert (top or _consts(schema, "format")) in (f"verblijfsregels/{kind}", {f"verblijfsregels/{kind}"})
+    top_version = schema.get("properties", {}).get("version", {}).get("const")
+    (version,) = {top_version} if top_version is not None else _consts(schema, "version")
+    assert schema["$id"] == f"https://verblijfsregels.nl/schema/{kind}-{version}.json"
+    assert schema["title"] == f"verblijfsregels/{kind}, version {version}"
+    assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+
+
+@pytest.mark.parametrize("path", SCHEMA_FILES, ids=[p.stem for p in SCHEMA_FILES])
+def test_no_schema_declares_a_dutch_machinery_key(path):
+    """docs/json.md: machinery keys are English; the Dutch keys are terms of the domain only (the
+    peildatum, the units of a term such as {"dagen": 90})."""
+    names = _property_names(json.loads(path.read_text(encoding="utf-8")))
+    assert names, path.name
+    dutch = names & (DUTCH_MACHINERY_KEYS | {"waarschuwing", "ernst", "soort", "bestand", "regelnummer"})
+    assert dutch == set(), (path.name, dutch)
