@@ -1186,7 +1186,7 @@ def batch(
     suffixes = ("",) if len(runs) == 1 else ("_a", "_b")
     row_format = RowFormat(out_format, goals, fee_goals, suffixes, eng.kb.version)
     labels = (f"peildatum {peildatum}", f"peildatum {other}" if other else f"kennisbank {compare_kb}")
-    comparison = Comparison(labels) if len(runs) > 1 else None
+    comparison = Comparison(labels, (kbs[0].version, kbs[-1].version)) if len(runs) > 1 else None
     failed = 0
     if partitioned_out:
         result_file = cluster.PartitionedResult(
@@ -1245,7 +1245,7 @@ def batch(
 
             _echo(render_comparison(report), nl=False)
     if failed:
-        click.echo(f"{failed} rij(en) met een fout; zie de kolom 'fout' in {escaped(str(out_file))}", err=True)
+        click.echo(f"{failed} rij(en) met een fout; zie de kolom 'error' in {escaped(str(out_file))}", err=True)
         ctx.exit(1)
 
 
@@ -1507,8 +1507,15 @@ def coverage(data_file: Path | None, contexts: tuple[str, ...], fmt: str) -> Non
         data = cov.read_data(path)
     except (ValueError, KeyError) as exc:
         raise UsageError(f"--data: {exc}") from None
+    eng = _engine()
+    if data.get("kb_version") != eng.kb.version:  # counts of other rules: shown, with a warning
+        click.echo(
+            f"let op: {escaped(str(path))} is opgenomen met een andere versie van de regels "
+            f"({data.get('kb_version') or 'onbekend'}; nu {eng.kb.version}); neem opnieuw op",
+            err=True,
+        )
     with cov.paused():
-        rep = cov.report(_engine(), data, list(contexts) or None)
+        rep = cov.report(eng, data, list(contexts) or None)
     if fmt == "json":
         _emit_json(rep)
         return
@@ -1679,16 +1686,19 @@ def serve(host: str, port: int, workers: int, why_not_seconds: float) -> None:
             "audit",
             "audit-diff",
             "mutation-report",
+            "kb-coverage",
+            "kb-coverage-report",
         ]
     ),
     default="applicant",
     show_default=True,
     help="Het aanvragersbestand, of de JSON die assess, fees, why-not, interview --next, rules, batch (een rij, of "
-    "met --compare-peildatum of --compare-kb de vergelijking), audit, audit --against of mutate geeft.",
+    "met --compare-peildatum of --compare-kb de vergelijking), audit, audit --against, mutate of coverage geeft, of "
+    "het bestand dat pytest --kb-coverage schrijft.",
 )
 def schema(kind: str) -> None:
     """Geef het JSON Schema van een aanvragersbestand of van elke JSON-uitvoer."""
-    if kind in ("audit", "audit-diff", "mutation-report"):
+    if kind in ("audit", "audit-diff", "mutation-report", "kb-coverage", "kb-coverage-report"):
         import engine.checks
 
         name = kind.replace("-", "_")

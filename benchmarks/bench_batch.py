@@ -92,7 +92,7 @@ def floor_comparison(lines: list[str], rounds: int = 5) -> dict:
         for chunk in chunks:
             results += batch_module._finish(job, [evaluator], chunk).results
         paths.append((time.process_time() - start) / len(lines))
-    disagree = sum(1 for r, o in zip(results, outcomes) if r["fout"] is not None or r["uitkomsten"][FLOOR_GOAL] != o)
+    disagree = sum(1 for r, o in zip(results, outcomes) if r["error"] is not None or r["outcomes"][FLOOR_GOAL] != o)
     return {
         "floor": statistics.median(floors),
         "path": statistics.median(paths),

@@ -979,7 +979,7 @@ regels:
 """,
     )
     data = json.loads(run(path, "--format", "json", monkeypatch=monkeypatch).stdout)
-    assert (data["format"], data["version"], data["peildatum"]) == ("verblijfsregels/audit", 3, "2026-11-22")
+    assert (data["format"], data["version"], data["peildatum"]) == ("verblijfsregels/audit", 4, "2026-11-22")
     assert len(data["kb_version"]) == 32  # which rule base the findings are about
     (f,) = data["findings"]
     assert f["key"] == "tegenstrijdig/buiten_bereik/doel" and f["severity"] == "fout"

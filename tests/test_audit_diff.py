@@ -20,6 +20,7 @@ from engine.answer.assess import Engine
 from engine.applicant.facts import parse_applicant
 from engine.checks.diff import AnswerDiff, compare, declaration_changes
 from engine.evaluate.setwise import SetwiseEvaluator
+from engine.rules.cache import content_key
 from engine.rules.model import KB_DIR
 from tests.test_audit import AGE, FEE_SRC, FEES, GOAL, PEILDATUM, SRC, facts, kb_dir
 
@@ -88,6 +89,29 @@ def test_a_change_of_only_a_label_alters_no_answer_and_says_so(tmp_path):
     assert data["declarations"]["changed"] == [{"kind": "regel", "id": "C1", "fields": ["label"]}]
 
 
+def test_the_json_diff_is_version_2_and_carries_the_rule_base_version_of_each_side(tmp_path):
+    """kb_versions: of the before (--against) and of the after (--kb), each as kb_version in any other
+    output of that rule base; they differ when the rule bases differ, and are equal when only the
+    directory differs."""
+    before = planted(tmp_path, "voor", AGED)
+    after = planted(tmp_path, "na", AGED.replace("minstens: 13", "minstens: 12"))
+    same = planted(tmp_path, "zelfde", AGED)
+    data = json.loads(run("--kb", str(after), "--against", str(before), "--format", "json").stdout)
+    validate(data)
+    assert (data["format"], data["version"]) == ("verblijfsregels/audit-diff", 2)
+    assert data["kb_versions"] == {"before": Engine(before).kb.version, "after": Engine(after).kb.version}
+    assert data["kb_versions"]["before"] != data["kb_versions"]["after"]
+    unchanged = json.loads(run("--kb", str(same), "--against", str(before), "--format", "json").stdout)
+    validate(unchanged)
+    assert unchanged["kb_versions"]["before"] == unchanged["kb_versions"]["after"] == data["kb_versions"]["before"]
+    # a side that does not load still has its version: that of its files
+    broken = planted(tmp_path, "kapot", AGED.replace("conclusie: p,", "conclusie: p, onbekend_veld: 1,"))
+    failed = json.loads(run("--kb", str(broken), "--against", str(before), "--format", "json").stdout)
+    validate(failed)
+    assert failed["answers"]["compared"] is False
+    assert failed["kb_versions"] == {"before": data["kb_versions"]["before"], "after": content_key(broken)}
+
+
 def test_a_changed_amount_is_a_fee_change_for_every_situation_of_the_form(tmp_path):
     text = (
         facts("a")
@@ -142,6 +166,10 @@ def test_a_git_revision_is_read_from_the_repository_not_from_the_working_tree(tm
     data = json.loads(run("--kb", str(kb), "--against", "HEAD", "--format", "json").stdout)
     validate(data)
     assert data["before"].startswith("git-revisie HEAD (")
+    assert data["kb_versions"] == {
+        "before": content_key(planted(tmp_path / "HEAD", "kb", AGED)),
+        "after": content_key(kb),
+    }
     (change,) = data["answers"]["changes"]
     assert (change["before"], change["after"]) == ("not_eligible", "eligible")
 

@@ -86,8 +86,8 @@ def test_batch_outcomes_of_every_goal_are_what_pydatalog_decides_for_every_gener
             seen.add(expected)
             if expected == "not_eligible" and scope is None:
                 seen.add("not_eligible beside an open referral")
-            if result["uitkomsten"][goal] != expected:
-                mismatches.append((result["rij"], goal, expected, result["uitkomsten"][goal]))
+            if result["outcomes"][goal] != expected:
+                mismatches.append((result["row"], goal, expected, result["outcomes"][goal]))
     assert mismatches == [], f"{len(mismatches)} differ, first: {mismatches[:3]}"
     # every outcome is exercised, also a refusal whatever an open referral turns out to be
     assert {"eligible", "not_eligible", "undetermined", "out_of_scope", "not_eligible beside an open referral"} <= seen
@@ -118,13 +118,13 @@ def test_batch_outcomes_and_fees_are_those_of_assess(engine, generated):
     seen_outcomes = set()
     for data, result in zip(sample, results):
         applicant = parse_applicant(engine.kb, data)
-        assert result["fout"] is None
+        assert result["error"] is None
         for goal in sorted(engine.kb.goals):
             assessment = engine.assess(applicant, goal, PEILDATUM)
-            assert result["uitkomsten"][goal] == assessment.outcome, (goal, data)
+            assert result["outcomes"][goal] == assessment.outcome, (goal, data)
             seen_outcomes.add(assessment.outcome)
-            expected = [{"formulier": f.form, "bedrag": f.amount, "per_bron": per_source(f)} for f in assessment.fees]
-            got = [{k: fee[k] for k in ("formulier", "bedrag", "per_bron")} for fee in result["leges"].get(goal, [])]
+            expected = [{"form": f.form, "amount": f.amount, "per_source": per_source(f)} for f in assessment.fees]
+            got = [{k: fee[k] for k in ("form", "amount", "per_source")} for fee in result["fees"].get(goal, [])]
             assert got == expected, (goal, data)
     assert {"eligible", "not_eligible", "undetermined"} <= seen_outcomes  # the sample exercises real decisions
 
@@ -142,10 +142,10 @@ def test_batch_fees_of_a_violence_goal_are_those_of_assess_for_an_application_af
     )
     (result,) = CaseloadEvaluator(engine, PEILDATUM).evaluate([Row(1, data)])
     assessment = engine.assess(parse_applicant(engine.kb, data), "huiselijk_geweld", PEILDATUM)
-    expected = [{"formulier": f.form, "bedrag": f.amount, "per_bron": per_source(f)} for f in assessment.fees]
-    assert sorted(expected[0]["per_bron"].values()) == [17400, 20700]  # 001 € 174 and 002 € 207
+    expected = [{"form": f.form, "amount": f.amount, "per_source": per_source(f)} for f in assessment.fees]
+    assert sorted(expected[0]["per_source"].values()) == [17400, 20700]  # 001 € 174 and 002 € 207
     assert [
-        {k: fee[k] for k in ("formulier", "bedrag", "per_bron")} for fee in result["leges"]["huiselijk_geweld"]
+        {k: fee[k] for k in ("form", "amount", "per_source")} for fee in result["fees"]["huiselijk_geweld"]
     ] == expected
 
 
@@ -183,8 +183,8 @@ def test_the_same_row_gives_the_same_result_at_any_position_in_a_chunk(engine, g
     forward = evaluator.evaluate(rows)
     shuffled = rows[:]
     random.Random(7).shuffle(shuffled)
-    backward = {r["rij"]: r for r in evaluator.evaluate(shuffled)}
-    assert forward == [backward[r["rij"]] for r in forward]
+    backward = {r["row"]: r for r in evaluator.evaluate(shuffled)}
+    assert forward == [backward[r["row"]] for r in forward]
 
 
 # --- the command ---------------------------------------------------------------------------------
@@ -211,13 +211,13 @@ def test_every_input_row_gets_one_result_row_in_order_and_bad_rows_name_row_and_
     assert result.exit_code == 1, result.output
     assert source.read_bytes() == before
     lines = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
-    assert [line["rij"] for line in lines] == list(range(1, 31))
-    errors = {line["rij"]: line["fout"] for line in lines if line["fout"]}
+    assert [line["row"] for line in lines] == list(range(1, 31))
+    errors = {line["row"]: line["error"] for line in lines if line["error"]}
     assert set(errors) == {5, 10, 12}
     assert "rij 5" in errors[5] and "geboortedatum" in errors[5] and "JJJJ-MM-DD" in errors[5]
     assert "rij 10" in errors[10] and "heeft_zorgverzekering" in errors[10]
     assert "rij 12" in errors[12] and "bedoelt u 'geboortedatum'?" in errors[12]
-    assert all(set(line["uitkomsten"]) == set(engine.kb.goals) for line in lines if not line["fout"])
+    assert all(set(line["outcomes"]) == set(engine.kb.goals) for line in lines if not line["error"])
 
 
 def test_a_clean_caseload_exits_0_and_csv_input_gives_the_same_outcomes_as_json_lines(tmp_path, engine, generated):
@@ -246,7 +246,7 @@ def test_a_clean_caseload_exits_0_and_csv_input_gives_the_same_outcomes_as_json_
     assert run("batch", table, "--out", b, "--peildatum", PEILDATUM.isoformat()).exit_code == 0
     assert a.read_bytes() == b.read_bytes()
     header = a.read_text(encoding="utf-8").splitlines()[0].split(",")
-    assert header[:2] == ["rij", "fout"] and set(engine.kb.goals) <= set(header)
+    assert header[:2] == ["row", "error"] and set(engine.kb.goals) <= set(header)
 
 
 def test_the_output_is_byte_identical_with_two_processes_and_with_facts_in_another_order(tmp_path, generated):
@@ -278,7 +278,7 @@ def test_two_processes_taking_many_small_chunks_write_every_row_in_input_order(e
         assert [d.rows for d in done] == [7] * 21 + [3] and sum(d.failed for d in done) == 1
     assert texts[1] == texts[2]
     numbers = (
-        [json.loads(line)["rij"] for line in texts[2].splitlines()]
+        [json.loads(line)["row"] for line in texts[2].splitlines()]
         if fmt == "jsonl"
         else [int(line.split(",", 1)[0]) for line in texts[2].splitlines()]
     )
@@ -374,8 +374,8 @@ def test_compare_reports_a_row_that_only_the_second_peildatum_refuses_as_an_erro
     assert result.exit_code == 1, result.output
     assert json.loads(result.stdout)["error_rows"] == 1
     first, second = (json.loads(line) for line in out.read_text(encoding="utf-8").splitlines())
-    assert first["fout"].startswith("run B: ") and "geboortedatum" in first["fout"]
-    assert not second["fout"]
+    assert first["error"].startswith("run B: ") and "geboortedatum" in first["error"]
+    assert not second["error"]
 
 
 @pytest.mark.parametrize(
@@ -401,15 +401,15 @@ def test_a_csv_cell_that_is_not_a_yes_or_no_names_row_field_and_allowed_values(t
     out = tmp_path / "uit.csv"
     assert run("batch", source, "--out", out).exit_code == 1
     rows = list(csv.DictReader(out.open(encoding="utf-8")))
-    assert [r["rij"] for r in rows] == ["1", "2"]  # the blank line at the end holds no applicant
-    assert rows[0]["fout"] == ""
-    assert "rij 2" in rows[1]["fout"] and "heeft_zorgverzekering" in rows[1]["fout"] and "ja, nee" in rows[1]["fout"]
+    assert [r["row"] for r in rows] == ["1", "2"]  # the blank line at the end holds no applicant
+    assert rows[0]["error"] == ""
+    assert "rij 2" in rows[1]["error"] and "heeft_zorgverzekering" in rows[1]["error"] and "ja, nee" in rows[1]["error"]
 
 
 def test_fee_text_shows_disagreeing_sources_each_with_its_amount():
     fees = [
-        {"formulier": "7027", "bedrag": None, "per_bron": {"002_b.txt": 20700, "001_a.txt": 105700}},
-        {"formulier": "7026", "bedrag": 0, "per_bron": {"001_a.txt": 0}},
+        {"form": "7027", "amount": None, "per_source": {"002_b.txt": 20700, "001_a.txt": 105700}},
+        {"form": "7026", "amount": 0, "per_source": {"001_a.txt": 0}},
     ]
     assert fee_text(fees) == "7027=001_a.txt:105700|002_b.txt:20700;7026=0"
 
@@ -427,7 +427,7 @@ def test_a_source_that_states_two_amounts_and_not_which_is_written_with_both(eng
         "verblijfsvergunningen": [{"van": "2020-01-01", "verblijfsdoel": "familie_of_gezinslid"}],
     }
     (result,) = CaseloadEvaluator(engine, PEILDATUM).evaluate([Row(1, data)])
-    texts = {fee_text(fees) for fees in result["leges"].values()}
+    texts = {fee_text(fees) for fees in result["fees"].values()}
     assert any("001_656115d499998806.txt:17400/39100" in text for text in texts), texts
 
 
@@ -439,12 +439,12 @@ def test_blank_lines_in_a_csv_caseload_are_no_applicants_and_rows_keep_their_num
     out = tmp_path / "uit.jsonl"
     assert run("batch", source, "--out", out, "--peildatum", PEILDATUM.isoformat()).exit_code == 1
     rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
-    assert [r["rij"] for r in rows] == [1, 3]
-    assert rows[0]["fout"] is None and rows[1]["fout"].startswith("rij 3, veld 'heeft_zorgverzekering'")
+    assert [r["row"] for r in rows] == [1, 3]
+    assert rows[0]["error"] is None and rows[1]["error"].startswith("rij 3, veld 'heeft_zorgverzekering'")
     # one column: an applicant with that fact unknown is written as "" (as csv.writer does), not as a blank line
     source.write_text('heeft_zorgverzekering\n""\n\n', encoding="utf-8")
     assert run("batch", source, "--out", out, "--peildatum", PEILDATUM.isoformat()).exit_code == 0
-    assert [json.loads(line)["rij"] for line in out.read_text(encoding="utf-8").splitlines()] == [1]
+    assert [json.loads(line)["row"] for line in out.read_text(encoding="utf-8").splitlines()] == [1]
 
 
 @pytest.mark.parametrize(
@@ -470,11 +470,11 @@ def test_a_broken_quote_in_a_csv_line_spoils_that_line_only_and_every_later_appl
     out = tmp_path / "uit.jsonl"
     assert run("batch", source, "--out", out, "--peildatum", PEILDATUM.isoformat()).exit_code == 1
     rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
-    assert [r["rij"] for r in rows] == [1, 2, 3, 4, 5, 6]
-    assert rows[2]["fout"].startswith("rij 3: ") and problem in rows[2]["fout"]
-    assert [r["fout"] for r in rows[:2] + rows[3:5]] == [None] * 4
-    assert rows[0]["uitkomsten"] == rows[1]["uitkomsten"] == rows[3]["uitkomsten"] == rows[4]["uitkomsten"]
-    assert rows[5]["fout"].startswith("rij 6, veld 'heeft_zorgverzekering'")  # the last line is still its own row
+    assert [r["row"] for r in rows] == [1, 2, 3, 4, 5, 6]
+    assert rows[2]["error"].startswith("rij 3: ") and problem in rows[2]["error"]
+    assert [r["error"] for r in rows[:2] + rows[3:5]] == [None] * 4
+    assert rows[0]["outcomes"] == rows[1]["outcomes"] == rows[3]["outcomes"] == rows[4]["outcomes"]
+    assert rows[5]["error"].startswith("rij 6, veld 'heeft_zorgverzekering'")  # the last line is still its own row
 
 
 def test_two_stray_quotes_in_one_column_do_not_make_the_lines_between_them_one_applicant(tmp_path):
@@ -489,9 +489,11 @@ def test_two_stray_quotes_in_one_column_do_not_make_the_lines_between_them_one_a
     out = tmp_path / "uit.jsonl"
     assert run("batch", source, "--out", out, "--peildatum", PEILDATUM.isoformat()).exit_code == 1
     rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
-    assert [r["rij"] for r in rows] == [1, 2, 3, 4, 5]
-    assert "aanhalingsteken gaat open" in rows[1]["fout"] and rows[3]["fout"].startswith("rij 4, veld 'geboortedatum'")
-    assert [rows[i]["fout"] for i in (0, 2, 4)] == [None] * 3
+    assert [r["row"] for r in rows] == [1, 2, 3, 4, 5]
+    assert "aanhalingsteken gaat open" in rows[1]["error"] and rows[3]["error"].startswith(
+        "rij 4, veld 'geboortedatum'"
+    )
+    assert [rows[i]["error"] for i in (0, 2, 4)] == [None] * 3
 
 
 def test_spaces_around_csv_cells_are_layout_for_every_kind_of_fact(tmp_path):
@@ -504,7 +506,7 @@ def test_spaces_around_csv_cells_are_layout_for_every_kind_of_fact(tmp_path):
     out = tmp_path / "uit.jsonl"
     assert run("batch", source, "--out", out, "--peildatum", PEILDATUM.isoformat()).exit_code == 0
     plain, padded = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
-    assert padded["fout"] is None and padded["uitkomsten"] == plain["uitkomsten"] and padded["leges"] == plain["leges"]
+    assert padded["error"] is None and padded["outcomes"] == plain["outcomes"] and padded["fees"] == plain["fees"]
 
 
 def test_the_progress_bar_counts_every_row_the_run_writes_an_over_long_line_too(tmp_path):
@@ -516,7 +518,7 @@ def test_the_progress_bar_counts_every_row_the_run_writes_an_over_long_line_too(
     out = tmp_path / "uit.jsonl"
     assert run("batch", source, "--out", out, "--peildatum", PEILDATUM.isoformat()).exit_code == 1
     written = out.read_text(encoding="utf-8").splitlines()
-    assert [json.loads(line)["rij"] for line in written] == [1, 2, 4]
+    assert [json.loads(line)["row"] for line in written] == [1, 2, 4]
     assert batch_module.count_rows(None, source, "jsonl") == len(written)
 
 
@@ -574,7 +576,7 @@ def test_a_caseload_read_from_a_fifo_is_assessed_whole_with_a_progress_bar_on_a_
     os.close(terminal)
     assert proc.returncode == 0
     rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
-    assert [r["rij"] for r in rows] == list(range(1, count + 1))
+    assert [r["row"] for r in rows] == list(range(1, count + 1))
     assert b"beoordelen" in b"".join(shown)  # the bar was there: the terminal path was taken
 
 
@@ -626,7 +628,7 @@ def test_a_finished_run_replaces_the_out_file_whole_and_keeps_its_permissions(tm
     out.write_text("oud\n" * 1000, encoding="utf-8")
     out.chmod(0o640)
     assert run("batch", source, "--out", out, "--peildatum", PEILDATUM.isoformat()).exit_code == 0
-    assert [json.loads(line)["rij"] for line in out.read_text(encoding="utf-8").splitlines()] == [1, 2]
+    assert [json.loads(line)["row"] for line in out.read_text(encoding="utf-8").splitlines()] == [1, 2]
     assert out.stat().st_mode & 0o777 == 0o640
     assert sorted(p.name for p in tmp_path.iterdir()) == ["uit.jsonl", "zaken.jsonl"]
 
@@ -784,30 +786,30 @@ def test_a_fee_that_depends_on_unknown_facts_names_in_batch_the_other_amounts_as
     (result,) = CaseloadEvaluator(engine, day).evaluate([Row(1, data)])
     applicant = parse_applicant(engine.kb, data)
     seen = []
-    for goal, fees in result["leges"].items():
+    for goal, fees in result["fees"].items():
         expected = {f.form: other_amounts_assess_shows(f) for f in engine.assess(applicant, goal, day).fees}
-        assert {fee["formulier"]: fee["mogelijk_ook"] for fee in fees} == expected, goal
-        seen += [fee["mogelijk_ook"] for fee in fees]
+        assert {fee["form"]: fee["alternative_amounts"] for fee in fees} == expected, goal
+        seen += [fee["alternative_amounts"] for fee in fees]
     assert any(seen), "the applicant has a fee that depends on unknown facts"
     if path == EXAMPLE:  # golden overzicht_voorbeeld.txt: € 1.057 for 7027, or € 391 or € 174
         # (not € 168: voortgezet verblijf is no application for the regeling langdurig verblijvende
         # kinderen, F11.doel_van_de_aanvraag)
-        (fee,) = [f for f in result["leges"]["humanitair_niet_tijdelijk"] if f["formulier"] == "7027"]
-        assert (fee["bedrag"], fee["mogelijk_ook"]) == (105700, [17400, 39100])
+        (fee,) = [f for f in result["fees"]["humanitair_niet_tijdelijk"] if f["form"] == "7027"]
+        assert (fee["amount"], fee["alternative_amounts"]) == (105700, [17400, 39100])
         assert fee_text([fee]) == "7027=105700~17400~39100"
 
 
 def test_a_settled_fee_names_no_other_amount_and_keeps_its_plain_csv_text(engine):
     data = {**applicant_data(EXAMPLE), **SETTLED_7027}
     (result,) = CaseloadEvaluator(engine, EXAMPLE_DAY).evaluate([Row(1, data)])
-    (fee,) = result["leges"]["humanitair_niet_tijdelijk"]
+    (fee,) = result["fees"]["humanitair_niet_tijdelijk"]
     (answer,) = engine.assess(parse_applicant(engine.kb, data), "humanitair_niet_tijdelijk", EXAMPLE_DAY).fees
     assert other_amounts_assess_shows(answer) == []  # assess: € 1.057,00, no "kan anders zijn"
-    assert fee["mogelijk_ook"] == [] and fee_text([fee]) == "7027=105700"
+    assert fee["alternative_amounts"] == [] and fee_text([fee]) == "7027=105700"
 
 
 def parse_fee_cell(cell: str) -> list[dict]:
-    """A `leges_<doel>` cell as README describes it: forms joined by ';', each 'form=amount'; the amount
+    """A `fees_<goal>` cell as README describes it: forms joined by ';', each 'form=amount'; the amount
     is cents, 'onbekend', or per source 'file:cents' joined by '|' (a source that states several and
     not which: 'cents/cents'); each '~cents' after it is an amount the fee may turn out to be instead."""
 
@@ -827,10 +829,10 @@ def parse_fee_cell(cell: str) -> list[dict]:
             amount = "onbekend"
         fees.append(
             {
-                "formulier": form,
-                "bedrag": cents(amount),
-                "per_bron": per_source,
-                "mogelijk_ook": [cents(w) for w in possible],
+                "form": form,
+                "amount": cents(amount),
+                "per_source": per_source,
+                "alternative_amounts": [cents(w) for w in possible],
             }
         )
     return fees
@@ -857,22 +859,22 @@ def test_the_csv_fee_cell_reads_back_to_the_amounts_and_other_possible_amounts_o
     for out in (as_csv, as_jsonl):
         assert run("batch", source, "--out", out, "--peildatum", PEILDATUM.isoformat()).exit_code == 0
     lines = [json.loads(line) for line in as_jsonl.read_text(encoding="utf-8").splitlines()]
-    assert {(line["format"], line["version"]) for line in lines} == {("verblijfsregels/batch-row", 4)}
+    assert {(line["format"], line["version"]) for line in lines} == {("verblijfsregels/batch-row", 5)}
     cells = list(csv.DictReader(as_csv.open(encoding="utf-8")))
     notations = set()
     for line, cell in zip(lines, cells):
-        for goal, fees in line["leges"].items():
+        for goal, fees in line["fees"].items():
             expected = [
                 {
-                    "formulier": f["formulier"],
-                    "bedrag": f["bedrag"],
-                    "mogelijk_ook": f["mogelijk_ook"],
-                    "per_bron": f["per_bron"] if f["bedrag"] is None else None,
+                    "form": f["form"],
+                    "amount": f["amount"],
+                    "alternative_amounts": f["alternative_amounts"],
+                    "per_source": f["per_source"] if f["amount"] is None else None,
                 }
                 for f in fees
             ]
-            assert parse_fee_cell(cell[f"leges_{goal}"]) == expected, (goal, cell[f"leges_{goal}"])
-            notations |= {mark for mark in "|/~" if mark in cell[f"leges_{goal}"]}
+            assert parse_fee_cell(cell[f"fees_{goal}"]) == expected, (goal, cell[f"fees_{goal}"])
+            notations |= {mark for mark in "|/~" if mark in cell[f"fees_{goal}"]}
     assert notations == {"|", "/", "~"}  # the rows exercise every notation, also together
 
 
@@ -901,9 +903,9 @@ def test_compare_kb_counts_fee_changes_per_route_and_form_and_leaves_the_other_f
     result = run(*args, "--format", "json")
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
-    assert (report["format"], report["version"]) == ("verblijfsregels/batch-compare", 2)
+    assert (report["format"], report["version"]) == ("verblijfsregels/batch-compare", 3)
     cells = list(csv.DictReader(out.open(encoding="utf-8")))
-    assert len({c["leges_artikel_8_evrm_a"].split(";")[0] for c in cells}) == 2  # two different 7018 fees
+    assert len({c["fees_artikel_8_evrm_a"].split(";")[0] for c in cells}) == 2  # two different 7018 fees
     uncertain = {
         "from": "105700~17400~39100",
         "to": "137900~17400~39100",
@@ -1023,7 +1025,7 @@ def test_batch_short_cuts_give_the_rows_of_the_general_path(engine, generated):
     fast = CaseloadEvaluator(engine, PEILDATUM).evaluate(rows)
     general = _GeneralPath(engine, PEILDATUM).evaluate(rows)
     assert fast == general
-    errors = [r["fout"] for r in fast if r["fout"]]
+    errors = [r["error"] for r in fast if r["error"]]
     assert len(errors) > 100 and len(errors) < len(data) - 250  # both kinds of row are exercised
 
 

@@ -155,8 +155,8 @@ def test_batch_gives_an_error_row_naming_the_constraint(tmp_path):
     result = run("batch", source, "--out", out, "--peildatum", PEILDATUM.isoformat())
     assert result.exit_code == 1, result.output
     lines = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
-    assert lines[0]["fout"] is None
-    assert "rij 2" in lines[1]["fout"] and "beperking illegaal_niet_in_nederland" in lines[1]["fout"]
+    assert lines[0]["error"] is None
+    assert "rij 2" in lines[1]["error"] and "beperking illegaal_niet_in_nederland" in lines[1]["error"]
     assert "Traceback" not in result.output
 
 

@@ -94,8 +94,8 @@ def test_a_caseload_on_the_cluster_writes_the_bytes_of_the_local_run_bad_rows_as
         assert remote.read_bytes() == local.read_bytes()
         assert got.output.replace("cluster.", "lokaal.") == expected.output
     results = [json.loads(line) for line in (tmp_path / "cluster.jsonl").read_text(encoding="utf-8").splitlines()]
-    assert [r["rij"] for r in results] == list(range(1, 152))  # in input order
-    errors = {r["rij"]: r["fout"] for r in results if r["fout"]}
+    assert [r["row"] for r in results] == list(range(1, 152))  # in input order
+    errors = {r["row"]: r["error"] for r in results if r["error"]}
     assert sorted(errors) == [8, 61, 101]
     assert "veld 'geboortedatum'" in errors[8] and "geen geldige JSON" in errors[101]
     assert MARKER not in errors[61]

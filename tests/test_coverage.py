@@ -6,6 +6,7 @@ import json
 import os
 from datetime import date
 
+import fastjsonschema
 import pytest
 from click.testing import CliRunner
 
@@ -252,3 +253,59 @@ def test_threads_sharing_one_engine_record_every_evaluation_and_a_pause_holds_fo
     assert half_paused.counts == {
         c: {n: [4 * k for k in slot] for n, slot in counts.items()} for c, counts in one.counts.items()
     }
+
+
+def _published(kind: str):
+    out = CliRunner().invoke(main, ["schema", "--kind", kind])
+    assert out.exit_code == 0, out.output
+    return fastjsonschema.compile(json.loads(out.stdout))
+
+
+def test_a_recorded_data_file_and_its_report_validate_against_their_published_schemas(engine, scenario_coverage):
+    """`schema --kind kb-coverage` and `--kind kb-coverage-report`: the data file a recording wrote
+    and the report `coverage --format json` makes of it validate, and both carry the version of
+    the rule base recorded; a count that is not [true, false, unknown] is refused."""
+    path, _ = scenario_coverage
+    data = json.loads(path.read_text(encoding="utf-8"))
+    validate_data = _published("kb-coverage")
+    validate_data(data)
+    assert (data["format"], data["version"], data["kb_version"]) == (coverage.DATA_FORMAT, 2, engine.kb.version)
+    assert data["contexts"]["tests/test_scenarios.py"]["counts"], "the recording counted something"
+    result = CliRunner().invoke(main, ["coverage", "--data", str(path), "--format", "json"])
+    assert result.exit_code == 0 and "let op" not in result.output, result.output
+    rep = json.loads(result.stdout)
+    _published("kb-coverage-report")(rep)
+    assert (rep["format"], rep["version"], rep["kb_version"]) == (coverage.REPORT_FORMAT, 2, engine.kb.version)
+    assert rep["rules"] and any(r["conditions"] for r in rep["rules"])
+    broken = json.loads(json.dumps(data))
+    name = next(iter(broken["contexts"]["tests/test_scenarios.py"]["counts"]))
+    broken["contexts"]["tests/test_scenarios.py"]["counts"][name] = [1, 2]
+    with pytest.raises(fastjsonschema.JsonSchemaValueException):
+        validate_data(broken)
+
+
+def test_a_recording_into_a_file_of_other_rules_starts_it_afresh_and_the_report_warns_of_such_a_file(engine, tmp_path):
+    """Counts are only added to counts of the same rules: a data file recorded with another
+    rule-base version (or a version 1 file, without kb_version) is replaced, not added to; and
+    `coverage` says when the file it reports on was recorded with other rules."""
+    path = _record(engine, tmp_path / "dekking.json", files=FEW)
+    fresh = json.loads(path.read_text(encoding="utf-8"))
+    stale = {**fresh, "kb_version": "0" * 32}
+    stale["contexts"] = {**fresh["contexts"], "tests/oud.py": {"evaluations": 7, "counts": {"regel:X": [7, 0, 0]}}}
+    path.write_text(json.dumps(stale), encoding="utf-8")
+    warned = CliRunner().invoke(main, ["coverage", "--data", str(path), "--format", "json"])
+    assert warned.exit_code == 0 and "0" * 32 in warned.stderr and "andere versie van de regels" in warned.stderr
+    _record(engine, path, files=FEW)
+    assert json.loads(path.read_text(encoding="utf-8")) == fresh  # the stale counts are gone, none doubled
+    version_1 = {k: v for k, v in fresh.items() if k != "kb_version"} | {"version": 1}
+    path.write_text(json.dumps(version_1), encoding="utf-8")
+    _record(engine, path, files=FEW)
+    assert json.loads(path.read_text(encoding="utf-8")) == fresh
+
+
+def test_a_recording_never_overwrites_a_file_that_holds_no_coverage_data(engine, tmp_path):
+    path = tmp_path / "iets.json"
+    path.write_text('{"format": "iets anders"}\n', encoding="utf-8")
+    with pytest.raises(ValueError, match="geen bestand met dekkingsgegevens"):
+        _record(engine, path, files=FEW[:1])
+    assert path.read_text(encoding="utf-8") == '{"format": "iets anders"}\n'

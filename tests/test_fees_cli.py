@@ -418,11 +418,11 @@ def test_the_purpose_of_the_application_decides_the_fee_alike_in_the_overview_fe
         ]
         assert [_without_reductions(a) for a in given] == [shown], goal
         assert _amounts(shown) == amounts, goal
-        (batch,) = [f for f in row["leges"][goal] if f["formulier"] == "7026"]
-        assert batch["per_bron"] == {
+        (batch,) = [f for f in row["fees"][goal] if f["form"] == "7026"]
+        assert batch["per_source"] == {
             s["source_file"]: s["amount"] for s in shown["per_source"] if s["applies"] is True
         }, goal
-        assert batch["mogelijk_ook"] == sorted({a for _, others in amounts.values() for a in others}), goal
+        assert batch["alternative_amounts"] == sorted({a for _, others in amounts.values() for a in others}), goal
 
 
 SPOUSE_MORE_THAN_FIVE_YEARS = {
@@ -459,5 +459,5 @@ def test_after_a_stay_as_spouse_the_7027_fee_names_the_disagreement_of_000_and_0
     overview = {a["goal"]: a["fees"] for a in json.loads(assess(applicant, "--format", "json").stdout)["assessments"]}
     assert [_without_reductions(answer)] == overview[goal]
     (row,) = CaseloadEvaluator(engine, date.fromisoformat(PEILDATUM)).evaluate([Row(1, SPOUSE_MORE_THAN_FIVE_YEARS)])
-    (batch,) = row["leges"][goal]
-    assert (batch["bedrag"], batch["mogelijk_ook"]) == (105700, [17400])
+    (batch,) = row["fees"][goal]
+    assert (batch["amount"], batch["alternative_amounts"]) == (105700, [17400])

@@ -591,14 +591,16 @@ def run_batch(bestand: Bestand, peildatum: str, directory: Path) -> str:
     outcome = check_cli_result(result, bestand, codes=(0, 1, 2))
     if result.exit_code in (0, 1):
         rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
-        numbers = [row["rij"] for row in rows]
+        numbers = [row["row"] for row in rows]
         assert numbers == sorted(set(numbers)), numbers
         for row in rows:
-            if row["fout"]:
-                check_message(row["fout"], bestand, row=row["rij"])
-        assert result.exit_code == (1 if any(row["fout"] for row in rows) else 0)
+            if row["error"]:
+                check_message(row["error"], bestand, row=row["row"])
+        assert result.exit_code == (1 if any(row["error"] for row in rows) else 0)
         if result.exit_code == 1:
-            return "batch 1: " + " | ".join(sorted({kind_of_rejection(r["fout"], bestand) for r in rows if r["fout"]}))
+            return "batch 1: " + " | ".join(
+                sorted({kind_of_rejection(r["error"], bestand) for r in rows if r["error"]})
+            )
     return f"batch {outcome}"
 
 
@@ -769,5 +771,5 @@ def test_batch_error_rows_name_their_field_or_say_that_the_whole_row_is_wrong(sa
     bestand = Bestand("zaken.jsonl", ("\n".join(rows) + "\n").encode(), secrets=("Jansen1937",))
     outcome = run_batch(bestand, "2026-11-22", tmp_path)
     assert outcome.startswith("batch 1: ")
-    errors = [json.loads(line)["fout"] for line in (tmp_path / "uit.jsonl").read_text(encoding="utf-8").splitlines()]
+    errors = [json.loads(line)["error"] for line in (tmp_path / "uit.jsonl").read_text(encoding="utf-8").splitlines()]
     assert len(errors) == len(rows) and all(errors)

@@ -342,7 +342,7 @@ def test_a_batch_row_with_a_key_twice_in_a_permit_period_names_the_whole_path(tm
     )
     out = tmp_path / "uit.jsonl"
     assert run("batch", source, "--out", out, "--peildatum", PEILDATUM).exit_code == 1
-    errors = [json.loads(line)["fout"] for line in out.read_text(encoding="utf-8").splitlines()]
+    errors = [json.loads(line)["error"] for line in out.read_text(encoding="utf-8").splitlines()]
     assert errors[0] is None
     assert errors[1].startswith("rij 2, veld 'verblijfsvergunningen[0].van': staat twee keer in de rij")
     assert errors[2].startswith("rij 3, sleutel 1: is geen feit uit de woordenlijst (geen naam)")
@@ -354,7 +354,7 @@ def test_a_batch_error_row_names_row_and_column_but_not_the_cell(tmp_path):
     )
     out = tmp_path / "uit.jsonl"
     assert run("batch", source, "--out", out, "--peildatum", PEILDATUM).exit_code == 1
-    errors = [json.loads(line)["fout"] for line in out.read_text(encoding="utf-8").splitlines()]
+    errors = [json.loads(line)["error"] for line in out.read_text(encoding="utf-8").splitlines()]
     assert errors[0].startswith("rij 1, veld 'heeft_zorgverzekering': kreeg een andere tekst; toegestaan: true")
     assert errors[1] == "rij 2, veld 'geboortedatum': geen bestaande datum; verwacht een datum als JJJJ-MM-DD"
     assert "werkgever" not in errors[0] and "1991" not in errors[1]
@@ -409,9 +409,9 @@ def test_a_batch_row_over_the_row_limit_becomes_an_error_row_and_the_next_row_is
     result = run("batch", source, "--out", out, "--peildatum", PEILDATUM)
     assert result.exit_code == 1, result.output
     rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
-    assert [r["rij"] for r in rows] == [1, 2, 3]
-    assert rows[1]["fout"] == f"rij 2: langer dan {ROW_LIMIT} tekens; een rij is één aanvrager"
-    assert rows[0]["fout"] is None and rows[2]["fout"] is None and rows[2]["uitkomsten"]
+    assert [r["row"] for r in rows] == [1, 2, 3]
+    assert rows[1]["error"] == f"rij 2: langer dan {ROW_LIMIT} tekens; een rij is één aanvrager"
+    assert rows[0]["error"] is None and rows[2]["error"] is None and rows[2]["outcomes"]
 
 
 def test_a_csv_cell_over_the_csv_field_limit_and_a_row_that_is_no_utf8_become_error_rows(tmp_path):
@@ -420,7 +420,7 @@ def test_a_csv_cell_over_the_csv_field_limit_and_a_row_that_is_no_utf8_become_er
     out = tmp_path / "uit.jsonl"
     assert run("batch", source, "--out", out, "--peildatum", PEILDATUM).exit_code == 1
     rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
-    assert [r["fout"] for r in rows] == ["rij 1: een cel is langer dan 131072 tekens", "rij 2: geen UTF-8-tekst", None]
+    assert [r["error"] for r in rows] == ["rij 1: een cel is langer dan 131072 tekens", "rij 2: geen UTF-8-tekst", None]
 
 
 # -- 7. dates at the ends of the calendar ----------------------------------------------------------
@@ -496,7 +496,7 @@ def test_batch_with_dates_at_the_ends_of_the_calendar_assesses_every_row(tmp_pat
         result = run("batch", source, "--out", out, "--peildatum", peildatum)
         assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
         rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
-        assert [r["rij"] for r in rows] == [1, 2]
+        assert [r["row"] for r in rows] == [1, 2]
 
 
 def test_date_arithmetic_past_9999_raises_overflow_and_the_quantities_still_answer():

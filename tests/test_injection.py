@@ -329,7 +329,7 @@ def test_code_in_any_applicant_value_is_never_run_and_free_text_comes_out_verbat
         expected = [place != "tekst" and not (place == "feitnaam" and "-csv" in path.name) for place in PLACES]
         if path.suffix == ".csv":
             expected = _csv_expected(rows, columns)
-        assert [bool(r["fout"]) for r in results] == expected, path.name
+        assert [bool(r["error"]) for r in results] == expected, path.name
     refused = CliRunner().invoke(cli.main, ["batch", str(files / "kop.csv"), "--out", str(out / "kop-uit.csv")])
     assert refused.exit_code == 2, refused.output  # the value as a column name
 
@@ -391,7 +391,7 @@ def test_the_html_template_escapes_every_value_it_shows():
         }
         page = _ENV.get_template("audit.html.j2").render(
             peildatum="2026-11-22",
-            summary={"fout": 1, "waarschuwing": 0, "info": 0, "explained": 1},
+            summary={"errors": 1, "warnings": 0, "info": 0, "explained": 1},
             strict_fails=True,
             categories=[{"id": "tegenstrijdig", "heading": value, "findings": [finding]}],
             coverage=[

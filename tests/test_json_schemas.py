@@ -76,10 +76,35 @@ def test_every_batch_row_validates_against_the_batch_row_schema(engine, tmp_path
     assert result.exit_code == 1  # the second row is refused, with an error row
     validate = _schema("batch-row")
     rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
-    assert len(rows) == 2 and rows[1]["fout"]
+    assert len(rows) == 2 and rows[1]["error"] and rows[0]["error"] is None
     for row in rows:
         validate(row)
-        assert row["kb_version"] == engine.kb.version
+        assert (row["format"], row["version"], row["kb_version"]) == ("verblijfsregels/batch-row", 5, engine.kb.version)
+    assert rows[0]["fees"], "the first applicant has an open route with a fee"
+    for row in rows:
+        keys = _batch_row_machinery_keys(row)
+        assert keys and keys & DUTCH_MACHINERY_KEYS == set(), keys & DUTCH_MACHINERY_KEYS
+    assert _batch_row_machinery_keys(rows[0]) >= {"row", "error", "outcomes", "fees", "form", "amount", "per_source"}
+
+
+# The Dutch keys batch-row had up to version 4, and other Dutch words a machinery key could take.
+DUTCH_MACHINERY_KEYS = frozenset(
+    {"rij", "fout", "uitkomst", "uitkomsten", "leges", "formulier", "bedrag", "bronnen_eens", "per_bron"}
+    | {"voorrang", "mogelijk_ook", "doel", "doelen", "bron", "bronnen", "regel", "regels", "kennisbank"}
+    | {"voor", "na", "versie", "kennisbankversie", "rijen", "fouten", "voorbeelden"}
+)
+
+
+def _batch_row_machinery_keys(row: dict) -> set[str]:
+    """The keys of a batch row that are machinery: all but the goal ids that key `outcomes` and
+    `fees` (domain ids), at the top, in each run and in each fee."""
+    keys = set(row)
+    for part in [row, *row.get("runs", ())]:
+        keys |= set(part) if part is not row else set()
+        for fees in part.get("fees", {}).values():
+            for fee in fees:
+                keys |= set(fee)
+    return keys
 
 
 def test_json_keys_are_english_machinery_with_dutch_domain_terms_only(engine):
@@ -92,7 +117,7 @@ def test_json_keys_are_english_machinery_with_dutch_domain_terms_only(engine):
     assert "peildatum" in keys and "goal" in keys and "outcome" in keys
 
 
-def test_the_batch_comparison_validates_against_the_batch_compare_schema(tmp_path):
+def test_the_batch_comparison_validates_against_the_batch_compare_schema(engine, tmp_path):
     """`batch --compare-peildatum … --format json`: the report of what changes between two runs."""
     from engine.applicant.facts import load_applicant_file
 
@@ -104,6 +129,8 @@ def test_the_batch_comparison_validates_against_the_batch_compare_schema(tmp_pat
     report = _json(*args, "--compare-peildatum", DAY)
     validate = _schema("batch-compare")
     validate(report)
+    assert (report["format"], report["version"]) == ("verblijfsregels/batch-compare", 3)
+    assert report["kb_versions"] == {"a": engine.kb.version, "b": engine.kb.version}  # one rule base, two dates
     assert report["rows"] == 2 and report["error_rows"] == 0
     changed = [c for c in report["outcomes"]["onbepaalde_tijd_regulier"] if c["from"] != c["to"]]
     assert changed and changed[0]["example_rows"] == [1, 2]
@@ -112,3 +139,88 @@ def test_the_batch_comparison_validates_against_the_batch_compare_schema(tmp_pat
     broken["outcomes"]["onbepaalde_tijd_regulier"][0]["count"] = 0
     with pytest.raises(fastjsonschema.JsonSchemaValueException):
         validate(broken)
+
+
+def test_a_comparison_of_two_rule_bases_carries_the_version_of_each_and_they_differ(engine, tmp_path):
+    """`batch --compare-kb`: kb_versions names the rule base of run a (kb/) and of run b (the other
+    one), each as kb_version in any other output of it; a changed amount makes another version."""
+    from engine.answer.assess import Engine
+    from tests.test_batch import write_kb_with_another_7027_base_amount
+
+    other = write_kb_with_another_7027_base_amount(tmp_path / "kb")
+    source = tmp_path / "zaken.jsonl"
+    source.write_text("{}\n", encoding="utf-8")  # one applicant who says nothing yet
+    args = ("batch", str(source), "--out", str(tmp_path / "uit.jsonl"), "--peildatum", DAY, "--compare-kb", str(other))
+    report = _json(*args)
+    _schema("batch-compare")(report)
+    assert report["kb_versions"] == {"a": engine.kb.version, "b": Engine(other).kb.version}
+    assert report["kb_versions"]["b"] == content_key(other) != report["kb_versions"]["a"]
+    # the rows, in the version 5 shape: both runs in `runs`, and the row's kb_version that of run a
+    validate = _schema("batch-row")
+    rows = [json.loads(line) for line in (tmp_path / "uit.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert len(rows) == 1
+    for row in rows:
+        validate(row)
+        assert row["kb_version"] == engine.kb.version and len(row["runs"]) == 2
+        assert _batch_row_machinery_keys(row) & DUTCH_MACHINERY_KEYS == set()
+
+
+SCHEMA_FILES = sorted((ROOT / "engine").rglob("*.schema.json"))
+
+
+def _property_names(schema) -> set[str]:
+    """Every key a schema declares: the names under each `properties` and each `required`."""
+    names: set[str] = set()
+    if isinstance(schema, dict):
+        if isinstance(schema.get("properties"), dict):
+            names |= set(schema["properties"])
+        if isinstance(schema.get("required"), list):
+            names |= set(schema["required"])
+        for value in schema.values():
+            names |= _property_names(value)
+    elif isinstance(schema, list):
+        for value in schema:
+            names |= _property_names(value)
+    return names
+
+
+def _consts(schema, key: str) -> set:
+    found = set()
+    if isinstance(schema, dict):
+        prop = schema.get("properties", {}).get(key) if isinstance(schema.get("properties"), dict) else None
+        if isinstance(prop, dict) and "const" in prop:
+            found.add(prop["const"])
+        for value in schema.values():
+            found |= _consts(value, key)
+    elif isinstance(schema, list):
+        for value in schema:
+            found |= _consts(value, key)
+    return found
+
+
+@pytest.mark.parametrize("path", SCHEMA_FILES, ids=[p.stem for p in SCHEMA_FILES])
+def test_every_schema_is_published_under_its_format_with_its_version_in_id_and_title(path):
+    """`schema --kind K` gives the file's bytes, K is the format's name, and `$id` and `title` name
+    the version the schema's `version` allows, so a consumer can tell versions apart."""
+    kind = path.name.removesuffix(".schema.json").replace("_", "-")
+    out = CliRunner().invoke(main, ["schema", "--kind", kind])
+    assert out.exit_code == 0, out.output
+    assert out.stdout == path.read_text(encoding="utf-8")
+    schema = json.loads(out.stdout)
+    top = schema.get("properties", {}).get("format", {}).get("const")
+    assert (top or _consts(schema, "format")) in (f"verblijfsregels/{kind}", {f"verblijfsregels/{kind}"})
+    top_version = schema.get("properties", {}).get("version", {}).get("const")
+    (version,) = {top_version} if top_version is not None else _consts(schema, "version")
+    assert schema["$id"] == f"https://verblijfsregels.nl/schema/{kind}-{version}.json"
+    assert schema["title"] == f"verblijfsregels/{kind}, version {version}"
+    assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+
+
+@pytest.mark.parametrize("path", SCHEMA_FILES, ids=[p.stem for p in SCHEMA_FILES])
+def test_no_schema_declares_a_dutch_machinery_key(path):
+    """docs/json.md: machinery keys are English; the Dutch keys are terms of the domain only (the
+    peildatum, the units of a term such as {"dagen": 90})."""
+    names = _property_names(json.loads(path.read_text(encoding="utf-8")))
+    assert names, path.name
+    dutch = names & (DUTCH_MACHINERY_KEYS | {"waarschuwing", "ernst", "soort", "bestand", "regelnummer"})
+    assert dutch == set(), (path.name, dutch)

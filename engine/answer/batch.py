@@ -51,9 +51,12 @@ CHUNK = 2000
 ROW_LIMIT = MAX_FILE_BYTES
 BOOL_WORDS = {"true": True, "ja": True, "false": False, "nee": False}
 RESULT_FORMAT = "verblijfsregels/batch-row"
-RESULT_VERSION = 4  # 2: a source's amount in per_bron may be a list (it states several); 3: mogelijk_ook; 4: kb_version
+# 2: a source's amount in per_bron may be a list (it states several); 3: mogelijk_ook; 4: kb_version;
+# 5: English machinery keys (row, error, outcomes, fees; per fee form, amount, sources_agree, per_source,
+# chosen_source, alternative_amounts), the CSV header likewise (row, error, fees_<goal>)
+RESULT_VERSION = 5
 COMPARE_FORMAT = "verblijfsregels/batch-compare"
-COMPARE_VERSION = 2  # 2: fee changes per goal and form, each form's fee alone
+COMPARE_VERSION = 3  # 2: fee changes per goal and form, each form's fee alone; 3: kb_versions, of run a and run b
 
 
 @dataclass
@@ -526,7 +529,7 @@ class CaseloadEvaluator:
                     dict.fromkeys(goals, (implied_columns, self._fee_keys(implied_columns, len(chosen), forms), index))
                 )
         results: list[dict[str, Any]] = [
-            {"rij": row.number, "fout": p if isinstance(p, str) else None, "uitkomsten": {}, "leges": {}}
+            {"row": row.number, "error": p if isinstance(p, str) else None, "outcomes": {}, "fees": {}}
             for row, p in zip(rows, parsed)
         ]
         # per applicant, read across the columns at once (zip runs in C): the outcome code of every
@@ -541,8 +544,8 @@ class CaseloadEvaluator:
             outcomes = outcomes_of.get(key)
             if outcomes is None:  # shared, read-only, by the rows of this chunk in the same situation
                 outcomes = outcomes_of[key] = {goal: _OUTCOME_OF_CODE[c] for goal, c in zip(self.goals, key)}
-            results[i]["uitkomsten"] = outcomes
-            results[i]["leges"] = self._fees_of(position, key, with_forms, columns, fee_keys, implied_keys)
+            results[i]["outcomes"] = outcomes
+            results[i]["fees"] = self._fees_of(position, key, with_forms, columns, fee_keys, implied_keys)
         return results
 
     def _with_implied(
@@ -694,17 +697,17 @@ class CaseloadEvaluator:
                 lambda nid: self._value(nid, i, columns), None, form, self.peildatum, self.precedence
             )
             found = {
-                "formulier": form,
-                "bedrag": answer.amount,
-                "bronnen_eens": answer.agreed,
+                "form": form,
+                "amount": answer.amount,
+                "sources_agree": answer.agreed,
                 # a source that states several amounts and not which applies: all of them
-                "per_bron": {
+                "per_source": {
                     s.source_file: s.amount if s.conflict is None else s.stated_amounts for s in answer.applicable
                 },
-                "voorrang": answer.chosen_source if not answer.agreed else None,
+                "chosen_source": answer.chosen_source if not answer.agreed else None,
                 # what the fee may turn out to be instead, depending on facts still unknown
                 # ("kan anders zijn" in assess); [] when nothing unknown can change it
-                "mogelijk_ook": answer.open_alternatives,
+                "alternative_amounts": answer.open_alternatives,
             }
             if len(memo) < 20_000:  # bounded; in practice a form has a few hundred situations
                 memo[key] = found
@@ -720,7 +723,7 @@ def _cents_text(cents: int | list[int | None] | None) -> str:
     return "onbekend" if cents is None else str(cents)
 
 
-POSSIBLY = "~"  # before each amount the fee may turn out to be instead (mogelijk_ook)
+POSSIBLY = "~"  # before each amount the fee may turn out to be instead (alternative_amounts)
 
 
 def amount_text(fee: dict[str, Any]) -> str:
@@ -728,22 +731,22 @@ def amount_text(fee: dict[str, Any]) -> str:
     a source that states two amounts and not which: '001_...:5800/39100'; none known: 'onbekend'.
     Each amount it may turn out to be instead, depending on facts still unknown, follows with '~'
     before it: '105700~16800~17400~39100' (ascending; a settled fee has none)."""
-    if fee["bedrag"] is not None:
-        amount = str(fee["bedrag"])
-    elif fee["per_bron"]:
-        amount = "|".join(f"{src}:{_cents_text(cents)}" for src, cents in sorted(fee["per_bron"].items()))
+    if fee["amount"] is not None:
+        amount = str(fee["amount"])
+    elif fee["per_source"]:
+        amount = "|".join(f"{src}:{_cents_text(cents)}" for src, cents in sorted(fee["per_source"].items()))
     else:
         amount = "onbekend"
-    return amount + "".join(POSSIBLY + _cents_text(c) for c in fee.get("mogelijk_ook", ()))
+    return amount + "".join(POSSIBLY + _cents_text(c) for c in fee.get("alternative_amounts", ()))
 
 
 def fee_text(fees: list[dict[str, Any]]) -> str:
     """The fee of every form, '7027=105700;7018=17400~0~6800' (see amount_text)."""
-    return ";".join(f"{fee['formulier']}={amount_text(fee)}" for fee in fees)
+    return ";".join(f"{fee['form']}={amount_text(fee)}" for fee in fees)
 
 
 def goals_with_fees(kb: Any) -> list[str]:
-    """The goals that point to a form with a fee: each gets a column `leges_<doel>`."""
+    """The goals that point to a form with a fee: each gets a column `fees_<goal>`."""
     return sorted(
         g
         for g in kb.goals
@@ -768,9 +771,9 @@ class RowFormat:
     def header(self) -> str:
         if self.fmt != "csv":
             return ""
-        header = ["rij", "fout"]
+        header = ["row", "error"]
         for suffix in self.suffixes:
-            header += [f"{g}{suffix}" for g in self.goals] + [f"leges_{g}{suffix}" for g in self.fee_goals]
+            header += [f"{g}{suffix}" for g in self.goals] + [f"fees_{g}{suffix}" for g in self.fee_goals]
         return self._csv_text([header + ["kb_version"]])  # last: each row says which rules made it
 
     def text(self, results: list[dict[str, Any]]) -> str:
@@ -796,11 +799,11 @@ class RowFormat:
         rows = []
         for result in results:
             runs = result["runs"] if "runs" in result else [result]
-            row = [result["rij"], result["fout"] or ""]
+            row = [result["row"], result["error"] or ""]
             for run in runs:
-                outcomes, leges = run["uitkomsten"], run["leges"]
+                outcomes, fees = run["outcomes"], run["fees"]
                 row += [outcomes.get(g, "") for g in self.goals]
-                row += [text_of(leges[g]) if g in leges else "" for g in self.fee_goals]
+                row += [text_of(fees[g]) if g in fees else "" for g in self.fee_goals]
             row.append(self.kb_version)
             rows.append(row)
         return self._csv_text(rows)
@@ -894,7 +897,7 @@ def _finish(job: Job, evaluators: list[CaseloadEvaluator], rows: list[Row]) -> D
     return Done(
         job.row_format.text(results),
         len(results),
-        sum(1 for r in results if r["fout"]),
+        sum(1 for r in results if r["error"]),
         results if job.keep_results else None,
     )
 
@@ -910,9 +913,9 @@ def _combine(rows: list[Row], runs: list[list[dict[str, Any]]]) -> list[dict[str
         return runs[0]
     return [
         {
-            "rij": row.number,
-            "fout": _run_errors(per_run),
-            "runs": [{"uitkomsten": r["uitkomsten"], "leges": r["leges"]} for r in per_run],
+            "row": row.number,
+            "error": _run_errors(per_run),
+            "runs": [{"outcomes": r["outcomes"], "fees": r["fees"]} for r in per_run],
         }
         for row, per_run in zip(rows, zip(*runs))
     ]
@@ -921,7 +924,7 @@ def _combine(rows: list[Row], runs: list[list[dict[str, Any]]]) -> list[dict[str
 def _run_errors(per_run: tuple[dict[str, Any], ...]) -> str | None:
     """A row's error in a comparison: the same in both runs (a bad input), or named per run when
     only one run refuses it (e.g. a birth date after the second peildatum only)."""
-    errors = [r["fout"] for r in per_run]
+    errors = [r["error"] for r in per_run]
     if len(set(errors)) == 1:
         return errors[0]
     return "; ".join(f"run {'AB'[i]}: {e}" for i, e in enumerate(errors) if e)
@@ -990,6 +993,7 @@ class Comparison:
     (`amount_text`, or NO_FEE where the run shows no fee for it)."""
 
     labels: tuple[str, str]
+    kb_versions: tuple[str, str]  # the rule-base version of run a and of run b (equal with --compare-peildatum)
     rows: int = 0
     errors: int = 0
 
@@ -1000,19 +1004,19 @@ class Comparison:
 
     def add(self, result: dict[str, Any]) -> None:
         self.rows += 1
-        if result["fout"]:
+        if result["error"]:
             self.errors += 1
             return
         a, b = result["runs"]
         # a goal of only one rule base is reported too, with outcome "" (no such goal) in the other run
-        for goal in a["uitkomsten"].keys() | b["uitkomsten"].keys():  # counted per goal; the report sorts
-            before, after = a["uitkomsten"].get(goal, ""), b["uitkomsten"].get(goal, "")
+        for goal in a["outcomes"].keys() | b["outcomes"].keys():  # counted per goal; the report sorts
+            before, after = a["outcomes"].get(goal, ""), b["outcomes"].get(goal, "")
             self.outcomes.setdefault(goal, Counter())[(before, after)] += 1
             if before != after:
-                self._example(("uitkomst", goal, before, after), result["rij"])
-        for goal in a["leges"].keys() | b["leges"].keys():
-            fees_a = {fee["formulier"]: fee for fee in a["leges"].get(goal, ())}
-            fees_b = {fee["formulier"]: fee for fee in b["leges"].get(goal, ())}
+                self._example(("outcome", goal, before, after), result["row"])
+        for goal in a["fees"].keys() | b["fees"].keys():
+            fees_a = {fee["form"]: fee for fee in a["fees"].get(goal, ())}
+            fees_b = {fee["form"]: fee for fee in b["fees"].get(goal, ())}
             per_form = self.fees.setdefault(goal, {})
             for form in fees_a.keys() | fees_b.keys():
                 changes = per_form.setdefault(form, Counter())
@@ -1021,7 +1025,7 @@ class Comparison:
                 after = amount_text(fee_b) if fee_b is not None else NO_FEE
                 if before != after:
                     changes[(before, after)] += 1
-                    self._example(("leges", goal, form, before, after), result["rij"])
+                    self._example(("fee", goal, form, before, after), result["row"])
 
     def _example(self, key: tuple[str, ...], row: int) -> None:
         rows = self.examples.setdefault(key, [])
@@ -1034,6 +1038,7 @@ class Comparison:
             "version": COMPARE_VERSION,
             "a": self.labels[0],
             "b": self.labels[1],
+            "kb_versions": {"a": self.kb_versions[0], "b": self.kb_versions[1]},
             "rows": self.rows,
             "error_rows": self.errors,
             "outcomes": {
@@ -1042,7 +1047,7 @@ class Comparison:
                         "from": f,
                         "to": t,
                         "count": n,
-                        "example_rows": self.examples.get(("uitkomst", goal, f, t), []) if f != t else [],
+                        "example_rows": self.examples.get(("outcome", goal, f, t), []) if f != t else [],
                     }
                     for (f, t), n in sorted(counter.items())
                 ]
@@ -1053,7 +1058,7 @@ class Comparison:
             "fees": {
                 goal: {
                     form: [
-                        {"from": f, "to": t, "count": n, "example_rows": self.examples[("leges", goal, form, f, t)]}
+                        {"from": f, "to": t, "count": n, "example_rows": self.examples[("fee", goal, form, f, t)]}
                         for (f, t), n in sorted(counter.items())
                     ]
                     for form, counter in sorted(per_form.items())

@@ -38,7 +38,8 @@ from engine.rules.compiler import safe
 from engine.rules.model import AUDIT_KINDS, Compare, Expr, FeeRule, KnowledgeBase, Rule, dependency_edges, expr_names
 
 AUDIT_FORMAT = "verblijfsregels/audit"
-AUDIT_VERSION = 3  # 2: each finding names its declarations, inventory rows and places in kb/; 3: kb_version
+AUDIT_VERSION = 4  # 2: each finding names its declarations, inventory rows and places in kb/; 3: kb_version;
+# 4: the summary's keys English (errors, warnings, info, explained; they were the severities fout, waarschuwing, info)
 
 ERROR, WARNING, INFO = "fout", "waarschuwing", "info"
 SEVERITY_ORDER = {ERROR: 0, WARNING: 1, INFO: 2}
@@ -203,9 +204,9 @@ class AuditReport:
     def counts(self) -> dict[str, int]:
         open_ = [f for f in self.findings if f.explained is None]
         return {
-            ERROR: sum(f.severity == ERROR for f in open_),
-            WARNING: sum(f.severity == WARNING for f in open_),
-            INFO: sum(f.severity == INFO for f in open_),
+            "errors": sum(f.severity == ERROR for f in open_),
+            "warnings": sum(f.severity == WARNING for f in open_),
+            "info": sum(f.severity == INFO for f in open_),
             "explained": sum(f.explained is not None for f in self.findings),
         }
 

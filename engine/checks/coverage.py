@@ -29,7 +29,7 @@ ENV = "VERBLIJFSREGELS_COVERAGE"
 CONTEXT_ENV = "VERBLIJFSREGELS_COVERAGE_CONTEXT"
 DATA_FORMAT = "verblijfsregels/kb-coverage"
 REPORT_FORMAT = "verblijfsregels/kb-coverage-report"
-VERSION = 1  # of the data file pytest --kb-coverage writes
+VERSION = 2  # of the data file pytest --kb-coverage writes; 2: kb_version, the rule base recorded
 REPORT_VERSION = 2  # of the report; 2: kb_version
 DEFAULT_DATA = ".kb-coverage.json"
 
@@ -191,6 +191,7 @@ class Recorder:
         self.path = Path(path)
         self.counts: dict[str, dict[str, list[int]]] = {}
         self.evaluations: Counter[str] = Counter()
+        self.kb_version = ""  # of the rule base recorded (only kb/ is: see _record)
         self._lock = threading.Lock()
         self._local = threading.local()
 
@@ -218,6 +219,7 @@ class Recorder:
             plans = engine._coverage_plans = {} if same else False
         if plans is False:
             return
+        self.kb_version = engine.kb.version  # the plans are the engine's: another recorder may have made them
         plan = plans.get(model)
         if plan is None:
             plan = plans[model] = Plan(engine, model)
@@ -251,7 +253,11 @@ class Recorder:
             fcntl.flock(handle, fcntl.LOCK_EX)
             handle.seek(0)
             text = handle.read()
-            data = json.loads(text) if text.strip() else {"format": DATA_FORMAT, "version": VERSION, "contexts": {}}
+            data = json.loads(text) if text.strip() else None
+            if data is not None and (not isinstance(data, dict) or data.get("format") != DATA_FORMAT):
+                raise ValueError(f"{self.path} is geen bestand met dekkingsgegevens ({DATA_FORMAT}); niet overschreven")
+            if not _same_recording(data, self.kb_version):  # counts of other rules, or version 1: started afresh
+                data = {"format": DATA_FORMAT, "version": VERSION, "kb_version": self.kb_version, "contexts": {}}
             for context, counts in self.counts.items():
                 target = data["contexts"].setdefault(context, {"evaluations": 0, "counts": {}})
                 target["evaluations"] += self.evaluations[context]
@@ -264,6 +270,11 @@ class Recorder:
             handle.write("\n")
         self.counts.clear()
         self.evaluations.clear()
+
+
+def _same_recording(data: Any, kb_version: str) -> bool:
+    """Whether a data file's counts are of these rules: this version of the file and of the rule base."""
+    return data is not None and data.get("version") == VERSION and data.get("kb_version") == kb_version
 
 
 def enable(path: str | Path) -> Recorder:

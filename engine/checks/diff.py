@@ -41,7 +41,7 @@ from engine.rules.compiler import Program
 from engine.rules.model import KnowledgeBase
 
 DIFF_FORMAT = "verblijfsregels/audit-diff"
-DIFF_VERSION = 1
+DIFF_VERSION = 2  # 2: kb_versions, the rule-base version of the before and of the after
 
 ELIGIBLE, NOT_ELIGIBLE, UNDETERMINED, OUT_OF_SCOPE = "eligible", "not_eligible", "undetermined", "out_of_scope"
 OUTCOME_WORDS = {
@@ -470,6 +470,8 @@ class DiffReport:
     notes: list[str]
     answers_compared: bool = True
     after_fails: bool = False  # the audit of the after fails --strict
+    # the rule-base version (engine.rules.cache.content_key) of the before and of the after
+    kb_versions: tuple[str, str] = ("", "")
 
     @property
     def answers_unchanged(self) -> bool:
@@ -482,6 +484,7 @@ class DiffReport:
             "peildatum": self.peildatum.isoformat(),
             "before": self.before_name,
             "after": self.after_name,
+            "kb_versions": {"before": self.kb_versions[0], "after": self.kb_versions[1]},
             "declarations": self.declarations,
             "findings": self.findings,
             "answers": {
@@ -686,7 +689,10 @@ def compare(before_dir: Path, after_dir: Path, peildatum: date, before_name: str
     from engine.checks.audit import audit_directory
     from engine.errors import KnowledgeBaseError
     from engine.evaluate.setwise import SetwiseEvaluator
+    from engine.rules.cache import content_key
 
+    # of the files, so also of a rule base that does not load (what Engine sets as KnowledgeBase.version)
+    versions = (content_key(before_dir), content_key(after_dir))
     audits = [audit_directory(d, peildatum).to_json() for d in (before_dir, after_dir)]
     findings = finding_changes(*audits)
     notes: list[str] = []
@@ -696,7 +702,18 @@ def compare(before_dir: Path, after_dir: Path, peildatum: date, before_name: str
         notes.append(f"Antwoorden niet vergeleken: een van de kennisbanken laadt niet ({exc}).")
         empty = {"added": [], "removed": [], "changed": []}
         return DiffReport(
-            peildatum, before_name, after_name, empty, findings, [], [], [], notes, False, audits[1]["strict_fails"]
+            peildatum,
+            before_name,
+            after_name,
+            empty,
+            findings,
+            [],
+            [],
+            [],
+            notes,
+            False,
+            audits[1]["strict_fails"],
+            versions,
         )
     before, after = engines
     declarations = declaration_changes(before.kb, after.kb)
@@ -728,4 +745,5 @@ def compare(before_dir: Path, after_dir: Path, peildatum: date, before_name: str
         notes,
         True,
         audits[1]["strict_fails"],
+        versions,
     )
