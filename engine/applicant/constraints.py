@@ -146,6 +146,11 @@ def _plan(kb: KnowledgeBase) -> tuple[tuple[tuple[Constraint, bool, Any], ...], 
     return plan
 
 
+def constraint_quantities(kb: KnowledgeBase) -> frozenset[str]:
+    """The quantities the constraints read."""
+    return frozenset(_plan(kb)[1])
+
+
 def broken_constraints(
     kb: KnowledgeBase, values: dict[str, Any], peildatum: date | None = None, quantities_only: bool = False
 ) -> list[tuple[Constraint, str, list[str]]]:
@@ -181,13 +186,15 @@ def broken_constraints(
     return out
 
 
-def any_broken(kb: KnowledgeBase, values: dict[str, Any], peildatum: date) -> bool:
+def any_broken(kb: KnowledgeBase, values: dict[str, Any], peildatum: date, known: dict[str, Any] | None = None) -> bool:
     """Whether the parsed values break a constraint: what `check_constraints(kb, values)` and then
     `check_constraints(kb, values, peildatum, quantities_only=True)` refuse, without naming it
-    (a fast reader sends such a row to the full path, which does)."""
+    (a fast reader sends such a row to the full path, which does). `known`: the values with the
+    quantities at the peildatum, if worked out already (at least those in `constraint_quantities`)."""
     entries, wanted, permits = _plan(kb)
-    extra = _quantities(kb, values, peildatum, wanted) if wanted else {}
-    known = {**values, **extra} if extra else values
+    if known is None:
+        extra = _quantities(kb, values, peildatum, wanted) if wanted else {}
+        known = {**values, **extra} if extra else values
     for c, with_quantities, impossible in entries:
         if c.period is not None:
             later, earlier = c.period
