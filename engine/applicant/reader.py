@@ -64,7 +64,7 @@ def _periods_converter(fragment: dict[str, Any], pattern: str, order: Callable[[
                 periods.append(period)
         except ValueError:
             return _FAIL
-        return tuple(sorted(periods, key=order))
+        return tuple(sorted(periods, key=order)) if len(periods) > 1 else tuple(periods)
 
     return convert
 
