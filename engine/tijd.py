@@ -95,6 +95,86 @@ def _current_chain_start(vergunningen: Sequence[dict], peildatum: date) -> date 
     return None
 
 
+class Permits:
+    """One list of permit periods at a peildatum, for every quantity read from it at once: the
+    periods begun by then, those valid on it and their purposes in one pass, the merged intervals
+    and the current run's start once, when first asked for (`quantities_at`). Gives what
+    `_covering`, `_periods`, `_current_chain_start` and `_with_purpose` give for the same periods;
+    the functions named in kb/grootheden.yaml stay as they are (the reference, for the proofs
+    and the tests)."""
+
+    __slots__ = ("periods", "peildatum", "started", "covering", "purposes", "_spans", "_merged", "_chain", "_subsets")
+
+    def __init__(self, periods: Sequence[dict], peildatum: date):
+        self.periods = periods
+        self.peildatum = peildatum
+        started: list[dict] = []
+        covering: list[dict] = []
+        spans: list[tuple[date, date]] = []
+        for p in periods:
+            start = p["van"]
+            if start <= peildatum:
+                started.append(p)
+                end = p.get("tot")
+                if end is None or end >= peildatum:
+                    covering.append(p)
+                    spans.append((start, peildatum))
+                else:
+                    spans.append((start, end))
+        self.started = started
+        self.covering = covering
+        try:
+            self.purposes: set | None = {p.get("verblijfsdoel") for p in started}  # None: not given
+        except TypeError:  # a purpose that is no text (not from a validated file): as the reference does
+            self.purposes = None
+        self._spans = spans
+        self._merged: list[tuple[date, date]] | None = None
+        self._chain: Any = self
+        self._subsets: dict[Any, Permits | None] | None = None
+
+    def merged(self) -> list[tuple[date, date]]:
+        """`_periods(periods, peildatum)`."""
+        merged = self._merged
+        if merged is None:
+            merged = self._merged = []
+            for start, end in sorted(self._spans):
+                if merged and start.toordinal() <= merged[-1][1].toordinal() + 1:
+                    merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+                else:
+                    merged.append((start, end))
+        return merged
+
+    def chain_start(self) -> date | None:
+        """`_current_chain_start(periods, peildatum)`."""
+        chain = self._chain
+        if chain is self:
+            chain = None
+            if self.covering:
+                peildatum = self.peildatum
+                for start, end in self.merged():
+                    if start <= peildatum <= end:
+                        chain = start
+                        break
+            self._chain = chain
+        return chain
+
+    def with_purpose(self, doelen: Sequence[str]) -> Permits | None:
+        """`_with_purpose(periods, doelen)`, as Permits at the same peildatum."""
+        key = doelen if type(doelen) is tuple else tuple(doelen)
+        subsets = self._subsets
+        if subsets is None:
+            subsets = self._subsets = {}
+        elif key in subsets:
+            return subsets[key]
+        periods = self.periods
+        if any(p.get("verblijfsdoel") is None for p in periods):
+            subset = None
+        else:
+            subset = Permits([p for p in periods if p["verblijfsdoel"] in doelen], self.peildatum)
+        subsets[key] = subset
+        return subset
+
+
 # -- the functions named in kb/grootheden.yaml ------------------------------------------------
 
 
@@ -117,6 +197,26 @@ def volle_jaren_in_periode(peildatum: date, begin: date, einde: date) -> int:
     return max(0, full_years(begin, stop)) if begin <= stop else 0
 
 
+def _run_from_age(start: date | None, geboortedatum: date, age: int) -> date | None:
+    if start is None:
+        return None
+    from_age = _years_later_or_none(geboortedatum, age)
+    return None if from_age is None else max(start, from_age)
+
+
+def _years_of_run(start: date | None, peildatum: date) -> int:
+    if start is None:  # no permit now, or that age is reached after 9999: no years by the peildatum
+        return 0
+    return max(0, full_years(start, peildatum)) if start <= peildatum else 0
+
+
+def _run_since_birthday(start: date | None, geboortedatum: date, age: int) -> bool:
+    if start is None:
+        return False
+    birthday = _years_later_or_none(geboortedatum, age)
+    return birthday is None or start <= birthday  # None: that birthday lies after every date
+
+
 def begin_ononderbroken_vergunning_vanaf_leeftijd(
     peildatum: date, verblijfsvergunningen: Sequence[dict], geboortedatum: date, vanaf_leeftijd: int
 ) -> date | None:
@@ -124,11 +224,7 @@ def begin_ononderbroken_vergunning_vanaf_leeftijd(
     from `vanaf_leeftijd` count: the run's first day, or that birthday if it is later (also when
     it lies after the peildatum). None without a permit on the peildatum, or when that birthday
     lies after 9999."""
-    start = _current_chain_start(verblijfsvergunningen, peildatum)
-    if start is None:
-        return None
-    from_age = _years_later_or_none(geboortedatum, vanaf_leeftijd)
-    return None if from_age is None else max(start, from_age)
+    return _run_from_age(_current_chain_start(verblijfsvergunningen, peildatum), geboortedatum, vanaf_leeftijd)
 
 
 def jaren_ononderbroken_vergunning_vanaf_leeftijd(
@@ -137,26 +233,19 @@ def jaren_ononderbroken_vergunning_vanaf_leeftijd(
     start = begin_ononderbroken_vergunning_vanaf_leeftijd(
         peildatum, verblijfsvergunningen, geboortedatum, vanaf_leeftijd
     )
-    if start is None:  # no permit now, or that age is reached after 9999: no years by the peildatum
-        return 0
-    return max(0, full_years(start, peildatum)) if start <= peildatum else 0
+    return _years_of_run(start, peildatum)
 
 
 def ononderbroken_vergunning_sinds_leeftijd(
     peildatum: date, verblijfsvergunningen: Sequence[dict], geboortedatum: date, leeftijd: int
 ) -> bool:
-    start = _current_chain_start(verblijfsvergunningen, peildatum)
-    if start is None:
-        return False
-    birthday = _years_later_or_none(geboortedatum, leeftijd)
-    return birthday is None or start <= birthday  # None: that birthday lies after every date
+    return _run_since_birthday(_current_chain_start(verblijfsvergunningen, peildatum), geboortedatum, leeftijd)
 
 
-def jaren_in_bezit_van_vergunning(peildatum: date, verblijfsvergunningen: Sequence[dict]) -> int:
-    """Whole calendar years per merged period, plus the leftover days of all periods in 365s."""
+def _years_held(merged: Sequence[tuple[date, date]], peildatum: date) -> int:
     years = 0
     leftover_days = 0
-    for start, end in _periods(verblijfsvergunningen, peildatum):
+    for start, end in merged:
         # an ongoing period counts up to the peildatum, an ended one up to and including its end
         stop = end if end == peildatum else end + timedelta(days=1)
         whole = full_years(start, stop)
@@ -165,12 +254,20 @@ def jaren_in_bezit_van_vergunning(peildatum: date, verblijfsvergunningen: Sequen
     return years + leftover_days // 365
 
 
+def jaren_in_bezit_van_vergunning(peildatum: date, verblijfsvergunningen: Sequence[dict]) -> int:
+    """Whole calendar years per merged period, plus the leftover days of all periods in 365s."""
+    return _years_held(_periods(verblijfsvergunningen, peildatum), peildatum)
+
+
 def heeft_geldige_vergunning_op_peildatum(peildatum: date, verblijfsvergunningen: Sequence[dict]) -> bool:
     return bool(_covering(verblijfsvergunningen, peildatum))
 
 
 def huidige_vergunning_niet_tijdelijk(peildatum: date, verblijfsvergunningen: Sequence[dict]) -> bool | None:
-    covering = _covering(verblijfsvergunningen, peildatum)
+    return _not_temporary(_covering(verblijfsvergunningen, peildatum))
+
+
+def _not_temporary(covering: Sequence[dict]) -> bool | None:
     if not covering:
         return False
     flags = [p.get("niet_tijdelijk") for p in covering]
@@ -190,7 +287,10 @@ def _with_purpose(vergunningen: Sequence[dict], doelen: Sequence[str]) -> list[d
 
 def huidig_verblijfsdoel(peildatum: date, verblijfsvergunningen: Sequence[dict]) -> str | None:
     """The purpose of the permit valid on the peildatum; 'geen' without one."""
-    covering = _covering(verblijfsvergunningen, peildatum)
+    return _purpose_now(_covering(verblijfsvergunningen, peildatum))
+
+
+def _purpose_now(covering: Sequence[dict]) -> str | None:
     if not covering:
         return "geen"
     latest = max(covering, key=lambda p: p["van"])
@@ -229,6 +329,75 @@ def begin_vergunning_voor_doel(
     periods = _with_purpose(verblijfsvergunningen, doelen)
     return None if periods is None else _current_chain_start(periods, peildatum)
 
+
+# The same functions of one `Permits` (in place of the permit periods, the first input) where
+# they read permit periods: what `quantities_at` computes for each applicant.
+
+
+def _vergunning_gehad_voor_doel(peildatum: date, permits: Permits, doelen: Sequence[str]) -> bool | None:
+    purposes = permits.purposes
+    if purposes is None:
+        return vergunning_gehad_voor_doel(peildatum, permits.periods, doelen)
+    if not purposes.isdisjoint(doelen):
+        return True
+    return None if None in purposes else False
+
+
+def _jaren_vergunning_voor_doel(peildatum: date, permits: Permits, doelen: Sequence[str]) -> int | None:
+    subset = permits.with_purpose(doelen)
+    return None if subset is None else _years_held(subset.merged(), peildatum)
+
+
+def _begin_vergunning_voor_doel(peildatum: date, permits: Permits, doelen: Sequence[str]) -> date | None:
+    subset = permits.with_purpose(doelen)
+    return None if subset is None else subset.chain_start()
+
+
+def _begin_ononderbroken(peildatum: date, permits: Permits, geboortedatum: date, vanaf_leeftijd: int) -> date | None:
+    return _run_from_age(permits.chain_start(), geboortedatum, vanaf_leeftijd)
+
+
+def _jaren_ononderbroken(peildatum: date, permits: Permits, geboortedatum: date, vanaf_leeftijd: int) -> int:
+    return _years_of_run(_run_from_age(permits.chain_start(), geboortedatum, vanaf_leeftijd), peildatum)
+
+
+def _ononderbroken_sinds(peildatum: date, permits: Permits, geboortedatum: date, leeftijd: int) -> bool:
+    return _run_since_birthday(permits.chain_start(), geboortedatum, leeftijd)
+
+
+def _jaren_in_bezit(peildatum: date, permits: Permits) -> int:
+    return _years_held(permits.merged(), peildatum)
+
+
+def _heeft_geldige(peildatum: date, permits: Permits) -> bool:
+    return bool(permits.covering)
+
+
+def _niet_tijdelijk(peildatum: date, permits: Permits) -> bool | None:
+    return _not_temporary(permits.covering)
+
+
+def _huidig_doel(peildatum: date, permits: Permits) -> str | None:
+    return _purpose_now(permits.covering)
+
+
+def _gehad(peildatum: date, permits: Permits) -> bool:
+    return bool(permits.started)
+
+
+OF_PERMITS: dict[str, Callable[..., Any]] = {
+    "begin_ononderbroken_vergunning_vanaf_leeftijd": _begin_ononderbroken,
+    "jaren_ononderbroken_vergunning_vanaf_leeftijd": _jaren_ononderbroken,
+    "ononderbroken_vergunning_sinds_leeftijd": _ononderbroken_sinds,
+    "jaren_in_bezit_van_vergunning": _jaren_in_bezit,
+    "heeft_geldige_vergunning_op_peildatum": _heeft_geldige,
+    "huidige_vergunning_niet_tijdelijk": _niet_tijdelijk,
+    "huidig_verblijfsdoel": _huidig_doel,
+    "vergunning_gehad": _gehad,
+    "vergunning_gehad_voor_doel": _vergunning_gehad_voor_doel,
+    "jaren_vergunning_voor_doel": _jaren_vergunning_voor_doel,
+    "begin_vergunning_voor_doel": _begin_vergunning_voor_doel,
+}
 
 FUNCTIONS: dict[str, Callable[..., Any]] = {
     f.__name__: f

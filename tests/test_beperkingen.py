@@ -307,3 +307,20 @@ def test_every_witness_in_the_audit_json_of_the_real_rule_base_loads(kb):
     for w in witnesses:
         applicant, _ = evaluator_inputs(kb, w["applicant"], PEILDATUM, json_values=True)
         assert broken_constraints(kb, applicant.values, PEILDATUM) == [], w["label"]
+
+
+def _truth_values() -> st.SearchStrategy:
+    return st.sampled_from([True, False, None])
+
+
+@given(st.data())
+def test_the_generated_constraint_test_reads_each_constraint_as_kleene_does(data):
+    """`any_broken` runs one generated expression per constraint: true exactly where Kleene's
+    reading of `onmogelijk` is true, for every mix of known and unknown facts."""
+    from engine.applicant.constraints import _broken_test, kleene, names_of
+
+    kb = load_knowledge_base()
+    names = sorted({n for c in kb.constraints.values() for n in names_of(c)})
+    values = {n: v for n in names if (v := data.draw(_truth_values(), label=n)) is not None}
+    want = any(c.impossible is not None and kleene(c.impossible, values) is True for c in kb.constraints.values())
+    assert _broken_test(kb)(values, values) is want

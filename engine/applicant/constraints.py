@@ -146,6 +146,11 @@ def _plan(kb: KnowledgeBase) -> tuple[tuple[tuple[Constraint, bool, Any], ...], 
     return plan
 
 
+def constraint_quantities(kb: KnowledgeBase) -> frozenset[str]:
+    """The quantities the constraints read."""
+    return frozenset(_plan(kb)[1])
+
+
 def broken_constraints(
     kb: KnowledgeBase, values: dict[str, Any], peildatum: date | None = None, quantities_only: bool = False
 ) -> list[tuple[Constraint, str, list[str]]]:
@@ -181,24 +186,68 @@ def broken_constraints(
     return out
 
 
-def any_broken(kb: KnowledgeBase, values: dict[str, Any], peildatum: date) -> bool:
+def any_broken(kb: KnowledgeBase, values: dict[str, Any], peildatum: date, known: dict[str, Any] | None = None) -> bool:
     """Whether the parsed values break a constraint: what `check_constraints(kb, values)` and then
     `check_constraints(kb, values, peildatum, quantities_only=True)` refuse, without naming it
-    (a fast reader sends such a row to the full path, which does)."""
-    entries, wanted, permits = _plan(kb)
-    extra = _quantities(kb, values, peildatum, wanted) if wanted else {}
-    known = {**values, **extra} if extra else values
-    for c, with_quantities, impossible in entries:
+    (a fast reader sends such a row to the full path, which does). `known`: the values with the
+    quantities at the peildatum, if worked out already (at least those in `constraint_quantities`)."""
+    if known is None:
+        entries, wanted, permits = _plan(kb)
+        extra = _quantities(kb, values, peildatum, wanted) if wanted else {}
+        known = {**values, **extra} if extra else values
+    return _broken_test(kb)(values, known)
+
+
+def _definitely(expr: Expr, truth: bool, where: str, namespace: dict[str, Any]) -> str:
+    """Python source that is True exactly when `kleene(expr, <where>)` is `truth` (an `alle` is
+    true when every operand is, false when one is; and so on)."""
+    if isinstance(expr, Atom):
+        return f"{where}.get({expr.name!r}) is {truth}"
+    if isinstance(expr, Compare):
+        test = f"_compare{len(namespace)}"
+        namespace[test] = _compiled(expr)
+        return f"{test}({where}) is {truth}"
+    if isinstance(expr, Not):
+        return _definitely(expr.operand, not truth, where, namespace)
+    assert isinstance(expr, (All, Any_))
+    every = isinstance(expr, All) == truth  # alle true or een_van false: every operand must be so
+    parts = [_definitely(op, truth, where, namespace) for op in expr.operands]
+    if not parts:
+        return str(every)
+    return "(" + (" and " if every else " or ").join(parts) + ")"
+
+
+def _broken_test(kb: KnowledgeBase) -> Callable[[dict[str, Any], dict[str, Any]], bool]:
+    """`any_broken` as one function of (values, values with the quantities), generated from the
+    constraints once per knowledge base and kept on it: each constraint's `onmogelijk` as one
+    Python expression that is true when it certainly holds (Kleene's logic, as `kleene`)."""
+    test = getattr(kb, "_broken_test", None)
+    if test is not None:
+        return test
+    entries, _, permits = _plan(kb)
+    namespace: dict[str, Any] = {}
+    tests: list[str] = []
+    periods: list[tuple[str, str]] = []
+    for c, with_quantities, _ in entries:
         if c.period is not None:
-            later, earlier = c.period
-            for name in permits:
-                for period in values.get(name) or ():
-                    first, second = period.get(later), period.get(earlier)
-                    if first is not None and second is not None and not first > second:
-                        return True
-        elif impossible(known if with_quantities else values) is True:
-            return True
-    return False
+            periods.append(c.period)
+        elif c.impossible is not None:
+            tests.append(_definitely(c.impossible, True, "known" if with_quantities else "values", namespace))
+    lines = ["def broken(values, known):"]
+    if periods and permits:
+        lines.append(f"    for name in {permits!r}:")
+        lines.append("        for period in values.get(name) or ():")
+        for later, earlier in periods:
+            lines += [
+                f"            first, second = period.get({later!r}), period.get({earlier!r})",
+                "            if first is not None and second is not None and not first > second:",
+                "                return True",
+            ]
+    lines.append(f"    return {' or '.join(tests) or 'False'}")
+    exec(compile("\n".join(lines), "<constraints>", "exec"), namespace)
+    test = namespace["broken"]
+    object.__setattr__(kb, "_broken_test", test)
+    return test
 
 
 def message(kb: KnowledgeBase, constraint: Constraint, facts: list[str]) -> str:

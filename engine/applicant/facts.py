@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import inspect
 import json
 import os
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any, Collection
+from typing import Any, Callable, Collection
 
 import yaml
 
@@ -912,10 +913,77 @@ def _sorted_quantities(kb: KnowledgeBase) -> list:
     return order
 
 
+def quantity_function(kb: KnowledgeBase, only: frozenset[str] | None) -> Callable[[dict[str, Any], date], dict]:
+    """`quantity_values` for this knowledge base and these quantities (all with None), as one
+    function of (known values, peildatum), generated from kb/grootheden.yaml once per set of
+    names and kept on the knowledge base: per quantity, by name, whether its inputs are known and
+    its function called with them and its parameters, as the reference does; but a quantity of
+    permit periods gets its function of `tijd.Permits` in place of the periods (its first input),
+    one per list of periods, made when first read: so each applicant's periods are gone through
+    once for all the quantities read from them."""
+    made = getattr(kb, "_quantity_functions", None)
+    if made is None:
+        made = {}
+        object.__setattr__(kb, "_quantity_functions", made)
+    function = made.get(only)
+    if function is not None:
+        return function
+    kinds = _fact_kinds(kb)
+    namespace: dict[str, Any] = {"Permits": tijd.Permits}
+    lines = ["def quantities(known, peildatum):", "    out = {}"]
+    views: dict[str, str] = {}  # permit-period fact -> its variable
+    for n, (name, reference, inputs, parameters) in enumerate(_sorted_quantities(kb)):
+        if only is not None and name not in only:
+            continue
+        # the parameters by position, as the function's signature orders them after its inputs
+        bound = inspect.signature(reference).bind(None, *inputs, **parameters)
+        if bound.kwargs or list(bound.args[1 : 1 + len(inputs)]) != list(inputs):
+            raise AssertionError(f"{name}: parameters not after the inputs")  # the model checks the names
+        args = [f"known[{i!r}]" for i in inputs]
+        for k, value in enumerate(bound.args[1 + len(inputs) :]):
+            namespace[f"p{n}_{k}"] = value
+            args.append(f"p{n}_{k}")
+        function = reference
+        of_permits = tijd.OF_PERMITS.get(reference.__name__)
+        if of_permits is not None and kinds.get(inputs[0]) == "vergunningen":
+            function = of_permits
+            view = views.setdefault(inputs[0], f"v{len(views)}")
+            args[0] = view
+        namespace[f"f{n}"] = function
+        condition = " and ".join(f"{i!r} in known" for i in inputs) or "True"
+        lines.append(f"    if {condition}:")
+        if function is not reference:
+            lines += [
+                f"        if {view} is None:",
+                f"            {view} = Permits(known[{inputs[0]!r}], peildatum)",
+            ]
+        lines += [
+            f"        value = f{n}(peildatum, {', '.join(args)})",
+            "        if value is not None:",
+            f"            out[{name!r}] = value",
+        ]
+    lines[2:2] = [f"    {view} = None" for view in views.values()]
+    lines.append("    return out")
+    exec(compile("\n".join(lines), f"<quantities of {kb.version or 'kb'}>", "exec"), namespace)  # noqa: S102
+    made[only] = function = namespace["quantities"]
+    return function
+
+
 def quantity_values(
     kb: KnowledgeBase, applicant: Applicant, peildatum: date, only: Collection[str] | None = None
 ) -> dict[str, Any]:
-    """Every quantity whose inputs are known (of those named in `only`, if given), computed at the peildatum."""
+    """Every quantity whose inputs are known (of those named in `only`, if given), computed at the
+    peildatum: what `reference_quantity_values` gives, in the same order, with each list of
+    permit periods gone through once for all the quantities read from it (`quantity_function`)."""
+    key = None if only is None else only if type(only) is frozenset else frozenset(only)
+    return quantity_function(kb, key)(applicant.values, peildatum)
+
+
+def reference_quantity_values(
+    kb: KnowledgeBase, applicant: Applicant, peildatum: date, only: Collection[str] | None = None
+) -> dict[str, Any]:
+    """`quantity_values` one quantity at a time, each by its function in kb/grootheden.yaml (the
+    reference for the tests)."""
     out: dict[str, Any] = {}
     known = applicant.values
     order = _sorted_quantities(kb)

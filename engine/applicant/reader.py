@@ -64,7 +64,7 @@ def _periods_converter(fragment: dict[str, Any], pattern: str, order: Callable[[
                 periods.append(period)
         except ValueError:
             return _FAIL
-        return tuple(sorted(periods, key=order))
+        return tuple(sorted(periods, key=order)) if len(periods) > 1 else tuple(periods)
 
     return convert
 
@@ -112,9 +112,23 @@ def row_reader(kb: Any) -> Reader | None:
     fact_order = tuple((name, other) for name, other, _ in own + generic)
     period_order = tuple((name, field, other) for name, field, other, _ in period_own + period_generic)
     not_after = facts._not_after_peildatum(kb)
-    quantity_values = facts.quantity_values
-    Applicant = facts.Applicant
+    quantity_function = facts.quantity_function
+    # the quantities the constraints read are worked out with those asked for, once for both
+    for_constraints = constraints.constraint_quantities(kb)
+    with_constraints: dict[Any, tuple[Callable, frozenset[str]]] = {}
     fail = _FAIL
+
+    def quantities_for(asked: Any) -> tuple[Callable, frozenset[str]]:
+        """The function of the quantities asked for and those of the constraints, and the names
+        of those not asked for (to leave out of the inputs)."""
+        names = None if asked is None else frozenset(asked)
+        if names is None or for_constraints <= names:
+            got = (quantity_function(kb, names), frozenset())
+        else:
+            got = (quantity_function(kb, names | for_constraints), for_constraints - names)
+        if (asked is None or type(asked) is frozenset) and len(with_constraints) < 64:  # a few per run
+            with_constraints[asked] = got
+        return got
 
     def read(data: dict[str, Any], peildatum: Any, quantities: Any) -> tuple[dict[str, Any], dict[str, Any]] | None:
         values: dict[str, Any] = {}
@@ -158,9 +172,15 @@ def row_reader(kb: Any) -> Reader | None:
             value = get(name)
             if value is not None and value > peildatum:
                 return None
-        if constraints.any_broken(kb, values, peildatum):
+        plan = with_constraints.get(quantities) if quantities is None or type(quantities) is frozenset else None
+        compute, not_asked = plan if plan is not None else quantities_for(quantities)
+        worked_out = compute(values, peildatum)
+        inputs = {**values, **worked_out}
+        if constraints.any_broken(kb, values, peildatum, inputs):
             return None
-        return values, {**values, **quantity_values(kb, Applicant(values), peildatum, only=quantities)}
+        if not_asked and not not_asked.isdisjoint(worked_out):
+            inputs = {**values, **{name: v for name, v in worked_out.items() if name not in not_asked}}
+        return values, inputs
 
     def guarded(data: dict[str, Any], peildatum: Any, quantities: Any) -> tuple[dict[str, Any], dict[str, Any]] | None:
         try:

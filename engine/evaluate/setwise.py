@@ -162,19 +162,25 @@ class SetwiseProgram:
         read = self._read_names(names, extra)
         read_set = frozenset(read)
         missing = _MISSING
+        width = len(read)
+        fact_keys = self._fact_keys
         for i, inputs in enumerate(chunk):
             # whichever is shorter: the applicant's inputs, or the names the program reads
-            if len(inputs) < len(read):
-                pairs: Iterable[tuple[str, Any]] = [p for p in inputs.items() if p[0] in read_set]
+            if len(inputs) < width:
+                pairs: Iterable[tuple[str, Any]] = inputs.items()
+                every = False
             else:
                 get = inputs.get
                 pairs = [(name, value) for name in read if (value := get(name, missing)) is not missing]
+                every = True
             for fact in pairs:
                 name, value = fact
+                if not every and name not in read_set:
+                    continue
                 if type(value) is date:
                     # dates are nearly all distinct across a caseload: grouping or caching them
                     # would only cost (a cache would grow with every applicant)
-                    for key in self._fact_keys(name, value.toordinal()):
+                    for key in fact_keys(name, value.toordinal()):
                         hits.setdefault(key, []).append(i)
                 else:
                     group = by_fact.get(fact)
