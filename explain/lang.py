@@ -7,8 +7,8 @@ the same ids: labels, questions, and the knowledge base's own explanations (`toe
 reason of an assumption), which are the project's words, not the law's. Quotes from the sources
 are never translated: a quote is the law's own wording, and an advisor checks it against the
 source. The reasons of a precedence or of setting a source aside and where the sources refer to
-(`reden`, `verwijzing`) are not translated yet: the English templates say they are in Dutch. The
-JSON output stays Dutch in both languages. Nothing here changes what is decided, only how it reads.
+(`reden`, `gaat_voor`, `verouderd`, `verwijzing`) are the project's words too and read in English.
+The JSON output stays Dutch in both languages. Nothing here changes what is decided, only how it reads.
 """
 
 from __future__ import annotations
@@ -113,7 +113,7 @@ def localized(kb: Any, lang: str = DEFAULT, directory: Path | None = None) -> An
     explained = (("label", "label"), ("explanation", "toelichting"))
     out.rules = {
         name: _assumption_reason(rule, _text(t.get("regels", {}), name, "reden"))
-        for name, rule in relabel(kb.rules, "regels", explained).items()
+        for name, rule in relabel(kb.rules, "regels", explained + (("reference", "verwijzing"),)).items()
     }
     out.disagreements = relabel(kb.disagreements, "bronverschillen", explained)
     out.goal_assumptions = relabel(
@@ -122,8 +122,15 @@ def localized(kb: Any, lang: str = DEFAULT, directory: Path | None = None) -> An
     out.goals = relabel(kb.goals, "doelen")
     out.forms = relabel(kb.forms, "formulieren")
     out.parameters = relabel(kb.parameters, "parameters")
-    out.fee_rules = relabel(kb.fee_rules, "leges", explained)
-    out.fee_ranges = relabel(kb.fee_ranges, "leges")
+    out.fee_rules = {
+        name: _fee_precedence_reason(fee, _text(t.get("leges", {}), name, "gaat_voor"))
+        for name, fee in relabel(kb.fee_rules, "leges", explained).items()
+    }
+    out.fee_ranges = {
+        name: _outdated_reason(item, _text(t.get("leges", {}), name, "verouderd"))
+        for name, item in relabel(kb.fee_ranges, "leges").items()
+    }
+    out.precedences = relabel(kb.precedences, "voorrang", (("reason", "reden"),))
     out.period_fields = {
         name: {**spec, "label": _text(t.get("vergunningsperiode", {}), name) or spec.get("label", name)}
         for name, spec in kb.period_fields.items()
@@ -149,6 +156,24 @@ def _assumption_reason(rule: Any, reason: str | None) -> Any:
     if not reason or getattr(rule, "assumption", None) is None:
         return rule
     return dataclasses.replace(rule, assumption=dataclasses.replace(rule.assumption, reason=reason))
+
+
+def _reason_text(reason: Any, text: str | None) -> Any:
+    return dataclasses.replace(reason, text=text) if text and reason is not None else reason
+
+
+def _fee_precedence_reason(fee: Any, text: str | None) -> Any:
+    if not text or fee.precedence is None:
+        return fee
+    return dataclasses.replace(
+        fee, precedence=dataclasses.replace(fee.precedence, reason=_reason_text(fee.precedence.reason, text))
+    )
+
+
+def _outdated_reason(fee_range: Any, text: str | None) -> Any:
+    if not text or fee_range.outdated is None:
+        return fee_range
+    return dataclasses.replace(fee_range, outdated=_reason_text(fee_range.outdated, text))
 
 
 def rule_explanation(rule: Any) -> str:
@@ -233,7 +258,24 @@ def localized_proof(proof: Any, kb: Any) -> Any:
     if "exception_to_label" in out.detail and proof.detail.get("exception_to") in kb.rules:
         out.detail["exception_to_label"] = kb.rules[proof.detail["exception_to"]].label
     out.children = [localized_proof(c, kb) for c in proof.children]
+    precedence = out.detail.get("precedence")
+    if isinstance(precedence, dict) and precedence.get("declaration") in kb.precedences:
+        out.detail["precedence"] = {**precedence, "reason": kb.precedences[precedence["declaration"]].reason}
+    if out.detail.get("reference"):
+        out.detail["reference"] = _reference(out, kb)
     return out
+
+
+def _reference(proof: Any, kb: Any) -> str:
+    """Where the sources refer to, in English: a rule's own `verwijzing`; for a conclusion several
+    rules conclude, those of the rules that hold, as engine.answer.proof joins them."""
+    if proof.rule_id in kb.rules and proof.kind in ("rule", "exception"):
+        return kb.rules[proof.rule_id].reference or proof.detail["reference"]
+    if proof.kind == "conclusion":
+        found = [c.detail["reference"] for c in proof.children if c.value is True and c.detail.get("reference")]
+        if found:
+            return " ".join(dict.fromkeys(found))
+    return proof.detail["reference"]
 
 
 def _rule_labels(items: list[dict[str, Any]], kb: Any) -> list[dict[str, Any]]:
@@ -255,7 +297,34 @@ def localized_fee(answer: Any, kb: Any) -> Any:
     if answer.form in kb.forms:
         out.form_label = kb.forms[answer.form].label
     out.assumptions = [_goal_assumption(a, kb) for a in answer.assumptions]
+    if answer.declaration and answer.declaration.get("declaration") in kb.precedences:
+        out.declaration = {**answer.declaration, "reason": kb.precedences[answer.declaration["declaration"]].reason}
+    out.ranges = [_range_note(r, kb) for r in answer.ranges]
+    out.per_source = [_source_fee(s, kb) for s in answer.per_source]
     return out
+
+
+def _range_note(note: dict[str, Any], kb: Any) -> dict[str, Any]:
+    fee_range = kb.fee_ranges.get(note.get("rule_id", ""))
+    if fee_range is None:
+        return note
+    out = {**note, "label": fee_range.label}
+    if note.get("outdated") and fee_range.outdated is not None:
+        out["outdated"] = {**note["outdated"], "reason": fee_range.outdated.text}
+    return out
+
+
+def _source_fee(fee: Any, kb: Any) -> Any:
+    """A source's fee with the reasons of a declared precedence (`gaat_voor`) in English."""
+    if not fee.declared_precedence:
+        return fee
+    declared = []
+    for item in fee.declared_precedence:
+        winner = kb.fee_rules.get(item.get("rule_id", ""))
+        if winner is not None and winner.precedence is not None:
+            item = {**item, "reason": winner.precedence.reason.text}
+        declared.append(item)
+    return dataclasses.replace(fee, declared_precedence=declared)
 
 
 def _goal_assumption(note: dict[str, Any], kb: Any) -> dict[str, Any]:

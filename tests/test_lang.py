@@ -17,6 +17,10 @@ from engine.rules.model import KB_DIR
 from tests.conftest import ROOT, flat
 
 EXAMPLE = ROOT / "voorbeelden" / "aanvrager.yaml"
+# the example with an asylum permit: out of scope, and the sources refer to another page (C15.asiel)
+ASYLUM = "ASYLUM"
+# what an entry of en.yaml may give: its label and the project's own words beside it
+ENTRY_KEYS = {"label", "toelichting", "reden", "verwijzing", "verouderd", "gaat_voor"}
 GOAL = "onbepaalde_tijd_regulier"
 TEMPLATES = ROOT / "explain" / "templates"
 # the templates --lang en renders; the audit, comparison and web pages are for other audiences
@@ -100,7 +104,7 @@ def test_every_declaration_with_a_label_has_its_english_label_and_no_other(engin
     given = {str(k): v for k, v in english[section].items()}
     assert set(given) == set(map(str, declared)), section
     for key, entry in given.items():
-        assert isinstance(entry, str) or set(entry) <= {"label", "toelichting", "reden"}, (section, key)
+        assert isinstance(entry, str) or set(entry) <= ENTRY_KEYS, (section, key)
         assert isinstance(label(entry), str) and label(entry).strip(), (section, key)
 
 
@@ -178,10 +182,52 @@ def _written(*keys: str) -> list[str]:
 
 
 @lru_cache(maxsize=1)
-def _kept_in_dutch() -> list[str]:
-    """What kb/ writes in Dutch only and an English text keeps so, saying it is Dutch: the reasons of
-    a precedence or of setting a source aside (reden) and where the sources refer to (verwijzing)."""
+def _reasons() -> list[str]:
+    """The Dutch reasons of kb/: of a precedence, of setting a source aside or of a fee exception
+    going first (reden, verouderd, gaat_voor), and where the sources refer to (verwijzing)."""
     return _written("reden", "verwijzing")
+
+
+def _declared(section: dict, key: str) -> list[str]:
+    """The ids of a kb/ section (a list of declarations) that declare `key`."""
+    return sorted(str(item["id"]) for item in section if isinstance(item, dict) and item.get(key))
+
+
+def _kb_sections() -> dict[str, list]:
+    found: dict[str, list] = {}
+    for path in sorted(KB_DIR.rglob("*.yaml")):
+        if path.name != "en.yaml":
+            for name, items in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).items():
+                if isinstance(items, list):
+                    found.setdefault(name, []).extend(items)
+    return found
+
+
+def test_every_reason_and_referral_has_its_english_text(engine, english):
+    sections = _kb_sections()
+    referring = _declared(sections["regels"], "verwijzing")
+    assert referring, "kb/ declares rules that refer elsewhere"
+    assert sorted(r for r in referring if (english["regels"].get(r) or {}).get("verwijzing")) == referring
+    precedences = _declared(sections["voorrang"], "reden")
+    assert precedences and sorted(english["voorrang"]) == precedences
+    outdated = _declared(sections["leges_bandbreedte"], "verouderd")
+    assert outdated and [r for r in outdated if english["leges"][r].get("verouderd")] == outdated
+    first = _declared(sections["leges"], "gaat_voor")
+    assert [r for r in first if (english["leges"].get(r) or {}).get("gaat_voor")] == first
+    # and each reads in English, never as the Dutch one
+    assert not [text for text in _reasons() if text in flat(yaml.safe_dump(english, allow_unicode=True, width=10**6))]
+
+
+def test_the_localized_knowledge_base_has_the_english_reasons_and_referrals(engine, english):
+    from explain.lang import localized
+
+    en = localized(engine.kb, "en")
+    assert en.rules["C15.asiel"].reference == " ".join(english["regels"]["C15.asiel"]["verwijzing"].split())
+    assert engine.kb.rules["C15.asiel"].reference.startswith("Met een asielvergunning")
+    precedence = "ind_pagina_2024_voor_oudere_pagina_derde_partij"
+    assert en.precedences[precedence].reason == " ".join(english["voorrang"][precedence]["reden"].split())
+    assert en.fee_ranges["G9"].outdated.text == english["leges"]["G9"]["verouderd"]
+    assert en.fee_ranges["G9"].outdated.source == engine.kb.fee_ranges["G9"].outdated.source  # the quote stays
 
 
 @lru_cache(maxsize=1)
@@ -221,6 +267,9 @@ def _titles(text: str) -> list[str]:
         ["fees", EXAMPLE, "--goal", GOAL],
         ["rules"],
         ["rules", "--inventory"],
+        ["assess", ASYLUM, "--goal", GOAL],
+        ["assess", ASYLUM],
+        ["fees", EXAMPLE, "--form", "7024"],
     ],
     ids=[
         "assess-goal",
@@ -233,9 +282,17 @@ def _titles(text: str) -> list[str]:
         "fees-no-form",
         "rules",
         "inventory",
+        "assess-out-of-scope",
+        "assess-overview-out-of-scope",
+        "fees-range-set-aside",
     ],
 )
-def test_lang_en_reads_in_english_with_the_same_quotes_verbatim_in_dutch(command, engine, english):
+def test_lang_en_reads_in_english_with_the_same_quotes_verbatim_in_dutch(command, engine, english, tmp_path):
+    if ASYLUM in command:
+        facts = yaml.safe_load(EXAMPLE.read_text(encoding="utf-8")) | {"heeft_asielvergunning": True}
+        asylum = tmp_path / "asiel.yaml"
+        asylum.write_text(yaml.safe_dump(facts, allow_unicode=True), encoding="utf-8")
+        command = [str(asylum) if part == ASYLUM else part for part in command]
     dutch = run(*command, "--peildatum", "2026-11-22") if command[0] != "rules" else run(*command)
     before = ["--lang", "en"]
     result = run(*before, *command, "--peildatum", "2026-11-22") if command[0] != "rules" else run(*before, *command)
@@ -244,19 +301,27 @@ def test_lang_en_reads_in_english_with_the_same_quotes_verbatim_in_dutch(command
     assert _quotes(result.stdout) == _quotes(dutch.stdout)  # every quote, in Dutch, in the same place
     # a source page is named by its own title, which is Dutch: the same in both
     assert _titles(result.stdout) == _titles(dutch.stdout)
-    # quotes, page titles, rule ids (E13.formulier) and what kb/ writes in Dutch and the text says is
-    # in Dutch (explanations, the reasons of a precedence, where the sources refer to) aside
-    unquoted = re.sub(r"“[^”]*”|^- source \d+: ‘[^’]*’|\b[A-G][0-9]*\.\w+", "", result.stdout, flags=re.M)
+    # quotes, page titles (quoted or named, ‘…’) and rule ids (E13.formulier) aside
+    unquoted = re.sub(r"“[^”]*”|‘[^’]*’|\b[A-G][0-9]*\.\w+", "", result.stdout, flags=re.M)
     unquoted = flat(unquoted)
-    # no explanation of the knowledge base is in Dutch: each reads in English (kb/en.yaml)
-    assert not [text for text in _explanations() if text in flat(result.stdout)]
-    assert "Aanname, geen citaat" not in unquoted
-    for text in _kept_in_dutch():  # "In Dutch: …", "(in Dutch): …"
-        unquoted = re.sub(r"Dutch\)?: " + re.escape(text), "", unquoted)
+    # no explanation, reason or referral of the knowledge base is in Dutch: each reads in English
+    assert not [text for text in _explanations() + _reasons() if text in flat(result.stdout)]
+    assert "Aanname, geen citaat" not in unquoted and "in Dutch" not in flat(result.stdout)
     assert not DUTCH_WORDS.search(unquoted), DUTCH_WORDS.search(unquoted)
     # the same option after the command gives the same text
     after = run(*command, "--lang", "en", *(["--peildatum", "2026-11-22"] if command[0] != "rules" else []))
     assert after.stdout == result.stdout
+
+
+def test_lang_en_gives_the_english_referral_and_the_english_reason_a_range_is_set_aside(english, tmp_path):
+    facts = yaml.safe_load(EXAMPLE.read_text(encoding="utf-8")) | {"heeft_asielvergunning": True}
+    asylum = tmp_path / "asiel.yaml"
+    asylum.write_text(yaml.safe_dump(facts, allow_unicode=True), encoding="utf-8")
+    out = run("--lang", "en", "assess", str(asylum), "--goal", GOAL, "--peildatum", "2026-11-22")
+    assert "Where the sources refer to: " + english["regels"]["C15.asiel"]["verwijzing"] in flat(out.stdout)
+    fees = run("--lang", "en", "fees", str(EXAMPLE), "--form", "7024", "--peildatum", "2026-11-22")
+    said = "The knowledge base does not follow source 004 in this: " + english["leges"]["G9"]["verouderd"]
+    assert said in flat(fees.stdout)
 
 
 def test_lang_en_uses_the_english_labels_of_kb_en_yaml(english):
@@ -326,3 +391,16 @@ def test_an_unknown_language_is_refused_in_one_line():
 
 def test_the_translations_sit_beside_the_rule_base(engine):
     assert Path(KB_DIR / "en.yaml").exists()
+
+
+def test_a_proof_that_follows_the_declared_precedence_gives_its_reason_in_english(engine, english):
+    from engine.answer.proof import ProofNode
+    from explain.lang import localized, localized_proof
+
+    declaration = "ind_pagina_2024_voor_oudere_pagina_derde_partij"
+    dutch = engine.kb.precedences[declaration].reason
+    detail = {"precedence": {"set_by": "kennisbank", "declaration": declaration, "reason": dutch}}
+    node = ProofNode(node="B4+C2", kind="consensus", label="", value=True, rule_id="B4+C2", detail=detail)
+    english_node = localized_proof(node, localized(engine.kb, "en"))
+    assert english_node.detail["precedence"]["reason"] == " ".join(english["voorrang"][declaration]["reden"].split())
+    assert node.detail["precedence"]["reason"] == dutch  # the Dutch proof is left as it was
