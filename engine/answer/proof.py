@@ -71,18 +71,55 @@ _SHOWN_DETAIL = (
 )
 
 
+class _ProgramCache:
+    """What proofs of one program share whatever the applicant, kept on the program (not one of its
+    fields). It pickles empty: a cached or copied program works it out again when first asked."""
+
+    def __init__(self) -> None:
+        self.details: dict[str, dict[str, Any]] | None = None
+        self.exception_routes: dict[tuple[str, ...], list[tuple[str, str, str]]] = {}
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_ProgramCache, ())
+
+
+def _program_cache(program: Program) -> _ProgramCache:
+    found = program.__dict__.get("_proof_cache")
+    if found is None:
+        found = program.__dict__["_proof_cache"] = _ProgramCache()
+    return found
+
+
 def _static_details(program: Program) -> dict[str, dict[str, Any]]:
     """Per node, the detail a proof shows whatever the applicant: worked out once per program."""
-    details = program.__dict__.get("_proof_details")
-    if details is None:
+    cache = _program_cache(program)
+    if cache.details is None:
         details = {}
         for nid, node in program.nodes.items():
             merged = {k: v for k, v in node.detail.items() if k in _SHOWN_DETAIL and v}
             if node.kind == "compare":
                 merged["threshold"] = node.detail["value"]
             details[nid] = merged
-        program.__dict__["_proof_details"] = details  # a cache on the program, not one of its fields
-    return details
+        cache.details = details
+    return cache.details
+
+
+def _exception_routes(program: Program, roots: tuple[str, ...]) -> list[tuple[str, str, str]]:
+    """Every exception reachable from `roots`, once, in the order of the node graph, with the node
+    that says whether it applies and the label of the rule it belongs to: the same for every
+    applicant, so worked out once per program and set of roots instead of walking the graph per answer."""
+    routes = _program_cache(program).exception_routes
+    found = routes.get(roots)
+    if found is None:
+        seen: dict[str, tuple[str, str, str]] = {}
+        for nid in program.reachable(list(roots)):
+            node = program.nodes[nid]
+            if node.kind == "rule":
+                for eid in node.children[1:]:
+                    if eid not in seen:
+                        seen[eid] = (eid, program.nodes[eid].detail["applies"], node.label)
+        found = routes[roots] = list(seen.values())
+    return found
 
 
 class ProofBuilder:
@@ -216,18 +253,12 @@ class ProofBuilder:
         the order of the node graph from the roots; each exception once, with the proof of why it
         applies and the rule it sets aside (`detail.exception_to_label`).
         """
-        found: dict[str, str] = {}  # exception node -> the rule node it belongs to
-        for nid in self.program.reachable([r for r in roots if r]):
-            node = self.nodes[nid]
-            if node.kind == "rule":
-                for eid in node.children[1:]:
-                    if self.value(self.nodes[eid].detail["applies"]) is True:
-                        found.setdefault(eid, nid)
         out = []
-        for eid, rule_nid in found.items():
-            proof = self.build(eid)
-            proof.detail["exception_to_label"] = self.nodes[rule_nid].label
-            out.append(proof)
+        for eid, applies, rule_label in _exception_routes(self.program, tuple(r for r in roots if r)):
+            if self.value(applies) is True:
+                proof = self.build(eid)
+                proof.detail = {**proof.detail, "exception_to_label": rule_label}
+                out.append(proof)
         return out
 
     def _period(self, node: Node) -> dict[str, Any]:
