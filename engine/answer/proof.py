@@ -8,7 +8,9 @@ source disagreement or a connective inside one.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 from engine.rules.compiler import Node, Program
@@ -17,24 +19,27 @@ from engine.tijd import iso_text
 CONFLICT = "conflict"
 
 
-@dataclass
+@dataclass(slots=True)
 class ProofNode:
     node: str
     kind: str
     label: str
     value: Any  # True, False, None (unknown), CONFLICT, or a fact's / quantity's value
     rule_id: str | None = None
-    source: dict[str, str] | None = None
+    source: Mapping[str, str] | None = None
     explanation: str = ""
-    detail: dict[str, Any] = field(default_factory=dict)
+    detail: Mapping[str, Any] = field(default_factory=dict)
     children: list["ProofNode"] = field(default_factory=list)
+    # what the program says of the node whatever the applicant (`_NodeStatic`), where a builder made it
+    static: _NodeStatic | None = field(default=None, repr=False, compare=False)
 
     def to_json(self) -> dict[str, Any]:
+        value = self.value
         out: dict[str, Any] = {
             "node": self.node,
             "kind": self.kind,
             "label": self.label,
-            "value": _json_value(self.value),
+            "value": value if value is None or type(value) in _PLAIN else _json_value(value),
         }
         if self.rule_id:
             out["rule_id"] = self.rule_id
@@ -42,8 +47,14 @@ class ProofNode:
             out["source"] = dict(self.source)
         if self.explanation:
             out["explanation"] = self.explanation
-        if self.detail:
-            out["detail"] = {k: _json_value(v) for k, v in sorted(self.detail.items())}
+        detail = self.detail
+        if detail:
+            static = self.static
+            if static is not None and detail is static.detail and static.json_detail is not None:
+                # the program's own detail, unchanged: its JSON was written once
+                out["detail"] = dict(static.json_detail)
+            else:
+                out["detail"] = {k: _json_value(v) for k, v in sorted(detail.items())}
         out["children"] = [c.to_json() for c in self.children]
         return out
 
@@ -55,6 +66,27 @@ class ProofNode:
 
 def _json_value(value: Any) -> Any:
     return iso_text(value, sort_keys=True)
+
+
+_PLAIN = frozenset((str, bool, int, float))  # written as they are (iso_text leaves them alone)
+
+
+@dataclass(frozen=True, slots=True)
+class _NodeStatic:
+    """What every proof node of one program node shows whatever the applicant, made once per
+    program: most of a proof node is this, so building one per answer costs a tuple, not a dict
+    merge and a source dict. `detail` and `source` are read-only views: every proof of the
+    program shares them, and a proof that changes its detail puts a new mapping in its place."""
+
+    kind: str
+    label: str
+    rule_id: str | None
+    source: Mapping[str, str] | None
+    explanation: str
+    detail: Mapping[str, Any]
+    # the JSON of `detail` where it holds no mapping or list (those are written afresh per answer,
+    # so no two answers share a mutable part); None otherwise
+    json_detail: dict[str, Any] | None
 
 
 _SHOWN_DETAIL = (
@@ -77,6 +109,7 @@ class _ProgramCache:
 
     def __init__(self) -> None:
         self.details: dict[str, dict[str, Any]] | None = None
+        self.nodes: dict[str, _NodeStatic] | None = None
         self.exception_routes: dict[tuple[str, ...], list[tuple[str, str, str]]] = {}
 
     def __reduce__(self) -> tuple[Any, ...]:
@@ -122,6 +155,29 @@ def _exception_routes(program: Program, roots: tuple[str, ...]) -> list[tuple[st
     return found
 
 
+def _node_statics(program: Program) -> dict[str, _NodeStatic]:
+    cache = _program_cache(program)
+    if cache.nodes is None:
+        details = _static_details(program)
+        statics = {}
+        for nid, node in program.nodes.items():
+            detail = details[nid]
+            plain = all(not isinstance(v, (dict, list, tuple)) for v in detail.values())
+            statics[nid] = _NodeStatic(
+                kind=node.kind,
+                label=node.label,
+                rule_id=node.rule_id,
+                source=MappingProxyType({"file": node.source.file, "quote": node.source.quote})
+                if node.source
+                else None,
+                explanation=node.detail.get("explanation", ""),
+                detail=MappingProxyType(detail),
+                json_detail={k: _json_value(v) for k, v in sorted(detail.items())} if plain else None,
+            )
+        cache.nodes = statics
+    return cache.nodes
+
+
 class ProofBuilder:
     def __init__(
         self, program: Program, values: dict[str, set[Any]], inputs: dict[str, Any], every_failure: bool = False
@@ -134,7 +190,7 @@ class ProofBuilder:
         self.every_failure = every_failure
         self.values = values
         self.inputs = inputs
-        self._static = _static_details(program)
+        self._static = _node_statics(program)
         self._shown: set[str] = set()  # rules and disagreements already expanded in this proof
 
     def value(self, nid: str) -> Any:
@@ -164,22 +220,12 @@ class ProofBuilder:
             return True
         return CONFLICT if CONFLICT in parts else None
 
-    def _leaf_source(self, node: Node) -> dict[str, str] | None:
-        return {"file": node.source.file, "quote": node.source.quote} if node.source else None
-
-    def _make(self, node: Node, value: Any, children: list[ProofNode], **detail: Any) -> ProofNode:
-        merged = {**self._static[node.id], **detail}
-        return ProofNode(
-            node=node.id,
-            kind=node.kind,
-            label=node.label,
-            value=value,
-            rule_id=node.rule_id,
-            source=self._leaf_source(node),
-            explanation=node.detail.get("explanation", ""),
-            detail=merged,
-            children=children,
-        )
+    def _make(
+        self, node: Node, value: Any, children: list[ProofNode], extra: dict[str, Any] | None = None
+    ) -> ProofNode:
+        s = self._static[node.id]
+        detail = {**s.detail, **extra} if extra else s.detail
+        return ProofNode(node.id, s.kind, s.label, value, s.rule_id, s.source, s.explanation, detail, children, s)
 
     def build(self, nid: str) -> ProofNode:
         """The proof rooted at `nid`; a rule is worked out once per proof, later mentions refer back."""
@@ -199,7 +245,7 @@ class ProofBuilder:
         if kind == "conclusion" and len(node.children) == 1:
             return self._build(node.children[0])
         if kind in ("rule", "consensus") and nid in self._shown:
-            return self._make(node, v, [], shown_above=True)
+            return self._make(node, v, [], {"shown_above": True})
         if kind in ("rule", "consensus"):
             self._shown.add(nid)
         if kind == "rule":
@@ -209,26 +255,26 @@ class ProofBuilder:
             kids = [applies]
             if node.detail["body"] and applies.value is not False:
                 kids.append(self._build(node.detail["body"]))
-            return self._make(node, v, kids, exception_to=node.detail["exception_to"])
+            return self._make(node, v, kids, {"exception_to": node.detail["exception_to"]})
         if kind == "consensus":
             kids = [self._build(c) for c in node.children]
             disagree = len({k.value for k in kids}) > 1
             precedence = node.detail.get("precedence")
             if precedence is None:
-                return self._make(node, v, kids, sources_disagree=disagree)
+                return self._make(node, v, kids, {"sources_disagree": disagree})
             # the source that goes first decides; beside it, what every other source would give
             others = [
                 {"rule_id": k.rule_id, "source_file": k.source["file"] if k.source else None, "value": k.value}
                 for k in kids
                 if k.rule_id != precedence["rule_id"]
             ]
-            return self._make(node, v, kids, sources_disagree=disagree, other_sources=others)
+            return self._make(node, v, kids, {"sources_disagree": disagree, "other_sources": others})
         kids = [self._build(c) for c in self._relevant(node, v)]
         if kind == "conclusion":
             # several rules conclude it: the pointers elsewhere of those that hold are its own
             references = [k.detail["reference"] for k in kids if k.value is True and k.detail.get("reference")]
             if references:
-                return self._make(node, v, kids, reference=" ".join(dict.fromkeys(references)))
+                return self._make(node, v, kids, {"reference": " ".join(dict.fromkeys(references))})
         return self._make(node, v, kids)
 
     def _relevant(self, node: Node, v: Any) -> list[str]:
@@ -297,7 +343,7 @@ class ProofBuilder:
         extra = self._period(node)
         if exceptions:
             extra["overridden"] = bool(applied)
-        return self._make(node, v, kids, **extra)
+        return self._make(node, v, kids, extra)
 
 
 def _governing_rule(p: ProofNode) -> str | None:
