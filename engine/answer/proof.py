@@ -87,6 +87,15 @@ class _NodeStatic:
     # the JSON of `detail` where it holds no mapping or list (those are written afresh per answer,
     # so no two answers share a mutable part); None otherwise
     json_detail: dict[str, Any] | None
+    # how its value is found: an input (the applicant's facts and quantities), a view (from its
+    # children), or derived (what the evaluator found)
+    source_of_value: int
+    # of a rule: its exceptions, each with the node that says whether it applies
+    exceptions: tuple[tuple[str, str], ...]
+    period: bool  # a rule with a period of validity: the peildatum may lie outside it
+
+
+_INPUT, _VIEW, _DERIVED = 0, 1, 2
 
 
 _SHOWN_DETAIL = (
@@ -173,6 +182,11 @@ def _node_statics(program: Program) -> dict[str, _NodeStatic]:
                 explanation=node.detail.get("explanation", ""),
                 detail=MappingProxyType(detail),
                 json_detail={k: _json_value(v) for k, v in sorted(detail.items())} if plain else None,
+                source_of_value=_INPUT if node.kind in ("fact", "quantity") else _VIEW if node.view else _DERIVED,
+                exceptions=tuple((e, program.nodes[e].detail["applies"]) for e in node.children[1:])
+                if node.kind == "rule"
+                else (),
+                period=bool(node.detail.get("valid_from") or node.detail.get("valid_until")),
             )
         cache.nodes = statics
     return cache.nodes
@@ -194,17 +208,18 @@ class ProofBuilder:
         self._shown: set[str] = set()  # rules and disagreements already expanded in this proof
 
     def value(self, nid: str) -> Any:
-        node = self.nodes[nid]
-        if node.kind in ("fact", "quantity"):
+        way = self._static[nid].source_of_value
+        if way == _DERIVED:
+            found = self.values.get(nid)
+            if not found:
+                return None
+            if len(found) > 1:
+                return CONFLICT
+            for only in found:
+                return only
+        if way == _INPUT:
             return self.inputs.get(nid)
-        if node.view:
-            return self._view_value(node)
-        found = self.values.get(nid, set())
-        if not found:
-            return None
-        if len(found) > 1:
-            return CONFLICT
-        return next(iter(found))
+        return self._view_value(self.nodes[nid])
 
     def _view_value(self, node: Node) -> Any:
         if node.kind == "not":
@@ -320,16 +335,11 @@ class ProofBuilder:
         return {}
 
     def _rule(self, node: Node, v: Any) -> ProofNode:
-        base_id = node.children[0]
-        exception_ids = node.children[1:]
-
-        def applies(eid: str) -> Any:
-            return self.value(self.nodes[eid].detail["applies"])
-
-        applied = [e for e in exception_ids if applies(e) is True]
+        exceptions = self._static[node.id].exceptions
+        applied = [e for e, applies in exceptions if self.value(applies) is True] if exceptions else []
         kids: list[ProofNode] = []
         if not applied:
-            base = self._build(base_id)
+            base = self._build(node.children[0])
             # a rule's own list of conditions reads better without an extra "alle" level
             kids.extend(base.children if base.kind == "all" else [base])
         if applied:
@@ -337,10 +347,11 @@ class ProofBuilder:
         elif v is not True:
             # a false rule shows why no exception saves it; an unknown one, which might
             kids.extend(
-                self._build(e) for e in exception_ids if v is False or self.every_failure or applies(e) is not False
+                self._build(e)
+                for e, applies in exceptions
+                if v is False or self.every_failure or self.value(applies) is not False
             )
-        exceptions = exception_ids
-        extra = self._period(node)
+        extra = self._period(node) if self._static[node.id].period else {}
         if exceptions:
             extra["overridden"] = bool(applied)
         return self._make(node, v, kids, extra)
