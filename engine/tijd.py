@@ -432,11 +432,20 @@ _PLAIN = frozenset((str, bool, int, float))
 def iso_text(value: Any, sort_keys: bool = False) -> Any:
     """A copy of a value with every date in it as ISO text: how applicant files, proofs and
     reports write dates. Mappings get text keys (sorted with `sort_keys`); tuples become lists."""
-    if value is None or type(value) in _PLAIN:
+    kind = type(value)
+    if value is None or kind in _PLAIN:
         return value  # most values of a proof: nothing to convert, and asked for thousands of times per answer
+    if kind is date:
+        return value.isoformat()
     if isinstance(value, dict):
         items = sorted(value.items()) if sort_keys else value.items()
-        return {str(k): iso_text(v, sort_keys) for k, v in items}
+        # a permit period is a mapping of text keys to plain values and dates: those without a call each
+        return {
+            k if type(k) is str else str(k): (
+                v if v is None or type(v) in _PLAIN else v.isoformat() if type(v) is date else iso_text(v, sort_keys)
+            )
+            for k, v in items
+        }
     if isinstance(value, (list, tuple)):
         return [iso_text(v, sort_keys) for v in value]
     return iso_date(value)

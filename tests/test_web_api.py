@@ -3,9 +3,12 @@ field-naming message for bad input (as 422), and never a traceback."""
 
 from __future__ import annotations
 
+import enum
 import json
+import uuid
 from pathlib import Path
 
+import orjson
 import pytest
 import yaml
 from click.testing import CliRunner
@@ -283,6 +286,40 @@ def test_the_web_writes_every_json_value_as_the_command_line_does(value):
     from engine.web import jsontext
 
     assert jsontext.dumps(value) == dumps(value)
+
+
+def written(dumps, payload):
+    """The text, or the kind of error that refused the payload."""
+    try:
+        return dumps(payload)
+    except (TypeError, ValueError) as exc:
+        return type(exc)
+
+
+class Colour(enum.Enum):
+    RED = 1
+
+
+class Size(enum.IntEnum):
+    SMALL = 1
+
+
+class Word(str, enum.Enum):
+    YES = "ja"
+
+
+@pytest.mark.parametrize(
+    "value", [Colour.RED, Size.SMALL, Word.YES, uuid.UUID(int=7), orjson.Fragment(b"[1]"), 1e-4, -0.0, 5e-324]
+)
+def test_values_of_the_types_orjson_writes_and_json_does_not_are_handed_to_the_command_line_writer(value):
+    from engine.answer.payloads import dumps
+    from engine.web import jsontext
+
+    for payload in (value, [value], {"proof": [{"value": value}]}):
+        assert written(jsontext.dumps, payload) == written(dumps, payload)
+        if not isinstance(written(dumps, payload), str):
+            with pytest.raises(written(dumps, payload)):
+                jsontext.encoded(payload)
 
 
 @pytest.mark.parametrize(

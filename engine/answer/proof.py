@@ -8,7 +8,9 @@ source disagreement or a connective inside one.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 from engine.rules.compiler import Node, Program
@@ -17,24 +19,27 @@ from engine.tijd import iso_text
 CONFLICT = "conflict"
 
 
-@dataclass
+@dataclass(slots=True)
 class ProofNode:
     node: str
     kind: str
     label: str
     value: Any  # True, False, None (unknown), CONFLICT, or a fact's / quantity's value
     rule_id: str | None = None
-    source: dict[str, str] | None = None
+    source: Mapping[str, str] | None = None
     explanation: str = ""
-    detail: dict[str, Any] = field(default_factory=dict)
+    detail: Mapping[str, Any] = field(default_factory=dict)
     children: list["ProofNode"] = field(default_factory=list)
+    # what the program says of the node whatever the applicant (`_NodeStatic`), where a builder made it
+    static: _NodeStatic | None = field(default=None, repr=False, compare=False)
 
     def to_json(self) -> dict[str, Any]:
+        value = self.value
         out: dict[str, Any] = {
             "node": self.node,
             "kind": self.kind,
             "label": self.label,
-            "value": _json_value(self.value),
+            "value": value if value is None or type(value) in _PLAIN else _json_value(value),
         }
         if self.rule_id:
             out["rule_id"] = self.rule_id
@@ -42,8 +47,14 @@ class ProofNode:
             out["source"] = dict(self.source)
         if self.explanation:
             out["explanation"] = self.explanation
-        if self.detail:
-            out["detail"] = {k: _json_value(v) for k, v in sorted(self.detail.items())}
+        detail = self.detail
+        if detail:
+            static = self.static
+            if static is not None and detail is static.detail and static.json_detail is not None:
+                # the program's own detail, unchanged: its JSON was written once
+                out["detail"] = dict(static.json_detail)
+            else:
+                out["detail"] = {k: _json_value(v) for k, v in sorted(detail.items())}
         out["children"] = [c.to_json() for c in self.children]
         return out
 
@@ -55,6 +66,36 @@ class ProofNode:
 
 def _json_value(value: Any) -> Any:
     return iso_text(value, sort_keys=True)
+
+
+_PLAIN = frozenset((str, bool, int, float))  # written as they are (iso_text leaves them alone)
+
+
+@dataclass(frozen=True, slots=True)
+class _NodeStatic:
+    """What every proof node of one program node shows whatever the applicant, made once per
+    program: most of a proof node is this, so building one per answer costs a tuple, not a dict
+    merge and a source dict. `detail` and `source` are read-only views: every proof of the
+    program shares them, and a proof that changes its detail puts a new mapping in its place."""
+
+    kind: str
+    label: str
+    rule_id: str | None
+    source: Mapping[str, str] | None
+    explanation: str
+    detail: Mapping[str, Any]
+    # the JSON of `detail` where it holds no mapping or list (those are written afresh per answer,
+    # so no two answers share a mutable part); None otherwise
+    json_detail: dict[str, Any] | None
+    # how its value is found: an input (the applicant's facts and quantities), a view (from its
+    # children), or derived (what the evaluator found)
+    source_of_value: int
+    # of a rule: its exceptions, each with the node that says whether it applies
+    exceptions: tuple[tuple[str, str], ...]
+    period: bool  # a rule with a period of validity: the peildatum may lie outside it
+
+
+_INPUT, _VIEW, _DERIVED = 0, 1, 2
 
 
 _SHOWN_DETAIL = (
@@ -71,18 +112,84 @@ _SHOWN_DETAIL = (
 )
 
 
+class _ProgramCache:
+    """What proofs of one program share whatever the applicant, kept on the program (not one of its
+    fields). It pickles empty: a cached or copied program works it out again when first asked."""
+
+    def __init__(self) -> None:
+        self.details: dict[str, dict[str, Any]] | None = None
+        self.nodes: dict[str, _NodeStatic] | None = None
+        self.exception_routes: dict[tuple[str, ...], list[tuple[str, str, str]]] = {}
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_ProgramCache, ())
+
+
+def _program_cache(program: Program) -> _ProgramCache:
+    found = program.__dict__.get("_proof_cache")
+    if found is None:
+        found = program.__dict__["_proof_cache"] = _ProgramCache()
+    return found
+
+
 def _static_details(program: Program) -> dict[str, dict[str, Any]]:
     """Per node, the detail a proof shows whatever the applicant: worked out once per program."""
-    details = program.__dict__.get("_proof_details")
-    if details is None:
+    cache = _program_cache(program)
+    if cache.details is None:
         details = {}
         for nid, node in program.nodes.items():
             merged = {k: v for k, v in node.detail.items() if k in _SHOWN_DETAIL and v}
             if node.kind == "compare":
                 merged["threshold"] = node.detail["value"]
             details[nid] = merged
-        program.__dict__["_proof_details"] = details  # a cache on the program, not one of its fields
-    return details
+        cache.details = details
+    return cache.details
+
+
+def _exception_routes(program: Program, roots: tuple[str, ...]) -> list[tuple[str, str, str]]:
+    """Every exception reachable from `roots`, once, in the order of the node graph, with the node
+    that says whether it applies and the label of the rule it belongs to: the same for every
+    applicant, so worked out once per program and set of roots instead of walking the graph per answer."""
+    routes = _program_cache(program).exception_routes
+    found = routes.get(roots)
+    if found is None:
+        seen: dict[str, tuple[str, str, str]] = {}
+        for nid in program.reachable(list(roots)):
+            node = program.nodes[nid]
+            if node.kind == "rule":
+                for eid in node.children[1:]:
+                    if eid not in seen:
+                        seen[eid] = (eid, program.nodes[eid].detail["applies"], node.label)
+        found = routes[roots] = list(seen.values())
+    return found
+
+
+def _node_statics(program: Program) -> dict[str, _NodeStatic]:
+    cache = _program_cache(program)
+    if cache.nodes is None:
+        details = _static_details(program)
+        statics = {}
+        for nid, node in program.nodes.items():
+            detail = details[nid]
+            plain = all(not isinstance(v, (dict, list, tuple)) for v in detail.values())
+            statics[nid] = _NodeStatic(
+                kind=node.kind,
+                label=node.label,
+                rule_id=node.rule_id,
+                source=MappingProxyType({"file": node.source.file, "quote": node.source.quote})
+                if node.source
+                else None,
+                explanation=node.detail.get("explanation", ""),
+                detail=MappingProxyType(detail),
+                json_detail={k: _json_value(v) for k, v in sorted(detail.items())} if plain else None,
+                source_of_value=_INPUT if node.kind in ("fact", "quantity") else _VIEW if node.view else _DERIVED,
+                exceptions=tuple((e, program.nodes[e].detail["applies"]) for e in node.children[1:])
+                if node.kind == "rule"
+                else (),
+                period=bool(node.detail.get("valid_from") or node.detail.get("valid_until")),
+            )
+        cache.nodes = statics
+    return cache.nodes
 
 
 class ProofBuilder:
@@ -97,21 +204,22 @@ class ProofBuilder:
         self.every_failure = every_failure
         self.values = values
         self.inputs = inputs
-        self._static = _static_details(program)
+        self._static = _node_statics(program)
         self._shown: set[str] = set()  # rules and disagreements already expanded in this proof
 
     def value(self, nid: str) -> Any:
-        node = self.nodes[nid]
-        if node.kind in ("fact", "quantity"):
+        way = self._static[nid].source_of_value
+        if way == _DERIVED:
+            found = self.values.get(nid)
+            if not found:
+                return None
+            if len(found) > 1:
+                return CONFLICT
+            for only in found:
+                return only
+        if way == _INPUT:
             return self.inputs.get(nid)
-        if node.view:
-            return self._view_value(node)
-        found = self.values.get(nid, set())
-        if not found:
-            return None
-        if len(found) > 1:
-            return CONFLICT
-        return next(iter(found))
+        return self._view_value(self.nodes[nid])
 
     def _view_value(self, node: Node) -> Any:
         if node.kind == "not":
@@ -127,22 +235,12 @@ class ProofBuilder:
             return True
         return CONFLICT if CONFLICT in parts else None
 
-    def _leaf_source(self, node: Node) -> dict[str, str] | None:
-        return {"file": node.source.file, "quote": node.source.quote} if node.source else None
-
-    def _make(self, node: Node, value: Any, children: list[ProofNode], **detail: Any) -> ProofNode:
-        merged = {**self._static[node.id], **detail}
-        return ProofNode(
-            node=node.id,
-            kind=node.kind,
-            label=node.label,
-            value=value,
-            rule_id=node.rule_id,
-            source=self._leaf_source(node),
-            explanation=node.detail.get("explanation", ""),
-            detail=merged,
-            children=children,
-        )
+    def _make(
+        self, node: Node, value: Any, children: list[ProofNode], extra: dict[str, Any] | None = None
+    ) -> ProofNode:
+        s = self._static[node.id]
+        detail = {**s.detail, **extra} if extra else s.detail
+        return ProofNode(node.id, s.kind, s.label, value, s.rule_id, s.source, s.explanation, detail, children, s)
 
     def build(self, nid: str) -> ProofNode:
         """The proof rooted at `nid`; a rule is worked out once per proof, later mentions refer back."""
@@ -162,7 +260,7 @@ class ProofBuilder:
         if kind == "conclusion" and len(node.children) == 1:
             return self._build(node.children[0])
         if kind in ("rule", "consensus") and nid in self._shown:
-            return self._make(node, v, [], shown_above=True)
+            return self._make(node, v, [], {"shown_above": True})
         if kind in ("rule", "consensus"):
             self._shown.add(nid)
         if kind == "rule":
@@ -172,26 +270,26 @@ class ProofBuilder:
             kids = [applies]
             if node.detail["body"] and applies.value is not False:
                 kids.append(self._build(node.detail["body"]))
-            return self._make(node, v, kids, exception_to=node.detail["exception_to"])
+            return self._make(node, v, kids, {"exception_to": node.detail["exception_to"]})
         if kind == "consensus":
             kids = [self._build(c) for c in node.children]
             disagree = len({k.value for k in kids}) > 1
             precedence = node.detail.get("precedence")
             if precedence is None:
-                return self._make(node, v, kids, sources_disagree=disagree)
+                return self._make(node, v, kids, {"sources_disagree": disagree})
             # the source that goes first decides; beside it, what every other source would give
             others = [
                 {"rule_id": k.rule_id, "source_file": k.source["file"] if k.source else None, "value": k.value}
                 for k in kids
                 if k.rule_id != precedence["rule_id"]
             ]
-            return self._make(node, v, kids, sources_disagree=disagree, other_sources=others)
+            return self._make(node, v, kids, {"sources_disagree": disagree, "other_sources": others})
         kids = [self._build(c) for c in self._relevant(node, v)]
         if kind == "conclusion":
             # several rules conclude it: the pointers elsewhere of those that hold are its own
             references = [k.detail["reference"] for k in kids if k.value is True and k.detail.get("reference")]
             if references:
-                return self._make(node, v, kids, reference=" ".join(dict.fromkeys(references)))
+                return self._make(node, v, kids, {"reference": " ".join(dict.fromkeys(references))})
         return self._make(node, v, kids)
 
     def _relevant(self, node: Node, v: Any) -> list[str]:
@@ -216,18 +314,12 @@ class ProofBuilder:
         the order of the node graph from the roots; each exception once, with the proof of why it
         applies and the rule it sets aside (`detail.exception_to_label`).
         """
-        found: dict[str, str] = {}  # exception node -> the rule node it belongs to
-        for nid in self.program.reachable([r for r in roots if r]):
-            node = self.nodes[nid]
-            if node.kind == "rule":
-                for eid in node.children[1:]:
-                    if self.value(self.nodes[eid].detail["applies"]) is True:
-                        found.setdefault(eid, nid)
         out = []
-        for eid, rule_nid in found.items():
-            proof = self.build(eid)
-            proof.detail["exception_to_label"] = self.nodes[rule_nid].label
-            out.append(proof)
+        for eid, applies, rule_label in _exception_routes(self.program, tuple(r for r in roots if r)):
+            if self.value(applies) is True:
+                proof = self.build(eid)
+                proof.detail = {**proof.detail, "exception_to_label": rule_label}
+                out.append(proof)
         return out
 
     def _period(self, node: Node) -> dict[str, Any]:
@@ -243,16 +335,11 @@ class ProofBuilder:
         return {}
 
     def _rule(self, node: Node, v: Any) -> ProofNode:
-        base_id = node.children[0]
-        exception_ids = node.children[1:]
-
-        def applies(eid: str) -> Any:
-            return self.value(self.nodes[eid].detail["applies"])
-
-        applied = [e for e in exception_ids if applies(e) is True]
+        exceptions = self._static[node.id].exceptions
+        applied = [e for e, applies in exceptions if self.value(applies) is True] if exceptions else []
         kids: list[ProofNode] = []
         if not applied:
-            base = self._build(base_id)
+            base = self._build(node.children[0])
             # a rule's own list of conditions reads better without an extra "alle" level
             kids.extend(base.children if base.kind == "all" else [base])
         if applied:
@@ -260,13 +347,14 @@ class ProofBuilder:
         elif v is not True:
             # a false rule shows why no exception saves it; an unknown one, which might
             kids.extend(
-                self._build(e) for e in exception_ids if v is False or self.every_failure or applies(e) is not False
+                self._build(e)
+                for e, applies in exceptions
+                if v is False or self.every_failure or self.value(applies) is not False
             )
-        exceptions = exception_ids
-        extra = self._period(node)
+        extra = self._period(node) if self._static[node.id].period else {}
         if exceptions:
             extra["overridden"] = bool(applied)
-        return self._make(node, v, kids, **extra)
+        return self._make(node, v, kids, extra)
 
 
 def _governing_rule(p: ProofNode) -> str | None:
