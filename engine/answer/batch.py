@@ -43,7 +43,7 @@ from engine.applicant.facts import (
 )
 from engine.applicant.pipeline import evaluator_inputs
 from engine.errors import InputError, escaped, is_name, visible
-from engine.evaluate.setwise import SetwiseEvaluator
+from engine.evaluate.setwise import SetwiseEvaluator, _bits
 
 CHUNK = 2000
 # A row holds one applicant, so it gets the limit of an applicant file (in characters); a longer
@@ -505,12 +505,32 @@ class CaseloadEvaluator:
         values = self.evaluator.run(inputs, self.needed)
         columns, situation = self._columns(values)
         # goal -> (columns of the applicants whose fees for it read implied facts, their fee keys
-        # (see _fee_keys), position -> index there)
+        # (see _fee_keys), position -> index there, or None when indexed like the chunk)
         implied_keys: dict[
-            str, tuple[dict[str, tuple[str, str]], dict[str, list[tuple[str, ...]]], dict[int, int]]
+            str, tuple[dict[str, tuple[str, str]], dict[str, list[tuple[str, ...]]], dict[int, int] | None]
         ] = {}
         codes_of = {goal: codes for goal, codes, _ in situation}
+        open_masks: dict[str, int] = {}  # implied fact -> the applicants who left it open
         for facts, goals in self.implied_groups.items():
+            if self.quantity_inputs.isdisjoint(f for f, _ in facts):
+                # every applicant at once, from the input literals of the run above: an applicant
+                # with none of the facts open gets the values of that run, so every applicant's fee
+                # for these goals may be read from this evaluation
+                filled = []
+                for fact, value in facts:
+                    if fact not in open_masks:
+                        open_masks[fact] = _bits(
+                            (k for k, (_, a) in enumerate(applicants) if a.values.get(fact) is None), len(applicants)
+                        )
+                    filled.append((fact, value, open_masks[fact]))
+                roots = self.implied_roots[facts]
+                implied_values = self.implied_evaluators[facts].run_filled(values, filled, roots)
+                if implied_values is not None:
+                    implied_columns = self._node_columns(implied_values, roots)
+                    forms = self.implied_forms[facts]
+                    fee_keys_of = self._fee_keys(implied_columns, len(applicants), forms)
+                    implied_keys.update(dict.fromkeys(goals, (implied_columns, fee_keys_of, None)))
+                    continue
             # only where a fee is shown (the goal is open: eligible or undetermined) and a fact is open
             open_to = sorted({m.start() for g in goals for m in _OPEN_CODE.finditer(codes_of[g])})
             chosen = [
@@ -661,7 +681,9 @@ class CaseloadEvaluator:
         with_forms: list[tuple[int, str, list[tuple[str, str]]]],
         columns: dict[str, tuple[str, str]],
         fee_keys: dict[str, list[tuple[str, ...]]],
-        implied_keys: dict[str, tuple[dict[str, tuple[str, str]], dict[str, list[tuple[str, ...]]], dict[int, int]]],
+        implied_keys: dict[
+            str, tuple[dict[str, tuple[str, str]], dict[str, list[tuple[str, ...]]], dict[int, int] | None]
+        ],
     ) -> dict[str, list[dict[str, Any]]]:
         """The fees of the forms applicant `i` may apply with, for each goal open to it (eligible or
         undetermined)."""
@@ -673,8 +695,8 @@ class CaseloadEvaluator:
             if not chosen:
                 continue
             implied = implied_keys.get(goal)
-            if implied is not None and i in implied[2]:  # its fees read facts the goal implies
-                j = implied[2][i]
+            if implied is not None and (implied[2] is None or i in implied[2]):  # fees read facts the goal implies
+                j = i if implied[2] is None else implied[2][i]
                 fees[goal] = [self._fee(form, implied[1][form][j], j, implied[0]) for form in chosen]
             else:
                 fees[goal] = [self._fee(form, fee_keys[form][i], i, columns) for form in chosen]
