@@ -1,5 +1,8 @@
 """The short cuts of the batch path against the ways they stand in for.
 
+A chunk's bitmasks are built in whichever of two ways is quicker for the number of indices, both
+giving the plain sum of powers of two.
+
 Filling implied facts into a chunk's input literals (`SetwiseEvaluator.run_filled`) derives what
 running the filled-in inputs derives, for any selection of applicants and any of them leaving a
 fact open; and a batch run with those short cuts gives the results of one applicant at a time.
@@ -18,7 +21,7 @@ from engine.answer.assess import Engine
 from engine.answer.batch import CaseloadEvaluator, Row
 from engine.applicant.facts import load_applicant_file
 from engine.checks.caseload import caseload
-from engine.evaluate.setwise import SetwiseEvaluator
+from engine.evaluate.setwise import SetwiseEvaluator, _bits
 
 PEILDATUM = date(2026, 11, 23)
 BASES = Path(__file__).resolve().parent / "scenarios" / "basis"
@@ -36,6 +39,13 @@ GENERATED = list(
 )
 INPUTS = [EVALUATOR.parse(Row(i + 1, data))[1] for i, data in enumerate(GENERATED)]
 GROUPS = sorted(EVALUATOR.implied_groups)
+
+
+@given(data=st.data(), size=st.integers(0, 3000))
+def test_a_bitmask_of_indices_is_the_sum_of_their_powers_of_two_however_many_and_however_passed(data, size):
+    indices = sorted(data.draw(st.sets(st.integers(0, size - 1))) if size else set())
+    expected = sum(1 << i for i in indices)
+    assert _bits(indices, size) == _bits(iter(indices), size) == expected
 
 
 def nonzero(masks: dict) -> dict:

@@ -24,11 +24,19 @@ from engine.rules.compiler import Absent, Clause, Cmp, Lit, Program
 _MISSING = object()  # no such input (None is a value a comparison could still read)
 
 
-def _bits(indices: Iterable[int], size: int) -> int:
-    buffer = bytearray((size + 7) // 8)
+def _bits(indices: Sequence[int] | Iterable[int], size: int) -> int:
+    """The bitmask of applicant indices (each below `size`)."""
+    if not isinstance(indices, Sequence) or len(indices) * 16 < size:
+        buffer = bytearray((size + 7) // 8)
+        for i in indices:
+            buffer[i >> 3] |= 1 << (i & 7)
+        return int.from_bytes(buffer, "little")
+    # many: a '1' digit per applicant, read as one binary number (each step a plain store, not a
+    # read, shift and or; the conversion from base 2 is linear)
+    digits = bytearray(b"0") * size
     for i in indices:
-        buffer[i >> 3] |= 1 << (i & 7)
-    return int.from_bytes(buffer, "little")
+        digits[i] = 49
+    return int(digits[::-1], 2) if size else 0
 
 
 @dataclass
