@@ -6,10 +6,13 @@ giving the plain sum of powers of two.
 Filling implied facts into a chunk's input literals (`SetwiseEvaluator.run_filled`) derives what
 running the filled-in inputs derives, for any selection of applicants and any of them leaving a
 fact open; and a batch run with those short cuts gives the results of one applicant at a time.
+CSV rows written once per situation are those the csv module writes cell by cell.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import date
 from pathlib import Path
 
@@ -18,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from engine.answer.assess import Engine
-from engine.answer.batch import CaseloadEvaluator, Row
+from engine.answer.batch import CaseloadEvaluator, Row, RowFormat, fee_text
 from engine.applicant.facts import load_applicant_file
 from engine.checks.caseload import caseload
 from engine.evaluate.setwise import SetwiseEvaluator, _bits
@@ -98,3 +101,59 @@ def test_fees_read_from_the_filled_chunk_are_those_of_evaluating_each_applicant_
     the_long_way = CaseloadEvaluator(ENGINE, PEILDATUM)
     the_long_way.quantity_inputs = set(ENGINE.kb.facts)
     assert EVALUATOR.evaluate(rows) == the_long_way.evaluate(rows)
+
+
+def reference_csv(row_format: RowFormat, results: list[dict]) -> str:
+    """The CSV rows written cell by cell, each row by the csv module at once."""
+    rows = []
+    for result in results:
+        row = [result["row"], result["error"] or ""]
+        for run in result["runs"] if "runs" in result else [result]:
+            row += [run["outcomes"].get(g, "") for g in row_format.goals]
+            row += [fee_text(run["fees"][g]) if g in run["fees"] else "" for g in row_format.fee_goals]
+        rows.append(row + [row_format.kb_version])
+    buffer = io.StringIO(newline="")
+    csv.writer(buffer, lineterminator="\n").writerows(rows)
+    return buffer.getvalue()
+
+
+TEXT = st.text(alphabet=st.sampled_from(list('ab ,"\n\r;=~|')), max_size=6)
+FEE = st.fixed_dictionaries(
+    {
+        "form": TEXT,
+        "amount": st.none() | st.integers(0, 10**6),
+        "per_source": st.dictionaries(TEXT, st.none() | st.integers(0, 999), max_size=2),
+        "alternative_amounts": st.lists(st.none() | st.integers(0, 999), max_size=2),
+    }
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    goals=st.lists(TEXT, min_size=1, max_size=3),
+    fee_goals=st.lists(TEXT, max_size=2),
+    kb_version=TEXT,
+    shared=st.lists(
+        st.tuples(
+            st.dictionaries(TEXT, TEXT, max_size=3), st.dictionaries(TEXT, st.lists(FEE, max_size=2), max_size=3)
+        ),
+        min_size=1,
+        max_size=3,
+    ),
+    picks=st.lists(st.tuples(st.integers(0, 2), st.none() | TEXT), max_size=8),
+    runs=st.integers(1, 2),
+)
+def test_csv_rows_written_once_per_situation_are_the_rows_the_csv_module_writes_cell_by_cell(
+    goals, fee_goals, kb_version, shared, picks, runs
+):
+    """Rows share their outcomes and fees objects (as a chunk's rows do); cells of any text, an
+    error or none, one run or a comparison of two."""
+    results = []
+    for number, (pick, error) in enumerate(picks, start=1):
+        parts = [shared[(pick + r) % len(shared)] for r in range(runs)]
+        if runs == 1:
+            results.append({"row": number, "error": error, "outcomes": parts[0][0], "fees": parts[0][1]})
+        else:
+            results.append({"row": number, "error": error, "runs": [{"outcomes": o, "fees": f} for o, f in parts]})
+    row_format = RowFormat("csv", tuple(goals), tuple(fee_goals), suffixes=("",) * runs, kb_version=kb_version)
+    assert row_format.text(results) == reference_csv(row_format, results)
