@@ -43,7 +43,7 @@ from engine.applicant.facts import (
 )
 from engine.applicant.pipeline import evaluator_inputs
 from engine.errors import InputError, escaped, is_name, visible
-from engine.evaluate.setwise import SetwiseEvaluator
+from engine.evaluate.setwise import SetwiseEvaluator, _bits
 
 CHUNK = 2000
 # A row holds one applicant, so it gets the limit of an applicant file (in characters); a longer
@@ -400,6 +400,7 @@ def count_rows(kb: Any, path: Path, fmt: str) -> int:
 
 # -- evaluating -----------------------------------------------------------------------------------
 
+_NO_FEES: tuple = ()  # a goal of an applicant without fees (its route is closed, or no form applies)
 _OPEN_CODE = re.compile("[02]")  # eligible or undetermined: a goal whose fees are shown
 _OUTCOME_OF_CODE = {"0": UNDETERMINED, "1": OUT_OF_SCOPE, "2": ELIGIBLE, "4": NOT_ELIGIBLE}
 
@@ -505,12 +506,32 @@ class CaseloadEvaluator:
         values = self.evaluator.run(inputs, self.needed)
         columns, situation = self._columns(values)
         # goal -> (columns of the applicants whose fees for it read implied facts, their fee keys
-        # (see _fee_keys), position -> index there)
+        # (see _fee_keys), position -> index there, or None when indexed like the chunk)
         implied_keys: dict[
-            str, tuple[dict[str, tuple[str, str]], dict[str, list[tuple[str, ...]]], dict[int, int]]
+            str, tuple[dict[str, tuple[str, str]], dict[str, list[tuple[str, ...]]], dict[int, int] | None]
         ] = {}
         codes_of = {goal: codes for goal, codes, _ in situation}
+        open_masks: dict[str, int] = {}  # implied fact -> the applicants who left it open
         for facts, goals in self.implied_groups.items():
+            if self.quantity_inputs.isdisjoint(f for f, _ in facts):
+                # every applicant at once, from the input literals of the run above: an applicant
+                # with none of the facts open gets the values of that run, so every applicant's fee
+                # for these goals may be read from this evaluation
+                filled = []
+                for fact, value in facts:
+                    if fact not in open_masks:
+                        open_masks[fact] = _bits(
+                            (k for k, (_, a) in enumerate(applicants) if a.values.get(fact) is None), len(applicants)
+                        )
+                    filled.append((fact, value, open_masks[fact]))
+                roots = self.implied_roots[facts]
+                implied_values = self.implied_evaluators[facts].run_filled(values, filled, roots)
+                if implied_values is not None:
+                    implied_columns = self._node_columns(implied_values, roots)
+                    forms = self.implied_forms[facts]
+                    fee_keys_of = self._fee_keys(implied_columns, len(applicants), forms)
+                    implied_keys.update(dict.fromkeys(goals, (implied_columns, fee_keys_of, None)))
+                    continue
             # only where a fee is shown (the goal is open: eligible or undetermined) and a fact is open
             open_to = sorted({m.start() for g in goals for m in _OPEN_CODE.finditer(codes_of[g])})
             chosen = [
@@ -545,8 +566,88 @@ class CaseloadEvaluator:
             if outcomes is None:  # shared, read-only, by the rows of this chunk in the same situation
                 outcomes = outcomes_of[key] = {goal: _OUTCOME_OF_CODE[c] for goal, c in zip(self.goals, key)}
             results[i]["outcomes"] = outcomes
-            results[i]["fees"] = self._fees_of(position, key, with_forms, columns, fee_keys, implied_keys)
+        if any(index is not None for _, _, index in implied_keys.values()):
+            for position, (i, _) in enumerate(applicants):
+                results[i]["fees"] = self._fees_of(
+                    position, codes[position], with_forms, columns, fee_keys, implied_keys
+                )
+            return results
+        fee_columns: dict[int, dict[str, list[Any]]] = {}  # per set of fee keys (main, implied): per form
+        per_goal = [
+            self._goal_fees(k, goal, forms, situation, columns, fee_keys, implied_keys, fee_columns)
+            for k, goal, forms in with_forms
+        ]
+        goal_names = [goal for _, goal, _ in with_forms]
+        # shared, read-only, by the rows of this chunk with the same fees for every goal
+        fees_of: dict[tuple[int, ...], dict[str, list[dict[str, Any]]]] = {}
+        for (i, _), fees_per_goal in zip(applicants, zip(*per_goal)):
+            key = tuple(map(id, fees_per_goal))
+            fees = fees_of.get(key)
+            if fees is None:
+                fees = fees_of[key] = {g: f for g, f in zip(goal_names, fees_per_goal) if f is not _NO_FEES}
+            results[i]["fees"] = fees
         return results
+
+    def _goal_fees(
+        self,
+        k: int,
+        goal: str,
+        forms: list[tuple[str, str]],
+        situation: list[tuple[str, str, list[tuple[str, str]]]],
+        columns: dict[str, tuple[str, str]],
+        fee_keys: dict[str, list[tuple[str, ...]]],
+        implied_keys: dict[str, Any],
+        fee_columns: dict[int, dict[str, list[Any]]],
+    ) -> list[Any]:
+        """`_fees_of` for one goal and the whole chunk: per applicant the fees of the forms it may
+        apply with, or _NO_FEES. Applicants whose outcome code, forms that may apply and fee per
+        form are the same share one list: each distinct situation is worked out once."""
+        implied = implied_keys.get(goal)
+        if implied is not None:
+            columns, fee_keys = implied[0], implied[1]
+        fees_cache = fee_columns.setdefault(id(fee_keys), {})  # the chunk's own dicts: ids stay valid
+        per_form = {}
+        for form, _ in forms:
+            if form not in per_form:
+                found = fees_cache.get(form)
+                if found is None:
+                    found = fees_cache[form] = self._fee_column(form, fee_keys[form], columns)
+                per_form[form] = found
+        codes = situation[k][1]
+        parts: list[Iterable[Any]] = [codes]
+        for form, may_apply in forms:
+            parts += [may_apply, map(id, per_form[form])]
+        keys = list(zip(*parts))
+        known: dict[tuple[Any, ...], Any] = {}
+        got = list(map(known.get, keys))
+        for i, found in enumerate(got):
+            if found is None:
+                key = keys[i]
+                found = known.get(key)
+                if found is None:
+                    chosen = dict.fromkeys(form for form, may_apply in forms if may_apply[i] == "1")
+                    if codes[i] in "02" and chosen:
+                        found = [per_form[form][i] for form in chosen]
+                    else:
+                        found = _NO_FEES
+                    known[key] = found
+                got[i] = found
+        return got
+
+    def _fee_column(self, form: str, keys: list[tuple[str, ...]], columns: dict[str, tuple[str, str]]) -> list[Any]:
+        """The fee of `form` for every applicant of the chunk (`_fee`), each situation worked out once."""
+        memo = self._fees.setdefault(form, {})
+        got = list(map(memo.get, keys))
+        if None in got:
+            local: dict[tuple[str, ...], dict[str, Any]] = {}
+            for i, found in enumerate(got):
+                if found is None:
+                    key = keys[i]
+                    found = local.get(key)
+                    if found is None:
+                        found = local[key] = self._fee(form, key, i, columns)
+                    got[i] = found
+        return got
 
     def _with_implied(
         self, applicant: Applicant, inputs: dict[str, Any], facts: tuple[tuple[str, Any], ...]
@@ -661,7 +762,9 @@ class CaseloadEvaluator:
         with_forms: list[tuple[int, str, list[tuple[str, str]]]],
         columns: dict[str, tuple[str, str]],
         fee_keys: dict[str, list[tuple[str, ...]]],
-        implied_keys: dict[str, tuple[dict[str, tuple[str, str]], dict[str, list[tuple[str, ...]]], dict[int, int]]],
+        implied_keys: dict[
+            str, tuple[dict[str, tuple[str, str]], dict[str, list[tuple[str, ...]]], dict[int, int] | None]
+        ],
     ) -> dict[str, list[dict[str, Any]]]:
         """The fees of the forms applicant `i` may apply with, for each goal open to it (eligible or
         undetermined)."""
@@ -673,8 +776,8 @@ class CaseloadEvaluator:
             if not chosen:
                 continue
             implied = implied_keys.get(goal)
-            if implied is not None and i in implied[2]:  # its fees read facts the goal implies
-                j = implied[2][i]
+            if implied is not None and (implied[2] is None or i in implied[2]):  # fees read facts the goal implies
+                j = i if implied[2] is None else implied[2][i]
                 fees[goal] = [self._fee(form, implied[1][form][j], j, implied[0]) for form in chosen]
             else:
                 fees[goal] = [self._fee(form, fee_keys[form][i], i, columns) for form in chosen]
@@ -796,17 +899,50 @@ class RowFormat:
                 found = texts[key] = fee_text(fees)
             return found
 
-        rows = []
+        # The cells after a row's number and error follow from its outcomes and fees alone, which
+        # rows in the same situation share (CaseloadEvaluator.evaluate): written once per situation.
+        # Each cell is quoted on its own, so a row is its head's text and that text joined.
+        tails: dict[tuple[int, ...], str] = {}
+        parts: dict[int, str] = {}  # the cells of an outcomes or a fees object, each ',' and its cell
+        goals, fee_goals = self.goals, self.fee_goals
+        end = self._cells_text([self.kb_version]) + "\n"
+        lines = []
         for result in results:
             runs = result["runs"] if "runs" in result else [result]
-            row = [result["row"], result["error"] or ""]
-            for run in runs:
-                outcomes, fees = run["outcomes"], run["fees"]
-                row += [outcomes.get(g, "") for g in self.goals]
-                row += [text_of(fees[g]) if g in fees else "" for g in self.fee_goals]
-            row.append(self.kb_version)
-            rows.append(row)
-        return self._csv_text(rows)
+            key = tuple(id(part) for run in runs for part in (run["outcomes"], run["fees"]))
+            tail = tails.get(key)
+            if tail is None:
+                pieces = []
+                for run in runs:
+                    outcomes, fees = run["outcomes"], run["fees"]
+                    text = parts.get(id(outcomes))
+                    if text is None:
+                        text = parts[id(outcomes)] = self._cells_text([outcomes.get(g, "") for g in goals])
+                    pieces.append(text)
+                    text = parts.get(id(fees))
+                    if text is None:
+                        text = parts[id(fees)] = self._cells_text(
+                            [text_of(fees[g]) if g in fees else "" for g in fee_goals]
+                        )
+                    pieces.append(text)
+                tail = tails[key] = "".join(pieces) + end
+            error = result["error"]
+            if error:
+                lines.append(self._csv_text([[result["row"], error]])[:-1] + tail)
+            else:
+                lines.append(f"{result['row']},{tail}")
+        return "".join(lines)
+
+    @classmethod
+    def _cells_text(cls, cells: list[Any]) -> str:
+        """Cells as the csv module writes them inside a row: each with the comma before it."""
+        if not cells:
+            return ""
+        joined = "," + ",".join(map(str, cells))
+        # the csv module quotes a cell only for a comma, a quote or a line break in it
+        if joined.count(",") == len(cells) and '"' not in joined and "\n" not in joined and "\r" not in joined:
+            return joined
+        return cls._csv_text([["", *cells]])[:-1]  # a first cell: no row of one empty cell ('""')
 
     @staticmethod
     def _csv_text(rows: list[list[Any]]) -> str:

@@ -24,11 +24,19 @@ from engine.rules.compiler import Absent, Clause, Cmp, Lit, Program
 _MISSING = object()  # no such input (None is a value a comparison could still read)
 
 
-def _bits(indices: Iterable[int], size: int) -> int:
-    buffer = bytearray((size + 7) // 8)
+def _bits(indices: Sequence[int] | Iterable[int], size: int) -> int:
+    """The bitmask of applicant indices (each below `size`)."""
+    if not isinstance(indices, Sequence) or len(indices) * 16 < size:
+        buffer = bytearray((size + 7) // 8)
+        for i in indices:
+            buffer[i >> 3] |= 1 << (i & 7)
+        return int.from_bytes(buffer, "little")
+    # many: a '1' digit per applicant, read as one binary number (each step a plain store, not a
+    # read, shift and or; the conversion from base 2 is linear)
+    digits = bytearray(b"0") * size
     for i in indices:
-        buffer[i >> 3] |= 1 << (i & 7)
-    return int.from_bytes(buffer, "little")
+        digits[i] = 49
+    return int(digits[::-1], 2) if size else 0
 
 
 @dataclass
@@ -38,6 +46,10 @@ class ChunkValues:
     size: int
     masks: dict[tuple[str, bool], int]
     nodes: Sequence[str] = field(default=())  # what values_of reads when not told
+    # the input literals and comparisons the chunk's inputs made true, before derivation, and the
+    # input names they were read from: another program can start from them (`run_filled`)
+    base: dict[Any, int] | None = None
+    base_read: frozenset[str] = frozenset()
 
     def column(self, predicate: str, value: bool) -> str:
         """'0'/'1' per applicant, applicant 0 first: cheap to index for a whole chunk."""
@@ -155,11 +167,17 @@ class SetwiseProgram:
         reads back) are looked at: any other input makes no literal that could matter, and a
         program restricted to a few goals reads a tenth of an applicant's facts."""
         size = len(chunk)
+        read = self._read_names(names, extra)
+        values = self._derive(size, self._hits_by_applicant(chunk, read))
+        values.base_read = frozenset(read)
+        return values
+
+    def _hits_by_applicant(self, chunk: Sequence[dict[str, Any]], read: tuple[str, ...]) -> dict[Any, list[int]]:
+        """The applicants (indices) each input literal and comparison holds for."""
         hits: dict[Any, list[int]] = {}
         # yes/no, choices and whole numbers take few distinct values: the applicants are grouped by
         # value first, so each group is added to the literals of that value at once
         by_fact: dict[tuple[str, Any], list[int]] = {}
-        read = self._read_names(names, extra)
         read_set = frozenset(read)
         missing = _MISSING
         width = len(read)
@@ -195,7 +213,7 @@ class SetwiseProgram:
                     hits[key] = group[:]  # a copy: another value may add to this literal too
                 else:
                     found += group
-        return self._derive(size, hits)
+        return hits
 
     @property
     def read_predicates(self) -> frozenset[str]:
@@ -213,8 +231,42 @@ class SetwiseProgram:
                 self._read[key] = read
         return read
 
+    def run_filled(
+        self, values: ChunkValues, filled: Iterable[tuple[str, Any, int]], names: frozenset[str], extra: Iterable[str]
+    ) -> ChunkValues | None:
+        """Like `run_inputs` on the inputs `values` was derived from, with each `(name, value,
+        mask)` of `filled` added to the inputs of the applicants in `mask` (who must not have that
+        input): the input literals are those of `values`, so no applicant's inputs are read again.
+        None when this program reads an input the run of `values` did not read.
+
+        Each applicant is one bit of every mask, derived on its own: so the answer for an applicant
+        is that of `run_inputs` on its own inputs with those facts filled in."""
+        read = self._read_names(names, extra)
+        if values.base is None or not values.base_read.issuperset(read):
+            return None
+        read_set = frozenset(read)
+        # only the inputs this program reads, as its own run would have them
+        masks = {
+            key: mask
+            for key, mask in values.base.items()
+            if (key[0] if type(key) is tuple else key.predicate) in read_set
+        }
+        for name, value, mask in filled:
+            if not mask or name not in read_set:
+                continue
+            if type(value) is date:
+                keys = self._fact_keys(name, value.toordinal())
+            else:
+                keys = self._cached_keys(self._input_keys_of, (name, value))
+            for key in keys:
+                masks[key] = masks.get(key, 0) | mask
+        return self._derive_masks(values.size, masks)
+
     def _derive(self, size: int, hits: dict[Any, list[int]]) -> ChunkValues:
-        masks: dict[Any, int] = {key: _bits(indices, size) for key, indices in hits.items()}
+        return self._derive_masks(size, {key: _bits(indices, size) for key, indices in hits.items()})
+
+    def _derive_masks(self, size: int, base: dict[Any, int]) -> ChunkValues:
+        masks = dict(base)
         get = masks.get
         everyone = (1 << size) - 1
         for group, recursive, absent in zip(self._groups, self._recursive, self._absent):
@@ -237,7 +289,7 @@ class SetwiseProgram:
                         if new != old:
                             masks[(head, value)] = new
                             changed = recursive
-        return ChunkValues(size, {k: v for k, v in masks.items() if isinstance(k, tuple)})
+        return ChunkValues(size, {k: v for k, v in masks.items() if isinstance(k, tuple)}, base=base)
 
 
 class SetwiseEvaluator:
@@ -258,6 +310,17 @@ class SetwiseEvaluator:
         values = self.program.run_inputs(rows, self.input_names, self._read_back(nodes))
         values.nodes = nodes
         return values
+
+    def run_filled(
+        self, values: ChunkValues, filled: Iterable[tuple[str, Any, int]], nodes: Sequence[str]
+    ) -> ChunkValues | None:
+        """`run` on the rows `values` came from (by any evaluator of the same input names), with
+        facts filled in per applicant (`SetwiseProgram.run_filled`); None where this evaluator
+        reads an input that run did not."""
+        got = self.program.run_filled(values, filled, self.input_names, self._read_back(nodes))
+        if got is not None:
+            got.nodes = nodes
+        return got
 
     def reads(self, nodes: Sequence[str]) -> tuple[str, ...]:
         """The input names `run` reads when the caller reads back `nodes`: what a row needs."""
