@@ -60,6 +60,8 @@ def precedence_source_files(kb: KnowledgeBase) -> list[str]:
 
 @dataclass
 class SourceFee:
+    """What one source states a form costs in the applicant's situation, and which fee rules decide it."""
+
     source_file: str
     amount: int | None  # euro cents; None where no value is in force, or the source states several and not which
     decided_by: list[dict[str, Any]]  # the chain of fee rules from the base to the one that decided
@@ -97,6 +99,8 @@ class SourceFee:
 
 @dataclass
 class FeeAnswer:
+    """The fee of one form at a peildatum: per source, and the source followed where they differ."""
+
     form: str
     form_label: str
     peildatum: date

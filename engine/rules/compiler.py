@@ -98,6 +98,8 @@ class FeeChoice(Struct, frozen=True):
 
 @dataclass
 class Node:
+    """One node of the graph the proofs walk (a fact, a comparison, a connective, a rule), with its children."""
+
     id: str
     kind: str  # fact quantity compare not all any consent rule exception conclusion consensus
     label: str
@@ -114,6 +116,8 @@ class Node:
 
 @dataclass
 class Program:
+    """The clauses every evaluator runs, with the node graph that mirrors them one to one."""
+
     clauses: list[Clause]
     nodes: dict[str, Node]
     fee_nodes: dict[str, str] = field(default_factory=dict)  # fee rule id -> node of "applies when"

@@ -415,6 +415,8 @@ class Constraint(Struct, frozen=True):
 
 @dataclass
 class KnowledgeBase:
+    """Every declaration of a rule base by id, with the indexes `index()` derives from them."""
+
     facts: dict[str, Fact]
     period_fields: dict[str, dict[str, str]]
     quantities: dict[str, Quantity]
