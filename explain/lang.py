@@ -20,10 +20,10 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from msgspec import structs  # the declarations are Structs (engine.rules.model)
+from msgspec import structs  # the declarations are Structs (engine.rules.declarations)
 
 from engine.errors import VerblijfsregelsError, escaped
-from engine.rules.model import KB_DIR
+from engine.rules.declarations import KB_DIR
 
 LANGUAGES = ("nl", "en")
 DEFAULT = "nl"

@@ -17,7 +17,7 @@ from engine.evaluate import EvaluatorFactory
 from engine.evaluate.setwise import SetwiseEvaluator
 from engine.rules.cache import cached, content_key
 from engine.rules.compiler import Program, compile_knowledge_base
-from engine.rules.model import KB_DIR, KnowledgeBase, load_knowledge_base
+from engine.rules.declarations import KB_DIR, KnowledgeBase
 from engine.tijd import add_duration
 
 ASSESSMENT_SCHEMA = Path(__file__).resolve().parent / "assessment.schema.json"
@@ -182,6 +182,8 @@ class Engine:
 
     def __init__(self, kb_dir: Path = KB_DIR, evaluator: EvaluatorFactory | None = None, cache: bool = True):
         def build() -> tuple[KnowledgeBase, Program]:
+            from engine.rules.model import load_knowledge_base  # only where the cache has no answer
+
             kb = load_knowledge_base(kb_dir)
             return kb, compile_knowledge_base(kb)
 

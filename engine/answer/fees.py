@@ -34,7 +34,7 @@ from engine.answer.proof import ProofBuilder, open_disagreements, unknown_facts
 from engine.applicant.facts import Applicant
 from engine.errors import InputError, visible
 from engine.rules.compiler import FeeChoice, Program
-from engine.rules.model import FeeRule, KnowledgeBase
+from engine.rules.declarations import FeeRule, KnowledgeBase
 
 FEES_FORMAT = "verblijfsregels/fees"
 FEES_VERSION = 4  # 4: kb_version; `fees --goal` is one document with `forms`, also when the sources name none; 3: precedence.set_by and .declared; applied also by the declared precedence

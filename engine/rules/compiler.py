@@ -25,7 +25,7 @@ from typing import Any, Sequence
 
 from msgspec import Struct
 
-from engine.rules.model import COMPARATORS, All, Any_, Atom, Compare, Expr, KnowledgeBase, Not, Source
+from engine.rules.declarations import COMPARATORS, All, Any_, Atom, Compare, Expr, KnowledgeBase, Not, Source
 
 NEGATED = {">=": "<", ">": "<=", "<=": ">", "<": ">=", "==": "!=", "in": "not in"}
 
