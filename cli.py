@@ -326,7 +326,7 @@ kb_option = click.option(
 
 
 def _kb_dir() -> Path:
-    from engine.rules.model import KB_DIR
+    from engine.rules.declarations import KB_DIR
 
     ctx = click.get_current_context(silent=True)
     return (ctx.meta.get(KB_META) if ctx is not None else None) or KB_DIR

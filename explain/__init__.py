@@ -856,7 +856,7 @@ def condition_lines(expr: Any, kb: Any, depth: int = 0, lang: str = "nl") -> lis
     """A declared condition as indented lines in the fact and rule labels: (depth, text).
 
     `alle` and `een van` open a list one level deeper; a single condition is one line."""
-    from engine.rules.model import All, Any_, Atom, Compare, Not
+    from engine.rules.declarations import All, Any_, Atom, Compare, Not
 
     if isinstance(expr, Atom):
         return [(depth, kb.label_of(expr.name))]

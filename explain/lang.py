@@ -20,9 +20,10 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from msgspec import structs  # the declarations are Structs (engine.rules.declarations)
 
 from engine.errors import VerblijfsregelsError, escaped
-from engine.rules.model import KB_DIR
+from engine.rules.declarations import KB_DIR
 
 LANGUAGES = ("nl", "en")
 DEFAULT = "nl"
@@ -105,7 +106,7 @@ def localized(kb: Any, lang: str = DEFAULT, directory: Path | None = None) -> An
                 text = _text(t.get(section, {}), name, field)
                 if text:
                     changes[attribute] = text
-            result[name] = dataclasses.replace(item, **changes) if changes else item
+            result[name] = structs.replace(item, **changes) if changes else item
         return result
 
     out.facts = relabel(kb.facts, "feiten", (("label", "label"), ("question", "vraag")))
@@ -136,7 +137,7 @@ def localized(kb: Any, lang: str = DEFAULT, directory: Path | None = None) -> An
         for name, spec in kb.period_fields.items()
     }
     out.sources = {  # a page keeps its own (Dutch) title; who publishes it reads in English
-        name: dataclasses.replace(page, publisher=_text(t.get("bronnen", {}), name, "uitgever") or page.publisher)
+        name: structs.replace(page, publisher=_text(t.get("bronnen", {}), name, "uitgever") or page.publisher)
         for name, page in kb.sources.items()
     }
     out.choice_labels = {
@@ -155,7 +156,7 @@ def localized(kb: Any, lang: str = DEFAULT, directory: Path | None = None) -> An
 def _assumption_reason(rule: Any, reason: str | None) -> Any:
     if not reason or getattr(rule, "assumption", None) is None:
         return rule
-    return dataclasses.replace(rule, assumption=dataclasses.replace(rule.assumption, reason=reason))
+    return structs.replace(rule, assumption=structs.replace(rule.assumption, reason=reason))
 
 
 def _reason_text(reason: Any, text: str | None) -> Any:

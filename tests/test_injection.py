@@ -208,10 +208,13 @@ def tekst_engine(tmp_path_factory) -> Engine:
 @pytest.fixture
 def with_tekst_kb(monkeypatch, tekst_engine, tmp_path):
     """Commands run against the knowledge base with the free-text fact; the cache in tmp_path."""
+    import engine.rules.declarations
     import engine.rules.model
 
     monkeypatch.setenv("VERBLIJFSREGELS_CACHE", str(tmp_path / "cache"))
-    monkeypatch.setattr(engine.rules.model, "KB_DIR", tekst_engine.kb_dir)  # batch builds its own engine from it
+    # batch builds its own engine from it; the commands read it from engine.rules.declarations
+    monkeypatch.setattr(engine.rules.declarations, "KB_DIR", tekst_engine.kb_dir)
+    monkeypatch.setattr(engine.rules.model, "KB_DIR", tekst_engine.kb_dir)
     monkeypatch.setattr(cli, "_engine", lambda: tekst_engine)
     return tekst_engine
 

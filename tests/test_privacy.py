@@ -210,11 +210,13 @@ def tekst_kb(tmp_path_factory) -> Path:
 def test_no_command_puts_applicant_data_in_logs_errors_temp_or_cache_files_or_uses_the_network(
     with_free_text, tmp_path, monkeypatch, tekst_kb, guarded
 ):
+    import engine.rules.declarations
     import engine.rules.model
 
     text = f"privé {secrets.token_hex(6)} toelichting" if with_free_text else None
     if with_free_text:  # every engine the commands build reads the copy with the free-text fact
-        monkeypatch.setattr(engine.rules.model, "KB_DIR", tekst_kb)
+        monkeypatch.setattr(engine.rules.declarations, "KB_DIR", tekst_kb)  # where the commands read it
+        monkeypatch.setattr(engine.rules.model, "KB_DIR", tekst_kb)  # and the modules that import it from there
         monkeypatch.setattr(Engine.__init__, "__defaults__", (tekst_kb, *Engine.__init__.__defaults__[1:]))
     goal, form = (vrije_tekst.GOAL, vrije_tekst.FORM) if with_free_text else ("humanitair_niet_tijdelijk", "7027")
     markers = [m for v in (BORN, PERMIT_START, text) if v is not None for m in marker_forms(v)]

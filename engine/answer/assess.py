@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -16,7 +17,7 @@ from engine.evaluate import EvaluatorFactory
 from engine.evaluate.setwise import SetwiseEvaluator
 from engine.rules.cache import cached, content_key
 from engine.rules.compiler import Program, compile_knowledge_base
-from engine.rules.model import KB_DIR, KnowledgeBase, load_knowledge_base
+from engine.rules.declarations import KB_DIR, KnowledgeBase
 from engine.tijd import add_duration
 
 ASSESSMENT_SCHEMA = Path(__file__).resolve().parent / "assessment.schema.json"
@@ -69,6 +70,8 @@ def open_referrals(scope: ProofNode | None) -> list[dict[str, Any]]:
 
 @dataclass
 class Assessment:
+    """The answer for one goal: the outcome, its proof, and what the answer shows beside it."""
+
     goal: str
     goal_label: str
     peildatum: date
@@ -123,6 +126,50 @@ class Assessment:
         }
 
 
+class _Models(Mapping):
+    """The derived nodes of each model of an engine: ALL, each goal, each form (`form_N`), in that
+    order. A model's nodes are worked out when it is first asked for: a cold `assess --goal` reads
+    one of them, and working out the sixty-odd takes longer than that whole assessment."""
+
+    INPUTS = ("fact", "quantity")  # known without asking the evaluator: in no model
+
+    def __init__(self, engine: Engine):
+        self.kb, self.program = engine.kb, engine.program
+        # what each model is of (no functions: an engine is pickled to worker processes)
+        self.of: dict[str, tuple[str, str]] = {goal: ("goal", goal) for goal in engine.kb.goals}
+        self.of.update((f"form_{number}", ("form", number)) for number in engine.kb.forms)
+        self.made: dict[str, tuple[str, ...]] = {ALL: engine.derived}
+
+    def _roots(self, name: str) -> list[str]:
+        kind, key = self.of[name]  # KeyError: no such model
+        if kind == "form":
+            return self.program.fee_roots(key)
+        goal = self.kb.goals[key]
+        roots = [goal.conclusion] + ([goal.out_of_scope] if goal.out_of_scope else [])
+        return roots + [
+            r.conclusion
+            for r in self.kb.rules.values()
+            if r.kind in ("gevolg", "termijn") and r.conclusion and key in r.goals
+        ]
+
+    def __getitem__(self, name: str) -> tuple[str, ...]:
+        found = self.made.get(name)
+        if found is None:
+            roots = self._roots(name)
+            nodes = self.program.nodes
+            found = self.made[name] = tuple(
+                n for n in self.program.reachable(roots) if nodes[n].kind not in self.INPUTS and not nodes[n].view
+            )
+        return found
+
+    def __iter__(self) -> Iterator[str]:
+        yield ALL
+        yield from self.of
+
+    def __len__(self) -> int:
+        return 1 + len(self.of)
+
+
 class Engine:
     """A knowledge base compiled once, with the evaluator that answers for it.
 
@@ -135,6 +182,8 @@ class Engine:
 
     def __init__(self, kb_dir: Path = KB_DIR, evaluator: EvaluatorFactory | None = None, cache: bool = True):
         def build() -> tuple[KnowledgeBase, Program]:
+            from engine.rules.model import load_knowledge_base  # only where the cache has no answer
+
             kb = load_knowledge_base(kb_dir)
             return kb, compile_knowledge_base(kb)
 
@@ -147,37 +196,10 @@ class Engine:
         inputs = ("fact", "quantity")
         # inputs are known without asking the evaluator; a model holds what it derives
         self.derived = tuple(n for n, node in self.program.nodes.items() if node.kind not in inputs and not node.view)
-        models: dict[str, tuple[str, ...]] = {ALL: self.derived}
-        for goal in self.kb.goals.values():
-            roots = [goal.conclusion] + ([goal.out_of_scope] if goal.out_of_scope else [])
-            roots += [
-                r.conclusion
-                for r in self.kb.rules.values()
-                if r.kind in ("gevolg", "termijn") and r.conclusion and goal.id in r.goals
-            ]
-            models[goal.id] = tuple(
-                n
-                for n in self.program.reachable(roots)
-                if self.program.nodes[n].kind not in inputs and not self.program.nodes[n].view
-            )
-        for number in self.kb.forms:
-            roots = self.program.fee_roots(number)
-            models[f"form_{number}"] = tuple(
-                n
-                for n in self.program.reachable(roots)
-                if self.program.nodes[n].kind not in inputs and not self.program.nodes[n].view
-            )
-        self.models = models
+        self.models = _Models(self)
         self.base_predicates = sorted(set(self.kb.facts) | set(self.kb.quantities))
         self.input_names = engine_input_names(self.kb)
-        rules = list(self.kb.rules.values())
-        self._goal_rules = {
-            g: (
-                [r for r in rules if r.kind == "gevolg" and g in r.goals],
-                [r for r in rules if r.kind == "termijn" and g in r.goals],
-            )
-            for g in self.kb.goals
-        }
+        self._goal_rules: dict[str, tuple[list[Any], list[Any]]] = {}
         self.evaluator_factory: EvaluatorFactory = evaluator or SetwiseEvaluator
         self._evaluator: Any = None
         self._model_evaluators: dict[str, Any] = {}
@@ -259,8 +281,15 @@ class Engine:
         return builder
 
     def _consequences_and_terms(self, goal: str) -> tuple[list[Any], list[Any]]:
-        """A goal's consequence and term rules in declaration order."""
-        return self._goal_rules[goal]
+        """A goal's consequence and term rules in declaration order (found when first asked for)."""
+        found = self._goal_rules.get(goal)
+        if found is None:
+            rules = self.kb.rules.values()
+            found = self._goal_rules[goal] = (
+                [r for r in rules if r.kind == "gevolg" and goal in r.goals],
+                [r for r in rules if r.kind == "termijn" and goal in r.goals],
+            )
+        return found
 
     def assess_all(
         self, applicant: Applicant, peildatum: date, precedence: list[str] | None = None, goals: list[str] | None = None

@@ -34,7 +34,7 @@ from engine.answer.proof import ProofBuilder, open_disagreements, unknown_facts
 from engine.applicant.facts import Applicant
 from engine.errors import InputError, visible
 from engine.rules.compiler import FeeChoice, Program
-from engine.rules.model import FeeRule, KnowledgeBase
+from engine.rules.declarations import FeeRule, KnowledgeBase
 
 FEES_FORMAT = "verblijfsregels/fees"
 FEES_VERSION = 4  # 4: kb_version; `fees --goal` is one document with `forms`, also when the sources name none; 3: precedence.set_by and .declared; applied also by the declared precedence
@@ -60,6 +60,8 @@ def precedence_source_files(kb: KnowledgeBase) -> list[str]:
 
 @dataclass
 class SourceFee:
+    """What one source states a form costs in the applicant's situation, and which fee rules decide it."""
+
     source_file: str
     amount: int | None  # euro cents; None where no value is in force, or the source states several and not which
     decided_by: list[dict[str, Any]]  # the chain of fee rules from the base to the one that decided
@@ -97,6 +99,8 @@ class SourceFee:
 
 @dataclass
 class FeeAnswer:
+    """The fee of one form at a peildatum: per source, and the source followed where they differ."""
+
     form: str
     form_label: str
     peildatum: date

@@ -17,7 +17,7 @@ from engine import tijd
 from engine.errors import InputError
 from engine.evaluate.base import engine_value, holds
 from engine.rules.compiler import comparisons_of
-from engine.rules.model import All, Any_, Atom, Compare, Constraint, Expr, KnowledgeBase, Not, expr_names
+from engine.rules.declarations import All, Any_, Atom, Compare, Constraint, Expr, KnowledgeBase, Not, expr_names
 
 
 def kleene(expr: Expr, values: dict[str, Any]) -> bool | None:

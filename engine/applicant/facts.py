@@ -23,7 +23,7 @@ from engine import tijd
 from engine.applicant.constraints import check_constraints
 from engine.errors import InputError, escaped, is_name, visible
 from engine.rules.cache import cached_code
-from engine.rules.model import PEILDATUM, KnowledgeBase, date_order, period_messages, period_not_before
+from engine.rules.declarations import PEILDATUM, KnowledgeBase, date_order, period_messages, period_not_before
 
 SCHEMA_ID = "https://verblijfsregels.nl/schema/aanvrager-1.json"
 
@@ -425,7 +425,7 @@ def _date_checks(
 ]:
     """The vocabulary's order of dates as checks, in the order they are made: first the orders with
     their own `melding` (facts, then permit-period fields), then the others (`niet_voor` followed
-    through, engine.rules.model.date_order, nearest declared dates first).
+    through, engine.rules.declarations.date_order, nearest declared dates first).
 
     Facts: (date, earlier date, message); periods: (permit fact, field, earlier date, message).
     Built once per knowledge base and kept on it, like _sorted_quantities.

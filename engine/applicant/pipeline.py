@@ -12,7 +12,7 @@ from datetime import date
 from typing import Any, Collection
 
 from engine.applicant.facts import Applicant, check_against_peildatum, parse_applicant, quantity_values
-from engine.rules.model import KnowledgeBase
+from engine.rules.declarations import KnowledgeBase
 
 Inputs = dict[str, Any]  # an applicant's facts with the quantities at the peildatum (dates as dates)
 

@@ -38,7 +38,7 @@ from engine.checks.audit_space import AtomSpace, DateLibrary, situation
 from engine.errors import VerblijfsregelsError
 from engine.evaluate.symbolic import SymbolicValues, all_of, any_of
 from engine.rules.compiler import Program
-from engine.rules.model import KnowledgeBase
+from engine.rules.model import KnowledgeBase, declaration_fields
 
 DIFF_FORMAT = "verblijfsregels/audit-diff"
 DIFF_VERSION = 2  # 2: kb_versions, the rule-base version of the before and of the after
@@ -125,8 +125,9 @@ IGNORED_FIELDS = {"file", "where"}
 
 
 def _fields(item: Any) -> dict[str, Any]:
-    if dataclasses.is_dataclass(item):
-        return {f.name: getattr(item, f.name) for f in dataclasses.fields(item) if f.name not in IGNORED_FIELDS}
+    names = declaration_fields(item)
+    if names is not None:
+        return {n: getattr(item, n) for n in names if n not in IGNORED_FIELDS}
     return {"value": item}
 
 

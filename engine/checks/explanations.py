@@ -10,24 +10,21 @@ explanation anew (or fixes the rule). A new defect under an old key therefore ne
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 from datetime import date
 from typing import Any
 
-from engine.rules.model import AuditNote, KnowledgeBase
+from engine.rules.model import AuditNote, KnowledgeBase, declaration_fields
 
 # how a declaration is placed, not what it says: moving a rule to another file or line keeps its fingerprint
 _PLACEMENT = {"file", "line", "lines", "where", "audit"}
 
 
 def _plain(value: Any) -> Any:
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {
-            "_": type(value).__name__,
-            **{f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value) if f.name not in _PLACEMENT},
-        }
+    names = declaration_fields(value)
+    if names is not None:
+        return {"_": type(value).__name__, **{n: _plain(getattr(value, n)) for n in names if n not in _PLACEMENT}}
     if isinstance(value, dict):
         return {str(k): _plain(v) for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))}
     if isinstance(value, (list, tuple)):

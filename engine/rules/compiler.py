@@ -23,21 +23,21 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Sequence
 
-from engine.rules.model import COMPARATORS, All, Any_, Atom, Compare, Expr, KnowledgeBase, Not, Source
+from msgspec import Struct
+
+from engine.rules.declarations import COMPARATORS, All, Any_, Atom, Compare, Expr, KnowledgeBase, Not, Source
 
 NEGATED = {">=": "<", ">": "<=", "<=": ">", "<": ">=", "==": "!=", "in": "not in"}
 
 
-@dataclass(frozen=True)
-class Lit:
+class Lit(Struct, frozen=True):
     """`predicate(Applicant, value)`"""
 
     predicate: str
     value: bool
 
 
-@dataclass(frozen=True)
-class Cmp:
+class Cmp(Struct, frozen=True):
     """`predicate(Applicant, N) & (N operator constant)`"""
 
     predicate: str
@@ -45,8 +45,7 @@ class Cmp:
     constant: Any
 
 
-@dataclass(frozen=True)
-class Absent:
+class Absent(Struct, frozen=True):
     """`predicate(Applicant, value)` is not derived (negation as failure). Only the fee choice
     reads it, from above everything it reads: the program stays stratified."""
 
@@ -54,15 +53,13 @@ class Absent:
     value: bool
 
 
-@dataclass(frozen=True)
-class Clause:
+class Clause(Struct, frozen=True):
     head: str
     value: bool
     body: tuple[Lit | Cmp | Absent, ...]
 
 
-@dataclass(frozen=True)
-class FeeChoice:
+class FeeChoice(Struct, frozen=True):
     """The compiled nodes that say whether a fee rule decides its source's amount for a form.
 
     Each source states a tree of fee rules per form: a base amount and exceptions that override
@@ -101,6 +98,8 @@ class FeeChoice:
 
 @dataclass
 class Node:
+    """One node of the graph the proofs walk (a fact, a comparison, a connective, a rule), with its children."""
+
     id: str
     kind: str  # fact quantity compare not all any consent rule exception conclusion consensus
     label: str
@@ -117,6 +116,8 @@ class Node:
 
 @dataclass
 class Program:
+    """The clauses every evaluator runs, with the node graph that mirrors them one to one."""
+
     clauses: list[Clause]
     nodes: dict[str, Node]
     fee_nodes: dict[str, str] = field(default_factory=dict)  # fee rule id -> node of "applies when"

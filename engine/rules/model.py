@@ -1,182 +1,89 @@
-"""The rule model: declarations read from `kb/` and checked before anything is compiled.
+"""The rule model: the declarations of `kb/` read from YAML (engine.rules.declarations) and
+checked before anything is compiled; every mistake in a rule base is refused here, with where it is.
 
-Every rule is declared once, as data; evaluation, proofs, why-not answers and listings are all
-derived from these objects. Nothing here knows about pyDatalog.
+The declarations' names can be imported from here as well. What a cold command imports is kept
+to engine.rules.declarations: a command answering from the cache (engine.rules.cache) never
+reads YAML rules, so it neither imports this module nor pays for its checks.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Sequence, Union
+from typing import Any
 
 import yaml
 
 from engine.errors import KnowledgeBaseError
 from engine.graph import graph_of, strongly_connected
-
-# the rule base of this program; every command reads another with --kb DIR
-KB_DIR = Path(__file__).resolve().parents[2] / "kb"
+from engine.rules.declarations import (  # noqa: F401 - also this module's names, as before the split
+    ASSUMPTION_FILE,
+    AUDIT_KINDS,
+    COMPARATORS,
+    DURATION_UNITS,
+    FACT_TYPES,
+    KB_DIR,
+    PEILDATUM,
+    AcknowledgedDisagreement,
+    All,
+    Any_,
+    Assumption,
+    Atom,
+    AuditNote,
+    Compare,
+    Constraint,
+    Disagreement,
+    Expr,
+    Fact,
+    FeePrecedence,
+    FeeRange,
+    FeeRule,
+    Form,
+    Goal,
+    GoalAssumption,
+    KnowledgeBase,
+    Not,
+    Parameter,
+    ParameterValue,
+    Quantity,
+    Reason,
+    Rule,
+    Source,
+    SourcePage,
+    SourcePrecedence,
+    date_order,
+    declaration_fields,
+    dependency_edges,
+    expr_names,
+    fact_with_role,
+    period_messages,
+    period_not_before,
+    requires,
+)
 
 INVENTORY_ROW = re.compile(r"^[A-G][0-9]+$")
-DURATION_UNITS = ("dagen", "weken", "maanden", "jaren")
 RULE_ID = re.compile(r"^[A-G][0-9]*(\.[a-z0-9_]+)?$|^[A-G][0-9]+(\+[A-G][0-9]+)+$")
+NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 # An assumption (`aanname`) is a declaration the seeds do not state: it names no inventory row.
 ASSUMPTION_ID = re.compile(r"^aanname\.[a-z0-9_]+$")
-ASSUMPTION_FILE = "aanname"  # Rule.source.file of an assumption: never a seed file
-NAME = re.compile(r"^[a-z][a-z0-9_]*$")
-FACT_TYPES = ("bool", "datum", "tekst", "keuze", "bedrag", "vergunningen")
-COMPARATORS = {
-    "minstens": ">=",
-    "meer_dan": ">",
-    "hoogstens": "<=",
-    "minder_dan": "<",
-    "is": "==",
-    "in": "in",
-}
 
 
-# -- expressions ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Atom:
-    name: str
-
-
-@dataclass(frozen=True)
-class Not:
-    operand: "Expr"
-
-
-@dataclass(frozen=True)
-class All:
-    operands: tuple["Expr", ...]
-
-
-@dataclass(frozen=True)
-class Any_:
-    operands: tuple["Expr", ...]
-
-
-@dataclass(frozen=True)
-class Compare:
-    name: str
-    comparator: str  # a key of COMPARATORS
-    value: Any
-
-
-Expr = Union[Atom, Not, All, Any_, Compare]
-
-
-# -- declarations -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Source:
-    file: str
-    quote: str
-
-
-@dataclass(frozen=True)
-class SourcePage:
-    """A source file as a reader knows it: the title of its page, and who publishes it where the
-    knowledge base knows (section `bronnen`, kb/bronnen.yaml)."""
-
-    file: str
-    title: str
-    publisher: str = ""
-
-
-@dataclass(frozen=True)
-class Assumption:
-    """What a declaration rests on when no seed states it: a legal basis and why it is needed.
-
-    Declared as `aanname: {grondslag, reden}` instead of `bron`; proofs show it as an assumption,
-    never as a quote, and `verblijfsregels audit` lists every one."""
-
-    basis: str  # e.g. "art. 1:233 BW"
-    reason: str  # why the seeds need it (they use a word without defining it, ...)
-
-
-@dataclass(frozen=True)
-class Fact:
-    name: str
-    type: str
-    label: str
-    question: str
-    changeable: bool
-    open_norm: bool = False
-    values: tuple[str, ...] = ()
-    not_before: tuple[str, ...] = ()  # `niet_voor`: date facts this date cannot precede
-    messages: tuple[tuple[str, str], ...] = ()  # `melding`: (fact of not_before, refusal text)
-    not_after: tuple[str, ...] = ()  # `niet_na`: PEILDATUM when this date cannot lie after it
-    role: str | None = None  # `rol`: what the strategies and the caseload generator read it as
-
-
-@dataclass(frozen=True)
-class Quantity:
-    name: str
-    type: str  # getal | bool
-    label: str
-    function: str
-    inputs: tuple[str, ...]
-    parameters: tuple[tuple[str, Any], ...] = ()
-    unit: str = ""
-    rule_id: str | None = None
-    source: Source | None = None
-
-
-@dataclass(frozen=True)
-class Rule:
-    id: str
-    label: str
-    source: Source
-    conclusion: str | None = None
-    conditions: Expr | None = None
-    exception_to: str | None = None
-    applies_when: Expr | None = None
-    kind: str = "regel"  # regel | uitzondering | gevolg
-    goals: tuple[str, ...] = ()
-    explanation: str = ""
-    reference: str = ""
-    file: str = ""
-    valid_from: date | None = None  # a rule with a period holds only for peildata inside it
-    valid_until: date | None = None  # exclusive
-    start: str | None = None  # a term (soort: termijn) runs from this date fact or quantity ...
-    duration: tuple[str, int] | None = None  # ... for this long: ("dagen" | "weken" | "maanden" | "jaren", n)
-    covers: tuple[str, ...] = ()  # further inventory rows this declaration encodes
-    form: str | None = None  # the application form a consequence points to
-    audit: "AuditNote | None" = None  # a finding of the audit this rule is known to give, with why
-    # set for a declaration no seed states (`aanname` instead of `bron`); its `source` is then
-    # Source(ASSUMPTION_FILE, basis); proofs, `rules` and the audit show the assumption instead
-    assumption: Assumption | None = None
-
-
-@dataclass(frozen=True)
-class Disagreement:
-    id: str
-    label: str
-    conclusion: str
-    rule_ids: tuple[str, ...]
-    explanation: str
-
-
-@dataclass(frozen=True)
-class AcknowledgedDisagreement:
-    """What two sources really disagree on, found by the audit across rows or forms and declared
-    (`erkende_bronverschillen`): the findings it covers, by key, and a quote from each source. It
-    changes no answer (a `bronverschil` joining two rules does that); the audit lists its findings
-    as declared information instead of a warning."""
-
-    id: str
-    label: str
-    findings: tuple[str, ...]
-    sources: tuple[Source, ...]
-    explanation: str
-    where: str
+def _note_dates(raw: Any, where: str) -> tuple[date | None, date | None]:
+    """`peildata: {vanaf: D, tot: D}` of an audit explanation (either may be left out)."""
+    if raw is None:
+        return None, None
+    if not isinstance(raw, dict) or not raw or set(raw) - {"vanaf", "tot"}:
+        raise KnowledgeBaseError(f"{where}: 'peildata' heeft 'vanaf' en/of 'tot' (datums)")
+    got = []
+    for key in ("vanaf", "tot"):
+        value = raw.get(key)
+        if value is not None and (not isinstance(value, date) or isinstance(value, datetime)):
+            raise KnowledgeBaseError(f"{where}: peildata '{key}' is een datum (JJJJ-MM-DD)")
+        got.append(value)
+    if got[0] and got[1] and got[0] >= got[1]:
+        raise KnowledgeBaseError(f"{where}: peildata 'vanaf' ligt niet vóór 'tot'")
+    return got[0], got[1]
 
 
 def _acknowledged(raw: Any, path: Path) -> AcknowledgedDisagreement:
@@ -208,309 +115,6 @@ def _acknowledged(raw: Any, path: Path) -> AcknowledgedDisagreement:
     if not explanation or not str(raw["label"] or "").strip():
         raise KnowledgeBaseError(f"{where}: noem 'label' en 'toelichting'")
     return AcknowledgedDisagreement(did, " ".join(str(raw["label"]).split()), tuple(keys), sources, explanation, where)
-
-
-@dataclass(frozen=True)
-class SourcePrecedence:
-    """Where sources disagree, which goes first (`voorrang`): declared once, with its reason and the
-    quotes it rests on. `first` goes before every file in `after`."""
-
-    id: str
-    first: str
-    after: tuple[str, ...]
-    reason: str
-    sources: tuple[Source, ...]
-    file: str = ""
-
-
-@dataclass(frozen=True)
-class Form:
-    number: str
-    label: str
-    source: Source
-
-
-@dataclass(frozen=True)
-class ParameterValue:
-    valid_from: date | None  # None: the source is undated; the value holds until a dated one
-    value: int  # euro cents
-    source: Source
-
-
-@dataclass(frozen=True)
-class Parameter:
-    name: str
-    label: str
-    values: tuple[ParameterValue, ...]
-
-    def at(self, peildatum: date) -> ParameterValue | None:
-        """The value in force on the peildatum: the latest one that started on or before it."""
-        candidates = [v for v in self.values if v.valid_from is None or v.valid_from <= peildatum]
-        if not candidates:
-            return None
-        return max(candidates, key=lambda v: v.valid_from or date.min)
-
-
-@dataclass(frozen=True)
-class Reason:
-    """Why the knowledge base settles something the sources leave open, with where that is written."""
-
-    text: str
-    source: Source
-
-
-@dataclass(frozen=True)
-class FeePrecedence:
-    """A fee exception that goes before sibling exceptions of the same source (`gaat_voor`)."""
-
-    over: tuple[str, ...]
-    reason: Reason
-
-
-@dataclass(frozen=True)
-class FeeRule:
-    """One amount for one form according to one source; exceptions override the rule they name.
-
-    Two sibling exceptions that both apply with different amounts leave the source's amount open,
-    unless one declares `gaat_voor` over the other with a cited reason.
-    """
-
-    id: str
-    form: str
-    label: str
-    source: Source
-    parameter: str
-    applies_when: Expr | None = None
-    exception_to: str | None = None
-    explanation: str = ""
-    file: str = ""
-    covers: tuple[str, ...] = ()
-    audit: "AuditNote | None" = None
-    precedence: FeePrecedence | None = None
-
-
-@dataclass(frozen=True)
-class FeeRange:
-    id: str
-    label: str
-    minimum: int
-    maximum: int
-    source: Source
-    outdated: Reason | None = None  # `verouderd`: the stated amounts go before this range, and why
-
-
-@dataclass(frozen=True)
-class GoalAssumption:
-    """What applying for a goal says about the application (`aanvraag_voor_doel`): a fact's value.
-
-    Used where the question is asked for one of `goals` and the applicant left `fact` unknown;
-    a value the applicant gave is never overridden.
-    """
-
-    id: str
-    goals: tuple[str, ...]
-    fact: str
-    value: Any
-    source: Source
-    explanation: str = ""
-
-
-@dataclass(frozen=True)
-class Goal:
-    id: str
-    label: str
-    conclusion: str
-    out_of_scope: str | None
-    # `geldt_voor_elk_doel`: this goal's conclusion is the general conditions every other goal reads
-    # (004: every temporary permit), with the sentence that says so
-    every_goal_reads: Source | None = None
-    # `zonder_algemene_voorwaarden`: why this goal's routes do not read those general conditions
-    without_general_conditions: Reason | None = None
-
-
-# Kinds of audit finding (`verblijfsregels audit`); a finding's key is "<kind>/<ids...>".
-AUDIT_KINDS = (
-    "tegenstrijdig",
-    "leemte",
-    "dood",
-    "nooit_van_toepassing",
-    "altijd_opzij",
-    "overschaduwd",
-    "overbodig",
-    "bronverschil",
-    "vervallen",
-    "nog_niet_geldig",
-    "parameter_overlap",
-    "parameter_gat",
-    "ongebruikt",
-    "laadfout",
-    "kringloop",
-    "vergelijking",
-    "verklaring_zonder_bevinding",
-    "aanname",
-    "citaat",
-    "bedrag",
-)
-
-
-@dataclass(frozen=True)
-class AuditNote:
-    """A finding the audit gives that is known and explained: it is listed as explained.
-
-    It names exactly one finding key (no patterns: a pattern would absorb a future defect) and is
-    pinned to the content of the declarations involved (`vingerafdruk`, engine.checks.explanations):
-    when they change, it no longer explains and the finding shows again with the old reason.
-    Each says why (`reden`), the quote that rests on (`bron`) and when (`datum`); `where` says
-    where it was declared.
-    A finding that only occurs at some peildata (a rule that has ended, or not yet begun) is
-    explained for those: `peildata: {vanaf, tot}` (from inclusive, until exclusive, like
-    `geldig_van`/`geldig_tot`). At another peildatum the note neither explains nor is missed.
-    """
-
-    patterns: tuple[str, ...]  # exactly one finding key (the name is kept for the readers of old reports)
-    reason: str
-    where: str
-    from_: date | None = None
-    until: date | None = None
-    source: Source | None = None  # the quote the reason rests on (`bron`)
-    written: date | None = None  # when the explanation was written (`datum`)
-    fingerprint: str = ""  # `vingerafdruk`: the content of the declarations it was written for
-
-    @property
-    def key(self) -> str:
-        return self.patterns[0]
-
-    def covers(self, peildatum: date) -> bool:
-        return (self.from_ is None or self.from_ <= peildatum) and (self.until is None or peildatum < self.until)
-
-    def dates(self) -> str:
-        """The peildata it covers, in Dutch ('' for all)."""
-        if self.from_ and self.until:
-            return f"peildata van {self.from_.isoformat()} tot {self.until.isoformat()}"
-        if self.from_:
-            return f"peildata vanaf {self.from_.isoformat()}"
-        if self.until:
-            return f"peildata vóór {self.until.isoformat()}"
-        return ""
-
-
-def _note_dates(raw: Any, where: str) -> tuple[date | None, date | None]:
-    """`peildata: {vanaf: D, tot: D}` of an audit explanation (either may be left out)."""
-    if raw is None:
-        return None, None
-    if not isinstance(raw, dict) or not raw or set(raw) - {"vanaf", "tot"}:
-        raise KnowledgeBaseError(f"{where}: 'peildata' heeft 'vanaf' en/of 'tot' (datums)")
-    got = []
-    for key in ("vanaf", "tot"):
-        value = raw.get(key)
-        if value is not None and (not isinstance(value, date) or isinstance(value, datetime)):
-            raise KnowledgeBaseError(f"{where}: peildata '{key}' is een datum (JJJJ-MM-DD)")
-        got.append(value)
-    if got[0] and got[1] and got[0] >= got[1]:
-        raise KnowledgeBaseError(f"{where}: peildata 'vanaf' ligt niet vóór 'tot'")
-    return got[0], got[1]
-
-
-@dataclass(frozen=True)
-class Constraint:
-    """A combination of facts that cannot hold together (`beperkingen`): a situation, not a
-    condition for a permit. Either `impossible`, an expression over facts and quantities that no
-    applicant makes true (read in Kleene's logic: unknown facts never break it), or `period`,
-    (later field, earlier field) of one permit period: the first lies after the second.
-
-    The loader refuses an applicant that breaks one (engine.applicant.constraints), the
-    strategies and the caseload generator never make one, the interview does not ask what one
-    settles and the audit searches only the situations that break none."""
-
-    id: str
-    label: str
-    reason: str
-    file: str
-    source: Source | None = None
-    impossible: Expr | None = None
-    period: tuple[str, str] | None = None
-
-
-@dataclass
-class KnowledgeBase:
-    facts: dict[str, Fact]
-    period_fields: dict[str, dict[str, str]]
-    quantities: dict[str, Quantity]
-    rules: dict[str, Rule]
-    disagreements: dict[str, Disagreement]
-    goals: dict[str, Goal]
-    forms: dict[str, Form] = field(default_factory=dict)
-    parameters: dict[str, Parameter] = field(default_factory=dict)
-    fee_rules: dict[str, FeeRule] = field(default_factory=dict)
-    fee_ranges: dict[str, FeeRange] = field(default_factory=dict)
-    audit_notes: list[AuditNote] = field(default_factory=list)  # section `audit` of any file
-    goal_assumptions: dict[str, GoalAssumption] = field(default_factory=dict)  # section `aanvraag_voor_doel`
-    precedences: dict[str, SourcePrecedence] = field(default_factory=dict)  # section `voorrang`
-    acknowledged: list[AcknowledgedDisagreement] = field(default_factory=list)  # `erkende_bronverschillen`
-    constraints: dict[str, Constraint] = field(default_factory=dict)  # section `beperkingen`
-    sources: dict[str, SourcePage] = field(default_factory=dict)  # section `bronnen`, by file name
-    # the rule-base version every JSON answer carries: engine.rules.cache.content_key, set by Engine
-    version: str = ""
-    # the directory it was read from, whose en.yaml has its English text (explain.lang): set by
-    # load_knowledge_base, and by Engine for a base read back from the cache (the same content)
-    directory: Path | None = field(default=None, compare=False)
-    # derived indexes, filled by `index()`
-    rules_for: dict[str, list[str]] = field(default_factory=dict)
-    exceptions_of: dict[str, list[str]] = field(default_factory=dict)
-    disagreement_for: dict[str, str] = field(default_factory=dict)
-
-    def index(self) -> None:
-        self.rules_for = {}
-        self.exceptions_of = {}
-        for rule in self.rules.values():
-            if rule.exception_to:
-                self.exceptions_of.setdefault(rule.exception_to, []).append(rule.id)
-            elif rule.conclusion:
-                self.rules_for.setdefault(rule.conclusion, []).append(rule.id)
-        self.disagreement_for = {d.conclusion: d.id for d in self.disagreements.values()}
-
-    def declared_precedence(self, first: str, other: str) -> SourcePrecedence | None:
-        """The declaration that puts source file `first` before `other`, if any."""
-        return next((p for p in self.precedences.values() if p.first == first and other in p.after), None)
-
-    def governing(self, dis: Disagreement, order: Sequence[str] = ()) -> tuple[str, str, Any] | None:
-        """The rule of `dis` whose source goes first: (rule id, how, what), how `voorrang` with the
-        user's order (`--voorrang`, file names or three-digit numbers) where it names one of the
-        sources, else `kennisbank` with the declaration (`voorrang`) that puts that source before
-        every other; None where neither settles it (then the sources must agree)."""
-
-        def rank(file: str) -> int:
-            return next((i for i, p in enumerate(order) if file == p or file.split("_", 1)[0] == p), len(order))
-
-        files = {rid: self.rules[rid].source.file for rid in dis.rule_ids}
-        named = sorted((rank(f), rid) for rid, f in files.items() if rank(f) < len(order))
-        if named and (len(named) == 1 or named[0][0] < named[1][0]):
-            return named[0][1], "voorrang", list(order)
-        for rid, f in files.items():
-            found = [self.declared_precedence(f, o) for r, o in files.items() if r != rid]
-            if found and all(found):
-                return rid, "kennisbank", found[0]
-        return None
-
-    def conclusion_of(self, rule: Rule) -> str | None:
-        if rule.exception_to:
-            return self.rules[rule.exception_to].conclusion
-        return rule.conclusion
-
-    def derived_predicates(self) -> set[str]:
-        return set(self.rules_for) | set(self.disagreement_for)
-
-    def label_of(self, name: str) -> str:
-        if name in self.facts:
-            return self.facts[name].label
-        if name in self.quantities:
-            return self.quantities[name].label
-        if name in self.disagreement_for:
-            return self.disagreements[self.disagreement_for[name]].label
-        rules = self.rules_for.get(name, [])
-        if rules:
-            return self.rules[rules[0]].label
-        return name.replace("_", " ")
 
 
 # -- loading ----------------------------------------------------------------------------------
@@ -834,9 +438,6 @@ def _fact(name: str, raw: dict, where: str) -> Fact:
     )
 
 
-PEILDATUM = "peildatum"  # what `niet_na` names: the day an assessment is for
-
-
 def _messages(raw: dict, not_before: Any, where: str) -> tuple[tuple[str, str], ...]:
     """`melding`: a mapping from dates named in `niet_voor` to the text a refusal gives instead of
     the generic one."""
@@ -850,17 +451,6 @@ def _messages(raw: dict, not_before: Any, where: str) -> tuple[tuple[str, str], 
     ):
         raise KnowledgeBaseError(f"{where}: 'melding' is een mapping van een datumfeit uit 'niet_voor' naar een tekst")
     return tuple((k, " ".join(v.split())) for k, v in messages.items())
-
-
-def period_not_before(spec: dict[str, Any]) -> tuple[str, ...]:
-    """The `niet_voor` of a permit-period field: the date facts it cannot precede."""
-    declared = spec.get("niet_voor") or ()
-    return (declared,) if isinstance(declared, str) else tuple(declared)
-
-
-def period_messages(spec: dict[str, Any]) -> dict[str, str]:
-    """The `melding` of a permit-period field, as `_messages` reads it for a fact."""
-    return {k: " ".join(v.split()) for k, v in (spec.get("melding") or {}).items()}
 
 
 def _quantity(name: str, raw: dict, where: str) -> Quantity:
@@ -1042,32 +632,6 @@ def _goal(gid: str, raw: Any, where: str) -> Goal:
             "'zonder_algemene_voorwaarden'"
         )
     return Goal(gid, raw["label"], raw["conclusie"], raw.get("buiten_bereik"), every, without)
-
-
-def requires(kb: KnowledgeBase, expr: Expr | None, target: str, _seen: frozenset[str] = frozenset()) -> bool:
-    """Whether `expr` can only hold where `target` holds, read from the declarations: `target` is
-    one of its conditions (in an `alle`, in every alternative of an `een_van`), or a conclusion
-    every rule of which requires it (a source disagreement: one of its sources does). Exceptions,
-    which set a rule aside, are not followed."""
-    if expr is None:
-        return False
-    if isinstance(expr, Atom):
-        name = expr.name
-        if name == target:
-            return True
-        if name in _seen:
-            return False
-        seen = _seen | {name}
-        if name in kb.disagreement_for:
-            rule_ids = kb.disagreements[kb.disagreement_for[name]].rule_ids
-            return any(requires(kb, Atom(kb.rules[r].conclusion), target, seen) for r in rule_ids if r in kb.rules)
-        routes = kb.rules_for.get(name, [])
-        return bool(routes) and all(requires(kb, kb.rules[r].conditions, target, seen) for r in routes)
-    if isinstance(expr, All):
-        return any(requires(kb, op, target, _seen) for op in expr.operands)
-    if isinstance(expr, Any_):
-        return all(requires(kb, op, target, _seen) for op in expr.operands)
-    return False  # `niet`, a comparison
 
 
 def _check_general_conditions(kb: KnowledgeBase) -> None:
@@ -1410,88 +974,6 @@ def _check_periods_and_roles(
             if role in roles:
                 raise KnowledgeBaseError(f"{origin[('feit', name)]} [{name}]: rol '{role}' hoort al bij {roles[role]}")
             roles[role] = name
-
-
-def fact_with_role(kb: KnowledgeBase, role: str) -> str | None:
-    """The fact that declares `rol: <role>`, or None."""
-    roles = kb.__dict__.get("_roles")
-    if roles is None:  # kept on the knowledge base, like date_order
-        roles = {f.role: name for name, f in kb.facts.items() if f.role is not None}
-        object.__setattr__(kb, "_roles", roles)
-    return roles.get(role)
-
-
-def date_order(kb: KnowledgeBase) -> dict[str, tuple[str, ...]]:
-    """Per date fact, every date fact it cannot precede (its `niet_voor`, followed through), the
-    nearest first; the date facts in an order where each comes after those it cannot precede
-    (ties by name). Applicant validation, the strategies and the caseload read the order here."""
-    cached = kb.__dict__.get("_date_order")
-    if cached is not None:
-        return cached
-    dates = sorted(n for n, f in kb.facts.items() if f.type == "datum")
-    before: dict[str, tuple[str, ...]] = {}
-
-    def earlier(name: str) -> tuple[str, ...]:
-        if name not in before:
-            out: list[str] = list(kb.facts[name].not_before)
-            for other in kb.facts[name].not_before:
-                out += [n for n in earlier(other) if n not in out]
-            before[name] = tuple(out)
-        return before[name]
-
-    ordered: dict[str, tuple[str, ...]] = {}
-    remaining = list(dates)
-    while remaining:  # no cycle: the loader refused it
-        ready = [n for n in remaining if all(o in ordered for o in earlier(n))]
-        for name in ready:
-            ordered[name] = earlier(name)
-        remaining = [n for n in remaining if n not in ordered]
-    object.__setattr__(kb, "_date_order", ordered)
-    return ordered
-
-
-def expr_names(expr: Expr | None) -> list[tuple[str, bool]]:
-    """(name, positive) for every name an expression reads; `positive` is False under a `niet`."""
-    out: list[tuple[str, bool]] = []
-
-    def walk(e: Expr | None, positive: bool) -> None:
-        if e is None:
-            return
-        if isinstance(e, Atom):
-            out.append((e.name, positive))
-        elif isinstance(e, Compare):
-            out.append((e.name, positive))
-        elif isinstance(e, Not):
-            walk(e.operand, not positive)
-        else:
-            for op in e.operands:
-                walk(op, positive)
-
-    walk(expr, True)
-    return out
-
-
-def dependency_edges(kb: KnowledgeBase) -> list[tuple[str, str, bool]]:
-    """(head, body predicate, positive) for every dependency the declarations create.
-
-    An exception overrides its rule: the rule's conclusion holds only where the exception does
-    not apply, so the exception's applicability is a negative dependency.
-    """
-    edges: list[tuple[str, str, bool]] = []
-    for rule in kb.rules.values():
-        head = kb.conclusion_of(rule)
-        if head is None:
-            continue
-        for name, positive in expr_names(rule.conditions):
-            edges.append((head, name, positive))
-        for name, _ in expr_names(rule.applies_when):
-            edges.append((head, name, False))
-    for dis in kb.disagreements.values():
-        for rid in dis.rule_ids:
-            rule = kb.rules[rid]
-            for name, positive in expr_names(rule.conditions):
-                edges.append((dis.conclusion, name, positive))
-    return edges
 
 
 def check_knowledge_base(kb: KnowledgeBase) -> None:
