@@ -160,21 +160,21 @@ def _assumption_reason(rule: Any, reason: str | None) -> Any:
 
 
 def _reason_text(reason: Any, text: str | None) -> Any:
-    return dataclasses.replace(reason, text=text) if text and reason is not None else reason
+    return structs.replace(reason, text=text) if text and reason is not None else reason
 
 
 def _fee_precedence_reason(fee: Any, text: str | None) -> Any:
     if not text or fee.precedence is None:
         return fee
-    return dataclasses.replace(
-        fee, precedence=dataclasses.replace(fee.precedence, reason=_reason_text(fee.precedence.reason, text))
+    return structs.replace(
+        fee, precedence=structs.replace(fee.precedence, reason=_reason_text(fee.precedence.reason, text))
     )
 
 
 def _outdated_reason(fee_range: Any, text: str | None) -> Any:
     if not text or fee_range.outdated is None:
         return fee_range
-    return dataclasses.replace(fee_range, outdated=_reason_text(fee_range.outdated, text))
+    return structs.replace(fee_range, outdated=_reason_text(fee_range.outdated, text))
 
 
 def rule_explanation(rule: Any) -> str:
