@@ -24,7 +24,7 @@ from engine.answer.assess import Engine
 from engine.answer.batch import CaseloadEvaluator, Row, RowFormat, fee_text
 from engine.applicant.facts import load_applicant_file
 from engine.checks.caseload import caseload
-from engine.evaluate.setwise import SetwiseEvaluator, _bits
+from engine.evaluate.setwise import SetwiseEvaluator, bitmask
 
 PEILDATUM = date(2026, 11, 23)
 BASES = Path(__file__).resolve().parent / "scenarios" / "basis"
@@ -48,7 +48,7 @@ GROUPS = sorted(EVALUATOR.implied_groups)
 def test_a_bitmask_of_indices_is_the_sum_of_their_powers_of_two_however_many_and_however_passed(data, size):
     indices = sorted(data.draw(st.sets(st.integers(0, size - 1))) if size else set())
     expected = sum(1 << i for i in indices)
-    assert _bits(indices, size) == _bits(iter(indices), size) == expected
+    assert bitmask(indices, size) == bitmask(iter(indices), size) == expected
 
 
 def nonzero(masks: dict) -> dict:

@@ -43,7 +43,7 @@ from engine.applicant.facts import (
 )
 from engine.applicant.pipeline import evaluator_inputs
 from engine.errors import InputError, escaped, is_name, visible
-from engine.evaluate.setwise import SetwiseEvaluator, _bits
+from engine.evaluate.setwise import SetwiseEvaluator, bitmask
 
 CHUNK = 2000
 # A row holds one applicant, so it gets the limit of an applicant file (in characters); a longer
@@ -520,7 +520,7 @@ class CaseloadEvaluator:
                 filled = []
                 for fact, value in facts:
                     if fact not in open_masks:
-                        open_masks[fact] = _bits(
+                        open_masks[fact] = bitmask(
                             (k for k, (_, a) in enumerate(applicants) if a.values.get(fact) is None), len(applicants)
                         )
                     filled.append((fact, value, open_masks[fact]))

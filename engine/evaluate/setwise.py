@@ -24,7 +24,7 @@ from engine.rules.compiler import Absent, Clause, Cmp, Lit, Program
 _MISSING = object()  # no such input (None is a value a comparison could still read)
 
 
-def _bits(indices: Sequence[int] | Iterable[int], size: int) -> int:
+def bitmask(indices: Sequence[int] | Iterable[int], size: int) -> int:
     """The bitmask of applicant indices (each below `size`)."""
     if not isinstance(indices, Sequence) or len(indices) * 16 < size:
         buffer = bytearray((size + 7) // 8)
@@ -263,7 +263,7 @@ class SetwiseProgram:
         return self._derive_masks(values.size, masks)
 
     def _derive(self, size: int, hits: dict[Any, list[int]]) -> ChunkValues:
-        return self._derive_masks(size, {key: _bits(indices, size) for key, indices in hits.items()})
+        return self._derive_masks(size, {key: bitmask(indices, size) for key, indices in hits.items()})
 
     def _derive_masks(self, size: int, base: dict[Any, int]) -> ChunkValues:
         masks = dict(base)
