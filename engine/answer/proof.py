@@ -52,7 +52,7 @@ class ProofNode:
             static = self.static
             if static is not None and detail is static.detail and static.json_detail is not None:
                 # the program's own detail, unchanged: its JSON was written once
-                out["detail"] = dict(static.json_detail)
+                out["detail"] = static.json_detail.copy()
             else:
                 out["detail"] = {k: _json_value(v) for k, v in sorted(detail.items())}
         out["children"] = [c.to_json() for c in self.children]
@@ -249,10 +249,13 @@ class ProofBuilder:
 
     def _build(self, nid: str) -> ProofNode:
         node = self.nodes[nid]
-        v = self.value(nid)
         kind = node.kind
         if kind == "fact":
-            return self._make(node, v, [])
+            s = self._static[nid]
+            return ProofNode(
+                nid, kind, s.label, self.inputs.get(nid), s.rule_id, s.source, s.explanation, s.detail, [], s
+            )
+        v = self.value(nid)
         if kind == "quantity":
             return self._make(node, v, [self._make(self.nodes[i], self.inputs.get(i), []) for i in node.children])
         if kind == "compare":
