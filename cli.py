@@ -401,11 +401,11 @@ peildatum_option = click.option(
 def _precedence(voorrang: str | None) -> list[str]:
     """The sources --voorrang names, in order; a name that is no source of the fees or of a source
     disagreement is refused."""
-    from engine.answer.payloads import precedence
-
     names = [p.strip() for p in (voorrang or "").split(",") if p.strip()]
     if not names:
         return []
+    from engine.answer.payloads import precedence
+
     try:
         return precedence(_engine().kb, names, "--voorrang")
     except VerblijfsregelsError as exc:

@@ -469,6 +469,8 @@ def _env(lang: str) -> Environment:
 
 def _in(lang: str, kb: Any) -> Any:
     """The knowledge base whose labels and questions are in `lang` (kb itself for Dutch)."""
+    if lang == "nl":
+        return kb  # without importing explain.lang, which reads en.yaml
     from explain.lang import localized
 
     return localized(kb, lang)

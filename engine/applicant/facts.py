@@ -7,7 +7,6 @@ with the field named.
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import inspect
 import json
@@ -296,7 +295,9 @@ def name_kind(key: Any) -> str:
 
 def unknown_name(name: str, allowed: list[str], what: str, schema_words: str = "alle feiten") -> str:
     """The message for a name that is a name (is_name) but not one of `allowed`."""
-    close = difflib.get_close_matches(name, allowed, n=1)
+    from difflib import get_close_matches  # only for a refusal: not on the way of a good file
+
+    close = get_close_matches(name, allowed, n=1)
     hint = f"bedoelt u '{close[0]}'? " if close else ""
     return f"onbekend {what}; {hint}{allowed_names(allowed, schema_words)}"
 
