@@ -26,7 +26,8 @@ _MISSING = object()  # no such input (None is a value a comparison could still r
 
 def bitmask(indices: Sequence[int] | Iterable[int], size: int) -> int:
     """The bitmask of applicant indices (each below `size`)."""
-    if not isinstance(indices, Sequence) or len(indices) * 16 < size:
+    # concrete types, not the Sequence ABC: its isinstance check costs more than a small mask
+    if not isinstance(indices, (list, tuple, range)) or len(indices) * 16 < size:
         buffer = bytearray((size + 7) // 8)
         for i in indices:
             buffer[i >> 3] |= 1 << (i & 7)
