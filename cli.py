@@ -1184,7 +1184,8 @@ def batch(
     goals = tuple(sorted(set().union(*(kb.goals for kb in kbs))))
     fee_goals = tuple(sorted(set().union(*map(goals_with_fees, kbs))))
     suffixes = ("",) if len(runs) == 1 else ("_a", "_b")
-    row_format = RowFormat(out_format, goals, fee_goals, suffixes, eng.kb.version)
+    run_versions = tuple(k.version for k in (kbs[0], kbs[-1])[: len(runs)])  # run b's rules: kbs[-1]
+    row_format = RowFormat(out_format, goals, fee_goals, suffixes, eng.kb.version, run_versions)
     labels = (f"peildatum {peildatum}", f"peildatum {other}" if other else f"kennisbank {compare_kb}")
     comparison = Comparison(labels, (kbs[0].version, kbs[-1].version)) if len(runs) > 1 else None
     failed = 0

@@ -859,7 +859,7 @@ def test_the_csv_fee_cell_reads_back_to_the_amounts_and_other_possible_amounts_o
     for out in (as_csv, as_jsonl):
         assert run("batch", source, "--out", out, "--peildatum", PEILDATUM.isoformat()).exit_code == 0
     lines = [json.loads(line) for line in as_jsonl.read_text(encoding="utf-8").splitlines()]
-    assert {(line["format"], line["version"]) for line in lines} == {("verblijfsregels/batch-row", 5)}
+    assert {(line["format"], line["version"]) for line in lines} == {("verblijfsregels/batch-row", 6)}
     cells = list(csv.DictReader(as_csv.open(encoding="utf-8")))
     notations = set()
     for line, cell in zip(lines, cells):

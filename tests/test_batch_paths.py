@@ -108,10 +108,13 @@ def reference_csv(row_format: RowFormat, results: list[dict]) -> str:
     rows = []
     for result in results:
         row = [result["row"], result["error"] or ""]
-        for run in result["runs"] if "runs" in result else [result]:
+        runs = result["runs"] if "runs" in result else [result]
+        for run in runs:
             row += [run["outcomes"].get(g, "") for g in row_format.goals]
             row += [fee_text(run["fees"][g]) if g in run["fees"] else "" for g in row_format.fee_goals]
-        rows.append(row + [row_format.kb_version])
+        # the version of each run's rule base, one column a run (one in all without a comparison)
+        versions = list(row_format.run_kb_versions) if "runs" in result else []
+        rows.append(row + (versions or [row_format.kb_version] * len(runs)))
     buffer = io.StringIO(newline="")
     csv.writer(buffer, lineterminator="\n").writerows(rows)
     return buffer.getvalue()
@@ -155,5 +158,8 @@ def test_csv_rows_written_once_per_situation_are_the_rows_the_csv_module_writes_
             results.append({"row": number, "error": error, "outcomes": parts[0][0], "fees": parts[0][1]})
         else:
             results.append({"row": number, "error": error, "runs": [{"outcomes": o, "fees": f} for o, f in parts]})
-    row_format = RowFormat("csv", tuple(goals), tuple(fee_goals), suffixes=("",) * runs, kb_version=kb_version)
+    versions = (kb_version, kb_version[::-1])[:runs] if runs > 1 else ()
+    row_format = RowFormat(
+        "csv", tuple(goals), tuple(fee_goals), ("",) * runs, kb_version=kb_version, run_kb_versions=versions
+    )
     assert row_format.text(results) == reference_csv(row_format, results)

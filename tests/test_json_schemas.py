@@ -3,6 +3,7 @@ and validates against the schema `verblijfsregels schema --kind …` publishes."
 
 from __future__ import annotations
 
+import csv
 import json
 from datetime import date
 from pathlib import Path
@@ -79,7 +80,7 @@ def test_every_batch_row_validates_against_the_batch_row_schema(engine, tmp_path
     assert len(rows) == 2 and rows[1]["error"] and rows[0]["error"] is None
     for row in rows:
         validate(row)
-        assert (row["format"], row["version"], row["kb_version"]) == ("verblijfsregels/batch-row", 5, engine.kb.version)
+        assert (row["format"], row["version"], row["kb_version"]) == ("verblijfsregels/batch-row", 6, engine.kb.version)
     assert rows[0]["fees"], "the first applicant has an open route with a fee"
     for row in rows:
         keys = _batch_row_machinery_keys(row)
@@ -155,14 +156,22 @@ def test_a_comparison_of_two_rule_bases_carries_the_version_of_each_and_they_dif
     _schema("batch-compare")(report)
     assert report["kb_versions"] == {"a": engine.kb.version, "b": Engine(other).kb.version}
     assert report["kb_versions"]["b"] == content_key(other) != report["kb_versions"]["a"]
-    # the rows, in the version 5 shape: both runs in `runs`, and the row's kb_version that of run a
+    # the rows: both runs in `runs`, each with the version of its own rule base, and the row's
+    # kb_version that of run a
     validate = _schema("batch-row")
     rows = [json.loads(line) for line in (tmp_path / "uit.jsonl").read_text(encoding="utf-8").splitlines()]
     assert len(rows) == 1
     for row in rows:
         validate(row)
         assert row["kb_version"] == engine.kb.version and len(row["runs"]) == 2
+        assert [r["kb_version"] for r in row["runs"]] == [report["kb_versions"]["a"], report["kb_versions"]["b"]]
         assert _batch_row_machinery_keys(row) & DUTCH_MACHINERY_KEYS == set()
+    # as CSV, a column per run, last
+    _json(*args[:3], str(tmp_path / "uit.csv"), *args[4:])
+    with (tmp_path / "uit.csv").open(encoding="utf-8", newline="") as handle:
+        table = list(csv.reader(handle))
+    assert table[0][-2:] == ["kb_version_a", "kb_version_b"]
+    assert table[1][-2:] == [report["kb_versions"]["a"], report["kb_versions"]["b"]]
 
 
 SCHEMA_FILES = sorted((ROOT / "engine").rglob("*.schema.json"))

@@ -53,8 +53,9 @@ BOOL_WORDS = {"true": True, "ja": True, "false": False, "nee": False}
 RESULT_FORMAT = "verblijfsregels/batch-row"
 # 2: a source's amount in per_bron may be a list (it states several); 3: mogelijk_ook; 4: kb_version;
 # 5: English machinery keys (row, error, outcomes, fees; per fee form, amount, sources_agree, per_source,
-# chosen_source, alternative_amounts), the CSV header likewise (row, error, fees_<goal>)
-RESULT_VERSION = 5
+# chosen_source, alternative_amounts), the CSV header likewise (row, error, fees_<goal>); 6: with a
+# comparison each run has its kb_version (CSV: kb_version_a, kb_version_b)
+RESULT_VERSION = 6
 COMPARE_FORMAT = "verblijfsregels/batch-compare"
 COMPARE_VERSION = 3  # 2: fee changes per goal and form, each form's fee alone; 3: kb_versions, of run a and run b
 
@@ -870,6 +871,14 @@ class RowFormat:
     fee_goals: tuple[str, ...]
     suffixes: tuple[str, ...] = ("",)
     kb_version: str = ""  # of the (first) rule base, in every JSON Lines row
+    # with a comparison, the rule base of each run (equal with --compare-peildatum): each run of a
+    # row says which rules made it, in `runs` and in a CSV column of its own
+    run_kb_versions: tuple[str, ...] = ()
+
+    def _versions(self) -> list[str]:
+        if len(self.suffixes) == 1:
+            return [self.kb_version]
+        return list(self.run_kb_versions) or [self.kb_version] * len(self.suffixes)
 
     def header(self) -> str:
         if self.fmt != "csv":
@@ -877,13 +886,26 @@ class RowFormat:
         header = ["row", "error"]
         for suffix in self.suffixes:
             header += [f"{g}{suffix}" for g in self.goals] + [f"fees_{g}{suffix}" for g in self.fee_goals]
-        return self._csv_text([header + ["kb_version"]])  # last: each row says which rules made it
+        # last: each row says which rules made it
+        versions = ["kb_version"] if len(self.suffixes) == 1 else [f"kb_version{s}" for s in self.suffixes]
+        return self._csv_text([header + versions])
 
     def text(self, results: list[dict[str, Any]]) -> str:
         if self.fmt == "jsonl":
+            versions = self._versions()
             return "".join(
                 json.dumps(
-                    {"format": RESULT_FORMAT, "version": RESULT_VERSION, "kb_version": self.kb_version, **result},
+                    {
+                        "format": RESULT_FORMAT,
+                        "version": RESULT_VERSION,
+                        "kb_version": self.kb_version,
+                        **result,
+                        **(
+                            {"runs": [{**run, "kb_version": v} for run, v in zip(result["runs"], versions)]}
+                            if "runs" in result
+                            else {}
+                        ),
+                    },
                     ensure_ascii=False,
                     sort_keys=True,
                 )
@@ -905,7 +927,7 @@ class RowFormat:
         tails: dict[tuple[int, ...], str] = {}
         parts: dict[int, str] = {}  # the cells of an outcomes or a fees object, each ',' and its cell
         goals, fee_goals = self.goals, self.fee_goals
-        end = self._cells_text([self.kb_version]) + "\n"
+        end = self._cells_text(self._versions()) + "\n"
         lines = []
         for result in results:
             runs = result["runs"] if "runs" in result else [result]
