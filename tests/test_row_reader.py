@@ -123,3 +123,83 @@ def test_decoding_without_hooks_keeps_what_the_hooks_find():
         except F.DuplicateKey:
             got = ("twice",)
         assert got == expected
+
+
+# Keys and texts that try the colon count: quotes, colons, escapes (also \u0022, a quote written
+# as an escape), and keys that differ only in how they are written.
+_TRICKY = st.sampled_from(["a", "b", ":", '":"', '\\"', '"', "a:b", "\\u0022", "{", "}", ",", " ", "van", "tot"])
+_KEYS = st.one_of(_TRICKY, st.text(max_size=4))
+
+
+def _scalars():
+    return st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(-(10**5), 10**5),
+        st.integers(10 ** (F.MAX_DIGITS - 2), 10 ** (F.MAX_DIGITS + 2)),
+        st.floats(allow_nan=False, allow_infinity=False),
+        _KEYS,
+    )
+
+
+def _json_text(value, escape):
+    """JSON text of `value`, where a mapping is a list of (key, value) pairs (so a key may come
+    twice), each string written plainly or with every character as a \\u escape."""
+    if isinstance(value, tuple) and value and value[0] == "pairs":
+        return "{" + ", ".join(f"{_json_string(k, escape)}: {_json_text(v, escape)}" for k, v in value[1]) + "}"
+    if isinstance(value, list):
+        return "[" + ",".join(_json_text(v, escape) for v in value) + "]"
+    if isinstance(value, str):
+        return _json_string(value, escape)
+    return json.dumps(value)
+
+
+def _json_string(text, escape):
+    if escape:
+        return '"' + "".join(f"\\u{ord(c):04x}" if ord(c) < 0x10000 else json.dumps(c)[1:-1] for c in text) + '"'
+    return json.dumps(text)
+
+
+def _mappings(values):
+    pairs = st.lists(st.tuples(_KEYS, values), max_size=6)
+    return pairs.map(lambda p: ("pairs", p))
+
+
+_NESTED = st.recursive(
+    _scalars(), lambda inner: st.one_of(st.lists(inner, max_size=4), _mappings(inner)), max_leaves=12
+)
+# rows shaped like a caseload's: a mapping of scalars and lists of mappings of scalars, often with a
+# key twice somewhere, and sometimes deeper nesting
+_ROWS = _mappings(st.one_of(_scalars(), st.lists(st.one_of(_mappings(_scalars()), _scalars()), max_size=3), _NESTED))
+
+
+@settings(max_examples=500, deadline=None)
+@given(_ROWS.flatmap(lambda row: st.tuples(st.just(row), st.booleans(), st.booleans())))
+def test_fast_decoding_agrees_with_the_hooks(drawn):
+    """decode_json (the C decoder and a check that no key came twice) against the decoder with
+    hooks on the same text: the same data, or DuplicateKey both ways, or the same other error."""
+    row, escape, repeat = drawn
+    if repeat and row[1]:
+        row = ("pairs", [*row[1], row[1][0]])  # a key surely twice
+    text = _json_text(row, escape)
+
+    def outcome(decode):
+        try:
+            return ("ok", decode(text))
+        except F.DuplicateKey as exc:
+            return ("twice", exc.args)
+        except (ValueError, RecursionError) as exc:
+            return ("error", type(exc), str(exc))
+
+    got, expected = outcome(F.decode_json), outcome(F._DECODER.decode)
+    assert got == expected
+    if got[0] == "ok":
+        assert _shape(got[1]) == _shape(expected[1])  # the same order of keys, the same types
+
+
+def _shape(value):
+    if isinstance(value, dict):
+        return [(k, _shape(v)) for k, v in value.items()]
+    if isinstance(value, list):
+        return [_shape(v) for v in value]
+    return (type(value), value)

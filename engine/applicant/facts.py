@@ -588,24 +588,39 @@ def _plainly_decoded(data: Any, text: str) -> bool:
 
     Each key of the text is followed by one colon outside any string, and colons only follow
     keys there: so when the text holds no more colons than the data has keys, no key was given
-    twice (a repeated key leaves one key in the data for two in the text)."""
+    twice (a repeated key leaves one key in the data for two in the text).
+
+    The values' types are gathered by `set(map(type, ...))` and the lists picked out by
+    `filter(list.__instancecheck__, ...)`, both loops in C: a row's seventy values are not
+    visited one by one in Python. The decoder without hooks builds only dict, list, str, int,
+    float, bool and None (exact types), so an instance check of list is a test of `type is list`."""
     if type(data) is not dict:
         return False
+    values = data.values()
+    kinds = set(map(type, values))
+    if dict in kinds or (int in kinds and not _short_ints(values)):
+        return False
     keys = len(data)
-    for value in data.values():
-        kind = type(value)
-        if kind is list:
+    if list in kinds:
+        for value in filter(_is_list, values):
+            if set(map(type, value)) - _DICT:
+                return False  # an item that is no mapping: the long way decides
             for item in value:
-                if type(item) is dict:
-                    keys += len(item)
-                    for field in item.values():
-                        if type(field) in (dict, list) or (type(field) is int and not -_SHORT_INT < field < _SHORT_INT):
-                            return False
-                elif type(item) in (list,) or (type(item) is int and not -_SHORT_INT < item < _SHORT_INT):
+                keys += len(item)
+                fields = item.values()
+                inner = set(map(type, fields))
+                if dict in inner or list in inner or (int in inner and not _short_ints(fields)):
                     return False
-        elif kind is dict or (kind is int and not -_SHORT_INT < value < _SHORT_INT):
-            return False
     return text.count(":") == keys
+
+
+_is_list = list.__instancecheck__
+_DICT = frozenset((dict,))
+
+
+def _short_ints(values: Any) -> bool:
+    """Whether every int among `values` (bools excluded) has fewer than MAX_DIGITS characters."""
+    return all(-_SHORT_INT < v < _SHORT_INT for v in values if type(v) is int)
 
 
 # The few messages Python's JSON parser gives, in Dutch; an unknown one is shown as it is.

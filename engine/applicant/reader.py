@@ -131,21 +131,23 @@ def row_reader(kb: Any) -> Reader | None:
         return got
 
     def read(data: dict[str, Any], peildatum: Any, quantities: Any) -> tuple[dict[str, Any], dict[str, Any]] | None:
-        values: dict[str, Any] = {}
+        # the row copied whole (in C), then each fact looked at: most are kept as given (no store
+        # per fact), an unknown one is taken out and a converted one replaced in place, so the
+        # order of the facts stays the row's
+        values: dict[str, Any] = dict(data)
         for name, value in data.items():
             if value is True or value is False:
                 if name in yes_no:
-                    values[name] = value
                     continue
             elif value is None:
                 if name in nullable:
+                    del values[name]
                     continue
                 return None
             check = plain.get(name)
             if check is not None:
                 if not check(value):
                     return None
-                values[name] = value
                 continue
             converter = converters.get(name)
             if converter is None:
