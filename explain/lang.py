@@ -22,6 +22,7 @@ from typing import Any
 import yaml
 from msgspec import structs  # the declarations are Structs (engine.rules.declarations)
 
+from engine.answer.proof import joined_references
 from engine.errors import VerblijfsregelsError, escaped
 from engine.rules.declarations import KB_DIR
 
@@ -269,13 +270,11 @@ def localized_proof(proof: Any, kb: Any) -> Any:
 
 def _reference(proof: Any, kb: Any) -> str:
     """Where the sources refer to, in English: a rule's own `verwijzing`; for a conclusion several
-    rules conclude, those of the rules that hold, as engine.answer.proof joins them."""
+    rules conclude, those of its (localized) rules that hold, joined as the proof joins them."""
     if proof.rule_id in kb.rules and proof.kind in ("rule", "exception"):
         return kb.rules[proof.rule_id].reference or proof.detail["reference"]
     if proof.kind == "conclusion":
-        found = [c.detail["reference"] for c in proof.children if c.value is True and c.detail.get("reference")]
-        if found:
-            return " ".join(dict.fromkeys(found))
+        return joined_references(proof.children) or proof.detail["reference"]
     return proof.detail["reference"]
 
 

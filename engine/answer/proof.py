@@ -64,6 +64,13 @@ class ProofNode:
             yield from child.walk()
 
 
+def joined_references(children: list[ProofNode]) -> str:
+    """Where a conclusion several rules conclude refers to: the pointers of the rules that hold,
+    each once, in order ('' where none holds or none has one)."""
+    found = [c.detail["reference"] for c in children if c.value is True and c.detail.get("reference")]
+    return " ".join(dict.fromkeys(found))
+
+
 def _json_value(value: Any) -> Any:
     return iso_text(value, sort_keys=True)
 
@@ -290,9 +297,9 @@ class ProofBuilder:
         kids = [self._build(c) for c in self._relevant(node, v)]
         if kind == "conclusion":
             # several rules conclude it: the pointers elsewhere of those that hold are its own
-            references = [k.detail["reference"] for k in kids if k.value is True and k.detail.get("reference")]
+            references = joined_references(kids)
             if references:
-                return self._make(node, v, kids, {"reference": " ".join(dict.fromkeys(references))})
+                return self._make(node, v, kids, {"reference": references})
         return self._make(node, v, kids)
 
     def _relevant(self, node: Node, v: Any) -> list[str]:
